@@ -1,0 +1,16 @@
+//! DCC checksums, equal bit for bit to those of the original DCC.
+//!
+//! Pure and streaming: no I/O, input in pieces of any size, memory bounded
+//! independent of the size of the message.
+//!
+//! - [`types`]: checksum types and the 16-byte sums.
+//! - [`header`]: envelope and header checksums (IP, env_From, From, Message-ID,
+//!   Received, substitutes, env_To) and the Received-header parser of `dccproc -R`.
+//! - [`body`]: Body, Fuz1 and Fuz2 with MIME walking and transfer decoding.
+//! - [`message`]: the driver that splits a raw message into header fields and
+//!   body and feeds both of the above.
+
+pub mod types;
+
+pub use types::{CkType, Sum};
+pub mod simple;
