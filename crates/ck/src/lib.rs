@@ -14,3 +14,6 @@ pub mod types;
 
 pub use types::{CkType, Sum};
 pub mod simple;
+pub mod body;
+pub mod header;
+pub mod message;

@@ -1,0 +1,1 @@
+//! Body, Fuz1 and Fuz2 checksums.

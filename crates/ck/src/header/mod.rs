@@ -1,0 +1,1 @@
+//! Envelope and header checksums.
