@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# A short run of every fuzz target (cargo fuzz, libFuzzer, stable toolchain).
+# Usage: scripts/fuzz.sh [seconds per target]   (default 30)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-30}
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked -q
+targets=$(cargo fuzz list)
+for t in $targets; do
+    echo "== fuzz $t for ${secs}s"
+    # -s none: no sanitizer, so the stable toolchain suffices (the code has no unsafe).
+    log=$(mktemp)
+    rc=0
+    cargo fuzz run -s none "$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 >"$log" 2>&1 || rc=$?
+    grep -E '^Done|panicked|ERROR|SUMMARY|crash-' "$log" || true
+    if [ "$rc" != 0 ]; then
+        tail -40 "$log"
+        echo "fuzz target $t failed"
+        exit 1
+    fi
+    rm -f "$log"
+done

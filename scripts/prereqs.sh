@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install what building and testing tally needs on a Debian machine:
+# a C compiler (for libFuzzer), pkg-config, and a Rust toolchain when none is present.
+set -euo pipefail
+need=()
+command -v cc >/dev/null 2>&1 || need+=(build-essential)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v cargo >/dev/null 2>&1 || need+=(cargo rustc)
+if [ ${#need[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -q
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
+fi
+cargo --version

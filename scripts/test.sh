@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Run the whole test suite: formatting, lints, unit, property, golden and
+# integration tests. Ends with one summary line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/prereqs.sh >/dev/null || exit 1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+echo "== cargo fmt --check"
+cargo fmt --all -- --check || status=1
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -q -- -D warnings || status=1
+echo "== cargo test"
+cargo test --workspace --release 2>&1 | tee "$log"
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
+passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^passed/) n += $i } END { print n+0 }' "$log")
+failed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^failed/) n += $i } END { print n+0 }' "$log")
+echo
+echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+exit $status
