@@ -1,0 +1,230 @@
+//! What `dccproc` does with each header field, and the envelope checksums
+//! computed once the header is complete.
+//!
+//! For each field, in this order of precedence:
+//!
+//! 1. `From:` and `Message-ID:` are checksummed (the last one wins);
+//! 2. before any real header, a UNIX `From ` line gives the envelope sender
+//!    when none was given;
+//! 3. the first `Return-Path:` gives the envelope sender when none was given;
+//! 4. `Received:` is checksummed (the last one wins) and, with `-R`, parsed
+//!    for the SMTP client address;
+//! 5. any other field is offered to the MIME parser of the body checksums
+//!    and to the substitute checksums.
+
+use super::envelope::{parse_mail_host, parse_return_path, parse_unix_from};
+use super::received::{parse_received, Received};
+use super::substitute::{parse_sub_names, SubSlots};
+use super::util::starts_with_ci;
+use super::{CkConfig, Envelope};
+use crate::simple::{ip_sum, str_sum};
+use crate::Sum;
+use std::net::IpAddr;
+
+/// Decides whether a `Received:` header added for this address came from a
+/// trusted relay (MX or MXDCC in the whitelist), so the next one counts.
+pub type RelayFilter = Box<dyn FnMut(IpAddr) -> bool + Send>;
+
+/// A checksum with its reporting flag.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Got {
+    pub(crate) sum: Sum,
+    pub(crate) report: bool,
+}
+
+/// Header checksum state of one message.
+pub(crate) struct HeaderCks {
+    subs: SubSlots,
+    /// Received headers still to be examined for the client address
+    /// (1 with `-R`, 0 when done or not wanted).
+    want_received: u32,
+    relay_filter: Option<RelayFilter>,
+    pub(crate) seen_hdr: bool,
+    pub(crate) ip: Option<(IpAddr, bool)>,
+    pub(crate) client_name: Option<String>,
+    pub(crate) helo: Option<String>,
+    /// Envelope sender bytes: given, or found in the message.
+    pub(crate) env_from: Option<Vec<u8>>,
+    pub(crate) mail_host: Option<Vec<u8>>,
+    env_mail_host: Option<String>,
+    env_helo: Option<String>,
+    pub(crate) env_to: Vec<Sum>,
+    pub(crate) from: Option<Got>,
+    pub(crate) message_id: Option<Got>,
+    pub(crate) received: Option<Got>,
+    pub(crate) env_from_sum: Option<Got>,
+}
+
+/// What the driver should do with a field after the header part saw it.
+pub(crate) enum FieldUse {
+    /// Consumed by one of the header checksums.
+    Consumed,
+    /// Also hand it to the MIME parser of the body checksums.
+    ToBody,
+}
+
+impl HeaderCks {
+    pub(crate) fn new(cfg: &CkConfig, env: &Envelope) -> Self {
+        let ip = env.client_ip.map(|ip| (ip, true));
+        HeaderCks {
+            subs: SubSlots::new(parse_sub_names(&cfg.substitutes)),
+            want_received: u32::from(cfg.use_received && ip.is_none()),
+            relay_filter: None,
+            seen_hdr: false,
+            ip,
+            client_name: env.client_name.clone(),
+            helo: None,
+            env_from: env.env_from.as_ref().map(|s| s.as_bytes().to_vec()),
+            mail_host: None,
+            env_mail_host: env.mail_host.clone(),
+            env_helo: env.helo.clone(),
+            env_to: env
+                .env_to
+                .iter()
+                .map(|r| str_sum(None, r.as_bytes()))
+                .collect(),
+            from: None,
+            message_id: None,
+            received: None,
+            env_from_sum: None,
+        }
+    }
+
+    pub(crate) fn set_relay_filter(&mut self, f: RelayFilter) {
+        self.relay_filter = Some(f);
+    }
+
+    /// One complete header field, name included, as `dccproc` holds it.
+    pub(crate) fn field(&mut self, f: &[u8]) -> FieldUse {
+        const FROM: &[u8] = b"From:";
+        const MSG_ID: &[u8] = b"Message-ID:";
+        const RECEIVED: &[u8] = b"Received:";
+        if starts_with_ci(f, FROM) {
+            self.from = Some(Got {
+                sum: str_sum(None, &f[FROM.len()..]),
+                report: true,
+            });
+            self.seen_hdr = true;
+            return FieldUse::Consumed;
+        }
+        if starts_with_ci(f, MSG_ID) {
+            self.message_id = Some(Got {
+                sum: str_sum(None, &f[MSG_ID.len()..]),
+                report: true,
+            });
+            self.seen_hdr = true;
+            return FieldUse::Consumed;
+        }
+        if !self.seen_hdr && self.env_from.is_none() {
+            if let Some(v) = parse_unix_from(f) {
+                self.env_from = Some(v.to_vec());
+                self.seen_hdr = true;
+                return FieldUse::Consumed;
+            }
+        }
+        if self.env_from.is_none() {
+            if let Some(v) = parse_return_path(f) {
+                self.env_from = Some(v.to_vec());
+                self.seen_hdr = true;
+                return FieldUse::Consumed;
+            }
+        }
+        if starts_with_ci(f, RECEIVED) {
+            self.seen_hdr = true;
+            let v = &f[RECEIVED.len()..];
+            self.received = Some(Got {
+                sum: str_sum(None, v),
+                report: true,
+            });
+            self.client_from_received(v);
+            return FieldUse::Consumed;
+        }
+        FieldUse::ToBody
+    }
+
+    /// The rest of the per-field work, after the body's MIME parser saw it.
+    pub(crate) fn field_after_body(&mut self, f: &[u8]) {
+        if self.subs.offer_field(f) {
+            self.seen_hdr = true;
+        }
+        if !self.seen_hdr {
+            for &c in f {
+                if c == b':' {
+                    self.seen_hdr = true;
+                    break;
+                }
+                if c <= b' ' || c >= 0x7f {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// `dccproc -R`: the client address from the first usable Received.
+    fn client_from_received(&mut self, v: &[u8]) {
+        if self.want_received == 0 {
+            return;
+        }
+        match parse_received(v) {
+            // forged headers must not push the search further down
+            Received::Unrecognized => self.want_received = 0,
+            Received::Skip(_) => self.want_received = 1,
+            Received::Client { ip, name, helo } => {
+                self.client_name = Some(name);
+                self.helo = Some(helo);
+                let relay = self.relay_filter.as_mut().is_some_and(|f| f(ip));
+                // an MX relay's own address is not reported
+                self.ip = Some((ip, !relay));
+                self.want_received = u32::from(relay);
+            }
+        }
+    }
+
+    /// The header is complete: Message-ID default, envelope sender and the
+    /// envelope substitutes.
+    pub(crate) fn end_of_headers(&mut self) {
+        if self.message_id.is_none() {
+            self.message_id = Some(Got {
+                sum: str_sum(None, b""),
+                report: false,
+            });
+        }
+        if let Some(ef) = &self.env_from {
+            self.env_from_sum = Some(Got {
+                sum: str_sum(None, ef),
+                report: true,
+            });
+        }
+        let host = match &self.env_mail_host {
+            Some(h) => Some(h.as_bytes().to_vec()),
+            None => self
+                .env_from
+                .as_deref()
+                .and_then(parse_mail_host)
+                .map(<[u8]>::to_vec),
+        };
+        if let Some(h) = &host {
+            self.subs.offer_named("mail_host", h);
+        }
+        self.mail_host = host;
+        let helo = self.env_helo.clone().or_else(|| self.helo.clone());
+        if let Some(h) = helo.as_deref().filter(|h| !h.is_empty()) {
+            self.subs.offer_named("helo", h.as_bytes());
+        }
+        if self.helo.is_none() {
+            self.helo = self.env_helo.clone();
+        }
+    }
+
+    pub(crate) fn ip_got(&self) -> Option<Got> {
+        self.ip.map(|(ip, report)| Got {
+            sum: ip_sum(ip),
+            report,
+        })
+    }
+
+    /// Substitute checksums in slot order.
+    pub(crate) fn subs(&self) -> impl Iterator<Item = (&str, Sum)> + '_ {
+        self.subs.iter()
+    }
+}

@@ -1,0 +1,510 @@
+//! The SMTP client address, host name and HELO value found in a
+//! `Received:` header, as `dccproc -R` finds them.
+//!
+//! Recognised forms (the value after `Received:`):
+//!
+//! 1. `from HELO (name [addr]) ...` and `from HELO ([addr]) ...`
+//! 2. `from name [addr] ...` and `from [addr] ...`
+//! 3. `from name (addr) ...` (qmail, host name and HELO the same)
+//! 4. `from name (HELO helo) (addr) ...` or `... (HELO helo) ([addr]) ...`
+//!    (qmail, host name and HELO different)
+//!
+//! Forms known to carry no client address, after which the next
+//! `Received:` header is examined instead:
+//!
+//! - `from localhost by host with LMTP`
+//! - `(qmail N invoked by uid U)` and `(qmail N invoked from network)`
+//! - `(from user@host) by host (.../Submit) ...` (sendmail submission)
+//! - `by host (Postfix) ...` and `by host with SMTP id ...`
+//!
+//! Anything else is unrecognised, and `dccproc` stops looking, so that a
+//! forged header cannot push it further down the chain.
+
+use super::util::{at, contains, find_any, span, starts_with_ci, tail, WHITESPACE};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Longest text form of an address plus its NUL (`INET6_ADDRSTRLEN`).
+const INET6_ADDRSTRLEN: usize = 46;
+/// Longest IPv4 text form plus its NUL (`INET_ADDRSTRLEN`).
+const INET_ADDRSTRLEN: usize = 16;
+/// Host name limit (`DCC_MAXDOMAINLEN`).
+const MAX_DOMAIN: usize = 256;
+/// HELO value limit (`HELO_MAX`).
+const HELO_MAX: usize = MAX_DOMAIN + 8;
+
+const IPV4_CHARS: &[u8] = b".0123456789";
+const IPV6_CHARS: &[u8] = b".0123456789:abcdefABCDEF";
+const ADDR_LITERAL_V6: &[u8] = b"IPv6:";
+
+/// What a `Received:` header says about the SMTP client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// Not a form DCC understands: stop looking at further headers.
+    Unrecognized,
+    /// A known form without a client address (its kind: "qmail",
+    /// "sendmail Submit", "postfix", "gmail", "LMTP"): look at the next one.
+    Skip(&'static str),
+    /// The SMTP client that delivered the message to the host that added
+    /// the header.
+    Client {
+        /// Client address.
+        ip: IpAddr,
+        /// Client host name, or the address literal (`[addr]`) when the
+        /// header gives none.
+        name: String,
+        /// HELO value, possibly empty.
+        helo: String,
+    },
+}
+
+/// An address found in the text: the address, the bytes consumed, and the
+/// SMTP address literal for it.
+struct Addr {
+    ip: IpAddr,
+    len: usize,
+    literal: String,
+}
+
+/// Parse the value of a `Received:` header (the text after the colon; a
+/// leading `Received:` is tolerated as in the original).
+pub fn parse_received(value: &[u8]) -> Received {
+    parse(value).unwrap_or(Received::Unrecognized)
+}
+
+fn parse(v: &[u8]) -> Option<Received> {
+    let mut s = v;
+    if starts_with_ci(s, b"Received:") {
+        // The original skips the name but not its colon, so such a value
+        // is never recognised; keep that.
+        s = &s[b"Received".len()..];
+    }
+    s = &s[span(s, b" \t\r\n")..];
+
+    if !starts_with_ci(s, b"from") {
+        return Some(no_from(s).map_or(Received::Unrecognized, Received::Skip));
+    }
+    s = &s[4..];
+    let ws = span(s, WHITESPACE);
+    if ws == 0 {
+        return None;
+    }
+    s = &s[ws..];
+
+    // host name or HELO value before '(' or '[' (forms 1, 2, 3, and LMTP)
+    let h = s;
+    let mut p = find_any(h, b" \t\n\r([")?;
+    // a missing HELO is allowed, but not a HELO such as "[127.0.0.1]"
+    if p == 0 && at(h, 0) == b'[' {
+        if let Some(p1) = find_any(tail(h, 1), b" \t\n\r([") {
+            p = 1 + p1;
+        }
+    }
+    let mut helo: &[u8] = &h[..p];
+    let mut rest = &h[p..];
+    rest = &rest[span(rest, WHITESPACE)..];
+
+    let name: &[u8];
+    let addr: Addr;
+    match at(rest, 0) {
+        b'(' => {
+            rest = &rest[1..];
+            match get_ipaddr(rest) {
+                Some(a) if at(rest, a.len) == b')' => {
+                    // form 3
+                    name = helo;
+                    addr = a;
+                }
+                _ if rest.starts_with(b"HELO ") && at(rest, 5) != b'[' => {
+                    // form 4
+                    name = helo;
+                    let hv = &rest[5..];
+                    let e = find_any(hv, b" \t'\"()[]")?;
+                    helo = &hv[..e];
+                    let after = &hv[e..];
+                    if helo.is_empty() || !after.starts_with(b") (") {
+                        return None;
+                    }
+                    let a = &after[3..];
+                    addr = match get_ipaddr(a) {
+                        Some(x) if at(a, x.len) == b')' => x,
+                        _ => {
+                            if at(a, 0) != b'[' {
+                                return None;
+                            }
+                            let x = get_ipaddr(&a[1..])?;
+                            if at(a, 1 + x.len) != b']' || at(a, 2 + x.len) != b')' {
+                                return None;
+                            }
+                            x
+                        }
+                    };
+                }
+                _ => {
+                    // form 1: reverse DNS name, then [addr]
+                    let e = find_any(rest, b" \t\n\r[")?;
+                    name = &rest[..e];
+                    let r = &rest[e..];
+                    let r = &r[span(r, WHITESPACE)..];
+                    if at(r, 0) != b'[' {
+                        return None;
+                    }
+                    addr = get_ipaddr(&r[1..])?;
+                }
+            }
+        }
+        b'[' => {
+            // form 2: possibly empty host name and no HELO
+            name = helo;
+            helo = &[];
+            addr = get_ipaddr(&rest[1..])?;
+        }
+        _ if starts_with_ci(rest, b"by ") => {
+            let r = &rest[3..];
+            let sp = r.iter().position(|&b| b == b' ')?;
+            if sp > MAX_DOMAIN {
+                return None;
+            }
+            return starts_with_ci(&r[sp..], b" with LMTP").then_some(Received::Skip("LMTP"));
+        }
+        _ => return None,
+    }
+
+    let name = if name.is_empty() {
+        addr.literal.clone()
+    } else {
+        lossy(name, MAX_DOMAIN - 1)
+    };
+    Some(Received::Client {
+        ip: addr.ip,
+        name,
+        helo: lossy(helo, HELO_MAX - 1),
+    })
+}
+
+/// Headers that do not start with "from": the qmail, sendmail submission,
+/// Postfix and Gmail forms that carry no client address.
+fn no_from(s: &[u8]) -> Option<&'static str> {
+    if let Some(r) = s.strip_prefix(b"(qmail ") {
+        let d = span(r, b"0123456789");
+        if d == 0 {
+            return None;
+        }
+        let r = &r[d..];
+        return (r.starts_with(b" invoked from network)") || r.starts_with(b" invoked by uid "))
+            .then_some("qmail");
+    }
+    if let Some(r) = s.strip_prefix(b"(from ") {
+        let i = find_any(r, b" \t\n\r@")?;
+        if r[i] != b'@' {
+            return None;
+        }
+        let r = &r[i..];
+        let i = find_any(r, b" \t\n\r)")?;
+        if r[i] != b')' {
+            return None;
+        }
+        let r = &r[i + 1..];
+        let r = &r[span(r, WHITESPACE)..];
+        let r = r.strip_prefix(b"by ")?;
+        return contains(r, b"/Submit").then_some("sendmail Submit");
+    }
+    if let Some(r) = s.strip_prefix(b"by ") {
+        let i = find_any(r, WHITESPACE)?;
+        let r = &r[i + 1..];
+        if r.starts_with(b"(Postfix)") {
+            return Some("postfix");
+        }
+        if r.starts_with(b"with SMTP id") {
+            return Some("gmail");
+        }
+    }
+    None
+}
+
+/// An IPv4 or IPv6 address at the start of `s`, optionally tagged `IPv6:`.
+fn get_ipaddr(s: &[u8]) -> Option<Addr> {
+    let skip = if starts_with_ci(s, ADDR_LITERAL_V6) {
+        ADDR_LITERAL_V6.len()
+    } else {
+        0
+    };
+    let s = &s[skip..];
+    let n = span(s, IPV6_CHARS);
+    if !(2..=INET6_ADDRSTRLEN).contains(&n) {
+        return None;
+    }
+    let text = &s[..n];
+    let ip = str_to_ip(text)?;
+    let t = String::from_utf8_lossy(text);
+    let literal = match ip {
+        IpAddr::V6(_) => format!("[IPv6:{t}]"),
+        IpAddr::V4(_) => format!("[{t}]"),
+    };
+    Some(Addr {
+        ip,
+        len: skip + n,
+        literal,
+    })
+}
+
+/// Text to address as the original's `str2su` does it: an all-digits-and-dots
+/// string is read by the C library's permissive `inet_aton` (short forms such
+/// as `10.1`, octal parts); otherwise an IPv6 address with a colon before its
+/// last character.
+pub(crate) fn str_to_ip(s: &[u8]) -> Option<IpAddr> {
+    let s = trim_white(s);
+    if s.is_empty() || s.len() >= INET6_ADDRSTRLEN {
+        return None;
+    }
+    if span(s, IPV4_CHARS) == s.len() && s.len() < INET_ADDRSTRLEN {
+        if let Some(v4) = inet_aton(s) {
+            return Some(IpAddr::V4(v4));
+        }
+    }
+    if span(s, IPV6_CHARS) != s.len() {
+        return None;
+    }
+    let colon = s.iter().position(|&b| b == b':')?;
+    if colon + 1 >= s.len() {
+        return None;
+    }
+    let text = std::str::from_utf8(s).ok()?;
+    text.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
+}
+
+fn trim_white(s: &[u8]) -> &[u8] {
+    let s = &s[span(s, WHITESPACE)..];
+    let mut end = s.len();
+    while end > 0 && WHITESPACE.contains(&s[end - 1]) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The C library's `inet_aton` for strings of digits and dots: one to four
+/// parts, each decimal or (with a leading 0) octal; the last part fills the
+/// remaining bytes.
+fn inet_aton(s: &[u8]) -> Option<Ipv4Addr> {
+    let mut parts: Vec<u32> = Vec::with_capacity(4);
+    let mut i = 0;
+    let last = loop {
+        if !at(s, i).is_ascii_digit() {
+            return None;
+        }
+        let (radix, start) = if s[i] == b'0' { (8, i + 1) } else { (10, i) };
+        let mut val: u64 = 0;
+        let mut j = start;
+        while j < s.len() && s[j].is_ascii_digit() && u32::from(s[j] - b'0') < radix {
+            val = val * u64::from(radix) + u64::from(s[j] - b'0');
+            if val > 0xffff_ffff {
+                return None;
+            }
+            j += 1;
+        }
+        i = j;
+        if at(s, i) == b'.' {
+            if parts.len() > 2 || val > 0xff {
+                return None;
+            }
+            parts.push(val as u32);
+            i += 1;
+        } else {
+            break val as u32;
+        }
+    };
+    if i < s.len() && !s[i].is_ascii_whitespace() {
+        return None;
+    }
+    let max = [u32::MAX, 0x00ff_ffff, 0xffff, 0xff][parts.len()];
+    if last > max {
+        return None;
+    }
+    let mut v = last;
+    for (k, p) in parts.iter().enumerate() {
+        v |= p << (24 - 8 * k);
+    }
+    Some(Ipv4Addr::from(v))
+}
+
+fn lossy(s: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(&s[..s.len().min(max)]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(v: &str) -> (String, String, String) {
+        match parse_received(v.as_bytes()) {
+            Received::Client { ip, name, helo } => (ip.to_string(), name, helo),
+            other => panic!("{v:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn form1() {
+        assert_eq!(
+            client(" from mail.example.com (relay.example.net [192.0.2.7])\r\n\tby mx (Postfix)"),
+            (
+                "192.0.2.7".into(),
+                "relay.example.net".into(),
+                "mail.example.com".into()
+            )
+        );
+        assert_eq!(
+            client(" from helo ([192.0.2.7]) by x"),
+            ("192.0.2.7".into(), "[192.0.2.7]".into(), "helo".into())
+        );
+        assert_eq!(
+            client(" from CM-vtr0.net (unknown [200.83.104.67])\n\tby x"),
+            (
+                "200.83.104.67".into(),
+                "unknown".into(),
+                "CM-vtr0.net".into()
+            )
+        );
+        assert_eq!(
+            client(" from h (n [IPv6:2001:db8::1]) by x"),
+            ("2001:db8::1".into(), "n".into(), "h".into())
+        );
+    }
+
+    #[test]
+    fn form2() {
+        assert_eq!(
+            client(" from mail.example.com [192.0.2.8] by x"),
+            ("192.0.2.8".into(), "mail.example.com".into(), "".into())
+        );
+        // a bare address literal only counts at the end of the value; when
+        // followed by more text it is taken for a HELO value
+        assert_eq!(
+            client(" from  [10.0.0.1]"),
+            ("10.0.0.1".into(), "[10.0.0.1]".into(), "".into())
+        );
+        assert_eq!(
+            client(" from [IPv6:2001:db8::2]"),
+            ("2001:db8::2".into(), "[IPv6:2001:db8::2]".into(), "".into())
+        );
+        assert_eq!(parse_received(b" from  [10.0.0.1] by x"), Received::Unrecognized);
+        // a HELO that looks like an address literal is not taken for one
+        assert_eq!(
+            client(" from [127.0.0.1] (evil [192.0.2.9]) by x"),
+            ("192.0.2.9".into(), "evil".into(), "[127.0.0.1]".into())
+        );
+    }
+
+    #[test]
+    fn form3_and_4() {
+        assert_eq!(
+            client(" from mx.example.org (192.0.2.4)\n  by x with SMTP"),
+            (
+                "192.0.2.4".into(),
+                "mx.example.org".into(),
+                "mx.example.org".into()
+            )
+        );
+        assert_eq!(
+            client(" from email.example.com (HELO example.com) (192.0.2.4)\n  by x"),
+            (
+                "192.0.2.4".into(),
+                "email.example.com".into(),
+                "example.com".into()
+            )
+        );
+        assert_eq!(
+            client(" from a.b (HELO c.d) ([192.0.2.5]) by x"),
+            ("192.0.2.5".into(), "a.b".into(), "c.d".into())
+        );
+        assert_eq!(
+            parse_received(b" from a.b (HELO c.d) (junk) by x"),
+            Received::Unrecognized
+        );
+        assert_eq!(
+            parse_received(b" from a.b (HELO ) (1.2.3.4) by x"),
+            Received::Unrecognized
+        );
+    }
+
+    #[test]
+    fn skipped_forms() {
+        assert_eq!(
+            parse_received(b" from localhost by mx.example.com with LMTP; x"),
+            Received::Skip("LMTP")
+        );
+        assert_eq!(
+            parse_received(b" from localhost by mx.example.com with SMTP"),
+            Received::Unrecognized
+        );
+        assert_eq!(
+            parse_received(b" (qmail 4824 invoked by uid 1000); 8 Nov 2005"),
+            Received::Skip("qmail")
+        );
+        assert_eq!(
+            parse_received(b" (qmail 21530 invoked from network); 29 Aug"),
+            Received::Skip("qmail")
+        );
+        assert_eq!(
+            parse_received(b" (qmail x invoked from network)"),
+            Received::Unrecognized
+        );
+        assert_eq!(
+            parse_received(b" (from user@localhost)\n\tby h (8.12.10/8.12.10/Submit) id x"),
+            Received::Skip("sendmail Submit")
+        );
+        assert_eq!(
+            parse_received(b" (from user@localhost) by h (8.12.10) id x"),
+            Received::Unrecognized
+        );
+        assert_eq!(
+            parse_received(b" by mx.example.com (Postfix) id 1"),
+            Received::Skip("postfix")
+        );
+        assert_eq!(
+            parse_received(b" by 10.0.0.1 with SMTP id abc;"),
+            Received::Skip("gmail")
+        );
+        assert_eq!(
+            parse_received(b" by x with ESMTP id abc;"),
+            Received::Unrecognized
+        );
+    }
+
+    #[test]
+    fn unrecognized() {
+        for v in [
+            &b" from mx7.mail.testler.ru ([] verified)"[..],
+            b" from x (y [])",
+            b" from",
+            b" fromx (y [1.2.3.4])",
+            b" from x y z",
+            b"Received: from x (y [1.2.3.4])",
+            b"",
+            b" from 196.170.26.200 by 200.83.104.67; Thu",
+        ] {
+            assert_eq!(
+                parse_received(v),
+                Received::Unrecognized,
+                "{:?}",
+                String::from_utf8_lossy(v)
+            );
+        }
+    }
+
+    #[test]
+    fn addresses() {
+        let ip = |s: &str| str_to_ip(s.as_bytes()).map(|a| a.to_string());
+        assert_eq!(ip("10.1"), Some("10.0.0.1".into()));
+        assert_eq!(ip("1.2.3"), Some("1.2.0.3".into()));
+        assert_eq!(ip("010.0.0.1"), Some("8.0.0.1".into()));
+        assert_eq!(ip("3232235521"), Some("192.168.0.1".into()));
+        assert_eq!(ip("08.0.0.1"), None);
+        assert_eq!(ip("1.2.3.4."), None);
+        assert_eq!(ip("256.1.1.1"), None);
+        assert_eq!(ip("1.2.3.256"), None);
+        assert_eq!(ip("::1"), Some("::1".into()));
+        assert_eq!(ip("::ffff:1.2.3.4"), Some("::ffff:1.2.3.4".into()));
+        assert_eq!(ip("1:"), None);
+        assert_eq!(ip("abc"), None);
+        assert_eq!(ip(""), None);
+    }
+}
