@@ -1,1 +1,34 @@
-//! The shared DCC client engine.
+//! The shared DCC client engine: the per-message decision used by dccproc,
+//! dccm and dccifd.
+//!
+//! - [`tgts`]: target counts and their special values.
+//! - [`tholds`]: `-c`/`-t` thresholds and `-g` choices.
+//! - [`cks`]: the checksums of a message in the original's slot order, and
+//!   the checksum table of `-C` output and log files.
+//! - [`xhdr`]: the `X-DCC-<brand>-Metrics` header.
+//! - [`server`]: the interface to a DCC server and [`server::NoServer`].
+//! - [`state`]: decision flags and filter switches.
+//! - [`ask`]: the decision itself.
+//! - [`logfile`]: per-message log files.
+//! - [`message`]: reading a message from a stream, copying it with the
+//!   X-DCC header inserted.
+
+pub mod ask;
+pub mod cks;
+pub mod logfile;
+pub mod message;
+pub mod server;
+pub mod state;
+pub mod tgts;
+pub mod tholds;
+pub mod xhdr;
+
+/// The text of an I/O error without Rust's "(os error N)" suffix, as C's
+/// `strerror()` prints it.
+pub fn errno_str(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}

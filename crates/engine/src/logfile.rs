@@ -1,0 +1,383 @@
+//! Per-message log files of the DCC clients (`-l logdir`, dcc(8) "log files").
+//!
+//! A file is created as `tmp.XXXXXX` (six characters from `0-9a-zA-Z`) in
+//! the log directory, or in day/hour/minute subdirectories for the
+//! `D?`/`H?`/`M?` forms, and renamed to `msg.XXXXXX` when the message is to
+//! be kept, or removed. Only the first 32 KBytes of the message are copied.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Most bytes of the message copied into a log file.
+pub const MAX_LOG_BYTES: usize = 32 * 1024;
+/// Marks the end of the copied message.
+pub const MSG_SEP: &str = "\n### end of message body ########################\n";
+/// Marks a message cut short.
+pub const TRUNC_MSG_CR: &str = "\r\n### log truncated ######################\r\n";
+/// Size of the buffer for complaints written at the end of the file.
+pub const EARLY_LOG_MAX: usize = 500;
+
+/// How log files are spread over subdirectories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogMode {
+    /// All in the directory.
+    #[default]
+    Flat,
+    /// `ddd/` day of the year.
+    Day,
+    /// `ddd/hh/`.
+    Hour,
+    /// `ddd/hh/mm/`.
+    Minute,
+}
+
+/// Split a `-l` argument into its subdirectory mode and directory.
+pub fn parse_logdir(arg: &str) -> (LogMode, &str) {
+    let b = arg.as_bytes();
+    if b.len() >= 2 && b[1] == b'?' {
+        let mode = match b[0].to_ascii_uppercase() {
+            b'D' => Some(LogMode::Day),
+            b'H' => Some(LogMode::Hour),
+            b'M' => Some(LogMode::Minute),
+            _ => None,
+        };
+        if let Some(m) = mode {
+            return (m, &arg[2..]);
+        }
+    }
+    (LogMode::Flat, arg)
+}
+
+/// Broken-down UTC time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tm {
+    /// Years since 0.
+    pub year: i64,
+    /// 1-12.
+    pub mon: u32,
+    /// 1-31.
+    pub mday: u32,
+    /// 0-365.
+    pub yday: u32,
+    /// 0-23.
+    pub hour: u32,
+    /// 0-59.
+    pub min: u32,
+    /// 0-60.
+    pub sec: u32,
+}
+
+/// Convert seconds since the epoch to UTC calendar time.
+pub fn gmtime(secs: i64) -> Tm {
+    let days = secs.div_euclid(86400);
+    let rem = secs.rem_euclid(86400);
+    // civil from days (proleptic Gregorian)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = if m <= 2 { y + 1 } else { y };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    const CUM: [u32; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    let mon = m as u32;
+    let mday = d as u32;
+    let yday = CUM[(mon - 1) as usize] + mday - 1 + u32::from(leap && mon > 2);
+    Tm {
+        year,
+        mon,
+        mday,
+        yday,
+        hour: (rem / 3600) as u32,
+        min: (rem % 3600 / 60) as u32,
+        sec: (rem % 60) as u32,
+    }
+}
+
+/// The `DATE:` value of log files: `mm/dd/yy HH:MM:SS UTC`.
+pub fn log_date(secs: i64) -> String {
+    let t = gmtime(secs);
+    format!(
+        "{:02}/{:02}/{:02} {:02}:{:02}:{:02} UTC",
+        t.mon,
+        t.mday,
+        t.year.rem_euclid(100),
+        t.hour,
+        t.min,
+        t.sec
+    )
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Generator of the six-character unique parts of file names.
+#[derive(Debug, Clone)]
+pub struct NameGen {
+    n: u32,
+}
+
+const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+impl NameGen {
+    /// Seed from the clock and the process ID, as the original does.
+    pub fn new() -> NameGen {
+        let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let r = (d.as_secs() % (14 * 24 * 60 * 60))
+            .wrapping_mul(u64::from(d.subsec_micros() / 100).max(1))
+            .wrapping_mul(u64::from(std::process::id()));
+        NameGen { n: r as u32 }
+    }
+
+    /// The next name.
+    pub fn next_name(&mut self) -> String {
+        let mut n = self.n;
+        self.n = self.n.wrapping_add(1);
+        let mut s = [b'0'; 6];
+        for c in s.iter_mut().rev() {
+            *c = DIGITS[(n % 62) as usize];
+            n /= 62;
+        }
+        String::from_utf8_lossy(&s).into_owned()
+    }
+}
+
+impl Default for NameGen {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn subdir(parent: &Path, name: String) -> io::Result<PathBuf> {
+    let p = parent.join(name);
+    match fs::create_dir(&p) {
+        Ok(()) => Ok(p),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && p.is_dir() => Ok(p),
+        Err(e) => Err(io::Error::new(e.kind(), format!("mkdir({}): {}", p.display(), crate::errno_str(&e)))),
+    }
+}
+
+/// Create a uniquely named file `<dir>/<prefix>XXXXXX`.
+pub fn create_unique(dir: &Path, prefix: &str, gen: &mut NameGen) -> io::Result<(File, PathBuf, String)> {
+    let mut last = None;
+    for _ in 0..=10 {
+        let id = gen.next_name();
+        let path = dir.join(format!("{prefix}{id}"));
+        match OpenOptions::new().read(true).write(true).create_new(true).open(&path) {
+            Ok(f) => return Ok((f, path, id)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                *gen = NameGen::new();
+                last = Some(e);
+            }
+            Err(e) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("open({}): {}", path.display(), crate::errno_str(&e)),
+                ))
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("cannot create file")))
+}
+
+/// An open per-message log file.
+#[derive(Debug)]
+pub struct LogFile {
+    file: Option<File>,
+    path: PathBuf,
+    id: String,
+    size: usize,
+    used: bool,
+    early: Vec<u8>,
+    gen: NameGen,
+}
+
+impl LogFile {
+    /// Create `tmp.XXXXXX` in `dir` (and its time subdirectories).
+    pub fn create(dir: &Path, mode: LogMode) -> io::Result<LogFile> {
+        let md = fs::metadata(dir).map_err(|e| {
+            io::Error::new(e.kind(), format!("stat(log directory \"{}\"): {}", dir.display(), crate::errno_str(&e)))
+        })?;
+        if !md.is_dir() {
+            return Err(io::Error::other(format!("\"{}\" is not a log directory", dir.display())));
+        }
+        let mut d = dir.to_path_buf();
+        if mode != LogMode::Flat {
+            let t = gmtime(now_secs());
+            d = subdir(&d, format!("{:03}", t.yday + 1))?;
+            if mode != LogMode::Day {
+                d = subdir(&d, format!("{:02}", t.hour))?;
+                if mode == LogMode::Minute {
+                    d = subdir(&d, format!("{:02}", t.min))?;
+                }
+            }
+        }
+        let mut gen = NameGen::new();
+        let (file, path, id) = create_unique(&d, "tmp.", &mut gen)?;
+        Ok(LogFile { file: Some(file), path, id, size: 0, used: false, early: Vec::new(), gen })
+    }
+
+    /// The unique part of the name.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Current path of the file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether anything was written.
+    pub fn used(&self) -> bool {
+        self.used
+    }
+
+    /// Write bytes; after a failure the file is abandoned.
+    pub fn write(&mut self, b: &[u8]) -> Result<(), String> {
+        let Some(f) = self.file.as_mut() else { return Ok(()) };
+        match f.write_all(b) {
+            Ok(()) => {
+                self.used = true;
+                self.size += b.len();
+                Ok(())
+            }
+            Err(e) => {
+                self.file = None;
+                Err(format!("write(log {}): {}", self.path.display(), crate::errno_str(&e)))
+            }
+        }
+    }
+
+    /// Write part of the message, stopping near [`MAX_LOG_BYTES`] at a line end.
+    pub fn body_write(&mut self, b: &[u8]) -> Result<(), String> {
+        if self.file.is_none() || self.size > MAX_LOG_BYTES {
+            return Ok(());
+        }
+        let room = MAX_LOG_BYTES - self.size;
+        if room >= b.len() {
+            return self.write(b);
+        }
+        let mut cut = room;
+        let lim = room.saturating_sub(90);
+        let mut p = room;
+        while p > 0 {
+            p -= 1;
+            if p <= lim {
+                break;
+            }
+            if b.get(p) == Some(&b'\n') {
+                cut = p + 1;
+                break;
+            }
+        }
+        let part = b.get(..cut).unwrap_or(b);
+        self.write(part)?;
+        if part.last() != Some(&b'\n') {
+            self.write(b"\n")?;
+        }
+        self.write(TRUNC_MSG_CR.as_bytes())?;
+        self.size = MAX_LOG_BYTES + 1;
+        Ok(())
+    }
+
+    /// Keep a complaint to write after the message.
+    pub fn early(&mut self, msg: &str) {
+        let room = EARLY_LOG_MAX.saturating_sub(self.early.len());
+        if msg.len() < room {
+            self.early.extend_from_slice(msg.as_bytes());
+        } else if room > 0 {
+            self.early.extend_from_slice(&msg.as_bytes()[..room]);
+            let n = self.early.len();
+            self.early[n.saturating_sub(3)..].copy_from_slice(b"...");
+        }
+    }
+
+    /// Write the kept complaints.
+    pub fn write_early(&mut self) -> Result<(), String> {
+        let e = std::mem::take(&mut self.early);
+        if e.is_empty() {
+            Ok(())
+        } else {
+            self.write(&e)
+        }
+    }
+
+    /// Close; keep the file as `msg.XXXXXX` (returning its path) or remove it.
+    pub fn finish(mut self, keep: bool) -> Result<Option<PathBuf>, String> {
+        if let Some(f) = self.file.take() {
+            let _ = f.sync_all();
+        }
+        if !keep {
+            return fs::remove_file(&self.path)
+                .map(|_| None)
+                .map_err(|e| format!("unlink({}): {}", self.path.display(), crate::errno_str(&e)));
+        }
+        let dir = self.path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut id = self.id.clone();
+        for n in 0..=11 {
+            let new = dir.join(format!("msg.{id}"));
+            match fs::hard_link(&self.path, &new) {
+                Ok(()) => {
+                    let _ = fs::remove_file(&self.path);
+                    return Ok(Some(new));
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 11 => {
+                    if n >= 1 {
+                        self.gen = NameGen::new();
+                    }
+                    id = self.gen.next_name();
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "link({},{}) {} times: {}",
+                        self.path.display(),
+                        new.display(),
+                        n,
+                        crate::errno_str(&e)
+                    ))
+                }
+            }
+        }
+        Err("cannot rename log file".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(log_date(0), "01/01/70 00:00:00 UTC");
+        // 2026-11-22 12:08:03 UTC
+        assert_eq!(log_date(1_795_349_283), "11/22/26 12:08:03 UTC");
+        assert_eq!(gmtime(1_795_349_283).yday + 1, 326);
+        assert_eq!(gmtime(951_782_400).mday, 29); // 2000-02-29
+    }
+
+    #[test]
+    fn logdir_forms() {
+        assert_eq!(parse_logdir("D?log"), (LogMode::Day, "log"));
+        assert_eq!(parse_logdir("h?/var/log"), (LogMode::Hour, "/var/log"));
+        assert_eq!(parse_logdir("M?x"), (LogMode::Minute, "x"));
+        assert_eq!(parse_logdir("log"), (LogMode::Flat, "log"));
+        assert_eq!(parse_logdir("X?log"), (LogMode::Flat, "X?log"));
+    }
+
+    #[test]
+    fn names() {
+        let mut g = NameGen { n: 0 };
+        assert_eq!(g.next_name(), "000000");
+        assert_eq!(g.next_name(), "000001");
+        let mut g = NameGen { n: 61 };
+        assert_eq!(g.next_name(), "00000Z");
+        assert_eq!(g.next_name(), "000010");
+    }
+}

@@ -1,0 +1,166 @@
+//! Flag words of the per-message decision: what was learnt about a message
+//! (`AskSt`) and which filters apply to it (`Sws`), as in the original.
+
+/// What is known about the message so far.
+pub type AskSt = u32;
+/// Query only: do not add to the counts.
+pub const ST_QUERY: AskSt = 0x0000_0002;
+/// A server ok2 was seen (two make a whitelisting).
+pub const ST_SRVR_OK2: AskSt = 0x0000_0010;
+/// The DCC server whitelists the message.
+pub const ST_SRVR_NOTSPAM: AskSt = 0x0000_0020;
+/// Server counts reached a rejection threshold.
+pub const ST_SRVR_ISSPAM: AskSt = 0x0000_0040;
+/// The reputation reached its threshold.
+pub const ST_REP_ISSPAM: AskSt = 0x0000_0080;
+/// The MTA says it is not spam.
+pub const ST_MTA_NOTSPAM: AskSt = 0x0000_0100;
+/// The MTA says it is spam.
+pub const ST_MTA_ISSPAM: AskSt = 0x0000_0200;
+/// Whitelisted by a whiteclnt file.
+pub const ST_WLIST_NOTSPAM: AskSt = 0x0000_0400;
+/// Blacklisted by a whiteclnt file.
+pub const ST_WLIST_ISSPAM: AskSt = 0x0000_0800;
+/// The client itself calls it spam (blacklist, `-t many`, trap).
+pub const ST_CLNT_ISSPAM: AskSt = 0x0000_1000;
+/// Keep a log file of the message.
+pub const ST_LOGIT: AskSt = 0x0000_8000;
+/// Reported to the server as spam.
+pub const ST_RPT_SPAM: AskSt = 0x0001_0000;
+
+/// Filter switches, computed from command line and whiteclnt options.
+pub type Sws = u32;
+/// Switches have been computed.
+pub const SW_SET: Sws = 0x0000_0001;
+/// Never discard, always reject.
+pub const SW_DISCARD_NO: Sws = 0x0000_0002;
+/// DCC checks off (`option DCC-off`).
+pub const SW_DCC_OFF: Sws = 0x0000_0004;
+/// Honor DCC reputations.
+pub const SW_REP_ON: Sws = 0x0000_0008;
+/// Log every message.
+pub const SW_LOG_ALL: Sws = 0x0000_0010;
+/// Greylisting off.
+pub const SW_GREY_OFF: Sws = 0x0000_0020;
+/// Log subdirectories per day.
+pub const SW_LOG_D: Sws = 0x0000_0100;
+/// Log subdirectories per hour.
+pub const SW_LOG_H: Sws = 0x0000_0200;
+/// Log subdirectories per minute.
+pub const SW_LOG_M: Sws = 0x0000_0400;
+/// MTA verdicts are checked before the DCC.
+pub const SW_MTA_FIRST: Sws = 0x0000_0800;
+/// A spam trap of either kind.
+pub const SW_TRAP: Sws = 0x0000_1000;
+/// A discarding spam trap.
+pub const SW_TRAP_DIS: Sws = 0x0000_2000;
+/// A rejecting spam trap.
+pub const SW_TRAP_REJ: Sws = 0x0000_4000;
+/// DNS blacklist groups on (all four).
+pub const SW_DNSBL_M: Sws = 0x0000_8000 * 0xf;
+
+/// Options from whiteclnt files that change the switches (`option ...` lines).
+pub mod white_sw {
+    /// `option log-all`
+    pub const LOG_ALL: u32 = 0x0000_0040;
+    /// `option log-normal`
+    pub const LOG_NORMAL: u32 = 0x0000_0080;
+    /// `option forced-discard-ok`
+    pub const DISCARD_OK: u32 = 0x0000_0100;
+    /// `option no-forced-discard`
+    pub const DISCARD_NO: u32 = 0x0000_0200;
+    /// `option DCC-on`
+    pub const DCC_ON: u32 = 0x0000_0400;
+    /// `option DCC-off`
+    pub const DCC_OFF: u32 = 0x0000_0800;
+    /// `option DCC-rep-on`
+    pub const REP_ON: u32 = 0x0000_1000;
+    /// `option DCC-rep-off`
+    pub const REP_OFF: u32 = 0x0000_2000;
+    /// `option MTA-first`
+    pub const MTA_FIRST: u32 = 0x0000_4000;
+    /// `option MTA-last`
+    pub const MTA_LAST: u32 = 0x0000_8000;
+    /// `option log-subdirectory-day`
+    pub const LOG_D: u32 = 0x0001_0000;
+    /// `option log-subdirectory-hour`
+    pub const LOG_H: u32 = 0x0002_0000;
+    /// `option log-subdirectory-minute`
+    pub const LOG_M: u32 = 0x0004_0000;
+    /// `option not-spam-trap`
+    pub const TRAP_NOT: u32 = 0x0008_0000;
+    /// `option spam-trap-discards`
+    pub const TRAP_DIS: u32 = 0x0010_0000;
+    /// `option spam-trap-rejects`
+    pub const TRAP_REJ: u32 = 0x0020_0000;
+}
+
+/// Switches as a whiteclnt file's options leave them, starting from `sws`
+/// (greylisting is always off in dccproc).
+pub fn wf_to_sws(mut sws: Sws, w: u32) -> Sws {
+    use white_sw as w_;
+    if w & w_::DISCARD_NO != 0 {
+        sws |= SW_DISCARD_NO;
+    } else if w & w_::DISCARD_OK != 0 {
+        sws &= !SW_DISCARD_NO;
+    }
+    if w & w_::DCC_OFF != 0 {
+        sws |= SW_DCC_OFF;
+    } else if w & w_::DCC_ON != 0 {
+        sws &= !SW_DCC_OFF;
+    }
+    sws |= SW_GREY_OFF;
+    if w & w_::LOG_ALL != 0 {
+        sws |= SW_LOG_ALL;
+    } else if w & w_::LOG_NORMAL != 0 {
+        sws &= !SW_LOG_ALL;
+    }
+    if w & w_::LOG_M != 0 {
+        sws |= SW_LOG_M;
+    } else if w & w_::LOG_H != 0 {
+        sws |= SW_LOG_H;
+    } else if w & w_::LOG_D != 0 {
+        sws |= SW_LOG_D;
+    }
+    if w & w_::MTA_FIRST != 0 {
+        sws |= SW_MTA_FIRST;
+    } else if w & w_::MTA_LAST != 0 {
+        sws &= !SW_MTA_FIRST;
+    }
+    if w & w_::REP_ON != 0 {
+        sws |= SW_REP_ON;
+    } else if w & w_::REP_OFF != 0 {
+        sws &= !SW_REP_ON;
+    }
+    if w & w_::TRAP_DIS != 0 {
+        sws |= SW_TRAP | SW_TRAP_DIS;
+        sws &= !SW_TRAP_REJ;
+    } else if w & w_::TRAP_REJ != 0 {
+        sws &= !SW_TRAP_DIS;
+        sws |= SW_TRAP | SW_TRAP_REJ;
+    } else if w & w_::TRAP_NOT != 0 {
+        sws &= !(SW_TRAP | SW_TRAP_DIS | SW_TRAP_REJ);
+    }
+    if sws & SW_TRAP != 0 {
+        sws |= SW_GREY_OFF | SW_REP_ON;
+        sws &= !(SW_DCC_OFF | SW_DNSBL_M);
+    }
+    sws | SW_SET
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traps() {
+        let s = wf_to_sws(SW_DNSBL_M, white_sw::TRAP_DIS | white_sw::DCC_OFF);
+        assert_ne!(s & SW_TRAP_DIS, 0);
+        assert_ne!(s & SW_REP_ON, 0);
+        assert_eq!(s & SW_DCC_OFF, 0);
+        assert_eq!(s & SW_DNSBL_M, 0);
+        let s = wf_to_sws(0, white_sw::LOG_ALL | white_sw::LOG_H);
+        assert_ne!(s & SW_LOG_ALL, 0);
+        assert_ne!(s & SW_LOG_H, 0);
+    }
+}
