@@ -247,8 +247,8 @@ mod tests {
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines[0], "                            reported: 1 spam          checksum  server thold");
         assert_eq!(lines[4], "                     Body: e7ab4056 66b5f492 922c6974 e3be4999      49     3");
-        assert_eq!(lines[5], "               rep-total: 3e63dc0d da76f064 8704670e 45076b06      49    20");
-        assert_eq!(lines[6], "                     rep: 3e63dc0d da76f064 8704670e 45076b06      49");
+        assert_eq!(lines[5], "                rep-total: 3e63dc0d da76f064 8704670e 45076b06      49    20");
+        assert_eq!(lines[6], "                      rep: 3e63dc0d da76f064 8704670e 45076b06      49");
     }
 
     #[test]
