@@ -20,12 +20,16 @@
 //! The per-field logic lives in [`fields`]; the split of a raw message into
 //! header fields, with the original's line-length limits, in [`split`].
 
+pub(crate) mod addr;
 pub mod envelope;
 pub(crate) mod fields;
 pub mod received;
 pub(crate) mod split;
 pub mod substitute;
 pub(crate) mod util;
+
+#[cfg(test)]
+mod tests;
 
 pub use envelope::{parse_mail_host, parse_return_path, parse_unix_from};
 pub use received::{parse_received, Received};
@@ -89,7 +93,7 @@ impl CkConfig {
 }
 
 #[cfg(test)]
-mod tests {
+mod config_tests {
     use super::*;
 
     #[test]

@@ -20,21 +20,14 @@
 //! Anything else is unrecognised, and `dccproc` stops looking, so that a
 //! forged header cannot push it further down the chain.
 
+use super::addr::{get_ipaddr, Addr};
 use super::util::{at, contains, find_any, span, starts_with_ci, tail, WHITESPACE};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
-/// Longest text form of an address plus its NUL (`INET6_ADDRSTRLEN`).
-const INET6_ADDRSTRLEN: usize = 46;
-/// Longest IPv4 text form plus its NUL (`INET_ADDRSTRLEN`).
-const INET_ADDRSTRLEN: usize = 16;
 /// Host name limit (`DCC_MAXDOMAINLEN`).
 const MAX_DOMAIN: usize = 256;
 /// HELO value limit (`HELO_MAX`).
 const HELO_MAX: usize = MAX_DOMAIN + 8;
-
-const IPV4_CHARS: &[u8] = b".0123456789";
-const IPV6_CHARS: &[u8] = b".0123456789:abcdefABCDEF";
-const ADDR_LITERAL_V6: &[u8] = b"IPv6:";
 
 /// What a `Received:` header says about the SMTP client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,14 +48,6 @@ pub enum Received {
         /// HELO value, possibly empty.
         helo: String,
     },
-}
-
-/// An address found in the text: the address, the bytes consumed, and the
-/// SMTP address literal for it.
-struct Addr {
-    ip: IpAddr,
-    len: usize,
-    literal: String,
 }
 
 /// Parse the value of a `Received:` header (the text after the colon; a
@@ -221,111 +206,6 @@ fn no_from(s: &[u8]) -> Option<&'static str> {
     None
 }
 
-/// An IPv4 or IPv6 address at the start of `s`, optionally tagged `IPv6:`.
-fn get_ipaddr(s: &[u8]) -> Option<Addr> {
-    let skip = if starts_with_ci(s, ADDR_LITERAL_V6) {
-        ADDR_LITERAL_V6.len()
-    } else {
-        0
-    };
-    let s = &s[skip..];
-    let n = span(s, IPV6_CHARS);
-    if !(2..=INET6_ADDRSTRLEN).contains(&n) {
-        return None;
-    }
-    let text = &s[..n];
-    let ip = str_to_ip(text)?;
-    let t = String::from_utf8_lossy(text);
-    let literal = match ip {
-        IpAddr::V6(_) => format!("[IPv6:{t}]"),
-        IpAddr::V4(_) => format!("[{t}]"),
-    };
-    Some(Addr {
-        ip,
-        len: skip + n,
-        literal,
-    })
-}
-
-/// Text to address as the original's `str2su` does it: an all-digits-and-dots
-/// string is read by the C library's permissive `inet_aton` (short forms such
-/// as `10.1`, octal parts); otherwise an IPv6 address with a colon before its
-/// last character.
-pub(crate) fn str_to_ip(s: &[u8]) -> Option<IpAddr> {
-    let s = trim_white(s);
-    if s.is_empty() || s.len() >= INET6_ADDRSTRLEN {
-        return None;
-    }
-    if span(s, IPV4_CHARS) == s.len() && s.len() < INET_ADDRSTRLEN {
-        if let Some(v4) = inet_aton(s) {
-            return Some(IpAddr::V4(v4));
-        }
-    }
-    if span(s, IPV6_CHARS) != s.len() {
-        return None;
-    }
-    let colon = s.iter().position(|&b| b == b':')?;
-    if colon + 1 >= s.len() {
-        return None;
-    }
-    let text = std::str::from_utf8(s).ok()?;
-    text.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
-}
-
-fn trim_white(s: &[u8]) -> &[u8] {
-    let s = &s[span(s, WHITESPACE)..];
-    let mut end = s.len();
-    while end > 0 && WHITESPACE.contains(&s[end - 1]) {
-        end -= 1;
-    }
-    &s[..end]
-}
-
-/// The C library's `inet_aton` for strings of digits and dots: one to four
-/// parts, each decimal or (with a leading 0) octal; the last part fills the
-/// remaining bytes.
-fn inet_aton(s: &[u8]) -> Option<Ipv4Addr> {
-    let mut parts: Vec<u32> = Vec::with_capacity(4);
-    let mut i = 0;
-    let last = loop {
-        if !at(s, i).is_ascii_digit() {
-            return None;
-        }
-        let (radix, start) = if s[i] == b'0' { (8, i + 1) } else { (10, i) };
-        let mut val: u64 = 0;
-        let mut j = start;
-        while j < s.len() && s[j].is_ascii_digit() && u32::from(s[j] - b'0') < radix {
-            val = val * u64::from(radix) + u64::from(s[j] - b'0');
-            if val > 0xffff_ffff {
-                return None;
-            }
-            j += 1;
-        }
-        i = j;
-        if at(s, i) == b'.' {
-            if parts.len() > 2 || val > 0xff {
-                return None;
-            }
-            parts.push(val as u32);
-            i += 1;
-        } else {
-            break val as u32;
-        }
-    };
-    if i < s.len() && !s[i].is_ascii_whitespace() {
-        return None;
-    }
-    let max = [u32::MAX, 0x00ff_ffff, 0xffff, 0xff][parts.len()];
-    if last > max {
-        return None;
-    }
-    let mut v = last;
-    for (k, p) in parts.iter().enumerate() {
-        v |= p << (24 - 8 * k);
-    }
-    Some(Ipv4Addr::from(v))
-}
-
 fn lossy(s: &[u8], max: usize) -> String {
     String::from_utf8_lossy(&s[..s.len().min(max)]).into_owned()
 }
@@ -385,7 +265,10 @@ mod tests {
             client(" from [IPv6:2001:db8::2]"),
             ("2001:db8::2".into(), "[IPv6:2001:db8::2]".into(), "".into())
         );
-        assert_eq!(parse_received(b" from  [10.0.0.1] by x"), Received::Unrecognized);
+        assert_eq!(
+            parse_received(b" from  [10.0.0.1] by x"),
+            Received::Unrecognized
+        );
         // a HELO that looks like an address literal is not taken for one
         assert_eq!(
             client(" from [127.0.0.1] (evil [192.0.2.9]) by x"),
@@ -488,23 +371,5 @@ mod tests {
                 String::from_utf8_lossy(v)
             );
         }
-    }
-
-    #[test]
-    fn addresses() {
-        let ip = |s: &str| str_to_ip(s.as_bytes()).map(|a| a.to_string());
-        assert_eq!(ip("10.1"), Some("10.0.0.1".into()));
-        assert_eq!(ip("1.2.3"), Some("1.2.0.3".into()));
-        assert_eq!(ip("010.0.0.1"), Some("8.0.0.1".into()));
-        assert_eq!(ip("3232235521"), Some("192.168.0.1".into()));
-        assert_eq!(ip("08.0.0.1"), None);
-        assert_eq!(ip("1.2.3.4."), None);
-        assert_eq!(ip("256.1.1.1"), None);
-        assert_eq!(ip("1.2.3.256"), None);
-        assert_eq!(ip("::1"), Some("::1".into()));
-        assert_eq!(ip("::ffff:1.2.3.4"), Some("::ffff:1.2.3.4".into()));
-        assert_eq!(ip("1:"), None);
-        assert_eq!(ip("abc"), None);
-        assert_eq!(ip(""), None);
     }
 }

@@ -240,4 +240,23 @@ mod tests {
         assert_eq!(f[0].len(), 1024 + 2 + 6);
         assert!(f[0].ends_with(b"\r\n more\n"));
     }
+
+    #[test]
+    fn memory_bounded() {
+        let mut s = Splitter::default();
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut n = 0;
+        for _ in 0..64 {
+            assert!(s.push(&chunk, &mut |_| n += 1).is_none());
+            assert!(s.buf.len() <= BUF_SIZE);
+            assert!(s.buf.capacity() <= 2 * BUF_SIZE);
+        }
+        assert_eq!(n, 0);
+        let mut folded = b"\n".to_vec();
+        folded.extend_from_slice(&b" continued\n".repeat(100_000));
+        s.push(&folded, &mut |_| n += 1);
+        assert!(s.buf.len() <= BUF_SIZE);
+        assert!(s.buf.capacity() <= 2 * BUF_SIZE);
+        assert_eq!(n, 0);
+    }
 }

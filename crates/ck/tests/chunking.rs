@@ -1,0 +1,221 @@
+//! The driver is insensitive to how its input is cut up: random chunks give
+//! the checksums of the whole message, the milter form (fields one by one,
+//! then the body) gives those of the raw message, and no input panics.
+
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use tally_ck::header::{CkConfig, Envelope};
+use tally_ck::message::{Checksums, MessageCks};
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/corpus")
+}
+
+/// Every corpus message, read once.
+fn corpus() -> &'static [Vec<u8>] {
+    static CORPUS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+    CORPUS.get_or_init(|| {
+        let mut files = Vec::new();
+        let mut dirs = vec![corpus_dir()];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).expect("corpus dir") {
+                let p = e.expect("dir entry").path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if !matches!(p.extension().and_then(|x| x.to_str()), Some("tsv" | "md")) {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        files
+            .iter()
+            .map(|p| std::fs::read(p).expect("corpus file"))
+            .collect()
+    })
+}
+
+fn config() -> (CkConfig, Envelope) {
+    let mut cfg = CkConfig {
+        use_received: true,
+        ..Default::default()
+    };
+    for s in ["List-ID", "+Sender", "X-Mailer", "mail_host", "HELO"] {
+        cfg.add_substitute(s).expect("valid name");
+    }
+    let env = Envelope {
+        env_to: vec!["bob@example.net".into()],
+        ..Default::default()
+    };
+    (cfg, env)
+}
+
+/// Comparable form of the result.
+fn summary(c: &Checksums) -> Vec<String> {
+    let mut v: Vec<String> = c
+        .entries
+        .iter()
+        .map(|e| format!("{} {} {}", Checksums::label(e), e.sum, e.report))
+        .collect();
+    v.push(format!(
+        "{:?} {:?} {:?} {:?} {:?}",
+        c.client_ip, c.client_name, c.helo, c.env_from, c.mail_host
+    ));
+    v.push(format!("{:?}", c.error));
+    v
+}
+
+fn whole(msg: &[u8]) -> Vec<String> {
+    let (cfg, env) = config();
+    let mut m = MessageCks::new(&cfg, &env);
+    m.feed(msg);
+    summary(&m.finish())
+}
+
+fn chunked(msg: &[u8], cuts: &[usize]) -> Vec<String> {
+    let (cfg, env) = config();
+    let mut m = MessageCks::new(&cfg, &env);
+    let mut pos = 0;
+    for &c in cuts {
+        let end = (pos + c).min(msg.len());
+        m.feed(&msg[pos..end]);
+        pos = end;
+    }
+    m.feed(&msg[pos..]);
+    summary(&m.finish())
+}
+
+fn to_crlf(msg: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(msg.len() + msg.len() / 20);
+    for (i, &b) in msg.iter().enumerate() {
+        if b == b'\n' && (i == 0 || msg[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// A header field as a milter receives it: name, value.
+type Field = (Vec<u8>, Vec<u8>);
+
+/// Header fields (name, value after the colon without the final CR LF) and
+/// the body of a CRLF message; `None` when a milter could not have
+/// received it (no blank line, a line without a colon, NUL bytes, huge lines).
+fn milter_parts(msg: &[u8]) -> Option<(Vec<Field>, &[u8])> {
+    let mut fields: Vec<Vec<u8>> = Vec::new();
+    let mut pos = 0;
+    loop {
+        let nl = msg[pos..].iter().position(|&b| b == b'\n')? + pos;
+        let line = &msg[pos..=nl];
+        pos = nl + 1;
+        if line == b"\r\n" {
+            break;
+        }
+        if line.contains(&0) || line.len() > 1000 || !line.ends_with(b"\r\n") {
+            return None;
+        }
+        match (line[0], fields.last_mut()) {
+            (b' ' | b'\t', Some(f)) => f.extend_from_slice(line),
+            _ => fields.push(line.to_vec()),
+        }
+    }
+    let mut out = Vec::new();
+    for f in fields {
+        let colon = f.iter().position(|&b| b == b':')?;
+        out.push((f[..colon].to_vec(), f[colon + 1..f.len() - 2].to_vec()));
+    }
+    Some((out, &msg[pos..]))
+}
+
+#[test]
+fn milter_form_matches_raw() {
+    let (mut compared, mut skipped) = (0, 0);
+    for raw in corpus() {
+        let crlf = to_crlf(raw);
+        let want = whole(&crlf);
+        let parts = milter_parts(&crlf);
+        let Some((fields, body)) = parts.filter(|_| want.last().is_some_and(|e| e == "None"))
+        else {
+            skipped += 1;
+            continue;
+        };
+        let (cfg, env) = config();
+        let mut m = MessageCks::new(&cfg, &env);
+        for (name, value) in &fields {
+            m.header(name, value);
+        }
+        m.end_of_headers();
+        for piece in body.chunks(777) {
+            m.body(piece);
+        }
+        assert_eq!(summary(&m.finish()), want);
+        compared += 1;
+    }
+    println!("milter form: {compared} messages compared, {skipped} skipped");
+    assert!(compared > 1000);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_chunks_match_whole(
+        idx in any::<prop::sample::Index>(),
+        cuts in prop::collection::vec(0usize..300, 0..40),
+    ) {
+        let msgs = corpus();
+        let msg = &msgs[idx.index(msgs.len())];
+        prop_assert_eq!(chunked(msg, &cuts), whole(msg));
+    }
+
+    #[test]
+    fn byte_at_a_time_near_header_end(idx in any::<prop::sample::Index>()) {
+        let msgs = corpus();
+        let msg = &msgs[idx.index(msgs.len())];
+        let cuts = vec![1; msg.len().min(4000)];
+        prop_assert_eq!(chunked(msg, &cuts), whole(msg));
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(
+        data in prop::collection::vec(any::<u8>(), 0..3000),
+        cuts in prop::collection::vec(0usize..500, 0..10),
+        received in any::<bool>(),
+    ) {
+        let (mut cfg, env) = config();
+        cfg.use_received = received;
+        let mut m = MessageCks::new(&cfg, &env);
+        m.set_relay_filter(Box::new(|ip| ip.is_loopback()));
+        let mut pos = 0;
+        for c in cuts {
+            let end = (pos + c).min(data.len());
+            m.feed(&data[pos..end]);
+            pos = end;
+        }
+        m.feed(&data[pos..]);
+        let _ = m.finish();
+
+        let mut m = MessageCks::new(&cfg, &env);
+        let (a, b) = data.split_at(data.len() / 2);
+        m.header(a, b);
+        m.header(b, a);
+        m.body(&data);
+        let _ = m.finish();
+    }
+
+    #[test]
+    fn arbitrary_header_text_never_panics(
+        lines in prop::collection::vec("[ -~\t]{0,80}", 0..20),
+    ) {
+        let (cfg, env) = config();
+        let mut m = MessageCks::new(&cfg, &env);
+        for l in &lines {
+            m.feed(l.as_bytes());
+            m.feed(b"\n");
+        }
+        m.feed(b"\nbody\n");
+        let _ = m.finish();
+    }
+}
