@@ -21,6 +21,7 @@ pub mod server;
 pub mod state;
 pub mod tgts;
 pub mod tholds;
+pub mod whitefiles;
 pub mod xhdr;
 
 /// The text of an I/O error without Rust's "(os error N)" suffix, as C's

@@ -1,0 +1,123 @@
+//! Reading a whiteclnt file and its included files from disk, with the
+//! stamps that tell later whether they changed, and resolving host names.
+
+use std::fs;
+use std::net::{IpAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+use tally_white::{parse_file, Built, FileKind, Includes, Resolutions};
+
+/// Resolves host names of `ip` lines to addresses.
+pub trait HostResolver: Send + Sync {
+    /// The addresses of `host`, or the resolver's error text.
+    fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, String>;
+}
+
+/// The system resolver (`/etc/hosts`, DNS, ...), IPv4 and IPv6.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemResolver;
+
+impl HostResolver for SystemResolver {
+    fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, String> {
+        match (host, 0u16).to_socket_addrs() {
+            Ok(addrs) => {
+                let mut out: Vec<IpAddr> = Vec::new();
+                for a in addrs {
+                    if !out.contains(&a.ip()) {
+                        out.push(a.ip());
+                    }
+                }
+                if out.is_empty() {
+                    Err("Unknown host".to_string())
+                } else {
+                    Ok(out)
+                }
+            }
+            Err(e) => Err(crate::errno_str(&e)),
+        }
+    }
+}
+
+/// What identifies one version of a file: modification time, size and
+/// inode (a file replaced by rename changes inode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stamp {
+    pub mtime: Option<SystemTime>,
+    pub size: u64,
+    pub ino: u64,
+}
+
+impl Stamp {
+    /// The stamp of a file, `None` when it cannot be looked at.
+    pub fn of(path: &Path) -> Option<Stamp> {
+        let m = fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        let ino = std::os::unix::fs::MetadataExt::ino(&m);
+        #[cfg(not(unix))]
+        let ino = 0;
+        Some(Stamp {
+            mtime: m.modified().ok(),
+            size: m.len(),
+            ino,
+        })
+    }
+}
+
+/// Most bytes read from one whiteclnt file: far more than the entry
+/// limits allow to matter, and bounded.
+const MAX_FILE_BYTES: u64 = 64 << 20;
+
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let f = fs::File::open(path)?;
+    let mut out = Vec::new();
+    f.take(MAX_FILE_BYTES).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+struct DiskIncludes<'a> {
+    home: &'a Path,
+    stamps: Vec<(PathBuf, Option<Stamp>)>,
+}
+
+impl Includes for DiskIncludes<'_> {
+    fn read_include(&mut self, name: &str) -> Result<Vec<u8>, String> {
+        let path = self.home.join(name);
+        let stamp = Stamp::of(&path);
+        self.stamps.push((path.clone(), stamp));
+        read_bounded(&path).map_err(|e| crate::errno_str(&e))
+    }
+}
+
+/// A freshly read and built file.
+pub(crate) struct Loaded {
+    pub built: Built,
+    pub stamps: Vec<(PathBuf, Option<Stamp>)>,
+}
+
+/// Read, parse and build the file at `path` (named `name` in messages).
+/// `None` when the main file cannot be read.
+pub(crate) fn load(
+    home: &Path,
+    name: &str,
+    path: &Path,
+    kind: FileKind,
+    resolver: &dyn HostResolver,
+) -> Option<Loaded> {
+    let stamp = Stamp::of(path);
+    let text = read_bounded(path).ok()?;
+    let mut inc = DiskIncludes {
+        home,
+        stamps: vec![(path.to_path_buf(), stamp)],
+    };
+    let parsed = parse_file(name, &text, kind, &mut inc);
+    let mut res = Resolutions::new();
+    for host in parsed.host_names() {
+        res.insert(host, resolver.resolve(host));
+    }
+    let built = parsed.build(&res);
+    Some(Loaded {
+        built,
+        stamps: inc.stamps,
+    })
+}
