@@ -48,6 +48,7 @@ pub(crate) struct HeaderCks {
     pub(crate) mail_host: Option<Vec<u8>>,
     env_mail_host: Option<String>,
     env_helo: Option<String>,
+    helo_from_received: bool,
     pub(crate) env_to: Vec<Sum>,
     pub(crate) from: Option<Got>,
     pub(crate) message_id: Option<Got>,
@@ -78,6 +79,7 @@ impl HeaderCks {
             mail_host: None,
             env_mail_host: env.mail_host.clone(),
             env_helo: env.helo.clone(),
+            helo_from_received: cfg.helo_from_received,
             env_to: env
                 .env_to
                 .iter()
@@ -207,11 +209,15 @@ impl HeaderCks {
             self.subs.offer_named("mail_host", h);
         }
         self.mail_host = host;
-        let helo = self.env_helo.clone().or_else(|| self.helo.clone());
+        let helo = match &self.env_helo {
+            Some(h) => Some(h.clone()),
+            None if self.helo_from_received => self.helo.clone(),
+            None => None,
+        };
         if let Some(h) = helo.as_deref().filter(|h| !h.is_empty()) {
             self.subs.offer_named("helo", h.as_bytes());
         }
-        if self.helo.is_none() {
+        if self.env_helo.is_some() {
             self.helo = self.env_helo.clone();
         }
     }

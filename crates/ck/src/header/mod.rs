@@ -71,6 +71,10 @@ pub struct CkConfig {
     /// `dccproc -R`: take the SMTP client address from the `Received:`
     /// headers when the envelope has none.
     pub use_received: bool,
+    /// `dccproc -E`: also checksum the HELO value found in a `Received:`
+    /// header as the substitute `HELO` (without it, `dccproc` only knows
+    /// an envelope HELO when one is given, as a milter does).
+    pub helo_from_received: bool,
 }
 
 impl CkConfig {

@@ -197,6 +197,18 @@ fn received_checksum_and_client() {
     );
     assert_eq!(c.client_ip, None);
 
+    // the Received HELO is a substitute only when asked for (dccproc -E)
+    let mut sub_cfg = with_subs(&["HELO"]);
+    sub_cfg.use_received = true;
+    let c = run(&sub_cfg, &Envelope::default(), msg);
+    assert!(c.get(CkType::Sub).is_none());
+    sub_cfg.helo_from_received = true;
+    let c = run(&sub_cfg, &Envelope::default(), msg);
+    assert_eq!(
+        c.get(CkType::Sub).unwrap().sum,
+        str_sum(Some(b"helo"), b"a.example")
+    );
+
     // a given address wins
     let env = Envelope {
         client_ip: "2001:db8::1".parse().ok(),
