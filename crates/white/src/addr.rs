@@ -35,7 +35,7 @@ impl IpRange {
             return u32::MAX;
         }
         let d = (hi as u32).wrapping_sub(lo as u32);
-        d.checked_add(1).unwrap_or(u32::MAX)
+        d.saturating_add(1)
     }
 
     /// Never empty (`lo <= hi` is checked when parsing).
