@@ -219,8 +219,11 @@ impl Decision {
             }
         };
         // only the slots of the types themselves go to the server
-        let sent: Vec<usize> =
-            cks.iter().filter(|(i, s)| *i < NUM_TYPES && s.rpt2srvr).map(|(i, _)| i).collect();
+        let sent: Vec<usize> = cks
+            .iter()
+            .filter(|(i, s)| *i < NUM_TYPES && s.rpt2srvr)
+            .map(|(i, _)| i)
+            .collect();
         if sent.is_empty() {
             let mut h = XHeader::new(&client.brand, &client.hostname, 0);
             h.add_ck(CkType::Body, gross);
@@ -231,7 +234,10 @@ impl Decision {
         let req = Request {
             op,
             tgts: rpt_tgts,
-            cks: sent.iter().filter_map(|&i| cks.get(i).map(|s| (s.ty, s.sum))).collect(),
+            cks: sent
+                .iter()
+                .filter_map(|&i| cks.get(i).map(|s| (s.ty, s.sum)))
+                .collect(),
         };
         let (answer, srvr_id) = match server.ask(&req) {
             Ok(a) if a.counts.len() == sent.len() => {
@@ -272,7 +278,10 @@ impl Decision {
                     }
                 }
                 Some(counts) => {
-                    let cnt = counts.get(n).copied().unwrap_or(crate::server::Count { prev: 0, cur: 0 });
+                    let cnt = counts
+                        .get(n)
+                        .copied()
+                        .unwrap_or(crate::server::Count { prev: 0, cur: 0 });
                     s.srvr_prev = cnt.prev;
                     cnt.cur
                 }
@@ -372,7 +381,11 @@ impl Decision {
         let mut items: Vec<String> = Vec::new();
         let mut add = |cond: bool, s: &str, off: bool| {
             if cond {
-                items.push(if off { format!("{s}(off)") } else { s.to_string() });
+                items.push(if off {
+                    format!("{s}(off)")
+                } else {
+                    s.to_string()
+                });
             }
         };
         add(st & ST_QUERY != 0, "query", false);
@@ -382,7 +395,11 @@ impl Decision {
         }
         add(st & ST_WLIST_NOTSPAM != 0, "wlist-->OK", false);
         add(st & ST_WLIST_ISSPAM != 0, "wlist-->spam", false);
-        add(st & ST_SRVR_ISSPAM != 0, "DCC-->spam", sws & SW_DCC_OFF != 0);
+        add(
+            st & ST_SRVR_ISSPAM != 0,
+            "DCC-->spam",
+            sws & SW_DCC_OFF != 0,
+        );
         add(st & ST_SRVR_NOTSPAM != 0, "DCC-->OK", sws & SW_DCC_OFF != 0);
         add(st & ST_REP_ISSPAM != 0, "Rep-->spam", sws & SW_REP_ON == 0);
         if sws & SW_MTA_FIRST == 0 {

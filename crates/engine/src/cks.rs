@@ -2,7 +2,7 @@
 //! checksum type (indexed by type number), followed by slots for further
 //! substitute headers; plus the `-C`/log table that prints them.
 
-use crate::tgts::{thold_to_str, tgts_to_str, Tgts, INVALID, THOLD_UNSET};
+use crate::tgts::{tgts_to_str, thold_to_str, Tgts, INVALID, THOLD_UNSET};
 use crate::tholds::NUM_TYPES;
 use tally_ck::{CkType, Sum};
 
@@ -45,7 +45,9 @@ pub struct MsgCks {
 impl MsgCks {
     /// No checksums yet.
     pub fn new() -> MsgCks {
-        MsgCks { slots: vec![None; NUM_SLOTS] }
+        MsgCks {
+            slots: vec![None; NUM_SLOTS],
+        }
     }
 
     /// Slot `i`, if it holds a checksum.
@@ -65,13 +67,22 @@ impl MsgCks {
 
     /// Occupied slots with their indices, in order.
     pub fn iter(&self) -> impl Iterator<Item = (usize, &Slot)> {
-        self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|s| (i, s)))
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|s| (i, s)))
     }
 
     /// Set a checksum of an ordinary type (not a substitute).
     pub fn set(&mut self, ty: CkType, sum: Sum, rpt2srvr: bool) {
         if let Some(s) = self.slots.get_mut(usize::from(ty.number())) {
-            *s = Some(Slot { ty, sub_name: None, sum, rpt2srvr, srvr_prev: INVALID });
+            *s = Some(Slot {
+                ty,
+                sub_name: None,
+                sum,
+                rpt2srvr,
+                srvr_prev: INVALID,
+            });
         }
     }
 
@@ -142,9 +153,8 @@ pub fn print_cks(
     tholds_rej: Option<&[Tgts; NUM_TYPES]>,
     wtgts: Option<&WhiteTgts>,
 ) -> String {
-    let thold_of = |ty: CkType| -> Tgts {
-        tholds_rej.map_or(THOLD_UNSET, |t| t[usize::from(ty.number())])
-    };
+    let thold_of =
+        |ty: CkType| -> Tgts { tholds_rej.map_or(THOLD_UNSET, |t| t[usize::from(ty.number())]) };
     let wl = |i: usize| -> Tgts { wtgts.and_then(|w| w.get(i).copied()).unwrap_or(0) };
     let mut have_server = false;
     let mut have_thold = false;
@@ -213,9 +223,17 @@ mod tests {
     fn sample() -> MsgCks {
         let mut c = MsgCks::new();
         c.set_ip(sum("3e63dc0d da76f064 8704670e 45076b06"));
-        c.set(CkType::EnvFrom, sum("c160f8cc 69a4f0bf 2b036275 2353d060"), true);
+        c.set(
+            CkType::EnvFrom,
+            sum("c160f8cc 69a4f0bf 2b036275 2353d060"),
+            true,
+        );
         c.add_sub("List-ID", sum("9f8b89dd 610f0fce 6c6c6c47 9cda1383"));
-        c.set(CkType::Body, sum("e7ab4056 66b5f492 922c6974 e3be4999"), true);
+        c.set(
+            CkType::Body,
+            sum("e7ab4056 66b5f492 922c6974 e3be4999"),
+            true,
+        );
         c
     }
 
@@ -235,7 +253,12 @@ mod tests {
     #[test]
     fn server_and_thold_columns() {
         let mut c = sample();
-        for (_, s) in c.slots.iter_mut().enumerate().filter_map(|(i, s)| s.as_mut().map(|s| (i, s))) {
+        for (_, s) in c
+            .slots
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_mut().map(|s| (i, s)))
+        {
             if s.ty == CkType::Body || s.ty == CkType::GreyMsg || s.ty == CkType::GreyTriple {
                 s.srvr_prev = 49;
             }
@@ -245,10 +268,22 @@ mod tests {
         rej[10] = 20;
         let t = print_cks(true, 1, &c, Some(&rej), None);
         let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines[0], "                            reported: 1 spam          checksum  server thold");
-        assert_eq!(lines[4], "                     Body: e7ab4056 66b5f492 922c6974 e3be4999      49     3");
-        assert_eq!(lines[5], "                rep-total: 3e63dc0d da76f064 8704670e 45076b06      49    20");
-        assert_eq!(lines[6], "                      rep: 3e63dc0d da76f064 8704670e 45076b06      49");
+        assert_eq!(
+            lines[0],
+            "                            reported: 1 spam          checksum  server thold"
+        );
+        assert_eq!(
+            lines[4],
+            "                     Body: e7ab4056 66b5f492 922c6974 e3be4999      49     3"
+        );
+        assert_eq!(
+            lines[5],
+            "                rep-total: 3e63dc0d da76f064 8704670e 45076b06      49    20"
+        );
+        assert_eq!(
+            lines[6],
+            "                      rep: 3e63dc0d da76f064 8704670e 45076b06      49"
+        );
     }
 
     #[test]
@@ -259,10 +294,22 @@ mod tests {
         w[4] = TOO_MANY;
         let t = print_cks(false, 1, &c, None, Some(&w));
         let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines[0], "                            reported: 1               checksum         wlist");
-        assert_eq!(lines[2], "                 env_From: c160f8cc 69a4f0bf 2b036275 2353d060            ok");
-        assert_eq!(lines[3], "       substitute list-id: 9f8b89dd 610f0fce 6c6c6c47 9cda1383          many");
-        assert_eq!(lines[1], "                       IP: 3e63dc0d da76f064 8704670e 45076b06");
+        assert_eq!(
+            lines[0],
+            "                            reported: 1               checksum         wlist"
+        );
+        assert_eq!(
+            lines[2],
+            "                 env_From: c160f8cc 69a4f0bf 2b036275 2353d060            ok"
+        );
+        assert_eq!(
+            lines[3],
+            "       substitute list-id: 9f8b89dd 610f0fce 6c6c6c47 9cda1383          many"
+        );
+        assert_eq!(
+            lines[1],
+            "                       IP: 3e63dc0d da76f064 8704670e 45076b06"
+        );
     }
 
     #[test]
@@ -271,9 +318,18 @@ mod tests {
         c.add_sub("sender", Sum::default());
         c.add_sub("x-mailer", Sum::default());
         c.add_sub("Sender", sum("00000001 00000000 00000000 00000000"));
-        assert_eq!(c.get(4).and_then(|s| s.sub_name.clone()).as_deref(), Some("sender"));
-        assert_eq!(c.get(4).map(|s| s.sum), Some(sum("00000001 00000000 00000000 00000000")));
-        assert_eq!(c.get(NUM_TYPES).and_then(|s| s.sub_name.clone()).as_deref(), Some("x-mailer"));
+        assert_eq!(
+            c.get(4).and_then(|s| s.sub_name.clone()).as_deref(),
+            Some("sender")
+        );
+        assert_eq!(
+            c.get(4).map(|s| s.sum),
+            Some(sum("00000001 00000000 00000000 00000000"))
+        );
+        assert_eq!(
+            c.get(NUM_TYPES).and_then(|s| s.sub_name.clone()).as_deref(),
+            Some("x-mailer")
+        );
         c.no_ip_rpt2srvr();
     }
 }

@@ -115,7 +115,9 @@ pub fn log_date(secs: i64) -> String {
 }
 
 fn now_secs() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Generator of the six-character unique parts of file names.
@@ -129,7 +131,9 @@ const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST
 impl NameGen {
     /// Seed from the clock and the process ID, as the original does.
     pub fn new() -> NameGen {
-        let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let d = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         let r = (d.as_secs() % (14 * 24 * 60 * 60))
             .wrapping_mul(u64::from(d.subsec_micros() / 100).max(1))
             .wrapping_mul(u64::from(std::process::id()));
@@ -160,17 +164,29 @@ fn subdir(parent: &Path, name: String) -> io::Result<PathBuf> {
     match fs::create_dir(&p) {
         Ok(()) => Ok(p),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists && p.is_dir() => Ok(p),
-        Err(e) => Err(io::Error::new(e.kind(), format!("mkdir({}): {}", p.display(), crate::errno_str(&e)))),
+        Err(e) => Err(io::Error::new(
+            e.kind(),
+            format!("mkdir({}): {}", p.display(), crate::errno_str(&e)),
+        )),
     }
 }
 
 /// Create a uniquely named file `<dir>/<prefix>XXXXXX`.
-pub fn create_unique(dir: &Path, prefix: &str, gen: &mut NameGen) -> io::Result<(File, PathBuf, String)> {
+pub fn create_unique(
+    dir: &Path,
+    prefix: &str,
+    gen: &mut NameGen,
+) -> io::Result<(File, PathBuf, String)> {
     let mut last = None;
     for _ in 0..=10 {
         let id = gen.next_name();
         let path = dir.join(format!("{prefix}{id}"));
-        match OpenOptions::new().read(true).write(true).create_new(true).open(&path) {
+        match OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
             Ok(f) => return Ok((f, path, id)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 *gen = NameGen::new();
@@ -203,10 +219,20 @@ impl LogFile {
     /// Create `tmp.XXXXXX` in `dir` (and its time subdirectories).
     pub fn create(dir: &Path, mode: LogMode) -> io::Result<LogFile> {
         let md = fs::metadata(dir).map_err(|e| {
-            io::Error::new(e.kind(), format!("stat(log directory \"{}\"): {}", dir.display(), crate::errno_str(&e)))
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "stat(log directory \"{}\"): {}",
+                    dir.display(),
+                    crate::errno_str(&e)
+                ),
+            )
         })?;
         if !md.is_dir() {
-            return Err(io::Error::other(format!("\"{}\" is not a log directory", dir.display())));
+            return Err(io::Error::other(format!(
+                "\"{}\" is not a log directory",
+                dir.display()
+            )));
         }
         let mut d = dir.to_path_buf();
         if mode != LogMode::Flat {
@@ -221,7 +247,15 @@ impl LogFile {
         }
         let mut gen = NameGen::new();
         let (file, path, id) = create_unique(&d, "tmp.", &mut gen)?;
-        Ok(LogFile { file: Some(file), path, id, size: 0, used: false, early: Vec::new(), gen })
+        Ok(LogFile {
+            file: Some(file),
+            path,
+            id,
+            size: 0,
+            used: false,
+            early: Vec::new(),
+            gen,
+        })
     }
 
     /// The unique part of the name.
@@ -241,7 +275,9 @@ impl LogFile {
 
     /// Write bytes; after a failure the file is abandoned.
     pub fn write(&mut self, b: &[u8]) -> Result<(), String> {
-        let Some(f) = self.file.as_mut() else { return Ok(()) };
+        let Some(f) = self.file.as_mut() else {
+            return Ok(());
+        };
         match f.write_all(b) {
             Ok(()) => {
                 self.used = true;
@@ -250,7 +286,11 @@ impl LogFile {
             }
             Err(e) => {
                 self.file = None;
-                Err(format!("write(log {}): {}", self.path.display(), crate::errno_str(&e)))
+                Err(format!(
+                    "write(log {}): {}",
+                    self.path.display(),
+                    crate::errno_str(&e)
+                ))
             }
         }
     }
@@ -319,7 +359,11 @@ impl LogFile {
                 .map(|_| None)
                 .map_err(|e| format!("unlink({}): {}", self.path.display(), crate::errno_str(&e)));
         }
-        let dir = self.path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = self
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         let mut id = self.id.clone();
         for n in 0..=11 {
             let new = dir.join(format!("msg.{id}"));

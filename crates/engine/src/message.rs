@@ -176,7 +176,10 @@ pub fn copy_spool<S: Read>(
         let want = (len.min(COPY_CHUNK as u64)) as usize;
         let n = spool.read(&mut buf[..want])?;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "premature end of spool"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "premature end of spool",
+            ));
         }
         if let Some(l) = log.as_mut() {
             if let Err(e) = l.body_write(&buf[..n]) {

@@ -88,19 +88,32 @@ pub struct NoServer {
 impl NoServer {
     /// No server, for the parameter file `map` (absolute path) and this host name.
     pub fn new(map: &Path, hostname: &str) -> NoServer {
-        NoServer { map: map.to_path_buf(), hostname: hostname.to_string() }
+        NoServer {
+            map: map.to_path_buf(),
+            hostname: hostname.to_string(),
+        }
     }
 }
 
 impl DccServer for NoServer {
     fn start(&mut self) -> Result<ClientInfo, String> {
         match std::fs::metadata(&self.map) {
-            Err(e) => Err(format!("open({}): {}", self.map.display(), crate::errno_str(&e))),
-            Ok(_) => Ok(ClientInfo { hostname: self.hostname.clone(), brand: String::new() }),
+            Err(e) => Err(format!(
+                "open({}): {}",
+                self.map.display(),
+                crate::errno_str(&e)
+            )),
+            Ok(_) => Ok(ClientInfo {
+                hostname: self.hostname.clone(),
+                brand: String::new(),
+            }),
         }
     }
 
     fn ask(&mut self, _req: &Request) -> Result<Answer, AskError> {
-        Err(AskError { msg: "no working DCC servers".into(), srvr_id: 0 })
+        Err(AskError {
+            msg: "no working DCC servers".into(),
+            srvr_id: 0,
+        })
     }
 }

@@ -66,7 +66,9 @@ fn name_matches(name: &str, text: &str) -> bool {
         }
         i += 1;
     }
-    tb[i..].iter().all(|c| matches!(c, b':' | b' ' | b'\t' | b'\n'))
+    tb[i..]
+        .iter()
+        .all(|c| matches!(c, b':' | b' ' | b'\t' | b'\n'))
 }
 
 /// A checksum type name accepted for thresholds (`-c`, `-g`, whiteclnt):
@@ -114,7 +116,11 @@ impl Default for Thresholds {
         for t in [CkType::Ip, CkType::EnvFrom, CkType::From] {
             honor[usize::from(t.number())] = true;
         }
-        Thresholds { log: [THOLD_UNSET; NUM_TYPES], rej, honor }
+        Thresholds {
+            log: [THOLD_UNSET; NUM_TYPES],
+            rej,
+            honor,
+        }
     }
 }
 
@@ -146,7 +152,8 @@ impl Thresholds {
             return out;
         };
         let Some(target) = str_to_thold_type(tname, false) else {
-            out.errors.push(format!("unrecognized checksum type in \"{flag}{arg}\""));
+            out.errors
+                .push(format!("unrecognized checksum type in \"{flag}{arg}\""));
             return out;
         };
         let rep_ty = match target {
@@ -199,7 +206,10 @@ impl Thresholds {
         let lower = arg.get(..4).map(str::to_ascii_lowercase);
         let (rest, on) = if matches!(lower.as_deref(), Some("not_" | "not-")) {
             (&arg[4..], false)
-        } else if matches!(arg.get(..3).map(str::to_ascii_lowercase).as_deref(), Some("no_" | "no-")) {
+        } else if matches!(
+            arg.get(..3).map(str::to_ascii_lowercase).as_deref(),
+            Some("no_" | "no-")
+        ) {
             (&arg[3..], false)
         } else {
             (arg, true)
@@ -257,12 +267,18 @@ mod tests {
     #[test]
     fn errors() {
         let mut t = Thresholds::default();
-        assert_eq!(t.parse("-c ", "Body").errors, ["missing comma in \"-c Body\""]);
+        assert_eq!(
+            t.parse("-c ", "Body").errors,
+            ["missing comma in \"-c Body\""]
+        );
         assert_eq!(
             t.parse("-c ", "Bogus,3").errors,
             ["unrecognized checksum type in \"-c Bogus,3\""]
         );
-        assert_eq!(t.parse("-c ", "Body,").errors, ["no thresholds in \"-c Body,\""]);
+        assert_eq!(
+            t.parse("-c ", "Body,").errors,
+            ["no thresholds in \"-c Body,\""]
+        );
         assert_eq!(
             t.parse("-c ", "Body,x").errors,
             ["unrecognized rejection threshold \"x\" in \"-c Body,x\""]

@@ -32,9 +32,16 @@ impl XHeader {
     /// Start a header for an answer from server `srvr_id`; the brand is
     /// used only for real server-IDs, as in the original.
     pub fn new(brand: &str, client_host: &str, srvr_id: u32) -> XHeader {
-        let brand = if (SRVR_ID_MIN..=SRVR_ID_MAX).contains(&srvr_id) { brand } else { "" };
+        let brand = if (SRVR_ID_MIN..=SRVR_ID_MAX).contains(&srvr_id) {
+            brand
+        } else {
+            ""
+        };
         let name = Self::field_name(brand);
-        let mut h = XHeader { col: name.len(), buf: name };
+        let mut h = XHeader {
+            col: name.len(),
+            buf: name,
+        };
         h.add_str(&format!(": {client_host} {srvr_id};"));
         h
     }
@@ -116,7 +123,10 @@ mod tests {
         h.add_ck(CkType::Body, 51);
         h.add_ck(CkType::Fuz1, TOO_MANY);
         h.add_ck(CkType::Fuz2, OK);
-        assert_eq!(h.as_str(), "X-DCC-brand-Metrics: vm 1200; bulk Body=51 Fuz1=many Fuz2=ok\n");
+        assert_eq!(
+            h.as_str(),
+            "X-DCC-brand-Metrics: vm 1200; bulk Body=51 Fuz1=many Fuz2=ok\n"
+        );
         assert_eq!(
             h.to_bytes(true),
             b"X-DCC-brand-Metrics: vm 1200; bulk Body=51 Fuz1=many Fuz2=ok\r\n".to_vec()
@@ -128,14 +138,23 @@ mod tests {
         let mut h = XHeader::new("brand", "vm", 0);
         h.add_ck(CkType::Body, 1);
         assert_eq!(h.as_str(), "X-DCC--Metrics: vm 0; Body=1\n");
-        assert_eq!(XHeader::whitelist("vm").as_str(), "X-DCC--Metrics: vm; whitelist\n");
+        assert_eq!(
+            XHeader::whitelist("vm").as_str(),
+            "X-DCC--Metrics: vm; whitelist\n"
+        );
     }
 
     #[test]
     fn folding() {
         let host = "a-rather-long-host-name.mail.example.com";
         let mut h = XHeader::new("brand", host, 1200);
-        for t in [CkType::Ip, CkType::EnvFrom, CkType::Body, CkType::Fuz1, CkType::Fuz2] {
+        for t in [
+            CkType::Ip,
+            CkType::EnvFrom,
+            CkType::Body,
+            CkType::Fuz1,
+            CkType::Fuz2,
+        ] {
             h.add_ck(t, 123456);
         }
         let s = h.as_str();

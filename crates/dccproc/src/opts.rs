@@ -1,0 +1,235 @@
+//! dccproc's options, applied in command-line order as the original does
+//! (input and output files are opened as soon as they are named).
+
+use crate::getopt::{getopt, Item};
+use std::fs::File;
+use std::net::IpAddr;
+use tally_ck::header::CkConfig;
+use tally_engine::tgts::{parse_ulong, Tgts, RPT_MAX};
+use tally_engine::tholds::Thresholds;
+
+/// The option letters; those followed by `:` take an argument.
+pub const OPTSTRING: &str = "VdAQCHEPRr:h:m:w:T:a:f:g:S:t:x:c:i:o:l:B:L:";
+
+/// The usage text after "usage: ".
+pub const USAGE: &str = "[-VdAQCHEPR]  [-h homedir] [-m map] [-w whiteclnt] [-T tmpdir]\n   \
+[-a IP-address] [-f env_from] [-t targets] [-x exitcode]\n   \
+[-c type,[log-thold,][spam-thold]] [-g [not-]type] [-S header]\n   \
+[-i infile] [-o outfile] [-l logdir] [-B dnsbl-option]\n   \
+[-L ltype,facility.level]";
+
+/// EX_NOUSER, the default `-x` exit code.
+pub const EX_NOUSER: i32 = 67;
+
+/// Everything the command line says.
+#[derive(Debug, Default)]
+pub struct Opts {
+    /// Number of `-V`.
+    pub version: u32,
+    /// Number of `-d`.
+    pub debug: u32,
+    /// `-A`: keep existing X-DCC headers.
+    pub add_xhdr: bool,
+    /// `-Q`: query only.
+    pub query: bool,
+    /// `-C`: print only the header and the checksums.
+    pub cksums_only: bool,
+    /// `-H`: print only the header.
+    pub xhdr_only: bool,
+    /// `-E`: envelope lines in log files.
+    pub fake_envelope: bool,
+    /// `-P`: no SpamAssassin Body=many kludge (the original never applies it).
+    pub no_body_kludge: bool,
+    /// `-R` / `-r N`: which Received header holds the client address (0 = none).
+    pub std_received: u64,
+    /// `-h`.
+    pub homedir: Option<String>,
+    /// `-m`.
+    pub map: Option<String>,
+    /// `-w`.
+    pub whiteclnt: Option<String>,
+    /// `-T`.
+    pub tmpdir: Option<String>,
+    /// `-a`, when it gave a usable address.
+    pub client_ip: Option<IpAddr>,
+    /// `-f`.
+    pub env_from: Option<String>,
+    /// `-S` headers.
+    pub ck_cfg: CkConfig,
+    /// `-t`: (targets, spam).
+    pub local_tgts: Option<(Tgts, bool)>,
+    /// `-x`.
+    pub exit_code: i32,
+    /// `-c` thresholds and `-g` choices.
+    pub tholds: Thresholds,
+    /// A `-c` set a logging threshold.
+    pub log_tgts_set: bool,
+    /// A `-c` set the reputation threshold.
+    pub rep_tholds_set: bool,
+    /// `-i`: name and open file.
+    pub infile: Option<(String, File)>,
+    /// `-o`: name and open file.
+    pub outfile: Option<(String, File)>,
+    /// `-l`.
+    pub logdir: Option<String>,
+    /// `-B` arguments (not supported).
+    pub dnsbl: Vec<String>,
+    /// `-i` named a file that could not be opened.
+    pub input_failed: bool,
+    /// `-o` named a file that could not be created.
+    pub output_failed: bool,
+    /// Complaints in order; `true` when they also go to the log file.
+    pub msgs: Vec<(bool, String)>,
+}
+
+/// Why the options could not be used: dccproc gives up but still delivers.
+#[derive(Debug)]
+pub struct Fatal {
+    /// The message (printed with "; fatal error").
+    pub msg: String,
+}
+
+/// Parse and apply the options; `Err` carries what was applied so far.
+pub fn parse(args: &[String]) -> (Opts, Option<Fatal>) {
+    let mut o = Opts {
+        exit_code: EX_NOUSER,
+        ..Opts::default()
+    };
+    let scan = getopt(args, OPTSTRING);
+    for item in scan.items {
+        let (c, arg) = match item {
+            Item::Bad(c) => {
+                return (
+                    o,
+                    Some(Fatal {
+                        msg: format!("unrecognized \"-{c}\"\nusage: {USAGE}\n"),
+                    }),
+                );
+            }
+            Item::Opt(c, a) => (c, a.unwrap_or_default()),
+        };
+        if let Err(f) = apply(&mut o, c, arg) {
+            return (o, Some(f));
+        }
+    }
+    if let Some(first) = scan.operands.first() {
+        return (
+            o,
+            Some(Fatal {
+                msg: format!("unrecognized \"{first}\"\nusage: {USAGE}\n"),
+            }),
+        );
+    }
+    (o, None)
+}
+
+fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
+    match c {
+        'V' => {
+            o.version += 1;
+            if o.version == 1 {
+                eprintln!("{}", crate::VERSION);
+            } else {
+                eprintln!("built with cargo");
+            }
+        }
+        'd' => o.debug += 1,
+        'A' => o.add_xhdr = true,
+        'Q' => o.query = true,
+        'C' => o.cksums_only = true,
+        'H' => o.xhdr_only = true,
+        'E' => o.fake_envelope = true,
+        'R' => {
+            if o.std_received == 0 {
+                o.std_received = 1;
+            }
+        }
+        'P' => o.no_body_kludge = true,
+        'r' => match parse_ulong(&arg) {
+            Some(n) => o.std_received = n,
+            None => {
+                log_err(&mut o.msgs, format!("invalid count \"-e {arg}\""));
+                o.std_received = 1;
+            }
+        },
+        'h' => o.homedir = Some(arg),
+        'm' => o.map = Some(arg),
+        'w' => o.whiteclnt = Some(arg),
+        'T' => o.tmpdir = Some(arg),
+        'a' => {
+            if arg != "0.0.0.0" {
+                match arg.parse::<IpAddr>() {
+                    Ok(ip) => o.client_ip = Some(ip),
+                    Err(_) => log_err(&mut o.msgs, format!("\"-a {arg}\": Unknown host")),
+                }
+            }
+        }
+        'f' => o.env_from = Some(arg),
+        'g' => {
+            if let Some(e) = o.tholds.parse_honor(&arg) {
+                o.msgs.push((false, e));
+            }
+        }
+        'S' => {
+            o.ck_cfg.add_substitute(&arg).map_err(|msg| Fatal { msg })?;
+        }
+        't' => {
+            if arg.eq_ignore_ascii_case("many") {
+                o.local_tgts = Some((1, true));
+            } else {
+                match parse_ulong(&arg) {
+                    Some(n) if n <= u64::from(RPT_MAX) => o.local_tgts = Some((n as Tgts, false)),
+                    _ => log_err(&mut o.msgs, format!("invalid count \"-t {arg}\"")),
+                }
+            }
+        }
+        'x' => match parse_ulong(&arg) {
+            Some(n) => o.exit_code = n as i32,
+            None => log_err(&mut o.msgs, format!("invalid exit code \"-x {arg}\"")),
+        },
+        'c' => {
+            let r = o.tholds.parse("-c ", &arg);
+            o.msgs.extend(r.errors.into_iter().map(|e| (false, e)));
+            if r.log_set {
+                o.log_tgts_set = true;
+            }
+            if o.tholds.rep_set() {
+                o.rep_tholds_set = true;
+            }
+        }
+        'i' => match File::open(&arg) {
+            Ok(f) => o.infile = Some((arg, f)),
+            Err(e) => {
+                o.input_failed = true;
+                return Err(Fatal {
+                    msg: format!("bad input file \"{arg}\": {}", tally_engine::errno_str(&e)),
+                });
+            }
+        },
+        'o' => match File::create(&arg) {
+            Ok(f) => o.outfile = Some((arg, f)),
+            Err(e) => {
+                o.output_failed = true;
+                return Err(Fatal {
+                    msg: format!("bad output file \"{arg}\": {}", tally_engine::errno_str(&e)),
+                });
+            }
+        },
+        'l' => o.logdir = Some(arg),
+        'B' => {
+            log_err(
+                &mut o.msgs,
+                format!("DNS blacklists are not supported yet; \"-B {arg}\" ignored"),
+            );
+            o.dnsbl.push(arg);
+        }
+        'L' => {}
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Keep a complaint that also goes to the log file.
+fn log_err(v: &mut Vec<(bool, String)>, s: String) {
+    v.push((true, s));
+}

@@ -1,0 +1,114 @@
+//! The `-w whiteclnt` file for dccproc: read and parsed for each message
+//! (dccproc handles one message), then asked about the message's checksums
+//! and about the SMTP client as a relay.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use tally_ck::{CkType, Sum};
+use tally_engine::ask::{Listing, WhiteVerdict};
+use tally_engine::cks::MsgCks;
+use tally_engine::tgts::{Tgts, THOLD_UNSET};
+use tally_white::{parse_file, FileKind, Includes, Resolutions, WhiteList};
+
+/// Included files, relative to the DCC home directory.
+struct FsIncludes {
+    base: PathBuf,
+}
+
+impl Includes for FsIncludes {
+    fn read_include(&mut self, name: &str) -> Result<Vec<u8>, String> {
+        std::fs::read(self.base.join(name)).map_err(|e| tally_engine::errno_str(&e))
+    }
+}
+
+/// A parsed whiteclnt file.
+pub struct Loaded {
+    list: WhiteList,
+}
+
+/// What reading the file gave.
+pub enum Load {
+    /// No such file: the original silently ignores it.
+    Missing,
+    /// The file and the complaints about its contents.
+    Ok(Loaded, Vec<String>),
+    /// It could not be read.
+    Broken(String),
+}
+
+/// Read and parse the file `name` (relative to `base` unless absolute).
+pub fn load(base: &Path, name: &str) -> Load {
+    let path = base.join(name);
+    let text = match std::fs::read(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Load::Missing,
+        Err(e) => {
+            return Load::Broken(format!(
+                "open({}): {}",
+                path.display(),
+                tally_engine::errno_str(&e)
+            ))
+        }
+    };
+    let parsed = parse_file(
+        name,
+        &text,
+        FileKind::Global,
+        &mut FsIncludes {
+            base: base.to_path_buf(),
+        },
+    );
+    let mut errors: Vec<String> = parsed.errors.iter().map(|e| e.to_string()).collect();
+    let built = parsed.build(&Resolutions::new());
+    errors.extend(built.errors.iter().map(|e| e.to_string()));
+    Load::Ok(Loaded { list: built.list }, errors)
+}
+
+impl Loaded {
+    /// `option` switches of the file.
+    pub fn switches(&self) -> u32 {
+        self.list.switches().0
+    }
+
+    /// What the file says about the SMTP client address as a relay.
+    pub fn relay(&self, ip_sum: &Sum, ip: IpAddr) -> Option<Tgts> {
+        self.list.relay(ip_sum, ip).map(|t| t.0)
+    }
+
+    /// The verdict for the message's checksums.
+    pub fn verdict(
+        &self,
+        cks: &MsgCks,
+        client_ip: Option<IpAddr>,
+        complaint: Option<String>,
+    ) -> WhiteVerdict {
+        let slots: Vec<(usize, CkType, Sum)> = cks
+            .iter()
+            .filter(|(_, s)| !matches!(s.ty, CkType::GreyMsg | CkType::GreyTriple | CkType::EnvTo))
+            .map(|(i, s)| (i, s.ty, s.sum))
+            .collect();
+        let sums: Vec<(CkType, Sum)> = slots.iter().map(|&(_, t, s)| (t, s)).collect();
+        let v = self.list.check(&sums, client_ip);
+        let mut out = WhiteVerdict::unlisted();
+        out.listing = match v.listing {
+            tally_white::Listing::Listed => Listing::Listed,
+            tally_white::Listing::Black => Listing::Black,
+            _ => Listing::Unlisted,
+        };
+        for h in &v.hits {
+            if let Some(&(slot, _, _)) = slots.get(h.index) {
+                if let Some(w) = out.wtgts.get_mut(slot) {
+                    *w = h.tgts.0;
+                }
+            }
+        }
+        out.sws = self.switches();
+        let th = self.list.thresholds();
+        for ty in CkType::ALL {
+            let i = usize::from(ty.number());
+            out.tholds_rej[i] = th.get(ty).map_or(THOLD_UNSET, |t| t.0);
+        }
+        out.complaint = complaint;
+        out
+    }
+}
