@@ -1,1 +1,438 @@
-//! Body, Fuz1 and Fuz2 checksums.
+//! Body, Fuz1 and Fuz2 checksums, equal to those of DCC's `dccproc`.
+//!
+//! The top-level header fields feed DCC's MIME recogniser ([`mime`]); the
+//! body then goes through the multipart boundary matcher, the transfer
+//! decoders ([`decode`]) and the three checksummers: [`plain`] (Body),
+//! [`fuz1`] (with the URL recogniser of [`url`]) and [`fuz2`].
+//!
+//! Several of DCC's results depend on where its input pieces end: `dccproc`
+//! reads the body in blocks of [`BLOCK`] bytes, and a boundary line split by
+//! a block end is partly lost, and a Fuz1 greeting line right after a piece
+//! is kept. [`BodyCks`] therefore regroups whatever pieces it is given into
+//! the same blocks, so that its sums never depend on how the caller splits
+//! the body and equal `dccproc`'s.
+
+mod cref;
+mod decode;
+mod fuz1;
+mod fuz2;
+mod mime;
+mod plain;
+mod tables;
+mod url;
+mod words;
+
+use crate::Sum;
+use decode::{Qp, B64, DECODE_BUF};
+use mime::{Ce, Ct, Mime, BND_MISS, MAX_NEST};
+
+/// Size of the blocks in which `dccproc` reads the body.
+pub const BLOCK: usize = 20 * 1024;
+/// `dccproc` keeps at most this much of a header field before truncating
+/// it to [`HDR_KEEP`] bytes.
+const HDR_LIMIT: usize = 2048;
+const HDR_KEEP: usize = 1024;
+
+/// The three body checksums of a message; None where DCC computes none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BodySums {
+    pub body: Option<Sum>,
+    pub fuz1: Option<Sum>,
+    pub fuz2: Option<Sum>,
+}
+
+/// Where the multipart walker is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mp {
+    Preamble,
+    Bnd,
+    Hdrs,
+    Text,
+    Epilogue,
+}
+
+/// Everything but the block buffer.
+#[derive(Clone)]
+struct Engine {
+    mp: Mp,
+    mime: Mime,
+    qp: Qp,
+    b64: B64,
+    plain: plain::Plain,
+    fuz1: fuz1::Fuz1,
+    fuz2: fuz2::Fuz2,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine {
+            mp: Mp::Text,
+            mime: Mime::default(),
+            qp: Qp::default(),
+            b64: B64::default(),
+            plain: plain::Plain::default(),
+            fuz1: fuz1::Fuz1::default(),
+            fuz2: fuz2::Fuz2::default(),
+        }
+    }
+}
+
+/// Streaming computation of Body, Fuz1 and Fuz2 for one message.
+///
+/// Memory is fixed: the state plus one block buffer.
+pub struct BodyCks {
+    eng: Box<Engine>,
+    block: Box<[u8; BLOCK]>,
+    block_len: usize,
+    in_body: bool,
+    /// A field that looks like a header was seen; dccproc refuses messages
+    /// without one.
+    seen_hdr: bool,
+}
+
+impl Default for BodyCks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl BodyCks {
+    /// A fresh computation.
+    pub fn new() -> Self {
+        BodyCks {
+            eng: Box::default(),
+            block: Box::new([0; BLOCK]),
+            block_len: 0,
+            in_body: false,
+            seen_hdr: false,
+        }
+    }
+
+    /// One complete top-level header field of the message, in order: raw bytes from the
+    /// first byte of the field name through the line ending of its last continuation
+    /// line, line endings as received (CRLF or LF). Called for every header field
+    /// (the body checksums need Content-Type and Content-Transfer-Encoding).
+    pub fn header_field(&mut self, field: &[u8]) {
+        if self.in_body {
+            return;
+        }
+        if !self.seen_hdr {
+            let name_ok = |&b: &u8| b > b' ' && b < 0x7f;
+            self.seen_hdr = field
+                .iter()
+                .position(|&b| b == b':' || !name_ok(&b))
+                .is_some_and(|p| field[p] == b':');
+        }
+        // dccproc truncates fields longer than HDR_LIMIT: it keeps the first
+        // HDR_KEEP bytes, appends CR LF, and goes on appending lines
+        let mut hlen = 0;
+        let mut tail = None;
+        let mut pos = 0;
+        while pos < field.len() {
+            let room = BLOCK - hlen - 1;
+            let rest = &field[pos..];
+            let line = rest
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(rest.len(), |p| p + 1);
+            let piece = line.min(room).max(1);
+            pos += piece;
+            hlen += piece;
+            if hlen > HDR_LIMIT {
+                hlen = HDR_KEEP + 2;
+                tail = Some(pos);
+            }
+        }
+        let mut tmp = [0u8; HDR_LIMIT + 2];
+        let view: &[u8] = match tail {
+            None => field,
+            Some(t) => {
+                let rest = field.get(t..).unwrap_or(&[]);
+                let n = rest.len().min(HDR_LIMIT - HDR_KEEP - 2);
+                tmp[..HDR_KEEP].copy_from_slice(&field[..HDR_KEEP]);
+                tmp[HDR_KEEP..HDR_KEEP + 2].copy_from_slice(b"\r\n");
+                tmp[HDR_KEEP + 2..HDR_KEEP + 2 + n].copy_from_slice(&rest[..n]);
+                &tmp[..HDR_KEEP + 2 + n]
+            }
+        };
+        // the original handles the field as a C string
+        let view = view.split(|&b| b == 0).next().unwrap_or(&[]);
+        let eng = &mut *self.eng;
+        eng.mime.top_header(view);
+        if eng.mime.nest != 0 {
+            eng.mp = Mp::Preamble;
+        }
+        eng.mime.bol = true;
+    }
+
+    /// The blank line ending the header section was seen (may not be called if the
+    /// message has no body separator; then finish() is called directly).
+    pub fn end_of_headers(&mut self) {
+        self.in_body = true;
+    }
+
+    /// Raw body bytes after the blank line, in pieces of any size (even 1 byte),
+    /// line endings CRLF or LF.
+    pub fn body(&mut self, mut chunk: &[u8]) {
+        if !self.in_body {
+            return;
+        }
+        while !chunk.is_empty() {
+            if self.block_len == 0 && chunk.len() >= BLOCK {
+                self.eng.ck_body(&chunk[..BLOCK]);
+                chunk = &chunk[BLOCK..];
+                continue;
+            }
+            let n = (BLOCK - self.block_len).min(chunk.len());
+            self.block[self.block_len..self.block_len + n].copy_from_slice(&chunk[..n]);
+            self.block_len += n;
+            chunk = &chunk[n..];
+            if self.block_len == BLOCK {
+                self.eng.ck_body(&self.block[..]);
+                self.block_len = 0;
+            }
+        }
+    }
+
+    /// The sums the original computes for this message; None where it computes none.
+    pub fn finish(&mut self) -> BodySums {
+        if !self.in_body || !self.seen_hdr {
+            // dccproc gives up on a message without a body or a header
+            self.in_body = false;
+            return BodySums::default();
+        }
+        if self.block_len != 0 {
+            let n = self.block_len;
+            self.eng.ck_body(&self.block[..n]);
+            self.block_len = 0;
+        }
+        let eng = &mut *self.eng;
+        let w0 = eng.fuz2.wtotal0();
+        eng.fuz1.update(b"\n", w0);
+        eng.fuz2.update(b"\n", &mut eng.mime.ct, eng.mime.cset);
+        let body = eng.plain.finish().map(Sum);
+        let fuz1 = eng.fuz1.finish().map(Sum);
+        let fuz2 = eng.fuz2.finish(&eng.fuz1.url).map(Sum);
+        self.in_body = false;
+        BodySums { body, fuz1, fuz2 }
+    }
+}
+
+impl Engine {
+    /// Reset the decoders at a boundary.
+    fn decoders_init(&mut self) {
+        self.mime.decoders_init();
+        self.qp = Qp::default();
+        self.b64.reset_count();
+    }
+
+    /// Feed decoded text to all three checksummers.
+    fn sum_text(&mut self, text: &[u8]) {
+        self.plain.update(text);
+        let w0 = self.fuz2.wtotal0();
+        self.fuz1.update(text, w0);
+        if self.mime.ct != Ct::Binary {
+            self.fuz2.update(text, &mut self.mime.ct, self.mime.cset);
+        }
+    }
+
+    /// Decode one piece of raw body and checksum it. Outside entity bodies
+    /// (preamble, boundaries, entity headers, epilogue) only Body sees the
+    /// bytes, and the fuzzy sums see a line end.
+    fn decode_sum(&mut self, raw: &[u8]) {
+        if self.mp != Mp::Text {
+            if raw.is_empty() {
+                return;
+            }
+            self.plain.update(raw);
+            let w0 = self.fuz2.wtotal0();
+            self.fuz1.update(b"\n", w0);
+            self.fuz2.update(b"\n", &mut self.mime.ct, self.mime.cset);
+            return;
+        }
+        match self.mime.ce {
+            Ce::Plain => {
+                if !raw.is_empty() {
+                    self.sum_text(raw);
+                }
+            }
+            Ce::Qp | Ce::B64 => {
+                let mut out = [0u8; DECODE_BUF];
+                let mut pos = 0;
+                while pos < raw.len() {
+                    let n = if self.mime.ce == Ce::Qp {
+                        self.qp.decode(raw, &mut pos, &mut out)
+                    } else {
+                        self.b64.decode(raw, &mut pos, &mut out)
+                    };
+                    if n != 0 {
+                        self.sum_text(&out[..n]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One block of raw body as `dccproc` hands it over.
+    fn ck_body(&mut self, buf: &[u8]) {
+        let mut sum = 0;
+        let mut cmp = 0;
+        let mut left = buf.len();
+        while left != 0 {
+            if self.mime.nest == 0 {
+                self.decode_sum(&buf[sum..]);
+                return;
+            }
+            if self.mime.bnd_matches == 0 {
+                // find the end of the line, parsing entity headers on the way
+                let rest = &buf[cmp..cmp + left];
+                let cp = cmp
+                    + rest
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(left, |p| p + 1);
+                if self.mp == Mp::Hdrs {
+                    let after = buf.get(cp).copied().unwrap_or(0);
+                    if self.mime.parse(&buf[cmp..cp], false, after) {
+                        if cp > sum {
+                            self.decode_sum(&buf[sum..cp]);
+                            sum = cp;
+                        }
+                        self.mp = Mp::Text;
+                    }
+                }
+                if buf[cp - 1] == b'\n' {
+                    self.mime.bol = true;
+                    self.mime.bnd_matches = self.mime.nest;
+                    for b in self.mime.bnds.iter_mut() {
+                        b.cmp_len = 0;
+                    }
+                }
+                left -= cp - cmp;
+                cmp = cp;
+                if left == 0 {
+                    break;
+                }
+            }
+            let (matched, found) = self.match_boundaries(buf, cmp, left);
+            if let Some((b, end)) = found {
+                if cmp > sum {
+                    self.decode_sum(&buf[sum..cmp]);
+                }
+                cmp = end;
+                sum = end;
+                self.boundary(b);
+            } else if matched == 0 && self.mime.bnds.iter().all(|b| b.cmp_len == BND_MISS) {
+                // cannot happen with consistent counts; avoid spinning
+                self.mime.bnd_matches = 0;
+            }
+            left -= matched;
+        }
+        if cmp > sum {
+            self.decode_sum(&buf[sum..cmp]);
+        }
+    }
+
+    /// Compare the line at `cmp` with the active boundaries. Returns how
+    /// many bytes were consumed and, for a complete boundary line, its
+    /// index and the position after its line end.
+    fn match_boundaries(
+        &mut self,
+        buf: &[u8],
+        cmp: usize,
+        left: usize,
+    ) -> (usize, Option<(usize, usize)>) {
+        let mut matched = 0;
+        let nest = usize::from(self.mime.nest).min(MAX_NEST);
+        for bi in 0..nest {
+            let bnd = &mut self.mime.bnds[bi];
+            if bnd.cmp_len == BND_MISS {
+                continue;
+            }
+            let mut j = i32::from(bnd.len) - i32::from(bnd.cmp_len);
+            let mut len = left as i32;
+            if j > len {
+                j = len;
+            }
+            let mut cp = cmp;
+            let mut miss = false;
+            if j > 0 {
+                let from = usize::from(bnd.cmp_len);
+                let n = j as usize;
+                if buf[cp..cp + n] != bnd.bytes[from..from + n] {
+                    miss = true;
+                } else {
+                    bnd.cmp_len += n as u8;
+                    cp += n;
+                    len -= j;
+                    if len <= 0 {
+                        matched = left;
+                        continue;
+                    }
+                    j = 0;
+                }
+            }
+            if !miss && j == 0 && buf[cp] == b'-' {
+                bnd.cmp_len += 1;
+                len -= 1;
+                if len <= 0 {
+                    matched = left;
+                    continue;
+                }
+                cp += 1;
+                j = -1;
+            }
+            if !miss && j == -1 {
+                if buf[cp] == b'-' {
+                    bnd.cmp_len += 1;
+                    len -= 1;
+                    if len <= 0 {
+                        matched = left;
+                        continue;
+                    }
+                    cp += 1;
+                } else {
+                    miss = true;
+                }
+            }
+            if !miss && matches!(buf[cp], b' ' | b'\t' | b'\r') {
+                loop {
+                    cp += 1;
+                    len -= 1;
+                    if !(len > 0 && matches!(buf[cp], b' ' | b'\t' | b'\r')) {
+                        break;
+                    }
+                }
+                if len <= 0 {
+                    matched = left;
+                    continue;
+                }
+            }
+            if miss || buf[cp] != b'\n' {
+                bnd.cmp_len = BND_MISS;
+                self.mime.bnd_matches = self.mime.bnd_matches.wrapping_sub(1);
+                continue;
+            }
+            let end = cp + 1;
+            return (end - cmp, Some((bi, end)));
+        }
+        (matched, None)
+    }
+
+    /// A boundary line of boundary `b` was found.
+    fn boundary(&mut self, b: usize) {
+        self.mp = Mp::Bnd;
+        let bnd = self.mime.bnds[b];
+        self.decode_sum(&bnd.bytes[..usize::from(bnd.len)]);
+        if bnd.cmp_len != bnd.len {
+            // the closing boundary ends this multipart and those inside it
+            self.decode_sum(b"--");
+            self.mp = Mp::Epilogue;
+            self.mime.nest = b as u8;
+        } else {
+            self.mp = Mp::Hdrs;
+            self.mime.nest = b as u8 + 1;
+        }
+        self.decoders_init();
+    }
+}

@@ -1,0 +1,268 @@
+//! Transfer decoders: quoted-printable and base64, with DCC's tolerance of
+//! broken input.
+//!
+//! Both decoders work like DCC's: they fill an output buffer from as much
+//! input as fits and keep their state between calls. Where a decoder stops
+//! decides where the fuzzy checksummers see the end of a piece of text, and
+//! base64 even drops a padding `=` that arrives exactly when its output is
+//! full, so the buffer sizes are part of the result.
+
+/// Output buffer size of one decoding pass.
+pub const DECODE_BUF: usize = 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum QpSt {
+    #[default]
+    Idle,
+    /// Seen `=`.
+    Eq,
+    /// Seen `=X`.
+    One,
+    /// Output `=` of a bad two-byte sequence; `x` is pending.
+    Fail1,
+    /// Output `=` of a bad three-byte sequence; `x` and `y` are pending.
+    Fail2,
+    /// Output `x` of a bad three-byte sequence; `y` is pending.
+    Fail3,
+}
+
+/// Quoted-printable decoder state.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Qp {
+    st: QpSt,
+    x: u8,
+    y: u8,
+    n: u8,
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+impl Qp {
+    /// Decode from `input`, starting at `*pos`, into `out` until the input is
+    /// used up or `out` is full. Returns the number of bytes written.
+    ///
+    /// Soft line breaks (`=\n` and `=\r\n`) disappear; an `=` not followed by
+    /// two hex digits is passed through with what follows it.
+    pub fn decode(&mut self, input: &[u8], pos: &mut usize, out: &mut [u8; DECODE_BUF]) -> usize {
+        let mut n = 0;
+        let mut i = *pos;
+        while i < input.len() {
+            let c = match self.st {
+                QpSt::Idle => {
+                    let c = input[i];
+                    i += 1;
+                    if c == b'=' {
+                        self.st = QpSt::Eq;
+                        continue;
+                    }
+                    c
+                }
+                QpSt::Eq => {
+                    let c = input[i];
+                    i += 1;
+                    self.x = c;
+                    if c == b'\n' {
+                        self.st = QpSt::Idle;
+                        continue;
+                    }
+                    if c != b'\r' {
+                        match hex_val(c) {
+                            Some(v) => self.n = v,
+                            None => {
+                                self.st = QpSt::Fail1;
+                                out[n] = b'=';
+                                n += 1;
+                                if n >= DECODE_BUF {
+                                    break;
+                                }
+                                continue;
+                            }
+                        }
+                    }
+                    self.st = QpSt::One;
+                    continue;
+                }
+                QpSt::One => {
+                    let c = input[i];
+                    i += 1;
+                    self.y = c;
+                    if self.x == b'\r' {
+                        if c == b'\n' {
+                            self.st = QpSt::Idle;
+                            continue;
+                        }
+                        self.st = QpSt::Fail2;
+                        b'='
+                    } else if let Some(v) = hex_val(c) {
+                        self.st = QpSt::Idle;
+                        (self.n << 4) | v
+                    } else {
+                        self.st = QpSt::Fail2;
+                        b'='
+                    }
+                }
+                QpSt::Fail1 => {
+                    self.st = QpSt::Idle;
+                    self.x
+                }
+                QpSt::Fail2 => {
+                    self.st = QpSt::Fail3;
+                    self.x
+                }
+                QpSt::Fail3 => {
+                    self.st = QpSt::Idle;
+                    self.y
+                }
+            };
+            out[n] = c;
+            n += 1;
+            if n >= DECODE_BUF {
+                break;
+            }
+        }
+        *pos = i;
+        n
+    }
+}
+
+const B64_BAD: u8 = 0o100;
+const B64_EQ: u8 = 0o101;
+
+const fn b64_table() -> [u8; 256] {
+    let mut t = [B64_BAD; 256];
+    let mut i = 0;
+    while i < 26 {
+        t[b'A' as usize + i] = i as u8;
+        t[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    let mut d = 0;
+    while d < 10 {
+        t[b'0' as usize + d] = 52 + d as u8;
+        d += 1;
+    }
+    t[b'+' as usize] = 62;
+    t[b'/' as usize] = 63;
+    t[b'=' as usize] = B64_EQ;
+    t
+}
+
+static B64: [u8; 256] = b64_table();
+
+/// Base64 decoder state.
+///
+/// Faithful to DCC, a padding `=` flushes the partial quantum and is then
+/// itself shifted into the next quantum as the value 65, so text after
+/// padding inside one part decodes shifted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct B64 {
+    quantum: u32,
+    cnt: u8,
+}
+
+impl B64 {
+    /// Forget a partial quantum (at an entity boundary); the accumulated
+    /// bits stay, as in DCC.
+    pub fn reset_count(&mut self) {
+        self.cnt = 0;
+    }
+
+    /// Decode from `input`, starting at `*pos`, into `out` until the input is
+    /// used up or at least `DECODE_BUF - 3` bytes were written. Returns the
+    /// number of bytes written.
+    pub fn decode(&mut self, input: &[u8], pos: &mut usize, out: &mut [u8; DECODE_BUF]) -> usize {
+        const LIMIT: usize = DECODE_BUF - 3;
+        let mut n = 0;
+        let mut i = *pos;
+        while i < input.len() {
+            let v = B64[usize::from(input[i])];
+            i += 1;
+            if v == B64_BAD {
+                continue;
+            }
+            if v == B64_EQ {
+                let q = self.quantum;
+                match self.cnt {
+                    2 => {
+                        out[n] = (q >> 4) as u8;
+                        n += 1;
+                    }
+                    3 => {
+                        out[n] = (q >> 10) as u8;
+                        out[n + 1] = (q >> 2) as u8;
+                        n += 2;
+                    }
+                    _ => {}
+                }
+                self.cnt = 0;
+                if n >= LIMIT {
+                    break;
+                }
+            }
+            self.quantum = (self.quantum << 6) | u32::from(v);
+            self.cnt += 1;
+            if self.cnt >= 4 {
+                self.cnt = 0;
+                let q = self.quantum;
+                out[n] = (q >> 16) as u8;
+                out[n + 1] = (q >> 8) as u8;
+                out[n + 2] = q as u8;
+                n += 3;
+                if n >= LIMIT {
+                    break;
+                }
+            }
+        }
+        *pos = i;
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn qp(s: &[u8]) -> Vec<u8> {
+        let mut d = Qp::default();
+        let mut out = [0u8; DECODE_BUF];
+        let mut pos = 0;
+        let mut v = Vec::new();
+        while pos < s.len() {
+            let n = d.decode(s, &mut pos, &mut out);
+            v.extend_from_slice(&out[..n]);
+        }
+        v
+    }
+
+    fn b64(s: &[u8]) -> Vec<u8> {
+        let mut d = B64::default();
+        let mut out = [0u8; DECODE_BUF];
+        let mut pos = 0;
+        let mut v = Vec::new();
+        while pos < s.len() {
+            let n = d.decode(s, &mut pos, &mut out);
+            v.extend_from_slice(&out[..n]);
+        }
+        v
+    }
+
+    #[test]
+    fn quoted_printable() {
+        assert_eq!(qp(b"a=3Db=\nc=\r\nd"), b"a=bcd");
+        assert_eq!(qp(b"x=zy"), b"x=zy");
+        assert_eq!(qp(b"x=4q"), b"x=4q");
+    }
+
+    #[test]
+    fn base64() {
+        assert_eq!(b64(b"aGVsbG8gd29ybGQ=\n"), b"hello world");
+        assert_eq!(b64(b"SGk=\n"), b"Hi");
+    }
+}

@@ -1,0 +1,143 @@
+//! The Fuz1 checksum: MD5 of the lower-cased ASCII letters of the text.
+//!
+//! Letters are collected line by line in a small buffer. Short lines that
+//! start with "dear", "hello", "greeting" or "date" are dropped, at most
+//! 4 KiB of letters count, and URLs are reduced to the last two labels of
+//! their host names (see [`super::url`]). The buffer is hashed whenever it is
+//! about to overflow and at the end of each piece of text handed over when
+//! the piece ends on a line boundary; after such a flush the next line cannot
+//! be dropped, which is why the callers reproduce DCC's piece boundaries.
+
+use super::url::{Url, UrlRes};
+use md5::{Digest, Md5};
+
+/// Longest line that may be dropped as a greeting.
+pub const MAX_LINE: usize = 78;
+/// Size of the letter buffer (four lines plus room for "https").
+pub const BUF_LEN: usize = MAX_LINE * 4 + 5;
+/// Most letters that take part in the checksum.
+const MAX_TOTAL: u32 = 4 * 1024;
+
+/// Fuz1 state, including the URL recogniser that edits its buffer.
+#[derive(Clone)]
+pub struct Fuz1 {
+    pub total: u32,
+    pub cp: usize,
+    pub eol: Option<usize>,
+    pub buf: [u8; BUF_LEN],
+    md5: Md5,
+    pub url: Url,
+}
+
+impl Default for Fuz1 {
+    fn default() -> Self {
+        Fuz1 {
+            total: 0,
+            cp: 0,
+            eol: None,
+            buf: [0; BUF_LEN],
+            md5: Md5::new(),
+            url: Url::default(),
+        }
+    }
+}
+
+fn greeting(line: &[u8]) -> bool {
+    [&b"dear"[..], b"hello", b"greeting", b"date"]
+        .iter()
+        .any(|w| line.len() > w.len() && line.starts_with(w))
+}
+
+impl Fuz1 {
+    /// Hash the first `len` bytes of the buffer, within the overall limit.
+    fn add_sum(&mut self, len: usize) {
+        let room = (MAX_TOTAL.saturating_sub(self.total)) as usize;
+        let len = len.min(room).min(BUF_LEN);
+        if len == 0 {
+            return;
+        }
+        self.md5.update(&self.buf[..len]);
+        self.total += len as u32;
+    }
+
+    /// Hash and empty the whole buffer.
+    fn flush_all(&mut self) {
+        self.add_sum(self.cp);
+        self.cp = 0;
+        self.eol = None;
+    }
+
+    /// One piece of decoded text. `wtotal0` is the English word count of
+    /// Fuz2 so far, which decides how many host names are kept for Fuz2.
+    pub fn update(&mut self, data: &[u8], wtotal0: u32) {
+        let mut i = 0;
+        loop {
+            let Some(&raw) = data.get(i) else {
+                if self.cp != 0 && self.eol == Some(self.cp) {
+                    self.flush_all();
+                }
+                return;
+            };
+            i += 1;
+            let c = raw.to_ascii_lowercase();
+            if c == b'h' || c == b'=' || !self.url.idle() {
+                match self.ck_url(c, &mut i, wtotal0) {
+                    UrlRes::Fwd => {}
+                    UrlRes::CkSpace => {
+                        while self.cp >= BUF_LEN - super::url::HOST_MAX {
+                            match self.eol {
+                                None => self.flush_all(),
+                                Some(e) => {
+                                    let e = e.min(self.cp);
+                                    self.add_sum(e);
+                                    self.buf.copy_within(e..self.cp, 0);
+                                    self.cp -= e;
+                                    self.eol = None;
+                                }
+                            }
+                        }
+                    }
+                    UrlRes::Skip => continue,
+                }
+            }
+            if c.is_ascii_lowercase() {
+                if let Some(slot) = self.buf.get_mut(self.cp) {
+                    *slot = c;
+                }
+                self.cp += 1;
+                if self.cp < BUF_LEN {
+                    continue;
+                }
+                self.flush_all();
+                self.url.set_idle();
+                continue;
+            }
+            if c == b'\n' {
+                if let Some(e) = self.eol {
+                    if self.cp > e {
+                        let len = self.cp - e;
+                        if len <= MAX_LINE && greeting(&self.buf[e..self.cp]) {
+                            self.cp = e;
+                            self.url.set_idle();
+                            continue;
+                        }
+                    }
+                }
+                if self.cp >= BUF_LEN - (MAX_LINE + 5) {
+                    self.flush_all();
+                    self.url.set_idle();
+                    continue;
+                }
+                self.eol = Some(self.cp);
+            }
+        }
+    }
+
+    /// The checksum, or None with fewer than 30 letters.
+    pub fn finish(&mut self) -> Option<[u8; 16]> {
+        if self.total < 30 {
+            return None;
+        }
+        Some(std::mem::take(&mut self.md5).finalize().into())
+    }
+}

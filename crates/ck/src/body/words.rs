@@ -1,0 +1,100 @@
+//! The Fuz2 word lists: English, Spanish, Polish and Dutch.
+//!
+//! The lists are DCC's, stored one word per line in the files of `words/`
+//! (bytes as the charset class tables produce them: lower case, ISO 8859-1,
+//! or ISO 8859-2 for Polish). They are loaded once into an open-addressing
+//! table keyed by the zero-padded 16-byte word, whose value has one bit per
+//! language.
+
+use super::tables::Charset;
+use std::sync::OnceLock;
+
+/// Number of languages.
+pub const LANGS: usize = 4;
+
+/// Charset a language's list applies to; None: any.
+pub const CHARSETS: [Option<Charset>; LANGS] = [None, None, Some(Charset::Latin2), None];
+
+const LISTS: [&[u8]; LANGS] = [
+    include_bytes!("words/english.txt"),
+    include_bytes!("words/spanish.txt"),
+    include_bytes!("words/polish.txt"),
+    include_bytes!("words/dutch.txt"),
+];
+
+type Key = [u8; 16];
+
+struct Table {
+    keys: Vec<Key>,
+    masks: Vec<u8>,
+    shift: u32,
+}
+
+#[inline]
+fn hash(k: &Key, shift: u32) -> usize {
+    let mut a = [0u8; 8];
+    let mut b = [0u8; 8];
+    a.copy_from_slice(&k[..8]);
+    b.copy_from_slice(&k[8..]);
+    let x = u64::from_le_bytes(a) ^ u64::from_le_bytes(b).rotate_left(23);
+    (x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> shift) as usize
+}
+
+fn build() -> Table {
+    let n: usize = LISTS.iter().map(|l| l.split(|&b| b == b'\n').count()).sum();
+    let mut bits = 4;
+    while (1usize << bits) < n * 2 {
+        bits += 1;
+    }
+    let size = 1usize << bits;
+    let shift = 64 - bits;
+    let mut keys = vec![[0u8; 16]; size];
+    let mut masks = vec![0u8; size];
+    for (l, list) in LISTS.iter().enumerate() {
+        for w in list.split(|&b| b == b'\n') {
+            if w.is_empty() || w.len() > 16 {
+                continue;
+            }
+            let mut k = [0u8; 16];
+            k[..w.len()].copy_from_slice(w);
+            let mut h = hash(&k, shift);
+            loop {
+                if masks[h] == 0 {
+                    keys[h] = k;
+                    masks[h] = 1 << l;
+                    break;
+                }
+                if keys[h] == k {
+                    masks[h] |= 1 << l;
+                    break;
+                }
+                h = (h + 1) & (size - 1);
+            }
+        }
+    }
+    Table { keys, masks, shift }
+}
+
+fn table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
+    T.get_or_init(build)
+}
+
+/// The languages (bit `l` for language `l`) whose list holds this word,
+/// given zero-padded to 16 bytes.
+#[inline]
+pub fn lookup(w: &Key) -> u8 {
+    let t = table();
+    let size = t.masks.len();
+    let mut h = hash(w, t.shift);
+    loop {
+        let m = t.masks[h];
+        if m == 0 {
+            return 0;
+        }
+        if t.keys[h] == *w {
+            return m;
+        }
+        h = (h + 1) & (size - 1);
+    }
+}
