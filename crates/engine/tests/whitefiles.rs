@@ -1,0 +1,269 @@
+//! Whiteclnt files on disk: loading, reloading after edits, keeping the
+//! previous version when an edit breaks the file, included files, host
+//! names and per-user files.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tally_ck::simple::{ip_sum, str_sum};
+use tally_ck::CkType;
+use tally_engine::whitefiles::{user_dir, HostResolver, Refresh, Timing, WhiteFiles};
+use tally_white::{Listing, Tgts, WhiteList};
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::SeqCst);
+        let p = std::env::temp_dir().join(format!("tally-wf-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+
+    /// Write a file through a new inode, so that every edit is noticed
+    /// even within one tick of the file system clock.
+    fn write(&self, name: &str, text: &str) {
+        let path = self.0.join(name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        let tmp = path.with_extension("tmp-edit");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[derive(Default)]
+struct FakeDns(Mutex<HashMap<String, Vec<IpAddr>>>);
+
+impl FakeDns {
+    fn set(&self, host: &str, addrs: &[&str]) {
+        let v = addrs.iter().map(|a| a.parse().unwrap()).collect();
+        self.0.lock().unwrap().insert(host.to_string(), v);
+    }
+}
+
+impl HostResolver for FakeDns {
+    fn resolve(&self, host: &str) -> Result<Vec<IpAddr>, String> {
+        self.0
+            .lock()
+            .unwrap()
+            .get(host)
+            .cloned()
+            .ok_or_else(|| "Unknown host".to_string())
+    }
+}
+
+fn now_timing() -> Timing {
+    Timing {
+        stat_delay: Duration::ZERO,
+        resolve_every: Duration::from_secs(3600),
+        reparse_errors: Duration::from_secs(3600),
+        missing_grace: Duration::ZERO,
+    }
+}
+
+fn env_from(l: &WhiteList, addr: &str) -> Listing {
+    l.check(&[(CkType::EnvFrom, str_sum(None, addr.as_bytes()))], None)
+        .listing
+}
+
+#[test]
+fn load_edit_break_fix_and_includes() {
+    let home = TempDir::new();
+    home.write(
+        "whiteclnt",
+        "ok env_from alice@example.com\ninclude extra\n",
+    );
+    home.write("extra", "many env_from spammer@example.com\n");
+    let dns = Arc::new(FakeDns::default());
+    let mut wf = WhiteFiles::new(home.path(), Some("whiteclnt"), None, dns, now_timing());
+
+    let (l, r) = wf.global();
+    assert_eq!(r, Refresh::Reloaded);
+    let l = l.unwrap();
+    assert_eq!(env_from(&l, "alice@example.com"), Listing::Listed);
+    assert_eq!(env_from(&l, "spammer@example.com"), Listing::Black);
+    assert_eq!(wf.global().1, Refresh::Unchanged);
+
+    // an edit gives a new verdict
+    home.write(
+        "whiteclnt",
+        "many env_from alice@example.com\ninclude extra\n",
+    );
+    let (l, r) = wf.global();
+    assert_eq!(r, Refresh::Reloaded);
+    assert_eq!(env_from(&l.unwrap(), "alice@example.com"), Listing::Black);
+
+    // a broken edit is refused with the file and line; the old list stays
+    home.write(
+        "whiteclnt",
+        "ok env_from bob@example.com\nmany env_frm alice@example.com\n",
+    );
+    let (l, r) = wf.global();
+    let Refresh::Rejected(errors) = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].file(), "whiteclnt");
+    assert_eq!(errors[0].line(), 2);
+    assert_eq!(
+        errors[0].to_string(),
+        "unrecognized checksum type \"env_frm\" in line 2 of whiteclnt"
+    );
+    let l = l.unwrap();
+    assert_eq!(env_from(&l, "alice@example.com"), Listing::Black);
+    assert_eq!(env_from(&l, "bob@example.com"), Listing::Unlisted);
+    assert_eq!(wf.global().1, Refresh::Unchanged);
+    assert_eq!(wf.global_file().unwrap().errors().len(), 1);
+
+    // fixed again
+    home.write("whiteclnt", "ok env_from bob@example.com\ninclude extra\n");
+    let (l, r) = wf.global();
+    assert_eq!(r, Refresh::Reloaded);
+    let l = l.unwrap();
+    assert_eq!(env_from(&l, "bob@example.com"), Listing::Listed);
+    assert_eq!(env_from(&l, "alice@example.com"), Listing::Unlisted);
+    assert!(wf.global_file().unwrap().errors().is_empty());
+
+    // an edit of the included file alone is noticed
+    home.write(
+        "extra",
+        "many env_from spammer@example.com\nmany env_from other@example.com\n",
+    );
+    let (l, r) = wf.global();
+    assert_eq!(r, Refresh::Reloaded);
+    assert_eq!(env_from(&l.unwrap(), "other@example.com"), Listing::Black);
+
+    // a broken included file names itself and the main file
+    home.write("extra", "many env_from spammer@example.com\nmany\n");
+    let (l, r) = wf.global();
+    let Refresh::Rejected(errors) = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(
+        errors[0].to_string(),
+        "missing type in \"many\" in line 2 of extra included in whiteclnt"
+    );
+    assert_eq!(env_from(&l.unwrap(), "other@example.com"), Listing::Black);
+
+    // the main file disappears: no list
+    std::fs::remove_file(home.path().join("whiteclnt")).unwrap();
+    let (l, r) = wf.global();
+    assert_eq!(r, Refresh::Missing);
+    assert!(l.is_none());
+    // and comes back
+    home.write("whiteclnt", "ok env_from carol@example.com\n");
+    let (l, r) = wf.global();
+    assert_eq!(r, Refresh::Reloaded);
+    assert_eq!(env_from(&l.unwrap(), "carol@example.com"), Listing::Listed);
+}
+
+#[test]
+fn checks_wait_for_the_stat_delay() {
+    let home = TempDir::new();
+    home.write("whiteclnt", "ok env_from alice@example.com\n");
+    let timing = Timing {
+        stat_delay: Duration::from_secs(3600),
+        ..now_timing()
+    };
+    let dns = Arc::new(FakeDns::default());
+    let mut wf = WhiteFiles::new(home.path(), Some("whiteclnt"), None, dns, timing);
+    assert_eq!(wf.global().1, Refresh::Reloaded);
+    home.write("whiteclnt", "many env_from alice@example.com\n");
+    let (l, r) = wf.global();
+    assert_eq!(r, Refresh::Unchanged);
+    assert_eq!(env_from(&l.unwrap(), "alice@example.com"), Listing::Listed);
+}
+
+#[test]
+fn host_names_are_resolved_again() {
+    let home = TempDir::new();
+    home.write("whiteclnt", "mx ip relay.example.com\n");
+    let dns = Arc::new(FakeDns::default());
+    dns.set("relay.example.com", &["192.0.2.77"]);
+    let timing = Timing {
+        resolve_every: Duration::ZERO,
+        ..now_timing()
+    };
+    let mut wf = WhiteFiles::new(home.path(), Some("whiteclnt"), None, dns.clone(), timing);
+    let a: IpAddr = "192.0.2.77".parse().unwrap();
+    let b: IpAddr = "192.0.2.78".parse().unwrap();
+    let l = wf.global().0.unwrap();
+    assert_eq!(l.relay(&ip_sum(a), a), Some(Tgts::MX));
+    dns.set("relay.example.com", &["192.0.2.78"]);
+    let (l, r) = wf.global();
+    assert_eq!(r, Refresh::Reloaded);
+    let l = l.unwrap();
+    assert_eq!(l.relay(&ip_sum(b), b), Some(Tgts::MX));
+    assert_eq!(l.relay(&ip_sum(a), a), None);
+}
+
+#[test]
+fn per_user_files() {
+    let home = TempDir::new();
+    home.write("whiteclnt", "ok env_to postmaster@example.net\n");
+    home.write(
+        "userdirs/local/bob/whiteclnt",
+        "option log-all\nok env_from friend@example.com\n",
+    );
+    let dns = Arc::new(FakeDns::default());
+    let mut wf = WhiteFiles::new(
+        home.path(),
+        Some("whiteclnt"),
+        Some("userdirs"),
+        dns,
+        now_timing(),
+    );
+
+    let dir = user_dir("userdirs", &["local", "Bob"]).unwrap();
+    let (bob, r) = wf.user(&dir);
+    assert_eq!(r, Refresh::Reloaded);
+    let bob = bob.unwrap();
+    assert_eq!(env_from(&bob, "friend@example.com"), Listing::Listed);
+    assert!(bob.switches().has(tally_white::Switches::LOG_ALL));
+
+    // dave has no file
+    let (dave, r) = wf.user("local/dave");
+    assert!(dave.is_none());
+    assert_eq!(r, Refresh::Missing);
+
+    // per-user files may not name hosts; the error names the file
+    home.write("userdirs/local/erin/whiteclnt", "ok ip relay.example.com\n");
+    let (erin, r) = wf.user("local/erin");
+    assert_eq!(r, Refresh::Reloaded);
+    assert!(erin.is_some());
+    let errs = wf.user_file("local/erin").unwrap().errors();
+    assert_eq!(
+        errs[0].to_string(),
+        "host name checksum illegal in per-user whitelist in line 1 of userdirs/local/erin/whiteclnt"
+    );
+
+    // an edit of bob's file is noticed
+    home.write(
+        "userdirs/local/bob/whiteclnt",
+        "many env_from friend@example.com\n",
+    );
+    let (bob, _) = wf.user("local/bob");
+    assert_eq!(
+        env_from(&bob.unwrap(), "friend@example.com"),
+        Listing::Black
+    );
+
+    assert!(user_dir("userdirs", &["local/../local/bob"]).is_err());
+}
