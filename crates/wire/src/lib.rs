@@ -1,0 +1,36 @@
+//! The wire formats of the Distributed Checksum Clearinghouse protocol,
+//! byte-compatible with DCC 2.3.167.
+//!
+//! Pure: bytes in, values out; values in, bytes out. There is no I/O, no
+//! socket and no clock here; callers supply dates and passwords.
+//!
+//! - [`header`]: the 24-byte header every UDP datagram starts with, the
+//!   operation codes and the protocol versions.
+//! - [`tgts`]: target counts and their special values (many, OK, deleted...).
+//! - [`ck`]: a checksum as it travels: type, length, 16-byte sum.
+//! - [`packet`]: whole client requests and server responses.
+//! - [`admn`]: administrative requests and the binary answers to them
+//!   (the packed list of clients, the anonymous delay).
+//! - [`sign`]: the keyed-MD5 signatures of requests and answers.
+//! - [`ids`]: the server's `ids` file of client-IDs and passwords.
+//! - [`flood`]: the server-to-server flooding stream over TCP.
+//! - [`error`]: the typed decoding errors.
+
+pub mod admn;
+pub mod ck;
+pub mod clients;
+pub mod error;
+pub mod flood;
+pub mod header;
+pub mod ids;
+pub mod packet;
+pub mod sign;
+pub mod tgts;
+
+pub use ck::WireCk;
+pub use error::DecodeError;
+pub use header::{Op, OpNums};
+pub use packet::{Expect, Packet, Request, Response};
+pub use sign::{Passwd, Signer};
+pub use tally_ck::{CkType, Sum};
+pub use tgts::Tgts;
