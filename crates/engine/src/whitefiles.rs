@@ -31,6 +31,7 @@ use disk::{load, Loaded};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tally_white::Built;
 use tally_white::{FileKind, WhiteError, WhiteList};
 
 /// How often files are looked at again.
@@ -62,9 +63,9 @@ impl Default for Timing {
 pub enum Refresh {
     /// Nothing to do (not time to look, or no change).
     Unchanged,
-    /// A new version is in force (it may have had problems if it is the
-    /// first version: see [`WhiteFile::errors`]).
-    Reloaded,
+    /// A new version is in force, with the problems found in it (only the
+    /// first version of a file is used in spite of problems; log them).
+    Reloaded(Vec<WhiteError>),
     /// The files changed but the new version has problems; the previous
     /// version stays in force.
     Rejected(Vec<WhiteError>),
@@ -155,7 +156,7 @@ impl WhiteFile {
         self.errors = built.errors;
         if self.errors.is_empty() || self.current.is_none() {
             self.current = Some(Arc::new(built.list));
-            Refresh::Reloaded
+            Refresh::Reloaded(self.errors.clone())
         } else {
             Refresh::Rejected(self.errors.clone())
         }
@@ -191,6 +192,20 @@ impl WhiteFile {
         self.parsed_at = Some(now);
         Refresh::Missing
     }
+}
+
+/// Read, parse and build a whiteclnt file once (dccproc handles one
+/// message per run): `name` relative to `home` unless absolute, included
+/// files relative to `home`, host names resolved with `resolver`.
+/// `None` when the main file cannot be read (dccproc then goes on without
+/// a whitelist); otherwise the list and every problem found.
+pub fn load_file(
+    home: &Path,
+    name: &str,
+    kind: FileKind,
+    resolver: &dyn HostResolver,
+) -> Option<Built> {
+    load(home, name, &home.join(name), kind, resolver).map(|l| l.built)
 }
 
 /// Most per-user files kept in memory.

@@ -95,7 +95,7 @@ fn load_edit_break_fix_and_includes() {
     let mut wf = WhiteFiles::new(home.path(), Some("whiteclnt"), None, dns, now_timing());
 
     let (l, r) = wf.global();
-    assert_eq!(r, Refresh::Reloaded);
+    assert_eq!(r, Refresh::Reloaded(vec![]));
     let l = l.unwrap();
     assert_eq!(env_from(&l, "alice@example.com"), Listing::Listed);
     assert_eq!(env_from(&l, "spammer@example.com"), Listing::Black);
@@ -107,7 +107,7 @@ fn load_edit_break_fix_and_includes() {
         "many env_from alice@example.com\ninclude extra\n",
     );
     let (l, r) = wf.global();
-    assert_eq!(r, Refresh::Reloaded);
+    assert_eq!(r, Refresh::Reloaded(vec![]));
     assert_eq!(env_from(&l.unwrap(), "alice@example.com"), Listing::Black);
 
     // a broken edit is refused with the file and line; the old list stays
@@ -135,7 +135,7 @@ fn load_edit_break_fix_and_includes() {
     // fixed again
     home.write("whiteclnt", "ok env_from bob@example.com\ninclude extra\n");
     let (l, r) = wf.global();
-    assert_eq!(r, Refresh::Reloaded);
+    assert_eq!(r, Refresh::Reloaded(vec![]));
     let l = l.unwrap();
     assert_eq!(env_from(&l, "bob@example.com"), Listing::Listed);
     assert_eq!(env_from(&l, "alice@example.com"), Listing::Unlisted);
@@ -147,7 +147,7 @@ fn load_edit_break_fix_and_includes() {
         "many env_from spammer@example.com\nmany env_from other@example.com\n",
     );
     let (l, r) = wf.global();
-    assert_eq!(r, Refresh::Reloaded);
+    assert_eq!(r, Refresh::Reloaded(vec![]));
     assert_eq!(env_from(&l.unwrap(), "other@example.com"), Listing::Black);
 
     // a broken included file names itself and the main file
@@ -170,7 +170,7 @@ fn load_edit_break_fix_and_includes() {
     // and comes back
     home.write("whiteclnt", "ok env_from carol@example.com\n");
     let (l, r) = wf.global();
-    assert_eq!(r, Refresh::Reloaded);
+    assert_eq!(r, Refresh::Reloaded(vec![]));
     assert_eq!(env_from(&l.unwrap(), "carol@example.com"), Listing::Listed);
 }
 
@@ -184,7 +184,7 @@ fn checks_wait_for_the_stat_delay() {
     };
     let dns = Arc::new(FakeDns::default());
     let mut wf = WhiteFiles::new(home.path(), Some("whiteclnt"), None, dns, timing);
-    assert_eq!(wf.global().1, Refresh::Reloaded);
+    assert_eq!(wf.global().1, Refresh::Reloaded(vec![]));
     home.write("whiteclnt", "many env_from alice@example.com\n");
     let (l, r) = wf.global();
     assert_eq!(r, Refresh::Unchanged);
@@ -208,7 +208,7 @@ fn host_names_are_resolved_again() {
     assert_eq!(l.relay(&ip_sum(a), a), Some(Tgts::MX));
     dns.set("relay.example.com", &["192.0.2.78"]);
     let (l, r) = wf.global();
-    assert_eq!(r, Refresh::Reloaded);
+    assert_eq!(r, Refresh::Reloaded(vec![]));
     let l = l.unwrap();
     assert_eq!(l.relay(&ip_sum(b), b), Some(Tgts::MX));
     assert_eq!(l.relay(&ip_sum(a), a), None);
@@ -233,7 +233,7 @@ fn per_user_files() {
 
     let dir = user_dir("userdirs", &["local", "Bob"]).unwrap();
     let (bob, r) = wf.user(&dir);
-    assert_eq!(r, Refresh::Reloaded);
+    assert_eq!(r, Refresh::Reloaded(vec![]));
     let bob = bob.unwrap();
     assert_eq!(env_from(&bob, "friend@example.com"), Listing::Listed);
     assert!(bob.switches().has(tally_white::Switches::LOG_ALL));
@@ -244,15 +244,21 @@ fn per_user_files() {
     assert_eq!(r, Refresh::Missing);
 
     // per-user files may not name hosts; the error names the file
-    home.write("userdirs/local/erin/whiteclnt", "ok ip relay.example.com\n");
+    home.write(
+        "userdirs/local/erin/whiteclnt",
+        "ok ip relay.example.com\nok env_from x@y\n",
+    );
     let (erin, r) = wf.user("local/erin");
-    assert_eq!(r, Refresh::Reloaded);
-    assert!(erin.is_some());
-    let errs = wf.user_file("local/erin").unwrap().errors();
+    let Refresh::Reloaded(errs) = r else {
+        panic!("{r:?}")
+    };
     assert_eq!(
         errs[0].to_string(),
         "host name checksum illegal in per-user whitelist in line 1 of userdirs/local/erin/whiteclnt"
     );
+    // the first version is used in spite of the bad line
+    assert_eq!(env_from(&erin.unwrap(), "x@y"), Listing::Listed);
+    assert_eq!(wf.user_file("local/erin").unwrap().errors().len(), 1);
 
     // an edit of bob's file is noticed
     home.write(
@@ -266,4 +272,25 @@ fn per_user_files() {
     );
 
     assert!(user_dir("userdirs", &["local/../local/bob"]).is_err());
+}
+
+#[test]
+fn one_shot_load() {
+    let home = TempDir::new();
+    home.write("wl", "ok env_from a@b\nmany ip relay.example.com\n");
+    let dns = FakeDns::default();
+    dns.set("relay.example.com", &["192.0.2.1"]);
+    let b =
+        tally_engine::whitefiles::load_file(home.path(), "wl", tally_white::FileKind::Global, &dns)
+            .unwrap();
+    assert!(b.errors.is_empty());
+    let a: IpAddr = "192.0.2.1".parse().unwrap();
+    assert_eq!(b.list.relay(&ip_sum(a), a), Some(Tgts::MANY));
+    let none = tally_engine::whitefiles::load_file(
+        home.path(),
+        "missing",
+        tally_white::FileKind::Global,
+        &dns,
+    );
+    assert!(none.is_none());
 }

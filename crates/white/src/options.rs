@@ -304,6 +304,21 @@ pub struct Filters {
 }
 
 impl Filters {
+    /// The switches dccm and dccifd start from before any whiteclnt file:
+    /// with `-a REJECT` spam is rejected, not discarded (so
+    /// `no-forced-discard` is the default), and `-W` turns DCC filtering
+    /// off except for whitelisted recipients. Everything else starts off:
+    /// log-normal, DCC-on, greylist-ignore-spam-off, greylist-log-on,
+    /// DCC-rep-off, DNSBLs off, MTA-last. Greylisting is on only when the
+    /// program enables it (`grey_on` of [`Filters::apply`]).
+    pub fn initial(reject: bool, to_white_only: bool) -> Filters {
+        Filters {
+            discard_no: reject,
+            dcc_off: to_white_only,
+            ..Filters::default()
+        }
+    }
+
     /// `wf2sws`: apply one file's settings on top of these switches.
     /// `grey_on`: greylisting is enabled in the program (-G on);
     /// `have_dnsbls`: DNS blacklists are configured (-B).

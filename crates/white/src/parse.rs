@@ -428,8 +428,40 @@ fn hex_value(type_nm: &[u8], ty: Option<CkType>, value: &[u8]) -> Result<ItemVal
             }
             Ok(ItemValue::Sum(ty, Sum(b)))
         }
-        None => Err(format!("unrecognized checksum value \"{}\"", lossy(value))),
+        None => match server_id_decl(value) {
+            Some(id) => {
+                let mut b = [0u8; 16];
+                b[0] = CkType::SrvrId.number();
+                b[1..3].copy_from_slice(&(id as u16).to_be_bytes());
+                Ok(ItemValue::Sum(ty, Sum(b)))
+            }
+            None => Err(format!("unrecognized checksum value \"{}\"", lossy(value))),
+        },
     }
+}
+
+/// `simple at N`, `ignore at N` or `rogue at N`: a server-ID declaration
+/// in the form the server's whitelist uses, kept as the original keeps it.
+fn server_id_decl(value: &[u8]) -> Option<i64> {
+    let rest = [&b"simple"[..], b"ignore", b"rogue"]
+        .iter()
+        .find_map(|w| value.strip_prefix(*w))?;
+    let rest = skip_ws(rest).strip_prefix(b"at")?;
+    let rest = skip_ws(rest);
+    let (neg, digits) = match rest.first() {
+        Some(b'-') => (true, &rest[1..]),
+        Some(b'+') => (false, &rest[1..]),
+        _ => (false, rest),
+    };
+    let n = digits.iter().take_while(|c| c.is_ascii_digit()).count();
+    if n == 0 {
+        return None;
+    }
+    let v: i64 = std::str::from_utf8(&digits[..n])
+        .ok()?
+        .parse()
+        .unwrap_or(i64::MAX);
+    Some(if neg { v.wrapping_neg() } else { v })
 }
 
 fn scan_words(s: &[u8]) -> Option<[u32; 4]> {

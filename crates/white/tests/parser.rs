@@ -149,6 +149,10 @@ fn hex_entries() {
     assert_eq!(l.lookup(CkType::Fuz2, &fuz2), Some(Tgts::MANY));
     let sub = Sum::parse_hex("00000001 00000002 00000003 00000005").unwrap();
     assert_eq!(l.lookup(CkType::Sub, &sub), Some(Tgts::OK));
+    let b = build("ok hex body simple at 1234\n");
+    assert!(b.is_clean());
+    let id = Sum::parse_hex("0c04d200 00000000 00000000 00000000").unwrap();
+    assert_eq!(b.list.lookup(CkType::Body, &id), Some(Tgts::OK));
     let e = errors("ok hex body xyz\n");
     assert_eq!(
         e,
