@@ -139,11 +139,8 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
         'C' => o.cksums_only = true,
         'H' => o.xhdr_only = true,
         'E' => o.fake_envelope = true,
-        'R' => {
-            if o.std_received == 0 {
-                o.std_received = 1;
-            }
-        }
+        'R' if o.std_received == 0 => o.std_received = 1,
+        'R' => {}
         'P' => o.no_body_kludge = true,
         'r' => match parse_ulong(&arg) {
             Some(n) => o.std_received = n,
@@ -156,14 +153,12 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
         'm' => o.map = Some(arg),
         'w' => o.whiteclnt = Some(arg),
         'T' => o.tmpdir = Some(arg),
-        'a' => {
-            if arg != "0.0.0.0" {
-                match arg.parse::<IpAddr>() {
-                    Ok(ip) => o.client_ip = Some(ip),
-                    Err(_) => log_err(&mut o.msgs, format!("\"-a {arg}\": Unknown host")),
-                }
-            }
-        }
+        // "-a 0.0.0.0" is SpamAssassin noise
+        'a' if arg == "0.0.0.0" => {}
+        'a' => match arg.parse::<IpAddr>() {
+            Ok(ip) => o.client_ip = Some(ip),
+            Err(_) => log_err(&mut o.msgs, format!("\"-a {arg}\": Unknown host")),
+        },
         'f' => o.env_from = Some(arg),
         'g' => {
             if let Some(e) = o.tholds.parse_honor(&arg) {

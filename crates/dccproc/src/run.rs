@@ -426,7 +426,7 @@ fn process(r: &mut Run, mut o: Opts) -> i32 {
                 if !errs.is_empty() {
                     white_complaint = Some(errs.join("\n"));
                 }
-                white = Some(l);
+                white = Some(*l);
             }
         }
     }

@@ -31,7 +31,7 @@ pub enum Load {
     /// No such file: the original silently ignores it.
     Missing,
     /// The file and the complaints about its contents.
-    Ok(Loaded, Vec<String>),
+    Ok(Box<Loaded>, Vec<String>),
     /// It could not be read.
     Broken(String),
 }
@@ -61,7 +61,7 @@ pub fn load(base: &Path, name: &str) -> Load {
     let mut errors: Vec<String> = parsed.errors.iter().map(|e| e.to_string()).collect();
     let built = parsed.build(&Resolutions::new());
     errors.extend(built.errors.iter().map(|e| e.to_string()));
-    Load::Ok(Loaded { list: built.list }, errors)
+    Load::Ok(Box::new(Loaded { list: built.list }), errors)
 }
 
 impl Loaded {

@@ -130,12 +130,7 @@ pub fn reputation(bulk: Tgts, total: Tgts) -> u32 {
         return if total == 0 { 0 } else { 100 };
     }
     if bulk >= TOO_MANY / 100 {
-        let total = total.div_ceil(100);
-        if total == 0 {
-            0
-        } else {
-            bulk / total
-        }
+        bulk.checked_div(total.div_ceil(100)).unwrap_or(0)
     } else {
         (bulk * 100) / total
     }
