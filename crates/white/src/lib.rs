@@ -21,6 +21,17 @@
 //! assert!(list.check(&sums, None).is_whitelisted());
 //! ```
 //!
+//! For dccm/dccifd-style programs with per-user files, [`Layered`] puts a
+//! recipient's per-user list over the global one: filter switches
+//! ([`Layered::filters`], starting from [`Filters::initial`]), thresholds
+//! ([`Layered::thresholds`]) and the recipient's white/black result
+//! ([`Layered::recipient`]). The SMTP client's relay status (MX, MXDCC,
+//! SUBMIT) comes from the global list only ([`WhiteList::relay`]).
+//!
+//! Parse problems never stop the parse: a bad line is left out and
+//! reported ([`WhiteError`], worded as the original: `... in line N of
+//! FILE`). Whether to use a list with problems is the caller's choice.
+//!
 //! Modules:
 //! - [`tgts`]: target counts and the special values `OK`, `OK2`, `MANY`, `MX`...
 //! - [`names`]: checksum type names as whiteclnt files and thresholds spell them.
@@ -31,7 +42,7 @@
 //!   conflict checks, limits).
 //! - [`list`]: the table and its lookups.
 //! - [`verdict`]: the answer for a message and for each recipient.
-//! - [`print`]: a normal form of the parsed entries.
+//! - [`mod@print`]: a normal form of the parsed entries.
 
 pub mod addr;
 pub mod build;

@@ -163,10 +163,10 @@ impl Thresholds {
 /// `many`, `never`, or for `rep` a percentage up to 100 (`NN%`).
 pub fn parse_threshold(t: CkType, s: &[u8]) -> Option<Threshold> {
     let (mut v, used) = strtoul(s, 10);
-    if used < s.len() || s.is_empty() {
+    if used < s.len() {
         let rest = &s[used..];
         if rest.first() == Some(&b'%') {
-            if rest.len() != 1 || t != CkType::GreyTriple || used == 0 {
+            if rest.len() != 1 || t != CkType::GreyTriple {
                 return None;
             }
         } else if s.eq_ignore_ascii_case(b"many") {
@@ -185,7 +185,8 @@ pub fn parse_threshold(t: CkType, s: &[u8]) -> Option<Threshold> {
             return None;
         }
     }
-    Some(Tgts(u32::try_from(v).unwrap_or(u32::MAX)))
+    // the C code keeps the low 32 bits of a huge number
+    Some(Tgts(v as u32))
 }
 
 /// What an `option` line did, or the message (without file and line) of
