@@ -35,6 +35,14 @@ pub enum DecodeError {
     TruncatedClient { offset: usize },
     /// A packed integer in a clients list is longer than needed or too big.
     BadVarint { offset: usize },
+    /// A flooded report with no checksums or more than 14.
+    BadNumCks(u8),
+    /// A flood message starting with one of the reserved positions 6..=9.
+    BadFloodPos(u64),
+    /// A flood NOTE or COMPLAINT whose length byte does not fit its text.
+    BadNoteLength(u8),
+    /// A flood END message longer than 200 bytes of text.
+    FloodTextTooLong(usize),
 }
 
 impl fmt::Display for DecodeError {
@@ -73,6 +81,10 @@ impl fmt::Display for DecodeError {
             DecodeError::BadVarint { offset } => {
                 write!(f, "bad packed number at offset {offset} of clients list")
             }
+            DecodeError::BadNumCks(n) => write!(f, "flooded report with {n} checksums"),
+            DecodeError::BadFloodPos(p) => write!(f, "bogus flood position {p}"),
+            DecodeError::BadNoteLength(n) => write!(f, "bad flood note length {n}"),
+            DecodeError::FloodTextTooLong(n) => write!(f, "flood message of {n} bytes is too long"),
         }
     }
 }

@@ -106,4 +106,36 @@ proptest! {
     fn ids_never_panics(text in vec(any::<u8>(), 0..300)) {
         let _ = tally_wire::ids::Ids::parse_lenient(&text);
     }
+
+    #[test]
+    fn flood_streams(b in vec(any::<u8>(), 0..600), eof in any::<bool>()) {
+        use tally_wire::flood::{FloodReport, ListenerMsg, VersionHeader};
+        if let Ok(Some((r, n))) = FloodReport::decode(&b) {
+            let mut out = Vec::new();
+            r.encode_into(&mut out);
+            prop_assert_eq!(&out[..], &b[..n]);
+        }
+        if let Ok(Some((m, n))) = ListenerMsg::decode(&b, eof) {
+            let mut out = Vec::new();
+            m.encode_into(&mut out);
+            prop_assert_eq!(&out[..], &b[..n]);
+        }
+        if let Ok(h) = VersionHeader::decode(&b) {
+            prop_assert_eq!(&h.encode()[..], &b[..256]);
+        }
+        let _ = tally_wire::flood::split_originator(&b);
+        let _ = tally_wire::flood::split_listener(&b);
+    }
+
+    #[test]
+    fn flood_reports_framed(n in 0u8..16, body in vec(any::<u8>(), 21..300)) {
+        use tally_wire::flood::FloodReport;
+        let mut b = body.clone();
+        b[20] = n;
+        if let Ok(Some((r, len))) = FloodReport::decode(&b) {
+            let mut out = Vec::new();
+            r.encode_into(&mut out);
+            prop_assert_eq!(&out[..], &b[..len]);
+        }
+    }
 }
