@@ -2,7 +2,7 @@
 //! decision, and the copy of the message with its X-DCC header.
 
 use crate::opts::{self, Opts};
-use crate::white::{self, Load, Loaded};
+use crate::white::{self, Loaded};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::IpAddr;
@@ -417,17 +417,12 @@ fn process(r: &mut Run, mut o: Opts) -> i32 {
     // the whiteclnt file
     let mut white: Option<Loaded> = None;
     let mut white_complaint: Option<String> = None;
-    let mut white_broken: Option<String> = None;
     if let Some(w) = o.whiteclnt.as_deref() {
-        match white::load(&home, w) {
-            Load::Missing => {}
-            Load::Broken(e) => white_broken = Some(e),
-            Load::Ok(l, errs) => {
-                if !errs.is_empty() {
-                    white_complaint = Some(errs.join("\n"));
-                }
-                white = Some(*l);
+        if let Some((l, errs)) = white::load(&home, w) {
+            if !errs.is_empty() {
+                white_complaint = Some(errs.join("\n"));
             }
+            white = Some(l);
         }
     }
     let white = white.map(Arc::new);
@@ -513,11 +508,7 @@ fn process(r: &mut Run, mut o: Opts) -> i32 {
     let verdict = white
         .as_ref()
         .map(|w| w.verdict(&cks, sums.client_ip, white_complaint.clone()));
-    let white_arg = match (&white_broken, &verdict) {
-        (Some(e), _) => Some(Err(e.clone())),
-        (None, Some(v)) => Some(Ok(v)),
-        (None, None) => None,
-    };
+    let white_arg = verdict.as_ref().map(Ok);
     d.ask_white(&tholds, white_arg);
     let white_sws = verdict.as_ref().map_or(0, |v| v.sws);
     if o.rep_tholds_set && white_sws & tally_engine::state::white_sw::REP_OFF == 0 {

@@ -3,65 +3,27 @@
 //! and about the SMTP client as a relay.
 
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use tally_ck::{CkType, Sum};
 use tally_engine::ask::{Listing, WhiteVerdict};
 use tally_engine::cks::MsgCks;
 use tally_engine::tgts::{Tgts, THOLD_UNSET};
-use tally_white::{parse_file, FileKind, Includes, Resolutions, WhiteList};
-
-/// Included files, relative to the DCC home directory.
-struct FsIncludes {
-    base: PathBuf,
-}
-
-impl Includes for FsIncludes {
-    fn read_include(&mut self, name: &str) -> Result<Vec<u8>, String> {
-        std::fs::read(self.base.join(name)).map_err(|e| tally_engine::errno_str(&e))
-    }
-}
+use tally_engine::whitefiles::{load_file, SystemResolver};
+use tally_white::{FileKind, WhiteList};
 
 /// A parsed whiteclnt file.
 pub struct Loaded {
     list: WhiteList,
 }
 
-/// What reading the file gave.
-pub enum Load {
-    /// No such file: the original silently ignores it.
-    Missing,
-    /// The file and the complaints about its contents.
-    Ok(Box<Loaded>, Vec<String>),
-    /// It could not be read.
-    Broken(String),
-}
-
-/// Read and parse the file `name` (relative to `base` unless absolute).
-pub fn load(base: &Path, name: &str) -> Load {
-    let path = base.join(name);
-    let text = match std::fs::read(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Load::Missing,
-        Err(e) => {
-            return Load::Broken(format!(
-                "open({}): {}",
-                path.display(),
-                tally_engine::errno_str(&e)
-            ))
-        }
-    };
-    let parsed = parse_file(
-        name,
-        &text,
-        FileKind::Global,
-        &mut FsIncludes {
-            base: base.to_path_buf(),
-        },
-    );
-    let mut errors: Vec<String> = parsed.errors.iter().map(|e| e.to_string()).collect();
-    let built = parsed.build(&Resolutions::new());
-    errors.extend(built.errors.iter().map(|e| e.to_string()));
-    Load::Ok(Box::new(Loaded { list: built.list }), errors)
+/// Read and parse the file `name` (relative to `base` unless absolute),
+/// resolving host names of `ip` lines. `None` when it cannot be read: the
+/// original then goes on without it, silently. Otherwise the list and the
+/// complaints about its contents.
+pub fn load(base: &Path, name: &str) -> Option<(Loaded, Vec<String>)> {
+    let built = load_file(base, name, FileKind::Global, &SystemResolver)?;
+    let errors = built.errors.iter().map(|e| e.to_string()).collect();
+    Some((Loaded { list: built.list }, errors))
 }
 
 impl Loaded {
