@@ -260,3 +260,40 @@ fn scenario_g2_traps() {
         assert!(u.check(&m, Some(ip(c))).is_blacklisted());
     }
 }
+
+#[test]
+fn dccifd_16_multi_recipient_userdirs() {
+    let main = load("whiteclnt-if", FileKind::Global);
+    let bob = load("userdirs-if/bob/whiteclnt", FileKind::PerUser);
+    let carol = load("userdirs-if/carol/whiteclnt", FileKind::PerUser);
+    let c = "203.0.113.16";
+    let run = |user: Option<&WhiteList>, m: &[(CkType, Sum)], to: &str| {
+        let lay = Layered {
+            global: &main,
+            user,
+        };
+        let f = lay.filters(Filters::initial(true, false), false, false);
+        lay.recipient(m, Some(ip(c)), to.as_bytes(), None, f, MtaOpinion::None)
+    };
+    let friend = msg("<friend@example.com>", "x", c, &[]);
+    assert!(run(Some(&bob), &friend, "<bob@example.net>").white);
+    assert!(!run(Some(&carol), &friend, "<carol@example.net>").white);
+    assert!(!run(None, &friend, "<dave@example.net>").white);
+    // 16b: alice is nobody's friend
+    let alice = msg("<alice@example.com>", "x", c, &[]);
+    assert!(!run(Some(&bob), &alice, "<bob@example.net>").white);
+    // 18: alice-ok is whitelisted globally, for everybody
+    let ok = msg("<alice-ok@example.com>", "x", c, &[]);
+    assert!(run(Some(&bob), &ok, "<bob@example.net>").white);
+    assert!(run(None, &ok, "<dave@example.net>").white);
+    // the global blacklist holds for a recipient whose file says nothing
+    let spam = msg("<spammer@example.com>", "x", c, &[]);
+    assert!(run(Some(&carol), &spam, "<carol@example.net>").black);
+    // 31: List-ID substitute
+    let sub = (
+        CkType::Sub,
+        str_sum(Some(b"list-id"), b"<announce.lists.example.org>"),
+    );
+    let m = msg("<alice@example.com>", "x", c, &[sub]);
+    assert!(run(None, &m, "<dave@example.net>").white);
+}
