@@ -24,6 +24,7 @@ pub mod flood;
 pub mod header;
 pub mod ids;
 pub mod packet;
+pub mod response;
 pub mod sign;
 pub mod tgts;
 
