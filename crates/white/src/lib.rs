@@ -41,11 +41,13 @@
 //! - [`build`]: turning parsed lines into a [`WhiteList`] (duplicate and
 //!   conflict checks, limits).
 //! - [`list`]: the table and its lookups.
+//! - [`compat`]: whether recipients with different files can share a message.
 //! - [`verdict`]: the answer for a message and for each recipient.
 //! - [`mod@print`]: a normal form of the parsed entries.
 
 pub mod addr;
 pub mod build;
+pub mod compat;
 pub mod error;
 pub mod list;
 pub mod names;
@@ -59,9 +61,10 @@ mod cnum;
 
 pub use addr::IpRange;
 pub use build::{Built, Resolutions};
+pub use compat::{compat, Compat, RcptProfile};
 pub use error::WhiteError;
 pub use list::{Entry, WhiteList};
-pub use options::{Filters, LogSubdir, Switches, Threshold, Thresholds};
+pub use options::{Filters, LogSubdir, SpamAction, Switches, Threshold, Thresholds};
 pub use parse::{
     parse_file, FileKind, IncludeFile, Includes, Item, ItemValue, NoIncludes, ParsedFile, Source,
 };

@@ -263,6 +263,14 @@ fn apply_threshold(opt: &[u8], tholds: &mut Thresholds) -> Result<(), String> {
     result
 }
 
+/// What `-a` says to do with spam.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum SpamAction {
+    Reject,
+    Discard,
+    Ignore,
+}
+
 /// Which per-day/hour/minute subdirectory per-user log files go in.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum LogSubdir {
@@ -387,6 +395,26 @@ impl Filters {
             self.rep_on = true;
             self.dcc_off = false;
             self.dnsbl = [false; 4];
+        }
+        self
+    }
+
+    /// The adjustments dccm and dccifd make after applying the files
+    /// (`get_sws`): no greylisting for mail through a listed MX or
+    /// SUBMIT client (`via_relay`); a discarding spam trap may always
+    /// discard; a program that cannot discard for one recipient alone
+    /// (`can_discard_one` false: dccifd as a proxy) must reject unless
+    /// `-a IGNORE`; with `-a DISCARD` spam may be discarded.
+    pub fn finish(mut self, via_relay: bool, can_discard_one: bool, action: SpamAction) -> Filters {
+        if via_relay {
+            self.grey_off = true;
+        }
+        if self.trap_discard {
+            self.discard_no = false;
+        } else if !can_discard_one && (action != SpamAction::Ignore || self.trap_reject) {
+            self.discard_no = true;
+        } else if action == SpamAction::Discard {
+            self.discard_no = false;
         }
         self
     }

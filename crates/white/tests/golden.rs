@@ -297,3 +297,56 @@ fn dccifd_16_multi_recipient_userdirs() {
     let m = msg("<alice@example.com>", "x", c, &[sub]);
     assert!(run(None, &m, "<dave@example.net>").white);
 }
+
+#[test]
+fn scenario_g_incompatible_recipients() {
+    use tally_white::{compat, Compat, RcptProfile, Tgts, Thresholds};
+    let main = load("whiteclnt-g", FileKind::Global);
+    let bob = load("userdirs/local/bob/whiteclnt", FileKind::PerUser);
+    let carol = load("userdirs/local/carol/whiteclnt", FileKind::PerUser);
+    let trap = load("userdirs/local/trap/whiteclnt", FileKind::PerUser);
+    // dccm -t CMN,2,3 -a REJECT
+    let mut base = Thresholds::default();
+    for t in [CkType::Body, CkType::Fuz1, CkType::Fuz2] {
+        base.set(t, Tgts(3));
+    }
+    let profile = |u: Option<&WhiteList>| {
+        let lay = Layered {
+            global: &main,
+            user: u,
+        };
+        let f = lay.filters(Filters::initial(true, false), false, false);
+        RcptProfile::new(u, f, lay.thresholds(&base))
+    };
+    let (pb, pc, pd, pt) = (
+        profile(Some(&bob)),
+        profile(Some(&carol)),
+        profile(None),
+        profile(Some(&trap)),
+    );
+    // g.5 / g.12: bob then carol
+    assert_eq!(
+        compat(&[pb], &pb.thresholds, &pc, false),
+        Compat::IncompatibleWhitelists
+    );
+    // carol then bob: bob's lower thresholds conflict
+    assert_eq!(
+        compat(&[pc], &pc.thresholds, &pb, false),
+        Compat::ThresholdConflict
+    );
+    // g.6 / g.7: bob and dave (no file)
+    assert_eq!(
+        compat(&[pb], &pb.thresholds, &pd, false),
+        Compat::IncompatibleWhitelists
+    );
+    assert_eq!(
+        compat(&[pd], &pd.thresholds, &pb, false),
+        Compat::IncompatibleWhitelists
+    );
+    // g2.3: bob then trap
+    assert_ne!(compat(&[pb], &pb.thresholds, &pt, false), Compat::Ok);
+    // after a discarding trap anything goes
+    assert_eq!(compat(&[pt], &pt.thresholds, &pb, false), Compat::Ok);
+    // two recipients without files (f1.9, f1.11)
+    assert_eq!(compat(&[pd], &pd.thresholds, &pd, false), Compat::Ok);
+}
