@@ -5,9 +5,11 @@
 //! message is spam by the thresholds or the whiteclnt file. The message is
 //! always delivered, whatever goes wrong.
 
+mod delivery;
 mod getopt;
 mod opts;
 mod run;
+mod setup;
 mod white;
 
 /// Version printed by `-V`.

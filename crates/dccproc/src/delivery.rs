@@ -1,0 +1,219 @@
+//! Where the message goes: the output, the log file, and the complaints,
+//! with the original's rule that the mail is always delivered.
+
+use std::fs::File;
+use std::io::{self, BufRead, Read, Write};
+use tally_engine::errno_str;
+use tally_engine::logfile::{self, LogFile};
+use tally_engine::message::{copy_spool, rewind, ReadInfo};
+use tally_engine::xhdr::XHeader;
+
+/// State of one run.
+pub struct Run {
+    pub out: Option<Box<dyn Write>>,
+    pub input: Option<Box<dyn BufRead>>,
+    pub log: Option<LogFile>,
+    pub early: String,
+    pub spool: Option<File>,
+    pub spool_rewound: bool,
+    pub logit: bool,
+    pub quiet_out: bool,
+}
+
+impl Run {
+    /// A complaint on stderr (the original also sends it to syslog).
+    pub fn error_msg(&mut self, msg: &str) {
+        if let Some(o) = self.out.as_mut() {
+            let _ = o.flush();
+        }
+        let mut e = io::stderr().lock();
+        let _ = e.write_all(msg.as_bytes());
+        if !msg.ends_with('\n') {
+            let _ = e.write_all(b"\n");
+        }
+        let _ = e.flush();
+    }
+
+    /// A complaint that also goes into the log file, which is then kept.
+    pub fn dccproc_error(&mut self, msg: &str) {
+        self.error_msg(msg);
+        self.logit = true;
+        let line = format!("{msg}\n");
+        match self.log.as_mut() {
+            Some(l) if self.spool_rewound => {
+                let _ = l.write(line.as_bytes());
+            }
+            _ => {
+                let room = logfile::EARLY_LOG_MAX.saturating_sub(self.early.len());
+                if line.len() < room {
+                    self.early.push_str(&line);
+                } else if room > 3 {
+                    let mut cut = room - 3;
+                    while !line.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    self.early.push_str(&line[..cut]);
+                    self.early.push_str("...");
+                }
+            }
+        }
+    }
+
+    pub fn log_write(&mut self, b: &[u8]) {
+        if let Some(l) = self.log.as_mut() {
+            if let Err(e) = l.write(b) {
+                self.log = None;
+                self.error_msg(&e);
+            }
+        }
+    }
+
+    pub fn log_late(&mut self) {
+        if !self.early.is_empty() {
+            let e = std::mem::take(&mut self.early);
+            self.log_write(e.as_bytes());
+        }
+    }
+
+    pub fn out_write(&mut self, b: &[u8]) {
+        if let Some(o) = self.out.as_mut() {
+            if let Err(e) = o.write_all(b) {
+                self.out = None;
+                self.error_msg(&format!("fwrite(output): {}", errno_str(&e)));
+            }
+        }
+    }
+
+    pub fn finish_log(&mut self) {
+        if let Some(l) = self.log.take() {
+            if let Err(e) = l.finish(self.logit) {
+                self.error_msg(&e);
+            }
+        }
+    }
+
+    /// Give up on the message but deliver it: what was spooled, then the
+    /// rest of the input. Always exits 0 so that no mail is rejected.
+    pub fn fatal(&mut self, msg: &str) -> i32 {
+        self.log_late();
+        let printed = !self.spool_rewound;
+        if printed {
+            self.error_msg(&format!("{msg}; fatal error"));
+            self.logit = true;
+            if self.log.as_ref().is_some_and(LogFile::used) {
+                self.log_write(b"\n");
+            }
+            self.log_write(msg.as_bytes());
+            self.log_write(b"\n\n");
+        }
+        if let Some(mut s) = self.spool.take() {
+            if !self.spool_rewound {
+                let _ = rewind(&mut s);
+            }
+            let mut buf = vec![0u8; 8192];
+            while let Ok(n) = s.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if let Some(l) = self.log.as_mut() {
+                    let _ = l.body_write(&buf[..n]);
+                }
+                if !self.quiet_out {
+                    self.out_write(&buf[..n]);
+                }
+            }
+        }
+        if !self.quiet_out && self.out.is_some() {
+            if let Some(mut inp) = self.input.take() {
+                let mut buf = vec![0u8; 8192];
+                while let Ok(n) = inp.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if let Some(l) = self.log.as_mut() {
+                        let _ = l.body_write(&buf[..n]);
+                    }
+                    self.out_write(&buf[..n]);
+                    if self.out.is_none() {
+                        break;
+                    }
+                }
+            }
+        }
+        if !printed {
+            self.error_msg(&format!("{msg}; fatal error"));
+            self.log_write(b"\n\n");
+            self.log_write(msg.as_bytes());
+            self.log_write(b"\n");
+        }
+        if let Some(o) = self.out.as_mut() {
+            let _ = o.flush();
+        }
+        self.finish_log();
+        0
+    }
+}
+
+impl Run {
+    /// A note for the log file only.
+    pub fn early_note(&mut self, msg: &str) {
+        let line = format!("{msg}\n");
+        if line.len() < logfile::EARLY_LOG_MAX.saturating_sub(self.early.len()) {
+            self.early.push_str(&line);
+        }
+    }
+
+    /// Add the X-DCC header to the output and the log.
+    pub fn write_header(&mut self, h: Option<&XHeader>, crlf: bool) {
+        let Some(h) = h else { return };
+        let b = h.to_bytes(crlf);
+        if let Some(l) = self.log.as_mut() {
+            let _ = l.body_write(&b);
+        }
+        self.out_write(&b);
+    }
+
+    /// Copy the spooled message to the output and the log with the new
+    /// header between the header fields and the blank line; `Err` holds
+    /// the exit code after giving up.
+    pub fn copy_out(&mut self, info: &ReadInfo, header: Option<&XHeader>) -> Result<(), i32> {
+        let r = self;
+        if let Some(mut s) = r.spool.take() {
+            r.spool_rewound = true;
+            if let Err(e) = rewind(&mut s) {
+                return Err(r.fatal(&format!("rewind(spool): {}", errno_str(&e))));
+            }
+            let mut errors = Vec::new();
+            let res = {
+                let mut out: Option<&mut dyn Write> = if r.quiet_out {
+                    None
+                } else {
+                    r.out.as_mut().map(|b| b.as_mut() as &mut dyn Write)
+                };
+                copy_spool(&mut s, info.hdrs_len, &mut out, &mut r.log, &mut errors)
+            };
+            if let Err(e) = res {
+                r.spool = Some(s);
+                return Err(r.fatal(&format!("read(spool): {}", errno_str(&e))));
+            }
+            r.write_header(header, info.crlf());
+            let res = {
+                let mut out: Option<&mut dyn Write> = if r.quiet_out {
+                    None
+                } else {
+                    r.out.as_mut().map(|b| b.as_mut() as &mut dyn Write)
+                };
+                copy_spool(&mut s, info.body_len, &mut out, &mut r.log, &mut errors)
+            };
+            for e in errors {
+                r.error_msg(&e);
+            }
+            if let Err(e) = res {
+                return Err(r.fatal(&format!("read(spool): {}", errno_str(&e))));
+            }
+        } else {
+            r.write_header(header, info.crlf());
+        }
+        Ok(())
+    }
+}

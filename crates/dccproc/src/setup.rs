@@ -1,0 +1,146 @@
+//! The places dccproc works in: the DCC home directory, the log and
+//! temporary directories, the spool file.
+
+use crate::delivery::Run;
+use crate::opts::Opts;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use tally_engine::errno_str;
+use tally_engine::logfile::{self, create_unique, LogFile, NameGen};
+
+/// The compiled-in DCC home directory.
+pub const DCC_HOMEDIR: &str = "/var/dcc";
+
+/// This host's name for X-DCC headers.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// `p` made absolute against `cwd`.
+pub fn absolute(cwd: &Path, p: &str) -> PathBuf {
+    let p = Path::new(p);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    }
+}
+
+/// The DCC home directory, complaining as the original does when it
+/// cannot be used.
+pub fn home_dir(r: &mut Run, o: &Opts, cwd: &Path) -> PathBuf {
+    let try_dir = |r: &mut Run, d: &Path| -> bool {
+        match std::fs::metadata(d) {
+            Ok(m) if m.is_dir() => true,
+            Ok(_) => {
+                r.error_msg(&format!("chdir({}): Not a directory", d.display()));
+                false
+            }
+            Err(e) => {
+                r.error_msg(&format!("chdir({}): {}", d.display(), errno_str(&e)));
+                false
+            }
+        }
+    };
+    let default = PathBuf::from(DCC_HOMEDIR);
+    if let Some(h) = o.homedir.as_deref() {
+        if h.is_empty() {
+            r.error_msg("invalid null DCC home directory");
+        } else {
+            let d = absolute(cwd, h);
+            if try_dir(r, &d) {
+                return d;
+            }
+        }
+    }
+    if try_dir(r, &default) {
+        default
+    } else {
+        cwd.to_path_buf()
+    }
+}
+
+/// The directories for the spool file: -T, the log directory, /tmp.
+pub fn tmp_dirs(r: &mut Run, o: &Opts, cwd: &Path, logdir: Option<&Path>) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(t) = o.tmpdir.as_deref() {
+        if t.is_empty() {
+            r.error_msg("null -T temporary directory");
+        } else {
+            let d = absolute(cwd, t);
+            match std::fs::metadata(&d) {
+                Err(e) => r.error_msg(&format!(
+                    "stat(temporary directory \"{}\"): {}",
+                    d.display(),
+                    errno_str(&e)
+                )),
+                Ok(m) if !m.is_dir() => {
+                    r.error_msg(&format!("\"{}\" is not a temporary directory", d.display()))
+                }
+                Ok(_) => {}
+            }
+            dirs.push(d);
+        }
+    }
+    if let Some(l) = logdir {
+        dirs.push(l.to_path_buf());
+    }
+    dirs.push(std::env::temp_dir());
+    dirs
+}
+
+/// Create the spool file (removed at once, so nothing is left behind).
+pub fn make_spool(dirs: &[PathBuf]) -> Result<File, String> {
+    let mut gen = NameGen::new();
+    let mut last = String::from("no temporary directory");
+    for d in dirs {
+        match create_unique(d, "tmp.", &mut gen) {
+            Ok((f, path, _)) => {
+                let _ = std::fs::remove_file(&path);
+                return Ok(f);
+            }
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(last)
+}
+
+/// Check the `-l` directory, open the log file, and return the
+/// directories for the spool file.
+pub fn open_log(r: &mut Run, o: &Opts, home: &Path, cwd: &Path) -> Vec<PathBuf> {
+    // log directory
+    let mut logdir: Option<(PathBuf, logfile::LogMode)> = None;
+    if let Some(l) = o.logdir.as_deref() {
+        let (mode, d) = logfile::parse_logdir(l);
+        let p = absolute(home, d);
+        match std::fs::metadata(&p) {
+            Err(e) => r.error_msg(&format!("stat(log directory \"{d}\"): {}", errno_str(&e))),
+            Ok(m) if !m.is_dir() => r.error_msg(&format!("\"{d}\" is not a log directory")),
+            Ok(_) => logdir = Some((p, mode)),
+        }
+    }
+    let tmp = tmp_dirs(r, o, cwd, logdir.as_ref().map(|(p, _)| p.as_path()));
+    match &logdir {
+        None => {
+            if o.log_tgts_set {
+                r.dccproc_error("log thresholds set with -c but no -l directory");
+            }
+        }
+        Some((p, mode)) => match LogFile::create(p, *mode) {
+            Ok(l) => r.log = Some(l),
+            Err(e) => r.dccproc_error(&e.to_string()),
+        },
+    }
+    if o.fake_envelope && r.log.is_some() {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let v = format!("VERSION: 3\nDATE: {}\n", logfile::log_date(secs));
+        r.log_write(v.as_bytes());
+    }
+    tmp
+}
