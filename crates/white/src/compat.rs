@@ -14,8 +14,9 @@
 //!   ([`Filters::conflicts_with`]), if one has a per-user file and the
 //!   other not, or if their files differ.
 
+use crate::filters::Filters;
 use crate::list::WhiteList;
-use crate::options::{Filters, Thresholds};
+use crate::options::Thresholds;
 use tally_ck::Sum;
 
 /// What matters about one recipient's whitelist setup.

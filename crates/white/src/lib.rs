@@ -36,12 +36,13 @@
 //! - [`tgts`]: target counts and the special values `OK`, `OK2`, `MANY`, `MX`...
 //! - [`names`]: checksum type names as whiteclnt files and thresholds spell them.
 //! - [`addr`]: IP addresses, ranges and CIDR blocks of `ip` lines.
-//! - [`options`]: `option` lines, thresholds and the filter switches they imply.
+//! - [`options`]: `option` lines and thresholds.
+//! - [`filters`]: the filter switches programs derive from them.
 //! - [`parse`]: the line parser.
 //! - [`build`]: turning parsed lines into a [`WhiteList`] (duplicate and
 //!   conflict checks, limits).
 //! - [`list`]: the table and its lookups.
-//! - [`compat`]: whether recipients with different files can share a message.
+//! - [`mod@compat`]: whether recipients with different files can share a message.
 //! - [`verdict`]: the answer for a message and for each recipient.
 //! - [`mod@print`]: a normal form of the parsed entries.
 
@@ -49,6 +50,7 @@ pub mod addr;
 pub mod build;
 pub mod compat;
 pub mod error;
+pub mod filters;
 pub mod list;
 pub mod names;
 pub mod options;
@@ -63,8 +65,9 @@ pub use addr::IpRange;
 pub use build::{Built, Resolutions};
 pub use compat::{compat, Compat, RcptProfile};
 pub use error::WhiteError;
+pub use filters::{Filters, LogSubdir, SpamAction};
 pub use list::{Entry, WhiteList};
-pub use options::{Filters, LogSubdir, SpamAction, Switches, Threshold, Thresholds};
+pub use options::{Switches, Threshold, Thresholds};
 pub use parse::{
     parse_file, FileKind, IncludeFile, Includes, Item, ItemValue, NoIncludes, ParsedFile, Source,
 };

@@ -15,8 +15,9 @@
 //! blacklists everything not whitelisted; the MTA's opinion comes first
 //! or last (`option MTA-first`/`MTA-last`).
 
+use crate::filters::Filters;
 use crate::list::WhiteList;
-use crate::options::{Filters, Switches, Thresholds};
+use crate::options::{Switches, Thresholds};
 use crate::tgts::Tgts;
 use std::net::IpAddr;
 use tally_ck::simple::str_sum;
