@@ -8,12 +8,13 @@
 //!   operation codes and the protocol versions.
 //! - [`tgts`]: target counts and their special values (many, OK, deleted...).
 //! - [`ck`]: a checksum as it travels: type, length, 16-byte sum.
-//! - [`packet`]: whole client requests and server responses.
+//! - [`packet`]: whole client requests; [`response`]: server responses.
 //! - [`admn`]: administrative requests and the binary answers to them
 //!   (the packed list of clients, the anonymous delay).
 //! - [`sign`]: the keyed-MD5 signatures of requests and answers.
 //! - [`ids`]: the server's `ids` file of client-IDs and passwords.
 //! - [`flood`]: the server-to-server flooding stream over TCP.
+//! - [`validate`]: the checks a server makes before working on a request.
 //! - [`error`]: the typed decoding errors.
 
 pub mod admn;
@@ -27,6 +28,7 @@ pub mod packet;
 pub mod response;
 pub mod sign;
 pub mod tgts;
+pub mod validate;
 
 pub use ck::WireCk;
 pub use error::DecodeError;

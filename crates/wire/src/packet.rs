@@ -53,7 +53,9 @@ pub struct CkRequest {
     /// Number of recipients (with the spam flags in reports). Greylist
     /// clients leave it uninitialised and servers ignore it.
     pub tgts: Tgts,
-    /// 1 to 14 checksums, normally in increasing type order.
+    /// Up to 14 checksums, in increasing type order for the server to
+    /// accept them (see [`crate::validate`]). The reference server also
+    /// answers a request without any.
     pub cks: Vec<WireCk>,
 }
 
@@ -214,10 +216,7 @@ fn decode_ck_request(op: Op, body: &[u8]) -> Result<CkRequest, DecodeError> {
         [a, b, c, d, rest @ ..] => (Tgts(u32::from_be_bytes([*a, *b, *c, *d])), rest),
         _ => return Err(bad),
     };
-    if rest.is_empty()
-        || !rest.chunks_exact(CK_LEN).remainder().is_empty()
-        || rest.len() / CK_LEN > MAX_CKS
-    {
+    if !rest.chunks_exact(CK_LEN).remainder().is_empty() || rest.len() / CK_LEN > MAX_CKS {
         return Err(bad);
     }
     Ok(CkRequest {

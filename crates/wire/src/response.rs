@@ -158,9 +158,7 @@ impl Response {
                     });
                 }
                 let width = if vers <= VERS_SINGLE_COUNTS { 4 } else { 8 };
-                if body.is_empty()
-                    || !body.chunks_exact(width).remainder().is_empty()
-                    || body.len() / width > MAX_CKS
+                if !body.chunks_exact(width).remainder().is_empty() || body.len() / width > MAX_CKS
                 {
                     return Err(bad());
                 }

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use tally_wire::error::DecodeError;
 use tally_wire::ids::Ids;
 use tally_wire::packet::{Expect, Packet, Request, Response};
+use tally_wire::response::AdmnAnswer;
 use tally_wire::sign::{authenticate, Passwd, Signer};
+use tally_wire::validate::check_request;
 
 fn data(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -74,6 +76,25 @@ fn check_exchange(ids: &Ids, v: &Value, failures: &mut Vec<String>) -> usize {
                 fail("request re-encodes differently".into());
                 req_ok = false;
             }
+            // The server's own checks: only the oversized ADMN is refused.
+            match (check_request(p), name) {
+                (Ok(()), "probe_admn_bad_val5#1_ADMN") => {
+                    fail("oversized ADMN passes the checks".into());
+                    req_ok = false;
+                }
+                (Ok(()), _) => {}
+                (Err(r), "probe_admn_bad_val5#1_ADMN") => {
+                    let want = v["decoded"]["response"]["body"]["msg"].as_str().unwrap();
+                    if r.error_text().as_deref() != Some(want) {
+                        fail(format!("refusal text {:?} is not {want:?}", r.error_text()));
+                        req_ok = false;
+                    }
+                }
+                (Err(r), _) => {
+                    fail(format!("refused: {r:?}"));
+                    req_ok = false;
+                }
+            }
         }
     }
     let desc = v["decoded"]["request"]["signature"]["signed_with"]
@@ -107,6 +128,10 @@ fn check_exchange(ids: &Ids, v: &Value, failures: &mut Vec<String>) -> usize {
                 fail("response re-encodes differently".into());
                 resp_ok = false;
             }
+            if !clients_match(&p.body, &v["decoded"]["response"]["body"]) {
+                fail("clients list differs from the capture notes".into());
+                resp_ok = false;
+            }
             // Sign it the way the server decides to, from the request alone.
             let sender = u32::from_be_bytes(req[4..8].try_into().unwrap());
             let auth = authenticate(ids, sender, &req);
@@ -128,6 +153,30 @@ fn check_exchange(ids: &Ids, v: &Value, failures: &mut Vec<String>) -> usize {
         }
     }
     ok + usize::from(resp_ok)
+}
+
+/// The binary clients lists against the field-by-field notes.
+fn clients_match(body: &Response, notes: &Value) -> bool {
+    let Some(records) = notes.get("records").and_then(Value::as_array) else {
+        return true;
+    };
+    let Response::Admn(AdmnAnswer::Clients(list)) = body else {
+        return false;
+    };
+    list.len() == records.len()
+        && list.iter().zip(records).all(|(c, r)| {
+            let addr = match c.addr {
+                tally_wire::clients::ClientAddr::V4(a) => a.to_vec(),
+                tally_wire::clients::ClientAddr::V6(a) => a.to_vec(),
+            };
+            u64::from(c.flags) == u64::from_str_radix(r["flags_hex"].as_str().unwrap(), 16).unwrap()
+                && Some(c.when) == r["last_used_or_delta"].as_u64()
+                && c.id == r.get("clnt_id_raw").and_then(Value::as_u64)
+                && Some(c.reqs) == r["requests"].as_u64()
+                && Some(c.nops) == r["nops"].as_u64()
+                && c.vers.map(u64::from) == r.get("pkt_vers").and_then(Value::as_u64)
+                && addr == unhex(r["addr_hex"].as_str().unwrap())
+        })
 }
 
 fn packets(v: &Value) -> usize {
