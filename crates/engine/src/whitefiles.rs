@@ -20,6 +20,10 @@
 //!
 //! Per-user files `userdirs/<dir>/whiteclnt` are loaded on demand and a
 //! bounded number of them is cached.
+//!
+//! [`WhiteFiles`] is meant to sit behind one lock shared by a program's
+//! threads; the lists it hands out are `Arc`s, so lookups run outside the
+//! lock. Host names are resolved while loading, under that lock.
 
 mod disk;
 mod userdir;

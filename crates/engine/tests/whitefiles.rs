@@ -294,3 +294,25 @@ fn one_shot_load() {
     );
     assert!(none.is_none());
 }
+
+#[test]
+fn problems_are_repeated_periodically() {
+    let home = TempDir::new();
+    home.write("whiteclnt", "ok env_from alice@example.com\n");
+    let timing = Timing {
+        reparse_errors: Duration::ZERO,
+        ..now_timing()
+    };
+    let dns = Arc::new(FakeDns::default());
+    let mut wf = WhiteFiles::new(home.path(), Some("whiteclnt"), None, dns, timing);
+    assert_eq!(wf.global().1, Refresh::Reloaded(vec![]));
+    home.write("whiteclnt", "ok env_from alice@example.com\nok\n");
+    for _ in 0..2 {
+        let (l, r) = wf.global();
+        assert!(
+            matches!(r, Refresh::Rejected(ref e) if e.len() == 1),
+            "{r:?}"
+        );
+        assert_eq!(env_from(&l.unwrap(), "alice@example.com"), Listing::Listed);
+    }
+}
