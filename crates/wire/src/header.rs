@@ -238,6 +238,18 @@ impl Header {
     }
 }
 
+/// Bytes of the header that identify a request across retransmissions.
+pub const CACHE_KEY_LEN: usize = 20;
+
+/// The part of a request's header that is the same in all its
+/// retransmissions: everything but the transmission number `t`. Servers
+/// remember answers under this key (with the client's UDP port) for about
+/// 32 seconds and replay them, re-signed, instead of counting a report
+/// twice.
+pub fn cache_key(datagram: &[u8]) -> Option<[u8; CACHE_KEY_LEN]> {
+    datagram.get(..CACHE_KEY_LEN)?.try_into().ok()
+}
+
 /// What kind of identity an ID in the `sender` field is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdKind {

@@ -220,3 +220,16 @@ fn udp_vectors() {
     assert!(failures.is_empty(), "{} failures", failures.len());
     assert_eq!(ok, total);
 }
+
+#[test]
+fn retransmissions_share_a_cache_key() {
+    let all: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(data("udp_vectors.json")).unwrap()).unwrap();
+    let key = |name: &str| {
+        let v = all.iter().find(|v| v["name"] == name).unwrap();
+        tally_wire::header::cache_key(&unhex(v["request_hex"].as_str().unwrap())).unwrap()
+    };
+    let first = key("probe_report_retrans#1_REPORT");
+    assert_eq!(first, key("probe_report_retrans#2_REPORT"));
+    assert_ne!(first, key("probe_report_retrans#3_REPORT"));
+}
