@@ -275,7 +275,9 @@ impl Layered<'_> {
 
     /// The whitelist result for a recipient with envelope address `env_to`
     /// and (after aliases) mailbox `mailbox`, for a message with `sums`
-    /// from `client_ip`.
+    /// from `client_ip`. `filters` are the recipient's
+    /// ([`Layered::filters`]). A per-user file with only `option` lines
+    /// contributes its settings but no answers.
     pub fn recipient(
         &self,
         sums: &[(CkType, Sum)],
@@ -296,9 +298,10 @@ impl Layered<'_> {
         };
         let genv = env(self.global);
         let global_msg = self.global.check(sums, client_ip).listing;
-        let user = self
-            .user
-            .map(|u| (env(u), u.check(sums, client_ip).listing));
+        // a per-user file with settings but no entries gives no answers of
+        // its own: the original then treats it as absent for lookups
+        let answering = self.user.filter(|u| !u.is_null_for_compat());
+        let user = answering.map(|u| (env(u), u.check(sums, client_ip).listing));
         recipient(&RcptInputs {
             global_msg,
             global_env_to: &genv,

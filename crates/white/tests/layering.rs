@@ -126,3 +126,31 @@ fn mailbox_name_is_looked_up_too() {
     );
     assert!(r.white);
 }
+
+#[test]
+fn option_only_user_file_gives_no_answers() {
+    let g = list("ok env_from friend@x\n", FileKind::Global);
+    let trap = list("option spam-trap-discard\n", FileKind::PerUser);
+    // whitelisted globally: the trap does not blacklist it
+    assert_eq!(
+        run(&g, Some(&trap), "friend@x", "trap", MtaOpinion::None),
+        (true, false)
+    );
+    assert_eq!(
+        run(&g, Some(&trap), "other@x", "trap", MtaOpinion::None),
+        (false, true)
+    );
+    // a trap file with entries answers for itself
+    let trap2 = list(
+        "option spam-trap-discard\nok env_from pal@x\n",
+        FileKind::PerUser,
+    );
+    assert_eq!(
+        run(&g, Some(&trap2), "friend@x", "trap", MtaOpinion::None),
+        (false, true)
+    );
+    assert_eq!(
+        run(&g, Some(&trap2), "pal@x", "trap", MtaOpinion::None),
+        (true, false)
+    );
+}
