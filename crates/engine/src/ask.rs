@@ -5,7 +5,7 @@
 use crate::cks::{MsgCks, WhiteTgts, NUM_SLOTS};
 use crate::server::{ClientInfo, DccServer, Op, Request};
 use crate::state::*;
-use crate::tgts::{self, Tgts, BULK_THRESHOLD, SPAM, THOLD_UNSET, TOO_MANY};
+use crate::tgts::{self, Tgts, SPAM, THOLD_UNSET, TOO_MANY};
 use crate::tholds::{Thresholds, NUM_TYPES};
 use crate::xhdr::XHeader;
 use tally_ck::CkType;
@@ -260,10 +260,9 @@ impl Decision {
             }
         };
 
-        let mut is_bulk = gross >= BULK_THRESHOLD;
         let mut hdr_tgts = [0 as Tgts; NUM_TYPES];
         let mut rep_total: Tgts = 0;
-        if cks.of_type(CkType::Body).is_none_or_not_sent() {
+        if !cks.of_type(CkType::Body).is_some_and(|s| s.rpt2srvr) {
             self.honor_cnt(tholds, CkType::Body, local_tgts);
         }
         for (n, &i) in sent.iter().enumerate() {
@@ -286,9 +285,6 @@ impl Decision {
                     cnt.cur
                 }
             };
-            if ty.is_body() && c >= BULK_THRESHOLD {
-                is_bulk = true;
-            }
             let ti = usize::from(ty.number());
             if ty == CkType::GreyMsg {
                 let log = tholds.log(ty);
@@ -327,7 +323,6 @@ impl Decision {
             }
             self.honor_cnt(tholds, ty, c);
         }
-        let _ = is_bulk;
         if self.st & ST_SRVR_NOTSPAM != 0 {
             self.st &= !ST_SRVR_ISSPAM;
         }
@@ -416,15 +411,5 @@ impl Decision {
         }
         line.push_str("  \n\n");
         line
-    }
-}
-
-trait NotSent {
-    fn is_none_or_not_sent(&self) -> bool;
-}
-
-impl NotSent for Option<&crate::cks::Slot> {
-    fn is_none_or_not_sent(&self) -> bool {
-        !matches!(self, Some(s) if s.rpt2srvr)
     }
 }
