@@ -251,6 +251,46 @@ impl FloodReport {
     }
 }
 
+/// Why a listener discards a well-formed report or gives up the stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportRefusal {
+    /// A position below 10: the listener closes the connection.
+    BogusPos(u64),
+    /// Checksum types must increase, except right after a flood path.
+    OutOfOrder(CkType),
+    /// More than three flood-path entries: the report is discarded.
+    PathTooLong,
+}
+
+/// Most flood-path checksums in one report.
+pub const MAX_PATH_CKS: usize = 3;
+
+impl FloodReport {
+    /// The listener's checks of a decoded report.
+    pub fn check(&self) -> Result<(), ReportRefusal> {
+        if self.pos < POS_MIN {
+            return Err(ReportRefusal::BogusPos(self.pos));
+        }
+        let mut prev: Option<CkType> = None;
+        let mut paths = 0;
+        for ck in &self.cks {
+            if let Some(p) = prev {
+                if ck.ty <= p && p != CkType::EnvTo {
+                    return Err(ReportRefusal::OutOfOrder(ck.ty));
+                }
+            }
+            if ck.ty == CkType::EnvTo {
+                paths += 1;
+                if paths > MAX_PATH_CKS {
+                    return Err(ReportRefusal::PathTooLong);
+                }
+            }
+            prev = Some(ck.ty);
+        }
+        Ok(())
+    }
+}
+
 /// The server-IDs packed in a flood-path checksum (up to 8 big-endian
 /// 16-bit IDs, ended by a zero).
 pub fn path_ids(sum: &Sum) -> Vec<u16> {

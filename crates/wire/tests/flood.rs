@@ -71,6 +71,7 @@ fn check_conn(ids: &Ids, name: &str, failures: &mut Vec<String>) -> (usize, usiz
                 re.extend_from_slice(&b);
                 let cks = e["cks"].as_array().unwrap();
                 let good = e["kind"] == "report"
+                    && r.check().is_ok()
                     && b == unhex(e["hex"].as_str().unwrap())
                     && r.pos == e["pos"].as_u64().unwrap()
                     && u64::from(r.srvr_id) == e["srvr_id"].as_u64().unwrap()
