@@ -157,6 +157,7 @@ fn read_checksums(
     };
     let mut cfg = o.ck_cfg.clone();
     cfg.use_received = o.std_received > 0 && o.client_ip.is_none();
+    cfg.helo_from_received = o.fake_envelope && r.log.is_some();
     let mut mc = MessageCks::new(&cfg, &env);
     let mxdcc_seen = Arc::new(AtomicBool::new(false));
     if cfg.use_received {
