@@ -218,7 +218,11 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
             );
             o.dnsbl.push(arg);
         }
-        'L' => {}
+        'L' => {
+            if let Err(e) = tally_engine::logopt::parse_log_opt(&arg) {
+                o.msgs.push((false, e));
+            }
+        }
         _ => {}
     }
     Ok(())

@@ -10,12 +10,14 @@
 //! - [`state`]: decision flags and filter switches.
 //! - [`ask`]: the decision itself.
 //! - [`logfile`]: per-message log files.
+//! - [`logopt`]: the `-L` system log option.
 //! - [`message`]: reading a message from a stream, copying it with the
 //!   X-DCC header inserted.
 
 pub mod ask;
 pub mod cks;
 pub mod logfile;
+pub mod logopt;
 pub mod message;
 pub mod server;
 pub mod state;
