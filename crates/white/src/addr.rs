@@ -68,9 +68,12 @@ impl fmt::Display for IpRange {
         let bits = host.leading_zeros();
         let mask = u128::MAX.checked_shr(bits).unwrap_or(0);
         if host == mask && lo & mask == 0 {
-            let v4 = mapped && bits >= 96;
-            let b = if v4 { bits - 96 } else { bits };
-            return write!(f, "{}/{}", show(self.lo), b);
+            let v4 = mapped && bits > 96;
+            return if v4 {
+                write!(f, "{}/{}", show(self.lo), bits - 96)
+            } else {
+                write!(f, "{}/{}", self.lo, bits)
+            };
         }
         write!(f, "{}-{}", show(self.lo), show(self.hi))
     }
@@ -259,6 +262,8 @@ mod tests {
         assert_eq!(r.to_string(), "10.0.0.1-10.0.0.3");
         assert_eq!(range("2001:db8::/32").len(), u32::MAX);
         assert_eq!(range("2001:db8::/32").to_string(), "2001:db8::/32");
+        assert_eq!(range("::ffff:0:0/96").to_string(), "::ffff:0.0.0.0/96");
+        assert_eq!(range("::ffff:10.0.0.0/104").to_string(), "10.0.0.0/8");
         assert_eq!(
             parse_range(b"mail-relay.example.com"),
             RangeParse::NotAddress

@@ -45,6 +45,9 @@ fn line() -> impl Strategy<Value = String> {
         "[a-z]{1,8}@[a-z]{1,8}\\.example",
         "(10|192)\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}(/[0-9]{1,3})?",
         "2001:db8::[0-9a-f]{1,4}(/[0-9]{1,3})?",
+        "(::ffff:)?1[0-9]{0,2}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}(/[0-9]{1,3})?",
+        "(::ffff:)?10\\.0\\.0\\.[0-9]{1,3}-(::ffff:)?10\\.0\\.[0-9]\\.[0-9]{1,3}",
+        "::(ffff:)?[0-9a-f]{0,4}(:0)?/[0-9]{1,3}",
         "[0-9a-f]{8} [0-9a-f]{8} [0-9a-f]{8} [0-9a-f]{8}",
         "[a-z-]{1,12}( [a-z0-9,]{1,8})?",
         "[ -~]{0,20}",
@@ -56,7 +59,7 @@ fn line() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(1024))]
 
     #[test]
     fn never_panics_on_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
