@@ -191,6 +191,10 @@ fn read_checksums(
     if let Some(e) = sums.error.as_deref() {
         return Err(r.fatal(e));
     }
+    if !info.complete {
+        // also for empty input, which never reached the checksums
+        return Err(r.fatal("missing message body"));
+    }
     Ok((info, sums, mxdcc_seen.load(Ordering::Relaxed)))
 }
 

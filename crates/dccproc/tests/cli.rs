@@ -231,6 +231,9 @@ fn missing_body_and_headers_are_fatal_but_delivered() {
     assert!(stderr(&out).ends_with("missing SMTP header lines; fatal error\n"));
     let out = run(&["-h", &hs, "-C"], m);
     assert!(out.stdout.is_empty());
+    let out = run(&["-h", &hs, "-C"], b"");
+    assert!(out.stdout.is_empty());
+    assert!(stderr(&out).ends_with("missing message body; fatal error\n"));
 }
 
 #[test]
