@@ -75,6 +75,9 @@ pub enum Refresh {
     Rejected(Vec<WhiteError>),
     /// The main file does not exist (any more); no list is in force.
     Missing,
+    /// The main file exists but cannot be read; whatever was in force
+    /// stays (the message names the file and the system error).
+    Unreadable(String),
 }
 
 /// One whiteclnt file (with its included files), kept current.
@@ -150,8 +153,16 @@ impl WhiteFile {
         if !force && self.parsed_at.is_some() && !self.due(now) {
             return Refresh::Unchanged;
         }
-        let Some(loaded) = load(&self.home, &self.name, &self.path, self.kind, resolver) else {
-            return self.missing(now);
+        let loaded = match load(&self.home, &self.name, &self.path, self.kind, resolver) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return self.missing(now),
+            Err(e) => {
+                // unreadable: keep what is in force and try again later
+                self.stamps = vec![(self.path.clone(), Stamp::of(&self.path))];
+                self.parsed_at = Some(now);
+                let msg = format!("open({}): {}", self.path.display(), crate::errno_str(&e));
+                return Refresh::Unreadable(msg);
+            }
         };
         self.missing_since = None;
         self.parsed_at = Some(now);
@@ -209,7 +220,9 @@ pub fn load_file(
     kind: FileKind,
     resolver: &dyn HostResolver,
 ) -> Option<Built> {
-    load(home, name, &home.join(name), kind, resolver).map(|l| l.built)
+    load(home, name, &home.join(name), kind, resolver)
+        .ok()
+        .map(|l| l.built)
 }
 
 /// Most per-user files kept in memory.

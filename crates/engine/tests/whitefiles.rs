@@ -316,3 +316,21 @@ fn problems_are_repeated_periodically() {
         assert_eq!(env_from(&l.unwrap(), "alice@example.com"), Listing::Listed);
     }
 }
+
+#[test]
+fn unreadable_main_file_keeps_the_list() {
+    let home = TempDir::new();
+    home.write("whiteclnt", "ok env_from alice@example.com\n");
+    let dns = Arc::new(FakeDns::default());
+    let mut wf = WhiteFiles::new(home.path(), Some("whiteclnt"), None, dns, now_timing());
+    assert_eq!(wf.global().1, Refresh::Reloaded(vec![]));
+    // replaced by a directory: cannot be read as a file
+    std::fs::remove_file(home.path().join("whiteclnt")).unwrap();
+    std::fs::create_dir(home.path().join("whiteclnt")).unwrap();
+    let (l, r) = wf.global();
+    let Refresh::Unreadable(msg) = r else {
+        panic!("{r:?}")
+    };
+    assert!(msg.starts_with("open("), "{msg}");
+    assert_eq!(env_from(&l.unwrap(), "alice@example.com"), Listing::Listed);
+}

@@ -96,16 +96,16 @@ pub(crate) struct Loaded {
 }
 
 /// Read, parse and build the file at `path` (named `name` in messages).
-/// `None` when the main file cannot be read.
+/// The error when the main file cannot be read.
 pub(crate) fn load(
     home: &Path,
     name: &str,
     path: &Path,
     kind: FileKind,
     resolver: &dyn HostResolver,
-) -> Option<Loaded> {
+) -> std::io::Result<Loaded> {
     let stamp = Stamp::of(path);
-    let text = read_bounded(path).ok()?;
+    let text = read_bounded(path)?;
     let mut inc = DiskIncludes {
         home,
         stamps: vec![(path.to_path_buf(), stamp)],
@@ -116,7 +116,7 @@ pub(crate) fn load(
         res.insert(host, resolver.resolve(host));
     }
     let built = parsed.build(&res);
-    Some(Loaded {
+    Ok(Loaded {
         built,
         stamps: inc.stamps,
     })
