@@ -6,6 +6,7 @@ use std::io::{self, BufRead, Read, Write};
 use tally_engine::errno_str;
 use tally_engine::logfile::{self, LogFile};
 use tally_engine::message::{copy_spool, rewind, ReadInfo};
+use tally_engine::syslog::Syslog;
 use tally_engine::xhdr::XHeader;
 
 /// State of one run.
@@ -18,6 +19,8 @@ pub struct Run {
     pub spool_rewound: bool,
     pub logit: bool,
     pub quiet_out: bool,
+    /// The system log.
+    pub syslog: Syslog,
 }
 
 impl Run {
@@ -32,6 +35,7 @@ impl Run {
             let _ = e.write_all(b"\n");
         }
         let _ = e.flush();
+        self.syslog.error(msg);
     }
 
     /// A complaint that also goes into the log file, which is then kept.

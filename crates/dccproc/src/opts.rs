@@ -78,6 +78,8 @@ pub struct Opts {
     pub input_failed: bool,
     /// `-o` named a file that could not be created.
     pub output_failed: bool,
+    /// `-L` settings.
+    pub log_opts: Vec<tally_engine::logopt::LogOpt>,
     /// Complaints in order; `true` when they also go to the log file.
     pub msgs: Vec<(bool, String)>,
 }
@@ -218,11 +220,10 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
             );
             o.dnsbl.push(arg);
         }
-        'L' => {
-            if let Err(e) = tally_engine::logopt::parse_log_opt(&arg) {
-                o.msgs.push((false, e));
-            }
-        }
+        'L' => match tally_engine::logopt::parse_log_opt(&arg) {
+            Ok(l) => o.log_opts.push(l),
+            Err(e) => o.msgs.push((false, e)),
+        },
         _ => {}
     }
     Ok(())

@@ -23,6 +23,7 @@ use tally_engine::state::{
     white_sw, ST_LOGIT, ST_QUERY, ST_RPT_SPAM, ST_WLIST_ISSPAM, ST_WLIST_NOTSPAM, SW_REP_ON,
     SW_TRAP_DIS, SW_TRAP_REJ,
 };
+use tally_engine::syslog::Syslog;
 use tally_engine::tgts::{self, Tgts};
 
 const PROGNAME: &str = "dccproc";
@@ -56,7 +57,11 @@ pub fn main_run(args: &[String]) -> i32 {
         spool_rewound: false,
         logit: false,
         quiet_out,
+        syslog: Syslog::new(PROGNAME),
     };
+    for l in std::mem::take(&mut o.log_opts) {
+        r.syslog.apply(l);
+    }
     for (logged, m) in std::mem::take(&mut o.msgs) {
         if logged {
             r.dccproc_error(&m);

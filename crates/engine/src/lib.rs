@@ -11,6 +11,7 @@
 //! - [`ask`]: the decision itself.
 //! - [`logfile`]: per-message log files.
 //! - [`logopt`]: the `-L` system log option.
+//! - [`syslog`]: sending complaints to the system log.
 //! - [`message`]: reading a message from a stream, copying it with the
 //!   X-DCC header inserted.
 
@@ -21,6 +22,7 @@ pub mod logopt;
 pub mod message;
 pub mod server;
 pub mod state;
+pub mod syslog;
 pub mod tgts;
 pub mod tholds;
 pub mod whitefiles;
