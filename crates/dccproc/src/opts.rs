@@ -214,10 +214,10 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
         },
         'l' => o.logdir = Some(arg),
         'B' => {
-            log_err(
-                &mut o.msgs,
+            o.msgs.push((
+                false,
                 format!("DNS blacklists are not supported yet; \"-B {arg}\" ignored"),
-            );
+            ));
             o.dnsbl.push(arg);
         }
         'L' => match tally_engine::logopt::parse_log_opt(&arg) {
