@@ -8,7 +8,8 @@
 pub enum Item {
     /// An option and its argument, if it takes one.
     Opt(char, Option<String>),
-    /// An unknown option letter, or one missing its argument.
+    /// An unknown option letter, or one missing its argument (`'\0'` for
+    /// a long option).
     Bad(char),
 }
 
@@ -43,6 +44,11 @@ pub fn getopt(args: &[String], optstring: &str) -> Scan {
         if !a.starts_with('-') || a == "-" {
             scan.operands.push(a.clone());
             continue;
+        }
+        if a.starts_with("--") {
+            // no long options: the C library reports option character 0
+            scan.items.push(Item::Bad('\0'));
+            return scan;
         }
         let chars: Vec<char> = a.chars().skip(1).collect();
         let mut k = 0;
@@ -109,6 +115,12 @@ mod tests {
         assert_eq!(r.items, vec![Item::Bad('a')]);
         let r = getopt(&s(&["-a", "-Q"]), "a:Q");
         assert_eq!(r.items, vec![Item::Opt('a', Some("-Q".into()))]);
+    }
+
+    #[test]
+    fn long_options_are_unknown() {
+        let r = getopt(&s(&["-Q", "--help"]), "QC");
+        assert_eq!(r.items, vec![Item::Opt('Q', None), Item::Bad('\0')]);
     }
 
     #[test]

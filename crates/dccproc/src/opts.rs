@@ -101,12 +101,14 @@ pub fn parse(args: &[String]) -> (Opts, Option<Fatal>) {
     for item in scan.items {
         let (c, arg) = match item {
             Item::Bad(c) => {
-                return (
-                    o,
-                    Some(Fatal {
-                        msg: format!("unrecognized \"-{c}\"\nusage: {USAGE}\n"),
-                    }),
-                );
+                // the original prints "-" and the letter as a C string
+                let opt = if c == '\0' {
+                    "-".to_string()
+                } else {
+                    format!("-{c}")
+                };
+                let msg = format!("unrecognized \"{opt}\"\nusage: {USAGE}\n");
+                return (o, Some(Fatal { msg }));
             }
             Item::Opt(c, a) => (c, a.unwrap_or_default()),
         };
