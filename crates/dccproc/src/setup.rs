@@ -98,7 +98,7 @@ pub fn make_spool(dirs: &[PathBuf]) -> Result<File, String> {
     let mut gen = NameGen::new();
     let mut last = String::from("no temporary directory");
     for d in dirs {
-        match create_unique(d, "tmp.", &mut gen) {
+        match create_unique(d, "tmp.", &mut gen, 0o600) {
             Ok((f, path, _)) => {
                 let _ = std::fs::remove_file(&path);
                 return Ok(f);

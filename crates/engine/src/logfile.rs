@@ -7,6 +7,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -161,7 +162,11 @@ impl Default for NameGen {
 
 fn subdir(parent: &Path, name: String) -> io::Result<PathBuf> {
     let p = parent.join(name);
-    match fs::create_dir(&p) {
+    let mode = fs::metadata(parent).map_or(0o755, |m| m.permissions().mode());
+    let made = fs::DirBuilder::new()
+        .mode((mode & 0o775) | 0o700)
+        .create(&p);
+    match made {
         Ok(()) => Ok(p),
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists && p.is_dir() => Ok(p),
         Err(e) => Err(io::Error::new(
@@ -176,6 +181,7 @@ pub fn create_unique(
     dir: &Path,
     prefix: &str,
     gen: &mut NameGen,
+    mode: u32,
 ) -> io::Result<(File, PathBuf, String)> {
     let mut last = None;
     for _ in 0..=10 {
@@ -185,6 +191,7 @@ pub fn create_unique(
             .read(true)
             .write(true)
             .create_new(true)
+            .mode(0o600 | (mode & 0o777))
             .open(&path)
         {
             Ok(f) => return Ok((f, path, id)),
@@ -247,7 +254,8 @@ impl LogFile {
             }
         }
         let mut gen = NameGen::new();
-        let (file, path, id) = create_unique(&d, "tmp.", &mut gen)?;
+        let dir_mode = fs::metadata(&d).map_or(0, |m| m.permissions().mode());
+        let (file, path, id) = create_unique(&d, "tmp.", &mut gen, dir_mode & 0o640)?;
         Ok(LogFile {
             file: Some(file),
             path,
