@@ -252,15 +252,20 @@ fn decision_lines(d: &Decision, white_name: Option<PathBuf>) -> String {
     s
 }
 
-fn load_white(home: &Path, o: &Opts) -> (Option<Arc<Loaded>>, Option<String>) {
+fn load_white(r: &mut Run, home: &Path, o: &Opts) -> (Option<Arc<Loaded>>, Option<String>) {
     let Some(w) = o.whiteclnt.as_deref() else {
         return (None, None);
     };
     match white::load(home, w) {
-        None => (None, None),
-        Some((l, errs)) => {
+        Ok(None) => (None, None),
+        Ok(Some((l, errs))) => {
             let complaint = (!errs.is_empty()).then(|| errs.join("\n"));
             (Some(Arc::new(l)), complaint)
+        }
+        Err(e) => {
+            // the message is then treated as not listed
+            r.dccproc_error(&e);
+            (None, None)
         }
     }
 }
@@ -295,7 +300,7 @@ fn process(r: &mut Run, mut o: Opts) -> i32 {
         }
     };
 
-    let (white, white_complaint) = load_white(&home, &o);
+    let (white, white_complaint) = load_white(r, &home, &o);
     let (ip_unreported, mut query) = relay_check(r, o.client_ip, white.as_ref());
     query |= o.query;
     let (info, sums, mxdcc) = match read_checksums(r, &o, white.as_ref()) {

@@ -17,13 +17,27 @@ pub struct Loaded {
 }
 
 /// Read and parse the file `name` (relative to `base` unless absolute),
-/// resolving host names of `ip` lines. `None` when it cannot be read: the
-/// original then goes on without it, silently. Otherwise the list and the
-/// complaints about its contents.
-pub fn load(base: &Path, name: &str) -> Option<(Loaded, Vec<String>)> {
-    let built = load_file(base, name, FileKind::Global, &SystemResolver)?;
+/// resolving host names of `ip` lines. `Ok(None)` when there is no such
+/// file: the original then goes on without it, silently; `Err` when it
+/// exists but cannot be read. Otherwise the list and the complaints about
+/// its contents.
+pub fn load(base: &Path, name: &str) -> Result<Option<(Loaded, Vec<String>)>, String> {
+    let path = base.join(name);
+    if let Err(e) = std::fs::File::open(&path) {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            return Ok(None);
+        }
+        return Err(format!(
+            "open({}): {}",
+            path.display(),
+            tally_engine::errno_str(&e)
+        ));
+    }
+    let Some(built) = load_file(base, name, FileKind::Global, &SystemResolver) else {
+        return Ok(None);
+    };
     let errors = built.errors.iter().map(|e| e.to_string()).collect();
-    Some((Loaded { list: built.list }, errors))
+    Ok(Some((Loaded { list: built.list }, errors)))
 }
 
 impl Loaded {
