@@ -38,7 +38,7 @@ pub struct Opts {
     pub xhdr_only: bool,
     /// `-E`: envelope lines in log files.
     pub fake_envelope: bool,
-    /// `-P`: no SpamAssassin Body=many kludge (the original never applies it).
+    /// `-P`: no SpamAssassin kludge; without it a bulk header says Body=many.
     pub no_body_kludge: bool,
     /// `-R` / `-r N`: which Received header holds the client address (0 = none).
     pub std_received: u64,

@@ -331,7 +331,8 @@ fn process(r: &mut Run, mut o: Opts) -> i32 {
         }
         d.ask_dcc(
             &tholds,
-            false,
+            // dccproc(8): Body is forced to "many" in a bulk header unless -P
+            !o.no_body_kludge,
             &mut server,
             ci,
             &mut cks,

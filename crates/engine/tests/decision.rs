@@ -256,3 +256,35 @@ fn query_only() {
     assert_eq!(srv.seen[0].op, Op::Query);
     assert_eq!(d.log_st_line("dccproc"), "query  dccproc  \n\n");
 }
+
+#[test]
+fn bulk_header_forces_body_many_unless_p() {
+    // dccproc(8)/dccm(8) -P: a header that says "bulk" because of the
+    // client's own verdict also says Body=many, unless -P turns that off.
+    // Query only, so the server's counts stay 0.
+    let t = Thresholds::default();
+    let mut black = WhiteVerdict::unlisted();
+    black.listing = Listing::Black;
+    for (kludge, want) in [
+        (
+            true,
+            "X-DCC-behbrand-Metrics: vm 1200; bulk Body=many Fuz1=0 Fuz2=0\n",
+        ),
+        (
+            false,
+            "X-DCC-behbrand-Metrics: vm 1200; bulk Body=0 Fuz1=0 Fuz2=0\n",
+        ),
+    ] {
+        let mut srv = Scripted {
+            count: |_| 0,
+            fail: false,
+            seen: vec![],
+        };
+        let mut c = cks();
+        let mut d = Decision::new(true);
+        d.ask_white(&t, Some(Ok(&black)));
+        d.ask_dcc(&t, kludge, &mut srv, &client(), &mut c, false, 1);
+        let h = d.header.as_ref().map(|h| h.as_str().to_string());
+        assert_eq!(h.as_deref(), Some(want), "kludge {kludge}");
+    }
+}
