@@ -1,0 +1,402 @@
+//! The default store: an append-only report log plus in-memory tables.
+//!
+//! Every report is one framed record appended to `reports.log` with a
+//! single `write`; the totals of all checksums live in a hash table in
+//! memory, rebuilt at start-up by replaying the log (the original rebuilds
+//! its hash table from its database file in the same spirit). A sorted
+//! table of (position, file offset) lets flooding read from any position.
+//! Cleaning writes the surviving records to a new file and renames it over
+//! the old one, as `dbclean` builds a new database file. The flooding
+//! positions (`flood.map`) and the whitelist (`whitelist`) are small files
+//! replaced atomically.
+
+mod file;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::{self, File};
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::codec::{encode_frame, MAX_PAYLOAD};
+use crate::expiry::{Cleaner, Expiry};
+use crate::fsutil;
+use crate::types::{tgts, Added, Ck, CleanReport, CountPair, LogEntry, Pos, Report, Stats, Ts};
+use crate::{Error, Result, Store, SyncPolicy};
+
+const LOG: &str = "reports.log";
+const LOG_NEW: &str = "reports.log.new";
+const PEERS: &str = "flood.map";
+const WHITE: &str = "whitelist";
+/// The most records one `read_log` call returns.
+const MAX_READ: usize = 4096;
+
+/// The append-only log store.
+pub struct LogStore {
+    dir: PathBuf,
+    file: File,
+    end: u64,
+    next: Pos,
+    /// (position, offset) of every record, in log order.
+    index: Vec<(u64, u64)>,
+    totals: HashMap<Ck, u32>,
+    white: BTreeMap<Ck, u32>,
+    peers: BTreeMap<u16, u64>,
+    policy: SyncPolicy,
+    /// When the oldest record not yet flushed to disk was written.
+    unsynced_since: Option<Instant>,
+    /// A failed write could not be undone: refuse further writes.
+    poisoned: bool,
+    buf: Vec<u8>,
+}
+
+impl LogStore {
+    /// Open (or create) the database in directory `dir` with the default
+    /// group commit.
+    pub fn open(dir: &Path) -> Result<LogStore> {
+        LogStore::open_with(dir, SyncPolicy::default())
+    }
+
+    /// Open (or create) the database in `dir` with a sync policy.
+    pub fn open_with(dir: &Path, policy: SyncPolicy) -> Result<LogStore> {
+        fs::create_dir_all(dir)?;
+        let path = dir.join(LOG);
+        if !path.exists() {
+            drop(file::create(&path, Pos::FIRST)?);
+            fsutil::sync_dir(dir)?;
+        }
+        let mut totals = HashMap::new();
+        let mut index = Vec::new();
+        let mut last = None;
+        let scanned = file::scan(&path, |e, off| {
+            apply(&mut totals, &e.report);
+            index.push((e.pos.0, off));
+            last = Some(e.pos);
+        })?;
+        let file = File::options().read(true).append(true).open(&path)?;
+        if file.metadata()?.len() > scanned.good_end {
+            // A write torn by a crash: drop the partial record.
+            file.set_len(scanned.good_end)?;
+            file.sync_all()?;
+        }
+        let next = last
+            .map_or(scanned.base, |p| Pos(p.0 + 1))
+            .max(scanned.base);
+        let white = match fsutil::read_optional(&dir.join(WHITE))? {
+            Some(b) => fsutil::decode_white(&b)?,
+            None => BTreeMap::new(),
+        };
+        let peers = match fsutil::read_optional(&dir.join(PEERS))? {
+            Some(b) => fsutil::decode_peers(&b)?,
+            None => BTreeMap::new(),
+        };
+        Ok(LogStore {
+            dir: dir.to_path_buf(),
+            file,
+            end: scanned.good_end,
+            next,
+            index,
+            totals,
+            white,
+            peers,
+            policy,
+            unsynced_since: None,
+            poisoned: false,
+            buf: Vec::with_capacity(64 * 1024),
+        })
+    }
+
+    /// Write the encoded records in `self.buf` at the end of the file.
+    fn write_buf(&mut self) -> Result<()> {
+        if self.poisoned {
+            return Err(Error::Corrupt(
+                "an earlier write failed; reopen the database".into(),
+            ));
+        }
+        if let Err(e) = self.file.write_all(&self.buf) {
+            // Undo a partial write so later records are not hidden behind it.
+            if self.file.set_len(self.end).is_err() {
+                self.poisoned = true;
+            }
+            return Err(e.into());
+        }
+        self.unsynced_since.get_or_insert_with(Instant::now);
+        Ok(())
+    }
+
+    /// Flush to disk when the policy says so.
+    fn maybe_sync(&mut self) -> Result<()> {
+        let due = match (self.policy, self.unsynced_since) {
+            (_, None) | (SyncPolicy::Never, _) => false,
+            (SyncPolicy::Always, Some(_)) => true,
+            (SyncPolicy::Interval(d), Some(t)) => t.elapsed() >= d,
+        };
+        if due {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    /// The counts of a report's checksums and the new totals, without
+    /// changing anything. Later checksums see the effect of earlier equal ones.
+    fn counts(&self, report: &Report) -> (Vec<CountPair>, Vec<(Ck, u32)>) {
+        let mut new: Vec<(Ck, u32)> = Vec::with_capacity(report.cks.len());
+        let mut counts = Vec::with_capacity(report.cks.len());
+        for ck in &report.cks {
+            let before = new
+                .iter()
+                .rev()
+                .find(|(c, _)| c == ck)
+                .map(|(_, t)| *t)
+                .unwrap_or_else(|| self.totals.get(ck).copied().unwrap_or(0));
+            let after = tgts::add(before, report.tgts);
+            new.push((*ck, after));
+            counts.push(match self.white.get(ck) {
+                Some(&w) => CountPair { c: w, p: w },
+                None => CountPair {
+                    c: after,
+                    p: before,
+                },
+            });
+        }
+        (counts, new)
+    }
+
+    /// Append already validated reports as one write.
+    fn append(&mut self, reports: &[Report]) -> Result<Vec<Added>> {
+        self.buf.clear();
+        let mut out = Vec::with_capacity(reports.len());
+        let mut pending: Vec<(u64, u64, Vec<(Ck, u32)>)> = Vec::with_capacity(reports.len());
+        let mut overlay: HashMap<Ck, u32> = HashMap::new();
+        for (i, report) in reports.iter().enumerate() {
+            let pos = Pos(self.next.0 + i as u64);
+            let offset = self.end + self.buf.len() as u64;
+            encode_frame(
+                &LogEntry {
+                    pos,
+                    report: report.clone(),
+                },
+                &mut self.buf,
+            );
+            // Totals as earlier reports of the same batch leave them.
+            let mut counts = Vec::with_capacity(report.cks.len());
+            let mut new = Vec::with_capacity(report.cks.len());
+            for ck in &report.cks {
+                let before = overlay
+                    .get(ck)
+                    .or_else(|| self.totals.get(ck))
+                    .copied()
+                    .unwrap_or(0);
+                let after = tgts::add(before, report.tgts);
+                overlay.insert(*ck, after);
+                new.push((*ck, after));
+                counts.push(match self.white.get(ck) {
+                    Some(&w) => CountPair { c: w, p: w },
+                    None => CountPair {
+                        c: after,
+                        p: before,
+                    },
+                });
+            }
+            pending.push((pos.0, offset, new));
+            out.push(Added { pos, counts });
+        }
+        self.write_buf()?;
+        for (pos, offset, new) in pending {
+            self.totals.extend(new);
+            self.index.push((pos, offset));
+        }
+        self.end += self.buf.len() as u64;
+        self.next = Pos(self.next.0 + reports.len() as u64);
+        self.maybe_sync()?;
+        Ok(out)
+    }
+}
+
+/// Apply a record to the totals as a replay does.
+fn apply(totals: &mut HashMap<Ck, u32>, r: &Report) {
+    for ck in &r.cks {
+        if r.is_delete() {
+            totals.remove(ck);
+        } else {
+            let t = totals.entry(*ck).or_insert(0);
+            *t = tgts::add(*t, r.tgts);
+        }
+    }
+}
+
+impl Store for LogStore {
+    fn add(&mut self, report: &Report) -> Result<Added> {
+        report.validate()?;
+        if report.cks.len() > 1 {
+            return self
+                .append(std::slice::from_ref(report))?
+                .pop()
+                .ok_or(Error::Invalid("empty"));
+        }
+        // The common single-checksum case without the batch bookkeeping.
+        let (counts, new) = self.counts(report);
+        let pos = self.next;
+        self.buf.clear();
+        encode_frame(
+            &LogEntry {
+                pos,
+                report: report.clone(),
+            },
+            &mut self.buf,
+        );
+        self.write_buf()?;
+        self.totals.extend(new);
+        self.index.push((pos.0, self.end));
+        self.end += self.buf.len() as u64;
+        self.next = Pos(pos.0 + 1);
+        self.maybe_sync()?;
+        Ok(Added { pos, counts })
+    }
+
+    fn add_batch(&mut self, reports: &[Report]) -> Result<Vec<Added>> {
+        for r in reports {
+            r.validate()?;
+        }
+        self.append(reports)
+    }
+
+    fn total(&self, ck: &Ck) -> Result<u32> {
+        Ok(match self.white.get(ck) {
+            Some(&w) => w,
+            None => self.totals.get(ck).copied().unwrap_or(0),
+        })
+    }
+
+    fn read_log(&self, after: Pos, max: usize) -> Result<Vec<LogEntry>> {
+        let max = max.min(MAX_READ);
+        let first = self.index.partition_point(|&(p, _)| p <= after.0);
+        let Some(&(_, start)) = self.index.get(first) else {
+            return Ok(Vec::new());
+        };
+        let stop = self.index.get(first + max).map_or(self.end, |&(_, o)| o);
+        let len = usize::try_from(stop.saturating_sub(start))
+            .unwrap_or(0)
+            .min(max * (MAX_PAYLOAD + 8));
+        let mut block = vec![0u8; len];
+        self.file.read_exact_at(&mut block, start)?;
+        let mut out = Vec::with_capacity(max.min(self.index.len() - first));
+        file::decode_block(&block, max, &mut out);
+        Ok(out)
+    }
+
+    fn next_pos(&self) -> Pos {
+        self.next
+    }
+
+    fn peer_pos(&self, peer: u16) -> Result<Option<Pos>> {
+        Ok(self.peers.get(&peer).map(|&p| Pos(p)))
+    }
+
+    fn set_peer_pos(&mut self, peer: u16, pos: Pos) -> Result<()> {
+        self.peers.insert(peer, pos.0);
+        fsutil::atomic_write(&self.dir, PEERS, &fsutil::encode_peers(&self.peers))
+    }
+
+    fn delete(&mut self, ck: Ck, srvr_id: u16, ts: Ts) -> Result<Pos> {
+        let report = Report::new(ts, srvr_id, tgts::DEL, vec![ck]);
+        let pos = self.next;
+        self.buf.clear();
+        encode_frame(&LogEntry { pos, report }, &mut self.buf);
+        self.write_buf()?;
+        self.totals.remove(&ck);
+        self.index.push((pos.0, self.end));
+        self.end += self.buf.len() as u64;
+        self.next = Pos(pos.0 + 1);
+        self.maybe_sync()?;
+        Ok(pos)
+    }
+
+    fn set_whitelist(&mut self, entries: &[(Ck, u32)]) -> Result<()> {
+        let white: BTreeMap<Ck, u32> = entries.iter().copied().collect();
+        fsutil::atomic_write(&self.dir, WHITE, &fsutil::encode_white(&white))?;
+        self.white = white;
+        Ok(())
+    }
+
+    fn whitelist(&self) -> Result<Vec<(Ck, u32)>> {
+        Ok(self.white.iter().map(|(c, v)| (*c, *v)).collect())
+    }
+
+    fn clean(&mut self, now: u64, policy: &Expiry) -> Result<CleanReport> {
+        self.sync()?;
+        let path = self.dir.join(LOG);
+        let mut cleaner = Cleaner::new();
+        file::scan(&path, |e, _| cleaner.note(&e))?;
+        let new_path = self.dir.join(LOG_NEW);
+        let _ = fs::remove_file(&new_path);
+        let mut out =
+            std::io::BufWriter::with_capacity(1 << 20, file::create(&new_path, self.next)?);
+        let mut rep = CleanReport::default();
+        let mut buf = Vec::with_capacity(MAX_PAYLOAD + 8);
+        let mut err = None;
+        file::scan(&path, |e, _| {
+            let n = e.report.cks.len();
+            match cleaner.filter(e, now, policy, |ck| {
+                self.totals.get(ck).copied().unwrap_or(0)
+            }) {
+                None => rep.removed += 1,
+                Some(kept) => {
+                    if kept.report.cks.len() == n {
+                        rep.kept += 1;
+                    } else {
+                        rep.trimmed += 1;
+                    }
+                    buf.clear();
+                    encode_frame(&kept, &mut buf);
+                    if let Err(e) = out.write_all(&buf) {
+                        err.get_or_insert(e);
+                    }
+                }
+            }
+        })?;
+        if let Some(e) = err {
+            return Err(e.into());
+        }
+        let f = out.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&new_path, &path)?;
+        fsutil::sync_dir(&self.dir)?;
+        *self = LogStore::open_with(&self.dir, self.policy)?;
+        Ok(rep)
+    }
+
+    fn for_each_total(&self, f: &mut dyn FnMut(Ck, u32) -> bool) -> Result<()> {
+        for (ck, &t) in &self.totals {
+            if t != 0 && !f(*ck, t) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        Ok(Stats {
+            records: self.index.len() as u64,
+            checksums: self.totals.values().filter(|&&t| t != 0).count() as u64,
+            whitelisted: self.white.len() as u64,
+            disk_bytes: fsutil::dir_bytes(&self.dir)?,
+            next_pos: self.next,
+        })
+    }
+
+    fn sync(&mut self) -> Result<()> {
+        if self.unsynced_since.take().is_some() {
+            self.file.sync_data()?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for LogStore {
+    fn drop(&mut self) {
+        let _ = self.sync();
+    }
+}
