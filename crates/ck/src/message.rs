@@ -9,11 +9,11 @@
 //! header is read into a buffer of at most 20 KBytes per field, as the
 //! original does.
 
+use crate::body::{BodyCks, BodySums};
 use crate::header::fields::{FieldUse, HeaderCks, RelayFilter};
 use crate::header::split::{Event, Splitter};
 use crate::header::{CkConfig, Envelope};
 use crate::{CkType, Sum};
-use standin::{BodyCks, BodySums};
 use std::net::IpAddr;
 
 /// One computed checksum.
@@ -288,34 +288,5 @@ fn route(hdr: &mut HeaderCks, body: &mut BodyCks, e: Event<'_>) {
         }
         Event::DroppedXdcc => hdr.seen_hdr = true,
         Event::EndOfHeader => {}
-    }
-}
-
-/// Placeholder for the body checksums until their module provides them.
-mod standin {
-    use crate::Sum;
-
-    pub struct BodySums {
-        pub body: Option<Sum>,
-        pub fuz1: Option<Sum>,
-        pub fuz2: Option<Sum>,
-    }
-
-    pub struct BodyCks;
-
-    impl BodyCks {
-        pub fn new() -> Self {
-            BodyCks
-        }
-        pub fn header_field(&mut self, _field: &[u8]) {}
-        pub fn end_of_headers(&mut self) {}
-        pub fn body(&mut self, _chunk: &[u8]) {}
-        pub fn finish(&mut self) -> BodySums {
-            BodySums {
-                body: None,
-                fuz1: None,
-                fuz2: None,
-            }
-        }
     }
 }
