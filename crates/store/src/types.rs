@@ -147,6 +147,15 @@ impl Report {
         if self.cks.is_empty() || self.cks.len() > MAX_CKS {
             return Err(crate::Error::Invalid("report needs 1 to 14 checksums"));
         }
+        for (i, ck) in self.cks.iter().enumerate() {
+            if self
+                .cks
+                .get(..i)
+                .is_some_and(|earlier| earlier.contains(ck))
+            {
+                return Err(crate::Error::Invalid("checksum repeated in a report"));
+            }
+        }
         if self.path.len() > MAX_PATH {
             return Err(crate::Error::Invalid("flooding path longer than 8"));
         }

@@ -46,6 +46,7 @@ fn add_and_query_totals(s: &mut dyn Store) {
     assert!(s.add(&report(NOW, tgts::DEL, vec![body])).is_err());
     assert!(s.add(&report(NOW, 1, vec![])).is_err());
     assert!(s.add(&report(NOW, 1, vec![body; 15])).is_err());
+    assert!(s.add(&report(NOW, 1, vec![body, body])).is_err());
     let st = s.stats().unwrap();
     assert_eq!(st.records, 4);
     assert_eq!(st.checksums, 2);
