@@ -93,7 +93,7 @@ impl MessageCks {
         MessageCks {
             hdr: HeaderCks::new(cfg, env),
             body: BodyCks::new(),
-            split: Splitter::default(),
+            split: Splitter::new(cfg.keep_xdcc),
             phase: Phase::Header,
             raw: false,
             error: None,

@@ -35,8 +35,8 @@ pub(crate) struct Got {
 /// Header checksum state of one message.
 pub(crate) struct HeaderCks {
     subs: SubSlots,
-    /// Received headers still to be examined for the client address
-    /// (1 with `-R`, 0 when done or not wanted).
+    /// Position of the next `Received:` header to parse for the client
+    /// address, counting from 1 (0: done or not wanted).
     want_received: u32,
     relay_filter: Option<RelayFilter>,
     pub(crate) seen_hdr: bool,
@@ -69,7 +69,11 @@ impl HeaderCks {
         let ip = env.client_ip.map(|ip| (ip, true));
         HeaderCks {
             subs: SubSlots::new(parse_sub_names(&cfg.substitutes)),
-            want_received: u32::from(cfg.use_received && ip.is_none()),
+            want_received: if cfg.use_received && ip.is_none() {
+                cfg.received_index.max(1)
+            } else {
+                0
+            },
             relay_filter: None,
             seen_hdr: false,
             ip,
@@ -165,6 +169,10 @@ impl HeaderCks {
     /// `dccproc -R`: the client address from the first usable Received.
     fn client_from_received(&mut self, v: &[u8]) {
         if self.want_received == 0 {
+            return;
+        }
+        self.want_received -= 1;
+        if self.want_received > 0 {
             return;
         }
         match parse_received(v) {

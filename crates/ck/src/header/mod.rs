@@ -75,6 +75,12 @@ pub struct CkConfig {
     /// header as the substitute `HELO` (without it, `dccproc` only knows
     /// an envelope HELO when one is given, as a milter does).
     pub helo_from_received: bool,
+    /// `dccproc -r N`: with `use_received`, start at the Nth `Received:`
+    /// header instead of the first (0 and 1 both mean the first).
+    pub received_index: u32,
+    /// `dccproc -A`: keep DCC's own `X-DCC-...-Metrics:` headers found in
+    /// the message instead of dropping them before checksumming.
+    pub keep_xdcc: bool,
 }
 
 impl CkConfig {

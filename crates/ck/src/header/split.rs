@@ -51,6 +51,8 @@ pub(crate) struct Splitter {
     line_nul: bool,
     /// The current field is a DCC result header being dropped.
     dropping: bool,
+    /// Keep DCC result headers (`dccproc -A`).
+    keep_xdcc: bool,
 }
 
 impl Default for Splitter {
@@ -62,11 +64,20 @@ impl Default for Splitter {
             line_read: 0,
             line_nul: false,
             dropping: false,
+            keep_xdcc: false,
         }
     }
 }
 
 impl Splitter {
+    /// A splitter that keeps (`true`) or drops DCC result headers.
+    pub(crate) fn new(keep_xdcc: bool) -> Self {
+        Splitter {
+            keep_xdcc,
+            ..Splitter::default()
+        }
+    }
+
     /// Consume header bytes. Returns the number of bytes used when the
     /// header ended within `bytes` (the rest is body), `None` when all were
     /// used and the header continues.
@@ -120,7 +131,7 @@ impl Splitter {
 
     /// The current line ended (LF, full buffer, or a flush).
     fn end_line(&mut self, sink: &mut dyn FnMut(Event<'_>)) -> bool {
-        if self.line_start == 0 && is_xhdr(&self.buf) {
+        if self.line_start == 0 && !self.keep_xdcc && is_xhdr(&self.buf) {
             self.dropping = true;
         }
         let len = self.buf.len();

@@ -209,6 +209,15 @@ fn received_checksum_and_client() {
         str_sum(Some(b"helo"), b"a.example")
     );
 
+    // dccproc -r 2: start at the second Received header
+    let second = CkConfig {
+        use_received: true,
+        received_index: 2,
+        ..Default::default()
+    };
+    let c = run(&second, &Envelope::default(), msg);
+    assert_eq!(c.client_ip, "192.0.2.2".parse().ok());
+
     // a given address wins
     let env = Envelope {
         client_ip: "2001:db8::1".parse().ok(),
@@ -242,6 +251,23 @@ fn xdcc_header_ignored() {
         "X-DCC-Brand-Metrics: h 1; Body=1\nX-Other: a\n\n",
     );
     assert_eq!(labels(&c), ["substitute x-other", "Message-ID"]);
+
+    // dccproc -A keeps them
+    let mut cfg = cfg;
+    cfg.keep_xdcc = true;
+    let c = run(
+        &cfg,
+        &Envelope::default(),
+        "X-DCC-Brand-Metrics: h 1; Body=1\nX-Other: a\n\n",
+    );
+    assert_eq!(
+        labels(&c),
+        [
+            "substitute x-dcc-brand-metrics",
+            "Message-ID",
+            "substitute x-other"
+        ]
+    );
 }
 
 #[test]
