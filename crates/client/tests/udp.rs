@@ -1,0 +1,262 @@
+//! The client against scripted servers on 127.0.0.1.
+
+mod common;
+
+use common::{cks, closed_port, map_for, start, Behaviour};
+use std::time::{Duration, Instant};
+use tally_client::{ClassKind, Client, ClientError, NoServerReason};
+use tally_wire::admn::Aop;
+use tally_wire::packet::{AdmnAnswer, Response};
+use tally_wire::sign::Auth;
+use tally_wire::{Op, Tgts};
+use tokio::time::timeout;
+
+/// Every test ends well within this.
+const LIMIT: Duration = Duration::from_secs(30);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_and_report_signed_both_ways() {
+    let srv = start(Behaviour::default()).await;
+    let client = Client::new(map_for(&[(srv.addr, "32800 secret")]));
+    timeout(LIMIT, async {
+        let a = client.query(&cks()).await.unwrap();
+        assert!(a.authenticated);
+        assert_eq!(a.server_id, 1100);
+        assert_eq!(a.counts.len(), 3);
+        assert!(a.counts.iter().all(|c| c.count == Tgts(0)));
+        // Sorted by type as the server requires.
+        assert!(a.counts.windows(2).all(|w| w[0].ck.ty < w[1].ck.ty));
+
+        let r = client.report(&cks(), 3, false).await.unwrap();
+        assert!(r
+            .counts
+            .iter()
+            .all(|c| c.count == Tgts(3) && c.prev == Some(Tgts(0))));
+        let q = client.query(&cks()).await.unwrap();
+        assert!(q.counts.iter().all(|c| c.count == Tgts(3)));
+
+        let stats = client
+            .admn_op(ClassKind::Dcc, Aop::Stats, 1024)
+            .await
+            .unwrap();
+        assert_eq!(
+            stats.response,
+            Response::Admn(AdmnAnswer::Text(b"fake stats".to_vec()))
+        );
+        match client.admn_op(ClassKind::Dcc, Aop::Stop, 0).await {
+            Err(ClientError::Server { server_id, message }) => {
+                assert_eq!((server_id, message.as_str()), (1100, "not supported"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let del = client.delete(cks()[0]).await.unwrap();
+        assert!(matches!(del.response, Response::Ok(_)));
+    })
+    .await
+    .unwrap();
+
+    // Every request was signed with the password, and the NOP measured the RTT.
+    let seen = srv.seen();
+    assert_eq!(seen[0].op, Op::Nop);
+    assert_eq!(seen[0].pkt_vers, 12);
+    assert!(seen
+        .iter()
+        .all(|s| s.sender == 32800 && matches!(s.auth, Auth::Verified { .. })));
+    let map = client.map();
+    assert_eq!(map.dcc.chosen, Some(0));
+    assert_eq!(map.dcc.addrs[0].srvr_id, Some(1100));
+    assert_eq!(map.dcc.addrs[0].brand, "fakebrand");
+    assert!(map.dcc.addrs[0].rtt < 1_000_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_password_and_anonymous() {
+    let srv = start(Behaviour::default()).await;
+    let bad = Client::new(map_for(&[(srv.addr, "32800 wrong")]));
+    let a = timeout(LIMIT, bad.query(&cks())).await.unwrap().unwrap();
+    // Answered like an anonymous client: no signature with our password.
+    assert!(!a.authenticated);
+    assert!(srv.seen().iter().all(|s| s.auth == Auth::BadPasswd));
+
+    let anon = Client::new(map_for(&[(srv.addr, "anon")]));
+    let a = timeout(LIMIT, anon.query(&cks())).await.unwrap().unwrap();
+    assert!(!a.authenticated);
+    let last = srv.seen().pop().unwrap();
+    assert_eq!((last.sender, last.auth), (1, Auth::Anonymous));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_server_is_no_server_quickly() {
+    let client = Client::new(map_for(&[(closed_port(), "32800 secret")]));
+    let t0 = Instant::now();
+    let e = timeout(LIMIT, client.query(&cks()))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(e.is_no_server() && e.deliver_anyway(), "{e}");
+    assert!(t0.elapsed() < Duration::from_secs(1), "{:?}", t0.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_server_then_back_off() {
+    let srv = start(Behaviour {
+        answer_nops: false,
+        answer_requests: false,
+        ..Behaviour::default()
+    })
+    .await;
+    let client = Client::new(map_for(&[(srv.addr, "32800 secret")]));
+    let t0 = Instant::now();
+    let e = timeout(LIMIT, client.query(&cks()))
+        .await
+        .unwrap()
+        .unwrap_err();
+    let took = t0.elapsed();
+    assert!(matches!(
+        e,
+        ClientError::NoServer {
+            reason: NoServerReason::NotAnswering,
+            ..
+        }
+    ));
+    // Four NOPs, waiting 350 + 600 + 1100 + 2100 ms.
+    assert_eq!(srv.ops(Op::Nop).len(), 4);
+    assert!(
+        took >= Duration::from_millis(4100) && took < Duration::from_secs(6),
+        "{took:?}"
+    );
+
+    // Failure memory: the next request does not wait at all.
+    let t1 = Instant::now();
+    let e = client.report(&cks(), 1, false).await.unwrap_err();
+    assert!(t1.elapsed() < Duration::from_millis(100));
+    match e {
+        ClientError::NoServer {
+            reason: NoServerReason::BackingOff { secs, failures },
+            ..
+        } => assert!((1..=32).contains(&secs) && failures == 1),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(srv.seen().len(), 4);
+    assert!(client.map().dcc.fail.fail_exp == 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_deaf_to_queries_times_out_within_budget() {
+    let srv = start(Behaviour {
+        answer_requests: false,
+        ..Behaviour::default()
+    })
+    .await;
+    let client = Client::new(map_for(&[(srv.addr, "32800 secret")]));
+    let t0 = Instant::now();
+    let e = timeout(LIMIT, client.query(&cks()))
+        .await
+        .unwrap()
+        .unwrap_err();
+    let took = t0.elapsed();
+    assert!(matches!(e, ClientError::Timeout { .. }), "{e}");
+    assert!(e.deliver_anyway());
+    // 350 + 600 + 1100 ms and a last wait of 4 s, within the 16 s budget.
+    assert!(
+        took >= Duration::from_millis(6000) && took < Duration::from_secs(16),
+        "{took:?}"
+    );
+    let q = srv.ops(Op::Query);
+    assert_eq!(q.iter().map(|s| s.t).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+
+    let t1 = Instant::now();
+    let e = client.query(&cks()).await.unwrap_err();
+    assert!(e.is_no_server(), "{e}");
+    assert!(t1.elapsed() < Duration::from_millis(100));
+    assert_eq!(srv.ops(Op::Query).len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lossy_server_answers_a_retransmission() {
+    let srv = start(Behaviour {
+        drop_first: 2,
+        ..Behaviour::default()
+    })
+    .await;
+    let client = Client::new(map_for(&[(srv.addr, "32800 secret")]));
+    let a = timeout(LIMIT, client.report(&cks(), 1, true))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(a.authenticated);
+    assert!(a.counts.iter().all(|c| c.count == Tgts(1)));
+    let r = srv.ops(Op::Report);
+    assert_eq!(r.iter().map(|s| s.t).collect::<Vec<_>>(), vec![1, 2, 3]);
+    // The answer is used: the client is not backing off.
+    assert_eq!(client.map().dcc.fail.fail_exp, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faster_server_is_chosen() {
+    let slow = start(Behaviour {
+        id: 1101,
+        delay: Duration::from_millis(200),
+        ..Behaviour::default()
+    })
+    .await;
+    let fast = start(Behaviour {
+        id: 1102,
+        ..Behaviour::default()
+    })
+    .await;
+    for order in [[&slow, &fast], [&fast, &slow]] {
+        let client = Client::new(map_for(&[
+            (order[0].addr, "32800 secret"),
+            (order[1].addr, "32800 secret"),
+        ]));
+        let a = timeout(LIMIT, client.query(&cks())).await.unwrap().unwrap();
+        assert_eq!(a.server_id, 1102);
+        assert_eq!(a.server, fast.addr);
+        let map = client.map();
+        assert_eq!(map.dcc.working(), 2);
+        let chosen = &map.dcc.addrs[map.dcc.chosen.unwrap()];
+        assert_eq!(chosen.addr, fast.addr);
+    }
+    assert!(slow.ops(Op::Query).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn old_protocol_version_is_negotiated() {
+    let srv = start(Behaviour {
+        max_vers: 5,
+        ..Behaviour::default()
+    })
+    .await;
+    let client = Client::new(map_for(&[(srv.addr, "32800 secret")]));
+    let a = timeout(LIMIT, client.query(&cks())).await.unwrap().unwrap();
+    assert!(a.counts.iter().all(|c| c.prev.is_none()));
+    let q = srv.ops(Op::Query);
+    assert_eq!(q[0].pkt_vers, 5);
+    assert_eq!(client.map().dcc.addrs[0].pkt_vers, 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn greylist_requests_use_the_greylist_servers() {
+    let dcc = start(Behaviour::default()).await;
+    let grey = start(Behaviour {
+        brand: "greybrand",
+        ..Behaviour::default()
+    })
+    .await;
+    let text = format!(
+        "127.0.0.1,{} 32800 secret\n127.0.0.1,{} Greylist 32800 secret\n",
+        dcc.addr.port(),
+        grey.addr.port()
+    );
+    let map = tally_client::map::parse::parse_map(&text, None).unwrap();
+    let client = Client::new(map);
+    let g = timeout(LIMIT, client.grey_report(&cks()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((g.msg, g.triple), (Tgts(1), Tgts(0)));
+    assert!(g.authenticated);
+    assert_eq!(grey.ops(Op::GreyReport).len(), 1);
+    assert!(dcc.seen().is_empty());
+}
