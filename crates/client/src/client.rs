@@ -115,17 +115,19 @@ impl Client {
     /// now, as `cdcc RTT` does.
     pub async fn measure_rtt(&self, kind: ClassKind) -> Result<(), ClientError> {
         self.lock().class_mut(kind).force_measure();
-        self.ready(kind).await
+        self.ready(kind, true).await
     }
 
-    /// Make sure a server of the class is chosen.
-    pub(crate) async fn ready(&self, kind: ClassKind) -> Result<(), ClientError> {
+    /// Make sure a server of the class is chosen. With `no_fail` (the
+    /// administrative requests of `cdcc`) the back-off after failures is
+    /// ignored.
+    pub(crate) async fn ready(&self, kind: ClassKind, no_fail: bool) -> Result<(), ClientError> {
         let _busy = self.busy.lock().await;
         let now = now_secs();
         let need_resolve = {
             let mut map = self.lock();
             let class = map.class_mut(kind);
-            if let Some(secs) = class.fail.waiting(now) {
+            if let Some(secs) = class.fail.waiting(now).filter(|_| !no_fail) {
                 let failures = class.fail.fail_exp;
                 return Err(Self::no_server(
                     kind,
@@ -329,11 +331,34 @@ impl Client {
         Ok(())
     }
 
-    /// Send a request to the chosen server of a class and return its
+    /// Send a request to the chosen server of a class (or to the address
+    /// `at` of the class, which must have answered a NOP) and return its
     /// answer. Without an answer, another server is tried if one is left
-    /// and the time budget allows; otherwise the class backs off.
-    pub(crate) async fn op(&self, kind: ClassKind, body: Request) -> Result<Reply, ClientError> {
-        self.ready(kind).await?;
+    /// and the time budget allows; otherwise the class backs off. With
+    /// `no_fail` the back-off is ignored, as for `cdcc` commands.
+    pub(crate) async fn op(
+        &self,
+        kind: ClassKind,
+        body: Request,
+        at: Option<usize>,
+        no_fail: bool,
+    ) -> Result<Reply, ClientError> {
+        self.ready(kind, no_fail).await?;
+        if let Some(i) = at {
+            let map = self.lock();
+            if map
+                .class(kind)
+                .addrs
+                .get(i)
+                .and_then(|a| a.srvr_id)
+                .is_none()
+            {
+                return Err(ClientError::BadRequest(format!(
+                    "{} server #{i} has not answered",
+                    kind.name()
+                )));
+            }
+        }
         let expect = Expect::for_request(&body);
         let op = body.op();
         let started = tokio::time::Instant::now();
@@ -343,8 +368,8 @@ impl Client {
             let (target, rtt, gen) = {
                 let map = self.lock();
                 let c = map.class(kind);
-                let idx = c
-                    .chosen
+                let idx = at
+                    .or(c.chosen)
                     .ok_or_else(|| Self::no_server(kind, NoServerReason::NotAnswering))?;
                 let t = Self::target(&map, kind, idx)
                     .ok_or_else(|| Self::no_server(kind, NoServerReason::NotAnswering))?;

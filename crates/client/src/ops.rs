@@ -70,7 +70,7 @@ fn unexpected(r: &Response) -> ClientError {
 
 impl Client {
     async fn counts(&self, req: Request, cks: Vec<WireCk>) -> Result<DccAnswer, ClientError> {
-        let reply = self.op(ClassKind::Dcc, req).await?;
+        let reply = self.op(ClassKind::Dcc, req, None, false).await?;
         let Response::Answer(ans) = &reply.response else {
             return Err(unexpected(&reply.response));
         };
@@ -136,14 +136,27 @@ impl Client {
     /// A NOP to the chosen server of a class; the answer is an OK with the
     /// server's version, brand and the delay it imposes on us.
     pub async fn nop(&self, kind: ClassKind) -> Result<Reply, ClientError> {
-        self.op(kind, Request::Nop).await
+        self.op(kind, Request::Nop, None, true).await
     }
 
     /// An administrative request (stats, clients, stop, flood control,
-    /// trace...). The answer is returned as the server sent it: ADMN text
-    /// or data, or OK.
-    pub async fn admn(&self, req: AdmnRequest) -> Result<Reply, ClientError> {
-        self.op(ClassKind::Dcc, Request::Admn(req)).await
+    /// trace...) to the chosen server of a class. The answer is returned
+    /// as the server sent it: ADMN text or data, or OK. Like `cdcc`, this
+    /// asks even while the class is backing off after failures.
+    pub async fn admn(&self, kind: ClassKind, req: AdmnRequest) -> Result<Reply, ClientError> {
+        self.op(kind, Request::Admn(req), None, true).await
+    }
+
+    /// An administrative request to one address of a class (an index in
+    /// the map's address list, as `cdcc "stats all"` goes through them);
+    /// the address must have answered a NOP.
+    pub async fn admn_at(
+        &self,
+        kind: ClassKind,
+        addr: usize,
+        req: AdmnRequest,
+    ) -> Result<Reply, ClientError> {
+        self.op(kind, Request::Admn(req), Some(addr), true).await
     }
 
     /// An administrative request to the chosen server of a class, dated
@@ -155,8 +168,7 @@ impl Client {
         val1: u32,
     ) -> Result<Reply, ClientError> {
         let date = u32::try_from(now_secs()).unwrap_or(u32::MAX);
-        self.op(kind, Request::Admn(AdmnRequest::new(date, aop, val1)))
-            .await
+        self.admn(kind, AdmnRequest::new(date, aop, val1)).await
     }
 
     /// Delete a checksum from the server's database (`cdcc delck`).
@@ -169,12 +181,14 @@ impl Client {
                 ck,
                 pad: [0; 2],
             }),
+            None,
+            true,
         )
         .await
     }
 
     async fn grey(&self, req: Request) -> Result<GreyAnswer, ClientError> {
-        let reply = self.op(ClassKind::Grey, req).await?;
+        let reply = self.op(ClassKind::Grey, req, None, false).await?;
         match reply.response {
             Response::GreyAnswer { msg, triple } => Ok(GreyAnswer {
                 server_id: reply.server_id,
@@ -224,6 +238,8 @@ impl Client {
                 triple,
                 pad: [0; 2],
             }),
+            None,
+            false,
         )
         .await
     }

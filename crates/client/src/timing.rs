@@ -106,8 +106,8 @@ impl FailState {
         if now >= quiet {
             self.fail_exp = 0;
         }
-        self.fail_exp = (self.fail_exp + 1).min(MAX_FAIL_EXP);
-        self.fail_time = now + (INIT_FAIL_SECS << self.fail_exp);
+        self.fail_exp = self.fail_exp.saturating_add(1).min(MAX_FAIL_EXP);
+        self.fail_time = now.saturating_add(INIT_FAIL_SECS << self.fail_exp);
     }
 
     /// Seconds still to wait before asking again, if backing off.

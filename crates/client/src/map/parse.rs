@@ -11,10 +11,11 @@
 use super::{ClassKind, Ipv6Mode, Map, ServerAddr, ServerName, MAX_ADDRS, MAX_HOST_LEN};
 use super::{MAX_NAMES, TEXT_VERSION};
 use crate::clock;
-use crate::timing::{RTT_ADJ_MAX, RTT_BAD};
+use crate::timing::{MAX_FAIL_EXP, RTT_ADJ_MAX, RTT_BAD, TOTAL_XMITS_MAX};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use tally_wire::header::{IdKind, ID_ANON};
+use tally_wire::header::{VERS_CUR, VERS_MIN};
 use tally_wire::Passwd;
 
 /// A line of a map text that cannot be used.
@@ -193,8 +194,8 @@ fn parse_state_comment(map: &mut Map, ctx: &mut Ctx, body: &str) {
             .filter_map(|w| w.parse().ok())
             .collect();
         if let [secs, exp] = n[..] {
-            class.fail.fail_time = base + secs;
-            class.fail.fail_exp = u8::try_from(exp).unwrap_or(0);
+            class.fail.fail_time = base.saturating_add(secs);
+            class.fail.fail_exp = u8::try_from(exp).unwrap_or(0).min(MAX_FAIL_EXP);
         }
     } else if b.contains("ms threshold,") {
         let n: Vec<f64> = b
@@ -273,8 +274,8 @@ fn parse_addr_stats(map: &mut Map, ctx: &mut Ctx, body: &str) {
     };
     let b = body.trim();
     if let Some(v) = b.strip_prefix("protocol version ") {
-        if let Ok(v) = v.trim().parse() {
-            a.pkt_vers = v;
+        if let Ok(v) = v.trim().parse::<u8>() {
+            a.pkt_vers = v.clamp(VERS_MIN, VERS_CUR);
         }
         return;
     }
@@ -298,7 +299,7 @@ fn parse_addr_stats(map: &mut Map, ctx: &mut Ctx, body: &str) {
     a.rtt = ((rtt * 1000.0).round() as i64).clamp(0, RTT_BAD - 1);
     if let [pct, "of", n, "requests", "ok"] = words[..] {
         let pct: f64 = pct.trim_end_matches('%').parse().unwrap_or(0.0);
-        let n: u8 = n.parse().unwrap_or(0);
+        let n: u8 = n.parse().unwrap_or(0).min(TOTAL_XMITS_MAX);
         let resps = (pct * f64::from(n) / 100.0)
             .round()
             .clamp(0.0, f64::from(n)) as u8;
@@ -312,7 +313,7 @@ fn parse_addr_stats(map: &mut Map, ctx: &mut Ctx, body: &str) {
     }
     if let Some(w) = tail.split_whitespace().next() {
         if let Ok(ms) = w.parse::<i64>() {
-            a.srvr_wait = ms * 1000;
+            a.srvr_wait = ms.saturating_mul(1000);
         }
     }
 }

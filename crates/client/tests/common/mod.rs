@@ -29,8 +29,8 @@ pub struct Behaviour {
     pub ids: &'static str,
     /// Answer NOPs.
     pub answer_nops: bool,
-    /// Answer other requests.
-    pub answer_requests: bool,
+    /// Operations never answered.
+    pub ignore: &'static [Op],
     /// Drop this many non-NOP requests before answering.
     pub drop_first: usize,
     /// Wait this long before every answer.
@@ -46,7 +46,7 @@ impl Default for Behaviour {
             brand: "fakebrand",
             ids: "32800 secret\n",
             answer_nops: true,
-            answer_requests: true,
+            ignore: &[],
             drop_first: 0,
             delay: Duration::ZERO,
             max_vers: 12,
@@ -156,7 +156,7 @@ pub async fn start(b: Behaviour) -> Fake {
                 auth: auth.clone(),
             });
             let is_nop = req.body.op() == Op::Nop;
-            if (is_nop && !b.answer_nops) || (!is_nop && !b.answer_requests) {
+            if (is_nop && !b.answer_nops) || b.ignore.contains(&req.body.op()) {
                 continue;
             }
             if !is_nop && dropped < b.drop_first {
