@@ -12,6 +12,13 @@
 //! - [`transport`]: the UDP exchanges.
 //! - [`Client`]: the asynchronous API.
 //!
+//! Requests are signed with the client-ID and password of the server's map
+//! entry (the anonymous client-ID 1 sends a zero signature). Answers are
+//! checked against the same password; like the reference client, an answer
+//! whose signature does not verify (the server did not accept our password
+//! and answered as to an anonymous client) is still used, and reported as
+//! not [`authenticated`](DccAnswer::authenticated).
+//!
 //! ```no_run
 //! # async fn f() -> Result<(), tally_client::ClientError> {
 //! use tally_client::{map::parse::parse_map, Client};

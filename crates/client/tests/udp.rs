@@ -288,3 +288,30 @@ async fn greylist_requests_use_the_greylist_servers() {
     assert_eq!(grey.ops(Op::GreyReport).len(), 1);
     assert!(dcc.seen().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_loopback_when_available() {
+    let Ok(sock) = tokio::net::UdpSocket::bind("[::1]:0").await else {
+        eprintln!("no IPv6 loopback; skipped");
+        return;
+    };
+    let port = sock.local_addr().unwrap().port();
+    drop(sock);
+    // A closed IPv6 port is refused at once, and "IPv6 off" skips the address.
+    let text = format!("::1,{port} 32800 secret\n");
+    let client = Client::new(tally_client::map::parse::parse_map(&text, None).unwrap());
+    let e = timeout(LIMIT, client.query(&cks()))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(e.is_no_server(), "{e}");
+    let off = format!("IPv6 off\n::1,{port} 32800 secret\n");
+    let client = Client::new(tally_client::map::parse::parse_map(&off, None).unwrap());
+    match timeout(LIMIT, client.query(&cks())).await.unwrap() {
+        Err(ClientError::NoServer {
+            reason: NoServerReason::NoAddresses(_),
+            ..
+        }) => {}
+        other => panic!("{other:?}"),
+    }
+}

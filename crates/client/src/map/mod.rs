@@ -9,8 +9,8 @@
 //! back-off after failures, when names are resolved again). A map read
 //! from such a file prints back the same text.
 //!
-//! - [`parse`]: text to [`Map`]; [`print`]: [`Map`] to text (pure).
-//! - [`file`]: reading and writing map files.
+//! - [`parse`](mod@parse): text to [`Map`]; [`print`](mod@print): [`Map`] to text (pure).
+//! - [`file`](mod@file): reading and writing map files.
 
 pub mod file;
 pub mod parse;
