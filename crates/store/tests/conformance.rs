@@ -258,3 +258,10 @@ fn open_redb(p: &Path) -> Box<dyn Store> {
 }
 #[cfg(feature = "redb")]
 conformance!(redb_store, open_redb);
+
+#[cfg(feature = "fjall")]
+fn open_fjall(p: &Path) -> Box<dyn Store> {
+    Box::new(tally_store::FjallStore::open_with(p, SyncPolicy::Never).unwrap())
+}
+#[cfg(feature = "fjall")]
+conformance!(fjall_store, open_fjall);

@@ -24,6 +24,8 @@ fn open(kind: &str, dir: &Path) -> Box<dyn Store> {
     match kind {
         #[cfg(feature = "redb")]
         "redb" => Box::new(tally_store::RedbStore::open(dir).unwrap()),
+        #[cfg(feature = "fjall")]
+        "fjall" => Box::new(tally_store::FjallStore::open(dir).unwrap()),
         _ => Box::new(tally_store::LogStore::open(dir).unwrap()),
     }
 }
@@ -137,4 +139,13 @@ fn kill_9_loses_no_acknowledged_report_redb() {
         return;
     }
     crash_rounds("redb");
+}
+
+#[cfg(feature = "fjall")]
+#[test]
+fn kill_9_loses_no_acknowledged_report_fjall() {
+    if std::env::var(ENV_DIR).is_ok() {
+        return;
+    }
+    crash_rounds("fjall");
 }

@@ -245,3 +245,19 @@ proptest! {
         run(ops, d.path(), &open_redb);
     }
 }
+
+#[cfg(feature = "fjall")]
+fn open_fjall(p: &Path) -> Box<dyn Store> {
+    Box::new(tally_store::FjallStore::open_with(p, SyncPolicy::Never).unwrap())
+}
+
+#[cfg(feature = "fjall")]
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fjall_store_matches_model(ops in prop::collection::vec(op(), 1..40)) {
+        let d = TempDir::new("model-fjall");
+        run(ops, d.path(), &open_fjall);
+    }
+}

@@ -66,14 +66,21 @@ impl LogStore {
             drop(file::create(&path, Pos::FIRST)?);
             fsutil::sync_dir(dir)?;
         }
-        let mut totals = HashMap::new();
-        let mut index = Vec::new();
+        // Size the tables from the file so replaying does not grow them
+        // step by step (each step briefly needs the old and the new table).
+        let len = fs::metadata(&path)?.len();
+        let mut totals =
+            HashMap::with_capacity(usize::try_from(len / 28).unwrap_or(0).min(1 << 26));
+        let mut index = Vec::with_capacity(usize::try_from(len / 80).unwrap_or(0).min(1 << 26));
         let mut last = None;
         let scanned = file::scan(&path, |e, off| {
             apply(&mut totals, &e.report);
             index.push((e.pos.0, off));
             last = Some(e.pos);
         })?;
+        if totals.len() < totals.capacity() / 4 {
+            totals.shrink_to_fit();
+        }
         let file = File::options().read(true).append(true).open(&path)?;
         if file.metadata()?.len() > scanned.good_end {
             // A write torn by a crash: drop the partial record.
@@ -138,36 +145,11 @@ impl LogStore {
         Ok(())
     }
 
-    /// The counts of a report's checksums and the new totals, without
-    /// changing anything. Later checksums see the effect of earlier equal ones.
-    fn counts(&self, report: &Report) -> (Vec<CountPair>, Vec<(Ck, u32)>) {
-        let mut new: Vec<(Ck, u32)> = Vec::with_capacity(report.cks.len());
-        let mut counts = Vec::with_capacity(report.cks.len());
-        for ck in &report.cks {
-            let before = new
-                .iter()
-                .rev()
-                .find(|(c, _)| c == ck)
-                .map(|(_, t)| *t)
-                .unwrap_or_else(|| self.totals.get(ck).copied().unwrap_or(0));
-            let after = tgts::add(before, report.tgts);
-            new.push((*ck, after));
-            counts.push(match self.white.get(ck) {
-                Some(&w) => CountPair { c: w, p: w },
-                None => CountPair {
-                    c: after,
-                    p: before,
-                },
-            });
-        }
-        (counts, new)
-    }
-
     /// Append already validated reports as one write.
     fn append(&mut self, reports: &[Report]) -> Result<Vec<Added>> {
         self.buf.clear();
         let mut out = Vec::with_capacity(reports.len());
-        let mut pending: Vec<(u64, u64, Vec<(Ck, u32)>)> = Vec::with_capacity(reports.len());
+        let mut pending: Vec<Pending> = Vec::with_capacity(reports.len());
         let mut overlay: HashMap<Ck, u32> = HashMap::new();
         for (i, report) in reports.iter().enumerate() {
             let pos = Pos(self.next.0 + i as u64);
@@ -199,19 +181,31 @@ impl LogStore {
                     },
                 });
             }
-            pending.push((pos.0, offset, new));
+            pending.push(Pending {
+                pos: pos.0,
+                offset,
+                new,
+            });
             out.push(Added { pos, counts });
         }
         self.write_buf()?;
-        for (pos, offset, new) in pending {
-            self.totals.extend(new);
-            self.index.push((pos, offset));
+        for p in pending {
+            self.totals.extend(p.new);
+            self.index.push((p.pos, p.offset));
         }
         self.end += self.buf.len() as u64;
         self.next = Pos(self.next.0 + reports.len() as u64);
         self.maybe_sync()?;
         Ok(out)
     }
+}
+
+/// A record written but not yet entered in the tables.
+struct Pending {
+    pos: u64,
+    offset: u64,
+    /// The new totals of its checksums.
+    new: Vec<(Ck, u32)>,
 }
 
 /// Apply a record to the totals as a replay does.
@@ -229,30 +223,9 @@ fn apply(totals: &mut HashMap<Ck, u32>, r: &Report) {
 impl Store for LogStore {
     fn add(&mut self, report: &Report) -> Result<Added> {
         report.validate()?;
-        if report.cks.len() > 1 {
-            return self
-                .append(std::slice::from_ref(report))?
-                .pop()
-                .ok_or(Error::Invalid("empty"));
-        }
-        // The common single-checksum case without the batch bookkeeping.
-        let (counts, new) = self.counts(report);
-        let pos = self.next;
-        self.buf.clear();
-        encode_frame(
-            &LogEntry {
-                pos,
-                report: report.clone(),
-            },
-            &mut self.buf,
-        );
-        self.write_buf()?;
-        self.totals.extend(new);
-        self.index.push((pos.0, self.end));
-        self.end += self.buf.len() as u64;
-        self.next = Pos(pos.0 + 1);
-        self.maybe_sync()?;
-        Ok(Added { pos, counts })
+        self.append(std::slice::from_ref(report))?
+            .pop()
+            .ok_or(Error::Invalid("empty"))
     }
 
     fn add_batch(&mut self, reports: &[Report]) -> Result<Vec<Added>> {
