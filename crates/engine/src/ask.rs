@@ -3,7 +3,7 @@
 //! whitelisted and the X-DCC header.
 
 use crate::cks::{MsgCks, WhiteTgts, NUM_SLOTS};
-use crate::server::{ClientInfo, DccServer, Op, Request};
+use crate::server::{Answer, AskError, ClientInfo, DccServer, Op, Request};
 use crate::state::*;
 use crate::tgts::{self, Tgts, SPAM, THOLD_UNSET, TOO_MANY};
 use crate::tholds::{Thresholds, NUM_TYPES};
@@ -64,6 +64,20 @@ pub struct Decision {
     pub header: Option<XHeader>,
     /// Complaints to print and log.
     pub errors: Vec<String>,
+    /// What was asked of the DCC server, until its answer is applied.
+    pending: Option<Pending>,
+}
+
+/// The parts of a request to the DCC server that its answer is applied to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Pending {
+    /// Count put in the header without an answer (the local targets,
+    /// or many for spam).
+    gross: Tgts,
+    /// The targets reported.
+    local_tgts: Tgts,
+    /// The slots sent, in request order.
+    sent: Vec<usize>,
 }
 
 impl Decision {
@@ -76,6 +90,7 @@ impl Decision {
             wtgts: [0; NUM_SLOTS],
             header: None,
             errors: Vec::new(),
+            pending: None,
         }
     }
 
@@ -158,7 +173,9 @@ impl Decision {
     }
 
     /// Ask the DCC server (when a client context exists) and build the
-    /// X-DCC header, as dccproc does after the whiteclnt check.
+    /// X-DCC header, as dccproc does after the whiteclnt check: the
+    /// blocking form of [`Decision::dcc_request`], [`DccServer::ask`] and
+    /// [`Decision::apply_answer`].
     #[allow(clippy::too_many_arguments)]
     pub fn ask_dcc(
         &mut self,
@@ -167,9 +184,31 @@ impl Decision {
         server: &mut dyn DccServer,
         client: &ClientInfo,
         cks: &mut MsgCks,
+        spam: bool,
+        local_tgts: Tgts,
+    ) {
+        let Some(req) = self.dcc_request(tholds, client, cks, spam, local_tgts) else {
+            return;
+        };
+        let answer = server.ask(&req);
+        let info = server.current_info().unwrap_or_else(|| client.clone());
+        self.apply_answer(tholds, body_kludge, &info, cks, answer);
+    }
+
+    /// The first half of asking the DCC server, without I/O: what to send,
+    /// or `None` when nothing is sent (whitelisted by a whiteclnt file, or
+    /// no checksum for the server). With `None` the decision is complete
+    /// (header included); otherwise give the outcome of the request to
+    /// [`Decision::apply_answer`].
+    pub fn dcc_request(
+        &mut self,
+        tholds: &Thresholds,
+        client: &ClientInfo,
+        cks: &MsgCks,
         mut spam: bool,
         mut local_tgts: Tgts,
-    ) {
+    ) -> Option<Request> {
+        self.pending = None;
         if self.st & ST_QUERY != 0 {
             spam = false;
             local_tgts = 0;
@@ -187,23 +226,8 @@ impl Decision {
                 self.header = Some(XHeader::whitelist(&client.hostname));
             }
             self.honor_log_cnts(tholds, cks, local_tgts);
-            return;
+            return None;
         }
-        self.ask_server(tholds, body_kludge, server, client, cks, spam, local_tgts);
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn ask_server(
-        &mut self,
-        tholds: &Thresholds,
-        body_kludge: bool,
-        server: &mut dyn DccServer,
-        client: &ClientInfo,
-        cks: &mut MsgCks,
-        mut spam: bool,
-        mut local_tgts: Tgts,
-    ) {
-        let body_i = usize::from(CkType::Body.number());
         let (op, gross, rpt_tgts) = if local_tgts == 0 && !spam {
             (Op::Query, 0, 0)
         } else {
@@ -229,7 +253,7 @@ impl Decision {
             h.add_ck(CkType::Body, gross);
             self.header = Some(h);
             self.honor_cnt(tholds, CkType::Body, local_tgts);
-            return;
+            return None;
         }
         let req = Request {
             op,
@@ -239,7 +263,37 @@ impl Decision {
                 .filter_map(|&i| cks.get(i).map(|s| (s.ty, s.sum)))
                 .collect(),
         };
-        let (answer, srvr_id) = match server.ask(&req) {
+        self.pending = Some(Pending {
+            gross,
+            local_tgts,
+            sent,
+        });
+        Some(req)
+    }
+
+    /// The second half of asking the DCC server, without I/O: take the
+    /// server's answer (or the failure to get one) to the request from
+    /// [`Decision::dcc_request`], apply the thresholds and build the
+    /// X-DCC header. `client` names this host and the brand of the server
+    /// that answered. Without a pending request nothing happens.
+    pub fn apply_answer(
+        &mut self,
+        tholds: &Thresholds,
+        body_kludge: bool,
+        client: &ClientInfo,
+        cks: &mut MsgCks,
+        answer: Result<Answer, AskError>,
+    ) {
+        let Some(Pending {
+            gross,
+            local_tgts,
+            sent,
+        }) = self.pending.take()
+        else {
+            return;
+        };
+        let body_i = usize::from(CkType::Body.number());
+        let (answer, srvr_id) = match answer {
             Ok(a) if a.counts.len() == sent.len() => {
                 let id = a.srvr_id;
                 (Some(a.counts), id)

@@ -1,8 +1,12 @@
 //! The interface between the per-message decision and a DCC server.
 //!
-//! The engine asks through [`DccServer`]; the UDP client implements it later.
-//! [`NoServer`] stands for an installation without a usable server, and
-//! reproduces what the original does then.
+//! The decision itself does no I/O: [`crate::ask::Decision::dcc_request`]
+//! says what to ask and [`crate::ask::Decision::apply_answer`] takes the
+//! outcome, so that asynchronous front ends can send the request their own
+//! way. [`DccServer`] is the blocking interface used between the two by
+//! [`crate::ask::Decision::ask_dcc`]; [`crate::dcc_client`] implements it
+//! over UDP. [`NoServer`] stands for an installation without a usable
+//! server, and reproduces what the original does then.
 
 use crate::tgts::Tgts;
 use std::path::{Path, PathBuf};
@@ -72,6 +76,14 @@ pub trait DccServer {
 
     /// Send a query or report and wait for the counts.
     fn ask(&mut self, req: &Request) -> Result<Answer, AskError>;
+
+    /// The client information after a request, when asking changed it
+    /// (the header carries the brand of the server in use, which may
+    /// differ from the one known at [`DccServer::start`]). `None`: as
+    /// returned by `start`.
+    fn current_info(&self) -> Option<ClientInfo> {
+        None
+    }
 }
 
 /// No usable DCC server.
