@@ -7,6 +7,7 @@
 
 mod delivery;
 mod getopt;
+mod online;
 mod opts;
 mod run;
 mod setup;

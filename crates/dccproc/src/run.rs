@@ -1,6 +1,7 @@
 //! The dccproc run: options, checksums, decision, delivery, exit code.
 
 use crate::delivery::Run;
+use crate::online::Server;
 use crate::opts::{self, Opts};
 use crate::setup::{absolute, home_dir, hostname, make_spool, open_log};
 use crate::white::{self, Loaded};
@@ -18,7 +19,7 @@ use tally_engine::cks::{print_cks, MsgCks};
 use tally_engine::errno_str;
 use tally_engine::logfile;
 use tally_engine::message::{read_message, ReadInfo};
-use tally_engine::server::{DccServer, NoServer};
+use tally_engine::server::DccServer;
 use tally_engine::state::{
     white_sw, ST_LOGIT, ST_QUERY, ST_RPT_SPAM, ST_WLIST_ISSPAM, ST_WLIST_NOTSPAM, SW_REP_ON,
     SW_TRAP_DIS, SW_TRAP_REJ,
@@ -289,9 +290,9 @@ fn process(r: &mut Run, mut o: Opts) -> i32 {
         }
     }
 
-    // the DCC server: none yet
+    // the DCC servers of the map file, if there is one
     let map = absolute(&home, o.map.as_deref().unwrap_or("map"));
-    let mut server = NoServer::new(&map, &hostname());
+    let mut server = Server::open(&map, &hostname(), &mut |e| r.dccproc_error(e));
     let client = match server.start() {
         Ok(c) => Some(c),
         Err(e) => {
@@ -339,6 +340,10 @@ fn process(r: &mut Run, mut o: Opts) -> i32 {
             local_spam,
             local_tgts,
         );
+        // remember failures and RTTs for the next run
+        if let Err(e) = server.save() {
+            r.dccproc_error(&e);
+        }
     }
     for e in std::mem::take(&mut d.errors) {
         r.dccproc_error(&e);

@@ -7,6 +7,8 @@
 //!   the checksum table of `-C` output and log files.
 //! - [`xhdr`]: the `X-DCC-<brand>-Metrics` header.
 //! - [`server`]: the interface to a DCC server and [`server::NoServer`].
+//! - [`dcc_client`]: DCC servers over UDP with `tally-client`.
+//! - [`map_save`]: saving the servers' state back to the map file.
 //! - [`state`]: decision flags and filter switches.
 //! - [`ask`]: the decision itself.
 //! - [`logfile`]: per-message log files.
@@ -17,8 +19,10 @@
 
 pub mod ask;
 pub mod cks;
+pub mod dcc_client;
 pub mod logfile;
 pub mod logopt;
+pub mod map_save;
 pub mod message;
 pub mod server;
 pub mod state;

@@ -1,0 +1,252 @@
+//! The engine's DCC server over UDP: the requests of the per-message
+//! decision sent with `tally-client`, its answers and failures turned into
+//! what the decision and the X-DCC header need.
+//!
+//! - [`DccClient`]: asynchronous, for front ends running on tokio (dccm,
+//!   dccifd); one client serves concurrent messages.
+//! - [`BlockingDccClient`]: the same behind [`DccServer`], with its own
+//!   single-threaded runtime, for dccproc and tests.
+//!
+//! As in the original, a message is never held because DCC is
+//! unreachable: a failure becomes an [`AskError`] worded like the
+//! original's complaints, and the decision then delivers the message with
+//! its local counts. After all servers failed the client backs off (32
+//! seconds, doubling up to 512) and fails at once meanwhile; a client
+//! opened from a map file saves that state back to the file
+//! ([`DccClient::save_map`]) so that the next process remembers it, as
+//! the original's shared map does.
+
+use crate::map_save::{self, Saved, Stamp};
+use crate::server::{Answer, AskError, ClientInfo, Count, DccServer, Op, Request};
+use crate::tgts::{INVALID, SPAM};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use tally_client::error::NoServerReason;
+use tally_client::map::{file, ServerClass};
+use tally_client::{Client, ClientError, DccAnswer, Map};
+use tally_wire::WireCk;
+
+/// The map file a client was opened from, as it was read.
+#[derive(Debug)]
+struct MapFile {
+    path: PathBuf,
+    loaded: Map,
+    stamp: Option<Stamp>,
+}
+
+/// A DCC client for the per-message decision.
+#[derive(Debug)]
+pub struct DccClient {
+    client: Client,
+    hostname: String,
+    file: Option<MapFile>,
+    /// The server that answered last, for the brand in the header.
+    last: Mutex<Option<SocketAddr>>,
+}
+
+impl DccClient {
+    /// A client over a map, for this host name (the client name of the
+    /// X-DCC header).
+    pub fn new(map: Map, hostname: &str) -> DccClient {
+        DccClient {
+            client: Client::new(map),
+            hostname: hostname.to_string(),
+            file: None,
+            last: Mutex::new(None),
+        }
+    }
+
+    /// A client over the map file at `path`; the complaint when it cannot
+    /// be read or parsed.
+    pub fn open(path: &Path, hostname: &str) -> Result<DccClient, String> {
+        let stamp = Stamp::of(path);
+        let map = file::load(path).map_err(|e| e.to_string())?;
+        let mut c = DccClient::new(map.clone(), hostname);
+        c.file = Some(MapFile {
+            path: path.to_path_buf(),
+            loaded: map,
+            stamp,
+        });
+        Ok(c)
+    }
+
+    /// The underlying client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// This host's name and the brand of the server in use (the one that
+    /// answered last, else the chosen one).
+    pub fn client_info(&self) -> ClientInfo {
+        let map = self.client.map();
+        let last = *self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let class = &map.dcc;
+        let addr = last
+            .and_then(|sa| class.addrs.iter().find(|a| a.addr == sa))
+            .or_else(|| class.chosen.and_then(|i| class.addrs.get(i)));
+        ClientInfo {
+            hostname: self.hostname.clone(),
+            brand: addr.map(|a| a.brand.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// Send a query or report and wait for the counts (at most the
+    /// client's time budget of 16 seconds; at once while backing off).
+    pub async fn ask(&self, req: &Request) -> Result<Answer, AskError> {
+        let cks: Vec<WireCk> = req.cks.iter().map(|&(t, s)| WireCk::new(t, s)).collect();
+        let res = match req.op {
+            Op::Query => self.client.query(&cks).await,
+            Op::Report => {
+                let n = req.tgts & !SPAM;
+                self.client.report(&cks, n, req.tgts & SPAM != 0).await
+            }
+        };
+        match res {
+            Ok(a) => {
+                *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(a.server);
+                to_answer(req, &a)
+            }
+            Err(e) => Err(to_ask_error(&e, &self.client.map())),
+        }
+    }
+
+    /// Write the map's server state back to the file the client was
+    /// opened from, if it changed (see [`crate::map_save`]).
+    pub fn save_map(&self) -> Result<Saved, String> {
+        let Some(f) = &self.file else {
+            return Ok(Saved::Unchanged);
+        };
+        let now = tally_client::clock::now_secs();
+        let after = self.client.map();
+        if !map_save::differs(&f.loaded, &after, now) {
+            return Ok(Saved::Unchanged);
+        }
+        map_save::replace(&f.path, &after, now, f.stamp.as_ref())
+    }
+}
+
+/// The counts of an answer in the order of the request.
+pub fn to_answer(req: &Request, a: &DccAnswer) -> Result<Answer, AskError> {
+    let mut counts = Vec::with_capacity(req.cks.len());
+    for (ty, sum) in &req.cks {
+        let Some(c) = a.counts.iter().find(|c| c.ck.ty == *ty && c.ck.sum == *sum) else {
+            return Err(AskError {
+                msg: format!("DCC server {} sent no count for {}", a.server_id, ty.name()),
+                srvr_id: 0,
+            });
+        };
+        counts.push(Count {
+            prev: c.prev.map_or(INVALID, |p| p.0),
+            cur: c.count.0,
+        });
+    }
+    Ok(Answer {
+        srvr_id: a.server_id,
+        counts,
+    })
+}
+
+/// `addr,port` as the original prints server addresses in complaints.
+fn ap_str(a: &SocketAddr) -> String {
+    format!("{},{}", a.ip(), a.port())
+}
+
+/// "no working DCC server ... at ..." as the original words it: the
+/// names of the first three servers unless the first is an address, then
+/// the first addresses.
+fn no_working(class: &ServerClass) -> String {
+    let mut s = format!("no working {} server", class.kind.name());
+    let first_is_addr = class
+        .names
+        .first()
+        .is_none_or(|n| n.host.parse::<std::net::IpAddr>().is_ok());
+    if !first_is_addr {
+        if class.names.len() > 1 {
+            s.push('s');
+        }
+        for n in class.names.iter().take(3) {
+            s.push(' ');
+            s.push_str(&n.host);
+        }
+        if class.names.len() > 3 {
+            s.push_str(" ...");
+        }
+    }
+    s.push_str(" at");
+    for a in class.addrs.iter().take(3) {
+        s.push(' ');
+        s.push_str(&ap_str(&a.addr));
+    }
+    if class.addrs.len() > 3 {
+        s.push_str(" ...");
+    }
+    s
+}
+
+/// A client failure as the decision's complaint, worded as the original.
+pub fn to_ask_error(e: &ClientError, map: &Map) -> AskError {
+    let msg = match e {
+        ClientError::NoServer {
+            class,
+            reason: NoServerReason::NotAnswering,
+        } => no_working(map.class(*class)),
+        ClientError::NoServer {
+            class,
+            reason: NoServerReason::BackingOff { secs, failures },
+        } => format!(
+            "continue not asking {} {secs} seconds after {failures} failures",
+            class.name()
+        ),
+        ClientError::Timeout {
+            class,
+            server,
+            elapsed_ms,
+        } => format!(
+            "no {} answer from {} after {elapsed_ms} ms",
+            class.name(),
+            ap_str(server)
+        ),
+        ClientError::Server { server_id, message } => {
+            format!("DCC server {server_id}: {message}")
+        }
+        other => other.to_string(),
+    };
+    AskError { msg, srvr_id: 0 }
+}
+
+/// [`DccClient`] behind the blocking [`DccServer`] interface.
+#[derive(Debug)]
+pub struct BlockingDccClient {
+    inner: DccClient,
+    rt: tokio::runtime::Runtime,
+}
+
+impl BlockingDccClient {
+    /// Wrap a client with a single-threaded runtime of its own.
+    pub fn new(inner: DccClient) -> std::io::Result<BlockingDccClient> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(BlockingDccClient { inner, rt })
+    }
+
+    /// The asynchronous client.
+    pub fn inner(&self) -> &DccClient {
+        &self.inner
+    }
+}
+
+impl DccServer for BlockingDccClient {
+    fn start(&mut self) -> Result<ClientInfo, String> {
+        Ok(self.inner.client_info())
+    }
+
+    fn ask(&mut self, req: &Request) -> Result<Answer, AskError> {
+        self.rt.block_on(self.inner.ask(req))
+    }
+
+    fn current_info(&self) -> Option<ClientInfo> {
+        Some(self.inner.client_info())
+    }
+}
