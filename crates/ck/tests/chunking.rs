@@ -5,7 +5,9 @@
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use tally_ck::header::{CkConfig, Envelope};
+use tally_ck::header::{
+    parse_mail_host, parse_received, parse_return_path, parse_unix_from, CkConfig, Envelope,
+};
 use tally_ck::message::{Checksums, MessageCks};
 
 fn corpus_dir() -> PathBuf {
@@ -217,5 +219,20 @@ proptest! {
         }
         m.feed(b"\nbody\n");
         let _ = m.finish();
+    }
+
+    #[test]
+    fn header_parsers_never_panic(data in prop::collection::vec(any::<u8>(), 0..400)) {
+        let _ = parse_received(&data);
+        let _ = parse_return_path(&data);
+        let _ = parse_unix_from(&data);
+        let _ = parse_mail_host(&data);
+    }
+
+    #[test]
+    fn received_like_text_never_panics(
+        v in "( from| by|\\(qmail|\\(from)[ a-zA-Z0-9.:\\[\\]()@/-]{0,60}",
+    ) {
+        let _ = parse_received(v.as_bytes());
     }
 }
