@@ -2,9 +2,9 @@
 //! and lookups with a million checksums, memory and disk per million,
 //! start-up time and the durability strategy.
 //!
-//! `store-bench [--checksums N] [--only log|redb] [--dir DIR]`. Without
-//! `--only` it runs itself once per implementation, so each is measured in
-//! a fresh process.
+//! `store-bench [--checksums N] [--only log|redb|fjall [--reopen]] [--dir DIR]`.
+//! Without `--only` it runs itself twice per implementation: once to load
+//! and measure, once more to measure reopening in a fresh process.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,6 +16,7 @@ use tally_store::{Ck, LogStore, Report, Store, SyncPolicy, Ts};
 struct Args {
     checksums: u64,
     only: Option<String>,
+    reopen: bool,
     dir: PathBuf,
 }
 
@@ -23,17 +24,22 @@ fn args() -> Args {
     let mut a = Args {
         checksums: 1_000_000,
         only: None,
+        reopen: false,
         dir: std::env::temp_dir(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
+        if k == "--reopen" {
+            a.reopen = true;
+            continue;
+        }
         let v = it.next().unwrap_or_default();
         match k.as_str() {
             "--checksums" => a.checksums = v.parse().unwrap_or(a.checksums),
             "--only" => a.only = Some(v),
             "--dir" => a.dir = PathBuf::from(v),
             _ => {
-                eprintln!("usage: store-bench [--checksums N] [--only log|redb] [--dir DIR]");
+                eprintln!("usage: store-bench [--checksums N] [--only log|redb|fjall [--reopen]] [--dir DIR]");
                 std::process::exit(2);
             }
         }
@@ -142,7 +148,7 @@ fn strategy(kind: &str) -> &'static str {
 /// Measure one implementation in this process.
 fn bench(kind: &str, n_cks: u64, base: &Path) {
     let reports = n_cks.div_ceil(3);
-    let dir = base.join(format!("tally-store-bench-{kind}-{}", std::process::id()));
+    let dir = bench_dir(kind, base);
     let _ = std::fs::remove_dir_all(&dir);
     let per_m = 1_000_000.0 / (3 * reports) as f64;
     println!("== {kind}: {} reports, {} checksums", reports, 3 * reports);
@@ -226,8 +232,26 @@ fn bench(kind: &str, n_cks: u64, base: &Path) {
     );
     let stats = s.stats().expect("stats");
     drop(s);
+    println!(
+        "memory (RSS growth while loading): {:.1} MiB = {:.1} MiB per million checksums",
+        mib(rss_loaded),
+        mib(rss_loaded) * per_m
+    );
+    println!(
+        "disk: {:.1} MiB = {:.1} MiB per million checksums ({} records)",
+        mib(stats.disk_bytes),
+        mib(stats.disk_bytes) * per_m,
+        stats.records
+    );
+}
 
-    // 4. Start-up with everything in place.
+/// Reopen a loaded database in a fresh process: start-up time, memory,
+/// lookups from cold, cleaning.
+fn reopen(kind: &str, n_cks: u64, base: &Path) {
+    let reports = n_cks.div_ceil(3);
+    let dir = bench_dir(kind, base);
+    let per_m = 1_000_000.0 / (3 * reports) as f64;
+    let q = 1_000_000u64;
     let rss1 = rss_bytes();
     let t = Instant::now();
     let s = open(kind, &dir, SyncPolicy::default());
@@ -242,25 +266,17 @@ fn bench(kind: &str, n_cks: u64, base: &Path) {
     let cold = t.elapsed();
     let rss_warm = rss_bytes().saturating_sub(rss1);
     println!(
-        "reopen: {:.3} s; then {:.0} queries/s",
+        "reopen (fresh process): {:.3} s; then {:.0} queries/s",
         reopen.as_secs_f64(),
         rate(q, cold)
     );
     println!(
-        "memory (RSS growth): {:.1} MiB after loading; after reopening {:.1} MiB, {:.1} MiB once {} lookups ran; per million checksums: {:.1} / {:.1} / {:.1} MiB",
-        mib(rss_loaded),
+        "memory (RSS growth in the fresh process): {:.1} MiB after opening, {:.1} MiB after {} lookups; per million checksums: {:.1} / {:.1} MiB",
         mib(rss_reopen),
         mib(rss_warm),
         q,
-        mib(rss_loaded) * per_m,
         mib(rss_reopen) * per_m,
         mib(rss_warm) * per_m
-    );
-    println!(
-        "disk: {:.1} MiB = {:.1} MiB per million checksums ({} records)",
-        mib(stats.disk_bytes),
-        mib(stats.disk_bytes) * per_m,
-        stats.records
     );
     drop(s);
     let mut s = open(kind, &dir, SyncPolicy::default());
@@ -277,26 +293,38 @@ fn bench(kind: &str, n_cks: u64, base: &Path) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+fn bench_dir(kind: &str, base: &Path) -> PathBuf {
+    base.join(format!("tally-store-bench-{kind}"))
+}
+
 fn main() {
     let a = args();
     if let Some(kind) = a.only.as_deref() {
-        bench(kind, a.checksums, &a.dir);
+        if a.reopen {
+            reopen(kind, a.checksums, &a.dir);
+        } else {
+            bench(kind, a.checksums, &a.dir);
+        }
         return;
     }
     let exe = std::env::current_exe().expect("own path");
     for kind in kinds() {
-        let st = Command::new(&exe)
-            .args([
-                "--checksums",
-                &a.checksums.to_string(),
-                "--only",
-                kind,
-                "--dir",
-            ])
-            .arg(&a.dir)
-            .status();
-        if !st.is_ok_and(|s| s.success()) {
-            eprintln!("{kind}: benchmark failed");
+        for phase in [&[][..], &["--reopen"][..]] {
+            let st = Command::new(&exe)
+                .args([
+                    "--checksums",
+                    &a.checksums.to_string(),
+                    "--only",
+                    kind,
+                    "--dir",
+                ])
+                .arg(&a.dir)
+                .args(phase)
+                .status();
+            if !st.is_ok_and(|s| s.success()) {
+                eprintln!("{kind}: benchmark failed");
+                break;
+            }
         }
     }
 }
