@@ -250,3 +250,109 @@ impl DccServer for BlockingDccClient {
         Some(self.inner.client_info())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tally_ck::{CkType, Sum};
+    use tally_client::error::NoServerReason;
+    use tally_client::map::{ClassKind, ServerAddr, ServerName};
+    use tally_client::CkCount;
+    use tally_wire::Tgts;
+
+    fn map(names: &[&str], addrs: &[&str]) -> Map {
+        let mut m = Map::new("map");
+        for n in names {
+            assert!(m.dcc.add(ServerName::new(n, 6277)).is_ok());
+        }
+        for a in addrs {
+            let sa: SocketAddr = a.parse().expect("address");
+            m.dcc.addrs.push(ServerAddr::new(sa, 0));
+        }
+        m
+    }
+
+    fn not_answering() -> ClientError {
+        ClientError::NoServer {
+            class: ClassKind::Dcc,
+            reason: NoServerReason::NotAnswering,
+        }
+    }
+
+    #[test]
+    fn complaints_are_worded_as_the_original() {
+        let m = map(&["127.0.0.1"], &["127.0.0.1:26299"]);
+        assert_eq!(
+            to_ask_error(&not_answering(), &m).msg,
+            "no working DCC server at 127.0.0.1,26299"
+        );
+        let m = map(
+            &["dcc1.example.com", "dcc2.example.com"],
+            &["192.0.2.1:6277", "192.0.2.2:6277"],
+        );
+        assert_eq!(
+            to_ask_error(&not_answering(), &m).msg,
+            "no working DCC servers dcc1.example.com dcc2.example.com at 192.0.2.1,6277 192.0.2.2,6277"
+        );
+        let e = ClientError::NoServer {
+            class: ClassKind::Dcc,
+            reason: NoServerReason::BackingOff {
+                secs: 32,
+                failures: 1,
+            },
+        };
+        assert_eq!(
+            to_ask_error(&e, &m).msg,
+            "continue not asking DCC 32 seconds after 1 failures"
+        );
+        let e = ClientError::Timeout {
+            class: ClassKind::Dcc,
+            server: "127.0.0.1:26277".parse().expect("address"),
+            elapsed_ms: 6055,
+        };
+        let a = to_ask_error(&e, &m);
+        assert_eq!(a.msg, "no DCC answer from 127.0.0.1,26277 after 6055 ms");
+        assert_eq!(a.srvr_id, 0);
+        assert!(e.deliver_anyway());
+    }
+
+    #[test]
+    fn counts_follow_the_request() {
+        let body = (CkType::Body, Sum([7; 16]));
+        let ip = (CkType::Ip, Sum([1; 16]));
+        let req = Request {
+            op: Op::Report,
+            tgts: 1,
+            cks: vec![ip, body],
+        };
+        let server: SocketAddr = "127.0.0.1:6277".parse().expect("address");
+        let count = |(ty, sum): (CkType, Sum), c: u32, p: Option<u32>| CkCount {
+            ck: WireCk::new(ty, sum),
+            count: Tgts(c),
+            prev: p.map(Tgts),
+        };
+        let a = DccAnswer {
+            server_id: 1200,
+            server,
+            authenticated: true,
+            counts: vec![count(body, 5, Some(4)), count(ip, 0, None)],
+        };
+        let got = to_answer(&req, &a).expect("answer");
+        assert_eq!(got.srvr_id, 1200);
+        assert_eq!(
+            got.counts,
+            [
+                Count {
+                    prev: INVALID,
+                    cur: 0
+                },
+                Count { prev: 4, cur: 5 }
+            ]
+        );
+        let short = DccAnswer {
+            counts: vec![count(body, 5, Some(4))],
+            ..a
+        };
+        assert!(to_answer(&req, &short).is_err());
+    }
+}

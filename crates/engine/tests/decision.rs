@@ -288,3 +288,54 @@ fn bulk_header_forces_body_many_unless_p() {
         assert_eq!(h.as_deref(), Some(want), "kludge {kludge}");
     }
 }
+
+#[test]
+fn request_and_answer_without_io() {
+    // the two halves give what the blocking ask_dcc gives
+    let mut t = Thresholds::default();
+    assert!(t.parse("-c ", "CMN,25,50").errors.is_empty());
+    let mut c = cks();
+    let mut d = Decision::new(false);
+    d.ask_white(&t, None);
+    let req = d
+        .dcc_request(&t, &client(), &c, false, 1)
+        .expect("a request");
+    assert_eq!(req.op, Op::Report);
+    assert_eq!(req.tgts, 1);
+    // nothing is decided before the answer
+    assert!(d.header.is_none());
+    let mut srv = Scripted {
+        count: |t| if t.is_body() { 3 } else { 1 },
+        fail: false,
+        seen: vec![],
+    };
+    let answer = srv.ask(&req);
+    d.apply_answer(&t, false, &client(), &mut c, answer);
+    let (blocking, _) = decide(&t, &mut srv, None);
+    assert_eq!(d.header, blocking.header);
+    assert_eq!(d.st, blocking.st);
+    // a second answer without a request changes nothing
+    let before = d.clone();
+    d.apply_answer(
+        &t,
+        false,
+        &client(),
+        &mut c,
+        Err(AskError {
+            msg: "late".into(),
+            srvr_id: 0,
+        }),
+    );
+    assert_eq!(d, before);
+
+    // whitelisted: nothing to ask, the decision is complete
+    let mut white = WhiteVerdict::unlisted();
+    white.listing = Listing::Listed;
+    let mut d = Decision::new(false);
+    d.ask_white(&t, Some(Ok(&white)));
+    assert_eq!(d.dcc_request(&t, &client(), &c, false, 1), None);
+    assert_eq!(
+        d.header.as_ref().map(|h| h.as_str().to_string()).as_deref(),
+        Some("X-DCC--Metrics: vm; whitelist\n")
+    );
+}
