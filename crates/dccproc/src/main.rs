@@ -2,8 +2,10 @@
 //!
 //! Copies a message from standard input (or `-i`) to standard output (or
 //! `-o`), adding an X-DCC header, and exits with the `-x` code when the
-//! message is spam by the thresholds or the whiteclnt file. The message is
-//! always delivered, whatever goes wrong.
+//! message is spam by the thresholds or the whiteclnt file. The counts come
+//! from the DCC servers of the map file (`-m`, by default `map` in the home
+//! directory), whose measured state is saved back to it after use. The
+//! message is always delivered, whatever goes wrong.
 
 mod delivery;
 mod getopt;

@@ -219,7 +219,8 @@ pub fn to_ask_error(e: &ClientError, map: &Map) -> AskError {
 #[derive(Debug)]
 pub struct BlockingDccClient {
     inner: DccClient,
-    rt: tokio::runtime::Runtime,
+    /// Always present until dropped.
+    rt: Option<tokio::runtime::Runtime>,
 }
 
 impl BlockingDccClient {
@@ -228,12 +229,25 @@ impl BlockingDccClient {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        Ok(BlockingDccClient { inner, rt })
+        Ok(BlockingDccClient {
+            inner,
+            rt: Some(rt),
+        })
     }
 
     /// The asynchronous client.
     pub fn inner(&self) -> &DccClient {
         &self.inner
+    }
+}
+
+impl Drop for BlockingDccClient {
+    /// Do not wait for a host name lookup that is still running (it was
+    /// given up after its time limit): the message is done.
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
     }
 }
 
@@ -243,7 +257,13 @@ impl DccServer for BlockingDccClient {
     }
 
     fn ask(&mut self, req: &Request) -> Result<Answer, AskError> {
-        self.rt.block_on(self.inner.ask(req))
+        match &self.rt {
+            Some(rt) => rt.block_on(self.inner.ask(req)),
+            None => Err(AskError {
+                msg: "no working DCC servers".into(),
+                srvr_id: 0,
+            }),
+        }
     }
 
     fn current_info(&self) -> Option<ClientInfo> {
