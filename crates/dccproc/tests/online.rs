@@ -204,7 +204,7 @@ fn dead_server_delivers_at_once_and_backs_off() {
     assert!(map.contains("continue not asking DCC server"), "{map}");
     let started = Instant::now();
     let (hdr, err, c) = header(&hs, &[]);
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(c, 0);
     assert_eq!(hdr, want("", 0, "Body=1 Fuz1=1 Fuz2=1"));
     assert!(
@@ -229,7 +229,7 @@ fn silent_server_delivers_within_the_time_budget() {
     assert!(took < Duration::from_secs(16), "{took:?}");
     let started = Instant::now();
     let (hdr, _, _) = header(&hs, &[]);
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(3));
     assert_eq!(hdr, want("", 0, "Body=1 Fuz1=1 Fuz2=1"));
 }
 
