@@ -1,0 +1,424 @@
+//! `cdcc`: manage the map of DCC servers used by DCC clients and send
+//! administrative commands to DCC servers, as cdcc(8) of DCC 2.3.167.
+//!
+//! Commands come from the command line (each argument may hold several
+//! commands separated by `;` or newlines; a final `-` continues with
+//! standard input) or, without any, from standard input, with a prompt
+//! when it is a terminal. A failing command on the command line stops
+//! `cdcc` with exit status 69 after ` ?` on stderr.
+//!
+//! - [`table`]: the command tables and how commands are matched.
+//! - [`request`]: the ADMN and DELETE requests, built without I/O.
+//! - [`state`]: home directory, map in use, ID and password, client.
+//! - [`local`]: map and settings commands; [`server`] and [`clients`]:
+//!   commands answered by a server.
+
+pub mod clients;
+pub mod local;
+pub mod request;
+pub mod server;
+pub mod state;
+pub mod table;
+
+use state::{State, Which};
+use std::io::{BufRead, IsTerminal, Read, Write};
+use table::{AopEntry, Cmd, Resolved, CMDS};
+use tally_wire::admn::{Aop, FlodAop};
+
+/// The DCC version this `cdcc` follows.
+pub const DCC_VERSION: &str = "2.3.167";
+/// Exit status for a bad command line.
+pub const EX_USAGE: i32 = 64;
+/// Exit status after a failed command.
+pub const EX_UNAVAILABLE: i32 = 69;
+/// Exit status when the program cannot start.
+pub const EX_SOFTWARE: i32 = 70;
+/// Longest command line read from standard input.
+const MAX_LINE: u64 = 4096;
+
+/// The outcome of one command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ret {
+    Ok,
+    Fail,
+    /// Wrong arguments: show the usage.
+    Usage,
+    /// `exit`.
+    Exit,
+}
+
+/// The command-line options.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Opts {
+    pub version: u32,
+    pub dup_errors: bool,
+    pub debug: u32,
+    pub quiet: u32,
+    pub homedir: Option<String>,
+    pub ids: Option<String>,
+    pub ops: Vec<String>,
+}
+
+/// The usage message.
+pub const USAGE: &str = "usage: [-VBdq] [-h homedir] [-c ids] [op1 [op2] ... ]";
+
+/// Parse `[-VBdq] [-h homedir] [-c ids] [op ...]` as getopt does.
+pub fn parse_opts(args: &[String]) -> Result<Opts, String> {
+    let mut o = Opts::default();
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
+        if a == "--" {
+            i += 1;
+            break;
+        }
+        let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) else {
+            break;
+        };
+        i += 1;
+        for (k, c) in flags.char_indices() {
+            match c {
+                'V' => o.version += 1,
+                'B' => o.dup_errors = true,
+                'd' => o.debug += 1,
+                'q' => o.quiet += 1,
+                'h' | 'c' => {
+                    let rest = &flags[k + c.len_utf8()..];
+                    let v = if !rest.is_empty() {
+                        rest.to_string()
+                    } else {
+                        let v = args
+                            .get(i)
+                            .ok_or_else(|| format!("option requires an argument -- {c}"))?;
+                        i += 1;
+                        v.clone()
+                    };
+                    if c == 'h' {
+                        o.homedir = Some(v);
+                    } else {
+                        o.ids = Some(v);
+                    }
+                    break;
+                }
+                other => return Err(format!("illegal option -- {other}")),
+            }
+        }
+    }
+    o.ops = args.get(i..).unwrap_or(&[]).to_vec();
+    Ok(o)
+}
+
+/// Run `cdcc` with these arguments (without the program name); returns
+/// the exit status.
+pub fn run(args: &[String]) -> i32 {
+    let opts = match parse_opts(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("cdcc: {e}");
+            eprintln!("{USAGE}");
+            return EX_USAGE;
+        }
+    };
+    if opts.version > 0 {
+        println!("{DCC_VERSION}");
+        if opts.ops.is_empty() {
+            return 0;
+        }
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cdcc: {e}");
+            return EX_SOFTWARE;
+        }
+    };
+    let mut st = State::new(rt);
+    st.dup_errors = opts.dup_errors;
+    st.debug = opts.debug;
+    st.quiet = opts.quiet > 0;
+    st.ids_arg = opts.ids.clone();
+    if let Some(h) = &opts.homedir {
+        if std::path::Path::new(h).is_dir() {
+            st.homedir = h.into();
+        } else {
+            st.error(&format!(
+                "{h}: not a directory; using {}",
+                state::DEFAULT_HOME
+            ));
+        }
+    }
+    if !st.init_map(!st.quiet) {
+        st.set_which(Which::Tmp);
+    }
+    let aops = table::aops();
+    let mut interactive = opts.ops.is_empty();
+    for (i, op) in opts.ops.iter().enumerate() {
+        if i + 1 == opts.ops.len() && op == "-" {
+            interactive = true;
+            break;
+        }
+        match do_cmds(&mut st, &aops, op) {
+            Ret::Exit => return 0,
+            Ret::Ok => {}
+            _ => {
+                let _ = std::io::stdout().flush();
+                eprintln!(" ?");
+                return EX_UNAVAILABLE;
+            }
+        }
+    }
+    if !interactive {
+        return 0;
+    }
+    let tty = std::io::stdin().is_terminal();
+    loop {
+        if tty {
+            let name = match st.which {
+                Which::Info => st.map_name.clone(),
+                Which::Tmp => "-".to_string(),
+            };
+            print!("cdcc {name}> ");
+        }
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        let n = std::io::stdin().lock().take(MAX_LINE).read_line(&mut line);
+        match n {
+            Ok(0) | Err(_) => {
+                if tty {
+                    println!();
+                }
+                return 0;
+            }
+            Ok(_) => {}
+        }
+        match do_cmds(&mut st, &aops, &line) {
+            Ret::Exit => return 0,
+            Ret::Ok => {}
+            _ => {
+                let _ = std::io::stdout().flush();
+                eprintln!(" ?");
+            }
+        }
+    }
+}
+
+/// Run the commands of one line or argument, separated by `;` or
+/// newlines, up to a `#` comment. Stops at the first failure.
+pub fn do_cmds(st: &mut State, aops: &[AopEntry], text: &str) -> Ret {
+    for part in text.split([';', '\n', '\r']) {
+        let c = part.trim_matches([' ', '\t']);
+        if c.starts_with('#') {
+            return Ret::Ok;
+        }
+        if c.is_empty() {
+            continue;
+        }
+        match cmd(st, aops, c) {
+            Ret::Ok => {}
+            other => return other,
+        }
+    }
+    Ret::Ok
+}
+
+/// Run one command.
+pub fn cmd(st: &mut State, aops: &[AopEntry], op: &str) -> Ret {
+    match table::resolve(op, aops) {
+        Resolved::Unknown => {
+            st.error(&format!("unrecognized command \"{op}\""));
+            Ret::Fail
+        }
+        Resolved::Usage => {
+            help(op);
+            st.error(&format!(
+                "\"{op}\": invalid or ambiguous command or arguments"
+            ));
+            Ret::Fail
+        }
+        Resolved::Aop(i, help_str) => {
+            let Some(a) = aops.get(i) else {
+                return Ret::Fail;
+            };
+            if !st.get_passwd(a.privileged, &help_str, "operation") {
+                return Ret::Fail;
+            }
+            if server::do_aop(st, a.aop, a.val1, None, true) {
+                Ret::Ok
+            } else {
+                Ret::Fail
+            }
+        }
+        Resolved::Local(i, arg) => {
+            let Some(ent) = CMDS.get(i) else {
+                return Ret::Fail;
+            };
+            if !st.get_passwd(ent.privileged, ent.name, "server command") {
+                return Ret::Fail;
+            }
+            match local_cmd(st, ent.cmd, &arg) {
+                Ret::Usage => {
+                    help(op);
+                    st.error(&format!("\"{op}\": invalid arguments"));
+                    Ret::Fail
+                }
+                r => r,
+            }
+        }
+    }
+}
+
+fn local_cmd(st: &mut State, c: Option<Cmd>, arg: &str) -> Ret {
+    let Some(c) = c else {
+        return Ret::Fail;
+    };
+    match c {
+        Cmd::Help => {
+            help(arg);
+            Ret::Ok
+        }
+        Cmd::Exit => Ret::Exit,
+        Cmd::Grey => local::grey(st, arg),
+        Cmd::Homedir => local::homedir(st, arg),
+        Cmd::Libexecdir => {
+            println!("    libexecdir={}", st.homedir.join("libexec").display());
+            Ret::Ok
+        }
+        Cmd::File => local::file_cmd(st, arg),
+        Cmd::NewMap => local::new_map(st, arg),
+        Cmd::Delete => local::delete(st, arg),
+        Cmd::Add => local::add(st, arg),
+        Cmd::Load => local::load(st, arg),
+        Cmd::Host => local::host(st, arg),
+        Cmd::Port => local::port(st, arg),
+        Cmd::Password => local::password(st, arg),
+        Cmd::Id => local::id(st, arg),
+        Cmd::Debug => local::debug(st, arg),
+        Cmd::Quiet => local::quiet(st, arg),
+        Cmd::NoFail => local::no_fail(st),
+        Cmd::ClockKludge => local::clock_kludge(st, arg),
+        Cmd::Ipv6 => local::ipv6(st, arg),
+        Cmd::Src => local::src(st, arg),
+        Cmd::Socks => local::socks(st, arg),
+        Cmd::Info => local::info(st, arg),
+        Cmd::Rtt => server::rtt(st, arg),
+        Cmd::Delck => server::delck(st, arg),
+        Cmd::Sleep => match arg.parse::<f64>() {
+            Ok(s) if (0.001..=1000.0).contains(&s) => {
+                std::thread::sleep(std::time::Duration::from_secs_f64(s));
+                Ret::Ok
+            }
+            _ => Ret::Usage,
+        },
+        Cmd::Clients => clients::clients(st, arg),
+        Cmd::AnonDelay => server::anon_delay(st, arg),
+        Cmd::FloodRewind => server::flood_peer(st, arg, FlodAop::Rewind),
+        Cmd::FfwdIn => server::flood_peer(st, arg, FlodAop::FfwdIn),
+        Cmd::FfwdOut => server::flood_peer(st, arg, FlodAop::FfwdOut),
+        Cmd::FloodStats => server::flood_stats(st, arg),
+        Cmd::Stats => server::stats(st, arg),
+        Cmd::ClockCheck => {
+            server::do_aop(st, Aop::ClockCheck, request::RESP_BUF, None, true);
+            Ret::Ok
+        }
+        Cmd::TraceDefault => server::trace_default(st),
+    }
+}
+
+/// Append one entry of the full help listing in 24-column cells.
+fn help_cell(out: &mut String, pos: usize, s: &str) -> usize {
+    let (s, nl) = match s.strip_prefix('\n') {
+        Some(r) => (r, 100),
+        None => (s, 0),
+    };
+    let mut col = s.len() + 1;
+    col += 24 - col % 24;
+    let mut pos = pos + col;
+    if pos > 78 {
+        out.push('\n');
+        pos = col;
+    }
+    out.push_str(&format!("{s:<col$}"));
+    pos + nl
+}
+
+/// `help [command]`: usage of the matching commands, or all of them.
+pub fn help(arg: &str) {
+    use table::{cmd_cmp, Cmp};
+    let aops = table::aops();
+    let names = CMDS
+        .iter()
+        .map(|e| e.name)
+        .chain(aops.iter().map(|a| a.name.as_str()));
+    let mut found: i32 = -1;
+    if !arg.is_empty() {
+        for n in names {
+            match cmd_cmp(arg, n) {
+                Cmp::Exact => found = 2,
+                Cmp::Prefix => found = found.max(1),
+                Cmp::Differs | Cmp::Rest(_) => found = found.max(0),
+                Cmp::NoMatch => {}
+            }
+        }
+    }
+    let mut out = String::new();
+    if found >= 0 {
+        let mut show = |name: &str, h: &str| match cmd_cmp(arg, name) {
+            Cmp::NoMatch => false,
+            Cmp::Differs | Cmp::Rest(_) if found > 0 => false,
+            Cmp::Prefix if found > 1 => false,
+            _ => {
+                out.push_str(&format!("usage: {}\n", h.trim_start_matches('\n')));
+                true
+            }
+        };
+        let mut pending: Option<&str> = None;
+        for e in CMDS {
+            if e.help.is_some() {
+                pending = e.help;
+            }
+            if let Some(h) = pending {
+                if show(e.name, h) {
+                    pending = None;
+                }
+            }
+        }
+        let mut pending: Option<String> = None;
+        for a in &aops {
+            if let Some(h) = &a.help {
+                pending = Some(if h.is_empty() {
+                    a.name.clone()
+                } else {
+                    h.clone()
+                });
+            }
+            if let Some(h) = pending.clone() {
+                if show(&a.name, &h) {
+                    pending = None;
+                }
+            }
+        }
+        print!("{out}");
+        return;
+    }
+    out.push_str(&format!("   version {DCC_VERSION}\n"));
+    let mut pos = 0;
+    for e in CMDS {
+        if let Some(h) = e.help {
+            pos = help_cell(&mut out, pos, h);
+        }
+    }
+    for a in &aops {
+        if let Some(h) = &a.help {
+            let h = if h.is_empty() {
+                a.name.as_str()
+            } else {
+                h.as_str()
+            };
+            pos = help_cell(&mut out, pos, h);
+        }
+    }
+    out.push('\n');
+    print!("{out}");
+}
