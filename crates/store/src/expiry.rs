@@ -119,3 +119,32 @@ impl Cleaner {
         (!entry.report.cks.is_empty()).then_some(entry)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_and_long_limits() {
+        let e = Expiry::default();
+        assert!(e.keeps(CkType::Body, 1, DAY));
+        assert!(!e.keeps(CkType::Body, 9, DAY + 1));
+        assert!(e.keeps(CkType::Body, 10, 30 * DAY));
+        assert!(!e.keeps(CkType::Body, tgts::MANY, 30 * DAY + 1));
+        assert!(e.keeps(CkType::Fuz1, 1, 7 * DAY));
+        assert!(!e.keeps(CkType::Fuz1, 1, 7 * DAY + 1));
+        assert!(e.keeps(CkType::GreyTriple, 10, 90 * DAY));
+        assert!(!e.keeps(CkType::Ip, 3, 2 * DAY));
+    }
+
+    #[test]
+    fn dbclean_arguments() {
+        let e = Expiry::from_args(60, 0);
+        assert_eq!((e.small, e.bulk), (HOUR, HOUR));
+        let e = Expiry::from_args(2 * DAY, 60 * DAY);
+        assert_eq!((e.small, e.bulk), (2 * DAY, 60 * DAY));
+        assert_eq!((e.long_term_small, e.long_term_bulk), (7 * DAY, 90 * DAY));
+        let e = Expiry::from_args(10 * DAY, 100 * DAY);
+        assert_eq!((e.long_term_small, e.long_term_bulk), (10 * DAY, 100 * DAY));
+    }
+}
