@@ -19,6 +19,26 @@
 //! so it survives the server being killed; it is flushed to the disk
 //! itself (`fdatasync`) by a group commit at most [`SyncPolicy`]'s interval
 //! later, or at once with [`SyncPolicy::Always`].
+//!
+//! ```
+//! use tally_ck::{CkType, Sum};
+//! use tally_store::{Ck, LogStore, Pos, Report, Store, Ts};
+//!
+//! let dir = std::env::temp_dir().join(format!("tally-store-doc-{}", std::process::id()));
+//! let mut db = LogStore::open(&dir)?;
+//! let body = Ck::new(CkType::Body, Sum([1; 16]));
+//! // A client reports a message to one recipient: total 1, 0 before.
+//! let added = db.add(&Report::new(Ts::now(), 1100, 1, vec![body]))?;
+//! assert_eq!((added.counts[0].c, added.counts[0].p), (1, 0));
+//! assert_eq!(db.query(&[body])?[0].c, 1);
+//! // Flooding: the records after a peer's position.
+//! let news = db.read_log(Pos::START, 100)?;
+//! assert_eq!(news[0].report.cks, vec![body]);
+//! db.set_peer_pos(1101, news[0].pos)?;
+//! # drop(db);
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod codec;
 pub mod expiry;

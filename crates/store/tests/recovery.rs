@@ -76,3 +76,19 @@ fn every_sync_policy_keeps_reports() {
         assert_eq!(s.stats().unwrap().records, 50, "{policy:?}");
     }
 }
+
+#[test]
+fn leftovers_of_interrupted_work_are_harmless() {
+    let d = TempDir::new("leftovers");
+    // An empty log (creation interrupted) and half a cleaning.
+    std::fs::write(d.path().join("reports.log"), b"").unwrap();
+    std::fs::write(d.path().join("reports.log.new"), b"partial").unwrap();
+    let mut s = LogStore::open(d.path()).unwrap();
+    assert!(!d.path().join("reports.log.new").exists());
+    assert_eq!(
+        s.add(&report(1_800_000_000, 1, vec![ck(CkType::Ip, 1)]))
+            .unwrap()
+            .pos,
+        Pos::FIRST
+    );
+}

@@ -62,6 +62,12 @@ impl LogStore {
     pub fn open_with(dir: &Path, policy: SyncPolicy) -> Result<LogStore> {
         fs::create_dir_all(dir)?;
         let path = dir.join(LOG);
+        // Left by a cleaning that did not finish: the old log is intact.
+        let _ = fs::remove_file(dir.join(LOG_NEW));
+        // A file created by a start-up that died before writing the header.
+        if fs::metadata(&path).is_ok_and(|m| m.len() == 0) {
+            fs::remove_file(&path)?;
+        }
         if !path.exists() {
             drop(file::create(&path, Pos::FIRST)?);
             fsutil::sync_dir(dir)?;
