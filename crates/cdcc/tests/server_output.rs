@@ -1,0 +1,172 @@
+//! The built cdcc against a fake server on loopback: what it prints for
+//! stats, clients, stop and the other server commands.
+
+mod common;
+
+use common::{cdcc, err, home, out, start, STATS_TEXT};
+use tally_cdcc::clients::last_used;
+
+const SRV: &str = "id 1100; password vectorserverpw";
+
+/// Run with the temporary map pointing at the fake server.
+fn run(port: u16, cmds: &str) -> std::process::Output {
+    let h = home("out");
+    let o = cdcc(&h, &[&format!("host 127.0.0.1; port {port}; {cmds}")]);
+    let _ = std::fs::remove_dir_all(&h);
+    o
+}
+
+/// The heading naming the server: address, then IDs and a time.
+fn check_heading(lines: &[&str], port: u16, ids: &str) {
+    assert_eq!(lines[0], format!("127.0.0.1,{port}"));
+    let l = lines[1];
+    let prefix = format!("        server-ID 1100{ids}  ");
+    assert!(l.starts_with(&prefix), "{l:?}");
+    let time = &l[prefix.len()..];
+    assert_eq!(time.len(), 8, "{l:?}");
+    assert_eq!(time.as_bytes()[2], b':');
+}
+
+#[test]
+fn stats_prints_the_server_text() {
+    let fake = start(1100);
+    let port = fake.addr.port();
+    let o = run(port, &format!("{SRV}; stats"));
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    check_heading(&lines, port, "  client-ID 1100");
+    let rest = lines[2..].join("\n");
+    assert_eq!(rest, format!("{STATS_TEXT}\n"));
+    assert!(text.ends_with("\n\n"));
+
+    // Anonymous: no client-ID in the heading.
+    let o = run(port, "stats");
+    assert!(o.status.success());
+    let text = out(&o);
+    check_heading(&text.lines().collect::<Vec<_>>(), port, "");
+}
+
+#[test]
+fn stop_prints_only_the_heading() {
+    let fake = start(1100);
+    let port = fake.addr.port();
+    let o = run(port, &format!("{SRV}; stop"));
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    check_heading(&lines, port, "  client-ID 1100");
+    assert_eq!(lines[2], "");
+}
+
+#[test]
+fn clients_list() {
+    let fake = start(1100);
+    let port = fake.addr.port();
+    let o = run(port, &format!("{SRV}; clients"));
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    check_heading(&lines, port, "  client-ID 1100");
+    let now = tally_client::clock::now_secs();
+    let d = |s: u64| last_used(s, now);
+    let expect = [
+        "    ops nops    last           ID ".to_string(),
+        format!("      6    3{}   1100 127.0.0.1        ", d(1_795_348_632)),
+        format!("      6    2{} 32800* 127.0.0.0/24", d(1_795_348_616)),
+        format!("      2    1{} 32800* 127.0.0.1        ", d(1_795_348_616)),
+        format!("      4    1{}      1 127.0.0.1        ", d(1_795_348_611)),
+        format!("      6    2{}  32800 127.0.0.1        ", d(1_795_348_588)),
+        String::new(),
+    ];
+    assert_eq!(lines[2..], expect, "{text}");
+
+    let o = run(port, &format!("{SRV}; clients -ns 3"));
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    let expect = [
+        "              ops nops    last       ".to_string(),
+        format!(" 25%  25%       6    3{} 127.0.0.1", d(1_795_348_632)),
+        format!(" 25%  50%       6    2{} 127.0.0.0/24", d(1_795_348_616)),
+        format!(" 25%  75%       6    2{} 127.0.0.1", d(1_795_348_588)),
+        String::new(),
+    ];
+    assert_eq!(lines[2..], expect, "{text}");
+}
+
+#[test]
+fn other_server_commands() {
+    let fake = start(1100);
+    let port = fake.addr.port();
+    let o = run(port, &format!("{SRV}; flood list"));
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(out(&o).contains(&format!("\n{}\n\n", common::FLOOD_LIST)));
+
+    let o = run(port, &format!("{SRV}; flood stats all"));
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    assert!(
+        text.contains("\n server-ID 1101  127.0.0.1,16278\n    0 reports sent\n\n"),
+        "{text}"
+    );
+
+    let o = run(port, "anon delay");
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(out(&o), "    anon delay is 50\n");
+
+    let o = run(port, &format!("{SRV}; trace default"));
+    assert!(o.status.success(), "{}", err(&o));
+
+    let o = run(port, &format!("{SRV}; clock check"));
+    assert!(out(&o).contains("\nclock ok\n"));
+
+    let o = run(
+        port,
+        &format!("{SRV}; delck fuz1 00000001 00000002 00000003 00000004"),
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(
+        out(&o),
+        " deleting Fuz1  00000001 00000002 00000003 00000004\n"
+    );
+    let sent = fake.ops(8);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0][28..30], [8, 18]);
+}
+
+#[test]
+fn server_refusal_names_the_operation() {
+    let fake = start(1100);
+    // A server-ID the fake server's ids file does not know: the answer
+    // is still an answer; a refused request is an ERROR.
+    let o = run(fake.addr.port(), &format!("{SRV}; trace admn on"));
+    assert!(o.status.success(), "{}", err(&o));
+    // Privileged operations without an ID are refused before sending.
+    let o = run(fake.addr.port(), "stop");
+    assert_eq!(o.status.code(), Some(69));
+    assert!(
+        err(&o).contains("\"stop\" is a privileged operation"),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
+fn dead_server_fails_with_a_message() {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = sock.local_addr().unwrap().port();
+    drop(sock);
+    // Like the reference, `stats` reports the failure but is not a
+    // failing command; `stop` is.
+    let o = run(port, &format!("{SRV}; stats"));
+    assert_eq!(o.status.code(), Some(0));
+    let e = err(&o);
+    assert!(e.contains("\nSTATS: no working DCC server"), "{e}");
+    let o = run(port, &format!("{SRV}; stop"));
+    assert_eq!(o.status.code(), Some(69));
+    let e = err(&o);
+    assert!(e.contains("\nSTOP: "), "{e}");
+    assert!(e.ends_with(" ?\n"), "{e}");
+}
