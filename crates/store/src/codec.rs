@@ -13,10 +13,9 @@ pub const FRAME_HEAD: usize = 8;
 /// The largest payload a valid record can have.
 pub const MAX_PAYLOAD: usize = 8 + 8 + 2 + 4 + 1 + 2 * MAX_PATH + 1 + 17 * MAX_CKS;
 
-/// Append the payload of `entry` to `out`.
-pub fn encode_payload(entry: &LogEntry, out: &mut Vec<u8>) {
-    let r = &entry.report;
-    out.extend_from_slice(&entry.pos.0.to_le_bytes());
+/// Append the payload of the record of `r` at `pos` to `out`.
+pub fn encode_payload(pos: Pos, r: &Report, out: &mut Vec<u8>) {
+    out.extend_from_slice(&pos.0.to_le_bytes());
     out.extend_from_slice(&r.ts.0.to_le_bytes());
     out.extend_from_slice(&r.srvr_id.to_le_bytes());
     out.extend_from_slice(&r.tgts.to_le_bytes());
@@ -32,11 +31,11 @@ pub fn encode_payload(entry: &LogEntry, out: &mut Vec<u8>) {
     }
 }
 
-/// Append `entry` framed (length, CRC, payload) to `out`.
-pub fn encode_frame(entry: &LogEntry, out: &mut Vec<u8>) {
+/// Append the record of `r` at `pos` framed (length, CRC, payload) to `out`.
+pub fn encode_frame(pos: Pos, r: &Report, out: &mut Vec<u8>) {
     let start = out.len();
     out.extend_from_slice(&[0u8; FRAME_HEAD]);
-    encode_payload(entry, out);
+    encode_payload(pos, r, out);
     let payload = out.get(start + FRAME_HEAD..).unwrap_or_default();
     let len = (payload.len() as u32).to_le_bytes();
     let crc = crc32fast::hash(payload).to_le_bytes();
@@ -143,7 +142,7 @@ mod tests {
             },
         };
         let mut buf = Vec::new();
-        encode_frame(&e, &mut buf);
+        encode_frame(e.pos, &e.report, &mut buf);
         let (d, n) = decode_frame(&buf).unwrap();
         assert_eq!((d, n), (e, buf.len()));
         for cut in 0..buf.len() {

@@ -108,13 +108,7 @@ impl FjallStore {
             let pos = Pos(next);
             next += 1;
             let mut buf = Vec::with_capacity(128);
-            encode_payload(
-                &LogEntry {
-                    pos,
-                    report: report.clone(),
-                },
-                &mut buf,
-            );
+            encode_payload(pos, report, &mut buf);
             b.insert(&self.log, pos.0.to_be_bytes(), buf);
             let mut counts = Vec::with_capacity(report.cks.len());
             for ck in &report.cks {
@@ -208,10 +202,8 @@ impl Store for FjallStore {
         let pos = self.next;
         let mut buf = Vec::new();
         encode_payload(
-            &LogEntry {
-                pos,
-                report: Report::new(ts, srvr_id, tgts::DEL, vec![ck]),
-            },
+            pos,
+            &Report::new(ts, srvr_id, tgts::DEL, vec![ck]),
             &mut buf,
         );
         let mut b = self.batch();
@@ -266,7 +258,7 @@ impl Store for FjallStore {
                 Some(k) => {
                     rep.trimmed += 1;
                     let mut buf = Vec::new();
-                    encode_payload(k, &mut buf);
+                    encode_payload(k.pos, &k.report, &mut buf);
                     b.insert(&self.log, pos.to_be_bytes(), buf);
                 }
             }

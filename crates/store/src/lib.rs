@@ -8,8 +8,8 @@
 //! the greylist database. Here [`Store`] is the interface; [`LogStore`] is
 //! the default, persistent implementation (an append-only log replayed into
 //! an in-memory table of totals at start-up), and with the `redb` feature
-//! [`RedbStore`] keeps the same data in a redb B-tree file, and with the
-//! `fjall` feature [`FjallStore`] in a fjall LSM tree. A greylist
+//! `RedbStore` keeps the same data in a redb B-tree file, and with the
+//! `fjall` feature `FjallStore` in a fjall LSM tree. A greylist
 //! server opens a second store in its own directory: the store treats
 //! target counts as opaque numbers summed per checksum, so the meaning of
 //! the records is the caller's.

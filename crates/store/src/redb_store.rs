@@ -91,13 +91,7 @@ impl RedbStore {
                 let pos = Pos(next);
                 next += 1;
                 buf.clear();
-                encode_payload(
-                    &LogEntry {
-                        pos,
-                        report: report.clone(),
-                    },
-                    &mut buf,
-                );
+                encode_payload(pos, report, &mut buf);
                 log.insert(pos.0, buf.as_slice()).map_err(be)?;
                 let mut counts = Vec::with_capacity(report.cks.len());
                 for ck in &report.cks {
@@ -204,7 +198,7 @@ impl Store for RedbStore {
         {
             let report = Report::new(ts, srvr_id, tgts::DEL, vec![ck]);
             let mut buf = Vec::new();
-            encode_payload(&LogEntry { pos, report }, &mut buf);
+            encode_payload(pos, &report, &mut buf);
             w.open_table(LOG)
                 .map_err(be)?
                 .insert(pos.0, buf.as_slice())
@@ -280,7 +274,7 @@ impl Store for RedbStore {
                     Some(k) => {
                         rep.trimmed += 1;
                         let mut buf = Vec::new();
-                        encode_payload(&k, &mut buf);
+                        encode_payload(k.pos, &k.report, &mut buf);
                         changes.push((pos, Some(buf)));
                     }
                 }

@@ -160,13 +160,7 @@ impl LogStore {
         for (i, report) in reports.iter().enumerate() {
             let pos = Pos(self.next.0 + i as u64);
             let offset = self.end + self.buf.len() as u64;
-            encode_frame(
-                &LogEntry {
-                    pos,
-                    report: report.clone(),
-                },
-                &mut self.buf,
-            );
+            encode_frame(pos, report, &mut self.buf);
             // Totals as earlier reports of the same batch leave them.
             let mut counts = Vec::with_capacity(report.cks.len());
             let mut new = Vec::with_capacity(report.cks.len());
@@ -282,7 +276,7 @@ impl Store for LogStore {
         let report = Report::new(ts, srvr_id, tgts::DEL, vec![ck]);
         let pos = self.next;
         self.buf.clear();
-        encode_frame(&LogEntry { pos, report }, &mut self.buf);
+        encode_frame(pos, &report, &mut self.buf);
         self.write_buf()?;
         self.totals.remove(&ck);
         self.index.push((pos.0, self.end));
@@ -328,7 +322,7 @@ impl Store for LogStore {
                         rep.trimmed += 1;
                     }
                     buf.clear();
-                    encode_frame(&kept, &mut buf);
+                    encode_frame(kept.pos, &kept.report, &mut buf);
                     if let Err(e) = out.write_all(&buf) {
                         err.get_or_insert(e);
                     }
