@@ -156,12 +156,14 @@ impl LogStore {
         self.buf.clear();
         let mut out = Vec::with_capacity(reports.len());
         let mut pending: Vec<Pending> = Vec::with_capacity(reports.len());
+        // Totals as earlier reports of the same batch leave them (a single
+        // report repeats no checksum, so it needs none).
+        let batch = reports.len() > 1;
         let mut overlay: HashMap<Ck, u32> = HashMap::new();
         for (i, report) in reports.iter().enumerate() {
             let pos = Pos(self.next.0 + i as u64);
             let offset = self.end + self.buf.len() as u64;
             encode_frame(pos, report, &mut self.buf);
-            // Totals as earlier reports of the same batch leave them.
             let mut counts = Vec::with_capacity(report.cks.len());
             let mut new = Vec::with_capacity(report.cks.len());
             for ck in &report.cks {
@@ -171,7 +173,9 @@ impl LogStore {
                     .copied()
                     .unwrap_or(0);
                 let after = tgts::add(before, report.tgts);
-                overlay.insert(*ck, after);
+                if batch {
+                    overlay.insert(*ck, after);
+                }
                 new.push((*ck, after));
                 counts.push(match self.white.get(ck) {
                     Some(&w) => CountPair { c: w, p: w },
