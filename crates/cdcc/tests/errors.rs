@@ -1,0 +1,162 @@
+//! Bad commands and options: a clear complaint naming the command, a
+//! non-zero exit status for command-line operations, and never a panic.
+
+mod common;
+
+use common::{cdcc, cdcc_stdin, err, home, out};
+
+#[test]
+fn bad_options() {
+    let h = home("opt");
+    for args in [&["-x"][..], &["-h"][..], &["-c"][..], &["-Vz"][..]] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_cdcc"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(64), "{args:?}");
+        assert!(err(&o).contains("usage: [-VBdq]"), "{args:?}: {}", err(&o));
+    }
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cdcc"))
+        .arg("-V")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert_eq!(out(&o), "2.3.167\n");
+    let _ = std::fs::remove_dir_all(&h);
+}
+
+#[test]
+fn bad_commands_name_the_command() {
+    let h = home("cmd");
+    let cases: [(&str, &str); 10] = [
+        ("frobnicate", "unrecognized command \"frobnicate\""),
+        ("delete", "\"delete\""),
+        ("exit now", "\"exit now\""),
+        ("id 32800; password pw; clients -Z", "\"clients -Z\""),
+        ("sleep forever", "\"sleep forever\""),
+        ("debug sideways", "\"debug sideways\""),
+        ("id 0", "\"id 0\""),
+        ("port 99999", "\"port 99999\""),
+        ("id 1100; password pw; delck body 1 2 3", "delck:"),
+        ("s", "\"s\""),
+    ];
+    for (cmd, msg) in cases {
+        let o = cdcc(&h, &["-q", cmd]);
+        assert_eq!(o.status.code(), Some(69), "{cmd}");
+        let e = err(&o);
+        assert!(e.contains(msg), "{cmd}: {e}");
+        assert!(e.ends_with(" ?\n"), "{cmd}: {e}");
+        assert!(!e.contains("panicked"), "{cmd}: {e}");
+    }
+    // Usage lines go to stdout, as in the reference.
+    let o = cdcc(&h, &["-q", "delete"]);
+    assert_eq!(out(&o), "usage: delete host[,port]\n");
+    // Commands after the failing one are not run.
+    let o = cdcc(&h, &["-q", "frobnicate", "id"]);
+    assert_eq!(out(&o), "");
+    let _ = std::fs::remove_dir_all(&h);
+}
+
+#[test]
+fn stdin_continues_after_errors() {
+    let h = home("stdin");
+    let o = cdcc_stdin(
+        &h,
+        &["-q"],
+        "frobnicate\nid 32800; id\n# a comment; id 5\nexit\nid\n",
+    );
+    assert!(o.status.success());
+    assert_eq!(out(&o), "    ID=32800\n");
+    assert!(err(&o).contains("unrecognized command \"frobnicate\"\n ?\n"));
+    // A final "-" reads more commands from stdin.
+    let o = cdcc_stdin(&h, &["-q", "id 32801", "-"], "id\n");
+    assert!(o.status.success());
+    assert_eq!(out(&o), "    ID=32801\n");
+    let _ = std::fs::remove_dir_all(&h);
+}
+
+#[test]
+fn garbage_never_panics() {
+    let h = home("junk");
+    let lines = [
+        "",
+        ";;;",
+        "#",
+        "\t",
+        "add",
+        "add ,",
+        "add x,0",
+        "add x,-1 RTT+99999",
+        "add x RTT",
+        "add x 32800",
+        "add x 7 pw",
+        "add x anon pw",
+        "add x Greylist anon",
+        "load",
+        "load /nonexistent",
+        "new map /nonexistent/dir/map",
+        "file",
+        "file ;",
+        "host ,",
+        "host a,b",
+        "host x y",
+        "port -",
+        "password a b",
+        "password",
+        "id anon",
+        "id 99999999999",
+        "IPv6 maybe",
+        "SOCKS maybe",
+        "src 1.2.3",
+        "src 1.2.3.4,::1,x",
+        "clock kludge x",
+        "quiet maybe",
+        "grey maybe",
+        "homedir /nonexistent",
+        "info -x",
+        "RTT -x",
+        "help",
+        "help flood",
+        "help zz",
+        "?",
+        "flood stats bogus",
+        "flood rewind x",
+        "flood FFWD in",
+        "anon delay -5",
+        "anon delay 5,x",
+        "clients 0 0 0",
+        "clients -I x",
+        "clients 1.2.3.4/99",
+        "delck nonsense",
+        "delck body zz",
+        "sleep 0",
+        "trace",
+        "trace x",
+        "\u{fffd}\u{0}\u{7f}",
+        "delete x,70000",
+        "no fail extra",
+        "new map",
+        "add 127.0.0.1,1 32800 pw; delete 127.0.0.1,1; delete 127.0.0.1,1",
+    ];
+    let mut input = String::new();
+    for l in lines {
+        input.push_str(l);
+        input.push('\n');
+    }
+    let long = "x".repeat(20_000);
+    input.push_str(&long);
+    input.push('\n');
+    let o = cdcc_stdin(&h, &["-q"], &input);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(!err(&o).contains("panicked"), "{}", err(&o));
+    // Every line again, each as a command-line operation.
+    for l in lines.iter().filter(|l| !l.contains('\0')) {
+        let o = cdcc(&h, &["-q", l]);
+        assert!(
+            matches!(o.status.code(), Some(0) | Some(69)),
+            "{l:?}: {o:?}"
+        );
+        assert!(!err(&o).contains("panicked"), "{l:?}");
+    }
+    let _ = std::fs::remove_dir_all(&h);
+}
