@@ -15,6 +15,7 @@
 
 pub mod clients;
 pub mod local;
+pub mod mapfile;
 pub mod request;
 pub mod server;
 pub mod state;
@@ -286,10 +287,10 @@ fn local_cmd(st: &mut State, c: Option<Cmd>, arg: &str) -> Ret {
             Ret::Ok
         }
         Cmd::File => local::file_cmd(st, arg),
-        Cmd::NewMap => local::new_map(st, arg),
-        Cmd::Delete => local::delete(st, arg),
-        Cmd::Add => local::add(st, arg),
-        Cmd::Load => local::load(st, arg),
+        Cmd::NewMap => mapfile::new_map(st, arg),
+        Cmd::Delete => mapfile::delete(st, arg),
+        Cmd::Add => mapfile::add(st, arg),
+        Cmd::Load => mapfile::load(st, arg),
         Cmd::Host => local::host(st, arg),
         Cmd::Port => local::port(st, arg),
         Cmd::Password => local::password(st, arg),
