@@ -188,8 +188,18 @@ pub fn load(st: &mut State, arg: &str) -> Ret {
             .take(MAX_LOAD)
             .read_to_string(&mut text)
     } else {
-        std::fs::File::open(st.in_home(arg))
-            .and_then(|f| f.take(MAX_LOAD).read_to_string(&mut text))
+        let path = st.in_home(arg);
+        let opened = std::fs::File::open(&path).and_then(|f| Ok((f.metadata()?, f)));
+        match opened {
+            Ok((meta, f)) => {
+                if let Err(e) = crate::state::check_private(&path, &meta) {
+                    st.error(&format!("load: {e}"));
+                    return Ret::Fail;
+                }
+                f.take(MAX_LOAD).read_to_string(&mut text)
+            }
+            Err(e) => Err(e),
+        }
     };
     let fname = if from_stdin {
         "STDIN".to_string()

@@ -19,6 +19,20 @@ pub const MAP_NAME: &str = "map";
 /// Largest ids file read.
 const MAX_IDS_FILE: u64 = 1 << 20;
 
+/// Files holding passwords must not be readable or writable by the
+/// group nor writable by others, as the reference requires.
+pub fn check_private(path: &Path, meta: &std::fs::Metadata) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o063 != 0 {
+            return Err(format!("{} is not private", path.display()));
+        }
+    }
+    let _ = (path, meta);
+    Ok(())
+}
+
 /// Which map the commands use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Which {
@@ -191,6 +205,7 @@ impl State {
         if meta.len() > MAX_IDS_FILE {
             return Err(format!("{}: too large", p.display()));
         }
+        check_private(&p, &meta)?;
         let text = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
         Ids::parse(&text).map_err(|e| format!("{}: {e}", p.display()))
     }

@@ -14,6 +14,16 @@ fn server_lines(info: &str) -> Vec<String> {
         .collect()
 }
 
+/// Write a file readable by its owner only, as `load` requires.
+fn write_private(path: &std::path::Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
+
 #[test]
 fn new_add_delete_info() {
     let h = home("map");
@@ -104,7 +114,7 @@ fn load_round_trip() {
 
     // Load the dump into another home: same configuration.
     let h2 = home("load2");
-    std::fs::write(h2.join("dump.txt"), &dump).unwrap();
+    write_private(&h2.join("dump.txt"), &dump);
     let o = cdcc(&h2, &["load dump.txt"]);
     assert!(o.status.success(), "{}", err(&o));
     let loaded = out(&o);
@@ -125,11 +135,11 @@ fn load_round_trip() {
     assert_eq!(server_lines(&text)[..4], server_lines(&dump)[..4]);
 
     // Bad lines are reported with their line number.
-    std::fs::write(h3.join("bad.txt"), "192.0.2.9 32800\n").unwrap();
+    write_private(&h3.join("bad.txt"), "192.0.2.9 32800\n");
     let o = cdcc(&h3, &["load bad.txt"]);
     assert_eq!(o.status.code(), Some(69));
     assert!(err(&o).contains("line 1 of bad.txt"), "{}", err(&o));
-    std::fs::write(h3.join("empty.txt"), "# nothing\n").unwrap();
+    write_private(&h3.join("empty.txt"), "# nothing\n");
     let o = cdcc(&h3, &["load empty.txt"]);
     assert!(
         err(&o).contains("no DCC server names or options"),

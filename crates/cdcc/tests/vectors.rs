@@ -94,6 +94,33 @@ fn admn_stats() {
     same_request("probe_admn_badpw_stats#1_ADMN", &first(&seen, OP_ADMN), 0);
 }
 
+/// The password comes from the ids file when none is given, as with
+/// `cdcc "id 1100; stop"` on the server's host; `-c` names another file.
+#[test]
+fn password_from_the_ids_file() {
+    for (file, args) in [
+        ("ids", vec!["-q"]),
+        ("other-ids", vec!["-q", "-c", "other-ids"]),
+    ] {
+        let fake = start(1101);
+        let h = home("ids");
+        let p = h.join(file);
+        std::fs::write(&p, common::IDS).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let line = format!("host 127.0.0.1; port {}; id 1101; stop", fake.addr.port());
+        let mut a = args.clone();
+        a.push(&line);
+        let o = cdcc(&h, &a);
+        assert!(o.status.success(), "{o:?}");
+        same_request("admn_stop_server2#2_ADMN", &first(&fake.seen(), OP_ADMN), 0);
+        let _ = std::fs::remove_dir_all(&h);
+    }
+}
+
 #[test]
 fn admn_clients_and_flood_list() {
     for (v, cmd) in [
