@@ -10,8 +10,21 @@
 //! - [`table`]: the command tables and how commands are matched.
 //! - [`request`]: the ADMN and DELETE requests, built without I/O.
 //! - [`state`]: home directory, map in use, ID and password, client.
-//! - [`local`]: map and settings commands; [`server`] and [`clients`]:
-//!   commands answered by a server.
+//! - [`local`]: settings commands; [`mapfile`]: `new map`, `add`,
+//!   `delete`, `load`; [`server`] and [`clients`]: commands answered by
+//!   a server.
+//!
+//! Where this `cdcc` differs from the reference:
+//!
+//! - the map file is the text `info` prints (see `tally_client::map`),
+//!   not a memory-mapped binary file; `info` shows the state stored in
+//!   it without probing the servers first (`RTT` probes them);
+//! - no reverse DNS: `info -N` and `clients` without `-n` leave the name
+//!   column empty;
+//! - passwords are always shown by `info`: there is no set-UID mode, so
+//!   whoever runs `cdcc` on a map file can read it anyway;
+//! - dates are shown in UTC, like the rest of the project;
+//! - interactive input has a prompt but no line editing or history.
 
 pub mod clients;
 pub mod local;

@@ -291,6 +291,16 @@ pub fn delck(st: &mut State, arg: &str) -> Ret {
             return Ret::Fail;
         }
     };
+    // The client library deletes from the DCC servers; in greylist mode
+    // the greylist servers take their place.
+    let client = if kind == ClassKind::Grey {
+        let mut m = client.map();
+        m.dcc = m.grey.clone();
+        m.dcc.kind = ClassKind::Dcc;
+        std::sync::Arc::new(tally_client::Client::new(m))
+    } else {
+        client
+    };
     let res = st.rt.block_on(client.delete(ck));
     st.save_state();
     let ok = match res {

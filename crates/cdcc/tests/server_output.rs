@@ -134,6 +134,14 @@ fn other_server_commands() {
     let sent = fake.ops(8);
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0][28..30], [8, 18]);
+
+    // In greylist mode the greylist server is asked.
+    let o = run(
+        port,
+        &format!("grey on; port {port}; {SRV}; delck body 00000001 00000002 00000003 00000004"),
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(fake.ops(8).len(), 2);
 }
 
 #[test]
