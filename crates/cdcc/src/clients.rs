@@ -157,6 +157,7 @@ pub fn clients(st: &mut State, arg: &str) -> Ret {
         }
         let mut vers = 0u8;
         let mut last_flags = 0u8;
+        let chunk_start = offset;
         for (e, d) in entries.iter().zip(dates(&entries)) {
             last_flags = e.flags;
             if let Some(v) = e.vers {
@@ -192,29 +193,30 @@ pub fn clients(st: &mut State, arg: &str) -> Ret {
             if ct.black {
                 match totals.get_mut(vi) {
                     Some(t) => {
-                        t.clients += 1;
-                        t.black_reqs += ct.reqs;
-                        t.black_nops += ct.nops;
+                        t.clients = t.clients.saturating_add(1);
+                        t.black_reqs = t.black_reqs.saturating_add(ct.reqs);
+                        t.black_nops = t.black_nops.saturating_add(ct.nops);
                     }
                     None => {
-                        totals[0].clients += 1;
-                        totals[0].reqs += ct.reqs;
-                        totals[0].nops += ct.nops;
+                        totals[0].clients = totals[0].clients.saturating_add(1);
+                        totals[0].reqs = totals[0].reqs.saturating_add(ct.reqs);
+                        totals[0].nops = totals[0].nops.saturating_add(ct.nops);
                     }
                 }
             }
             if vers != 0 && vers != VERS_MULTI && !ct.block && !ct.black {
                 let slot = if vi < VERS_DIM { vi } else { 0 };
-                totals[slot].clients += 1;
-                totals[slot].reqs += ct.reqs;
-                totals[slot].nops += ct.nops;
+                totals[slot].clients = totals[slot].clients.saturating_add(1);
+                totals[slot].reqs = totals[slot].reqs.saturating_add(ct.reqs);
+                totals[slot].nops = totals[slot].nops.saturating_add(ct.nops);
             }
             total = total.saturating_add(ct.reqs);
             max_ops = max_ops.max(ct.reqs);
             max_nops = max_nops.max(ct.nops);
             insert(&mut list, ct, &a, &mut thold);
         }
-        if last_flags & flags::LAST != 0 {
+        // A server that keeps answering without progress is not followed.
+        if last_flags & flags::LAST != 0 || offset == chunk_start {
             break;
         }
         if !a.sort && offset >= a.max {
@@ -268,7 +270,7 @@ fn print_list(list: &[Ct], a: &ClientsArgs, total: u64, max_ops: u64, max_nops: 
             continue;
         }
         if a.sort {
-            subtotal += ct.reqs;
+            subtotal = subtotal.saturating_add(ct.reqs);
             out.push_str(&format!(
                 "{:3}% {:3}% ",
                 (ct.reqs as f64 * 100.0 / total as f64) as i64,

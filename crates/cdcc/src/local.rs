@@ -253,7 +253,7 @@ pub fn debug(st: &mut State, arg: &str) -> Ret {
         if lw == "off" {
             dbg = 0;
         } else if lw == "on" {
-            dbg += 1;
+            dbg = dbg.saturating_add(1);
         } else if let Some(t) = lw.strip_prefix("ttl=") {
             match t.parse::<u32>() {
                 Ok(n) if n < 256 => ttl = n,

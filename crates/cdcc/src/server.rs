@@ -248,7 +248,7 @@ pub fn flood_stats(st: &mut State, arg: &str) -> Ret {
         let Some(n) = next else {
             return Ret::Fail;
         };
-        id = n + request::FLOOD_ALL_START;
+        id = n.saturating_add(request::FLOOD_ALL_START);
     }
     Ret::Ok
 }
