@@ -349,6 +349,37 @@ fn print_totals(totals: &[Tot]) {
 mod tests {
     use super::*;
 
+    fn ct(reqs: u64, early: bool) -> Ct {
+        Ct {
+            last_used: 0,
+            reqs,
+            nops: u64::MAX,
+            early,
+            black: early,
+            dropped: false,
+            block: false,
+            vers: 0,
+            id: u64::MAX,
+            addr: ClientAddr::V6([0xff; 16]),
+        }
+    }
+
+    #[test]
+    fn sorting_keeps_the_biggest() {
+        let a = request::parse_clients("-s 2 5").unwrap();
+        let mut thold = a.thold;
+        let mut list = Vec::new();
+        for (r, e) in [(3, false), (9, false), (1, true), (7, false), (8, false)] {
+            insert(&mut list, ct(r, e), &a, &mut thold);
+        }
+        let got: Vec<u64> = list.iter().map(|c| c.reqs).collect();
+        assert_eq!(got, [1, 9, 8]);
+        assert_eq!(thold, 5);
+        // Extreme values print without trouble.
+        let big = [ct(u64::MAX, false), ct(u64::MAX, true)];
+        print_list(&big, &a, u64::MAX, u64::MAX, u64::MAX);
+    }
+
     #[test]
     fn dates() {
         // 2026-11-22 12:15:31 UTC

@@ -162,6 +162,22 @@ fn server_refusal_names_the_operation() {
 }
 
 #[test]
+fn server_error_packets() {
+    let fake = start(1100);
+    let port = fake.addr.port();
+    let h = home("b");
+    let cmds = format!("host 127.0.0.1; port {port}; {SRV}; DB clean");
+    let o = cdcc(&h, &["-q", &cmds]);
+    assert_eq!(o.status.code(), Some(69));
+    assert_eq!(err(&o), "DB CLEAN: database cleaning not now\n ?\n");
+    assert_eq!(out(&o), "");
+    // -B: also on stdout.
+    let o = cdcc(&h, &["-q", "-B", &cmds]);
+    assert_eq!(out(&o), "DB CLEAN: database cleaning not now\n");
+    let _ = std::fs::remove_dir_all(&h);
+}
+
+#[test]
 fn dead_server_fails_with_a_message() {
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = sock.local_addr().unwrap().port();

@@ -108,6 +108,7 @@ fn answer(req: &Packet<Request>) -> Response {
                 delay_ms: 50,
             })),
             Aop::ClockCheck => Response::Admn(AdmnAnswer::Text(b"clock ok".to_vec())),
+            Aop::DbClean => Response::Error(b"database cleaning not now".to_vec()),
             Aop::TraceOn | Aop::TraceOff if a.val1 & !0x0eff != 0 => {
                 Response::Error(format!("invalid trace bits {:#x}", a.val1).into_bytes())
             }
