@@ -155,7 +155,7 @@ pub fn run(args: &[String]) -> i32 {
     st.ids_arg = opts.ids.clone();
     if let Some(h) = &opts.homedir {
         if std::path::Path::new(h).is_dir() {
-            st.homedir = h.into();
+            st.homedir = std::fs::canonicalize(h).unwrap_or_else(|_| h.into());
         } else {
             st.error(&format!(
                 "{h}: not a directory; using {}",

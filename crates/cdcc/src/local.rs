@@ -58,7 +58,7 @@ pub fn homedir(st: &mut State, arg: &str) -> Ret {
             st.error(&format!("{arg}: not a directory"));
             return Ret::Fail;
         }
-        st.homedir = p;
+        st.homedir = std::fs::canonicalize(&p).unwrap_or(p);
         st.set_which(Which::Info);
     }
     println!("    homedir={}", st.homedir.display());

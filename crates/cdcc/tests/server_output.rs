@@ -162,6 +162,27 @@ fn server_refusal_names_the_operation() {
 }
 
 #[test]
+fn stats_through_the_map_file() {
+    let fake = start(1100);
+    let port = fake.addr.port();
+    let h = home("mapstats");
+    let map = h.join("map");
+    std::fs::write(&map, format!("127.0.0.1,{port} 32800 vectorclientpw\n")).unwrap();
+    let o = cdcc(&h, &["stats"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], format!("127.0.0.1,{port}"));
+    let prefix = format!("        server-ID 1100  {}  ", map.display());
+    assert!(lines[1].starts_with(&prefix), "{text}");
+    // What was learned about the server is kept in the map file.
+    let saved = std::fs::read_to_string(&map).unwrap();
+    assert!(saved.contains("fakebrand ID 1100"), "{saved}");
+    assert!(saved.contains("32800 vectorclientpw"), "{saved}");
+    let _ = std::fs::remove_dir_all(&h);
+}
+
+#[test]
 fn server_error_packets() {
     let fake = start(1100);
     let port = fake.addr.port();
