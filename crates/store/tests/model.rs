@@ -15,12 +15,16 @@ const T0: u64 = 1_800_000_000;
 const HOUR: u64 = 3600;
 
 #[derive(Debug, Clone)]
+struct AddSpec {
+    age_h: u64,
+    tgts: u32,
+    cks: std::collections::BTreeSet<(u8, u32)>,
+}
+
+#[derive(Debug, Clone)]
 enum Op {
-    Add {
-        age_h: u64,
-        tgts: u32,
-        cks: std::collections::BTreeSet<(u8, u32)>,
-    },
+    /// One report (added with `add`) or several (with `add_batch`).
+    Add(Vec<AddSpec>),
     Delete {
         ck: (u8, u32),
     },
@@ -45,8 +49,12 @@ fn to_ck((t, n): (u8, u32)) -> Ck {
 fn op() -> impl Strategy<Value = Op> {
     let c = (0u8..4, 0u32..6);
     prop_oneof![
-        6 => (0u64..2000, prop_oneof![1u32..12, Just(tgts::MANY)], prop::collection::btree_set(c.clone(), 1..4))
-            .prop_map(|(age_h, tgts, cks)| Op::Add { age_h, tgts, cks }),
+        6 => prop::collection::vec(
+            (0u64..2000, prop_oneof![1u32..12, Just(tgts::MANY)], prop::collection::btree_set(c.clone(), 1..4))
+                .prop_map(|(age_h, tgts, cks)| AddSpec { age_h, tgts, cks }),
+            1..4,
+        )
+        .prop_map(Op::Add),
         1 => c.clone().prop_map(|ck| Op::Delete { ck }),
         1 => (0u64..3000).prop_map(|now_h| Op::Clean { now_h }),
         1 => c.prop_map(|ck| Op::White { ck }),
@@ -128,36 +136,42 @@ fn run(ops: Vec<Op>, dir: &Path, open: &dyn Fn(&Path) -> Box<dyn Store>) {
     let policy = Expiry::default();
     for op in ops {
         match op {
-            Op::Add {
-                age_h,
-                tgts: n,
-                cks,
-            } => {
-                let mut cks: Vec<Ck> = cks.into_iter().map(to_ck).collect();
-                cks.dedup();
-                let report = Report::new(
-                    Ts::new(T0 + 3000 * HOUR - age_h * HOUR, 0),
-                    1100,
-                    n,
-                    cks.clone(),
-                );
-                let want: Vec<CountPair> = cks
-                    .iter()
-                    .map(|c| match m.white.get(c) {
-                        Some(&w) => CountPair { c: w, p: w },
-                        None => {
-                            let p = m.raw_total(c);
-                            CountPair {
-                                c: tgts::add(p, n),
-                                p,
+            Op::Add(specs) => {
+                let mut reports = Vec::new();
+                let mut want = Vec::new();
+                for AddSpec {
+                    age_h,
+                    tgts: n,
+                    cks,
+                } in specs
+                {
+                    let cks: Vec<Ck> = cks.into_iter().map(to_ck).collect();
+                    let ts = Ts::new(T0 + 3000 * HOUR - age_h * HOUR, 0);
+                    let report = Report::new(ts, 1100, n, cks.clone());
+                    let counts: Vec<CountPair> = cks
+                        .iter()
+                        .map(|c| match m.white.get(c) {
+                            Some(&w) => CountPair { c: w, p: w },
+                            None => {
+                                let p = m.raw_total(c);
+                                CountPair {
+                                    c: tgts::add(p, n),
+                                    p,
+                                }
                             }
-                        }
-                    })
-                    .collect();
-                let pos = m.push(report.clone());
-                let got = s.add(&report).unwrap();
-                assert_eq!(got.pos, pos);
-                assert_eq!(got.counts, want);
+                        })
+                        .collect();
+                    let pos = m.push(report.clone());
+                    want.push((pos, counts));
+                    reports.push(report);
+                }
+                let got: Vec<_> = if reports.len() == 1 {
+                    vec![s.add(&reports[0]).unwrap()]
+                } else {
+                    s.add_batch(&reports).unwrap()
+                };
+                let got: Vec<_> = got.into_iter().map(|a| (a.pos, a.counts)).collect();
+                assert_eq!(got, want);
             }
             Op::Delete { ck } => {
                 let c = to_ck(ck);
