@@ -1,0 +1,174 @@
+//! Administrative requests from `cdcc`: statistics, stop, trace bits, the
+//! client list, the anonymous delay, clock checks, database cleaning and
+//! the flooding sub-operations (answered as "no flooding configured" until
+//! flooding exists).
+//!
+//! As in the original, STATS and FLOOD LIST need no authentication,
+//! CLIENTS, CLIENTS ID and FLOOD STATS need any authenticated ID, and the
+//! rest need the server's own server-ID and a date within 64 seconds of the
+//! server's clock (else an ERROR saying how far off it is). Requests that
+//! fail authentication are dropped without an answer.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tally_wire::admn::{AdmnRequest, AnonDelay, Aop, FlodAop, MAX_ADMN_RESP};
+use tally_wire::packet::{Packet, Request, Response};
+use tally_wire::response::AdmnAnswer;
+use tally_wire::validate::{aop_name, check_date};
+
+use crate::server::{unix_now, Action, Server, Who};
+use crate::stats;
+use crate::trace::Trace;
+
+const NO_FLOOD: &str = "no flooding configured";
+
+fn qop(a: &AdmnRequest) -> String {
+    match a.aop {
+        Aop::TraceOn | Aop::TraceOff => format!("ADMN {} {:#x}", aop_name(a.aop), a.val1),
+        _ => format!("ADMN {}", aop_name(a.aop)),
+    }
+}
+
+/// Work on an ADMN request.
+pub(crate) fn admn(
+    s: &mut Server,
+    req: &Packet<Request>,
+    a: &AdmnRequest,
+    who: &Who,
+    from: SocketAddr,
+    buf: &[u8],
+    now: Instant,
+) -> Action {
+    s.stats.admin += 1;
+    let text = |s: &Server, t: String| {
+        let mut b = t.into_bytes();
+        b.truncate(MAX_ADMN_RESP);
+        s.answer(req, who, Response::Admn(AdmnAnswer::Text(b)), Duration::ZERO)
+    };
+    // Requests that change the server's state.
+    let picky = |s: &Server| -> Result<(), Action> {
+        if !s.is_admin(req, who) {
+            return Err(Action::Drop);
+        }
+        check_date(a.date, unix_now() as i64).map_err(|off| {
+            s.error(req, who, &format!("drop {}; timestamp off by {off} seconds", qop(a)))
+        })
+    };
+    match a.aop {
+        Aop::Stats => text(s, stats_text(s, a.val1 as usize)),
+        Aop::StatsClear => {
+            if let Err(e) = picky(s) {
+                return e;
+            }
+            let t = stats_text(s, a.val1 as usize);
+            s.stats = stats::Stats {
+                since: unix_now(),
+                ..Default::default()
+            };
+            text(s, t)
+        }
+        Aop::Stop => {
+            if let Err(e) = picky(s) {
+                return e;
+            }
+            if let Some(a) = s.ridc.replay(from, buf, req, who, s.cfg.srvr_id, now) {
+                return a;
+            }
+            crate::trace::log("stopping on request");
+            s.stop = true;
+            let body = Response::Ok(s.ok_body(req));
+            s.ridc.remember(from, buf, body.clone(), now);
+            s.answer(req, who, body, Duration::ZERO)
+        }
+        Aop::TraceOn | Aop::TraceOff => {
+            if let Err(e) = picky(s) {
+                return e;
+            }
+            if a.val1 & !Trace::ALL != 0 {
+                return s.error(req, who, &format!("invalid trace bits {:#x}", a.val1));
+            }
+            if a.aop == Aop::TraceOn {
+                s.trace |= a.val1;
+            } else {
+                s.trace &= !a.val1;
+            }
+            s.answer(req, who, Response::Ok(s.ok_body(req)), Duration::ZERO)
+        }
+        Aop::Clients | Aop::ClientsId => {
+            if who.auth.passwd().is_none() {
+                return Action::Drop;
+            }
+            let vers = tally_wire::header::answer_version(req.pkt_vers);
+            let bytes = s.clients.answer(a, vers);
+            s.answer(req, who, Response::Admn(AdmnAnswer::Text(bytes)), Duration::ZERO)
+        }
+        Aop::AnonDelay => {
+            let d = AnonDelay {
+                inflate: s.cfg.anon_inflate.unwrap_or(0),
+                delay_ms: s
+                    .cfg
+                    .anon_delay_ms
+                    .map_or(AnonDelay::FOREVER, |d| d.min(65533) as u16),
+            };
+            s.answer(req, who, Response::Admn(AdmnAnswer::AnonDelay(d)), Duration::ZERO)
+        }
+        Aop::ClockCheck => {
+            if who.auth.passwd().is_none() {
+                return Action::Drop;
+            }
+            let off = i64::from(a.date) - unix_now() as i64;
+            text(s, format!("clock offset {off} seconds"))
+        }
+        Aop::DbClean | Aop::DbNew => {
+            if let Err(e) = picky(s) {
+                return e;
+            }
+            if a.aop == Aop::DbClean {
+                let policy = tally_store::Expiry::default();
+                match s.counter.store.clean(unix_now(), &policy) {
+                    Ok(r) => crate::trace::log(&format!(
+                        "database cleaned: {} kept, {} trimmed, {} removed",
+                        r.kept, r.trimmed, r.removed
+                    )),
+                    Err(e) => return s.error(req, who, &format!("dbclean failed: {e}")),
+                }
+            }
+            s.answer(req, who, Response::Ok(s.ok_body(req)), Duration::ZERO)
+        }
+        Aop::Flod => {
+            let fop = FlodAop::from_u32(a.val1 % 256);
+            match fop {
+                Some(FlodAop::List) => text(s, String::new()),
+                Some(FlodAop::Stats) | Some(FlodAop::StatsClear) if who.auth.passwd().is_some() => {
+                    text(s, NO_FLOOD.to_string())
+                }
+                _ => {
+                    if let Err(e) = picky(s) {
+                        return e;
+                    }
+                    if fop == Some(FlodAop::Check) {
+                        text(s, NO_FLOOD.to_string())
+                    } else {
+                        s.error(req, who, NO_FLOOD)
+                    }
+                }
+            }
+        }
+        Aop::Other(_) => Action::Drop,
+    }
+}
+
+fn stats_text(s: &Server, max: usize) -> String {
+    let st = s.counter.store.stats().unwrap_or_default();
+    let tracing = Trace::names(s.trace);
+    let ctx = stats::Context {
+        tracing: &tracing,
+        checksums: st.checksums,
+        records: st.records,
+        db_bytes: st.disk_bytes,
+        delay_ms: u64::from(s.cfg.qdelay_ms),
+        clients: s.clients.len() as u64,
+    };
+    stats::text(&s.stats, &ctx, max.clamp(1, MAX_ADMN_RESP))
+}

@@ -1,0 +1,189 @@
+//! The table of recent clients (`cdcc clients`) and the per-client rate
+//! limits (`-R`), in the spirit of the original's `rl.c`: one entry per
+//! client-ID and address, the requests and NOPs it sent, its protocol
+//! version, whether its password failed, and a token bucket per entry plus
+//! one shared by all anonymous clients.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use tally_wire::admn::{clients_req, AdmnRequest, Aop, MAX_ADMN_RESP};
+use tally_wire::clients::{self, flags, ClientAddr, ClientEntry, NO_AUTH};
+use tally_wire::packet::{Packet, Request};
+use tally_wire::sign::Auth;
+
+use crate::opts::RateLimits;
+use crate::server::Who;
+
+/// The most clients remembered; the least recently seen are forgotten.
+pub const MAX_CLIENTS: usize = 100_000;
+
+#[derive(Debug, Clone)]
+struct Entry {
+    last: u64,
+    reqs: u64,
+    nops: u64,
+    vers: u8,
+    bad_auth: bool,
+    anon: bool,
+    tokens: f64,
+    refill: Option<Instant>,
+}
+
+/// The table.
+pub struct Clients {
+    map: HashMap<(u32, IpAddr), Entry>,
+    all_anon_tokens: f64,
+    all_anon_refill: Option<Instant>,
+}
+
+impl Default for Clients {
+    fn default() -> Self {
+        Clients {
+            map: HashMap::new(),
+            all_anon_tokens: 0.0,
+            all_anon_refill: None,
+        }
+    }
+}
+
+fn bucket(tokens: &mut f64, refill: &mut Option<Instant>, rate: f64, now: Instant) -> bool {
+    let burst = rate.max(1.0);
+    match refill {
+        None => *tokens = burst,
+        Some(t) => {
+            let dt = now.saturating_duration_since(*t).as_secs_f64();
+            *tokens = (*tokens + dt * rate).min(burst);
+        }
+    }
+    *refill = Some(now);
+    if *tokens >= 1.0 {
+        *tokens -= 1.0;
+        true
+    } else {
+        false
+    }
+}
+
+fn key(req: &Packet<Request>, from: SocketAddr, who: &Who) -> (u32, IpAddr) {
+    let id = if matches!(who.auth, Auth::Anonymous) { 1 } else { req.sender };
+    (id, from.ip())
+}
+
+impl Clients {
+    /// Note a request.
+    pub(crate) fn note(&mut self, req: &Packet<Request>, from: SocketAddr, who: &Who, nop: bool, now: u64) {
+        if self.map.len() >= MAX_CLIENTS {
+            if let Some(old) = self.map.iter().min_by_key(|(_, e)| e.last).map(|(k, _)| *k) {
+                self.map.remove(&old);
+            }
+        }
+        let e = self.map.entry(key(req, from, who)).or_insert(Entry {
+            last: now,
+            reqs: 0,
+            nops: 0,
+            vers: req.pkt_vers,
+            bad_auth: false,
+            anon: false,
+            tokens: 0.0,
+            refill: None,
+        });
+        e.last = now;
+        e.vers = req.pkt_vers;
+        e.reqs += 1;
+        if nop {
+            e.nops += 1;
+        }
+        e.anon = matches!(who.auth, Auth::Anonymous);
+        e.bad_auth = !e.anon && who.auth.passwd().is_none();
+    }
+
+    /// Whether the rate limits let this request through.
+    pub(crate) fn allow(
+        &mut self,
+        req: &Packet<Request>,
+        from: SocketAddr,
+        who: &Who,
+        rl: &RateLimits,
+        now: Instant,
+    ) -> bool {
+        let anon = !who.trusted;
+        let Some(e) = self.map.get_mut(&key(req, from, who)) else {
+            return true;
+        };
+        let rate = if anon { rl.anon } else { rl.sub };
+        if !bucket(&mut e.tokens, &mut e.refill, rate, now) {
+            return false;
+        }
+        !anon || bucket(&mut self.all_anon_tokens, &mut self.all_anon_refill, rl.all_anon, now)
+    }
+
+    /// Clients known.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// No clients.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// The binary answer to CLIENTS / CLIENTS_ID for a request of version `vers`.
+    pub fn answer(&self, a: &AdmnRequest, vers: u8) -> Vec<u8> {
+        let want = a.val3;
+        let limit = a.clients_buf_len().clamp(64, MAX_ADMN_RESP);
+        let offset = a.clients_offset() as usize;
+        let mut list: Vec<(&(u32, IpAddr), &Entry)> = self.map.iter().collect();
+        if a.aop == Aop::ClientsId {
+            list.sort_by_key(|(k, e)| (k.0, std::cmp::Reverse(e.last)));
+        } else {
+            list.sort_by_key(|(_, e)| std::cmp::Reverse(e.last));
+        }
+        let mut entries: Vec<ClientEntry> = Vec::new();
+        let mut out = Vec::new();
+        let mut prev_date = 0u64;
+        for ((id, ip), e) in list.into_iter().skip(offset) {
+            let unauth = e.anon || e.bad_auth;
+            if want & clients_req::ANON != 0 && !unauth {
+                continue;
+            }
+            if want & clients_req::NON_ANON != 0 && unauth {
+                continue;
+            }
+            let addr = match ip {
+                IpAddr::V4(v4) => ClientAddr::V4(v4.octets()),
+                IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                    Some(v4) => ClientAddr::V4(v4.octets()),
+                    None => ClientAddr::V6(v6.octets()),
+                },
+            };
+            let entry = ClientEntry {
+                flags: 0,
+                vers: (want & clients_req::VERS != 0).then_some(e.vers),
+                when: clients::pack_date(e.last, &mut prev_date),
+                id: if e.anon {
+                    None
+                } else {
+                    Some(u64::from(*id) + if e.bad_auth { NO_AUTH } else { 0 })
+                },
+                reqs: e.reqs,
+                nops: e.nops,
+                addr,
+            };
+            entries.push(entry);
+            out.clear();
+            clients::encode_into(&entries, vers, &mut out);
+            if out.len() > limit {
+                entries.pop();
+                break;
+            }
+        }
+        if let Some(last) = entries.last_mut() {
+            last.flags |= flags::LAST;
+        }
+        out.clear();
+        clients::encode_into(&entries, vers, &mut out);
+        out
+    }
+}

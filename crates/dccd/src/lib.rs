@@ -1,0 +1,42 @@
+//! `dccd`, the DCC server, wire-compatible with DCC 2.3.167: it answers
+//! NOP, QUERY, REPORT, DELETE and the administrative requests of `cdcc`
+//! over UDP, counts reports in a [`tally_store::Store`] and authenticates
+//! clients with the `ids` file.
+//!
+//! Modules:
+//! - [`opts`]: the command line of dccd(8).
+//! - [`server`]: one datagram in, one answer out (no I/O).
+//! - [`work`]: counting reports and answering queries.
+//! - [`admn`]: `cdcc` requests.
+//! - [`ridc`]: the retransmission cache.
+//! - [`clients`]: recent clients and rate limits.
+//! - [`stats`]: `cdcc stats`.
+//! - [`net`]: sockets, timers, signals, files of the home directory.
+//! - [`trace`]: trace modes and messages.
+//!
+//! Files in the home directory (`-h`, default `/var/dcc`):
+//! - `ids`: client-IDs and passwords; must not be readable or writable by
+//!   others (the server refuses to start otherwise, as the original).
+//! - `whitelist`: the server whitelist in the whiteclnt format; its
+//!   entries are answered with their value (`OK`, `OK2`, `many`).
+//! - `tally-db/`: the database (an append-only log, see `tally-store`).
+//! - `dccd.pid`: the process-ID of the running server.
+//!
+//! Signals: SIGHUP reloads `ids` and `whitelist`; SIGTERM and SIGINT stop
+//! the server in order (the database is synced, the pid file removed), as
+//! does `cdcc stop`.
+//!
+//! Durability: an answer to a REPORT leaves only after the report has been
+//! written to the operating system, so it survives the server being
+//! killed; the data reach the disk by the store's group commit (at most
+//! 100 ms later, and at every orderly stop).
+
+pub mod admn;
+pub mod clients;
+pub mod net;
+pub mod opts;
+pub mod ridc;
+pub mod server;
+pub mod stats;
+pub mod trace;
+pub mod work;

@@ -1,0 +1,277 @@
+//! Start-up and the event loop: the home directory's files, the UDP
+//! sockets (tokio), delayed answers, the housekeeping timer and signals.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::net::UdpSocket;
+use tokio::sync::Notify;
+
+use tally_store::{Ck, LogStore, Store};
+use tally_white::parse::{parse_file, FileKind, NoIncludes};
+use tally_wire::ids::Ids;
+
+use crate::clients::Clients;
+use crate::opts::{Opts, DEFAULT_PORT};
+use crate::ridc::Ridc;
+use crate::server::{unix_now, Action, Config, Server};
+use crate::stats::Stats;
+use crate::trace::log;
+use crate::work::Counter;
+
+/// Read the ids file, refusing one that others may read or write.
+pub fn load_ids(home: &Path) -> Result<Ids, String> {
+    let path = home.join("ids");
+    let meta = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.permissions().mode() & 0o006 != 0 {
+        return Err(format!(
+            "{} is accessible by others; refusing to use it (chmod 600)",
+            path.display()
+        ));
+    }
+    let text = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (ids, errors) = Ids::parse_lenient(&text);
+    for e in errors {
+        log(&format!("{e} in {}", path.display()));
+    }
+    Ok(ids)
+}
+
+/// Read the server whitelist (absent: empty).
+pub fn load_whitelist(home: &Path) -> Vec<(Ck, u32)> {
+    let path = home.join("whitelist");
+    let Ok(text) = std::fs::read(&path) else {
+        return Vec::new();
+    };
+    let parsed = parse_file(&path.to_string_lossy(), &text, FileKind::Global, &mut NoIncludes);
+    let built = parsed.build(&tally_white::build::Resolutions::new());
+    for e in &built.errors {
+        log(&e.to_string());
+    }
+    if built.list.has_host_names() {
+        log("host names in the whitelist are not resolved by this server");
+    }
+    let mut v: Vec<(Ck, u32)> = built
+        .list
+        .entries()
+        .map(|(t, s, e)| (Ck::new(t, s), e.tgts.0.min(tally_store::tgts::SPECIAL_MAX)))
+        .collect();
+    v.sort();
+    v.dedup_by(|a, b| a.0 == b.0);
+    v
+}
+
+fn reload(s: &mut Server, home: &Path) {
+    match load_ids(home) {
+        Ok(ids) => s.ids = ids,
+        Err(e) => log(&e),
+    }
+    let wl = load_whitelist(home);
+    if let Err(e) = s.counter.store.set_whitelist(&wl) {
+        log(&format!("whitelist: {e}"));
+    }
+    log(&format!("reloaded ids and whitelist ({} entries)", wl.len()));
+}
+
+/// Build the server from the options.
+pub fn build_server(o: &Opts) -> Result<Server, String> {
+    let srvr_id = o.srvr_id.ok_or("a server-ID is required (-i)")?;
+    let ids = load_ids(&o.home)?;
+    let dir = o.home.join("tally-db");
+    let mut store = LogStore::open(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    store
+        .set_whitelist(&load_whitelist(&o.home))
+        .map_err(|e| format!("whitelist: {e}"))?;
+    // Without a flood file there is no incoming flood to wait for: the
+    // original's 400 ms penalty does not apply (see docs/compatibility.md).
+    let flod = o.home.join("flod");
+    let qdelay_ms = 0;
+    if flod.exists() {
+        log("flooding is not implemented yet: the flod file is ignored");
+    }
+    Ok(Server {
+        cfg: Config {
+            srvr_id,
+            brand: o.brand.clone(),
+            query_only: o.query_only,
+            anon_delay_ms: o.anon_delay_ms,
+            anon_inflate: o.anon_inflate,
+            qdelay_ms,
+            rate: o.rate,
+        },
+        ids,
+        counter: Counter {
+            store: Box::new(store),
+            nokeep: o.nokeep,
+            srvr_id,
+        },
+        trace: o.trace,
+        stats: Stats {
+            since: unix_now(),
+            ..Default::default()
+        },
+        clients: Clients::default(),
+        ridc: Ridc::default(),
+        stop: false,
+    })
+}
+
+fn listen_addrs(o: &Opts) -> Vec<SocketAddr> {
+    if o.addrs.is_empty() {
+        vec![
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), DEFAULT_PORT),
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), DEFAULT_PORT),
+        ]
+    } else {
+        o.addrs.clone()
+    }
+}
+
+/// Start in the background: run ourselves again with `-b`.
+fn detach(args: &[String]) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    std::process::Command::new(exe)
+        .arg("-b")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start in the background: {e}"))?;
+    Ok(())
+}
+
+/// Run the server until it is told to stop.
+pub fn run(o: Opts, args: &[String]) -> Result<(), String> {
+    if let Some(g) = &o.grey {
+        return Err(format!(
+            "-G {g}: the greylist server is not implemented yet; run dccd without -G"
+        ));
+    }
+    if let Some(u) = &o.user {
+        return Err(format!(
+            "-I ...,{u}: switching to another user is not supported; start dccd as that user"
+        ));
+    }
+    if o.srvr_id.is_none() {
+        return Err(format!("a server-ID is required (-i)\n{}", crate::opts::USAGE));
+    }
+    if !o.foreground {
+        return detach(args);
+    }
+    for n in &o.notices {
+        log(n);
+    }
+    let server = build_server(&o)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(serve(server, listen_addrs(&o), o.home.clone()))
+}
+
+async fn bind(addrs: &[SocketAddr]) -> Result<Vec<Arc<UdpSocket>>, String> {
+    let mut out = Vec::new();
+    for a in addrs {
+        match UdpSocket::bind(a).await {
+            Ok(s) => out.push(Arc::new(s)),
+            Err(e) if a.ip().is_unspecified() && a.is_ipv6() && !out.is_empty() => {
+                log(&format!("{a}: {e}"));
+            }
+            Err(e) => return Err(format!("bind {a}: {e}")),
+        }
+    }
+    Ok(out)
+}
+
+async fn serve(server: Server, addrs: Vec<SocketAddr>, home: PathBuf) -> Result<(), String> {
+    let socks = bind(&addrs).await?;
+    let pid_path = home.join("dccd.pid");
+    if let Err(e) = std::fs::write(&pid_path, format!("{}\n", std::process::id())) {
+        log(&format!("{}: {e}", pid_path.display()));
+    }
+    for s in &socks {
+        if let Ok(a) = s.local_addr() {
+            log(&format!("listening on {a}"));
+        }
+    }
+    let state = Arc::new(Mutex::new(server));
+    let stop = Arc::new(Notify::new());
+    for sock in &socks {
+        for _ in 0..2 {
+            tokio::spawn(recv_loop(sock.clone(), state.clone(), stop.clone()));
+        }
+    }
+    {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            loop {
+                tick.tick().await;
+                if let Ok(mut s) = state.lock() {
+                    if let Err(e) = s.counter.store.sync() {
+                        log(&format!("database sync: {e}"));
+                    }
+                }
+            }
+        });
+    }
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| e.to_string())?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| e.to_string())?;
+    loop {
+        tokio::select! {
+            _ = hup.recv() => {
+                if let Ok(mut s) = state.lock() {
+                    reload(&mut s, &home);
+                }
+            }
+            _ = term.recv() => { log("stopping on SIGTERM"); break; }
+            _ = tokio::signal::ctrl_c() => { log("stopping on SIGINT"); break; }
+            _ = stop.notified() => { break; }
+        }
+    }
+    if let Ok(mut s) = state.lock() {
+        if let Err(e) = s.counter.store.sync() {
+            log(&format!("database sync: {e}"));
+        }
+    }
+    let _ = std::fs::remove_file(&pid_path);
+    Ok(())
+}
+
+async fn recv_loop(sock: Arc<UdpSocket>, state: Arc<Mutex<Server>>, stop: Arc<Notify>) {
+    let mut buf = vec![0u8; 2048];
+    loop {
+        let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+            continue;
+        };
+        let Some(data) = buf.get(..n) else { continue };
+        let (action, stopping) = match state.lock() {
+            Ok(mut s) => {
+                let a = s.handle(data, from, Instant::now());
+                (a, s.stop)
+            }
+            Err(_) => return,
+        };
+        if let Action::Send(bytes, delay) = action {
+            if delay.is_zero() {
+                let _ = sock.send_to(&bytes, from).await;
+            } else {
+                let sock = sock.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let _ = sock.send_to(&bytes, from).await;
+                });
+            }
+        }
+        if stopping {
+            stop.notify_one();
+        }
+    }
+}

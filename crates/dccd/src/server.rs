@@ -1,0 +1,287 @@
+//! One request in, at most one answer out: authentication, the checks the
+//! original makes before working, the retransmission cache, rate limits,
+//! anonymous delays, and dispatch to counting or administration.
+//!
+//! No I/O here: [`Server::handle`] gets the datagram, the client's address
+//! and the time, and returns what to send and after how long.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tally_store::Ts;
+use tally_wire::header::{Header, IdKind, VERS_MIN};
+use tally_wire::ids::Ids;
+use tally_wire::packet::{Packet, Request, Response};
+use tally_wire::response::OkBody;
+use tally_wire::sign::{authenticate, Auth};
+use tally_wire::validate::{check_date, check_request, Refusal};
+use tally_wire::{DecodeError, Op};
+
+use crate::clients::Clients;
+use crate::ridc::Ridc;
+use crate::stats::Stats;
+use crate::work::{Counter, Rights};
+
+/// What to do with a request.
+#[derive(Debug)]
+pub enum Action {
+    /// Nothing (the original drops it silently).
+    Drop,
+    /// Send these bytes after this delay.
+    Send(Vec<u8>, Duration),
+}
+
+/// Settings of a running server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Our server-ID.
+    pub srvr_id: u16,
+    /// The brand in OK answers.
+    pub brand: String,
+    /// `-Q`.
+    pub query_only: bool,
+    /// Anonymous delay (`None`: anonymous clients are not served).
+    pub anon_delay_ms: Option<u32>,
+    /// `-u ...,inflate`.
+    pub anon_inflate: Option<u32>,
+    /// The queue delay announced to authenticated clients (0 without
+    /// flooding: see the compatibility notes).
+    pub qdelay_ms: u16,
+    /// `-R`.
+    pub rate: crate::opts::RateLimits,
+}
+
+/// The request state of the server.
+pub struct Server {
+    /// Settings.
+    pub cfg: Config,
+    /// The ids file.
+    pub ids: Ids,
+    /// Counting and the database.
+    pub counter: Counter,
+    /// Trace bits.
+    pub trace: u32,
+    /// Counters for `cdcc stats`.
+    pub stats: Stats,
+    /// Recent clients.
+    pub clients: Clients,
+    /// Retransmission cache.
+    pub ridc: Ridc,
+    /// Set by `cdcc stop`.
+    pub stop: bool,
+}
+
+/// How a request's sender is treated.
+pub(crate) struct Who {
+    pub auth: Auth,
+    /// Authenticated client-ID (trusted for counting and reputations).
+    pub trusted: bool,
+}
+
+impl Server {
+    /// Work on one datagram from `from` received at `now`.
+    pub fn handle(&mut self, buf: &[u8], from: SocketAddr, now: Instant) -> Action {
+        let Ok(h) = Header::decode(buf) else {
+            self.stats.bad_op += 1;
+            return Action::Drop;
+        };
+        let req = match Packet::<Request>::decode(buf) {
+            Ok(r) => r,
+            Err(DecodeError::BadBodyLength { op: Op::Delete, .. })
+                if h.pkt_vers >= VERS_MIN && h.pkt_vers <= 12 =>
+            {
+                return self.bad_delete(buf, &h);
+            }
+            Err(_) => {
+                self.stats.bad_op += 1;
+                return Action::Drop;
+            }
+        };
+        let auth = authenticate(&self.ids, req.sender, buf);
+        if matches!(auth, Auth::BadPasswd) {
+            self.stats.passwd += 1;
+        }
+        if matches!(auth, Auth::Blacklisted) {
+            self.stats.blist += 1;
+        }
+        let trusted = matches!(auth, Auth::Verified { .. }) && IdKind::of(req.sender) == IdKind::Client;
+        let who = Who { auth, trusted };
+        if let Err(refusal) = check_request(&req) {
+            self.stats.reject += 1;
+            return match refusal {
+                Refusal::AdmnSize { .. } if who.auth.passwd().is_some() => {
+                    let text = refusal.error_text().unwrap_or_default();
+                    self.error(&req, &who, &text)
+                }
+                _ => Action::Drop,
+            };
+        }
+        let secs = unix_now();
+        let anon = !who.trusted;
+        let is_nop = matches!(req.body, Request::Nop);
+        self.clients.note(&req, from, &who, is_nop, secs);
+
+        match &req.body {
+            Request::Nop => {
+                self.stats.nops += 1;
+                let qd = if anon {
+                    self.cfg.anon_delay_ms.map_or(u16::MAX, |d| d.min(65535) as u16)
+                } else {
+                    self.cfg.qdelay_ms
+                };
+                let ok = OkBody::new(
+                    tally_wire::header::answer_version(req.pkt_vers),
+                    qd,
+                    &self.cfg.brand,
+                );
+                self.answer(&req, &who, Response::Ok(ok), Duration::ZERO)
+            }
+            Request::Report(r) | Request::Query(r) => {
+                if anon && self.cfg.anon_delay_ms.is_none() {
+                    return Action::Drop;
+                }
+                if !self.clients.allow(&req, from, &who, &self.cfg.rate, now) {
+                    self.stats.rl += 1;
+                    return Action::Drop;
+                }
+                if let Some(a) = self.ridc.replay(from, buf, &req, &who, self.cfg.srvr_id, now) {
+                    self.stats.retrans += 1;
+                    return a;
+                }
+                let is_report = req.body.op() == Op::Report;
+                if is_report && (self.cfg.query_only) {
+                    self.stats.report_reject += 1;
+                }
+                let rights = Rights {
+                    report: is_report && !self.cfg.query_only,
+                    reps: who.trusted,
+                };
+                if is_report && rights.report {
+                    self.stats.reports += 1;
+                } else {
+                    self.stats.queries += 1;
+                }
+                if anon {
+                    self.stats.anon += 1;
+                }
+                let vers = tally_wire::header::answer_version(req.pkt_vers);
+                match self.counter.work(r, rights, Ts::now(), vers) {
+                    Ok((answer, out)) => {
+                        self.stats.note_answer(rights.report, &out);
+                        let delay = if anon {
+                            Duration::from_millis(u64::from(self.cfg.anon_delay_ms.unwrap_or(0)))
+                        } else {
+                            Duration::ZERO
+                        };
+                        let body = Response::Answer(answer);
+                        self.ridc.remember(from, buf, body.clone(), now);
+                        self.answer(&req, &who, body, delay)
+                    }
+                    Err(e) => {
+                        crate::trace::log(&format!("database: {e}"));
+                        Action::Drop
+                    }
+                }
+            }
+            Request::Delete(d) => {
+                if !self.is_admin(&req, &who) {
+                    return Action::Drop;
+                }
+                if let Err(off) = check_date(d.date, secs as i64) {
+                    return self.error(
+                        &req,
+                        &who,
+                        &format!("drop DELETE; timestamp off by {off} seconds"),
+                    );
+                }
+                if let Some(a) = self.ridc.replay(from, buf, &req, &who, self.cfg.srvr_id, now) {
+                    return a;
+                }
+                self.stats.admin += 1;
+                let ck = tally_store::Ck::new(d.ck.ty, d.ck.sum);
+                match self.counter.store.delete(ck, self.cfg.srvr_id, Ts::now()) {
+                    Ok(_) => {
+                        crate::trace::log(&format!("deleted {} {}", d.ck.ty, d.ck.sum));
+                        let body = Response::Ok(self.ok_body(&req));
+                        self.ridc.remember(from, buf, body.clone(), now);
+                        self.answer(&req, &who, body, Duration::ZERO)
+                    }
+                    Err(e) => self.error(&req, &who, &format!("delete failed: {e}")),
+                }
+            }
+            Request::Admn(a) => {
+                let a = a.clone();
+                crate::admn::admn(self, &req, &a, &who, from, buf, now)
+            }
+            _ => {
+                self.stats.bad_op += 1;
+                Action::Drop
+            }
+        }
+    }
+
+    /// The server's own server-ID, authenticated.
+    pub(crate) fn is_admin(&self, req: &Packet<Request>, who: &Who) -> bool {
+        who.auth.passwd().is_some() && req.sender == u32::from(self.cfg.srvr_id)
+    }
+
+    pub(crate) fn ok_body(&self, req: &Packet<Request>) -> OkBody {
+        OkBody::new(
+            tally_wire::header::answer_version(req.pkt_vers),
+            self.cfg.qdelay_ms,
+            &self.cfg.brand,
+        )
+    }
+
+    /// Sign and send an answer.
+    pub(crate) fn answer(
+        &self,
+        req: &Packet<Request>,
+        who: &Who,
+        body: Response,
+        delay: Duration,
+    ) -> Action {
+        let mut p = Packet::response_to(req, u32::from(self.cfg.srvr_id), body);
+        let bytes = p.sign(&who.auth.answer_signer(req.pkt_vers, &req.op_nums));
+        Action::Send(bytes, delay)
+    }
+
+    /// An ERROR answer.
+    pub(crate) fn error(&self, req: &Packet<Request>, who: &Who, text: &str) -> Action {
+        crate::trace::log(text);
+        let mut t = text.as_bytes().to_vec();
+        t.truncate(127);
+        self.answer(req, who, Response::Error(t), Duration::ZERO)
+    }
+
+    fn bad_delete(&mut self, buf: &[u8], h: &Header) -> Action {
+        let auth = authenticate(&self.ids, h.sender, buf);
+        if auth.passwd().is_none() || h.sender != u32::from(self.cfg.srvr_id) {
+            return Action::Drop;
+        }
+        let req = Packet {
+            pkt_vers: h.pkt_vers,
+            sender: h.sender,
+            op_nums: h.op_nums,
+            body: Request::Nop,
+            signature: [0; 16],
+        };
+        let who = Who {
+            auth,
+            trusted: false,
+        };
+        self.error(
+            &req,
+            &who,
+            &format!("wrong packet length {} for DELETE", buf.len()),
+        )
+    }
+}
+
+/// Seconds since the epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

@@ -1,0 +1,89 @@
+//! Trace modes (`-T`, `cdcc "trace ..."`) and the server's messages.
+//!
+//! Messages go to the standard error (the original writes them to syslog
+//! and, in the foreground, to stderr as well).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static TO_STDERR: AtomicBool = AtomicBool::new(true);
+
+/// Trace bit values as cdcc sends them in `val1` of TRACE_ON/TRACE_OFF.
+pub struct Trace;
+
+impl Trace {
+    /// Administrative requests.
+    pub const ADMN: u32 = 0x0001;
+    /// Anonymous clients.
+    pub const ANON: u32 = 0x0002;
+    /// Authenticated clients.
+    pub const CLNT: u32 = 0x0004;
+    /// Rate limiting.
+    pub const RLIM: u32 = 0x0008;
+    /// Queries and reports.
+    pub const QUERY: u32 = 0x0010;
+    /// The retransmission cache.
+    pub const RIDC: u32 = 0x0020;
+    /// Flooding connections.
+    pub const FLOOD1: u32 = 0x0040;
+    /// Flooded reports.
+    pub const FLOOD2: u32 = 0x0080;
+    /// The ids file.
+    pub const IDS: u32 = 0x0100;
+    /// The blacklist file.
+    pub const BL: u32 = 0x0200;
+    /// Database.
+    pub const DB: u32 = 0x0400;
+    /// Whitelist hits.
+    pub const WLIST: u32 = 0x0800;
+    /// All defined bits.
+    pub const ALL: u32 = 0x0fff;
+    /// On by default (the original traces these without `-T`).
+    pub const DEFAULT: u32 = Self::ANON | Self::CLNT | Self::WLIST;
+
+    const NAMES: [(&'static str, u32); 12] = [
+        ("ADMN", Self::ADMN),
+        ("ANON", Self::ANON),
+        ("CLNT", Self::CLNT),
+        ("RLIM", Self::RLIM),
+        ("QUERY", Self::QUERY),
+        ("RIDC", Self::RIDC),
+        ("FLOOD1", Self::FLOOD1),
+        ("FLOOD2", Self::FLOOD2),
+        ("IDS", Self::IDS),
+        ("BL", Self::BL),
+        ("DB", Self::DB),
+        ("WLIST", Self::WLIST),
+    ];
+
+    /// The bit of a mode name (case-insensitive).
+    pub fn bit(name: &str) -> Option<u32> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, b)| *b)
+    }
+
+    /// The names of the bits set, space-separated, as `cdcc stats` shows.
+    pub fn names(bits: u32) -> String {
+        let mut s = String::new();
+        for (n, b) in Self::NAMES {
+            if bits & b != 0 {
+                s.push_str(n);
+                s.push(' ');
+            }
+        }
+        s
+    }
+}
+
+/// Send messages to stderr or not (the background server has none).
+pub fn set_stderr(on: bool) {
+    TO_STDERR.store(on, Ordering::Relaxed);
+}
+
+/// Log a message.
+pub fn log(msg: &str) {
+    if TO_STDERR.load(Ordering::Relaxed) {
+        eprintln!("dccd: {msg}");
+    }
+}
