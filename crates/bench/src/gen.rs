@@ -5,7 +5,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u32 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) as u32
     }
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
@@ -14,11 +17,55 @@ impl Lcg {
 }
 
 const WORDS: &[&str] = &[
-    "the", "offer", "limited", "time", "money", "free", "account", "please", "click", "below",
-    "information", "business", "opportunity", "million", "dollars", "transfer", "bank", "secure",
-    "verify", "customer", "service", "today", "special", "price", "discount", "order", "now",
-    "friend", "meeting", "project", "report", "attached", "regards", "thanks", "schedule", "and",
-    "of", "to", "in", "for", "with", "your", "our", "you", "we", "is", "are", "this", "that",
+    "the",
+    "offer",
+    "limited",
+    "time",
+    "money",
+    "free",
+    "account",
+    "please",
+    "click",
+    "below",
+    "information",
+    "business",
+    "opportunity",
+    "million",
+    "dollars",
+    "transfer",
+    "bank",
+    "secure",
+    "verify",
+    "customer",
+    "service",
+    "today",
+    "special",
+    "price",
+    "discount",
+    "order",
+    "now",
+    "friend",
+    "meeting",
+    "project",
+    "report",
+    "attached",
+    "regards",
+    "thanks",
+    "schedule",
+    "and",
+    "of",
+    "to",
+    "in",
+    "for",
+    "with",
+    "your",
+    "our",
+    "you",
+    "we",
+    "is",
+    "are",
+    "this",
+    "that",
 ];
 
 fn header(content_type: &str) -> String {
@@ -68,7 +115,11 @@ pub fn html(size: usize) -> Vec<u8> {
             let w = rng.pick(WORDS);
             match rng.next() % 20 {
                 0 => out.extend_from_slice(
-                    format!("<a href=\"http://www{i}.example.com/path/{w}?id={}\">{w}</a> ", rng.next()).as_bytes(),
+                    format!(
+                        "<a href=\"http://www{i}.example.com/path/{w}?id={}\">{w}</a> ",
+                        rng.next()
+                    )
+                    .as_bytes(),
                 ),
                 1 => out.extend_from_slice(format!("<b>{w}</b>&nbsp;").as_bytes()),
                 2 => out.extend_from_slice(format!("<!-- {w} {} -->", rng.next()).as_bytes()),

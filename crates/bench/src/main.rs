@@ -40,7 +40,9 @@ fn corpus_files(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut dirs = vec![root.to_path_buf()];
     while let Some(dir) = dirs.pop() {
-        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -74,7 +76,11 @@ fn main() {
         let mut n = 0;
         let t = best_of(3, || n = checksum(&msg, &cfg, &env));
         assert!(n > 0);
-        println!("{:<44} {:>12.1}", name, msg.len() as f64 / MB / t.as_secs_f64());
+        println!(
+            "{:<44} {:>12.1}",
+            name,
+            msg.len() as f64 / MB / t.as_secs_f64()
+        );
     }
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/corpus");
@@ -95,7 +101,11 @@ fn main() {
     println!();
     println!(
         "{:<44} {:>12.0}",
-        format!("corpus: {} messages, {:.1} MB, msgs/s", msgs.len(), bytes as f64 / MB),
+        format!(
+            "corpus: {} messages, {:.1} MB, msgs/s",
+            msgs.len(),
+            bytes as f64 / MB
+        ),
         per_sec
     );
     println!(

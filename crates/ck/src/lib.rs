@@ -13,7 +13,7 @@
 pub mod types;
 
 pub use types::{CkType, Sum};
-pub mod simple;
 pub mod body;
 pub mod header;
 pub mod message;
+pub mod simple;

@@ -22,7 +22,10 @@ pub fn str_sum(hdr_name: Option<&[u8]>, value: &[u8]) -> Sum {
         if c == 0 || len == STR_CK_MAX {
             break;
         }
-        if matches!(c, b' ' | b'\t' | b'\r' | b'\n' | b'<' | b'>' | b'\'' | b'"' | b',') {
+        if matches!(
+            c,
+            b' ' | b'\t' | b'\r' | b'\n' | b'<' | b'>' | b'\'' | b'"' | b','
+        ) {
             continue;
         }
         buf[len] = c.to_ascii_lowercase();

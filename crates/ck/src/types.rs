@@ -107,7 +107,9 @@ impl Sum {
     /// The four 32-bit words the original prints, each big-endian.
     pub fn words(&self) -> [u32; 4] {
         let b = &self.0;
-        std::array::from_fn(|i| u32::from_be_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]]))
+        std::array::from_fn(|i| {
+            u32::from_be_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
+        })
     }
 
     /// Parse the printed form: four groups of 8 hex digits separated by white space.
