@@ -92,3 +92,33 @@ fn leftovers_of_interrupted_work_are_harmless() {
         Pos::FIRST
     );
 }
+
+#[test]
+fn damage_inside_the_log_stops_start_up_until_repaired() {
+    let d = TempDir::new("repair");
+    {
+        let mut s = LogStore::open(d.path()).unwrap();
+        let batch: Vec<_> = (0..400_000)
+            .map(|i| report(1_800_000_000, 1, vec![ck(CkType::Body, i)]))
+            .collect();
+        s.add_batch(&batch).unwrap();
+    }
+    let log = d.path().join("reports.log");
+    let mut bytes = std::fs::read(&log).unwrap();
+    let at = 24 + 1000 * 49 + 10; // inside the 1001st record
+    bytes[at] ^= 0xff;
+    std::fs::write(&log, &bytes).unwrap();
+    assert!(matches!(LogStore::open(d.path()), Err(Error::Corrupt(_))));
+    let cut = LogStore::repair(d.path()).unwrap();
+    assert_eq!(cut, bytes.len() as u64 - (24 + 1000 * 49));
+    assert_eq!(
+        std::fs::metadata(d.path().join("reports.log.damaged"))
+            .unwrap()
+            .len(),
+        cut
+    );
+    let s = LogStore::open(d.path()).unwrap();
+    assert_eq!(s.stats().unwrap().records, 1000);
+    assert_eq!(s.total(&ck(CkType::Body, 999)).unwrap(), 1);
+    assert_eq!(s.total(&ck(CkType::Body, 1000)).unwrap(), 0);
+}

@@ -14,7 +14,7 @@ mod file;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -29,6 +29,11 @@ const LOG: &str = "reports.log";
 const LOG_NEW: &str = "reports.log.new";
 const PEERS: &str = "flood.map";
 const WHITE: &str = "whitelist";
+const DAMAGED: &str = "reports.log.damaged";
+/// More undecodable bytes than this at the end of the log are not the
+/// remains of an interrupted write (at most about 100 ms of reports, or one
+/// batch) but damage that needs [`LogStore::repair`].
+const MAX_TORN_TAIL: u64 = 16 << 20;
 /// The most records one `read_log` call returns.
 const MAX_READ: usize = 4096;
 
@@ -88,8 +93,16 @@ impl LogStore {
             totals.shrink_to_fit();
         }
         let file = File::options().read(true).append(true).open(&path)?;
-        if file.metadata()?.len() > scanned.good_end {
-            // A write torn by a crash: drop the partial record.
+        let tail = file.metadata()?.len().saturating_sub(scanned.good_end);
+        if tail > MAX_TORN_TAIL {
+            return Err(Error::Corrupt(format!(
+                "report log damaged at byte {} with {tail} bytes after it; LogStore::repair cuts it there",
+                scanned.good_end
+            )));
+        }
+        if tail > 0 {
+            // A write torn by a crash, or what a power failure left of the
+            // records written since the last sync: drop it.
             file.set_len(scanned.good_end)?;
             file.sync_all()?;
         }
@@ -118,6 +131,27 @@ impl LogStore {
             poisoned: false,
             buf: Vec::with_capacity(64 * 1024),
         })
+    }
+
+    /// Cut the report log at its first damaged record, as `dbclean -R bad`
+    /// repairs a database: the bytes from there on are moved to
+    /// `reports.log.damaged` for inspection. Returns how many bytes were cut.
+    pub fn repair(dir: &Path) -> Result<u64> {
+        let path = dir.join(LOG);
+        let scanned = file::scan(&path, |_, _| {})?;
+        let file = File::options().read(true).write(true).open(&path)?;
+        let len = file.metadata()?.len();
+        let cut = len.saturating_sub(scanned.good_end);
+        if cut > 0 {
+            let mut damaged = File::create(dir.join(DAMAGED))?;
+            let mut from = &file;
+            from.seek(SeekFrom::Start(scanned.good_end))?;
+            std::io::copy(&mut from, &mut damaged)?;
+            damaged.sync_all()?;
+            file.set_len(scanned.good_end)?;
+            file.sync_all()?;
+        }
+        Ok(cut)
     }
 
     /// Write the encoded records in `self.buf` at the end of the file.
