@@ -1,5 +1,5 @@
 //! Small files replaced atomically (flooding positions, whitelist) and
-//! directory helpers.
+//! directory utilities.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};

@@ -1,4 +1,4 @@
-//! Helpers shared by the store tests.
+//! Utilities shared by the store tests.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
