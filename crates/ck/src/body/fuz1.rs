@@ -42,6 +42,26 @@ impl Default for Fuz1 {
     }
 }
 
+/// `FAST` value of bytes the fast path leaves to the general one.
+const STOP: u8 = 0xff;
+
+/// For the fast path: the lower-case letter, 0 for bytes that are
+/// ignored, or `STOP` for 'h', '=' and '\n' (URL starts and line ends).
+const FAST: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let l = (c as u8).to_ascii_lowercase();
+        if l == b'h' || l == b'=' || l == b'\n' {
+            t[c] = STOP;
+        } else if l.is_ascii_lowercase() {
+            t[c] = l;
+        }
+        c += 1;
+    }
+    t
+};
+
 fn greeting(line: &[u8]) -> bool {
     [&b"dear"[..], b"hello", b"greeting", b"date"]
         .iter()
@@ -72,6 +92,38 @@ impl Fuz1 {
     pub fn update(&mut self, data: &[u8], wtotal0: u32) {
         let mut i = 0;
         loop {
+            if self.url.idle() {
+                // fast path: letters other than 'h' go straight to the
+                // buffer and other bytes except '=' and '\n' do nothing
+                let mut cp = self.cp;
+                while let Some(&raw) = data.get(i) {
+                    let v = FAST[usize::from(raw)];
+                    if cp + 2 >= BUF_LEN {
+                        break;
+                    }
+                    if v == STOP {
+                        // an 'h' not followed by 't' starts no URL: the URL
+                        // recogniser would only look at the next byte and
+                        // fall back to idle, and both bytes count as usual
+                        let Some(&next) = data.get(i + 1) else { break };
+                        let n = next.to_ascii_lowercase();
+                        if raw | 0x20 != b'h' || n == b't' || n == b'&' || n == b'\n' {
+                            break;
+                        }
+                        self.buf[cp] = b'h';
+                        cp += 1;
+                        self.buf[cp] = n;
+                        cp += usize::from(n.is_ascii_lowercase());
+                        i += 2;
+                        continue;
+                    }
+                    // branch-free: store always, keep only letters
+                    self.buf[cp] = v;
+                    cp += usize::from(v != 0);
+                    i += 1;
+                }
+                self.cp = cp;
+            }
             let Some(&raw) = data.get(i) else {
                 if self.cp != 0 && self.eol == Some(self.cp) {
                     self.flush_all();

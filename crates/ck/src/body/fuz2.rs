@@ -33,12 +33,48 @@ enum St {
     SkipComment,
 }
 
-/// Per-language word sums.
-#[derive(Clone, Default)]
+/// Bytes of words collected before they are hashed.
+const LBUF: usize = 256;
+
+/// Per-language word sums. Words are gathered in `buf` and hashed in
+/// batches, which is much cheaper than hashing each word by itself.
+#[derive(Clone)]
 struct Lang {
     wsummed: u32,
     wtotal: u32,
+    blen: usize,
+    buf: [u8; LBUF + WORD_LEN],
     md5: Md5,
+}
+
+impl Default for Lang {
+    fn default() -> Self {
+        Lang {
+            wsummed: 0,
+            wtotal: 0,
+            blen: 0,
+            buf: [0; LBUF + WORD_LEN],
+            md5: Md5::new(),
+        }
+    }
+}
+
+impl Lang {
+    #[inline]
+    fn add(&mut self, w: &[u8; WORD_LEN], len: usize) {
+        self.wtotal += 1;
+        self.wsummed += len as u32;
+        self.buf[self.blen..self.blen + WORD_LEN].copy_from_slice(w);
+        self.blen += len;
+        if self.blen >= LBUF {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        self.md5.update(&self.buf[..self.blen]);
+        self.blen = 0;
+    }
 }
 
 /// Fuz2 state.
@@ -49,7 +85,9 @@ pub struct Fuz2 {
     wlen: usize,
     tag_len: u32,
     cref: Cref,
-    w: [u8; WORD_LEN],
+    /// The word so far, zero-padded, first byte in the low bits (kept in
+    /// an integer so that it stays in a register).
+    w: u128,
     tag: [u8; WORD_LEN],
     st: St,
     langs: [Lang; LANGS],
@@ -63,11 +101,10 @@ impl Fuz2 {
     }
 
     fn add_word(&mut self, cset: Charset) {
-        let mask = words::lookup(&self.w);
+        let mask = words::lookup(self.w);
         if mask == 0 {
             return;
         }
-        let word = &self.w[..self.wlen];
         for (l, lang) in self.langs.iter_mut().enumerate() {
             if mask & (1 << l) == 0 {
                 continue;
@@ -75,9 +112,7 @@ impl Fuz2 {
             if words::CHARSETS[l].is_some_and(|c| c != cset) {
                 continue;
             }
-            lang.wtotal += 1;
-            lang.wsummed += word.len() as u32;
-            lang.md5.update(word);
+            lang.add(&self.w.to_le_bytes(), self.wlen);
         }
     }
 
@@ -95,10 +130,33 @@ impl Fuz2 {
         while i < data.len() {
             match self.st {
                 St::Word => {
+                    // the hot loop: keep the word state in locals
+                    let html = *ct == Ct::Html;
+                    let mut wlen = self.wlen;
+                    let mut btotal = self.btotal;
+                    let mut w = self.w;
                     while i < data.len() {
+                        if !self.cref.active() {
+                            // fast path: a run of letters
+                            while let Some(&c) = data.get(i) {
+                                let cc = tbl[usize::from(c)];
+                                if cc < FC_A || (c == b'&' && html) {
+                                    break;
+                                }
+                                if wlen < WORD_LEN {
+                                    w |= u128::from(cc) << (8 * wlen);
+                                }
+                                wlen = (wlen + 1).min(SKIP);
+                                btotal += 1;
+                                i += 1;
+                            }
+                            if i >= data.len() {
+                                break;
+                            }
+                        }
                         let mut c = data[i];
                         i += 1;
-                        if self.cref.active() || (c == b'&' && *ct == Ct::Html) {
+                        if self.cref.active() || (c == b'&' && html) {
                             match self.cref.step(c) {
                                 Step::More => continue,
                                 Step::Done => {}
@@ -108,32 +166,38 @@ impl Fuz2 {
                         }
                         let cc = tbl[usize::from(c)];
                         if cc >= FC_A {
-                            self.btotal += 1;
-                            if self.wlen < WORD_LEN {
-                                self.w[self.wlen] = cc;
-                                self.wlen += 1;
+                            btotal += 1;
+                            if wlen < WORD_LEN {
+                                w |= u128::from(cc) << (8 * wlen);
+                                wlen += 1;
                             } else {
-                                self.wlen = SKIP;
+                                wlen = SKIP;
                             }
                             continue;
                         }
                         if cc == FC_SP {
-                            if (MIN_WLEN..=WORD_LEN).contains(&self.wlen) {
+                            if (MIN_WLEN..=WORD_LEN).contains(&wlen) {
+                                self.wlen = wlen;
+                                self.w = w;
                                 self.add_word(cset);
                             }
-                            self.wlen = 0;
-                            self.w = [0; WORD_LEN];
+                            wlen = 0;
+                            w = 0;
                             continue;
                         }
-                        self.btotal += 1;
+                        btotal += 1;
                         if cc == FC_LT {
                             self.tag_len = 0;
                             self.tag = [0; WORD_LEN];
                             self.st = St::StartTag;
                             break;
                         }
-                        self.junk();
+                        // junk: the word is spoiled
+                        wlen = SKIP;
                     }
+                    self.wlen = wlen;
+                    self.btotal = btotal;
+                    self.w = w;
                 }
                 St::StartTag => {
                     let c = data[i].to_ascii_lowercase();
@@ -170,8 +234,10 @@ impl Fuz2 {
                     }
                 }
                 St::SkipTag => {
+                    let (mut btotal, mut xsummed, mut tag_len) =
+                        (self.btotal, self.xsummed, self.tag_len);
                     while i < data.len() {
-                        self.btotal += 1;
+                        btotal += 1;
                         let mut c = data[i];
                         i += 1;
                         if self.cref.active() || c == b'&' {
@@ -183,42 +249,46 @@ impl Fuz2 {
                             c = self.cref.result;
                         }
                         if c == b'>' {
-                            self.xsummed += 1;
-                            self.btotal += 1;
+                            xsummed += 1;
+                            btotal += 1;
                             self.st = St::Word;
                             break;
                         }
                         if tbl[usize::from(c)] != FC_SP {
-                            self.xsummed += 1;
-                            self.btotal += 1;
-                            self.tag_len += 1;
-                            if self.tag_len > FAILSAFE {
+                            xsummed += 1;
+                            btotal += 1;
+                            tag_len += 1;
+                            if tag_len > FAILSAFE {
                                 self.junk();
                                 break;
                             }
                         }
                     }
+                    (self.btotal, self.xsummed, self.tag_len) = (btotal, xsummed, tag_len);
                 }
                 St::SkipComment => {
+                    let (mut btotal, mut xsummed, mut tag_len) =
+                        (self.btotal, self.xsummed, self.tag_len);
                     while i < data.len() {
                         let c = data[i];
                         i += 1;
                         if c == b'>' {
-                            self.xsummed += 1;
-                            self.btotal += 1;
+                            xsummed += 1;
+                            btotal += 1;
                             self.st = St::Word;
                             break;
                         }
                         if tbl[usize::from(c)] != FC_SP {
-                            self.xsummed += 1;
-                            self.btotal += 1;
-                            self.tag_len += 1;
-                            if self.tag_len > FAILSAFE {
+                            xsummed += 1;
+                            btotal += 1;
+                            tag_len += 1;
+                            if tag_len > FAILSAFE {
                                 self.junk();
                                 break;
                             }
                         }
                     }
+                    (self.btotal, self.xsummed, self.tag_len) = (btotal, xsummed, tag_len);
                 }
             }
         }
@@ -236,6 +306,7 @@ impl Fuz2 {
         let xsummed = self.xsummed;
         let btotal = self.btotal;
         let lang = &mut self.langs[best];
+        lang.flush();
         if lang.wtotal < FEW_WORDS && lang.wsummed.wrapping_add(xsummed).wrapping_mul(10) < btotal {
             return None;
         }

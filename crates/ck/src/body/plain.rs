@@ -28,6 +28,16 @@ impl Default for Plain {
     }
 }
 
+/// 1 for the bytes that count, 0 for the ignored white space and '='.
+const KEEP: [u8; 256] = {
+    let mut t = [1u8; 256];
+    t[b' ' as usize] = 0;
+    t[b'\t' as usize] = 0;
+    t[b'\r' as usize] = 0;
+    t[b'=' as usize] = 0;
+    t
+};
+
 struct Batch {
     buf: [u8; BATCH + 8],
     len: usize,
@@ -63,20 +73,22 @@ impl Plain {
         while i < data.len() {
             if flen == 0 {
                 // fast path: copy bytes until the next line end
-                while i < data.len() {
-                    let c = data[i];
+                let mut len = b.len;
+                while let Some(&c) = data.get(i) {
                     if c == b'\n' {
                         break;
                     }
                     i += 1;
-                    if !matches!(c, b' ' | b'\t' | b'\r' | b'=') {
-                        b.buf[b.len] = c;
-                        b.len += 1;
-                        if b.len >= BATCH {
-                            b.flush(self);
-                        }
+                    // branch-free: store always, keep only non-blanks
+                    b.buf[len] = c;
+                    len += usize::from(KEEP[usize::from(c)]);
+                    if len >= BATCH {
+                        b.len = len;
+                        b.flush(self);
+                        len = 0;
                     }
                 }
+                b.len = len;
                 if i >= data.len() {
                     break;
                 }

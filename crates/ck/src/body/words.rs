@@ -22,7 +22,8 @@ const LISTS: [&[u8]; LANGS] = [
     include_bytes!("words/dutch.txt"),
 ];
 
-type Key = [u8; 16];
+/// A word zero-padded to 16 bytes, read as a little-endian integer.
+type Key = u128;
 
 struct Table {
     keys: Vec<Key>,
@@ -31,12 +32,8 @@ struct Table {
 }
 
 #[inline]
-fn hash(k: &Key, shift: u32) -> usize {
-    let mut a = [0u8; 8];
-    let mut b = [0u8; 8];
-    a.copy_from_slice(&k[..8]);
-    b.copy_from_slice(&k[8..]);
-    let x = u64::from_le_bytes(a) ^ u64::from_le_bytes(b).rotate_left(23);
+fn hash(k: Key, shift: u32) -> usize {
+    let x = (k as u64) ^ ((k >> 64) as u64).rotate_left(23);
     (x.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> shift) as usize
 }
 
@@ -48,7 +45,7 @@ fn build() -> Table {
     }
     let size = 1usize << bits;
     let shift = 64 - bits;
-    let mut keys = vec![[0u8; 16]; size];
+    let mut keys = vec![0u128; size];
     let mut masks = vec![0u8; size];
     for (l, list) in LISTS.iter().enumerate() {
         for w in list.split(|&b| b == b'\n') {
@@ -57,7 +54,8 @@ fn build() -> Table {
             }
             let mut k = [0u8; 16];
             k[..w.len()].copy_from_slice(w);
-            let mut h = hash(&k, shift);
+            let k = u128::from_le_bytes(k);
+            let mut h = hash(k, shift);
             loop {
                 if masks[h] == 0 {
                     keys[h] = k;
@@ -81,9 +79,9 @@ fn table() -> &'static Table {
 }
 
 /// The languages (bit `l` for language `l`) whose list holds this word,
-/// given zero-padded to 16 bytes.
+/// given zero-padded to 16 bytes and read as a little-endian integer.
 #[inline]
-pub fn lookup(w: &Key) -> u8 {
+pub fn lookup(w: Key) -> u8 {
     let t = table();
     let size = t.masks.len();
     let mut h = hash(w, t.shift);
@@ -92,7 +90,7 @@ pub fn lookup(w: &Key) -> u8 {
         if m == 0 {
             return 0;
         }
-        if t.keys[h] == *w {
+        if t.keys[h] == w {
             return m;
         }
         h = (h + 1) & (size - 1);
