@@ -44,7 +44,12 @@ pub(crate) fn admn(
     let text = |s: &Server, t: String| {
         let mut b = t.into_bytes();
         b.truncate(MAX_ADMN_RESP);
-        s.answer(req, who, Response::Admn(AdmnAnswer::Text(b)), Duration::ZERO)
+        s.answer(
+            req,
+            who,
+            Response::Admn(AdmnAnswer::Text(b)),
+            Duration::ZERO,
+        )
     };
     // Requests that change the server's state.
     let picky = |s: &Server| -> Result<(), Action> {
@@ -52,7 +57,11 @@ pub(crate) fn admn(
             return Err(Action::Drop);
         }
         check_date(a.date, unix_now() as i64).map_err(|off| {
-            s.error(req, who, &format!("drop {}; timestamp off by {off} seconds", qop(a)))
+            s.error(
+                req,
+                who,
+                &format!("drop {}; timestamp off by {off} seconds", qop(a)),
+            )
         })
     };
     match a.aop {
@@ -101,7 +110,12 @@ pub(crate) fn admn(
             }
             let vers = tally_wire::header::answer_version(req.pkt_vers);
             let bytes = s.clients.answer(a, vers);
-            s.answer(req, who, Response::Admn(AdmnAnswer::Text(bytes)), Duration::ZERO)
+            s.answer(
+                req,
+                who,
+                Response::Admn(AdmnAnswer::Text(bytes)),
+                Duration::ZERO,
+            )
         }
         Aop::AnonDelay => {
             let d = AnonDelay {
@@ -111,7 +125,12 @@ pub(crate) fn admn(
                     .anon_delay_ms
                     .map_or(AnonDelay::FOREVER, |d| d.min(65533) as u16),
             };
-            s.answer(req, who, Response::Admn(AdmnAnswer::AnonDelay(d)), Duration::ZERO)
+            s.answer(
+                req,
+                who,
+                Response::Admn(AdmnAnswer::AnonDelay(d)),
+                Duration::ZERO,
+            )
         }
         Aop::ClockCheck => {
             if who.auth.passwd().is_none() {

@@ -67,13 +67,24 @@ fn bucket(tokens: &mut f64, refill: &mut Option<Instant>, rate: f64, now: Instan
 }
 
 fn key(req: &Packet<Request>, from: SocketAddr, who: &Who) -> (u32, IpAddr) {
-    let id = if matches!(who.auth, Auth::Anonymous) { 1 } else { req.sender };
+    let id = if matches!(who.auth, Auth::Anonymous) {
+        1
+    } else {
+        req.sender
+    };
     (id, from.ip())
 }
 
 impl Clients {
     /// Note a request.
-    pub(crate) fn note(&mut self, req: &Packet<Request>, from: SocketAddr, who: &Who, nop: bool, now: u64) {
+    pub(crate) fn note(
+        &mut self,
+        req: &Packet<Request>,
+        from: SocketAddr,
+        who: &Who,
+        nop: bool,
+        now: u64,
+    ) {
         if self.map.len() >= MAX_CLIENTS {
             if let Some(old) = self.map.iter().min_by_key(|(_, e)| e.last).map(|(k, _)| *k) {
                 self.map.remove(&old);
@@ -116,7 +127,13 @@ impl Clients {
         if !bucket(&mut e.tokens, &mut e.refill, rate, now) {
             return false;
         }
-        !anon || bucket(&mut self.all_anon_tokens, &mut self.all_anon_refill, rl.all_anon, now)
+        !anon
+            || bucket(
+                &mut self.all_anon_tokens,
+                &mut self.all_anon_refill,
+                rl.all_anon,
+                now,
+            )
     }
 
     /// Clients known.

@@ -12,7 +12,10 @@ fn main() -> ExitCode {
         }
     };
     if opts.version > 0 {
-        println!("dccd (tally) {} compatible with DCC 2.3.167", env!("CARGO_PKG_VERSION"));
+        println!(
+            "dccd (tally) {} compatible with DCC 2.3.167",
+            env!("CARGO_PKG_VERSION")
+        );
         return ExitCode::SUCCESS;
     }
     match tally_dccd::net::run(opts, &args) {

@@ -46,7 +46,12 @@ pub fn load_whitelist(home: &Path) -> Vec<(Ck, u32)> {
     let Ok(text) = std::fs::read(&path) else {
         return Vec::new();
     };
-    let parsed = parse_file(&path.to_string_lossy(), &text, FileKind::Global, &mut NoIncludes);
+    let parsed = parse_file(
+        &path.to_string_lossy(),
+        &text,
+        FileKind::Global,
+        &mut NoIncludes,
+    );
     let built = parsed.build(&tally_white::build::Resolutions::new());
     for e in &built.errors {
         log(&e.to_string());
@@ -73,7 +78,10 @@ fn reload(s: &mut Server, home: &Path) {
     if let Err(e) = s.counter.store.set_whitelist(&wl) {
         log(&format!("whitelist: {e}"));
     }
-    log(&format!("reloaded ids and whitelist ({} entries)", wl.len()));
+    log(&format!(
+        "reloaded ids and whitelist ({} entries)",
+        wl.len()
+    ));
 }
 
 /// Build the server from the options.
@@ -157,7 +165,10 @@ pub fn run(o: Opts, args: &[String]) -> Result<(), String> {
         ));
     }
     if o.srvr_id.is_none() {
-        return Err(format!("a server-ID is required (-i)\n{}", crate::opts::USAGE));
+        return Err(format!(
+            "a server-ID is required (-i)\n{}",
+            crate::opts::USAGE
+        ));
     }
     if !o.foreground {
         return detach(args);

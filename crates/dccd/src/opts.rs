@@ -147,7 +147,8 @@ const WITH_ARG: &str = "inhIaqGWKTuCLR";
 const FLAGS: &str = "dVbfFQ";
 
 /// The usage line.
-pub const USAGE: &str = "usage: dccd [-dVbfFQ] -i server-ID [-n brand] [-h homedir] [-I [host-ID][,user]]\n\
+pub const USAGE: &str =
+    "usage: dccd [-dVbfFQ] -i server-ID [-n brand] [-h homedir] [-I [host-ID][,user]]\n\
     [-a [server-addr][,server-port]] [-q qsize] [-G [on,]...] [-W [rate][,chg][,dbsize]]\n\
     [-K [no-]type] [-T [no-]tracemode] [-u anon-delay[,inflate]] [-C dbclean]\n\
     [-L ltype,facility.level] [-R [RL_SUB],[RL_ANON],[RL_ALL_ANON],[RL_BUGS]]";
@@ -210,7 +211,9 @@ fn flag(o: &mut Opts, c: char) {
 fn with_arg(o: &mut Opts, c: char, v: &str) -> Result<(), String> {
     match c {
         'i' => {
-            let id: u32 = v.parse().map_err(|_| format!("invalid server-ID \"-i {v}\""))?;
+            let id: u32 = v
+                .parse()
+                .map_err(|_| format!("invalid server-ID \"-i {v}\""))?;
             if !(100..=32767).contains(&id) {
                 return Err(format!("invalid server-ID \"-i {v}\""));
             }
@@ -234,14 +237,17 @@ fn with_arg(o: &mut Opts, c: char, v: &str) -> Result<(), String> {
         }
         'a' => o.addrs.extend(parse_addr(v)?),
         'q' => {
-            let q: u32 = v.parse().map_err(|_| format!("invalid queue size \"-q {v}\""))?;
+            let q: u32 = v
+                .parse()
+                .map_err(|_| format!("invalid queue size \"-q {v}\""))?;
             o.qsize = Some(q);
         }
         'G' => o.grey = Some(v.to_string()),
         'W' => {
             o.window = Some(v.to_string());
-            o.notices
-                .push(format!("-W {v} ignored: the database has no mmap() window to size"));
+            o.notices.push(format!(
+                "-W {v} ignored: the database has no mmap() window to size"
+            ));
         }
         'K' => {
             let (no, name) = match v.strip_prefix("no-") {
@@ -329,7 +335,8 @@ fn parse_addr(v: &str) -> Result<Vec<SocketAddr>, String> {
         Ok(ip) => Ok(vec![SocketAddr::new(ip, port)]),
         Err(_) => {
             use std::net::ToSocketAddrs;
-            let found: Vec<SocketAddr> = (host, port).to_socket_addrs().map_err(|_| bad())?.collect();
+            let found: Vec<SocketAddr> =
+                (host, port).to_socket_addrs().map_err(|_| bad())?.collect();
             if found.is_empty() {
                 Err(bad())
             } else {
@@ -400,8 +407,10 @@ mod tests {
 
     #[test]
     fn keep_trace_rate_anon() {
-        let o = p(&["-i", "1100", "-K", "IP", "-K", "no-Body", "-T", "QUERY", "-T", "no-ANON"])
-            .unwrap();
+        let o = p(&[
+            "-i", "1100", "-K", "IP", "-K", "no-Body", "-T", "QUERY", "-T", "no-ANON",
+        ])
+        .unwrap();
         assert_eq!(o.nokeep & (1 << 1), 0);
         assert_ne!(o.nokeep & (1 << 7), 0);
         assert_ne!(o.trace & Trace::QUERY, 0);

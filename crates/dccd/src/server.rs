@@ -104,7 +104,8 @@ impl Server {
         if matches!(auth, Auth::Blacklisted) {
             self.stats.blist += 1;
         }
-        let trusted = matches!(auth, Auth::Verified { .. }) && IdKind::of(req.sender) == IdKind::Client;
+        let trusted =
+            matches!(auth, Auth::Verified { .. }) && IdKind::of(req.sender) == IdKind::Client;
         let who = Who { auth, trusted };
         if let Err(refusal) = check_request(&req) {
             self.stats.reject += 1;
@@ -124,8 +125,12 @@ impl Server {
         match &req.body {
             Request::Nop => {
                 self.stats.nops += 1;
-                let qd = if anon {
-                    self.cfg.anon_delay_ms.map_or(u16::MAX, |d| d.min(65535) as u16)
+                // Authenticated IDs (server-IDs of cdcc too) see the queue
+                // delay; the others the anonymous delay they will get.
+                let qd = if who.auth.passwd().is_none() {
+                    self.cfg
+                        .anon_delay_ms
+                        .map_or(u16::MAX, |d| d.min(65535) as u16)
                 } else {
                     self.cfg.qdelay_ms
                 };
@@ -144,7 +149,10 @@ impl Server {
                     self.stats.rl += 1;
                     return Action::Drop;
                 }
-                if let Some(a) = self.ridc.replay(from, buf, &req, &who, self.cfg.srvr_id, now) {
+                if let Some(a) = self
+                    .ridc
+                    .replay(from, buf, &req, &who, self.cfg.srvr_id, now)
+                {
                     self.stats.retrans += 1;
                     return a;
                 }
@@ -194,7 +202,10 @@ impl Server {
                         &format!("drop DELETE; timestamp off by {off} seconds"),
                     );
                 }
-                if let Some(a) = self.ridc.replay(from, buf, &req, &who, self.cfg.srvr_id, now) {
+                if let Some(a) = self
+                    .ridc
+                    .replay(from, buf, &req, &who, self.cfg.srvr_id, now)
+                {
                     return a;
                 }
                 self.stats.admin += 1;

@@ -136,10 +136,7 @@ pub fn text(s: &Stats, c: &Context<'_>, max: usize) -> String {
         s.rl, s.anon, s.report_reject
     ));
     t.push_str("    flood off  0 streams  0 out active 0 in        0 total flooded in\n");
-    t.push_str(&format!(
-        "{:8} records in the database",
-        c.records
-    ));
+    t.push_str(&format!("{:8} records in the database", c.records));
     t.truncate(max);
     t
 }

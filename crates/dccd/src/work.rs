@@ -18,9 +18,9 @@
 
 use tally_ck::CkType;
 use tally_store::{tgts as st, Ck, Report, Store, Ts};
+use tally_wire::header::VERS_SINGLE_COUNTS;
 use tally_wire::packet::CkRequest;
 use tally_wire::response::{Answer, CountPair};
-use tally_wire::header::VERS_SINGLE_COUNTS;
 use tally_wire::Tgts;
 
 /// Totals from which a message counts as bulk.
@@ -161,17 +161,13 @@ impl Counter {
                 extra.push(Ck::new(CkType::GreyTriple, s));
             }
             if !extra.is_empty() {
-                self.store
-                    .add(&Report::new(ts, self.srvr_id, net, extra))?;
+                self.store.add(&Report::new(ts, self.srvr_id, net, extra))?;
             }
         } else {
             main.clear();
         }
 
-        let mut out = Outcome {
-            max: 0,
-            gross,
-        };
+        let mut out = Outcome { max: 0, gross };
         let mut pairs = Vec::with_capacity(req.cks.len());
         let mut in_main = main.iter().zip(main_counts.iter()).peekable();
         for ck in &req.cks {
@@ -253,20 +249,41 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let mut c = counter(&dir);
-        let rpt = Rights { report: true, reps: true };
-        let q = Rights { report: false, reps: true };
+        let rpt = Rights {
+            report: true,
+            reps: true,
+        };
+        let q = Rights {
+            report: false,
+            reps: true,
+        };
         let (a, _) = c.work(&req(1), rpt, Ts::now(), 12).unwrap();
-        assert_eq!(pairs(a), vec![(0, 0x0100_0000), (1, 0), (1, 0), (1, 0), (0, 0)]);
+        assert_eq!(
+            pairs(a),
+            vec![(0, 0x0100_0000), (1, 0), (1, 0), (1, 0), (0, 0)]
+        );
         let (a, _) = c.work(&req(0), q, Ts::now(), 12).unwrap();
-        assert_eq!(pairs(a), vec![(0, 0x0100_0000), (1, 1), (1, 1), (1, 1), (0, 0)]);
+        assert_eq!(
+            pairs(a),
+            vec![(0, 0x0100_0000), (1, 1), (1, 1), (1, 1), (0, 0)]
+        );
         // spam: body types go to many, reputations in a second record
         let (a, _) = c.work(&req(0x0100_0001), rpt, Ts::now(), 12).unwrap();
         assert_eq!(
             pairs(a),
-            vec![(0, 0x0100_0000), (st::MANY, 1), (st::MANY, 1), (3, 2), (2, 1)]
+            vec![
+                (0, 0x0100_0000),
+                (st::MANY, 1),
+                (st::MANY, 1),
+                (3, 2),
+                (2, 1)
+            ]
         );
         let (a, _) = c.work(&req(0), q, Ts::now(), 5).unwrap();
-        assert_eq!(pairs(a), vec![(0, 0), (st::MANY, 0), (st::MANY, 0), (2, 0), (1, 0)]);
+        assert_eq!(
+            pairs(a),
+            vec![(0, 0), (st::MANY, 0), (st::MANY, 0), (2, 0), (1, 0)]
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,0 +1,121 @@
+//! Start the built dccd on loopback with a temporary home directory.
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, UdpSocket};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tally_wire::packet::{Packet, Request};
+use tally_wire::sign::{Passwd, Signer};
+use tally_wire::OpNums;
+
+/// The ids file of the recorded vectors.
+pub fn ids_text() -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ids")).unwrap()
+}
+
+/// A fresh temporary home with the ids file (mode 0600).
+pub fn temp_home(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "dccd-test-{tag}-{}-{:?}",
+        std::process::id(),
+        Instant::now()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let ids = dir.join("ids");
+    std::fs::write(&ids, ids_text()).unwrap();
+    std::fs::set_permissions(&ids, std::fs::Permissions::from_mode(0o600)).unwrap();
+    dir
+}
+
+/// A UDP port free right now.
+pub fn free_port() -> u16 {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.local_addr().unwrap().port()
+}
+
+/// A running dccd.
+pub struct Dccd {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub home: PathBuf,
+}
+
+impl Dccd {
+    /// Start dccd -i 1100 -n vecbrand on a free loopback port with `extra` options.
+    pub fn start(home: &Path, port: u16, extra: &[&str]) -> Dccd {
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_dccd"))
+            .args(["-b", "-i", "1100", "-n", "vecbrand", "-h"])
+            .arg(home)
+            .args(["-a", &format!("127.0.0.1,{port}")])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let d = Dccd {
+            child,
+            addr,
+            home: home.to_path_buf(),
+        };
+        d.wait_ready();
+        d
+    }
+
+    fn wait_ready(&self) {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut nop = Packet::request(12, 1, OpNums::from_le_words(9, 9, 9, 1), Request::Nop);
+        let bytes = nop.sign(&Signer::Zero);
+        let mut buf = [0u8; 2048];
+        while Instant::now() < deadline {
+            s.send_to(&bytes, self.addr).unwrap();
+            if s.recv_from(&mut buf).is_ok() {
+                return;
+            }
+        }
+        panic!("dccd did not start");
+    }
+
+    /// kill -9.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Dccd {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Send a datagram and wait (at most `wait`) for one answer.
+pub fn exchange(
+    s: &UdpSocket,
+    to: SocketAddr,
+    req: &[u8],
+    wait: Duration,
+) -> Option<(Vec<u8>, Duration)> {
+    s.set_read_timeout(Some(wait)).unwrap();
+    let t0 = Instant::now();
+    s.send_to(req, to).unwrap();
+    let mut buf = [0u8; 2048];
+    match s.recv_from(&mut buf) {
+        Ok((n, _)) => Some((buf[..n].to_vec(), t0.elapsed())),
+        Err(_) => None,
+    }
+}
+
+/// The password of an ID in the vectors' ids file.
+pub fn passwd(id: u32) -> Option<Passwd> {
+    let ids = tally_wire::ids::Ids::parse(&ids_text()).ok()?;
+    ids.passwd(id).cloned()
+}
