@@ -1,4 +1,4 @@
-//! Small byte-string helpers with the semantics of the C string functions
+//! Small byte-string functions with the semantics of the C string functions
 //! the original's parsers are built on; the end of a slice plays the role
 //! of the terminating NUL.
 
