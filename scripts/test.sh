@@ -11,8 +11,12 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check || status=1
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -q -- -D warnings || status=1
+cargo clippy -p tally-store --all-targets --features redb,fjall -q -- -D warnings || status=1
 echo "== cargo test"
 cargo test --workspace --release 2>&1 | tee "$log"
+[ "${PIPESTATUS[0]}" = 0 ] || status=1
+echo "== the storage implementations kept for comparison (tally-store features redb, fjall)"
+cargo test -p tally-store --release --features redb,fjall 2>&1 | tee -a "$log"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^passed/) n += $i } END { print n+0 }' "$log")
 failed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i+1) ~ /^failed/) n += $i } END { print n+0 }' "$log")
