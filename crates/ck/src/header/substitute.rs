@@ -35,9 +35,10 @@ impl SubName {
         let mut len = bytes.len();
         for (i, &c) in bytes.iter().enumerate() {
             if c == b':' && i + 1 == bytes.len() {
-                // The original drops a trailing colon by stepping back one
-                // byte too many, so "Name:" becomes "Nam"; keep that quirk.
-                len = i.saturating_sub(1);
+                // A trailing colon is allowed and dropped ("List-ID:" is
+                // List-ID). The original steps back one byte too many and
+                // makes it "List-I", a bug not copied (docs/compatibility.md).
+                len = i;
                 break;
             }
             if c <= b' ' || c >= 0x7f || c == b':' {
@@ -168,5 +169,20 @@ mod tests {
         assert_eq!(got[0], ("list-id", str_sum(Some(b"list-id"), b" <c>\n")));
         assert_eq!(got[1], ("sender", str_sum(Some(b"sender"), b"one")));
         assert!(!s.offer_named("mail_host", b"example.com"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SubName;
+
+    #[test]
+    fn trailing_colon_is_dropped() {
+        let s = SubName::parse("+List-ID:").unwrap();
+        assert_eq!((s.name.as_str(), s.first), ("list-id", true));
+        assert_eq!(SubName::parse("X-Mailer").unwrap().name, "x-mailer");
+        assert!(SubName::parse(":").is_err());
+        assert!(SubName::parse("A:B").is_err());
+        assert!(SubName::parse("A B").is_err());
     }
 }
