@@ -1,0 +1,363 @@
+//! `dbclean`: create, repair, verify and expire the database, and build the
+//! server whitelist into it.
+//!
+//! Differences from the original, by necessity of our store:
+//! - There is no hash table (`dcc_db.hash`): `-s`, `-H`, `-D`, `-F`, `-f`
+//!   and `-u` are accepted and change nothing; `-R hash` is a normal
+//!   cleaning.
+//! - The original cleans while dccd runs, telling it over its
+//!   administrative channel (`ADMN DB_CLEAN`, `DB_NEW`) to let go of the
+//!   database and to switch to the new file. Our store keeps its tables in
+//!   the server's memory, so it cannot change under a running dccd: dbclean
+//!   takes the database lock ([`crate::lock`]) and refuses to run while
+//!   dccd (or another dbclean) holds it. `-i` and `-a` are accepted (and
+//!   `-i` is still required without `-S`, as in the original) but not used.
+//! - A record damaged in the middle of the log is not repaired silently:
+//!   dbclean stops naming the file unless `-R bad` is given, which keeps
+//!   every readable record and saves the damaged file as `reports.log-old`.
+//! - `-L` is checked but messages only go to standard error.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use tally_store::{Expiry, LogStore, Store};
+
+use crate::exit;
+use crate::lock::{DbLock, LockError};
+use crate::logfile::{self, Problem};
+use crate::opts_clean::{self, CleanOpts, Mode, USAGE};
+use crate::paths;
+use crate::snapshot::{check_log_with, check_side_files, DbError};
+use crate::white::{self, Source};
+
+const DAY: u64 = 86_400;
+
+/// Messages to standard error, quieted by `-q` except errors.
+struct Out {
+    quiet: bool,
+    debug: u32,
+}
+
+impl Out {
+    fn trace(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+    fn debug(&self, msg: impl AsRef<str>) {
+        if self.debug > 0 && !self.quiet {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+    fn error(&self, msg: impl AsRef<str>) {
+        eprintln!("{}", msg.as_ref());
+    }
+}
+
+/// A fatal error: message and exit code.
+type Fail = (String, i32);
+
+fn db_fail(e: DbError) -> Fail {
+    let code = e.code;
+    (e.to_string(), code)
+}
+
+fn store_fail(dir: &Path, e: tally_store::Error) -> Fail {
+    let code = match e {
+        tally_store::Error::Io(_) => exit::IOERR,
+        tally_store::Error::Corrupt(_) => exit::DATAERR,
+        _ => exit::SOFTWARE,
+    };
+    (format!("{}: {e}", dir.display()), code)
+}
+
+/// Run `dbclean` with `args` (without the program name); the exit code.
+pub fn main(args: &[String]) -> i32 {
+    let o = match opts_clean::parse(args) {
+        Ok(o) => o,
+        Err((msg, code)) => {
+            eprintln!("{msg}");
+            return code;
+        }
+    };
+    let out = Out {
+        quiet: o.quiet,
+        debug: o.debug,
+    };
+    for w in &o.warnings {
+        out.error(w);
+    }
+    if o.complained {
+        out.error(format!("{USAGE}\ncontinuing"));
+    }
+    if o.version > 0 {
+        println!(
+            "tally dbclean {} (DCC 2.3.167 compatible)",
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+    if !o.standalone && o.server_id.is_none() {
+        if o.version > 0 {
+            return exit::OK;
+        }
+        out.error(if o.complained {
+            "giving up".to_string()
+        } else {
+            USAGE.to_string()
+        });
+        return exit::USAGE;
+    }
+    if !o.ignored.is_empty() {
+        out.debug(format!(
+            "ignored for this database: {}",
+            o.ignored.join(" ")
+        ));
+    }
+    match run(&o, &out) {
+        Ok(()) => exit::OK,
+        Err((msg, code)) => {
+            out.error(msg);
+            code
+        }
+    }
+}
+
+fn run(o: &CleanOpts, out: &Out) -> Result<(), Fail> {
+    let home = PathBuf::from(o.home.as_deref().unwrap_or(paths::DEFAULT_HOME));
+    if !home.is_dir() {
+        return Err((
+            format!("{}: not a usable home directory", home.display()),
+            exit::NOINPUT,
+        ));
+    }
+    let db = paths::db_dir(&home, o.grey);
+    let what = match o.mode {
+        Mode::Normal => "cleaning",
+        Mode::Repair => "repairing",
+        Mode::Quick => "quick cleaning",
+        Mode::Hash => "expanding hash table in",
+        Mode::Failsafe => "work around missing cron job for",
+        Mode::Del => "clean up deletion in",
+    };
+    out.trace(format!("{what} {}", db.display()));
+
+    let log = paths::log_file(&db);
+    let exists = log.exists();
+    if o.new_db && exists && fs::metadata(&log).map(|m| m.len()).unwrap_or(0) > logfile::HEADER_LEN
+    {
+        return Err((format!("{} already exists", db.display()), exit::USAGE));
+    }
+    fs::create_dir_all(&db).map_err(|e| (format!("{}: {e}", db.display()), exit::IOERR))?;
+    let _lock = match DbLock::try_exclusive(&db) {
+        Ok(l) => l,
+        Err(LockError::Busy(pid)) => {
+            let by = pid.map_or(String::new(), |p| format!(" by process {p}"));
+            return Err(if o.standalone {
+                (
+                    format!(
+                        "database {} in use{by}: dbclean already running?",
+                        db.display()
+                    ),
+                    exit::USAGE,
+                )
+            } else {
+                (
+                    format!(
+                        "database {} in use{by}; dccd must be stopped before cleaning \
+                         (this database cannot be cleaned under a running server)",
+                        db.display()
+                    ),
+                    exit::UNAVAILABLE,
+                )
+            });
+        }
+        Err(LockError::Io(e)) => {
+            return Err((
+                format!("{}: {e}", paths::lock_file(&db).display()),
+                exit::IOERR,
+            ))
+        }
+    };
+
+    // Read the whitelist before touching the database, as the original
+    // resolves its host names before locking.
+    let white_path = paths::whitelist_file(&home, o.grey);
+    let white = white::build(&white_path, &home, o.grey);
+
+    if exists && !o.new_db {
+        verify(&db, o, out)?;
+    }
+    let started = Instant::now();
+    let mut store = LogStore::open(&db).map_err(|e| store_fail(&db, e))?;
+    let before = store.stats().map_err(|e| store_fail(&db, e))?;
+    out.debug(format!(
+        "{} records, {} checksums, {} whitelisted before",
+        before.records, before.checksums, before.whitelisted
+    ));
+
+    if o.new_db {
+        let _ = fs::remove_file(paths::flood_map_file(&db));
+        out.trace(format!("creating database {}", db.display()));
+    } else {
+        let policy = expiry(o, &db, out)?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let rep = store.clean(now, &policy).map_err(|e| store_fail(&db, e))?;
+        out.trace(format!(
+            "expired {} records, trimmed {}, kept {} in {}",
+            rep.removed,
+            rep.trimmed,
+            rep.kept,
+            db.display()
+        ));
+    }
+
+    match white {
+        Source::Missing => {
+            store.set_whitelist(&[]).map_err(|e| store_fail(&db, e))?;
+        }
+        Source::Unreadable(msg) => {
+            out.error(format!("{msg}; keeping the current whitelist"));
+        }
+        Source::Built { entries, problems } => {
+            for p in &problems {
+                out.error(p);
+            }
+            if problems.len() >= white::MAX_PROBLEMS {
+                out.error("stop complaining about the whitelist");
+            }
+            store
+                .set_whitelist(&entries)
+                .map_err(|e| store_fail(&db, e))?;
+            out.debug(format!(
+                "{} whitelist entries from {}",
+                entries.len(),
+                white_path.display()
+            ));
+        }
+    }
+    store.sync().map_err(|e| store_fail(&db, e))?;
+    let after = store.stats().map_err(|e| store_fail(&db, e))?;
+    out.trace(format!(
+        "{} records containing {} checksums, {} whitelisted, {} bytes",
+        after.records, after.checksums, after.whitelisted, after.disk_bytes
+    ));
+    out.debug(format!("{:.1} seconds", started.elapsed().as_secs_f64()));
+    Ok(())
+}
+
+/// Check the files before the store opens them; repair with `-R bad`.
+fn verify(db: &Path, o: &CleanOpts, out: &Out) -> Result<(), Fail> {
+    let started = Instant::now();
+    let mut last_report = started;
+    let mut n = 0u64;
+    let checked = check_log_with(db, |_, off| {
+        n += 1;
+        if n % 65_536 == 0 && last_report.elapsed().as_secs() >= 10 {
+            last_report = Instant::now();
+            out.trace(format!("  checked {n} records, {} MBytes", off >> 20));
+        }
+    });
+    let log = paths::log_file(db);
+    match checked {
+        Ok(c) => {
+            if let Some(Problem::TornTail { offset }) = c.problem {
+                out.error(format!(
+                    "{}: incomplete last record at offset {offset} cut off",
+                    log.display()
+                ));
+            }
+            out.debug(format!(
+                "{}: {} records verified in {:.1} seconds",
+                log.display(),
+                c.records,
+                started.elapsed().as_secs_f64()
+            ));
+        }
+        Err(e) if e.code == exit::DATAERR && o.mode == Mode::Repair => {
+            out.error(format!("{e}; repairing"));
+            salvage(db, out)?;
+        }
+        Err(e) => return Err(db_fail(e)),
+    }
+    if let Err(e) = check_side_files(db) {
+        if o.mode != Mode::Repair || e.code != exit::DATAERR {
+            let mut e = db_fail(e);
+            e.0.push_str("; repair with dbclean -R bad");
+            return Err(e);
+        }
+        out.error(format!("{}: {}; removed", e.file.display(), e.what));
+        fs::remove_file(&e.file)
+            .map_err(|x| (format!("{}: {x}", e.file.display()), exit::IOERR))?;
+        // The other side file may be damaged too.
+        check_side_files(db).or_else(|e| {
+            out.error(format!("{}: {}; removed", e.file.display(), e.what));
+            fs::remove_file(&e.file)
+                .map_err(|x| (format!("{}: {x}", e.file.display()), exit::IOERR))
+                .map(|()| Default::default())
+        })?;
+    }
+    Ok(())
+}
+
+/// Copy the readable records of a damaged log into a new one and put it
+/// in place, keeping the damaged file as `reports.log-old`.
+fn salvage(db: &Path, out: &Out) -> Result<(), Fail> {
+    let log = paths::log_file(db);
+    let new = db.join("reports.log-new");
+    let old = db.join("reports.log-old");
+    let io = |p: &Path, e: std::io::Error| (format!("{}: {e}", p.display()), exit::IOERR);
+    let _ = fs::remove_file(&new);
+    let s = logfile::salvage(&log, &new).map_err(|e| io(&new, e))?;
+    fs::rename(&log, &old).map_err(|e| io(&old, e))?;
+    fs::rename(&new, &log).map_err(|e| io(&log, e))?;
+    if let Ok(d) = fs::File::open(db) {
+        let _ = d.sync_all();
+    }
+    out.error(format!(
+        "repaired {}: kept {} records, skipped {} damaged bytes; the damaged file is {}",
+        log.display(),
+        s.records,
+        s.skipped,
+        old.display()
+    ));
+    Ok(())
+}
+
+/// The expiry ages: `-P` reuses the last ones, otherwise `-e`/`-E` or the
+/// defaults (`-e` 1 day or `-E` if smaller, `-E` 30 days or `-e` if
+/// larger). The ages used are remembered for the next `-P`.
+fn expiry(o: &CleanOpts, db: &Path, out: &Out) -> Result<Expiry, Fail> {
+    if o.grey {
+        return Ok(Expiry::default());
+    }
+    let params = paths::params_file(db);
+    if o.previous_ages {
+        if let Some((small, bulk)) = read_params(&params) {
+            return Ok(Expiry::from_args(small, bulk));
+        }
+        out.error(format!(
+            "{}: no previous -e/-E; using the defaults",
+            params.display()
+        ));
+        return Ok(Expiry::default());
+    }
+    let small = o.small.unwrap_or_else(|| DAY.min(o.bulk.unwrap_or(DAY)));
+    let bulk = o.bulk.unwrap_or_else(|| (30 * DAY).max(small));
+    let policy = Expiry::from_args(small, bulk);
+    if o.small.is_some() || o.bulk.is_some() {
+        let text = format!("{} {}\n", policy.small, policy.bulk);
+        fs::write(&params, text)
+            .map_err(|e| (format!("{}: {e}", params.display()), exit::IOERR))?;
+    }
+    Ok(policy)
+}
+
+/// The `-e`/`-E` ages of the last cleaning that set them.
+pub fn read_params(path: &Path) -> Option<(u64, u64)> {
+    let s = fs::read_to_string(path).ok()?;
+    let mut it = s.split_whitespace().map(|w| w.parse::<u64>().ok());
+    Some((it.next()??, it.next()??))
+}

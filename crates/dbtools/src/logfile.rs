@@ -1,0 +1,352 @@
+//! Reading the store's report log without changing it: verification,
+//! listing while dccd runs, and salvage for `dbclean -R bad`.
+//!
+//! `LogStore::open` replays the log and silently cuts it at the first
+//! record it cannot read, which is right for a torn last write but would
+//! throw away everything behind a damaged record in the middle, and it
+//! writes to the file. The tools therefore read the file themselves first.
+//! The layout (the store's `codec` module): a 24-byte header (magic
+//! `TLLOG001`, the least next position as u64, a CRC-32 of those 16 bytes,
+//! 4 spare bytes), then records framed as payload length (u32), CRC-32 of
+//! the payload (u32) and the payload: position (u64), timestamp (u64),
+//! server-ID (u16), target count (u32), path length (u8) and that many u16,
+//! checksum count (u8) and that many 17-byte keys; all little-endian.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use tally_store::types::{MAX_CKS, MAX_PATH};
+use tally_store::{Ck, LogEntry, Pos, Report, Ts};
+
+const MAGIC: &[u8; 8] = b"TLLOG001";
+/// Bytes of the file header.
+pub const HEADER_LEN: u64 = 24;
+const FRAME_HEAD: usize = 8;
+/// The largest payload a record can have.
+pub const MAX_PAYLOAD: usize = 8 + 8 + 2 + 4 + 1 + 2 * MAX_PATH + 1 + 17 * MAX_CKS;
+const WINDOW: usize = 1 << 20;
+
+/// A bounded read-ahead window over a file read at arbitrary offsets.
+pub struct Window {
+    file: File,
+    len: u64,
+    start: u64,
+    buf: Vec<u8>,
+}
+
+impl Window {
+    /// Open `path` for reading.
+    pub fn open(path: &Path) -> io::Result<Window> {
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        Ok(Window {
+            file,
+            len,
+            start: 0,
+            buf: Vec::new(),
+        })
+    }
+
+    /// The file's length when opened.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the file was empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// `n` bytes at `off`, or `None` when the file ends before.
+    fn get(&mut self, off: u64, n: usize) -> io::Result<Option<&[u8]>> {
+        let end = off.saturating_add(n as u64);
+        if end > self.len {
+            return Ok(None);
+        }
+        let have = self.start + self.buf.len() as u64;
+        if off < self.start || end > have {
+            let want = usize::try_from(self.len - off)
+                .unwrap_or(WINDOW)
+                .min(WINDOW.max(n));
+            self.buf.resize(want, 0);
+            self.file.read_exact_at(&mut self.buf, off)?;
+            self.start = off;
+        }
+        let from = usize::try_from(off - self.start).unwrap_or(usize::MAX);
+        Ok(self.buf.get(from..from.saturating_add(n)))
+    }
+}
+
+/// What is found at an offset of the log.
+pub enum FrameAt {
+    /// A valid record and the length of its frame.
+    Good(LogEntry, u64),
+    /// The end of the file, exactly.
+    End,
+    /// A record that runs past the end of the file.
+    Truncated,
+    /// Bytes that are not a valid record.
+    Bad,
+}
+
+/// Read the header: the least next position, or `None` if it is damaged.
+pub fn read_header(w: &mut Window) -> io::Result<Option<Pos>> {
+    let Some(h) = w.get(0, HEADER_LEN as usize)? else {
+        return Ok(None);
+    };
+    let (body, rest) = h.split_at(16);
+    let crc = rest
+        .get(..4)
+        .and_then(|c| c.try_into().ok())
+        .map(u32::from_le_bytes);
+    if !body.starts_with(MAGIC) || crc != Some(crc32fast::hash(body)) {
+        return Ok(None);
+    }
+    Ok(body
+        .get(8..16)
+        .and_then(|b| b.try_into().ok())
+        .map(|b| Pos(u64::from_le_bytes(b))))
+}
+
+/// The header bytes of a log whose next position is at least `next`.
+pub fn header(next: Pos) -> [u8; HEADER_LEN as usize] {
+    let mut h = [0u8; HEADER_LEN as usize];
+    h[..8].copy_from_slice(MAGIC);
+    h[8..16].copy_from_slice(&next.0.to_le_bytes());
+    let crc = crc32fast::hash(&h[..16]);
+    h[16..20].copy_from_slice(&crc.to_le_bytes());
+    h
+}
+
+/// Decode the record at `off`.
+pub fn frame_at(w: &mut Window, off: u64) -> io::Result<FrameAt> {
+    if off == w.len() {
+        return Ok(FrameAt::End);
+    }
+    let Some(head) = w.get(off, FRAME_HEAD)? else {
+        return Ok(FrameAt::Truncated);
+    };
+    let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    let crc = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
+    if len > MAX_PAYLOAD {
+        return Ok(FrameAt::Bad);
+    }
+    let Some(payload) = w.get(off + FRAME_HEAD as u64, len)? else {
+        return Ok(FrameAt::Truncated);
+    };
+    if crc32fast::hash(payload) != crc {
+        return Ok(FrameAt::Bad);
+    }
+    Ok(match decode_payload(payload) {
+        Some(e) => FrameAt::Good(e, (FRAME_HEAD + len) as u64),
+        None => FrameAt::Bad,
+    })
+}
+
+/// A little-endian cursor that fails instead of panicking.
+struct Rd<'a>(&'a [u8]);
+
+impl<'a> Rd<'a> {
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (a, b) = self.0.split_at_checked(N)?;
+        self.0 = b;
+        a.try_into().ok()
+    }
+    fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (a, b) = self.0.split_at_checked(n)?;
+        self.0 = b;
+        Some(a)
+    }
+}
+
+/// Decode a record payload.
+fn decode_payload(p: &[u8]) -> Option<LogEntry> {
+    let mut r = Rd(p);
+    let pos = Pos(u64::from_le_bytes(r.take()?));
+    let ts = Ts(u64::from_le_bytes(r.take()?));
+    let srvr_id = u16::from_le_bytes(r.take()?);
+    let tgts = u32::from_le_bytes(r.take()?);
+    let [npath] = r.take::<1>()?;
+    if usize::from(npath) > MAX_PATH {
+        return None;
+    }
+    let path = (0..npath)
+        .map(|_| r.take().map(u16::from_le_bytes))
+        .collect::<Option<Vec<_>>>()?;
+    let [ncks] = r.take::<1>()?;
+    if usize::from(ncks) > MAX_CKS {
+        return None;
+    }
+    let cks = (0..ncks)
+        .map(|_| Ck::from_key(r.bytes(17)?))
+        .collect::<Option<Vec<_>>>()?;
+    if !r.0.is_empty() {
+        return None;
+    }
+    Some(LogEntry {
+        pos,
+        report: Report {
+            ts,
+            srvr_id,
+            tgts,
+            path,
+            cks,
+        },
+    })
+}
+
+/// Where reading the log stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// The last record is incomplete or damaged and nothing valid follows:
+    /// a write torn by a crash. The store cuts it off when it opens.
+    TornTail { offset: u64 },
+    /// A damaged record with valid records after it: the log needs
+    /// `dbclean -R bad`.
+    Damaged { offset: u64, next_valid: u64 },
+}
+
+/// What a read of the whole log found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checked {
+    /// The header's least next position.
+    pub base: Pos,
+    /// Valid records before any problem.
+    pub records: u64,
+    /// The offset after the last of them.
+    pub good_end: u64,
+    /// The file's length.
+    pub file_len: u64,
+    /// The first problem, if any.
+    pub problem: Option<Problem>,
+}
+
+/// Why the log cannot be read at all.
+#[derive(Debug)]
+pub enum LogError {
+    /// The file could not be read.
+    Io(io::Error),
+    /// The header is missing or damaged.
+    Header,
+}
+
+/// Read every valid record of the log at `path` in order, calling `f` with
+/// each and its offset, stopping at the first problem (which is then
+/// classified by looking for a valid record further on).
+pub fn scan(path: &Path, mut f: impl FnMut(&LogEntry, u64)) -> Result<Checked, LogError> {
+    let mut w = Window::open(path).map_err(LogError::Io)?;
+    let base = read_header(&mut w)
+        .map_err(LogError::Io)?
+        .ok_or(LogError::Header)?;
+    let mut off = HEADER_LEN;
+    let mut last = 0u64;
+    let mut records = 0u64;
+    let problem = loop {
+        match frame_at(&mut w, off).map_err(LogError::Io)? {
+            FrameAt::End => break None,
+            FrameAt::Good(e, n) if e.pos.0 > last => {
+                last = e.pos.0;
+                records += 1;
+                f(&e, off);
+                off += n;
+            }
+            FrameAt::Good(..) | FrameAt::Truncated | FrameAt::Bad => {
+                break Some(
+                    match next_valid(&mut w, off + 1, last).map_err(LogError::Io)? {
+                        Some(next_valid) => Problem::Damaged {
+                            offset: off,
+                            next_valid,
+                        },
+                        None => Problem::TornTail { offset: off },
+                    },
+                );
+            }
+        }
+    };
+    Ok(Checked {
+        base,
+        records,
+        good_end: off,
+        file_len: w.len(),
+        problem,
+    })
+}
+
+/// The first offset at or after `from` holding a valid record positioned
+/// after `last`.
+fn next_valid(w: &mut Window, from: u64, last: u64) -> io::Result<Option<u64>> {
+    let mut off = from;
+    while off < w.len() {
+        if let FrameAt::Good(e, _) = frame_at(w, off)? {
+            if e.pos.0 > last {
+                return Ok(Some(off));
+            }
+        }
+        off += 1;
+    }
+    Ok(None)
+}
+
+/// What a salvage kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Salvaged {
+    /// Records copied.
+    pub records: u64,
+    /// Bytes of damage skipped.
+    pub skipped: u64,
+}
+
+/// Copy every valid record of the log at `from` (in increasing position
+/// order, skipping damage) to a new log at `to`, flushed to disk. A damaged
+/// header is replaced by one that keeps positions increasing.
+pub fn salvage(from: &Path, to: &Path) -> io::Result<Salvaged> {
+    let mut w = Window::open(from)?;
+    let base = read_header(&mut w)?.unwrap_or(Pos::FIRST);
+    let file = File::options().write(true).create_new(true).open(to)?;
+    let mut out = io::BufWriter::with_capacity(WINDOW, file);
+    // Room for the header, written once the last position is known.
+    out.write_all(&[0u8; HEADER_LEN as usize])?;
+    let mut res = Salvaged::default();
+    let mut last = 0u64;
+    let mut off = HEADER_LEN.min(w.len());
+    while off < w.len() {
+        match frame_at(&mut w, off)? {
+            FrameAt::Good(e, n) if e.pos.0 > last => {
+                last = e.pos.0;
+                if let Some(bytes) = w.get(off, usize::try_from(n).unwrap_or(0))? {
+                    out.write_all(bytes)?;
+                }
+                res.records += 1;
+                off += n;
+            }
+            _ => {
+                let next = next_valid(&mut w, off + 1, last)?.unwrap_or(w.len());
+                res.skipped += next - off;
+                off = next;
+            }
+        }
+    }
+    let next = Pos(base.0.max(last + 1).max(Pos::FIRST.0));
+    let file = out.into_inner().map_err(|e| e.into_error())?;
+    file.write_all_at(&header(next), 0)?;
+    file.sync_all()?;
+    Ok(res)
+}
+
+/// Decode the framed record at the start of `bytes` (for blocks read at
+/// once): the entry and the frame's length.
+pub fn frame_in(bytes: &[u8]) -> Option<(LogEntry, usize)> {
+    let head = bytes.get(..FRAME_HEAD)?;
+    let len = u32::from_le_bytes(head.get(..4)?.try_into().ok()?) as usize;
+    let crc = u32::from_le_bytes(head.get(4..)?.try_into().ok()?);
+    if len > MAX_PAYLOAD {
+        return None;
+    }
+    let payload = bytes.get(FRAME_HEAD..FRAME_HEAD + len)?;
+    if crc32fast::hash(payload) != crc {
+        return None;
+    }
+    Some((decode_payload(payload)?, FRAME_HEAD + len))
+}
