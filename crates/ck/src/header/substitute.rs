@@ -148,10 +148,12 @@ mod tests {
                 first: true
             }
         );
-        assert_eq!(SubName::parse("X-Mailer:").unwrap().name, "x-maile");
+        assert_eq!(SubName::parse("X-Mailer:").unwrap().name, "x-mailer");
         assert!(SubName::parse(":").is_err());
-        assert!(SubName::parse("a:").is_err());
-        assert_eq!(SubName::parse("ab:").unwrap().name, "a");
+        assert_eq!(SubName::parse("a:").unwrap().name, "a");
+        assert_eq!(SubName::parse("ab:").unwrap().name, "ab");
+        assert!(SubName::parse("A:B").is_err());
+        assert!(SubName::parse("A B").is_err());
     }
 
     #[test]
@@ -169,20 +171,5 @@ mod tests {
         assert_eq!(got[0], ("list-id", str_sum(Some(b"list-id"), b" <c>\n")));
         assert_eq!(got[1], ("sender", str_sum(Some(b"sender"), b"one")));
         assert!(!s.offer_named("mail_host", b"example.com"));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SubName;
-
-    #[test]
-    fn trailing_colon_is_dropped() {
-        let s = SubName::parse("+List-ID:").unwrap();
-        assert_eq!((s.name.as_str(), s.first), ("list-id", true));
-        assert_eq!(SubName::parse("X-Mailer").unwrap().name, "x-mailer");
-        assert!(SubName::parse(":").is_err());
-        assert!(SubName::parse("A:B").is_err());
-        assert!(SubName::parse("A B").is_err());
     }
 }
