@@ -163,6 +163,8 @@ fn read_checksums(
     };
     let mut cfg = o.ck_cfg.clone();
     cfg.use_received = o.std_received > 0 && o.client_ip.is_none();
+    cfg.received_index = u32::try_from(o.std_received).unwrap_or(u32::MAX);
+    cfg.keep_xdcc = o.add_xhdr;
     cfg.helo_from_received = o.fake_envelope && r.log.is_some();
     let mut mc = MessageCks::new(&cfg, &env);
     let mxdcc_seen = Arc::new(AtomicBool::new(false));

@@ -99,7 +99,6 @@ fn golden_checksums_of_a_sample() {
 }
 
 #[test]
-#[ignore = "Fuz2 needs the word lists of tally-ck's body checksums, not complete yet"]
 fn golden_fuz2_of_a_sample() {
     let (checked, failures) = compare(|k| k == "Fuz2");
     assert!(
