@@ -1,0 +1,205 @@
+//! dblist against temporary databases.
+
+mod common;
+
+use common::*;
+use tally_ck::CkType;
+use tally_store::{Report, Store, Ts};
+
+fn filled(tag: &str) -> Home {
+    let h = Home::new(tag);
+    let mut s = h.open();
+    let mut r = Report::new(
+        Ts::new(1_012_940_712, 497_032),
+        1601,
+        5,
+        vec![
+            ck(CkType::Body, 0xe2),
+            ck(CkType::Fuz1, 0x6f),
+            ck(CkType::Fuz2, 0xfa),
+        ],
+    );
+    r.path = vec![103, 101];
+    s.add(&r).unwrap();
+    s.add(&report(
+        60,
+        1100,
+        1,
+        vec![ck(CkType::Body, 0xe2), ck(CkType::From, 0x11)],
+    ))
+    .unwrap();
+    s.add(&report(30, 1101, 2, vec![ck(CkType::EnvFrom, 0x22)]))
+        .unwrap();
+    s.set_peer_pos(1101, tally_store::Pos(11)).unwrap();
+    drop(s);
+    h
+}
+
+#[test]
+fn default_listing_has_counts_and_totals() {
+    let h = filled("default");
+    let o = h.dblist(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    println!("{text}");
+    assert!(
+        text.contains("       3 records containing 6 checksums"),
+        "{text}"
+    );
+    assert!(text.contains("       2 Body"), "{text}");
+    assert!(text.contains("       5 checksums"), "{text}");
+    // Records are listed only with -v.
+    assert!(!text.contains("path:"));
+    let o = h.dblist(&["-v"]);
+    let text = stdout(&o);
+    println!("{text}");
+    assert!(
+        text.contains("02/02/05 20:25:12.497032    5        1601"),
+        "{text}"
+    );
+    assert!(text.contains("     path: 103<-101"), "{text}");
+    assert!(text.contains("next position 0xd"), "{text}");
+    assert!(text.contains("1101         b"), "{text}");
+    // The running total: 5 after the first report, 6 after the second.
+    assert!(
+        text.contains("  Body       5          e2e2e2e2 e2e2e2e2 e2e2e2e2 e2e2e2e2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  Body       6          e2e2e2e2 e2e2e2e2 e2e2e2e2 e2e2e2e2"),
+        "{text}"
+    );
+}
+
+#[test]
+fn c_finds_a_checksum() {
+    let h = filled("c");
+    let o = h.dblist(&["-C", "body e2e2e2e2 e2e2e2e2 e2e2e2e2 e2e2e2e2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    println!("{text}");
+    assert_eq!(text.matches("  Body ").count(), 2, "{text}");
+    assert!(text.contains("From       1          11111111"), "{text}");
+    assert!(!text.contains("env_From"), "{text}");
+    // Type only, value only.
+    let text = stdout(&h.dblist(&["-C", "env_From"]));
+    assert!(text.contains("env_From   2"), "{text}");
+    assert!(!text.contains("Body"), "{text}");
+    let text = stdout(&h.dblist(&["-C", "6f6f6f6f 6f6f6f6f 6f6f6f6f 6f6f6f6f"]));
+    assert!(text.contains("Fuz1") && text.contains("1601"), "{text}");
+    assert!(!text.contains("1100"), "{text}");
+    // Nothing found: no records.
+    let text = stdout(&h.dblist(&["-C", "body 00000000 00000000 00000000 00000001"]));
+    assert!(!text.contains("Body"), "{text}");
+}
+
+#[test]
+fn i_filters_by_server() {
+    let h = filled("i");
+    let o = h.dblist(&["-I", "1100"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains(" 1100 "), "{text}");
+    assert!(!text.contains("1601") && !text.contains("1101"), "{text}");
+    let text = stdout(&h.dblist(&["-I", "1100", "-I", "1601"]));
+    assert!(
+        text.contains("1601") && text.contains(" 1100 ") && !text.contains("1101"),
+        "{text}"
+    );
+    // -A: records from position 0xc on.
+    let text = stdout(&h.dblist(&["-A", "c"]));
+    assert!(
+        text.contains("1101") && !text.contains("1100") && !text.contains("1601"),
+        "{text}"
+    );
+    // -L 2: only the flooded record.
+    let text = stdout(&h.dblist(&["-L", "2"]));
+    assert!(text.contains("1601") && !text.contains("1100"), "{text}");
+    // -T: only the record of that second.
+    let text = stdout(&h.dblist(&["-T", "02/02/05 20:25:12"]));
+    assert!(text.contains("1601") && !text.contains("1100"), "{text}");
+}
+
+#[test]
+fn sums_and_whitelist() {
+    let h = filled("sums");
+    std::fs::write(h.0.join("whitelist"), "ok env_from alice@example.com\n").unwrap();
+    assert_eq!(
+        h.dbclean(&["-Sq", "-E", "never", "-e", "never"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let text = stdout(&h.dblist(&["-S"]));
+    assert!(text.contains("  Fuz2       5          fafafafa"), "{text}");
+    assert!(text.contains("       1 whitelisted"), "{text}");
+    let text = stdout(&h.dblist(&["-vv"]));
+    assert!(text.contains("\nwhitelist\n  env_From   ok"), "{text}");
+    // -H leaves the table out.
+    let text = stdout(&h.dblist(&["-H"]));
+    assert!(!text.contains("whitelisted"), "{text}");
+}
+
+#[test]
+fn bad_options_give_usage_and_64() {
+    let h = filled("usage");
+    for args in [
+        &["-Z"][..],
+        &["-I", "99999"],
+        &["-C", "bogus 1 2 3 4"],
+        &["-T", "yesterday"],
+        &["-A", "zz"],
+        &["-G", "maybe"],
+        &["-A", "c", "-P", "1"],
+    ] {
+        let o = h.dblist(args);
+        assert_eq!(o.status.code(), Some(64), "{args:?}");
+        assert!(!stderr(&o).is_empty());
+    }
+    assert!(stderr(&h.dblist(&["-Z"])).contains("usage:"));
+}
+
+#[test]
+fn damaged_store_gives_a_clear_error() {
+    let h = filled("damaged");
+    let mut bytes = std::fs::read(h.log()).unwrap();
+    bytes[40] ^= 0xff;
+    std::fs::write(h.log(), &bytes).unwrap();
+    let o = h.dblist(&[]);
+    assert_eq!(o.status.code(), Some(65));
+    let err = stderr(&o);
+    assert!(
+        err.contains("reports.log") && err.contains("damaged record"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    // dblist changed nothing.
+    assert_eq!(std::fs::read(h.log()).unwrap(), bytes);
+    // A damaged header.
+    bytes[0] = b'X';
+    std::fs::write(h.log(), &bytes).unwrap();
+    let err = stderr(&h.dblist(&[]));
+    assert!(
+        err.contains("reports.log: damaged or missing file header"),
+        "{err}"
+    );
+    // No database at all.
+    let empty = Home::new("nodb");
+    let o = empty.dblist(&[]);
+    assert_eq!(o.status.code(), Some(66));
+    assert!(stderr(&o).contains("reports.log"));
+    assert!(!empty.db().exists());
+}
+
+#[test]
+fn torn_last_record_is_listed_up_to_the_tear() {
+    let h = filled("torn");
+    let mut bytes = std::fs::read(h.log()).unwrap();
+    bytes.truncate(bytes.len() - 5);
+    std::fs::write(h.log(), &bytes).unwrap();
+    let o = h.dblist(&["-v"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("2 records containing 5 checksums"), "{text}");
+    assert!(text.contains("incomplete last record"), "{text}");
+}
