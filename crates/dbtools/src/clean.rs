@@ -10,8 +10,12 @@
 //!   database and to switch to the new file. Our store keeps its tables in
 //!   the server's memory, so it cannot change under a running dccd: dbclean
 //!   takes the database lock ([`crate::lock`]) and refuses to run while
-//!   dccd (or another dbclean) holds it. `-i` and `-a` are accepted (and
-//!   `-i` is still required without `-S`, as in the original) but not used.
+//!   another process holds it. Without `-S` (the way cron runs it, when
+//!   the original would talk to dccd) it also refuses while something
+//!   listens on the server's UDP port (6277, 6276 for a greylist server,
+//!   or the port of `-a`): a running dccd cleans its database itself when
+//!   asked with `cdcc "DB clean"`. `-i` is still required without `-S`, as
+//!   in the original, but not used.
 //! - A record damaged in the middle of the log is not repaired silently:
 //!   dbclean stops naming the file unless `-R bad` is given, which keeps
 //!   every readable record and saves the damaged file as `reports.log-old`.
@@ -180,6 +184,19 @@ fn run(o: &CleanOpts, out: &Out) -> Result<(), Fail> {
         }
     };
 
+    if !o.standalone {
+        let port = o.port.unwrap_or(if o.grey { 6276 } else { 6277 });
+        if port_in_use(port) {
+            return Err((
+                format!(
+                    "UDP port {port} is in use: dccd seems to be running; \
+                     stop it and use dbclean -S, or ask it to clean with cdcc \"DB clean\""
+                ),
+                exit::UNAVAILABLE,
+            ));
+        }
+    }
+
     // Read the whitelist before touching the database, as the original
     // resolves its host names before locking.
     let white_path = paths::whitelist_file(&home, o.grey);
@@ -246,6 +263,14 @@ fn run(o: &CleanOpts, out: &Out) -> Result<(), Fail> {
     ));
     out.debug(format!("{:.1} seconds", started.elapsed().as_secs_f64()));
     Ok(())
+}
+
+/// Whether a server (dccd) has the UDP port bound.
+fn port_in_use(port: u16) -> bool {
+    use std::net::{Ipv4Addr, Ipv6Addr, UdpSocket};
+    let busy = |r: std::io::Result<UdpSocket>| matches!(r, Err(e) if e.kind() == std::io::ErrorKind::AddrInUse);
+    busy(UdpSocket::bind((Ipv4Addr::UNSPECIFIED, port)))
+        || busy(UdpSocket::bind((Ipv6Addr::UNSPECIFIED, port)))
 }
 
 /// Check the files before the store opens them; repair with `-R bad`.

@@ -1,7 +1,7 @@
 //! `dblist`: list the database as the original lists its `dcc_db`.
 //!
-//! For each database (the operands, or `HOME/dcc_db`, `HOME/grey_db` with
-//! `-G on`): with `-v` a header with the database's figures, the expiry
+//! For each database (the operands, or `HOME/tally-db`, `HOME/tally-grey-db`
+//! with `-G on`): with `-v` a header with the database's figures, the expiry
 //! ages of the last dbclean and the flooding positions; the records (all
 //! with `-v`, or those selected by `-C -I -A -L -P -T`) in the original's
 //! layout; then, unless records are selected, the record and checksum
@@ -84,7 +84,7 @@ pub fn main(args: &[String]) -> i32 {
 }
 
 /// The database directory an operand names: a directory, or a file in one
-/// (e.g. `dcc_db/reports.log`); relative names are under the home directory.
+/// (e.g. `tally-db/reports.log`); relative names are under the home directory.
 fn db_of(home: &Path, f: &str) -> PathBuf {
     let p = home.join(f);
     if p.is_file() {

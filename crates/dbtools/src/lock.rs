@@ -3,9 +3,10 @@
 //! The original locks its whole database file with `fcntl` while dccd runs,
 //! and `dbclean -S` refuses a database that is locked. Our convention is
 //! an exclusive, non-blocking `flock(2)` on the file `lock` in the database
-//! directory, taken by whichever program writes the database (dccd for as
-//! long as it runs, dbclean while it cleans), with the holder's process ID
-//! written into the file for messages. The lock disappears with the
+//! directory, taken by whichever program writes the database (dbclean
+//! while it cleans; dccd should hold it for as long as it runs, through
+//! [`DbLock::try_exclusive`]), with the holder's process ID written into
+//! the file for messages. The lock disappears with the
 //! process, so a crash never leaves a stale lock behind.
 
 use std::fs::{File, OpenOptions};

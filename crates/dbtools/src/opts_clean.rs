@@ -46,6 +46,8 @@ pub struct CleanOpts {
     pub mode: Mode,
     pub home: Option<String>,
     pub server_id: Option<u16>,
+    /// The UDP port of the local server from `-a [addr][,port]`.
+    pub port: Option<u16>,
     pub small: Option<u64>,
     pub bulk: Option<u64>,
     /// Options accepted for compatibility that change nothing here.
@@ -97,7 +99,16 @@ pub fn parse(args: &[String]) -> Result<CleanOpts, Fatal> {
                 Ok(id) if (100..=32767).contains(&id) => o.server_id = Some(id),
                 _ => o.warnings.push(format!("invalid DCC ID \"-i {arg}\"")),
             },
-            'a' | 'H' | 'D' => o.ignored.push(format!("-{c} {arg}")),
+            'a' => match arg.rsplit_once(',') {
+                Some((_, p)) if !p.trim().is_empty() => match p.trim().parse::<u16>() {
+                    Ok(port) if port != 0 => o.port = Some(port),
+                    _ => o
+                        .warnings
+                        .push(format!("unrecognized port number in \"-a {arg}\"")),
+                },
+                _ => {}
+            },
+            'H' | 'D' => o.ignored.push(format!("-{c} {arg}")),
             'h' => o.home = Some(arg),
             'G' => {
                 if have_expire > 0 {

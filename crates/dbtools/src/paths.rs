@@ -3,10 +3,10 @@
 //!
 //! The original keeps `dcc_db` (the report file) and `dcc_db.hash` (its hash
 //! table) in the home directory, and `grey_db`/`grey_db.hash` for a
-//! greylist server. Our store is a directory of files, so the same names
-//! become directories: `HOME/dcc_db/` and `HOME/grey_db/`. The text
-//! whitelist that `dbclean` builds into the database stays where the
-//! original keeps it, `HOME/whitelist` or `HOME/grey_whitelist`.
+//! greylist server. Our store is a directory of files, `HOME/tally-db/`
+//! (where dccd opens it) and `HOME/tally-grey-db/` for a greylist server.
+//! The text whitelist that `dbclean` builds into the database stays where
+//! the original keeps it, `HOME/whitelist` or `HOME/grey_whitelist`.
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +16,7 @@ pub const DEFAULT_HOME: &str = "/var/dcc";
 /// The database directory of a DCC server (`grey` false) or a greylist
 /// server (`grey` true) under `home`.
 pub fn db_dir(home: &Path, grey: bool) -> PathBuf {
-    home.join(if grey { "grey_db" } else { "dcc_db" })
+    home.join(if grey { "tally-grey-db" } else { "tally-db" })
 }
 
 /// The server whitelist text file under `home`.

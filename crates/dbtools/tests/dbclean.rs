@@ -136,7 +136,7 @@ fn greylist_whitelist_only_whitelists() {
     let o = h.dbclean(&["-S", "-G", "on"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("ignored"), "{}", stderr(&o));
-    let s = tally_store::LogStore::open(&h.0.join("grey_db")).unwrap();
+    let s = tally_store::LogStore::open(&h.0.join("tally-grey-db")).unwrap();
     assert_eq!(s.whitelist().unwrap().len(), 1);
     assert_eq!(s.whitelist().unwrap()[0].1, tgts::OK2);
     // -e/-E do not go with -G.
@@ -196,7 +196,20 @@ fn refuses_a_database_in_use() {
         stderr(&o)
     );
     drop(lock);
-    assert_eq!(h.dbclean(&["-i", "1101", "-q"]).status.code(), Some(0));
+    // Without -S a server listening on the UDP port is refused as well.
+    let sock = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    let port = sock.local_addr().unwrap().port().to_string();
+    let a = format!("127.0.0.1,{port}");
+    let o = h.dbclean(&["-i", "1101", "-a", &a]);
+    assert_eq!(o.status.code(), Some(69));
+    assert!(
+        stderr(&o).contains("dccd seems to be running"),
+        "{}",
+        stderr(&o)
+    );
+    drop(sock);
+    let o = h.dbclean(&["-i", "1101", "-q", "-a", &a]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
 #[test]

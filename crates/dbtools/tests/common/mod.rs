@@ -27,7 +27,7 @@ impl Home {
     }
 
     pub fn db(&self) -> PathBuf {
-        self.0.join("dcc_db")
+        self.0.join("tally-db")
     }
 
     pub fn log(&self) -> PathBuf {
