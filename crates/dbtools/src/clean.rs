@@ -202,8 +202,8 @@ fn run(o: &CleanOpts, out: &Out) -> Result<(), Fail> {
     let white_path = paths::whitelist_file(&home, o.grey);
     let white = white::build(&white_path, &home, o.grey);
 
-    if exists && !o.new_db {
-        verify(&db, o, out)?;
+    if !o.new_db {
+        verify(&db, exists, o, out)?;
     }
     let started = Instant::now();
     let mut store = LogStore::open(&db).map_err(|e| store_fail(&db, e))?;
@@ -274,7 +274,16 @@ fn port_in_use(port: u16) -> bool {
 }
 
 /// Check the files before the store opens them; repair with `-R bad`.
-fn verify(db: &Path, o: &CleanOpts, out: &Out) -> Result<(), Fail> {
+fn verify(db: &Path, log_exists: bool, o: &CleanOpts, out: &Out) -> Result<(), Fail> {
+    if log_exists {
+        verify_log(db, o, out)?;
+    }
+    verify_side_files(db, o, out)
+}
+
+/// Check the report log, repairing it with `-R bad`; report progress on
+/// long runs.
+fn verify_log(db: &Path, o: &CleanOpts, out: &Out) -> Result<(), Fail> {
     let started = Instant::now();
     let mut last_report = started;
     let mut n = 0u64;
@@ -307,6 +316,12 @@ fn verify(db: &Path, o: &CleanOpts, out: &Out) -> Result<(), Fail> {
         }
         Err(e) => return Err(db_fail(e)),
     }
+    Ok(())
+}
+
+/// Check the compiled whitelist and the flooding positions; `-R bad`
+/// removes a damaged one.
+fn verify_side_files(db: &Path, o: &CleanOpts, out: &Out) -> Result<(), Fail> {
     if let Err(e) = check_side_files(db) {
         if o.mode != Mode::Repair || e.code != exit::DATAERR {
             let mut e = db_fail(e);

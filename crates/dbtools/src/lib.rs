@@ -15,9 +15,13 @@
 //!
 //! Options of the original that mean nothing for our store (there is no
 //! hash table file and no memory mapping) are accepted and ignored:
-//! dbclean `-F -f -u -s -H -D -a -L` (and `-i`, which the original needs to
-//! talk to dccd), dblist `-H` (no hash table: it turns off the table of
-//! totals instead). The layout of the database directory is in [`paths`].
+//! dbclean `-F -f -u -s -H -D -L` and `-R hash` (and `-i`, which the
+//! original needs to talk to dccd and which is still required without
+//! `-S`); dblist `-H` turns off the table of totals, our counterpart of the
+//! hash table. `-W` and `-K` are dccd options, unknown to dbclean as in the
+//! original; dblist `-S` (list every total) is an extension. The layout of
+//! the database directory is in [`paths`]; the differences from the
+//! original are listed in the project's compatibility notes.
 
 pub mod clean;
 pub mod exit;
