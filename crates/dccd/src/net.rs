@@ -178,7 +178,7 @@ pub fn run(o: Opts, args: &[String]) -> Result<(), String> {
     }
     let server = build_server(&o)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
@@ -213,9 +213,7 @@ async fn serve(server: Server, addrs: Vec<SocketAddr>, home: PathBuf) -> Result<
     let state = Arc::new(Mutex::new(server));
     let stop = Arc::new(Notify::new());
     for sock in &socks {
-        for _ in 0..2 {
-            tokio::spawn(recv_loop(sock.clone(), state.clone(), stop.clone()));
-        }
+        tokio::spawn(recv_loop(sock.clone(), state.clone(), stop.clone()));
     }
     {
         let state = state.clone();

@@ -38,6 +38,11 @@ impl Ridc {
                 self.map.remove(&k);
             }
         }
+        // Give the memory of a past burst back.
+        if self.map.capacity() > 4096 && self.map.len() < self.map.capacity() / 8 {
+            self.map.shrink_to_fit();
+            self.order.shrink_to_fit();
+        }
     }
 
     /// The cached answer to a retransmission of `req`, signed for it.

@@ -182,7 +182,9 @@ impl Server {
                             Duration::ZERO
                         };
                         let body = Response::Answer(answer);
-                        self.ridc.remember(from, buf, body.clone(), now);
+                        if is_report {
+                            self.ridc.remember(from, buf, body.clone(), now);
+                        }
                         self.answer(&req, &who, body, delay)
                     }
                     Err(e) => {

@@ -1,1 +1,330 @@
-fn main() {}
+//! Load generator for dccd: starts the `dccd` built next to this program on
+//! loopback (rate limits lifted), then N concurrent signed clients send
+//! QUERY and REPORT requests of ten checksums (as dccproc sends them) and
+//! the operations per second and latency percentiles are printed for N =
+//! 1, 8 and 32, followed by the server's memory (RSS) per million stored
+//! checksums.
+//!
+//! Usage: `dccd-bench [seconds-per-run] [million-checksums]` (defaults 3
+//! and 1).
+
+use std::net::{SocketAddr, UdpSocket};
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tally_ck::{CkType, Sum};
+use tally_wire::packet::{CkRequest, Packet, Request};
+use tally_wire::sign::{Passwd, Signer};
+use tally_wire::{OpNums, Tgts, WireCk};
+
+const ID: u32 = 32800;
+const PW: &[u8] = b"benchpw";
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    home: std::path::PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+fn start() -> Result<Server, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dccd = exe.with_file_name("dccd");
+    let home = std::env::temp_dir().join(format!("dccd-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    let ids = home.join("ids");
+    std::fs::write(&ids, format!("{ID} benchpw\n1100 benchsrvpw\n")).map_err(|e| e.to_string())?;
+    std::fs::set_permissions(&ids, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| e.to_string())?;
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let child = Command::new(&dccd)
+        .args([
+            "-b",
+            "-i",
+            "1100",
+            "-n",
+            "bench",
+            "-R",
+            "10000000,10000000,10000000",
+        ])
+        .arg("-h")
+        .arg(&home)
+        .args(["-a", &format!("127.0.0.1,{port}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", dccd.display()))?;
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().map_err(|_| "addr")?;
+    let s = Server { child, addr, home };
+    let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .map_err(|e| e.to_string())?;
+    let mut nop = Packet::request(12, 1, OpNums::from_le_words(1, 1, 1, 1), Request::Nop);
+    let bytes = nop.sign(&Signer::Zero);
+    let mut buf = [0u8; 2048];
+    for _ in 0..100 {
+        let _ = sock.send_to(&bytes, s.addr);
+        if sock.recv_from(&mut buf).is_ok() {
+            return Ok(s);
+        }
+    }
+    Err("dccd did not answer".into())
+}
+
+fn sum_of(a: u32, b: u32, c: u8) -> Sum {
+    let mut s = [0u8; 16];
+    s[..4].copy_from_slice(&a.to_be_bytes());
+    s[4..8].copy_from_slice(&b.to_be_bytes());
+    s[8] = c;
+    Sum(s)
+}
+
+/// Ten checksums as dccproc sends them; `n` picks the message.
+fn cks(n: u32, client: u32) -> Vec<WireCk> {
+    let ip = sum_of(client, 0, 1);
+    vec![
+        WireCk::new(CkType::Ip, ip),
+        WireCk::new(CkType::EnvFrom, sum_of(n, client, 2)),
+        WireCk::new(CkType::From, sum_of(n, client, 3)),
+        WireCk::new(CkType::MessageId, sum_of(n, client, 5)),
+        WireCk::new(CkType::Received, sum_of(n, client, 6)),
+        WireCk::new(CkType::Body, sum_of(n % 5000, 7, 7)),
+        WireCk::new(CkType::Fuz1, sum_of(n % 5000, 8, 8)),
+        WireCk::new(CkType::Fuz2, sum_of(n % 5000, 9, 9)),
+        WireCk::new(CkType::GreyMsg, ip),
+        WireCk::new(CkType::GreyTriple, ip),
+    ]
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1e6)
+}
+
+/// CPU seconds (user + system) used so far by process `pid`.
+fn cpu_secs(pid: u32) -> f64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which ends with ')'): utime and stime
+    // are the 12th and 13th.
+    let rest = s.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    f.iter().sum::<u64>() as f64 / 100.0
+}
+
+fn run(s: &Server, clients: u32, secs: f64, report: bool, serial: Arc<AtomicU32>) {
+    let addr = s.addr;
+    let cpu0 = cpu_secs(s.child.id());
+    let pw = Passwd::new(PW).unwrap_or_else(|| unreachable!());
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let mut handles = Vec::new();
+    for c in 0..clients {
+        let pw = pw.clone();
+        let serial = serial.clone();
+        handles.push(std::thread::spawn(move || {
+            let signer = Signer::Passwd(pw);
+            let Ok(sock) = UdpSocket::bind("127.0.0.1:0") else {
+                return (Vec::new(), 0u64);
+            };
+            let _ = sock.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut lat = Vec::new();
+            let mut lost = 0u64;
+            let mut buf = [0u8; 2048];
+            while Instant::now() < deadline {
+                let n = serial.fetch_add(1, Ordering::Relaxed);
+                let r = CkRequest {
+                    tgts: Tgts(u32::from(report)),
+                    cks: cks(n, c),
+                };
+                let body = if report {
+                    Request::Report(r)
+                } else {
+                    Request::Query(r)
+                };
+                let mut p = Packet::request(12, ID, OpNums::from_le_words(c, 7, n, 1), body);
+                let bytes = p.sign(&signer);
+                let t0 = Instant::now();
+                if sock.send_to(&bytes, addr).is_err() {
+                    lost += 1;
+                    continue;
+                }
+                match sock.recv_from(&mut buf) {
+                    Ok(_) => lat.push(t0.elapsed()),
+                    Err(_) => lost += 1,
+                }
+            }
+            (lat, lost)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut lost = 0;
+    for h in handles {
+        if let Ok((l, n)) = h.join() {
+            all.extend(l);
+            lost += n;
+        }
+    }
+    all.sort();
+    let cpu = cpu_secs(s.child.id()) - cpu0;
+    let per_op = if all.is_empty() {
+        0.0
+    } else {
+        cpu / all.len() as f64
+    };
+    println!(
+        "{:6} c={:2}: {:9.0} ops/s  p50 {:7.1} µs  p90 {:7.1} µs  p99 {:7.1} µs  \
+         server CPU {:5.1} µs/op = {:7.0} ops/s per core  (lost {lost})",
+        if report { "REPORT" } else { "QUERY" },
+        clients,
+        all.len() as f64 / secs,
+        percentile(&all, 0.5),
+        percentile(&all, 0.9),
+        percentile(&all, 0.99),
+        per_op * 1e6,
+        if per_op > 0.0 { 1.0 / per_op } else { 0.0 },
+    );
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Load `million` million new kept checksums (Body, Fuz1, Fuz2 per report).
+fn memory(s: &Server, million: u32) {
+    let pw = Passwd::new(PW).unwrap_or_else(|| unreachable!());
+    let reports = million * 1_000_000 / 3 + 1;
+    let threads = 8u32;
+    let mut hs = Vec::new();
+    for t in 0..threads {
+        let pw = pw.clone();
+        let addr = s.addr;
+        hs.push(std::thread::spawn(move || {
+            let signer = Signer::Passwd(pw);
+            let Ok(sock) = UdpSocket::bind("127.0.0.1:0") else {
+                return;
+            };
+            let _ = sock.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut buf = [0u8; 2048];
+            let mut i = t;
+            while i < reports {
+                let r = CkRequest {
+                    tgts: Tgts(1),
+                    cks: vec![
+                        WireCk::new(CkType::Body, sum_of(i, 0x4d45_4d00, 7)),
+                        WireCk::new(CkType::Fuz1, sum_of(i, 0x4d45_4d00, 8)),
+                        WireCk::new(CkType::Fuz2, sum_of(i, 0x4d45_4d00, 9)),
+                    ],
+                };
+                let mut p = Packet::request(
+                    12,
+                    ID,
+                    OpNums::from_le_words(t, 99, i, 1),
+                    Request::Report(r),
+                );
+                let bytes = p.sign(&signer);
+                if sock.send_to(&bytes, addr).is_ok() && sock.recv_from(&mut buf).is_ok() {
+                    i += threads;
+                }
+            }
+        }));
+    }
+    for h in hs {
+        let _ = h.join();
+    }
+}
+
+/// One report, so that the server expires its retransmission cache.
+fn memory_touch(s: &Server) {
+    let Some(pw) = Passwd::new(PW) else { return };
+    let Ok(sock) = UdpSocket::bind("127.0.0.1:0") else {
+        return;
+    };
+    let _ = sock.set_read_timeout(Some(Duration::from_millis(500)));
+    let r = CkRequest {
+        tgts: Tgts(1),
+        cks: vec![WireCk::new(CkType::Body, sum_of(1, 2, 3))],
+    };
+    let mut p = Packet::request(
+        12,
+        ID,
+        OpNums::from_le_words(5, 5, 5, 1),
+        Request::Report(r),
+    );
+    let bytes = p.sign(&Signer::Passwd(pw));
+    let mut buf = [0u8; 2048];
+    let _ = sock.send_to(&bytes, s.addr);
+    let _ = sock.recv_from(&mut buf);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let secs: f64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(3.0);
+    let million: u32 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
+    let s = match start() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("dccd-bench: {e}");
+            std::process::exit(1);
+        }
+    };
+    let serial = Arc::new(AtomicU32::new(1));
+    for report in [false, true] {
+        for c in [1, 8, 32] {
+            run(&s, c, secs, report, serial.clone());
+        }
+    }
+    drop(s);
+    // Memory on a fresh server: right after loading (the 32-second
+    // retransmission cache then holds every report) and once the cache
+    // has expired.
+    let s = match start() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("dccd-bench: {e}");
+            std::process::exit(1);
+        }
+    };
+    let before = rss_kib(s.child.id());
+    let t0 = Instant::now();
+    memory(&s, million);
+    let loaded = t0.elapsed();
+    let after_load = rss_kib(s.child.id());
+    std::thread::sleep(Duration::from_secs(33));
+    memory_touch(&s);
+    let settled = rss_kib(s.child.id());
+    let per = |kib: u64| kib.saturating_sub(before) as f64 / 1024.0 / f64::from(million);
+    println!(
+        "memory: {million}M checksums loaded in {:.1} s; RSS growth per million: {:.1} MiB \
+         with the retransmission cache full, {:.1} MiB after it expired (RSS {:.1} MiB)",
+        loaded.as_secs_f64(),
+        per(after_load),
+        per(settled),
+        settled as f64 / 1024.0
+    );
+}
