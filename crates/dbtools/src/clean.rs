@@ -33,6 +33,7 @@ use crate::logfile::{self, Problem};
 use crate::opts_clean::{self, CleanOpts, Mode, USAGE};
 use crate::paths;
 use crate::snapshot::{check_log_with, check_side_files, DbError};
+use crate::text::secs2str;
 use crate::white::{self, Source};
 
 const DAY: u64 = 86_400;
@@ -221,6 +222,16 @@ fn run(o: &CleanOpts, out: &Out) -> Result<(), Fail> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
+        out.trace(format!(
+            "expiring reports older than {} with totals below {} and all older than {} \
+             ({} and {} for Fuz1, Fuz2 and reputations) in {} records",
+            secs2str(policy.small).trim_end(),
+            tally_store::tgts::BULK_THRESHOLD,
+            secs2str(policy.bulk).trim_end(),
+            secs2str(policy.long_term_small).trim_end(),
+            secs2str(policy.long_term_bulk).trim_end(),
+            before.records
+        ));
         let rep = store.clean(now, &policy).map_err(|e| store_fail(&db, e))?;
         out.trace(format!(
             "expired {} records, trimmed {}, kept {} in {}",
