@@ -203,3 +203,62 @@ fn torn_last_record_is_listed_up_to_the_tear() {
     assert!(text.contains("2 records containing 5 checksums"), "{text}");
     assert!(text.contains("incomplete last record"), "{text}");
 }
+
+#[test]
+fn operands_grey_and_pages() {
+    let h = filled("operands");
+    // A database named by its log file, relative to the home directory.
+    let o = h.dblist(&["-I", "1101", "tally-db/reports.log"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("1101"), "{}", stdout(&o));
+    // -P 1: the whole small log is in its last page.
+    let text = stdout(&h.dblist(&["-P", "1"]));
+    assert!(text.contains("1601") && text.contains("1101"), "{text}");
+    // -G on lists the greylist database.
+    {
+        let mut g = tally_store::LogStore::open(&h.0.join("tally-grey-db")).unwrap();
+        g.add(&report(5, 1200, 1, vec![ck(CkType::GreyTriple, 3)]))
+            .unwrap();
+    }
+    let text = stdout(&h.dblist(&["-G", "on", "-v"]));
+    assert!(
+        text.contains("Grey3") && text.contains("greylist"),
+        "{text}"
+    );
+    // Two databases, each headed by its name.
+    let text = stdout(&h.dblist(&["tally-db", "tally-grey-db"]));
+    assert!(
+        text.contains("\n  ") && text.contains("tally-grey-db"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_read_only_view_reads_what_the_store_wrote() {
+    let h = filled("view");
+    let s = h.open();
+    let snap = tally_dbtools::snapshot::Snapshot::open(&h.db()).unwrap();
+    assert_eq!(
+        snap.read_log(tally_store::Pos::START, 100).unwrap(),
+        s.read_log(tally_store::Pos::START, 100).unwrap()
+    );
+    assert_eq!(snap.peer_pos(1101).unwrap(), s.peer_pos(1101).unwrap());
+    let mut a = Vec::new();
+    snap.for_each_with(&ck(CkType::Body, 0xe2), &mut |e| {
+        a.push(e.pos);
+        true
+    })
+    .unwrap();
+    let mut b = Vec::new();
+    s.for_each_with(&ck(CkType::Body, 0xe2), &mut |e| {
+        b.push(e.pos);
+        true
+    })
+    .unwrap();
+    assert_eq!((a.len(), &a), (2, &b));
+    assert_eq!(
+        snap.stats().unwrap().checksums,
+        s.stats().unwrap().checksums
+    );
+    assert_totals_consistent(&snap);
+}
