@@ -77,6 +77,35 @@ impl Lang {
     }
 }
 
+const ASCII_HI: u128 = u128::from_le_bytes([0x80; 16]);
+const CASE_BIT: u128 = u128::from_le_bytes([0x20; 16]);
+
+/// The first `n` (1 to 16) bytes of `run`, all letters, mapped through the
+/// class table and packed like [`Fuz2::w`]. Plain ASCII letters map to
+/// their lower case, which one bit operation does for the whole word.
+#[inline]
+fn word_bits(run: &[u8], n: usize, tbl: &[u8; 256]) -> u128 {
+    let mask = if n >= WORD_LEN {
+        u128::MAX
+    } else {
+        (1u128 << (8 * n)) - 1
+    };
+    if let Some(raw) = run
+        .get(..WORD_LEN)
+        .and_then(|r| <[u8; WORD_LEN]>::try_from(r).ok())
+    {
+        let raw = u128::from_le_bytes(raw) & mask;
+        if raw & ASCII_HI == 0 {
+            return raw | (CASE_BIT & mask);
+        }
+    }
+    let mut k = [0u8; WORD_LEN];
+    for (d, &c) in k.iter_mut().zip(run.iter().take(n)) {
+        *d = tbl[usize::from(c)];
+    }
+    u128::from_le_bytes(k)
+}
+
 /// Fuz2 state.
 #[derive(Clone, Default)]
 pub struct Fuz2 {
@@ -105,14 +134,16 @@ impl Fuz2 {
         if mask == 0 {
             return;
         }
-        for (l, lang) in self.langs.iter_mut().enumerate() {
-            if mask & (1 << l) == 0 {
-                continue;
-            }
+        let mut m = mask;
+        while m != 0 {
+            let l = m.trailing_zeros() as usize;
+            m &= m - 1;
             if words::CHARSETS[l].is_some_and(|c| c != cset) {
                 continue;
             }
-            lang.add(&self.w.to_le_bytes(), self.wlen);
+            if let Some(lang) = self.langs.get_mut(l) {
+                lang.add(&self.w.to_le_bytes(), self.wlen);
+            }
         }
     }
 
@@ -137,18 +168,21 @@ impl Fuz2 {
                     let mut w = self.w;
                     while i < data.len() {
                         if !self.cref.active() {
-                            // fast path: a run of letters
-                            while let Some(&c) = data.get(i) {
-                                let cc = tbl[usize::from(c)];
-                                if cc < FC_A || (c == b'&' && html) {
-                                    break;
+                            // fast path: a run of letters ('&' is no letter)
+                            let rest = data.get(i..).unwrap_or(&[]);
+                            let n = rest
+                                .iter()
+                                .position(|&c| tbl[usize::from(c)] < FC_A)
+                                .unwrap_or(rest.len());
+                            if n != 0 {
+                                btotal = btotal.wrapping_add(n as u32);
+                                if wlen + n <= WORD_LEN {
+                                    w |= word_bits(rest, n, tbl) << (8 * wlen);
+                                    wlen += n;
+                                } else {
+                                    wlen = SKIP;
                                 }
-                                if wlen < WORD_LEN {
-                                    w |= u128::from(cc) << (8 * wlen);
-                                }
-                                wlen = (wlen + 1).min(SKIP);
-                                btotal += 1;
-                                i += 1;
+                                i += n;
                             }
                             if i >= data.len() {
                                 break;
