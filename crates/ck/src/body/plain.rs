@@ -6,7 +6,8 @@
 
 use md5::{Digest, Md5};
 
-const BATCH: usize = 1024;
+/// Bytes gathered before they are hashed (a power of two).
+const BATCH: usize = 4096;
 const FROM: &[u8; 6] = b"\n>From";
 
 /// Body checksum state.
@@ -28,99 +29,87 @@ impl Default for Plain {
     }
 }
 
-/// 1 for the bytes that count, 0 for the ignored white space and '='.
+/// 1 for the bytes that count, 0 for the ignored white space, '=' and the
+/// line feed (which is handled apart).
 const KEEP: [u8; 256] = {
     let mut t = [1u8; 256];
     t[b' ' as usize] = 0;
     t[b'\t' as usize] = 0;
     t[b'\r' as usize] = 0;
+    t[b'\n' as usize] = 0;
     t[b'=' as usize] = 0;
     t
 };
 
-struct Batch {
-    buf: [u8; BATCH + 8],
-    len: usize,
-}
+impl Plain {
+    fn hash(&mut self, bytes: &[u8]) {
+        self.total = self.total.wrapping_add(bytes.len() as u32);
+        self.md5.update(bytes);
+    }
 
-impl Batch {
-    #[inline]
-    fn push(&mut self, bytes: &[u8], st: &mut Plain) {
-        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
-        if self.len >= BATCH {
-            self.flush(st);
+    /// Append `bytes` (at most a few) to the batch in `out`.
+    fn put(&mut self, out: &mut [u8; BATCH], len: &mut usize, bytes: &[u8]) {
+        if *len + bytes.len() > BATCH {
+            self.hash(&out[..*len]);
+            *len = 0;
+        }
+        if let Some(d) = out.get_mut(*len..*len + bytes.len()) {
+            d.copy_from_slice(bytes);
+            *len += bytes.len();
         }
     }
 
-    #[inline]
-    fn flush(&mut self, st: &mut Plain) {
-        st.total = st.total.wrapping_add(self.len as u32);
-        st.md5.update(&self.buf[..self.len]);
-        self.len = 0;
-    }
-}
-
-impl Plain {
     /// More text.
     pub fn update(&mut self, data: &[u8]) {
-        let mut b = Batch {
-            buf: [0; BATCH + 8],
-            len: 0,
-        };
+        let mut out = [0u8; BATCH];
+        let mut len = 0;
         let mut flen = self.flen;
-        let mut i = 0;
-        while i < data.len() {
+        let mut rest = data;
+        while let Some((&c, tail)) = rest.split_first() {
             if flen == 0 {
-                // fast path: copy bytes until the next line end
-                let mut len = b.len;
-                while let Some(&c) = data.get(i) {
+                // fast path: gather the kept bytes up to the next line end;
+                // the piece fits in the batch, so no byte can overflow it
+                let piece = rest.get(..BATCH - len).unwrap_or(rest);
+                let mut used = piece.len();
+                for (k, &c) in piece.iter().enumerate() {
+                    // branch-free: store always, keep only what counts
+                    out[len & (BATCH - 1)] = c;
+                    len += usize::from(KEEP[usize::from(c)]);
                     if c == b'\n' {
+                        used = k + 1;
+                        flen = 1;
                         break;
                     }
-                    i += 1;
-                    // branch-free: store always, keep only non-blanks
-                    b.buf[len] = c;
-                    len += usize::from(KEEP[usize::from(c)]);
-                    if len >= BATCH {
-                        b.len = len;
-                        b.flush(self);
-                        len = 0;
-                    }
                 }
-                b.len = len;
-                if i >= data.len() {
-                    break;
+                rest = rest.get(used..).unwrap_or(&[]);
+                if len >= BATCH {
+                    self.hash(&out);
+                    len = 0;
                 }
+                continue;
             }
-            let c = data[i];
-            i += 1;
-            if flen != 0 {
-                if c == FROM[flen] {
-                    flen += 1;
-                    if flen >= FROM.len() {
-                        b.push(b"From", self);
-                        flen = 0;
-                    }
-                    continue;
+            rest = tail;
+            if c == FROM[flen] {
+                flen += 1;
+                if flen >= FROM.len() {
+                    self.put(&mut out, &mut len, b"From");
+                    flen = 0;
                 }
-                flen -= 1;
-                if flen != 0 {
-                    b.push(&FROM[1..=flen], self);
-                }
-                flen = 0;
+                continue;
             }
+            // not "\n>From": the bytes matched after the line feed count
+            if flen > 1 {
+                self.put(&mut out, &mut len, &FROM[1..flen]);
+            }
+            flen = 0;
             if c == b'\n' {
                 flen = 1;
-                continue;
+            } else if KEEP[usize::from(c)] != 0 {
+                self.put(&mut out, &mut len, &[c]);
             }
-            if matches!(c, b' ' | b'\t' | b'\r' | b'=') {
-                continue;
-            }
-            b.push(&[c], self);
         }
-        if b.len != 0 {
-            b.flush(self);
+        if len != 0 {
+            self.hash(&out[..len]);
         }
         self.flen = flen;
     }
