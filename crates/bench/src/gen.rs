@@ -94,7 +94,7 @@ pub fn plain(size: usize) -> Vec<u8> {
         if col > 70 {
             out.push(b'\n');
             col = 0;
-            if rng.next() % 8 == 0 {
+            if rng.next().is_multiple_of(8) {
                 out.push(b'\n');
             }
         } else {
