@@ -96,31 +96,53 @@ impl Fuz1 {
                 // fast path: letters other than 'h' go straight to the
                 // buffer and other bytes except '=' and '\n' do nothing
                 let mut cp = self.cp;
-                while let Some(&raw) = data.get(i) {
-                    let v = FAST[usize::from(raw)];
-                    if cp + 2 >= BUF_LEN {
+                loop {
+                    // no more than `room` bytes can fill the buffer up
+                    let room = (BUF_LEN - 2).saturating_sub(cp);
+                    let rest = data.get(i..).unwrap_or(&[]);
+                    let piece = rest.get(..room).unwrap_or(rest);
+                    if piece.is_empty() {
                         break;
                     }
-                    if v == STOP {
-                        // an 'h' not followed by 't' starts no URL: the URL
-                        // recogniser would only look at the next byte and
-                        // fall back to idle, and both bytes count as usual
-                        let Some(&next) = data.get(i + 1) else { break };
-                        let n = next.to_ascii_lowercase();
-                        if raw | 0x20 != b'h' || n == b't' || n == b'&' || n == b'\n' {
+                    let mut k = 0;
+                    let mut stop = false;
+                    for &raw in piece {
+                        let v = FAST[usize::from(raw)];
+                        if v == STOP {
+                            stop = true;
                             break;
                         }
-                        self.buf[cp] = b'h';
-                        cp += 1;
-                        self.buf[cp] = n;
-                        cp += usize::from(n.is_ascii_lowercase());
-                        i += 2;
+                        // branch-free: store always, keep only letters
+                        if let Some(slot) = self.buf.get_mut(cp) {
+                            *slot = v;
+                        }
+                        cp += usize::from(v != 0);
+                        k += 1;
+                    }
+                    i += k;
+                    if !stop {
                         continue;
                     }
-                    // branch-free: store always, keep only letters
-                    self.buf[cp] = v;
-                    cp += usize::from(v != 0);
-                    i += 1;
+                    // an 'h' not followed by 't' starts no URL: the URL
+                    // recogniser would only look at the next byte and fall
+                    // back to idle, and both bytes count as usual
+                    let (Some(&raw), Some(&next)) = (data.get(i), data.get(i + 1)) else {
+                        break;
+                    };
+                    let n = next.to_ascii_lowercase();
+                    if raw | 0x20 != b'h' || n == b't' || n == b'&' || n == b'\n' {
+                        break;
+                    }
+                    // room >= 1, so both bytes fit
+                    if let Some(slot) = self.buf.get_mut(cp) {
+                        *slot = b'h';
+                    }
+                    cp += 1;
+                    if let Some(slot) = self.buf.get_mut(cp) {
+                        *slot = n;
+                    }
+                    cp += usize::from(n.is_ascii_lowercase());
+                    i += 2;
                 }
                 self.cp = cp;
             }
