@@ -160,9 +160,10 @@ impl Server {
                 if is_report && (self.cfg.query_only) {
                     self.stats.report_reject += 1;
                 }
+                let entry = self.ids.get(req.sender).filter(|_| who.trusted);
                 let rights = Rights {
-                    report: is_report && !self.cfg.query_only,
-                    reps: who.trusted,
+                    report: is_report && (!self.cfg.query_only || entry.is_some_and(|e| e.rpt_ok)),
+                    reps: who.trusted && !entry.is_some_and(|e| e.no_reps),
                 };
                 if is_report && rights.report {
                     self.stats.reports += 1;
@@ -179,7 +180,7 @@ impl Server {
                         let delay = if anon {
                             Duration::from_millis(u64::from(self.cfg.anon_delay_ms.unwrap_or(0)))
                         } else {
-                            Duration::ZERO
+                            Duration::from_millis(u64::from(self.id_delay_ms(req.sender)))
                         };
                         let body = Response::Answer(answer);
                         if is_report {
@@ -230,6 +231,14 @@ impl Server {
                 self.stats.bad_op += 1;
                 Action::Drop
             }
+        }
+    }
+
+    /// The `delay=` of an ID in the ids file, in ms.
+    fn id_delay_ms(&self, id: u32) -> u32 {
+        match self.ids.get(id).and_then(|e| e.delay) {
+            Some(tally_wire::ids::IdDelay::Ms { ms, .. }) => ms,
+            _ => 0,
         }
     }
 

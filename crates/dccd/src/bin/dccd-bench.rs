@@ -6,7 +6,8 @@
 //! checksums.
 //!
 //! Usage: `dccd-bench [seconds-per-run] [million-checksums]` (defaults 3
-//! and 1).
+//! and 1). With `DCCD_BENCH_PIN=1` the server is pinned to CPU 0 with
+//! taskset; run the bench itself on the other CPUs (`taskset -c 1 ...`).
 
 use std::net::{SocketAddr, UdpSocket};
 use std::os::unix::fs::PermissionsExt;
