@@ -80,6 +80,39 @@ impl Lang {
 const ASCII_HI: u128 = u128::from_le_bytes([0x80; 16]);
 const CASE_BIT: u128 = u128::from_le_bytes([0x20; 16]);
 
+const LOW7: u128 = u128::from_le_bytes([0x7f; 16]);
+
+/// Bit 7 of each byte of `x` set where the byte is not an ASCII letter.
+#[inline]
+fn non_letters(x: u128) -> u128 {
+    let y = (x | CASE_BIT) & LOW7;
+    // no carries between bytes: every byte of y is at most 0x7f
+    let ge_a = y + u128::from_le_bytes([0x80 - b'a'; 16]);
+    let gt_z = y + u128::from_le_bytes([0x80 - b'z' - 1; 16]);
+    (!ge_a | gt_z | x) & ASCII_HI
+}
+
+/// Length of the run of letters at the start of `rest`. Runs of ASCII
+/// letters shorter than 16 bytes and ended by an ASCII byte are measured
+/// on 16 bytes at once, without a loop whose end is hard to predict.
+#[inline]
+fn letter_run(rest: &[u8], tbl: &[u8; 256]) -> usize {
+    if let Some(raw) = rest
+        .get(..WORD_LEN)
+        .and_then(|r| <[u8; WORD_LEN]>::try_from(r).ok())
+    {
+        let non = non_letters(u128::from_le_bytes(raw));
+        let n = (non.trailing_zeros() / 8) as usize;
+        // the class tables agree with this for ASCII
+        if n < WORD_LEN && rest.get(n).is_some_and(|&c| c < 0x80) {
+            return n;
+        }
+    }
+    rest.iter()
+        .position(|&c| tbl[usize::from(c)] < FC_A)
+        .unwrap_or(rest.len())
+}
+
 /// The first `n` (1 to 16) bytes of `run`, all letters, mapped through the
 /// class table and packed like [`Fuz2::w`]. Plain ASCII letters map to
 /// their lower case, which one bit operation does for the whole word.
@@ -170,10 +203,7 @@ impl Fuz2 {
                         if !self.cref.active() {
                             // fast path: a run of letters ('&' is no letter)
                             let rest = data.get(i..).unwrap_or(&[]);
-                            let n = rest
-                                .iter()
-                                .position(|&c| tbl[usize::from(c)] < FC_A)
-                                .unwrap_or(rest.len());
+                            let n = letter_run(rest, tbl);
                             if n != 0 {
                                 btotal = btotal.wrapping_add(n as u32);
                                 if wlen + n <= WORD_LEN {
@@ -353,5 +383,32 @@ impl Fuz2 {
             lang.md5.update(&url.doms_buf[..end]);
         }
         Some(std::mem::take(&mut lang.md5).finalize().into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::tables::{LATIN1, LATIN2};
+
+    #[test]
+    fn ascii_shortcuts_agree_with_the_class_tables() {
+        for tbl in [&LATIN1, &LATIN2] {
+            for c in 0..=0x7fu8 {
+                let letter = tbl[usize::from(c)] >= FC_A;
+                let x = u128::from(c) | (u128::from(b' ') << 8);
+                assert_eq!(non_letters(x) & 0x80 == 0, letter, "byte {c:#x}");
+                if letter {
+                    assert_eq!(word_bits(&[c], 1, tbl), u128::from(tbl[usize::from(c)]));
+                }
+            }
+        }
+        let t = &LATIN1;
+        assert_eq!(letter_run(b"Hello, world and more", t), 5);
+        assert_eq!(letter_run(b"abcdefghijklmnopqrstu v", t), 21);
+        assert_eq!(letter_run(b"caf\xe9 au lait, s'il vous plait", t), 4);
+        assert_eq!(letter_run(b"abc", t), 3);
+        assert_eq!(letter_run(b"", t), 0);
+        assert_eq!(letter_run(b"1abcdefghijklmnopq", t), 0);
     }
 }
