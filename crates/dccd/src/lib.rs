@@ -31,6 +31,11 @@
 //! killed; the data reach the disk by the store's group commit (at most
 //! 100 ms later, and at every orderly stop).
 
+//! Not yet: flooding (a `flod` file is noticed and ignored), the greylist
+//! server (`-G` is refused), the `blacklist` file, the `RL_BUGS` rate and
+//! the `inflate` part of anonymous delays, saving the client table across
+//! restarts, and syslog (messages go to stderr).
+
 pub mod admn;
 pub mod clients;
 pub mod net;

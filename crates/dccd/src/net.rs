@@ -130,8 +130,8 @@ pub fn build_server(o: &Opts) -> Result<Server, String> {
 fn listen_addrs(o: &Opts) -> Vec<SocketAddr> {
     if o.addrs.is_empty() {
         vec![
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), DEFAULT_PORT),
             SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), DEFAULT_PORT),
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), DEFAULT_PORT),
         ]
     } else {
         o.addrs.clone()
@@ -190,7 +190,8 @@ async fn bind(addrs: &[SocketAddr]) -> Result<Vec<Arc<UdpSocket>>, String> {
     for a in addrs {
         match UdpSocket::bind(a).await {
             Ok(s) => out.push(Arc::new(s)),
-            Err(e) if a.ip().is_unspecified() && a.is_ipv6() && !out.is_empty() => {
+            // The wildcard pair: a dual-stack IPv6 socket already has IPv4.
+            Err(e) if a.ip().is_unspecified() && !out.is_empty() => {
                 log(&format!("{a}: {e}"));
             }
             Err(e) => return Err(format!("bind {a}: {e}")),

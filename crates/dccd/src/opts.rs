@@ -325,9 +325,11 @@ fn parse_addr(v: &str) -> Result<Vec<SocketAddr>, String> {
         port.parse::<u16>().map_err(|_| bad())?
     };
     if host.is_empty() || host == "@" {
+        // IPv6 first: on systems where it is dual-stack it also receives
+        // IPv4, and the IPv4 socket then fails harmlessly.
         return Ok(vec![
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
             SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
         ]);
     }
     let host = host.trim_start_matches('[').trim_end_matches(']');

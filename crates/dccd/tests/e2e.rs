@@ -107,6 +107,18 @@ fn cdcc_stats_and_stop() {
     let o = Command::new(&exe)
         .arg("-h")
         .arg(&cdcc_home)
+        .arg(format!("{base}; clients"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("127.0.0.1"),
+        "{text} {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = Command::new(&exe)
+        .arg("-h")
+        .arg(&cdcc_home)
         .arg(format!("{base}; stop"))
         .output()
         .unwrap();
