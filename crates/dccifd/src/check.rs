@@ -1,0 +1,276 @@
+//! One request: the message's checksums, the whiteclnt files, the DCC
+//! server, and the answer (overall result, per-recipient line, then the
+//! header, the checksums or the whole message as asked).
+
+use crate::config::Config;
+use crate::proto::{self, BadRequest, Head};
+use crate::white::{self, Lists};
+use std::io::{BufRead, Write};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tally_ck::header::Envelope;
+use tally_ck::message::{Checksums, MessageCks};
+use tally_ck::simple::ip_sum;
+use tally_ck::CkType;
+use tally_engine::ask::Decision;
+use tally_engine::cks::{print_cks, MsgCks};
+use tally_engine::message::{copy_spool, read_message, rewind, ReadInfo};
+use tally_engine::rcpts_if::{merged_verdict, rcpt_accepts};
+use tally_engine::server::{Answer, AskError, ClientInfo, Request};
+use tally_engine::state::{ST_QUERY, ST_RPT_SPAM};
+use tally_engine::tgts::{self, Tgts};
+
+/// Fill the engine's checksum slots from the computed checksums.
+pub fn to_slots(c: &Checksums) -> MsgCks {
+    let mut m = MsgCks::new();
+    let mut ip_unreported = false;
+    for e in &c.entries {
+        match e.ck_type {
+            CkType::Ip => {
+                m.set_ip(e.sum);
+                ip_unreported = !e.report;
+            }
+            CkType::Sub => {
+                if let Some(n) = e.sub_name.as_deref() {
+                    m.add_sub(n, e.sum);
+                }
+            }
+            CkType::EnvTo | CkType::GreyMsg | CkType::GreyTriple | CkType::SrvrId => {}
+            t => m.set(t, e.sum, e.report),
+        }
+    }
+    if ip_unreported {
+        m.no_ip_rpt2srvr();
+    }
+    m
+}
+
+/// A temporary file holding the message while it is checked (removed
+/// at once: it lives as long as the handle).
+fn spool_file(cfg: &Config) -> std::io::Result<std::fs::File> {
+    use std::sync::atomic::AtomicU64;
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    for _ in 0..10 {
+        let n = SEQ.fetch_add(1, Ordering::Relaxed);
+        let path = cfg
+            .tmpdir
+            .join(format!("dccifd{}-{n}", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(f) => {
+                let _ = std::fs::remove_file(&path);
+                return Ok(f);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("cannot create a temporary file"))
+}
+
+/// How the DCC server is asked: the request, and the answer with the
+/// host name and brand for the header.
+pub type AskFn<'a> = dyn FnMut(&Request) -> (Result<Answer, AskError>, ClientInfo) + 'a;
+
+/// Handle one connection: read the request from `input`, write the
+/// answer to `out`; returns the complaints to log. A malformed request
+/// gets no answer (the original closes the connection); `Err` says why.
+pub fn handle<R: BufRead, W: Write>(
+    cfg: &Config,
+    input: &mut R,
+    out: &mut W,
+    ask: &mut AskFn<'_>,
+) -> Result<Vec<String>, BadRequest> {
+    let head = proto::read_head(input)?;
+    let mut errors = head.warnings.clone();
+    let lists = white::lists_for(&cfg.white, &head.rcpts, &mut errors);
+    let mut spool = if head.opts.body {
+        Some(spool_file(cfg).map_err(BadRequest::Io)?)
+    } else {
+        None
+    };
+    let (info, sums, mxdcc) = read_checksums(cfg, &lists, &head, input, spool.as_mut())?;
+    let outcome = decide(cfg, &lists, &head, &sums, mxdcc, ask);
+    errors.extend(outcome.errors);
+    out.write_all(&outcome.head).map_err(BadRequest::Io)?;
+    if let Some(sp) = spool.as_mut() {
+        rewind(sp).map_err(BadRequest::Io)?;
+        let mut o: Option<&mut dyn Write> = Some(out as &mut dyn Write);
+        let mut nolog = None;
+        let mut errs = Vec::new();
+        copy_spool(sp, info.hdrs_len, &mut o, &mut nolog, &mut errs).map_err(BadRequest::Io)?;
+        if let Some(hdr) = outcome.header.as_ref().filter(|_| !cfg.no_xhdr_change) {
+            out.write_all(&hdr.to_bytes(info.crlf()))
+                .map_err(BadRequest::Io)?;
+        }
+        std::io::copy(sp, out).map_err(BadRequest::Io)?;
+    }
+    out.flush().map_err(BadRequest::Io)?;
+    Ok(errors)
+}
+
+/// Read the message (into the spool when one is given) while computing
+/// its checksums.
+fn read_checksums<R: BufRead>(
+    cfg: &Config,
+    lists: &Lists,
+    head: &Head,
+    input: &mut R,
+    spool: Option<&mut std::fs::File>,
+) -> Result<(ReadInfo, Checksums, bool), BadRequest> {
+    let env = Envelope {
+        client_ip: head.client_ip,
+        client_name: head.client_name.clone(),
+        helo: (!head.helo.is_empty()).then(|| head.helo.clone()),
+        env_from: (!head.sender.is_empty()).then(|| head.sender.clone()),
+        ..Envelope::default()
+    };
+    let mut ck = cfg.ck_cfg.clone();
+    ck.use_received = head.client_ip.is_none();
+    ck.received_index = head.opts.rcvd_next.saturating_add(1);
+    ck.helo_from_received = head.client_ip.is_none() && head.helo.is_empty();
+    ck.keep_xdcc = cfg.keep_xhdrs;
+    let mut mc = MessageCks::new(&ck, &env);
+    let mxdcc_seen = Arc::new(AtomicBool::new(false));
+    if ck.use_received {
+        if let Some(g) = lists.global.clone() {
+            let seen = mxdcc_seen.clone();
+            mc.set_relay_filter(Box::new(move |ip: IpAddr| {
+                match g.relay(&ip_sum(ip), ip).map(|t| t.0) {
+                    Some(tgts::OK_MX) => true,
+                    Some(tgts::OK_MXDCC) => {
+                        seen.store(true, Ordering::Relaxed);
+                        true
+                    }
+                    _ => false,
+                }
+            }));
+        }
+    }
+    let info = {
+        let mut sp: Option<&mut dyn Write> = spool.map(|f| f as &mut dyn Write);
+        read_message(input, &mut sp, &mut |b| mc.feed(b), cfg.keep_xhdrs).map_err(BadRequest::Io)?
+    };
+    let sums = mc.finish();
+    if let Some(e) = sums.error.as_deref() {
+        return Err(BadRequest::Malformed(e.to_string()));
+    }
+    Ok((info, sums, mxdcc_seen.load(Ordering::Relaxed)))
+}
+
+/// The decision and the answer's text.
+struct Decided {
+    head: Vec<u8>,
+    header: Option<tally_engine::xhdr::XHeader>,
+    errors: Vec<String>,
+}
+
+fn decide(
+    cfg: &Config,
+    lists: &Lists,
+    head: &Head,
+    sums: &Checksums,
+    mxdcc: bool,
+    ask: &mut AskFn<'_>,
+) -> Decided {
+    let mut errors = Vec::new();
+    let mut cks = to_slots(sums);
+    let nrcpts = head.rcpts.len();
+    let mut query = cfg.query || head.opts.query || mxdcc;
+    if let (Some(ip), Some(g)) = (head.client_ip, lists.global.as_ref()) {
+        match g.relay(&ip_sum(ip), ip).map(|t| t.0) {
+            Some(tgts::OK) | Some(tgts::SUBMIT_CLIENT) | Some(tgts::OK_MX) => cks.no_ip_rpt2srvr(),
+            Some(tgts::OK_MXDCC) => {
+                cks.no_ip_rpt2srvr();
+                query = true;
+            }
+            _ => {}
+        }
+    }
+    let global = white::verdict(lists.global.as_deref(), &cks, sums.client_ip);
+    let rcpt_whites: Vec<_> = head
+        .rcpts
+        .iter()
+        .enumerate()
+        .map(|(i, r)| white::rcpt_white(lists, i, r, &cks, sums.client_ip))
+        .collect();
+    let merged = merged_verdict(&global, &rcpt_whites, &cfg.tholds.rej);
+    let tholds = cfg.tholds.clone();
+    let mut d = Decision::new(query || nrcpts == 0);
+    d.ask_white(
+        &tholds,
+        if lists.global.is_some() || !rcpt_whites.is_empty() {
+            Some(Ok(&merged))
+        } else {
+            None
+        },
+    );
+    let local_tgts: Tgts = if d.st & ST_QUERY != 0 {
+        0
+    } else {
+        Tgts::try_from(nrcpts).unwrap_or(tgts::TOO_MANY)
+    };
+    let spam = head.opts.spam && d.st & ST_QUERY == 0;
+    let mut header = None;
+    if nrcpts > 0 {
+        let placeholder = ClientInfo {
+            hostname: cfg.hostname.clone(),
+            brand: String::new(),
+        };
+        if let Some(req) = d.dcc_request(&tholds, &placeholder, &cks, spam, local_tgts) {
+            let (answer, info) = ask(&req);
+            d.apply_answer(&tholds, !cfg.no_body_kludge, &info, &mut cks, answer);
+        }
+        header = d.header.clone();
+    }
+    errors.append(&mut d.errors);
+    let is_spam = d.is_spam();
+    let rcpt_line: String = rcpt_whites
+        .iter()
+        .map(|r| {
+            if rcpt_accepts(merged_listing(&global), r, is_spam) {
+                'A'
+            } else {
+                'R'
+            }
+        })
+        .collect();
+    let all_reject = !rcpt_line.is_empty() && !rcpt_line.contains('A');
+    let overall = if all_reject && !head.opts.no_reject && !cfg.ignore {
+        'R'
+    } else {
+        'A'
+    };
+    let mut text = format!("{overall}\n{rcpt_line}\n").into_bytes();
+    if head.opts.header || head.opts.cksums {
+        if let Some(h) = header.as_ref() {
+            text.extend_from_slice(h.as_str().as_bytes());
+        }
+        if head.opts.cksums && nrcpts > 0 {
+            let table = print_cks(
+                d.st & ST_RPT_SPAM != 0,
+                local_tgts,
+                &cks,
+                Some(&d.tholds_rej),
+                Some(&d.wtgts),
+            );
+            text.extend_from_slice(table.as_bytes());
+        }
+        text.push(b'\n');
+    }
+    Decided {
+        head: text,
+        header,
+        errors,
+    }
+}
+
+fn merged_listing(global: &tally_engine::ask::WhiteVerdict) -> tally_engine::ask::Listing {
+    global.listing
+}
+

@@ -1,0 +1,82 @@
+//! What every request needs from the command line, shared by the
+//! connections.
+
+use crate::opts::Opts;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use tally_ck::header::CkConfig;
+use tally_engine::tholds::Thresholds;
+use tally_engine::whitefiles::{SystemResolver, Timing, WhiteFiles};
+
+/// The daemon's settings.
+pub struct Config {
+    /// This host's name, for the X-DCC header.
+    pub hostname: String,
+    /// `-t`/`-g` thresholds.
+    pub tholds: Thresholds,
+    /// Checksum settings (`-S`).
+    pub ck_cfg: CkConfig,
+    /// `-Q`.
+    pub query: bool,
+    /// `-a IGNORE`: never an overall `R`.
+    pub ignore: bool,
+    /// `-P`: no forced Body=many in bulk headers.
+    pub no_body_kludge: bool,
+    /// `-A` or `-N`: keep existing X-DCC headers.
+    pub keep_xhdrs: bool,
+    /// `-N`: add no X-DCC header to a returned message.
+    pub no_xhdr_change: bool,
+    /// Directory for spooled messages (`-T`, else `-l`, else the system's).
+    pub tmpdir: PathBuf,
+    /// The whiteclnt files.
+    pub white: Mutex<WhiteFiles>,
+}
+
+/// This host's name as the original finds it.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+/// `p` relative to `home` unless absolute.
+pub fn in_home(home: &Path, p: &str) -> PathBuf {
+    home.join(p)
+}
+
+impl Config {
+    /// Settings from the options, with `home` the DCC home directory.
+    pub fn new(o: &Opts, home: &Path) -> Config {
+        let from_log = o
+            .logdir
+            .as_deref()
+            .map(|l| in_home(home, tally_engine::logfile::parse_logdir(l).1))
+            .filter(|d| d.is_dir());
+        let tmpdir = o
+            .tmpdir
+            .as_deref()
+            .map(|d| in_home(home, d))
+            .or(from_log)
+            .unwrap_or_else(std::env::temp_dir);
+        Config {
+            hostname: hostname(),
+            tholds: o.tholds.clone(),
+            ck_cfg: o.ck_cfg.clone(),
+            query: o.query,
+            ignore: o.ignore,
+            no_body_kludge: o.no_body_kludge,
+            keep_xhdrs: o.add_xhdr || o.no_xhdr_change,
+            no_xhdr_change: o.no_xhdr_change,
+            tmpdir,
+            white: Mutex::new(WhiteFiles::new(
+                home,
+                o.whiteclnt.as_deref(),
+                o.userdirs.as_deref(),
+                std::sync::Arc::new(SystemResolver),
+                Timing::default(),
+            )),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The listening daemon: a unix domain socket or a TCP port (with its
+//! allowed clients), one job per connection, at most `-j` at a time.
+//!
+//! Each connection is handled on a blocking thread with ordinary
+//! streams (the message is read, checksummed and spooled as it arrives,
+//! so memory does not grow with message size); the DCC server is asked
+//! with the shared asynchronous client.
+
+use crate::check::{self, AskFn};
+use crate::config::Config;
+use crate::opts::{Acl, Listen};
+use crate::proto::BadRequest;
+use std::io::{BufReader, Write};
+use std::net::Shutdown;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tally_engine::dcc_client::DccClient;
+use tally_engine::server::{AskError, ClientInfo, Request};
+use tally_engine::syslog::Syslog;
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::Semaphore;
+
+/// What every connection shares.
+pub struct Shared {
+    /// Settings.
+    pub cfg: Config,
+    /// The DCC servers of the map file, if it could be read.
+    pub client: Option<Arc<DccClient>>,
+    /// Where complaints go.
+    pub syslog: Syslog,
+    /// Also print complaints on stderr (`-b`, `-d`).
+    pub stderr: bool,
+}
+
+impl Shared {
+    /// Log a complaint.
+    pub fn complain(&self, msg: &str) {
+        if self.stderr {
+            eprintln!("{msg}");
+        }
+        self.syslog.error(msg);
+    }
+}
+
+/// A bound listener.
+pub enum Bound {
+    /// Unix socket and its path (removed at exit).
+    Unix(UnixListener, PathBuf),
+    /// TCP and who may connect.
+    Tcp(TcpListener, Acl),
+}
+
+/// Bind the `-p` address (`home` for relative socket paths).
+pub async fn bind(listen: &Listen, home: &std::path::Path) -> Result<Bound, String> {
+    match listen {
+        Listen::Unix(p) => {
+            let path = home.join(p);
+            if let Ok(m) = std::fs::symlink_metadata(&path) {
+                use std::os::unix::fs::FileTypeExt;
+                if m.file_type().is_socket() {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+            let l = UnixListener::bind(&path)
+                .map_err(|e| format!("bind({}): {}", path.display(), tally_engine::errno_str(&e)))?;
+            Ok(Bound::Unix(l, path))
+        }
+        Listen::Tcp { host, port, allow } => {
+            let h = if host == "*" { "0.0.0.0" } else { host.as_str() };
+            let l = TcpListener::bind((h, *port))
+                .await
+                .map_err(|e| format!("bind({h},{port}): {}", tally_engine::errno_str(&e)))?;
+            Ok(Bound::Tcp(l, allow.clone()))
+        }
+    }
+}
+
+/// Accept connections until the process is stopped.
+pub async fn serve(bound: Bound, shared: Arc<Shared>, maxjobs: usize) {
+    let jobs = Arc::new(Semaphore::new(maxjobs.max(1)));
+    loop {
+        let Ok(permit) = jobs.clone().acquire_owned().await else {
+            return;
+        };
+        let conn = match &bound {
+            Bound::Unix(l, _) => match l.accept().await {
+                Ok((s, _)) => s.into_std().map(Conn::Unix),
+                Err(e) => Err(e),
+            },
+            Bound::Tcp(l, acl) => match l.accept().await {
+                Ok((s, peer)) if acl.allows(peer.ip()) => s.into_std().map(Conn::Tcp),
+                Ok((_, peer)) => {
+                    shared.complain(&format!("connection from {} refused", peer.ip()));
+                    continue;
+                }
+                Err(e) => Err(e),
+            },
+        };
+        let conn = match conn {
+            Ok(c) => c,
+            Err(e) => {
+                shared.complain(&format!("accept(): {}", tally_engine::errno_str(&e)));
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let sh = shared.clone();
+        let rt = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || {
+            job(&sh, &rt, conn);
+            drop(permit);
+        });
+    }
+}
+
+/// An accepted connection as a blocking stream.
+enum Conn {
+    Unix(std::os::unix::net::UnixStream),
+    Tcp(std::net::TcpStream),
+}
+
+fn job(sh: &Shared, rt: &tokio::runtime::Handle, conn: Conn) {
+    let mut ask = |req: &Request| -> (Result<tally_engine::server::Answer, AskError>, ClientInfo) {
+        match &sh.client {
+            Some(c) => {
+                let a = rt.block_on(c.ask(req));
+                (a, c.client_info())
+            }
+            None => (
+                Err(AskError {
+                    msg: "no DCC server map".to_string(),
+                    srvr_id: 0,
+                }),
+                ClientInfo {
+                    hostname: sh.cfg.hostname.clone(),
+                    brand: String::new(),
+                },
+            ),
+        }
+    };
+    let r = match conn {
+        Conn::Unix(s) => {
+            let _ = s.set_nonblocking(false);
+            run(sh, &s, &s, &mut ask, || s.shutdown(Shutdown::Both))
+        }
+        Conn::Tcp(s) => {
+            let _ = s.set_nonblocking(false);
+            run(sh, &s, &s, &mut ask, || s.shutdown(Shutdown::Both))
+        }
+    };
+    if let Err(e) = r {
+        sh.complain(&e.to_string());
+    }
+}
+
+fn run<R: std::io::Read, W: Write>(
+    sh: &Shared,
+    input: R,
+    output: W,
+    ask: &mut AskFn<'_>,
+    close: impl FnOnce() -> std::io::Result<()>,
+) -> Result<(), BadRequest> {
+    let mut input = BufReader::with_capacity(16384, input);
+    let mut out = std::io::BufWriter::with_capacity(16384, output);
+    let r = check::handle(&sh.cfg, &mut input, &mut out, ask);
+    drop(out);
+    let _ = close();
+    for e in r? {
+        sh.complain(&e);
+    }
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! dccifd(8): the DCC program interface daemon.
+//!
+//! Mail programs (SpamAssassin, rspamd, Exim, Haraka, ...) connect to a
+//! unix domain socket or a TCP port, send the options line, the SMTP
+//! envelope and the message, half-close, and read back the overall
+//! result, a result per recipient and, as asked, the X-DCC header, the
+//! checksums or the whole message with the header added.
+//!
+//! - [`opts`]: the command line.
+//! - [`proto`]: the request head of the ASCII protocol.
+//! - [`config`]: the settings shared by the connections.
+//! - [`white`]: the global and per-user whiteclnt files for a message.
+//! - [`check`]: one request: checksums, decision, answer.
+//! - [`daemon`]: listeners and jobs.
+//!
+//! The decision itself is the shared engine's (`tally-engine`).
+
+pub mod check;
+pub mod config;
+pub mod daemon;
+pub mod opts;
+pub mod proto;
+pub mod white;
+
+/// Run the request parser on arbitrary bytes, without sockets or files:
+/// the head of the request is parsed and the rest is taken as the
+/// message and checksummed. Never panics.
+pub fn fuzz_request(bytes: &[u8]) {
+    let mut input = bytes;
+    let Ok(head) = proto::read_head(&mut input) else {
+        return;
+    };
+    let env = tally_ck::header::Envelope {
+        client_ip: head.client_ip,
+        env_from: (!head.sender.is_empty()).then_some(head.sender),
+        ..Default::default()
+    };
+    let cfg = tally_ck::header::CkConfig {
+        use_received: env.client_ip.is_none(),
+        received_index: head.opts.rcvd_next.saturating_add(1),
+        ..Default::default()
+    };
+    let mut mc = tally_ck::message::MessageCks::new(&cfg, &env);
+    let _ = tally_engine::message::read_message(&mut input, &mut None, &mut |b| mc.feed(b), false);
+    let _ = mc.finish();
+}

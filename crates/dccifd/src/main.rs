@@ -1,0 +1,126 @@
+//! dccifd(8): the DCC program interface daemon.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use tally_dccifd::config::{in_home, Config};
+use tally_dccifd::daemon::{self, Bound, Shared};
+use tally_dccifd::opts::{self, Listen};
+use tally_engine::dcc_client::DccClient;
+use tally_engine::syslog::Syslog;
+
+const VERSION: &str = "2.3.167";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    std::process::exit(run(&args));
+}
+
+fn run(args: &[String]) -> i32 {
+    let o = match opts::parse(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("dccifd: {e}");
+            return 1;
+        }
+    };
+    if o.version > 0 {
+        println!("dccifd {VERSION} (tally {})", env!("CARGO_PKG_VERSION"));
+        return 0;
+    }
+    let mut syslog = Syslog::new("dccifd");
+    for l in o.log_opts.iter().cloned() {
+        syslog.apply(l);
+    }
+    for w in &o.warnings {
+        eprintln!("dccifd: {w}");
+        syslog.error(w);
+    }
+    if o.user.is_some() {
+        eprintln!("dccifd: -I is not supported; start dccifd as the intended user");
+    }
+    if !o.foreground {
+        eprintln!("dccifd: staying in the foreground (run it under a service manager)");
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let home = cwd.join(o.home.as_deref().unwrap_or("/var/dcc"));
+    let map = in_home(&home, o.map.as_deref().unwrap_or("map"));
+    let host = tally_dccifd::config::hostname();
+    let client = match DccClient::open(&map, &host) {
+        Ok(c) => Some(Arc::new(c)),
+        Err(e) => {
+            eprintln!("dccifd: {e}");
+            syslog.error(&e);
+            None
+        }
+    };
+    let cfg = Config::new(&o, &home);
+    let listen = o
+        .listen
+        .clone()
+        .unwrap_or_else(|| Listen::Unix("dccifd".to_string()));
+    let rundir = in_home(&home, o.rundir.as_deref().unwrap_or("/var/run/dcc"));
+    let maxjobs = o.maxjobs.unwrap_or(200);
+    let shared = Arc::new(Shared {
+        cfg,
+        client,
+        syslog,
+        stderr: true,
+    });
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(maxjobs.clamp(1, 1024))
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("dccifd: {e}");
+            return 1;
+        }
+    };
+    rt.block_on(async move {
+        let bound = match daemon::bind(&listen, &home).await {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("dccifd: {e}");
+                return 1;
+            }
+        };
+        let pid_file = rundir.join("dccifd.pid");
+        if std::fs::write(&pid_file, format!("{}\n", std::process::id())).is_err() {
+            eprintln!("dccifd: cannot write {}", pid_file.display());
+        }
+        let sock = match &bound {
+            Bound::Unix(_, p) => Some(p.clone()),
+            Bound::Tcp(..) => None,
+        };
+        let sh = shared.clone();
+        tokio::select! {
+            _ = daemon::serve(bound, sh, maxjobs) => {}
+            _ = stop_signal() => {}
+        }
+        if let Some(p) = sock {
+            let _ = std::fs::remove_file(p);
+        }
+        let _ = std::fs::remove_file(pid_file);
+        if let Some(c) = shared.client.as_ref() {
+            let _ = c.save_map();
+        }
+        0
+    })
+}
+
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}

@@ -1,0 +1,365 @@
+//! dccifd's command line, parsed with the original's getopt syntax
+//! (`-VdbxANPQ` flags, the other letters with a value, attached or as
+//! the next argument, `--` ending the options).
+
+use std::net::IpAddr;
+use tally_ck::header::CkConfig;
+use tally_engine::logopt::{parse_log_opt, LogOpt};
+use tally_engine::tholds::Thresholds;
+
+/// Letters taking no value.
+const FLAGS: &str = "VdbxANPQ";
+/// Letters taking a value.
+const WITH_ARG: &str = "GhIpoDrmwUatgSlRTjBL";
+
+/// Where dccifd listens (`-p`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listen {
+    /// A unix domain socket path (relative to the home directory unless
+    /// absolute).
+    Unix(String),
+    /// `lhost,lport,rhost`: a TCP address and the clients allowed.
+    Tcp {
+        /// Local host (`*` for every address).
+        host: String,
+        /// Local port.
+        port: u16,
+        /// Who may connect.
+        allow: Acl,
+    },
+}
+
+/// The `rhost` part of `-p`: a host, a CIDR block or an address range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acl {
+    /// One address.
+    Addr(IpAddr),
+    /// `addr/bits`.
+    Cidr(IpAddr, u8),
+    /// `first-last`.
+    Range(IpAddr, IpAddr),
+}
+
+impl Acl {
+    /// Parse the `rhost` of `-p` (host names are resolved).
+    pub fn parse(s: &str) -> Result<Acl, String> {
+        if let Some((a, b)) = s.split_once('/') {
+            let ip = resolve(a)?;
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            match b.parse::<u8>() {
+                Ok(n) if n <= max => Ok(Acl::Cidr(ip, n)),
+                _ => Err(format!("invalid IP address block \"{s}\"")),
+            }
+        } else if let Some((a, b)) = s.split_once('-').filter(|(a, _)| a.parse::<IpAddr>().is_ok()) {
+            let (a, b) = (resolve(a)?, resolve(b)?);
+            if a.is_ipv4() != b.is_ipv4() || to_u128(a) > to_u128(b) {
+                return Err(format!("invalid IP address range \"{s}\""));
+            }
+            Ok(Acl::Range(a, b))
+        } else {
+            Ok(Acl::Addr(resolve(s)?))
+        }
+    }
+
+    /// Whether a client address is allowed.
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        match *self {
+            Acl::Addr(a) => canonical(a) == ip,
+            Acl::Cidr(a, bits) => {
+                let a = canonical(a);
+                if a.is_ipv4() != ip.is_ipv4() {
+                    return false;
+                }
+                let width = if a.is_ipv4() { 32 } else { 128 };
+                let shift = width - u32::from(bits);
+                if shift >= 128 {
+                    return true;
+                }
+                (to_u128(a) >> shift) == (to_u128(ip) >> shift)
+            }
+            Acl::Range(a, b) => {
+                let (a, b) = (canonical(a), canonical(b));
+                a.is_ipv4() == ip.is_ipv4()
+                    && to_u128(a) <= to_u128(ip)
+                    && to_u128(ip) <= to_u128(b)
+            }
+        }
+    }
+}
+
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+fn to_u128(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    }
+}
+
+fn resolve(h: &str) -> Result<IpAddr, String> {
+    if let Ok(ip) = h.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    use std::net::ToSocketAddrs;
+    (h, 0)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .map(|a| a.ip())
+        .ok_or_else(|| format!("unknown host \"{h}\""))
+}
+
+/// Parse `-p`: a path, or `lhost,lport,rhost`.
+pub fn parse_listen(arg: &str) -> Result<Listen, String> {
+    let parts: Vec<&str> = arg.split(',').collect();
+    if parts.len() == 1 || arg.starts_with('/') {
+        return Ok(Listen::Unix(arg.to_string()));
+    }
+    let [host, port, rhost] = parts[..] else {
+        return Err(format!("invalid -p \"{arg}\""));
+    };
+    let port = port
+        .parse::<u16>()
+        .ok()
+        .filter(|&p| p != 0)
+        .ok_or_else(|| format!("invalid port in \"-p {arg}\""))?;
+    let allow = Acl::parse(rhost)?;
+    Ok(Listen::Tcp {
+        host: host.to_string(),
+        port,
+        allow,
+    })
+}
+
+/// Everything the command line sets.
+#[derive(Debug, Default)]
+pub struct Opts {
+    /// `-V` count.
+    pub version: u32,
+    /// `-d` count.
+    pub debug: u32,
+    /// `-b`: stay in the foreground.
+    pub foreground: bool,
+    /// `-x`: try hard to reach a DCC server.
+    pub try_hard: bool,
+    /// `-A`: add to existing X-DCC headers instead of replacing them.
+    pub add_xhdr: bool,
+    /// `-N`: leave existing X-DCC headers alone.
+    pub no_xhdr_change: bool,
+    /// `-P`: SpamAssassin-friendly headers (no forced Body=many).
+    pub no_body_kludge: bool,
+    /// `-Q`: query only.
+    pub query: bool,
+    /// `-h`.
+    pub home: Option<String>,
+    /// `-I user`.
+    pub user: Option<String>,
+    /// `-p`.
+    pub listen: Option<Listen>,
+    /// `-D` local domains.
+    pub local_domains: Vec<String>,
+    /// `-r` rejection messages.
+    pub rej_msgs: Vec<String>,
+    /// `-m`.
+    pub map: Option<String>,
+    /// `-w`.
+    pub whiteclnt: Option<String>,
+    /// `-U`.
+    pub userdirs: Option<String>,
+    /// `-a` action: false = REJECT (default), true = IGNORE.
+    pub ignore: bool,
+    /// `-t` and `-g`.
+    pub tholds: Thresholds,
+    /// Checksum configuration (`-S`).
+    pub ck_cfg: CkConfig,
+    /// `-l`.
+    pub logdir: Option<String>,
+    /// `-R`.
+    pub rundir: Option<String>,
+    /// `-T`.
+    pub tmpdir: Option<String>,
+    /// `-j`.
+    pub maxjobs: Option<usize>,
+    /// `-L`.
+    pub log_opts: Vec<LogOpt>,
+    /// Complaints that do not stop the daemon.
+    pub warnings: Vec<String>,
+}
+
+/// The usage message.
+pub fn usage() -> String {
+    "usage: dccifd [-VdbxANPQ] [-G on | off | noIP | IPmask/xx] [-h homedir] [-I user]\n\
+     \x20  [-p /sock | lhost,lport,rhost] [-o /sock | host,port] [-D local-domain]\n\
+     \x20  [-m map] [-w whiteclnt] [-U userdirs] [-a IGNORE | REJECT | DISCARD]\n\
+     \x20  [-t type,[log-thold,]rej-thold] [-g [not-]type] [-S header]\n\
+     \x20  [-l logdir] [-R rundir] [-r rejection-msg] [-T tmpdir] [-j maxjobs]\n\
+     \x20  [-B dnsbl-option] [-L ltype,facility.level]"
+        .to_string()
+}
+
+/// Parse the arguments (without the program name). `Err` is a fatal
+/// complaint: the daemon does not start.
+pub fn parse(args: &[String]) -> Result<Opts, String> {
+    let mut o = Opts {
+        tholds: Thresholds::default(),
+        ..Opts::default()
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        i += 1;
+        if a == "--" {
+            break;
+        }
+        let Some(letters) = a.strip_prefix('-').filter(|l| !l.is_empty()) else {
+            return Err(format!("unrecognized argument \"{a}\"\n{}", usage()));
+        };
+        let mut chars = letters.char_indices();
+        while let Some((pos, c)) = chars.next() {
+            if FLAGS.contains(c) {
+                flag(&mut o, c);
+                continue;
+            }
+            if !WITH_ARG.contains(c) {
+                return Err(format!("invalid option -- '{c}'\n{}", usage()));
+            }
+            let rest = &letters[pos + c.len_utf8()..];
+            let val = if !rest.is_empty() {
+                rest.to_string()
+            } else if let Some(v) = args.get(i) {
+                i += 1;
+                v.clone()
+            } else {
+                return Err(format!("option requires an argument -- '{c}'\n{}", usage()));
+            };
+            with_arg(&mut o, c, val)?;
+            break;
+        }
+    }
+    if i < args.len() {
+        return Err(format!("unrecognized argument \"{}\"\n{}", args[i], usage()));
+    }
+    Ok(o)
+}
+
+fn flag(o: &mut Opts, c: char) {
+    match c {
+        'V' => o.version += 1,
+        'd' => o.debug += 1,
+        'b' => o.foreground = true,
+        'x' => o.try_hard = true,
+        'A' => o.add_xhdr = true,
+        'N' => o.no_xhdr_change = true,
+        'P' => o.no_body_kludge = true,
+        'Q' => o.query = true,
+        _ => {}
+    }
+}
+
+fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<(), String> {
+    match c {
+        'G' => {
+            return Err(format!(
+                "greylisting is not supported yet; \"-G {arg}\" refused"
+            ))
+        }
+        'B' => {
+            return Err(format!(
+                "DNS blacklists are not supported yet; \"-B {arg}\" refused"
+            ))
+        }
+        'o' => {
+            return Err(format!(
+                "SMTP proxy mode is not supported yet; \"-o {arg}\" refused"
+            ))
+        }
+        'h' => o.home = Some(arg),
+        'I' => o.user = Some(arg),
+        'p' => o.listen = Some(parse_listen(&arg)?),
+        'D' => o.local_domains.push(arg),
+        'r' => o.rej_msgs.push(arg),
+        'm' => o.map = Some(arg),
+        'w' => o.whiteclnt = Some(arg),
+        'U' => o.userdirs = Some(arg),
+        'a' => {
+            if arg.eq_ignore_ascii_case("IGNORE") {
+                o.ignore = true;
+            } else if arg.eq_ignore_ascii_case("REJECT") {
+                o.ignore = false;
+            } else if arg.eq_ignore_ascii_case("DISCARD") {
+                // discarding needs the SMTP proxy; the ASCII protocol rejects
+                o.ignore = false;
+            } else {
+                o.warnings.push(format!("unknown action \"-a {arg}\""));
+            }
+        }
+        't' => {
+            let r = o.tholds.parse("-t ", &arg);
+            o.warnings.extend(r.errors);
+        }
+        'g' => {
+            if let Some(e) = o.tholds.parse_honor(&arg) {
+                o.warnings.push(e);
+            }
+        }
+        'S' => o.ck_cfg.add_substitute(&arg)?,
+        'l' => o.logdir = Some(arg),
+        'R' => o.rundir = Some(arg),
+        'T' => o.tmpdir = Some(arg),
+        'j' => match arg.parse::<usize>() {
+            Ok(n) if n > 0 => o.maxjobs = Some(n),
+            _ => o.warnings.push(format!("invalid maximum number of jobs \"-j {arg}\"")),
+        },
+        'L' => match parse_log_opt(&arg) {
+            Ok(l) => o.log_opts.push(l),
+            Err(e) => o.warnings.push(e),
+        },
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn getopt_forms() {
+        let o = parse(&args("-bQ -hHOME -p sock -t CMN,2,3 -S List-ID -j 4")).unwrap();
+        assert!(o.foreground && o.query);
+        assert_eq!(o.home.as_deref(), Some("HOME"));
+        assert_eq!(o.listen, Some(Listen::Unix("sock".into())));
+        assert_eq!(o.maxjobs, Some(4));
+        assert!(parse(&args("-G on")).unwrap_err().contains("greylisting"));
+        assert!(parse(&args("-B x")).unwrap_err().contains("DNS blacklists"));
+        assert!(parse(&args("-o 127.0.0.1,25")).unwrap_err().contains("proxy"));
+        assert!(parse(&args("-Z")).is_err());
+        assert!(parse(&args("-h")).is_err());
+    }
+
+    #[test]
+    fn tcp_acl() {
+        let l = parse_listen("127.0.0.1,10025,127.0.0.0/8").unwrap();
+        let Listen::Tcp { port, allow, .. } = l else {
+            panic!()
+        };
+        assert_eq!(port, 10025);
+        assert!(allow.allows("127.1.2.3".parse().unwrap()));
+        assert!(!allow.allows("10.0.0.1".parse().unwrap()));
+        let r = Acl::parse("10.0.0.1-10.0.0.9").unwrap();
+        assert!(r.allows("10.0.0.5".parse().unwrap()));
+        assert!(!r.allows("10.0.0.10".parse().unwrap()));
+        assert!(Acl::parse("0.0.0.0/0").unwrap().allows("8.8.8.8".parse().unwrap()));
+        assert!(parse_listen("*,0,127.0.0.1").is_err());
+    }
+}
