@@ -16,6 +16,7 @@
 //! - [`syslog`]: sending complaints to the system log.
 //! - [`message`]: reading a message from a stream, copying it with the
 //!   X-DCC header inserted.
+//! - [`rcpts_if`]: several recipients sharing one decision (dccifd).
 
 pub mod ask;
 pub mod cks;
@@ -24,6 +25,7 @@ pub mod logfile;
 pub mod logopt;
 pub mod map_save;
 pub mod message;
+pub mod rcpts_if;
 pub mod server;
 pub mod state;
 pub mod syslog;
