@@ -1,0 +1,169 @@
+//! Our DCC server on loopback and the client home directories that use it.
+//!
+//! The server runs as `dccd -b -i 1100 -n <brand>` on a random UDP port of
+//! 127.0.0.1 with a temporary home holding its `ids` file (mode 0600, as
+//! dccd requires for a file with passwords). A client home holds the `map`
+//! that the DCC clients (dccproc, dccm, dccifd) read: written in the text
+//! form that `cdcc info` prints, naming the one server with client ID 32800
+//! and its password.
+
+use crate::proc::{self, Daemon};
+use crate::{bins, Skip};
+use std::net::{SocketAddr, UdpSocket};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use tally_wire::packet::{Packet, Request};
+use tally_wire::sign::Signer;
+use tally_wire::OpNums;
+
+/// The server-ID of the test server.
+pub const SERVER_ID: u32 = 1100;
+/// The client-ID the clients authenticate with.
+pub const CLIENT_ID: u32 = 32800;
+/// The brand the server announces (`X-DCC-<brand>-Metrics:`).
+pub const BRAND: &str = "e2ebrand";
+const CLIENT_PW: &str = "e2eclientpw";
+const SERVER_PW: &str = "e2eserverpw";
+
+/// A running dccd; stopped when dropped.
+#[derive(Debug)]
+pub struct DccServer {
+    /// Its UDP address.
+    pub addr: SocketAddr,
+    daemon: Option<Daemon>,
+}
+
+/// A UDP port of 127.0.0.1 that was free a moment ago.
+pub fn free_udp_port() -> std::io::Result<u16> {
+    Ok(UdpSocket::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// A TCP port of 127.0.0.1 that was free a moment ago.
+pub fn free_tcp_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn io(e: std::io::Error) -> Skip {
+    Skip(format!("set-up failed: {e}"))
+}
+
+impl DccServer {
+    /// Start dccd with its home in `home` (created).
+    pub fn start(home: &Path) -> Result<DccServer, Skip> {
+        let exe = bins::binary("dccd")?;
+        std::fs::create_dir_all(home).map_err(io)?;
+        let ids = home.join("ids");
+        std::fs::write(
+            &ids,
+            format!("# end-to-end test ids\n{CLIENT_ID}\t{CLIENT_PW}\n{SERVER_ID}\t{SERVER_PW}\n"),
+        )
+        .map_err(io)?;
+        std::fs::set_permissions(&ids, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        let port = free_udp_port().map_err(io)?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let mut cmd = Command::new(exe);
+        cmd.args(["-b", "-i", &SERVER_ID.to_string(), "-n", BRAND, "-h"])
+            .arg(home)
+            .args(["-a", &format!("127.0.0.1,{port}")]);
+        let daemon = Daemon::spawn("dccd", cmd, &home.join("dccd.out")).map_err(io)?;
+        let mut s = DccServer {
+            addr,
+            daemon: Some(daemon),
+        };
+        s.wait_ready()?;
+        Ok(s)
+    }
+
+    /// Wait (at most 10 s) until the server answers a NOP.
+    fn wait_ready(&mut self) -> Result<(), Skip> {
+        let sock = UdpSocket::bind("127.0.0.1:0").map_err(io)?;
+        sock.set_read_timeout(Some(Duration::from_millis(100)))
+            .map_err(io)?;
+        let mut nop = Packet::request(12, 1, OpNums::from_le_words(1, 2, 3, 4), Request::Nop);
+        let bytes = nop.sign(&Signer::Zero);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut buf = [0u8; 2048];
+        while Instant::now() < deadline {
+            let _ = sock.send_to(&bytes, self.addr);
+            if sock.recv_from(&mut buf).is_ok() {
+                return Ok(());
+            }
+            if let Some(d) = self.daemon.as_mut() {
+                if d.exited().is_some() {
+                    break;
+                }
+            }
+        }
+        let log = self
+            .daemon
+            .as_ref()
+            .map(Daemon::log_text)
+            .unwrap_or_default();
+        panic!("dccd did not answer on {}\n{log}", self.addr);
+    }
+
+    /// Stop the server now (the clients then find no server).
+    pub fn stop(&mut self) {
+        if let Some(mut d) = self.daemon.take() {
+            d.stop();
+        }
+    }
+
+    /// Prepare a client home in `dir` (created): the `map` naming this
+    /// server, and optionally a `whiteclnt`.
+    pub fn client_home(&self, dir: &Path, whiteclnt: Option<&str>) -> std::io::Result<PathBuf> {
+        std::fs::create_dir_all(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
+        std::fs::write(dir.join("map"), map_text(dir, self.addr))?;
+        std::fs::set_permissions(dir.join("map"), std::fs::Permissions::from_mode(0o600))?;
+        if let Some(w) = whiteclnt {
+            std::fs::write(dir.join("whiteclnt"), w)?;
+        }
+        Ok(dir.to_path_buf())
+    }
+}
+
+impl Drop for DccServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The client map in `cdcc info` text form: one DCC server with client ID
+/// and password, IPv6 off (the server is on 127.0.0.1 only).
+pub fn map_text(home: &Path, addr: SocketAddr) -> String {
+    format!(
+        "# {}/map\n# 1 total, 1 working servers\nIPv6 off   version=3\n\n\
+         {},{:<20} {CLIENT_ID} {CLIENT_PW}\n",
+        home.display(),
+        addr.ip(),
+        addr.port(),
+    )
+}
+
+/// Report `message` to the server `targets` times over (dccproc `-t`,
+/// a number or `many`) from the client home `home`; returns dccproc's
+/// X-DCC header line.
+pub fn report(home: &Path, targets: &str, message: &[u8]) -> String {
+    let exe = match bins::binary("dccproc") {
+        Ok(p) => p,
+        Err(s) => panic!("dccproc is needed to preload counts: {s}"),
+    };
+    let mut cmd = Command::new(exe);
+    cmd.arg("-h").arg(home).args(["-H", "-t", targets]);
+    let out = match proc::run(cmd, message, Duration::from_secs(30)) {
+        Ok(o) => o,
+        Err(e) => panic!("dccproc did not run: {e}"),
+    };
+    assert!(
+        out.success(),
+        "dccproc -t {targets} failed: {}{}",
+        out.stdout,
+        out.stderr
+    );
+    out.stdout
+}

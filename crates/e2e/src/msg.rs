@@ -1,0 +1,80 @@
+//! Test messages and looking at delivered ones.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+/// A token unique to this process and call, to make a message's checksums
+/// new to the server.
+pub fn unique() -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}x{}x{nanos}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A plain message with a body that differs from every other call's (so
+/// its Body, Fuz1 and Fuz2 checksums are new), unless the same `seed` is
+/// given again.
+pub fn message(from: &str, to: &str, subject: &str, seed: &str) -> Vec<u8> {
+    format!(
+        "From: Sender <{from}>\n\
+To: {to}\n\
+Subject: {subject}\n\
+Message-ID: <{}@example.org>\n\
+Date: Mon, 23 Nov 2026 01:00:00 +0000\n\
+MIME-Version: 1.0\n\
+Content-Type: text/plain; charset=us-ascii\n\
+\n\
+Hello,\n\
+\n\
+this is a message for the end-to-end tests of the checksum clearinghouse.\n\
+Its words are here so that the fuzzy checksums have something to count:\n\
+the quick brown fox jumps over the lazy dog near the riverbank tonight.\n\
+Marker {seed} keeps this text apart from the text of other messages.\n\
+\n\
+Regards,\n\
+The sender\n",
+        unique()
+    )
+    .into_bytes()
+}
+
+/// The header section of a delivered message (up to the first empty line).
+pub fn header_section(msg: &str) -> &str {
+    let end = msg
+        .find("\n\n")
+        .or_else(|| msg.find("\r\n\r\n"))
+        .unwrap_or(msg.len());
+    msg.get(..end).unwrap_or(msg)
+}
+
+/// The first header line (with continuation lines) whose name starts with
+/// `prefix` (case-insensitive), e.g. `X-DCC-`.
+pub fn header_starting(msg: &str, prefix: &str) -> Option<String> {
+    let head = header_section(msg);
+    let mut lines = head.lines().peekable();
+    let p = prefix.to_ascii_lowercase();
+    while let Some(line) = lines.next() {
+        if line.to_ascii_lowercase().starts_with(&p) {
+            let mut h = line.to_string();
+            while let Some(next) = lines.peek() {
+                if next.starts_with([' ', '\t']) {
+                    h.push('\n');
+                    h.push_str(next);
+                    lines.next();
+                } else {
+                    break;
+                }
+            }
+            return Some(h);
+        }
+    }
+    None
+}
