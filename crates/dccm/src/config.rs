@@ -1,0 +1,73 @@
+//! What every connection of a running dccm shares: the options that
+//! shape the per-message decision and the whiteclnt files.
+
+use crate::opts::{Action, HdrMode, Opts};
+use crate::reply::RejectMsgs;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use tally_ck::header::CkConfig;
+use tally_engine::tholds::Thresholds;
+use tally_engine::whitefiles::{HostResolver, SystemResolver, Timing, WhiteFiles};
+
+/// Shared settings.
+pub struct Config {
+    /// `-a`.
+    pub action: Action,
+    /// `-A` / `-N`.
+    pub hdr: HdrMode,
+    /// `-Q`.
+    pub query: bool,
+    /// Force Body=many in bulk headers (off with `-P`).
+    pub body_kludge: bool,
+    /// `-x`.
+    pub try_extra_hard: bool,
+    /// `-t`, `-g`.
+    pub tholds: Thresholds,
+    /// `-S`.
+    pub ck_cfg: CkConfig,
+    /// `-r`.
+    pub rej: RejectMsgs,
+    /// `-w` and `-U` files.
+    pub white: Option<Mutex<WhiteFiles>>,
+    /// `-U` given.
+    pub userdirs: Option<String>,
+}
+
+impl Config {
+    /// Settings from the options, with `home` the DCC home directory.
+    pub fn new(o: &Opts, home: &Path) -> Config {
+        Config::with_resolver(o, home, Arc::new(SystemResolver))
+    }
+
+    /// As [`Config::new`] with a chosen host name resolver.
+    pub fn with_resolver(o: &Opts, home: &Path, resolver: Arc<dyn HostResolver>) -> Config {
+        let white = (o.whiteclnt.is_some() || o.userdirs.is_some()).then(|| {
+            Mutex::new(WhiteFiles::new(
+                home,
+                o.whiteclnt.as_deref(),
+                o.userdirs.as_deref(),
+                resolver,
+                Timing::default(),
+            ))
+        });
+        let mut ck_cfg = o.ck_cfg.clone();
+        ck_cfg.keep_xdcc = o.hdr == HdrMode::Add;
+        Config {
+            action: o.action,
+            hdr: o.hdr,
+            query: o.query,
+            body_kludge: !o.no_body_kludge,
+            try_extra_hard: o.try_extra_hard,
+            tholds: o.tholds.clone(),
+            ck_cfg,
+            rej: o.rej.clone(),
+            white,
+            userdirs: o.userdirs.clone(),
+        }
+    }
+
+    /// Settings for tests and fuzzing: the defaults, no files.
+    pub fn plain() -> Config {
+        Config::new(&Opts::default(), Path::new("/nonexistent"))
+    }
+}

@@ -1,0 +1,325 @@
+//! The milter daemon: [`indymilter`] callbacks around [`Session`], the
+//! asynchronous DCC client, the `-j` limit on simultaneous connections,
+//! and the counters of the daily statistics report.
+
+use crate::config::Config;
+use crate::session::{Answer2, EomStep, Session, Step, Verdict};
+use indymilter::{
+    Actions, Callbacks, ContextActions, EomContext, Listener, Macros, NegotiateContext,
+    ProtoOpts, SetErrorReply, SocketInfo, Status,
+};
+use std::ffi::{CStr, CString};
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use tally_engine::dcc_client::DccClient;
+use tally_engine::server::{AskError, ClientInfo};
+use tally_engine::syslog::Syslog;
+
+/// Message counters for SIGUSR1 and the daily report.
+#[derive(Default, Debug)]
+pub struct Totals {
+    /// Messages seen to the end.
+    pub msgs: AtomicU64,
+    /// Their recipients.
+    pub tgts: AtomicU64,
+    /// Messages rejected.
+    pub rejected: AtomicU64,
+    /// Messages discarded.
+    pub discarded: AtomicU64,
+    /// Messages tempfailed.
+    pub tempfailed: AtomicU64,
+    /// Connections refused for `-j`.
+    pub too_many: AtomicU64,
+}
+
+impl Totals {
+    /// The report line.
+    pub fn report(&self) -> String {
+        format!(
+            "{} messages with {} recipients: {} rejected, {} discarded, {} temporarily failed; {} connections over the limit",
+            self.msgs.load(Ordering::Relaxed),
+            self.tgts.load(Ordering::Relaxed),
+            self.rejected.load(Ordering::Relaxed),
+            self.discarded.load(Ordering::Relaxed),
+            self.tempfailed.load(Ordering::Relaxed),
+            self.too_many.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// What the daemon's connections share.
+pub struct Shared {
+    /// Decision settings.
+    pub cfg: Arc<Config>,
+    /// The DCC servers, if the map could be read.
+    pub dcc: Option<Arc<DccClient>>,
+    /// This host's name for the X-DCC header.
+    pub hostname: String,
+    /// `-j`.
+    pub max_work: usize,
+    /// Open connections.
+    pub active: AtomicUsize,
+    /// Counters.
+    pub totals: Totals,
+    /// System log.
+    pub syslog: Syslog,
+}
+
+impl Shared {
+    fn client_info(&self) -> ClientInfo {
+        match &self.dcc {
+            Some(c) => c.client_info(),
+            None => ClientInfo {
+                hostname: self.hostname.clone(),
+                brand: String::new(),
+            },
+        }
+    }
+}
+
+fn macro_fn(m: &Macros) -> impl Fn(&str) -> Option<String> + '_ {
+    move |name: &str| {
+        let c = CString::new(name).ok()?;
+        m.get(&c).map(|v| v.to_string_lossy().into_owned())
+    }
+}
+
+fn text(s: &CStr) -> String {
+    s.to_string_lossy().into_owned()
+}
+
+fn clean(s: &str) -> String {
+    let t: String = s
+        .chars()
+        .filter(|&c| c != '\0' && c != '\r' && c != '\n')
+        .collect();
+    let mut end = t.len().min(900);
+    while !t.is_char_boundary(end) {
+        end -= 1;
+    }
+    t[..end].to_string()
+}
+
+fn set_reply(reply: &mut indymilter::SmtpReply, r: &crate::reply::Reply) -> Status {
+    let temp = r.is_temp();
+    let xcode = (!r.xcode.is_empty()).then_some(r.xcode.as_str());
+    let ok = reply
+        .set_error_reply(&r.rcode, xcode, [clean(&r.text)])
+        .or_else(|_| reply.set_error_reply(&r.rcode, None, [clean(&r.text)]));
+    if ok.is_err() {
+        // a reply sendmail would refuse: fall back to a plain refusal
+        let _ = reply.set_error_reply(if temp { "451" } else { "550" }, None, ["DCC"]);
+    }
+    if temp {
+        Status::Tempfail
+    } else {
+        Status::Reject
+    }
+}
+
+fn step(reply: &mut indymilter::SmtpReply, s: Step) -> Status {
+    match s {
+        Step::Continue => Status::Continue,
+        Step::TempFail(r) => set_reply(reply, &r),
+    }
+}
+
+async fn send_verdict(ctx: &mut EomContext<Session>, sh: &Shared, v: Verdict) -> Status {
+    for e in &v.errors {
+        sh.syslog.error(e);
+    }
+    if let Answer2::Accept = v.answer {
+        for (name, idx) in &v.del_headers {
+            let _ = ctx
+                .actions
+                .change_header(name.as_str(), *idx as i32, None::<CString>)
+                .await;
+        }
+        for r in &v.del_rcpts {
+            let _ = ctx.actions.delete_recipient(r.as_str()).await;
+        }
+        if let Some((n, val)) = &v.add_header {
+            let val: String = val.chars().filter(|&c| c != '\0').collect();
+            let _ = ctx.actions.add_header(n.as_str(), val).await;
+        }
+    }
+    match &v.answer {
+        Answer2::Accept => Status::Accept,
+        Answer2::Discard => {
+            sh.totals.discarded.fetch_add(1, Ordering::Relaxed);
+            Status::Discard
+        }
+        Answer2::Reply(r) => {
+            if r.is_temp() {
+                sh.totals.tempfailed.fetch_add(1, Ordering::Relaxed);
+            } else {
+                sh.totals.rejected.fetch_add(1, Ordering::Relaxed);
+            }
+            set_reply(&mut ctx.reply, r)
+        }
+    }
+}
+
+/// The milter callbacks.
+pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Session> {
+    let s_neg = sh.clone();
+    let s_conn = sh.clone();
+    let s_eom = sh.clone();
+    let s_close = sh.clone();
+    Callbacks::new()
+        .on_negotiate(move |ctx: &mut NegotiateContext<Session>, _a: Actions, p: ProtoOpts| {
+            let _ = &s_neg;
+            Box::pin(async move {
+                ctx.requested_actions =
+                    Actions::ADD_HEADER | Actions::CHANGE_HEADER | Actions::DELETE_RCPT;
+                // hear about recipients the MTA rejected, as the original asks
+                ctx.requested_opts = p & ProtoOpts::REJECTED_RCPT;
+                Status::Continue
+            })
+        })
+        .on_connect(move |ctx, name, sock| {
+            let sh = s_conn.clone();
+            Box::pin(async move {
+                let n = sh.active.fetch_add(1, Ordering::SeqCst) + 1;
+                if n > sh.max_work {
+                    sh.active.fetch_sub(1, Ordering::SeqCst);
+                    sh.totals.too_many.fetch_add(1, Ordering::Relaxed);
+                    sh.syslog.error("1 too many simultaneous mail messages");
+                    return Status::Tempfail;
+                }
+                let ip: Option<IpAddr> = match sock {
+                    SocketInfo::Inet(a) => Some(a.ip()),
+                    _ => None,
+                };
+                let mut s = Session::new(sh.cfg.clone());
+                let st = s.connect(&text(&name), ip);
+                ctx.data = Some(s);
+                step(&mut ctx.reply, st)
+            })
+        })
+        .on_helo(|ctx, helo| {
+            Box::pin(async move {
+                match ctx.data.as_mut() {
+                    Some(s) => step(&mut ctx.reply, s.helo(&text(&helo))),
+                    None => Status::Continue,
+                }
+            })
+        })
+        .on_mail(|ctx, args| {
+            Box::pin(async move {
+                let from = args.first().map(|a| text(a)).unwrap_or_default();
+                let m = macro_fn(&ctx.macros);
+                match ctx.data.as_mut() {
+                    Some(s) => {
+                        let st = s.mail(&from, &m);
+                        step(&mut ctx.reply, st)
+                    }
+                    None => Status::Continue,
+                }
+            })
+        })
+        .on_rcpt(|ctx, args| {
+            Box::pin(async move {
+                let to = args.first().map(|a| text(a)).unwrap_or_default();
+                let m = macro_fn(&ctx.macros);
+                match ctx.data.as_mut() {
+                    Some(s) => {
+                        let st = s.rcpt(&to, &m);
+                        step(&mut ctx.reply, st)
+                    }
+                    None => Status::Continue,
+                }
+            })
+        })
+        .on_header(|ctx, name, value| {
+            Box::pin(async move {
+                if let Some(s) = ctx.data.as_mut() {
+                    s.header(&text(&name), &text(&value));
+                }
+                Status::Continue
+            })
+        })
+        .on_eoh(|ctx| {
+            Box::pin(async move {
+                if let Some(s) = ctx.data.as_mut() {
+                    s.eoh();
+                }
+                Status::Continue
+            })
+        })
+        .on_body(|ctx, chunk| {
+            Box::pin(async move {
+                if let Some(s) = ctx.data.as_mut() {
+                    s.body(&chunk);
+                }
+                Status::Continue
+            })
+        })
+        .on_eom(move |ctx| {
+            let sh = s_eom.clone();
+            Box::pin(async move { eom(ctx, &sh).await })
+        })
+        .on_abort(|ctx| {
+            Box::pin(async move {
+                if let Some(s) = ctx.data.as_mut() {
+                    s.abort();
+                }
+                Status::Continue
+            })
+        })
+        .on_close(move |ctx| {
+            let sh = s_close.clone();
+            Box::pin(async move {
+                if ctx.data.take().is_some() {
+                    sh.active.fetch_sub(1, Ordering::SeqCst);
+                }
+                Status::Continue
+            })
+        })
+}
+
+async fn eom(ctx: &mut EomContext<Session>, sh: &Shared) -> Status {
+    let info = sh.client_info();
+    let step = {
+        let m = macro_fn(&ctx.macros);
+        match ctx.data.as_mut() {
+            Some(s) => s.eom_prepare(&m, &info),
+            None => return Status::Tempfail,
+        }
+    };
+    let v = match step {
+        EomStep::Done(v) => v,
+        EomStep::Ask(req) => {
+            let answer = match &sh.dcc {
+                Some(c) => c.ask(&req).await,
+                None => Err(AskError {
+                    msg: "no DCC servers".to_string(),
+                    srvr_id: 0,
+                }),
+            };
+            let info = sh.client_info();
+            match ctx.data.as_mut() {
+                Some(s) => s.eom_finish(answer, &info),
+                None => return Status::Tempfail,
+            }
+        }
+    };
+    sh.totals.msgs.fetch_add(1, Ordering::Relaxed);
+    send_verdict(ctx, sh, v).await
+}
+
+/// Serve connections until `shutdown` completes.
+pub async fn serve(
+    listener: impl Listener,
+    sh: Arc<Shared>,
+    shutdown: impl Future,
+) -> std::io::Result<()> {
+    let config = indymilter::Config {
+        max_connections: sh.max_work.saturating_add(16),
+        actions: Actions::ADD_HEADER | Actions::CHANGE_HEADER | Actions::DELETE_RCPT,
+        ..Default::default()
+    };
+    indymilter::run(listener, callbacks(sh), config, shutdown).await
+}

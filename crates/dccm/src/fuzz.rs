@@ -1,0 +1,72 @@
+//! Arbitrary milter-side input through the per-connection state machine,
+//! for fuzzing: no sockets, no DCC server (every request fails as if the
+//! server were down). Must never panic.
+
+use crate::config::Config;
+use crate::session::{EomStep, Session};
+use std::sync::{Arc, OnceLock};
+use tally_engine::server::{AskError, ClientInfo};
+
+fn config() -> Arc<Config> {
+    static CFG: OnceLock<Arc<Config>> = OnceLock::new();
+    CFG.get_or_init(|| Arc::new(Config::plain())).clone()
+}
+
+/// Feed `bytes` as a sequence of milter events: each event is a command
+/// byte and a length-prefixed argument, in any order.
+pub fn fuzz_session(bytes: &[u8]) {
+    let mut s = Session::new(config());
+    let client = ClientInfo {
+        hostname: "fuzz".to_string(),
+        brand: String::new(),
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        let cmd = bytes[i];
+        let len = usize::from(*bytes.get(i + 1).unwrap_or(&0));
+        let start = (i + 2).min(bytes.len());
+        let end = (start + len).min(bytes.len());
+        let arg = &bytes[start..end];
+        i = end.max(i + 1);
+        let text = String::from_utf8_lossy(arg).into_owned();
+        let mac_val = text.clone();
+        let macros = move |name: &str| -> Option<String> {
+            (name.len() % 3 == mac_val.len() % 3).then(|| mac_val.clone())
+        };
+        match cmd % 9 {
+            0 => {
+                let ip = text.parse().ok();
+                s.connect(&text, ip);
+            }
+            1 => {
+                s.helo(&text);
+            }
+            2 => {
+                s.mail(&text, &macros);
+            }
+            3 => {
+                s.rcpt(&text, &macros);
+            }
+            4 => {
+                let (n, v) = text.split_once(':').unwrap_or((&text, ""));
+                s.header(n, v);
+            }
+            5 => {
+                s.eoh();
+            }
+            6 => {
+                s.body(arg);
+            }
+            7 => {
+                if let EomStep::Ask(_) = s.eom_prepare(&macros, &client) {
+                    let e = AskError {
+                        msg: "no DCC server".to_string(),
+                        srvr_id: 0,
+                    };
+                    s.eom_finish(Err(e), &client);
+                }
+            }
+            _ => s.abort(),
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! dccm(8): the DCC milter for sendmail and Postfix.
+//!
+//! The MTA hands each SMTP transaction to dccm over the milter protocol;
+//! dccm computes the DCC checksums of the message, asks the whiteclnt
+//! files and a DCC server through the shared engine (`tally-engine`),
+//! adds the `X-DCC-<brand>-Metrics` header and has the MTA reject,
+//! discard or deliver the message.
+//!
+//! - [`opts`]: the command line.
+//! - [`config`]: what all connections share.
+//! - [`session`]: one connection as a state machine without sockets.
+//! - [`msg`]: one message and its recipients.
+//! - [`reply`]: `-r` messages and SMTP replies.
+//! - [`white`]: whiteclnt lookups.
+//! - [`daemon`]: the milter daemon on tokio with `indymilter`.
+//! - [`fuzz`]: [`fuzz_session`], arbitrary milter input through the
+//!   state machine.
+
+pub mod config;
+pub mod daemon;
+pub mod fuzz;
+pub mod getopt;
+pub mod msg;
+pub mod opts;
+pub mod reply;
+pub mod session;
+pub mod white;
+pub mod xfltr;
+
+pub use fuzz::fuzz_session;
+
+/// The version line printed by `-V`.
+pub const VERSION: &str = concat!("tally dccm ", env!("CARGO_PKG_VERSION"), " (DCC 2.3.167 compatible)");

@@ -1,0 +1,207 @@
+//! dccm(8): start the milter daemon.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+use tally_dccm::config::Config;
+use tally_dccm::daemon::{serve, Shared, Totals};
+use tally_dccm::opts::{self, ListenOn};
+use tally_engine::dcc_client::DccClient;
+use tally_engine::syslog::Syslog;
+
+const DCC_HOMEDIR: &str = "/var/dcc";
+/// sysexits EX_USAGE.
+const EX_USAGE: i32 = 64;
+/// sysexits EX_UNAVAILABLE.
+const EX_UNAVAILABLE: i32 = 69;
+/// sysexits EX_OSERR.
+const EX_OSERR: i32 = 71;
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+fn absolute(base: &Path, p: &str) -> PathBuf {
+    let p = Path::new(p);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+fn complain(log: &Syslog, msg: &str) {
+    eprintln!("dccm: {msg}");
+    log.error(msg);
+}
+
+/// Remove a dead socket left by an earlier instance; refuse to start when
+/// something answers on it or a non-socket is in the way.
+fn del_sock(path: &Path) -> Result<(), String> {
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(m) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    if !(m.file_type().is_socket() || m.file_type().is_fifo()) {
+        return Err(format!("non-socket present at {}", path.display()));
+    }
+    if std::os::unix::net::UnixStream::connect(path).is_ok() {
+        return Err(format!(
+            "DCCM or something already or still running with socket at {}",
+            path.display()
+        ));
+    }
+    std::fs::remove_file(path).map_err(|e| format!("unlink(old {}): {e}", path.display()))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let o = opts::parse(&args);
+    let mut syslog = Syslog::new("dccm");
+    for l in o.log_opts.iter().cloned() {
+        syslog.apply(l);
+    }
+    for m in &o.msgs {
+        complain(&syslog, m);
+    }
+    if o.version > 0 {
+        eprintln!("{}", tally_dccm::VERSION);
+        std::process::exit(0);
+    }
+    if let Some(f) = &o.fatal {
+        complain(&syslog, f);
+        std::process::exit(EX_USAGE);
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let home = match o.homedir.as_deref() {
+        Some(h) if Path::new(&absolute(&cwd, h)).is_dir() => absolute(&cwd, h),
+        Some(h) => {
+            complain(&syslog, &format!("chdir({h}): No such file or directory"));
+            PathBuf::from(DCC_HOMEDIR)
+        }
+        None => PathBuf::from(DCC_HOMEDIR),
+    };
+    if o.logdir.is_none() && o.log_tholds_set {
+        complain(&syslog, "log thresholds set with -t but no -l directory");
+    }
+    if o.xfltr.target.is_some() {
+        complain(
+            &syslog,
+            "the -X external filter is not connected in this version; ignored",
+        );
+    }
+    let rundir = absolute(&home, &o.rundir);
+    let conn = o
+        .conn
+        .clone()
+        .unwrap_or_else(|| format!("unix:{}/dccm", rundir.display()));
+    let listen = match opts::parse_conn(&conn) {
+        Ok(l) => l,
+        Err(e) => {
+            complain(&syslog, &e);
+            std::process::exit(EX_USAGE);
+        }
+    };
+    let map = absolute(&home, o.map.as_deref().unwrap_or("map"));
+    let host = hostname();
+    let dcc = match DccClient::open(&map, &host) {
+        Ok(c) => Some(Arc::new(c)),
+        Err(e) => {
+            complain(&syslog, &e);
+            None
+        }
+    };
+    let cfg = Arc::new(Config::new(&o, &home));
+    let sh = Arc::new(Shared {
+        cfg,
+        dcc,
+        hostname: host,
+        max_work: o.max_work as usize,
+        active: AtomicUsize::new(0),
+        totals: Totals::default(),
+        syslog,
+    });
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("dccm: runtime: {e}");
+            std::process::exit(EX_OSERR);
+        }
+    };
+    let code = rt.block_on(run(listen, sh, rundir, o.foreground));
+    std::process::exit(code);
+}
+
+async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf, foreground: bool) -> i32 {
+    use tokio::signal::unix::{signal, SignalKind};
+    let pidfile = rundir.join("dccm.pid");
+    if !foreground || rundir.is_dir() {
+        let _ = std::fs::write(&pidfile, format!("{}\n", std::process::id()));
+    }
+    let stats = sh.clone();
+    tokio::spawn(async move {
+        let Ok(mut usr1) = signal(SignalKind::user_defined1()) else {
+            return;
+        };
+        let mut day = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+        day.tick().await;
+        loop {
+            tokio::select! {
+                _ = usr1.recv() => {}
+                _ = day.tick() => {}
+            }
+            stats.syslog.info(&stats.totals.report());
+        }
+    });
+    let shutdown = async {
+        let mut term = signal(SignalKind::terminate()).ok();
+        let mut int = signal(SignalKind::interrupt()).ok();
+        tokio::select! {
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+            _ = async { match int.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+        }
+    };
+    let dcc = sh.dcc.clone();
+    let res = match listen {
+        ListenOn::Unix(p) => {
+            let path = PathBuf::from(&p);
+            if let Err(e) = del_sock(&path) {
+                complain(&sh.syslog, &e);
+                return EX_UNAVAILABLE;
+            }
+            match tokio::net::UnixListener::bind(&path) {
+                Ok(l) => {
+                    sh.syslog.info(&format!("{} listening to {p}", tally_dccm::VERSION));
+                    serve(l, sh, shutdown).await
+                }
+                Err(e) => {
+                    complain(&sh.syslog, &format!("bind({p}): {e}"));
+                    return EX_UNAVAILABLE;
+                }
+            }
+        }
+        ListenOn::Tcp(a) => match tokio::net::TcpListener::bind(&a).await {
+            Ok(l) => serve(l, sh, shutdown).await,
+            Err(e) => {
+                complain(&sh.syslog, &format!("bind({a}): {e}"));
+                return EX_UNAVAILABLE;
+            }
+        },
+    };
+    if let Some(c) = dcc {
+        let _ = c.save_map();
+    }
+    let _ = std::fs::remove_file(&pidfile);
+    match res {
+        Ok(()) => 0,
+        Err(_) => EX_UNAVAILABLE,
+    }
+}

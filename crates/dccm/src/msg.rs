@@ -1,0 +1,300 @@
+//! One message of a connection: envelope, recipients with their
+//! whitelists, the checksums being computed, the X-DCC headers already
+//! present, and what sendmail said through `${dcc_isspam}` and
+//! `${dcc_notspam}`.
+
+use crate::config::Config;
+use crate::reply::{Reply, Template, INCOMPAT_WLIST};
+use crate::session::{mac, Macros};
+use crate::white;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use tally_ck::header::Envelope;
+use tally_ck::message::MessageCks;
+use tally_engine::ask::{Listing, WhiteVerdict};
+use tally_engine::cks::MsgCks;
+use tally_engine::state::white_sw;
+use tally_engine::tgts;
+use tally_engine::whitefiles::{user_dir, WhiteFiles};
+use tally_white::WhiteList;
+
+/// Most distinct X-DCC header brands remembered for deletion.
+const MAX_XHDRS: usize = 5;
+
+/// A recipient.
+pub struct Rcpt {
+    /// The RCPT TO address as given.
+    pub env_to: String,
+    /// Whitelisted by env_To (global or own file) or by the own file.
+    pub white: bool,
+    /// The per-user whiteclnt list.
+    pub user: Option<Arc<WhiteList>>,
+}
+
+fn lock(w: &Mutex<WhiteFiles>) -> std::sync::MutexGuard<'_, WhiteFiles> {
+    w.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Rcpt {
+    /// A recipient with its per-user directory (`{dcc_userdir}` or
+    /// `mailer/addr`).
+    pub fn new(cfg: &Config, to: &str, dir: Option<&str>) -> Rcpt {
+        let mut r = Rcpt {
+            env_to: to.to_string(),
+            white: false,
+            user: None,
+        };
+        let Some(w) = cfg.white.as_ref() else {
+            return r;
+        };
+        let mut files = lock(w);
+        if let (Some(ud), Some(dir)) = (cfg.userdirs.as_deref(), dir) {
+            if let Ok(d) = user_dir(ud, &[dir]) {
+                r.user = files.user(&d).0;
+            }
+        }
+        let global = files.global().0;
+        drop(files);
+        for l in global.iter().chain(r.user.iter()) {
+            if let Some(t) = white::env_to(l, to) {
+                r.white = crate::session::white_value(t);
+            }
+        }
+        r
+    }
+
+    fn fingerprint(&self) -> Option<tally_ck::Sum> {
+        self.user
+            .as_ref()
+            .filter(|u| !u.is_null_for_compat())
+            .map(|u| u.fingerprint())
+    }
+}
+
+/// The message.
+pub struct Msg {
+    /// Queue ID (`{i}`).
+    pub id: String,
+    /// MAIL FROM.
+    pub env_from: String,
+    /// `{dcc_mail_host}` or `{mail_host}`.
+    pub mail_host: Option<String>,
+    /// Accepted recipients.
+    pub rcpts: Vec<Rcpt>,
+    /// Recipients the MTA refused permanently (still counted).
+    pub mta_rej_tgts: u32,
+    /// `${dcc_isspam}` text.
+    pub mta_isspam: Option<String>,
+    /// `${dcc_notspam}` was set.
+    pub mta_notspam: bool,
+    /// The client is an MX or MXDCC relay: spam is discarded.
+    pub forced_discard: bool,
+    /// The client is an MXDCC relay: query instead of report.
+    pub mxdcc: bool,
+    env: Envelope,
+    ck_cfg: tally_ck::header::CkConfig,
+    cks: Option<MessageCks>,
+    global: Option<Arc<WhiteList>>,
+    /// X-DCC header field names and how often each occurred.
+    xdcc: Vec<(String, u32)>,
+}
+
+impl Msg {
+    /// Start a message.
+    pub fn new(
+        cfg: &Config,
+        from: &str,
+        id: String,
+        ip: Option<IpAddr>,
+        name: &str,
+        helo: &str,
+    ) -> Msg {
+        let global = cfg.white.as_ref().and_then(|w| lock(w).global().0);
+        let mut m = Msg {
+            id,
+            env_from: from.to_string(),
+            mail_host: None,
+            rcpts: Vec::new(),
+            mta_rej_tgts: 0,
+            mta_isspam: None,
+            mta_notspam: false,
+            forced_discard: false,
+            mxdcc: false,
+            env: Envelope {
+                client_ip: ip,
+                client_name: Some(name.to_string()),
+                helo: (!helo.is_empty()).then(|| helo.to_string()),
+                env_from: Some(from.to_string()),
+                ..Envelope::default()
+            },
+            ck_cfg: cfg.ck_cfg.clone(),
+            cks: None,
+            global,
+            xdcc: Vec::new(),
+        };
+        if let (Some(g), Some(ip)) = (m.global.as_ref(), ip) {
+            match white::relay(g, ip) {
+                Some(tgts::OK_MX) => m.forced_discard = true,
+                Some(tgts::OK_MXDCC) => {
+                    m.forced_discard = true;
+                    m.mxdcc = true;
+                }
+                _ => {}
+            }
+        }
+        m
+    }
+
+    /// Look at `${dcc_isspam}` and `${dcc_notspam}`.
+    pub fn note_mta(&mut self, m: Macros) {
+        if let Some(s) = mac(m, "{dcc_isspam}").filter(|s| !s.is_empty()) {
+            self.mta_isspam = Some(s);
+        }
+        if mac(m, "{dcc_notspam}").is_some_and(|s| !s.is_empty()) {
+            self.mta_notspam = true;
+        }
+    }
+
+    fn cks(&mut self) -> &mut MessageCks {
+        if self.cks.is_none() {
+            let mut env = self.env.clone();
+            env.mail_host = self.mail_host.clone();
+            let mut cfg = self.ck_cfg.clone();
+            if self.forced_discard {
+                // the real client is in the relay's Received header
+                cfg.use_received = true;
+                env.client_ip = None;
+            }
+            let mut mc = MessageCks::new(&cfg, &env);
+            if let Some(g) = self.global.clone().filter(|_| self.forced_discard) {
+                mc.set_relay_filter(Box::new(move |ip: IpAddr| {
+                    matches!(white::relay(&g, ip), Some(tgts::OK_MX | tgts::OK_MXDCC))
+                }));
+            }
+            self.cks = Some(mc);
+        }
+        self.cks.get_or_insert_with(|| MessageCks::new(&Default::default(), &Envelope::default()))
+    }
+
+    /// A recipient may join unless its whitelists differ from the
+    /// earlier recipients' (the answer is then a 452).
+    pub fn compat(&self, new: &Rcpt) -> Option<Reply> {
+        let first = self.rcpts.first()?;
+        if first.white || new.white {
+            return None;
+        }
+        (first.fingerprint() != new.fingerprint()).then(|| crate::reply::fixed(INCOMPAT_WLIST))
+    }
+
+    /// One header field.
+    pub fn header(&mut self, name: &str, value: &str) {
+        if tally_engine::xhdr::is_xhdr(name.as_bytes()) {
+            let len = self.xdcc.len();
+            match self
+                .xdcc
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            {
+                Some((_, c)) => *c = c.saturating_add(1).min(255),
+                None if len < MAX_XHDRS => self.xdcc.push((name.to_string(), 1)),
+                None => {}
+            }
+        }
+        self.cks().header(name.as_bytes(), value.as_bytes());
+    }
+
+    /// End of the header.
+    pub fn eoh(&mut self) {
+        self.cks().end_of_headers();
+    }
+
+    /// Body bytes.
+    pub fn body(&mut self, chunk: &[u8]) {
+        self.cks().body(chunk);
+    }
+
+    /// The finished checksums and whether to only query.
+    pub fn finish_cks(&mut self) -> (MsgCks, bool) {
+        self.cks();
+        let sums = match self.cks.take() {
+            Some(mc) => mc.finish(),
+            None => return (MsgCks::new(), self.mxdcc),
+        };
+        let mut slots = white::to_slots(&sums);
+        if self.forced_discard && sums.client_ip.is_none() {
+            slots.no_ip_rpt2srvr();
+        }
+        self.env.client_ip = sums.client_ip.or(self.env.client_ip);
+        (slots, self.mxdcc)
+    }
+
+    /// The global whiteclnt verdict.
+    pub fn global_verdict(&self, cks: &MsgCks) -> Option<WhiteVerdict> {
+        self.global
+            .as_ref()
+            .map(|g| white::verdict(g, cks, self.env.client_ip))
+    }
+
+    /// The verdict of the first recipient's own file, if it has one,
+    /// combined with the global one.
+    pub fn user_verdict(&mut self, cks: &MsgCks) -> Option<WhiteVerdict> {
+        let ip = self.env.client_ip;
+        let mut first = None;
+        for r in self.rcpts.iter_mut() {
+            let Some(u) = r.user.as_ref() else { continue };
+            let v = white::verdict(u, cks, ip);
+            if v.listing == Listing::Listed {
+                r.white = true;
+            } else if first.is_none() && !r.white {
+                first = Some(v);
+            }
+        }
+        let mut v = first?;
+        if let Some(g) = self.global_verdict(cks) {
+            if v.listing == Listing::Unlisted {
+                v.listing = g.listing;
+                v.wtgts = g.wtgts;
+            }
+            if v.sws == 0 {
+                v.sws = g.sws;
+            }
+        }
+        Some(v)
+    }
+
+    /// Recipients counted for the report.
+    pub fn tgts(&self) -> u32 {
+        (self.rcpts.len() as u32).saturating_add(self.mta_rej_tgts).max(1)
+    }
+
+    /// Recipients that whitelist the message.
+    pub fn white_tgts(&self, global: Option<&WhiteVerdict>) -> u32 {
+        if global.is_some_and(|g| g.listing == Listing::Listed && g.sws & white_sw::DCC_OFF == 0)
+        {
+            return self.tgts();
+        }
+        let n = self.rcpts.iter().filter(|r| r.white).count() as u32;
+        if n == 0 {
+            return 0;
+        }
+        n
+    }
+
+    /// The X-DCC headers to delete, last instance first.
+    pub fn xdcc_deletions(&self) -> Vec<(String, u32)> {
+        let mut v = Vec::new();
+        for (name, n) in &self.xdcc {
+            for i in (1..=*n).rev() {
+                v.push((name.clone(), i));
+            }
+        }
+        v
+    }
+
+    /// The reply for a rejecting spam trap, if a recipient is one.
+    pub fn spam_trap_reply<'a>(&self, cfg: &'a Config) -> Option<&'a Template> {
+        let _ = self;
+        let _ = cfg;
+        None
+    }
+}

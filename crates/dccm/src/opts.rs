@@ -1,0 +1,372 @@
+//! dccm's command line, parsed like the original: getopt with bundled
+//! flags; an unknown option or an operand prints the usage text and dccm
+//! goes on ("... continuing"), as the original does.
+
+use crate::getopt::{getopt, Item};
+use crate::reply::RejectMsgs;
+use tally_ck::header::CkConfig;
+use tally_engine::logopt::{parse_log_opt, LogOpt};
+use tally_engine::tholds::Thresholds;
+
+/// The getopt string.
+pub const OPTSTRING: &str = "VdbxANPQWG:h:I:p:m:w:U:a:t:g:S:l:R:r:j:B:L:X:";
+
+/// The usage text.
+pub const USAGE: &str = "usage: [-VdbxANPQ] [-G on | off | noIP | IPmask/xx] [-h homedir] [-I user]\n    \
+[-p protocol:filename | protocol:port@host] [-m map]\n    \
+[-w whiteclnt] [-U userdirs] [-a IGNORE | REJECT | DISCARD]\n    \
+[-t type,[log-thold,][spam-thold]] [-g [not-]type] [-S header]\n    \
+[-l logdir] [-R rundir] [-r rejection-msg] [-j maxjobs]\n    \
+[-B dnsbl-option] [-X xfltr-option] [-L ltype,facility.level]";
+
+/// Smallest accepted `-j`.
+pub const MIN_MAX_WORK: u64 = 2;
+/// Largest `-j`.
+pub const MAX_MAX_WORK: u64 = 200;
+/// Connection work areas are handed out in blocks of this many: the
+/// original's effective limit is a multiple of it (see the compatibility
+/// notes; we use the `-j` value itself).
+pub const INIT_WORK: u64 = 50;
+
+/// What to do with spam.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Action {
+    /// Only add the header.
+    Ignore,
+    /// Reject with the `-r` message.
+    #[default]
+    Reject,
+    /// Accept and throw away.
+    Discard,
+}
+
+/// How existing X-DCC headers are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HdrMode {
+    /// Delete existing X-DCC headers and add ours.
+    #[default]
+    Set,
+    /// `-A`: add ours, keep the others.
+    Add,
+    /// `-N`: neither add nor delete.
+    None,
+}
+
+/// Where to listen (`-p`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenOn {
+    /// A unix domain socket.
+    Unix(String),
+    /// A TCP port on an address (`inet:port@host`, `inet6:port@host`).
+    Tcp(String),
+}
+
+/// The `-X` external filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Xfltr {
+    /// The program or `unix:` socket.
+    pub target: Option<String>,
+    /// `set:debug`.
+    pub debug: u32,
+    /// `set:msg-secs=N`: longest wait for its answer.
+    pub msg_secs: u64,
+}
+
+/// All options.
+#[derive(Debug, Clone)]
+pub struct Opts {
+    /// `-V` count.
+    pub version: u32,
+    /// `-d` count.
+    pub debug: u32,
+    /// Stay in the foreground (`-b`).
+    pub foreground: bool,
+    /// `-x`.
+    pub try_extra_hard: bool,
+    /// `-A` / `-N`.
+    pub hdr: HdrMode,
+    /// `-P`: do not force Body=many in bulk headers.
+    pub no_body_kludge: bool,
+    /// `-Q`.
+    pub query: bool,
+    /// `-W` (obsolete): DCC off unless whitelisted on.
+    pub to_white_only: bool,
+    /// `-h`.
+    pub homedir: Option<String>,
+    /// `-I`.
+    pub user: Option<String>,
+    /// `-p`.
+    pub conn: Option<String>,
+    /// `-m`.
+    pub map: Option<String>,
+    /// `-w`.
+    pub whiteclnt: Option<String>,
+    /// `-U`.
+    pub userdirs: Option<String>,
+    /// `-a`.
+    pub action: Action,
+    /// `-t`, `-g`.
+    pub tholds: Thresholds,
+    /// A log threshold was set with `-t`.
+    pub log_tholds_set: bool,
+    /// `-S` and checksum switches.
+    pub ck_cfg: CkConfig,
+    /// `-S HELO` was given.
+    pub sub_helo: bool,
+    /// `-l`.
+    pub logdir: Option<String>,
+    /// `-R`.
+    pub rundir: String,
+    /// `-r`.
+    pub rej: RejectMsgs,
+    /// `-j`.
+    pub max_work: u64,
+    /// `-L`.
+    pub log_opts: Vec<LogOpt>,
+    /// `-X`.
+    pub xfltr: Xfltr,
+    /// Refused options (`-G`, `-B`) and other fatal problems.
+    pub fatal: Option<String>,
+    /// Complaints to print.
+    pub msgs: Vec<String>,
+}
+
+impl Default for Opts {
+    fn default() -> Opts {
+        Opts {
+            version: 0,
+            debug: 0,
+            foreground: false,
+            try_extra_hard: false,
+            hdr: HdrMode::Set,
+            no_body_kludge: false,
+            query: false,
+            to_white_only: false,
+            homedir: None,
+            user: None,
+            conn: None,
+            map: None,
+            whiteclnt: None,
+            userdirs: None,
+            action: Action::Reject,
+            tholds: Thresholds::default(),
+            log_tholds_set: false,
+            ck_cfg: CkConfig::default(),
+            sub_helo: false,
+            logdir: None,
+            rundir: "/var/run/dcc".to_string(),
+            rej: RejectMsgs::default(),
+            max_work: MAX_MAX_WORK,
+            log_opts: Vec::new(),
+            xfltr: Xfltr::default(),
+            fatal: None,
+            msgs: Vec::new(),
+        }
+    }
+}
+
+/// Parse the arguments (without the program name).
+pub fn parse(args: &[String]) -> Opts {
+    let mut o = Opts::default();
+    let scan = getopt(args, OPTSTRING);
+    let mut complained = false;
+    for item in scan.items {
+        match item {
+            Item::Bad(c) => {
+                if !complained {
+                    let opt = if c == '\0' { "-".into() } else { format!("-{c}") };
+                    o.msgs
+                        .push(format!("unrecognized \"{opt}\"\n{USAGE}\n... continuing"));
+                    complained = true;
+                }
+            }
+            Item::Opt(c, a) => apply(&mut o, c, a.unwrap_or_default()),
+        }
+    }
+    if let Some(first) = scan.operands.first() {
+        if !complained {
+            o.msgs
+                .push(format!("unrecognized \"{first}\"\n{USAGE}\n... continuing"));
+        }
+    }
+    o
+}
+
+fn apply(o: &mut Opts, c: char, arg: String) {
+    match c {
+        'V' => o.version += 1,
+        'd' => o.debug += 1,
+        'b' => o.foreground = true,
+        'x' => o.try_extra_hard = true,
+        'A' => o.hdr = HdrMode::Add,
+        'N' => o.hdr = HdrMode::None,
+        'P' => o.no_body_kludge = true,
+        'Q' => o.query = true,
+        'W' => o.to_white_only = true,
+        'G' => {
+            o.fatal = Some(format!(
+                "greylisting is not supported yet; refusing \"-G {arg}\""
+            ))
+        }
+        'B' => {
+            o.fatal = Some(format!(
+                "DNS blacklists are not supported yet; refusing \"-B {arg}\""
+            ))
+        }
+        'h' => o.homedir = Some(arg),
+        'I' => o.user = Some(arg),
+        'p' => o.conn = Some(arg),
+        'm' => o.map = Some(arg),
+        'w' => o.whiteclnt = Some(arg),
+        'U' => o.userdirs = Some(arg),
+        'a' => {
+            if arg.eq_ignore_ascii_case("IGNORE") {
+                o.action = Action::Ignore;
+            } else if arg.eq_ignore_ascii_case("REJECT") {
+                o.action = Action::Reject;
+            } else if arg.eq_ignore_ascii_case("DISCARD") {
+                o.action = Action::Discard;
+            } else {
+                o.msgs.push(format!("unrecognized -a action: {arg}"));
+            }
+        }
+        't' => {
+            let r = o.tholds.parse("-t ", &arg);
+            o.msgs.extend(r.errors);
+            if r.log_set {
+                o.log_tholds_set = true;
+            }
+        }
+        'g' => {
+            if let Some(e) = o.tholds.parse_honor(&arg) {
+                o.msgs.push(e);
+            }
+        }
+        'S' => {
+            if arg.trim_end_matches(':').eq_ignore_ascii_case("HELO") {
+                o.sub_helo = true;
+            }
+            if let Err(e) = o.ck_cfg.add_substitute(&arg) {
+                o.msgs.push(e);
+            }
+        }
+        'l' => o.logdir = Some(arg),
+        'R' => o.rundir = arg,
+        'r' => {
+            if let Err(e) = o.rej.add(&arg) {
+                o.msgs.push(e);
+            }
+        }
+        'j' => match arg.parse::<u64>() {
+            Ok(n) if n >= MIN_MAX_WORK => {
+                if n > MAX_MAX_WORK {
+                    o.msgs.push(format!(
+                        "-j queue length {arg} larger than the limit; using {MAX_MAX_WORK}"
+                    ));
+                    o.max_work = MAX_MAX_WORK;
+                } else {
+                    o.max_work = n;
+                }
+            }
+            _ => o.msgs.push(format!("invalid queue length {arg}")),
+        },
+        'L' => match parse_log_opt(&arg) {
+            Ok(l) => o.log_opts.push(l),
+            Err(e) => o.msgs.push(e),
+        },
+        'X' => parse_xfltr(o, &arg),
+        _ => {}
+    }
+}
+
+fn parse_xfltr(o: &mut Opts, arg: &str) {
+    if let Some(v) = arg.strip_prefix("set:") {
+        if v.eq_ignore_ascii_case("debug") {
+            o.xfltr.debug += 1;
+        } else if let Some(n) = v.strip_prefix("msg-secs=") {
+            match n.parse::<u64>() {
+                Ok(s) if (1..=300).contains(&s) => o.xfltr.msg_secs = s,
+                _ => o.msgs.push(format!("invalid -X {arg}")),
+            }
+        } else {
+            o.msgs.push(format!("unrecognized -X {arg}"));
+        }
+    } else {
+        o.xfltr.target = Some(arg.to_string());
+    }
+}
+
+/// Parse a `-p` argument: `unix:path`, `local:path`, a bare path,
+/// `inet:port@host`, `inet6:port@host` (host optional).
+pub fn parse_conn(s: &str) -> Result<ListenOn, String> {
+    let (proto, rest) = match s.find(':') {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => ("unix", s),
+    };
+    match proto.to_ascii_lowercase().as_str() {
+        "unix" | "local" if !rest.is_empty() => Ok(ListenOn::Unix(rest.to_string())),
+        "inet" | "inet6" => {
+            let (port, host) = match rest.find('@') {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, ""),
+            };
+            let port: u16 = port
+                .parse()
+                .map_err(|_| format!("illegal sendmail connection \"{s}\""))?;
+            let v6 = proto.eq_ignore_ascii_case("inet6");
+            let host = if host.is_empty() {
+                if v6 {
+                    "::".to_string()
+                } else {
+                    "0.0.0.0".to_string()
+                }
+            } else {
+                host.trim_start_matches('[').trim_end_matches(']').to_string()
+            };
+            if host.contains(':') {
+                Ok(ListenOn::Tcp(format!("[{host}]:{port}")))
+            } else {
+                Ok(ListenOn::Tcp(format!("{host}:{port}")))
+            }
+        }
+        _ => Err(format!("illegal sendmail connection \"{s}\"")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn bundled() {
+        let o = parse(&v(&["-bxQ", "-aDISCARD", "-j", "1", "-r", "x"]));
+        assert!(o.foreground && o.try_extra_hard && o.query);
+        assert_eq!(o.action, Action::Discard);
+        assert_eq!(o.max_work, MAX_MAX_WORK);
+        assert!(o.msgs.iter().any(|m| m == "invalid queue length 1"));
+        let o = parse(&v(&["-Z"]));
+        assert!(o.msgs[0].starts_with("unrecognized \"-Z\""));
+        assert!(parse(&v(&["-G", "on"])).fatal.is_some());
+    }
+
+    #[test]
+    fn conns() {
+        assert_eq!(
+            parse_conn("local:/x/s").unwrap(),
+            ListenOn::Unix("/x/s".into())
+        );
+        assert_eq!(
+            parse_conn("inet:3000@127.0.0.1").unwrap(),
+            ListenOn::Tcp("127.0.0.1:3000".into())
+        );
+        assert_eq!(
+            parse_conn("inet6:3000@::1").unwrap(),
+            ListenOn::Tcp("[::1]:3000".into())
+        );
+        assert!(parse_conn("bogus:1").is_err());
+    }
+}

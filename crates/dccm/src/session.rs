@@ -1,0 +1,410 @@
+//! One milter connection of dccm without sockets: the SMTP client's
+//! connection, its messages, their recipients, headers and body, and at
+//! the end of each message the decision of the shared engine turned into
+//! the milter's answer (accept, reject, discard, temporary failure,
+//! header changes, recipient deletions).
+//!
+//! The DCC server is asked between [`Session::eom_prepare`] and
+//! [`Session::eom_finish`], so the same state machine serves the daemon
+//! (which awaits the UDP answer) and the fuzz target (which has none).
+
+use crate::config::Config;
+use crate::msg::{Msg, Rcpt};
+use crate::reply::{Reply, Template, DCC_FAILURE};
+use std::net::IpAddr;
+use tally_engine::ask::{Decision, Listing, WhiteVerdict};
+use tally_engine::cks::MsgCks;
+use tally_engine::server::{Answer, AskError, ClientInfo, Request};
+use tally_engine::state::{ST_MTA_ISSPAM, ST_MTA_NOTSPAM};
+use tally_engine::tgts;
+use tally_engine::xhdr::XHeader;
+
+/// Most recipients of one message; more get a temporary failure.
+pub const MAX_RCPTS: usize = 1000;
+
+/// The milter's answer to a step before the end of the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// Go on.
+    Continue,
+    /// Refuse with a temporary failure and this reply.
+    TempFail(Reply),
+}
+
+/// The final answer to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer2 {
+    /// Deliver.
+    Accept,
+    /// Refuse with this reply (4yz: temporary).
+    Reply(Reply),
+    /// Accept and throw away.
+    Discard,
+}
+
+/// What to send at the end of the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// Existing headers to delete: field name and 1-based index.
+    pub del_headers: Vec<(String, u32)>,
+    /// The header to add: field name and value.
+    pub add_header: Option<(String, String)>,
+    /// Recipients to remove.
+    pub del_rcpts: Vec<String>,
+    /// The answer.
+    pub answer: Answer2,
+    /// Complaints for the system log.
+    pub errors: Vec<String>,
+}
+
+/// What [`Session::eom_prepare`] wants next.
+#[derive(Debug)]
+pub enum EomStep {
+    /// Done without asking the DCC server.
+    Done(Verdict),
+    /// Send this request to the DCC server and call
+    /// [`Session::eom_finish`] with the result.
+    Ask(Request),
+}
+
+/// A connection's state.
+pub struct Session {
+    cfg: std::sync::Arc<Config>,
+    clnt_name: String,
+    clnt_ip: Option<IpAddr>,
+    helo: String,
+    msg: Option<Msg>,
+    /// The decision waiting for the DCC server.
+    pending: Option<(Decision, MsgCks)>,
+}
+
+/// Macro lookup: a name such as `i` or `{rcpt_addr}`.
+pub type Macros<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Find a macro by either spelling (`i` or `{i}`).
+pub fn mac(m: Macros, name: &str) -> Option<String> {
+    m(name).or_else(|| {
+        if name.starts_with('{') {
+            m(name.trim_start_matches('{').trim_end_matches('}'))
+        } else {
+            m(&format!("{{{name}}}"))
+        }
+    })
+}
+
+impl Session {
+    /// A new connection.
+    pub fn new(cfg: std::sync::Arc<Config>) -> Session {
+        Session {
+            cfg,
+            clnt_name: String::new(),
+            clnt_ip: None,
+            helo: String::new(),
+            msg: None,
+            pending: None,
+        }
+    }
+
+    /// The SMTP client connected: its name and address (`None` for an
+    /// unknown or non-IP address; "localhost" without an address is
+    /// 127.0.0.1 as in the original).
+    pub fn connect(&mut self, name: &str, ip: Option<IpAddr>) -> Step {
+        self.clnt_name = if name.is_empty() {
+            "(null name)".to_string()
+        } else {
+            name.to_string()
+        };
+        self.clnt_ip = ip.or_else(|| {
+            name.eq_ignore_ascii_case("localhost")
+                .then_some(IpAddr::from([127, 0, 0, 1]))
+        });
+        Step::Continue
+    }
+
+    /// HELO/EHLO.
+    pub fn helo(&mut self, helo: &str) -> Step {
+        self.helo = helo.chars().take(256).collect();
+        Step::Continue
+    }
+
+    /// MAIL FROM: starts a message.
+    pub fn mail(&mut self, from: &str, m: Macros) -> Step {
+        self.pending = None;
+        let mut msg = Msg::new(
+            &self.cfg,
+            from,
+            mac(m, "i").unwrap_or_default(),
+            self.clnt_ip,
+            &self.clnt_name,
+            &self.helo,
+        );
+        let mail_host = mac(m, "{dcc_mail_host}")
+            .filter(|s| !s.is_empty())
+            .or_else(|| mac(m, "{mail_host}"));
+        msg.mail_host = mail_host.filter(|s| !s.is_empty());
+        msg.note_mta(m);
+        self.msg = Some(msg);
+        Step::Continue
+    }
+
+    /// RCPT TO.
+    pub fn rcpt(&mut self, to: &str, m: Macros) -> Step {
+        let cfg = self.cfg.clone();
+        let Some(msg) = self.msg.as_mut() else {
+            // a recipient without a sender: answer as for an unknown state
+            return Step::Continue;
+        };
+        msg.note_mta(m);
+        if msg.rcpts.len() >= MAX_RCPTS {
+            return Step::TempFail(crate::reply::fixed(crate::reply::TOO_MANY_RCPTS));
+        }
+        let mailer = mac(m, "{rcpt_mailer}");
+        let addr = mac(m, "{rcpt_addr}");
+        if mailer.as_deref() == Some("error") {
+            if !addr.as_deref().is_some_and(|a| a.starts_with('4')) {
+                msg.mta_rej_tgts += 1;
+            }
+            return Step::Continue;
+        }
+        let dir = match (mac(m, "{dcc_userdir}"), mailer, addr) {
+            (Some(d), _, _) => Some(d),
+            (None, Some(ml), Some(a)) => Some(format!("{ml}/{a}")),
+            _ => None,
+        };
+        let rcpt = Rcpt::new(&cfg, to, dir.as_deref());
+        if let Some(reply) = msg.compat(&rcpt) {
+            return Step::TempFail(reply);
+        }
+        msg.rcpts.push(rcpt);
+        Step::Continue
+    }
+
+    /// One header field.
+    pub fn header(&mut self, name: &str, value: &str) -> Step {
+        if let Some(msg) = self.msg.as_mut() {
+            msg.header(name, value);
+        }
+        Step::Continue
+    }
+
+    /// End of the header.
+    pub fn eoh(&mut self) -> Step {
+        if let Some(msg) = self.msg.as_mut() {
+            msg.eoh();
+        }
+        Step::Continue
+    }
+
+    /// A body chunk.
+    pub fn body(&mut self, chunk: &[u8]) -> Step {
+        if let Some(msg) = self.msg.as_mut() {
+            msg.body(chunk);
+        }
+        Step::Continue
+    }
+
+    /// The message was abandoned (or Postfix's ABORT after the end).
+    pub fn abort(&mut self) {
+        self.msg = None;
+        self.pending = None;
+    }
+
+    /// The queue ID of the current message, for replies.
+    fn reply_for(&self, msg: &Msg, t: &Template) -> Reply {
+        let cip = self.clnt_ip.map(|i| i.to_string()).unwrap_or_default();
+        t.reply(&msg.id, &cip)
+    }
+
+    /// End of the message: the decision up to the DCC server.
+    pub fn eom_prepare(&mut self, m: Macros, client: &ClientInfo) -> EomStep {
+        let Some(msg) = self.msg.as_mut() else {
+            return EomStep::Done(Verdict {
+                del_headers: Vec::new(),
+                add_header: None,
+                del_rcpts: Vec::new(),
+                answer: Answer2::Accept,
+                errors: vec!["end of message without a message".to_string()],
+            });
+        };
+        msg.note_mta(m);
+        if msg.id.is_empty() {
+            // Postfix gives the queue ID only after MAIL
+            msg.id = mac(m, "i").unwrap_or_default();
+        }
+        let (cks, query) = msg.finish_cks();
+        let cfg = self.cfg.clone();
+        let global = msg.global_verdict(&cks);
+        let white_tgts = msg.white_tgts(global.as_ref());
+        let tgts = msg.tgts();
+        let mut d = Decision::new(query || cfg.query);
+        if msg.mta_notspam && msg.mta_isspam.is_none() {
+            d.st |= ST_MTA_NOTSPAM;
+        }
+        if tgts <= white_tgts || (msg.mta_notspam && msg.mta_isspam.is_none()) {
+            // whitelisted for every recipient
+            let v = self.finish_white(client);
+            return EomStep::Done(v);
+        }
+        let verdict = msg.user_verdict(&cks).or(global);
+        d.ask_white(&cfg.tholds, verdict.as_ref().map(Ok));
+        if msg.mta_isspam.is_some() {
+            d.st |= ST_MTA_ISSPAM;
+        }
+        let local_tgts = if d.st & tally_engine::state::ST_QUERY != 0 {
+            0
+        } else {
+            tgts
+        };
+        match d.dcc_request(&cfg.tholds, client, &cks, false, local_tgts) {
+            Some(req) => {
+                self.pending = Some((d, cks));
+                EomStep::Ask(req)
+            }
+            None => EomStep::Done(self.finish(d, false)),
+        }
+    }
+
+    /// End of the message after the DCC server's answer (or failure).
+    pub fn eom_finish(&mut self, answer: Result<Answer, AskError>, client: &ClientInfo) -> Verdict {
+        let Some((mut d, mut cks)) = self.pending.take() else {
+            return self.finish(Decision::new(false), false);
+        };
+        let failed = answer.is_err();
+        let cfg = self.cfg.clone();
+        d.apply_answer(&cfg.tholds, cfg.body_kludge, client, &mut cks, answer);
+        self.finish(d, failed)
+    }
+
+    fn base_verdict(&mut self) -> (Verdict, Option<Msg>) {
+        let msg = self.msg.take();
+        let del_headers = match self.cfg.hdr {
+            crate::opts::HdrMode::Set => msg.as_ref().map(|m| m.xdcc_deletions()).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        (
+            Verdict {
+                del_headers,
+                add_header: None,
+                del_rcpts: Vec::new(),
+                answer: Answer2::Accept,
+                errors: Vec::new(),
+            },
+            msg,
+        )
+    }
+
+    fn finish_white(&mut self, client: &ClientInfo) -> Verdict {
+        let (mut v, msg) = self.base_verdict();
+        if self.cfg.hdr != crate::opts::HdrMode::None {
+            let h = XHeader::whitelist(&client.hostname);
+            v.add_header = split_header(&h, &client.brand);
+        }
+        if let Some(msg) = msg {
+            if let Some(t) = &msg.mta_isspam {
+                v.answer = mta_answer(self, &msg, t);
+                v.add_header = None;
+            }
+        }
+        v
+    }
+
+    fn finish(&mut self, mut d: Decision, failed: bool) -> Verdict {
+        let (mut v, msg) = self.base_verdict();
+        v.errors = std::mem::take(&mut d.errors);
+        let Some(msg) = msg else {
+            return v;
+        };
+        if failed && self.cfg.try_extra_hard {
+            v.del_headers.clear();
+            v.answer = Answer2::Reply(crate::reply::fixed(DCC_FAILURE));
+            return v;
+        }
+        if self.cfg.hdr != crate::opts::HdrMode::None {
+            if let Some(h) = d.header.as_ref() {
+                v.add_header = split_header(h, "");
+            }
+        }
+        if let Some(t) = &msg.mta_isspam {
+            v.answer = mta_answer(self, &msg, t);
+            if v.answer != Answer2::Accept {
+                v.add_header = None;
+            }
+            return v;
+        }
+        if !d.is_spam() {
+            return v;
+        }
+        // spam: recipients whitelisted by env_To keep it
+        let keep: Vec<&Rcpt> = msg.rcpts.iter().filter(|r| r.white).collect();
+        if msg.forced_discard {
+            v.answer = Answer2::Discard;
+            v.add_header = None;
+            return v;
+        }
+        match self.cfg.action {
+            crate::opts::Action::Ignore => v,
+            crate::opts::Action::Discard => {
+                v.answer = Answer2::Discard;
+                v.add_header = None;
+                v
+            }
+            crate::opts::Action::Reject if !keep.is_empty() => {
+                // silent non-delivery to the others
+                v.del_rcpts = msg
+                    .rcpts
+                    .iter()
+                    .filter(|r| !r.white)
+                    .map(|r| r.env_to.clone())
+                    .collect();
+                v
+            }
+            crate::opts::Action::Reject => {
+                let t = msg.spam_trap_reply(&self.cfg).unwrap_or(&self.cfg.rej.reject);
+                let r = self.reply_for(&msg, t);
+                v.answer = Answer2::Reply(r);
+                v.add_header = None;
+                v
+            }
+        }
+    }
+}
+
+/// The answer sendmail asked for with `${dcc_isspam}`.
+fn mta_answer(s: &Session, msg: &Msg, text: &str) -> Answer2 {
+    let upper = text.to_ascii_uppercase();
+    if upper.starts_with("DISCARD") {
+        return Answer2::Discard;
+    }
+    let text = if upper.starts_with("REJECT") {
+        text.get(6..)
+            .unwrap_or("")
+            .trim_start_matches(|c: char| c == ':' || c.is_ascii_whitespace())
+    } else {
+        text
+    };
+    let t = Template::from_mta(text);
+    Answer2::Reply(s.reply_for(msg, &t))
+}
+
+/// An X-DCC header as milter field name and value; `brand` replaces the
+/// empty brand of the whitelist form.
+fn split_header(h: &XHeader, brand: &str) -> Option<(String, String)> {
+    let s = h.as_str().trim_end_matches('\n');
+    let i = s.find(':')?;
+    let mut name = s.get(..i)?.to_string();
+    if name == XHeader::field_name("") && !brand.is_empty() {
+        name = XHeader::field_name(brand);
+    }
+    let value = s.get(i + 1..)?.trim_start_matches(' ').to_string();
+    Some((name, value))
+}
+
+/// Whether a verdict whitelists the message.
+pub fn is_listed(v: &WhiteVerdict) -> bool {
+    v.listing == Listing::Listed
+}
+
+/// Whether a whiteclnt value is a whitelisting one.
+pub fn white_value(t: tgts::Tgts) -> bool {
+    matches!(t, tgts::OK | tgts::OK2 | tgts::OK_MX | tgts::OK_MXDCC)
+}
