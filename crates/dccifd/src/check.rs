@@ -53,9 +53,7 @@ fn spool_file(cfg: &Config) -> std::io::Result<std::fs::File> {
     static SEQ: AtomicU64 = AtomicU64::new(0);
     for _ in 0..10 {
         let n = SEQ.fetch_add(1, Ordering::Relaxed);
-        let path = cfg
-            .tmpdir
-            .join(format!("dccifd{}-{n}", std::process::id()));
+        let path = cfg.tmpdir.join(format!("dccifd{}-{n}", std::process::id()));
         match std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -273,4 +271,3 @@ fn decide(
 fn merged_listing(global: &tally_engine::ask::WhiteVerdict) -> tally_engine::ask::Listing {
     global.listing
 }
-

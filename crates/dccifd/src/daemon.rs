@@ -61,12 +61,17 @@ pub async fn bind(listen: &Listen, home: &std::path::Path) -> Result<Bound, Stri
                     let _ = std::fs::remove_file(&path);
                 }
             }
-            let l = UnixListener::bind(&path)
-                .map_err(|e| format!("bind({}): {}", path.display(), tally_engine::errno_str(&e)))?;
+            let l = UnixListener::bind(&path).map_err(|e| {
+                format!("bind({}): {}", path.display(), tally_engine::errno_str(&e))
+            })?;
             Ok(Bound::Unix(l, path))
         }
         Listen::Tcp { host, port, allow } => {
-            let h = if host == "*" { "0.0.0.0" } else { host.as_str() };
+            let h = if host == "*" {
+                "0.0.0.0"
+            } else {
+                host.as_str()
+            };
             let l = TcpListener::bind((h, *port))
                 .await
                 .map_err(|e| format!("bind({h},{port}): {}", tally_engine::errno_str(&e)))?;

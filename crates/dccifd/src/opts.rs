@@ -50,7 +50,10 @@ impl Acl {
                 Ok(n) if n <= max => Ok(Acl::Cidr(ip, n)),
                 _ => Err(format!("invalid IP address block \"{s}\"")),
             }
-        } else if let Some((a, b)) = s.split_once('-').filter(|(a, _)| a.parse::<IpAddr>().is_ok()) {
+        } else if let Some((a, b)) = s
+            .split_once('-')
+            .filter(|(a, _)| a.parse::<IpAddr>().is_ok())
+        {
             let (a, b) = (resolve(a)?, resolve(b)?);
             if a.is_ipv4() != b.is_ipv4() || to_u128(a) > to_u128(b) {
                 return Err(format!("invalid IP address range \"{s}\""));
@@ -243,7 +246,11 @@ pub fn parse(args: &[String]) -> Result<Opts, String> {
         }
     }
     if i < args.len() {
-        return Err(format!("unrecognized argument \"{}\"\n{}", args[i], usage()));
+        return Err(format!(
+            "unrecognized argument \"{}\"\n{}",
+            args[i],
+            usage()
+        ));
     }
     Ok(o)
 }
@@ -314,7 +321,9 @@ fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<(), String> {
         'T' => o.tmpdir = Some(arg),
         'j' => match arg.parse::<usize>() {
             Ok(n) if n > 0 => o.maxjobs = Some(n),
-            _ => o.warnings.push(format!("invalid maximum number of jobs \"-j {arg}\"")),
+            _ => o
+                .warnings
+                .push(format!("invalid maximum number of jobs \"-j {arg}\"")),
         },
         'L' => match parse_log_opt(&arg) {
             Ok(l) => o.log_opts.push(l),
@@ -342,7 +351,9 @@ mod tests {
         assert_eq!(o.maxjobs, Some(4));
         assert!(parse(&args("-G on")).unwrap_err().contains("greylisting"));
         assert!(parse(&args("-B x")).unwrap_err().contains("DNS blacklists"));
-        assert!(parse(&args("-o 127.0.0.1,25")).unwrap_err().contains("proxy"));
+        assert!(parse(&args("-o 127.0.0.1,25"))
+            .unwrap_err()
+            .contains("proxy"));
         assert!(parse(&args("-Z")).is_err());
         assert!(parse(&args("-h")).is_err());
     }
@@ -359,7 +370,9 @@ mod tests {
         let r = Acl::parse("10.0.0.1-10.0.0.9").unwrap();
         assert!(r.allows("10.0.0.5".parse().unwrap()));
         assert!(!r.allows("10.0.0.10".parse().unwrap()));
-        assert!(Acl::parse("0.0.0.0/0").unwrap().allows("8.8.8.8".parse().unwrap()));
+        assert!(Acl::parse("0.0.0.0/0")
+            .unwrap()
+            .allows("8.8.8.8".parse().unwrap()));
         assert!(parse_listen("*,0,127.0.0.1").is_err());
     }
 }

@@ -177,9 +177,7 @@ fn parse_client(h: &mut Head, line: &str) {
                 h.client_name = Some(name.to_string());
             }
         }
-        Err(_) => h
-            .warnings
-            .push(format!("unrecognized IP address \"{ip}\"")),
+        Err(_) => h.warnings.push(format!("unrecognized IP address \"{ip}\"")),
     }
 }
 
@@ -215,8 +213,12 @@ pub fn read_head<R: BufRead>(r: &mut R) -> Result<Head, BadRequest> {
     h.opts = parse_opts(&text(&line)).map_err(BadRequest::Malformed)?;
     let line = read_line(r)?.ok_or_else(truncated)?;
     parse_client(&mut h, &text(&line));
-    h.helo = text(&read_line(r)?.ok_or_else(truncated)?).trim().to_string();
-    h.sender = text(&read_line(r)?.ok_or_else(truncated)?).trim().to_string();
+    h.helo = text(&read_line(r)?.ok_or_else(truncated)?)
+        .trim()
+        .to_string();
+    h.sender = text(&read_line(r)?.ok_or_else(truncated)?)
+        .trim()
+        .to_string();
     loop {
         let line = read_line(r)?.ok_or_else(truncated)?;
         if line.is_empty() {
@@ -230,7 +232,8 @@ pub fn read_head<R: BufRead>(r: &mut R) -> Result<Head, BadRequest> {
         parse_rcpt_line(&mut h, &text(&line));
     }
     if h.opts.spam && h.opts.query {
-        h.warnings.push("spam and query are incompatible".to_string());
+        h.warnings
+            .push("spam and query are incompatible".to_string());
         h.opts.spam = false;
     }
     if h.rcpts.is_empty() {
@@ -281,14 +284,16 @@ mod tests {
 
     #[test]
     fn rspamd_and_exim_and_haraka() {
-        let h = head(b"header\n0.0.0.0\rrspamd.host\n\ntest@example.com\ntest@example.com\n\n").unwrap();
+        let h = head(b"header\n0.0.0.0\rrspamd.host\n\ntest@example.com\ntest@example.com\n\n")
+            .unwrap();
         assert_eq!(h.client_ip, None);
         assert_eq!(h.sender, "test@example.com");
         let h = head(b"header\n192.0.2.9\nlocalhost\n<>\n<a@example.net>\n\n").unwrap();
         assert_eq!(h.helo, "localhost");
         assert_eq!(h.sender, "<>");
-        let h = head(b"header\n192.0.2.9\nhelo\nx@y\na@example.net\rb@example.net\rc@example.net\n\n")
-            .unwrap();
+        let h =
+            head(b"header\n192.0.2.9\nhelo\nx@y\na@example.net\rb@example.net\rc@example.net\n\n")
+                .unwrap();
         assert_eq!(h.rcpts.len(), 3);
         assert!(h.rcpts.iter().all(|r| r.user.is_empty()));
     }
@@ -297,9 +302,15 @@ mod tests {
     fn malformed() {
         assert_eq!(head(b"").unwrap_err(), "truncated request");
         assert_eq!(head(b"header\n").unwrap_err(), "truncated request");
-        assert_eq!(head(b"header\n1.2.3.4\nh\ns\nr\n").unwrap_err(), "truncated request");
+        assert_eq!(
+            head(b"header\n1.2.3.4\nh\ns\nr\n").unwrap_err(),
+            "truncated request"
+        );
         let h = head(b"header\n999.1.2.3\rbad\nh\ns\nr\n\n").unwrap();
-        assert_eq!(h.warnings, vec!["unrecognized IP address \"999.1.2.3\"".to_string()]);
+        assert_eq!(
+            h.warnings,
+            vec!["unrecognized IP address \"999.1.2.3\"".to_string()]
+        );
         let long = vec![b'a'; MAX_LINE * 2];
         assert!(head(&long).is_err());
     }

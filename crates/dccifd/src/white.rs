@@ -23,11 +23,7 @@ pub struct Lists {
 
 /// Take the lists for a message from the shared files (looking for
 /// changes if it is time to); complaints about the files go to `errors`.
-pub fn lists_for(
-    files: &Mutex<WhiteFiles>,
-    rcpts: &[Rcpt],
-    errors: &mut Vec<String>,
-) -> Lists {
+pub fn lists_for(files: &Mutex<WhiteFiles>, rcpts: &[Rcpt], errors: &mut Vec<String>) -> Lists {
     let mut f = files.lock().unwrap_or_else(|e| e.into_inner());
     let (global, r) = f.global();
     note(r, errors);

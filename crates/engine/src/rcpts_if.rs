@@ -129,11 +129,17 @@ mod tests {
             rw(Listing::Unlisted, Some(Listing::Listed)),
             rw(Listing::Unlisted, None),
         ];
-        assert_eq!(merged_verdict(&g, &rs, &[THOLD_UNSET; NUM_TYPES]).listing, Listing::Unlisted);
+        assert_eq!(
+            merged_verdict(&g, &rs, &[THOLD_UNSET; NUM_TYPES]).listing,
+            Listing::Unlisted
+        );
         assert!(rcpt_accepts(g.listing, &rs[0], true));
         assert!(!rcpt_accepts(g.listing, &rs[1], true));
         let all = [rw(Listing::Listed, None)];
-        assert_eq!(merged_verdict(&g, &all, &[THOLD_UNSET; NUM_TYPES]).listing, Listing::Listed);
+        assert_eq!(
+            merged_verdict(&g, &all, &[THOLD_UNSET; NUM_TYPES]).listing,
+            Listing::Listed
+        );
     }
 
     #[test]
@@ -146,6 +152,14 @@ mod tests {
             env_to: Listing::Unlisted,
             user: Some(u),
         };
-        assert_eq!(merged_verdict(&g, &[r, rw(Listing::Unlisted, None)], &[THOLD_UNSET; NUM_TYPES]).tholds_rej[5], 3);
+        assert_eq!(
+            merged_verdict(
+                &g,
+                &[r, rw(Listing::Unlisted, None)],
+                &[THOLD_UNSET; NUM_TYPES]
+            )
+            .tholds_rej[5],
+            3
+        );
     }
 }

@@ -1,0 +1,136 @@
+//! Running dccifd against a fake DCC server in a scratch home directory.
+
+#![allow(dead_code)]
+
+use crate::fake_dccd::{map_text, FakeDccd};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The test data directory.
+pub fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+/// A fresh scratch directory.
+pub fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tally-dccifd-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch");
+    d
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let p = e.path();
+        let t = to.join(e.file_name());
+        if p.is_dir() {
+            copy_dir(&p, &t);
+        } else {
+            std::fs::copy(&p, &t).expect("copy");
+        }
+    }
+}
+
+/// A running dccifd; killed when dropped.
+pub struct Daemon {
+    pub child: Child,
+    pub home: PathBuf,
+    pub sock: PathBuf,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Daemon {
+    /// Start dccifd as the recordings ran it (config A), with `extra`
+    /// options, in a home whose map points at `srv`.
+    pub fn start(name: &str, srv: &FakeDccd, extra: &[&str]) -> Daemon {
+        let home = scratch(name);
+        std::fs::write(home.join("map"), map_text(srv.addr)).expect("map");
+        std::fs::copy(data().join("whiteclnt-if"), home.join("whiteclnt-if")).expect("white");
+        copy_dir(&data().join("userdirs-if"), &home.join("userdirs-if"));
+        std::fs::create_dir_all(home.join("logs/if")).expect("logs");
+        std::fs::create_dir_all(home.join("run")).expect("run");
+        let sock = home.join("dccifd.sock");
+        let hs = home.to_string_lossy().into_owned();
+        let ss = sock.to_string_lossy().into_owned();
+        let rs = home.join("run").to_string_lossy().into_owned();
+        let mut args: Vec<&str> = vec![
+            "-b",
+            "-h",
+            &hs,
+            "-p",
+            &ss,
+            "-R",
+            &rs,
+            "-t",
+            "CMN,2,3",
+            "-l",
+            "logs/if",
+            "-U",
+            "userdirs-if",
+            "-w",
+            "whiteclnt-if",
+            "-S",
+            "List-ID",
+        ];
+        args.extend_from_slice(extra);
+        let err = std::fs::File::create(home.join("stderr.txt")).expect("stderr");
+        let child = Command::new(env!("CARGO_BIN_EXE_dccifd"))
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .expect("spawn dccifd");
+        let d = Daemon { child, home, sock };
+        let t0 = Instant::now();
+        while UnixStream::connect(&d.sock).is_err() {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "dccifd did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        d
+    }
+
+    /// Send a request, half-close, read the answer to EOF.
+    pub fn ask(&self, req: &[u8]) -> Vec<u8> {
+        let mut s = UnixStream::connect(&self.sock).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        s.write_all(req).expect("write");
+        s.shutdown(std::net::Shutdown::Write).expect("shutdown");
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        out
+    }
+
+    /// What dccifd printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.home.join("stderr.txt")).unwrap_or_default()
+    }
+}
+
+/// This host's name as dccifd puts it in headers.
+pub fn host() -> String {
+    tally_dccifd::config::hostname()
+}
+
+/// A recorded answer with the recording host's name ("vm") replaced by
+/// this host's.
+pub fn localise(resp: &[u8]) -> Vec<u8> {
+    let s = String::from_utf8_lossy(resp);
+    s.replace("-Metrics: vm ", &format!("-Metrics: {} ", host()))
+        .replace("-Metrics: vm;", &format!("-Metrics: {};", host()))
+        .into_bytes()
+}
