@@ -1,0 +1,150 @@
+//! What real clients send, byte for byte, through a running dccifd:
+//! SpamAssassin 4.0.1's DCC plugin, rspamd 3.4, Exim's dccifd support and
+//! Haraka; and malformed requests, which get no answer.
+
+mod common;
+mod fake_dccd;
+
+use common::{host, Daemon};
+use fake_dccd::FakeDccd;
+
+const MSG: &[u8] = b"Received: from relay.example.org (relay.example.org [198.51.100.44])\n\
+\tby mx.example.net with ESMTP id 1A2B3C\n\
+From: Someone <someone@example.org>\n\
+To: bob@example.net\n\
+Subject: client leniency\n\
+Message-ID: <lenient-1@example.org>\n\
+\n\
+A short message body used to check what the clients send.\n";
+
+fn req(head: &[u8]) -> Vec<u8> {
+    let mut r = head.to_vec();
+    r.extend_from_slice(MSG);
+    r
+}
+
+/// The lines of an answer.
+fn lines(b: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(b)
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn real_clients() {
+    let srv = FakeDccd::start(1200, "behbrand");
+    let d = Daemon::start("clients", &srv, &["-t", "CMN,100"]);
+    let hdr = format!("X-DCC-behbrand-Metrics: {} 1200;", host());
+
+    // SpamAssassin: trailing blank in the options, "IP\rrdns", empty
+    // sender, recipient "unknown"; it skips two lines and reads the header
+    // and the checksum lines
+    let a = d.ask(&req(
+        b"cksums grey-off \n198.51.100.44\rrelay.example.org\nrelay.example.org\n\nunknown\n\n",
+    ));
+    let l = lines(&a);
+    assert_eq!(l[0], "A");
+    assert_eq!(l[1], "A");
+    assert!(l[2].starts_with(&hdr), "{l:?}");
+    assert!(l[3].contains("reported: 1"), "{l:?}");
+    // SpamAssassin without a relay: empty client line; without rDNS: "IP\r"
+    let a = d.ask(&req(b"cksums grey-off \n\n\n\nunknown\n\n"));
+    assert_eq!(&lines(&a)[..2], ["A", "A"]);
+
+    // rspamd: "header", 0.0.0.0 with a host name, test@example.com
+    let a = d.ask(&req(
+        b"header\n0.0.0.0\rrspamd.example.net\n\ntest@example.com\ntest@example.com\n\n",
+    ));
+    let l = lines(&a);
+    assert_eq!(l.len(), 4, "{l:?}");
+    assert_eq!(l[3], "");
+    assert!(l[2].starts_with(&hdr));
+
+    // Exim: "HELO localhost" value and "<>" sender; reads the first byte
+    let a = d.ask(&req(
+        b"header\n192.0.2.77\nlocalhost\n<>\n<bob@example.net>\n\n",
+    ));
+    assert_eq!(a.first(), Some(&b'A'));
+
+    // Haraka: several recipients joined with CR on one line
+    let a = d.ask(&req(
+        b"header\n192.0.2.78\rmx.example.org\nmx.example.org\n<a@example.org>\n<b@example.net>\r<c@example.net>\r<d@example.net>\n\n",
+    ));
+    assert_eq!(&lines(&a)[..2], ["A", "AAA"]);
+
+    // SpamAssassin reporting spam ("IP\r" without rDNS)
+    let a = d.ask(&req(
+        b"header spam grey-off \n198.51.100.44\r\n\n\nunknown\n\n",
+    ));
+    let l = lines(&a);
+    assert_eq!(&l[..2], ["R", "R"]);
+    assert!(l[2].contains("bulk") && l[2].contains("Body=many"), "{l:?}");
+}
+
+#[test]
+fn malformed_requests_are_closed_and_logged() {
+    let srv = FakeDccd::start(1200, "behbrand");
+    let d = Daemon::start("malformed", &srv, &[]);
+    assert!(d.ask(b"").is_empty());
+    assert!(d.ask(b"header\n").is_empty());
+    assert!(d
+        .ask(b"hambone\n1.2.3.4\nh\n<a@b>\n<c@d>\n\nx\n")
+        .is_empty());
+    let mut long = b"header\n".to_vec();
+    long.extend(std::iter::repeat(b'9').take(100_000));
+    assert!(d.ask(&long).is_empty());
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let e = d.stderr();
+    assert!(e.contains("truncated request"), "{e}");
+    assert!(e.contains("unrecognized option value: \"hambone\""), "{e}");
+    assert!(e.contains("request line longer than"), "{e}");
+    // still serving
+    let a = d.ask(&req(b"\n192.0.2.1\nh\n<a@b.example>\n<c@d.example>\n\n"));
+    assert_eq!(a, b"A\nA\n");
+}
+
+#[test]
+fn tcp_listener_with_acl() {
+    use std::io::{Read, Write};
+    let srv = FakeDccd::start(1200, "behbrand");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let p = format!("127.0.0.1,{port},127.0.0.0/8");
+    let d = Daemon::start("tcp", &srv, &["-p", &p]);
+    let _ = &d;
+    let mut s = None;
+    for _ in 0..200 {
+        if let Ok(c) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            s = Some(c);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut s = s.expect("connect");
+    s.write_all(&req(
+        b"header\n192.0.2.5\nh\n<a@b.example>\n<c@d.example>\n\n",
+    ))
+    .expect("write");
+    s.shutdown(std::net::Shutdown::Write).expect("shutdown");
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).expect("read");
+    assert!(
+        out.starts_with(b"A\nA\nX-DCC-behbrand-Metrics: "),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn fuzz_entry_never_panics() {
+    for b in [
+        &b""[..],
+        b"\n\n\n\n\n",
+        b"body\n::\r\n\n\n<>\r\r\r\n\nFrom: x\n\n",
+        b"header\n999.999.1.1\rx\n\n\n\x00\xff\n\nReceived: from [1.2.3.4]\n\n",
+    ] {
+        tally_dccifd::fuzz_request(b);
+    }
+}
