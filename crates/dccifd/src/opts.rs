@@ -223,8 +223,7 @@ pub fn parse(args: &[String]) -> Result<Opts, String> {
         let Some(letters) = a.strip_prefix('-').filter(|l| !l.is_empty()) else {
             return Err(format!("unrecognized argument \"{a}\"\n{}", usage()));
         };
-        let mut chars = letters.char_indices();
-        while let Some((pos, c)) = chars.next() {
+        for (pos, c) in letters.char_indices() {
             if FLAGS.contains(c) {
                 flag(&mut o, c);
                 continue;

@@ -92,7 +92,7 @@ fn malformed_requests_are_closed_and_logged() {
         .ask(b"hambone\n1.2.3.4\nh\n<a@b>\n<c@d>\n\nx\n")
         .is_empty());
     let mut long = b"header\n".to_vec();
-    long.extend(std::iter::repeat(b'9').take(100_000));
+    long.extend([b'9'; 100_000]);
     assert!(d.ask(&long).is_empty());
     std::thread::sleep(std::time::Duration::from_millis(100));
     let e = d.stderr();

@@ -62,7 +62,7 @@ pub fn merged_verdict(
         .collect();
     v.listing = if listings.iter().all(|&l| l == Listing::Listed) {
         Listing::Listed
-    } else if listings.iter().any(|&l| l == Listing::Black) {
+    } else if listings.contains(&Listing::Black) {
         Listing::Black
     } else {
         Listing::Unlisted
