@@ -1,0 +1,106 @@
+//! A small MTA side of the milter protocol (version 6) for the tests.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+/// A reply packet from the milter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// A final answer character (`c`, `a`, `r`, `t`, `d`).
+    Final(char),
+    /// `y`: SMTP reply text.
+    Code(String),
+    /// `h`: header added.
+    AddHeader(String, String),
+    /// `m`: header changed (index, name, value).
+    ChgHeader(u32, String, String),
+    /// `-`: recipient deleted.
+    DelRcpt(String),
+    /// Something else.
+    Other(char, Vec<u8>),
+}
+
+impl Reply {
+    /// Whether this ends the answer to a command.
+    pub fn is_final(&self) -> bool {
+        matches!(self, Reply::Final(_) | Reply::Code(_))
+    }
+}
+
+/// A connection to the milter.
+pub struct Client {
+    s: UnixStream,
+}
+
+fn cstrs(b: &[u8]) -> Vec<String> {
+    b.split(|&c| c == 0)
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect()
+}
+
+impl Client {
+    /// Connect and negotiate.
+    pub fn connect(path: &Path) -> std::io::Result<Client> {
+        let s = UnixStream::connect(path)?;
+        s.set_read_timeout(Some(Duration::from_secs(60)))?;
+        let mut c = Client { s };
+        let mut o = Vec::new();
+        o.extend_from_slice(&6u32.to_be_bytes());
+        o.extend_from_slice(&0x1ffu32.to_be_bytes());
+        o.extend_from_slice(&0x1f_ffffu32.to_be_bytes());
+        c.send(b'O', &o)?;
+        let (cmd, _) = c.read_pkt()?;
+        assert_eq!(cmd, b'O', "option negotiation");
+        Ok(c)
+    }
+
+    /// Send one packet.
+    pub fn send(&mut self, cmd: u8, data: &[u8]) -> std::io::Result<()> {
+        let len = (data.len() + 1) as u32;
+        let mut b = len.to_be_bytes().to_vec();
+        b.push(cmd);
+        b.extend_from_slice(data);
+        self.s.write_all(&b)
+    }
+
+    fn read_pkt(&mut self) -> std::io::Result<(u8, Vec<u8>)> {
+        let mut l = [0u8; 4];
+        self.s.read_exact(&mut l)?;
+        let n = u32::from_be_bytes(l) as usize;
+        let mut b = vec![0u8; n];
+        self.s.read_exact(&mut b)?;
+        let cmd = b.first().copied().unwrap_or(0);
+        Ok((cmd, b.get(1..).unwrap_or(&[]).to_vec()))
+    }
+
+    /// Read replies up to and including the final one.
+    pub fn replies(&mut self) -> std::io::Result<Vec<Reply>> {
+        let mut out = Vec::new();
+        loop {
+            let (cmd, d) = self.read_pkt()?;
+            let r = match cmd {
+                b'c' | b'a' | b'r' | b't' | b'd' => Reply::Final(cmd as char),
+                b'y' => Reply::Code(cstrs(&d).remove(0)),
+                b'h' => {
+                    let v = cstrs(&d);
+                    Reply::AddHeader(v[0].clone(), v[1].clone())
+                }
+                b'm' => {
+                    let idx = u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
+                    let v = cstrs(&d[4..]);
+                    Reply::ChgHeader(idx, v[0].clone(), v.get(1).cloned().unwrap_or_default())
+                }
+                b'-' => Reply::DelRcpt(cstrs(&d).remove(0)),
+                b'p' => continue,
+                c => Reply::Other(c as char, d),
+            };
+            let fin = r.is_final();
+            out.push(r);
+            if fin {
+                return Ok(out);
+            }
+        }
+    }
+}
