@@ -1,5 +1,6 @@
 //! Start-up and the event loop: the home directory's files, the UDP
-//! sockets (tokio), delayed answers, the housekeeping timer and signals.
+//! sockets (one receiving thread each), delayed answers, the housekeeping
+//! timer and signals (tokio).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::unix::fs::PermissionsExt;
@@ -7,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::net::UdpSocket;
+use std::net::UdpSocket;
 use tokio::sync::Notify;
 
 use tally_store::{Ck, LogStore, Store};
@@ -185,10 +186,10 @@ pub fn run(o: Opts, args: &[String]) -> Result<(), String> {
     rt.block_on(serve(server, listen_addrs(&o), o.home.clone()))
 }
 
-async fn bind(addrs: &[SocketAddr]) -> Result<Vec<Arc<UdpSocket>>, String> {
+fn bind(addrs: &[SocketAddr]) -> Result<Vec<Arc<UdpSocket>>, String> {
     let mut out = Vec::new();
     for a in addrs {
-        match UdpSocket::bind(a).await {
+        match UdpSocket::bind(a) {
             Ok(s) => out.push(Arc::new(s)),
             // The wildcard pair: a dual-stack IPv6 socket already has IPv4.
             Err(e) if a.ip().is_unspecified() && !out.is_empty() => {
@@ -201,7 +202,7 @@ async fn bind(addrs: &[SocketAddr]) -> Result<Vec<Arc<UdpSocket>>, String> {
 }
 
 async fn serve(server: Server, addrs: Vec<SocketAddr>, home: PathBuf) -> Result<(), String> {
-    let socks = bind(&addrs).await?;
+    let socks = bind(&addrs)?;
     let pid_path = home.join("dccd.pid");
     if let Err(e) = std::fs::write(&pid_path, format!("{}\n", std::process::id())) {
         log(&format!("{}: {e}", pid_path.display()));
@@ -214,7 +215,12 @@ async fn serve(server: Server, addrs: Vec<SocketAddr>, home: PathBuf) -> Result<
     let state = Arc::new(Mutex::new(server));
     let stop = Arc::new(Notify::new());
     for sock in &socks {
-        tokio::spawn(recv_loop(sock.clone(), state.clone(), stop.clone()));
+        let (state, stop) = (state.clone(), stop.clone());
+        let (sock, rt) = (sock.clone(), tokio::runtime::Handle::current());
+        std::thread::Builder::new()
+            .name("dccd-udp".into())
+            .spawn(move || recv_loop(sock, rt, state, stop))
+            .map_err(|e| e.to_string())?;
     }
     {
         let state = state.clone();
@@ -255,10 +261,19 @@ async fn serve(server: Server, addrs: Vec<SocketAddr>, home: PathBuf) -> Result<
     Ok(())
 }
 
-async fn recv_loop(sock: Arc<UdpSocket>, state: Arc<Mutex<Server>>, stop: Arc<Notify>) {
+/// Receive and answer on one socket. A blocking thread rather than a task:
+/// under load a request is usually waiting, and a plain `recvfrom` costs
+/// less than going through the event loop; delayed answers are handed to
+/// the runtime's timers.
+fn recv_loop(
+    sock: Arc<UdpSocket>,
+    rt: tokio::runtime::Handle,
+    state: Arc<Mutex<Server>>,
+    stop: Arc<Notify>,
+) {
     let mut buf = vec![0u8; 2048];
     loop {
-        let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+        let Ok((n, from)) = sock.recv_from(&mut buf) else {
             continue;
         };
         let Some(data) = buf.get(..n) else { continue };
@@ -271,12 +286,14 @@ async fn recv_loop(sock: Arc<UdpSocket>, state: Arc<Mutex<Server>>, stop: Arc<No
         };
         if let Action::Send(bytes, delay) = action {
             if delay.is_zero() {
-                let _ = sock.send_to(&bytes, from).await;
+                let _ = sock.send_to(&bytes, from);
             } else {
+                // A UDP send does not wait for the peer: calling the
+                // blocking socket from the timer task is fine.
                 let sock = sock.clone();
-                tokio::spawn(async move {
+                rt.spawn(async move {
                     tokio::time::sleep(delay).await;
-                    let _ = sock.send_to(&bytes, from).await;
+                    let _ = sock.send_to(&bytes, from);
                 });
             }
         }
