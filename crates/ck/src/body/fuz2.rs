@@ -9,11 +9,11 @@
 //! fewer than 8 known words, unless host names from URLs make up for them.
 
 use super::cref::{Cref, Step};
+use super::md5x::{self, Hub};
 use super::mime::Ct;
 use super::tables::{Charset, FC_A, FC_LT, FC_SP};
 use super::url::{Url, FAILSAFE};
 use super::words::{self, LANGS};
-use md5::{Digest, Md5};
 
 /// Fewer known words than this is "few" for the binary test.
 const FEW_WORDS: u32 = 100;
@@ -33,48 +33,12 @@ enum St {
     SkipComment,
 }
 
-/// Bytes of words collected before they are hashed.
-const LBUF: usize = 256;
-
-/// Per-language word sums. Words are gathered in `buf` and hashed in
-/// batches, which is much cheaper than hashing each word by itself.
-#[derive(Clone)]
+/// Per-language word counts; the words themselves go to the language's
+/// MD5 stream (`md5x::FUZ2 + l`).
+#[derive(Clone, Default)]
 struct Lang {
     wsummed: u32,
     wtotal: u32,
-    blen: usize,
-    buf: [u8; LBUF + WORD_LEN],
-    md5: Md5,
-}
-
-impl Default for Lang {
-    fn default() -> Self {
-        Lang {
-            wsummed: 0,
-            wtotal: 0,
-            blen: 0,
-            buf: [0; LBUF + WORD_LEN],
-            md5: Md5::new(),
-        }
-    }
-}
-
-impl Lang {
-    #[inline]
-    fn add(&mut self, w: &[u8; WORD_LEN], len: usize) {
-        self.wtotal += 1;
-        self.wsummed += len as u32;
-        self.buf[self.blen..self.blen + WORD_LEN].copy_from_slice(w);
-        self.blen += len;
-        if self.blen >= LBUF {
-            self.flush();
-        }
-    }
-
-    fn flush(&mut self) {
-        self.md5.update(&self.buf[..self.blen]);
-        self.blen = 0;
-    }
 }
 
 const ASCII_HI: u128 = u128::from_le_bytes([0x80; 16]);
@@ -162,11 +126,8 @@ impl Fuz2 {
         self.langs[0].wtotal
     }
 
-    fn add_word(&mut self, cset: Charset) {
+    fn add_word(&mut self, cset: Charset, hub: &mut Hub) {
         let mask = words::lookup(self.w);
-        if mask == 0 {
-            return;
-        }
         let mut m = mask;
         while m != 0 {
             let l = m.trailing_zeros() as usize;
@@ -175,7 +136,9 @@ impl Fuz2 {
                 continue;
             }
             if let Some(lang) = self.langs.get_mut(l) {
-                lang.add(&self.w.to_le_bytes(), self.wlen);
+                lang.wtotal += 1;
+                lang.wsummed += self.wlen as u32;
+                hub.push_word(md5x::FUZ2 + l, &self.w.to_le_bytes(), self.wlen);
             }
         }
     }
@@ -188,7 +151,7 @@ impl Fuz2 {
 
     /// One piece of decoded text of an entity of type `ct` (which an
     /// `<html>` tag may change) and charset `cset`.
-    pub fn update(&mut self, data: &[u8], ct: &mut Ct, cset: Charset) {
+    pub fn update(&mut self, hub: &mut Hub, data: &[u8], ct: &mut Ct, cset: Charset) {
         let tbl = cset.table();
         let mut i = 0;
         while i < data.len() {
@@ -243,7 +206,7 @@ impl Fuz2 {
                             if (MIN_WLEN..=WORD_LEN).contains(&wlen) {
                                 self.wlen = wlen;
                                 self.w = w;
-                                self.add_word(cset);
+                                self.add_word(cset, hub);
                             }
                             wlen = 0;
                             w = 0;
@@ -360,7 +323,7 @@ impl Fuz2 {
 
     /// The checksum, or None when DCC computes none; `url` supplies host
     /// names for texts with few words.
-    pub fn finish(&mut self, url: &Url) -> Option<[u8; 16]> {
+    pub fn finish(&mut self, hub: &mut Hub, url: &Url) -> Option<[u8; 16]> {
         let mut best = 0;
         for l in 1..LANGS {
             if self.langs[best].wtotal < self.langs[l].wtotal {
@@ -369,8 +332,8 @@ impl Fuz2 {
         }
         let xsummed = self.xsummed;
         let btotal = self.btotal;
-        let lang = &mut self.langs[best];
-        lang.flush();
+        let lang = &self.langs[best];
+        let lane = md5x::FUZ2 + best;
         if lang.wtotal < FEW_WORDS && lang.wsummed.wrapping_add(xsummed).wrapping_mul(10) < btotal {
             return None;
         }
@@ -380,9 +343,9 @@ impl Fuz2 {
                 return None;
             }
             let end = url.dom_start.saturating_sub(1).min(url.doms_buf.len());
-            lang.md5.update(&url.doms_buf[..end]);
+            hub.push(lane, &url.doms_buf[..end]);
         }
-        Some(std::mem::take(&mut lang.md5).finalize().into())
+        Some(hub.finish(lane))
     }
 }
 

@@ -16,6 +16,7 @@ mod cref;
 mod decode;
 mod fuz1;
 mod fuz2;
+mod md5x;
 mod mime;
 mod plain;
 mod tables;
@@ -61,6 +62,7 @@ struct Engine {
     plain: plain::Plain,
     fuz1: fuz1::Fuz1,
     fuz2: fuz2::Fuz2,
+    hub: md5x::Hub,
 }
 
 impl Default for Engine {
@@ -73,6 +75,7 @@ impl Default for Engine {
             plain: plain::Plain::default(),
             fuz1: fuz1::Fuz1::default(),
             fuz2: fuz2::Fuz2::default(),
+            hub: md5x::Hub::default(),
         }
     }
 }
@@ -209,10 +212,11 @@ impl BodyCks {
         let eng = &mut *self.eng;
         let w0 = eng.fuz2.wtotal0();
         eng.fuz1.update(b"\n", w0);
-        eng.fuz2.update(b"\n", &mut eng.mime.ct, eng.mime.cset);
-        let body = eng.plain.finish().map(Sum);
+        eng.fuz2
+            .update(&mut eng.hub, b"\n", &mut eng.mime.ct, eng.mime.cset);
+        let body = eng.plain.finish(&mut eng.hub).map(Sum);
         let fuz1 = eng.fuz1.finish().map(Sum);
-        let fuz2 = eng.fuz2.finish(&eng.fuz1.url).map(Sum);
+        let fuz2 = eng.fuz2.finish(&mut eng.hub, &eng.fuz1.url).map(Sum);
         self.in_body = false;
         BodySums { body, fuz1, fuz2 }
     }
@@ -228,11 +232,12 @@ impl Engine {
 
     /// Feed decoded text to all three checksummers.
     fn sum_text(&mut self, text: &[u8]) {
-        self.plain.update(text);
+        self.plain.update(&mut self.hub, text);
         let w0 = self.fuz2.wtotal0();
         self.fuz1.update(text, w0);
         if self.mime.ct != Ct::Binary {
-            self.fuz2.update(text, &mut self.mime.ct, self.mime.cset);
+            self.fuz2
+                .update(&mut self.hub, text, &mut self.mime.ct, self.mime.cset);
         }
     }
 
@@ -244,10 +249,11 @@ impl Engine {
             if raw.is_empty() {
                 return;
             }
-            self.plain.update(raw);
+            self.plain.update(&mut self.hub, raw);
             let w0 = self.fuz2.wtotal0();
             self.fuz1.update(b"\n", w0);
-            self.fuz2.update(b"\n", &mut self.mime.ct, self.mime.cset);
+            self.fuz2
+                .update(&mut self.hub, b"\n", &mut self.mime.ct, self.mime.cset);
             return;
         }
         match self.mime.ce {

@@ -4,7 +4,7 @@
 //! UNIX mailers put before `From` at the start of a line is dropped. Fewer
 //! than 30 remaining bytes give no checksum.
 
-use md5::{Digest, Md5};
+use super::md5x::{Hub, BODY};
 
 /// Bytes gathered before they are hashed (a power of two).
 const BATCH: usize = 4096;
@@ -16,16 +16,11 @@ pub struct Plain {
     total: u32,
     /// Bytes of "\n>From" matched so far.
     flen: usize,
-    md5: Md5,
 }
 
 impl Default for Plain {
     fn default() -> Self {
-        Plain {
-            total: 0,
-            flen: 1,
-            md5: Md5::new(),
-        }
+        Plain { total: 0, flen: 1 }
     }
 }
 
@@ -42,15 +37,15 @@ const KEEP: [u8; 256] = {
 };
 
 impl Plain {
-    fn hash(&mut self, bytes: &[u8]) {
+    fn hash(&mut self, hub: &mut Hub, bytes: &[u8]) {
         self.total = self.total.wrapping_add(bytes.len() as u32);
-        self.md5.update(bytes);
+        hub.push(BODY, bytes);
     }
 
     /// Append `bytes` (at most a few) to the batch in `out`.
-    fn put(&mut self, out: &mut [u8; BATCH], len: &mut usize, bytes: &[u8]) {
+    fn put(&mut self, hub: &mut Hub, out: &mut [u8; BATCH], len: &mut usize, bytes: &[u8]) {
         if *len + bytes.len() > BATCH {
-            self.hash(&out[..*len]);
+            self.hash(hub, &out[..*len]);
             *len = 0;
         }
         if let Some(d) = out.get_mut(*len..*len + bytes.len()) {
@@ -60,7 +55,7 @@ impl Plain {
     }
 
     /// More text.
-    pub fn update(&mut self, data: &[u8]) {
+    pub fn update(&mut self, hub: &mut Hub, data: &[u8]) {
         let mut out = [0u8; BATCH];
         let mut len = 0;
         let mut flen = self.flen;
@@ -83,7 +78,7 @@ impl Plain {
                 }
                 rest = rest.get(used..).unwrap_or(&[]);
                 if len >= BATCH {
-                    self.hash(&out);
+                    self.hash(hub, &out);
                     len = 0;
                 }
                 continue;
@@ -92,31 +87,31 @@ impl Plain {
             if c == FROM[flen] {
                 flen += 1;
                 if flen >= FROM.len() {
-                    self.put(&mut out, &mut len, b"From");
+                    self.put(hub, &mut out, &mut len, b"From");
                     flen = 0;
                 }
                 continue;
             }
             // not "\n>From": the bytes matched after the line feed count
             if flen > 1 {
-                self.put(&mut out, &mut len, &FROM[1..flen]);
+                self.put(hub, &mut out, &mut len, &FROM[1..flen]);
             }
             flen = 0;
             if c == b'\n' {
                 flen = 1;
             } else if KEEP[usize::from(c)] != 0 {
-                self.put(&mut out, &mut len, &[c]);
+                self.put(hub, &mut out, &mut len, &[c]);
             }
         }
         if len != 0 {
-            self.hash(&out[..len]);
+            self.hash(hub, &out[..len]);
         }
         self.flen = flen;
     }
 
     /// The checksum, or None with fewer than 30 bytes.
-    pub fn finish(&mut self) -> Option<[u8; 16]> {
-        let sum: [u8; 16] = std::mem::take(&mut self.md5).finalize().into();
+    pub fn finish(&mut self, hub: &mut Hub) -> Option<[u8; 16]> {
+        let sum = hub.finish(BODY);
         (self.total >= 30).then_some(sum)
     }
 }

@@ -1,0 +1,376 @@
+//! MD5 of the Body and Fuz2 byte streams, two streams at a time.
+//!
+//! Body hashes almost every byte of a message and Fuz2 hashes the words of
+//! each language, so most of a body's bytes are hashed more than once. One
+//! MD5 computation is a long chain of dependent steps that keeps only a
+//! small part of a processor busy; two independent computations
+//! interleaved step by step run in about the time of one. The streams are
+//! therefore gathered in per-stream buffers ([`Hub`]) and, whenever one of
+//! them is full, its blocks are compressed together with those of the
+//! fullest other stream. The result of each stream is plain MD5 (RFC 1321).
+
+/// Number of streams.
+pub const LANES: usize = 5;
+/// The Body stream.
+pub const BODY: usize = 0;
+/// The stream of Fuz2 language `l` is `FUZ2 + l`.
+pub const FUZ2: usize = 1;
+
+/// Bytes a stream gathers before its blocks are compressed (a multiple of
+/// the block size).
+const CAP: usize = 8 * 1024;
+/// Room after `CAP` for one padded word (see [`Hub::push_word`]).
+const SLACK: usize = 16;
+const BLOCK: usize = 64;
+
+/// Initial MD5 state.
+const INIT: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
+
+/// Additive constants, `floor(abs(sin(i + 1)) * 2^32)`.
+const K: [u32; 64] = [
+    0xd76a_a478,
+    0xe8c7_b756,
+    0x2420_70db,
+    0xc1bd_ceee,
+    0xf57c_0faf,
+    0x4787_c62a,
+    0xa830_4613,
+    0xfd46_9501,
+    0x6980_98d8,
+    0x8b44_f7af,
+    0xffff_5bb1,
+    0x895c_d7be,
+    0x6b90_1122,
+    0xfd98_7193,
+    0xa679_438e,
+    0x49b4_0821,
+    0xf61e_2562,
+    0xc040_b340,
+    0x265e_5a51,
+    0xe9b6_c7aa,
+    0xd62f_105d,
+    0x0244_1453,
+    0xd8a1_e681,
+    0xe7d3_fbc8,
+    0x21e1_cde6,
+    0xc337_07d6,
+    0xf4d5_0d87,
+    0x455a_14ed,
+    0xa9e3_e905,
+    0xfcef_a3f8,
+    0x676f_02d9,
+    0x8d2a_4c8a,
+    0xfffa_3942,
+    0x8771_f681,
+    0x6d9d_6122,
+    0xfde5_380c,
+    0xa4be_ea44,
+    0x4bde_cfa9,
+    0xf6bb_4b60,
+    0xbebf_bc70,
+    0x289b_7ec6,
+    0xeaa1_27fa,
+    0xd4ef_3085,
+    0x0488_1d05,
+    0xd9d4_d039,
+    0xe6db_99e5,
+    0x1fa2_7cf8,
+    0xc4ac_5665,
+    0xf429_2244,
+    0x432a_ff97,
+    0xab94_23a7,
+    0xfc93_a039,
+    0x655b_59c3,
+    0x8f0c_cc92,
+    0xffef_f47d,
+    0x8584_5dd1,
+    0x6fa8_7e4f,
+    0xfe2c_e6e0,
+    0xa301_4314,
+    0x4e08_11a1,
+    0xf753_7e82,
+    0xbd3a_f235,
+    0x2ad7_d2bb,
+    0xeb86_d391,
+];
+
+/// Rotation of each step: four per round, repeated.
+const ROT: [[u32; 4]; 4] = [
+    [7, 12, 17, 22],
+    [5, 9, 14, 20],
+    [4, 11, 16, 23],
+    [6, 10, 15, 21],
+];
+
+/// Which message word step `i` adds.
+const fn word_index(i: usize) -> usize {
+    match i / 16 {
+        0 => i,
+        1 => (5 * i + 1) % 16,
+        2 => (3 * i + 5) % 16,
+        _ => (7 * i) % 16,
+    }
+}
+
+/// The round function of step `i`.
+#[inline(always)]
+fn round_fn(i: usize, b: u32, c: u32, d: u32) -> u32 {
+    match i / 16 {
+        0 => (b & c) | (!b & d),
+        1 => (b & d) | (c & !d),
+        2 => b ^ c ^ d,
+        _ => c ^ (b | !d),
+    }
+}
+
+/// The sixteen little-endian words of a 64-byte block.
+#[inline(always)]
+fn words(block: &[u8]) -> [u32; 16] {
+    let mut m = [0u32; 16];
+    for (w, c) in m.iter_mut().zip(block.chunks_exact(4)) {
+        *w = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+    }
+    m
+}
+
+/// One step of one stream.
+#[inline(always)]
+fn step(i: usize, v: &mut [u32; 4], m: &[u32; 16]) {
+    let [a, b, c, d] = *v;
+    let t = a
+        .wrapping_add(round_fn(i, b, c, d))
+        .wrapping_add(K[i])
+        .wrapping_add(m[word_index(i)]);
+    *v = [d, b.wrapping_add(t.rotate_left(ROT[i / 16][i % 4])), b, c];
+}
+
+/// Run `$body` for the 64 steps, with `$i` a literal so that each step's
+/// constants are known at compile time (the steps are fully unrolled).
+macro_rules! all_steps {
+    (|$i:ident| $body:expr) => {
+        all_steps!(@ $i, $body, 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23
+            24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51
+            52 53 54 55 56 57 58 59 60 61 62 63)
+    };
+    (@ $i:ident, $body:expr, $($n:literal)*) => {
+        $({
+            let $i: usize = $n;
+            $body;
+        })*
+    };
+}
+
+/// Compress one block into `st`.
+fn compress1(st: &mut [u32; 4], block: &[u8]) {
+    let m = words(block);
+    let mut v = *st;
+    all_steps!(|i| step(i, &mut v, &m));
+    for (s, x) in st.iter_mut().zip(v) {
+        *s = s.wrapping_add(x);
+    }
+}
+
+/// Compress one block into each of two independent states, interleaved.
+fn compress2(st1: &mut [u32; 4], block1: &[u8], st2: &mut [u32; 4], block2: &[u8]) {
+    let m1 = words(block1);
+    let m2 = words(block2);
+    let mut v1 = *st1;
+    let mut v2 = *st2;
+    all_steps!(|i| {
+        step(i, &mut v1, &m1);
+        step(i, &mut v2, &m2);
+    });
+    for (s, x) in st1.iter_mut().zip(v1) {
+        *s = s.wrapping_add(x);
+    }
+    for (s, x) in st2.iter_mut().zip(v2) {
+        *s = s.wrapping_add(x);
+    }
+}
+
+/// One stream: its MD5 state and the bytes not yet compressed.
+#[derive(Clone)]
+struct Lane {
+    st: [u32; 4],
+    /// Bytes compressed so far.
+    done: u64,
+    len: usize,
+    pend: [u8; CAP + SLACK],
+}
+
+impl Default for Lane {
+    fn default() -> Self {
+        Lane {
+            st: INIT,
+            done: 0,
+            len: 0,
+            pend: [0; CAP + SLACK],
+        }
+    }
+}
+
+impl Lane {
+    /// Drop the first `n` pending bytes (they were compressed).
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.pend.copy_within(n..self.len, 0);
+        self.len -= n;
+        self.done = self.done.wrapping_add(n as u64);
+    }
+
+    /// Compress the pending full blocks one at a time.
+    fn compress_alone(&mut self) {
+        let full = self.len / BLOCK * BLOCK;
+        for b in self.pend[..full].chunks_exact(BLOCK) {
+            compress1(&mut self.st, b);
+        }
+        self.consume(full);
+    }
+}
+
+/// The MD5 streams of Body and Fuz2.
+#[derive(Clone, Default)]
+pub struct Hub {
+    lanes: [Lane; LANES],
+}
+
+/// Mutable references to two different elements.
+fn two_mut<T>(s: &mut [T], i: usize, j: usize) -> Option<(&mut T, &mut T)> {
+    if i == j || i >= s.len() || j >= s.len() {
+        return None;
+    }
+    if i < j {
+        let (lo, hi) = s.split_at_mut(j);
+        Some((lo.get_mut(i)?, hi.first_mut()?))
+    } else {
+        let (lo, hi) = s.split_at_mut(i);
+        let b = lo.get_mut(j)?;
+        Some((hi.first_mut()?, b))
+    }
+}
+
+impl Hub {
+    /// Append bytes to stream `lane`.
+    pub fn push(&mut self, lane: usize, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let Some(l) = self.lanes.get_mut(lane) else {
+                return;
+            };
+            let n = CAP.saturating_sub(l.len).min(bytes.len());
+            if let Some(d) = l.pend.get_mut(l.len..l.len + n) {
+                d.copy_from_slice(&bytes[..n]);
+                l.len += n;
+            }
+            bytes = &bytes[n..];
+            if l.len >= CAP {
+                self.drain(lane);
+            }
+        }
+    }
+
+    /// Append the first `len` (at most 16) bytes of `w` to stream `lane`.
+    #[inline]
+    pub fn push_word(&mut self, lane: usize, w: &[u8; 16], len: usize) {
+        let Some(l) = self.lanes.get_mut(lane) else {
+            return;
+        };
+        if let Some(d) = l.pend.get_mut(l.len..l.len + SLACK) {
+            d.copy_from_slice(w);
+            l.len += len.min(SLACK);
+        }
+        if l.len >= CAP {
+            self.drain(lane);
+        }
+    }
+
+    /// Compress all full blocks of stream `lane`, as many of them as
+    /// possible together with blocks of the fullest other stream.
+    fn drain(&mut self, lane: usize) {
+        let partner = (0..LANES)
+            .filter(|&k| k != lane)
+            .max_by_key(|&k| self.lanes[k].len)
+            .unwrap_or(lane);
+        if let Some((a, b)) = two_mut(&mut self.lanes, lane, partner) {
+            let pairs = (a.len / BLOCK).min(b.len / BLOCK) * BLOCK;
+            for (x, y) in a.pend[..pairs]
+                .chunks_exact(BLOCK)
+                .zip(b.pend[..pairs].chunks_exact(BLOCK))
+            {
+                compress2(&mut a.st, x, &mut b.st, y);
+            }
+            a.consume(pairs);
+            b.consume(pairs);
+        }
+        if let Some(l) = self.lanes.get_mut(lane) {
+            l.compress_alone();
+        }
+    }
+
+    /// The MD5 of stream `lane`, which starts over.
+    pub fn finish(&mut self, lane: usize) -> [u8; 16] {
+        let Some(l) = self.lanes.get_mut(lane) else {
+            return [0; 16];
+        };
+        l.compress_alone();
+        let bits = l.done.wrapping_add(l.len as u64).wrapping_mul(8);
+        let mut tail = [0u8; 2 * BLOCK];
+        let n = l.len.min(BLOCK - 1);
+        tail[..n].copy_from_slice(&l.pend[..n]);
+        tail[n] = 0x80;
+        let end = if n < BLOCK - 8 { BLOCK } else { 2 * BLOCK };
+        tail[end - 8..end].copy_from_slice(&bits.to_le_bytes());
+        for b in tail[..end].chunks_exact(BLOCK) {
+            compress1(&mut l.st, b);
+        }
+        let mut out = [0u8; 16];
+        for (o, s) in out.chunks_exact_mut(4).zip(l.st) {
+            o.copy_from_slice(&s.to_le_bytes());
+        }
+        *l = Lane::default();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use md5::{Digest, Md5};
+
+    #[test]
+    fn streams_equal_plain_md5() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 31 + i / 7) as u8).collect();
+        let mut hub = Hub::default();
+        let mut refs: Vec<Md5> = (0..LANES).map(|_| Md5::new()).collect();
+        let mut seed = 7u64;
+        let mut pos = 0;
+        for _ in 0..5000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            let lane = (seed >> 40) as usize % LANES;
+            let n = (seed >> 20) as usize % 700;
+            let w = (seed >> 50) as usize % 17;
+            let chunk = &data[pos % 90_000..][..n];
+            pos += n + 1;
+            if seed & 1 == 0 {
+                hub.push(lane, chunk);
+                refs[lane].update(chunk);
+            } else {
+                let w = w.min(chunk.len());
+                let mut word = [0u8; 16];
+                word[..w].copy_from_slice(&chunk[..w]);
+                hub.push_word(lane, &word, w);
+                refs[lane].update(&word[..w]);
+            }
+        }
+        for (lane, r) in refs.into_iter().enumerate() {
+            let want: [u8; 16] = r.finalize().into();
+            assert_eq!(hub.finish(lane), want, "lane {lane}");
+        }
+        // empty streams and every length around the padding boundary
+        for len in 0..200 {
+            let mut hub = Hub::default();
+            hub.push(BODY, &data[..len]);
+            let want: [u8; 16] = Md5::digest(&data[..len]).into();
+            assert_eq!(hub.finish(BODY), want, "length {len}");
+        }
+    }
+}
