@@ -41,6 +41,15 @@ pub fn binary(name: &str) -> Result<PathBuf, Skip> {
     r
 }
 
+/// The workspace root (a virtual manifest: every member is a default
+/// member there, so `--bin` finds any workspace binary).
+fn workspace_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .nth(2)
+        .map_or_else(|| here.to_path_buf(), Path::to_path_buf)
+}
+
 fn build(name: &str) -> Result<PathBuf, Skip> {
     let dir = profile_dir().ok_or_else(|| Skip("cannot find the target directory".into()))?;
     let exe = dir.join(name);
@@ -51,7 +60,7 @@ fn build(name: &str) -> Result<PathBuf, Skip> {
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "-q", "--bin", name, "--target-dir"])
         .arg(target)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .current_dir(workspace_root())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

@@ -14,11 +14,13 @@
 //! tests to skip (printing why) instead of failing when these are missing.
 
 pub mod bins;
+pub mod daemons;
 pub mod dccd;
 pub mod msg;
 pub mod postfix;
 pub mod proc;
 pub mod sa;
+pub mod scene;
 pub mod skip;
 pub mod smtp;
 pub mod tmp;

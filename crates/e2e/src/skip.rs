@@ -23,7 +23,11 @@ macro_rules! require {
         match $e {
             Ok(v) => v,
             Err(skip) => {
-                eprintln!("SKIPPED {}: {}", module_path!(), skip);
+                eprintln!(
+                    "SKIPPED {}: {}",
+                    std::thread::current().name().unwrap_or(module_path!()),
+                    skip
+                );
                 return;
             }
         }

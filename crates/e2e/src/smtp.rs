@@ -146,10 +146,7 @@ impl Conn {
 }
 
 fn unexpected(what: &str, r: &Reply) -> std::io::Error {
-    std::io::Error::new(
-        std::io::ErrorKind::Other,
-        format!("unexpected reply to {what}: {r}"),
-    )
+    std::io::Error::other(format!("unexpected reply to {what}: {r}"))
 }
 
 /// The message as DATA content: CRLF line ends, leading dots doubled, a

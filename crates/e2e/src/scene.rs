@@ -1,0 +1,115 @@
+//! A whole scene for the milter tests: our dccd, a client home, our dccm and
+//! a Postfix instance whose smtpd uses dccm. Dropping it stops Postfix,
+//! then dccm, then dccd, then removes the temporary directory.
+
+use crate::daemons::Client;
+use crate::dccd::{self, DccServer};
+use crate::postfix::{Config, Postfix};
+use crate::smtp::{self, Envelope, Outcome};
+use crate::tmp::TempDir;
+use crate::{skip, Skip};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Time limit of each SMTP step (longer than Postfix's milter timeouts).
+pub const SMTP_LIMIT: Duration = Duration::from_secs(90);
+
+/// What to set up besides the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    /// dccm options after `-b -h -R -p`.
+    pub dccm_opts: Vec<String>,
+    /// Text of the global whiteclnt in the client home (given to dccm as
+    /// `-w whiteclnt` by the caller's options).
+    pub whiteclnt: Option<String>,
+    /// Per-user files: (path relative to the client home, text).
+    pub files: Vec<(String, String)>,
+    /// Postfix settings (the milter is filled in).
+    pub postfix: Config,
+}
+
+/// The running scene (fields drop in this order).
+#[derive(Debug)]
+pub struct MilterScene {
+    /// The Postfix instance.
+    pub postfix: Postfix,
+    /// Our dccm.
+    pub dccm: Client,
+    /// Our dccd.
+    pub dccd: DccServer,
+    /// The client home shared by dccm and dccproc.
+    pub home: PathBuf,
+    _dir: TempDir,
+}
+
+fn io(e: std::io::Error) -> Skip {
+    Skip(format!("set-up failed: {e}"))
+}
+
+impl MilterScene {
+    /// Start everything; skips without root, Postfix, or a dccm that builds.
+    pub fn start(setup: Setup) -> Result<MilterScene, Skip> {
+        skip::root()?;
+        skip::program("postfix")?;
+        let dir = TempDir::new("milter").map_err(io)?;
+        let dccd = DccServer::start(&dir.path().join("dccd"))?;
+        let home = dccd
+            .client_home(&dir.path().join("home"), setup.whiteclnt.as_deref())
+            .map_err(io)?;
+        for (rel, text) in &setup.files {
+            let p = home.join(rel);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent).map_err(io)?;
+            }
+            std::fs::write(&p, text).map_err(io)?;
+        }
+        let opts: Vec<&str> = setup.dccm_opts.iter().map(String::as_str).collect();
+        let dccm = Client::dccm(&home, &opts)?;
+        let mut cfg = setup.postfix.clone();
+        cfg.milter = dccm.sock.as_ref().map(|s| format!("unix:{}", s.display()));
+        let postfix = Postfix::start(&cfg)?;
+        Ok(MilterScene {
+            postfix,
+            dccm,
+            dccd,
+            home,
+            _dir: dir,
+        })
+    }
+
+    /// Report `message` `targets` times to dccd from the client home.
+    pub fn preload(&self, targets: &str, message: &[u8]) -> String {
+        dccd::report(&self.home, targets, message)
+    }
+
+    /// Send a message through Postfix; panics (with the logs) if the SMTP
+    /// session itself fails.
+    pub fn send(&self, env: &Envelope, message: &[u8]) -> Outcome {
+        match smtp::send(self.postfix.smtp, env, message, SMTP_LIMIT) {
+            Ok(o) => o,
+            Err(e) => panic!("SMTP failed: {e}\n{}", self.logs()),
+        }
+    }
+
+    /// Send and wait until Postfix is done with the accepted message.
+    pub fn send_and_settle(&self, env: &Envelope, message: &[u8]) -> Outcome {
+        let out = self.send(env, message);
+        if let Some(qid) = out.queue_id() {
+            assert!(
+                self.postfix.wait_done(&qid, Duration::from_secs(60)),
+                "{qid} not done\n{}",
+                self.logs()
+            );
+        }
+        out
+    }
+
+    /// Postfix's mail log and dccm's output, for failure messages.
+    pub fn logs(&self) -> String {
+        format!(
+            "--- maillog ---\n{}\n{}",
+            self.postfix.log(),
+            self.dccm.log_text()
+        )
+    }
+}
