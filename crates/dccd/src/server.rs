@@ -102,7 +102,9 @@ impl Server {
             self.stats.passwd += 1;
         }
         if matches!(auth, Auth::Blacklisted) {
+            // `delay=forever` in the ids file: never answered.
             self.stats.blist += 1;
+            return Action::Drop;
         }
         let trusted =
             matches!(auth, Auth::Verified { .. }) && IdKind::of(req.sender) == IdKind::Client;
