@@ -5,8 +5,8 @@
 use crate::config::Config;
 use crate::session::{Answer2, EomStep, Session, Step, Verdict};
 use indymilter::{
-    Actions, Callbacks, ContextActions, EomContext, Listener, Macros, NegotiateContext,
-    ProtoOpts, SetErrorReply, SocketInfo, Status,
+    Actions, Callbacks, ContextActions, EomContext, Listener, Macros, NegotiateContext, ProtoOpts,
+    SetErrorReply, SocketInfo, Status,
 };
 use std::ffi::{CStr, CString};
 use std::future::Future;
@@ -169,16 +169,18 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Session> {
     let s_eom = sh.clone();
     let s_close = sh.clone();
     Callbacks::new()
-        .on_negotiate(move |ctx: &mut NegotiateContext<Session>, _a: Actions, p: ProtoOpts| {
-            let _ = &s_neg;
-            Box::pin(async move {
-                ctx.requested_actions =
-                    Actions::ADD_HEADER | Actions::CHANGE_HEADER | Actions::DELETE_RCPT;
-                // hear about recipients the MTA rejected, as the original asks
-                ctx.requested_opts = p & ProtoOpts::REJECTED_RCPT;
-                Status::Continue
-            })
-        })
+        .on_negotiate(
+            move |ctx: &mut NegotiateContext<Session>, _a: Actions, p: ProtoOpts| {
+                let _ = &s_neg;
+                Box::pin(async move {
+                    ctx.requested_actions =
+                        Actions::ADD_HEADER | Actions::CHANGE_HEADER | Actions::DELETE_RCPT;
+                    // hear about recipients the MTA rejected, as the original asks
+                    ctx.requested_opts = p & ProtoOpts::REJECTED_RCPT;
+                    Status::Continue
+                })
+            },
+        )
         .on_connect(move |ctx, name, sock| {
             let sh = s_conn.clone();
             Box::pin(async move {

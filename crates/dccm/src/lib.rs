@@ -30,4 +30,8 @@ pub mod xfltr;
 pub use fuzz::fuzz_session;
 
 /// The version line printed by `-V`.
-pub const VERSION: &str = concat!("tally dccm ", env!("CARGO_PKG_VERSION"), " (DCC 2.3.167 compatible)");
+pub const VERSION: &str = concat!(
+    "tally dccm ",
+    env!("CARGO_PKG_VERSION"),
+    " (DCC 2.3.167 compatible)"
+);

@@ -170,6 +170,12 @@ async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf, foreground: boo
         }
     };
     let dcc = sh.dcc.clone();
+    if let Some(c) = dcc.clone() {
+        // learn the servers' brands and round trip times before the
+        // first message, bounded so that a dead server does not hold us
+        let probe = c.client().measure_rtt(tally_client::map::ClassKind::Dcc);
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(1500), probe).await;
+    }
     let res = match listen {
         ListenOn::Unix(p) => {
             let path = PathBuf::from(&p);
@@ -179,7 +185,8 @@ async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf, foreground: boo
             }
             match tokio::net::UnixListener::bind(&path) {
                 Ok(l) => {
-                    sh.syslog.info(&format!("{} listening to {p}", tally_dccm::VERSION));
+                    sh.syslog
+                        .info(&format!("{} listening to {p}", tally_dccm::VERSION));
                     serve(l, sh, shutdown).await
                 }
                 Err(e) => {

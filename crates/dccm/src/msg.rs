@@ -173,7 +173,8 @@ impl Msg {
             }
             self.cks = Some(mc);
         }
-        self.cks.get_or_insert_with(|| MessageCks::new(&Default::default(), &Envelope::default()))
+        self.cks
+            .get_or_insert_with(|| MessageCks::new(&Default::default(), &Envelope::default()))
     }
 
     /// A recipient may join unless its whitelists differ from the
@@ -264,13 +265,14 @@ impl Msg {
 
     /// Recipients counted for the report.
     pub fn tgts(&self) -> u32 {
-        (self.rcpts.len() as u32).saturating_add(self.mta_rej_tgts).max(1)
+        (self.rcpts.len() as u32)
+            .saturating_add(self.mta_rej_tgts)
+            .max(1)
     }
 
     /// Recipients that whitelist the message.
     pub fn white_tgts(&self, global: Option<&WhiteVerdict>) -> u32 {
-        if global.is_some_and(|g| g.listing == Listing::Listed && g.sws & white_sw::DCC_OFF == 0)
-        {
+        if global.is_some_and(|g| g.listing == Listing::Listed && g.sws & white_sw::DCC_OFF == 0) {
             return self.tgts();
         }
         let n = self.rcpts.iter().filter(|r| r.white).count() as u32;

@@ -12,7 +12,8 @@ use tally_engine::tholds::Thresholds;
 pub const OPTSTRING: &str = "VdbxANPQWG:h:I:p:m:w:U:a:t:g:S:l:R:r:j:B:L:X:";
 
 /// The usage text.
-pub const USAGE: &str = "usage: [-VdbxANPQ] [-G on | off | noIP | IPmask/xx] [-h homedir] [-I user]\n    \
+pub const USAGE: &str =
+    "usage: [-VdbxANPQ] [-G on | off | noIP | IPmask/xx] [-h homedir] [-I user]\n    \
 [-p protocol:filename | protocol:port@host] [-m map]\n    \
 [-w whiteclnt] [-U userdirs] [-a IGNORE | REJECT | DISCARD]\n    \
 [-t type,[log-thold,][spam-thold]] [-g [not-]type] [-S header]\n    \
@@ -174,7 +175,11 @@ pub fn parse(args: &[String]) -> Opts {
         match item {
             Item::Bad(c) => {
                 if !complained {
-                    let opt = if c == '\0' { "-".into() } else { format!("-{c}") };
+                    let opt = if c == '\0' {
+                        "-".into()
+                    } else {
+                        format!("-{c}")
+                    };
                     o.msgs
                         .push(format!("unrecognized \"{opt}\"\n{USAGE}\n... continuing"));
                     complained = true;
@@ -321,7 +326,9 @@ pub fn parse_conn(s: &str) -> Result<ListenOn, String> {
                     "0.0.0.0".to_string()
                 }
             } else {
-                host.trim_start_matches('[').trim_end_matches(']').to_string()
+                host.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string()
             };
             if host.contains(':') {
                 Ok(ListenOn::Tcp(format!("[{host}]:{port}")))

@@ -15,7 +15,7 @@ use std::net::IpAddr;
 use tally_engine::ask::{Decision, Listing, WhiteVerdict};
 use tally_engine::cks::MsgCks;
 use tally_engine::server::{Answer, AskError, ClientInfo, Request};
-use tally_engine::state::{ST_MTA_ISSPAM, ST_MTA_NOTSPAM};
+use tally_engine::state::{ST_MTA_ISSPAM, ST_MTA_NOTSPAM, ST_WLIST_ISSPAM, SW_TRAP_DIS};
 use tally_engine::tgts;
 use tally_engine::xhdr::XHeader;
 
@@ -234,6 +234,8 @@ impl Session {
         let (cks, query) = msg.finish_cks();
         let cfg = self.cfg.clone();
         let global = msg.global_verdict(&cks);
+        // per-user files first: they can whitelist their recipients
+        let user = msg.user_verdict(&cks);
         let white_tgts = msg.white_tgts(global.as_ref());
         let tgts = msg.tgts();
         let mut d = Decision::new(query || cfg.query);
@@ -245,7 +247,7 @@ impl Session {
             let v = self.finish_white(client);
             return EomStep::Done(v);
         }
-        let verdict = msg.user_verdict(&cks).or(global);
+        let verdict = user.or(global);
         d.ask_white(&cfg.tholds, verdict.as_ref().map(Ok));
         if msg.mta_isspam.is_some() {
             d.st |= ST_MTA_ISSPAM;
@@ -278,7 +280,9 @@ impl Session {
     fn base_verdict(&mut self) -> (Verdict, Option<Msg>) {
         let msg = self.msg.take();
         let del_headers = match self.cfg.hdr {
-            crate::opts::HdrMode::Set => msg.as_ref().map(|m| m.xdcc_deletions()).unwrap_or_default(),
+            crate::opts::HdrMode::Set => {
+                msg.as_ref().map(|m| m.xdcc_deletions()).unwrap_or_default()
+            }
             _ => Vec::new(),
         };
         (
@@ -331,6 +335,12 @@ impl Session {
             }
             return v;
         }
+        if d.st & ST_WLIST_ISSPAM != 0 && d.sws & SW_TRAP_DIS != 0 {
+            // a discarding spam trap
+            v.answer = Answer2::Discard;
+            v.add_header = None;
+            return v;
+        }
         if !d.is_spam() {
             return v;
         }
@@ -359,7 +369,9 @@ impl Session {
                 v
             }
             crate::opts::Action::Reject => {
-                let t = msg.spam_trap_reply(&self.cfg).unwrap_or(&self.cfg.rej.reject);
+                let t = msg
+                    .spam_trap_reply(&self.cfg)
+                    .unwrap_or(&self.cfg.rej.reject);
                 let r = self.reply_for(&msg, t);
                 v.answer = Answer2::Reply(r);
                 v.add_header = None;

@@ -111,9 +111,13 @@ pub fn parse(text: &str) -> Vec<Pkt> {
     let mut out = Vec::new();
     for line in text.lines() {
         let mut parts = line.splitn(6, ' ');
-        let (Some(ts), Some(conn), Some(dir), Some(cmd), Some(_name)) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(ts), Some(conn), Some(dir), Some(cmd), Some(_name)) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             continue;
         };
         if !ts.contains('.') || !ts.bytes().next().is_some_and(|b| b.is_ascii_digit()) {
