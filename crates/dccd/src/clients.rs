@@ -29,6 +29,8 @@ struct Entry {
     anon: bool,
     tokens: f64,
     refill: Option<Instant>,
+    /// Requests in the current and the previous second.
+    this_sec: (u64, u64, u64),
 }
 
 /// The table.
@@ -99,7 +101,14 @@ impl Clients {
             anon: false,
             tokens: 0.0,
             refill: None,
+            this_sec: (now, 0, 0),
         });
+        let (sec, cur, _) = e.this_sec;
+        e.this_sec = match now.saturating_sub(sec) {
+            0 => (sec, cur + 1, e.this_sec.2),
+            1 => (now, 1, cur),
+            _ => (now, 1, 0),
+        };
         e.last = now;
         e.vers = req.pkt_vers;
         e.reqs += 1;
@@ -108,6 +117,24 @@ impl Clients {
         }
         e.anon = matches!(who.auth, Auth::Anonymous);
         e.bad_auth = !e.anon && who.auth.passwd().is_none();
+    }
+
+    /// Requests from this client in about the last second (for `-u ...,inflate`).
+    pub(crate) fn recent(
+        &self,
+        req: &Packet<Request>,
+        from: SocketAddr,
+        who: &Who,
+        now: u64,
+    ) -> u64 {
+        self.map.get(&key(req, from, who)).map_or(0, |e| {
+            let (sec, cur, prev) = e.this_sec;
+            match now.saturating_sub(sec) {
+                0 => cur.saturating_sub(1) + prev,
+                1 => cur,
+                _ => 0,
+            }
+        })
     }
 
     /// Whether the rate limits let this request through.

@@ -32,9 +32,9 @@
 //! 100 ms later, and at every orderly stop).
 
 //! Not yet: flooding (a `flod` file is noticed and ignored), the greylist
-//! server (`-G` is refused), the `blacklist` file, the `RL_BUGS` rate and
-//! the `inflate` part of anonymous delays, saving the client table across
-//! restarts, and syslog (messages go to stderr).
+//! server (`-G` is refused), the `blacklist` file, the `RL_BUGS` rate,
+//! saving the client table across restarts, and syslog (messages go to
+//! stderr).
 
 pub mod admn;
 pub mod clients;

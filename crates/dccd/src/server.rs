@@ -180,7 +180,16 @@ impl Server {
                     Ok((answer, out)) => {
                         self.stats.note_answer(rights.report, &out);
                         let delay = if anon {
-                            Duration::from_millis(u64::from(self.cfg.anon_delay_ms.unwrap_or(0)))
+                            let base = u64::from(self.cfg.anon_delay_ms.unwrap_or(0));
+                            // -u delay,inflate: 1 + recent requests / inflate times the delay.
+                            let factor = match self.cfg.anon_inflate {
+                                Some(i) if i > 0 => {
+                                    1 + self.clients.recent(&req, from, &who, unix_now())
+                                        / u64::from(i)
+                                }
+                                _ => 1,
+                            };
+                            Duration::from_millis(base.saturating_mul(factor).min(10_000))
                         } else {
                             Duration::from_millis(u64::from(self.id_delay_ms(req.sender)))
                         };
