@@ -218,9 +218,10 @@ impl Lane {
         self.done = self.done.wrapping_add(n as u64);
     }
 
-    /// Compress the pending full blocks one at a time.
-    fn compress_alone(&mut self) {
-        let full = self.len / BLOCK * BLOCK;
+    /// Compress the first pending full blocks, up to `upto` bytes, one at a
+    /// time.
+    fn compress_alone(&mut self, upto: usize) {
+        let full = upto.min(self.len) / BLOCK * BLOCK;
         for b in self.pend[..full].chunks_exact(BLOCK) {
             compress1(&mut self.st, b);
         }
@@ -283,15 +284,23 @@ impl Hub {
         }
     }
 
-    /// Compress all full blocks of stream `lane`, as many of them as
-    /// possible together with blocks of the fullest other stream.
+    /// Make room in stream `lane`: compress its full blocks together with
+    /// those of the other streams, fullest first; of the blocks left
+    /// without a partner, compress alone only those that keep the stream
+    /// more than half full (the others wait for a partner).
     fn drain(&mut self, lane: usize) {
-        let partner = (0..LANES)
-            .filter(|&k| k != lane)
-            .max_by_key(|&k| self.lanes[k].len)
-            .unwrap_or(lane);
-        if let Some((a, b)) = two_mut(&mut self.lanes, lane, partner) {
+        loop {
+            let partner = (0..LANES)
+                .filter(|&k| k != lane)
+                .max_by_key(|&k| self.lanes[k].len)
+                .unwrap_or(lane);
+            let Some((a, b)) = two_mut(&mut self.lanes, lane, partner) else {
+                break;
+            };
             let pairs = (a.len / BLOCK).min(b.len / BLOCK) * BLOCK;
+            if pairs == 0 {
+                break;
+            }
             for (x, y) in a.pend[..pairs]
                 .chunks_exact(BLOCK)
                 .zip(b.pend[..pairs].chunks_exact(BLOCK))
@@ -302,7 +311,8 @@ impl Hub {
             b.consume(pairs);
         }
         if let Some(l) = self.lanes.get_mut(lane) {
-            l.compress_alone();
+            let excess = l.len.saturating_sub(CAP / 2);
+            l.compress_alone(excess.div_ceil(BLOCK) * BLOCK);
         }
     }
 
@@ -311,7 +321,7 @@ impl Hub {
         let Some(l) = self.lanes.get_mut(lane) else {
             return [0; 16];
         };
-        l.compress_alone();
+        l.compress_alone(usize::MAX);
         let bits = l.done.wrapping_add(l.len as u64).wrapping_mul(8);
         let mut tail = [0u8; 2 * BLOCK];
         let n = l.len.min(BLOCK - 1);
