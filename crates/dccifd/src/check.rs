@@ -3,6 +3,7 @@
 //! header, the checksums or the whole message as asked).
 
 use crate::config::Config;
+use crate::logs::MsgLogs;
 use crate::proto::{self, BadRequest, Head};
 use crate::white::{self, Lists};
 use std::io::{BufRead, Write};
@@ -13,12 +14,12 @@ use tally_ck::header::Envelope;
 use tally_ck::message::{Checksums, MessageCks};
 use tally_ck::simple::ip_sum;
 use tally_ck::CkType;
-use tally_engine::ask::Decision;
+use tally_engine::ask::{Decision, Listing};
 use tally_engine::cks::{print_cks, MsgCks};
 use tally_engine::message::{copy_spool, read_message, rewind, ReadInfo};
 use tally_engine::rcpts_if::{merged_verdict, rcpt_accepts};
 use tally_engine::server::{Answer, AskError, ClientInfo, Request};
-use tally_engine::state::{ST_QUERY, ST_RPT_SPAM};
+use tally_engine::state::{white_sw, ST_LOGIT, ST_QUERY, ST_RPT_SPAM};
 use tally_engine::tgts::{self, Tgts};
 
 /// Fill the engine's checksum slots from the computed checksums.
@@ -87,16 +88,21 @@ pub fn handle<R: BufRead, W: Write>(
     let head = proto::read_head(input)?;
     let mut errors = head.warnings.clone();
     let lists = white::lists_for(&cfg.white, &head.rcpts, &mut errors);
-    let mut spool = if head.opts.body {
+    let user_sws: Vec<u32> = lists
+        .users
+        .iter()
+        .map(|u| u.as_ref().map_or(0, |l| l.switches().0))
+        .collect();
+    let logs = MsgLogs::open(cfg, &head, &user_sws, &mut errors);
+    let mut spool = if head.opts.body || logs.any() {
         Some(spool_file(cfg).map_err(BadRequest::Io)?)
     } else {
         None
     };
     let (info, sums, mxdcc) = read_checksums(cfg, &lists, &head, input, spool.as_mut())?;
     let outcome = decide(cfg, &lists, &head, &sums, mxdcc, ask);
-    errors.extend(outcome.errors);
     out.write_all(&outcome.head).map_err(BadRequest::Io)?;
-    if let Some(sp) = spool.as_mut() {
+    if let Some(sp) = spool.as_mut().filter(|_| head.opts.body) {
         rewind(sp).map_err(BadRequest::Io)?;
         let mut o: Option<&mut dyn Write> = Some(out as &mut dyn Write);
         let mut nolog = None;
@@ -109,6 +115,33 @@ pub fn handle<R: BufRead, W: Write>(
         std::io::copy(sp, out).map_err(BadRequest::Io)?;
     }
     out.flush().map_err(BadRequest::Io)?;
+    if let (Some(sp), true) = (spool.as_mut(), logs.any()) {
+        let mut logs = logs;
+        rewind(sp).map_err(BadRequest::Io)?;
+        errors.extend(logs.preamble(cfg, &head, &sums, sp));
+        let complaints: Vec<String> = errors
+            .iter()
+            .chain(outcome.errors.iter())
+            .cloned()
+            .collect();
+        let log_req = head.opts.log;
+        let logit = outcome.logit;
+        let keep_user = |i: usize| {
+            log_req || logit || user_sws.get(i).is_some_and(|s| s & white_sw::LOG_ALL != 0)
+        };
+        let st = |p: &str| outcome.st_line(p);
+        errors.extend(logs.finish(
+            &complaints,
+            &outcome.white_line,
+            &st,
+            &outcome.log_tail,
+            outcome.overall_reject,
+            &head,
+            &outcome.results,
+            &keep_user,
+        ));
+    }
+    errors.extend(outcome.errors);
     Ok(errors)
 }
 
@@ -166,6 +199,23 @@ struct Decided {
     head: Vec<u8>,
     header: Option<tally_engine::xhdr::XHeader>,
     errors: Vec<String>,
+    /// The decision, for the log files.
+    decision: Decision,
+    /// Header and checksum table as logged.
+    log_tail: String,
+    /// The whiteclnt line of the logs (`name-->OK`).
+    white_line: String,
+    /// Disposition of each recipient.
+    results: Vec<bool>,
+    overall_reject: bool,
+    /// The message is interesting enough for per-user logs.
+    logit: bool,
+}
+
+impl Decided {
+    fn st_line(&self, prog: &str) -> String {
+        self.decision.log_st_line(prog)
+    }
 }
 
 fn decide(
@@ -226,48 +276,53 @@ fn decide(
         }
         header = d.header.clone();
     }
-    errors.append(&mut d.errors);
+    errors.extend(d.errors.drain(..).filter(|e| !e.is_empty()));
     let is_spam = d.is_spam();
-    let rcpt_line: String = rcpt_whites
+    let results: Vec<bool> = rcpt_whites
         .iter()
-        .map(|r| {
-            if rcpt_accepts(merged_listing(&global), r, is_spam) {
-                'A'
-            } else {
-                'R'
-            }
-        })
+        .map(|r| rcpt_accepts(global.listing, r, is_spam))
         .collect();
-    let all_reject = !rcpt_line.is_empty() && !rcpt_line.contains('A');
-    let overall = if all_reject && !head.opts.no_reject && !cfg.ignore {
-        'R'
-    } else {
-        'A'
-    };
+    let rcpt_line: String = results.iter().map(|&a| if a { 'A' } else { 'R' }).collect();
+    let all_reject = !results.is_empty() && !results.contains(&true);
+    let overall_reject = all_reject && !head.opts.no_reject && !cfg.ignore;
+    let overall = if overall_reject { 'R' } else { 'A' };
+    let table = print_cks(
+        d.st & ST_RPT_SPAM != 0,
+        local_tgts,
+        &cks,
+        Some(&d.tholds_rej),
+        Some(&d.wtgts),
+    );
+    let hdr_text = header.as_ref().map_or("", |h| h.as_str()).to_string();
     let mut text = format!("{overall}\n{rcpt_line}\n").into_bytes();
     if head.opts.header || head.opts.cksums {
-        if let Some(h) = header.as_ref() {
-            text.extend_from_slice(h.as_str().as_bytes());
-        }
+        text.extend_from_slice(hdr_text.as_bytes());
         if head.opts.cksums && nrcpts > 0 {
-            let table = print_cks(
-                d.st & ST_RPT_SPAM != 0,
-                local_tgts,
-                &cks,
-                Some(&d.tholds_rej),
-                Some(&d.wtgts),
-            );
             text.extend_from_slice(table.as_bytes());
         }
         text.push(b'\n');
     }
+    let white_name = head
+        .rcpts
+        .iter()
+        .find(|r| !r.user.is_empty())
+        .map(|r| r.user.clone())
+        .or_else(|| cfg.white_name.clone())
+        .unwrap_or_default();
+    let white_line = match merged.listing {
+        Listing::Listed => format!("{white_name}-->OK\n"),
+        Listing::Black => format!("{white_name}-->spam\n"),
+        Listing::Unlisted => String::new(),
+    };
     Decided {
         head: text,
         header,
         errors,
+        logit: d.st & ST_LOGIT != 0,
+        decision: d,
+        log_tail: format!("{hdr_text}{table}"),
+        white_line,
+        results,
+        overall_reject,
     }
-}
-
-fn merged_listing(global: &tally_engine::ask::WhiteVerdict) -> tally_engine::ask::Listing {
-    global.listing
 }

@@ -5,6 +5,7 @@ use crate::opts::Opts;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tally_ck::header::CkConfig;
+use tally_engine::logfile::{parse_logdir, LogMode};
 use tally_engine::tholds::Thresholds;
 use tally_engine::whitefiles::{SystemResolver, Timing, WhiteFiles};
 
@@ -30,6 +31,12 @@ pub struct Config {
     pub tmpdir: PathBuf,
     /// The whiteclnt files.
     pub white: Mutex<WhiteFiles>,
+    /// The `-w` file name as given, for log lines.
+    pub white_name: Option<String>,
+    /// `-l`: the main log directory and its subdirectory scheme.
+    pub logdir: Option<(PathBuf, LogMode)>,
+    /// `-U`: the name as given (for log lines) and the directory.
+    pub userdirs: Option<(String, PathBuf)>,
 }
 
 /// This host's name as the original finds it.
@@ -70,6 +77,15 @@ impl Config {
             keep_xhdrs: o.add_xhdr || o.no_xhdr_change,
             no_xhdr_change: o.no_xhdr_change,
             tmpdir,
+            white_name: o.whiteclnt.clone(),
+            logdir: o.logdir.as_deref().map(|l| {
+                let (mode, dir) = parse_logdir(l);
+                (in_home(home, dir), mode)
+            }),
+            userdirs: o.userdirs.as_deref().map(|u| {
+                let u = u.trim_end_matches('/');
+                (u.to_string(), in_home(home, u))
+            }),
             white: Mutex::new(WhiteFiles::new(
                 home,
                 o.whiteclnt.as_deref(),

@@ -133,7 +133,8 @@ fn job(sh: &Shared, rt: &tokio::runtime::Handle, conn: Conn) {
             }
             None => (
                 Err(AskError {
-                    msg: "no DCC server map".to_string(),
+                    // the map could not be read at start; said once then
+                    msg: String::new(),
                     srvr_id: 0,
                 }),
                 ClientInfo {

@@ -10,6 +10,7 @@
 //! - [`proto`]: the request head of the ASCII protocol.
 //! - [`config`]: the settings shared by the connections.
 //! - [`white`]: the global and per-user whiteclnt files for a message.
+//! - [`logs`]: the log files of a message.
 //! - [`check`]: one request: checksums, decision, answer.
 //! - [`daemon`]: listeners and jobs.
 //!
@@ -18,6 +19,7 @@
 pub mod check;
 pub mod config;
 pub mod daemon;
+pub mod logs;
 pub mod opts;
 pub mod proto;
 pub mod white;

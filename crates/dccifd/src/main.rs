@@ -48,6 +48,10 @@ fn run(args: &[String]) -> i32 {
     let client = match DccClient::open(&map, &host) {
         Ok(c) => Some(Arc::new(c)),
         Err(e) => {
+            let e = match e.find(" (os error ") {
+                Some(i) => e[..i].to_string(),
+                None => e,
+            };
             eprintln!("dccifd: {e}");
             syslog.error(&e);
             None

@@ -68,6 +68,17 @@ fn recorded_exchanges() {
             }
         }
     }
+    // every message is logged in the main log directory, as recorded;
+    // bob (option log-all) has his own copies
+    let logged = std::fs::read_dir(d.home.join("logs/if"))
+        .expect("logs")
+        .count();
+    let answered = all.iter().filter(|c| !c.2.is_empty()).count() + 5;
+    assert_eq!(logged, answered);
+    let bob = std::fs::read_dir(d.home.join("userdirs-if/bob/log"))
+        .expect("bob")
+        .count();
+    assert!(bob >= 20, "{bob} per-user logs of bob");
     let n = all.len();
     assert!(
         bad.is_empty(),

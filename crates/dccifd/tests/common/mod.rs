@@ -46,6 +46,9 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.home);
+        }
     }
 }
 
@@ -58,6 +61,10 @@ impl Daemon {
         std::fs::copy(data().join("whiteclnt-if"), home.join("whiteclnt-if")).expect("white");
         copy_dir(&data().join("userdirs-if"), &home.join("userdirs-if"));
         std::fs::create_dir_all(home.join("logs/if")).expect("logs");
+        for u in ["bob", "carol"] {
+            std::fs::create_dir_all(home.join("userdirs-if").join(u).join("log"))
+                .expect("user log");
+        }
         std::fs::create_dir_all(home.join("run")).expect("run");
         let sock = home.join("dccifd.sock");
         let hs = home.to_string_lossy().into_owned();
