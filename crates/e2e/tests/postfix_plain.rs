@@ -47,3 +47,28 @@ fn dead_milter_is_accepted() {
     assert!(pf.wait_done(&qid, LIMIT), "not delivered\n{}", pf.log());
     assert_eq!(pf.delivered("carol@example.test").len(), 1);
 }
+
+#[test]
+fn proxy_filter_instance_takes_mail_back() {
+    // the half of the before-queue set-up that does not need the filter:
+    // the second smtpd takes the filtered mail back and delivers it
+    let back = tally_e2e::dccd::free_tcp_port().expect("port");
+    let cfg = Config {
+        proxy_filter: Some(("127.0.0.1:9".into(), back)),
+        ..Config::default()
+    };
+    let pf = require!(Postfix::start(&cfg));
+    assert!(
+        tally_e2e::proc::wait_until(LIMIT, || tally_e2e::postfix::tcp_listening(back)),
+        "{}",
+        pf.log()
+    );
+    let m = msg::message("a@sender.example", "dave@lab.test", "back", "back");
+    let env = Envelope::new("a@sender.example", &["dave@lab.test"]);
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], back));
+    let out = send(addr, &env, &m, LIMIT).expect("smtp");
+    assert_eq!(out.last.code, 250, "{out:?}\n{}", pf.log());
+    let qid = out.queue_id().expect("queue id");
+    assert!(pf.wait_done(&qid, LIMIT), "not delivered\n{}", pf.log());
+    assert_eq!(pf.delivered("dave@lab.test").len(), 1);
+}

@@ -106,18 +106,23 @@ milter_macro_defaults = {}\n",
     if let Some((filter, back)) = &cfg.proxy_filter {
         front =
             format!("\n  -o smtpd_proxy_filter={filter}\n  -o smtpd_proxy_options=speed_adjust");
-        reinject = format!(
-            "127.0.0.1:{back} inet n - n - - smtpd\n\
-  -o syslog_name=tally-e2e/reinject\n\
-  -o smtpd_milters=\n\
-  -o smtpd_authorized_xforward_hosts=127.0.0.0/8\n\
-  -o smtpd_client_restrictions=\n\
-  -o smtpd_helo_restrictions=\n\
-  -o smtpd_sender_restrictions=\n\
-  -o smtpd_recipient_restrictions=\n\
-  -o smtpd_relay_restrictions=reject_unauth_destination\n\
-  -o receive_override_options=no_unknown_recipient_checks\n"
-        );
+        // (no string continuation escapes here: they would eat the
+        // indentation that marks the option lines)
+        let opts = [
+            "syslog_name=tally-e2e/reinject",
+            "smtpd_milters=",
+            "smtpd_authorized_xforward_hosts=127.0.0.0/8",
+            "smtpd_client_restrictions=",
+            "smtpd_helo_restrictions=",
+            "smtpd_sender_restrictions=",
+            "smtpd_recipient_restrictions=",
+            "smtpd_relay_restrictions=reject_unauth_destination",
+            "receive_override_options=no_unknown_recipient_checks",
+        ];
+        reinject = format!("127.0.0.1:{back} inet n - n - - smtpd\n");
+        for o in opts {
+            let _ = writeln!(reinject, "  -o {o}");
+        }
     }
     let master = format!(
         "# throw-away test instance: no chroot, nothing can leave this host\n\
