@@ -138,7 +138,7 @@ impl Fuz2 {
             if let Some(lang) = self.langs.get_mut(l) {
                 lang.wtotal += 1;
                 lang.wsummed += self.wlen as u32;
-                hub.push_word(md5x::FUZ2 + l, &self.w.to_le_bytes(), self.wlen);
+                hub.push_word(md5x::FUZ2 + l, self.w, self.wlen);
             }
         }
     }

@@ -269,17 +269,20 @@ impl Hub {
         }
     }
 
-    /// Append the first `len` (at most 16) bytes of `w` to stream `lane`.
+    /// Append the first `len` (at most 16) bytes of `w`, a word packed
+    /// little-endian, to stream `lane`.
     #[inline]
-    pub fn push_word(&mut self, lane: usize, w: &[u8; 16], len: usize) {
+    pub fn push_word(&mut self, lane: usize, w: u128, len: usize) {
         let Some(l) = self.lanes.get_mut(lane) else {
             return;
         };
-        if let Some(d) = l.pend.get_mut(l.len..l.len + SLACK) {
-            d.copy_from_slice(w);
-            l.len += len.min(SLACK);
+        let at = l.len;
+        if let Some(d) = l.pend.get_mut(at..at + SLACK) {
+            d.copy_from_slice(&w.to_le_bytes());
         }
-        if l.len >= CAP {
+        let end = at + len.min(SLACK);
+        l.len = end;
+        if end >= CAP {
             self.drain(lane);
         }
     }
@@ -367,7 +370,7 @@ mod tests {
                 let w = w.min(chunk.len());
                 let mut word = [0u8; 16];
                 word[..w].copy_from_slice(&chunk[..w]);
-                hub.push_word(lane, &word, w);
+                hub.push_word(lane, u128::from_le_bytes(word), w);
                 refs[lane].update(&word[..w]);
             }
         }
