@@ -31,6 +31,10 @@ pub struct Config {
     pub white: Option<Mutex<WhiteFiles>>,
     /// `-U` given.
     pub userdirs: Option<String>,
+    /// The DCC home directory.
+    pub home: std::path::PathBuf,
+    /// `-l`: the log directory and its subdirectory layout.
+    pub logdir: Option<(std::path::PathBuf, tally_engine::logfile::LogMode)>,
 }
 
 impl Config {
@@ -63,6 +67,17 @@ impl Config {
             rej: o.rej.clone(),
             white,
             userdirs: o.userdirs.clone(),
+            home: home.to_path_buf(),
+            logdir: o.logdir.as_deref().map(|l| {
+                let (mode, dir) = tally_engine::logfile::parse_logdir(l);
+                let p = Path::new(dir);
+                let p = if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    home.join(p)
+                };
+                (p, mode)
+            }),
         }
     }
 

@@ -10,16 +10,20 @@
 //! - [`config`]: what all connections share.
 //! - [`session`]: one connection as a state machine without sockets.
 //! - [`msg`]: one message and its recipients.
+//! - [`eom`]: the end of a message: answer and log file.
 //! - [`reply`]: `-r` messages and SMTP replies.
 //! - [`white`]: whiteclnt lookups.
+//! - [`log`]: per-message log files.
 //! - [`daemon`]: the milter daemon on tokio with `indymilter`.
 //! - [`fuzz`]: [`fuzz_session`], arbitrary milter input through the
 //!   state machine.
 
 pub mod config;
 pub mod daemon;
+pub mod eom;
 pub mod fuzz;
 pub mod getopt;
+pub mod log;
 pub mod msg;
 pub mod opts;
 pub mod reply;

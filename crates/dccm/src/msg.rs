@@ -4,7 +4,7 @@
 //! `${dcc_notspam}`.
 
 use crate::config::Config;
-use crate::reply::{Reply, Template, INCOMPAT_WLIST};
+use crate::reply::{Reply, INCOMPAT_WLIST};
 use crate::session::{mac, Macros};
 use crate::white;
 use std::net::IpAddr;
@@ -27,6 +27,8 @@ pub struct Rcpt {
     pub env_to: String,
     /// Whitelisted by env_To (global or own file) or by the own file.
     pub white: bool,
+    /// The per-user directory below userdirs.
+    pub dir: Option<String>,
     /// The per-user whiteclnt list.
     pub user: Option<Arc<WhiteList>>,
 }
@@ -42,6 +44,7 @@ impl Rcpt {
         let mut r = Rcpt {
             env_to: to.to_string(),
             white: false,
+            dir: None,
             user: None,
         };
         let Some(w) = cfg.white.as_ref() else {
@@ -51,6 +54,7 @@ impl Rcpt {
         if let (Some(ud), Some(dir)) = (cfg.userdirs.as_deref(), dir) {
             if let Ok(d) = user_dir(ud, &[dir]) {
                 r.user = files.user(&d).0;
+                r.dir = Some(d);
             }
         }
         let global = files.global().0;
@@ -97,6 +101,10 @@ pub struct Msg {
     global: Option<Arc<WhiteList>>,
     /// X-DCC header field names and how often each occurred.
     xdcc: Vec<(String, u32)>,
+    /// The log file, with `-l`.
+    pub log: Option<crate::log::MsgLog>,
+    /// Complaints for the system log.
+    pub errors: Vec<String>,
 }
 
 impl Msg {
@@ -131,6 +139,8 @@ impl Msg {
             cks: None,
             global,
             xdcc: Vec::new(),
+            log: None,
+            errors: Vec::new(),
         };
         if let (Some(g), Some(ip)) = (m.global.as_ref(), ip) {
             match white::relay(g, ip) {
@@ -201,16 +211,25 @@ impl Msg {
                 None => {}
             }
         }
+        if let Some(l) = self.log.as_mut() {
+            l.header(name, value);
+        }
         self.cks().header(name.as_bytes(), value.as_bytes());
     }
 
     /// End of the header.
     pub fn eoh(&mut self) {
+        if let Some(l) = self.log.as_mut() {
+            l.eoh();
+        }
         self.cks().end_of_headers();
     }
 
     /// Body bytes.
     pub fn body(&mut self, chunk: &[u8]) {
+        if let Some(l) = self.log.as_mut() {
+            l.body(chunk);
+        }
         self.cks().body(chunk);
     }
 
@@ -293,10 +312,23 @@ impl Msg {
         v
     }
 
-    /// The reply for a rejecting spam trap, if a recipient is one.
-    pub fn spam_trap_reply<'a>(&self, cfg: &'a Config) -> Option<&'a Template> {
-        let _ = self;
-        let _ = cfg;
-        None
+    /// `option` switches of the main whiteclnt file.
+    pub fn global_switches(&self) -> Option<u32> {
+        self.global.as_ref().map(|g| g.switches().0)
+    }
+
+    /// The mail_host of the log: the macro, else the sender's domain.
+    pub fn mail_host_or_domain(&self) -> String {
+        if let Some(h) = &self.mail_host {
+            return h.clone();
+        }
+        let a = self
+            .env_from
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>');
+        a.rsplit_once('@')
+            .map(|(_, d)| d.to_string())
+            .unwrap_or_default()
     }
 }

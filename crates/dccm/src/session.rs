@@ -10,14 +10,13 @@
 
 use crate::config::Config;
 use crate::msg::{Msg, Rcpt};
-use crate::reply::{Reply, Template, DCC_FAILURE};
+use crate::reply::Reply;
 use std::net::IpAddr;
-use tally_engine::ask::{Decision, Listing, WhiteVerdict};
+use tally_engine::ask::Decision;
 use tally_engine::cks::MsgCks;
 use tally_engine::server::{Answer, AskError, ClientInfo, Request};
-use tally_engine::state::{ST_MTA_ISSPAM, ST_MTA_NOTSPAM, ST_WLIST_ISSPAM, SW_TRAP_DIS};
+use tally_engine::state::{ST_MTA_ISSPAM, ST_MTA_NOTSPAM, ST_QUERY};
 use tally_engine::tgts;
-use tally_engine::xhdr::XHeader;
 
 /// Most recipients of one message; more get a temporary failure.
 pub const MAX_RCPTS: usize = 1000;
@@ -75,7 +74,7 @@ pub struct Session {
     helo: String,
     msg: Option<Msg>,
     /// The decision waiting for the DCC server.
-    pending: Option<(Decision, MsgCks)>,
+    pending: Option<(Decision, MsgCks, tgts::Tgts)>,
 }
 
 /// Macro lookup: a name such as `i` or `{rcpt_addr}`.
@@ -143,6 +142,20 @@ impl Session {
             .or_else(|| mac(m, "{mail_host}"));
         msg.mail_host = mail_host.filter(|s| !s.is_empty());
         msg.note_mta(m);
+        if let Some((dir, mode)) = self.cfg.logdir.as_ref() {
+            match crate::log::MsgLog::start(
+                dir,
+                *mode,
+                &self.clnt_name,
+                self.clnt_ip,
+                &self.helo,
+                from,
+                &msg.mail_host_or_domain(),
+            ) {
+                Ok(l) => msg.log = Some(l),
+                Err(e) => msg.errors.push(e),
+            }
+        }
         self.msg = Some(msg);
         Step::Continue
     }
@@ -174,6 +187,13 @@ impl Session {
         let rcpt = Rcpt::new(&cfg, to, dir.as_deref());
         if let Some(reply) = msg.compat(&rcpt) {
             return Step::TempFail(reply);
+        }
+        if let Some(l) = msg.log.as_mut() {
+            let ud = match (cfg.userdirs.as_deref(), rcpt.dir.as_deref()) {
+                (Some(u), Some(d)) => format!("{}/{d}", u.trim_end_matches('/')),
+                _ => String::new(),
+            };
+            l.rcpt(to, &mac(m, "{rcpt_addr}").unwrap_or_default(), &ud);
         }
         msg.rcpts.push(rcpt);
         Step::Continue
@@ -209,12 +229,6 @@ impl Session {
         self.pending = None;
     }
 
-    /// The queue ID of the current message, for replies.
-    fn reply_for(&self, msg: &Msg, t: &Template) -> Reply {
-        let cip = self.clnt_ip.map(|i| i.to_string()).unwrap_or_default();
-        t.reply(&msg.id, &cip)
-    }
-
     /// End of the message: the decision up to the DCC server.
     pub fn eom_prepare(&mut self, m: Macros, client: &ClientInfo) -> EomStep {
         let Some(msg) = self.msg.as_mut() else {
@@ -231,6 +245,12 @@ impl Session {
             // Postfix gives the queue ID only after MAIL
             msg.id = mac(m, "i").unwrap_or_default();
         }
+        if msg.id.is_empty() {
+            // without {i} the log file's name stands in, as in the original
+            if let Some(l) = msg.log.as_ref() {
+                msg.id = l.id().to_string();
+            }
+        }
         let (cks, query) = msg.finish_cks();
         let cfg = self.cfg.clone();
         let global = msg.global_verdict(&cks);
@@ -239,181 +259,64 @@ impl Session {
         let white_tgts = msg.white_tgts(global.as_ref());
         let tgts = msg.tgts();
         let mut d = Decision::new(query || cfg.query);
-        if msg.mta_notspam && msg.mta_isspam.is_none() {
+        let notspam = msg.mta_notspam && msg.mta_isspam.is_none();
+        if notspam {
             d.st |= ST_MTA_NOTSPAM;
         }
-        if tgts <= white_tgts || (msg.mta_notspam && msg.mta_isspam.is_none()) {
+        if tgts <= white_tgts || notspam {
             // whitelisted for every recipient
-            let v = self.finish_white(client);
-            return EomStep::Done(v);
+            return EomStep::Done(self.end(None, cks, 0, false, client));
         }
         let verdict = user.or(global);
         d.ask_white(&cfg.tholds, verdict.as_ref().map(Ok));
         if msg.mta_isspam.is_some() {
             d.st |= ST_MTA_ISSPAM;
         }
-        let local_tgts = if d.st & tally_engine::state::ST_QUERY != 0 {
-            0
-        } else {
-            tgts
-        };
+        let local_tgts = if d.st & ST_QUERY != 0 { 0 } else { tgts };
         match d.dcc_request(&cfg.tholds, client, &cks, false, local_tgts) {
             Some(req) => {
-                self.pending = Some((d, cks));
+                self.pending = Some((d, cks, local_tgts));
                 EomStep::Ask(req)
             }
-            None => EomStep::Done(self.finish(d, false)),
+            None => EomStep::Done(self.end(Some(d), cks, local_tgts, false, client)),
         }
     }
 
     /// End of the message after the DCC server's answer (or failure).
     pub fn eom_finish(&mut self, answer: Result<Answer, AskError>, client: &ClientInfo) -> Verdict {
-        let Some((mut d, mut cks)) = self.pending.take() else {
-            return self.finish(Decision::new(false), false);
+        let Some((mut d, mut cks, local_tgts)) = self.pending.take() else {
+            return self.end(Some(Decision::new(false)), MsgCks::new(), 0, false, client);
         };
         let failed = answer.is_err();
         let cfg = self.cfg.clone();
         d.apply_answer(&cfg.tholds, cfg.body_kludge, client, &mut cks, answer);
-        self.finish(d, failed)
+        self.end(Some(d), cks, local_tgts, failed, client)
     }
 
-    fn base_verdict(&mut self) -> (Verdict, Option<Msg>) {
-        let msg = self.msg.take();
-        let del_headers = match self.cfg.hdr {
-            crate::opts::HdrMode::Set => {
-                msg.as_ref().map(|m| m.xdcc_deletions()).unwrap_or_default()
-            }
-            _ => Vec::new(),
+    /// The verdict (`d` is `None` for a message whitelisted for all
+    /// recipients), logged.
+    fn end(
+        &mut self,
+        d: Option<Decision>,
+        cks: MsgCks,
+        local_tgts: tgts::Tgts,
+        failed: bool,
+        client: &ClientInfo,
+    ) -> Verdict {
+        let Some(mut msg) = self.msg.take() else {
+            return crate::eom::no_message();
         };
-        (
-            Verdict {
-                del_headers,
-                add_header: None,
-                del_rcpts: Vec::new(),
-                answer: Answer2::Accept,
-                errors: Vec::new(),
-            },
-            msg,
-        )
-    }
-
-    fn finish_white(&mut self, client: &ClientInfo) -> Verdict {
-        let (mut v, msg) = self.base_verdict();
-        if self.cfg.hdr != crate::opts::HdrMode::None {
-            let h = XHeader::whitelist(&client.hostname);
-            v.add_header = split_header(&h, &client.brand);
+        let cip = self.clnt_ip.map(|i| i.to_string()).unwrap_or_default();
+        let mut v = match d.as_ref() {
+            None => crate::eom::white(&self.cfg, &msg, &cip, client),
+            Some(d) => crate::eom::decide(&self.cfg, &msg, &cip, d, failed),
+        };
+        if let Some(d) = d.as_ref() {
+            v.errors.extend(d.errors.iter().cloned());
         }
-        if let Some(msg) = msg {
-            if let Some(t) = &msg.mta_isspam {
-                v.answer = mta_answer(self, &msg, t);
-                v.add_header = None;
-            }
-        }
+        crate::eom::log(&self.cfg, &mut msg, d.as_ref(), &cks, local_tgts, &mut v);
         v
     }
-
-    fn finish(&mut self, mut d: Decision, failed: bool) -> Verdict {
-        let (mut v, msg) = self.base_verdict();
-        v.errors = std::mem::take(&mut d.errors);
-        let Some(msg) = msg else {
-            return v;
-        };
-        if failed && self.cfg.try_extra_hard {
-            v.del_headers.clear();
-            v.answer = Answer2::Reply(crate::reply::fixed(DCC_FAILURE));
-            return v;
-        }
-        if self.cfg.hdr != crate::opts::HdrMode::None {
-            if let Some(h) = d.header.as_ref() {
-                v.add_header = split_header(h, "");
-            }
-        }
-        if let Some(t) = &msg.mta_isspam {
-            v.answer = mta_answer(self, &msg, t);
-            if v.answer != Answer2::Accept {
-                v.add_header = None;
-            }
-            return v;
-        }
-        if d.st & ST_WLIST_ISSPAM != 0 && d.sws & SW_TRAP_DIS != 0 {
-            // a discarding spam trap
-            v.answer = Answer2::Discard;
-            v.add_header = None;
-            return v;
-        }
-        if !d.is_spam() {
-            return v;
-        }
-        // spam: recipients whitelisted by env_To keep it
-        let keep: Vec<&Rcpt> = msg.rcpts.iter().filter(|r| r.white).collect();
-        if msg.forced_discard {
-            v.answer = Answer2::Discard;
-            v.add_header = None;
-            return v;
-        }
-        match self.cfg.action {
-            crate::opts::Action::Ignore => v,
-            crate::opts::Action::Discard => {
-                v.answer = Answer2::Discard;
-                v.add_header = None;
-                v
-            }
-            crate::opts::Action::Reject if !keep.is_empty() => {
-                // silent non-delivery to the others
-                v.del_rcpts = msg
-                    .rcpts
-                    .iter()
-                    .filter(|r| !r.white)
-                    .map(|r| r.env_to.clone())
-                    .collect();
-                v
-            }
-            crate::opts::Action::Reject => {
-                let t = msg
-                    .spam_trap_reply(&self.cfg)
-                    .unwrap_or(&self.cfg.rej.reject);
-                let r = self.reply_for(&msg, t);
-                v.answer = Answer2::Reply(r);
-                v.add_header = None;
-                v
-            }
-        }
-    }
-}
-
-/// The answer sendmail asked for with `${dcc_isspam}`.
-fn mta_answer(s: &Session, msg: &Msg, text: &str) -> Answer2 {
-    let upper = text.to_ascii_uppercase();
-    if upper.starts_with("DISCARD") {
-        return Answer2::Discard;
-    }
-    let text = if upper.starts_with("REJECT") {
-        text.get(6..)
-            .unwrap_or("")
-            .trim_start_matches(|c: char| c == ':' || c.is_ascii_whitespace())
-    } else {
-        text
-    };
-    let t = Template::from_mta(text);
-    Answer2::Reply(s.reply_for(msg, &t))
-}
-
-/// An X-DCC header as milter field name and value; `brand` replaces the
-/// empty brand of the whitelist form.
-fn split_header(h: &XHeader, brand: &str) -> Option<(String, String)> {
-    let s = h.as_str().trim_end_matches('\n');
-    let i = s.find(':')?;
-    let mut name = s.get(..i)?.to_string();
-    if name == XHeader::field_name("") && !brand.is_empty() {
-        name = XHeader::field_name(brand);
-    }
-    let value = s.get(i + 1..)?.trim_start_matches(' ').to_string();
-    Some((name, value))
-}
-
-/// Whether a verdict whitelists the message.
-pub fn is_listed(v: &WhiteVerdict) -> bool {
-    v.listing == Listing::Listed
 }
 
 /// Whether a whiteclnt value is a whitelisting one.

@@ -293,6 +293,14 @@ pub fn run_scenario(name: &str) -> Vec<String> {
     };
     std::fs::write(home.join("map-dead"), map_text(dead)).unwrap();
     let args: Vec<String> = split_cmd(&cmd).into_iter().skip(1).collect();
+    // log directories exist before dccm starts, as in the recording
+    for w in args.windows(2) {
+        if w[0] == "-l" {
+            let d = w[1].trim_start_matches(|c| c == 'D' || c == 'H' || c == 'M');
+            let d = d.trim_start_matches('?');
+            std::fs::create_dir_all(home.join(d)).unwrap();
+        }
+    }
     let d = start_dccm(&home, &args);
     let pkts = transcript::parse(&text);
     let mut diffs = Vec::new();

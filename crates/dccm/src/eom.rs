@@ -1,0 +1,244 @@
+//! The end of a message: the engine's decision turned into the milter's
+//! answer, and the log file finished.
+//!
+//! - Whitelisted for every recipient: the `; whitelist` header (with the
+//!   brand of the server in use), accept.
+//! - Not spam: the X-DCC header, accept.
+//! - Spam: `-a IGNORE` accepts with the header; `-a DISCARD` and mail
+//!   relayed by MX/MXDCC clients of the main whiteclnt file are
+//!   discarded; `-a REJECT` rejects with the first `-r` message, except
+//!   that recipients whitelisted by env_To keep the message and the others
+//!   are removed from it silently.
+//! - `${dcc_isspam}` asks for discarding (`DISCARD...`) or a rejection
+//!   with its own text; it wins over `${dcc_notspam}`.
+//! - A DCC failure with `-x`: `451 4.4.0 DCC failure`.
+
+use crate::config::Config;
+use crate::msg::Msg;
+use crate::opts::{Action, HdrMode};
+use crate::reply::{fixed, Template, DCC_FAILURE};
+use crate::session::{Answer2, Verdict};
+use tally_engine::ask::Decision;
+use tally_engine::cks::{print_cks, MsgCks};
+use tally_engine::server::ClientInfo;
+use tally_engine::state::{white_sw, ST_LOGIT, ST_RPT_SPAM, ST_WLIST_ISSPAM, SW_TRAP_DIS};
+use tally_engine::tgts::Tgts;
+use tally_engine::xhdr::XHeader;
+
+/// The verdict when there is no message (an end without MAIL).
+pub fn no_message() -> Verdict {
+    Verdict {
+        del_headers: Vec::new(),
+        add_header: None,
+        del_rcpts: Vec::new(),
+        answer: Answer2::Accept,
+        errors: vec!["end of message without a message".to_string()],
+    }
+}
+
+fn base(cfg: &Config, msg: &Msg) -> Verdict {
+    let del_headers = match cfg.hdr {
+        HdrMode::Set => msg.xdcc_deletions(),
+        _ => Vec::new(),
+    };
+    Verdict {
+        del_headers,
+        add_header: None,
+        del_rcpts: Vec::new(),
+        answer: Answer2::Accept,
+        errors: msg.errors.clone(),
+    }
+}
+
+/// An X-DCC header as milter field name and value; `brand` replaces the
+/// empty brand of the whitelist form.
+pub fn split_header(h: &XHeader, brand: &str) -> Option<(String, String)> {
+    let s = h.as_str().trim_end_matches('\n');
+    let i = s.find(':')?;
+    let mut name = s.get(..i)?.to_string();
+    if name == XHeader::field_name("") && !brand.is_empty() {
+        name = XHeader::field_name(brand);
+    }
+    let value = s.get(i + 1..)?.trim_start_matches(' ').to_string();
+    Some((name, value))
+}
+
+/// The answer sendmail asked for with `${dcc_isspam}`.
+fn mta_answer(msg: &Msg, cip: &str, text: &str) -> Answer2 {
+    let upper = text.to_ascii_uppercase();
+    if upper.starts_with("DISCARD") {
+        return Answer2::Discard;
+    }
+    let text = if upper.starts_with("REJECT") {
+        text.get(6..)
+            .unwrap_or("")
+            .trim_start_matches(|c: char| c == ':' || c.is_ascii_whitespace())
+    } else {
+        text
+    };
+    Answer2::Reply(Template::from_mta(text).reply(&msg.id, cip))
+}
+
+/// Whitelisted for every recipient.
+pub fn white(cfg: &Config, msg: &Msg, cip: &str, client: &ClientInfo) -> Verdict {
+    let mut v = base(cfg, msg);
+    if cfg.hdr != HdrMode::None {
+        v.add_header = split_header(&XHeader::whitelist(&client.hostname), &client.brand);
+    }
+    if let Some(t) = &msg.mta_isspam {
+        v.answer = mta_answer(msg, cip, t);
+        v.add_header = None;
+    }
+    v
+}
+
+/// The verdict after the engine's decision.
+pub fn decide(cfg: &Config, msg: &Msg, cip: &str, d: &Decision, failed: bool) -> Verdict {
+    let mut v = base(cfg, msg);
+    if failed && cfg.try_extra_hard {
+        v.del_headers.clear();
+        v.answer = Answer2::Reply(fixed(DCC_FAILURE));
+        return v;
+    }
+    if cfg.hdr != HdrMode::None {
+        if let Some(h) = d.header.as_ref() {
+            v.add_header = split_header(h, "");
+        }
+    }
+    if let Some(t) = &msg.mta_isspam {
+        v.answer = mta_answer(msg, cip, t);
+        if v.answer != Answer2::Accept {
+            v.add_header = None;
+        }
+        return v;
+    }
+    if d.st & ST_WLIST_ISSPAM != 0 && d.sws & SW_TRAP_DIS != 0 {
+        // a discarding spam trap
+        v.answer = Answer2::Discard;
+        v.add_header = None;
+        return v;
+    }
+    if !d.is_spam() {
+        return v;
+    }
+    if msg.forced_discard {
+        v.answer = Answer2::Discard;
+        v.add_header = None;
+        return v;
+    }
+    let keep = msg.rcpts.iter().any(|r| r.white);
+    match cfg.action {
+        Action::Ignore => {}
+        Action::Discard => {
+            v.answer = Answer2::Discard;
+            v.add_header = None;
+        }
+        Action::Reject if keep => {
+            // silent non-delivery to the others
+            v.del_rcpts = msg
+                .rcpts
+                .iter()
+                .filter(|r| !r.white)
+                .map(|r| r.env_to.clone())
+                .collect();
+        }
+        Action::Reject => {
+            v.answer = Answer2::Reply(cfg.rej.reject.reply(&msg.id, cip));
+            v.add_header = None;
+        }
+    }
+    v
+}
+
+/// Finish the log file, if any: kept when the decision asked for it, the
+/// message was refused or discarded, or `option log-all`.
+pub fn log(
+    cfg: &Config,
+    msg: &mut Msg,
+    d: Option<&Decision>,
+    cks: &MsgCks,
+    local_tgts: Tgts,
+    v: &mut Verdict,
+) {
+    let Some(l) = msg.log.take() else {
+        return;
+    };
+    let global_log_all = msg
+        .global_switches()
+        .is_some_and(|s| s & white_sw::LOG_ALL != 0);
+    let user_log_all = msg.rcpts.iter().any(|r| {
+        r.user
+            .as_ref()
+            .is_some_and(|u| u.switches().0 & white_sw::LOG_ALL != 0)
+    });
+    let (st_line, header, table) = match d {
+        Some(d) => (
+            d.log_st_line("dccm  global-log"),
+            d.header.as_ref().map(|h| h.as_str().to_string()),
+            print_cks(
+                d.st & ST_RPT_SPAM != 0,
+                local_tgts,
+                cks,
+                Some(&d.tholds_rej),
+                Some(&d.wtgts),
+            ),
+        ),
+        None => (
+            "wlist-->OK  dccm  global-log  \n\n".to_string(),
+            None,
+            print_cks(false, 0, cks, None, None),
+        ),
+    };
+    let (reply, result) = match &v.answer {
+        Answer2::Accept if d.is_some_and(|d| d.is_spam()) => (None, "ignore and accept"),
+        Answer2::Accept => (None, "accept"),
+        Answer2::Discard => (None, "discard"),
+        Answer2::Reply(r) => (
+            Some(format!("{} {} {}", r.rcode, r.xcode, r.text)),
+            "reject",
+        ),
+    };
+    let keep = d.is_some_and(|d| d.st & ST_LOGIT != 0)
+        || v.answer != Answer2::Accept
+        || global_log_all
+        || user_log_all
+        || !v.errors.is_empty();
+    let (kept, errs) = l.finish(
+        &st_line,
+        header.as_deref(),
+        &table,
+        reply.as_deref(),
+        result,
+        keep,
+    );
+    v.errors.extend(errs);
+    let (Some(kept), Some(ud)) = (kept, cfg.userdirs.as_deref()) else {
+        return;
+    };
+    let base = {
+        let p = std::path::Path::new(ud);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            cfg.home.join(p)
+        }
+    };
+    for r in &msg.rcpts {
+        let (Some(dir), Some(u)) = (r.dir.as_deref(), r.user.as_ref()) else {
+            continue;
+        };
+        let sw = u.switches().0;
+        let mode = if sw & white_sw::LOG_M != 0 {
+            tally_engine::logfile::LogMode::Minute
+        } else if sw & white_sw::LOG_H != 0 {
+            tally_engine::logfile::LogMode::Hour
+        } else if sw & white_sw::LOG_D != 0 {
+            tally_engine::logfile::LogMode::Day
+        } else {
+            tally_engine::logfile::LogMode::Flat
+        };
+        if let Err(e) = crate::log::copy_to_user(&kept, &base.join(dir).join("log"), mode) {
+            v.errors.push(e);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! dccm's per-message log files (`-l logdir`, dcc(8) "log files"): the
+//! envelope, the header and the first part of the body as received, the
+//! decision, the X-DCC header, the checksum table, the SMTP reply and the
+//! result. The file is kept only when the message deserved logging
+//! (spam, a log threshold reached, `option log-all`, problems), and then
+//! also copied into the log directories of recipients with per-user
+//! files (`userdirs/<dir>/log`, with their `log-subdirectory-*` layout).
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use tally_engine::logfile::{log_date, LogFile, LogMode, MSG_SEP};
+
+/// Width of the `IP:` line, blank-padded so a relay's client can be
+/// written over it.
+const IP_LINE: usize = 79;
+
+/// A message's log file in progress.
+pub struct MsgLog {
+    file: LogFile,
+    envelope: String,
+    env_done: bool,
+    errors: Vec<String>,
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The v6 form the log uses for an address.
+fn v6(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(a) => format!("::ffff:{a}"),
+        IpAddr::V6(a) => a.to_string(),
+    }
+}
+
+impl MsgLog {
+    /// Start a log file in `dir` for a message from `name`/`ip`.
+    pub fn start(
+        dir: &Path,
+        mode: LogMode,
+        name: &str,
+        ip: Option<IpAddr>,
+        helo: &str,
+        env_from: &str,
+        mail_host: &str,
+    ) -> Result<MsgLog, String> {
+        let file = LogFile::create(dir, mode).map_err(|e| e.to_string())?;
+        let mut env = format!("VERSION: 3\nDATE: {}\n", log_date(now()));
+        if let Some(ip) = ip {
+            let mut l = format!("IP: {name} {}", v6(ip));
+            while l.len() < IP_LINE {
+                l.push(' ');
+            }
+            env.push_str(&l);
+            env.push('\n');
+        }
+        if !helo.is_empty() {
+            env.push_str(&format!("HELO: {helo}\n"));
+        }
+        env.push_str(&format!("env_From: {env_from}  mail_host={mail_host}\n"));
+        Ok(MsgLog {
+            file,
+            envelope: env,
+            env_done: false,
+            errors: Vec::new(),
+        })
+    }
+
+    /// The random part of the file name (the `%ID` without `{i}`).
+    pub fn id(&self) -> &str {
+        self.file.id()
+    }
+
+    /// A recipient line.
+    pub fn rcpt(&mut self, env_to: &str, addr: &str, dir: &str) {
+        if !self.env_done {
+            self.envelope
+                .push_str(&format!("env_To: {env_to}  addr={addr}  dir={dir}\n"));
+        }
+    }
+
+    fn flush_env(&mut self) {
+        if !self.env_done {
+            self.env_done = true;
+            let mut e = std::mem::take(&mut self.envelope);
+            e.push('\n');
+            self.put(e.as_bytes());
+        }
+    }
+
+    fn put(&mut self, b: &[u8]) {
+        if let Err(e) = self.file.write(b) {
+            self.errors.push(e);
+        }
+    }
+
+    /// A header line as received.
+    pub fn header(&mut self, name: &str, value: &str) {
+        self.flush_env();
+        let line = format!("{name}: {value}\n");
+        if let Err(e) = self.file.body_write(line.as_bytes()) {
+            self.errors.push(e);
+        }
+    }
+
+    /// The end of the header.
+    pub fn eoh(&mut self) {
+        self.flush_env();
+        if let Err(e) = self.file.body_write(b"\n") {
+            self.errors.push(e);
+        }
+    }
+
+    /// Body bytes (only the first part of a long message is kept).
+    pub fn body(&mut self, b: &[u8]) {
+        self.flush_env();
+        if let Err(e) = self.file.body_write(b) {
+            self.errors.push(e);
+        }
+    }
+
+    /// The end of the message: decision line, header, table, reply and
+    /// result; keep the file if `keep`. Returns the kept file's path and
+    /// complaints.
+    pub fn finish(
+        mut self,
+        st_line: &str,
+        header: Option<&str>,
+        table: &str,
+        reply: Option<&str>,
+        result: &str,
+        keep: bool,
+    ) -> (Option<PathBuf>, Vec<String>) {
+        self.flush_env();
+        self.put(MSG_SEP.as_bytes());
+        self.put(st_line.as_bytes());
+        if let Some(h) = header {
+            self.put(h.as_bytes());
+        }
+        self.put(table.as_bytes());
+        let mut tail = String::from("\n");
+        if let Some(r) = reply {
+            tail.push_str(&format!("rejection message: {r}\n"));
+        }
+        tail.push_str(&format!("result: {result}\n"));
+        self.put(tail.as_bytes());
+        let mut errors = std::mem::take(&mut self.errors);
+        match self.file.finish(keep) {
+            Ok(p) => (p, errors),
+            Err(e) => {
+                errors.push(e);
+                (None, errors)
+            }
+        }
+    }
+}
+
+/// Copy a kept log file into a recipient's log directory `dir` (made if
+/// missing), in the day/hour/minute subdirectories of `mode`.
+pub fn copy_to_user(kept: &Path, dir: &Path, mode: LogMode) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("mkdir({}): {e}", dir.display()))?;
+    let mut d = dir.to_path_buf();
+    if mode != LogMode::Flat {
+        let t = tally_engine::logfile::gmtime(now());
+        d.push(format!("{:03}", t.yday + 1));
+        if mode != LogMode::Day {
+            d.push(format!("{:02}", t.hour));
+            if mode == LogMode::Minute {
+                d.push(format!("{:02}", t.min));
+            }
+        }
+        std::fs::create_dir_all(&d).map_err(|e| format!("mkdir({}): {e}", d.display()))?;
+    }
+    let Some(name) = kept.file_name() else {
+        return Ok(());
+    };
+    std::fs::copy(kept, d.join(name))
+        .map(|_| ())
+        .map_err(|e| format!("copy log to {}: {e}", d.display()))
+}
