@@ -126,19 +126,21 @@ impl Fuz2 {
         self.langs[0].wtotal
     }
 
-    fn add_word(&mut self, cset: Charset, hub: &mut Hub) {
-        let mask = words::lookup(self.w);
-        let mut m = mask;
+    /// A complete word `w` of `wlen` bytes: count and hash it for every
+    /// language whose list holds it.
+    #[inline]
+    fn add_word(langs: &mut [Lang; LANGS], hub: &mut Hub, w: u128, wlen: usize, cset: Charset) {
+        let mut m = words::lookup(w);
         while m != 0 {
             let l = m.trailing_zeros() as usize;
             m &= m - 1;
             if words::CHARSETS[l].is_some_and(|c| c != cset) {
                 continue;
             }
-            if let Some(lang) = self.langs.get_mut(l) {
+            if let Some(lang) = langs.get_mut(l) {
                 lang.wtotal += 1;
-                lang.wsummed += self.wlen as u32;
-                hub.push_word(md5x::FUZ2 + l, self.w, self.wlen);
+                lang.wsummed += wlen as u32;
+                hub.push_word(md5x::FUZ2 + l, w, wlen);
             }
         }
     }
@@ -164,18 +166,31 @@ impl Fuz2 {
                     let mut w = self.w;
                     while i < data.len() {
                         if !self.cref.active() {
-                            // fast path: a run of letters ('&' is no letter)
-                            let rest = data.get(i..).unwrap_or(&[]);
-                            let n = letter_run(rest, tbl);
-                            if n != 0 {
-                                btotal = btotal.wrapping_add(n as u32);
-                                if wlen + n <= WORD_LEN {
-                                    w |= word_bits(rest, n, tbl) << (8 * wlen);
-                                    wlen += n;
-                                } else {
-                                    wlen = SKIP;
+                            // fast path: runs of letters ('&' is no letter)
+                            // ended by white space
+                            loop {
+                                let rest = data.get(i..).unwrap_or(&[]);
+                                let n = letter_run(rest, tbl);
+                                if n != 0 {
+                                    btotal = btotal.wrapping_add(n as u32);
+                                    if wlen + n <= WORD_LEN {
+                                        w |= word_bits(rest, n, tbl) << (8 * wlen);
+                                        wlen += n;
+                                    } else {
+                                        wlen = SKIP;
+                                    }
+                                    i += n;
                                 }
-                                i += n;
+                                let Some(&c) = data.get(i) else { break };
+                                if tbl[usize::from(c)] != FC_SP {
+                                    break;
+                                }
+                                if (MIN_WLEN..=WORD_LEN).contains(&wlen) {
+                                    Self::add_word(&mut self.langs, hub, w, wlen, cset);
+                                }
+                                wlen = 0;
+                                w = 0;
+                                i += 1;
                             }
                             if i >= data.len() {
                                 break;
@@ -204,9 +219,7 @@ impl Fuz2 {
                         }
                         if cc == FC_SP {
                             if (MIN_WLEN..=WORD_LEN).contains(&wlen) {
-                                self.wlen = wlen;
-                                self.w = w;
-                                self.add_word(cset, hub);
+                                Self::add_word(&mut self.langs, hub, w, wlen, cset);
                             }
                             wlen = 0;
                             w = 0;
