@@ -87,6 +87,7 @@ pub fn handle<R: BufRead, W: Write>(
 ) -> Result<Vec<String>, BadRequest> {
     let head = proto::read_head(input)?;
     let mut errors = head.warnings.clone();
+    // (complaints about the message itself are added after reading it)
     let lists = white::lists_for(&cfg.white, &head.rcpts, &mut errors);
     let user_sws: Vec<u32> = lists
         .users
@@ -100,6 +101,7 @@ pub fn handle<R: BufRead, W: Write>(
         None
     };
     let (info, sums, mxdcc) = read_checksums(cfg, &lists, &head, input, spool.as_mut())?;
+    errors.extend(sums.error.clone());
     let outcome = decide(cfg, &lists, &head, &sums, mxdcc, ask);
     out.write_all(&outcome.head).map_err(BadRequest::Io)?;
     if let Some(sp) = spool.as_mut().filter(|_| head.opts.body) {
@@ -187,10 +189,9 @@ fn read_checksums<R: BufRead>(
         let mut sp: Option<&mut dyn Write> = spool.map(|f| f as &mut dyn Write);
         read_message(input, &mut sp, &mut |b| mc.feed(b), cfg.keep_xhdrs).map_err(BadRequest::Io)?
     };
+    // a message without a body or without headers is still answered
+    // (with the checksums it has); the complaint is logged
     let sums = mc.finish();
-    if let Some(e) = sums.error.as_deref() {
-        return Err(BadRequest::Malformed(e.to_string()));
-    }
     Ok((info, sums, mxdcc_seen.load(Ordering::Relaxed)))
 }
 
