@@ -51,7 +51,7 @@ fn one(sock: &Path, req: &[u8]) -> Result<Duration, String> {
         .map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     s.read_to_end(&mut out).map_err(|e| e.to_string())?;
-    if out.first().is_none() {
+    if out.is_empty() {
         return Err("empty answer".into());
     }
     Ok(t.elapsed())
