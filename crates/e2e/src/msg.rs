@@ -109,3 +109,30 @@ pub fn header_starting(msg: &str, prefix: &str) -> Option<String> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_seed_same_body_other_seed_other_words() {
+        let a = String::from_utf8_lossy(&message("a@x", "b@y", "s", "one")).into_owned();
+        let b = String::from_utf8_lossy(&message("a@x", "b@y", "s", "one")).into_owned();
+        let c = String::from_utf8_lossy(&message("a@x", "b@y", "s", "two")).into_owned();
+        let body = |m: &str| m.split_once("\n\n").map(|(_, b)| b.to_string());
+        assert_eq!(body(&a), body(&b));
+        assert_ne!(words("one"), words("two"));
+        assert_ne!(body(&a), body(&c));
+    }
+
+    #[test]
+    fn folded_header_is_found() {
+        let m =
+            "Subject: x\nX-DCC-b-Metrics: h 1100; Body=1\n\tFuz1=1\nTo: y\n\nX-DCC-b-Metrics: no\n";
+        assert_eq!(
+            header_starting(m, "x-dcc-").as_deref(),
+            Some("X-DCC-b-Metrics: h 1100; Body=1\n\tFuz1=1")
+        );
+        assert_eq!(header_starting("A: b\n\nX-DCC-q: c\n", "X-DCC-"), None);
+    }
+}

@@ -146,3 +146,31 @@ pub fn rules_hit(report: &str) -> Vec<String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_plugins_are_commented_out() {
+        let t = disable_net_plugins(
+            "loadplugin Mail::SpamAssassin::Plugin::SPF\n\
+             loadplugin Mail::SpamAssassin::Plugin::Check\n\
+             #loadplugin Mail::SpamAssassin::Plugin::DCC\n",
+        );
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(lines[0].starts_with("# disabled"));
+        assert_eq!(lines[1], "loadplugin Mail::SpamAssassin::Plugin::Check");
+        assert_eq!(lines[2], "#loadplugin Mail::SpamAssassin::Plugin::DCC");
+    }
+
+    #[test]
+    fn rule_names_from_report() {
+        let report = "Content analysis details:   (2.1 points, 5.0 required)\n\n \
+                      pts rule name              description\n\
+                      ---- ---------------------- ----------\n \
+                      1.1 DCC_CHECK              Detected as bulk mail by DCC\n \
+                      1.0 RCVD_ILLEGAL_IP        Received: contains illegal IP\n";
+        assert_eq!(rules_hit(report), ["DCC_CHECK", "RCVD_ILLEGAL_IP"]);
+    }
+}

@@ -225,3 +225,27 @@ pub fn send(
     let _ = c.cmd("QUIT");
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_is_crlf_and_dot_stuffed() {
+        assert_eq!(data_bytes(b"a\n.b\n\nc"), b"a\r\n..b\r\n\r\nc\r\n.\r\n");
+        assert_eq!(data_bytes(b"x\r\ny\r\n"), b"x\r\ny\r\n.\r\n");
+        assert_eq!(data_bytes(b""), b".\r\n");
+    }
+
+    #[test]
+    fn queue_id_from_reply() {
+        let out = Outcome {
+            rcpt_replies: Vec::new(),
+            last: Reply {
+                code: 250,
+                text: "2.0.0 Ok: queued as 4AB12CD".into(),
+            },
+        };
+        assert_eq!(out.queue_id().as_deref(), Some("4AB12CD"));
+    }
+}
