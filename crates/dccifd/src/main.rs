@@ -35,11 +35,35 @@ fn run(args: &[String]) -> i32 {
         eprintln!("dccifd: {w}");
         syslog.error(w);
     }
-    if o.user.is_some() {
-        eprintln!("dccifd: -I is not supported; start dccifd as the intended user");
+    if let Some(u) = &o.user {
+        eprintln!(
+            "dccifd: -I {u}: switching to another user is not supported; start dccifd as that user"
+        );
+        return 1;
     }
     if !o.foreground {
-        eprintln!("dccifd: staying in the foreground (run it under a service manager)");
+        // detach: run again in the background with -b (no fork here)
+        let exe = match std::env::current_exe() {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("dccifd: cannot start in the background: {e}");
+                return 1;
+            }
+        };
+        let started = std::process::Command::new(exe)
+            .arg("-b")
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+        return match started {
+            Ok(_) => 0,
+            Err(e) => {
+                eprintln!("dccifd: cannot start in the background: {e}");
+                1
+            }
+        };
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let home = cwd.join(o.home.as_deref().unwrap_or("/var/dcc"));
@@ -68,6 +92,7 @@ fn run(args: &[String]) -> i32 {
         cfg,
         client,
         syslog,
+        // with -b complaints are printed too (the original's foreground)
         stderr: true,
     });
     let rt = match tokio::runtime::Builder::new_multi_thread()

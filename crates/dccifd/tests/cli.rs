@@ -1,0 +1,51 @@
+//! The command line: options refused for now, usage errors, version.
+
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_dccifd"))
+        .args(args)
+        .output()
+        .expect("run dccifd");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn later_features_are_refused_clearly() {
+    let (c, _, e) = run(&["-b", "-G", "on"]);
+    assert_eq!(c, 1);
+    assert!(e.contains("greylisting is not supported yet"), "{e}");
+    let (c, _, e) = run(&["-b", "-B", "set:progress"]);
+    assert_eq!(c, 1);
+    assert!(e.contains("DNS blacklists are not supported yet"), "{e}");
+    let (c, _, e) = run(&["-b", "-o", "127.0.0.1,10026"]);
+    assert_eq!(c, 1);
+    assert!(e.contains("SMTP proxy mode is not supported yet"), "{e}");
+    let (c, _, e) = run(&["-b", "-I", "dcc"]);
+    assert_eq!(c, 1);
+    assert!(e.contains("-I dcc"), "{e}");
+}
+
+#[test]
+fn usage_and_version() {
+    let (c, _, e) = run(&["-Z"]);
+    assert_eq!(c, 1);
+    assert!(e.contains("usage: dccifd"), "{e}");
+    let (c, _, e) = run(&["-t"]);
+    assert_eq!(c, 1);
+    assert!(e.contains("requires an argument"), "{e}");
+    let (c, out, _) = run(&["-V"]);
+    assert_eq!(c, 0);
+    assert!(out.contains("2.3.167"), "{out}");
+}
+
+#[test]
+fn bad_listen_address() {
+    let (c, _, e) = run(&["-b", "-h", "/nonexistent-dir", "-p", "/nonexistent-dir/sock"]);
+    assert_eq!(c, 1);
+    assert!(e.contains("bind("), "{e}");
+}
