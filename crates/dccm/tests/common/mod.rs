@@ -296,7 +296,7 @@ pub fn run_scenario(name: &str) -> Vec<String> {
     // log directories exist before dccm starts, as in the recording
     for w in args.windows(2) {
         if w[0] == "-l" {
-            let d = w[1].trim_start_matches(|c| c == 'D' || c == 'H' || c == 'M');
+            let d = w[1].trim_start_matches(['D', 'H', 'M']);
             let d = d.trim_start_matches('?');
             std::fs::create_dir_all(home.join(d)).unwrap();
         }

@@ -1,0 +1,236 @@
+//! dccm as a daemon: options, the `-j` limit, Postfix's way of sending
+//! macros, log files, arbitrary input.
+
+mod common;
+mod fake_dccd;
+
+use common::milter::{Client, Reply};
+use common::{make_home, start_dccm};
+use fake_dccd::{closed_port, map_text, FakeDccd};
+use std::process::{Command, Stdio};
+
+fn args(home: &std::path::Path, extra: &[&str]) -> Vec<String> {
+    let h = home.display().to_string();
+    let mut v: Vec<String> = vec![
+        "-b".into(),
+        "-h".into(),
+        h.clone(),
+        "-p".into(),
+        format!("local:{h}/run/dccm.sock"),
+        "-R".into(),
+        format!("{h}/run"),
+    ];
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+fn connect(c: &mut Client, ip: &str) -> Vec<Reply> {
+    let mut d = b"mail.example.com\0".to_vec();
+    d.push(b'4');
+    d.extend_from_slice(&25u16.to_be_bytes());
+    d.extend_from_slice(ip.as_bytes());
+    d.push(0);
+    c.send(b'C', &d).unwrap();
+    c.replies().unwrap()
+}
+
+fn retry_connect(sock: &std::path::Path) -> Client {
+    for _ in 0..200 {
+        if let Ok(c) = Client::connect(sock) {
+            return c;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("cannot connect to dccm");
+}
+
+fn macro_pkt(stage: u8, pairs: &[(&str, &str)]) -> Vec<u8> {
+    let mut d = vec![stage];
+    for (k, v) in pairs {
+        d.extend_from_slice(k.as_bytes());
+        d.push(0);
+        d.extend_from_slice(v.as_bytes());
+        d.push(0);
+    }
+    d
+}
+
+/// One message; the replies at the end.
+fn message(
+    c: &mut Client,
+    mail_macros: &[(&str, &str)],
+    eom_macros: &[(&str, &str)],
+) -> Vec<Reply> {
+    c.send(b'D', &macro_pkt(b'M', mail_macros)).unwrap();
+    c.send(b'M', b"<alice@example.com>\0").unwrap();
+    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
+    c.send(b'R', b"<bob@example.net>\0").unwrap();
+    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
+    for (n, v) in [("From", "alice@example.com"), ("Subject", "hello")] {
+        c.send(b'L', format!("{n}\0{v}\0").as_bytes()).unwrap();
+        c.replies().unwrap();
+    }
+    c.send(b'N', b"").unwrap();
+    c.replies().unwrap();
+    c.send(b'B', b"Hello Bob,\r\nsee you tomorrow.\r\n")
+        .unwrap();
+    c.replies().unwrap();
+    if !eom_macros.is_empty() {
+        c.send(b'D', &macro_pkt(b'E', eom_macros)).unwrap();
+    }
+    c.send(b'E', b"").unwrap();
+    c.replies().unwrap()
+}
+
+#[test]
+fn max_jobs_limits_connections() {
+    let home = make_home("j");
+    std::fs::write(home.join("map"), map_text(closed_port())).unwrap();
+    let d = start_dccm(&home, &args(&home, &["-j", "2"]));
+    let mut a = retry_connect(&d.sock);
+    let mut b = retry_connect(&d.sock);
+    let mut c = retry_connect(&d.sock);
+    assert_eq!(connect(&mut a, "192.0.2.1"), vec![Reply::Final('c')]);
+    assert_eq!(connect(&mut b, "192.0.2.2"), vec![Reply::Final('c')]);
+    assert_eq!(connect(&mut c, "192.0.2.3"), vec![Reply::Final('t')]);
+    drop(a);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut e = retry_connect(&d.sock);
+    assert_eq!(connect(&mut e, "192.0.2.4"), vec![Reply::Final('c')]);
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+#[test]
+fn postfix_queue_id_at_end_and_abort_after_eom() {
+    let home = make_home("pf");
+    let srv = FakeDccd::start(1200, "behbrand");
+    common::preload_bulk(&srv);
+    std::fs::write(home.join("map"), map_text(srv.addr)).unwrap();
+    let d = start_dccm(&home, &args(&home, &["-t", "Body,1", "-a", "REJECT"]));
+    let mut c = retry_connect(&d.sock);
+    assert_eq!(connect(&mut c, "192.0.2.9"), vec![Reply::Final('c')]);
+    // Postfix: no {i} with MAIL FROM, it comes with the end of the message
+    let r = message(
+        &mut c,
+        &[("{mail_addr}", "alice@example.com")],
+        &[("i", "4ABC123")],
+    );
+    assert_eq!(
+        r,
+        vec![Reply::Code(
+            "550 5.7.1 mail 4ABC123 from 192.0.2.9 rejected by DCC".into()
+        )]
+    );
+    // Postfix sends ABORT after the end of the message: no answer, no harm
+    c.send(b'A', b"").unwrap();
+    let r = message(&mut c, &[("i", "4ABC124")], &[]);
+    assert_eq!(
+        r,
+        vec![Reply::Code(
+            "550 5.7.1 mail 4ABC124 from 192.0.2.9 rejected by DCC".into()
+        )]
+    );
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+#[test]
+fn refused_and_bad_options() {
+    let bin = env!("CARGO_BIN_EXE_dccm");
+    let out = Command::new(bin)
+        .args(["-G", "on"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("greylisting is not supported"));
+    let out = Command::new(bin).args(["-V"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // an unknown option: usage, and dccm goes on as the original does
+    let home = make_home("bad");
+    std::fs::write(home.join("map"), map_text(closed_port())).unwrap();
+    let d = start_dccm(&home, &args(&home, &["-Z"]));
+    let c = retry_connect(&d.sock);
+    drop(c);
+    let err = std::fs::read_to_string(home.join("stderr.txt")).unwrap();
+    assert!(err.contains("unrecognized \"-Z\""), "{err}");
+    assert!(err.contains("... continuing"), "{err}");
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// The log file of a rejected message has the recorded layout.
+#[test]
+fn log_file_layout() {
+    let home = make_home("log");
+    let srv = FakeDccd::start(1200, "behbrand");
+    common::preload_bulk(&srv);
+    std::fs::write(home.join("map"), map_text(srv.addr)).unwrap();
+    std::fs::create_dir_all(home.join("logs/x")).unwrap();
+    let d = start_dccm(
+        &home,
+        &args(&home, &["-t", "Body,1", "-a", "REJECT", "-l", "logs/x"]),
+    );
+    let mut c = retry_connect(&d.sock);
+    connect(&mut c, "198.51.100.81");
+    c.send(b'H', b"mail.example.com\0").unwrap();
+    c.replies().unwrap();
+    let r = message(&mut c, &[("i", "H1")], &[]);
+    assert!(matches!(&r[0], Reply::Code(t) if t.starts_with("550 5.7.1 mail H1")));
+    let files: Vec<_> = std::fs::read_dir(home.join("logs/x"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "VERSION: 3");
+    assert!(lines[1].starts_with("DATE: ") && lines[1].ends_with(" UTC"));
+    assert_eq!(lines[2].len(), 79);
+    assert!(lines[2].starts_with("IP: mail.example.com ::ffff:198.51.100.81 "));
+    assert_eq!(lines[3], "HELO: mail.example.com");
+    assert_eq!(
+        lines[4],
+        "env_From: <alice@example.com>  mail_host=example.com"
+    );
+    assert_eq!(lines[5], "env_To: <bob@example.net>  addr=  dir=");
+    assert_eq!(lines[6], "");
+    assert_eq!(lines[7], "From: alice@example.com");
+    assert!(text.contains("\n### end of message body ########################\n"));
+    assert!(text.contains("DCC-->spam  dccm  global-log  \n\nX-DCC-behbrand-Metrics: "));
+    assert!(text.contains("reported: 1"));
+    assert!(text.ends_with(
+        "\nrejection message: 550 5.7.1 mail H1 from 198.51.100.81 rejected by DCC\nresult: reject\n"
+    ));
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+#[test]
+fn fuzz_session_survives_noise() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for n in 0..3000 {
+        let len = (n % 300) + 1;
+        let mut v = Vec::with_capacity(len);
+        for _ in 0..len {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v.push((x >> 24) as u8);
+        }
+        tally_dccm::fuzz_session(&v);
+    }
+    // a well-formed sequence too: connect, mail, rcpt, header, body, end
+    let mut v = Vec::new();
+    for (cmd, arg) in [
+        (0u8, &b"192.0.2.1"[..]),
+        (2, b"<a@example.com>"),
+        (3, b"<b@example.net>"),
+        (4, b"Subject:hi"),
+        (5, b""),
+        (6, b"body\r\n"),
+        (7, b""),
+    ] {
+        v.push(cmd);
+        v.push(arg.len() as u8);
+        v.extend_from_slice(arg);
+    }
+    tally_dccm::fuzz_session(&v);
+}
