@@ -20,6 +20,9 @@ use tally_engine::syslog::Syslog;
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::Semaphore;
 
+/// A client silent this long (while sending or reading) is dropped.
+pub const IDLE: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// What every connection shares.
 pub struct Shared {
     /// Settings.
@@ -147,10 +150,14 @@ fn job(sh: &Shared, rt: &tokio::runtime::Handle, conn: Conn) {
     let r = match conn {
         Conn::Unix(s) => {
             let _ = s.set_nonblocking(false);
+            let _ = s.set_read_timeout(Some(IDLE));
+            let _ = s.set_write_timeout(Some(IDLE));
             run(sh, &s, &s, &mut ask, || s.shutdown(Shutdown::Both))
         }
         Conn::Tcp(s) => {
             let _ = s.set_nonblocking(false);
+            let _ = s.set_read_timeout(Some(IDLE));
+            let _ = s.set_write_timeout(Some(IDLE));
             run(sh, &s, &s, &mut ask, || s.shutdown(Shutdown::Both))
         }
     };

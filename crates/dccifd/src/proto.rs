@@ -14,6 +14,8 @@ use std::net::IpAddr;
 pub const MAX_LINE: usize = 8192;
 /// Most recipients of one request.
 pub const MAX_RCPTS: usize = 10_000;
+/// Most bytes of the protocol lines before the message.
+pub const MAX_HEAD: usize = 1024 * 1024;
 
 /// Options of the first line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -219,10 +221,17 @@ pub fn read_head<R: BufRead>(r: &mut R) -> Result<Head, BadRequest> {
     h.sender = text(&read_line(r)?.ok_or_else(truncated)?)
         .trim()
         .to_string();
+    let mut head_len = 0usize;
     loop {
         let line = read_line(r)?.ok_or_else(truncated)?;
         if line.is_empty() {
             break;
+        }
+        head_len += line.len() + 1;
+        if head_len > MAX_HEAD {
+            return Err(BadRequest::Malformed(format!(
+                "recipient lines longer than {MAX_HEAD} bytes"
+            )));
         }
         if h.rcpts.len() >= MAX_RCPTS {
             return Err(BadRequest::Malformed(format!(

@@ -45,7 +45,13 @@ fn usage_and_version() {
 
 #[test]
 fn bad_listen_address() {
-    let (c, _, e) = run(&["-b", "-h", "/nonexistent-dir", "-p", "/nonexistent-dir/sock"]);
+    let (c, _, e) = run(&[
+        "-b",
+        "-h",
+        "/nonexistent-dir",
+        "-p",
+        "/nonexistent-dir/sock",
+    ]);
     assert_eq!(c, 1);
     assert!(e.contains("bind("), "{e}");
 }

@@ -138,6 +138,39 @@ fn tcp_listener_with_acl() {
 }
 
 #[test]
+fn fuzz_entry_on_mutated_recorded_requests() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rnd = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let dir = common::data().join("cases");
+    for e in std::fs::read_dir(dir).expect("cases").flatten() {
+        let req = std::fs::read(e.path().join("request.bin")).expect("request");
+        for _ in 0..40 {
+            let mut m = req.clone();
+            for _ in 0..1 + rnd() % 8 {
+                if m.is_empty() {
+                    break;
+                }
+                let i = (rnd() % m.len() as u64) as usize;
+                match rnd() % 3 {
+                    0 => m[i] = rnd() as u8,
+                    1 => {
+                        m.remove(i);
+                    }
+                    _ => m.insert(i, [b'\r', b'\n', b'\t', b' ', b'@'][(rnd() % 5) as usize]),
+                }
+            }
+            let cut = (rnd() % (m.len() as u64 + 1)) as usize;
+            tally_dccifd::fuzz_request(&m[..cut]);
+        }
+    }
+}
+
+#[test]
 fn fuzz_entry_never_panics() {
     for b in [
         &b""[..],
