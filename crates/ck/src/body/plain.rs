@@ -36,6 +36,15 @@ const KEEP: [u8; 256] = {
     t
 };
 
+/// Whether one of the eight bytes of `x` is a line feed.
+#[inline]
+fn has_line_feed(x: u64) -> bool {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    let y = x ^ u64::from_le_bytes([b'\n'; 8]);
+    y.wrapping_sub(ONES) & !y & HIGH != 0
+}
+
 impl Plain {
     fn hash(&mut self, hub: &mut Hub, bytes: &[u8]) {
         self.total = self.total.wrapping_add(bytes.len() as u32);
@@ -66,7 +75,23 @@ impl Plain {
                 // the piece fits in the batch, so no byte can overflow it
                 let piece = rest.get(..BATCH - len).unwrap_or(rest);
                 let mut used = piece.len();
-                for (k, &c) in piece.iter().enumerate() {
+                // eight bytes at a time while they hold no line feed
+                let mut start = 0;
+                for ch in piece.chunks_exact(8) {
+                    let x = u64::from_le_bytes([
+                        ch[0], ch[1], ch[2], ch[3], ch[4], ch[5], ch[6], ch[7],
+                    ]);
+                    if has_line_feed(x) {
+                        break;
+                    }
+                    for &c in ch {
+                        out[len & (BATCH - 1)] = c;
+                        len += usize::from(KEEP[usize::from(c)]);
+                    }
+                    start += 8;
+                }
+                let tail = piece.get(start..).unwrap_or(&[]);
+                for (k, &c) in (start..).zip(tail) {
                     // branch-free: store always, keep only what counts
                     out[len & (BATCH - 1)] = c;
                     len += usize::from(KEEP[usize::from(c)]);
@@ -113,5 +138,22 @@ impl Plain {
     pub fn finish(&mut self, hub: &mut Hub) -> Option<[u8; 16]> {
         let sum = hub.finish(BODY);
         (self.total >= 30).then_some(sum)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_feed_test_is_exact() {
+        for pos in 0..8 {
+            for other in [0u8, 0x0b, 0x09, 0x8a, 0xff, b'a'] {
+                let mut b = [other; 8];
+                assert!(!has_line_feed(u64::from_le_bytes(b)) || other == b'\n');
+                b[pos] = b'\n';
+                assert!(has_line_feed(u64::from_le_bytes(b)));
+            }
+        }
     }
 }
