@@ -20,8 +20,9 @@ use tally_engine::syslog::Syslog;
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::Semaphore;
 
-/// A client silent this long (while sending or reading) is dropped.
-pub const IDLE: std::time::Duration = std::time::Duration::from_secs(600);
+/// A client silent this long (while sending or reading) is dropped:
+/// longer than the longest SMTP timeout, as the original.
+pub const IDLE: std::time::Duration = std::time::Duration::from_secs(605);
 
 /// What every connection shares.
 pub struct Shared {

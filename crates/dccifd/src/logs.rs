@@ -55,7 +55,8 @@ impl MsgLogs {
                 Err(e) => errors.push(e.to_string()),
             }
         }
-        let Some((_, udirs)) = &cfg.userdirs else {
+        // as the original: per-user logs only with a -l directory
+        let (Some((_, udirs)), Some(_)) = (&cfg.userdirs, &cfg.logdir) else {
             return l;
         };
         for (i, r) in head.rcpts.iter().enumerate() {

@@ -81,6 +81,14 @@ fn run(args: &[String]) -> i32 {
             None
         }
     };
+    if o.logdir.is_none() {
+        if o.log_tholds_set {
+            eprintln!("dccifd: log thresholds set with -t but no -l directory");
+        }
+        if o.userdirs.is_some() {
+            eprintln!("dccifd: no -l directory prevents per-user logging with -U");
+        }
+    }
     let cfg = Config::new(&o, &home);
     let listen = o
         .listen

@@ -179,6 +179,8 @@ pub struct Opts {
     pub ignore: bool,
     /// `-t` and `-g`.
     pub tholds: Thresholds,
+    /// A `-t` set a logging threshold.
+    pub log_tholds_set: bool,
     /// Checksum configuration (`-S`).
     pub ck_cfg: CkConfig,
     /// `-l`.
@@ -307,6 +309,7 @@ fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<(), String> {
         }
         't' => {
             let r = o.tholds.parse("-t ", &arg);
+            o.log_tholds_set |= r.log_set;
             o.warnings.extend(r.errors);
         }
         'g' => {
