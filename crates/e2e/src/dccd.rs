@@ -109,7 +109,19 @@ impl DccServer {
     /// Stop the server now (the clients then find no server).
     pub fn stop(&mut self) {
         if let Some(mut d) = self.daemon.take() {
+            if let Some(pid) = d.pid() {
+                proc::signal(pid, "CONT");
+            }
             d.stop();
+        }
+    }
+
+    /// Freeze the server (SIGSTOP): its port stays bound but nothing
+    /// answers, like a hung or unreachable server. [`DccServer::stop`]
+    /// (and dropping) lets it continue before stopping it.
+    pub fn freeze(&mut self) {
+        if let Some(pid) = self.daemon.as_ref().and_then(Daemon::pid) {
+            proc::signal(pid, "STOP");
         }
     }
 

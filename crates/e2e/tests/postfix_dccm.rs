@@ -176,3 +176,30 @@ fn mail_is_delivered_while_dccd_is_down() {
     assert_eq!(out.last.code, 250, "{out:?}\n{}", s.logs());
     assert_eq!(s.postfix.delivered("bob@lab.test").len(), 1, "{}", s.logs());
 }
+
+#[test]
+fn mail_is_delivered_while_dccd_does_not_answer() {
+    // the server's port stays bound but nothing answers: dccm must give up
+    // on it well within Postfix's milter timeouts (10 s connect, 30 s
+    // command, 60 s content here)
+    let mut s = require!(MilterScene::start(setup(&[])));
+    s.dccd.freeze();
+    let m = msg::message(
+        "a@sender.example",
+        "bob@lab.test",
+        "hung server",
+        &msg::unique(),
+    );
+    let t0 = std::time::Instant::now();
+    let out = s.send_and_settle(&from_relay("a@sender.example", &["bob@lab.test"]), &m);
+    let took = t0.elapsed();
+    assert_eq!(out.last.code, 250, "{out:?}\n{}", s.logs());
+    let got = s.postfix.delivered("bob@lab.test");
+    assert_eq!(got.len(), 1, "{}", s.logs());
+    assert!(
+        !s.postfix.log().contains("milter timeout"),
+        "Postfix timed out on dccm after {took:?}\n{}",
+        s.logs()
+    );
+    eprintln!("delivered after {took:?} with an unresponsive DCC server");
+}
