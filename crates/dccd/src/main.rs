@@ -18,10 +18,11 @@ fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     }
+    tally_dccd::trace::init_syslog(&opts.logs);
     match tally_dccd::net::run(opts, &args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("dccd: {e}");
+            tally_dccd::trace::log(&e.to_string());
             ExitCode::from(1)
         }
     }

@@ -83,7 +83,7 @@ pub struct Opts {
     /// `-C dbclean`.
     pub dbclean: Option<String>,
     /// `-L ltype,facility.level` entries.
-    pub logs: Vec<String>,
+    pub logs: Vec<tally_syslog::logopt::LogOpt>,
     /// `-R`.
     pub rate: RateLimits,
     /// `-f`/`-F` seen (no effect on our database).
@@ -281,18 +281,7 @@ fn with_arg(o: &mut Opts, c: char, v: &str) -> Result<(), String> {
                 "-C {v}: dbclean is not run by this server; expiry runs through `cdcc \"clean\"`"
             ));
         }
-        'L' => {
-            let ok = v
-                .split_once(',')
-                .is_some_and(|(t, f)| matches!(t, "info" | "error") && f.contains('.'));
-            if !ok {
-                return Err(format!("invalid \"-L {v}\""));
-            }
-            o.logs.push(v.to_string());
-            o.notices.push(format!(
-                "-L {v}: messages go to the standard error, not to syslog"
-            ));
-        }
+        'L' => o.logs.push(tally_syslog::logopt::parse_log_opt(v)?),
         'R' => o.rate = parse_rate(v)?,
         _ => return Err(format!("invalid option -- '{c}'")),
     }
@@ -433,5 +422,22 @@ mod tests {
         let o = p(&["-i", "1100", "-a", ",7000"]).unwrap();
         assert_eq!(o.addrs.len(), 2);
         assert!(o.addrs.iter().all(|a| a.port() == 7000));
+    }
+
+    #[test]
+    fn syslog_options() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let o = parse(&args(&[
+            "-i",
+            "1100",
+            "-L",
+            "info,LOCAL0.INFO",
+            "-L",
+            "off",
+        ]))
+        .unwrap();
+        assert_eq!(o.logs.len(), 2);
+        let e = parse(&args(&["-i", "1100", "-L", "loud,MAIL.ERR"])).unwrap_err();
+        assert!(e.contains("neither"), "{e}");
     }
 }

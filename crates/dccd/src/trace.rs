@@ -1,11 +1,25 @@
 //! Trace modes (`-T`, `cdcc "trace ..."`) and the server's messages.
 //!
-//! Messages go to the standard error (the original writes them to syslog
-//! and, in the foreground, to stderr as well).
+//! Messages go to the system log (`-L`, by default `MAIL.NOTICE` and
+//! `MAIL.ERR` as the original) and, while there is a terminal (in the
+//! foreground), to the standard error as well.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+use tally_syslog::logopt::LogOpt;
+use tally_syslog::Syslog;
 
 static TO_STDERR: AtomicBool = AtomicBool::new(true);
+static SYSLOG: OnceLock<Syslog> = OnceLock::new();
+
+/// Set up the system log from the `-L` options (once, at start).
+pub fn init_syslog(opts: &[LogOpt]) {
+    let mut s = Syslog::new("dccd");
+    for o in opts {
+        s.apply(*o);
+    }
+    let _ = SYSLOG.set(s);
+}
 
 /// Trace bit values as cdcc sends them in `val1` of TRACE_ON/TRACE_OFF.
 pub struct Trace;
@@ -83,6 +97,9 @@ pub fn set_stderr(on: bool) {
 
 /// Log a message.
 pub fn log(msg: &str) {
+    if let Some(s) = SYSLOG.get() {
+        s.info(msg);
+    }
     if TO_STDERR.load(Ordering::Relaxed) {
         eprintln!("dccd: {msg}");
     }

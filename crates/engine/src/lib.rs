@@ -22,17 +22,18 @@ pub mod ask;
 pub mod cks;
 pub mod dcc_client;
 pub mod logfile;
-pub mod logopt;
 pub mod map_save;
 pub mod message;
 pub mod rcpts_if;
 pub mod server;
 pub mod state;
-pub mod syslog;
 pub mod tgts;
 pub mod tholds;
 pub mod whitefiles;
 pub mod xhdr;
+
+/// `-L` and the system log live in their own crate, shared with dccd.
+pub use tally_syslog::{logopt, syslog};
 
 /// The text of an I/O error without Rust's "(os error N)" suffix, as C's
 /// `strerror()` prints it.

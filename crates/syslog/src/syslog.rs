@@ -2,7 +2,7 @@
 //! to stderr. Messages go to the local syslog socket as datagrams; when
 //! there is none they are dropped, as the C library does.
 
-use crate::logfile::gmtime;
+use crate::civil::gmtime;
 use std::os::unix::net::UnixDatagram;
 use std::time::{SystemTime, UNIX_EPOCH};
 
