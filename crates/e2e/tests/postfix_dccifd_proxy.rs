@@ -43,7 +43,13 @@ fn start() -> Result<Scene, Skip> {
     });
     if exited.is_some() {
         let log = dccifd.log_text();
-        if log.contains("-o") {
+        let refused = [
+            "not supported",
+            "not implemented",
+            "refused",
+            "illegal option",
+        ];
+        if log.contains("-o") && refused.iter().any(|w| log.contains(w)) {
             let why = log.lines().last().unwrap_or("").trim().to_string();
             return Err(Skip(format!("dccifd -o not implemented ({why})")));
         }
