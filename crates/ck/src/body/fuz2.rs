@@ -77,16 +77,23 @@ fn letter_run(rest: &[u8], tbl: &[u8; 256]) -> usize {
         .unwrap_or(rest.len())
 }
 
+/// `MASKS[n]` keeps the first `n` bytes of a packed word.
+const MASKS: [u128; WORD_LEN + 1] = {
+    let mut m = [0u128; WORD_LEN + 1];
+    let mut n = 1;
+    while n <= WORD_LEN {
+        m[n] = (m[n - 1] << 8) | 0xff;
+        n += 1;
+    }
+    m
+};
+
 /// The first `n` (1 to 16) bytes of `run`, all letters, mapped through the
 /// class table and packed like [`Fuz2::w`]. Plain ASCII letters map to
 /// their lower case, which one bit operation does for the whole word.
 #[inline]
 fn word_bits(run: &[u8], n: usize, tbl: &[u8; 256]) -> u128 {
-    let mask = if n >= WORD_LEN {
-        u128::MAX
-    } else {
-        (1u128 << (8 * n)) - 1
-    };
+    let mask = MASKS[n.min(WORD_LEN)];
     if let Some(raw) = run
         .get(..WORD_LEN)
         .and_then(|r| <[u8; WORD_LEN]>::try_from(r).ok())
@@ -174,7 +181,12 @@ impl Fuz2 {
                                 if n != 0 {
                                     btotal = btotal.wrapping_add(n as u32);
                                     if wlen + n <= WORD_LEN {
-                                        w |= word_bits(rest, n, tbl) << (8 * wlen);
+                                        let bits = word_bits(rest, n, tbl);
+                                        w = if wlen == 0 {
+                                            bits
+                                        } else {
+                                            w | bits << (8 * wlen)
+                                        };
                                         wlen += n;
                                     } else {
                                         wlen = SKIP;
