@@ -19,7 +19,7 @@ use tally_engine::cks::{print_cks, MsgCks};
 use tally_engine::message::{copy_spool, read_message, rewind, ReadInfo};
 use tally_engine::rcpts_if::{merged_verdict, rcpt_accepts};
 use tally_engine::server::{Answer, AskError, ClientInfo, Request};
-use tally_engine::state::{white_sw, ST_LOGIT, ST_QUERY, ST_RPT_SPAM};
+use tally_engine::state::{white_sw, ST_LOGIT, ST_MTA_ISSPAM, ST_QUERY, ST_RPT_SPAM};
 use tally_engine::tgts::{self, Tgts};
 
 /// Fill the engine's checksum slots from the computed checksums.
@@ -85,8 +85,13 @@ pub fn handle<R: BufRead, W: Write>(
     out: &mut W,
     ask: &mut AskFn<'_>,
 ) -> Result<Vec<String>, BadRequest> {
-    let head = proto::read_head(input)?;
+    let mut head = proto::read_head(input)?;
     let mut errors = head.warnings.clone();
+    for r in head.rcpts.iter_mut().filter(|r| r.user.is_empty()) {
+        if let Some(u) = cfg.domains.user_of(&r.addr) {
+            r.user = u;
+        }
+    }
     // (complaints about the message itself are added after reading it)
     let lists = white::lists_for(&cfg.white, &head.rcpts, &mut errors);
     let user_sws: Vec<u32> = lists
@@ -265,6 +270,10 @@ fn decide(
         Tgts::try_from(nrcpts).unwrap_or(tgts::TOO_MANY)
     };
     let spam = head.opts.spam && d.st & ST_QUERY == 0;
+    if spam {
+        // the MTA's own verdict, shown as such in the log files
+        d.st |= ST_MTA_ISSPAM;
+    }
     let mut header = None;
     if nrcpts > 0 {
         let placeholder = ClientInfo {

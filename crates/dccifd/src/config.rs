@@ -35,6 +35,8 @@ pub struct Config {
     pub white_name: Option<String>,
     /// `-l`: the main log directory and its subdirectory scheme.
     pub logdir: Option<(PathBuf, LogMode)>,
+    /// `-D`: local domains for recipients without a user name.
+    pub domains: crate::users::LocalDomains,
     /// `-U`: the name as given (for log lines) and the directory.
     pub userdirs: Option<(String, PathBuf)>,
 }
@@ -54,8 +56,9 @@ pub fn in_home(home: &Path, p: &str) -> PathBuf {
 }
 
 impl Config {
-    /// Settings from the options, with `home` the DCC home directory.
-    pub fn new(o: &Opts, home: &Path) -> Config {
+    /// Settings from the options, with `home` the DCC home directory;
+    /// `Err` for a bad `-D`.
+    pub fn new(o: &Opts, home: &Path) -> Result<Config, String> {
         let from_log = o
             .logdir
             .as_deref()
@@ -67,8 +70,11 @@ impl Config {
             .map(|d| in_home(home, d))
             .or(from_log)
             .unwrap_or_else(std::env::temp_dir);
-        Config {
-            hostname: hostname(),
+        let hostname = hostname();
+        let domains = crate::users::LocalDomains::new(&o.local_domains, &hostname)?;
+        Ok(Config {
+            domains,
+            hostname,
             tholds: o.tholds.clone(),
             ck_cfg: o.ck_cfg.clone(),
             query: o.query,
@@ -93,6 +99,6 @@ impl Config {
                 std::sync::Arc::new(SystemResolver),
                 Timing::default(),
             )),
-        }
+        })
     }
 }

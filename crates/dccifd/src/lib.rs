@@ -8,6 +8,7 @@
 //!
 //! - [`opts`]: the command line.
 //! - [`proto`]: the request head of the ASCII protocol.
+//! - [`users`]: user names of recipients from `-D` local domains.
 //! - [`config`]: the settings shared by the connections.
 //! - [`white`]: the global and per-user whiteclnt files for a message.
 //! - [`logs`]: the log files of a message.
@@ -22,6 +23,7 @@ pub mod daemon;
 pub mod logs;
 pub mod opts;
 pub mod proto;
+pub mod users;
 pub mod white;
 
 /// Run the request parser on arbitrary bytes, without sockets or files:

@@ -89,7 +89,13 @@ fn run(args: &[String]) -> i32 {
             eprintln!("dccifd: no -l directory prevents per-user logging with -U");
         }
     }
-    let cfg = Config::new(&o, &home);
+    let cfg = match Config::new(&o, &home) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("dccifd: {e}");
+            return 1;
+        }
+    };
     let listen = o
         .listen
         .clone()

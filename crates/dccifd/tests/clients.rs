@@ -181,3 +181,27 @@ fn fuzz_entry_never_panics() {
         tally_dccifd::fuzz_request(b);
     }
 }
+
+#[test]
+fn local_domains_give_user_names() {
+    let srv = FakeDccd::start(1200, "behbrand");
+    let d = Daemon::start("domains", &srv, &["-D", "example.net"]);
+    // bob's own whiteclnt trusts friend@example.com; carol has none
+    let a = d.ask(&req(
+        b"spam header\n192.0.2.90\rmx.example.org\nmx.example.org\n<friend@example.com>\n<bob@example.net>\n<carol@example.net>\n\n",
+    ));
+    assert_eq!(&lines(&a)[..2], ["A", "AR"]);
+    // the per-user log directory of bob found through the domain
+    let logs = std::fs::read_dir(d.home.join("userdirs-if/bob/log"))
+        .expect("bob's log")
+        .count();
+    assert_eq!(logs, 1);
+    let (c, _, _) = {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_dccifd"))
+            .args(["-b", "-D", "a@b"])
+            .output()
+            .expect("run");
+        (o.status.code().unwrap_or(-1), o.stdout, o.stderr)
+    };
+    assert_eq!(c, 1);
+}
