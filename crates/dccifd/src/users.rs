@@ -49,7 +49,7 @@ impl LocalDomains {
             });
         }
         // longer first; a wildcard before the same name without one
-        v.sort_by(|a, b| b.given_len.cmp(&a.given_len));
+        v.sort_by_key(|d| std::cmp::Reverse(d.given_len));
         Ok(LocalDomains(v))
     }
 
