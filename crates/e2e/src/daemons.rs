@@ -99,6 +99,13 @@ impl Client {
             sock.display(),
             self.daemon.log_text()
         );
+        let mode = std::fs::metadata(&sock).map_err(io)?.permissions().mode() & 0o777;
+        if mode & 0o002 == 0 {
+            eprintln!(
+                "note: {} was created with mode {mode:o}; opened to mode 666 for smtpd",
+                sock.display()
+            );
+        }
         std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o666)).map_err(io)?;
         Ok(self)
     }
