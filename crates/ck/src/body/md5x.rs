@@ -116,8 +116,10 @@ const fn word_index(i: usize) -> usize {
 #[inline(always)]
 fn round_fn(i: usize, b: u32, c: u32, d: u32) -> u32 {
     match i / 16 {
-        0 => (b & c) | (!b & d),
-        1 => (b & d) | (c & !d),
+        // the selections (b & c) | (!b & d) and (b & d) | (c & !d), in a
+        // form with one operation fewer
+        0 => ((c ^ d) & b) ^ d,
+        1 => ((b ^ c) & d) ^ c,
         2 => b ^ c ^ d,
         _ => c ^ (b | !d),
     }
