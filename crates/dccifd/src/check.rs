@@ -85,14 +85,48 @@ pub fn handle<R: BufRead, W: Write>(
     out: &mut W,
     ask: &mut AskFn<'_>,
 ) -> Result<Vec<String>, BadRequest> {
-    let mut head = proto::read_head(input)?;
+    let head = proto::read_head(input)?;
+    let want_body = head.opts.body;
+    let mut c = check_message(cfg, head, input, want_body, ask)?;
+    out.write_all(&c.outcome.head).map_err(BadRequest::Io)?;
+    if want_body {
+        c.copy_message(cfg, out).map_err(BadRequest::Io)?;
+    }
+    out.flush().map_err(BadRequest::Io)?;
+    c.write_logs(cfg)?;
+    Ok(c.errors)
+}
+
+/// A message read, checksummed and decided.
+pub struct Checked {
+    /// The request head (with user names filled in from `-D`).
+    pub head: Head,
+    /// The decision and the answer's text.
+    pub outcome: Decided,
+    /// Complaints so far.
+    pub errors: Vec<String>,
+    info: ReadInfo,
+    sums: Checksums,
+    spool: Option<std::fs::File>,
+    logs: MsgLogs,
+    user_sws: Vec<u32>,
+}
+
+/// Read the message that follows `head` from `input` (spooled when
+/// `keep` or a log file needs it), compute its checksums and decide.
+pub fn check_message<R: BufRead>(
+    cfg: &Config,
+    mut head: Head,
+    input: &mut R,
+    keep: bool,
+    ask: &mut AskFn<'_>,
+) -> Result<Checked, BadRequest> {
     let mut errors = head.warnings.clone();
     for r in head.rcpts.iter_mut().filter(|r| r.user.is_empty()) {
         if let Some(u) = cfg.domains.user_of(&r.addr) {
             r.user = u;
         }
     }
-    // (complaints about the message itself are added after reading it)
     let lists = white::lists_for(&cfg.white, &head.rcpts, &mut errors);
     let user_sws: Vec<u32> = lists
         .users
@@ -100,7 +134,7 @@ pub fn handle<R: BufRead, W: Write>(
         .map(|u| u.as_ref().map_or(0, |l| l.switches().0))
         .collect();
     let logs = MsgLogs::open(cfg, &head, &user_sws, &mut errors);
-    let mut spool = if head.opts.body || logs.any() {
+    let mut spool = if keep || logs.any() {
         Some(spool_file(cfg).map_err(BadRequest::Io)?)
     } else {
         None
@@ -108,31 +142,58 @@ pub fn handle<R: BufRead, W: Write>(
     let (info, sums, mxdcc) = read_checksums(cfg, &lists, &head, input, spool.as_mut())?;
     errors.extend(sums.error.clone());
     let outcome = decide(cfg, &lists, &head, &sums, mxdcc, ask);
-    out.write_all(&outcome.head).map_err(BadRequest::Io)?;
-    if let Some(sp) = spool.as_mut().filter(|_| head.opts.body) {
-        rewind(sp).map_err(BadRequest::Io)?;
-        let mut o: Option<&mut dyn Write> = Some(out as &mut dyn Write);
+    Ok(Checked {
+        head,
+        outcome,
+        errors,
+        info,
+        sums,
+        spool,
+        logs,
+        user_sws,
+    })
+}
+
+impl Checked {
+    /// Copy the message (without old X-DCC headers unless kept) with the
+    /// new X-DCC header after the last header line.
+    pub fn copy_message(&mut self, cfg: &Config, out: &mut dyn Write) -> std::io::Result<()> {
+        let Some(sp) = self.spool.as_mut() else {
+            return Ok(());
+        };
+        rewind(sp)?;
+        let mut o: Option<&mut dyn Write> = Some(out);
         let mut nolog = None;
         let mut errs = Vec::new();
-        copy_spool(sp, info.hdrs_len, &mut o, &mut nolog, &mut errs).map_err(BadRequest::Io)?;
-        if let Some(hdr) = outcome.header.as_ref().filter(|_| !cfg.no_xhdr_change) {
-            out.write_all(&hdr.to_bytes(info.crlf()))
-                .map_err(BadRequest::Io)?;
+        copy_spool(sp, self.info.hdrs_len, &mut o, &mut nolog, &mut errs)?;
+        if let Some(hdr) = self.outcome.header.as_ref().filter(|_| !cfg.no_xhdr_change) {
+            out.write_all(&hdr.to_bytes(self.info.crlf()))?;
         }
-        std::io::copy(sp, out).map_err(BadRequest::Io)?;
+        std::io::copy(sp, out)?;
+        Ok(())
     }
-    out.flush().map_err(BadRequest::Io)?;
-    if let (Some(sp), true) = (spool.as_mut(), logs.any()) {
+
+    /// Write and close the log files.
+    pub fn write_logs(&mut self, cfg: &Config) -> Result<(), BadRequest> {
+        let logs = std::mem::take(&mut self.logs);
+        let (Some(sp), true) = (self.spool.as_mut(), logs.any()) else {
+            self.errors.append(&mut self.outcome.errors);
+            return Ok(());
+        };
         let mut logs = logs;
         rewind(sp).map_err(BadRequest::Io)?;
-        errors.extend(logs.preamble(cfg, &head, &sums, sp));
-        let complaints: Vec<String> = errors
+        let mut errors = logs.preamble(cfg, &self.head, &self.sums, sp);
+        let outcome = &self.outcome;
+        let complaints: Vec<String> = self
+            .errors
             .iter()
+            .chain(errors.iter())
             .chain(outcome.errors.iter())
             .cloned()
             .collect();
-        let log_req = head.opts.log;
+        let log_req = self.head.opts.log;
         let logit = outcome.logit;
+        let user_sws = &self.user_sws;
         let keep_user = |i: usize| {
             log_req || logit || user_sws.get(i).is_some_and(|s| s & white_sw::LOG_ALL != 0)
         };
@@ -143,13 +204,19 @@ pub fn handle<R: BufRead, W: Write>(
             &st,
             &outcome.log_tail,
             outcome.overall_reject,
-            &head,
+            &self.head,
             &outcome.results,
             &keep_user,
         ));
+        self.errors.append(&mut errors);
+        self.errors.append(&mut self.outcome.errors);
+        Ok(())
     }
-    errors.extend(outcome.errors);
-    Ok(errors)
+
+    /// The unique part of the main log file's name (`%ID`), if any.
+    pub fn log_id(&self) -> Option<String> {
+        self.logs.global.as_ref().map(|l| l.id().to_string())
+    }
 }
 
 /// Read the message (into the spool when one is given) while computing
@@ -201,9 +268,11 @@ fn read_checksums<R: BufRead>(
 }
 
 /// The decision and the answer's text.
-struct Decided {
-    head: Vec<u8>,
-    header: Option<tally_engine::xhdr::XHeader>,
+pub struct Decided {
+    /// The answer of the ASCII protocol before any message.
+    pub head: Vec<u8>,
+    /// The X-DCC header.
+    pub header: Option<tally_engine::xhdr::XHeader>,
     errors: Vec<String>,
     /// The decision, for the log files.
     decision: Decision,
@@ -212,8 +281,9 @@ struct Decided {
     /// The whiteclnt line of the logs (`name-->OK`).
     white_line: String,
     /// Disposition of each recipient.
-    results: Vec<bool>,
-    overall_reject: bool,
+    pub results: Vec<bool>,
+    /// Every recipient refused (and rejecting allowed).
+    pub overall_reject: bool,
     /// The message is interesting enough for per-user logs.
     logit: bool,
 }
