@@ -90,6 +90,12 @@ pub fn build_server(o: &Opts) -> Result<Server, String> {
     let srvr_id = o.srvr_id.ok_or("a server-ID is required (-i)")?;
     let ids = load_ids(&o.home)?;
     let dir = o.home.join("tally-db");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // Hold the database lock for the life of the process, so that dbclean
+    // (and a second dccd) refuse to write the same database meanwhile.
+    let lock = tally_store::lock::DbLock::try_exclusive(&dir)
+        .map_err(|e| format!("database {}: {e}", dir.display()))?;
+    Box::leak(Box::new(lock));
     let mut store = LogStore::open(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     store
         .set_whitelist(&load_whitelist(&o.home))

@@ -45,6 +45,7 @@ pub mod expiry;
 #[cfg(feature = "fjall")]
 mod fjall_store;
 mod fsutil;
+pub mod lock;
 mod log;
 #[cfg(feature = "redb")]
 mod redb_store;
