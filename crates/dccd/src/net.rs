@@ -97,6 +97,9 @@ pub fn build_server(o: &Opts) -> Result<Server, String> {
         .map_err(|e| format!("database {}: {e}", dir.display()))?;
     Box::leak(Box::new(lock));
     let mut store = LogStore::open(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    if let Some(note) = store.recovered() {
+        log(note);
+    }
     store
         .set_whitelist(&load_whitelist(&o.home))
         .map_err(|e| format!("whitelist: {e}"))?;

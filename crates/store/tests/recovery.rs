@@ -31,6 +31,15 @@ fn torn_tail_is_dropped_and_writing_goes_on() {
     let mut s = LogStore::open(d.path()).unwrap();
     assert_eq!(std::fs::metadata(&log).unwrap().len(), full);
     assert_eq!(s.read_log(Pos::START, 100).unwrap().len(), 5);
+    // the cut bytes are kept beside the log, and opening says so
+    let side = d.path().join(format!("reports.log.tail-{full}"));
+    assert_eq!(
+        std::fs::read(&side).unwrap(),
+        [40, 0, 0, 0, 1, 2, 3, 4, 9, 9]
+    );
+    assert!(s
+        .recovered()
+        .is_some_and(|n| n.contains("10 unreadable bytes")));
     let a = s
         .add(&report(1_800_000_000, 2, vec![ck(CkType::Body, 9)]))
         .unwrap();

@@ -54,6 +54,8 @@ pub struct LogStore {
     /// A failed write could not be undone: refuse further writes.
     poisoned: bool,
     buf: Vec<u8>,
+    /// Set when opening cut a damaged end off the log (see [`LogStore::recovered`]).
+    recovered: Option<String>,
 }
 
 impl LogStore {
@@ -100,11 +102,25 @@ impl LogStore {
                 scanned.good_end
             )));
         }
+        let mut recovered = None;
         if tail > 0 {
             // A write torn by a crash, or what a power failure left of the
-            // records written since the last sync: drop it.
+            // records written since the last sync. Nothing is thrown away
+            // unseen: the bytes are kept in a side file for inspection (and
+            // for a repair, should the damage be in the middle of the log).
+            let side = dir.join(format!("{LOG}.tail-{}", scanned.good_end));
+            let mut kept = File::create(&side)?;
+            let mut from = &file;
+            from.seek(SeekFrom::Start(scanned.good_end))?;
+            std::io::copy(&mut from, &mut kept)?;
+            kept.sync_all()?;
             file.set_len(scanned.good_end)?;
             file.sync_all()?;
+            recovered = Some(format!(
+                "report log ended in {tail} unreadable bytes at byte {}, kept in {}",
+                scanned.good_end,
+                side.display()
+            ));
         }
         let next = last
             .map_or(scanned.base, |p| Pos(p.0 + 1))
@@ -130,7 +146,14 @@ impl LogStore {
             unsynced_since: None,
             poisoned: false,
             buf: Vec::with_capacity(64 * 1024),
+            recovered,
         })
+    }
+
+    /// What opening had to recover, if anything: a damaged end of the
+    /// report log cut off and kept in a side file. The server logs it.
+    pub fn recovered(&self) -> Option<&str> {
+        self.recovered.as_deref()
     }
 
     /// Cut the report log at its first damaged record, as `dbclean -R bad`
