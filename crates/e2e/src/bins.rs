@@ -4,14 +4,16 @@
 //! so the harness looks next to its own test executable instead:
 //! `target/<profile>/deps/<test>` -> `target/<profile>/<binary>`. Each binary
 //! is (re)built once per test process with `cargo build --bin`, into the
-//! same target directory and profile, so a stale copy is never used; a
-//! binary that does not build (e.g. a daemon not written yet) is a skip.
+//! same target directory and profile, unless it is already newer than every
+//! source file of the workspace; a binary that does not build (e.g. a
+//! daemon not written yet) is a skip.
 
 use crate::Skip;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
+use std::time::SystemTime;
 
 static BUILT: OnceLock<Mutex<HashMap<String, Result<PathBuf, Skip>>>> = OnceLock::new();
 
@@ -50,9 +52,52 @@ fn workspace_root() -> PathBuf {
         .map_or_else(|| here.to_path_buf(), Path::to_path_buf)
 }
 
+/// The newest modification time of the workspace's sources (every file
+/// below `crates/*/src`, the manifests and the lock file).
+fn newest_source() -> Option<SystemTime> {
+    let root = workspace_root();
+    let mut newest = None;
+    let mut stack: Vec<PathBuf> = vec![root.join("Cargo.toml"), root.join("Cargo.lock")];
+    for krate in std::fs::read_dir(root.join("crates")).ok()?.flatten() {
+        stack.push(krate.path().join("src"));
+        stack.push(krate.path().join("Cargo.toml"));
+    }
+    let mut seen = 0usize;
+    while let Some(p) = stack.pop() {
+        seen += 1;
+        if seen > 100_000 {
+            return None;
+        }
+        let Ok(meta) = std::fs::metadata(&p) else {
+            continue;
+        };
+        if meta.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(&p) {
+                stack.extend(rd.flatten().map(|e| e.path()));
+            }
+        } else if let Ok(m) = meta.modified() {
+            newest = newest.max(Some(m));
+        }
+    }
+    newest
+}
+
+/// An existing binary newer than every source file can be used as it is
+/// (e.g. after `cargo test --workspace` built everything), which avoids a
+/// second build with other feature unification.
+fn up_to_date(exe: &Path) -> bool {
+    let Ok(built) = std::fs::metadata(exe).and_then(|m| m.modified()) else {
+        return false;
+    };
+    newest_source().is_some_and(|src| built >= src)
+}
+
 fn build(name: &str) -> Result<PathBuf, Skip> {
     let dir = profile_dir().ok_or_else(|| Skip("cannot find the target directory".into()))?;
     let exe = dir.join(name);
+    if up_to_date(&exe) {
+        return Ok(exe);
+    }
     let target = dir
         .parent()
         .ok_or_else(|| Skip("cannot find the target directory".into()))?;
