@@ -49,7 +49,7 @@ pub fn to_slots(c: &Checksums) -> MsgCks {
 
 /// A temporary file holding the message while it is checked (removed
 /// at once: it lives as long as the handle).
-fn spool_file(cfg: &Config) -> std::io::Result<std::fs::File> {
+pub fn spool_file(cfg: &Config) -> std::io::Result<std::fs::File> {
     use std::sync::atomic::AtomicU64;
     static SEQ: AtomicU64 = AtomicU64::new(0);
     for _ in 0..10 {

@@ -35,6 +35,12 @@ pub struct Config {
     pub white_name: Option<String>,
     /// `-l`: the main log directory and its subdirectory scheme.
     pub logdir: Option<(PathBuf, LogMode)>,
+    /// `-o`: SMTP proxy mode and where mail goes.
+    pub proxy: Option<crate::proxy::Downstream>,
+    /// `-a DISCARD`: the proxy drops spam instead of refusing it.
+    pub discard: bool,
+    /// The first `-r`: the proxy's bulk rejection reply.
+    pub rej_msg: Option<String>,
     /// `-D`: local domains for recipients without a user name.
     pub domains: crate::users::LocalDomains,
     /// `-U`: the name as given (for log lines) and the directory.
@@ -73,6 +79,9 @@ impl Config {
         let hostname = hostname();
         let domains = crate::users::LocalDomains::new(&o.local_domains, &hostname)?;
         Ok(Config {
+            proxy: o.proxy.clone(),
+            discard: o.discard,
+            rej_msg: o.rej_msgs.first().cloned(),
             domains,
             hostname,
             tholds: o.tholds.clone(),

@@ -97,7 +97,9 @@ pub async fn serve(bound: Bound, shared: Arc<Shared>, maxjobs: usize) {
                 Err(e) => Err(e),
             },
             Bound::Tcp(l, acl) => match l.accept().await {
-                Ok((s, peer)) if acl.allows(peer.ip()) => s.into_std().map(Conn::Tcp),
+                Ok((s, peer)) if acl.allows(peer.ip()) => {
+                    s.into_std().map(|s| Conn::Tcp(s, peer.ip()))
+                }
                 Ok((_, peer)) => {
                     shared.complain(&format!("connection from {} refused", peer.ip()));
                     continue;
@@ -125,7 +127,7 @@ pub async fn serve(bound: Bound, shared: Arc<Shared>, maxjobs: usize) {
 /// An accepted connection as a blocking stream.
 enum Conn {
     Unix(std::os::unix::net::UnixStream),
-    Tcp(std::net::TcpStream),
+    Tcp(std::net::TcpStream, std::net::IpAddr),
 }
 
 fn job(sh: &Shared, rt: &tokio::runtime::Handle, conn: Conn) {
@@ -153,33 +155,44 @@ fn job(sh: &Shared, rt: &tokio::runtime::Handle, conn: Conn) {
             let _ = s.set_nonblocking(false);
             let _ = s.set_read_timeout(Some(IDLE));
             let _ = s.set_write_timeout(Some(IDLE));
-            run(sh, &s, &s, &mut ask, || s.shutdown(Shutdown::Both))
+            run(sh, None, &s, &s, &mut ask, || s.shutdown(Shutdown::Both))
         }
-        Conn::Tcp(s) => {
+        Conn::Tcp(s, peer) => {
             let _ = s.set_nonblocking(false);
             let _ = s.set_read_timeout(Some(IDLE));
             let _ = s.set_write_timeout(Some(IDLE));
-            run(sh, &s, &s, &mut ask, || s.shutdown(Shutdown::Both))
+            run(sh, Some(peer), &s, &s, &mut ask, || {
+                s.shutdown(Shutdown::Both)
+            })
         }
     };
     if let Err(e) = r {
-        sh.complain(&e.to_string());
+        sh.complain(&e);
     }
 }
 
 fn run<R: std::io::Read, W: Write>(
     sh: &Shared,
+    peer: Option<std::net::IpAddr>,
     input: R,
     output: W,
     ask: &mut AskFn<'_>,
     close: impl FnOnce() -> std::io::Result<()>,
-) -> Result<(), BadRequest> {
+) -> Result<(), String> {
+    if let Some(dest) = sh.cfg.proxy.as_ref() {
+        let r = crate::proxy::session(&sh.cfg, dest, peer, input, output, ask);
+        let _ = close();
+        for e in r? {
+            sh.complain(&e);
+        }
+        return Ok(());
+    }
     let mut input = BufReader::with_capacity(16384, input);
     let mut out = std::io::BufWriter::with_capacity(16384, output);
     let r = check::handle(&sh.cfg, &mut input, &mut out, ask);
     drop(out);
     let _ = close();
-    for e in r? {
+    for e in r.map_err(|e: BadRequest| e.to_string())? {
         sh.complain(&e);
     }
     Ok(())

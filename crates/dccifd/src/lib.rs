@@ -13,6 +13,7 @@
 //! - [`white`]: the global and per-user whiteclnt files for a message.
 //! - [`logs`]: the log files of a message.
 //! - [`check`]: one request: checksums, decision, answer.
+//! - [`proxy`]: SMTP proxy mode (`-o`).
 //! - [`daemon`]: listeners and jobs.
 //!
 //! The decision itself is the shared engine's (`tally-engine`).
@@ -23,6 +24,7 @@ pub mod daemon;
 pub mod logs;
 pub mod opts;
 pub mod proto;
+pub mod proxy;
 pub mod users;
 pub mod white;
 

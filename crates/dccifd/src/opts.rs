@@ -177,6 +177,10 @@ pub struct Opts {
     pub userdirs: Option<String>,
     /// `-a` action: false = REJECT (default), true = IGNORE.
     pub ignore: bool,
+    /// `-a DISCARD`.
+    pub discard: bool,
+    /// `-o`: SMTP proxy mode.
+    pub proxy: Option<crate::proxy::Downstream>,
     /// `-t` and `-g`.
     pub tholds: Thresholds,
     /// A `-t` set a logging threshold.
@@ -282,11 +286,7 @@ fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<(), String> {
                 "DNS blacklists are not supported yet; \"-B {arg}\" refused"
             ))
         }
-        'o' => {
-            return Err(format!(
-                "SMTP proxy mode is not supported yet; \"-o {arg}\" refused"
-            ))
-        }
+        'o' => o.proxy = Some(crate::proxy::parse_downstream(&arg)?),
         'h' => o.home = Some(arg),
         'I' => o.user = Some(arg),
         'p' => o.listen = Some(parse_listen(&arg)?),
@@ -301,8 +301,9 @@ fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<(), String> {
             } else if arg.eq_ignore_ascii_case("REJECT") {
                 o.ignore = false;
             } else if arg.eq_ignore_ascii_case("DISCARD") {
-                // discarding needs the SMTP proxy; the ASCII protocol rejects
+                // only the SMTP proxy discards; the ASCII protocol rejects
                 o.ignore = false;
+                o.discard = true;
             } else {
                 o.warnings.push(format!("unknown action \"-a {arg}\""));
             }
@@ -353,9 +354,7 @@ mod tests {
         assert_eq!(o.maxjobs, Some(4));
         assert!(parse(&args("-G on")).unwrap_err().contains("greylisting"));
         assert!(parse(&args("-B x")).unwrap_err().contains("DNS blacklists"));
-        assert!(parse(&args("-o 127.0.0.1,25"))
-            .unwrap_err()
-            .contains("proxy"));
+        assert!(parse(&args("-o 127.0.0.1,25")).unwrap().proxy.is_some());
         assert!(parse(&args("-Z")).is_err());
         assert!(parse(&args("-h")).is_err());
     }

@@ -1,0 +1,520 @@
+//! SMTP proxy mode (`-o`): dccifd between an SMTP client (normally
+//! Postfix's `smtpd_proxy_filter`) and a downstream SMTP server.
+//!
+//! Commands are passed on and the downstream replies passed back, while
+//! the envelope is noted: HELO/EHLO, the Postfix `XFORWARD` and `XCLIENT`
+//! attributes (client address, name, HELO), `MAIL FROM` and the accepted
+//! `RCPT TO`s (user names from `-D`). At `DATA` dccifd itself takes the
+//! message, checks it with the shared engine and then either refuses it
+//! (`550 5.7.1 mail %ID from %CIP rejected by DCC`, or the first `-r`),
+//! drops it with `-a DISCARD`, or sends it on with the X-DCC header added
+//! and passes the downstream's final reply back.
+//!
+//! `-o /dev/null` stands for a downstream that accepts everything. A
+//! host of `@` (or empty) means the address the connection came from.
+//! LMTP downstream is not done.
+
+use crate::check::{check_message, AskFn};
+use crate::config::Config;
+use crate::proto::{Head, Rcpt};
+use std::io::{self, BufRead, BufReader, Read, Seek, Write};
+use std::net::IpAddr;
+
+/// Longest SMTP command or reply line kept.
+const MAX_SMTP_LINE: usize = 4096;
+/// Most lines of one downstream reply.
+const MAX_REPLY_LINES: usize = 100;
+
+/// Where the proxy sends mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Downstream {
+    /// `/dev/null`: accept everything.
+    Null,
+    /// A unix domain socket.
+    Unix(std::path::PathBuf),
+    /// `host,port`; `None` host: the incoming connection's address.
+    Tcp(Option<String>, u16),
+}
+
+/// Parse `-o`.
+pub fn parse_downstream(arg: &str) -> Result<Downstream, String> {
+    match arg.split_once(',') {
+        None if arg == "/dev/null" => Ok(Downstream::Null),
+        None => Ok(Downstream::Unix(arg.into())),
+        Some((h, p)) => {
+            let port = p
+                .parse::<u16>()
+                .ok()
+                .filter(|&p| p != 0)
+                .ok_or_else(|| format!("invalid IP address: \"{arg}\""))?;
+            let host = (!h.is_empty() && h != "@").then(|| h.to_string());
+            Ok(Downstream::Tcp(host, port))
+        }
+    }
+}
+
+/// The bulk rejection reply from the first `-r` (codes first, as the
+/// original wants them), with `%ID` and `%CIP` replaced.
+pub fn reject_reply(msg: Option<&str>, id: &str, cip: &str) -> String {
+    let default = "5.7.1 550 mail %ID from %CIP rejected by DCC";
+    let m = msg.filter(|m| !m.is_empty()).unwrap_or(default);
+    let mut words = m.splitn(3, ' ');
+    let (x, n) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let is_x = x.split('.').count() == 3 && x.chars().all(|c| c.is_ascii_digit() || c == '.');
+    let is_n = n.len() == 3 && n.chars().all(|c| c.is_ascii_digit());
+    let (xcode, code, text) = if is_x && is_n {
+        (x, n, words.next().unwrap_or(""))
+    } else {
+        ("5.7.1", "550", m)
+    };
+    let text = text
+        .replace("%ID", id)
+        .replace("%CIP", cip)
+        .replace("%%", "%");
+    format!("{code} {xcode} {text}\r\n")
+}
+
+/// One line from a reader, `\n` included, at most [`MAX_SMTP_LINE`]
+/// bytes kept (the rest of a longer line is dropped). `None` at EOF.
+fn read_line<R: BufRead>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
+    let mut line = Vec::new();
+    let mut any = false;
+    loop {
+        let avail = r.fill_buf()?;
+        if avail.is_empty() {
+            return Ok(any.then_some(line));
+        }
+        any = true;
+        let (n, done) = match avail.iter().position(|&c| c == b'\n') {
+            Some(p) => (p + 1, true),
+            None => (avail.len(), false),
+        };
+        let room = MAX_SMTP_LINE.saturating_sub(line.len()).min(n);
+        line.extend_from_slice(avail.get(..room).unwrap_or(&[]));
+        r.consume(n);
+        if done {
+            if line.last() != Some(&b'\n') {
+                line.extend_from_slice(b"\r\n");
+            }
+            return Ok(Some(line));
+        }
+    }
+}
+
+/// A downstream reply: all its lines, and its code.
+fn read_reply<R: BufRead>(r: &mut R) -> io::Result<(Vec<u8>, u16)> {
+    let mut all = Vec::new();
+    for _ in 0..MAX_REPLY_LINES {
+        let Some(l) = read_line(r)? else {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "downstream closed",
+            ));
+        };
+        all.extend_from_slice(&l);
+        let code = std::str::from_utf8(l.get(..3).unwrap_or(b""))
+            .ok()
+            .and_then(|c| c.parse::<u16>().ok());
+        if l.get(3) != Some(&b'-') {
+            return Ok((all, code.unwrap_or(451)));
+        }
+    }
+    Err(io::Error::other("downstream reply too long"))
+}
+
+/// The downstream connection.
+struct Down {
+    r: Box<dyn BufRead + Send>,
+    w: Box<dyn Write + Send>,
+}
+
+fn connect(d: &Downstream, peer: Option<IpAddr>) -> io::Result<Option<Down>> {
+    match d {
+        Downstream::Null => Ok(None),
+        Downstream::Unix(p) => {
+            let s = std::os::unix::net::UnixStream::connect(p)?;
+            let w = s.try_clone()?;
+            Ok(Some(Down {
+                r: Box::new(BufReader::new(s)),
+                w: Box::new(io::BufWriter::new(w)),
+            }))
+        }
+        Downstream::Tcp(h, port) => {
+            let s = match (h, peer) {
+                (Some(h), _) => std::net::TcpStream::connect((h.as_str(), *port))?,
+                (None, Some(ip)) => std::net::TcpStream::connect((ip, *port))?,
+                (None, None) => std::net::TcpStream::connect(("127.0.0.1", *port))?,
+            };
+            let w = s.try_clone()?;
+            Ok(Some(Down {
+                r: Box::new(BufReader::new(s)),
+                w: Box::new(io::BufWriter::new(w)),
+            }))
+        }
+    }
+}
+
+/// Dot-stuffing writer for the DATA phase.
+struct DotStuff<W: Write> {
+    inner: W,
+    bol: bool,
+}
+
+impl<W: Write> Write for DotStuff<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut start = 0;
+        for (i, &c) in buf.iter().enumerate() {
+            if self.bol && c == b'.' {
+                self.inner.write_all(buf.get(start..i).unwrap_or(&[]))?;
+                self.inner.write_all(b".")?;
+                start = i;
+            }
+            self.bol = c == b'\n';
+        }
+        self.inner.write_all(buf.get(start..).unwrap_or(&[]))?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The envelope of the current SMTP transaction.
+#[derive(Default)]
+struct Envelope {
+    helo: String,
+    addr: Option<IpAddr>,
+    name: Option<String>,
+    sender: Option<String>,
+    rcpts: Vec<Rcpt>,
+}
+
+/// The value of `FROM:<...>` or `TO:<...>` (brackets kept).
+fn path_arg(rest: &str) -> String {
+    let r = rest.trim_start();
+    let r = r.split_once(':').map_or(r, |(_, v)| v).trim_start();
+    match r.find('>') {
+        Some(e) if r.starts_with('<') => r.get(..=e).unwrap_or(r).to_string(),
+        _ => r.split_whitespace().next().unwrap_or("").to_string(),
+    }
+}
+
+/// Note `XFORWARD` / `XCLIENT` attributes.
+fn attrs(env: &mut Envelope, rest: &str) {
+    for kv in rest.split_whitespace() {
+        let Some((k, v)) = kv.split_once('=') else {
+            continue;
+        };
+        if v.starts_with('[') && v.ends_with(']') && v.contains("UNAVAIL") {
+            continue;
+        }
+        match k.to_ascii_uppercase().as_str() {
+            "ADDR" => {
+                let v = v
+                    .strip_prefix("IPv6:")
+                    .or_else(|| v.strip_prefix("ipv6:"))
+                    .unwrap_or(v);
+                env.addr = v.parse().ok();
+            }
+            "NAME" => env.name = Some(v.to_string()),
+            "HELO" => env.helo = v.to_string(),
+            _ => {}
+        }
+    }
+}
+
+/// Run one proxy session. `peer` is the SMTP client's address (TCP).
+pub fn session<R: Read, W: Write>(
+    cfg: &Config,
+    dest: &Downstream,
+    peer: Option<IpAddr>,
+    up_r: R,
+    up_w: W,
+    ask: &mut AskFn<'_>,
+) -> Result<Vec<String>, String> {
+    let mut up = BufReader::new(up_r);
+    let mut out = io::BufWriter::new(up_w);
+    let mut errors = Vec::new();
+    let io_err = |e: io::Error| format!("SMTP proxy: {}", tally_engine::errno_str(&e));
+    let mut down = match connect(dest, peer) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = out.write_all(b"421 4.3.0 DCC proxy cannot reach its downstream server\r\n");
+            let _ = out.flush();
+            return Err(format!(
+                "SMTP proxy: connect to downstream: {}",
+                tally_engine::errno_str(&e)
+            ));
+        }
+    };
+    let mut env = Envelope::default();
+    // the greeting
+    match down.as_mut() {
+        Some(d) => {
+            let (g, _) = read_reply(&mut d.r).map_err(io_err)?;
+            out.write_all(&g).map_err(io_err)?;
+        }
+        None => out
+            .write_all(format!("220 {} ESMTP\r\n", cfg.hostname).as_bytes())
+            .map_err(io_err)?,
+    }
+    out.flush().map_err(io_err)?;
+    while let Some(line) = read_line(&mut up).map_err(io_err)? {
+        let text = String::from_utf8_lossy(&line).trim_end().to_string();
+        let (verb, rest) = text.split_once(' ').unwrap_or((text.as_str(), ""));
+        let verb = verb.to_ascii_uppercase();
+        match verb.as_str() {
+            "DATA" => {
+                data(
+                    cfg,
+                    &mut env,
+                    peer,
+                    &mut up,
+                    &mut out,
+                    down.as_mut(),
+                    ask,
+                    &mut errors,
+                )?;
+                env.sender = None;
+                env.rcpts.clear();
+                continue;
+            }
+            "EHLO" | "HELO" | "LHLO" => {
+                env.helo = rest.trim().to_string();
+                env.sender = None;
+                env.rcpts.clear();
+            }
+            "XFORWARD" => attrs(&mut env, rest),
+            "XCLIENT" => {
+                attrs(&mut env, rest);
+                env.sender = None;
+                env.rcpts.clear();
+            }
+            "MAIL" => {
+                env.sender = Some(path_arg(rest));
+                env.rcpts.clear();
+            }
+            "RSET" => {
+                env.sender = None;
+                env.rcpts.clear();
+            }
+            _ => {}
+        }
+        let (reply, code) = relay(cfg, down.as_mut(), &line, &verb).map_err(io_err)?;
+        if !(200..300).contains(&code) {
+            if verb == "MAIL" {
+                env.sender = None;
+            }
+        } else if verb == "RCPT" {
+            env.rcpts.push(Rcpt {
+                addr: path_arg(rest),
+                user: String::new(),
+            });
+        }
+        out.write_all(&reply).map_err(io_err)?;
+        out.flush().map_err(io_err)?;
+        if verb == "QUIT" {
+            break;
+        }
+    }
+    Ok(errors)
+}
+
+/// Pass one command downstream and get its reply (made up for
+/// `/dev/null`).
+fn relay(
+    cfg: &Config,
+    down: Option<&mut Down>,
+    line: &[u8],
+    verb: &str,
+) -> io::Result<(Vec<u8>, u16)> {
+    let Some(d) = down else {
+        let r = match verb {
+            "EHLO" | "LHLO" => format!(
+                "250-{}\r\n250-XFORWARD NAME ADDR HELO\r\n250 8BITMIME\r\n",
+                cfg.hostname
+            ),
+            "HELO" => format!("250 {}\r\n", cfg.hostname),
+            "QUIT" => "221 2.0.0 Bye\r\n".to_string(),
+            _ => "250 2.0.0 Ok\r\n".to_string(),
+        };
+        let code = if verb == "QUIT" { 221 } else { 250 };
+        return Ok((r.into_bytes(), code));
+    };
+    d.w.write_all(line)?;
+    d.w.flush()?;
+    read_reply(&mut d.r)
+}
+
+/// The DATA phase: take the message, decide, refuse or send it on.
+#[allow(clippy::too_many_arguments)]
+fn data<R: BufRead, W: Write>(
+    cfg: &Config,
+    env: &mut Envelope,
+    peer: Option<IpAddr>,
+    up: &mut R,
+    out: &mut W,
+    mut down: Option<&mut Down>,
+    ask: &mut AskFn<'_>,
+    errors: &mut Vec<String>,
+) -> Result<(), String> {
+    let io_err = |e: io::Error| format!("SMTP proxy: {}", tally_engine::errno_str(&e));
+    if env.sender.is_none() || env.rcpts.is_empty() {
+        let r: &[u8] = if env.sender.is_none() {
+            b"503 5.5.1 Error: need MAIL command\r\n"
+        } else {
+            b"503 5.5.1 Error: need RCPT command\r\n"
+        };
+        out.write_all(r).map_err(io_err)?;
+        return out.flush().map_err(io_err);
+    }
+    out.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+        .map_err(io_err)?;
+    out.flush().map_err(io_err)?;
+    // the message without SMTP transparency, in a temporary file
+    let mut raw = crate::check::spool_file(cfg).map_err(io_err)?;
+    {
+        let mut w = io::BufWriter::new(&mut raw);
+        loop {
+            let Some(line) = read_line_unbounded(up, &mut w).map_err(io_err)? else {
+                return Err("SMTP proxy: message truncated".to_string());
+            };
+            if line {
+                break;
+            }
+        }
+        w.flush().map_err(io_err)?;
+    }
+    raw.rewind().map_err(io_err)?;
+    let head = Head {
+        client_ip: env.addr.or(peer),
+        client_name: env.name.clone(),
+        helo: env.helo.clone(),
+        sender: env.sender.clone().unwrap_or_default(),
+        rcpts: env.rcpts.clone(),
+        ..Head::default()
+    };
+    let cip = head.client_ip.map(|i| i.to_string()).unwrap_or_default();
+    let mut input = BufReader::new(raw);
+    let mut c = check_message(cfg, head, &mut input, true, ask).map_err(|e| e.to_string())?;
+    let id = c.log_id().unwrap_or_default();
+    let reply: Vec<u8> = if c.outcome.overall_reject && !cfg.discard {
+        if let Some(d) = down.as_mut() {
+            let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
+        }
+        reject_reply(cfg.rej_msg.as_deref(), &id, &cip).into_bytes()
+    } else if c.outcome.overall_reject {
+        if let Some(d) = down.as_mut() {
+            let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
+        }
+        b"250 2.0.0 Ok: discarded by DCC\r\n".to_vec()
+    } else {
+        match down.as_mut() {
+            None => format!("250 2.0.0 Ok: queued as {id}\r\n").into_bytes(),
+            Some(d) => {
+                let (r, code) = relay(cfg, Some(d), b"DATA\r\n", "DATA").map_err(io_err)?;
+                if code != 354 {
+                    r
+                } else {
+                    let mut ds = DotStuff {
+                        inner: &mut d.w,
+                        bol: true,
+                    };
+                    c.copy_message(cfg, &mut ds).map_err(io_err)?;
+                    if !ds.bol {
+                        ds.inner.write_all(b"\r\n").map_err(io_err)?;
+                    }
+                    d.w.write_all(b".\r\n").map_err(io_err)?;
+                    d.w.flush().map_err(io_err)?;
+                    read_reply(&mut d.r).map_err(io_err)?.0
+                }
+            }
+        }
+    };
+    out.write_all(&reply).map_err(io_err)?;
+    out.flush().map_err(io_err)?;
+    c.write_logs(cfg).map_err(|e| e.to_string())?;
+    errors.append(&mut c.errors);
+    Ok(())
+}
+
+/// Copy one line of DATA to `w` without its transparency dot; `Some(true)`
+/// at the terminating `.` line, `None` at EOF. Lines of any length pass.
+fn read_line_unbounded<R: BufRead>(r: &mut R, w: &mut dyn Write) -> io::Result<Option<bool>> {
+    let mut first = true;
+    loop {
+        let avail = r.fill_buf()?;
+        if avail.is_empty() {
+            return Ok(None);
+        }
+        let (n, done) = match avail.iter().position(|&c| c == b'\n') {
+            Some(p) => (p + 1, true),
+            None => (avail.len(), false),
+        };
+        let mut piece = avail.get(..n).unwrap_or(&[]);
+        if first {
+            if piece == b".\r\n" || piece == b".\n" {
+                r.consume(n);
+                return Ok(Some(true));
+            }
+            if piece.first() == Some(&b'.') {
+                piece = piece.get(1..).unwrap_or(&[]);
+            }
+            first = false;
+        }
+        w.write_all(piece)?;
+        r.consume(n);
+        if done {
+            return Ok(Some(false));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_and_args() {
+        assert_eq!(
+            reject_reply(None, "AB12", "192.0.2.1"),
+            "550 5.7.1 mail AB12 from 192.0.2.1 rejected by DCC\r\n"
+        );
+        assert_eq!(
+            reject_reply(Some("4.7.1 451 Access denied by DCC"), "", ""),
+            "451 4.7.1 Access denied by DCC\r\n"
+        );
+        assert_eq!(
+            reject_reply(Some("go away"), "", ""),
+            "550 5.7.1 go away\r\n"
+        );
+        assert_eq!(path_arg("FROM:<a@b.example> SIZE=10"), "<a@b.example>");
+        assert_eq!(path_arg("TO: <c@d>"), "<c@d>");
+        let mut e = Envelope::default();
+        attrs(&mut e, "NAME=mx.example ADDR=192.0.2.9 HELO=[UNAVAILABLE]");
+        assert_eq!(e.addr, Some("192.0.2.9".parse().unwrap()));
+        assert_eq!(e.helo, "");
+        assert_eq!(parse_downstream("/dev/null").unwrap(), Downstream::Null);
+        assert_eq!(
+            parse_downstream("@,10026").unwrap(),
+            Downstream::Tcp(None, 10026)
+        );
+        assert!(parse_downstream("h,0").is_err());
+    }
+
+    #[test]
+    fn transparency() {
+        let mut out = Vec::new();
+        let mut r = &b"..leading\r\nplain\r\n.\r\nafter"[..];
+        while let Some(false) = read_line_unbounded(&mut r, &mut out).unwrap() {}
+        assert_eq!(out, b".leading\r\nplain\r\n");
+        let mut s = Vec::new();
+        DotStuff {
+            inner: &mut s,
+            bol: true,
+        }
+        .write_all(b".a\r\nb\r\n.\r\n")
+        .unwrap();
+        assert_eq!(s, b"..a\r\nb\r\n..\r\n");
+    }
+}

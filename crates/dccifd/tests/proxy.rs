@@ -1,0 +1,197 @@
+//! SMTP proxy mode (-o) between a client and a small downstream SMTP
+//! server: the envelope and XFORWARD attributes reach the checks, clean
+//! mail is delivered with the X-DCC header, blacklisted mail is refused
+//! with the default rejection reply, and SMTP transparency is kept.
+
+mod common;
+mod fake_dccd;
+
+use common::Daemon;
+use fake_dccd::FakeDccd;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A downstream SMTP server keeping the messages it receives.
+fn downstream() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let g = g.clone();
+            std::thread::spawn(move || serve(s, &g));
+        }
+    });
+    (port, got)
+}
+
+fn serve(s: TcpStream, got: &Mutex<Vec<String>>) {
+    let mut w = s.try_clone().expect("clone");
+    let mut r = BufReader::new(s);
+    let _ = w.write_all(b"220 down.example ESMTP\r\n");
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let verb = line
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        let reply: &[u8] = match verb.as_str() {
+            "EHLO" => b"250-down.example\r\n250 XFORWARD NAME ADDR HELO\r\n",
+            "DATA" => {
+                let _ = w.write_all(b"354 go ahead\r\n");
+                let mut msg = String::new();
+                loop {
+                    let mut l = String::new();
+                    if r.read_line(&mut l).unwrap_or(0) == 0 || l == ".\r\n" {
+                        break;
+                    }
+                    msg.push_str(&l);
+                }
+                got.lock().unwrap().push(msg);
+                b"250 2.0.0 Ok: queued as D1\r\n"
+            }
+            "QUIT" => {
+                let _ = w.write_all(b"221 2.0.0 Bye\r\n");
+                return;
+            }
+            _ => b"250 2.0.0 Ok\r\n",
+        };
+        let _ = w.write_all(reply);
+    }
+}
+
+struct Smtp {
+    r: BufReader<TcpStream>,
+    w: TcpStream,
+}
+
+impl Smtp {
+    fn reply(&mut self) -> String {
+        let mut all = String::new();
+        loop {
+            let mut l = String::new();
+            self.r.read_line(&mut l).expect("reply");
+            all.push_str(&l);
+            if l.as_bytes().get(3) != Some(&b'-') {
+                return all;
+            }
+        }
+    }
+    fn cmd(&mut self, c: &str) -> String {
+        self.w
+            .write_all(format!("{c}\r\n").as_bytes())
+            .expect("send");
+        self.reply()
+    }
+}
+
+const MSG: &str = "From: A <a@example.org>\r\nTo: bob@example.net\r\nSubject: proxy\r\nMessage-ID: <proxy-1@example.org>\r\n\r\nHello Bob,\r\n..a line that starts with a dot\r\nbye\r\n";
+
+#[test]
+fn proxy_delivers_and_refuses() {
+    let srv = FakeDccd::start(1200, "behbrand");
+    let (down_port, got) = downstream();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let p = format!("127.0.0.1,{port},127.0.0.1");
+    let o = format!("127.0.0.1,{down_port}");
+    let d = Daemon::start("proxy", &srv, &["-p", &p, "-o", &o]);
+    let mut s = None;
+    for _ in 0..250 {
+        if let Ok(c) = TcpStream::connect(("127.0.0.1", port)) {
+            s = Some(c);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let s = s.expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let mut c = Smtp {
+        r: BufReader::new(s.try_clone().expect("clone")),
+        w: s,
+    };
+    assert!(c.reply().starts_with("220 down.example"));
+    assert!(c.cmd("EHLO front.example").contains("XFORWARD"));
+    assert!(c
+        .cmd("XFORWARD NAME=mx.example.org ADDR=192.0.2.55 HELO=mx.example.org")
+        .starts_with("250"));
+    assert!(c.cmd("MAIL FROM:<a@example.org>").starts_with("250"));
+    assert!(c.cmd("RCPT TO:<bob@example.net>").starts_with("250"));
+    assert!(c.cmd("DATA").starts_with("354"));
+    let r = c.cmd(&format!("{MSG}."));
+    assert!(r.starts_with("250 2.0.0 Ok: queued as D1"), "{r}");
+    {
+        let g = got.lock().unwrap();
+        assert_eq!(g.len(), 1);
+        let m = &g[0];
+        assert!(m.contains("X-DCC-behbrand-Metrics: "), "{m}");
+        assert!(m.contains("Body=1"), "{m}");
+        // transparency: one dot removed on the way in, added on the way out
+        assert!(m.contains("\r\n..a line that starts"), "{m}");
+        let hdr = m.find("X-DCC").unwrap_or(0);
+        assert!(
+            hdr < m.find("\r\n\r\n").unwrap_or(0),
+            "header before the body: {m}"
+        );
+    }
+
+    // a blacklisted sender is refused and not delivered
+    assert!(c.cmd("MAIL FROM:<spammer@example.com>").starts_with("250"));
+    assert!(c.cmd("RCPT TO:<bob@example.net>").starts_with("250"));
+    assert!(c.cmd("DATA").starts_with("354"));
+    let r = c.cmd(&format!("{MSG}."));
+    assert!(r.starts_with("550 5.7.1 mail "), "{r}");
+    assert!(r.contains("from 192.0.2.55 rejected by DCC"), "{r}");
+    assert_eq!(got.lock().unwrap().len(), 1);
+
+    // DATA without recipients
+    assert!(c.cmd("DATA").starts_with("503"));
+    assert!(c.cmd("QUIT").starts_with("221"));
+    drop(d);
+}
+
+#[test]
+fn proxy_to_dev_null() {
+    let srv = FakeDccd::start(1200, "behbrand");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let p = format!("127.0.0.1,{port},127.0.0.1");
+    let _d = Daemon::start("proxynull", &srv, &["-p", &p, "-o", "/dev/null"]);
+    let mut s = None;
+    for _ in 0..250 {
+        if let Ok(c) = TcpStream::connect(("127.0.0.1", port)) {
+            s = Some(c);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let s = s.expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let mut c = Smtp {
+        r: BufReader::new(s.try_clone().expect("clone")),
+        w: s,
+    };
+    assert!(c.reply().starts_with("220 "));
+    assert!(c.cmd("HELO front.example").starts_with("250"));
+    assert!(c.cmd("MAIL FROM:<a@example.org>").starts_with("250"));
+    assert!(c.cmd("RCPT TO:<bob@example.net>").starts_with("250"));
+    assert!(c.cmd("DATA").starts_with("354"));
+    assert!(c.cmd(&format!("{MSG}.")).starts_with("250 2.0.0 Ok"));
+    assert!(c.cmd("QUIT").starts_with("221"));
+}
