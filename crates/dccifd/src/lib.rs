@@ -13,7 +13,7 @@
 //! - [`white`]: the global and per-user whiteclnt files for a message.
 //! - [`logs`]: the log files of a message.
 //! - [`check`]: one request: checksums, decision, answer.
-//! - [`proxy`]: SMTP proxy mode (`-o`).
+//! - [`proxy`]: SMTP proxy mode (`-o`); [`smtpio`]: its SMTP lines.
 //! - [`daemon`]: listeners and jobs.
 //!
 //! The decision itself is the shared engine's (`tally-engine`).
@@ -25,6 +25,7 @@ pub mod logs;
 pub mod opts;
 pub mod proto;
 pub mod proxy;
+pub mod smtpio;
 pub mod users;
 pub mod white;
 
