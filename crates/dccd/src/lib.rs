@@ -33,8 +33,8 @@
 
 //! Not yet: flooding (a `flod` file is noticed and ignored), the greylist
 //! server (`-G` is refused), the `blacklist` file, the `RL_BUGS` rate,
-//! saving the client table across restarts, and syslog (messages go to
-//! stderr).
+//! and saving the client table across restarts. Messages go to syslog
+//! (`-L`) and, in the foreground, to stderr.
 
 pub mod admn;
 pub mod clients;
