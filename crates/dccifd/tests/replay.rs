@@ -14,6 +14,9 @@ mod fake_dccd;
 
 use common::{data, localise, Daemon};
 use fake_dccd::FakeDccd;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 fn cases() -> Vec<(String, Vec<u8>, Vec<u8>, String)> {
     let mut v: Vec<_> = std::fs::read_dir(data().join("cases"))
@@ -37,6 +40,11 @@ fn cases() -> Vec<(String, Vec<u8>, Vec<u8>, String)> {
 fn recorded_exchanges() {
     let srv = FakeDccd::start(1200, "behbrand");
     let d = Daemon::start("replay", &srv, &[]);
+    replay(&d);
+}
+
+/// Replay every case through `d`; panics with the differences.
+pub fn replay(d: &Daemon) {
     let all = cases();
     let bulk = &all
         .iter()
@@ -86,4 +94,63 @@ fn recorded_exchanges() {
         bad.len(),
         bad.join("\n")
     );
+}
+
+/// The project's dccd next to dccifd, built on first use.
+fn dccd_exe() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_BIN_EXE_dccifd"))
+        .parent()?
+        .to_path_buf();
+    let exe = dir.join("dccd");
+    if !exe.exists() {
+        let target = dir.parent()?;
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let ok = Command::new(cargo)
+            .args(["build", "-q", "-p", "tally-dccd", "--target-dir"])
+            .arg(target)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok || !exe.exists() {
+            return None;
+        }
+    }
+    Some(exe)
+}
+
+/// The same replay against the project's own dccd (server-ID 1200,
+/// brand behbrand, ids file mode 0600), as the recording was made.
+#[test]
+fn recorded_exchanges_with_our_dccd() {
+    let Some(exe) = dccd_exe() else {
+        eprintln!("dccd could not be built; skipped");
+        return;
+    };
+    let home = common::scratch("dccd-home");
+    let ids = home.join("ids");
+    std::fs::copy(data().join("dccd-ids"), &ids).expect("ids");
+    std::fs::set_permissions(&ids, std::fs::Permissions::from_mode(0o600)).expect("mode");
+    let port = {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        s.local_addr().expect("addr").port()
+    };
+    let mut child = Command::new(exe)
+        .args(["-b", "-i", "1200", "-n", "behbrand", "-h"])
+        .arg(&home)
+        .args(["-a", &format!("127.0.0.1,{port}")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start dccd");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let map = format!("127.0.0.1,{port} 32800 vectorclientpw\n");
+    let d = Daemon::start_map("replay-dccd", &map, &[]);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| replay(&d)));
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&home);
+    if let Err(e) = r {
+        std::panic::resume_unwind(e);
+    }
 }

@@ -56,8 +56,13 @@ impl Daemon {
     /// Start dccifd as the recordings ran it (config A), with `extra`
     /// options, in a home whose map points at `srv`.
     pub fn start(name: &str, srv: &FakeDccd, extra: &[&str]) -> Daemon {
+        Daemon::start_map(name, &map_text(srv.addr), extra)
+    }
+
+    /// The same with the text of the map file.
+    pub fn start_map(name: &str, map: &str, extra: &[&str]) -> Daemon {
         let home = scratch(name);
-        std::fs::write(home.join("map"), map_text(srv.addr)).expect("map");
+        std::fs::write(home.join("map"), map).expect("map");
         std::fs::copy(data().join("whiteclnt-if"), home.join("whiteclnt-if")).expect("white");
         copy_dir(&data().join("userdirs-if"), &home.join("userdirs-if"));
         std::fs::create_dir_all(home.join("logs/if")).expect("logs");
