@@ -15,6 +15,10 @@ use md5::{Digest, Md5};
 pub const MAX_LINE: usize = 78;
 /// Size of the letter buffer (four lines plus room for "https").
 pub const BUF_LEN: usize = MAX_LINE * 4 + 5;
+/// Size of the array behind the letter buffer: a power of two above
+/// `BUF_LEN`, so that the fast path can index it without bounds checks.
+const BUF_CAP: usize = 512;
+const _: () = assert!(BUF_CAP.is_power_of_two() && BUF_CAP > BUF_LEN);
 /// Most letters that take part in the checksum.
 const MAX_TOTAL: u32 = 4 * 1024;
 
@@ -24,7 +28,7 @@ pub struct Fuz1 {
     pub total: u32,
     pub cp: usize,
     pub eol: Option<usize>,
-    pub buf: [u8; BUF_LEN],
+    pub buf: [u8; BUF_CAP],
     md5: Md5,
     pub url: Url,
 }
@@ -35,7 +39,7 @@ impl Default for Fuz1 {
             total: 0,
             cp: 0,
             eol: None,
-            buf: [0; BUF_LEN],
+            buf: [0; BUF_CAP],
             md5: Md5::new(),
             url: Url::default(),
         }
@@ -113,9 +117,7 @@ impl Fuz1 {
                             break;
                         }
                         // branch-free: store always, keep only letters
-                        if let Some(slot) = self.buf.get_mut(cp) {
-                            *slot = v;
-                        }
+                        self.buf[cp & (BUF_CAP - 1)] = v;
                         cp += usize::from(v != 0);
                         k += 1;
                     }
