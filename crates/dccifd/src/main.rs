@@ -153,11 +153,13 @@ fn run(args: &[String]) -> i32 {
     })
 }
 
+/// SIGTERM, SIGINT or SIGHUP stop the daemon, as with the original.
 async fn stop_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
     ) else {
         std::future::pending::<()>().await;
         return;
@@ -165,5 +167,6 @@ async fn stop_signal() {
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}
+        _ = hup.recv() => {}
     }
 }

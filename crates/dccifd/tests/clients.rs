@@ -205,3 +205,72 @@ fn local_domains_give_user_names() {
     };
     assert_eq!(c, 1);
 }
+
+#[test]
+fn tcp_acl_refuses_other_clients() {
+    use std::io::Read;
+    let srv = FakeDccd::start(1200, "behbrand");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let p = format!("127.0.0.1,{port},10.0.0.0/8");
+    let d = Daemon::start("acl", &srv, &["-p", &p]);
+    let mut s = None;
+    for _ in 0..200 {
+        if let Ok(c) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            s = Some(c);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut s = s.expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    assert!(out.is_empty());
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(d.stderr().contains("connection from 127.0.0.1 refused"));
+}
+
+#[test]
+fn log_file_layout() {
+    let srv = FakeDccd::start(1200, "behbrand");
+    let d = Daemon::start("logfile", &srv, &[]);
+    let a = d.ask(&req(
+        b"log header\n192.0.2.61\rmx.example.org\nmx.example.org\n<a@example.org>\n<bob@example.net>\rbob\n<x@example.net>\n\n",
+    ));
+    assert_eq!(&lines(&a)[..2], ["A", "AA"]);
+    let dir = d.home.join("logs/if");
+    let f = std::fs::read_dir(&dir)
+        .expect("logs")
+        .flatten()
+        .next()
+        .expect("a log file");
+    assert!(f.file_name().to_string_lossy().starts_with("msg."));
+    let t = std::fs::read_to_string(f.path()).expect("read");
+    for want in [
+        "VERSION: 3\nDATE: ",
+        "\nIP: mx.example.org ::ffff:192.0.2.61\nHELO: mx.example.org\n",
+        "env_From: <a@example.org>  mail_host=example.org\n",
+        "env_To: <bob@example.net>  addr=bob  dir=userdirs-if/bob\n",
+        "env_To: <x@example.net>  addr=  dir=\n\nReceived: from relay",
+        "\n### end of message body ########################\n",
+        "dccifd  global-log  \n\nX-DCC-behbrand-Metrics: ",
+        "reported: 2 ",
+        "\nresult: accept\n",
+    ] {
+        assert!(t.contains(want), "{want:?} not in\n{t}");
+    }
+    // bob's own copy names only him
+    let u = std::fs::read_dir(d.home.join("userdirs-if/bob/log"))
+        .expect("bob")
+        .flatten()
+        .next()
+        .expect("bob's log");
+    let t = std::fs::read_to_string(u.path()).expect("read");
+    assert!(t.contains("env_To: <bob@example.net>  addr=bob"), "{t}");
+    assert!(!t.contains("x@example.net"), "{t}");
+    assert!(t.contains("dccifd  per-user-log"), "{t}");
+}

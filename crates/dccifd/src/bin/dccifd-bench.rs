@@ -3,7 +3,12 @@
 //! server on the loopback interface (started here), with the messages of
 //! the test corpus.
 //!
-//! usage: dccifd-bench [-n requests-per-level] [-c corpus-dir] [-d dccifd]
+//! With `-s dccd` the project's dccd is started instead of the built-in
+//! counting server (server-ID 1200, a private ids file, and its per-client
+//! rate limit raised with `-R 100000` so that the figures are dccifd's:
+//! dccd's default of 400 requests/s per client-ID would cap them).
+//!
+//! usage: dccifd-bench [-n requests-per-level] [-c corpus-dir] [-d dccifd] [-s dccd]
 
 #[path = "../../tests/fake_dccd/mod.rs"]
 mod fake_dccd;
@@ -73,12 +78,14 @@ fn main() {
         .ok()
         .and_then(|p| p.parent().map(|d| d.join("dccifd")))
         .unwrap_or_else(|| PathBuf::from("dccifd"));
+    let mut dccd: Option<PathBuf> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match (a.as_str(), it.next()) {
             ("-n", Some(v)) => per_level = v.parse().unwrap_or(per_level),
             ("-c", Some(v)) => corpus = PathBuf::from(v),
             ("-d", Some(v)) => dccifd = PathBuf::from(v),
+            ("-s", Some(v)) => dccd = Some(PathBuf::from(v)),
             _ => {
                 eprintln!(
                     "usage: dccifd-bench [-n requests-per-level] [-c corpus-dir] [-d dccifd]"
@@ -96,11 +103,46 @@ fn main() {
     let msgs: Arc<Vec<Vec<u8>>> = Arc::new(msgs);
     let total_bytes: usize = msgs.iter().map(|m| m.len()).sum();
 
-    let srv = fake_dccd::FakeDccd::start(1200, "bench");
     let home = std::env::temp_dir().join(format!("dccifd-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).expect("home");
-    std::fs::write(home.join("map"), fake_dccd::map_text(srv.addr)).expect("map");
+    let mut fake = None;
+    let mut server = None;
+    match &dccd {
+        None => {
+            let srv = fake_dccd::FakeDccd::start(1200, "bench");
+            std::fs::write(home.join("map"), fake_dccd::map_text(srv.addr)).expect("map");
+            fake = Some(srv);
+        }
+        Some(exe) => {
+            use std::os::unix::fs::PermissionsExt;
+            let shome = home.join("dccd");
+            std::fs::create_dir_all(&shome).expect("dccd home");
+            let ids = shome.join("ids");
+            std::fs::write(&ids, "32800\tbenchclientpw\n1200\tbenchserverpw\n").expect("ids");
+            std::fs::set_permissions(&ids, std::fs::Permissions::from_mode(0o600)).expect("mode");
+            let port = std::net::UdpSocket::bind("127.0.0.1:0")
+                .and_then(|s| s.local_addr())
+                .map(|a| a.port())
+                .expect("port");
+            let c = Command::new(exe)
+                .args(["-b", "-i", "1200", "-n", "bench", "-h"])
+                .arg(&shome)
+                .args(["-a", &format!("127.0.0.1,{port}"), "-R", "100000"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start dccd");
+            std::thread::sleep(Duration::from_millis(500));
+            std::fs::write(
+                home.join("map"),
+                format!("127.0.0.1,{port} 32800 benchclientpw\n"),
+            )
+            .expect("map");
+            server = Some(c);
+        }
+    }
     let sock = home.join("dccifd.sock");
     let mut child = Command::new(&dccifd)
         .args(["-b", "-h"])
@@ -118,7 +160,12 @@ fn main() {
         std::thread::sleep(Duration::from_millis(20));
     }
     println!(
-        "{} messages ({} KiB, mean {} bytes), {per_level} requests per level",
+        "server: {}; {} messages ({} KiB, mean {} bytes), {per_level} requests per level",
+        if dccd.is_some() {
+            "dccd"
+        } else {
+            "built-in counting server"
+        },
         msgs.len(),
         total_bytes / 1024,
         total_bytes / msgs.len()
@@ -169,5 +216,10 @@ fn main() {
     }
     let _ = child.kill();
     let _ = child.wait();
+    if let Some(mut c) = server {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    drop(fake);
     let _ = std::fs::remove_dir_all(&home);
 }
