@@ -40,7 +40,7 @@ fn hash(k: Key, shift: u32) -> usize {
 fn build() -> Table {
     let n: usize = LISTS.iter().map(|l| l.split(|&b| b == b'\n').count()).sum();
     let mut bits = 4;
-    while (1usize << bits) < n * 2 {
+    while (1usize << bits) < n * 4 {
         bits += 1;
     }
     let size = 1usize << bits;
