@@ -208,7 +208,12 @@ impl MsgLogs {
                 }
                 None if overall_reject => t.push_str("result: reject\n"),
                 None => {
-                    let refused: Vec<usize> = (0..results.len()).filter(|&i| !results[i]).collect();
+                    let refused: Vec<usize> = results
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, &ok)| !ok)
+                        .map(|(i, _)| i)
+                        .collect();
                     if refused.is_empty() {
                         t.push_str("result: accept\n");
                     } else {
