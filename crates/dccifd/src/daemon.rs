@@ -180,7 +180,7 @@ fn run<R: std::io::Read, W: Write>(
     close: impl FnOnce() -> std::io::Result<()>,
 ) -> Result<(), String> {
     if let Some(dest) = sh.cfg.proxy.as_ref() {
-        let r = crate::proxy::session(&sh.cfg, dest, peer, input, output, ask);
+        let r = crate::proxy::converse(&sh.cfg, dest, peer, input, output, ask);
         let _ = close();
         for e in r? {
             sh.complain(&e);

@@ -146,8 +146,9 @@ fn attrs(env: &mut Envelope, rest: &str) {
     }
 }
 
-/// Run one proxy session. `peer` is the SMTP client's address (TCP).
-pub fn session<R: Read, W: Write>(
+/// Carry one SMTP connection through the proxy. `peer` is the SMTP
+/// client's address (TCP).
+pub fn converse<R: Read, W: Write>(
     cfg: &Config,
     dest: &Downstream,
     peer: Option<IpAddr>,
