@@ -12,7 +12,8 @@
 //!
 //! `-o /dev/null` stands for a downstream that accepts everything. A
 //! host of `@` (or empty) means the address the connection came from.
-//! LMTP downstream is not done.
+//! A client that greets with `LHLO` speaks LMTP through to an LMTP
+//! server: after the message, one reply per recipient is passed back.
 
 use crate::check::{check_message, AskFn};
 use crate::config::Config;
@@ -105,6 +106,8 @@ fn connect(d: &Downstream, peer: Option<IpAddr>) -> io::Result<Option<Down>> {
 /// The envelope of the current SMTP transaction.
 #[derive(Default)]
 struct Envelope {
+    /// The client greeted with LHLO: LMTP, one final reply per recipient.
+    lmtp: bool,
     helo: String,
     addr: Option<IpAddr>,
     name: Option<String>,
@@ -204,6 +207,7 @@ pub fn converse<R: Read, W: Write>(
                 continue;
             }
             "EHLO" | "HELO" | "LHLO" => {
+                env.lmtp = verb == "LHLO";
                 env.helo = rest.trim().to_string();
                 env.sender = None;
                 env.rcpts.clear();
@@ -322,19 +326,25 @@ fn data<R: BufRead, W: Write>(
     let mut input = BufReader::new(raw);
     let mut c = check_message(cfg, head, &mut input, true, ask).map_err(|e| e.to_string())?;
     let id = c.log_id().unwrap_or_default();
+    // LMTP wants one final reply per accepted recipient
+    let n = if env.lmtp { env.rcpts.len() } else { 1 };
     let reply: Vec<u8> = if c.outcome.overall_reject && !cfg.discard {
         if let Some(d) = down.as_mut() {
             let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
         }
-        reject_reply(cfg.rej_msg.as_deref(), &id, &cip).into_bytes()
+        reject_reply(cfg.rej_msg.as_deref(), &id, &cip)
+            .repeat(n)
+            .into_bytes()
     } else if c.outcome.overall_reject {
         if let Some(d) = down.as_mut() {
             let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
         }
-        b"250 2.0.0 Ok: discarded by DCC\r\n".to_vec()
+        "250 2.0.0 Ok: discarded by DCC\r\n".repeat(n).into_bytes()
     } else {
         match down.as_mut() {
-            None => format!("250 2.0.0 Ok: queued as {id}\r\n").into_bytes(),
+            None => format!("250 2.0.0 Ok: queued as {id}\r\n")
+                .repeat(n)
+                .into_bytes(),
             Some(d) => {
                 let (r, code) = relay(cfg, Some(d), b"DATA\r\n", "DATA").map_err(io_err)?;
                 if code != 354 {
@@ -350,7 +360,11 @@ fn data<R: BufRead, W: Write>(
                     }
                     d.w.write_all(b".\r\n").map_err(io_err)?;
                     d.w.flush().map_err(io_err)?;
-                    read_reply(&mut d.r).map_err(io_err)?.0
+                    let mut all = Vec::new();
+                    for _ in 0..n {
+                        all.extend(read_reply(&mut d.r).map_err(io_err)?.0);
+                    }
+                    all
                 }
             }
         }

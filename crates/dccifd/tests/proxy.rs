@@ -33,6 +33,7 @@ fn serve(s: TcpStream, got: &Mutex<Vec<String>>) {
     let mut r = BufReader::new(s);
     let _ = w.write_all(b"220 down.example ESMTP\r\n");
     let mut line = String::new();
+    let (mut lmtp, mut rcpts) = (false, 0usize);
     loop {
         line.clear();
         if r.read_line(&mut line).unwrap_or(0) == 0 {
@@ -44,7 +45,18 @@ fn serve(s: TcpStream, got: &Mutex<Vec<String>>) {
             .unwrap_or("")
             .to_ascii_uppercase();
         let reply: &[u8] = match verb.as_str() {
-            "EHLO" => b"250-down.example\r\n250 XFORWARD NAME ADDR HELO\r\n",
+            "EHLO" | "LHLO" => {
+                lmtp = verb == "LHLO";
+                b"250-down.example\r\n250 XFORWARD NAME ADDR HELO\r\n"
+            }
+            "RCPT" => {
+                rcpts += 1;
+                b"250 2.1.5 Ok\r\n"
+            }
+            "MAIL" | "RSET" => {
+                rcpts = 0;
+                b"250 2.0.0 Ok\r\n"
+            }
             "DATA" => {
                 let _ = w.write_all(b"354 go ahead\r\n");
                 let mut msg = String::new();
@@ -56,6 +68,9 @@ fn serve(s: TcpStream, got: &Mutex<Vec<String>>) {
                     msg.push_str(&l);
                 }
                 got.lock().unwrap().push(msg);
+                for _ in 1..if lmtp { rcpts } else { 1 } {
+                    let _ = w.write_all(b"250 2.0.0 Ok: queued as D1\r\n");
+                }
                 b"250 2.0.0 Ok: queued as D1\r\n"
             }
             "QUIT" => {
@@ -193,5 +208,53 @@ fn proxy_to_dev_null() {
     assert!(c.cmd("RCPT TO:<bob@example.net>").starts_with("250"));
     assert!(c.cmd("DATA").starts_with("354"));
     assert!(c.cmd(&format!("{MSG}.")).starts_with("250 2.0.0 Ok"));
+    assert!(c.cmd("QUIT").starts_with("221"));
+}
+
+#[test]
+fn proxy_lmtp_one_reply_per_recipient() {
+    let srv = FakeDccd::start(1200, "behbrand");
+    let (down_port, got) = downstream();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let p = format!("127.0.0.1,{port},127.0.0.1");
+    let o = format!("127.0.0.1,{down_port}");
+    let _d = Daemon::start("lmtp", &srv, &["-p", &p, "-o", &o]);
+    let mut s = None;
+    for _ in 0..250 {
+        if let Ok(c) = TcpStream::connect(("127.0.0.1", port)) {
+            s = Some(c);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let s = s.expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let mut c = Smtp {
+        r: BufReader::new(s.try_clone().expect("clone")),
+        w: s,
+    };
+    assert!(c.reply().starts_with("220 "));
+    assert!(c.cmd("LHLO front.example").starts_with("250"));
+    assert!(c.cmd("MAIL FROM:<a@example.org>").starts_with("250"));
+    assert!(c.cmd("RCPT TO:<bob@example.net>").starts_with("250"));
+    assert!(c.cmd("RCPT TO:<carol@example.net>").starts_with("250"));
+    assert!(c.cmd("DATA").starts_with("354"));
+    assert!(c
+        .cmd(&format!("{MSG}."))
+        .starts_with("250 2.0.0 Ok: queued as D1"));
+    // the second recipient's reply
+    assert!(c.reply().starts_with("250 2.0.0 Ok: queued as D1"));
+    assert_eq!(got.lock().unwrap().len(), 1);
+    assert!(c.cmd("MAIL FROM:<spammer@example.com>").starts_with("250"));
+    assert!(c.cmd("RCPT TO:<bob@example.net>").starts_with("250"));
+    assert!(c.cmd("RCPT TO:<carol@example.net>").starts_with("250"));
+    assert!(c.cmd("DATA").starts_with("354"));
+    assert!(c.cmd(&format!("{MSG}.")).starts_with("550 5.7.1"));
+    assert!(c.reply().starts_with("550 5.7.1"));
     assert!(c.cmd("QUIT").starts_with("221"));
 }
