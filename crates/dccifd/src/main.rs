@@ -23,17 +23,19 @@ fn run(args: &[String]) -> i32 {
             return 1;
         }
     };
-    if o.version > 0 {
-        println!("dccifd {VERSION} (tally {})", env!("CARGO_PKG_VERSION"));
-        return 0;
-    }
     let mut syslog = Syslog::new("dccifd");
     for l in o.log_opts.iter().cloned() {
         syslog.apply(l);
     }
     for w in &o.warnings {
         eprintln!("dccifd: {w}");
-        syslog.error(w);
+        if o.version == 0 {
+            syslog.error(w);
+        }
+    }
+    if o.version > 0 {
+        println!("dccifd {VERSION} (tally {})", env!("CARGO_PKG_VERSION"));
+        return 0;
     }
     if let Some(u) = &o.user {
         eprintln!(

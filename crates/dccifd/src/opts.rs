@@ -220,6 +220,16 @@ pub fn parse(args: &[String]) -> Result<Opts, String> {
         ..Opts::default()
     };
     let mut i = 0;
+    // as the original: a usage error is reported once and the daemon
+    // goes on with the options it understood
+    let complain = |o: &mut Opts, what: String| {
+        if !o.warnings.iter().any(|w| w.contains("usage: dccifd")) {
+            o.warnings.push(format!(
+                "unrecognized \"{what}\"\n{}\n... continuing",
+                usage()
+            ));
+        }
+    };
     while i < args.len() {
         let a = &args[i];
         i += 1;
@@ -227,7 +237,9 @@ pub fn parse(args: &[String]) -> Result<Opts, String> {
             break;
         }
         let Some(letters) = a.strip_prefix('-').filter(|l| !l.is_empty()) else {
-            return Err(format!("unrecognized argument \"{a}\"\n{}", usage()));
+            // getopt stops at the first operand
+            complain(&mut o, a.clone());
+            break;
         };
         for (pos, c) in letters.char_indices() {
             if FLAGS.contains(c) {
@@ -235,27 +247,22 @@ pub fn parse(args: &[String]) -> Result<Opts, String> {
                 continue;
             }
             if !WITH_ARG.contains(c) {
-                return Err(format!("invalid option -- '{c}'\n{}", usage()));
+                complain(&mut o, format!("-{c}"));
+                continue;
             }
-            let rest = &letters[pos + c.len_utf8()..];
+            let rest = letters.get(pos + c.len_utf8()..).unwrap_or("");
             let val = if !rest.is_empty() {
                 rest.to_string()
             } else if let Some(v) = args.get(i) {
                 i += 1;
                 v.clone()
             } else {
-                return Err(format!("option requires an argument -- '{c}'\n{}", usage()));
+                complain(&mut o, format!("-{c}"));
+                break;
             };
             with_arg(&mut o, c, val)?;
             break;
         }
-    }
-    if i < args.len() {
-        return Err(format!(
-            "unrecognized argument \"{}\"\n{}",
-            args[i],
-            usage()
-        ));
     }
     Ok(o)
 }
@@ -355,8 +362,9 @@ mod tests {
         assert!(parse(&args("-G on")).unwrap_err().contains("greylisting"));
         assert!(parse(&args("-B x")).unwrap_err().contains("DNS blacklists"));
         assert!(parse(&args("-o 127.0.0.1,25")).unwrap().proxy.is_some());
-        assert!(parse(&args("-Z")).is_err());
-        assert!(parse(&args("-h")).is_err());
+        let o = parse(&args("-Z -h")).unwrap();
+        assert_eq!(o.warnings.len(), 1);
+        assert!(o.warnings[0].starts_with("unrecognized \"-Z\"\nusage: dccifd"));
     }
 
     #[test]
