@@ -39,6 +39,8 @@ fn hash(k: Key, shift: u32) -> usize {
 
 fn build() -> Table {
     let n: usize = LISTS.iter().map(|l| l.split(|&b| b == b'\n').count()).sum();
+    // at most a quarter full: most words are found at their first slot,
+    // which keeps the probe loop predictable
     let mut bits = 4;
     while (1usize << bits) < n * 4 {
         bits += 1;
