@@ -3,7 +3,8 @@
 //! The top-level header fields feed DCC's MIME recogniser ([`mime`]); the
 //! body then goes through the multipart boundary matcher, the transfer
 //! decoders ([`decode`]) and the three checksummers: [`plain`] (Body),
-//! [`fuz1`] (with the URL recogniser of [`url`]) and [`fuz2`].
+//! [`fuz1`] (with the URL recogniser of [`url`]) and [`fuz2`]. The MD5
+//! streams of Body and Fuz2 are computed together by [`md5x`].
 //!
 //! Several of DCC's results depend on where its input pieces end: `dccproc`
 //! reads the body in blocks of [`BLOCK`] bytes, and a boundary line split by
