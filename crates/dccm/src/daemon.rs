@@ -65,6 +65,8 @@ pub struct Shared {
     pub totals: Totals,
     /// System log.
     pub syslog: Syslog,
+    /// The `-X` external filter.
+    pub xfltr: crate::opts::Xfltr,
 }
 
 impl Shared {
@@ -309,7 +311,37 @@ async fn eom(ctx: &mut EomContext<Session>, sh: &Shared) -> Status {
         }
     };
     sh.totals.msgs.fetch_add(1, Ordering::Relaxed);
+    let v = external(sh, v).await;
     send_verdict(ctx, sh, v).await
+}
+
+/// Let the `-X` filter change the verdict.
+async fn external(sh: &Shared, mut v: Verdict) -> Verdict {
+    use crate::xfltr::{consult, request, XAnswer};
+    if sh.xfltr.target.is_none() {
+        return v;
+    }
+    let verdict = match &v.answer {
+        Answer2::Accept => "accept",
+        Answer2::Discard => "discard",
+        Answer2::Reply(_) => "reject",
+    };
+    let hdr = v.add_header.as_ref().map(|(n, val)| format!("{n}: {val}"));
+    let req = request(&v.summary, verdict, hdr.as_deref());
+    let ans = consult(&sh.xfltr, &req).await;
+    if sh.xfltr.debug > 0 {
+        sh.syslog.info(&format!("-X answer {ans:?}"));
+    }
+    match ans {
+        Ok(XAnswer::Same) => {}
+        Ok(XAnswer::Accept) => v.answer = Answer2::Accept,
+        Ok(XAnswer::Discard) => v.answer = Answer2::Discard,
+        Ok(XAnswer::Refuse(rcode, xcode, text)) => {
+            v.answer = Answer2::Reply(crate::reply::Reply { rcode, xcode, text })
+        }
+        Err(e) => sh.syslog.error(&e),
+    }
+    v
 }
 
 /// Serve connections until `shutdown` completes.

@@ -33,6 +33,7 @@ pub fn no_message() -> Verdict {
         del_rcpts: Vec::new(),
         answer: Answer2::Accept,
         errors: vec!["end of message without a message".to_string()],
+        summary: String::new(),
     }
 }
 
@@ -47,6 +48,7 @@ fn base(cfg: &Config, msg: &Msg) -> Verdict {
         del_rcpts: Vec::new(),
         answer: Answer2::Accept,
         errors: msg.errors.clone(),
+        summary: String::new(),
     }
 }
 

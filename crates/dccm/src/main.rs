@@ -76,6 +76,28 @@ fn main() {
         complain(&syslog, f);
         std::process::exit(EX_USAGE);
     }
+    if o.user.is_some() {
+        complain(&syslog, "-I is not supported; start dccm as that user");
+    }
+    if !o.foreground {
+        // into the background: the same command with -b, detached
+        let started = std::env::current_exe().and_then(|exe| {
+            std::process::Command::new(exe)
+                .arg("-b")
+                .args(&args)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+        });
+        match started {
+            Ok(_) => std::process::exit(0),
+            Err(e) => {
+                complain(&syslog, &format!("daemon(): {e}"));
+                std::process::exit(EX_OSERR);
+            }
+        }
+    }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let home = match o.homedir.as_deref() {
         Some(h) if Path::new(&absolute(&cwd, h)).is_dir() => absolute(&cwd, h),
@@ -87,12 +109,6 @@ fn main() {
     };
     if o.logdir.is_none() && o.log_tholds_set {
         complain(&syslog, "log thresholds set with -t but no -l directory");
-    }
-    if o.xfltr.target.is_some() {
-        complain(
-            &syslog,
-            "the -X external filter is not connected in this version; ignored",
-        );
     }
     let rundir = absolute(&home, &o.rundir);
     let conn = o
@@ -124,6 +140,7 @@ fn main() {
         active: AtomicUsize::new(0),
         totals: Totals::default(),
         syslog,
+        xfltr: o.xfltr.clone(),
     });
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -136,14 +153,14 @@ fn main() {
             std::process::exit(EX_OSERR);
         }
     };
-    let code = rt.block_on(run(listen, sh, rundir, o.foreground));
+    let code = rt.block_on(run(listen, sh, rundir));
     std::process::exit(code);
 }
 
-async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf, foreground: bool) -> i32 {
+async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf) -> i32 {
     use tokio::signal::unix::{signal, SignalKind};
     let pidfile = rundir.join("dccm.pid");
-    if !foreground || rundir.is_dir() {
+    if rundir.is_dir() {
         let _ = std::fs::write(&pidfile, format!("{}\n", std::process::id()));
     }
     let stats = sh.clone();

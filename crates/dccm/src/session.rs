@@ -54,6 +54,8 @@ pub struct Verdict {
     pub answer: Answer2,
     /// Complaints for the system log.
     pub errors: Vec<String>,
+    /// The message described for the `-X` filter.
+    pub summary: String,
 }
 
 /// What [`Session::eom_prepare`] wants next.
@@ -232,13 +234,7 @@ impl Session {
     /// End of the message: the decision up to the DCC server.
     pub fn eom_prepare(&mut self, m: Macros, client: &ClientInfo) -> EomStep {
         let Some(msg) = self.msg.as_mut() else {
-            return EomStep::Done(Verdict {
-                del_headers: Vec::new(),
-                add_header: None,
-                del_rcpts: Vec::new(),
-                answer: Answer2::Accept,
-                errors: vec!["end of message without a message".to_string()],
-            });
+            return EomStep::Done(crate::eom::no_message());
         };
         msg.note_mta(m);
         if msg.id.is_empty() {
@@ -307,6 +303,13 @@ impl Session {
             return crate::eom::no_message();
         };
         let cip = self.clnt_ip.map(|i| i.to_string()).unwrap_or_default();
+        let mut summary = format!(
+            "id {}\nclient {cip} {}\nhelo {}\nfrom {}\n",
+            msg.id, self.clnt_name, self.helo, msg.env_from
+        );
+        for r in &msg.rcpts {
+            summary.push_str(&format!("rcpt {}\n", r.env_to));
+        }
         let mut v = match d.as_ref() {
             None => crate::eom::white(&self.cfg, &msg, &cip, client),
             Some(d) => crate::eom::decide(&self.cfg, &msg, &cip, d, failed),
@@ -315,6 +318,7 @@ impl Session {
             v.errors.extend(d.errors.iter().cloned());
         }
         crate::eom::log(&self.cfg, &mut msg, d.as_ref(), &cks, local_tgts, &mut v);
+        v.summary = summary.replace('\0', "");
         v
     }
 }

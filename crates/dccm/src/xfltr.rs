@@ -11,6 +11,76 @@
 //! answer within `set:msg-secs` (default 10) seconds, or a malformed one,
 //! keeps dccm's verdict and is logged. `set:debug` logs each exchange.
 
+use crate::opts::Xfltr;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+/// Default longest wait for the filter's answer.
+pub const DEFAULT_MSG_SECS: u64 = 10;
+
+/// Ask the filter about one message; `request` is the text described
+/// above. Errors are worded for the system log.
+pub async fn consult(x: &Xfltr, request: &str) -> Result<XAnswer, String> {
+    let Some(target) = x.target.as_deref() else {
+        return Ok(XAnswer::Same);
+    };
+    let secs = if x.msg_secs == 0 {
+        DEFAULT_MSG_SECS
+    } else {
+        x.msg_secs
+    };
+    let work = async {
+        if let Some(path) = target.strip_prefix("unix:") {
+            let mut s = tokio::net::UnixStream::connect(path)
+                .await
+                .map_err(|e| format!("-X {target}: {e}"))?;
+            s.write_all(request.as_bytes())
+                .await
+                .map_err(|e| format!("-X {target}: {e}"))?;
+            s.shutdown()
+                .await
+                .map_err(|e| format!("-X {target}: {e}"))?;
+            read_answer(BufReader::new(s), target).await
+        } else {
+            let mut child = tokio::process::Command::new(target)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .map_err(|e| format!("-X {target}: {e}"))?;
+            if let Some(mut i) = child.stdin.take() {
+                i.write_all(request.as_bytes())
+                    .await
+                    .map_err(|e| format!("-X {target}: {e}"))?;
+            }
+            let out = child
+                .stdout
+                .take()
+                .ok_or_else(|| format!("-X {target}: no output"))?;
+            read_answer(BufReader::new(out), target).await
+        }
+    };
+    match tokio::time::timeout(Duration::from_secs(secs), work).await {
+        Ok(r) => r,
+        Err(_) => Err(format!("-X {target}: no answer after {secs} seconds")),
+    }
+}
+
+async fn read_answer<R: tokio::io::AsyncRead + Unpin>(
+    r: BufReader<R>,
+    target: &str,
+) -> Result<XAnswer, String> {
+    let mut line = String::new();
+    // one line, bounded
+    let mut limited = BufReader::new(r.take(4096));
+    limited
+        .read_line(&mut line)
+        .await
+        .map_err(|e| format!("-X {target}: {e}"))?;
+    parse_answer(&line).ok_or_else(|| format!("-X {target}: bad answer \"{}\"", line.trim_end()))
+}
+
 /// The filter's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum XAnswer {
@@ -44,6 +114,11 @@ pub fn parse_answer(line: &str) -> Option<XAnswer> {
         }
         _ => None,
     }
+}
+
+/// The request text for one message.
+pub fn request(summary: &str, verdict: &str, header: Option<&str>) -> String {
+    format!("{summary}verdict {verdict}\n\n{}\n", header.unwrap_or(""))
 }
 
 #[cfg(test)]

@@ -234,3 +234,47 @@ fn fuzz_session_survives_noise() {
     }
     tally_dccm::fuzz_session(&v);
 }
+
+/// The `-X` filter on a unix socket sees the message and can refuse it.
+#[test]
+fn external_filter_refuses() {
+    use std::io::{BufRead, BufReader, Write};
+    let home = make_home("x");
+    std::fs::write(home.join("map"), map_text(closed_port())).unwrap();
+    let fsock = home.join("run/xfltr.sock");
+    let l = std::os::unix::net::UnixListener::bind(&fsock).unwrap();
+    let seen = std::thread::spawn(move || {
+        let (s, _) = l.accept().unwrap();
+        let mut r = BufReader::new(s.try_clone().unwrap());
+        let mut req = String::new();
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            req.push_str(&line);
+        }
+        (&s).write_all(b"reject 554 5.7.9 refused by the local filter\n")
+            .unwrap();
+        req
+    });
+    let x = format!("unix:{}", fsock.display());
+    let d = start_dccm(&home, &args(&home, &["-X", &x, "-X", "set:msg-secs=5"]));
+    let mut c = retry_connect(&d.sock);
+    connect(&mut c, "192.0.2.7");
+    let r = message(&mut c, &[("i", "X1")], &[]);
+    assert_eq!(
+        r,
+        vec![Reply::Code("554 5.7.9 refused by the local filter".into())]
+    );
+    let req = seen.join().unwrap();
+    assert!(
+        req.starts_with("id X1\nclient 192.0.2.7 mail.example.com\n"),
+        "{req}"
+    );
+    assert!(
+        req.contains("rcpt <bob@example.net>\nverdict accept\n\nX-DCC--Metrics: "),
+        "{req}"
+    );
+    let _ = std::fs::remove_dir_all(&home);
+}
