@@ -278,3 +278,47 @@ fn external_filter_refuses() {
     );
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// A server that stops answering after dccm started (the recorded i1c and
+/// i2c): the message is delivered with the local counts once the
+/// client's budget is spent, later ones at once while the client backs
+/// off; with -x they get `451 4.4.0 DCC failure` instead.
+#[test]
+fn server_stopped_delivers_or_tempfails() {
+    for extra in [false, true] {
+        let home = make_home("stop");
+        let srv = FakeDccd::start(1200, "behbrand");
+        std::fs::write(home.join("map"), map_text(srv.addr)).unwrap();
+        let opts: &[&str] = if extra { &["-x"] } else { &[] };
+        let d = start_dccm(&home, &args(&home, opts));
+        let mut c = retry_connect(&d.sock);
+        connect(&mut c, "192.0.2.8");
+        srv.freeze(true);
+        let t0 = std::time::Instant::now();
+        let r = message(&mut c, &[("i", "S1")], &[]);
+        let first = t0.elapsed();
+        let t1 = std::time::Instant::now();
+        let r2 = message(&mut c, &[("i", "S2")], &[]);
+        let second = t1.elapsed();
+        if extra {
+            assert_eq!(r, vec![Reply::Code("451 4.4.0 DCC failure".into())]);
+            assert_eq!(r2, vec![Reply::Code("451 4.4.0 DCC failure".into())]);
+        } else {
+            // no server-ID, no brand: the local counts
+            let host = common::hostname();
+            for got in [&r, &r2] {
+                assert_eq!(got.len(), 2, "{got:?}");
+                assert!(
+                    matches!(&got[0], Reply::AddHeader(n, v)
+                        if n == "X-DCC--Metrics" && v.starts_with(&format!("{host} 0; Body="))),
+                    "{got:?}"
+                );
+                assert_eq!(got[1], Reply::Final('a'));
+            }
+        }
+        eprintln!("server stopped, -x {extra}: first {first:?}, second {second:?}");
+        assert!(first < std::time::Duration::from_secs(20), "{first:?}");
+        assert!(second < std::time::Duration::from_secs(2), "{second:?}");
+        let _ = std::fs::remove_dir_all(&home);
+    }
+}

@@ -38,6 +38,7 @@ pub struct FakeDccd {
     seen: Arc<Mutex<Vec<Seen>>>,
     counts: Arc<Mutex<HashMap<(u8, Sum), u32>>>,
     stop: Arc<AtomicBool>,
+    frozen: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -65,6 +66,8 @@ impl FakeDccd {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let counts = Arc::new(Mutex::new(HashMap::new()));
         let stop = Arc::new(AtomicBool::new(false));
+        let frozen = Arc::new(AtomicBool::new(false));
+        let frozen2 = frozen.clone();
         let (seen2, counts2, stop2) = (seen.clone(), counts.clone(), stop.clone());
         let thread = std::thread::spawn(move || {
             let mut buf = vec![0u8; 2048];
@@ -74,6 +77,10 @@ impl FakeDccd {
                 let Ok((n, from)) = sock.recv_from(&mut buf) else {
                     continue;
                 };
+                if frozen2.load(Ordering::Relaxed) {
+                    // like a dccd stopped with SIGSTOP: requests go unanswered
+                    continue;
+                }
                 let d = &buf[..n];
                 let Ok(req) = Packet::<Request>::decode(d) else {
                     continue;
@@ -138,6 +145,7 @@ impl FakeDccd {
             seen,
             counts,
             stop,
+            frozen,
             thread: Some(thread),
         }
     }
@@ -150,6 +158,11 @@ impl FakeDccd {
     /// Requests of one kind.
     pub fn ops(&self, op: Op) -> Vec<Seen> {
         self.seen().into_iter().filter(|s| s.op == op).collect()
+    }
+
+    /// Stop (or resume) answering.
+    pub fn freeze(&self, on: bool) {
+        self.frozen.store(on, Ordering::Relaxed);
     }
 
     /// Set the count of a checksum, as reports made earlier would have.
