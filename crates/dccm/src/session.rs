@@ -122,6 +122,38 @@ impl Session {
         Step::Continue
     }
 
+    /// Without an address from the connect step (an MTA talking over a
+    /// unix socket, or a proxy), take the client from `{client_addr}` /
+    /// `{client_name}`, else from `{_}` (`name [addr]`).
+    fn client_from_macros(&mut self, m: Macros) {
+        if self.clnt_ip.is_none() {
+            let from_underscore = mac(m, "_").and_then(|u| {
+                let (name, rest) = u.split_once(" [")?;
+                let ip = rest
+                    .split(']')
+                    .next()?
+                    .trim_start_matches("IPv6:")
+                    .parse()
+                    .ok()?;
+                Some((name.to_string(), ip))
+            });
+            let ip = mac(m, "{client_addr}")
+                .and_then(|a| a.trim_start_matches("IPv6:").parse().ok())
+                .or(from_underscore.as_ref().map(|u| u.1));
+            if let Some(ip) = ip {
+                self.clnt_ip = Some(ip);
+            }
+            if self.clnt_name.is_empty() || self.clnt_name == "(null name)" {
+                if let Some(n) = mac(m, "{client_name}")
+                    .filter(|n| !n.is_empty())
+                    .or(from_underscore.map(|u| u.0))
+                {
+                    self.clnt_name = n;
+                }
+            }
+        }
+    }
+
     /// HELO/EHLO.
     pub fn helo(&mut self, helo: &str) -> Step {
         self.helo = helo.chars().take(256).collect();
@@ -131,6 +163,7 @@ impl Session {
     /// MAIL FROM: starts a message.
     pub fn mail(&mut self, from: &str, m: Macros) -> Step {
         self.pending = None;
+        self.client_from_macros(m);
         let mut msg = Msg::new(
             &self.cfg,
             from,

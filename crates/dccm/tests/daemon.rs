@@ -322,3 +322,42 @@ fn server_stopped_delivers_or_tempfails() {
         let _ = std::fs::remove_dir_all(&home);
     }
 }
+
+/// A connect step without an address: the client comes from
+/// `{client_addr}` (or `{_}`).
+#[test]
+fn client_address_from_macros() {
+    use std::sync::Arc;
+    use tally_dccm::config::Config;
+    use tally_dccm::session::{EomStep, Session};
+    use tally_engine::server::ClientInfo;
+    let cfg = Arc::new(Config::plain());
+    let info = ClientInfo {
+        hostname: "h".into(),
+        brand: String::new(),
+    };
+    for (name, val) in [
+        ("{client_addr}", "192.0.2.55"),
+        ("_", "x.example [192.0.2.55]"),
+    ] {
+        let mut s = Session::new(cfg.clone());
+        s.connect("", None);
+        let m = |n: &str| (n == name || n == "i").then(|| val.to_string());
+        s.mail("<a@example.com>", &m);
+        let none = |_: &str| None;
+        s.rcpt("<b@example.net>", &none);
+        s.header("Subject", "x");
+        s.eoh();
+        s.body(b"x\r\n");
+        let EomStep::Ask(req) = s.eom_prepare(&none, &info) else {
+            panic!("nothing to ask");
+        };
+        let ip = tally_ck::simple::ip_sum("192.0.2.55".parse().unwrap());
+        assert!(
+            req.cks
+                .iter()
+                .any(|(t, sum)| *t == tally_ck::CkType::Ip && *sum == ip),
+            "{name}"
+        );
+    }
+}
