@@ -20,6 +20,7 @@ use crate::reply::{fixed, Template, DCC_FAILURE};
 use crate::session::{Answer2, Verdict};
 use tally_engine::ask::Decision;
 use tally_engine::cks::{print_cks, MsgCks};
+use tally_engine::rcpts_milter::{spam_disposition, SpamAction, SpamDisposition};
 use tally_engine::server::ClientInfo;
 use tally_engine::state::{white_sw, ST_LOGIT, ST_RPT_SPAM, ST_WLIST_ISSPAM, SW_TRAP_DIS};
 use tally_engine::tgts::Tgts;
@@ -123,19 +124,19 @@ pub fn decide(cfg: &Config, msg: &Msg, cip: &str, d: &Decision, failed: bool) ->
     if !d.is_spam() {
         return v;
     }
-    if msg.forced_discard {
-        v.answer = Answer2::Discard;
-        v.add_header = None;
-        return v;
-    }
-    let keep = msg.rcpts.iter().any(|r| r.white);
-    match cfg.action {
-        Action::Ignore => {}
-        Action::Discard => {
+    let action = match cfg.action {
+        Action::Ignore => SpamAction::Ignore,
+        Action::Reject => SpamAction::Reject,
+        Action::Discard => SpamAction::Discard,
+    };
+    let some_white = msg.rcpts.iter().any(|r| r.white);
+    match spam_disposition(action, msg.forced_discard, some_white) {
+        SpamDisposition::Accept => {}
+        SpamDisposition::Discard => {
             v.answer = Answer2::Discard;
             v.add_header = None;
         }
-        Action::Reject if keep => {
+        SpamDisposition::RemoveOthers => {
             // silent non-delivery to the others
             v.del_rcpts = msg
                 .rcpts
@@ -144,7 +145,7 @@ pub fn decide(cfg: &Config, msg: &Msg, cip: &str, d: &Decision, failed: bool) ->
                 .map(|r| r.env_to.clone())
                 .collect();
         }
-        Action::Reject => {
+        SpamDisposition::Reject => {
             v.answer = Answer2::Reply(cfg.rej.reject.reply(&msg.id, cip));
             v.add_header = None;
         }

@@ -13,6 +13,7 @@ use tally_ck::header::Envelope;
 use tally_ck::message::MessageCks;
 use tally_engine::ask::{Listing, WhiteVerdict};
 use tally_engine::cks::MsgCks;
+use tally_engine::rcpts_milter::{joins, RcptProfile};
 use tally_engine::state::white_sw;
 use tally_engine::tgts;
 use tally_engine::whitefiles::{user_dir, WhiteFiles};
@@ -67,11 +68,16 @@ impl Rcpt {
         r
     }
 
-    fn fingerprint(&self) -> Option<tally_ck::Sum> {
-        self.user
-            .as_ref()
-            .filter(|u| !u.is_null_for_compat())
-            .map(|u| u.fingerprint())
+    /// What the joining rule of the engine needs.
+    pub fn profile(&self) -> RcptProfile {
+        RcptProfile {
+            env_to_white: self.white,
+            file: self
+                .user
+                .as_ref()
+                .filter(|u| !u.is_null_for_compat())
+                .map(|u| u.fingerprint()),
+        }
     }
 }
 
@@ -190,11 +196,8 @@ impl Msg {
     /// A recipient may join unless its whitelists differ from the
     /// earlier recipients' (the answer is then a 452).
     pub fn compat(&self, new: &Rcpt) -> Option<Reply> {
-        let first = self.rcpts.first()?;
-        if first.white || new.white {
-            return None;
-        }
-        (first.fingerprint() != new.fingerprint()).then(|| crate::reply::fixed(INCOMPAT_WLIST))
+        let first = self.rcpts.first().map(Rcpt::profile);
+        (!joins(first.as_ref(), &new.profile())).then(|| crate::reply::fixed(INCOMPAT_WLIST))
     }
 
     /// One header field.

@@ -17,6 +17,7 @@
 //! - [`message`]: reading a message from a stream, copying it with the
 //!   X-DCC header inserted.
 //! - [`rcpts_if`]: several recipients sharing one decision (dccifd).
+//! - [`rcpts_milter`]: several recipients in one milter transaction (dccm).
 
 pub mod ask;
 pub mod cks;
@@ -25,6 +26,7 @@ pub mod logfile;
 pub mod map_save;
 pub mod message;
 pub mod rcpts_if;
+pub mod rcpts_milter;
 pub mod server;
 pub mod state;
 pub mod tgts;
