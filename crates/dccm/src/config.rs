@@ -21,6 +21,8 @@ pub struct Config {
     pub body_kludge: bool,
     /// `-x`.
     pub try_extra_hard: bool,
+    /// `-W`: DCC filtering off unless a whiteclnt file turns it on.
+    pub to_white_only: bool,
     /// `-t`, `-g`.
     pub tholds: Thresholds,
     /// `-S`.
@@ -62,6 +64,7 @@ impl Config {
             query: o.query,
             body_kludge: !o.no_body_kludge,
             try_extra_hard: o.try_extra_hard,
+            to_white_only: o.to_white_only,
             tholds: o.tholds.clone(),
             ck_cfg,
             rej: o.rej.clone(),

@@ -298,6 +298,13 @@ impl Session {
         }
         let verdict = user.or(global);
         d.ask_white(&cfg.tholds, verdict.as_ref().map(Ok));
+        // -W: DCC filtering only where a whiteclnt file turns it on
+        let dcc_on = verdict
+            .as_ref()
+            .is_some_and(|v| v.sws & tally_engine::state::white_sw::DCC_ON != 0);
+        if cfg.to_white_only && !dcc_on {
+            d.sws |= tally_engine::state::SW_DCC_OFF;
+        }
         if msg.mta_isspam.is_some() {
             d.st |= ST_MTA_ISSPAM;
         }

@@ -361,3 +361,50 @@ fn client_address_from_macros() {
         );
     }
 }
+
+/// `-W`: counts over the threshold do not reject unless a whiteclnt file
+/// turns DCC filtering on.
+#[test]
+fn to_white_only_turns_dcc_off() {
+    use std::sync::Arc;
+    use tally_dccm::config::Config;
+    use tally_dccm::opts;
+    use tally_dccm::session::{Answer2, EomStep, Session};
+    use tally_engine::server::{Answer, ClientInfo, Count};
+    let info = ClientInfo {
+        hostname: "h".into(),
+        brand: "b".into(),
+    };
+    for (w, reject) in [(false, true), (true, false)] {
+        let mut args: Vec<String> = vec!["-t".into(), "env_From,2".into()];
+        if w {
+            args.push("-W".into());
+        }
+        let o = opts::parse(&args);
+        let cfg = Arc::new(Config::new(&o, std::path::Path::new("/nonexistent")));
+        let mut s = Session::new(cfg);
+        s.connect("c.example", Some("192.0.2.60".parse().unwrap()));
+        let none = |_: &str| None;
+        s.mail("<a@example.com>", &none);
+        s.rcpt("<b@example.net>", &none);
+        s.header("Subject", "x");
+        s.eoh();
+        s.body(b"some text\r\n");
+        let EomStep::Ask(req) = s.eom_prepare(&none, &info) else {
+            panic!("nothing to ask");
+        };
+        let counts = req.cks.iter().map(|_| Count { prev: 9, cur: 10 }).collect();
+        let v = s.eom_finish(
+            Ok(Answer {
+                srvr_id: 1200,
+                counts,
+            }),
+            &info,
+        );
+        assert_eq!(
+            matches!(v.answer, Answer2::Reply(_)),
+            reject,
+            "-W {w}: {v:?}"
+        );
+    }
+}
