@@ -1,9 +1,9 @@
-//! The milter daemon: [`indymilter`] callbacks around [`Session`], the
+//! The milter daemon: [`indymilter`] callbacks around [`Conn`], the
 //! asynchronous DCC client, the `-j` limit on simultaneous connections,
 //! and the counters of the daily statistics report.
 
 use crate::config::Config;
-use crate::session::{Answer2, EomStep, Session, Step, Verdict};
+use crate::conn::{Answer2, Conn, EomStep, Step, Verdict};
 use indymilter::{
     Actions, Callbacks, ContextActions, EomContext, Listener, Macros, NegotiateContext, ProtoOpts,
     SetErrorReply, SocketInfo, Status,
@@ -128,7 +128,7 @@ fn step(reply: &mut indymilter::SmtpReply, s: Step) -> Status {
     }
 }
 
-async fn send_verdict(ctx: &mut EomContext<Session>, sh: &Shared, v: Verdict) -> Status {
+async fn send_verdict(ctx: &mut EomContext<Conn>, sh: &Shared, v: Verdict) -> Status {
     for e in &v.errors {
         sh.syslog.error(e);
     }
@@ -165,14 +165,14 @@ async fn send_verdict(ctx: &mut EomContext<Session>, sh: &Shared, v: Verdict) ->
 }
 
 /// The milter callbacks.
-pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Session> {
+pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Conn> {
     let s_neg = sh.clone();
     let s_conn = sh.clone();
     let s_eom = sh.clone();
     let s_close = sh.clone();
     Callbacks::new()
         .on_negotiate(
-            move |ctx: &mut NegotiateContext<Session>, _a: Actions, p: ProtoOpts| {
+            move |ctx: &mut NegotiateContext<Conn>, _a: Actions, p: ProtoOpts| {
                 let _ = &s_neg;
                 Box::pin(async move {
                     ctx.requested_actions =
@@ -197,7 +197,7 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Session> {
                     SocketInfo::Inet(a) => Some(a.ip()),
                     _ => None,
                 };
-                let mut s = Session::new(sh.cfg.clone());
+                let mut s = Conn::new(sh.cfg.clone());
                 let st = s.connect(&text(&name), ip);
                 ctx.data = Some(s);
                 step(&mut ctx.reply, st)
@@ -284,7 +284,7 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Session> {
         })
 }
 
-async fn eom(ctx: &mut EomContext<Session>, sh: &Shared) -> Status {
+async fn eom(ctx: &mut EomContext<Conn>, sh: &Shared) -> Status {
     let info = sh.client_info();
     let step = {
         let m = macro_fn(&ctx.macros);

@@ -14,10 +14,10 @@
 //! - A DCC failure with `-x`: `451 4.4.0 DCC failure`.
 
 use crate::config::Config;
+use crate::conn::{Answer2, Verdict};
 use crate::msg::Msg;
 use crate::opts::{Action, HdrMode};
 use crate::reply::{fixed, Template, DCC_FAILURE};
-use crate::session::{Answer2, Verdict};
 use tally_engine::ask::Decision;
 use tally_engine::cks::{print_cks, MsgCks};
 use tally_engine::rcpts_milter::{spam_disposition, SpamAction, SpamDisposition};

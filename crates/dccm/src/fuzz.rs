@@ -3,7 +3,7 @@
 //! server were down). Must never panic.
 
 use crate::config::Config;
-use crate::session::{EomStep, Session};
+use crate::conn::{Conn, EomStep};
 use std::sync::{Arc, OnceLock};
 use tally_engine::server::{AskError, ClientInfo};
 
@@ -14,8 +14,8 @@ fn config() -> Arc<Config> {
 
 /// Feed `bytes` as a sequence of milter events: each event is a command
 /// byte and a length-prefixed argument, in any order.
-pub fn fuzz_session(bytes: &[u8]) {
-    let mut s = Session::new(config());
+pub fn fuzz_connection(bytes: &[u8]) {
+    let mut s = Conn::new(config());
     let client = ClientInfo {
         hostname: "fuzz".to_string(),
         brand: String::new(),

@@ -8,17 +8,18 @@
 //!
 //! - [`opts`]: the command line.
 //! - [`config`]: what all connections share.
-//! - [`session`]: one connection as a state machine without sockets.
+//! - [`conn`]: one connection as a state machine without sockets.
 //! - [`msg`]: one message and its recipients.
 //! - [`eom`]: the end of a message: answer and log file.
 //! - [`reply`]: `-r` messages and SMTP replies.
 //! - [`white`]: whiteclnt lookups.
 //! - [`log`]: per-message log files.
 //! - [`daemon`]: the milter daemon on tokio with `indymilter`.
-//! - [`fuzz`]: [`fuzz_session`], arbitrary milter input through the
+//! - [`fuzz`]: [`fuzz_connection`], arbitrary milter input through the
 //!   state machine.
 
 pub mod config;
+pub mod conn;
 pub mod daemon;
 pub mod eom;
 pub mod fuzz;
@@ -27,11 +28,10 @@ pub mod log;
 pub mod msg;
 pub mod opts;
 pub mod reply;
-pub mod session;
 pub mod white;
 pub mod xfltr;
 
-pub use fuzz::fuzz_session;
+pub use fuzz::fuzz_connection;
 
 /// The version line printed by `-V`.
 pub const VERSION: &str = concat!(

@@ -4,8 +4,8 @@
 //! `${dcc_notspam}`.
 
 use crate::config::Config;
+use crate::conn::{mac, Macros};
 use crate::reply::{Reply, INCOMPAT_WLIST};
-use crate::session::{mac, Macros};
 use crate::white;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -62,7 +62,7 @@ impl Rcpt {
         drop(files);
         for l in global.iter().chain(r.user.iter()) {
             if let Some(t) = white::env_to(l, to) {
-                r.white = crate::session::white_value(t);
+                r.white = crate::conn::white_value(t);
             }
         }
         r

@@ -204,7 +204,7 @@ fn log_file_layout() {
 }
 
 #[test]
-fn fuzz_session_survives_noise() {
+fn fuzz_connection_survives_noise() {
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     for n in 0..3000 {
         let len = (n % 300) + 1;
@@ -215,7 +215,7 @@ fn fuzz_session_survives_noise() {
             x ^= x << 17;
             v.push((x >> 24) as u8);
         }
-        tally_dccm::fuzz_session(&v);
+        tally_dccm::fuzz_connection(&v);
     }
     // a well-formed sequence too: connect, mail, rcpt, header, body, end
     let mut v = Vec::new();
@@ -232,7 +232,7 @@ fn fuzz_session_survives_noise() {
         v.push(arg.len() as u8);
         v.extend_from_slice(arg);
     }
-    tally_dccm::fuzz_session(&v);
+    tally_dccm::fuzz_connection(&v);
 }
 
 /// The `-X` filter on a unix socket sees the message and can refuse it.
@@ -329,7 +329,7 @@ fn server_stopped_delivers_or_tempfails() {
 fn client_address_from_macros() {
     use std::sync::Arc;
     use tally_dccm::config::Config;
-    use tally_dccm::session::{EomStep, Session};
+    use tally_dccm::conn::{Conn, EomStep};
     use tally_engine::server::ClientInfo;
     let cfg = Arc::new(Config::plain());
     let info = ClientInfo {
@@ -340,7 +340,7 @@ fn client_address_from_macros() {
         ("{client_addr}", "192.0.2.55"),
         ("_", "x.example [192.0.2.55]"),
     ] {
-        let mut s = Session::new(cfg.clone());
+        let mut s = Conn::new(cfg.clone());
         s.connect("", None);
         let m = |n: &str| (n == name || n == "i").then(|| val.to_string());
         s.mail("<a@example.com>", &m);
@@ -368,8 +368,8 @@ fn client_address_from_macros() {
 fn to_white_only_turns_dcc_off() {
     use std::sync::Arc;
     use tally_dccm::config::Config;
+    use tally_dccm::conn::{Answer2, Conn, EomStep};
     use tally_dccm::opts;
-    use tally_dccm::session::{Answer2, EomStep, Session};
     use tally_engine::server::{Answer, ClientInfo, Count};
     let info = ClientInfo {
         hostname: "h".into(),
@@ -382,7 +382,7 @@ fn to_white_only_turns_dcc_off() {
         }
         let o = opts::parse(&args);
         let cfg = Arc::new(Config::new(&o, std::path::Path::new("/nonexistent")));
-        let mut s = Session::new(cfg);
+        let mut s = Conn::new(cfg);
         s.connect("c.example", Some("192.0.2.60".parse().unwrap()));
         let none = |_: &str| None;
         s.mail("<a@example.com>", &none);

@@ -4,8 +4,8 @@
 //! the milter's answer (accept, reject, discard, temporary failure,
 //! header changes, recipient deletions).
 //!
-//! The DCC server is asked between [`Session::eom_prepare`] and
-//! [`Session::eom_finish`], so the same state machine serves the daemon
+//! The DCC server is asked between [`Conn::eom_prepare`] and
+//! [`Conn::eom_finish`], so the same state machine serves the daemon
 //! (which awaits the UDP answer) and the fuzz target (which has none).
 
 use crate::config::Config;
@@ -58,18 +58,18 @@ pub struct Verdict {
     pub summary: String,
 }
 
-/// What [`Session::eom_prepare`] wants next.
+/// What [`Conn::eom_prepare`] wants next.
 #[derive(Debug)]
 pub enum EomStep {
     /// Done without asking the DCC server.
     Done(Verdict),
     /// Send this request to the DCC server and call
-    /// [`Session::eom_finish`] with the result.
+    /// [`Conn::eom_finish`] with the result.
     Ask(Request),
 }
 
 /// A connection's state.
-pub struct Session {
+pub struct Conn {
     cfg: std::sync::Arc<Config>,
     clnt_name: String,
     clnt_ip: Option<IpAddr>,
@@ -93,10 +93,10 @@ pub fn mac(m: Macros, name: &str) -> Option<String> {
     })
 }
 
-impl Session {
+impl Conn {
     /// A new connection.
-    pub fn new(cfg: std::sync::Arc<Config>) -> Session {
-        Session {
+    pub fn new(cfg: std::sync::Arc<Config>) -> Conn {
+        Conn {
             cfg,
             clnt_name: String::new(),
             clnt_ip: None,
