@@ -202,6 +202,15 @@ async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf) -> i32 {
             }
             match tokio::net::UnixListener::bind(&path) {
                 Ok(l) => {
+                    // Writable by the MTA whatever its user (Postfix's smtpd
+                    // runs as "postfix"); who may reach the socket is decided
+                    // by the permissions of its directory (docs/postfix.md).
+                    use std::os::unix::fs::PermissionsExt;
+                    if let Err(e) =
+                        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666))
+                    {
+                        complain(&sh.syslog, &format!("chmod({p}): {e}"));
+                    }
                     sh.syslog
                         .info(&format!("{} listening to {p}", tally_dccm::VERSION));
                     serve(l, sh, shutdown).await
