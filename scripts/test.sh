@@ -16,7 +16,7 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -q -- -D warnings || status=1
 cargo clippy -p tally-store --all-targets --features redb,fjall -q -- -D warnings || status=1
 echo "== cargo test"
-cargo test --workspace --release 2>&1 | tee "$log"
+cargo test --workspace --release --no-fail-fast 2>&1 | tee "$log"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 echo "== the storage implementations kept for comparison (tally-store features redb, fjall)"
 cargo test -p tally-store --release --features redb,fjall 2>&1 | tee -a "$log"
