@@ -3,10 +3,9 @@
 //! Haraka; and malformed requests, which get no answer.
 
 mod common;
-mod fake_dccd;
 
 use common::{host, Daemon};
-use fake_dccd::FakeDccd;
+use tally_testkit::FakeDccd;
 
 const MSG: &[u8] = b"Received: from relay.example.org (relay.example.org [198.51.100.44])\n\
 \tby mx.example.net with ESMTP id 1A2B3C\n\

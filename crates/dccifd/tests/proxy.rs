@@ -4,14 +4,13 @@
 //! with the default rejection reply, and SMTP transparency is kept.
 
 mod common;
-mod fake_dccd;
 
 use common::Daemon;
-use fake_dccd::FakeDccd;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tally_testkit::FakeDccd;
 
 /// A downstream SMTP server keeping the messages it receives.
 fn downstream() -> (u16, Arc<Mutex<Vec<String>>>) {

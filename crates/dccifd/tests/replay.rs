@@ -10,13 +10,12 @@
 //! in the X-DCC header ("vm" where recorded) is replaced by this host's.
 
 mod common;
-mod fake_dccd;
 
 use common::{data, localise, Daemon};
-use fake_dccd::FakeDccd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use tally_testkit::FakeDccd;
 
 fn cases() -> Vec<(String, Vec<u8>, Vec<u8>, String)> {
     let mut v: Vec<_> = std::fs::read_dir(data().join("cases"))

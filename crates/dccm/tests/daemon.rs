@@ -2,12 +2,11 @@
 //! macros, log files, arbitrary input.
 
 mod common;
-mod fake_dccd;
 
 use common::milter::{Client, Reply};
 use common::{make_home, start_dccm};
-use fake_dccd::{closed_port, map_text, FakeDccd};
 use std::process::{Command, Stdio};
+use tally_testkit::{closed_port, write_map, FakeDccd};
 
 fn args(home: &std::path::Path, extra: &[&str]) -> Vec<String> {
     let h = home.display().to_string();
@@ -85,7 +84,7 @@ fn message(
 #[test]
 fn max_jobs_limits_connections() {
     let home = make_home("j");
-    std::fs::write(home.join("map"), map_text(closed_port())).unwrap();
+    write_map(&home, closed_port());
     let d = start_dccm(&home, &args(&home, &["-j", "2"]));
     let mut a = retry_connect(&d.sock);
     let mut b = retry_connect(&d.sock);
@@ -105,7 +104,7 @@ fn postfix_queue_id_at_end_and_abort_after_eom() {
     let home = make_home("pf");
     let srv = FakeDccd::start(1200, "behbrand");
     common::preload_bulk(&srv);
-    std::fs::write(home.join("map"), map_text(srv.addr)).unwrap();
+    write_map(&home, srv.addr);
     let d = start_dccm(&home, &args(&home, &["-t", "Body,1", "-a", "REJECT"]));
     let mut c = retry_connect(&d.sock);
     assert_eq!(connect(&mut c, "192.0.2.9"), vec![Reply::Final('c')]);
@@ -147,7 +146,7 @@ fn refused_and_bad_options() {
     assert_eq!(out.status.code(), Some(0));
     // an unknown option: usage, and dccm goes on as the original does
     let home = make_home("bad");
-    std::fs::write(home.join("map"), map_text(closed_port())).unwrap();
+    write_map(&home, closed_port());
     let d = start_dccm(&home, &args(&home, &["-Z"]));
     let c = retry_connect(&d.sock);
     drop(c);
@@ -163,7 +162,7 @@ fn log_file_layout() {
     let home = make_home("log");
     let srv = FakeDccd::start(1200, "behbrand");
     common::preload_bulk(&srv);
-    std::fs::write(home.join("map"), map_text(srv.addr)).unwrap();
+    write_map(&home, srv.addr);
     std::fs::create_dir_all(home.join("logs/x")).unwrap();
     let d = start_dccm(
         &home,
@@ -240,7 +239,7 @@ fn fuzz_connection_survives_noise() {
 fn external_filter_refuses() {
     use std::io::{BufRead, BufReader, Write};
     let home = make_home("x");
-    std::fs::write(home.join("map"), map_text(closed_port())).unwrap();
+    write_map(&home, closed_port());
     let fsock = home.join("run/xfltr.sock");
     let l = std::os::unix::net::UnixListener::bind(&fsock).unwrap();
     let seen = std::thread::spawn(move || {
@@ -288,7 +287,7 @@ fn server_stopped_delivers_or_tempfails() {
     for extra in [false, true] {
         let home = make_home("stop");
         let srv = FakeDccd::start(1200, "behbrand");
-        std::fs::write(home.join("map"), map_text(srv.addr)).unwrap();
+        write_map(&home, srv.addr);
         let opts: &[&str] = if extra { &["-x"] } else { &[] };
         let d = start_dccm(&home, &args(&home, opts));
         let mut c = retry_connect(&d.sock);

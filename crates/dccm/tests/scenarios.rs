@@ -4,7 +4,6 @@
 //! message's counts) and the answers compared with the recording.
 
 mod common;
-mod fake_dccd;
 
 fn check(name: &str) {
     let d = common::run_scenario(name);

@@ -4,12 +4,11 @@
 //! silent, as the original behaves.
 
 mod common;
-mod fake_dccd;
 
 use common::{code, run, scratch, stderr};
-use fake_dccd::{closed_port, map_text, FakeDccd, CLIENT_ID};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use tally_testkit::{closed_port, map_text, write_map, FakeDccd, CLIENT_ID};
 use tally_wire::Op;
 
 const MSG: &[u8] = b"Return-Path: <news@shop.example.com>\n\
@@ -52,7 +51,7 @@ fn host() -> String {
 /// A DCC home directory whose map file points at `addr`.
 fn home(name: &str, addr: std::net::SocketAddr) -> (PathBuf, String) {
     let h = scratch(&format!("online-{name}"));
-    std::fs::write(h.join("map"), map_text(addr)).expect("map");
+    write_map(&h, addr);
     let s = h.to_string_lossy().into_owned();
     (h, s)
 }
@@ -114,7 +113,7 @@ fn reports_count_and_queries_do_not() {
     let map = std::fs::read_to_string(h.join("map")).expect("map");
     assert!(map.contains("behbrand ID 1200"), "{map}");
     assert!(
-        map.contains(&format!("{CLIENT_ID} {}", fake_dccd::PASSWD)),
+        map.contains(&format!("{CLIENT_ID} {}", tally_testkit::PASSWD)),
         "{map}"
     );
 }

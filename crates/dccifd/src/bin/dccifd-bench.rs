@@ -10,7 +10,8 @@
 //!
 //! usage: dccifd-bench [-n requests-per-level] [-c corpus-dir] [-d dccifd] [-s dccd]
 
-#[path = "../../tests/fake_dccd/mod.rs"]
+#[path = "../../../testkit/src/fake_dccd.rs"]
+#[allow(dead_code)]
 mod fake_dccd;
 
 use std::io::{Read, Write};

@@ -2,12 +2,12 @@
 
 #![allow(dead_code)]
 
-use crate::fake_dccd::{map_text, FakeDccd};
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use tally_testkit::{map_text, FakeDccd};
 
 /// The test data directory.
 pub fn data() -> PathBuf {
@@ -16,10 +16,7 @@ pub fn data() -> PathBuf {
 
 /// A fresh scratch directory.
 pub fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("tally-dccifd-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("scratch");
-    d
+    tally_testkit::scratch("tally-dccifd", name)
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -5,11 +5,11 @@
 pub mod milter;
 pub mod transcript;
 
-use crate::fake_dccd::{closed_port, map_text, FakeDccd};
 use milter::{Client, Reply};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use tally_testkit::{closed_port, map_text, write_map, FakeDccd};
 use transcript::Pkt;
 
 /// The test data directory.
@@ -281,7 +281,7 @@ pub fn run_scenario(name: &str) -> Vec<String> {
     let home = make_home(name);
     let srv = FakeDccd::start(1200, "behbrand");
     preload_bulk(&srv);
-    std::fs::write(home.join("map"), map_text(srv.addr)).unwrap();
+    write_map(&home, srv.addr);
     let _silent;
     let dead = if name.contains("silent") {
         let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();

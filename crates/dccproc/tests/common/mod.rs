@@ -13,11 +13,7 @@ pub fn testdata() -> PathBuf {
 
 /// A fresh scratch directory used as the DCC home directory.
 pub fn scratch(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("dccproc-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("scratch directory");
-    d
+    tally_testkit::scratch("dccproc", name)
 }
 
 /// Run dccproc with `args`, feeding `input` on stdin.

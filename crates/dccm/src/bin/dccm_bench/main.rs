@@ -7,7 +7,8 @@
 //! a small counting server on 127.0.0.1 (the one the tests use); dccm is
 //! the `dccm` binary next to this one.
 
-#[path = "../../../tests/fake_dccd/mod.rs"]
+#[path = "../../../../testkit/src/fake_dccd.rs"]
+#[allow(dead_code)]
 mod fake_dccd;
 #[path = "../../../tests/common/milter.rs"]
 mod milter;

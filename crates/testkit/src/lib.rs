@@ -1,0 +1,21 @@
+//! Test support shared by the integration tests of the DCC clients
+//! (dccproc, dccm, dccifd).
+//!
+//! - [`fake_dccd`]: a small counting DCC server on the loopback interface
+//!   that answers like our dccd with its default settings, with the knobs
+//!   tests need (a silent mode, preloaded counts, the list of requests it
+//!   received).
+//! - [`files`]: scratch home directories and the map file pointing a client
+//!   at a server.
+//! - [`net`]: loopback ports nothing listens on.
+//!
+//! Only for tests: nothing here is hardened against hostile input, and
+//! failures panic with a short message, as test code should.
+
+pub mod fake_dccd;
+pub mod files;
+pub mod net;
+
+pub use fake_dccd::{FakeDccd, Seen, CLIENT_ID, PASSWD};
+pub use files::{map_text, scratch, write_map};
+pub use net::closed_port;
