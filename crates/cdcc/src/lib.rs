@@ -37,6 +37,7 @@ pub mod table;
 use state::{State, Which};
 use std::io::{BufRead, IsTerminal, Read, Write};
 use table::{AopEntry, Cmd, Resolved, CMDS};
+use tally_getopt::{getopt, Item, Style};
 use tally_wire::admn::{Aop, FlodAop};
 
 /// The DCC version this `cdcc` follows.
@@ -79,45 +80,22 @@ pub const USAGE: &str = "usage: [-VBdq] [-h homedir] [-c ids] [op1 [op2] ... ]";
 /// Parse `[-VBdq] [-h homedir] [-c ids] [op ...]` as getopt does.
 pub fn parse_opts(args: &[String]) -> Result<Opts, String> {
     let mut o = Opts::default();
-    let mut i = 0;
-    while let Some(a) = args.get(i) {
-        if a == "--" {
-            i += 1;
-            break;
-        }
-        let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) else {
-            break;
-        };
-        i += 1;
-        for (k, c) in flags.char_indices() {
-            match c {
-                'V' => o.version += 1,
-                'B' => o.dup_errors = true,
-                'd' => o.debug += 1,
-                'q' => o.quiet += 1,
-                'h' | 'c' => {
-                    let rest = &flags[k + c.len_utf8()..];
-                    let v = if !rest.is_empty() {
-                        rest.to_string()
-                    } else {
-                        let v = args
-                            .get(i)
-                            .ok_or_else(|| format!("option requires an argument -- {c}"))?;
-                        i += 1;
-                        v.clone()
-                    };
-                    if c == 'h' {
-                        o.homedir = Some(v);
-                    } else {
-                        o.ids = Some(v);
-                    }
-                    break;
-                }
-                other => return Err(format!("illegal option -- {other}")),
+    let scan = getopt(args, "VBdqh:c:", Style::Posix);
+    for item in scan.items {
+        match item {
+            Item::Opt('V', _) => o.version += 1,
+            Item::Opt('B', _) => o.dup_errors = true,
+            Item::Opt('d', _) => o.debug += 1,
+            Item::Opt('q', _) => o.quiet += 1,
+            Item::Opt('h', v) => o.homedir = v,
+            Item::Opt('c', v) => o.ids = v,
+            Item::MissingArg(c) => return Err(format!("option requires an argument -- {c}")),
+            Item::Opt(other, _) | Item::Unknown(other) => {
+                return Err(format!("illegal option -- {other}"))
             }
         }
     }
-    o.ops = args.get(i..).unwrap_or(&[]).to_vec();
+    o.ops = scan.operands;
     Ok(o)
 }
 

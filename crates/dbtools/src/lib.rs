@@ -25,7 +25,6 @@
 
 pub mod clean;
 pub mod exit;
-pub mod getopt;
 pub mod list;
 pub mod lock;
 pub mod logfile;

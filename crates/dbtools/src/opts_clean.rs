@@ -1,7 +1,7 @@
 //! The command line of `dbclean`, with the original's syntax and checks.
 
-use crate::getopt::{getopt, Opt};
 use crate::text::parse_secs;
+use tally_getopt::{getopt, Item, Style};
 
 /// The original's option letters (`-4` and `-6` are obsolete and ignored).
 pub const SPEC: &str = "64dfFNPSVqui:a:h:H:D:G:R:s:e:E:L:";
@@ -64,14 +64,18 @@ pub type Fatal = (String, i32);
 /// Parse the arguments (without the program name).
 pub fn parse(args: &[String]) -> Result<CleanOpts, Fatal> {
     let usage_err = |m: String| Err((m, crate::exit::USAGE));
-    let (opts, operands) = getopt(args, SPEC);
+    let tally_getopt::Scan {
+        items: opts,
+        operands,
+        ..
+    } = getopt(args, SPEC, Style::Posix);
     let mut o = CleanOpts::default();
     // 1: -e/-E seen, -1: -P or -G seen.
     let mut have_expire = 0i8;
     for opt in opts {
         let (c, arg) = match opt {
-            Opt::Flag(c, a) => (c, a.unwrap_or_default()),
-            Opt::Unknown(c) | Opt::MissingArg(c) => {
+            Item::Opt(c, a) => (c, a.unwrap_or_default()),
+            Item::Unknown(c) | Item::MissingArg(c) => {
                 o.warnings.push(format!("invalid option -- '{c}'"));
                 o.complained = true;
                 continue;

@@ -3,8 +3,8 @@
 use tally_ck::{CkType, Sum};
 use tally_store::Ts;
 
-use crate::getopt::{getopt, Opt};
 use crate::text::parse_ts;
+use tally_getopt::{getopt, Item, Style};
 
 /// The original's option letters, plus `-S` (an extension: list every
 /// checksum's total).
@@ -112,15 +112,19 @@ pub fn parse_ck(arg: &str) -> Result<CkPattern, String> {
 /// Parse the arguments (without the program name); errors are fatal
 /// usage errors.
 pub fn parse(args: &[String]) -> Result<ListOpts, String> {
-    let (opts, files) = getopt(args, SPEC);
+    let tally_getopt::Scan {
+        items: opts,
+        operands: files,
+        ..
+    } = getopt(args, SPEC, Style::Posix);
     let mut o = ListOpts {
         files,
         ..ListOpts::default()
     };
     for opt in opts {
         let (c, arg) = match opt {
-            Opt::Flag(c, a) => (c, a.unwrap_or_default()),
-            Opt::Unknown(_) | Opt::MissingArg(_) => return Err(USAGE.into()),
+            Item::Opt(c, a) => (c, a.unwrap_or_default()),
+            Item::Unknown(_) | Item::MissingArg(_) => return Err(USAGE.into()),
         };
         match c {
             'v' => o.verbose += 1,

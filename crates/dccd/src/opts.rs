@@ -6,6 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 
 use tally_ck::CkType;
+use tally_getopt::{getopt, Item, Style};
 
 use crate::trace::Trace;
 
@@ -143,8 +144,8 @@ impl Default for Opts {
     }
 }
 
-const WITH_ARG: &str = "inhIaqGWKTuCLR";
-const FLAGS: &str = "dVbfFQ";
+/// The getopt string: the flags, then the letters taking a value.
+const OPTSTRING: &str = "dVbfFQi:n:h:I:a:q:G:W:K:T:u:C:L:R:";
 
 /// The usage line.
 pub const USAGE: &str =
@@ -156,37 +157,18 @@ pub const USAGE: &str =
 /// Parse the arguments (without the program name).
 pub fn parse(args: &[String]) -> Result<Opts, String> {
     let mut o = Opts::default();
-    let mut i = 0;
-    while let Some(arg) = args.get(i) {
-        i += 1;
-        if arg == "--" {
-            break;
-        }
-        let Some(letters) = arg.strip_prefix('-').filter(|l| !l.is_empty()) else {
-            return Err(format!("unrecognized argument \"{arg}\"\n{USAGE}"));
-        };
-        for (pos, c) in letters.char_indices() {
-            if FLAGS.contains(c) {
-                flag(&mut o, c);
-                continue;
+    let scan = getopt(args, OPTSTRING, Style::Posix);
+    for item in scan.items {
+        match item {
+            Item::Opt(c, None) => flag(&mut o, c),
+            Item::Opt(c, Some(value)) => with_arg(&mut o, c, &value)?,
+            Item::Unknown(c) => return Err(format!("invalid option -- '{c}'\n{USAGE}")),
+            Item::MissingArg(c) => {
+                return Err(format!("option requires an argument -- '{c}'\n{USAGE}"))
             }
-            if !WITH_ARG.contains(c) {
-                return Err(format!("invalid option -- '{c}'\n{USAGE}"));
-            }
-            let rest = letters.get(pos + c.len_utf8()..).unwrap_or("");
-            let value = if !rest.is_empty() {
-                rest.to_string()
-            } else if let Some(next) = args.get(i) {
-                i += 1;
-                next.clone()
-            } else {
-                return Err(format!("option requires an argument -- '{c}'\n{USAGE}"));
-            };
-            with_arg(&mut o, c, &value)?;
-            break;
         }
     }
-    if let Some(extra) = args.get(i) {
+    if let Some(extra) = scan.operands.first() {
         return Err(format!("unrecognized argument \"{extra}\"\n{USAGE}"));
     }
     Ok(o)

@@ -6,11 +6,10 @@ use std::net::IpAddr;
 use tally_ck::header::CkConfig;
 use tally_engine::logopt::{parse_log_opt, LogOpt};
 use tally_engine::tholds::Thresholds;
+use tally_getopt::{getopt, Item, Style};
 
-/// Letters taking no value.
-const FLAGS: &str = "VdbxANPQ";
-/// Letters taking a value.
-const WITH_ARG: &str = "GhIpoDrmwUatgSlRTjBL";
+/// The getopt string: the flags, then the letters taking a value.
+const OPTSTRING: &str = "VdbxANPQG:h:I:p:o:D:r:m:w:U:a:t:g:S:l:R:T:j:B:L:";
 
 /// Where dccifd listens (`-p`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,7 +218,6 @@ pub fn parse(args: &[String]) -> Result<Opts, String> {
         tholds: Thresholds::default(),
         ..Opts::default()
     };
-    let mut i = 0;
     // as the original: a usage error is reported once and the daemon
     // goes on with the options it understood
     let complain = |o: &mut Opts, what: String| {
@@ -230,39 +228,17 @@ pub fn parse(args: &[String]) -> Result<Opts, String> {
             ));
         }
     };
-    while i < args.len() {
-        let a = &args[i];
-        i += 1;
-        if a == "--" {
-            break;
+    let scan = getopt(args, OPTSTRING, Style::Posix);
+    for item in scan.items {
+        match item {
+            Item::Opt(c, None) => flag(&mut o, c),
+            Item::Opt(c, Some(val)) => with_arg(&mut o, c, val)?,
+            Item::Unknown(c) | Item::MissingArg(c) => complain(&mut o, format!("-{c}")),
         }
-        let Some(letters) = a.strip_prefix('-').filter(|l| !l.is_empty()) else {
-            // getopt stops at the first operand
-            complain(&mut o, a.clone());
-            break;
-        };
-        for (pos, c) in letters.char_indices() {
-            if FLAGS.contains(c) {
-                flag(&mut o, c);
-                continue;
-            }
-            if !WITH_ARG.contains(c) {
-                complain(&mut o, format!("-{c}"));
-                continue;
-            }
-            let rest = letters.get(pos + c.len_utf8()..).unwrap_or("");
-            let val = if !rest.is_empty() {
-                rest.to_string()
-            } else if let Some(v) = args.get(i) {
-                i += 1;
-                v.clone()
-            } else {
-                complain(&mut o, format!("-{c}"));
-                break;
-            };
-            with_arg(&mut o, c, val)?;
-            break;
-        }
+    }
+    // getopt stops at the first operand; those after `--` are ignored
+    if let Some(first) = scan.operands.first().filter(|_| !scan.dashes) {
+        complain(&mut o, first.clone());
     }
     Ok(o)
 }

@@ -23,7 +23,6 @@ pub mod conn;
 pub mod daemon;
 pub mod eom;
 pub mod fuzz;
-pub mod getopt;
 pub mod log;
 pub mod msg;
 pub mod opts;

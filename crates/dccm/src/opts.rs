@@ -2,11 +2,11 @@
 //! flags; an unknown option or an operand prints the usage text and dccm
 //! goes on ("... continuing"), as the original does.
 
-use crate::getopt::{getopt, Item};
 use crate::reply::RejectMsgs;
 use tally_ck::header::CkConfig;
 use tally_engine::logopt::{parse_log_opt, LogOpt};
 use tally_engine::tholds::Thresholds;
+use tally_getopt::{getopt, Item, Style};
 
 /// The getopt string.
 pub const OPTSTRING: &str = "VdbxANPQWG:h:I:p:m:w:U:a:t:g:S:l:R:r:j:B:L:X:";
@@ -169,21 +169,22 @@ impl Default for Opts {
 /// Parse the arguments (without the program name).
 pub fn parse(args: &[String]) -> Opts {
     let mut o = Opts::default();
-    let scan = getopt(args, OPTSTRING);
+    let scan = getopt(args, OPTSTRING, Style::Gnu);
     let mut complained = false;
+    // the usage complaint is made once, and the options after the first
+    // bad one are not used
     for item in scan.items {
         match item {
-            Item::Bad(c) => {
-                if !complained {
-                    let opt = if c == '\0' {
-                        "-".into()
-                    } else {
-                        format!("-{c}")
-                    };
-                    o.msgs
-                        .push(format!("unrecognized \"{opt}\"\n{USAGE}\n... continuing"));
-                    complained = true;
-                }
+            Item::Unknown(c) | Item::MissingArg(c) => {
+                let opt = if c == '\0' {
+                    "-".into()
+                } else {
+                    format!("-{c}")
+                };
+                o.msgs
+                    .push(format!("unrecognized \"{opt}\"\n{USAGE}\n... continuing"));
+                complained = true;
+                break;
             }
             Item::Opt(c, a) => apply(&mut o, c, a.unwrap_or_default()),
         }

@@ -8,7 +8,6 @@
 //! message is always delivered, whatever goes wrong.
 
 mod delivery;
-mod getopt;
 mod online;
 mod opts;
 mod run;

@@ -1,12 +1,12 @@
 //! dccproc's options, applied in command-line order as the original does
 //! (input and output files are opened as soon as they are named).
 
-use crate::getopt::{getopt, Item};
 use std::fs::File;
 use std::net::IpAddr;
 use tally_ck::header::CkConfig;
 use tally_engine::tgts::{parse_ulong, Tgts, RPT_MAX};
 use tally_engine::tholds::Thresholds;
+use tally_getopt::{getopt, Item, Style};
 
 /// The option letters; those followed by `:` take an argument.
 pub const OPTSTRING: &str = "VdAQCHEPRr:h:m:w:T:a:f:g:S:t:x:c:i:o:l:B:L:";
@@ -97,10 +97,10 @@ pub fn parse(args: &[String]) -> (Opts, Option<Fatal>) {
         exit_code: EX_NOUSER,
         ..Opts::default()
     };
-    let scan = getopt(args, OPTSTRING);
+    let scan = getopt(args, OPTSTRING, Style::Gnu);
     for item in scan.items {
         let (c, arg) = match item {
-            Item::Bad(c) => {
+            Item::Unknown(c) | Item::MissingArg(c) => {
                 // the original prints "-" and the letter as a C string
                 let opt = if c == '\0' {
                     "-".to_string()
