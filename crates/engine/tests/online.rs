@@ -2,10 +2,6 @@
 //! the UDP client: blocking (as dccproc) and asynchronous (as the daemons),
 //! the header in the original's form, failures and the saved map state.
 
-#[path = "../../dccproc/tests/fake_dccd/mod.rs"]
-mod fake_dccd;
-
-use fake_dccd::{closed_port, map_text, FakeDccd};
 use std::sync::Arc;
 use tally_ck::{CkType, Sum};
 use tally_client::map::parse::parse_map;
@@ -15,6 +11,7 @@ use tally_engine::dcc_client::{BlockingDccClient, DccClient};
 use tally_engine::map_save::Saved;
 use tally_engine::server::DccServer;
 use tally_engine::tholds::Thresholds;
+use tally_testkit::{closed_port, map_text, FakeDccd};
 use tally_wire::Op;
 
 /// The header the original dccm added to a first message with server 1200
