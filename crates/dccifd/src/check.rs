@@ -13,39 +13,14 @@ use std::sync::Arc;
 use tally_ck::header::Envelope;
 use tally_ck::message::{Checksums, MessageCks};
 use tally_ck::simple::ip_sum;
-use tally_ck::CkType;
 use tally_engine::ask::{Decision, Listing};
-use tally_engine::cks::{print_cks, MsgCks};
+use tally_engine::cks::print_cks;
 use tally_engine::message::{copy_spool, read_message, rewind, ReadInfo};
 use tally_engine::rcpts_if::{merged_verdict, rcpt_accepts};
 use tally_engine::server::{Answer, AskError, ClientInfo, Request};
 use tally_engine::state::{white_sw, ST_LOGIT, ST_MTA_ISSPAM, ST_QUERY, ST_RPT_SPAM};
 use tally_engine::tgts::{self, Tgts};
-
-/// Fill the engine's checksum slots from the computed checksums.
-pub fn to_slots(c: &Checksums) -> MsgCks {
-    let mut m = MsgCks::new();
-    let mut ip_unreported = false;
-    for e in &c.entries {
-        match e.ck_type {
-            CkType::Ip => {
-                m.set_ip(e.sum);
-                ip_unreported = !e.report;
-            }
-            CkType::Sub => {
-                if let Some(n) = e.sub_name.as_deref() {
-                    m.add_sub(n, e.sum);
-                }
-            }
-            CkType::EnvTo | CkType::GreyMsg | CkType::GreyTriple | CkType::SrvrId => {}
-            t => m.set(t, e.sum, e.report),
-        }
-    }
-    if ip_unreported {
-        m.no_ip_rpt2srvr();
-    }
-    m
-}
+use tally_engine::white_verdict::msg_slots;
 
 /// A temporary file holding the message while it is checked (removed
 /// at once: it lives as long as the handle).
@@ -303,7 +278,7 @@ fn decide(
     ask: &mut AskFn<'_>,
 ) -> Decided {
     let mut errors = Vec::new();
-    let mut cks = to_slots(sums);
+    let mut cks = msg_slots(sums);
     let nrcpts = head.rcpts.len();
     let mut query = cfg.query || head.opts.query || mxdcc;
     if let (Some(ip), Some(g)) = (head.client_ip, lists.global.as_ref()) {

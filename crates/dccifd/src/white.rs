@@ -5,11 +5,10 @@
 use crate::proto::Rcpt;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use tally_ck::{CkType, Sum};
 use tally_engine::ask::{Listing, WhiteVerdict};
 use tally_engine::cks::MsgCks;
 use tally_engine::rcpts_if::RcptWhite;
-use tally_engine::tgts::THOLD_UNSET;
+use tally_engine::white_verdict::{listing, white_verdict};
 use tally_engine::whitefiles::{user_dir, Refresh, WhiteFiles};
 use tally_white::WhiteList;
 
@@ -59,42 +58,9 @@ fn note(r: Refresh, errors: &mut Vec<String>) {
     }
 }
 
-/// The checksums a whiteclnt file is asked about, with their slots.
-fn slots(cks: &MsgCks) -> Vec<(usize, CkType, Sum)> {
-    cks.iter()
-        .filter(|(_, s)| !matches!(s.ty, CkType::GreyMsg | CkType::GreyTriple | CkType::EnvTo))
-        .map(|(i, s)| (i, s.ty, s.sum))
-        .collect()
-}
-
 /// What a file says about the message (not listed without a file).
 pub fn verdict(list: Option<&WhiteList>, cks: &MsgCks, ip: Option<IpAddr>) -> WhiteVerdict {
-    let mut out = WhiteVerdict::unlisted();
-    let Some(list) = list else {
-        return out;
-    };
-    let slots = slots(cks);
-    let sums: Vec<(CkType, Sum)> = slots.iter().map(|&(_, t, s)| (t, s)).collect();
-    let v = list.check(&sums, ip);
-    out.listing = match v.listing {
-        tally_white::Listing::Listed => Listing::Listed,
-        tally_white::Listing::Black => Listing::Black,
-        _ => Listing::Unlisted,
-    };
-    for h in &v.hits {
-        if let Some(&(slot, _, _)) = slots.get(h.index) {
-            if let Some(w) = out.wtgts.get_mut(slot) {
-                *w = h.tgts.0;
-            }
-        }
-    }
-    out.sws = list.switches().0;
-    let th = list.thresholds();
-    for ty in CkType::ALL {
-        let i = usize::from(ty.number());
-        out.tholds_rej[i] = th.get(ty).map_or(THOLD_UNSET, |t| t.0);
-    }
-    out
+    list.map_or_else(WhiteVerdict::unlisted, |l| white_verdict(l, cks, ip))
 }
 
 /// The recipient mailbox as checksummed: without blanks and `<>`.
@@ -106,11 +72,7 @@ fn bare(addr: &str) -> &str {
 }
 
 fn env_to_listing(list: &WhiteList, addr: &str) -> Listing {
-    match list.check_env_to(bare(addr).as_bytes()) {
-        tally_white::Listing::Listed => Listing::Listed,
-        tally_white::Listing::Black => Listing::Black,
-        _ => Listing::Unlisted,
-    }
+    listing(list.check_env_to(bare(addr).as_bytes()))
 }
 
 /// What the files say about recipient `i`.

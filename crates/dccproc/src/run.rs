@@ -13,9 +13,8 @@ use std::sync::Arc;
 use tally_ck::header::Envelope;
 use tally_ck::message::{Checksums, MessageCks};
 use tally_ck::simple::{ip_sum, ip_to_v6};
-use tally_ck::CkType;
 use tally_engine::ask::Decision;
-use tally_engine::cks::{print_cks, MsgCks};
+use tally_engine::cks::print_cks;
 use tally_engine::errno_str;
 use tally_engine::logfile;
 use tally_engine::message::{read_message, ReadInfo};
@@ -26,6 +25,7 @@ use tally_engine::state::{
 };
 use tally_engine::syslog::Syslog;
 use tally_engine::tgts::{self, Tgts};
+use tally_engine::white_verdict::msg_slots;
 
 const PROGNAME: &str = "dccproc";
 
@@ -77,31 +77,6 @@ pub fn main_run(args: &[String]) -> i32 {
         return 0;
     }
     process(&mut r, o)
-}
-
-/// Fill the engine's checksum slots from the computed checksums.
-fn to_slots(c: &Checksums) -> MsgCks {
-    let mut m = MsgCks::new();
-    let mut ip_unreported = false;
-    for e in &c.entries {
-        match e.ck_type {
-            CkType::Ip => {
-                m.set_ip(e.sum);
-                ip_unreported = !e.report;
-            }
-            CkType::Sub => {
-                if let Some(n) = e.sub_name.as_deref() {
-                    m.add_sub(n, e.sum);
-                }
-            }
-            CkType::EnvTo | CkType::GreyMsg | CkType::GreyTriple | CkType::SrvrId => {}
-            t => m.set(t, e.sum, e.report),
-        }
-    }
-    if ip_unreported {
-        m.no_ip_rpt2srvr();
-    }
-    m
 }
 
 /// Targets to report (`-t`, `-Q`) and whether `-t many` called it spam.
@@ -311,7 +286,7 @@ fn process(r: &mut Run, mut o: Opts) -> i32 {
         Err(code) => return code,
     };
     query |= mxdcc;
-    let mut cks = to_slots(&sums);
+    let mut cks = msg_slots(&sums);
     if ip_unreported {
         cks.no_ip_rpt2srvr();
     }

@@ -4,10 +4,11 @@
 
 use std::net::IpAddr;
 use std::path::Path;
-use tally_ck::{CkType, Sum};
-use tally_engine::ask::{Listing, WhiteVerdict};
+use tally_ck::Sum;
+use tally_engine::ask::WhiteVerdict;
 use tally_engine::cks::MsgCks;
-use tally_engine::tgts::{Tgts, THOLD_UNSET};
+use tally_engine::tgts::Tgts;
+use tally_engine::white_verdict::white_verdict;
 use tally_engine::whitefiles::{load_file, SystemResolver};
 use tally_white::{FileKind, WhiteList};
 
@@ -41,11 +42,6 @@ pub fn load(base: &Path, name: &str) -> Result<Option<(Loaded, Vec<String>)>, St
 }
 
 impl Loaded {
-    /// `option` switches of the file.
-    pub fn switches(&self) -> u32 {
-        self.list.switches().0
-    }
-
     /// What the file says about the SMTP client address as a relay.
     pub fn relay(&self, ip_sum: &Sum, ip: IpAddr) -> Option<Tgts> {
         self.list.relay(ip_sum, ip).map(|t| t.0)
@@ -58,32 +54,7 @@ impl Loaded {
         client_ip: Option<IpAddr>,
         complaint: Option<String>,
     ) -> WhiteVerdict {
-        let slots: Vec<(usize, CkType, Sum)> = cks
-            .iter()
-            .filter(|(_, s)| !matches!(s.ty, CkType::GreyMsg | CkType::GreyTriple | CkType::EnvTo))
-            .map(|(i, s)| (i, s.ty, s.sum))
-            .collect();
-        let sums: Vec<(CkType, Sum)> = slots.iter().map(|&(_, t, s)| (t, s)).collect();
-        let v = self.list.check(&sums, client_ip);
-        let mut out = WhiteVerdict::unlisted();
-        out.listing = match v.listing {
-            tally_white::Listing::Listed => Listing::Listed,
-            tally_white::Listing::Black => Listing::Black,
-            _ => Listing::Unlisted,
-        };
-        for h in &v.hits {
-            if let Some(&(slot, _, _)) = slots.get(h.index) {
-                if let Some(w) = out.wtgts.get_mut(slot) {
-                    *w = h.tgts.0;
-                }
-            }
-        }
-        out.sws = self.switches();
-        let th = self.list.thresholds();
-        for ty in CkType::ALL {
-            let i = usize::from(ty.number());
-            out.tholds_rej[i] = th.get(ty).map_or(THOLD_UNSET, |t| t.0);
-        }
+        let mut out = white_verdict(&self.list, cks, client_ip);
         out.complaint = complaint;
         out
     }

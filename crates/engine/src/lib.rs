@@ -31,6 +31,7 @@ pub mod server;
 pub mod state;
 pub mod tgts;
 pub mod tholds;
+pub mod white_verdict;
 pub mod whitefiles;
 pub mod xhdr;
 
