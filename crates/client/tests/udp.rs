@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{cks, closed_port, map_for, start, Behaviour};
+use common::{cks, closed_port, map_for, start, Behaviour, Fake};
 use std::time::{Duration, Instant};
 use tally_client::{ClassKind, Client, ClientError, NoServerReason};
 use tally_wire::admn::Aop;
@@ -14,10 +14,16 @@ use tokio::time::timeout;
 /// Every test ends well within this.
 const LIMIT: Duration = Duration::from_secs(30);
 
+/// A client whose map names only `srv`, with client-ID 32800 and its
+/// password.
+fn signed_client(srv: &Fake) -> Client {
+    Client::new(map_for(&[(srv.addr, "32800 secret")]))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn query_and_report_signed_both_ways() {
     let srv = start(Behaviour::default()).await;
-    let client = Client::new(map_for(&[(srv.addr, "32800 secret")]));
+    let client = signed_client(&srv);
     timeout(LIMIT, async {
         let a = client.query(&cks()).await.unwrap();
         assert!(a.authenticated);
@@ -104,7 +110,7 @@ async fn silent_server_then_back_off() {
         ..Behaviour::default()
     })
     .await;
-    let client = Client::new(map_for(&[(srv.addr, "32800 secret")]));
+    let client = signed_client(&srv);
     let t0 = Instant::now();
     let e = timeout(LIMIT, client.query(&cks()))
         .await
@@ -147,7 +153,7 @@ async fn server_deaf_to_queries_times_out_within_budget() {
         ..Behaviour::default()
     })
     .await;
-    let client = Client::new(map_for(&[(srv.addr, "32800 secret")]));
+    let client = signed_client(&srv);
     let t0 = Instant::now();
     let e = timeout(LIMIT, client.query(&cks()))
         .await
@@ -207,7 +213,7 @@ async fn lossy_server_answers_a_retransmission() {
         ..Behaviour::default()
     })
     .await;
-    let client = Client::new(map_for(&[(srv.addr, "32800 secret")]));
+    let client = signed_client(&srv);
     let a = timeout(LIMIT, client.report(&cks(), 1, true))
         .await
         .unwrap()
@@ -256,7 +262,7 @@ async fn old_protocol_version_is_negotiated() {
         ..Behaviour::default()
     })
     .await;
-    let client = Client::new(map_for(&[(srv.addr, "32800 secret")]));
+    let client = signed_client(&srv);
     let a = timeout(LIMIT, client.query(&cks())).await.unwrap().unwrap();
     assert!(a.counts.iter().all(|c| c.prev.is_none()));
     let q = srv.ops(Op::Query);

@@ -107,22 +107,7 @@ fn malformed_requests_are_closed_and_logged() {
 fn tcp_listener_with_acl() {
     use std::io::{Read, Write};
     let srv = FakeDccd::start(1200, "behbrand");
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
-    let p = format!("127.0.0.1,{port},127.0.0.0/8");
-    let d = Daemon::start("tcp", &srv, &["-p", &p]);
-    let _ = &d;
-    let mut s = None;
-    for _ in 0..200 {
-        if let Ok(c) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            s = Some(c);
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let mut s = s.expect("connect");
+    let (_d, mut s) = Daemon::start_tcp("tcp", &srv, "127.0.0.0/8", &[]);
     s.write_all(&req(
         b"header\n192.0.2.5\nh\n<a@b.example>\n<c@d.example>\n\n",
     ))
@@ -209,21 +194,7 @@ fn local_domains_give_user_names() {
 fn tcp_acl_refuses_other_clients() {
     use std::io::Read;
     let srv = FakeDccd::start(1200, "behbrand");
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
-    let p = format!("127.0.0.1,{port},10.0.0.0/8");
-    let d = Daemon::start("acl", &srv, &["-p", &p]);
-    let mut s = None;
-    for _ in 0..200 {
-        if let Ok(c) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            s = Some(c);
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let mut s = s.expect("connect");
+    let (d, mut s) = Daemon::start_tcp("acl", &srv, "10.0.0.0/8", &[]);
     s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
         .expect("timeout");
     let mut out = Vec::new();

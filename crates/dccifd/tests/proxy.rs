@@ -107,35 +107,26 @@ impl Smtp {
     }
 }
 
+/// Start dccifd as a proxy (on a free loopback TCP port, `-o` towards
+/// `downstream`) and connect an SMTP client to it.
+fn proxy(name: &str, srv: &FakeDccd, downstream: &str) -> (Daemon, Smtp) {
+    let (d, s) = Daemon::start_tcp(name, srv, "127.0.0.1", &["-o", downstream]);
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let c = Smtp {
+        r: BufReader::new(s.try_clone().expect("clone")),
+        w: s,
+    };
+    (d, c)
+}
+
 const MSG: &str = "From: A <a@example.org>\r\nTo: bob@example.net\r\nSubject: proxy\r\nMessage-ID: <proxy-1@example.org>\r\n\r\nHello Bob,\r\n..a line that starts with a dot\r\nbye\r\n";
 
 #[test]
 fn proxy_delivers_and_refuses() {
     let srv = FakeDccd::start(1200, "behbrand");
     let (down_port, got) = downstream();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let p = format!("127.0.0.1,{port},127.0.0.1");
-    let o = format!("127.0.0.1,{down_port}");
-    let d = Daemon::start("proxy", &srv, &["-p", &p, "-o", &o]);
-    let mut s = None;
-    for _ in 0..250 {
-        if let Ok(c) = TcpStream::connect(("127.0.0.1", port)) {
-            s = Some(c);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let s = s.expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    let mut c = Smtp {
-        r: BufReader::new(s.try_clone().expect("clone")),
-        w: s,
-    };
+    let (d, mut c) = proxy("proxy", &srv, &format!("127.0.0.1,{down_port}"));
     assert!(c.reply().starts_with("220 down.example"));
     assert!(c.cmd("EHLO front.example").contains("XFORWARD"));
     assert!(c
@@ -179,28 +170,7 @@ fn proxy_delivers_and_refuses() {
 #[test]
 fn proxy_to_dev_null() {
     let srv = FakeDccd::start(1200, "behbrand");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let p = format!("127.0.0.1,{port},127.0.0.1");
-    let _d = Daemon::start("proxynull", &srv, &["-p", &p, "-o", "/dev/null"]);
-    let mut s = None;
-    for _ in 0..250 {
-        if let Ok(c) = TcpStream::connect(("127.0.0.1", port)) {
-            s = Some(c);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let s = s.expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    let mut c = Smtp {
-        r: BufReader::new(s.try_clone().expect("clone")),
-        w: s,
-    };
+    let (_d, mut c) = proxy("proxynull", &srv, "/dev/null");
     assert!(c.reply().starts_with("220 "));
     assert!(c.cmd("HELO front.example").starts_with("250"));
     assert!(c.cmd("MAIL FROM:<a@example.org>").starts_with("250"));
@@ -214,29 +184,7 @@ fn proxy_to_dev_null() {
 fn proxy_lmtp_one_reply_per_recipient() {
     let srv = FakeDccd::start(1200, "behbrand");
     let (down_port, got) = downstream();
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let p = format!("127.0.0.1,{port},127.0.0.1");
-    let o = format!("127.0.0.1,{down_port}");
-    let _d = Daemon::start("lmtp", &srv, &["-p", &p, "-o", &o]);
-    let mut s = None;
-    for _ in 0..250 {
-        if let Ok(c) = TcpStream::connect(("127.0.0.1", port)) {
-            s = Some(c);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let s = s.expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    let mut c = Smtp {
-        r: BufReader::new(s.try_clone().expect("clone")),
-        w: s,
-    };
+    let (_d, mut c) = proxy("lmtp", &srv, &format!("127.0.0.1,{down_port}"));
     assert!(c.reply().starts_with("220 "));
     assert!(c.cmd("LHLO front.example").starts_with("250"));
     assert!(c.cmd("MAIL FROM:<a@example.org>").starts_with("250"));

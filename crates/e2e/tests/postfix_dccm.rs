@@ -20,6 +20,14 @@ fn setup(extra: &[&str]) -> Setup {
     }
 }
 
+/// A new message whose checksums are already counted 5 times (bulk), as
+/// `dccproc -t 5` from the client home reports it.
+fn bulk(s: &MilterScene, from: &str, to: &str, subject: &str) -> Vec<u8> {
+    let m = msg::message(from, to, subject, &msg::unique());
+    s.preload("5", &m);
+    m
+}
+
 fn from_relay(from: &str, rcpts: &[&str]) -> Envelope {
     Envelope::new(from, rcpts).client("192.0.2.25", "mail.sender.example")
 }
@@ -40,9 +48,7 @@ fn normal_message_gets_x_dcc_header() {
 #[test]
 fn bulk_message_is_rejected_at_end_of_data() {
     let s = require!(MilterScene::start(setup(&[])));
-    let seed = msg::unique();
-    let m = msg::message("bulk@sender.example", "bob@lab.test", "offer", &seed);
-    s.preload("5", &m);
+    let m = bulk(&s, "bulk@sender.example", "bob@lab.test", "offer");
     let out = s.send(&from_relay("bulk@sender.example", &["bob@lab.test"]), &m);
     assert_eq!(out.last.code, 550, "{out:?}\n{}", s.logs());
     assert!(out.rcpt_replies.iter().all(|r| r.code == 250), "{out:?}");
@@ -52,9 +58,7 @@ fn bulk_message_is_rejected_at_end_of_data() {
 #[test]
 fn bulk_message_is_discarded_with_a_discard() {
     let s = require!(MilterScene::start(setup(&["-a", "DISCARD"])));
-    let seed = msg::unique();
-    let m = msg::message("bulk@sender.example", "carol@lab.test", "offer", &seed);
-    s.preload("5", &m);
+    let m = bulk(&s, "bulk@sender.example", "carol@lab.test", "offer");
     let out = s.send_and_settle(&from_relay("bulk@sender.example", &["carol@lab.test"]), &m);
     assert_eq!(out.last.code, 250, "{out:?}\n{}", s.logs());
     assert!(
@@ -69,9 +73,7 @@ fn whitelisted_sender_passes() {
     let mut st = setup(&["-w", "whiteclnt"]);
     st.whiteclnt = Some("ok env_From friend@sender.example\n".into());
     let s = require!(MilterScene::start(st));
-    let seed = msg::unique();
-    let m = msg::message("friend@sender.example", "dave@lab.test", "news", &seed);
-    s.preload("5", &m);
+    let m = bulk(&s, "friend@sender.example", "dave@lab.test", "news");
     let out = s.send_and_settle(&from_relay("friend@sender.example", &["dave@lab.test"]), &m);
     assert_eq!(out.last.code, 250, "{out:?}\n{}", s.logs());
     assert_eq!(
@@ -95,9 +97,7 @@ fn per_user_whitelist_by_rcpt_mailer_and_addr() {
         "ok env_From list@sender.example\n".into(),
     ));
     let s = require!(MilterScene::start(st));
-    let seed = msg::unique();
-    let m = msg::message("list@sender.example", "alice@lab.test", "digest", &seed);
-    s.preload("5", &m);
+    let m = bulk(&s, "list@sender.example", "alice@lab.test", "digest");
     let env = from_relay("list@sender.example", &["alice@lab.test", "bob@lab.test"]);
     let out = s.send_and_settle(&env, &m);
     let codes: Vec<u16> = out.rcpt_replies.iter().map(|r| r.code).collect();
@@ -124,9 +124,7 @@ fn env_to_whitelist_delivers_only_to_whitelisted_recipient() {
     let mut st = setup(&["-w", "whiteclnt"]);
     st.whiteclnt = Some("ok env_To bob@lab.test\n".into());
     let s = require!(MilterScene::start(st));
-    let seed = msg::unique();
-    let m = msg::message("list@sender.example", "alice@lab.test", "digest", &seed);
-    s.preload("5", &m);
+    let m = bulk(&s, "list@sender.example", "alice@lab.test", "digest");
     let env = from_relay("list@sender.example", &["alice@lab.test", "bob@lab.test"]);
     let out = s.send_and_settle(&env, &m);
     assert_eq!(out.last.code, 250, "{out:?}\n{}", s.logs());
@@ -148,9 +146,7 @@ fn per_user_whitelist_by_dcc_userdir_macro() {
         "ok env_From list@sender.example\n".into(),
     ));
     let s = require!(MilterScene::start(st));
-    let seed = msg::unique();
-    let m = msg::message("list@sender.example", "carol@example.test", "digest", &seed);
-    s.preload("5", &m);
+    let m = bulk(&s, "list@sender.example", "carol@example.test", "digest");
     let env = from_relay("list@sender.example", &["carol@example.test"]);
     let out = s.send_and_settle(&env, &m);
     assert_eq!(out.last.code, 250, "{out:?}\n{}", s.logs());

@@ -47,6 +47,34 @@ impl DccServer for Scripted {
     }
 }
 
+impl Scripted {
+    /// A server answering with `count` (previous count one less).
+    fn answering(count: fn(CkType) -> u32) -> Scripted {
+        Scripted {
+            count,
+            fail: false,
+            seen: vec![],
+        }
+    }
+
+    /// A server that never answers.
+    fn failing() -> Scripted {
+        Scripted {
+            count: |_| 0,
+            fail: true,
+            seen: vec![],
+        }
+    }
+}
+
+/// The X-DCC header of a decision, empty when there is none.
+fn header_text(d: &Decision) -> String {
+    d.header
+        .as_ref()
+        .map(|h| h.as_str().to_string())
+        .unwrap_or_default()
+}
+
 fn client() -> ClientInfo {
     ClientInfo {
         hostname: "vm".into(),
@@ -83,11 +111,7 @@ fn decide(
 fn counts_below_thresholds() {
     let mut t = Thresholds::default();
     assert!(t.parse("-c ", "CMN,25,50").errors.is_empty());
-    let mut srv = Scripted {
-        count: |t| if t.is_body() { 3 } else { 1 },
-        fail: false,
-        seen: vec![],
-    };
+    let mut srv = Scripted::answering(|t| if t.is_body() { 3 } else { 1 });
     let (d, c) = decide(&t, &mut srv, None);
     assert_eq!(
         d.header.as_ref().map(|h| h.as_str().to_string()).as_deref(),
@@ -109,17 +133,9 @@ fn counts_below_thresholds() {
 fn bulk_over_threshold() {
     let mut t = Thresholds::default();
     assert!(t.parse("-c ", "CMN,25,50").errors.is_empty());
-    let mut srv = Scripted {
-        count: |t| if t.is_body() { TOO_MANY } else { 0 },
-        fail: false,
-        seen: vec![],
-    };
+    let mut srv = Scripted::answering(|t| if t.is_body() { TOO_MANY } else { 0 });
     let (d, _) = decide(&t, &mut srv, None);
-    let h = d
-        .header
-        .as_ref()
-        .map(|h| h.as_str().to_string())
-        .unwrap_or_default();
+    let h = header_text(&d);
     assert_eq!(
         h,
         "X-DCC-behbrand-Metrics: vm 1200; bulk Body=many Fuz1=many Fuz2=many\n"
@@ -134,23 +150,15 @@ fn bulk_over_threshold() {
 fn server_whitelist_is_honored() {
     let mut t = Thresholds::default();
     assert!(t.parse("-c ", "CMN,5").errors.is_empty());
-    let mut srv = Scripted {
-        count: |t| match t {
-            CkType::EnvFrom => OK,
-            t if t.is_body() => 100,
-            _ => 0,
-        },
-        fail: false,
-        seen: vec![],
-    };
+    let mut srv = Scripted::answering(|t| match t {
+        CkType::EnvFrom => OK,
+        t if t.is_body() => 100,
+        _ => 0,
+    });
     let (d, _) = decide(&t, &mut srv, None);
     assert!(!d.is_spam());
     assert_ne!(d.st & ST_SRVR_NOTSPAM, 0);
-    let h = d
-        .header
-        .as_ref()
-        .map(|h| h.as_str().to_string())
-        .unwrap_or_default();
+    let h = header_text(&d);
     assert_eq!(
         h,
         "X-DCC-behbrand-Metrics: vm 1200; env_From=ok Body=100 Fuz1=100 Fuz2=100\n"
@@ -164,17 +172,9 @@ fn server_whitelist_is_honored() {
 #[test]
 fn unreachable_server_uses_local_counts() {
     let t = Thresholds::default();
-    let mut srv = Scripted {
-        count: |_| 0,
-        fail: true,
-        seen: vec![],
-    };
+    let mut srv = Scripted::failing();
     let (d, c) = decide(&t, &mut srv, None);
-    let h = d
-        .header
-        .as_ref()
-        .map(|h| h.as_str().to_string())
-        .unwrap_or_default();
+    let h = header_text(&d);
     assert_eq!(h, "X-DCC--Metrics: vm 0; Body=1 Fuz1=1 Fuz2=1\n");
     assert_eq!(d.errors, ["no answer"]);
     assert_ne!(d.st & ST_LOGIT, 0);
@@ -189,20 +189,12 @@ fn whiteclnt_black_and_white() {
     let t = Thresholds::default();
     let mut black = WhiteVerdict::unlisted();
     black.listing = Listing::Black;
-    let mut srv = Scripted {
-        count: |_| 0,
-        fail: true,
-        seen: vec![],
-    };
+    let mut srv = Scripted::failing();
     let (d, _) = decide(&t, &mut srv, Some(&black));
     assert!(d.is_spam());
     // reported as spam: many targets for the body checksums
     assert_eq!(srv.seen[0].tgts, 1 | SPAM);
-    let h = d
-        .header
-        .as_ref()
-        .map(|h| h.as_str().to_string())
-        .unwrap_or_default();
+    let h = header_text(&d);
     assert_eq!(
         h,
         "X-DCC--Metrics: vm 0; bulk Body=many Fuz1=many Fuz2=many\n"
@@ -210,19 +202,11 @@ fn whiteclnt_black_and_white() {
 
     let mut white = WhiteVerdict::unlisted();
     white.listing = Listing::Listed;
-    let mut srv = Scripted {
-        count: |_| 0,
-        fail: false,
-        seen: vec![],
-    };
+    let mut srv = Scripted::answering(|_| 0);
     let (d, _) = decide(&t, &mut srv, Some(&white));
     assert!(srv.seen.is_empty(), "whitelisted checksums are not sent");
     assert!(!d.is_spam());
-    let h = d
-        .header
-        .as_ref()
-        .map(|h| h.as_str().to_string())
-        .unwrap_or_default();
+    let h = header_text(&d);
     assert_eq!(h, "X-DCC--Metrics: vm; whitelist\n");
 }
 
@@ -231,11 +215,7 @@ fn spam_trap_discard_is_not_spam_for_the_exit_code() {
     let t = Thresholds::default();
     let mut trap = WhiteVerdict::unlisted();
     trap.sws = white_sw::TRAP_DIS;
-    let mut srv = Scripted {
-        count: |_| 0,
-        fail: false,
-        seen: vec![],
-    };
+    let mut srv = Scripted::answering(|_| 0);
     let (d, _) = decide(&t, &mut srv, Some(&trap));
     assert_ne!(d.st & ST_CLNT_ISSPAM, 0);
     assert!(!d.is_spam());
@@ -244,11 +224,7 @@ fn spam_trap_discard_is_not_spam_for_the_exit_code() {
 #[test]
 fn query_only() {
     let t = Thresholds::default();
-    let mut srv = Scripted {
-        count: |_| 0,
-        fail: false,
-        seen: vec![],
-    };
+    let mut srv = Scripted::answering(|_| 0);
     let mut c = cks();
     let mut d = Decision::new(true);
     d.ask_white(&t, None);
@@ -275,11 +251,7 @@ fn bulk_header_forces_body_many_unless_p() {
             "X-DCC-behbrand-Metrics: vm 1200; bulk Body=0 Fuz1=0 Fuz2=0\n",
         ),
     ] {
-        let mut srv = Scripted {
-            count: |_| 0,
-            fail: false,
-            seen: vec![],
-        };
+        let mut srv = Scripted::answering(|_| 0);
         let mut c = cks();
         let mut d = Decision::new(true);
         d.ask_white(&t, Some(Ok(&black)));
@@ -304,11 +276,7 @@ fn request_and_answer_without_io() {
     assert_eq!(req.tgts, 1);
     // nothing is decided before the answer
     assert!(d.header.is_none());
-    let mut srv = Scripted {
-        count: |t| if t.is_body() { 3 } else { 1 },
-        fail: false,
-        seen: vec![],
-    };
+    let mut srv = Scripted::answering(|t| if t.is_body() { 3 } else { 1 });
     let answer = srv.ask(&req);
     d.apply_answer(&t, false, &client(), &mut c, answer);
     let (blocking, _) = decide(&t, &mut srv, None);

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -113,6 +114,29 @@ impl Daemon {
             std::thread::sleep(Duration::from_millis(20));
         }
         d
+    }
+
+    /// Start dccifd listening on a free loopback TCP port (`-p` with the
+    /// client address list `acl`) and connect to it.
+    pub fn start_tcp(name: &str, srv: &FakeDccd, acl: &str, extra: &[&str]) -> (Daemon, TcpStream) {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let p = format!("127.0.0.1,{port},{acl}");
+        let mut args = vec!["-p", p.as_str()];
+        args.extend_from_slice(extra);
+        let d = Daemon::start(name, srv, &args);
+        let t0 = Instant::now();
+        let s = loop {
+            match TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => break s,
+                Err(e) => assert!(t0.elapsed() < Duration::from_secs(5), "connect: {e}"),
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        (d, s)
     }
 
     /// Send a request, half-close, read the answer to EOF.
