@@ -129,10 +129,7 @@ fn recorded_exchanges_with_our_dccd() {
     let ids = home.join("ids");
     std::fs::copy(data().join("dccd-ids"), &ids).expect("ids");
     std::fs::set_permissions(&ids, std::fs::Permissions::from_mode(0o600)).expect("mode");
-    let port = {
-        let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
-        s.local_addr().expect("addr").port()
-    };
+    let port = tally_testkit::closed_port().port();
     let mut child = Command::new(exe)
         .args(["-b", "-i", "1200", "-n", "behbrand", "-h"])
         .arg(&home)

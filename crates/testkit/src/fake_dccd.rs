@@ -198,6 +198,16 @@ impl FakeDccd {
         }
     }
 
+    /// A server that receives requests but never answers, as a dccd
+    /// stopped with SIGSTOP: its port stays bound, so clients wait for
+    /// their time-outs instead of being refused at once (the "dead" server
+    /// is [`closed_port`](crate::closed_port)).
+    pub fn silent() -> FakeDccd {
+        let s = FakeDccd::start(1, "silent");
+        s.freeze(true);
+        s
+    }
+
     /// The requests received so far (answered or not).
     pub fn seen(&self) -> Vec<Seen> {
         lock(&self.shared.seen).clone()

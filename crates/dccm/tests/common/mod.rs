@@ -282,15 +282,8 @@ pub fn run_scenario(name: &str) -> Vec<String> {
     let srv = FakeDccd::start(1200, "behbrand");
     preload_bulk(&srv);
     write_map(&home, srv.addr);
-    let _silent;
-    let dead = if name.contains("silent") {
-        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        let a = s.local_addr().unwrap();
-        _silent = Some(s);
-        a
-    } else {
-        closed_port()
-    };
+    let silent = name.contains("silent").then(FakeDccd::silent);
+    let dead = silent.as_ref().map_or_else(closed_port, |s| s.addr);
     std::fs::write(home.join("map-dead"), map_text(dead)).unwrap();
     let args: Vec<String> = split_cmd(&cmd).into_iter().skip(1).collect();
     // log directories exist before dccm starts, as in the recording
