@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{code, run, scratch, stderr, testdata};
+use common::{code, run, scratch, stderr, stdout, testdata};
 
 const MSG: &[u8] = b"Return-Path: <alice@example.com>\n\
 Received: from mail.example.com (mail.example.com [192.0.2.10])\n\
@@ -62,7 +62,7 @@ fn header_only_and_checksums_only_without_server() {
     assert_eq!(code(&out), 0);
     assert!(out.stdout.is_empty());
     let out = run(&["-h", &hs, "-QC", "-f", "alice@example.com"], MSG);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = stdout(&out);
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
@@ -77,11 +77,11 @@ fn header_with_unreachable_server() {
     let (h, hs) = home("dead");
     std::fs::write(h.join("map"), b"").expect("map");
     let out = run(&["-h", &hs, "-H"], MSG);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = stdout(&out);
     assert!(text.starts_with("X-DCC--Metrics: "), "{text}");
     assert!(text.contains(" 0; Body="), "{text}");
     let out = run(&["-h", &hs], MSG);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = stdout(&out);
     // inserted at the end of the header, before the blank line
     assert!(text.contains("Message-ID: <20240603101458.12345@mail.example.com>\nX-DCC--Metrics: "));
 }
@@ -120,7 +120,7 @@ fn blacklist_gives_the_x_exit_code() {
         MSG,
     );
     assert_eq!(code(&out), 67);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = stdout(&out);
     assert!(text.contains("checksum         wlist\n"), "{text}");
     assert!(
         text.contains("env_From: c160f8cc 69a4f0bf 2b036275 2353d060          many\n"),
@@ -148,7 +148,7 @@ fn whitelisted_message() {
         MSG,
     );
     assert_eq!(code(&out), 0);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = stdout(&out);
     assert!(
         text.starts_with("X-DCC--Metrics: ") && text.ends_with("; whitelist\n"),
         "{text}"

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{code, run, scratch, stderr};
+use common::{code, run, scratch, stderr, stdout};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tally_testkit::{closed_port, map_text, write_map, FakeDccd, CLIENT_ID};
@@ -61,11 +61,7 @@ fn header(hs: &str, extra: &[&str]) -> (String, String, i32) {
     let mut args = vec!["-h", hs, "-H"];
     args.extend_from_slice(extra);
     let out = run(&args, MSG);
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr(&out),
-        code(&out),
-    )
+    (stdout(&out), stderr(&out), code(&out))
 }
 
 fn want(brand: &str, id: u32, counts: &str) -> String {
@@ -104,7 +100,7 @@ fn reports_count_and_queries_do_not() {
     assert_eq!(srv.ops(Op::Query).len(), 3);
     // the whole message is delivered with the header at the end of the header
     let out = run(&["-h", &hs, "-Q"], MSG);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = stdout(&out);
     assert!(text.contains(&format!(
         "Date: Tue, 01 Oct 2024 09:00:00 +0000\n{}\nDear customer,",
         want("behbrand", 1200, "Body=7 Fuz1=7 Fuz2=7")
@@ -188,7 +184,7 @@ fn dead_server_delivers_at_once_and_backs_off() {
     let out = run(&["-h", &hs], MSG);
     let first = started.elapsed();
     assert_eq!(code(&out), 0);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = stdout(&out);
     assert!(
         text.contains(&want("", 0, "Body=1 Fuz1=1 Fuz2=1")),
         "{text}"
@@ -239,7 +235,7 @@ fn unreadable_or_bad_maps_do_not_stop_delivery() {
     std::fs::write(h.join("map"), "this is not a map line\n").expect("map");
     let out = run(&["-h", &hs], MSG);
     assert_eq!(code(&out), 0);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = stdout(&out);
     assert!(
         text.contains(&want("", 0, "Body=1 Fuz1=1 Fuz2=1")),
         "{text}"
