@@ -1,4 +1,4 @@
-//! Helpers for running the built dccproc in tests.
+//! Running the built dccproc in tests.
 
 #![allow(dead_code)]
 
