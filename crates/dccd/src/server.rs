@@ -274,8 +274,12 @@ impl Server {
         body: Response,
         delay: Duration,
     ) -> Action {
-        let mut p = Packet::response_to(req, u32::from(self.cfg.srvr_id), body);
-        let bytes = p.sign(&who.auth.answer_signer(req.pkt_vers, &req.op_nums));
+        let p = Packet::response_to(req, u32::from(self.cfg.srvr_id), body);
+        // Encode and sign in place: one MD5 per answer.
+        let mut bytes = p.encode();
+        who.auth
+            .answer_signer(req.pkt_vers, &req.op_nums)
+            .sign(&mut bytes);
         Action::Send(bytes, delay)
     }
 

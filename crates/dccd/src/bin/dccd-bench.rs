@@ -12,7 +12,6 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,7 +51,17 @@ fn start() -> Result<Server, String> {
         .and_then(|s| s.local_addr())
         .map_err(|e| e.to_string())?
         .port();
-    let child = Command::new(&dccd)
+    // With DCCD_BENCH_PIN=1 the server runs on CPU 0 alone (taskset execs
+    // it, so the child's process-ID is the server's).
+    let pin = std::env::var("DCCD_BENCH_PIN").is_ok_and(|v| v == "1");
+    let mut cmd = if pin {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "0"]).arg(&dccd);
+        c
+    } else {
+        Command::new(&dccd)
+    };
+    let child = cmd
         .args([
             "-b",
             "-i",
@@ -135,74 +144,187 @@ fn cpu_secs(pid: u32) -> f64 {
     f.iter().sum::<u64>() as f64 / 100.0
 }
 
-fn run(s: &Server, clients: u32, secs: f64, report: bool, serial: Arc<AtomicU32>) {
-    let addr = s.addr;
-    let cpu0 = cpu_secs(s.child.id());
-    let pw = Passwd::new(PW).unwrap_or_else(|| unreachable!());
-    let deadline = Instant::now() + Duration::from_secs_f64(secs);
-    let mut handles = Vec::new();
-    for c in 0..clients {
-        let pw = pw.clone();
-        let serial = serial.clone();
-        handles.push(std::thread::spawn(move || {
-            let signer = Signer::Passwd(pw);
-            let Ok(sock) = UdpSocket::bind("127.0.0.1:0") else {
-                return (Vec::new(), 0u64);
+/// The datagrams of one run: `POOL` distinct signed requests, built and
+/// signed before the clock starts. Entry `i` carries `r = i` in its
+/// operation numbers, so an answer names its request, and every entry is a
+/// different request for the server's retransmission cache (which keys on
+/// the client's address and port and on h/p/r).
+const POOL: u32 = 1 << 16;
+
+fn pool(report: bool, run_id: u32) -> Vec<Vec<u8>> {
+    let Some(pw) = Passwd::new(PW) else {
+        return Vec::new();
+    };
+    let signer = Signer::Passwd(pw);
+    (0..POOL)
+        .map(|i| {
+            let r = CkRequest {
+                tgts: Tgts(u32::from(report)),
+                cks: cks(run_id.wrapping_mul(POOL).wrapping_add(i), run_id),
             };
-            let _ = sock.set_read_timeout(Some(Duration::from_millis(500)));
-            let mut lat = Vec::new();
-            let mut lost = 0u64;
-            let mut buf = [0u8; 2048];
-            while Instant::now() < deadline {
-                let n = serial.fetch_add(1, Ordering::Relaxed);
-                let r = CkRequest {
-                    tgts: Tgts(u32::from(report)),
-                    cks: cks(n, c),
-                };
-                let body = if report {
-                    Request::Report(r)
-                } else {
-                    Request::Query(r)
-                };
-                let mut p = Packet::request(12, ID, OpNums::from_le_words(c, 7, n, 1), body);
-                let bytes = p.sign(&signer);
-                let t0 = Instant::now();
-                if sock.send_to(&bytes, addr).is_err() {
-                    lost += 1;
-                    continue;
-                }
-                match sock.recv_from(&mut buf) {
-                    Ok(_) => lat.push(t0.elapsed()),
-                    Err(_) => lost += 1,
+            let body = if report {
+                Request::Report(r)
+            } else {
+                Request::Query(r)
+            };
+            Packet::request(12, ID, OpNums::from_le_words(run_id, 7, i, 1), body).sign(&signer)
+        })
+        .collect()
+}
+
+/// What the clients saw.
+#[derive(Default)]
+struct Seen {
+    lat: Vec<Duration>,
+    lost: u64,
+}
+
+/// A non-blocking socket connected to the server from a new local port
+/// (a new key space for the server's retransmission cache).
+fn client_sock(addr: SocketAddr) -> Option<UdpSocket> {
+    let sock = UdpSocket::bind("127.0.0.1:0").ok()?;
+    sock.connect(addr).ok()?;
+    sock.set_nonblocking(true).ok()?;
+    Some(sock)
+}
+
+/// How long a socket may wait for any answer before what it has
+/// outstanding counts as lost.
+const QUIET: Duration = Duration::from_millis(50);
+
+/// One client socket with up to `window` requests in flight, matched to
+/// their answers by `r`.
+struct Client {
+    sock: UdpSocket,
+    sent_at: Vec<Option<Instant>>,
+    out: usize,
+    next: usize,
+    lap: usize,
+    last_answer: Instant,
+}
+
+impl Client {
+    /// Send until the window is full. On reaching its start in the pool
+    /// again (and once its answers are in) the socket is replaced, so
+    /// that a reused datagram is still a new request for the server.
+    fn fill(&mut self, addr: SocketAddr, pool: &[Vec<u8>], window: usize, seen: &mut Seen) {
+        if self.lap >= pool.len() && self.out == 0 {
+            if let Some(s) = client_sock(addr) {
+                self.sock = s;
+                self.lap = 0;
+            }
+        }
+        while self.out < window && self.lap < pool.len() {
+            let Some(d) = pool.get(self.next) else { break };
+            if self.sock.send(d).is_err() {
+                seen.lost += 1;
+            } else if let Some(slot) = self.sent_at.get_mut(self.next) {
+                if slot.replace(Instant::now()).is_none() {
+                    self.out += 1;
                 }
             }
-            (lat, lost)
-        }));
-    }
-    let mut all = Vec::new();
-    let mut lost = 0;
-    for h in handles {
-        if let Ok((l, n)) = h.join() {
-            all.extend(l);
-            lost += n;
+            self.next = (self.next + 1) % pool.len();
+            self.lap += 1;
         }
     }
-    all.sort();
+
+    /// Read every answer waiting; true if there was one.
+    fn drain(&mut self, buf: &mut [u8], seen: &mut Seen) -> bool {
+        let mut any = false;
+        while let Ok(n) = self.sock.recv(buf) {
+            let r = buf
+                .get(16..20)
+                .filter(|_| n >= 24)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_le_bytes);
+            let slot = r.and_then(|r| self.sent_at.get_mut(r as usize));
+            if let Some(t0) = slot.and_then(Option::take) {
+                seen.lat.push(t0.elapsed());
+                self.out -= 1;
+                any = true;
+            }
+        }
+        let now = Instant::now();
+        if any {
+            self.last_answer = now;
+        } else if self.out > 0 && now.duration_since(self.last_answer) > QUIET {
+            for s in self.sent_at.iter_mut() {
+                if s.take().is_some() {
+                    seen.lost += 1;
+                }
+            }
+            self.out = 0;
+            self.last_answer = now;
+        }
+        any
+    }
+}
+
+/// The load generator: one thread polling `sockets` non-blocking sockets
+/// in a tight loop, each keeping `window` requests in flight. It neither
+/// builds nor signs anything while the clock runs, and since it never
+/// sleeps, the server's answers do not have to wake it.
+fn clients(
+    addr: SocketAddr,
+    pool: &[Vec<u8>],
+    sockets: usize,
+    window: usize,
+    deadline: Instant,
+) -> Seen {
+    let mut seen = Seen::default();
+    let mut cs: Vec<Client> = (0..sockets)
+        .filter_map(|k| {
+            Some(Client {
+                sock: client_sock(addr)?,
+                sent_at: vec![None; pool.len()],
+                out: 0,
+                next: k * pool.len() / sockets.max(1),
+                lap: 0,
+                last_answer: Instant::now(),
+            })
+        })
+        .collect();
+    let mut buf = [0u8; 2048];
+    while Instant::now() < deadline {
+        for c in cs.iter_mut() {
+            c.fill(addr, pool, window, &mut seen);
+            c.drain(&mut buf, &mut seen);
+        }
+    }
+    seen
+}
+
+/// One timed run: `sockets` client sockets, each with `window` requests in
+/// flight, all in this (client) process; prints the rate, the latency
+/// percentiles and the server's CPU time per request.
+fn run(s: &Server, sockets: usize, window: usize, secs: f64, report: bool, run_id: u32) {
+    let pool = Arc::new(pool(report, run_id));
+    let addr = s.addr;
+    let cpu0 = cpu_secs(s.child.id());
+    let t0 = Instant::now();
+    let deadline = t0 + Duration::from_secs_f64(secs);
+    let seen = clients(addr, &pool, sockets, window, deadline);
+    let (mut all, lost) = (seen.lat, seen.lost);
+    let elapsed = t0.elapsed().as_secs_f64();
     let cpu = cpu_secs(s.child.id()) - cpu0;
+    all.sort_unstable();
     let per_op = if all.is_empty() {
         0.0
     } else {
         cpu / all.len() as f64
     };
     println!(
-        "{:6} c={:2}: {:9.0} ops/s  p50 {:7.1} µs  p90 {:7.1} µs  p99 {:7.1} µs  \
-         server CPU {:5.1} µs/op = {:7.0} ops/s per core  (lost {lost})",
+        "{:6} in flight {:3} ({}x{:2}): {:7.0} ops/s  p50 {:7.1} µs  p90 {:7.1} µs  \
+         p99 {:7.1} µs  server CPU {:4.2} s = {:5.2} µs/op = {:7.0} ops/s per core  (lost {lost})",
         if report { "REPORT" } else { "QUERY" },
-        clients,
-        all.len() as f64 / secs,
+        sockets * window,
+        sockets,
+        window,
+        all.len() as f64 / elapsed,
         percentile(&all, 0.5),
         percentile(&all, 0.9),
         percentile(&all, 0.99),
+        cpu,
         per_op * 1e6,
         if per_op > 0.0 { 1.0 / per_op } else { 0.0 },
     );
@@ -286,7 +408,7 @@ fn memory_touch(s: &Server) {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let secs: f64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(3.0);
-    let million: u32 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
+    let million: u32 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1);
     let s = match start() {
         Ok(s) => s,
         Err(e) => {
@@ -294,13 +416,19 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let serial = Arc::new(AtomicU32::new(1));
+    let mut run_id = 1;
     for report in [false, true] {
-        for c in [1, 8, 32] {
-            run(&s, c, secs, report, serial.clone());
+        // Latency at 1, 8 and 32 requests in flight, then the capacity
+        // with many in flight.
+        for (sockets, window) in [(1, 1), (2, 4), (4, 8), (4, 32)] {
+            run(&s, sockets, window, secs, report, run_id);
+            run_id += 1;
         }
     }
     drop(s);
+    if million == 0 {
+        return;
+    }
     // Memory on a fresh server: right after loading (the 32-second
     // retransmission cache then holds every report) and once the cache
     // has expired.
