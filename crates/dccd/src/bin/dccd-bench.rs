@@ -188,9 +188,8 @@ fn client_sock(addr: SocketAddr) -> Option<UdpSocket> {
     Some(sock)
 }
 
-/// How long a socket may wait for any answer before what it has
-/// outstanding counts as lost.
-const QUIET: Duration = Duration::from_millis(50);
+/// How old an unanswered request must be to count as lost.
+const LATE: Duration = Duration::from_secs(1);
 
 /// One client socket with up to `window` requests in flight, matched to
 /// their answers by `r`.
@@ -200,7 +199,7 @@ struct Client {
     out: usize,
     next: usize,
     lap: usize,
-    last_answer: Instant,
+    last_scan: Instant,
 }
 
 impl Client {
@@ -228,9 +227,8 @@ impl Client {
         }
     }
 
-    /// Read every answer waiting; true if there was one.
-    fn drain(&mut self, buf: &mut [u8], seen: &mut Seen) -> bool {
-        let mut any = false;
+    /// Read every answer waiting.
+    fn drain(&mut self, buf: &mut [u8], seen: &mut Seen) {
         while let Ok(n) = self.sock.recv(buf) {
             let r = buf
                 .get(16..20)
@@ -241,22 +239,20 @@ impl Client {
             if let Some(t0) = slot.and_then(Option::take) {
                 seen.lat.push(t0.elapsed());
                 self.out -= 1;
-                any = true;
             }
         }
+        // Now and then, give up on requests unanswered for a second.
         let now = Instant::now();
-        if any {
-            self.last_answer = now;
-        } else if self.out > 0 && now.duration_since(self.last_answer) > QUIET {
+        if self.out > 0 && now.duration_since(self.last_scan) > LATE / 10 {
+            self.last_scan = now;
             for s in self.sent_at.iter_mut() {
-                if s.take().is_some() {
+                if s.is_some_and(|t| now.duration_since(t) > LATE) {
+                    *s = None;
                     seen.lost += 1;
+                    self.out -= 1;
                 }
             }
-            self.out = 0;
-            self.last_answer = now;
         }
-        any
     }
 }
 
@@ -280,7 +276,7 @@ fn clients(
                 out: 0,
                 next: k * pool.len() / sockets.max(1),
                 lap: 0,
-                last_answer: Instant::now(),
+                last_scan: Instant::now(),
             })
         })
         .collect();
@@ -315,7 +311,7 @@ fn run(s: &Server, sockets: usize, window: usize, secs: f64, report: bool, run_i
     };
     println!(
         "{:6} in flight {:3} ({}x{:2}): {:7.0} ops/s  p50 {:7.1} µs  p90 {:7.1} µs  \
-         p99 {:7.1} µs  server CPU {:4.2} s = {:5.2} µs/op = {:7.0} ops/s per core  (lost {lost})",
+         p99 {:7.1} µs  max {:6.1} ms  server CPU {:4.2} s = {:5.2} µs/op = {:7.0} ops/s per core  (lost {lost})",
         if report { "REPORT" } else { "QUERY" },
         sockets * window,
         sockets,
@@ -324,6 +320,7 @@ fn run(s: &Server, sockets: usize, window: usize, secs: f64, report: bool, run_i
         percentile(&all, 0.5),
         percentile(&all, 0.9),
         percentile(&all, 0.99),
+        all.last().map_or(0.0, |d| d.as_secs_f64() * 1e3),
         cpu,
         per_op * 1e6,
         if per_op > 0.0 { 1.0 / per_op } else { 0.0 },
