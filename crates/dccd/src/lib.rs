@@ -28,8 +28,9 @@
 //!
 //! Durability: an answer to a REPORT leaves only after the report has been
 //! written to the operating system, so it survives the server being
-//! killed; the data reach the disk by the store's group commit (at most
-//! 100 ms later, and at every orderly stop).
+//! killed; the data reach the disk by a group commit every 100 ms (an
+//! `fdatasync` of the log that does not hold up requests meanwhile) and at
+//! every orderly stop.
 
 //! Not yet: flooding (a `flod` file is noticed and ignored), the greylist
 //! server (`-G` is refused), the `blacklist` file, the `RL_BUGS` rate,

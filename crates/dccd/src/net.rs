@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use std::net::UdpSocket;
 use tokio::sync::Notify;
 
-use tally_store::{Ck, LogStore, Store};
+use tally_store::{Ck, LogStore, Store, SyncPolicy};
 use tally_white::parse::{parse_file, FileKind, NoIncludes};
 use tally_wire::ids::Ids;
 
@@ -96,7 +96,11 @@ pub fn build_server(o: &Opts) -> Result<Server, String> {
     let lock = tally_store::lock::DbLock::try_exclusive(&dir)
         .map_err(|e| format!("database {}: {e}", dir.display()))?;
     Box::leak(Box::new(lock));
-    let mut store = LogStore::open(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // The group commit is the housekeeping timer's (see `serve`), which
+    // flushes the log without holding up requests; the store itself never
+    // waits for the disk while a request is being answered.
+    let mut store = LogStore::open_with(&dir, SyncPolicy::Never)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
     if let Some(note) = store.recovered() {
         log(note);
     }
@@ -232,26 +236,24 @@ async fn serve(server: Server, addrs: Vec<SocketAddr>, home: PathBuf) -> Result<
             .map_err(|e| e.to_string())?;
     }
     {
-        let state = state.clone();
         // The log store's file (`reports.log` of tally-store's LogStore).
         let log_file = home.join("tally-db").join("reports.log");
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(100));
             loop {
                 tick.tick().await;
-                // The group commit. Most of the waiting for the disk is
-                // done first, without the lock, so that requests are not
-                // held up meanwhile: an fdatasync on our own descriptor of
-                // the log flushes what the store has written to it so far.
-                // The store's own sync, under the lock, then finds little
-                // left to write.
+                // The group commit, without the lock, so that requests are
+                // not held up meanwhile: an fdatasync on our own descriptor
+                // of the log flushes everything the store has written to
+                // it (the store writes each report to the operating system
+                // before its answer leaves).
                 let f = log_file.clone();
-                let _ = tokio::task::spawn_blocking(move || {
+                let synced = tokio::task::spawn_blocking(move || {
                     std::fs::File::open(f).and_then(|f| f.sync_data())
                 })
                 .await;
-                if let Ok(mut s) = state.lock() {
-                    if let Err(e) = s.counter.store.sync() {
+                if let Ok(Err(e)) = synced {
+                    if e.kind() != std::io::ErrorKind::NotFound {
                         log(&format!("database sync: {e}"));
                     }
                 }
