@@ -236,8 +236,7 @@ async fn serve(server: Server, addrs: Vec<SocketAddr>, home: PathBuf) -> Result<
             .map_err(|e| e.to_string())?;
     }
     {
-        // The log store's file (`reports.log` of tally-store's LogStore).
-        let log_file = home.join("tally-db").join("reports.log");
+        let log_file = LogStore::log_path(&home.join("tally-db"));
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(100));
             loop {

@@ -150,6 +150,13 @@ impl LogStore {
         })
     }
 
+    /// The report log file of the database in `dir`, for a server that
+    /// flushes it to disk from a thread of its own (`fdatasync` on another
+    /// descriptor of the same file) instead of through [`SyncPolicy`].
+    pub fn log_path(dir: &Path) -> PathBuf {
+        dir.join(LOG)
+    }
+
     /// What opening had to recover, if anything: a damaged end of the
     /// report log cut off and kept in a side file. The server logs it.
     pub fn recovered(&self) -> Option<&str> {
