@@ -7,7 +7,7 @@
 //! - [`select`] and [`timing`]: how the fastest working server is chosen
 //!   and when requests are retransmitted, with the reference client's
 //!   constants (4 transmissions within 16 s, RTT measured with NOPs every
-//!   15 minutes, names resolved every 2 hours, a back-off of 32 s doubling
+//!   15 minutes, names resolved every hour, a back-off of 32 s doubling
 //!   up to 512 s after all servers failed).
 //! - [`transport`]: the UDP exchanges.
 //! - [`Client`]: the asynchronous API.

@@ -27,7 +27,7 @@ pub const VERS_CLNT_OK: u8 = 9;
 pub const FAMILY_ADJ: i64 = 10_000;
 
 /// Host names are resolved again this often (seconds).
-pub const MAP_RESOLVE_SECS: u64 = 2 * 60 * 60;
+pub const MAP_RESOLVE_SECS: u64 = 60 * 60;
 /// When no name could be resolved, try again after this long (seconds).
 pub const RESOLVE_RETRY_SECS: u64 = 5 * 60;
 /// RTTs to all servers are measured again this often (seconds), and an
