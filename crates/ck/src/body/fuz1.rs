@@ -91,9 +91,23 @@ impl Fuz1 {
         self.eol = None;
     }
 
+    /// Nothing more can change a result: the 4 KiB of letters that count
+    /// have been hashed, and with at least `MIN_WORDS` English words Fuz2
+    /// recognises enough words in its best language never to need the host
+    /// names the URL recogniser keeps. Greeting removal and buffer flushes
+    /// then only touch bytes that no longer reach the MD5, so the text can
+    /// be ignored.
+    #[inline]
+    fn saturated(&self, wtotal0: u32) -> bool {
+        self.total >= MAX_TOTAL && wtotal0 >= super::fuz2::MIN_WORDS
+    }
+
     /// One piece of decoded text. `wtotal0` is the English word count of
     /// Fuz2 so far, which decides how many host names are kept for Fuz2.
     pub fn update(&mut self, data: &[u8], wtotal0: u32) {
+        if self.saturated(wtotal0) {
+            return;
+        }
         let mut i = 0;
         loop {
             if self.url.idle() {
