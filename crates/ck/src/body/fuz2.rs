@@ -136,8 +136,15 @@ impl Fuz2 {
     /// A complete word `w` of `wlen` bytes: count and hash it for every
     /// language whose list holds it.
     #[inline]
-    fn add_word(langs: &mut [Lang; LANGS], hub: &mut Hub, w: u128, wlen: usize, cset: Charset) {
-        let mut m = words::lookup(w);
+    fn add_word(
+        list: &words::Table,
+        langs: &mut [Lang; LANGS],
+        hub: &mut Hub,
+        w: u128,
+        wlen: usize,
+        cset: Charset,
+    ) {
+        let mut m = list.lookup(w);
         while m != 0 {
             let l = m.trailing_zeros() as usize;
             m &= m - 1;
@@ -162,6 +169,7 @@ impl Fuz2 {
     /// `<html>` tag may change) and charset `cset`.
     pub fn update(&mut self, hub: &mut Hub, data: &[u8], ct: &mut Ct, cset: Charset) {
         let tbl = cset.table();
+        let list = words::table();
         let mut i = 0;
         while i < data.len() {
             match self.st {
@@ -198,7 +206,7 @@ impl Fuz2 {
                                     break;
                                 }
                                 if (MIN_WLEN..=WORD_LEN).contains(&wlen) {
-                                    Self::add_word(&mut self.langs, hub, w, wlen, cset);
+                                    Self::add_word(list, &mut self.langs, hub, w, wlen, cset);
                                 }
                                 wlen = 0;
                                 w = 0;
@@ -231,7 +239,7 @@ impl Fuz2 {
                         }
                         if cc == FC_SP {
                             if (MIN_WLEN..=WORD_LEN).contains(&wlen) {
-                                Self::add_word(&mut self.langs, hub, w, wlen, cset);
+                                Self::add_word(list, &mut self.langs, hub, w, wlen, cset);
                             }
                             wlen = 0;
                             w = 0;

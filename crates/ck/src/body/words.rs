@@ -25,7 +25,8 @@ const LISTS: [&[u8]; LANGS] = [
 /// A word zero-padded to 16 bytes, read as a little-endian integer.
 type Key = u128;
 
-struct Table {
+/// The loaded word lists (see [`table`]).
+pub struct Table {
     keys: Vec<Key>,
     masks: Vec<u8>,
     shift: u32,
@@ -75,26 +76,29 @@ fn build() -> Table {
     Table { keys, masks, shift }
 }
 
-fn table() -> &'static Table {
+/// The word table, built on first use; callers with many words fetch it
+/// once and look words up with [`Table::lookup`].
+pub fn table() -> &'static Table {
     static T: OnceLock<Table> = OnceLock::new();
     T.get_or_init(build)
 }
 
-/// The languages (bit `l` for language `l`) whose list holds this word,
-/// given zero-padded to 16 bytes and read as a little-endian integer.
-#[inline]
-pub fn lookup(w: Key) -> u8 {
-    let t = table();
-    let size = t.masks.len();
-    let mut h = hash(w, t.shift);
-    loop {
-        let m = t.masks[h];
-        if m == 0 {
-            return 0;
+impl Table {
+    /// The languages (bit `l` for language `l`) whose list holds this word,
+    /// given zero-padded to 16 bytes and read as a little-endian integer.
+    #[inline]
+    pub fn lookup(&self, w: Key) -> u8 {
+        let size = self.masks.len();
+        let mut h = hash(w, self.shift);
+        loop {
+            let m = self.masks[h];
+            if m == 0 {
+                return 0;
+            }
+            if self.keys[h] == w {
+                return m;
+            }
+            h = (h + 1) & (size - 1);
         }
-        if t.keys[h] == w {
-            return m;
-        }
-        h = (h + 1) & (size - 1);
     }
 }
