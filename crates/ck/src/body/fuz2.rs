@@ -156,7 +156,7 @@ impl Fuz2 {
     }
 
     /// A complete word `w` of `wlen` bytes: count and hash it for every
-    /// language whose list holds it.
+    /// language among `allowed` (a bit per language) whose list holds it.
     #[inline]
     fn add_word(
         list: &words::Table,
@@ -164,15 +164,12 @@ impl Fuz2 {
         hub: &mut Hub,
         w: u128,
         wlen: usize,
-        cset: Charset,
+        allowed: u8,
     ) {
-        let mut m = list.lookup(w);
+        let mut m = list.lookup(w) & allowed;
         while m != 0 {
             let l = m.trailing_zeros() as usize;
             m &= m - 1;
-            if words::CHARSETS[l].is_some_and(|c| c != cset) {
-                continue;
-            }
             if let Some(lang) = langs.get_mut(l) {
                 lang.wtotal += 1;
                 lang.wsummed += wlen as u32;
@@ -192,6 +189,10 @@ impl Fuz2 {
     pub fn update(&mut self, hub: &mut Hub, data: &[u8], ct: &mut Ct, cset: Charset) {
         let tbl = cset.table();
         let list = words::table();
+        // the languages whose lists apply to this charset
+        let allowed = (0..LANGS)
+            .filter(|&l| !matches!(words::CHARSETS[l], Some(c) if c != cset))
+            .fold(0u8, |m, l| m | 1 << l);
         let mut i = 0;
         while i < data.len() {
             match self.st {
@@ -228,7 +229,7 @@ impl Fuz2 {
                                     break;
                                 }
                                 if (MIN_WLEN..=WORD_LEN).contains(&wlen) {
-                                    Self::add_word(list, &mut self.langs, hub, w, wlen, cset);
+                                    Self::add_word(list, &mut self.langs, hub, w, wlen, allowed);
                                 }
                                 wlen = 0;
                                 w = 0;
@@ -261,7 +262,7 @@ impl Fuz2 {
                         }
                         if cc == FC_SP {
                             if (MIN_WLEN..=WORD_LEN).contains(&wlen) {
-                                Self::add_word(list, &mut self.langs, hub, w, wlen, cset);
+                                Self::add_word(list, &mut self.langs, hub, w, wlen, allowed);
                             }
                             wlen = 0;
                             w = 0;
