@@ -74,7 +74,11 @@ pub fn parse_date_time(date: &str, tod: &str) -> Option<u64> {
     let m: u32 = it.next()?.parse().ok()?;
     let d: u32 = it.next()?.parse().ok()?;
     let y: i64 = it.next()?.parse().ok()?;
-    if it.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) || y > 99 {
+    if it.next().is_some()
+        || !(1..=12).contains(&m)
+        || !(1..=31).contains(&d)
+        || !(0..=99).contains(&y)
+    {
         return None;
     }
     let y = if y < 70 { 2000 + y } else { 1900 + y };
@@ -109,5 +113,12 @@ mod tests {
             next_time_of_day(t, parse_time_of_day("00:00:01").unwrap()) - t,
             42271
         );
+    }
+
+    #[test]
+    fn wild_years_are_refused() {
+        assert_eq!(parse_date_time("8/8/-80007116666927149", "00:00:00"), None);
+        assert_eq!(parse_date_time("8/8/100", "00:00:00"), None);
+        assert!(parse_date_time("8/8/26", "01:02:03").is_some());
     }
 }
