@@ -59,40 +59,27 @@ pub const SW_TRAP_REJ: Sws = 0x0000_4000;
 /// DNS blacklist groups on (all four).
 pub const SW_DNSBL_M: Sws = 0x0000_8000 * 0xf;
 
-/// Options from whiteclnt files that change the switches (`option ...` lines).
+/// Options from whiteclnt files that change the switches (`option ...`
+/// lines): the bits of [`tally_white::Switches`], under the names the
+/// decision uses.
 pub mod white_sw {
-    /// `option log-all`
-    pub const LOG_ALL: u32 = 0x0000_0040;
-    /// `option log-normal`
-    pub const LOG_NORMAL: u32 = 0x0000_0080;
-    /// `option forced-discard-ok`
-    pub const DISCARD_OK: u32 = 0x0000_0100;
-    /// `option no-forced-discard`
-    pub const DISCARD_NO: u32 = 0x0000_0200;
-    /// `option DCC-on`
-    pub const DCC_ON: u32 = 0x0000_0400;
-    /// `option DCC-off`
-    pub const DCC_OFF: u32 = 0x0000_0800;
-    /// `option DCC-rep-on`
-    pub const REP_ON: u32 = 0x0000_1000;
-    /// `option DCC-rep-off`
-    pub const REP_OFF: u32 = 0x0000_2000;
-    /// `option MTA-first`
-    pub const MTA_FIRST: u32 = 0x0000_4000;
-    /// `option MTA-last`
-    pub const MTA_LAST: u32 = 0x0000_8000;
-    /// `option log-subdirectory-day`
-    pub const LOG_D: u32 = 0x0001_0000;
-    /// `option log-subdirectory-hour`
-    pub const LOG_H: u32 = 0x0002_0000;
-    /// `option log-subdirectory-minute`
-    pub const LOG_M: u32 = 0x0004_0000;
-    /// `option not-spam-trap`
-    pub const TRAP_NOT: u32 = 0x0008_0000;
-    /// `option spam-trap-discards`
-    pub const TRAP_DIS: u32 = 0x0010_0000;
-    /// `option spam-trap-rejects`
-    pub const TRAP_REJ: u32 = 0x0020_0000;
+    use tally_white::Switches;
+    pub const LOG_ALL: u32 = Switches::LOG_ALL;
+    pub const LOG_NORMAL: u32 = Switches::LOG_NORMAL;
+    pub const DISCARD_OK: u32 = Switches::DISCARD_OK;
+    pub const DISCARD_NO: u32 = Switches::DISCARD_NO;
+    pub const DCC_ON: u32 = Switches::DCC_ON;
+    pub const DCC_OFF: u32 = Switches::DCC_OFF;
+    pub const REP_ON: u32 = Switches::REP_ON;
+    pub const REP_OFF: u32 = Switches::REP_OFF;
+    pub const MTA_FIRST: u32 = Switches::MTA_FIRST;
+    pub const MTA_LAST: u32 = Switches::MTA_LAST;
+    pub const LOG_D: u32 = Switches::LOG_D;
+    pub const LOG_H: u32 = Switches::LOG_H;
+    pub const LOG_M: u32 = Switches::LOG_M;
+    pub const TRAP_NOT: u32 = Switches::TRAP_NOT;
+    pub const TRAP_DIS: u32 = Switches::TRAP_DIS;
+    pub const TRAP_REJ: u32 = Switches::TRAP_REJ;
 }
 
 /// Switches as a whiteclnt file's options leave them, starting from `sws`
