@@ -1,31 +1,20 @@
 //! Reading the store's report log without changing it: verification,
 //! listing while dccd runs, and salvage for `dbclean -R bad`.
 //!
-//! `LogStore::open` replays the log and silently cuts it at the first
-//! record it cannot read, which is right for a torn last write but would
-//! throw away everything behind a damaged record in the middle, and it
+//! `LogStore::open` replays the log and cuts it at the first record it
+//! cannot read (keeping the cut bytes in a side file), which is right for a
+//! torn last write but not for a damaged record in the middle, and it
 //! writes to the file. The tools therefore read the file themselves first.
-//! The layout (the store's `codec` module): a 24-byte header (magic
-//! `TLLOG001`, the least next position as u64, a CRC-32 of those 16 bytes,
-//! 4 spare bytes), then records framed as payload length (u32), CRC-32 of
-//! the payload (u32) and the payload: position (u64), timestamp (u64),
-//! server-ID (u16), target count (u32), path length (u8) and that many u16,
-//! checksum count (u8) and that many 17-byte keys; all little-endian.
+//! The layout and its decoding are the store's: [`tally_store::codec`].
 
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-use tally_store::types::{MAX_CKS, MAX_PATH};
-use tally_store::{Ck, LogEntry, Pos, Report, Ts};
-
-const MAGIC: &[u8; 8] = b"TLLOG001";
-/// Bytes of the file header.
-pub const HEADER_LEN: u64 = 24;
-const FRAME_HEAD: usize = 8;
-/// The largest payload a record can have.
-pub const MAX_PAYLOAD: usize = 8 + 8 + 2 + 4 + 1 + 2 * MAX_PATH + 1 + 17 * MAX_CKS;
+pub use tally_store::codec::{decode_frame as frame_in, header, HEADER_LEN};
+use tally_store::codec::{decode_payload, frame_head, parse_header, FRAME_HEAD};
+use tally_store::{LogEntry, Pos};
 const WINDOW: usize = 1 << 20;
 
 /// A bounded read-ahead window over a file read at arbitrary offsets.
@@ -93,31 +82,7 @@ pub enum FrameAt {
 
 /// Read the header: the least next position, or `None` if it is damaged.
 pub fn read_header(w: &mut Window) -> io::Result<Option<Pos>> {
-    let Some(h) = w.get(0, HEADER_LEN as usize)? else {
-        return Ok(None);
-    };
-    let (body, rest) = h.split_at(16);
-    let crc = rest
-        .get(..4)
-        .and_then(|c| c.try_into().ok())
-        .map(u32::from_le_bytes);
-    if !body.starts_with(MAGIC) || crc != Some(crc32fast::hash(body)) {
-        return Ok(None);
-    }
-    Ok(body
-        .get(8..16)
-        .and_then(|b| b.try_into().ok())
-        .map(|b| Pos(u64::from_le_bytes(b))))
-}
-
-/// The header bytes of a log whose next position is at least `next`.
-pub fn header(next: Pos) -> [u8; HEADER_LEN as usize] {
-    let mut h = [0u8; HEADER_LEN as usize];
-    h[..8].copy_from_slice(MAGIC);
-    h[8..16].copy_from_slice(&next.0.to_le_bytes());
-    let crc = crc32fast::hash(&h[..16]);
-    h[16..20].copy_from_slice(&crc.to_le_bytes());
-    h
+    Ok(w.get(0, HEADER_LEN as usize)?.and_then(parse_header))
 }
 
 /// Decode the record at `off`.
@@ -128,11 +93,9 @@ pub fn frame_at(w: &mut Window, off: u64) -> io::Result<FrameAt> {
     let Some(head) = w.get(off, FRAME_HEAD)? else {
         return Ok(FrameAt::Truncated);
     };
-    let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
-    let crc = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
-    if len > MAX_PAYLOAD {
+    let Some((len, crc)) = frame_head(head) else {
         return Ok(FrameAt::Bad);
-    }
+    };
     let Some(payload) = w.get(off + FRAME_HEAD as u64, len)? else {
         return Ok(FrameAt::Truncated);
     };
@@ -142,58 +105,6 @@ pub fn frame_at(w: &mut Window, off: u64) -> io::Result<FrameAt> {
     Ok(match decode_payload(payload) {
         Some(e) => FrameAt::Good(e, (FRAME_HEAD + len) as u64),
         None => FrameAt::Bad,
-    })
-}
-
-/// A little-endian cursor that fails instead of panicking.
-struct Rd<'a>(&'a [u8]);
-
-impl<'a> Rd<'a> {
-    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let (a, b) = self.0.split_at_checked(N)?;
-        self.0 = b;
-        a.try_into().ok()
-    }
-    fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (a, b) = self.0.split_at_checked(n)?;
-        self.0 = b;
-        Some(a)
-    }
-}
-
-/// Decode a record payload.
-fn decode_payload(p: &[u8]) -> Option<LogEntry> {
-    let mut r = Rd(p);
-    let pos = Pos(u64::from_le_bytes(r.take()?));
-    let ts = Ts(u64::from_le_bytes(r.take()?));
-    let srvr_id = u16::from_le_bytes(r.take()?);
-    let tgts = u32::from_le_bytes(r.take()?);
-    let [npath] = r.take::<1>()?;
-    if usize::from(npath) > MAX_PATH {
-        return None;
-    }
-    let path = (0..npath)
-        .map(|_| r.take().map(u16::from_le_bytes))
-        .collect::<Option<Vec<_>>>()?;
-    let [ncks] = r.take::<1>()?;
-    if usize::from(ncks) > MAX_CKS {
-        return None;
-    }
-    let cks = (0..ncks)
-        .map(|_| Ck::from_key(r.bytes(17)?))
-        .collect::<Option<Vec<_>>>()?;
-    if !r.0.is_empty() {
-        return None;
-    }
-    Some(LogEntry {
-        pos,
-        report: Report {
-            ts,
-            srvr_id,
-            tgts,
-            path,
-            cks,
-        },
     })
 }
 
@@ -335,27 +246,11 @@ pub fn salvage(from: &Path, to: &Path) -> io::Result<Salvaged> {
     Ok(res)
 }
 
-/// Decode the framed record at the start of `bytes` (for blocks read at
-/// once): the entry and the frame's length.
-pub fn frame_in(bytes: &[u8]) -> Option<(LogEntry, usize)> {
-    let head = bytes.get(..FRAME_HEAD)?;
-    let len = u32::from_le_bytes(head.get(..4)?.try_into().ok()?) as usize;
-    let crc = u32::from_le_bytes(head.get(4..)?.try_into().ok()?);
-    if len > MAX_PAYLOAD {
-        return None;
-    }
-    let payload = bytes.get(FRAME_HEAD..FRAME_HEAD + len)?;
-    if crc32fast::hash(payload) != crc {
-        return None;
-    }
-    Some((decode_payload(payload)?, FRAME_HEAD + len))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use tally_ck::{CkType, Sum};
-    use tally_store::{LogStore, Store};
+    use tally_store::{Ck, LogStore, Report, Store, Ts};
 
     /// Random corruptions of a real log never panic, and a salvaged log
     /// reads back without damage.

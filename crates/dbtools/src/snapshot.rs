@@ -18,9 +18,10 @@ use tally_store::{
 };
 
 use crate::exit;
-use crate::logfile::{self, Checked, LogError, Problem, MAX_PAYLOAD};
+use crate::logfile::{self, Checked, LogError, Problem};
 use crate::paths;
 use crate::sealed;
+use tally_store::codec::MAX_PAYLOAD;
 
 /// A problem with one file of the database, with the exit code it earns.
 #[derive(Debug)]

@@ -105,15 +105,44 @@ pub fn decode_payload(bytes: &[u8]) -> Option<LogEntry> {
     })
 }
 
+/// The file header's magic bytes.
+const MAGIC: &[u8; 8] = b"TLLOG001";
+/// Bytes of the report log's file header: the magic, the least next
+/// position (u64), a CRC-32 of those 16 bytes and 4 spare bytes.
+pub const HEADER_LEN: u64 = 24;
+
+/// The header of a log whose next position is at least `next`.
+pub fn header(next: Pos) -> [u8; HEADER_LEN as usize] {
+    let mut h = [0u8; HEADER_LEN as usize];
+    h[..8].copy_from_slice(MAGIC);
+    h[8..16].copy_from_slice(&next.0.to_le_bytes());
+    let crc = crc32fast::hash(&h[..16]);
+    h[16..20].copy_from_slice(&crc.to_le_bytes());
+    h
+}
+
+/// The least next position a header holds, or `None` if it is damaged.
+pub fn parse_header(h: &[u8]) -> Option<Pos> {
+    let body = h.get(..16)?;
+    let crc = u32::from_le_bytes(h.get(16..20)?.try_into().ok()?);
+    if !body.starts_with(MAGIC) || crc != crc32fast::hash(body) {
+        return None;
+    }
+    Some(Pos(u64::from_le_bytes(body.get(8..16)?.try_into().ok()?)))
+}
+
+/// The frame of a record whose header is `head` (`FRAME_HEAD` bytes): the
+/// payload's length and CRC-32, or `None` if the length is impossible.
+pub fn frame_head(head: &[u8]) -> Option<(usize, u32)> {
+    let len = u32::from_le_bytes(head.get(..4)?.try_into().ok()?) as usize;
+    let crc = u32::from_le_bytes(head.get(4..8)?.try_into().ok()?);
+    (len <= MAX_PAYLOAD).then_some((len, crc))
+}
+
 /// Decode the framed record at the start of `bytes`: the entry and the
 /// frame's length, or `None` when the bytes hold no complete valid record.
 pub fn decode_frame(bytes: &[u8]) -> Option<(LogEntry, usize)> {
-    let head = bytes.get(..FRAME_HEAD)?;
-    let len = u32::from_le_bytes(head.get(..4)?.try_into().ok()?) as usize;
-    let crc = u32::from_le_bytes(head.get(4..)?.try_into().ok()?);
-    if len > MAX_PAYLOAD {
-        return None;
-    }
+    let (len, crc) = frame_head(bytes.get(..FRAME_HEAD)?)?;
     let payload = bytes.get(FRAME_HEAD..FRAME_HEAD + len)?;
     if crc32fast::hash(payload) != crc {
         return None;

@@ -40,7 +40,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod codec;
+pub mod codec;
 pub mod expiry;
 #[cfg(feature = "fjall")]
 mod fjall_store;

@@ -7,23 +7,10 @@ use std::fs::File;
 use std::io::{BufReader, ErrorKind, Read, Write};
 use std::path::Path;
 
-use crate::codec::{decode_frame, decode_payload, FRAME_HEAD, MAX_PAYLOAD};
+use crate::codec::{decode_frame, decode_payload, parse_header, FRAME_HEAD, MAX_PAYLOAD};
+pub use crate::codec::{header, HEADER_LEN};
 use crate::types::{LogEntry, Pos};
 use crate::{Error, Result};
-
-const MAGIC: &[u8; 8] = b"TLLOG001";
-/// Bytes of the header.
-pub const HEADER_LEN: u64 = 24;
-
-/// The header of a log whose next position is at least `next`.
-pub fn header(next: Pos) -> [u8; HEADER_LEN as usize] {
-    let mut h = [0u8; HEADER_LEN as usize];
-    h[..8].copy_from_slice(MAGIC);
-    h[8..16].copy_from_slice(&next.0.to_le_bytes());
-    let crc = crc32fast::hash(&h[..16]);
-    h[16..20].copy_from_slice(&crc.to_le_bytes());
-    h
-}
 
 /// Create a log file holding only a header.
 pub fn create(path: &Path, next: Pos) -> Result<File> {
@@ -42,13 +29,7 @@ fn read_header(r: &mut impl Read) -> Result<Pos> {
     let mut h = [0u8; HEADER_LEN as usize];
     r.read_exact(&mut h)
         .map_err(|_| Error::Corrupt("report log shorter than its header".into()))?;
-    let crc = crc32fast::hash(&h[..16]);
-    if &h[..8] != MAGIC || h[16..20] != crc.to_le_bytes() {
-        return Err(Error::Corrupt("report log header".into()));
-    }
-    let mut n = [0u8; 8];
-    n.copy_from_slice(&h[8..16]);
-    Ok(Pos(u64::from_le_bytes(n)))
+    parse_header(&h).ok_or_else(|| Error::Corrupt("report log header".into()))
 }
 
 /// What a scan of the file found.
