@@ -24,6 +24,7 @@ pub mod daemon;
 pub mod eom;
 pub mod fuzz;
 pub mod log;
+pub mod milter_errors;
 pub mod msg;
 pub mod opts;
 pub mod reply;
