@@ -179,7 +179,10 @@ mod tests {
             MilterTrouble::from_text("skipping unrecognized macro command: bad"),
             Some(MilterTrouble::BadMacros(_))
         ));
-        assert_eq!(MilterTrouble::from_text("session done processing commands"), None);
+        assert_eq!(
+            MilterTrouble::from_text("session done processing commands"),
+            None
+        );
         assert_eq!(MilterTrouble::from_text("milter starting"), None);
     }
 
