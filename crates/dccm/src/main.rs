@@ -68,6 +68,8 @@ fn main() {
     for m in &o.msgs {
         complain(&syslog, m);
     }
+    // the milter library's reasons for dropping a connection, logged
+    tally_dccm::milter_errors::MilterErrors::new(syslog.clone(), true).install();
     if o.version > 0 {
         eprintln!("{}", tally_dccm::VERSION);
         std::process::exit(0);
