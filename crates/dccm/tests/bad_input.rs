@@ -7,21 +7,12 @@ use common::milter::{Client, Reply};
 use common::{make_home, start_dccm};
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tally_testkit::{closed_port, write_map};
 
 fn args(home: &Path) -> Vec<String> {
-    let h = home.display().to_string();
-    vec![
-        "-b".into(),
-        "-h".into(),
-        h.clone(),
-        "-p".into(),
-        format!("local:{h}/run/dccm.sock"),
-        "-R".into(),
-        format!("{h}/run"),
-    ]
+    common::local_args(home, &[])
 }
 
 fn connect_raw(sock: &Path) -> UnixStream {
@@ -53,12 +44,18 @@ fn closed(s: &mut UnixStream) -> bool {
     !matches!(s.read(&mut buf), Ok(n) if n > 0)
 }
 
-#[test]
-fn oversized_packet_is_logged_and_the_connection_dropped() {
-    let home = make_home("badlen");
+/// A dccm without a reachable server, and a raw connection to it.
+fn started(tag: &str) -> (PathBuf, common::Dccm, UnixStream) {
+    let home = make_home(tag);
     write_map(&home, closed_port());
     let d = start_dccm(&home, &args(&home));
-    let mut s = connect_raw(&d.sock);
+    let s = connect_raw(&d.sock);
+    (home, d, s)
+}
+
+#[test]
+fn oversized_packet_is_logged_and_the_connection_dropped() {
+    let (home, d, mut s) = started("badlen");
     // a length of almost 4 GB: no milter packet is that long
     s.write_all(&[0xff, 0xff, 0xff, 0xf0, b'C']).unwrap();
     assert!(closed(&mut s), "dccm kept a connection with a bad length");
@@ -80,10 +77,7 @@ fn oversized_packet_is_logged_and_the_connection_dropped() {
 
 #[test]
 fn truncated_packet_is_logged() {
-    let home = make_home("trunc");
-    write_map(&home, closed_port());
-    let d = start_dccm(&home, &args(&home));
-    let mut s = connect_raw(&d.sock);
+    let (home, d, mut s) = started("trunc");
     // announces 100 bytes, sends 3, then goes away
     s.write_all(&[0, 0, 0, 100, b'C', b'a', b'b']).unwrap();
     s.shutdown(std::net::Shutdown::Write).unwrap();

@@ -9,18 +9,7 @@ use std::process::{Command, Stdio};
 use tally_testkit::{closed_port, write_map, FakeDccd};
 
 fn args(home: &std::path::Path, extra: &[&str]) -> Vec<String> {
-    let h = home.display().to_string();
-    let mut v: Vec<String> = vec![
-        "-b".into(),
-        "-h".into(),
-        h.clone(),
-        "-p".into(),
-        format!("local:{h}/run/dccm.sock"),
-        "-R".into(),
-        format!("{h}/run"),
-    ];
-    v.extend(extra.iter().map(|s| s.to_string()));
-    v
+    common::local_args(home, extra)
 }
 
 fn connect(c: &mut Client, ip: &str) -> Vec<Reply> {

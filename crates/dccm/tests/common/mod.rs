@@ -87,6 +87,24 @@ impl Drop for Dccm {
     }
 }
 
+/// Options for a foreground dccm on a unix socket in `home`'s `run`
+/// directory, then `extra`.
+#[allow(dead_code)]
+pub fn local_args(home: &Path, extra: &[&str]) -> Vec<String> {
+    let h = home.display().to_string();
+    let mut v: Vec<String> = vec![
+        "-b".into(),
+        "-h".into(),
+        h.clone(),
+        "-p".into(),
+        format!("local:{h}/run/dccm.sock"),
+        "-R".into(),
+        format!("{h}/run"),
+    ];
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
 /// Start our dccm with the recorded arguments (HOME replaced).
 pub fn start_dccm(home: &Path, args: &[String]) -> Dccm {
     let h = home.display().to_string();
