@@ -3,16 +3,29 @@
 //! server on the loopback interface (started here), with the messages of
 //! the test corpus.
 //!
-//! With `-s dccd` the project's dccd is started instead of the built-in
-//! counting server (server-ID 1200, a private ids file, and its per-client
-//! rate limit raised with `-R 100000` so that the figures are dccifd's:
-//! dccd's default of 400 requests/s per client-ID would cap them).
+//! The DCC server is the project's `dccd` next to this program when it
+//! was built (`-s` names another, `-s fake` takes the small counting
+//! server of the tests), started on a loopback port with its own ids file
+//! and store in a temporary directory and its rate limits lifted, so that
+//! the figures are dccifd's (dccd's default of 400 requests/s per
+//! client-ID would cap them); see dccm-bench's `local_dccd.rs`.
 //!
-//! usage: dccifd-bench [-n requests-per-level] [-c corpus-dir] [-d dccifd] [-s dccd]
+//! Each client connects, sends a request as SpamAssassin does (options,
+//! client, HELO, sender, recipient, the message), half-closes and reads
+//! the answer to its end; the latency covers all of that. Each level
+//! prints the rate, the latency percentiles, how many answers carried an
+//! X-DCC header (the DCC server answered), and the CPU time per message
+//! of this program, of dccifd and of the DCC server.
+//!
+//! usage: dccifd-bench [-n requests-per-level] [-c corpus-dir] [-d dccifd] [-s dccd|fake] [-l 1,8,32]
 
 #[path = "../../../testkit/src/fake_dccd.rs"]
 #[allow(dead_code)]
 mod fake_dccd;
+#[path = "../../../dccm/src/bin/dccm_bench/local_dccd.rs"]
+mod local_dccd;
+
+use local_dccd::{cpu_ms, LocalDccd};
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -49,7 +62,8 @@ fn request(i: usize, msg: &[u8]) -> Vec<u8> {
     r
 }
 
-fn one(sock: &Path, req: &[u8]) -> Result<Duration, String> {
+/// One request; its latency and whether the answer has an X-DCC header.
+fn one(sock: &Path, req: &[u8]) -> Result<(Duration, bool), String> {
     let t = Instant::now();
     let mut s = UnixStream::connect(sock).map_err(|e| e.to_string())?;
     s.write_all(req).map_err(|e| e.to_string())?;
@@ -60,7 +74,8 @@ fn one(sock: &Path, req: &[u8]) -> Result<Duration, String> {
     if out.is_empty() {
         return Err("empty answer".into());
     }
-    Ok(t.elapsed())
+    let headed = out.windows(5).any(|w| w == b"X-DCC");
+    Ok((t.elapsed(), headed))
 }
 
 fn pct(sorted: &[Duration], p: f64) -> f64 {
@@ -75,21 +90,22 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut per_level = 2000usize;
     let mut corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/corpus/messages");
-    let mut dccifd = std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(|d| d.join("dccifd")))
-        .unwrap_or_else(|| PathBuf::from("dccifd"));
-    let mut dccd: Option<PathBuf> = None;
+    let exe = std::env::current_exe().unwrap_or_default();
+    let mut dccifd = exe.with_file_name("dccifd");
+    let mut dccd = Some(exe.with_file_name("dccd")).filter(|p| p.exists());
+    let mut levels = vec![1usize, 8, 32];
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match (a.as_str(), it.next()) {
             ("-n", Some(v)) => per_level = v.parse().unwrap_or(per_level),
             ("-c", Some(v)) => corpus = PathBuf::from(v),
             ("-d", Some(v)) => dccifd = PathBuf::from(v),
+            ("-s", Some(v)) if v == "fake" => dccd = None,
             ("-s", Some(v)) => dccd = Some(PathBuf::from(v)),
+            ("-l", Some(v)) => levels = v.split(',').filter_map(|l| l.parse().ok()).collect(),
             _ => {
                 eprintln!(
-                    "usage: dccifd-bench [-n requests-per-level] [-c corpus-dir] [-d dccifd]"
+                    "usage: dccifd-bench [-n requests-per-level] [-c corpus-dir] [-d dccifd] [-s dccd|fake] [-l 1,8,32]"
                 );
                 std::process::exit(1);
             }
@@ -107,43 +123,19 @@ fn main() {
     let home = std::env::temp_dir().join(format!("dccifd-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).expect("home");
-    let mut fake = None;
-    let mut server = None;
-    match &dccd {
+    let (_fake, server, map) = match &dccd {
         None => {
             let srv = fake_dccd::FakeDccd::start(1200, "bench");
-            std::fs::write(home.join("map"), fake_dccd::map_text(srv.addr)).expect("map");
-            fake = Some(srv);
+            let map = fake_dccd::map_text(srv.addr);
+            (Some(srv), None, map)
         }
         Some(exe) => {
-            use std::os::unix::fs::PermissionsExt;
-            let shome = home.join("dccd");
-            std::fs::create_dir_all(&shome).expect("dccd home");
-            let ids = shome.join("ids");
-            std::fs::write(&ids, "32800\tbenchclientpw\n1200\tbenchserverpw\n").expect("ids");
-            std::fs::set_permissions(&ids, std::fs::Permissions::from_mode(0o600)).expect("mode");
-            let port = std::net::UdpSocket::bind("127.0.0.1:0")
-                .and_then(|s| s.local_addr())
-                .map(|a| a.port())
-                .expect("port");
-            let c = Command::new(exe)
-                .args(["-b", "-i", "1200", "-n", "bench", "-h"])
-                .arg(&shome)
-                .args(["-a", &format!("127.0.0.1,{port}"), "-R", "100000"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start dccd");
-            std::thread::sleep(Duration::from_millis(500));
-            std::fs::write(
-                home.join("map"),
-                format!("127.0.0.1,{port} 32800 benchclientpw\n"),
-            )
-            .expect("map");
-            server = Some(c);
+            let d = LocalDccd::start(exe, &home.join("dccd")).unwrap_or_else(|e| panic!("{e}"));
+            let map = d.map_line();
+            (None, Some(d), map)
         }
-    }
+    };
+    std::fs::write(home.join("map"), map).expect("map");
     let sock = home.join("dccifd.sock");
     let mut child = Command::new(&dccifd)
         .args(["-b", "-h"])
@@ -162,7 +154,7 @@ fn main() {
     }
     println!(
         "server: {}; {} messages ({} KiB, mean {} bytes), {per_level} requests per level",
-        if dccd.is_some() {
+        if server.is_some() {
             "dccd"
         } else {
             "built-in counting server"
@@ -171,16 +163,23 @@ fn main() {
         total_bytes / 1024,
         total_bytes / msgs.len()
     );
-    println!("clients  msgs/s   p50 ms   p90 ms   p99 ms   max ms  errors");
-    for clients in [1usize, 8, 32] {
+    println!("clients  msgs/s   p50 ms   p90 ms   p99 ms   max ms  X-DCC  errors  CPU ms/msg: bench dccifd server");
+    let srv_pid = server.as_ref().map(|s| s.pid());
+    for clients in levels {
+        let clients = clients.max(1);
         let next = Arc::new(AtomicUsize::new(0));
+        let cpu0 = (
+            cpu_ms(std::process::id()),
+            cpu_ms(child.id()),
+            srv_pid.map_or(0, cpu_ms),
+        );
         let start = Instant::now();
         let handles: Vec<_> = (0..clients)
             .map(|_| {
                 let (next, msgs, sock) = (next.clone(), msgs.clone(), sock.clone());
                 std::thread::spawn(move || {
                     let mut lat = Vec::new();
-                    let mut errs = 0usize;
+                    let (mut headed, mut errs) = (0usize, 0usize);
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         if i >= per_level {
@@ -188,39 +187,44 @@ fn main() {
                         }
                         let m = &msgs[i % msgs.len()];
                         match one(&sock, &request(i, m)) {
-                            Ok(d) => lat.push(d),
+                            Ok((d, h)) => {
+                                lat.push(d);
+                                headed += usize::from(h);
+                            }
                             Err(_) => errs += 1,
                         }
                     }
-                    (lat, errs)
+                    (lat, headed, errs)
                 })
             })
             .collect();
         let mut lat = Vec::new();
-        let mut errs = 0;
+        let (mut headed, mut errs) = (0, 0);
         for h in handles {
-            if let Ok((l, e)) = h.join() {
+            if let Ok((l, hd, e)) = h.join() {
                 lat.extend(l);
+                headed += hd;
                 errs += e;
             }
         }
         let secs = start.elapsed().as_secs_f64();
+        let n = lat.len().max(1) as f64;
+        let per = |now: u64, then: u64| now.saturating_sub(then) as f64 / n;
         lat.sort();
         println!(
-            "{clients:>7} {:>7.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {errs:>7}",
+            "{clients:>7} {:>7.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {headed:>6} {errs:>7}  {:>16.3} {:>6.3} {:>6.3}",
             lat.len() as f64 / secs,
             pct(&lat, 0.5),
             pct(&lat, 0.9),
             pct(&lat, 0.99),
-            lat.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+            lat.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+            per(cpu_ms(std::process::id()), cpu0.0),
+            per(cpu_ms(child.id()), cpu0.1),
+            per(srv_pid.map_or(0, cpu_ms), cpu0.2),
         );
     }
     let _ = child.kill();
     let _ = child.wait();
-    if let Some(mut c) = server {
-        let _ = c.kill();
-        let _ = c.wait();
-    }
-    drop(fake);
+    drop(server);
     let _ = std::fs::remove_dir_all(&home);
 }

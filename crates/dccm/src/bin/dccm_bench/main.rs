@@ -2,10 +2,22 @@
 //! protocol at 1, 8 and 32 concurrent connections, against a local DCC
 //! server, and dccm's memory per open connection.
 //!
-//! Usage: `dccm-bench [corpus-dir] [messages-per-run]`. The corpus
-//! defaults to the project's `testdata/corpus/messages`; the DCC server is
-//! a small counting server on 127.0.0.1 (the one the tests use); dccm is
-//! the `dccm` binary next to this one.
+//! Usage: `dccm-bench [-n messages-per-level] [-c corpus-dir] [-m dccm]
+//! [-s dccd|fake] [-l 1,8,32]`. The corpus defaults to the project's
+//! `testdata/corpus/messages`; dccm is the `dccm` program next to this
+//! one. The DCC server is the project's `dccd` next to this program when
+//! it was built (`-s` names another, `-s fake` takes the small counting
+//! server of the tests), started on a loopback port with its rate limits
+//! lifted (see `local_dccd.rs`).
+//!
+//! Each connection is one thread speaking milter protocol 6 over dccm's
+//! unix socket as an MTA does: connect once, then per message the macros,
+//! MAIL, RCPT, each header field, end of headers, the body and the end of
+//! the message, each waiting for dccm's answer. A message's latency runs
+//! from MAIL to the answer to its end. Each level prints the rate, the
+//! latency percentiles, how many messages got an X-DCC header (the DCC
+//! server answered), and the CPU time per message of this program, of
+//! dccm and of the DCC server.
 
 #[path = "../../../../testkit/src/fake_dccd.rs"]
 #[allow(dead_code)]
@@ -13,70 +25,24 @@ mod fake_dccd;
 #[path = "../../../tests/common/milter.rs"]
 mod milter;
 
+mod corpus;
+mod local_dccd;
+
+use corpus::Msg;
+use local_dccd::{cpu_ms, LocalDccd};
 use milter::{Client, Reply};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn collect(dir: &Path, out: &mut Vec<Vec<u8>>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths {
-        if p.is_dir() {
-            collect(&p, out);
-        } else if let Ok(b) = std::fs::read(&p) {
-            if !b.is_empty() && b.len() < 1 << 20 {
-                out.push(b);
-            }
-        }
-    }
-}
-
-/// A message split into unfolded header fields and the body.
-struct Msg {
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-fn split(raw: &[u8]) -> Msg {
-    let text = String::from_utf8_lossy(raw);
-    let (head, body) = match text.find("\n\n").or_else(|| text.find("\r\n\r\n")) {
-        Some(i) => {
-            let skip = if text[i..].starts_with("\n\n") { 2 } else { 4 };
-            (&text[..i], &raw[(i + skip).min(raw.len())..])
-        }
-        None => (&text[..], &raw[raw.len()..]),
-    };
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for line in head.lines() {
-        let line = line.trim_end_matches('\r');
-        if line.starts_with([' ', '\t']) {
-            if let Some(last) = headers.last_mut() {
-                last.1.push('\n');
-                last.1.push_str(line);
-            }
-        } else if let Some((n, v)) = line.split_once(':').filter(|(n, _)| !n.is_empty()) {
-            // (an MTA never passes a field without a name)
-            headers.push((n.to_string(), v.trim_start().to_string()));
-        }
-    }
-    Msg {
-        headers,
-        body: body.to_vec(),
-    }
-}
-
-fn connect_cmd(c: &mut Client, ip: &str) {
+fn connect_cmd(c: &mut Client, ip: &str) -> std::io::Result<()> {
     let mut d = b"client.example.com\0".to_vec();
     d.push(b'4');
     d.extend_from_slice(&25u16.to_be_bytes());
     d.extend_from_slice(ip.as_bytes());
     d.push(0);
-    c.send(b'C', &d).expect("send");
-    c.replies().expect("connect reply");
+    c.send(b'C', &d)?;
+    c.replies().map(|_| ())
 }
 
 /// Send one message up to (not including) the end; `false` if refused.
@@ -103,17 +69,19 @@ fn send_head(c: &mut Client, m: &Msg, n: usize) -> std::io::Result<bool> {
     Ok(true)
 }
 
-fn send_msg(c: &mut Client, m: &Msg, n: usize) -> std::io::Result<()> {
+/// Send a whole message; whether dccm added an X-DCC header.
+fn send_msg(c: &mut Client, m: &Msg, n: usize) -> std::io::Result<bool> {
     if !send_head(c, m, n)? {
-        return Ok(());
+        return Ok(false);
     }
     for chunk in m.body.chunks(65535) {
         c.send(b'B', chunk)?;
         c.replies()?;
     }
     c.send(b'E', b"")?;
-    c.replies()?;
-    Ok(())
+    let r = c.replies()?;
+    Ok(r.iter()
+        .any(|r| matches!(r, Reply::AddHeader(h, _) if h.starts_with("X-DCC"))))
 }
 
 fn rss_kb(pid: u32) -> u64 {
@@ -133,35 +101,120 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let corpus = args.get(1).map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/corpus/messages")
-    });
-    let per_run: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2000);
-    let mut raw = Vec::new();
-    collect(&corpus, &mut raw);
-    if std::env::var_os("DCCM_BENCH_LIST").is_some() {
-        for (i, r) in raw.iter().enumerate() {
-            println!("{i} {}", r.len());
+/// What one connection's thread measured.
+#[derive(Default)]
+struct Tally {
+    lat: Vec<Duration>,
+    headed: usize,
+    errors: Vec<String>,
+}
+
+fn open(sock: &Path, ip: &str) -> std::io::Result<Client> {
+    let mut c = Client::connect(sock)?;
+    connect_cmd(&mut c, ip)?;
+    Ok(c)
+}
+
+/// One connection sending `count` messages starting at number `first`.
+fn worker(sock: &Path, msgs: &[Msg], t: usize, first: usize, count: usize) -> Tally {
+    let ip = format!("192.0.2.{}", t % 250 + 1);
+    let mut out = Tally::default();
+    let mut c = match open(sock, &ip) {
+        Ok(c) => c,
+        Err(e) => {
+            out.errors.push(format!("connect: {e}"));
+            return out;
+        }
+    };
+    for n in first..first + count {
+        let m = &msgs[n % msgs.len()];
+        let s = Instant::now();
+        match send_msg(&mut c, m, n) {
+            Ok(h) => {
+                out.lat.push(s.elapsed());
+                out.headed += usize::from(h);
+            }
+            Err(e) => {
+                out.errors.push(format!("message {}: {e}", n % msgs.len()));
+                match open(sock, &ip) {
+                    Ok(n) => c = n,
+                    Err(e) => {
+                        out.errors.push(format!("connect: {e}"));
+                        return out;
+                    }
+                }
+            }
         }
     }
+    out
+}
+
+struct Args {
+    per_level: usize,
+    corpus: PathBuf,
+    dccm: PathBuf,
+    server: Option<PathBuf>,
+    levels: Vec<usize>,
+}
+
+fn args() -> Args {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let dccd = exe.with_file_name("dccd");
+    let mut a = Args {
+        per_level: 2000,
+        corpus: Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/corpus/messages"),
+        dccm: exe.with_file_name("dccm"),
+        server: dccd.exists().then_some(dccd),
+        levels: vec![1, 8, 32],
+    };
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let mut it = argv.iter();
+    while let Some(o) = it.next() {
+        match (o.as_str(), it.next()) {
+            ("-n", Some(v)) => a.per_level = v.parse().unwrap_or(a.per_level),
+            ("-c", Some(v)) => a.corpus = PathBuf::from(v),
+            ("-m", Some(v)) => a.dccm = PathBuf::from(v),
+            ("-s", Some(v)) if v == "fake" => a.server = None,
+            ("-s", Some(v)) => a.server = Some(PathBuf::from(v)),
+            ("-l", Some(v)) => {
+                a.levels = v.split(',').filter_map(|l| l.parse().ok()).collect();
+            }
+            _ => {
+                eprintln!("usage: dccm-bench [-n messages-per-level] [-c corpus-dir] [-m dccm] [-s dccd|fake] [-l 1,8,32]");
+                std::process::exit(1);
+            }
+        }
+    }
+    a
+}
+
+fn main() {
+    let a = args();
+    let mut raw = Vec::new();
+    corpus::collect(&a.corpus, &mut raw);
     if raw.is_empty() {
-        eprintln!("no messages in {}", corpus.display());
+        eprintln!("no messages in {}", a.corpus.display());
         std::process::exit(1);
     }
-    let msgs: Vec<Msg> = raw.iter().map(|r| split(r)).collect();
+    let msgs: Vec<Msg> = raw.iter().map(|r| corpus::split(r)).collect();
     let msgs = std::sync::Arc::new(msgs);
-    println!("{} messages from {}", msgs.len(), corpus.display());
-
-    let srv = fake_dccd::FakeDccd::start(1200, "bench");
     let home = std::env::temp_dir().join(format!("dccm-bench-{}", std::process::id()));
     std::fs::create_dir_all(home.join("run")).expect("home");
-    std::fs::write(home.join("map"), fake_dccd::map_text(srv.addr)).expect("map");
+    let (_fake, server, map) = match &a.server {
+        None => {
+            let srv = fake_dccd::FakeDccd::start(1200, "bench");
+            let map = fake_dccd::map_text(srv.addr);
+            (Some(srv), None, map)
+        }
+        Some(exe) => {
+            let d = LocalDccd::start(exe, &home.join("dccd")).unwrap_or_else(|e| panic!("{e}"));
+            let map = d.map_line();
+            (None, Some(d), map)
+        }
+    };
+    std::fs::write(home.join("map"), map).expect("map");
     let sock = home.join("run/dccm.sock");
-    let exe = std::env::current_exe().expect("exe");
-    let dccm = exe.with_file_name("dccm");
-    let mut child = Command::new(&dccm)
+    let mut child = Command::new(&a.dccm)
         .args(["-b", "-h"])
         .arg(&home)
         .arg("-p")
@@ -171,90 +224,91 @@ fn main() {
         .args(["-j", "200", "-L", "off"])
         .stdin(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| panic!("start {}: {e}", dccm.display()));
+        .unwrap_or_else(|e| panic!("start {}: {e}", a.dccm.display()));
     let t0 = Instant::now();
-    let first = loop {
-        if let Ok(c) = Client::connect(&sock) {
-            break c;
-        }
+    while Client::connect(&sock).is_err() {
         if t0.elapsed() > Duration::from_secs(10) {
             let _ = child.kill();
             panic!("dccm did not start");
         }
         std::thread::sleep(Duration::from_millis(20));
-    };
-    drop(first);
-
-    for conc in [1usize, 8, 32] {
-        let each = per_run.div_ceil(conc);
+    }
+    println!(
+        "server: {}; {} messages from {}, {} per level",
+        server
+            .as_ref()
+            .map_or("built-in counting server", |_| "dccd"),
+        msgs.len(),
+        a.corpus.display(),
+        a.per_level
+    );
+    println!("conns  msgs/s  p50 ms  p90 ms  p99 ms  max ms  X-DCC  errors  CPU ms/msg: bench dccm server");
+    let srv_pid = server.as_ref().map(|s| s.pid());
+    for &conc in &a.levels {
+        let conc = conc.max(1);
+        let each = a.per_level.div_ceil(conc);
+        let cpu0 = (
+            cpu_ms(std::process::id()),
+            cpu_ms(child.id()),
+            srv_pid.map_or(0, cpu_ms),
+        );
         let start = Instant::now();
         let handles: Vec<_> = (0..conc)
             .map(|t| {
-                let msgs = msgs.clone();
-                let sock = sock.clone();
-                std::thread::spawn(move || {
-                    let mut c = Client::connect(&sock).expect("connect");
-                    connect_cmd(&mut c, &format!("192.0.2.{}", t + 1));
-                    let mut lat = Vec::with_capacity(each);
-                    let mut errors = Vec::new();
-                    for k in 0..each {
-                        let n = t * each + k;
-                        let m = &msgs[n % msgs.len()];
-                        let s = Instant::now();
-                        match send_msg(&mut c, m, n) {
-                            Ok(()) => lat.push(s.elapsed()),
-                            Err(e) => {
-                                errors.push(format!("message {}: {e}", n % msgs.len()));
-                                c = Client::connect(&sock).expect("connect");
-                                connect_cmd(&mut c, &format!("192.0.2.{}", t + 1));
-                            }
-                        }
-                    }
-                    (lat, errors)
-                })
+                let (msgs, sock) = (msgs.clone(), sock.clone());
+                std::thread::spawn(move || worker(&sock, &msgs, t, t * each, each))
             })
             .collect();
-        let mut lat: Vec<Duration> = Vec::new();
-        let mut errors: Vec<String> = Vec::new();
+        let mut all = Tally::default();
         for h in handles {
-            let (l, e) = h.join().expect("worker");
-            lat.extend(l);
-            errors.extend(e);
-        }
-        if !errors.is_empty() {
-            println!("  {} messages failed, e.g. {}", errors.len(), errors[0]);
+            if let Ok(t) = h.join() {
+                all.lat.extend(t.lat);
+                all.headed += t.headed;
+                all.errors.extend(t.errors);
+            }
         }
         let secs = start.elapsed().as_secs_f64();
-        lat.sort();
+        let n = all.lat.len().max(1) as f64;
+        let per = |now: u64, then: u64| now.saturating_sub(then) as f64 / n;
+        all.lat.sort();
         println!(
-            "concurrency {conc:>2}: {:>6} messages in {secs:.2} s = {:>7.0} msg/s; latency ms p50 {:.2} p90 {:.2} p99 {:.2} max {:.2}",
-            lat.len(),
-            lat.len() as f64 / secs,
-            pct(&lat, 0.5),
-            pct(&lat, 0.9),
-            pct(&lat, 0.99),
-            pct(&lat, 1.0),
+            "{conc:>5} {:>7.0} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>6} {:>7}  {:>16.3} {:>4.3} {:>6.3}",
+            all.lat.len() as f64 / secs,
+            pct(&all.lat, 0.5),
+            pct(&all.lat, 0.9),
+            pct(&all.lat, 0.99),
+            pct(&all.lat, 1.0),
+            all.headed,
+            all.errors.len(),
+            per(cpu_ms(std::process::id()), cpu0.0),
+            per(cpu_ms(child.id()), cpu0.1),
+            per(srv_pid.map_or(0, cpu_ms), cpu0.2),
         );
+        if let Some(e) = all.errors.first() {
+            println!("      e.g. {e}");
+        }
     }
 
     // memory: connections held open in the middle of a message
     let idle = rss_kb(child.id());
     let n = 150;
-    let mut open = Vec::new();
+    let mut open_conns = Vec::new();
     for i in 0..n {
-        let mut c = Client::connect(&sock).expect("connect");
-        connect_cmd(&mut c, &format!("198.51.100.{}", i % 250 + 1));
-        let _ = send_head(&mut c, &msgs[i % msgs.len()], i);
-        open.push(c);
+        if let Ok(mut c) = open(&sock, &format!("198.51.100.{}", i % 250 + 1)) {
+            let _ = send_head(&mut c, &msgs[i % msgs.len()], i);
+            open_conns.push(c);
+        }
     }
     std::thread::sleep(Duration::from_millis(300));
     let busy = rss_kb(child.id());
     println!(
-        "memory: {idle} KB resident idle, {busy} KB with {n} connections in mid-message = {:.1} KB per connection",
-        busy.saturating_sub(idle) as f64 / n as f64
+        "memory: {idle} KB resident idle, {busy} KB with {} connections in mid-message = {:.1} KB per connection",
+        open_conns.len(),
+        busy.saturating_sub(idle) as f64 / open_conns.len().max(1) as f64
     );
-    drop(open);
+    drop(open_conns);
     let _ = child.kill();
     let _ = child.wait();
+    drop(server);
     let _ = std::fs::remove_dir_all(&home);
 }
