@@ -5,7 +5,8 @@
 
 use crate::config::Config;
 use crate::conn::{mac, Macros};
-use crate::reply::{Reply, INCOMPAT_WLIST};
+use crate::opts::Action;
+use crate::reply::{Reply, INCOMPAT_THOLD, INCOMPAT_WLIST};
 use crate::white;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -13,11 +14,12 @@ use tally_ck::header::Envelope;
 use tally_ck::message::MessageCks;
 use tally_engine::ask::{Listing, WhiteVerdict};
 use tally_engine::cks::MsgCks;
-use tally_engine::rcpts_milter::{joins, RcptProfile};
+use tally_engine::rcpts_milter::{engine_thresholds, white_thresholds, RcptSetup};
 use tally_engine::state::white_sw;
 use tally_engine::tgts;
 use tally_engine::whitefiles::{user_dir, WhiteFiles};
-use tally_white::WhiteList;
+use tally_white::compat::{Compat, Transaction};
+use tally_white::{SpamAction, WhiteList};
 
 /// Most distinct X-DCC header brands remembered for deletion.
 const MAX_XHDRS: usize = 5;
@@ -67,18 +69,6 @@ impl Rcpt {
         }
         r
     }
-
-    /// What the joining rule of the engine needs.
-    pub fn profile(&self) -> RcptProfile {
-        RcptProfile {
-            env_to_white: self.white,
-            file: self
-                .user
-                .as_ref()
-                .filter(|u| !u.is_null_for_compat())
-                .map(|u| u.fingerprint()),
-        }
-    }
 }
 
 /// The message.
@@ -101,6 +91,13 @@ pub struct Msg {
     pub forced_discard: bool,
     /// The client is an MXDCC relay: query instead of report.
     pub mxdcc: bool,
+    /// The client is a SUBMIT client of the main file: recipients are
+    /// never refused for incompatible whitelists.
+    pub via_submit: bool,
+    /// How recipients' switches and thresholds start.
+    setup: RcptSetup,
+    /// The recipients as the joining rule sees them.
+    tx: Transaction,
     env: Envelope,
     ck_cfg: tally_ck::header::CkConfig,
     cks: Option<MessageCks>,
@@ -134,6 +131,15 @@ impl Msg {
             mta_notspam: false,
             forced_discard: false,
             mxdcc: false,
+            via_submit: false,
+            setup: RcptSetup {
+                action: SpamAction::Reject,
+                to_white_only: cfg.to_white_only,
+                via_relay: false,
+                can_discard_one: true,
+                base: white_thresholds(&cfg.tholds.rej),
+            },
+            tx: Transaction::new(),
             env: Envelope {
                 client_ip: ip,
                 client_name: Some(name.to_string()),
@@ -155,9 +161,18 @@ impl Msg {
                     m.forced_discard = true;
                     m.mxdcc = true;
                 }
+                Some(tgts::SUBMIT_CLIENT) => m.via_submit = true,
                 _ => {}
             }
         }
+        // spam through an MX relay is discarded, never rejected
+        m.setup.action = match cfg.action {
+            Action::Ignore => SpamAction::Ignore,
+            Action::Discard => SpamAction::Discard,
+            Action::Reject if m.forced_discard => SpamAction::Discard,
+            Action::Reject => SpamAction::Reject,
+        };
+        m.setup.via_relay = m.forced_discard || m.via_submit;
         m
     }
 
@@ -193,11 +208,33 @@ impl Msg {
             .get_or_insert_with(|| MessageCks::new(&Default::default(), &Envelope::default()))
     }
 
-    /// A recipient may join unless its whitelists differ from the
-    /// earlier recipients' (the answer is then a 452).
-    pub fn compat(&self, new: &Rcpt) -> Option<Reply> {
-        let first = self.rcpts.first().map(Rcpt::profile);
-        (!joins(first.as_ref(), &new.profile())).then(|| crate::reply::fixed(INCOMPAT_WLIST))
+    /// Let a recipient join the transaction, or answer it with a 452
+    /// when its whitelist files, switches or thresholds are incompatible
+    /// with the earlier recipients' ([`tally_white::compat`]). Mail from
+    /// a SUBMIT client cannot be refused recipient by recipient: the
+    /// recipient joins anyway.
+    pub fn compat(&mut self, new: &Rcpt) -> Option<Reply> {
+        let (profile, decided) = self.setup.profile(
+            self.global.as_deref(),
+            new.user.as_deref(),
+            new.env_to.as_bytes(),
+            None,
+        );
+        let can_refuse = !self.via_submit;
+        match self.tx.admit(profile, decided, can_refuse) {
+            _ if !can_refuse => None,
+            Compat::Ok => None,
+            Compat::IncompatibleWhitelists => Some(crate::reply::fixed(INCOMPAT_WLIST)),
+            Compat::ThresholdConflict => Some(crate::reply::fixed(INCOMPAT_THOLD)),
+        }
+    }
+
+    /// The transaction's rejection thresholds: the lowest of its
+    /// recipients' (program, main file, per-user file), for a verdict.
+    fn merged_tholds(&self, v: &mut WhiteVerdict) {
+        if let Some(t) = self.tx.thresholds() {
+            v.tholds_rej = engine_thresholds(t);
+        }
     }
 
     /// One header field.
@@ -251,15 +288,15 @@ impl Msg {
         (slots, self.mxdcc)
     }
 
-    /// The global whiteclnt verdict.
+    /// The global whiteclnt verdict, with the transaction's thresholds.
     pub fn global_verdict(&self, cks: &MsgCks) -> Option<WhiteVerdict> {
-        self.global
-            .as_ref()
-            .map(|g| white::verdict(g, cks, self.env.client_ip))
+        let mut v = white::verdict(self.global.as_ref()?, cks, self.env.client_ip);
+        self.merged_tholds(&mut v);
+        Some(v)
     }
 
     /// The verdict of the first recipient's own file, if it has one,
-    /// combined with the global one.
+    /// combined with the global one, with the transaction's thresholds.
     pub fn user_verdict(&mut self, cks: &MsgCks) -> Option<WhiteVerdict> {
         let ip = self.env.client_ip;
         let mut first = None;
@@ -282,6 +319,7 @@ impl Msg {
                 v.sws = g.sws;
             }
         }
+        self.merged_tholds(&mut v);
         Some(v)
     }
 

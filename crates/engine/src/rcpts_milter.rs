@@ -1,39 +1,111 @@
 //! Several recipients sharing one SMTP transaction, as a milter (dccm)
-//! sees them: recipients arrive one by one before the message, and at
-//! the end the MTA can only accept, reject or discard the whole message,
-//! or remove some recipients from it.
+//! or dccifd as an SMTP proxy sees them: recipients arrive one by one
+//! before the message, and at the end the MTA can only accept, reject or
+//! discard the whole message, or (a milter) remove some recipients.
+//!
+//! Whether a recipient may join is the rule of
+//! [`tally_white::compat`]; this module gives it what the program knows:
+//! the filter switches and thresholds each recipient starts from
+//! ([`RcptSetup`]), and converts thresholds between the engine's arrays
+//! and the whiteclnt crate's form. The transaction's merged thresholds
+//! (the lowest of its recipients') are those of the decision at the end
+//! of the message.
 //!
 //! The recorded behaviour of the original this follows:
-//! - a recipient whose per-user whiteclnt file differs from the first
+//! - a recipient whose per-user whiteclnt file differs from an earlier
 //!   recipient's (one has a file and the other not, or their contents
 //!   differ) cannot join the transaction: it gets
 //!   `452 4.5.3 reject temporarily for incompatible whitelists` and the
-//!   MTA tries it again later in a transaction of its own; recipients
-//!   whitelisted by env_To decide for themselves and always join;
+//!   MTA tries it again later in a transaction of its own;
 //! - spam is delivered to recipients that whitelist it; with the
 //!   rejecting action the others are removed from the message silently
 //!   (recipient deletion), with the discarding action the whole message
 //!   is discarded; mail relayed by MX/MXDCC clients of the main file is
 //!   always discarded, never rejected (no bounces from the relay).
 
-use tally_ck::Sum;
+use crate::tgts::{Tgts, THOLD_UNSET};
+use crate::tholds::NUM_TYPES;
+use tally_white::compat::{env_to_decides, RcptProfile};
+use tally_white::{FileKind, Filters, Layered, WhiteList};
 
-/// What the whitelists say about one recipient, for the joining rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RcptProfile {
-    /// Whitelisted by its env_To (global file or own file).
-    pub env_to_white: bool,
-    /// Fingerprint of its own whiteclnt file, `None` without one (or an
-    /// empty one).
-    pub file: Option<Sum>,
+/// What a program knows about every recipient of a transaction before
+/// looking at whiteclnt files (`init_sws`, `get_sws`, `tholds_base`).
+#[derive(Debug, Clone)]
+pub struct RcptSetup {
+    /// `-a`, already turned from reject into discard for mail through an
+    /// MX or MXDCC relay of the main whiteclnt file.
+    pub action: tally_white::SpamAction,
+    /// `-W`: DCC filtering off unless a whiteclnt file turns it on.
+    pub to_white_only: bool,
+    /// The SMTP client is an MX, MXDCC or SUBMIT client of the main file.
+    pub via_relay: bool,
+    /// Spam can be discarded for one recipient alone (dccm: yes; dccifd
+    /// as a proxy: no).
+    pub can_discard_one: bool,
+    /// The program's rejection thresholds (`-t`).
+    pub base: tally_white::Thresholds,
 }
 
-/// Whether `new` can join a transaction whose first recipient is `first`.
-pub fn joins(first: Option<&RcptProfile>, new: &RcptProfile) -> bool {
-    match first {
-        None => true,
-        Some(f) => f.env_to_white || new.env_to_white || f.file == new.file,
+impl RcptSetup {
+    /// The recipient's filter switches: the program's defaults, the main
+    /// file's settings and adjustments, then the per-user file's.
+    pub fn filters(&self, global: Option<&WhiteList>, user: Option<&WhiteList>) -> Filters {
+        let reject = self.action == tally_white::SpamAction::Reject;
+        let mut f = Filters::initial(reject, self.to_white_only);
+        for l in global.into_iter().chain(user) {
+            f = f.apply(l.switches(), false, false).finish(
+                self.via_relay,
+                self.can_discard_one,
+                self.action,
+            );
+        }
+        f.finish(self.via_relay, self.can_discard_one, self.action)
     }
+
+    /// The recipient's profile for the joining rule, and whether its own
+    /// env_To (or mailbox) listing decides the message for it.
+    pub fn profile(
+        &self,
+        global: Option<&WhiteList>,
+        user: Option<&WhiteList>,
+        env_to: &[u8],
+        mailbox: Option<&[u8]>,
+    ) -> (RcptProfile, bool) {
+        let empty;
+        let global = match global {
+            Some(g) => g,
+            None => {
+                empty = WhiteList::empty(FileKind::Global, "");
+                &empty
+            }
+        };
+        let lay = Layered { global, user };
+        let filters = self.filters(Some(global), user);
+        let profile = RcptProfile::new(user, filters, lay.thresholds(&self.base));
+        let decided = env_to_decides(&lay, env_to, mailbox, &filters);
+        (profile, decided)
+    }
+}
+
+/// The engine's rejection thresholds in the whiteclnt crate's form.
+pub fn white_thresholds(rej: &[Tgts; NUM_TYPES]) -> tally_white::Thresholds {
+    let mut t = tally_white::Thresholds::default();
+    for (o, &v) in t.0.iter_mut().zip(rej.iter()) {
+        *o = (v != THOLD_UNSET).then_some(tally_white::Tgts(v));
+    }
+    t
+}
+
+/// Whiteclnt-crate thresholds as the engine's array (unset types
+/// [`THOLD_UNSET`]).
+pub fn engine_thresholds(t: &tally_white::Thresholds) -> [Tgts; NUM_TYPES] {
+    let mut out = [THOLD_UNSET; NUM_TYPES];
+    for (o, v) in out.iter_mut().zip(t.0.iter()) {
+        if let Some(v) = v {
+            *o = v.0;
+        }
+    }
+    out
 }
 
 /// The front end's `-a` action for spam.
@@ -80,25 +152,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn joining() {
-        let none = RcptProfile {
-            env_to_white: false,
-            file: None,
+    fn thresholds_round_trip() {
+        let mut rej = [THOLD_UNSET; NUM_TYPES];
+        rej[5] = 3;
+        rej[13] = 20;
+        assert_eq!(engine_thresholds(&white_thresholds(&rej)), rej);
+    }
+
+    #[test]
+    fn setup_profiles() {
+        let parse = |text: &str| {
+            let p = tally_white::parse_file(
+                "whiteclnt",
+                text.as_bytes(),
+                FileKind::PerUser,
+                &mut tally_white::NoIncludes,
+            );
+            p.build(&tally_white::Resolutions::new()).list
         };
-        let bob = RcptProfile {
-            env_to_white: false,
-            file: Some(Sum([1; 16])),
+        let mut rej = [THOLD_UNSET; NUM_TYPES];
+        rej[usize::from(tally_ck::CkType::Body.number())] = 3;
+        let setup = RcptSetup {
+            action: tally_white::SpamAction::Reject,
+            to_white_only: false,
+            via_relay: false,
+            can_discard_one: true,
+            base: white_thresholds(&rej),
         };
-        let wl = RcptProfile {
-            env_to_white: true,
-            file: None,
+        let hi = parse("option threshold Body,many\n");
+        let trap = parse("option spam-trap-discard\n");
+        let (p, decided) = setup.profile(None, Some(&hi), b"<hi@example.net>", None);
+        assert!(p.null && !decided && p.filters.discard_no);
+        assert_eq!(
+            p.thresholds.get(tally_ck::CkType::Body),
+            Some(tally_white::Tgts::MANY)
+        );
+        let (p, decided) = setup.profile(None, Some(&trap), b"<t@example.net>", None);
+        assert!(decided && !p.filters.discard_no);
+        let global = {
+            let p = tally_white::parse_file(
+                "whiteclnt",
+                b"ok env_to wl@example.net\n",
+                FileKind::Global,
+                &mut tally_white::NoIncludes,
+            );
+            p.build(&tally_white::Resolutions::new()).list
         };
-        assert!(joins(None, &bob));
-        assert!(joins(Some(&none), &none));
-        assert!(!joins(Some(&bob), &none));
-        assert!(!joins(Some(&none), &bob));
-        assert!(joins(Some(&bob), &wl));
-        assert!(joins(Some(&bob), &bob));
+        let (_, decided) = setup.profile(Some(&global), None, b"<wl@example.net>", None);
+        assert!(decided);
+        let (_, decided) = setup.profile(
+            Some(&global),
+            None,
+            b"<x@example.net>",
+            Some(b"wl@example.net"),
+        );
+        assert!(decided);
     }
 
     #[test]
