@@ -1,0 +1,187 @@
+//! Recipients that cannot share one SMTP transaction, through the milter
+//! protocol: the original's `cmn_compat_whitelist` answers a recipient
+//! whose thresholds are lower than the transaction's with
+//! `452 4.5.3 reject temporarily for incompatible thresholds`, one whose
+//! per-user file differs with `... incompatible whitelists`, and lets a
+//! recipient whose own env_To listing decides for it join anyway; the
+//! message is then decided with the lowest thresholds of its recipients.
+
+mod common;
+
+use common::milter::{Client, Reply};
+use common::{make_home, preload_bulk, start_dccm};
+use std::path::Path;
+use tally_testkit::{write_map, FakeDccd};
+
+const THOLD_452: &str = "452 4.5.3 reject temporarily for incompatible thresholds";
+const WLIST_452: &str = "452 4.5.3 reject temporarily for incompatible whitelists";
+
+fn macro_pkt(stage: u8, pairs: &[(&str, &str)]) -> Vec<u8> {
+    let mut d = vec![stage];
+    for (k, v) in pairs {
+        d.extend_from_slice(k.as_bytes());
+        d.push(0);
+        d.extend_from_slice(v.as_bytes());
+        d.push(0);
+    }
+    d
+}
+
+fn connect(sock: &Path, ip: &str) -> Client {
+    let mut c = None;
+    for _ in 0..200 {
+        if let Ok(x) = Client::connect(sock) {
+            c = Some(x);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let mut c = c.expect("connect to dccm");
+    let mut d = b"mail.example.com\0".to_vec();
+    d.push(b'4');
+    d.extend_from_slice(&25u16.to_be_bytes());
+    d.extend_from_slice(ip.as_bytes());
+    d.push(0);
+    c.send(b'C', &d).unwrap();
+    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
+    c
+}
+
+/// MAIL, then the recipients (local user names): the answer to each RCPT.
+fn envelope(c: &mut Client, id: &str, users: &[&str]) -> Vec<Vec<Reply>> {
+    c.send(b'D', &macro_pkt(b'M', &[("i", id)])).unwrap();
+    c.send(b'M', b"<alice@example.com>\0").unwrap();
+    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
+    users
+        .iter()
+        .map(|u| {
+            let m = [("{rcpt_mailer}", "local"), ("{rcpt_addr}", *u)];
+            c.send(b'D', &macro_pkt(b'R', &m)).unwrap();
+            c.send(b'R', format!("<{u}@example.net>\0").as_bytes())
+                .unwrap();
+            c.replies().unwrap()
+        })
+        .collect()
+}
+
+/// The bulk message (its checksums are preloaded in the fake server):
+/// the replies to the end of the message.
+fn bulk(c: &mut Client) -> Vec<Reply> {
+    let eml = std::fs::read_to_string(common::data().join("msgs/bulk1.eml")).unwrap();
+    let (head, body) = eml.split_once("\n\n").unwrap();
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in head.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some(f) = fields.last_mut() {
+                f.1.push('\n');
+                f.1.push_str(line);
+            }
+        } else if let Some((n, v)) = line.split_once(':') {
+            fields.push((n.to_string(), v.trim_start().to_string()));
+        }
+    }
+    for (n, v) in fields {
+        c.send(b'L', format!("{n}\0{v}\0").as_bytes()).unwrap();
+        c.replies().unwrap();
+    }
+    c.send(b'N', b"").unwrap();
+    c.replies().unwrap();
+    c.send(b'B', body.as_bytes()).unwrap();
+    c.replies().unwrap();
+    c.send(b'E', b"").unwrap();
+    c.replies().unwrap()
+}
+
+fn code(r: &[Reply]) -> String {
+    match r {
+        [Reply::Code(s)] => s.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn incompatible_recipients_get_452() {
+    let home = make_home("compat");
+    let users = home.join("userdirs/local");
+    for (u, text) in [
+        // identical but for their thresholds (no entries: both count as
+        // no file for the comparison of files)
+        ("hi", "option threshold CMN,many\n"),
+        ("lo", "option threshold CMN,2\n"),
+        // a file with entries other than bob's
+        ("other", "ok env_from someone@example.com\n"),
+    ] {
+        std::fs::create_dir_all(users.join(u)).unwrap();
+        std::fs::write(users.join(u).join("whiteclnt"), text).unwrap();
+    }
+    std::fs::write(home.join("whiteclnt-compat"), "ok env_to wl@example.net\n").unwrap();
+    let srv = FakeDccd::start(1200, "behbrand");
+    preload_bulk(&srv);
+    write_map(&home, srv.addr);
+    let args = common::local_args(
+        &home,
+        &[
+            "-t",
+            "CMN,2,3",
+            "-a",
+            "REJECT",
+            "-U",
+            "userdirs",
+            "-w",
+            "whiteclnt-compat",
+        ],
+    );
+    let d = start_dccm(&home, &args);
+
+    // a lower threshold than the transaction's: the thresholds reply;
+    // the message goes on for the first recipient (CMN,many: not spam)
+    let mut c = connect(&d.sock, "203.0.113.1");
+    let r = envelope(&mut c, "C0000001", &["hi", "lo"]);
+    assert_eq!(r[0], vec![Reply::Final('c')]);
+    assert!(code(&r[1]).starts_with(THOLD_452), "{:?}", r[1]);
+    let end = bulk(&mut c);
+    assert!(end.contains(&Reply::Final('a')), "{end:?}");
+    assert!(
+        !end.iter().any(|x| matches!(x, Reply::DelRcpt(_))),
+        "{end:?}"
+    );
+
+    // a higher threshold does not lower the transaction's: both join, and
+    // the lowest threshold (CMN,2) makes the bulk message spam for both
+    let mut c = connect(&d.sock, "203.0.113.2");
+    let r = envelope(&mut c, "C0000002", &["lo", "hi"]);
+    assert_eq!(r, vec![vec![Reply::Final('c')], vec![Reply::Final('c')]]);
+    let end = bulk(&mut c);
+    assert!(code(&end).starts_with("550 5.7.1"), "{end:?}");
+
+    // a recipient without a file and with the program's threshold (CMN,3)
+    let mut c = connect(&d.sock, "203.0.113.3");
+    let r = envelope(&mut c, "C0000003", &["hi", "dave"]);
+    assert!(code(&r[1]).starts_with(THOLD_452), "{:?}", r[1]);
+
+    // per-user files with different entries: the whitelists reply
+    let mut c = connect(&d.sock, "203.0.113.4");
+    let r = envelope(&mut c, "C0000004", &["bob", "other"]);
+    assert_eq!(r[0], vec![Reply::Final('c')]);
+    assert!(code(&r[1]).starts_with(WLIST_452), "{:?}", r[1]);
+    let mut c = connect(&d.sock, "203.0.113.6");
+    let r = envelope(&mut c, "C0000005", &["other", "hi"]);
+    assert!(code(&r[1]).starts_with(WLIST_452), "{:?}", r[1]);
+
+    // whitelisted by env_To in the main file: its own listing decides for
+    // it, so its lower threshold does not matter and it joins; the
+    // transaction's threshold is now CMN,3, which makes the bulk message
+    // spam for hi: hi is removed and wl keeps the message
+    let mut c = connect(&d.sock, "203.0.113.5");
+    let r = envelope(&mut c, "C0000006", &["hi", "wl"]);
+    assert_eq!(r, vec![vec![Reply::Final('c')], vec![Reply::Final('c')]]);
+    let end = bulk(&mut c);
+    assert!(
+        end.contains(&Reply::DelRcpt("<hi@example.net>".to_string())),
+        "{end:?}"
+    );
+    assert!(end.contains(&Reply::Final('a')), "{end:?}");
+
+    drop(d);
+    let _ = std::fs::remove_dir_all(&home);
+}
