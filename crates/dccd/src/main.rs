@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let opts = match tally_dccd::opts::parse(&args) {
+    let mut opts = match tally_dccd::opts::parse(&args) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("dccd: {e}");
@@ -19,6 +19,22 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     tally_dccd::trace::init_syslog(&opts.logs);
+    // -I host-ID,user: the user is looked up now, so that a mistake is
+    // reported where dccd was started; the server process (the one with
+    // -b, started again by this one without it) switches before it opens
+    // its home directory, database, sockets or pid file.
+    if let Some(user) = opts.user.take() {
+        let switched = tally_privs::prepare(&user).and_then(|t| {
+            if opts.foreground {
+                tally_privs::switch(&t)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = switched {
+            tally_dccd::trace::log(&e.to_string());
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1));
+        }
+    }
     match tally_dccd::net::run(opts, &args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -173,11 +173,6 @@ pub fn run(o: Opts, args: &[String]) -> Result<(), String> {
             "-G {g}: the greylist server is not implemented yet; run dccd without -G"
         ));
     }
-    if let Some(u) = &o.user {
-        return Err(format!(
-            "-I ...,{u}: switching to another user is not supported; start dccd as that user"
-        ));
-    }
     if o.srvr_id.is_none() {
         return Err(format!(
             "a server-ID is required (-i)\n{}",

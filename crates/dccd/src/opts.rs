@@ -63,7 +63,8 @@ pub struct Opts {
     pub home: PathBuf,
     /// `-I host-ID,user`.
     pub host_id: Option<String>,
-    /// The user part of `-I`.
+    /// The user part of `-I` (`user` or `user,group`): whom the server
+    /// runs as once its options are read (see `tally-privs`).
     pub user: Option<String>,
     /// `-a`: addresses to listen on (empty: the defaults).
     pub addrs: Vec<SocketAddr>,
@@ -214,6 +215,7 @@ fn with_arg(o: &mut Opts, c: char, v: &str) -> Result<(), String> {
                 o.host_id = Some(h.to_string());
             }
             if !u.is_empty() {
+                tally_privs::Spec::parse(u).map_err(|e| format!("-I {e}"))?;
                 o.user = Some(u.to_string());
             }
         }
@@ -397,6 +399,21 @@ mod tests {
         assert!(p(&["-x"]).is_err());
         assert!(p(&["-i"]).is_err());
         assert!(p(&["-T", "BOGUS"]).is_err());
+    }
+
+    #[test]
+    fn host_id_and_user() {
+        let o = p(&["-i", "1100", "-I", "dcc1"]).unwrap();
+        assert_eq!((o.host_id.as_deref(), o.user), (Some("dcc1"), None));
+        let o = p(&["-i", "1100", "-I", ",nobody"]).unwrap();
+        assert_eq!((o.host_id, o.user.as_deref()), (None, Some("nobody")));
+        let o = p(&["-i", "1100", "-Idcc1,dcc,mail"]).unwrap();
+        assert_eq!(o.host_id.as_deref(), Some("dcc1"));
+        assert_eq!(o.user.as_deref(), Some("dcc,mail"));
+        assert!(p(&["-i", "1100", "-I", "h,dcc,"])
+            .unwrap_err()
+            .starts_with("-I "));
+        assert!(p(&["-i", "1100", "-I", "h,,mail"]).is_err());
     }
 
     #[test]
