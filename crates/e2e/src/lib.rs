@@ -21,6 +21,7 @@ pub mod postfix;
 pub mod proc;
 pub mod sa;
 pub mod scene;
+pub mod sendmail;
 pub mod skip;
 pub mod smtp;
 pub mod tmp;
