@@ -60,6 +60,16 @@ pub fn tree() -> Result<Tree, Skip> {
     Ok(t)
 }
 
+/// Fails with a Skip unless running as root (sendmail's daemon must be
+/// started as root).
+pub fn root() -> Result<(), Skip> {
+    if skip::is_root() {
+        Ok(())
+    } else {
+        Err(Skip("not running as root (sendmail needs root)".into()))
+    }
+}
+
 fn io(e: std::io::Error) -> Skip {
     Skip(format!("set-up failed: {e}"))
 }
@@ -94,7 +104,7 @@ impl Sendmail {
     /// with extra `rules`, make `sendmail.cf` and start the daemon; skips
     /// without root, the unpacked tree or m4.
     pub fn start(milter: &str, rules: &str) -> Result<Sendmail, Skip> {
-        skip::root()?;
+        root()?;
         let tree = tree()?;
         let m4 = skip::program("m4")?;
         let dir = TempDir::new("sendmail").map_err(io)?;

@@ -146,3 +146,17 @@ fn dcc_userdir_from_a_rule_picks_the_per_user_whitelist() {
     );
     assert_eq!(out.last.code, 550, "{out:?}\n{}", s.logs());
 }
+
+#[test]
+fn mail_waits_while_dccm_is_down() {
+    // F=T: without its milter sendmail refuses mail for now, so the
+    // sender keeps it and retries
+    let mut s = require!(SendmailScene::start(setup(&[])));
+    s.dccm.stop();
+    let m = msg::message("a@sender.example", "bob@lab.test", "x", &msg::unique());
+    let env = Envelope::new("a@sender.example", &["bob@lab.test"]);
+    let out = s.send(&env, &m);
+    assert_eq!(out.last.code, 451, "{out:?}\n{}", s.logs());
+    eprintln!("with dccm down, MAIL FROM answered {}", out.last);
+    assert!(s.sendmail.sink.messages().is_empty());
+}

@@ -3,7 +3,7 @@
 //! (and its sink), then dccm, then dccd, then removes the temporary
 //! directory.
 
-use super::Sendmail;
+use super::{root, Sendmail};
 use crate::daemons::Client;
 use crate::dccd::{self, DccServer};
 use crate::smtp::{self, Envelope, Outcome};
@@ -52,7 +52,7 @@ impl SendmailScene {
     /// Start everything; skips without root, the unpacked sendmail, m4,
     /// or a dccm that builds.
     pub fn start(setup: Setup) -> Result<SendmailScene, Skip> {
-        skip::root()?;
+        root()?;
         super::tree()?;
         skip::program("m4")?;
         let dir = TempDir::new("sm-milter").map_err(io)?;
