@@ -16,7 +16,7 @@ use tally_ck::simple::ip_sum;
 use tally_engine::ask::{Decision, Listing};
 use tally_engine::cks::print_cks;
 use tally_engine::message::{copy_spool, read_message, rewind, ReadInfo};
-use tally_engine::rcpts_if::{merged_verdict, rcpt_accepts};
+use tally_engine::rcpts_if::{merged_verdict, rcpt_accepts, request_tgts};
 use tally_engine::server::{Answer, AskError, ClientInfo, Request};
 use tally_engine::state::{white_sw, ST_LOGIT, ST_MTA_ISSPAM, ST_QUERY, ST_RPT_SPAM};
 use tally_engine::tgts::{self, Tgts};
@@ -300,7 +300,7 @@ fn decide(
         .collect();
     let merged = merged_verdict(&global, &rcpt_whites, &cfg.tholds.rej);
     let tholds = cfg.tholds.clone();
-    let mut d = Decision::new(query || nrcpts == 0);
+    let mut d = Decision::new(query);
     d.ask_white(
         &tholds,
         if lists.global.is_some() || !rcpt_whites.is_empty() {
@@ -309,18 +309,18 @@ fn decide(
             None
         },
     );
-    let local_tgts: Tgts = if d.st & ST_QUERY != 0 {
-        0
-    } else {
-        Tgts::try_from(nrcpts).unwrap_or(tgts::TOO_MANY)
-    };
+    let req_tgts = request_tgts(nrcpts, &d, head.opts.spam);
+    if req_tgts == 0 {
+        d.st |= ST_QUERY;
+    }
+    let local_tgts: Tgts = if d.st & ST_QUERY != 0 { 0 } else { req_tgts };
     let spam = head.opts.spam && d.st & ST_QUERY == 0;
     if spam {
         // the MTA's own verdict, shown as such in the log files
         d.st |= ST_MTA_ISSPAM;
     }
     let mut header = None;
-    if nrcpts > 0 {
+    if req_tgts > 0 {
         let placeholder = ClientInfo {
             hostname: cfg.hostname.clone(),
             brand: String::new(),

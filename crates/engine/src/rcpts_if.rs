@@ -11,11 +11,33 @@
 //! - the message is reported with the count of all recipients unless
 //!   every one of them whitelists it;
 //! - thresholds are merged, the lowest wins (a per-user `option
-//!   threshold` cannot raise the global one for a mixed message).
+//!   threshold` cannot raise the global one for a mixed message);
+//! - a request without recipients is a query at most, unless the message
+//!   is known to be spam anyway: then it is reported for one recipient
+//!   ([`request_tgts`]).
 
-use crate::ask::{Listing, WhiteVerdict};
-use crate::tgts::{Tgts, THOLD_UNSET};
+use crate::ask::{Decision, Listing, WhiteVerdict};
+use crate::state::{ST_QUERY, ST_WLIST_ISSPAM, SW_TRAP};
+use crate::tgts::{Tgts, THOLD_UNSET, TOO_MANY};
 use crate::tholds::NUM_TYPES;
+
+/// The target count of a request (`tgts` of the original): the number of
+/// its recipients. Without recipients, one when the message is spam
+/// anyway: the MTA said so with the `spam` option (`mta_spam`; a query
+/// cancels it), the main whiteclnt file blacklists it, or the main file
+/// makes a spam trap of the mailbox. The spam is then reported to the DCC
+/// server as for one recipient with the spam flag (which the server
+/// counts as many), so that SpamAssassin's reports without recipients
+/// reach the server. Otherwise none: the server is not asked and no
+/// header is made. `d` is the decision after the whiteclnt verdict.
+pub fn request_tgts(nrcpts: usize, d: &Decision, mta_spam: bool) -> Tgts {
+    if nrcpts > 0 {
+        return Tgts::try_from(nrcpts).unwrap_or(TOO_MANY);
+    }
+    let query = d.st & ST_QUERY != 0;
+    let spam = (mta_spam && !query) || d.st & ST_WLIST_ISSPAM != 0 || d.sws & SW_TRAP != 0;
+    Tgts::from(spam)
+}
 
 /// What the whiteclnt files say about one recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +162,18 @@ mod tests {
             merged_verdict(&g, &all, &[THOLD_UNSET; NUM_TYPES]).listing,
             Listing::Listed
         );
+    }
+
+    #[test]
+    fn targets_without_recipients() {
+        let d = Decision::new(false);
+        assert_eq!(request_tgts(3, &d, false), 3);
+        assert_eq!(request_tgts(0, &d, false), 0);
+        assert_eq!(request_tgts(0, &d, true), 1);
+        assert_eq!(request_tgts(0, &Decision::new(true), true), 0);
+        let mut black = Decision::new(true);
+        black.st |= ST_WLIST_ISSPAM;
+        assert_eq!(request_tgts(0, &black, false), 1);
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub struct Seen {
     pub sender: u32,
     /// Whether the signature matched the sender's password.
     pub authenticated: bool,
+    /// The target count of a query or report as sent (with the spam
+    /// flags); 0 for other operations.
+    pub tgts: u32,
 }
 
 /// Counts by (checksum type number, checksum).
@@ -152,6 +155,10 @@ fn serve(sock: UdpSocket, id: u32, brand: &'static str, shared: Arc<Shared>) {
             op: req.body.op(),
             sender: req.sender,
             authenticated: matches!(auth, Auth::Verified { .. }),
+            tgts: match &req.body {
+                Request::Query(r) | Request::Report(r) => r.tgts.0,
+                _ => 0,
+            },
         });
         if shared.frozen.load(Ordering::Relaxed) {
             // like a dccd stopped with SIGSTOP: requests go unanswered
