@@ -68,6 +68,14 @@ pub async fn bind(listen: &Listen, home: &std::path::Path) -> Result<Bound, Stri
             let l = UnixListener::bind(&path).map_err(|e| {
                 format!("bind({}): {}", path.display(), tally_engine::errno_str(&e))
             })?;
+            // Usable by the MTA whatever its user, as the original: who may
+            // reach the socket is decided by its directory's permissions.
+            use std::os::unix::fs::PermissionsExt;
+            if let Err(e) = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666))
+            {
+                let e = tally_engine::errno_str(&e);
+                eprintln!("dccifd: chmod({}, 0666): {e}", path.display());
+            }
             Ok(Bound::Unix(l, path))
         }
         Listen::Tcp { host, port, allow } => {

@@ -37,12 +37,18 @@ fn run(args: &[String]) -> i32 {
         println!("dccifd {VERSION} (tally {})", env!("CARGO_PKG_VERSION"));
         return 0;
     }
-    if let Some(u) = &o.user {
-        eprintln!(
-            "dccifd: -I {u}: switching to another user is not supported; start dccifd as that user"
-        );
-        return 1;
-    }
+    // -I: the user is looked up now, so that a mistake is reported where
+    // dccifd was started; the process that stays (in the background or
+    // not) switches before it touches its home, socket or pid file.
+    let target = match o.user.as_deref().map(tally_privs::prepare) {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            eprintln!("dccifd: {e}");
+            syslog.error(&e.to_string());
+            return e.exit_code();
+        }
+    };
     if !o.foreground {
         // detach: run again in the background with -b (no fork here)
         let exe = match std::env::current_exe() {
@@ -66,6 +72,13 @@ fn run(args: &[String]) -> i32 {
                 1
             }
         };
+    }
+    if let Some(t) = &target {
+        if let Err(e) = tally_privs::switch(t) {
+            eprintln!("dccifd: {e}");
+            syslog.error(&e.to_string());
+            return e.exit_code();
+        }
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let home = cwd.join(o.home.as_deref().unwrap_or("/var/dcc"));
@@ -98,6 +111,22 @@ fn run(args: &[String]) -> i32 {
             return 1;
         }
     };
+    if let Some(t) = &target {
+        // files the switched process must still be able to create
+        let logdir = cfg.logdir.as_ref().map(|(d, _)| ("-l ", d));
+        let tmp = match o.tmpdir {
+            Some(_) => "-T ",
+            None => "temporary directory ",
+        };
+        let tmpdir = Some((tmp, &cfg.tmpdir)).filter(|(_, d)| Some(*d) != logdir.map(|l| l.1));
+        for (what, dir) in logdir.into_iter().chain(tmpdir) {
+            if let Err(e) = tally_privs::writable_dir(dir) {
+                let e = format!("{what}{}: not writable by {t}: {e}", dir.display());
+                eprintln!("dccifd: {e}");
+                syslog.error(&e);
+            }
+        }
+    }
     let listen = o
         .listen
         .clone()

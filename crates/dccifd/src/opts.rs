@@ -160,7 +160,8 @@ pub struct Opts {
     pub query: bool,
     /// `-h`.
     pub home: Option<String>,
-    /// `-I user`.
+    /// `-I user[,group]`: whom the daemon runs as once its options are
+    /// read (see `tally-privs`).
     pub user: Option<String>,
     /// `-p`.
     pub listen: Option<Listen>,
@@ -271,7 +272,10 @@ fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<(), String> {
         }
         'o' => o.proxy = Some(crate::proxy::parse_downstream(&arg)?),
         'h' => o.home = Some(arg),
-        'I' => o.user = Some(arg),
+        'I' => {
+            tally_privs::Spec::parse(&arg).map_err(|e| format!("-I {e}"))?;
+            o.user = Some(arg);
+        }
         'p' => o.listen = Some(parse_listen(&arg)?),
         'D' => o.local_domains.push(arg),
         'r' => o.rej_msgs.push(arg),
@@ -341,6 +345,19 @@ mod tests {
         let o = parse(&args("-Z -h")).unwrap();
         assert_eq!(o.warnings.len(), 1);
         assert!(o.warnings[0].starts_with("unrecognized \"-Z\"\nusage: dccifd"));
+    }
+
+    #[test]
+    fn switch_user() {
+        assert_eq!(
+            parse(&args("-I nobody")).unwrap().user.as_deref(),
+            Some("nobody")
+        );
+        let o = parse(&args("-Idcc,mail")).unwrap();
+        assert_eq!(o.user.as_deref(), Some("dcc,mail"));
+        for bad in ["-I ,mail", "-I dcc,", "-I a,b,c"] {
+            assert!(parse(&args(bad)).unwrap_err().starts_with("-I "), "{bad}");
+        }
     }
 
     #[test]

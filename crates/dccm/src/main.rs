@@ -78,9 +78,16 @@ fn main() {
         complain(&syslog, f);
         std::process::exit(EX_USAGE);
     }
-    if o.user.is_some() {
-        complain(&syslog, "-I is not supported; start dccm as that user");
-    }
+    // -I: the user is looked up now, so that a mistake is reported where
+    // dccm was started; the process that stays (in the background or not)
+    // switches before it touches its home, socket or pid file.
+    let target = o.user.as_deref().map(|u| match tally_privs::prepare(u) {
+        Ok(t) => t,
+        Err(e) => {
+            complain(&syslog, &e.to_string());
+            std::process::exit(e.exit_code());
+        }
+    });
     if !o.foreground {
         // into the background: the same command with -b, detached
         let started = std::env::current_exe().and_then(|exe| {
@@ -98,6 +105,12 @@ fn main() {
                 complain(&syslog, &format!("daemon(): {e}"));
                 std::process::exit(EX_OSERR);
             }
+        }
+    }
+    if let Some(t) = &target {
+        if let Err(e) = tally_privs::switch(t) {
+            complain(&syslog, &e.to_string());
+            std::process::exit(e.exit_code());
         }
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
@@ -134,6 +147,12 @@ fn main() {
         }
     };
     let cfg = Arc::new(Config::new(&o, &home));
+    if let (Some(t), Some((dir, _))) = (&target, cfg.logdir.as_ref()) {
+        if let Err(e) = tally_privs::writable_dir(dir) {
+            let dir = dir.display();
+            complain(&syslog, &format!("-l {dir}: not writable by {t}: {e}"));
+        }
+    }
     let sh = Arc::new(Shared {
         cfg,
         dcc,

@@ -94,7 +94,8 @@ pub struct Opts {
     pub to_white_only: bool,
     /// `-h`.
     pub homedir: Option<String>,
-    /// `-I`.
+    /// `-I user[,group]`: whom the daemon runs as once its options are
+    /// read (see `tally-privs`).
     pub user: Option<String>,
     /// `-p`.
     pub conn: Option<String>,
@@ -220,7 +221,10 @@ fn apply(o: &mut Opts, c: char, arg: String) {
             ))
         }
         'h' => o.homedir = Some(arg),
-        'I' => o.user = Some(arg),
+        'I' => match tally_privs::Spec::parse(&arg) {
+            Ok(_) => o.user = Some(arg),
+            Err(e) => o.fatal = Some(format!("-I {e}")),
+        },
         'p' => o.conn = Some(arg),
         'm' => o.map = Some(arg),
         'w' => o.whiteclnt = Some(arg),
@@ -359,6 +363,18 @@ mod tests {
         let o = parse(&v(&["-Z"]));
         assert!(o.msgs[0].starts_with("unrecognized \"-Z\""));
         assert!(parse(&v(&["-G", "on"])).fatal.is_some());
+    }
+
+    #[test]
+    fn switch_user() {
+        assert_eq!(parse(&v(&["-I", "nobody"])).user.as_deref(), Some("nobody"));
+        let o = parse(&v(&["-Idcc,mail"]));
+        assert_eq!((o.user.as_deref(), o.fatal), (Some("dcc,mail"), None));
+        for bad in ["", ",mail", "dcc,", "a,b,c"] {
+            let o = parse(&v(&["-I", bad]));
+            assert_eq!(o.user, None, "{bad}");
+            assert!(o.fatal.is_some_and(|f| f.starts_with("-I ")), "{bad}");
+        }
     }
 
     #[test]
