@@ -28,7 +28,7 @@ pub mod spec;
 pub mod switch;
 
 pub use spec::Spec;
-pub use switch::{resolve, switch, switch_to, writable_dir, Target};
+pub use switch::{preflight, prepare, resolve, switch, switch_to, writable_dir, Target};
 
 use std::fmt;
 

@@ -173,6 +173,28 @@ fn verify(t: &Target, uid: Uid, gid: Gid) -> Result<(), Error> {
     Ok(())
 }
 
+/// Whether [`switch`] can work: the process is root, or already is `t`.
+/// A daemon that starts itself again in the background asks this before
+/// it goes, so that an impossible `-I` is reported where it was typed; the
+/// process left in the background switches.
+pub fn preflight(t: &Target) -> Result<(), Error> {
+    if unistd::geteuid().is_root() || already(Uid::from_raw(t.uid), Gid::from_raw(t.gid)) {
+        return Ok(());
+    }
+    Err(Error::Call {
+        call: format!("setgid({} {})", t.gid, t.name),
+        errno: Errno::EPERM,
+    })
+}
+
+/// Read the `-I` argument, find the user and group, and check that the
+/// process can become them ([`preflight`]).
+pub fn prepare(arg: &str) -> Result<Target, Error> {
+    let t = resolve(&Spec::parse(arg)?)?;
+    preflight(&t)?;
+    Ok(t)
+}
+
 /// Read the `-I` argument, find the user and become it.
 pub fn switch_to(arg: &str) -> Result<Target, Error> {
     let t = resolve(&Spec::parse(arg)?)?;
@@ -184,9 +206,9 @@ pub fn switch_to(arg: &str) -> Result<Target, Error> {
 /// daemon makes after switching, so that a log or temporary directory it
 /// can no longer write is reported at start-up rather than message by
 /// message.
-pub fn writable_dir(dir: &Path) -> Result<(), String> {
-    unistd::access(dir, AccessFlags::W_OK | AccessFlags::X_OK)
-        .map_err(|e| format!("{}: {}", dir.display(), e.desc()))
+/// The error is what the system said, as `Permission denied`.
+pub fn writable_dir(dir: &Path) -> Result<(), &'static str> {
+    unistd::access(dir, AccessFlags::W_OK | AccessFlags::X_OK).map_err(Errno::desc)
 }
 
 #[cfg(test)]
@@ -247,6 +269,30 @@ mod tests {
         let same = same && g.real == g.effective && g.effective == g.saved;
         assert_eq!(already(u.effective, g.effective), same);
         assert!(!already(Uid::from_raw(4_000_000_007), g.effective));
+        let me = Target {
+            name: "me".into(),
+            uid: u.effective.as_raw(),
+            gid: g.effective.as_raw(),
+            listed: false,
+        };
+        if same {
+            assert_eq!(preflight(&me), Ok(()));
+        }
+        let other = Target {
+            name: "4000000007".into(),
+            uid: 4_000_000_007,
+            gid: 4_000_000_009,
+            listed: false,
+        };
+        let root = unistd::geteuid().is_root();
+        assert_eq!(preflight(&other).is_ok(), root);
+        if !root {
+            let e = preflight(&other).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "setgid(4000000009 4000000007): Operation not permitted"
+            );
+        }
     }
 
     #[test]
@@ -260,8 +306,9 @@ mod tests {
             "setuid(65534 nobody): Operation not permitted"
         );
         assert_eq!(e.exit_code(), crate::EX_NOPERM);
-        assert!(writable_dir(Path::new("/nonexistent-dir-of-tally"))
-            .unwrap_err()
-            .contains("No such file"));
+        assert_eq!(
+            writable_dir(Path::new("/nonexistent-dir-of-tally")),
+            Err("No such file or directory")
+        );
     }
 }
