@@ -17,7 +17,9 @@
 //! X-DCC header (the DCC server answered), and the CPU time per message
 //! of this program, of dccifd and of the DCC server.
 //!
-//! usage: dccifd-bench [-n requests-per-level] [-c corpus-dir] [-d dccifd] [-s dccd|fake] [-l 1,8,32]
+//! With `-T` dccifd listens on TCP (127.0.0.1) instead of its unix socket.
+//!
+//! usage: dccifd-bench [-n requests-per-level] [-c corpus-dir] [-d dccifd] [-s dccd|fake] [-l 1,8,32] [-T]
 
 #[path = "../../../testkit/src/fake_dccd.rs"]
 #[allow(dead_code)]
@@ -62,15 +64,40 @@ fn request(i: usize, msg: &[u8]) -> Vec<u8> {
     r
 }
 
-/// One request; its latency and whether the answer has an X-DCC header.
-fn one(sock: &Path, req: &[u8]) -> Result<(Duration, bool), String> {
-    let t = Instant::now();
-    let mut s = UnixStream::connect(sock).map_err(|e| e.to_string())?;
+/// Where dccifd listens.
+#[derive(Clone)]
+enum Addr {
+    Unix(PathBuf),
+    Tcp(std::net::SocketAddr),
+}
+
+/// Send a request, half-close, read the answer to its end.
+fn exchange<S: Read + Write>(
+    mut s: S,
+    req: &[u8],
+    half_close: impl Fn(&S) -> std::io::Result<()>,
+) -> Result<Vec<u8>, String> {
     s.write_all(req).map_err(|e| e.to_string())?;
-    s.shutdown(std::net::Shutdown::Write)
-        .map_err(|e| e.to_string())?;
+    half_close(&s).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     s.read_to_end(&mut out).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// One request; its latency and whether the answer has an X-DCC header.
+fn one(addr: &Addr, req: &[u8]) -> Result<(Duration, bool), String> {
+    let t = Instant::now();
+    let out = match addr {
+        Addr::Unix(p) => {
+            let s = UnixStream::connect(p).map_err(|e| e.to_string())?;
+            exchange(s, req, |s| s.shutdown(std::net::Shutdown::Write))?
+        }
+        Addr::Tcp(a) => {
+            let s = std::net::TcpStream::connect(a).map_err(|e| e.to_string())?;
+            s.set_nodelay(true).map_err(|e| e.to_string())?;
+            exchange(s, req, |s| s.shutdown(std::net::Shutdown::Write))?
+        }
+    };
     if out.is_empty() {
         return Err("empty answer".into());
     }
@@ -94,8 +121,13 @@ fn main() {
     let mut dccifd = exe.with_file_name("dccifd");
     let mut dccd = Some(exe.with_file_name("dccd")).filter(|p| p.exists());
     let mut levels = vec![1usize, 8, 32];
+    let mut tcp = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        if a == "-T" {
+            tcp = true;
+            continue;
+        }
         match (a.as_str(), it.next()) {
             ("-n", Some(v)) => per_level = v.parse().unwrap_or(per_level),
             ("-c", Some(v)) => corpus = PathBuf::from(v),
@@ -105,7 +137,7 @@ fn main() {
             ("-l", Some(v)) => levels = v.split(',').filter_map(|l| l.parse().ok()).collect(),
             _ => {
                 eprintln!(
-                    "usage: dccifd-bench [-n requests-per-level] [-c corpus-dir] [-d dccifd] [-s dccd|fake] [-l 1,8,32]"
+                    "usage: dccifd-bench [-n requests-per-level] [-c corpus-dir] [-d dccifd] [-s dccd|fake] [-l 1,8,32] [-T]"
                 );
                 std::process::exit(1);
             }
@@ -136,12 +168,23 @@ fn main() {
         }
     };
     std::fs::write(home.join("map"), map).expect("map");
-    let sock = home.join("dccifd.sock");
+    let (sock, listen) = if tcp {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("port");
+        let sa = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        (Addr::Tcp(sa), format!("127.0.0.1,{port},127.0.0.1"))
+    } else {
+        let p = home.join("dccifd.sock");
+        let l = p.display().to_string();
+        (Addr::Unix(p), l)
+    };
     let mut child = Command::new(&dccifd)
         .args(["-b", "-h"])
         .arg(&home)
         .arg("-p")
-        .arg(&sock)
+        .arg(&listen)
         .args(["-R", ".", "-t", "CMN,2,3", "-j", "64"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -149,11 +192,15 @@ fn main() {
         .spawn()
         .expect("start dccifd");
     let t0 = Instant::now();
-    while UnixStream::connect(&sock).is_err() && t0.elapsed() < Duration::from_secs(10) {
+    let up = |a: &Addr| match a {
+        Addr::Unix(p) => UnixStream::connect(p).is_ok(),
+        Addr::Tcp(a) => std::net::TcpStream::connect(a).is_ok(),
+    };
+    while !up(&sock) && t0.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(20));
     }
     println!(
-        "server: {}; {} messages ({} KiB, mean {} bytes), {per_level} requests per level",
+        "server: {}; dccifd on {listen}; {} messages ({} KiB, mean {} bytes), {per_level} requests per level",
         if server.is_some() {
             "dccd"
         } else {

@@ -3,7 +3,7 @@
 //! server, and dccm's memory per open connection.
 //!
 //! Usage: `dccm-bench [-n messages-per-level] [-c corpus-dir] [-m dccm]
-//! [-s dccd|fake] [-l 1,8,32]`. The corpus defaults to the project's
+//! [-s dccd|fake] [-l 1,8,32] [-T]`. The corpus defaults to the project's
 //! `testdata/corpus/messages`; dccm is the `dccm` program next to this
 //! one. The DCC server is the project's `dccd` next to this program when
 //! it was built (`-s` names another, `-s fake` takes the small counting
@@ -11,7 +11,7 @@
 //! lifted (see `local_dccd.rs`).
 //!
 //! Each connection is one thread speaking milter protocol 6 over dccm's
-//! unix socket as an MTA does: connect once, then per message the macros,
+//! unix socket (TCP on 127.0.0.1 with `-T`) as an MTA does (see `mta.rs`): connect once, then per message the macros,
 //! MAIL, RCPT, each header field, end of headers, the body and the end of
 //! the message, each waiting for dccm's answer. A message's latency runs
 //! from MAIL to the answer to its end. Each level prints the rate, the
@@ -22,66 +22,61 @@
 #[path = "../../../../testkit/src/fake_dccd.rs"]
 #[allow(dead_code)]
 mod fake_dccd;
-#[path = "../../../tests/common/milter.rs"]
-mod milter;
 
 mod corpus;
 mod local_dccd;
+mod mta;
 
 use corpus::Msg;
 use local_dccd::{cpu_ms, LocalDccd};
-use milter::{Client, Reply};
+use mta::{Addr, Conn};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn connect_cmd(c: &mut Client, ip: &str) -> std::io::Result<()> {
+fn open(addr: &Addr, ip: &str) -> std::io::Result<Conn> {
+    let mut c = Conn::connect(addr)?;
     let mut d = b"client.example.com\0".to_vec();
     d.push(b'4');
     d.extend_from_slice(&25u16.to_be_bytes());
     d.extend_from_slice(ip.as_bytes());
     d.push(0);
-    c.send(b'C', &d)?;
-    c.replies().map(|_| ())
+    c.cmd(b'C', &d)?;
+    Ok(c)
 }
 
 /// Send one message up to (not including) the end; `false` if refused.
-fn send_head(c: &mut Client, m: &Msg, n: usize) -> std::io::Result<bool> {
+fn send_head(c: &mut Conn, m: &Msg, n: usize) -> std::io::Result<bool> {
+    // the macros go with the command, as an MTA sends them
     let mut mac = b"M".to_vec();
     mac.extend_from_slice(format!("i\0Q{n:08}\0").as_bytes());
-    c.send(b'D', &mac)?;
-    c.send(b'M', b"<sender@example.com>\0")?;
-    if c.replies()? != vec![Reply::Final('c')] {
+    c.queue(b'D', &mac);
+    if c.cmd(b'M', b"<sender@example.com>\0")?.last != b'c' {
         return Ok(false);
     }
-    c.send(b'R', b"<rcpt@example.net>\0")?;
-    c.replies()?;
+    c.cmd(b'R', b"<rcpt@example.net>\0")?;
+    let mut d = Vec::new();
     for (k, v) in &m.headers {
-        let mut d = k.as_bytes().to_vec();
+        d.clear();
+        d.extend_from_slice(k.as_bytes());
         d.push(0);
         d.extend(v.bytes().filter(|&b| b != 0));
         d.push(0);
-        c.send(b'L', &d)?;
-        c.replies()?;
+        c.cmd(b'L', &d)?;
     }
-    c.send(b'N', b"")?;
-    c.replies()?;
+    c.cmd(b'N', b"")?;
     Ok(true)
 }
 
 /// Send a whole message; whether dccm added an X-DCC header.
-fn send_msg(c: &mut Client, m: &Msg, n: usize) -> std::io::Result<bool> {
+fn send_msg(c: &mut Conn, m: &Msg, n: usize) -> std::io::Result<bool> {
     if !send_head(c, m, n)? {
         return Ok(false);
     }
     for chunk in m.body.chunks(65535) {
-        c.send(b'B', chunk)?;
-        c.replies()?;
+        c.cmd(b'B', chunk)?;
     }
-    c.send(b'E', b"")?;
-    let r = c.replies()?;
-    Ok(r.iter()
-        .any(|r| matches!(r, Reply::AddHeader(h, _) if h.starts_with("X-DCC"))))
+    Ok(c.cmd(b'E', b"")?.x_dcc)
 }
 
 fn rss_kb(pid: u32) -> u64 {
@@ -109,14 +104,8 @@ struct Tally {
     errors: Vec<String>,
 }
 
-fn open(sock: &Path, ip: &str) -> std::io::Result<Client> {
-    let mut c = Client::connect(sock)?;
-    connect_cmd(&mut c, ip)?;
-    Ok(c)
-}
-
 /// One connection sending `count` messages starting at number `first`.
-fn worker(sock: &Path, msgs: &[Msg], t: usize, first: usize, count: usize) -> Tally {
+fn worker(sock: &Addr, msgs: &[Msg], t: usize, first: usize, count: usize) -> Tally {
     let ip = format!("192.0.2.{}", t % 250 + 1);
     let mut out = Tally::default();
     let mut c = match open(sock, &ip) {
@@ -146,6 +135,7 @@ fn worker(sock: &Path, msgs: &[Msg], t: usize, first: usize, count: usize) -> Ta
             }
         }
     }
+    c.quit();
     out
 }
 
@@ -154,6 +144,7 @@ struct Args {
     corpus: PathBuf,
     dccm: PathBuf,
     server: Option<PathBuf>,
+    tcp: bool,
     levels: Vec<usize>,
 }
 
@@ -165,11 +156,16 @@ fn args() -> Args {
         corpus: Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/corpus/messages"),
         dccm: exe.with_file_name("dccm"),
         server: dccd.exists().then_some(dccd),
+        tcp: false,
         levels: vec![1, 8, 32],
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut it = argv.iter();
     while let Some(o) = it.next() {
+        if o == "-T" {
+            a.tcp = true;
+            continue;
+        }
         match (o.as_str(), it.next()) {
             ("-n", Some(v)) => a.per_level = v.parse().unwrap_or(a.per_level),
             ("-c", Some(v)) => a.corpus = PathBuf::from(v),
@@ -180,7 +176,7 @@ fn args() -> Args {
                 a.levels = v.split(',').filter_map(|l| l.parse().ok()).collect();
             }
             _ => {
-                eprintln!("usage: dccm-bench [-n messages-per-level] [-c corpus-dir] [-m dccm] [-s dccd|fake] [-l 1,8,32]");
+                eprintln!("usage: dccm-bench [-n messages-per-level] [-c corpus-dir] [-m dccm] [-s dccd|fake] [-l 1,8,32] [-T]");
                 std::process::exit(1);
             }
         }
@@ -213,12 +209,23 @@ fn main() {
         }
     };
     std::fs::write(home.join("map"), map).expect("map");
-    let sock = home.join("run/dccm.sock");
+    let (sock, listen) = if a.tcp {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("port");
+        let sa = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        (Addr::Tcp(sa), format!("inet:{port}@127.0.0.1"))
+    } else {
+        let p = home.join("run/dccm.sock");
+        let l = format!("local:{}", p.display());
+        (Addr::Unix(p), l)
+    };
     let mut child = Command::new(&a.dccm)
         .args(["-b", "-h"])
         .arg(&home)
         .arg("-p")
-        .arg(format!("local:{}", sock.display()))
+        .arg(&listen)
         .arg("-R")
         .arg(home.join("run"))
         .args(["-j", "200", "-L", "off"])
@@ -226,7 +233,7 @@ fn main() {
         .spawn()
         .unwrap_or_else(|e| panic!("start {}: {e}", a.dccm.display()));
     let t0 = Instant::now();
-    while Client::connect(&sock).is_err() {
+    while Conn::connect(&sock).is_err() {
         if t0.elapsed() > Duration::from_secs(10) {
             let _ = child.kill();
             panic!("dccm did not start");
@@ -306,7 +313,9 @@ fn main() {
         open_conns.len(),
         busy.saturating_sub(idle) as f64 / open_conns.len().max(1) as f64
     );
-    drop(open_conns);
+    for c in open_conns {
+        c.quit();
+    }
     let _ = child.kill();
     let _ = child.wait();
     drop(server);
