@@ -23,10 +23,12 @@ fn main() -> ExitCode {
     // reported where dccd was started; the server process (the one with
     // -b, started again by this one without it) switches before it opens
     // its home directory, database, sockets or pid file.
+    let mut switched_to = None;
     if let Some(user) = opts.user.take() {
         let switched = tally_privs::prepare(&user).and_then(|t| {
             if opts.foreground {
                 tally_privs::switch(&t)?;
+                switched_to = Some(t);
             }
             Ok(())
         });
@@ -38,7 +40,12 @@ fn main() -> ExitCode {
     match tally_dccd::net::run(opts, &args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tally_dccd::trace::log(&e.to_string());
+            // a file the new user may not use is the likely cause
+            let e = match &switched_to {
+                Some(t) => format!("{e}; running as {t}"),
+                None => e.to_string(),
+            };
+            tally_dccd::trace::log(&e);
             ExitCode::from(1)
         }
     }

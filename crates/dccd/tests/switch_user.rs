@@ -63,6 +63,15 @@ mod as_user {
         )
     }
 
+    /// Every directory above `p` is searchable by other users, so the
+    /// switched daemon can reach `p` (false for a private `TMPDIR`).
+    pub fn reachable(p: &Path) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        p.ancestors()
+            .skip(1)
+            .all(|a| std::fs::metadata(a).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
+    }
+
     /// Give `dir` and everything under it to `uid`/`gid`, directories
     /// searchable by all.
     pub fn give(dir: &Path, uid: u32, gid: u32) {
@@ -122,6 +131,11 @@ fn runs_as_the_user_and_still_answers() {
     }
     let (name, uid, gid) = ordinary_user().expect("a user other than root");
     let home = temp_home("switch-user");
+    if !reachable(&home) {
+        println!("SKIPPED: {} is out of reach of other users", home.display());
+        let _ = std::fs::remove_dir_all(&home);
+        return;
+    }
     give(&home, uid, gid);
     // Dccd::start waits for the answer to a NOP
     let d = Dccd::start(&home, free_port(), &["-I", &format!(",{name}")]);
@@ -146,6 +160,11 @@ fn in_the_background_with_host_id() {
     }
     let (name, uid, gid) = ordinary_user().expect("a user other than root");
     let home = temp_home("switch-user-bg");
+    if !reachable(&home) {
+        println!("SKIPPED: {} is out of reach of other users", home.display());
+        let _ = std::fs::remove_dir_all(&home);
+        return;
+    }
     give(&home, uid, gid);
     // the user,group form when the system has another group
     let (spec, gid) = match other_group(gid) {
@@ -178,6 +197,30 @@ fn in_the_background_with_host_id() {
     assert_runs_as(pid, uid, gid);
     signal(pid, "-TERM");
     wait_for("dccd did not stop on SIGTERM", || !pid_file.exists());
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+#[test]
+fn home_the_user_cannot_use_is_reported() {
+    if !is_root() {
+        println!("SKIPPED: needs root");
+        return;
+    }
+    let (name, _, _) = ordinary_user().expect("a user other than root");
+    // left to root: the ids file (mode 0600) is unreadable after the switch
+    let home = temp_home("switch-user-root-home");
+    let out = Command::new(env!("CARGO_BIN_EXE_dccd"))
+        .args(["-b", "-i", "1100", "-h"])
+        .arg(&home)
+        .args(["-a", &format!("127.0.0.1,{}", free_port())])
+        .args(["-I", &format!(",{name}")])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run dccd");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("ids: Permission denied"), "{err}");
+    assert!(err.contains(&format!("; running as {name} (uid ")), "{err}");
     let _ = std::fs::remove_dir_all(&home);
 }
 
