@@ -14,13 +14,27 @@
 //! host of `@` (or empty) means the address the connection came from.
 //! A client that greets with `LHLO` speaks LMTP through to an LMTP
 //! server: after the message, one reply per recipient is passed back.
+//!
+//! A recipient whose whiteclnt setup is incompatible with the earlier
+//! recipients' (`tally_white::compat`: different per-user files or
+//! switches, or a lower threshold) is answered
+//! `452 4.5.3 reject temporarily for incompatible whitelists` (for either
+//! kind of conflict, as the original proxy) and not passed downstream, so
+//! the message is delivered only to the accepted recipients and the
+//! client tries the refused one again later.
 
 use crate::check::{check_message, AskFn};
 use crate::config::Config;
-use crate::proto::{Head, Rcpt};
+use crate::proto::{Head, Rcpt, MAX_RCPTS};
 use crate::smtpio::{read_line, read_line_unbounded, read_reply, DotStuff};
 use std::io::{self, BufRead, BufReader, Read, Seek, Write};
 use std::net::IpAddr;
+use tally_white::compat::Transaction;
+
+/// The answer to a recipient that cannot join the transaction.
+const INCOMPAT_WLIST: &[u8] = b"452 4.5.3 reject temporarily for incompatible whitelists\r\n";
+/// The answer to a recipient beyond the limit of one transaction.
+const TOO_MANY_RCPTS: &[u8] = b"452 4.5.3 too many recipients\r\n";
 
 /// Where the proxy sends mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +127,30 @@ struct Envelope {
     name: Option<String>,
     sender: Option<String>,
     rcpts: Vec<Rcpt>,
+    /// The recipients as the joining rule sees them (refused ones left
+    /// out, those the downstream refused kept but not compared).
+    tx: Transaction,
+}
+
+impl Envelope {
+    /// A new transaction starts: no recipients yet.
+    fn clear_rcpts(&mut self) {
+        self.rcpts.clear();
+        self.tx = Transaction::new();
+    }
+
+    /// Ask the joining rule about the recipient of `RCPT TO` argument
+    /// `rest`: `false` when it must be refused.
+    fn admit(
+        &mut self,
+        cfg: &Config,
+        peer: Option<IpAddr>,
+        rest: &str,
+        errors: &mut Vec<String>,
+    ) -> bool {
+        let client = self.addr.or(peer);
+        crate::white::admit_rcpt(cfg, &mut self.tx, client, &path_arg(rest), errors)
+    }
 }
 
 /// The value of `FROM:<...>` or `TO:<...>` (brackets kept).
@@ -190,6 +228,7 @@ pub fn converse<R: Read, W: Write>(
         let text = String::from_utf8_lossy(&line).trim_end().to_string();
         let (verb, rest) = text.split_once(' ').unwrap_or((text.as_str(), ""));
         let verb = verb.to_ascii_uppercase();
+        let mut admitted = false;
         match verb.as_str() {
             "DATA" => {
                 data(
@@ -203,28 +242,41 @@ pub fn converse<R: Read, W: Write>(
                     &mut errors,
                 )?;
                 env.sender = None;
-                env.rcpts.clear();
+                env.clear_rcpts();
                 continue;
             }
             "EHLO" | "HELO" | "LHLO" => {
                 env.lmtp = verb == "LHLO";
                 env.helo = rest.trim().to_string();
                 env.sender = None;
-                env.rcpts.clear();
+                env.clear_rcpts();
             }
             "XFORWARD" => attrs(&mut env, rest),
             "XCLIENT" => {
                 attrs(&mut env, rest);
                 env.sender = None;
-                env.rcpts.clear();
+                env.clear_rcpts();
             }
             "MAIL" => {
                 env.sender = Some(path_arg(rest));
-                env.rcpts.clear();
+                env.clear_rcpts();
             }
             "RSET" => {
                 env.sender = None;
-                env.rcpts.clear();
+                env.clear_rcpts();
+            }
+            "RCPT" if env.sender.is_some() && env.tx.len() >= MAX_RCPTS => {
+                out.write_all(TOO_MANY_RCPTS).map_err(io_err)?;
+                out.flush().map_err(io_err)?;
+                continue;
+            }
+            "RCPT" if env.sender.is_some() => {
+                if !env.admit(cfg, peer, rest, &mut errors) {
+                    out.write_all(INCOMPAT_WLIST).map_err(io_err)?;
+                    out.flush().map_err(io_err)?;
+                    continue;
+                }
+                admitted = true;
             }
             _ => {}
         }
@@ -232,6 +284,9 @@ pub fn converse<R: Read, W: Write>(
         if !(200..300).contains(&code) {
             if verb == "MAIL" {
                 env.sender = None;
+            }
+            if admitted {
+                env.tx.refused_downstream();
             }
         } else if verb == "RCPT" {
             env.rcpts.push(Rcpt {

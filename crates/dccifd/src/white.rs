@@ -1,16 +1,22 @@
 //! The whiteclnt files as dccifd consults them for one message: the
 //! global `-w` file and the per-user files `userdirs/<user>/whiteclnt` of
-//! recipients that come with a local user name.
+//! recipients that come with a local user name; and, for the SMTP proxy,
+//! what the recipient compatibility rule needs at RCPT time.
 
+use crate::config::Config;
 use crate::proto::Rcpt;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+use tally_ck::simple::ip_sum;
 use tally_engine::ask::{Listing, WhiteVerdict};
 use tally_engine::cks::MsgCks;
 use tally_engine::rcpts_if::RcptWhite;
+use tally_engine::rcpts_milter::{white_thresholds, RcptSetup};
+use tally_engine::tgts;
 use tally_engine::white_verdict::{listing, white_verdict};
 use tally_engine::whitefiles::{user_dir, Refresh, WhiteFiles};
-use tally_white::WhiteList;
+use tally_white::compat::{Compat, Transaction};
+use tally_white::{SpamAction, WhiteList};
 
 /// The lists in force for one message.
 pub struct Lists {
@@ -95,4 +101,72 @@ pub fn rcpt_white(
         v
     });
     RcptWhite { env_to, user }
+}
+
+/// The whiteclnt files of one recipient of an SMTP proxy transaction,
+/// at RCPT time: the global file and the recipient's per-user file (user
+/// name from `-D`); complaints about the files go to `errors`.
+pub fn rcpt_files(
+    cfg: &Config,
+    addr: &str,
+    errors: &mut Vec<String>,
+) -> (Option<Arc<WhiteList>>, Option<Arc<WhiteList>>) {
+    let user = cfg.domains.user_of(addr).unwrap_or_default();
+    let rcpt = Rcpt {
+        addr: addr.to_string(),
+        user,
+    };
+    let mut lists = lists_for(&cfg.white, std::slice::from_ref(&rcpt), errors);
+    (lists.global, lists.users.pop().flatten())
+}
+
+/// How recipients of a proxy transaction from `client` start out before
+/// their whiteclnt files, and whether an incompatible one can be refused:
+/// dccifd as a proxy cannot discard spam for one recipient alone; mail
+/// through an MX or MXDCC relay of the main file is discarded rather than
+/// rejected; recipients of a SUBMIT client are never refused (such
+/// clients do not cope with a temporary failure of one recipient).
+pub fn rcpt_setup(
+    cfg: &Config,
+    global: Option<&WhiteList>,
+    client: Option<IpAddr>,
+) -> (RcptSetup, bool) {
+    let relay = match (global, client) {
+        (Some(g), Some(ip)) => g.relay(&ip_sum(ip), ip).map(|t| t.0),
+        _ => None,
+    };
+    let via_mx = matches!(relay, Some(tgts::OK_MX | tgts::OK_MXDCC));
+    let via_submit = relay == Some(tgts::SUBMIT_CLIENT);
+    let action = if cfg.ignore {
+        SpamAction::Ignore
+    } else if cfg.discard || via_mx {
+        SpamAction::Discard
+    } else {
+        SpamAction::Reject
+    };
+    let setup = RcptSetup {
+        action,
+        to_white_only: false,
+        via_relay: via_mx || via_submit,
+        can_discard_one: false,
+        base: white_thresholds(&cfg.tholds.rej),
+    };
+    (setup, !via_submit)
+}
+
+/// Ask the joining rule whether the recipient `addr` of a proxy
+/// transaction from `client` may join `tx`: `false` when it must be
+/// refused (it then stays out of the transaction).
+pub fn admit_rcpt(
+    cfg: &Config,
+    tx: &mut Transaction,
+    client: Option<IpAddr>,
+    addr: &str,
+    errors: &mut Vec<String>,
+) -> bool {
+    let (global, user) = rcpt_files(cfg, addr, errors);
+    let (setup, can_refuse) = rcpt_setup(cfg, global.as_deref(), client);
+    let (profile, decided) =
+        setup.profile(global.as_deref(), user.as_deref(), addr.as_bytes(), None);
+    tx.admit(profile, decided, can_refuse) == Compat::Ok || !can_refuse
 }
