@@ -205,8 +205,7 @@ pub fn switch_to(arg: &str) -> Result<Target, Error> {
 /// The process (as it now is) may create files in `dir`: the check a
 /// daemon makes after switching, so that a log or temporary directory it
 /// can no longer write is reported at start-up rather than message by
-/// message.
-/// The error is what the system said, as `Permission denied`.
+/// message. The error is what the system said, as `Permission denied`.
 pub fn writable_dir(dir: &Path) -> Result<(), &'static str> {
     unistd::access(dir, AccessFlags::W_OK | AccessFlags::X_OK).map_err(Errno::desc)
 }
