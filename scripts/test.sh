@@ -4,9 +4,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/prereqs.sh >/dev/null || exit 1
-# Postfix and SpamAssassin for the end-to-end tests (they are skipped, with a
+# Postfix, sendmail and SpamAssassin for the end-to-end tests (they are skipped, with a
 # message, where these cannot be installed or the tests do not run as root)
-scripts/e2e-deps.sh || echo "note: Postfix/SpamAssassin not installed; end-to-end tests will be skipped"
+scripts/e2e-deps.sh || echo "note: Postfix/sendmail/SpamAssassin not installed; end-to-end tests will be skipped"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

@@ -6,11 +6,13 @@
 //! `dccm` (milter) or `dccifd` (program interface) on a socket in a temporary
 //! directory, and a private Postfix instance (own configuration and queue
 //! directories, SMTP only on 127.0.0.1, delivery only into Maildirs of the
-//! temporary directory) or SpamAssassin with a private site configuration.
+//! temporary directory), a private sendmail (Debian's packages unpacked into
+//! a cache directory, relaying to an SMTP sink of the test) or SpamAssassin
+//! with a private site configuration.
 //! Each piece is a guard that stops its processes and removes its files when
 //! dropped, so a failing assertion cleans up too. Every wait is bounded.
 //!
-//! The scenes need `postfix`, `spamassassin` and root; [`skip`] tells the
+//! The scenes need `postfix`, the unpacked sendmail, `spamassassin` and root; [`skip`] tells the
 //! tests to skip (printing why) instead of failing when these are missing.
 
 pub mod bins;

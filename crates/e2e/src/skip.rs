@@ -1,8 +1,9 @@
 //! Deciding whether an end-to-end scene can run on this machine.
 //!
-//! On a developer machine without Postfix or SpamAssassin, or without root
-//! (Postfix must be started as root), the tests print why and pass instead
-//! of failing. CI installs the software with `scripts/e2e-deps.sh`.
+//! On a developer machine without Postfix, sendmail or SpamAssassin, or
+//! without root (the mail systems must be started as root), the tests print
+//! why and pass instead of failing. CI installs the software with
+//! `scripts/e2e-deps.sh`.
 
 use std::path::{Path, PathBuf};
 
@@ -51,7 +52,9 @@ pub fn root() -> Result<(), Skip> {
     if is_root() {
         Ok(())
     } else {
-        Err(Skip("not running as root (Postfix needs root)".into()))
+        Err(Skip(
+            "not running as root (the mail systems need root)".into(),
+        ))
     }
 }
 
