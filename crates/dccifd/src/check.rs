@@ -369,6 +369,12 @@ fn decide(
         Listing::Black => format!("{white_name}-->spam\n"),
         Listing::Unlisted => String::new(),
     };
+    let incompat =
+        white::incompatible_rcpts(cfg, lists, &head.rcpts, head.client_ip, head.opts.no_reject);
+    let white_line = format!(
+        "{}{white_line}",
+        "incompatible whitelists\n".repeat(incompat)
+    );
     Decided {
         head: text,
         header,

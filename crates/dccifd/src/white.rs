@@ -170,3 +170,38 @@ pub fn admit_rcpt(
         setup.profile(global.as_deref(), user.as_deref(), addr.as_bytes(), None);
     tx.admit(profile, decided, can_refuse) == Compat::Ok || !can_refuse
 }
+
+/// How many recipients of an ASCII request are incompatible with the
+/// earlier ones (the joining rule, as for the proxy but with spam
+/// discarded for single recipients being possible). The ASCII protocol
+/// cannot refuse them; the original takes them anyway, merging their
+/// thresholds, and logs `incompatible whitelists` for each.
+pub fn incompatible_rcpts(
+    cfg: &Config,
+    lists: &Lists,
+    rcpts: &[Rcpt],
+    client: Option<IpAddr>,
+    no_reject: bool,
+) -> usize {
+    let (mut setup, _) = rcpt_setup(cfg, lists.global.as_deref(), client);
+    setup.can_discard_one = true;
+    if no_reject {
+        setup.action = SpamAction::Ignore;
+    }
+    let mut tx = Transaction::new();
+    rcpts
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| {
+            let user = lists.users.get(*i).and_then(|u| u.as_deref());
+            let mailbox = (!r.user.is_empty()).then_some(r.user.as_bytes());
+            let (p, decided) = setup.profile(
+                lists.global.as_deref(),
+                user,
+                bare(&r.addr).as_bytes(),
+                mailbox,
+            );
+            tx.admit(p, decided, false) != Compat::Ok
+        })
+        .count()
+}
