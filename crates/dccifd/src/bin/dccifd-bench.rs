@@ -27,7 +27,7 @@ mod fake_dccd;
 #[path = "../../../dccm/src/bin/dccm_bench/local_dccd.rs"]
 mod local_dccd;
 
-use local_dccd::{cpu_ms, LocalDccd};
+use local_dccd::{cpu_ms, switches, LocalDccd};
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -210,7 +210,7 @@ fn main() {
         total_bytes / 1024,
         total_bytes / msgs.len()
     );
-    println!("clients  msgs/s   p50 ms   p90 ms   p99 ms   max ms  X-DCC  errors  CPU ms/msg: bench dccifd server");
+    println!("clients  msgs/s   p50 ms   p90 ms   p99 ms   max ms  X-DCC  errors  CPU ms/msg: bench dccifd server  dccifd switches/msg");
     let srv_pid = server.as_ref().map(|s| s.pid());
     for clients in levels {
         let clients = clients.max(1);
@@ -220,6 +220,7 @@ fn main() {
             cpu_ms(child.id()),
             srv_pid.map_or(0, cpu_ms),
         );
+        let sw0 = switches(child.id());
         let start = Instant::now();
         let handles: Vec<_> = (0..clients)
             .map(|_| {
@@ -257,9 +258,10 @@ fn main() {
         let secs = start.elapsed().as_secs_f64();
         let n = lat.len().max(1) as f64;
         let per = |now: u64, then: u64| now.saturating_sub(then) as f64 / n;
+        let sw = per(switches(child.id()), sw0);
         lat.sort();
         println!(
-            "{clients:>7} {:>7.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {headed:>6} {errs:>7}  {:>16.3} {:>6.3} {:>6.3}",
+            "{clients:>7} {:>7.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {headed:>6} {errs:>7}  {:>16.3} {:>6.3} {:>6.3} {sw:>20.1}",
             lat.len() as f64 / secs,
             pct(&lat, 0.5),
             pct(&lat, 0.9),

@@ -109,3 +109,20 @@ pub fn cpu_ms(pid: u32) -> u64 {
         .collect();
     f.iter().sum::<u64>() * 10
 }
+
+/// Context switches (voluntary and forced) of all threads of a process
+/// so far; threads that ended are not counted.
+pub fn switches(pid: u32) -> u64 {
+    let Ok(rd) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    rd.flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("status")).ok())
+        .flat_map(|s| {
+            s.lines()
+                .filter(|l| l.contains("ctxt_switches:"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .sum()
+}

@@ -28,7 +28,7 @@ mod local_dccd;
 mod mta;
 
 use corpus::Msg;
-use local_dccd::{cpu_ms, LocalDccd};
+use local_dccd::{cpu_ms, switches, LocalDccd};
 use mta::{Addr, Conn};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -249,7 +249,7 @@ fn main() {
         a.corpus.display(),
         a.per_level
     );
-    println!("conns  msgs/s  p50 ms  p90 ms  p99 ms  max ms  X-DCC  errors  CPU ms/msg: bench dccm server");
+    println!("conns  msgs/s  p50 ms  p90 ms  p99 ms  max ms  X-DCC  errors  CPU ms/msg: bench dccm server  dccm switches/msg");
     let srv_pid = server.as_ref().map(|s| s.pid());
     for &conc in &a.levels {
         let conc = conc.max(1);
@@ -259,6 +259,7 @@ fn main() {
             cpu_ms(child.id()),
             srv_pid.map_or(0, cpu_ms),
         );
+        let sw0 = switches(child.id());
         let start = Instant::now();
         let handles: Vec<_> = (0..conc)
             .map(|t| {
@@ -277,9 +278,10 @@ fn main() {
         let secs = start.elapsed().as_secs_f64();
         let n = all.lat.len().max(1) as f64;
         let per = |now: u64, then: u64| now.saturating_sub(then) as f64 / n;
+        let sw = per(switches(child.id()), sw0);
         all.lat.sort();
         println!(
-            "{conc:>5} {:>7.0} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>6} {:>7}  {:>16.3} {:>4.3} {:>6.3}",
+            "{conc:>5} {:>7.0} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>6} {:>7}  {:>16.3} {:>4.3} {:>6.3} {sw:>18.1}",
             all.lat.len() as f64 / secs,
             pct(&all.lat, 0.5),
             pct(&all.lat, 0.9),
