@@ -10,7 +10,7 @@ use crate::select::{good_rtt, pick, resp_rates, update_rtt, update_threshold};
 use crate::timing::{
     retrans_time, FAST_RTT_SECS, MAP_RESOLVE_SECS, MAX_DELAY, RESOLVE_RETRY_SECS, RTT_BAD,
 };
-use crate::transport::{self, ExchangeError, Received, ReqNums, Target};
+use crate::transport::{self, ExchangeError, Received, ReqNums, Target, Wait};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -343,6 +343,18 @@ impl Client {
         at: Option<usize>,
         no_fail: bool,
     ) -> Result<Reply, ClientError> {
+        self.op_with(kind, body, at, no_fail, Wait::Runtime).await
+    }
+
+    /// [`Client::op`], waiting for the UDP answer as `wait` says.
+    pub(crate) async fn op_with(
+        &self,
+        kind: ClassKind,
+        body: Request,
+        at: Option<usize>,
+        no_fail: bool,
+        wait: Wait,
+    ) -> Result<Reply, ClientError> {
         self.ready(kind, no_fail).await?;
         if let Some(i) = at {
             let map = self.lock();
@@ -378,8 +390,15 @@ impl Client {
             };
             let body = adjust_for_version(&body, target.pkt_vers);
             let mut log = Vec::new();
-            let res =
-                transport::exchange(&target, &body, expect, rtt, self.next_nums(), &mut log).await;
+            let nums = self.next_nums();
+            let res = match wait {
+                Wait::Runtime => {
+                    transport::exchange(&target, &body, expect, rtt, nums, &mut log).await
+                }
+                Wait::Thread => {
+                    transport::exchange_on_thread(&target, &body, expect, rtt, nums, &mut log)
+                }
+            };
             let elapsed_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
             let mut map = self.lock();
             let fam = Self::dcc_family(&map, kind);

@@ -46,3 +46,4 @@ pub use client::{Client, Reply};
 pub use error::{ClientError, NoServerReason};
 pub use map::{ClassKind, Map};
 pub use ops::{CkCount, DccAnswer, GreyAnswer};
+pub use transport::Wait;

@@ -5,6 +5,7 @@ use crate::client::{Client, Reply};
 use crate::clock::now_secs;
 use crate::error::ClientError;
 use crate::map::ClassKind;
+use crate::transport::Wait;
 use tally_wire::admn::{AdmnRequest, Aop};
 use tally_wire::ck::MAX_CKS;
 use tally_wire::packet::{Answer, CkRequest, Delete, GreySpam};
@@ -69,8 +70,13 @@ fn unexpected(r: &Response) -> ClientError {
 }
 
 impl Client {
-    async fn counts(&self, req: Request, cks: Vec<WireCk>) -> Result<DccAnswer, ClientError> {
-        let reply = self.op(ClassKind::Dcc, req, None, false).await?;
+    async fn counts(
+        &self,
+        req: Request,
+        cks: Vec<WireCk>,
+        wait: Wait,
+    ) -> Result<DccAnswer, ClientError> {
+        let reply = self.op_with(ClassKind::Dcc, req, None, false, wait).await?;
         let Response::Answer(ans) = &reply.response else {
             return Err(unexpected(&reply.response));
         };
@@ -109,12 +115,17 @@ impl Client {
 
     /// Ask for the counts of checksums without reporting them.
     pub async fn query(&self, cks: &[WireCk]) -> Result<DccAnswer, ClientError> {
+        self.query_with(cks, Wait::Runtime).await
+    }
+
+    /// [`Client::query`], waiting for the answer as `wait` says.
+    pub async fn query_with(&self, cks: &[WireCk], wait: Wait) -> Result<DccAnswer, ClientError> {
         let cks = checked(cks)?;
         let req = Request::Query(CkRequest {
             tgts: Tgts(0),
             cks: cks.clone(),
         });
-        self.counts(req, cks).await
+        self.counts(req, cks, wait).await
     }
 
     /// Report checksums of a message with `targets` recipients (flagged as
@@ -125,12 +136,23 @@ impl Client {
         targets: u32,
         spam: bool,
     ) -> Result<DccAnswer, ClientError> {
+        self.report_with(cks, targets, spam, Wait::Runtime).await
+    }
+
+    /// [`Client::report`], waiting for the answer as `wait` says.
+    pub async fn report_with(
+        &self,
+        cks: &[WireCk],
+        targets: u32,
+        spam: bool,
+        wait: Wait,
+    ) -> Result<DccAnswer, ClientError> {
         let cks = checked(cks)?;
         let req = Request::Report(CkRequest {
             tgts: Tgts::report(targets, spam, false),
             cks: cks.clone(),
         });
-        self.counts(req, cks).await
+        self.counts(req, cks, wait).await
     }
 
     /// A NOP to the chosen server of a class; the answer is an OK with the

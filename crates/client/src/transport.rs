@@ -142,6 +142,104 @@ fn accept(
     Some((packet, *li, authenticated))
 }
 
+/// How a request waits for its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// On the tokio runtime: the task sleeps and the runtime's I/O
+    /// driver wakes it when the answer comes.
+    Runtime,
+    /// On the calling thread, blocked in the socket's receive call: for
+    /// callers that run on a thread of their own (dccifd's jobs), whom a
+    /// wake-up through the runtime would cost two more thread switches
+    /// per request. Never from a runtime worker thread.
+    Thread,
+}
+
+/// The transmissions of one request and what answers them.
+struct Xchg<'a> {
+    target: &'a Target,
+    body: &'a Request,
+    expect: Expect,
+    nums: ReqNums,
+    signer: Signer,
+    /// Transmission number and its index in the log.
+    sent: Vec<(u32, usize)>,
+}
+
+impl<'a> Xchg<'a> {
+    fn new(target: &'a Target, body: &'a Request, expect: Expect, nums: ReqNums) -> Self {
+        Xchg {
+            target,
+            body,
+            expect,
+            nums,
+            signer: target.signer(),
+            sent: Vec::new(),
+        }
+    }
+
+    /// The next transmission, `now_us` after the start, recorded in `log`.
+    fn next(&mut self, log: &mut Vec<Xmit>, now_us: i64) -> Vec<u8> {
+        let t = u32::try_from(self.sent.len()).unwrap_or(u32::MAX - 1) + 1;
+        let mut pkt = Packet::request(
+            self.target.pkt_vers,
+            self.target.client_id,
+            self.nums.with_t(t),
+            self.body.clone(),
+        );
+        log.push(Xmit {
+            addr: self.target.idx,
+            sent_us: now_us,
+            answered: None,
+            failed: false,
+        });
+        self.sent.push((t, log.len() - 1));
+        pkt.sign(&self.signer)
+    }
+
+    /// Sending the last transmission failed with `e`.
+    fn send_failed(&self, log: &mut [Xmit], e: io::Error) -> ExchangeError {
+        if let Some(x) = self.sent.last().and_then(|(_, li)| log.get_mut(*li)) {
+            x.failed = true;
+        }
+        if is_unreachable(&e) {
+            ExchangeError::Refused
+        } else {
+            ExchangeError::Io(e)
+        }
+    }
+
+    /// Receiving failed with `e`: after an ICMP unreachable every
+    /// unanswered transmission failed.
+    fn recv_failed(&self, log: &mut [Xmit], e: io::Error) -> ExchangeError {
+        if !is_unreachable(&e) {
+            return ExchangeError::Io(e);
+        }
+        for (_, li) in &self.sent {
+            if let Some(x) = log.get_mut(*li) {
+                x.failed = x.answered.is_none();
+            }
+        }
+        ExchangeError::Refused
+    }
+
+    /// A datagram that came `now_us` after the start: the answer, if it
+    /// answers one of our transmissions.
+    fn answer(&self, d: &[u8], log: &mut [Xmit], now_us: i64) -> Option<Received> {
+        let (packet, li, authenticated) =
+            accept(d, &self.nums, self.target, &self.sent, log, self.expect)?;
+        let x = log.get_mut(li)?;
+        let delay_us = now_us - x.sent_us;
+        x.answered = Some(delay_us);
+        Some(Received {
+            idx: self.target.idx,
+            packet,
+            delay_us,
+            authenticated,
+        })
+    }
+}
+
 /// Send `body` to one server and wait for its answer, retransmitting with
 /// the reference timing: the first wait is the server's RTT (at least
 /// 250 ms) plus 100 ms, doubled for each retransmission, at most 4 s, the
@@ -159,70 +257,92 @@ pub async fn exchange(
     let sock = connected_socket(target.addr)
         .await
         .map_err(ExchangeError::Io)?;
-    let signer = target.signer();
-    let mut sent: Vec<(u32, usize)> = Vec::new();
+    let mut x = Xchg::new(target, body, expect, nums);
     let mut buf = vec![0u8; MAX_RESPONSE_LEN + 1];
     let mut xmit_num = 0u32;
     while let Some(wait) = request_wait(rtt, xmit_num, us_since(start)) {
         xmit_num += 1;
-        let mut pkt = Packet::request(
-            target.pkt_vers,
-            target.client_id,
-            nums.with_t(xmit_num),
-            body.clone(),
-        );
-        let bytes = pkt.sign(&signer);
-        let sent_us = us_since(start);
+        let bytes = x.next(log, us_since(start));
         let deadline = Instant::now() + Duration::from_micros(wait.max(0) as u64);
-        log.push(Xmit {
-            addr: target.idx,
-            sent_us,
-            answered: None,
-            failed: false,
-        });
-        let li = log.len() - 1;
-        sent.push((xmit_num, li));
         if let Err(e) = sock.send(&bytes).await {
-            if let Some(x) = log.get_mut(li) {
-                x.failed = true;
-            }
-            if is_unreachable(&e) {
-                return Err(ExchangeError::Refused);
-            }
-            return Err(ExchangeError::Io(e));
+            return Err(x.send_failed(log, e));
         }
         loop {
             let n = match timeout_at(deadline, sock.recv(&mut buf)).await {
                 Err(_) => break,
                 Ok(Ok(n)) => n,
-                Ok(Err(e)) if is_unreachable(&e) => {
-                    for (_, li) in &sent {
-                        if let Some(x) = log.get_mut(*li) {
-                            x.failed = x.answered.is_none();
-                        }
-                    }
-                    return Err(ExchangeError::Refused);
-                }
-                Ok(Err(e)) => return Err(ExchangeError::Io(e)),
+                Ok(Err(e)) => return Err(x.recv_failed(log, e)),
             };
             let Some(d) = buf.get(..n) else { continue };
-            if let Some((packet, li, authenticated)) = accept(d, &nums, target, &sent, log, expect)
-            {
-                let now = us_since(start);
-                let Some(x) = log.get_mut(li) else { continue };
-                let delay_us = now - x.sent_us;
-                x.answered = Some(delay_us);
-                return Ok(Received {
-                    idx: target.idx,
-                    packet,
-                    delay_us,
-                    authenticated,
-                });
+            if let Some(r) = x.answer(d, log, us_since(start)) {
+                return Ok(r);
             }
         }
     }
     Err(ExchangeError::NoAnswer {
         elapsed_us: us_since(start),
+    })
+}
+
+/// [`exchange`] blocking the calling thread ([`Wait::Thread`]), with a
+/// standard-library socket and the same timing.
+pub fn exchange_on_thread(
+    target: &Target,
+    body: &Request,
+    expect: Expect,
+    rtt: i64,
+    nums: ReqNums,
+    log: &mut Vec<Xmit>,
+) -> Result<Received, ExchangeError> {
+    let start = std::time::Instant::now();
+    let since = || i64::try_from(start.elapsed().as_micros()).unwrap_or(i64::MAX);
+    let local: IpAddr = if target.addr.is_ipv6() {
+        Ipv6Addr::UNSPECIFIED.into()
+    } else {
+        Ipv4Addr::UNSPECIFIED.into()
+    };
+    let sock = std::net::UdpSocket::bind(SocketAddr::new(local, 0))
+        .and_then(|s| s.connect(target.addr).map(|()| s))
+        .map_err(ExchangeError::Io)?;
+    let mut x = Xchg::new(target, body, expect, nums);
+    let mut buf = vec![0u8; MAX_RESPONSE_LEN + 1];
+    let mut xmit_num = 0u32;
+    while let Some(wait) = request_wait(rtt, xmit_num, since()) {
+        xmit_num += 1;
+        let bytes = x.next(log, since());
+        let deadline = std::time::Instant::now() + Duration::from_micros(wait.max(0) as u64);
+        if let Err(e) = sock.send(&bytes) {
+            return Err(x.send_failed(log, e));
+        }
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            sock.set_read_timeout(Some(left))
+                .map_err(ExchangeError::Io)?;
+            let n = match sock.recv(&mut buf) {
+                Ok(n) => n,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    continue
+                }
+                Err(e) => return Err(x.recv_failed(log, e)),
+            };
+            let Some(d) = buf.get(..n) else { continue };
+            if let Some(r) = x.answer(d, log, since()) {
+                return Ok(r);
+            }
+        }
+    }
+    Err(ExchangeError::NoAnswer {
+        elapsed_us: since(),
     })
 }
 

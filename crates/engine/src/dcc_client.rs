@@ -3,7 +3,9 @@
 //! what the decision and the X-DCC header need.
 //!
 //! - [`DccClient`]: asynchronous, for front ends running on tokio (dccm,
-//!   dccifd); one client serves concurrent messages.
+//!   dccifd); one client serves concurrent messages. Callers on threads of
+//!   their own can wait for the answer on that thread
+//!   ([`DccClient::ask_blocking`]).
 //! - [`BlockingDccClient`]: the same behind [`DccServer`], with its own
 //!   single-threaded runtime, for dccproc and tests.
 //!
@@ -24,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tally_client::error::NoServerReason;
 use tally_client::map::{file, ServerClass};
-use tally_client::{Client, ClientError, DccAnswer, Map};
+use tally_client::{Client, ClientError, DccAnswer, Map, Wait};
 use tally_wire::WireCk;
 
 /// The map file a client was opened from, as it was read.
@@ -94,12 +96,32 @@ impl DccClient {
     /// Send a query or report and wait for the counts (at most the
     /// client's time budget of 16 seconds; at once while backing off).
     pub async fn ask(&self, req: &Request) -> Result<Answer, AskError> {
+        self.ask_with(req, Wait::Runtime).await
+    }
+
+    /// [`DccClient::ask`] for a caller on a thread of its own that may
+    /// block (such as a dccifd job), never a runtime worker: the rare
+    /// preparations that need the runtime (resolving host names,
+    /// measuring RTTs) run on `rt`, and the UDP answer is awaited on the
+    /// calling thread, which saves the thread switches of being woken by
+    /// the runtime for every message.
+    pub fn ask_blocking(
+        &self,
+        rt: &tokio::runtime::Handle,
+        req: &Request,
+    ) -> Result<Answer, AskError> {
+        rt.block_on(self.ask_with(req, Wait::Thread))
+    }
+
+    async fn ask_with(&self, req: &Request, wait: Wait) -> Result<Answer, AskError> {
         let cks: Vec<WireCk> = req.cks.iter().map(|&(t, s)| WireCk::new(t, s)).collect();
         let res = match req.op {
-            Op::Query => self.client.query(&cks).await,
+            Op::Query => self.client.query_with(&cks, wait).await,
             Op::Report => {
                 let n = req.tgts & !SPAM;
-                self.client.report(&cks, n, req.tgts & SPAM != 0).await
+                self.client
+                    .report_with(&cks, n, req.tgts & SPAM != 0, wait)
+                    .await
             }
         };
         match res {
