@@ -46,13 +46,14 @@
 //! same run takes 17 switches and 0.32-0.34 ms per message (at 8 and 32
 //! connections 0.5-2 switches and 0.20-0.21 ms). Computing the checksums
 //! is under a tenth of dccm's profile; the UDP exchange with dccd is one
-//! datagram each way. Over
-//! TCP (`-T`) each message waits 44 ms (21-23 msgs/s at one connection):
-//! dccm sends the header it adds and its verdict as two packets at the
-//! end of the message, and Nagle's algorithm holds the second until the
-//! MTA's delayed acknowledgement of the first; TCP_NODELAY on the
-//! listening socket (inherited by the connections) removes the wait
-//! (1070-1194 msgs/s at one connection).
+//! datagram each way.
+//!
+//! Over TCP (`-T`) each message waits 44 ms (21-23 msgs/s at one
+//! connection): dccm sends the header it adds and its verdict as two
+//! packets at the end of the message, and Nagle's algorithm holds the
+//! second until the MTA's delayed acknowledgement of the first;
+//! TCP_NODELAY on dccm's connections (set on the listening socket, which
+//! they inherit) removes the wait (1070-1194 msgs/s at one connection).
 
 #[path = "../../../../testkit/src/fake_dccd.rs"]
 #[allow(dead_code)]
