@@ -134,6 +134,9 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
+/// How the fake server is named in the output.
+const FAKE: &str = "the tests' counting server (-s fake, or no dccd built next to this program)";
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut per_level = 2000usize;
@@ -222,11 +225,7 @@ fn main() {
     }
     println!(
         "server: {}; dccifd on {listen}; {} messages ({} KiB, mean {} bytes), {per_level} requests per level",
-        if server.is_some() {
-            "dccd"
-        } else {
-            "built-in counting server"
-        },
+        server.as_ref().map_or(FAKE, |_| "dccd"),
         msgs.len(),
         total_bytes / 1024,
         total_bytes / msgs.len()

@@ -220,6 +220,9 @@ fn args() -> Args {
     a
 }
 
+/// How the fake server is named in the output.
+const FAKE: &str = "the tests' counting server (-s fake, or no dccd built next to this program)";
+
 fn main() {
     let a = args();
     let mut raw = Vec::new();
@@ -277,10 +280,8 @@ fn main() {
         std::thread::sleep(Duration::from_millis(20));
     }
     println!(
-        "server: {}; {} messages from {}, {} per level",
-        server
-            .as_ref()
-            .map_or("built-in counting server", |_| "dccd"),
+        "server: {}; dccm on {listen}; {} messages from {}, {} per level",
+        server.as_ref().map_or(FAKE, |_| "dccd"),
         msgs.len(),
         a.corpus.display(),
         a.per_level
