@@ -2,7 +2,9 @@
 //! over a unix or TCP socket, kept cheap so that the figures are dccm's:
 //! each command is one write (TCP_NODELAY set, as MTAs do), replies are
 //! read through a buffer, and only what the benchmark counts is decoded
-//! (the final answer and whether an X-DCC header was added).
+//! (the final answer and whether an X-DCC header was added). All protocol
+//! steps are offered; steps the milter asks to leave out are not sent,
+//! and steps it asks not to answer are not waited for (protocol 6).
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -50,6 +52,25 @@ pub struct Conn {
     at: usize,
     end: usize,
     out: Vec<u8>,
+    /// The protocol flags the milter asked for.
+    proto: u32,
+}
+
+/// The protocol flags that leave out a command and that say it gets no
+/// answer (`SMFIP_NO...`, `SMFIP_NR_...`).
+fn step_flags(cmd: u8) -> (u32, u32) {
+    match cmd {
+        b'C' => (0x1, 0x1000),
+        b'H' => (0x2, 0x2000),
+        b'M' => (0x4, 0x4000),
+        b'R' => (0x8, 0x8000),
+        b'B' => (0x10, 0x8_0000),
+        b'L' => (0x20, 0x80),
+        b'N' => (0x40, 0x4_0000),
+        b'U' => (0x100, 0x2_0000),
+        b'T' => (0x200, 0x1_0000),
+        _ => (0, 0),
+    }
 }
 
 fn bad(what: &str) -> io::Error {
@@ -78,6 +99,7 @@ impl Conn {
             at: 0,
             end: 0,
             out: Vec::with_capacity(64 * 1024),
+            proto: 0,
         };
         let mut o = Vec::with_capacity(12);
         o.extend_from_slice(&6u32.to_be_bytes());
@@ -85,9 +107,11 @@ impl Conn {
         o.extend_from_slice(&0x1f_ffffu32.to_be_bytes());
         c.queue(b'O', &o);
         c.flush()?;
-        let (cmd, _) = c.packet()?;
-        if cmd != b'O' {
-            return Err(bad("option negotiation"));
+        let (cmd, data) = c.packet()?;
+        let flags = c.buf.get(data.start + 8..data.start + 12);
+        match (cmd, flags) {
+            (b'O', Some(&[a, b, d, e])) => c.proto = u32::from_be_bytes([a, b, d, e]),
+            _ => return Err(bad("option negotiation")),
         }
         Ok(c)
     }
@@ -107,10 +131,22 @@ impl Conn {
         r
     }
 
-    /// Send one command and read the answer to it.
+    /// Send one command and read the answer to it; a command the milter
+    /// asked to leave out or not to answer counts as "continue".
     pub fn cmd(&mut self, cmd: u8, data: &[u8]) -> io::Result<Answer> {
+        let (skip, no_reply) = step_flags(cmd);
+        let go_on = Answer {
+            last: b'c',
+            x_dcc: false,
+        };
+        if self.proto & skip != 0 {
+            return Ok(go_on);
+        }
         self.queue(cmd, data);
         self.flush()?;
+        if self.proto & no_reply != 0 {
+            return Ok(go_on);
+        }
         self.answer()
     }
 
