@@ -48,6 +48,16 @@
 //! is under a tenth of dccm's profile; the UDP exchange with dccd is one
 //! datagram each way.
 //!
+//! Most round trips answer steps at which dccm never refuses anything:
+//! header fields, the end of the headers, body chunks. Milter protocol 6
+//! lets a milter ask for no reply to those (`SMFIP_NR_HDR`, `NR_EOH`,
+//! `NR_BODY`; the original does not ask). A dccm that asks for them
+//! measures 3233-3368 msgs/s at one connection (p50 0.26 ms, 12
+//! switches and 0.25 ms per message) and 8496-9163 at 8 and 32; with a
+//! one-worker runtime as well, 3688-3854 at one connection (0.16 ms per
+//! message) but 7578-7860 at 8 and 32 (one worker is then busy all the
+//! time).
+//!
 //! Over TCP (`-T`) each message waits 44 ms (21-23 msgs/s at one
 //! connection): dccm sends the header it adds and its verdict as two
 //! packets at the end of the message, and Nagle's algorithm holds the
