@@ -23,6 +23,7 @@ pub mod conn;
 pub mod daemon;
 pub mod eom;
 pub mod fuzz;
+pub mod listen;
 pub mod log;
 pub mod milter_errors;
 pub mod msg;

@@ -243,7 +243,7 @@ async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf) -> i32 {
             }
         }
         ListenOn::Tcp(a) => match tokio::net::TcpListener::bind(&a).await {
-            Ok(l) => serve(l, sh, shutdown).await,
+            Ok(l) => serve(tally_dccm::listen::NoDelay(l), sh, shutdown).await,
             Err(e) => {
                 complain(&sh.syslog, &format!("bind({a}): {e}"));
                 return EX_UNAVAILABLE;
