@@ -128,7 +128,7 @@ fn step(reply: &mut indymilter::SmtpReply, s: Step) -> Status {
     }
 }
 
-async fn send_verdict(ctx: &mut EomContext<Conn>, sh: &Shared, v: Verdict) -> Status {
+async fn send_verdict(ctx: &mut EomContext<Session>, sh: &Shared, v: Verdict) -> Status {
     for e in &v.errors {
         sh.syslog.error(e);
     }
@@ -164,21 +164,60 @@ async fn send_verdict(ctx: &mut EomContext<Conn>, sh: &Shared, v: Verdict) -> St
     }
 }
 
+/// The steps after which dccm never refuses mail: each header, the end of
+/// the headers and each body chunk. When the MTA offers it (milter
+/// protocol 6: Postfix 2.6 and later, sendmail 8.14 and later), dccm asks
+/// it not to wait for a reply after them, which saves a round trip per
+/// header line. The original waits; the mail is treated the same.
+const QUIET_STEPS: ProtoOpts = ProtoOpts::NOREPLY_HEADER
+    .union(ProtoOpts::NOREPLY_EOH)
+    .union(ProtoOpts::NOREPLY_BODY);
+
+/// One MTA connection: what was negotiated, and the connection's state
+/// once admitted under the `-j` limit.
+#[derive(Default)]
+pub struct Session {
+    /// The MTA agreed not to wait for replies after [`QUIET_STEPS`].
+    quiet: bool,
+    /// The admitted connection.
+    conn: Option<Conn>,
+}
+
+impl Session {
+    fn conn(&mut self) -> Option<&mut Conn> {
+        self.conn.as_mut()
+    }
+
+    /// The status after a header, the end of the headers or a body chunk.
+    fn data_step(&self) -> Status {
+        if self.quiet {
+            Status::Noreply
+        } else {
+            Status::Continue
+        }
+    }
+}
+
 /// The milter callbacks.
-pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Conn> {
+pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Session> {
     let s_neg = sh.clone();
     let s_conn = sh.clone();
     let s_eom = sh.clone();
     let s_close = sh.clone();
     Callbacks::new()
         .on_negotiate(
-            move |ctx: &mut NegotiateContext<Conn>, _a: Actions, p: ProtoOpts| {
+            move |ctx: &mut NegotiateContext<Session>, _a: Actions, p: ProtoOpts| {
                 let _ = &s_neg;
                 Box::pin(async move {
                     ctx.requested_actions =
                         Actions::ADD_HEADER | Actions::CHANGE_HEADER | Actions::DELETE_RCPT;
                     // hear about recipients the MTA rejected, as the original asks
                     ctx.requested_opts = p & ProtoOpts::REJECTED_RCPT;
+                    let quiet = p.contains(QUIET_STEPS);
+                    if quiet {
+                        ctx.requested_opts |= QUIET_STEPS;
+                    }
+                    ctx.data = Some(Session { quiet, conn: None });
                     Status::Continue
                 })
             },
@@ -199,13 +238,13 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Conn> {
                 };
                 let mut s = Conn::new(sh.cfg.clone());
                 let st = s.connect(&text(&name), ip);
-                ctx.data = Some(s);
+                ctx.data.get_or_insert_with(Session::default).conn = Some(s);
                 step(&mut ctx.reply, st)
             })
         })
         .on_helo(|ctx, helo| {
             Box::pin(async move {
-                match ctx.data.as_mut() {
+                match ctx.data.as_mut().and_then(Session::conn) {
                     Some(s) => step(&mut ctx.reply, s.helo(&text(&helo))),
                     None => Status::Continue,
                 }
@@ -215,7 +254,7 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Conn> {
             Box::pin(async move {
                 let from = args.first().map(|a| text(a)).unwrap_or_default();
                 let m = macro_fn(&ctx.macros);
-                match ctx.data.as_mut() {
+                match ctx.data.as_mut().and_then(Session::conn) {
                     Some(s) => {
                         let st = s.mail(&from, &m);
                         step(&mut ctx.reply, st)
@@ -228,7 +267,7 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Conn> {
             Box::pin(async move {
                 let to = args.first().map(|a| text(a)).unwrap_or_default();
                 let m = macro_fn(&ctx.macros);
-                match ctx.data.as_mut() {
+                match ctx.data.as_mut().and_then(Session::conn) {
                     Some(s) => {
                         let st = s.rcpt(&to, &m);
                         step(&mut ctx.reply, st)
@@ -239,26 +278,41 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Conn> {
         })
         .on_header(|ctx, name, value| {
             Box::pin(async move {
-                if let Some(s) = ctx.data.as_mut() {
-                    s.header(&text(&name), &text(&value));
+                match ctx.data.as_mut() {
+                    Some(d) => {
+                        if let Some(s) = d.conn() {
+                            s.header(&text(&name), &text(&value));
+                        }
+                        d.data_step()
+                    }
+                    None => Status::Continue,
                 }
-                Status::Continue
             })
         })
         .on_eoh(|ctx| {
             Box::pin(async move {
-                if let Some(s) = ctx.data.as_mut() {
-                    s.eoh();
+                match ctx.data.as_mut() {
+                    Some(d) => {
+                        if let Some(s) = d.conn() {
+                            s.eoh();
+                        }
+                        d.data_step()
+                    }
+                    None => Status::Continue,
                 }
-                Status::Continue
             })
         })
         .on_body(|ctx, chunk| {
             Box::pin(async move {
-                if let Some(s) = ctx.data.as_mut() {
-                    s.body(&chunk);
+                match ctx.data.as_mut() {
+                    Some(d) => {
+                        if let Some(s) = d.conn() {
+                            s.body(&chunk);
+                        }
+                        d.data_step()
+                    }
+                    None => Status::Continue,
                 }
-                Status::Continue
             })
         })
         .on_eom(move |ctx| {
@@ -267,7 +321,7 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Conn> {
         })
         .on_abort(|ctx| {
             Box::pin(async move {
-                if let Some(s) = ctx.data.as_mut() {
+                if let Some(s) = ctx.data.as_mut().and_then(Session::conn) {
                     s.abort();
                 }
                 Status::Continue
@@ -276,7 +330,7 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Conn> {
         .on_close(move |ctx| {
             let sh = s_close.clone();
             Box::pin(async move {
-                if ctx.data.take().is_some() {
+                if ctx.data.take().and_then(|d| d.conn).is_some() {
                     sh.active.fetch_sub(1, Ordering::SeqCst);
                 }
                 Status::Continue
@@ -284,11 +338,11 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Conn> {
         })
 }
 
-async fn eom(ctx: &mut EomContext<Conn>, sh: &Shared) -> Status {
+async fn eom(ctx: &mut EomContext<Session>, sh: &Shared) -> Status {
     let info = sh.client_info();
     let step = {
         let m = macro_fn(&ctx.macros);
-        match ctx.data.as_mut() {
+        match ctx.data.as_mut().and_then(Session::conn) {
             Some(s) => s.eom_prepare(&m, &info),
             None => return Status::Tempfail,
         }
@@ -304,7 +358,7 @@ async fn eom(ctx: &mut EomContext<Conn>, sh: &Shared) -> Status {
                 }),
             };
             let info = sh.client_info();
-            match ctx.data.as_mut() {
+            match ctx.data.as_mut().and_then(Session::conn) {
                 Some(s) => s.eom_finish(answer, &info),
                 None => return Status::Tempfail,
             }

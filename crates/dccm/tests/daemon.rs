@@ -396,3 +396,32 @@ fn to_white_only_turns_dcc_off() {
         );
     }
 }
+
+#[test]
+fn no_replies_to_headers_and_body_when_the_mta_offers_it() {
+    use common::milter::{NR_BODY, NR_EOH, NR_HDR};
+    let home = make_home("nr");
+    write_map(&home, closed_port());
+    let d = start_dccm(&home, &args(&home, &[]));
+    let quiet = NR_HDR | NR_EOH | NR_BODY;
+    // an MTA that offers every option: dccm asks for silence after the
+    // headers and body chunks, and the message still gets its verdict
+    let mut c = retry_connect(&d.sock);
+    assert_eq!(c.opts & quiet, quiet, "options asked: {:#x}", c.opts);
+    assert_eq!(connect(&mut c, "192.0.2.10"), vec![Reply::Final('c')]);
+    let r = message(&mut c, &[("i", "NR1")], &[]);
+    assert_eq!(r.last(), Some(&Reply::Final('a')), "{r:?}");
+    assert!(
+        r.iter()
+            .any(|x| matches!(x, Reply::AddHeader(n, _) if n.starts_with("X-DCC"))),
+        "{r:?}"
+    );
+    // an older MTA without those options gets a reply after every step
+    let mut old = Client::connect_offering(&d.sock, 0x1f_ffff & !quiet).unwrap();
+    assert_eq!(old.opts & quiet, 0, "options asked: {:#x}", old.opts);
+    assert_eq!(connect(&mut old, "192.0.2.11"), vec![Reply::Final('c')]);
+    let r2 = message(&mut old, &[("i", "NR2")], &[]);
+    assert_eq!(r2, r);
+    drop(d);
+    let _ = std::fs::remove_dir_all(&home);
+}

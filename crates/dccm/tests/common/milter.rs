@@ -29,9 +29,21 @@ impl Reply {
     }
 }
 
+/// Milter protocol options: no reply after a header, after the end of the
+/// headers, after a body chunk.
+pub const NR_HDR: u32 = 0x80;
+/// See [`NR_HDR`].
+pub const NR_EOH: u32 = 0x4_0000;
+/// See [`NR_HDR`].
+pub const NR_BODY: u32 = 0x8_0000;
+
 /// A connection to the milter.
 pub struct Client {
     s: UnixStream,
+    /// The protocol options the milter asked for.
+    pub opts: u32,
+    /// The command sent last.
+    last: u8,
 }
 
 fn cstrs(b: &[u8]) -> Vec<String> {
@@ -41,23 +53,48 @@ fn cstrs(b: &[u8]) -> Vec<String> {
 }
 
 impl Client {
-    /// Connect and negotiate.
+    /// Connect and negotiate, offering every protocol option as Postfix
+    /// and sendmail do.
     pub fn connect(path: &Path) -> std::io::Result<Client> {
+        Client::connect_offering(path, 0x1f_ffff)
+    }
+
+    /// Connect and negotiate, offering the protocol options `offer`.
+    pub fn connect_offering(path: &Path, offer: u32) -> std::io::Result<Client> {
         let s = UnixStream::connect(path)?;
         s.set_read_timeout(Some(Duration::from_secs(60)))?;
-        let mut c = Client { s };
+        let mut c = Client {
+            s,
+            opts: 0,
+            last: 0,
+        };
         let mut o = Vec::new();
         o.extend_from_slice(&6u32.to_be_bytes());
         o.extend_from_slice(&0x1ffu32.to_be_bytes());
-        o.extend_from_slice(&0x1f_ffffu32.to_be_bytes());
+        o.extend_from_slice(&offer.to_be_bytes());
         c.send(b'O', &o)?;
-        let (cmd, _) = c.read_pkt()?;
+        let (cmd, d) = c.read_pkt()?;
         assert_eq!(cmd, b'O', "option negotiation");
+        if let Some(p) = d.get(8..12) {
+            c.opts = u32::from_be_bytes([p[0], p[1], p[2], p[3]]);
+        }
         Ok(c)
+    }
+
+    /// Whether the milter asked for no reply after command `cmd`.
+    fn quiet(&self, cmd: u8) -> bool {
+        let bit = match cmd {
+            b'L' => NR_HDR,
+            b'N' => NR_EOH,
+            b'B' => NR_BODY,
+            _ => 0,
+        };
+        self.opts & bit != 0
     }
 
     /// Send one packet.
     pub fn send(&mut self, cmd: u8, data: &[u8]) -> std::io::Result<()> {
+        self.last = cmd;
         let len = (data.len() + 1) as u32;
         let mut b = len.to_be_bytes().to_vec();
         b.push(cmd);
@@ -75,8 +112,12 @@ impl Client {
         Ok((cmd, b.get(1..).unwrap_or(&[]).to_vec()))
     }
 
-    /// Read replies up to and including the final one.
+    /// Read replies up to and including the final one. After a command the
+    /// milter asked not to answer, that is "continue", as for the MTA.
     pub fn replies(&mut self) -> std::io::Result<Vec<Reply>> {
+        if self.quiet(self.last) {
+            return Ok(vec![Reply::Final('c')]);
+        }
         let mut out = Vec::new();
         loop {
             let (cmd, d) = self.read_pkt()?;
