@@ -31,6 +31,9 @@ const SESSION_TARGET: &str = "indymilter::session";
 pub enum MilterTrouble {
     /// The session ended because of bad input or a broken connection.
     SessionError(String),
+    /// The MTA closed the connection without saying QUIT first, possibly
+    /// in the middle of a packet.
+    Closed,
     /// A command that is not allowed at this point was ignored.
     UnexpectedCommand,
     /// A macro packet that could not be decoded was skipped.
@@ -42,6 +45,9 @@ impl MilterTrouble {
     pub fn from_text(text: &str) -> Option<MilterTrouble> {
         if let Some(rest) = text.strip_prefix("error in session while processing commands") {
             let why = rest.trim_start_matches(':').trim();
+            if why.contains("unexpected end of file") {
+                return Some(MilterTrouble::Closed);
+            }
             return Some(MilterTrouble::SessionError(why.to_string()));
         }
         if text.starts_with("ignoring unexpected command") {
@@ -54,11 +60,20 @@ impl MilterTrouble {
         None
     }
 
+    /// Whether this is worth an error-level message: an MTA that merely
+    /// hangs up is only noted at the informational level.
+    pub fn is_error(&self) -> bool {
+        !matches!(self, MilterTrouble::Closed)
+    }
+
     /// The log line.
     pub fn line(&self) -> String {
         match self {
             MilterTrouble::SessionError(why) => {
                 format!("milter connection dropped: {why}; the MTA applies its default action")
+            }
+            MilterTrouble::Closed => {
+                "the MTA closed its milter connection without QUIT".to_string()
             }
             MilterTrouble::UnexpectedCommand => {
                 "milter command out of order from the MTA ignored".to_string()
@@ -145,7 +160,11 @@ impl Subscriber for MilterErrors {
         event.record(&mut text);
         if let Some(t) = MilterTrouble::from_text(&text.0) {
             let line = t.line();
-            self.syslog.error(&line);
+            if t.is_error() {
+                self.syslog.error(&line);
+            } else {
+                self.syslog.info(&line);
+            }
             if self.stderr {
                 eprintln!("dccm: {line}");
             }
@@ -171,6 +190,11 @@ mod tests {
                 "invalid message length: 99999999".into()
             ))
         );
+        let eof = MilterTrouble::from_text(
+            "error in session while processing commands: I/O error: unexpected end of file",
+        );
+        assert_eq!(eof, Some(MilterTrouble::Closed));
+        assert!(!MilterTrouble::Closed.is_error());
         assert_eq!(
             MilterTrouble::from_text("ignoring unexpected command"),
             Some(MilterTrouble::UnexpectedCommand)
