@@ -142,7 +142,7 @@ fn job(sh: &Shared, rt: &tokio::runtime::Handle, conn: Conn) {
     let mut ask = |req: &Request| -> (Result<tally_engine::server::Answer, AskError>, ClientInfo) {
         match &sh.client {
             Some(c) => {
-                let a = rt.block_on(c.ask(req));
+                let a = c.ask_blocking(rt, req);
                 (a, c.client_info())
             }
             None => (
