@@ -21,24 +21,22 @@
 //!
 //! Figures (`cargo build --release -p tally-dccifd -p tally-dccd --bins &&
 //! target/release/dccifd-bench -n 6000`, three runs, on the 2-CPU
-//! development machine at a load average of 1-2):
+//! development machine at a load average of 0.4-1):
 //!
-//! | clients | msgs/s      | p50, p90, p99 (ms)           | dccifd CPU ms/msg |
-//! |---------|-------------|------------------------------|-------------------|
-//! | 1       | 3641-4284   | 0.20-0.24, 0.27-0.36, 0.7-0.9| 0.17-0.21         |
-//! | 8       | 11181-11257 | 0.60-0.62, 1.11-1.15, 2.5-2.6| 0.12              |
-//! | 32      | 12228-13015 | 2.3-2.4, 3.8-4.0, 5.7-6.4    | 0.11-0.12         |
+//! | clients | msgs/s      | p50, p90, p99 (ms)              | dccifd CPU ms/msg |
+//! |---------|-------------|---------------------------------|-------------------|
+//! | 1       | 4107-4621   | 0.18-0.21, 0.30-0.35, 0.80-0.90 | 0.155-0.172       |
+//! | 8       | 9395-9960   | 0.69-0.71, 1.25-1.43, 2.69-3.22 | 0.133-0.138       |
+//! | 32      | 10285-12149 | 2.45-2.99, 3.86-4.45, 6.17-6.91 | 0.117-0.137       |
 //!
+//! (Runs on a quieter machine gave up to 5248-5861 msgs/s at one client.)
 //! The bench costs 0.03 ms per message, dccd 0.01-0.03 ms. Most of
-//! dccifd's time is threads waking each other: 11-13 context switches per
-//! message at one client. A connection is accepted on the runtime and
-//! handed to a blocking thread, and the DCC answer wakes a runtime worker
-//! that wakes that thread (the time-out's timer wakes the worker once
-//! more). With the job waiting for the answer on its own thread
-//! (`DccClient::ask_blocking`) the same run takes 6-7 switches and
-//! 0.12-0.135 ms per message (5359-5861 msgs/s at one client); with,
-//! in addition, threads that each accept and serve connections
-//! themselves, 4 switches and 0.09 ms (7395-7470 msgs/s, p50 0.11 ms).
+//! dccifd's time is threads waking each other. A connection is accepted
+//! on the runtime and handed to a blocking thread; the job waits for the
+//! DCC answer on its own thread (`DccClient::ask_blocking`), which took
+//! the context switches per message at one client from 11-13 to 6-7.
+//! Threads that each accept and serve connections themselves would save
+//! two more (measured: 4 switches, 0.09 ms, 7395-7470 msgs/s).
 //!
 //! usage: dccifd-bench [-n requests-per-level] [-c corpus-dir] [-d dccifd] [-s dccd|fake] [-l 1,8,32] [-T]
 

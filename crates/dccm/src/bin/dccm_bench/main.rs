@@ -25,45 +25,37 @@
 //!
 //! Figures (`cargo build --release -p tally-dccm -p tally-dccd --bins &&
 //! target/release/dccm-bench -n 6000`, three runs, on the 2-CPU
-//! development machine at a load average of 1-2):
+//! development machine at a load average of 0.4-1):
 //!
-//! | conns | msgs/s      | p50, p90, p99 (ms)           | CPU ms/msg: bench, dccm |
-//! |-------|-------------|------------------------------|-------------------------|
-//! | 1     | 1445-1466   | 0.58, 1.15-1.18, 2.04-2.06   | 0.21, 0.46              |
-//! | 8     | 4438-4576   | 1.51-1.56, 2.94-3.04, 4.7-4.8| 0.16-0.17, 0.24-0.25    |
-//! | 32    | 4250-4541   | 5.8-6.1, 11.4-11.8, 16.1-16.4| 0.18, 0.23-0.26         |
+//! | conns | msgs/s    | p50, p90, p99 (ms)         | CPU ms/msg: bench, dccm |
+//! |-------|-----------|----------------------------|-------------------------|
+//! | 1     | 2779-3414 | 0.26-0.30, 0.37-0.47, 1.05-1.52 | 0.06-0.08, 0.24-0.29 |
+//! | 8     | 8596-8891 | 0.80-0.83, 1.23-1.27, 2.48-2.91 | 0.06-0.07, 0.14      |
+//! | 32    | 8492-9034 | 3.31-3.57, 4.68-4.93, 7.22-7.53 | 0.06-0.07, 0.14      |
 //!
-//! Memory: 63-66 KB per connection. dccd spends 0.015-0.018 ms per
-//! message.
+//! Over TCP (`-T`, `-n 3000`): 2642-2759, 7212-7447 and 7807-7963
+//! msgs/s at 1, 8 and 32 connections. Memory: 65-68 KB per connection.
+//! dccd spends 0.013-0.025 ms per message.
 //!
-//! Where the time goes: a message of the corpus is some 34 round trips
-//! (28 header fields on average), each a wake-up of dccm and one of the
-//! MTA; at one connection that, not computing, sets the latency (some
-//! 17 µs per round trip here). Two thirds of dccm's CPU time is the
-//! kernel switching threads: 37 switches per message at one connection,
-//! because the milter library runs two tasks per connection and the
-//! runtime's two workers wake each other; with a one-worker runtime the
-//! same run takes 17 switches and 0.32-0.34 ms per message (at 8 and 32
-//! connections 0.5-2 switches and 0.20-0.21 ms). Computing the checksums
-//! is under a tenth of dccm's profile; the UDP exchange with dccd is one
-//! datagram each way.
+//! Where the time goes: without help, a message of the corpus is some 34
+//! round trips (28 header fields on average), each a wake-up of dccm and
+//! one of the MTA, and at one connection that, not computing, sets the
+//! latency (1445-1466 msgs/s, p50 0.58 ms). Most of those round trips
+//! answer steps at which dccm never refuses anything: header fields, the
+//! end of the headers, body chunks. Milter protocol 6 lets a milter ask
+//! for no reply to those (`SMFIP_NR_HDR`, `NR_EOH`, `NR_BODY`; the
+//! original does not ask), and dccm does when the MTA offers it, which
+//! gave the figures above (this program offers it, as Postfix and sendmail
+//! do). Computing the checksums is under a tenth of dccm's profile; the
+//! UDP exchange with dccd is one datagram each way. Two thirds of dccm's
+//! remaining CPU time is the kernel switching threads (12 switches per
+//! message at one connection, 3-5 at 8 and 32).
 //!
-//! Most round trips answer steps at which dccm never refuses anything:
-//! header fields, the end of the headers, body chunks. Milter protocol 6
-//! lets a milter ask for no reply to those (`SMFIP_NR_HDR`, `NR_EOH`,
-//! `NR_BODY`; the original does not ask). A dccm that asks for them
-//! measures 3233-3368 msgs/s at one connection (p50 0.26 ms, 12
-//! switches and 0.25 ms per message) and 8496-9163 at 8 and 32; with a
-//! one-worker runtime as well, 3688-3854 at one connection (0.16 ms per
-//! message) but 7578-7860 at 8 and 32 (one worker is then busy all the
-//! time).
-//!
-//! Over TCP (`-T`) each message waits 44 ms (21-23 msgs/s at one
+//! Over TCP each message used to wait 44 ms (21-23 msgs/s at one
 //! connection): dccm sends the header it adds and its verdict as two
-//! packets at the end of the message, and Nagle's algorithm holds the
-//! second until the MTA's delayed acknowledgement of the first;
-//! TCP_NODELAY on dccm's connections (set on the listening socket, which
-//! they inherit) removes the wait (1070-1194 msgs/s at one connection).
+//! packets at the end of the message, and Nagle's algorithm held the
+//! second until the MTA's delayed acknowledgement of the first. dccm now
+//! sets TCP_NODELAY on every accepted connection.
 
 #[path = "../../../../testkit/src/fake_dccd.rs"]
 #[allow(dead_code)]
