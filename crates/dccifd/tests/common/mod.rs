@@ -139,13 +139,16 @@ impl Daemon {
         (d, s)
     }
 
-    /// Send a request, half-close, read the answer to EOF.
+    /// Send a request, half-close, read the answer to EOF. dccifd may
+    /// close the connection before the whole of a malformed request is
+    /// written, so a failed write is not an error here: the answer (none)
+    /// is what the tests check.
     pub fn ask(&self, req: &[u8]) -> Vec<u8> {
         let mut s = UnixStream::connect(&self.sock).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(30)))
             .expect("timeout");
-        s.write_all(req).expect("write");
-        s.shutdown(std::net::Shutdown::Write).expect("shutdown");
+        let _ = s.write_all(req);
+        let _ = s.shutdown(std::net::Shutdown::Write);
         let mut out = Vec::new();
         let _ = s.read_to_end(&mut out);
         out
