@@ -18,7 +18,9 @@ use tally_engine::cks::print_cks;
 use tally_engine::message::{copy_spool, read_message, rewind, ReadInfo};
 use tally_engine::rcpts_if::{merged_verdict, rcpt_accepts, request_tgts};
 use tally_engine::server::{Answer, AskError, ClientInfo, Request};
-use tally_engine::state::{white_sw, ST_LOGIT, ST_MTA_ISSPAM, ST_QUERY, ST_RPT_SPAM};
+use tally_engine::state::{
+    white_sw, ST_LOGIT, ST_MTA_ISSPAM, ST_QUERY, ST_RPT_SPAM, ST_WLIST_ISSPAM, ST_WLIST_NOTSPAM,
+};
 use tally_engine::tgts::{self, Tgts};
 use tally_engine::white_verdict::msg_slots;
 
@@ -253,8 +255,11 @@ pub struct Decided {
     decision: Decision,
     /// Header and checksum table as logged.
     log_tail: String,
-    /// The whiteclnt line of the logs (`name-->OK`).
+    /// The whiteclnt lines of the logs (`name-->OK`).
     white_line: String,
+    /// Bits of the decision line that only the logs show: a recipient's
+    /// own file listed the message (`wlist-->OK` / `wlist-->spam`).
+    log_st: u32,
     /// Disposition of each recipient.
     pub results: Vec<bool>,
     /// Every recipient refused (and rejecting allowed).
@@ -265,7 +270,9 @@ pub struct Decided {
 
 impl Decided {
     fn st_line(&self, prog: &str) -> String {
-        self.decision.log_st_line(prog)
+        let mut d = self.decision.clone();
+        d.st |= self.log_st;
+        d.log_st_line(prog)
     }
 }
 
@@ -364,10 +371,32 @@ fn decide(
         .map(|r| r.user.clone())
         .or_else(|| cfg.white_name.clone())
         .unwrap_or_default();
-    let white_line = match merged.listing {
-        Listing::Listed => format!("{white_name}-->OK\n"),
-        Listing::Black => format!("{white_name}-->spam\n"),
-        Listing::Unlisted => String::new(),
+    // as recorded: one line for each recipient whose own file lists the
+    // message, and the decision line then says the whitelist spoke even
+    // when other recipients' files did not
+    let mut log_st = 0;
+    let mut user_lines = String::new();
+    for (r, w) in head.rcpts.iter().zip(&rcpt_whites) {
+        match w.user.as_ref().map(|u| u.listing) {
+            Some(Listing::Listed) => {
+                user_lines.push_str(&format!("{}-->OK\n", r.user));
+                log_st |= ST_WLIST_NOTSPAM;
+            }
+            Some(Listing::Black) => {
+                user_lines.push_str(&format!("{}-->spam\n", r.user));
+                log_st |= ST_WLIST_ISSPAM;
+            }
+            _ => {}
+        }
+    }
+    let white_line = if !user_lines.is_empty() {
+        user_lines
+    } else {
+        match merged.listing {
+            Listing::Listed => format!("{white_name}-->OK\n"),
+            Listing::Black => format!("{white_name}-->spam\n"),
+            Listing::Unlisted => String::new(),
+        }
     };
     let incompat =
         white::incompatible_rcpts(cfg, lists, &head.rcpts, head.client_ip, head.opts.no_reject);
@@ -383,6 +412,7 @@ fn decide(
         decision: d,
         log_tail: format!("{hdr_text}{table}"),
         white_line,
+        log_st,
         results,
         overall_reject,
     }

@@ -51,6 +51,13 @@ fn incompatible_recipients_are_logged() {
         "{}",
         logs[0]
     );
+    // bob's own file trusts the sender: recorded as `bob-->OK`, and the
+    // decision line says the whitelist spoke
+    assert!(
+        logs[0].contains("incompatible whitelists\nbob-->OK\nwlist-->OK  "),
+        "{}",
+        logs[0]
+    );
 
     // compatible recipients (no per-user files, the same thresholds): no such line
     let mut req =
