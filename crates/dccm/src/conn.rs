@@ -220,15 +220,20 @@ impl Conn {
             _ => None,
         };
         let rcpt = Rcpt::new(&cfg, to, dir.as_deref());
+        let ud = match (cfg.userdirs.as_deref(), rcpt.dir.as_deref()) {
+            (Some(u), Some(d)) => format!("{}/{d}", u.trim_end_matches('/')),
+            _ => String::new(),
+        };
+        let addr = mac(m, "{rcpt_addr}").unwrap_or_default();
         if let Some(reply) = msg.compat(&rcpt) {
+            if let Some(l) = msg.log.as_mut() {
+                let line = format!("{} {} {}", reply.rcode, reply.xcode, reply.text);
+                l.refused_rcpt(to, &addr, &ud, &line);
+            }
             return Step::TempFail(reply);
         }
         if let Some(l) = msg.log.as_mut() {
-            let ud = match (cfg.userdirs.as_deref(), rcpt.dir.as_deref()) {
-                (Some(u), Some(d)) => format!("{}/{d}", u.trim_end_matches('/')),
-                _ => String::new(),
-            };
-            l.rcpt(to, &mac(m, "{rcpt_addr}").unwrap_or_default(), &ud);
+            l.rcpt(to, &addr, &ud);
         }
         msg.rcpts.push(rcpt);
         Step::Continue

@@ -19,8 +19,15 @@ pub struct MsgLog {
     file: LogFile,
     envelope: String,
     env_done: bool,
+    /// `Rcpt To:` lines of recipients refused at RCPT time.
+    refused: String,
+    /// How many recipients were refused.
+    n_refused: usize,
     errors: Vec<String>,
 }
+
+/// Refused recipients logged at most (an MTA could try many).
+const MAX_REFUSED_LOGGED: usize = 1000;
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -65,6 +72,8 @@ impl MsgLog {
             file,
             envelope: env,
             env_done: false,
+            refused: String::new(),
+            n_refused: 0,
             errors: Vec::new(),
         })
     }
@@ -80,6 +89,19 @@ impl MsgLog {
             self.envelope
                 .push_str(&format!("env_To: {env_to}  addr={addr}  dir={dir}\n"));
         }
+    }
+
+    /// A recipient refused at RCPT time (incompatible whitelists or
+    /// thresholds): listed with the others, and its refusal `reply` is
+    /// written after the checksums, as the original does.
+    pub fn refused_rcpt(&mut self, env_to: &str, addr: &str, dir: &str, reply: &str) {
+        if self.n_refused >= MAX_REFUSED_LOGGED {
+            return;
+        }
+        self.n_refused += 1;
+        self.rcpt(env_to, addr, dir);
+        self.refused
+            .push_str(&format!("Rcpt To:{env_to}: {reply}\n"));
     }
 
     fn flush_env(&mut self) {
@@ -142,6 +164,7 @@ impl MsgLog {
         }
         self.put(table.as_bytes());
         let mut tail = String::from("\n");
+        tail.push_str(&self.refused);
         if let Some(r) = reply {
             tail.push_str(&format!("rejection message: {r}\n"));
         }

@@ -185,3 +185,55 @@ fn incompatible_recipients_get_452() {
     drop(d);
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// As recorded in scenario g: a recipient refused at RCPT time is listed
+/// among the envelope's recipients of the log file, and its refusal
+/// follows the checksums.
+#[test]
+fn refused_recipients_are_logged() {
+    let home = make_home("compatlog");
+    let users = home.join("userdirs/local");
+    std::fs::create_dir_all(users.join("other")).unwrap();
+    std::fs::write(
+        users.join("other/whiteclnt"),
+        "ok env_from someone@example.com\n",
+    )
+    .unwrap();
+    let srv = FakeDccd::start(1200, "behbrand");
+    preload_bulk(&srv);
+    write_map(&home, srv.addr);
+    let args = common::local_args(
+        &home,
+        &[
+            "-t", "CMN,2,3", "-U", "userdirs", "-l", "logs", "-t", "CMN,1",
+        ],
+    );
+    let d = start_dccm(&home, &args);
+    let mut c = connect(&d.sock, "203.0.113.7");
+    let r = envelope(&mut c, "C0000007", &["bob", "other"]);
+    assert!(code(&r[1]).starts_with(WLIST_452), "{:?}", r[1]);
+    bulk(&mut c);
+    drop(c);
+    drop(d);
+    let logs: Vec<String> = std::fs::read_dir(home.join("logs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let log = &logs[0];
+    assert!(
+        log.contains("env_To: <bob@example.net>  addr=bob  dir=userdirs/local/bob\n"),
+        "{log}"
+    );
+    assert!(
+        log.contains("env_To: <other@example.net>  addr=other  dir=userdirs/local/other\n"),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("\n\nRcpt To:<other@example.net>: {WLIST_452}\n")),
+        "{log}"
+    );
+    let _ = std::fs::remove_dir_all(&home);
+}
