@@ -8,10 +8,13 @@
 //! - [`files`]: scratch home directories and the map file pointing a client
 //!   at a server.
 //! - [`net`]: loopback ports nothing listens on.
+//! - [`as_user`]: for the tests of `-I`: users, groups and what a process
+//!   runs as.
 //!
 //! Only for tests: nothing here is hardened against hostile input, and
 //! failures panic with a short message, as test code should.
 
+pub mod as_user;
 pub mod fake_dccd;
 pub mod files;
 pub mod net;

@@ -1,0 +1,113 @@
+//! Helpers for the tests of `-I user` (switching a daemon started as
+//! root to another user): who the test runs as, whom to become, and what
+//! the kernel says a process runs as.
+
+use std::path::Path;
+
+/// The test runs as root (real and effective user 0).
+pub fn is_root() -> bool {
+    proc_ids("self", "Uid:").is_some_and(|ids| ids.iter().all(|&i| i == 0))
+}
+
+/// An ordinary user of the password file: `nobody` if there is one,
+/// else the first with a user ID other than 0. Name, user ID, group ID.
+pub fn ordinary_user() -> Option<(String, u32, u32)> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+    let users: Vec<(String, u32, u32)> = text
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            Some((
+                f.first()?.to_string(),
+                f.get(2)?.parse().ok()?,
+                f.get(3)?.parse().ok()?,
+            ))
+        })
+        .filter(|(_, uid, _)| *uid != 0)
+        .collect();
+    users
+        .iter()
+        .find(|u| u.0 == "nobody")
+        .or(users.first())
+        .cloned()
+}
+
+/// A group of the group file other than 0 and `not`: name and ID.
+pub fn other_group(not: u32) -> Option<(String, u32)> {
+    let text = std::fs::read_to_string("/etc/group").ok()?;
+    text.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        let gid: u32 = f.get(2)?.parse().ok()?;
+        (gid != 0 && gid != not).then(|| (f[0].to_string(), gid))
+    })
+}
+
+/// The numbers of a line of `/proc/<pid>/status` (`Uid:`, `Gid:`,
+/// `Groups:`).
+pub fn proc_ids(pid: &str, key: &str) -> Option<Vec<u32>> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    Some(
+        line[key.len()..]
+            .split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect(),
+    )
+}
+
+/// Every directory above `p` is searchable by other users, so the
+/// switched daemon can reach `p` (false for a private `TMPDIR`).
+pub fn reachable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.ancestors()
+        .skip(1)
+        .all(|a| std::fs::metadata(a).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
+}
+
+/// Give `dir` and everything under it to `uid`/`gid`, directories
+/// searchable by all.
+pub fn give(dir: &Path, uid: u32, gid: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::os::unix::fs::chown(dir, Some(uid), Some(gid)).expect("chown");
+    if dir.is_dir() {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        for e in std::fs::read_dir(dir).expect("read_dir").flatten() {
+            give(&e.path(), uid, gid);
+        }
+    }
+}
+
+/// The owner of a file.
+pub fn owner(p: &Path) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(p).expect("stat").uid()
+}
+
+/// Send a signal (`-TERM`) with kill(1).
+pub fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill {sig} {pid}");
+}
+
+/// Wait (at most 10 s) until `f` holds.
+pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let t0 = std::time::Instant::now();
+    while !f() {
+        assert!(t0.elapsed() < std::time::Duration::from_secs(10), "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Check that process `pid` runs as `uid`/`gid` (real, effective, saved
+/// and file-system IDs) without root's group among its groups.
+pub fn assert_runs_as(pid: u32, uid: u32, gid: u32) {
+    let pid = pid.to_string();
+    assert_eq!(proc_ids(&pid, "Uid:"), Some(vec![uid; 4]), "user IDs");
+    assert_eq!(proc_ids(&pid, "Gid:"), Some(vec![gid; 4]), "group IDs");
+    let groups = proc_ids(&pid, "Groups:").expect("Groups:");
+    assert!(groups.contains(&gid), "{groups:?}");
+    assert!(!groups.contains(&0), "root's group kept: {groups:?}");
+}
