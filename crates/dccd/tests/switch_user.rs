@@ -11,17 +11,10 @@ use tally_testkit::as_user::*;
 
 #[test]
 fn runs_as_the_user_and_still_answers() {
-    if !is_root() {
-        println!("SKIPPED: needs root");
-        return;
-    }
-    let (name, uid, gid) = ordinary_user().expect("a user other than root");
     let home = temp_home("switch-user");
-    if !reachable(&home) {
-        println!("SKIPPED: {} is out of reach of other users", home.display());
-        let _ = std::fs::remove_dir_all(&home);
+    let Some((name, uid, gid)) = test_user(&home) else {
         return;
-    }
+    };
     give(&home, uid, gid);
     // Dccd::start waits for the answer to a NOP
     let d = Dccd::start(&home, free_port(), &["-I", &format!(",{name}")]);
@@ -40,17 +33,10 @@ fn runs_as_the_user_and_still_answers() {
 
 #[test]
 fn in_the_background_with_host_id() {
-    if !is_root() {
-        println!("SKIPPED: needs root");
-        return;
-    }
-    let (name, uid, gid) = ordinary_user().expect("a user other than root");
     let home = temp_home("switch-user-bg");
-    if !reachable(&home) {
-        println!("SKIPPED: {} is out of reach of other users", home.display());
-        let _ = std::fs::remove_dir_all(&home);
+    let Some((name, uid, gid)) = test_user(&home) else {
         return;
-    }
+    };
     give(&home, uid, gid);
     // the user,group form when the system has another group
     let (spec, gid) = match other_group(gid) {
@@ -113,38 +99,39 @@ fn home_the_user_cannot_use_is_reported() {
 #[test]
 fn unknown_user_is_refused() {
     let home = temp_home("switch-user-unknown");
-    for (bg, arg, says) in [
-        (
-            true,
-            ",no-such-user-of-tally",
-            "getpwnam(no-such-user-of-tally): no such user",
-        ),
-        (
-            false,
-            "h,no-such-user-of-tally",
-            "getpwnam(no-such-user-of-tally): no such user",
-        ),
-        (
-            true,
-            "h,root,no-such-group-of-tally",
-            "getgrnam(no-such-group-of-tally): no such group",
-        ),
-    ] {
+    let daemon = |bg: bool, arg: &str| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_dccd"));
         if bg {
             cmd.arg("-b");
         }
-        let out = cmd
-            .args(["-i", "1100", "-h"])
-            .arg(&home)
-            .args(["-a", &format!("127.0.0.1,{}", free_port()), "-I", arg])
-            .stdin(Stdio::null())
-            .output()
-            .expect("run dccd");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(67), "-I {arg}: {err}");
-        assert!(err.contains(says), "-I {arg}: {err}");
-        assert!(!home.join("dccd.pid").exists());
-    }
+        cmd.args(["-i", "1100", "-h"]).arg(&home).args([
+            "-a",
+            &format!("127.0.0.1,{}", free_port()),
+            "-I",
+            arg,
+        ]);
+        cmd
+    };
+    assert_unknown_refused(
+        daemon,
+        &[
+            (
+                true,
+                ",no-such-user-of-tally",
+                "getpwnam(no-such-user-of-tally): no such user",
+            ),
+            (
+                false,
+                "h,no-such-user-of-tally",
+                "getpwnam(no-such-user-of-tally): no such user",
+            ),
+            (
+                true,
+                "h,root,no-such-group-of-tally",
+                "getgrnam(no-such-group-of-tally): no such group",
+            ),
+        ],
+        &home.join("dccd.pid"),
+    );
     let _ = std::fs::remove_dir_all(&home);
 }

@@ -34,23 +34,16 @@ fn ask(sock: &std::path::Path) -> String {
 
 #[test]
 fn runs_as_the_user_and_answers() {
-    if !is_root() {
-        println!("SKIPPED: needs root");
+    let home = scratch("run");
+    let Some((name, uid, gid)) = test_user(&home) else {
         return;
-    }
-    let (name, uid, gid) = ordinary_user().expect("a user other than root");
+    };
     // the user,group form when the system has another group
     let (spec, gid) = match other_group(gid) {
         Some((group, other)) => (format!("{name},{group}"), other),
         None => (name.clone(), gid),
     };
     let srv = FakeDccd::start(1200, "switchbrand");
-    let home = scratch("run");
-    if !reachable(&home) {
-        println!("SKIPPED: {} is out of reach of other users", home.display());
-        let _ = std::fs::remove_dir_all(&home);
-        return;
-    }
     tally_testkit::write_map(&home, srv.addr);
     std::fs::create_dir_all(home.join("run")).expect("run");
     std::fs::create_dir_all(home.join("logs")).expect("logs");
@@ -99,40 +92,38 @@ fn runs_as_the_user_and_answers() {
 #[test]
 fn unknown_user_is_refused() {
     let home = scratch("unknown");
-    for (bg, arg, says) in [
-        (
-            true,
-            "no-such-user-of-tally",
-            "getpwnam(no-such-user-of-tally): no such user",
-        ),
-        (
-            false,
-            "no-such-user-of-tally",
-            "getpwnam(no-such-user-of-tally): no such user",
-        ),
-        (
-            true,
-            "root,no-such-group-of-tally",
-            "getgrnam(no-such-group-of-tally): no such group",
-        ),
-    ] {
+    let daemon = |bg: bool, arg: &str| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_dccifd"));
         if bg {
             cmd.arg("-b");
         }
-        let out = cmd
-            .arg("-h")
+        cmd.arg("-h")
             .arg(&home)
             .arg("-R")
             .arg(&home)
-            .args(["-I", arg])
-            .stdin(Stdio::null())
-            .output()
-            .expect("run dccifd");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(67), "-I {arg}: {err}");
-        assert!(err.contains(says), "-I {arg}: {err}");
-        assert!(!home.join("dccifd.pid").exists());
-    }
+            .args(["-I", arg]);
+        cmd
+    };
+    assert_unknown_refused(
+        daemon,
+        &[
+            (
+                true,
+                "no-such-user-of-tally",
+                "getpwnam(no-such-user-of-tally): no such user",
+            ),
+            (
+                false,
+                "no-such-user-of-tally",
+                "getpwnam(no-such-user-of-tally): no such user",
+            ),
+            (
+                true,
+                "root,no-such-group-of-tally",
+                "getgrnam(no-such-group-of-tally): no such group",
+            ),
+        ],
+        &home.join("dccifd.pid"),
+    );
     let _ = std::fs::remove_dir_all(&home);
 }

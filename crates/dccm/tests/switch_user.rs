@@ -15,17 +15,10 @@ fn scratch(tag: &str) -> PathBuf {
 
 #[test]
 fn runs_as_the_user_and_accepts_connections() {
-    if !is_root() {
-        println!("SKIPPED: needs root");
-        return;
-    }
-    let (name, uid, gid) = ordinary_user().expect("a user other than root");
     let home = scratch("run");
-    if !reachable(&home) {
-        println!("SKIPPED: {} is out of reach of other users", home.display());
-        let _ = std::fs::remove_dir_all(&home);
+    let Some((name, uid, gid)) = test_user(&home) else {
         return;
-    }
+    };
     let run = home.join("run");
     std::fs::create_dir_all(&run).expect("run");
     give(&home, uid, gid);
@@ -77,40 +70,38 @@ fn runs_as_the_user_and_accepts_connections() {
 #[test]
 fn unknown_user_is_refused() {
     let home = scratch("unknown");
-    for (bg, arg, says) in [
-        (
-            true,
-            "no-such-user-of-tally",
-            "getpwnam(no-such-user-of-tally): no such user",
-        ),
-        (
-            false,
-            "no-such-user-of-tally",
-            "getpwnam(no-such-user-of-tally): no such user",
-        ),
-        (
-            true,
-            "root,no-such-group-of-tally",
-            "getgrnam(no-such-group-of-tally): no such group",
-        ),
-    ] {
+    let daemon = |bg: bool, arg: &str| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_dccm"));
         if bg {
             cmd.arg("-b");
         }
-        let out = cmd
-            .arg("-h")
+        cmd.arg("-h")
             .arg(&home)
             .arg("-R")
             .arg(&home)
-            .args(["-I", arg])
-            .stdin(Stdio::null())
-            .output()
-            .expect("run dccm");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(67), "-I {arg}: {err}");
-        assert!(err.contains(says), "-I {arg}: {err}");
-        assert!(!home.join("dccm.pid").exists());
-    }
+            .args(["-I", arg]);
+        cmd
+    };
+    assert_unknown_refused(
+        daemon,
+        &[
+            (
+                true,
+                "no-such-user-of-tally",
+                "getpwnam(no-such-user-of-tally): no such user",
+            ),
+            (
+                false,
+                "no-such-user-of-tally",
+                "getpwnam(no-such-user-of-tally): no such user",
+            ),
+            (
+                true,
+                "root,no-such-group-of-tally",
+                "getgrnam(no-such-group-of-tally): no such group",
+            ),
+        ],
+        &home.join("dccm.pid"),
+    );
     let _ = std::fs::remove_dir_all(&home);
 }

@@ -111,3 +111,41 @@ pub fn assert_runs_as(pid: u32, uid: u32, gid: u32) {
     assert!(groups.contains(&gid), "{groups:?}");
     assert!(!groups.contains(&0), "root's group kept: {groups:?}");
 }
+
+/// The user a `-I` test switches to, when the test can run: as root, with
+/// `home` reachable by other users. Otherwise says why ("SKIPPED: ..."),
+/// removes `home` and gives `None`.
+pub fn test_user(home: &Path) -> Option<(String, u32, u32)> {
+    if !is_root() {
+        println!("SKIPPED: needs root");
+        let _ = std::fs::remove_dir_all(home);
+        return None;
+    }
+    if !reachable(home) {
+        println!("SKIPPED: {} is out of reach of other users", home.display());
+        let _ = std::fs::remove_dir_all(home);
+        return None;
+    }
+    Some(ordinary_user().expect("a user other than root"))
+}
+
+/// Each case is (in the background, the `-I` value, the complaint): the
+/// daemon that `daemon(background, value)` builds must exit with 67
+/// (EX_NOUSER), say the complaint on standard error, and leave no
+/// `pid_file`.
+pub fn assert_unknown_refused(
+    mut daemon: impl FnMut(bool, &str) -> std::process::Command,
+    cases: &[(bool, &str, &str)],
+    pid_file: &Path,
+) {
+    for &(bg, arg, says) in cases {
+        let out = daemon(bg, arg)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run the daemon");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(67), "-I {arg}: {err}");
+        assert!(err.contains(says), "-I {arg}: {err}");
+        assert!(!pid_file.exists(), "-I {arg}: pid file made");
+    }
+}
