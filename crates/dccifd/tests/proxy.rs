@@ -5,11 +5,11 @@
 
 mod common;
 
+use common::smtp::Smtp;
 use common::Daemon;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tally_testkit::FakeDccd;
 
 /// A downstream SMTP server keeping the messages it receives.
@@ -82,42 +82,11 @@ fn serve(s: TcpStream, got: &Mutex<Vec<String>>) {
     }
 }
 
-struct Smtp {
-    r: BufReader<TcpStream>,
-    w: TcpStream,
-}
-
-impl Smtp {
-    fn reply(&mut self) -> String {
-        let mut all = String::new();
-        loop {
-            let mut l = String::new();
-            self.r.read_line(&mut l).expect("reply");
-            all.push_str(&l);
-            if l.as_bytes().get(3) != Some(&b'-') {
-                return all;
-            }
-        }
-    }
-    fn cmd(&mut self, c: &str) -> String {
-        self.w
-            .write_all(format!("{c}\r\n").as_bytes())
-            .expect("send");
-        self.reply()
-    }
-}
-
 /// Start dccifd as a proxy (on a free loopback TCP port, `-o` towards
 /// `downstream`) and connect an SMTP client to it.
 fn proxy(name: &str, srv: &FakeDccd, downstream: &str) -> (Daemon, Smtp) {
     let (d, s) = Daemon::start_tcp(name, srv, "127.0.0.1", &["-o", downstream]);
-    s.set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    let c = Smtp {
-        r: BufReader::new(s.try_clone().expect("clone")),
-        w: s,
-    };
-    (d, c)
+    (d, Smtp::new(s))
 }
 
 const MSG: &str = "From: A <a@example.org>\r\nTo: bob@example.net\r\nSubject: proxy\r\nMessage-ID: <proxy-1@example.org>\r\n\r\nHello Bob,\r\n..a line that starts with a dot\r\nbye\r\n";

@@ -7,11 +7,11 @@
 
 mod common;
 
+use common::smtp::Smtp;
 use common::Daemon;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tally_testkit::FakeDccd;
 
 /// A downstream SMTP server noting the recipients of each delivered
@@ -73,31 +73,6 @@ fn serve(s: TcpStream, got: &Mutex<Vec<Vec<String>>>) {
     }
 }
 
-struct Smtp {
-    r: BufReader<TcpStream>,
-    w: TcpStream,
-}
-
-impl Smtp {
-    fn reply(&mut self) -> String {
-        let mut all = String::new();
-        loop {
-            let mut l = String::new();
-            self.r.read_line(&mut l).expect("reply");
-            all.push_str(&l);
-            if l.as_bytes().get(3) != Some(&b'-') {
-                return all;
-            }
-        }
-    }
-    fn cmd(&mut self, c: &str) -> String {
-        self.w
-            .write_all(format!("{c}\r\n").as_bytes())
-            .expect("send");
-        self.reply()
-    }
-}
-
 const MSG: &str = "From: A <a@example.org>\r\nTo: team@example.net\r\nSubject: compat\r\nMessage-ID: <compat-1@example.org>\r\n\r\nHello all,\r\nsee you.\r\n.";
 const WLIST_452: &str = "452 4.5.3 reject temporarily for incompatible whitelists\r\n";
 
@@ -123,12 +98,7 @@ fn incompatible_recipients_are_refused_at_rcpt() {
         bob2.join("whiteclnt"),
     )
     .expect("copy");
-    s.set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    let mut c = Smtp {
-        r: BufReader::new(s.try_clone().expect("clone")),
-        w: s,
-    };
+    let mut c = Smtp::new(s);
     assert!(c.reply().starts_with("220 down.example"));
     assert!(c.cmd("EHLO front.example").starts_with("250"));
 
