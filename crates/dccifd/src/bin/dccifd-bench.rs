@@ -46,7 +46,7 @@ mod fake_dccd;
 #[path = "../../../dccm/src/bin/dccm_bench/local_dccd.rs"]
 mod local_dccd;
 
-use local_dccd::{cpu_ms, switches, LocalDccd};
+use local_dccd::{cpu_ms, free_tcp_port, start_server, switches};
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -177,24 +177,10 @@ fn main() {
     let home = std::env::temp_dir().join(format!("dccifd-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).expect("home");
-    let (_fake, server, map) = match &dccd {
-        None => {
-            let srv = fake_dccd::FakeDccd::start(1200, "bench");
-            let map = fake_dccd::map_text(srv.addr);
-            (Some(srv), None, map)
-        }
-        Some(exe) => {
-            let d = LocalDccd::start(exe, &home.join("dccd")).unwrap_or_else(|e| panic!("{e}"));
-            let map = d.map_line();
-            (None, Some(d), map)
-        }
-    };
+    let ((_fake, server), map) = start_server(dccd.as_deref(), &home.join("dccd"));
     std::fs::write(home.join("map"), map).expect("map");
     let (sock, listen) = if tcp {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("port");
+        let port = free_tcp_port();
         let sa = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         (Addr::Tcp(sa), format!("127.0.0.1,{port},127.0.0.1"))
     } else {

@@ -126,3 +126,35 @@ pub fn switches(pid: u32) -> u64 {
         })
         .sum()
 }
+
+/// The DCC server of a bench run and the map line that names it: the
+/// project's dccd `exe` (home in `home`), or without one the counting
+/// server of the tests. Keep the pair alive for the run.
+pub fn start_server(
+    exe: Option<&Path>,
+    home: &Path,
+) -> (
+    (Option<crate::fake_dccd::FakeDccd>, Option<LocalDccd>),
+    String,
+) {
+    match exe {
+        None => {
+            let srv = crate::fake_dccd::FakeDccd::start(1200, "bench");
+            let map = crate::fake_dccd::map_text(srv.addr);
+            ((Some(srv), None), map)
+        }
+        Some(exe) => {
+            let d = LocalDccd::start(exe, home).unwrap_or_else(|e| panic!("{e}"));
+            let map = d.map_line();
+            ((None, Some(d)), map)
+        }
+    }
+}
+
+/// A loopback TCP port free at the moment.
+pub fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}

@@ -66,7 +66,7 @@ mod local_dccd;
 mod mta;
 
 use corpus::Msg;
-use local_dccd::{cpu_ms, switches, LocalDccd};
+use local_dccd::{cpu_ms, free_tcp_port, start_server, switches};
 use mta::{Addr, Conn};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -237,24 +237,10 @@ fn main() {
     let msgs = std::sync::Arc::new(msgs);
     let home = std::env::temp_dir().join(format!("dccm-bench-{}", std::process::id()));
     std::fs::create_dir_all(home.join("run")).expect("home");
-    let (_fake, server, map) = match &a.server {
-        None => {
-            let srv = fake_dccd::FakeDccd::start(1200, "bench");
-            let map = fake_dccd::map_text(srv.addr);
-            (Some(srv), None, map)
-        }
-        Some(exe) => {
-            let d = LocalDccd::start(exe, &home.join("dccd")).unwrap_or_else(|e| panic!("{e}"));
-            let map = d.map_line();
-            (None, Some(d), map)
-        }
-    };
+    let ((_fake, server), map) = start_server(a.server.as_deref(), &home.join("dccd"));
     std::fs::write(home.join("map"), map).expect("map");
     let (sock, listen) = if a.tcp {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("port");
+        let port = free_tcp_port();
         let sa = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         (Addr::Tcp(sa), format!("inet:{port}@127.0.0.1"))
     } else {
