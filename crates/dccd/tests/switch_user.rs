@@ -17,17 +17,12 @@ fn runs_as_the_user_and_still_answers() {
     };
     give(&home, uid, gid);
     // Dccd::start waits for the answer to a NOP
-    let d = Dccd::start(&home, free_port(), &["-I", &format!(",{name}")]);
+    let mut d = Dccd::start(&home, free_port(), &["-I", &format!(",{name}")]);
     assert_runs_as(d.child.id(), uid, gid);
     let pid_file = home.join("dccd.pid");
     assert_eq!(owner(&pid_file), uid);
     assert_eq!(owner(&home.join("tally-db")), uid);
-    signal(d.child.id(), "-TERM");
-    let mut d = d;
-    wait_for("dccd did not stop on SIGTERM", || {
-        d.child.try_wait().ok().flatten().is_some()
-    });
-    assert!(!pid_file.exists(), "pid file left behind");
+    stop_and_check(&mut d.child, "dccd", &pid_file);
     let _ = std::fs::remove_dir_all(&home);
 }
 

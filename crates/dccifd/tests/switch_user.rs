@@ -80,11 +80,7 @@ fn runs_as_the_user_and_answers() {
         answer.starts_with("A\nA\nX-DCC-switchbrand-Metrics:"),
         "{answer}"
     );
-    signal(child.id(), "-TERM");
-    wait_for("dccifd did not stop on SIGTERM", || {
-        child.try_wait().ok().flatten().is_some()
-    });
-    assert!(!pid_file.exists(), "pid file left behind");
+    stop_and_check(&mut child, "dccifd", &pid_file);
     assert!(!sock.exists(), "socket left behind");
     let _ = std::fs::remove_dir_all(&home);
 }
@@ -104,26 +100,6 @@ fn unknown_user_is_refused() {
             .args(["-I", arg]);
         cmd
     };
-    assert_unknown_refused(
-        daemon,
-        &[
-            (
-                true,
-                "no-such-user-of-tally",
-                "getpwnam(no-such-user-of-tally): no such user",
-            ),
-            (
-                false,
-                "no-such-user-of-tally",
-                "getpwnam(no-such-user-of-tally): no such user",
-            ),
-            (
-                true,
-                "root,no-such-group-of-tally",
-                "getgrnam(no-such-group-of-tally): no such group",
-            ),
-        ],
-        &home.join("dccifd.pid"),
-    );
+    assert_unknown_refused(daemon, &UNKNOWN_USERS, &home.join("dccifd.pid"));
     let _ = std::fs::remove_dir_all(&home);
 }

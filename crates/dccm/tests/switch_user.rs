@@ -58,11 +58,7 @@ fn runs_as_the_user_and_accepts_connections() {
     let stderr = std::fs::read_to_string(err_path.join("stderr")).unwrap_or_default();
     let want = format!("-l {}: not writable by {name}", logs.display());
     assert!(stderr.contains(&want), "{stderr}");
-    signal(child.id(), "-TERM");
-    wait_for("dccm did not stop on SIGTERM", || {
-        child.try_wait().ok().flatten().is_some()
-    });
-    assert!(!pid_file.exists(), "pid file left behind");
+    stop_and_check(&mut child, "dccm", &pid_file);
     let _ = std::fs::remove_dir_all(&home);
     let _ = std::fs::remove_dir_all(&err_path);
 }
@@ -82,26 +78,6 @@ fn unknown_user_is_refused() {
             .args(["-I", arg]);
         cmd
     };
-    assert_unknown_refused(
-        daemon,
-        &[
-            (
-                true,
-                "no-such-user-of-tally",
-                "getpwnam(no-such-user-of-tally): no such user",
-            ),
-            (
-                false,
-                "no-such-user-of-tally",
-                "getpwnam(no-such-user-of-tally): no such user",
-            ),
-            (
-                true,
-                "root,no-such-group-of-tally",
-                "getgrnam(no-such-group-of-tally): no such group",
-            ),
-        ],
-        &home.join("dccm.pid"),
-    );
+    assert_unknown_refused(daemon, &UNKNOWN_USERS, &home.join("dccm.pid"));
     let _ = std::fs::remove_dir_all(&home);
 }

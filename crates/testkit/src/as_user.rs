@@ -149,3 +149,32 @@ pub fn assert_unknown_refused(
         assert!(!pid_file.exists(), "-I {arg}: pid file made");
     }
 }
+
+/// The `-I` values an unknown user or group is refused for, in the
+/// `user[,group]` form of dccm and dccifd (for [`assert_unknown_refused`]).
+pub const UNKNOWN_USERS: [(bool, &str, &str); 3] = [
+    (
+        true,
+        "no-such-user-of-tally",
+        "getpwnam(no-such-user-of-tally): no such user",
+    ),
+    (
+        false,
+        "no-such-user-of-tally",
+        "getpwnam(no-such-user-of-tally): no such user",
+    ),
+    (
+        true,
+        "root,no-such-group-of-tally",
+        "getgrnam(no-such-group-of-tally): no such group",
+    ),
+];
+
+/// Stop daemon `child` with SIGTERM and check that it removed `pid_file`.
+pub fn stop_and_check(child: &mut std::process::Child, name: &str, pid_file: &Path) {
+    signal(child.id(), "-TERM");
+    wait_for(&format!("{name} did not stop on SIGTERM"), || {
+        child.try_wait().ok().flatten().is_some()
+    });
+    assert!(!pid_file.exists(), "pid file left behind");
+}
