@@ -46,25 +46,43 @@ fn io(e: std::io::Error) -> Skip {
     Skip(format!("set-up failed: {e}"))
 }
 
+/// The DCC side of a milter scene in `dir`: our dccd, a client home with
+/// the global `whiteclnt` and the other `files` (paths relative to the
+/// home), and our dccm with `dccm_opts`.
+pub(crate) fn dcc_side(
+    dir: &TempDir,
+    whiteclnt: Option<&str>,
+    files: &[(String, String)],
+    dccm_opts: &[String],
+) -> Result<(DccServer, PathBuf, Client), Skip> {
+    let dccd = DccServer::start(&dir.path().join("dccd"))?;
+    let home = dccd
+        .client_home(&dir.path().join("home"), whiteclnt)
+        .map_err(io)?;
+    for (rel, text) in files {
+        let p = home.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        std::fs::write(&p, text).map_err(io)?;
+    }
+    let opts: Vec<&str> = dccm_opts.iter().map(String::as_str).collect();
+    let dccm = Client::dccm(&home, &opts)?;
+    Ok((dccd, home, dccm))
+}
+
 impl MilterScene {
     /// Start everything; skips without root, Postfix, or a dccm that builds.
     pub fn start(setup: Setup) -> Result<MilterScene, Skip> {
         skip::root()?;
         skip::program("postfix")?;
         let dir = TempDir::new("milter").map_err(io)?;
-        let dccd = DccServer::start(&dir.path().join("dccd"))?;
-        let home = dccd
-            .client_home(&dir.path().join("home"), setup.whiteclnt.as_deref())
-            .map_err(io)?;
-        for (rel, text) in &setup.files {
-            let p = home.join(rel);
-            if let Some(parent) = p.parent() {
-                std::fs::create_dir_all(parent).map_err(io)?;
-            }
-            std::fs::write(&p, text).map_err(io)?;
-        }
-        let opts: Vec<&str> = setup.dccm_opts.iter().map(String::as_str).collect();
-        let dccm = Client::dccm(&home, &opts)?;
+        let (dccd, home, dccm) = dcc_side(
+            &dir,
+            setup.whiteclnt.as_deref(),
+            &setup.files,
+            &setup.dccm_opts,
+        )?;
         let mut cfg = setup.postfix.clone();
         cfg.milter = dccm.sock.as_ref().map(|s| format!("unix:{}", s.display()));
         let postfix = Postfix::start(&cfg)?;

@@ -6,6 +6,7 @@
 use super::{root, Sendmail};
 use crate::daemons::Client;
 use crate::dccd::{self, DccServer};
+use crate::scene::dcc_side;
 use crate::smtp::{self, Envelope, Outcome};
 use crate::tmp::TempDir;
 use crate::{skip, Skip};
@@ -56,19 +57,12 @@ impl SendmailScene {
         super::tree()?;
         skip::program("m4")?;
         let dir = TempDir::new("sm-milter").map_err(io)?;
-        let dccd = DccServer::start(&dir.path().join("dccd"))?;
-        let home = dccd
-            .client_home(&dir.path().join("home"), setup.whiteclnt.as_deref())
-            .map_err(io)?;
-        for (rel, text) in &setup.files {
-            let p = home.join(rel);
-            if let Some(parent) = p.parent() {
-                std::fs::create_dir_all(parent).map_err(io)?;
-            }
-            std::fs::write(&p, text).map_err(io)?;
-        }
-        let opts: Vec<&str> = setup.dccm_opts.iter().map(String::as_str).collect();
-        let dccm = Client::dccm(&home, &opts)?;
+        let (dccd, home, dccm) = dcc_side(
+            &dir,
+            setup.whiteclnt.as_deref(),
+            &setup.files,
+            &setup.dccm_opts,
+        )?;
         let sock = dccm
             .sock
             .as_ref()
