@@ -8,24 +8,13 @@
 
 mod common;
 
-use common::milter::{Client, Reply};
+use common::milter::{macro_pkt, Client, Reply};
 use common::{make_home, preload_bulk, start_dccm};
 use std::path::Path;
 use tally_testkit::{write_map, FakeDccd};
 
 const THOLD_452: &str = "452 4.5.3 reject temporarily for incompatible thresholds";
 const WLIST_452: &str = "452 4.5.3 reject temporarily for incompatible whitelists";
-
-fn macro_pkt(stage: u8, pairs: &[(&str, &str)]) -> Vec<u8> {
-    let mut d = vec![stage];
-    for (k, v) in pairs {
-        d.extend_from_slice(k.as_bytes());
-        d.push(0);
-        d.extend_from_slice(v.as_bytes());
-        d.push(0);
-    }
-    d
-}
 
 fn connect(sock: &Path, ip: &str) -> Client {
     let mut c = None;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::milter::{Client, Reply};
+use common::milter::{macro_pkt, Client, Reply};
 use common::{make_home, start_dccm};
 use std::process::{Command, Stdio};
 use tally_testkit::{closed_port, write_map, FakeDccd};
@@ -30,17 +30,6 @@ fn retry_connect(sock: &std::path::Path) -> Client {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     panic!("cannot connect to dccm");
-}
-
-fn macro_pkt(stage: u8, pairs: &[(&str, &str)]) -> Vec<u8> {
-    let mut d = vec![stage];
-    for (k, v) in pairs {
-        d.extend_from_slice(k.as_bytes());
-        d.push(0);
-        d.extend_from_slice(v.as_bytes());
-        d.push(0);
-    }
-    d
 }
 
 /// One message; the replies at the end.

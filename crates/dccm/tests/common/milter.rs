@@ -145,3 +145,16 @@ impl Client {
         }
     }
 }
+
+/// The data of a macro packet (`D`) for command `stage`.
+#[allow(dead_code)]
+pub fn macro_pkt(stage: u8, pairs: &[(&str, &str)]) -> Vec<u8> {
+    let mut d = vec![stage];
+    for (k, v) in pairs {
+        d.extend_from_slice(k.as_bytes());
+        d.push(0);
+        d.extend_from_slice(v.as_bytes());
+        d.push(0);
+    }
+    d
+}
