@@ -1,15 +1,16 @@
 //! The listening daemon: a unix domain socket or a TCP port (with its
 //! allowed clients), one job per connection, at most `-j` at a time.
 //!
-//! Each connection is handled on a blocking thread with ordinary
-//! streams (the message is read, checksummed and spooled as it arrives,
-//! so memory does not grow with message size); the DCC server is asked
-//! with the shared asynchronous client.
+//! Each connection is handled by the thread that accepted it, with
+//! ordinary streams (the message is read, checksummed and spooled as it
+//! arrives, so memory does not grow with message size); the DCC server is
+//! asked with the shared client, the answer awaited on that thread.
 
 use crate::check::{self, AskFn};
 use crate::config::Config;
 use crate::opts::{Acl, Listen};
 use crate::proto::BadRequest;
+use crate::workers::{Conn, Listener, Pool};
 use std::io::{BufReader, Write};
 use std::net::Shutdown;
 use std::path::PathBuf;
@@ -18,7 +19,6 @@ use tally_engine::dcc_client::DccClient;
 use tally_engine::server::{AskError, ClientInfo, Request};
 use tally_engine::syslog::Syslog;
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::Semaphore;
 
 /// A client silent this long (while sending or reading) is dropped:
 /// longer than the longest SMTP timeout, as the original.
@@ -92,50 +92,36 @@ pub async fn bind(listen: &Listen, home: &std::path::Path) -> Result<Bound, Stri
     }
 }
 
-/// Accept connections until the process is stopped.
+/// Accept connections until the process is stopped: threads that each
+/// accept and serve connections ([`crate::workers`]), at most `maxjobs`.
 pub async fn serve(bound: Bound, shared: Arc<Shared>, maxjobs: usize) {
-    let jobs = Arc::new(Semaphore::new(maxjobs.max(1)));
-    loop {
-        let Ok(permit) = jobs.clone().acquire_owned().await else {
+    let listener = match bound {
+        Bound::Unix(l, _) => l.into_std().map(Listener::Unix),
+        Bound::Tcp(l, acl) => l.into_std().map(|l| Listener::Tcp(l, acl)),
+    };
+    let listener = match listener.and_then(|l| {
+        match &l {
+            Listener::Unix(u) => u.set_nonblocking(false)?,
+            Listener::Tcp(t, _) => t.set_nonblocking(false)?,
+        }
+        Ok(l)
+    }) {
+        Ok(l) => l,
+        Err(e) => {
+            shared.complain(&format!("listen: {}", tally_engine::errno_str(&e)));
             return;
-        };
-        let conn = match &bound {
-            Bound::Unix(l, _) => match l.accept().await {
-                Ok((s, _)) => s.into_std().map(Conn::Unix),
-                Err(e) => Err(e),
-            },
-            Bound::Tcp(l, acl) => match l.accept().await {
-                Ok((s, peer)) if acl.allows(peer.ip()) => {
-                    s.into_std().map(|s| Conn::Tcp(s, peer.ip()))
-                }
-                Ok((_, peer)) => {
-                    shared.complain(&format!("connection from {} refused", peer.ip()));
-                    continue;
-                }
-                Err(e) => Err(e),
-            },
-        };
-        let conn = match conn {
-            Ok(c) => c,
-            Err(e) => {
-                shared.complain(&format!("accept(): {}", tally_engine::errno_str(&e)));
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let sh = shared.clone();
-        let rt = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || {
-            job(&sh, &rt, conn);
-            drop(permit);
-        });
+        }
+    };
+    let rt = tokio::runtime::Handle::current();
+    let sh = shared.clone();
+    let handle = move |conn: Conn| job(&sh, &rt, conn);
+    let sh = shared.clone();
+    let complain = Box::new(move |m: &str| sh.complain(m));
+    match Pool::start(listener, handle, complain, maxjobs) {
+        // the threads serve until the process ends
+        Ok(_pool) => std::future::pending::<()>().await,
+        Err(e) => shared.complain(&format!("pthread_create(): {e}")),
     }
-}
-
-/// An accepted connection as a blocking stream.
-enum Conn {
-    Unix(std::os::unix::net::UnixStream),
-    Tcp(std::net::TcpStream, std::net::IpAddr),
 }
 
 fn job(sh: &Shared, rt: &tokio::runtime::Handle, conn: Conn) {

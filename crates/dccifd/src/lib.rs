@@ -28,6 +28,7 @@ pub mod proxy;
 pub mod smtpio;
 pub mod users;
 pub mod white;
+pub mod workers;
 
 /// Run the request parser on arbitrary bytes, without sockets or files:
 /// the head of the request is parsed and the rest is taken as the
