@@ -25,18 +25,18 @@
 //!
 //! | clients | msgs/s      | p50, p90, p99 (ms)              | dccifd CPU ms/msg |
 //! |---------|-------------|---------------------------------|-------------------|
-//! | 1       | 4107-4621   | 0.18-0.21, 0.30-0.35, 0.80-0.90 | 0.155-0.172       |
-//! | 8       | 9395-9960   | 0.69-0.71, 1.25-1.43, 2.69-3.22 | 0.133-0.138       |
-//! | 32      | 10285-12149 | 2.45-2.99, 3.86-4.45, 6.17-6.91 | 0.117-0.137       |
+//! | 1       | 4944-6195   | 0.14-0.17, 0.21-0.27, 0.72-0.89 | 0.108-0.133       |
+//! | 8       | 12996-15113 | 0.41-0.49, 0.89-1.07, 2.45-2.72 | 0.087-0.100       |
+//! | 32      | 12422-13928 | 2.11-2.36, 3.39-3.87, 5.80-6.22 | 0.093-0.103       |
 //!
-//! (Runs on a quieter machine gave up to 5248-5861 msgs/s at one client.)
-//! The bench costs 0.03 ms per message, dccd 0.01-0.03 ms. Most of
-//! dccifd's time is threads waking each other. A connection is accepted
-//! on the runtime and handed to a blocking thread; the job waits for the
-//! DCC answer on its own thread (`DccClient::ask_blocking`), which took
-//! the context switches per message at one client from 11-13 to 6-7.
-//! Threads that each accept and serve connections themselves would save
-//! two more (measured: 4 switches, 0.09 ms, 7395-7470 msgs/s).
+//! The bench costs 0.03 ms per message, dccd 0.01-0.03 ms. What is left
+//! of dccifd's time is mostly the kernel waking threads: a connection is
+//! accepted by the thread that serves it (see `workers.rs`) and the job
+//! waits for the DCC answer on that thread (`DccClient::ask_blocking`),
+//! about 3 context switches per message. Before, an accepting task handed
+//! each connection to a blocking thread and the answer came through a
+//! runtime worker: 11-13 switches and 0.17-0.21 ms per message at one
+//! client (3641-4284 msgs/s).
 //!
 //! usage: dccifd-bench [-n requests-per-level] [-c corpus-dir] [-d dccifd] [-s dccd|fake] [-l 1,8,32] [-T]
 
