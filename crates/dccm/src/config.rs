@@ -37,6 +37,8 @@ pub struct Config {
     pub home: std::path::PathBuf,
     /// `-l`: the log directory and its subdirectory layout.
     pub logdir: Option<(std::path::PathBuf, tally_engine::logfile::LogMode)>,
+    /// `-d`: debugging; keeps log files of aborted transactions.
+    pub debug: u32,
 }
 
 impl Config {
@@ -81,6 +83,7 @@ impl Config {
                 };
                 (p, mode)
             }),
+            debug: o.debug,
         }
     }
 

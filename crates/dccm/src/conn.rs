@@ -8,6 +8,8 @@
 //! [`Conn::eom_finish`], so the same state machine serves the daemon
 //! (which awaits the UDP answer) and the fuzz target (which has none).
 
+mod abort;
+
 use crate::config::Config;
 use crate::msg::{Msg, Rcpt};
 use crate::reply::Reply;
@@ -263,10 +265,15 @@ impl Conn {
         Step::Continue
     }
 
-    /// The message was abandoned (or Postfix's ABORT after the end).
+    /// The message was abandoned (or Postfix's ABORT after the end),
+    /// without asking the DCC server ([`Conn::abort_report`] says what
+    /// the original would report).
     pub fn abort(&mut self) {
-        self.msg = None;
-        self.pending = None;
+        let none = ClientInfo {
+            hostname: String::new(),
+            brand: String::new(),
+        };
+        let _ = self.abort_report(&none);
     }
 
     /// End of the message: the decision up to the DCC server.

@@ -204,6 +204,7 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Session> {
     let s_conn = sh.clone();
     let s_eom = sh.clone();
     let s_close = sh.clone();
+    let s_abort = sh.clone();
     Callbacks::new()
         .on_negotiate(
             move |ctx: &mut NegotiateContext<Session>, _a: Actions, p: ProtoOpts| {
@@ -319,10 +320,11 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Session> {
             let sh = s_eom.clone();
             Box::pin(async move { eom(ctx, &sh).await })
         })
-        .on_abort(|ctx| {
+        .on_abort(move |ctx| {
+            let sh = s_abort.clone();
             Box::pin(async move {
                 if let Some(s) = ctx.data.as_mut().and_then(Session::conn) {
-                    s.abort();
+                    aborted(s, &sh).await;
                 }
                 Status::Continue
             })
@@ -330,12 +332,23 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Session> {
         .on_close(move |ctx| {
             let sh = s_close.clone();
             Box::pin(async move {
-                if ctx.data.take().and_then(|d| d.conn).is_some() {
+                if let Some(mut s) = ctx.data.take().and_then(|d| d.conn) {
+                    // a transaction cut off by the end of the connection
+                    aborted(&mut s, &sh).await;
                     sh.active.fetch_sub(1, Ordering::SeqCst);
                 }
                 Status::Continue
             })
         })
+}
+
+/// An aborted transaction: report it to the DCC server when the original
+/// would (a likely dictionary probe), then forget it.
+async fn aborted(s: &mut Conn, sh: &Shared) {
+    let info = sh.client_info();
+    if let (Some(req), Some(c)) = (s.abort_report(&info), sh.dcc.as_ref()) {
+        let _ = c.ask(&req).await;
+    }
 }
 
 async fn eom(ctx: &mut EomContext<Session>, sh: &Shared) -> Status {

@@ -73,6 +73,8 @@ impl Rcpt {
 
 /// The message.
 pub struct Msg {
+    /// A header line, the end of the header or body bytes arrived.
+    pub data_started: bool,
     /// Queue ID (`{i}`).
     pub id: String,
     /// MAIL FROM.
@@ -151,6 +153,7 @@ impl Msg {
             cks: None,
             global,
             xdcc: Vec::new(),
+            data_started: false,
             log: None,
             errors: Vec::new(),
         };
@@ -239,6 +242,7 @@ impl Msg {
 
     /// One header field.
     pub fn header(&mut self, name: &str, value: &str) {
+        self.data_started = true;
         if tally_engine::xhdr::is_xhdr(name.as_bytes()) {
             let len = self.xdcc.len();
             match self
@@ -259,6 +263,7 @@ impl Msg {
 
     /// End of the header.
     pub fn eoh(&mut self) {
+        self.data_started = true;
         if let Some(l) = self.log.as_mut() {
             l.eoh();
         }
@@ -267,6 +272,7 @@ impl Msg {
 
     /// Body bytes.
     pub fn body(&mut self, chunk: &[u8]) {
+        self.data_started = true;
         if let Some(l) = self.log.as_mut() {
             l.body(chunk);
         }

@@ -60,6 +60,13 @@ impl MsgCks {
         self.slots.get_mut(i).and_then(Option::as_mut)
     }
 
+    /// Forget the checksum of a type (in its own slot).
+    pub fn remove(&mut self, ty: CkType) {
+        if let Some(s) = self.slots.get_mut(usize::from(ty.number())) {
+            *s = None;
+        }
+    }
+
     /// The checksum of a type in its own slot.
     pub fn of_type(&self, ty: CkType) -> Option<&Slot> {
         self.get(usize::from(ty.number()))
