@@ -88,18 +88,6 @@ fn runs_as_the_user_and_answers() {
 #[test]
 fn unknown_user_is_refused() {
     let home = scratch("unknown");
-    let daemon = |bg: bool, arg: &str| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dccifd"));
-        if bg {
-            cmd.arg("-b");
-        }
-        cmd.arg("-h")
-            .arg(&home)
-            .arg("-R")
-            .arg(&home)
-            .args(["-I", arg]);
-        cmd
-    };
-    assert_unknown_refused(daemon, &UNKNOWN_USERS, &home.join("dccifd.pid"));
+    assert_client_daemon_refuses_unknown(env!("CARGO_BIN_EXE_dccifd"), &home, "dccifd.pid");
     let _ = std::fs::remove_dir_all(&home);
 }

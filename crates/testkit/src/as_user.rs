@@ -178,3 +178,22 @@ pub fn stop_and_check(child: &mut std::process::Child, name: &str, pid_file: &Pa
     });
     assert!(!pid_file.exists(), "pid file left behind");
 }
+
+/// [`assert_unknown_refused`] with [`UNKNOWN_USERS`] for a client daemon
+/// (dccm, dccifd) started as `program -h home -R home -I ...` (with `-b`
+/// for the foreground cases), whose pid file is `home/pid_name`.
+pub fn assert_client_daemon_refuses_unknown(program: &str, home: &Path, pid_name: &str) {
+    let daemon = |bg: bool, arg: &str| {
+        let mut cmd = std::process::Command::new(program);
+        if bg {
+            cmd.arg("-b");
+        }
+        cmd.arg("-h")
+            .arg(home)
+            .arg("-R")
+            .arg(home)
+            .args(["-I", arg]);
+        cmd
+    };
+    assert_unknown_refused(daemon, &UNKNOWN_USERS, &home.join(pid_name));
+}
