@@ -216,17 +216,17 @@ impl Conn {
             }
             return Step::Continue;
         }
-        let dir = match (mac(m, "{dcc_userdir}"), mailer, addr) {
+        let dir = match (mac(m, "{dcc_userdir}"), mailer, addr.as_deref()) {
             (Some(d), _, _) => Some(d),
             (None, Some(ml), Some(a)) => Some(format!("{ml}/{a}")),
             _ => None,
         };
-        let rcpt = Rcpt::new(&cfg, to, dir.as_deref());
+        let rcpt = Rcpt::new(&cfg, to, addr.as_deref(), dir.as_deref());
         let ud = match (cfg.userdirs.as_deref(), rcpt.dir.as_deref()) {
             (Some(u), Some(d)) => format!("{}/{d}", u.trim_end_matches('/')),
             _ => String::new(),
         };
-        let addr = mac(m, "{rcpt_addr}").unwrap_or_default();
+        let addr = addr.unwrap_or_default();
         if let Some(reply) = msg.compat(&rcpt) {
             if let Some(l) = msg.log.as_mut() {
                 let line = format!("{} {} {}", reply.rcode, reply.xcode, reply.text);

@@ -30,6 +30,9 @@ pub struct Rcpt {
     pub env_to: String,
     /// Whitelisted by env_To (global or own file) or by the own file.
     pub white: bool,
+    /// The mailbox after aliases (`{rcpt_addr}`), when the MTA sent one
+    /// that differs from the envelope address.
+    pub mailbox: Option<String>,
     /// The per-user directory below userdirs.
     pub dir: Option<String>,
     /// The per-user whiteclnt list.
@@ -42,11 +45,14 @@ fn lock(w: &Mutex<WhiteFiles>) -> std::sync::MutexGuard<'_, WhiteFiles> {
 
 impl Rcpt {
     /// A recipient with its per-user directory (`{dcc_userdir}` or
-    /// `mailer/addr`).
-    pub fn new(cfg: &Config, to: &str, dir: Option<&str>) -> Rcpt {
+    /// `mailer/addr`) and its mailbox after aliases (`{rcpt_addr}`).
+    pub fn new(cfg: &Config, to: &str, mailbox: Option<&str>, dir: Option<&str>) -> Rcpt {
         let mut r = Rcpt {
             env_to: to.to_string(),
             white: false,
+            mailbox: mailbox
+                .filter(|m| !m.is_empty() && *m != to)
+                .map(str::to_string),
             dir: None,
             user: None,
         };
@@ -62,8 +68,12 @@ impl Rcpt {
         }
         let global = files.global().0;
         drop(files);
+        // the envelope address, then the mailbox, each in the global file
+        // and then in the recipient's own (which has the last word)
         for l in global.iter().chain(r.user.iter()) {
-            if let Some(t) = white::env_to(l, to) {
+            let listed = white::env_to(l, to)
+                .or_else(|| r.mailbox.as_deref().and_then(|m| white::env_to(l, m)));
+            if let Some(t) = listed {
                 r.white = crate::conn::white_value(t);
             }
         }
@@ -221,7 +231,7 @@ impl Msg {
             self.global.as_deref(),
             new.user.as_deref(),
             new.env_to.as_bytes(),
-            None,
+            new.mailbox.as_deref().map(str::as_bytes),
         );
         let can_refuse = !self.via_submit;
         match self.tx.admit(profile, decided, can_refuse) {

@@ -226,3 +226,35 @@ fn refused_recipients_are_logged() {
     );
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// The env_To listing is looked up for the envelope address and for the
+/// mailbox after aliases (`{rcpt_addr}`), as the original does.
+#[test]
+fn mailbox_after_aliases_is_whitelisted_too() {
+    let home = make_home("mailbox");
+    std::fs::write(home.join("whiteclnt-mbox"), "ok env_to wl@example.net\n").unwrap();
+    let srv = FakeDccd::start(1200, "behbrand");
+    preload_bulk(&srv);
+    write_map(&home, srv.addr);
+    let args = common::local_args(&home, &["-t", "CMN,2,3", "-w", "whiteclnt-mbox"]);
+    let d = start_dccm(&home, &args);
+    for (mailbox, want_accept) in [("wl@example.net", true), ("nobody@example.net", false)] {
+        let mut c = connect(&d.sock, "203.0.113.9");
+        c.send(b'D', &macro_pkt(b'M', &[("i", "C0000009")]))
+            .unwrap();
+        c.send(b'M', b"<alice@example.com>\0").unwrap();
+        assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
+        let m = [("{rcpt_mailer}", "local"), ("{rcpt_addr}", mailbox)];
+        c.send(b'D', &macro_pkt(b'R', &m)).unwrap();
+        c.send(b'R', b"<alias@example.net>\0").unwrap();
+        assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
+        let end = bulk(&mut c);
+        if want_accept {
+            assert!(end.contains(&Reply::Final('a')), "{mailbox}: {end:?}");
+        } else {
+            assert!(code(&end).starts_with("550 5.7.1"), "{mailbox}: {end:?}");
+        }
+    }
+    drop(d);
+    let _ = std::fs::remove_dir_all(&home);
+}
