@@ -232,6 +232,9 @@ impl Conn {
                 let line = format!("{} {} {}", reply.rcode, reply.xcode, reply.text);
                 l.refused_rcpt(to, &addr, &ud, &line);
             }
+            if rcpt.user.is_some() && msg.refused.len() < MAX_RCPTS {
+                msg.refused.push(rcpt);
+            }
             return Step::TempFail(reply);
         }
         if let Some(l) = msg.log.as_mut() {

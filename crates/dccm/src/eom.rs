@@ -226,7 +226,8 @@ pub fn log(
             cfg.home.join(p)
         }
     };
-    for r in &msg.rcpts {
+    // recipients refused at RCPT time get their copy too, as recorded
+    for r in msg.rcpts.iter().chain(msg.refused.iter()) {
         let (Some(dir), Some(u)) = (r.dir.as_deref(), r.user.as_ref()) else {
             continue;
         };
@@ -240,7 +241,8 @@ pub fn log(
         } else {
             tally_engine::logfile::LogMode::Flat
         };
-        if let Err(e) = crate::log::copy_to_user(&kept, &base.join(dir).join("log"), mode) {
+        let log_dir = base.join(dir).join("log");
+        if let Err(e) = crate::log::copy_to_user(&kept, &log_dir, mode, &r.env_to) {
             v.errors.push(e);
         }
     }

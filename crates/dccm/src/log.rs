@@ -8,6 +8,8 @@
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+mod per_user;
+
 use tally_engine::logfile::{log_date, LogFile, LogMode, MSG_SEP};
 
 /// Width of the `IP:` line, blank-padded so a relay's client can be
@@ -183,7 +185,7 @@ impl MsgLog {
 
 /// Copy a kept log file into a recipient's log directory `dir` (made if
 /// missing), in the day/hour/minute subdirectories of `mode`.
-pub fn copy_to_user(kept: &Path, dir: &Path, mode: LogMode) -> Result<(), String> {
+pub fn copy_to_user(kept: &Path, dir: &Path, mode: LogMode, env_to: &str) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("mkdir({}): {e}", dir.display()))?;
     let mut d = dir.to_path_buf();
     if mode != LogMode::Flat {
@@ -200,7 +202,23 @@ pub fn copy_to_user(kept: &Path, dir: &Path, mode: LogMode) -> Result<(), String
     let Some(name) = kept.file_name() else {
         return Ok(());
     };
-    std::fs::copy(kept, d.join(name))
-        .map(|_| ())
-        .map_err(|e| format!("copy log to {}: {e}", d.display()))
+    let text = std::fs::read(kept).map_err(|e| format!("read {}: {e}", kept.display()))?;
+    // log files hold the message as received, not necessarily UTF-8
+    let text: String = text.iter().map(|&b| char::from(b)).collect();
+    let env_to: String = env_to.bytes().map(char::from).collect();
+    let copy = per_user::per_user_text(&text, &env_to);
+    // each char is one byte of the file (see above)
+    let bytes: Vec<u8> = copy
+        .chars()
+        .map(|c| u8::try_from(c).unwrap_or(b'?'))
+        .collect();
+    let path = d.join(name);
+    std::fs::write(&path, bytes).map_err(|e| format!("copy log to {}: {e}", d.display()))?;
+    // group and other read and write permissions as the log directory
+    // gives them (dccm(8) -U)
+    use std::os::unix::fs::PermissionsExt;
+    let dir_mode = std::fs::metadata(dir).map_or(0, |m| m.permissions().mode());
+    let mode = 0o600 | (dir_mode & 0o066);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| format!("chmod({}): {e}", path.display()))
 }

@@ -93,6 +93,9 @@ pub struct Msg {
     pub mail_host: Option<String>,
     /// Accepted recipients.
     pub rcpts: Vec<Rcpt>,
+    /// Recipients refused at RCPT time that have a per-user directory
+    /// (they get a copy of a kept log file), at most `MAX_RCPTS`.
+    pub refused: Vec<Rcpt>,
     /// Recipients the MTA refused permanently (still counted).
     pub mta_rej_tgts: u32,
     /// `${dcc_isspam}` text.
@@ -164,6 +167,7 @@ impl Msg {
             global,
             xdcc: Vec::new(),
             data_started: false,
+            refused: Vec::new(),
             log: None,
             errors: Vec::new(),
         };

@@ -224,6 +224,30 @@ fn refused_recipients_are_logged() {
         log.contains(&format!("\n\nRcpt To:<other@example.net>: {WLIST_452}\n")),
         "{log}"
     );
+    // each per-user copy tells only of its own recipient, as recorded in g
+    let copy = |u: &str| -> String {
+        let dir = home.join("userdirs/local").join(u).join("log");
+        let files: Vec<String> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.flatten()
+                    .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(files.len(), 1, "{}: {files:?}", dir.display());
+        files[0].clone()
+    };
+    let bob = copy("bob");
+    assert!(bob.contains("env_To: <bob@example.net>"), "{bob}");
+    assert!(!bob.contains("other@example.net"), "{bob}");
+    assert!(bob.contains("  dccm  per-user-log  \n"), "{bob}");
+    let other = copy("other");
+    assert!(!other.contains("env_To: <bob@example.net>"), "{other}");
+    assert!(
+        other.contains(&format!("Rcpt To:<other@example.net>: {WLIST_452}")),
+        "{other}"
+    );
+    assert!(other.ends_with("result: reject temporarily\n"), "{other}");
     let _ = std::fs::remove_dir_all(&home);
 }
 
