@@ -227,6 +227,9 @@ impl Conn {
             _ => String::new(),
         };
         let addr = addr.unwrap_or_default();
+        if let (Some(c), Some(l)) = (rcpt.complaint.as_deref(), msg.log.as_mut()) {
+            l.note(c);
+        }
         if let Some(reply) = msg.compat(&rcpt) {
             if let Some(l) = msg.log.as_mut() {
                 let line = format!("{} {} {}", reply.rcode, reply.xcode, reply.text);

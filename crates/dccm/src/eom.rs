@@ -192,6 +192,8 @@ pub fn log(
             print_cks(false, 0, cks, None, None),
         ),
     };
+    // the recipients' whitelist lines come before the decision line
+    let st_line = format!("{}{st_line}", msg.rcpt_white_lines(cks));
     let (reply, result) = match &v.answer {
         Answer2::Accept if d.is_some_and(|d| d.is_spam()) => (None, "ignore and accept"),
         Answer2::Accept => (None, "accept"),

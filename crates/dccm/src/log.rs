@@ -23,6 +23,8 @@ pub struct MsgLog {
     env_done: bool,
     /// `Rcpt To:` lines of recipients refused at RCPT time.
     refused: String,
+    /// Complaints about the transaction, written after the body.
+    notes: String,
     /// How many recipients were refused.
     n_refused: usize,
     errors: Vec<String>,
@@ -75,6 +77,7 @@ impl MsgLog {
             envelope: env,
             env_done: false,
             refused: String::new(),
+            notes: String::new(),
             n_refused: 0,
             errors: Vec::new(),
         })
@@ -104,6 +107,17 @@ impl MsgLog {
         self.rcpt(env_to, addr, dir);
         self.refused
             .push_str(&format!("Rcpt To:{env_to}: {reply}\n"));
+    }
+
+    /// A complaint about the transaction (such as an insecure per-user
+    /// directory), written after the body as the original does; at most
+    /// as many as refused recipients are logged.
+    pub fn note(&mut self, text: &str) {
+        if self.n_refused < MAX_REFUSED_LOGGED {
+            self.n_refused += 1;
+            self.notes.push_str(text);
+            self.notes.push('\n');
+        }
     }
 
     fn flush_env(&mut self) {
@@ -160,6 +174,8 @@ impl MsgLog {
     ) -> (Option<PathBuf>, Vec<String>) {
         self.flush_env();
         self.put(MSG_SEP.as_bytes());
+        let notes = std::mem::take(&mut self.notes);
+        self.put(notes.as_bytes());
         self.put(st_line.as_bytes());
         if let Some(h) = header {
             self.put(h.as_bytes());

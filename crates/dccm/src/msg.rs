@@ -3,6 +3,8 @@
 //! present, and what sendmail said through `${dcc_isspam}` and
 //! `${dcc_notspam}`.
 
+mod white_lines;
+
 use crate::config::Config;
 use crate::conn::{mac, Macros};
 use crate::opts::Action;
@@ -37,6 +39,8 @@ pub struct Rcpt {
     pub dir: Option<String>,
     /// The per-user whiteclnt list.
     pub user: Option<Arc<WhiteList>>,
+    /// Why the per-user directory was not used (an insecure path).
+    pub complaint: Option<String>,
 }
 
 fn lock(w: &Mutex<WhiteFiles>) -> std::sync::MutexGuard<'_, WhiteFiles> {
@@ -55,15 +59,19 @@ impl Rcpt {
                 .map(str::to_string),
             dir: None,
             user: None,
+            complaint: None,
         };
         let Some(w) = cfg.white.as_ref() else {
             return r;
         };
         let mut files = lock(w);
         if let (Some(ud), Some(dir)) = (cfg.userdirs.as_deref(), dir) {
-            if let Ok(d) = user_dir(ud, &[dir]) {
-                r.user = files.user(&d).0;
-                r.dir = Some(d);
+            match user_dir(ud, &[dir]) {
+                Ok(d) => {
+                    r.user = files.user(&d).0;
+                    r.dir = Some(d);
+                }
+                Err(e) => r.complaint = Some(e),
             }
         }
         let global = files.global().0;

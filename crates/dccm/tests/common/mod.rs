@@ -293,6 +293,14 @@ pub fn replay(sock: &Path, pkts: &[Pkt]) -> Vec<String> {
 
 /// Run a recorded scenario; the differences found.
 pub fn run_scenario(name: &str) -> Vec<String> {
+    let (diffs, home) = run_scenario_kept(name);
+    let _ = std::fs::remove_dir_all(&home);
+    diffs
+}
+
+/// Run a recorded scenario and keep its home directory (logs and all):
+/// the differences found and the home, to be removed by the caller.
+pub fn run_scenario_kept(name: &str) -> (Vec<String>, PathBuf) {
     let dir = data().join("dccm").join(name);
     let cmd = std::fs::read_to_string(dir.join("command.txt")).unwrap();
     let text = std::fs::read_to_string(dir.join("transcript.txt")).unwrap();
@@ -321,6 +329,5 @@ pub fn run_scenario(name: &str) -> Vec<String> {
         }
     }
     drop(d);
-    let _ = std::fs::remove_dir_all(&home);
-    diffs
+    (diffs, home)
 }

@@ -1,0 +1,51 @@
+//! The whitelist lines of dccm's log files: after the body, one line for
+//! each recipient that a whiteclnt file lists the message for, as the
+//! original announces them: the mailbox (`{rcpt_addr}`, else the envelope
+//! address), then `-->OK`, `-->spam`, `-->spam-trap-discard` or
+//! `-->spam-trap-reject` (recorded in scenarios g and g2: `bob-->OK`,
+//! `trap-->spam-trap-discard`).
+
+use super::Msg;
+use crate::white;
+use tally_engine::ask::Listing;
+use tally_engine::cks::MsgCks;
+use tally_engine::state::white_sw;
+
+impl Msg {
+    /// The lines for the accepted recipients, each ending in a newline.
+    pub fn rcpt_white_lines(&self, cks: &MsgCks) -> String {
+        let ip = self.env.client_ip;
+        let global = self
+            .global
+            .as_deref()
+            .map_or(Listing::Unlisted, |g| white::verdict(g, cks, ip).listing);
+        let mut out = String::new();
+        for r in &self.rcpts {
+            let sws = r.user.as_ref().map_or(0, |u| u.switches().0);
+            let own = r
+                .user
+                .as_ref()
+                .map_or(Listing::Unlisted, |u| white::verdict(u, cks, ip).listing);
+            // env_To listings first, then the recipient's own file, then
+            // the main file
+            let listing = if r.white {
+                Listing::Listed
+            } else if own != Listing::Unlisted {
+                own
+            } else {
+                global
+            };
+            let tag = match listing {
+                Listing::Listed => "-->OK",
+                _ if sws & white_sw::TRAP_DIS != 0 => "-->spam-trap-discard",
+                _ if sws & white_sw::TRAP_REJ != 0 => "-->spam-trap-reject",
+                Listing::Black => "-->spam",
+                Listing::Unlisted => continue,
+            };
+            out.push_str(r.mailbox.as_deref().unwrap_or(&r.env_to));
+            out.push_str(tag);
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -1,0 +1,145 @@
+//! The log files of the recorded scenarios with per-user files (g) and
+//! spam traps (g2), against the original's: after the body, the
+//! recipients' whitelist lines (`bob-->OK`, `trap-->spam-trap-discard`)
+//! and the decision line; in bob's per-user copies also the envelope's
+//! recipients and the result. Files are matched by their `IP:` line (one
+//! client address per recorded message).
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+const SEP: &str = "### end of message body ########################";
+
+/// The files of a directory (not recursive), as text.
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.path().is_file())
+                .filter_map(|e| std::fs::read(e.path()).ok())
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn by_ip(logs: Vec<String>) -> HashMap<String, String> {
+    logs.into_iter()
+        .filter_map(|t| {
+            let ip = t
+                .lines()
+                .find(|l| l.starts_with("IP: "))?
+                .trim_end()
+                .to_string();
+            Some((ip, t))
+        })
+        .collect()
+}
+
+/// The lines after the body up to the decision line.
+fn white_block(t: &str) -> Vec<String> {
+    let lines: Vec<&str> = t.lines().collect();
+    let start = lines.iter().rposition(|l| *l == SEP).map_or(0, |i| i + 1);
+    let mut out = Vec::new();
+    for l in lines.iter().skip(start) {
+        out.push(l.to_string());
+        if l.ends_with("-log  ") {
+            break;
+        }
+    }
+    out
+}
+
+fn env_to_lines(t: &str) -> Vec<String> {
+    t.lines()
+        .take_while(|l| !l.is_empty())
+        .filter(|l| l.starts_with("env_To: "))
+        .map(str::to_string)
+        .collect()
+}
+
+fn result_line(t: &str) -> String {
+    t.lines()
+        .rev()
+        .find(|l| l.starts_with("result: "))
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Compare the recorded files of `recorded` with ours in `ours`.
+fn compare(recorded: &Path, ours: &Path, per_user: bool, bad: &mut Vec<String>) {
+    let mine = by_ip(files(ours));
+    for (ip, want) in by_ip(files(recorded)) {
+        let Some(got) = mine.get(&ip) else {
+            bad.push(format!("{}: no log for {ip}", ours.display()));
+            continue;
+        };
+        if white_block(got) != white_block(&want) {
+            bad.push(format!(
+                "{ip}: after the body\n  want {:?}\n   got {:?}",
+                white_block(&want),
+                white_block(got)
+            ));
+        }
+        if per_user {
+            if env_to_lines(got) != env_to_lines(&want) {
+                bad.push(format!(
+                    "{ip}: env_To lines\n  want {:?}\n   got {:?}",
+                    env_to_lines(&want),
+                    env_to_lines(got)
+                ));
+            }
+            if result_line(got) != result_line(&want) {
+                bad.push(format!(
+                    "{ip}: want {:?}, got {:?}",
+                    result_line(&want),
+                    result_line(got)
+                ));
+            }
+        }
+    }
+}
+
+#[test]
+fn per_user_scenario_logs() {
+    let (diffs, home) = common::run_scenario_kept("g-userdirs");
+    assert!(diffs.is_empty(), "{diffs:?}");
+    let data = common::data().join("dccm/g-userdirs");
+    let mut bad = Vec::new();
+    compare(&data.join("logs"), &home.join("logs/g"), false, &mut bad);
+    compare(
+        &data.join("userdirs-bob-log"),
+        &home.join("userdirs/local/bob/log"),
+        true,
+        &mut bad,
+    );
+    let _ = std::fs::remove_dir_all(&home);
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn spam_trap_scenario_logs() {
+    let (diffs, home) = common::run_scenario_kept("g2-spam-traps");
+    assert!(diffs.is_empty(), "{diffs:?}");
+    let cmd =
+        std::fs::read_to_string(common::data().join("dccm/g2-spam-traps/command.txt")).unwrap();
+    let logdir = cmd
+        .split_whitespace()
+        .skip_while(|w| *w != "-l")
+        .nth(1)
+        .unwrap_or("logs")
+        .to_string();
+    let mut bad = Vec::new();
+    compare(
+        &common::data().join("dccm/g2-spam-traps/logs"),
+        &home.join(logdir),
+        false,
+        &mut bad,
+    );
+    let _ = std::fs::remove_dir_all(&home);
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
