@@ -22,7 +22,7 @@ use tally_engine::ask::Decision;
 use tally_engine::cks::{print_cks, MsgCks};
 use tally_engine::rcpts_milter::{spam_disposition, SpamAction, SpamDisposition};
 use tally_engine::server::ClientInfo;
-use tally_engine::state::{white_sw, ST_LOGIT, ST_RPT_SPAM, ST_WLIST_ISSPAM, SW_TRAP_DIS};
+use tally_engine::state::{white_sw, ST_LOGIT, ST_RPT_SPAM, ST_WLIST_ISSPAM, SW_TRAP, SW_TRAP_DIS};
 use tally_engine::tgts::Tgts;
 use tally_engine::xhdr::XHeader;
 
@@ -153,6 +153,18 @@ pub fn decide(cfg: &Config, msg: &Msg, cip: &str, d: &Decision, failed: bool) ->
     v
 }
 
+/// The decision as dccm's log line shows it: a message blacklisted by a
+/// whiteclnt file is announced by its recipients' `-->spam` lines, and
+/// the decision line says `wlist-->spam` only for spam traps (recorded in
+/// scenarios f6 and g2).
+fn shown_st(d: &Decision) -> Decision {
+    let mut shown = d.clone();
+    if d.sws & SW_TRAP == 0 {
+        shown.st &= !ST_WLIST_ISSPAM;
+    }
+    shown
+}
+
 /// Finish the log file, if any: kept when the decision asked for it, the
 /// message was refused or discarded, or `option log-all`.
 pub fn log(
@@ -176,7 +188,7 @@ pub fn log(
     });
     let (st_line, header, table) = match d {
         Some(d) => (
-            d.log_st_line("dccm  global-log"),
+            shown_st(d).log_st_line("dccm  global-log"),
             d.header.as_ref().map(|h| h.as_str().to_string()),
             print_cks(
                 d.st & ST_RPT_SPAM != 0,
