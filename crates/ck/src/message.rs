@@ -146,6 +146,13 @@ impl MessageCks {
         }
     }
 
+    /// The envelope's HELO value arrived before the message (milters): its
+    /// `-S HELO` substitute checksum takes the first free substitute slot
+    /// now, as the original dccm computes it in its HELO callback.
+    pub fn helo_first(&mut self) {
+        self.hdr.helo_first();
+    }
+
     /// The header is complete (a milter's end-of-header callback).
     pub fn end_of_headers(&mut self) {
         if self.phase == Phase::Header {

@@ -195,14 +195,29 @@ pub fn log(
                 local_tgts,
                 cks,
                 Some(&d.tholds_rej),
-                Some(&d.wtgts),
+                // a spam trap lists no checksum
+                (d.sws & SW_TRAP == 0).then_some(&d.wtgts),
             ),
         ),
-        None => (
-            "wlist-->OK  dccm  global-log  \n\n".to_string(),
-            None,
-            print_cks(false, 0, cks, None, None),
-        ),
+        None => {
+            // whitelisted for every recipient: the header as sent, but
+            // without the brand, as the original logs it (h2, g)
+            let header = v
+                .add_header
+                .as_ref()
+                .map(|(_, value)| format!("X-DCC--Metrics: {value}\n"));
+            let wtgts = msg.global_wtgts(cks);
+            let st = if msg.own_file_whitelists(cks) {
+                "wlist-->OK  dccm  global-log  \n\n"
+            } else {
+                "dccm  global-log  \n\n"
+            };
+            (
+                st.to_string(),
+                header,
+                print_cks(false, 0, cks, Some(&cfg.tholds.rej), wtgts.as_ref()),
+            )
+        }
     };
     // the recipients' whitelist lines come before the decision line
     let st_line = format!("{}{st_line}", msg.rcpt_white_lines(cks));

@@ -222,6 +222,7 @@ impl Msg {
                 env.client_ip = None;
             }
             let mut mc = MessageCks::new(&cfg, &env);
+            mc.helo_first();
             if let Some(g) = self.global.clone().filter(|_| self.forced_discard) {
                 mc.set_relay_filter(Box::new(move |ip: IpAddr| {
                     matches!(white::relay(&g, ip), Some(tgts::OK_MX | tgts::OK_MXDCC))

@@ -190,6 +190,16 @@ impl HeaderCks {
         }
     }
 
+    /// A milter learns the HELO value before the message: its substitute
+    /// checksum (`-S HELO`) takes its slot then, ahead of header fields
+    /// and the mail_host substitute (its value is offered again, to the
+    /// same slot, at the end of the header).
+    pub(crate) fn helo_first(&mut self) {
+        if let Some(h) = self.env_helo.as_deref().filter(|h| !h.is_empty()) {
+            self.subs.offer_named("helo", h.as_bytes());
+        }
+    }
+
     /// The header is complete: Message-ID default, envelope sender and the
     /// envelope substitutes.
     pub(crate) fn end_of_headers(&mut self) {

@@ -48,4 +48,25 @@ impl Msg {
         }
         out
     }
+
+    /// Some accepted recipient's own whiteclnt file whitelists the
+    /// message (its checksums or the recipient's env_To): the decision
+    /// line then says `wlist-->OK`; a listing by the main file alone
+    /// shows only in the recipients' lines (recorded in g and h2).
+    pub fn own_file_whitelists(&self, cks: &MsgCks) -> bool {
+        let ip = self.env.client_ip;
+        self.rcpts.iter().any(|r| {
+            r.user.as_ref().is_some_and(|u| {
+                white::verdict(u, cks, ip).listing == Listing::Listed
+                    || white::env_to(u, &r.env_to).is_some_and(crate::conn::white_value)
+            })
+        })
+    }
+
+    /// What the main whiteclnt file says about the message's checksums,
+    /// for the `wlist` column of the main log's table.
+    pub fn global_wtgts(&self, cks: &MsgCks) -> Option<tally_engine::cks::WhiteTgts> {
+        let g = self.global.as_deref()?;
+        Some(white::verdict(g, cks, self.env.client_ip).wtgts)
+    }
 }
