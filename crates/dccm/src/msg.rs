@@ -248,8 +248,14 @@ impl Msg {
         );
         let can_refuse = !self.via_submit;
         match self.tx.admit(profile, decided, can_refuse) {
-            _ if !can_refuse => None,
             Compat::Ok => None,
+            _ if !can_refuse => {
+                // taken anyway, and said in the log file as the original
+                if let Some(l) = self.log.as_mut() {
+                    l.note("incompatible whitelists");
+                }
+                None
+            }
             Compat::IncompatibleWhitelists => Some(crate::reply::fixed(INCOMPAT_WLIST)),
             Compat::ThresholdConflict => Some(crate::reply::fixed(INCOMPAT_THOLD)),
         }

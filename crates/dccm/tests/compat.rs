@@ -282,3 +282,50 @@ fn mailbox_after_aliases_is_whitelisted_too() {
     drop(d);
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// Mail from a SUBMIT client of the main file cannot be refused recipient
+/// by recipient: an incompatible recipient joins, and the log file says
+/// `incompatible whitelists` after the body, as the original.
+#[test]
+fn submit_client_recipients_join_and_are_noted() {
+    let home = make_home("submit");
+    let users = home.join("userdirs/local/other");
+    std::fs::create_dir_all(&users).unwrap();
+    std::fs::write(users.join("whiteclnt"), "ok env_from someone@example.com\n").unwrap();
+    std::fs::write(home.join("whiteclnt-submit"), "submit ip 203.0.113.50\n").unwrap();
+    let srv = FakeDccd::start(1200, "behbrand");
+    write_map(&home, srv.addr);
+    let args = common::local_args(
+        &home,
+        &[
+            "-U",
+            "userdirs",
+            "-w",
+            "whiteclnt-submit",
+            "-l",
+            "logs",
+            "-t",
+            "ALL,1,NEVER",
+        ],
+    );
+    let d = start_dccm(&home, &args);
+    let mut c = connect(&d.sock, "203.0.113.50");
+    let r = envelope(&mut c, "C0000050", &["bob", "other"]);
+    assert_eq!(r, vec![vec![Reply::Final('c')], vec![Reply::Final('c')]]);
+    bulk(&mut c);
+    drop(c);
+    drop(d);
+    let logs: Vec<String> = std::fs::read_dir(home.join("logs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert!(
+        logs[0].contains("########\nincompatible whitelists\n"),
+        "{}",
+        logs[0]
+    );
+    let _ = std::fs::remove_dir_all(&home);
+}
