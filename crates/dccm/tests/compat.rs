@@ -81,6 +81,18 @@ fn bulk(c: &mut Client) -> Vec<Reply> {
     c.replies().unwrap()
 }
 
+/// The one log file in `home/logs`.
+fn the_log(home: &Path) -> String {
+    let logs: Vec<String> = std::fs::read_dir(home.join("logs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    logs[0].clone()
+}
+
 fn code(r: &[Reply]) -> String {
     match r {
         [Reply::Code(s)] => s.clone(),
@@ -204,14 +216,8 @@ fn refused_recipients_are_logged() {
     bulk(&mut c);
     drop(c);
     drop(d);
-    let logs: Vec<String> = std::fs::read_dir(home.join("logs"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().is_file())
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .collect();
-    assert_eq!(logs.len(), 1, "{logs:?}");
-    let log = &logs[0];
+    let logs = the_log(&home);
+    let log = &logs;
     assert!(
         log.contains("env_To: <bob@example.net>  addr=bob  dir=userdirs/local/bob\n"),
         "{log}"
@@ -315,17 +321,10 @@ fn submit_client_recipients_join_and_are_noted() {
     bulk(&mut c);
     drop(c);
     drop(d);
-    let logs: Vec<String> = std::fs::read_dir(home.join("logs"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().is_file())
-        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-        .collect();
-    assert_eq!(logs.len(), 1, "{logs:?}");
+    let logs = the_log(&home);
     assert!(
-        logs[0].contains("########\nincompatible whitelists\n"),
-        "{}",
-        logs[0]
+        logs.contains("########\nincompatible whitelists\n"),
+        "{logs}"
     );
     let _ = std::fs::remove_dir_all(&home);
 }
