@@ -46,7 +46,7 @@ mod fake_dccd;
 #[path = "../../../dccm/src/bin/dccm_bench/local_dccd.rs"]
 mod local_dccd;
 
-use local_dccd::{cpu_ms, free_tcp_port, start_server, switches};
+use local_dccd::{free_tcp_port, start_server, Usage};
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -219,12 +219,7 @@ fn main() {
     for clients in levels {
         let clients = clients.max(1);
         let next = Arc::new(AtomicUsize::new(0));
-        let cpu0 = (
-            cpu_ms(std::process::id()),
-            cpu_ms(child.id()),
-            srv_pid.map_or(0, cpu_ms),
-        );
-        let sw0 = switches(child.id());
+        let used = Usage::now(child.id(), srv_pid);
         let start = Instant::now();
         let handles: Vec<_> = (0..clients)
             .map(|_| {
@@ -260,9 +255,7 @@ fn main() {
             }
         }
         let secs = start.elapsed().as_secs_f64();
-        let n = lat.len().max(1) as f64;
-        let per = |now: u64, then: u64| now.saturating_sub(then) as f64 / n;
-        let sw = per(switches(child.id()), sw0);
+        let [cpu_bench, cpu_daemon, cpu_srv, sw] = used.per_message(child.id(), srv_pid, lat.len());
         lat.sort();
         println!(
             "{clients:>7} {:>7.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {headed:>6} {errs:>7}  {:>16.3} {:>6.3} {:>6.3} {sw:>20.1}",
@@ -271,9 +264,9 @@ fn main() {
             pct(&lat, 0.9),
             pct(&lat, 0.99),
             lat.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
-            per(cpu_ms(std::process::id()), cpu0.0),
-            per(cpu_ms(child.id()), cpu0.1),
-            per(srv_pid.map_or(0, cpu_ms), cpu0.2),
+            cpu_bench,
+            cpu_daemon,
+            cpu_srv,
         );
     }
     let _ = child.kill();

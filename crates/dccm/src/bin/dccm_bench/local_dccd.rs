@@ -158,3 +158,39 @@ pub fn free_tcp_port() -> u16 {
         .map(|a| a.port())
         .expect("a free port")
 }
+
+/// What the processes of a bench run have used so far: CPU milliseconds
+/// of this program, of the front end (`daemon`) and of the DCC server,
+/// and the front end's thread switches.
+pub struct Usage {
+    bench: u64,
+    daemon: u64,
+    server: u64,
+    switches: u64,
+}
+
+impl Usage {
+    /// The counts now.
+    pub fn now(daemon: u32, server: Option<u32>) -> Usage {
+        Usage {
+            bench: cpu_ms(std::process::id()),
+            daemon: cpu_ms(daemon),
+            server: server.map_or(0, cpu_ms),
+            switches: switches(daemon),
+        }
+    }
+
+    /// Per message since `self`, for `n` messages: CPU ms of the bench,
+    /// the front end and the server, and the front end's switches.
+    pub fn per_message(&self, daemon: u32, server: Option<u32>, n: usize) -> [f64; 4] {
+        let now = Usage::now(daemon, server);
+        let n = n.max(1) as f64;
+        let per = |a: u64, b: u64| a.saturating_sub(b) as f64 / n;
+        [
+            per(now.bench, self.bench),
+            per(now.daemon, self.daemon),
+            per(now.server, self.server),
+            per(now.switches, self.switches),
+        ]
+    }
+}

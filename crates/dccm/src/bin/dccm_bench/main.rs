@@ -66,7 +66,7 @@ mod local_dccd;
 mod mta;
 
 use corpus::Msg;
-use local_dccd::{cpu_ms, free_tcp_port, start_server, switches};
+use local_dccd::{free_tcp_port, start_server, Usage};
 use mta::{Addr, Conn};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -279,12 +279,7 @@ fn main() {
     for &conc in &a.levels {
         let conc = conc.max(1);
         let each = a.per_level.div_ceil(conc);
-        let cpu0 = (
-            cpu_ms(std::process::id()),
-            cpu_ms(child.id()),
-            srv_pid.map_or(0, cpu_ms),
-        );
-        let sw0 = switches(child.id());
+        let used = Usage::now(child.id(), srv_pid);
         let start = Instant::now();
         let handles: Vec<_> = (0..conc)
             .map(|t| {
@@ -301,9 +296,8 @@ fn main() {
             }
         }
         let secs = start.elapsed().as_secs_f64();
-        let n = all.lat.len().max(1) as f64;
-        let per = |now: u64, then: u64| now.saturating_sub(then) as f64 / n;
-        let sw = per(switches(child.id()), sw0);
+        let [cpu_bench, cpu_daemon, cpu_srv, sw] =
+            used.per_message(child.id(), srv_pid, all.lat.len());
         all.lat.sort();
         println!(
             "{conc:>5} {:>7.0} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>6} {:>7}  {:>16.3} {:>4.3} {:>6.3} {sw:>18.1}",
@@ -314,9 +308,9 @@ fn main() {
             pct(&all.lat, 1.0),
             all.headed,
             all.errors.len(),
-            per(cpu_ms(std::process::id()), cpu0.0),
-            per(cpu_ms(child.id()), cpu0.1),
-            per(srv_pid.map_or(0, cpu_ms), cpu0.2),
+            cpu_bench,
+            cpu_daemon,
+            cpu_srv,
         );
         if let Some(e) = all.errors.first() {
             println!("      e.g. {e}");
