@@ -10,24 +10,14 @@ mod common;
 use common::smtp::Smtp;
 use common::Daemon;
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use tally_testkit::FakeDccd;
 
 /// A downstream SMTP server noting the recipients of each delivered
 /// message.
 fn downstream() -> (u16, Arc<Mutex<Vec<Vec<String>>>>) {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = l.local_addr().expect("addr").port();
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let g = got.clone();
-    std::thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            let g = g.clone();
-            std::thread::spawn(move || serve(s, &g));
-        }
-    });
-    (port, got)
+    common::smtp::downstream(serve)
 }
 
 fn serve(s: TcpStream, got: &Mutex<Vec<Vec<String>>>) {

@@ -3,7 +3,6 @@
 //! and pid file when stopped; an unknown user or group is refused.
 
 use std::io::{Read, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -66,15 +65,8 @@ fn runs_as_the_user_and_answers() {
         UnixStream::connect(&sock).is_ok()
     });
     assert_runs_as(child.id(), uid, gid);
-    let mode = std::fs::symlink_metadata(&sock)
-        .expect("socket")
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o666, "socket mode {mode:o}");
-    assert_eq!(owner(&sock), uid);
     let pid_file = home.join("run/dccifd.pid");
-    wait_for("no pid file", || pid_file.exists());
-    assert_eq!(owner(&pid_file), uid);
+    assert_socket_and_pid_file(&sock, &pid_file, uid);
     let answer = ask(&sock);
     assert!(
         answer.starts_with("A\nA\nX-DCC-switchbrand-Metrics:"),

@@ -46,15 +46,8 @@ fn runs_as_the_user_and_accepts_connections() {
         .expect("spawn dccm");
     wait_for("dccm did not listen", || UnixStream::connect(&sock).is_ok());
     assert_runs_as(child.id(), uid, gid);
-    let mode = std::fs::symlink_metadata(&sock)
-        .expect("socket")
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o666, "socket mode {mode:o}");
-    assert_eq!(owner(&sock), uid);
     let pid_file = run.join("dccm.pid");
-    wait_for("no pid file", || pid_file.exists());
-    assert_eq!(owner(&pid_file), uid);
+    assert_socket_and_pid_file(&sock, &pid_file, uid);
     let stderr = std::fs::read_to_string(err_path.join("stderr")).unwrap_or_default();
     let want = format!("-l {}: not writable by {name}", logs.display());
     assert!(stderr.contains(&want), "{stderr}");

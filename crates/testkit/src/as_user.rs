@@ -197,3 +197,17 @@ pub fn assert_client_daemon_refuses_unknown(program: &str, home: &Path, pid_name
     };
     assert_unknown_refused(daemon, &UNKNOWN_USERS, &home.join(pid_name));
 }
+
+/// A daemon switched to `uid` left its unix socket open to the MTA (mode
+/// 0666) and owned by `uid`, and wrote `pid_file` as `uid`.
+pub fn assert_socket_and_pid_file(sock: &Path, pid_file: &Path, uid: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::symlink_metadata(sock)
+        .expect("socket")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o666, "socket mode {mode:o}");
+    assert_eq!(owner(sock), uid);
+    wait_for("no pid file", || pid_file.exists());
+    assert_eq!(owner(pid_file), uid);
+}

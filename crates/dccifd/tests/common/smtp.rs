@@ -2,8 +2,28 @@
 //! replies over a TCP connection to dccifd `-o`.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// A downstream SMTP server on a loopback port: each connection is served
+/// by `serve` on a thread of its own, which records what it received in
+/// the shared `T`. The port and the record.
+pub fn downstream<T: Default + Send + 'static>(
+    serve: fn(TcpStream, &Mutex<T>),
+) -> (u16, Arc<Mutex<T>>) {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let got = Arc::new(Mutex::new(T::default()));
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let g = g.clone();
+            std::thread::spawn(move || serve(s, &g));
+        }
+    });
+    (port, got)
+}
 
 /// An SMTP client connection.
 pub struct Smtp {
