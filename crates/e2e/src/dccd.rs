@@ -15,17 +15,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use tally_wire::packet::{Packet, Request};
-use tally_wire::sign::Signer;
+use tally_wire::sign::{Passwd, Signer};
 use tally_wire::OpNums;
 
 /// The server-ID of the test server.
 pub const SERVER_ID: u32 = 1100;
+/// The server-ID of the greylist server (`dccd -G`).
+pub const GREY_ID: u32 = 1101;
 /// The client-ID the clients authenticate with.
 pub const CLIENT_ID: u32 = 32800;
 /// The brand the server announces (`X-DCC-<brand>-Metrics:`).
 pub const BRAND: &str = "e2ebrand";
 const CLIENT_PW: &str = "e2eclientpw";
 const SERVER_PW: &str = "e2eserverpw";
+const GREY_PW: &str = "e2egreypw";
 
 /// A running dccd; stopped when dropped.
 #[derive(Debug)]
@@ -54,19 +57,34 @@ fn io(e: std::io::Error) -> Skip {
 impl DccServer {
     /// Start dccd with its home in `home` (created).
     pub fn start(home: &Path) -> Result<DccServer, Skip> {
+        Self::spawn(home, SERVER_ID, &["-n", BRAND])
+    }
+
+    /// Start a greylist server, `dccd -G grey`, with its home in `home`
+    /// (created), e.g. `grey` = `on,3` for a 3 second embargo.
+    pub fn start_grey(home: &Path, grey: &str) -> Result<DccServer, Skip> {
+        Self::spawn(home, GREY_ID, &["-G", grey])
+    }
+
+    fn spawn(home: &Path, id: u32, extra: &[&str]) -> Result<DccServer, Skip> {
         let exe = bins::binary("dccd")?;
         std::fs::create_dir_all(home).map_err(io)?;
         let ids = home.join("ids");
         std::fs::write(
             &ids,
-            format!("# end-to-end test ids\n{CLIENT_ID}\t{CLIENT_PW}\n{SERVER_ID}\t{SERVER_PW}\n"),
+            format!(
+                "# end-to-end test ids\n{CLIENT_ID}\t{CLIENT_PW}\n\
+                 {SERVER_ID}\t{SERVER_PW}\n{GREY_ID}\t{GREY_PW}\n"
+            ),
         )
         .map_err(io)?;
         std::fs::set_permissions(&ids, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
         let port = free_udp_port().map_err(io)?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let mut cmd = Command::new(exe);
-        cmd.args(["-b", "-i", &SERVER_ID.to_string(), "-n", BRAND, "-h"])
+        cmd.args(["-b", "-i", &id.to_string()])
+            .args(extra)
+            .arg("-h")
             .arg(home)
             .args(["-a", &format!("127.0.0.1,{port}")]);
         let daemon = Daemon::spawn("dccd", cmd, &home.join("dccd.out")).map_err(io)?;
@@ -83,8 +101,15 @@ impl DccServer {
         let sock = UdpSocket::bind("127.0.0.1:0").map_err(io)?;
         sock.set_read_timeout(Some(Duration::from_millis(100)))
             .map_err(io)?;
-        let mut nop = Packet::request(12, 1, OpNums::from_le_words(1, 2, 3, 4), Request::Nop);
-        let bytes = nop.sign(&Signer::Zero);
+        // signed as the tests' client: greylist servers ignore anonymous requests
+        let mut nop = Packet::request(
+            12,
+            CLIENT_ID,
+            OpNums::from_le_words(1, 2, 3, 4),
+            Request::Nop,
+        );
+        let pw = Passwd::new(CLIENT_PW.as_bytes()).expect("test password");
+        let bytes = nop.sign(&Signer::Passwd(pw));
         let deadline = Instant::now() + Duration::from_secs(10);
         let mut buf = [0u8; 2048];
         while Instant::now() < deadline {
@@ -128,9 +153,24 @@ impl DccServer {
     /// Prepare a client home in `dir` (created): the `map` naming this
     /// server, and optionally a `whiteclnt`.
     pub fn client_home(&self, dir: &Path, whiteclnt: Option<&str>) -> std::io::Result<PathBuf> {
+        self.client_home_with(dir, whiteclnt, None)
+    }
+
+    /// [`DccServer::client_home`] whose map also names the greylist server
+    /// `grey`.
+    pub fn client_home_with(
+        &self,
+        dir: &Path,
+        whiteclnt: Option<&str>,
+        grey: Option<&DccServer>,
+    ) -> std::io::Result<PathBuf> {
         std::fs::create_dir_all(dir)?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
-        std::fs::write(dir.join("map"), map_text(dir, self.addr))?;
+        let mut map = map_text(dir, self.addr);
+        if let Some(g) = grey {
+            map.push_str(&grey_map_line(g.addr));
+        }
+        std::fs::write(dir.join("map"), map)?;
         std::fs::set_permissions(dir.join("map"), std::fs::Permissions::from_mode(0o600))?;
         if let Some(w) = whiteclnt {
             std::fs::write(dir.join("whiteclnt"), w)?;
@@ -154,6 +194,15 @@ pub fn map_text(home: &Path, addr: SocketAddr) -> String {
         home.display(),
         addr.ip(),
         addr.port(),
+    )
+}
+
+/// The map line of a greylist server (`cdcc info` text form).
+pub fn grey_map_line(addr: SocketAddr) -> String {
+    format!(
+        "{},{:<20} Greylist {CLIENT_ID} {CLIENT_PW}\n",
+        addr.ip(),
+        addr.port()
     )
 }
 

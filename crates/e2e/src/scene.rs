@@ -26,6 +26,9 @@ pub struct Setup {
     pub files: Vec<(String, String)>,
     /// Postfix settings (the milter is filled in).
     pub postfix: Config,
+    /// `-G` value of a greylist server to start beside dccd and name in
+    /// the client map (e.g. `on,3`); dccm still needs its own `-G on`.
+    pub grey: Option<String>,
 }
 
 /// The running scene (fields drop in this order).
@@ -37,6 +40,8 @@ pub struct MilterScene {
     pub dccm: Client,
     /// Our dccd.
     pub dccd: DccServer,
+    /// Our greylist server, when [`Setup::grey`] asked for one.
+    pub grey: Option<DccServer>,
     /// The client home shared by dccm and dccproc.
     pub home: PathBuf,
     _dir: TempDir,
@@ -46,18 +51,33 @@ fn io(e: std::io::Error) -> Skip {
     Skip(format!("set-up failed: {e}"))
 }
 
-/// The DCC side of a milter scene in `dir`: our dccd, a client home with
-/// the global `whiteclnt` and the other `files` (paths relative to the
-/// home), and our dccm with `dccm_opts`.
+/// The DCC side of a milter scene: our dccd, the greylist server if any,
+/// the client home and our dccm.
+pub(crate) struct DccSide {
+    pub(crate) dccd: DccServer,
+    pub(crate) grey: Option<DccServer>,
+    pub(crate) home: PathBuf,
+    pub(crate) dccm: Client,
+}
+
+/// Start the DCC side of a milter scene in `dir`: our dccd, a greylist
+/// server `dccd -G grey` when asked, a client home (its map naming both)
+/// with the global `whiteclnt` and the other `files` (paths relative to
+/// the home), and our dccm with `dccm_opts`.
 pub(crate) fn dcc_side(
     dir: &TempDir,
     whiteclnt: Option<&str>,
     files: &[(String, String)],
     dccm_opts: &[String],
-) -> Result<(DccServer, PathBuf, Client), Skip> {
+    grey: Option<&str>,
+) -> Result<DccSide, Skip> {
     let dccd = DccServer::start(&dir.path().join("dccd"))?;
+    let grey = match grey {
+        Some(g) => Some(DccServer::start_grey(&dir.path().join("grey"), g)?),
+        None => None,
+    };
     let home = dccd
-        .client_home(&dir.path().join("home"), whiteclnt)
+        .client_home_with(&dir.path().join("home"), whiteclnt, grey.as_ref())
         .map_err(io)?;
     for (rel, text) in files {
         let p = home.join(rel);
@@ -68,7 +88,12 @@ pub(crate) fn dcc_side(
     }
     let opts: Vec<&str> = dccm_opts.iter().map(String::as_str).collect();
     let dccm = Client::dccm(&home, &opts)?;
-    Ok((dccd, home, dccm))
+    Ok(DccSide {
+        dccd,
+        grey,
+        home,
+        dccm,
+    })
 }
 
 impl MilterScene {
@@ -77,20 +102,26 @@ impl MilterScene {
         skip::root()?;
         skip::program("postfix")?;
         let dir = TempDir::new("milter").map_err(io)?;
-        let (dccd, home, dccm) = dcc_side(
+        let side = dcc_side(
             &dir,
             setup.whiteclnt.as_deref(),
             &setup.files,
             &setup.dccm_opts,
+            setup.grey.as_deref(),
         )?;
         let mut cfg = setup.postfix.clone();
-        cfg.milter = dccm.sock.as_ref().map(|s| format!("unix:{}", s.display()));
+        cfg.milter = side
+            .dccm
+            .sock
+            .as_ref()
+            .map(|s| format!("unix:{}", s.display()));
         let postfix = Postfix::start(&cfg)?;
         Ok(MilterScene {
             postfix,
-            dccm,
-            dccd,
-            home,
+            dccm: side.dccm,
+            dccd: side.dccd,
+            grey: side.grey,
+            home: side.home,
             _dir: dir,
         })
     }

@@ -18,24 +18,37 @@ const LIMIT: Duration = Duration::from_secs(90);
 struct Scene {
     postfix: Postfix,
     dccifd: Client,
+    _grey: Option<DccServer>,
     _dccd: DccServer,
     home: std::path::PathBuf,
     _dir: TempDir,
 }
 
 fn start() -> Result<Scene, Skip> {
+    start_with(&[], None)
+}
+
+/// A scene whose dccifd has the `extra` options, with a greylist server
+/// `dccd -G grey` named in the map when `grey` is given.
+fn start_with(extra: &[&str], grey: Option<&str>) -> Result<Scene, Skip> {
     skip::root()?;
     skip::program("postfix")?;
     let dir = TempDir::new("proxy").map_err(|e| Skip(e.to_string()))?;
     let dccd = DccServer::start(&dir.path().join("dccd"))?;
+    let grey = match grey {
+        Some(g) => Some(DccServer::start_grey(&dir.path().join("grey"), g)?),
+        None => None,
+    };
     let home = dccd
-        .client_home(&dir.path().join("home"), None)
+        .client_home_with(&dir.path().join("home"), None, grey.as_ref())
         .map_err(|e| Skip(e.to_string()))?;
     let filter = free_tcp_port().map_err(|e| Skip(e.to_string()))?;
     let back = free_tcp_port().map_err(|e| Skip(e.to_string()))?;
     let listen = format!("127.0.0.1,{filter},127.0.0.1/32");
     let out = format!("127.0.0.1,{back}");
-    let mut dccifd = Client::dccifd_at(&home, &listen, &["-o", &out, "-t", "CMN,2,3"])?;
+    let mut opts = vec!["-o", &out, "-t", "CMN,2,3"];
+    opts.extend_from_slice(extra);
+    let mut dccifd = Client::dccifd_at(&home, &listen, &opts)?;
     let mut exited = None;
     let up = wait_until(Duration::from_secs(15), || {
         exited = dccifd.exited();
@@ -68,6 +81,7 @@ fn start() -> Result<Scene, Skip> {
     Ok(Scene {
         postfix,
         dccifd,
+        _grey: grey,
         _dccd: dccd,
         home,
         _dir: dir,
@@ -111,4 +125,26 @@ fn proxy_rejects_bulk_mail() {
     let out = send(s.postfix.smtp, &env("carol@lab.test"), &m, LIMIT).expect("smtp");
     assert_eq!(out.last.code, 550, "{out:?}\n{}", s.logs());
     assert!(s.postfix.delivered("carol@lab.test").is_empty());
+}
+
+#[test]
+fn proxy_embargoes_a_new_triple_and_takes_the_retry() {
+    // greylist server with a three second embargo, dccifd -G on
+    let s = require!(start_with(&["-G", "on"], Some("on,3")));
+    let m = msg::message("g@sender.example", "dave@lab.test", "hi", &msg::unique());
+    let env = Envelope::new("g@sender.example", &["dave@lab.test"])
+        .client("192.0.2.26", "mail.sender.example");
+    let out = send(s.postfix.smtp, &env, &m, LIMIT).expect("smtp");
+    assert_eq!(out.last.code / 100, 4, "{out:?}\n{}", s.logs());
+    assert!(out.last.text.contains("greylist"), "{out:?}");
+    eprintln!("first attempt: {}", out.last);
+    std::thread::sleep(Duration::from_millis(4500));
+    let out = send(s.postfix.smtp, &env, &m, LIMIT).expect("smtp");
+    assert_eq!(out.last.code, 250, "{out:?}\n{}", s.logs());
+    let qid = out.queue_id().expect("queue id");
+    assert!(s.postfix.wait_done(&qid, LIMIT), "{}", s.logs());
+    let got = s.postfix.delivered("dave@lab.test");
+    assert_eq!(got.len(), 1, "{}", s.logs());
+    let h = header_starting(&got[0], &format!("X-DCC-{BRAND}-Metrics:"));
+    assert!(h.is_some(), "no X-DCC header\n{}", got[0]);
 }

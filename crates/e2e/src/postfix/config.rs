@@ -19,6 +19,10 @@ pub struct Config {
     /// Before-queue content filter (`smtpd_proxy_filter`) on loopback and
     /// the loopback port of the smtpd that takes the filtered mail back.
     pub proxy_filter: Option<(String, u16)>,
+    /// A sending instance: it delivers nothing itself but relays every
+    /// message by SMTP to 127.0.0.1 at this port, retrying deferred mail
+    /// within a few seconds (as a real sender does, only faster).
+    pub relay_to: Option<u16>,
 }
 
 impl Default for Config {
@@ -29,6 +33,7 @@ impl Default for Config {
             macro_defaults: String::new(),
             timeouts: (10, 30, 60),
             proxy_filter: None,
+            relay_to: None,
         }
     }
 }
@@ -152,6 +157,10 @@ anvil     unix  - - n -    1 anvil\n\
 scache    unix  - - n -    1 scache\n\
 postlog   unix-dgram n - n - 1 postlogd\n"
     );
+    let (main, master) = match cfg.relay_to {
+        Some(p) => relaying(&main, &master, p),
+        None => (main, master),
+    };
     let mut vmailbox = String::from("# every test user in every test domain\n");
     for d in DOMAINS {
         for u in USERS {
@@ -163,4 +172,49 @@ postlog   unix-dgram n - n - 1 postlogd\n"
         ("master.cf".into(), master),
         ("vmailbox".into(), vmailbox),
     ]
+}
+
+/// Turn the receiving instance's files into those of a sender that relays
+/// everything to 127.0.0.1:`port` with the real smtp(8) client and retries
+/// deferred mail after one or two seconds.
+fn relaying(main: &str, master: &str, port: u16) -> (String, String) {
+    let mut m: String = main
+        .lines()
+        .filter(|l| {
+            ![
+                "myhostname ",
+                "syslog_name ",
+                "virtual_mailbox_domains ",
+                "relay_domains ",
+            ]
+            .iter()
+            .any(|k| l.starts_with(k))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let domains = DOMAINS.join(" ");
+    let _ = write!(
+        m,
+        "myhostname = relay.lab.test\n\
+syslog_name = tally-e2e-relay\n\
+virtual_mailbox_domains =\n\
+relay_domains = {domains}\n\
+relayhost = [127.0.0.1]:{port}\n\
+smtp_helo_name = relay.lab.test\n\
+queue_run_delay = 1s\n\
+minimal_backoff_time = 1s\n\
+maximal_backoff_time = 2s\n"
+    );
+    let ms = master
+        .lines()
+        .map(|l| {
+            if l.starts_with("smtp ") || l.starts_with("relay ") {
+                let name = l.split_whitespace().next().unwrap_or("smtp");
+                format!("{name:<9} unix  - - n -    - smtp\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    (m, ms)
 }

@@ -29,6 +29,8 @@ pub struct Setup {
     pub files: Vec<(String, String)>,
     /// sendmail rule sets after `LOCAL_RULESETS`.
     pub rules: String,
+    /// `-G` value of a greylist server to start and name in the map.
+    pub grey: Option<String>,
 }
 
 /// The running scene (fields drop in this order).
@@ -40,6 +42,8 @@ pub struct SendmailScene {
     pub dccm: Client,
     /// Our dccd.
     pub dccd: DccServer,
+    /// Our greylist server, when [`Setup::grey`] asked for one.
+    pub grey: Option<DccServer>,
     /// The client home shared by dccm and dccproc.
     pub home: PathBuf,
     _dir: TempDir,
@@ -57,22 +61,25 @@ impl SendmailScene {
         super::tree()?;
         skip::program("m4")?;
         let dir = TempDir::new("sm-milter").map_err(io)?;
-        let (dccd, home, dccm) = dcc_side(
+        let side = dcc_side(
             &dir,
             setup.whiteclnt.as_deref(),
             &setup.files,
             &setup.dccm_opts,
+            setup.grey.as_deref(),
         )?;
-        let sock = dccm
+        let sock = side
+            .dccm
             .sock
             .as_ref()
             .ok_or_else(|| Skip("dccm has no socket".into()))?;
         let sendmail = Sendmail::start(&format!("unix:{}", sock.display()), &setup.rules)?;
         Ok(SendmailScene {
             sendmail,
-            dccm,
-            dccd,
-            home,
+            dccm: side.dccm,
+            dccd: side.dccd,
+            grey: side.grey,
+            home: side.home,
             _dir: dir,
         })
     }

@@ -1,0 +1,80 @@
+//! Greylisting through sendmail (Debian's packages, unpacked by
+//! scripts/e2e-deps.sh): our dccm `-G on` as its milter, our greylist
+//! server `dccd -G on,3` (a three second embargo) beside our dccd. The
+//! test's SMTP client plays the sending MTA and retries by itself; the
+//! client address is 127.0.0.1, sendmail having nothing like XCLIENT.
+
+use std::time::Duration;
+use tally_e2e::dccd::BRAND;
+use tally_e2e::msg::{self, header_starting};
+use tally_e2e::require;
+use tally_e2e::sendmail::scene::{SendmailScene, Setup};
+use tally_e2e::smtp::{Envelope, Outcome};
+
+const EMBARGO: u64 = 3;
+
+fn setup(whiteclnt: Option<&str>) -> Setup {
+    let mut opts: Vec<String> = ["-G", "on", "-t", "CMN,2,3"].map(String::from).to_vec();
+    if whiteclnt.is_some() {
+        opts.extend(["-w".to_string(), "whiteclnt".to_string()]);
+    }
+    Setup {
+        dccm_opts: opts,
+        whiteclnt: whiteclnt.map(String::from),
+        grey: Some(format!("on,{EMBARGO}")),
+        ..Setup::default()
+    }
+}
+
+fn outwait_embargo() {
+    std::thread::sleep(Duration::from_millis(EMBARGO * 1000 + 1500));
+}
+
+fn assert_embargoed(out: &Outcome, s: &SendmailScene) {
+    assert_eq!(out.last.code, 452, "{out:?}\n{}", s.logs());
+    assert!(
+        out.last.text.contains("4.2.1") && out.last.text.contains("temporary greylist embargoed"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn first_attempt_is_deferred_and_the_retry_delivered() {
+    let s = require!(SendmailScene::start(setup(None)));
+    let env = Envelope::new("a@sender.example", &["bob@lab.test"]);
+    let m = msg::message("a@sender.example", "bob@lab.test", "hello", &msg::unique());
+    let out = s.send(&env, &m);
+    assert_embargoed(&out, &s);
+    eprintln!("first attempt: {}", out.last);
+    // a retry within the embargo is still deferred
+    assert_embargoed(&s.send(&env, &m), &s);
+    outwait_embargo();
+    let out = s.send(&env, &m);
+    assert_eq!(out.last.code, 250, "{out:?}\n{}", s.logs());
+    let got = s.wait_delivered("bob@lab.test", 1);
+    let h = header_starting(&got[0], &format!("X-DCC-{BRAND}-Metrics:"));
+    let h = h.unwrap_or_else(|| panic!("no X-DCC header in\n{}\n{}", got[0], s.logs()));
+    eprintln!("after the embargo: delivered with {h}");
+    // the next message of the now familiar triple passes at once
+    let m2 = msg::message("a@sender.example", "bob@lab.test", "again", &msg::unique());
+    let out = s.send(&env, &m2);
+    assert_eq!(out.last.code, 250, "{out:?}\n{}", s.logs());
+    s.wait_delivered("bob@lab.test", 2);
+}
+
+#[test]
+fn whitelisted_sender_is_never_embargoed() {
+    let s = require!(SendmailScene::start(setup(Some(
+        "ok env_From friend@sender.example\n"
+    ))));
+    let m = msg::message(
+        "friend@sender.example",
+        "carol@lab.test",
+        "news",
+        &msg::unique(),
+    );
+    let env = Envelope::new("friend@sender.example", &["carol@lab.test"]);
+    let out = s.send(&env, &m);
+    assert_eq!(out.last.code, 250, "{out:?}\n{}", s.logs());
+    s.wait_delivered("carol@lab.test", 1);
+}
