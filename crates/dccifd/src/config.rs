@@ -41,6 +41,8 @@ pub struct Config {
     pub discard: bool,
     /// The first `-r`: the proxy's bulk rejection reply.
     pub rej_msg: Option<String>,
+    /// The second `-r`: the proxy's greylist embargo reply.
+    pub grey_msg: Option<String>,
     /// `-D`: local domains for recipients without a user name.
     pub domains: crate::users::LocalDomains,
     /// `-U`: the name as given (for log lines) and the directory.
@@ -82,6 +84,7 @@ impl Config {
             proxy: o.proxy.clone(),
             discard: o.discard,
             rej_msg: o.rej_msgs.first().cloned(),
+            grey_msg: o.rej_msgs.get(1).cloned(),
             domains,
             hostname,
             tholds: o.tholds.clone(),

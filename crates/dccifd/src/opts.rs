@@ -139,6 +139,50 @@ pub fn parse_listen(arg: &str) -> Result<Listen, String> {
     })
 }
 
+/// `-G`: greylisting, and how much of the SMTP client's address goes
+/// into the greylist triple.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GreyOpt {
+    /// Greylisting is on.
+    pub on: bool,
+    /// Leading bits of the (IPv6 or IPv4-mapped) address kept in the
+    /// triple: `None` all of it, `Some(0)` none (`noIP`), an IPv4
+    /// `IPmask/xx` counts 96 more bits.
+    pub ip_bits: Option<u8>,
+}
+
+impl GreyOpt {
+    /// Parse a `-G` value: comma-separated `on`, `off`, `noIP` and
+    /// `IPmask/xx` words, later ones winning; `None` when one is not
+    /// understood.
+    pub fn parse(mut self, arg: &str) -> Option<GreyOpt> {
+        let words: Vec<&str> = arg.split(',').collect();
+        for (i, w) in words.iter().enumerate() {
+            let lw = w.to_ascii_lowercase();
+            if lw.is_empty() && i + 1 == words.len() {
+                // nothing, or a comma ending the value
+            } else if lw == "on" {
+                self.on = true;
+            } else if lw == "off" {
+                self.on = false;
+            } else if lw == "noip" {
+                self.on = true;
+                self.ip_bits = Some(0);
+            } else if let Some(b) = lw.strip_prefix("ipmask/") {
+                let bits = b
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|n| (1..128).contains(n) && b.bytes().all(|c| c.is_ascii_digit()))?;
+                self.on = true;
+                self.ip_bits = Some(if bits <= 32 { bits + 96 } else { bits });
+            } else {
+                return None;
+            }
+        }
+        Some(self)
+    }
+}
+
 /// Everything the command line sets.
 #[derive(Debug, Default)]
 pub struct Opts {
@@ -158,6 +202,8 @@ pub struct Opts {
     pub no_body_kludge: bool,
     /// `-Q`: query only.
     pub query: bool,
+    /// `-G`.
+    pub grey: GreyOpt,
     /// `-h`.
     pub home: Option<String>,
     /// `-I user[,group]`: whom the daemon runs as once its options are
@@ -233,7 +279,11 @@ pub fn parse(args: &[String]) -> Result<Opts, String> {
     for item in scan.items {
         match item {
             Item::Opt(c, None) => flag(&mut o, c),
-            Item::Opt(c, Some(val)) => with_arg(&mut o, c, val)?,
+            Item::Opt(c, Some(val)) => {
+                if !with_arg(&mut o, c, val.clone())? {
+                    complain(&mut o, format!("-{c}{val}"));
+                }
+            }
             Item::Unknown(c) | Item::MissingArg(c) => complain(&mut o, format!("-{c}")),
         }
     }
@@ -258,13 +308,14 @@ fn flag(o: &mut Opts, c: char) {
     }
 }
 
-fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<(), String> {
+/// One option with its value; `Ok(false)` for a value the original
+/// complains about with the usage message.
+fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<bool, String> {
     match c {
-        'G' => {
-            return Err(format!(
-                "greylisting is not supported yet; \"-G {arg}\" refused"
-            ))
-        }
+        'G' => match o.grey.parse(&arg) {
+            Some(g) => o.grey = g,
+            None => return Ok(false),
+        },
         'B' => {
             return Err(format!(
                 "DNS blacklists are not supported yet; \"-B {arg}\" refused"
@@ -278,7 +329,21 @@ fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<(), String> {
         }
         'p' => o.listen = Some(parse_listen(&arg)?),
         'D' => o.local_domains.push(arg),
-        'r' => o.rej_msgs.push(arg),
+        'r' => {
+            // the first replaces the bulk rejection, the second the
+            // greylist embargo (which must stay temporary), the third
+            // the reputation rejection; empty ones keep the default
+            let arg = arg.trim_start().to_string();
+            match o.rej_msgs.len() {
+                0 | 2 => o.rej_msgs.push(arg),
+                1 if arg.is_empty() || crate::proxy::valid_grey_msg(&arg) => o.rej_msgs.push(arg),
+                1 => {
+                    o.warnings.push(format!("invalid greylist message: {arg}"));
+                    o.rej_msgs.push(String::new());
+                }
+                _ => o.warnings.push("more than 3 -r settings".to_string()),
+            }
+        }
         'm' => o.map = Some(arg),
         'w' => o.whiteclnt = Some(arg),
         'U' => o.userdirs = Some(arg),
@@ -321,7 +386,7 @@ fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<(), String> {
         },
         _ => {}
     }
-    Ok(())
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -339,12 +404,62 @@ mod tests {
         assert_eq!(o.home.as_deref(), Some("HOME"));
         assert_eq!(o.listen, Some(Listen::Unix("sock".into())));
         assert_eq!(o.maxjobs, Some(4));
-        assert!(parse(&args("-G on")).unwrap_err().contains("greylisting"));
+        assert!(parse(&args("-G on")).unwrap().grey.on);
         assert!(parse(&args("-B x")).unwrap_err().contains("DNS blacklists"));
         assert!(parse(&args("-o 127.0.0.1,25")).unwrap().proxy.is_some());
         let o = parse(&args("-Z -h")).unwrap();
         assert_eq!(o.warnings.len(), 1);
         assert!(o.warnings[0].starts_with("unrecognized \"-Z\"\nusage: dccifd"));
+    }
+
+    #[test]
+    fn greylisting() {
+        let g = |s: &str| GreyOpt::default().parse(s);
+        assert_eq!(
+            g("on"),
+            Some(GreyOpt {
+                on: true,
+                ip_bits: None
+            })
+        );
+        assert_eq!(g("noIP").unwrap().ip_bits, Some(0));
+        assert_eq!(g("IPmask/24").unwrap().ip_bits, Some(120));
+        assert_eq!(g("IPmask/64").unwrap().ip_bits, Some(64));
+        assert!(!g("noIP,off").unwrap().on);
+        assert!(g("on,").unwrap().on);
+        assert_eq!(g(""), Some(GreyOpt::default()));
+        for bad in [
+            ",on",
+            "on,,off",
+            "maybe",
+            "IPmask/0",
+            "IPmask/128",
+            "IPmask/x",
+            "IPmask/+8",
+        ] {
+            assert_eq!(g(bad), None, "{bad}");
+        }
+        // as the original: a bad -G is a usage complaint, not fatal
+        let o = parse(&args("-G sometimes -G off")).unwrap();
+        assert!(!o.grey.on);
+        assert!(o.warnings[0].starts_with("unrecognized \"-Gsometimes\"\nusage: dccifd"));
+    }
+
+    #[test]
+    fn rejection_messages() {
+        let a = |v: &[&str]| -> Vec<String> { v.iter().map(|s| s.to_string()).collect() };
+        let o = parse(&a(&["-r", "", "-r", "4.7.0 451 later %ID"])).unwrap();
+        assert_eq!(o.rej_msgs, a(&["", "4.7.0 451 later %ID"]));
+        assert!(o.warnings.is_empty());
+        let o = parse(&a(&["-r", "x", "-r", "5.7.1 550 no", "-r", "y", "-r", "z"])).unwrap();
+        assert_eq!(o.rej_msgs, a(&["x", "", "y"]));
+        assert_eq!(
+            o.warnings,
+            a(&[
+                "invalid greylist message: 5.7.1 550 no",
+                "more than 3 -r settings"
+            ])
+        );
     }
 
     #[test]
