@@ -264,6 +264,9 @@ pub struct Decided {
     pub results: Vec<bool>,
     /// Every recipient refused (and rejecting allowed).
     pub overall_reject: bool,
+    /// Greylisting embargoes the message: the answer is `G` overall and
+    /// for every recipient, the proxy defers it with a 4yz reply.
+    pub embargo: bool,
     /// The message is interesting enough for per-user logs.
     logit: bool,
 }
@@ -346,8 +349,20 @@ fn decide(
         .collect();
     let rcpt_line: String = results.iter().map(|&a| if a { 'A' } else { 'R' }).collect();
     let all_reject = !results.is_empty() && !results.contains(&true);
-    let overall_reject = all_reject && !head.opts.no_reject && !cfg.ignore;
-    let overall = if overall_reject { 'R' } else { 'A' };
+    let embargo = false;
+    let overall_reject = all_reject && !head.opts.no_reject && !cfg.ignore && !embargo;
+    let overall = if embargo {
+        'G'
+    } else if overall_reject {
+        'R'
+    } else {
+        'A'
+    };
+    let rcpt_line: String = if embargo {
+        "G".repeat(results.len())
+    } else {
+        rcpt_line
+    };
     let table = print_cks(
         d.st & ST_RPT_SPAM != 0,
         local_tgts,
@@ -415,5 +430,6 @@ fn decide(
         log_st,
         results,
         overall_reject,
+        embargo,
     }
 }

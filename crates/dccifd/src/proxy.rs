@@ -406,7 +406,16 @@ fn data<R: BufRead, W: Write>(
     let id = c.log_id().unwrap_or_default();
     // LMTP wants one final reply per accepted recipient
     let n = if env.lmtp { env.rcpts.len() } else { 1 };
-    let reply: Vec<u8> = if c.outcome.overall_reject && !cfg.discard {
+    let reply: Vec<u8> = if c.outcome.embargo {
+        // deferred: the downstream transaction is given up, as after a
+        // rejection, and the client told to try again later
+        if let Some(d) = down.as_mut() {
+            let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
+        }
+        smtp_reply(cfg.grey_msg.as_deref(), DEFAULT_GREY, &id, &cip)
+            .repeat(n)
+            .into_bytes()
+    } else if c.outcome.overall_reject && !cfg.discard {
         if let Some(d) = down.as_mut() {
             let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
         }
