@@ -11,6 +11,8 @@
 //! - [`map_save`]: saving the servers' state back to the map file.
 //! - [`state`]: decision flags and filter switches.
 //! - [`ask`]: the decision itself.
+//! - [`grey`]: greylisting in the client (requests, answers, embargo).
+//! - [`grey_udp`]: greylist requests over UDP ([`dcc_client::DccClient::grey`]).
 //! - [`logfile`]: per-message log files.
 //! - [`logopt`]: the `-L` system log option.
 //! - [`syslog`]: sending complaints to the system log.
@@ -22,6 +24,8 @@
 pub mod ask;
 pub mod cks;
 pub mod dcc_client;
+pub mod grey;
+pub mod grey_udp;
 pub mod logfile;
 pub mod map_save;
 pub mod message;

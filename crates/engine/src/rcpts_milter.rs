@@ -50,10 +50,24 @@ impl RcptSetup {
     /// The recipient's filter switches: the program's defaults, the main
     /// file's settings and adjustments, then the per-user file's.
     pub fn filters(&self, global: Option<&WhiteList>, user: Option<&WhiteList>) -> Filters {
+        self.filters_grey(global, user, false)
+    }
+
+    /// [`RcptSetup::filters`] of a program that greylists (`grey_on`:
+    /// `-G` turned greylisting on): the files' `greylist-*` options count.
+    pub fn filters_grey(
+        &self,
+        global: Option<&WhiteList>,
+        user: Option<&WhiteList>,
+        grey_on: bool,
+    ) -> Filters {
         let reject = self.action == tally_white::SpamAction::Reject;
         let mut f = Filters::initial(reject, self.to_white_only);
+        if !grey_on {
+            f.grey_off = true;
+        }
         for l in global.into_iter().chain(user) {
-            f = f.apply(l.switches(), false, false).finish(
+            f = f.apply(l.switches(), grey_on, false).finish(
                 self.via_relay,
                 self.can_discard_one,
                 self.action,

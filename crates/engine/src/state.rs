@@ -5,6 +5,10 @@
 pub type AskSt = u32;
 /// Query only: do not add to the counts.
 pub const ST_QUERY: AskSt = 0x0000_0002;
+/// Ask the greylist server without counting (`-Q`, dccifd `grey-query`).
+pub const ST_QUERY_GREY: AskSt = 0x0000_0004;
+/// No greylisting for this message (dccifd `grey-off`).
+pub const ST_GREY_OFF: AskSt = 0x0000_0008;
 /// A server ok2 was seen (two make a whitelisting).
 pub const ST_SRVR_OK2: AskSt = 0x0000_0010;
 /// The DCC server whitelists the message.
@@ -23,6 +27,10 @@ pub const ST_WLIST_NOTSPAM: AskSt = 0x0000_0400;
 pub const ST_WLIST_ISSPAM: AskSt = 0x0000_0800;
 /// The client itself calls it spam (blacklist, `-t many`, trap).
 pub const ST_CLNT_ISSPAM: AskSt = 0x0000_1000;
+/// The message is under a greylist embargo.
+pub const ST_GREY_EMBARGO: AskSt = 0x0000_2000;
+/// Greylisting asks for log files.
+pub const ST_GREY_LOGIT: AskSt = 0x0000_4000;
 /// Keep a log file of the message.
 pub const ST_LOGIT: AskSt = 0x0000_8000;
 /// Reported to the server as spam.
@@ -42,6 +50,10 @@ pub const SW_REP_ON: Sws = 0x0000_0008;
 pub const SW_LOG_ALL: Sws = 0x0000_0010;
 /// Greylisting off.
 pub const SW_GREY_OFF: Sws = 0x0000_0020;
+/// Greylist even spam (`greylist-ignore-spam-on`).
+pub const SW_GREY_IGN_SPAM: Sws = 0x0000_0040;
+/// No per-user log files for greylist results (`greylist-log-off`).
+pub const SW_GREY_LOG_OFF: Sws = 0x0000_0080;
 /// Log subdirectories per day.
 pub const SW_LOG_D: Sws = 0x0000_0100;
 /// Log subdirectories per hour.
@@ -80,11 +92,24 @@ pub mod white_sw {
     pub const TRAP_NOT: u32 = Switches::TRAP_NOT;
     pub const TRAP_DIS: u32 = Switches::TRAP_DIS;
     pub const TRAP_REJ: u32 = Switches::TRAP_REJ;
+    pub const GREY_ON: u32 = Switches::GREY_ON;
+    pub const GREY_OFF: u32 = Switches::GREY_OFF;
+    pub const GREY_SPAM_ON: u32 = Switches::GREY_SPAM_ON;
+    pub const GREY_SPAM_OFF: u32 = Switches::GREY_SPAM_OFF;
+    pub const GREY_LOG_ON: u32 = Switches::GREY_LOG_ON;
+    pub const GREY_LOG_OFF: u32 = Switches::GREY_LOG_OFF;
 }
 
 /// Switches as a whiteclnt file's options leave them, starting from `sws`
 /// (greylisting is always off in dccproc).
-pub fn wf_to_sws(mut sws: Sws, w: u32) -> Sws {
+pub fn wf_to_sws(sws: Sws, w: u32) -> Sws {
+    wf_to_sws_grey(sws, w, false)
+}
+
+/// [`wf_to_sws`] for a program that may greylist: `grey_on` is `-G on`
+/// (or another form that turns greylisting on); without it greylisting
+/// stays off whatever the file says.
+pub fn wf_to_sws_grey(mut sws: Sws, w: u32, grey_on: bool) -> Sws {
     use white_sw as w_;
     if w & w_::DISCARD_NO != 0 {
         sws |= SW_DISCARD_NO;
@@ -96,7 +121,21 @@ pub fn wf_to_sws(mut sws: Sws, w: u32) -> Sws {
     } else if w & w_::DCC_ON != 0 {
         sws &= !SW_DCC_OFF;
     }
-    sws |= SW_GREY_OFF;
+    if grey_on && w & w_::GREY_ON != 0 {
+        sws &= !SW_GREY_OFF;
+    } else if !grey_on || w & w_::GREY_OFF != 0 {
+        sws |= SW_GREY_OFF;
+    }
+    if w & w_::GREY_SPAM_ON != 0 {
+        sws |= SW_GREY_IGN_SPAM;
+    } else if w & w_::GREY_SPAM_OFF != 0 {
+        sws &= !SW_GREY_IGN_SPAM;
+    }
+    if w & w_::GREY_LOG_ON != 0 {
+        sws &= !SW_GREY_LOG_OFF;
+    } else if w & w_::GREY_LOG_OFF != 0 {
+        sws |= SW_GREY_LOG_OFF;
+    }
     if w & w_::LOG_ALL != 0 {
         sws |= SW_LOG_ALL;
     } else if w & w_::LOG_NORMAL != 0 {
@@ -149,5 +188,22 @@ mod tests {
         let s = wf_to_sws(0, white_sw::LOG_ALL | white_sw::LOG_H);
         assert_ne!(s & SW_LOG_ALL, 0);
         assert_ne!(s & SW_LOG_H, 0);
+    }
+
+    #[test]
+    fn greylisting_needs_the_program_to_allow_it() {
+        let s = wf_to_sws(0, white_sw::GREY_ON);
+        assert_ne!(s & SW_GREY_OFF, 0);
+        let s = wf_to_sws_grey(SW_GREY_OFF, white_sw::GREY_ON, true);
+        assert_eq!(s & SW_GREY_OFF, 0);
+        let s = wf_to_sws_grey(0, white_sw::GREY_OFF | white_sw::GREY_SPAM_ON, true);
+        assert_ne!(s & SW_GREY_OFF, 0);
+        assert_ne!(s & SW_GREY_IGN_SPAM, 0);
+        let s = wf_to_sws_grey(0, white_sw::GREY_LOG_OFF, true);
+        assert_ne!(s & SW_GREY_LOG_OFF, 0);
+        assert_eq!(s & SW_GREY_OFF, 0);
+        // a spam trap is never greylisted
+        let s = wf_to_sws_grey(0, white_sw::GREY_ON | white_sw::TRAP_REJ, true);
+        assert_ne!(s & SW_GREY_OFF, 0);
     }
 }
