@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod smtp;
+pub mod tap;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -61,28 +62,7 @@ impl Daemon {
 
     /// The same with the text of the map file.
     pub fn start_map(name: &str, map: &str, extra: &[&str]) -> Daemon {
-        let home = scratch(name);
-        std::fs::write(home.join("map"), map).expect("map");
-        std::fs::copy(data().join("whiteclnt-if"), home.join("whiteclnt-if")).expect("white");
-        copy_dir(&data().join("userdirs-if"), &home.join("userdirs-if"));
-        std::fs::create_dir_all(home.join("logs/if")).expect("logs");
-        for u in ["bob", "carol"] {
-            std::fs::create_dir_all(home.join("userdirs-if").join(u).join("log"))
-                .expect("user log");
-        }
-        std::fs::create_dir_all(home.join("run")).expect("run");
-        let sock = home.join("dccifd.sock");
-        let hs = home.to_string_lossy().into_owned();
-        let ss = sock.to_string_lossy().into_owned();
-        let rs = home.join("run").to_string_lossy().into_owned();
         let mut args: Vec<&str> = vec![
-            "-b",
-            "-h",
-            &hs,
-            "-p",
-            &ss,
-            "-R",
-            &rs,
             "-t",
             "CMN,2,3",
             "-l",
@@ -95,16 +75,50 @@ impl Daemon {
             "List-ID",
         ];
         args.extend_from_slice(extra);
+        Daemon::start_args(name, map, &args)
+    }
+
+    /// Start dccifd in a home set up as the recordings' (whiteclnt-if,
+    /// userdirs-if with bob and carol, the log directories logs/if and
+    /// logs/if-grey, `files` copied from the test data) with `args` after
+    /// `-b -h HOME -p HOME/dccifd.sock -R HOME/run`.
+    pub fn start_args(name: &str, map: &str, args: &[&str]) -> Daemon {
+        Daemon::start_files(name, map, &[], args)
+    }
+
+    /// The same, with files of the test data copied into the home.
+    pub fn start_files(name: &str, map: &str, files: &[&str], args: &[&str]) -> Daemon {
+        let home = scratch(name);
+        std::fs::write(home.join("map"), map).expect("map");
+        std::fs::copy(data().join("whiteclnt-if"), home.join("whiteclnt-if")).expect("white");
+        for f in files {
+            let to = Path::new(f).file_name().expect("file name");
+            std::fs::copy(data().join(f), home.join(to)).expect("copy test data");
+        }
+        copy_dir(&data().join("userdirs-if"), &home.join("userdirs-if"));
+        std::fs::create_dir_all(home.join("logs/if")).expect("logs");
+        std::fs::create_dir_all(home.join("logs/if-grey")).expect("logs");
+        for u in ["bob", "carol"] {
+            std::fs::create_dir_all(home.join("userdirs-if").join(u).join("log"))
+                .expect("user log");
+        }
+        std::fs::create_dir_all(home.join("run")).expect("run");
+        let sock = home.join("dccifd.sock");
+        let hs = home.to_string_lossy().into_owned();
+        let ss = sock.to_string_lossy().into_owned();
+        let rs = home.join("run").to_string_lossy().into_owned();
+        let mut all: Vec<&str> = vec!["-b", "-h", &hs, "-p", &ss, "-R", &rs];
+        all.extend_from_slice(args);
         let err = std::fs::File::create(home.join("stderr.txt")).expect("stderr");
         let child = Command::new(env!("CARGO_BIN_EXE_dccifd"))
-            .args(&args)
+            .args(&all)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(err)
             .spawn()
             .expect("spawn dccifd");
         let d = Daemon { child, home, sock };
-        if extra.contains(&"-p") {
+        if args.contains(&"-p") {
             return d;
         }
         let t0 = Instant::now();
