@@ -144,8 +144,11 @@ pub(crate) fn admn(
                 return e;
             }
             if a.aop == Aop::DbClean {
-                let policy = tally_store::Expiry::default();
-                match s.counter.store.clean(unix_now(), &policy) {
+                let policy = match &s.grey {
+                    Some(g) => crate::grey::expiry(g.grey.params()),
+                    None => tally_store::Expiry::default(),
+                };
+                match s.clean_db(unix_now(), &policy) {
                     Ok(r) => crate::trace::log(&format!(
                         "database cleaned: {} kept, {} trimmed, {} removed",
                         r.kept, r.trimmed, r.removed
@@ -189,5 +192,11 @@ fn stats_text(s: &Server, max: usize) -> String {
         delay_ms: u64::from(s.cfg.qdelay_ms),
         clients: s.clients.len() as u64,
     };
-    stats::text(&s.stats, &ctx, max.clamp(1, MAX_ADMN_RESP))
+    let max = max.clamp(1, MAX_ADMN_RESP);
+    let mut t = stats::text(&s.stats, &ctx, MAX_ADMN_RESP);
+    if let Some(g) = &s.grey {
+        t.push_str(&crate::grey::stats_lines(g));
+    }
+    t.truncate(max);
+    t
 }

@@ -7,6 +7,7 @@
 //! - [`opts`]: the command line of dccd(8).
 //! - [`server`]: one datagram in, one answer out (no I/O).
 //! - [`work`]: counting reports and answering queries.
+//! - [`grey`]: the greylist server (`-G`).
 //! - [`admn`]: `cdcc` requests.
 //! - [`ridc`]: the retransmission cache.
 //! - [`clients`]: recent clients and rate limits.
@@ -32,13 +33,19 @@
 //! `fdatasync` of the log that does not hold up requests meanwhile) and at
 //! every orderly stop.
 
-//! Not yet: flooding (a `flod` file is noticed and ignored), the greylist
-//! server (`-G` is refused), the `blacklist` file, the `RL_BUGS` rate,
+//! With `-G` it is a greylist server (see [`grey`]): port 6276 by
+//! default, the database in `tally-grey-db/`, the whitelist from
+//! `grey_whitelist`, clients must be authenticated; `-G auto-white-IP=N`
+//! (not in the original, off by default) whitelists an SMTP client's IP
+//! address once N of its triples passed the embargo.
+//!
+//! Not yet: flooding (a `flod` or `grey_flod` file is noticed and ignored), the `blacklist` file, the `RL_BUGS` rate,
 //! and saving the client table across restarts. Messages go to syslog
 //! (`-L`) and, in the foreground, to stderr.
 
 pub mod admn;
 pub mod clients;
+pub mod grey;
 pub mod net;
 pub mod opts;
 pub mod ridc;

@@ -16,7 +16,7 @@ use tally_white::parse::{parse_file, FileKind, NoIncludes};
 use tally_wire::ids::Ids;
 
 use crate::clients::Clients;
-use crate::opts::{Opts, DEFAULT_PORT};
+use crate::opts::Opts;
 use crate::ridc::Ridc;
 use crate::server::{unix_now, Action, Config, Server};
 use crate::stats::Stats;
@@ -41,9 +41,36 @@ pub fn load_ids(home: &Path) -> Result<Ids, String> {
     Ok(ids)
 }
 
+/// The database directory: `tally-db`, or `tally-grey-db` for a greylist
+/// server.
+pub fn db_dir(home: &Path, grey: bool) -> PathBuf {
+    home.join(if grey {
+        crate::grey::DB_DIR
+    } else {
+        "tally-db"
+    })
+}
+
+/// The whitelist file: `whitelist`, or `grey_whitelist` for a greylist
+/// server (whose `ok` entries whitelist for greylisting).
+pub fn load_whitelist_of(home: &Path, grey: bool) -> Vec<(Ck, u32)> {
+    if !grey {
+        return load_whitelist(home);
+    }
+    let mut v = load_whitelist_file(&home.join("grey_whitelist"));
+    for e in &mut v {
+        e.1 = crate::grey::grey_white_value(e.1);
+    }
+    v
+}
+
 /// Read the server whitelist (absent: empty).
 pub fn load_whitelist(home: &Path) -> Vec<(Ck, u32)> {
-    let path = home.join("whitelist");
+    load_whitelist_file(&home.join("whitelist"))
+}
+
+fn load_whitelist_file(path: &Path) -> Vec<(Ck, u32)> {
+    let path = path.to_path_buf();
     let Ok(text) = std::fs::read(&path) else {
         return Vec::new();
     };
@@ -75,9 +102,16 @@ fn reload(s: &mut Server, home: &Path) {
         Ok(ids) => s.ids = ids,
         Err(e) => log(&e),
     }
-    let wl = load_whitelist(home);
+    let wl = load_whitelist_of(home, s.grey.is_some());
     if let Err(e) = s.counter.store.set_whitelist(&wl) {
         log(&format!("whitelist: {e}"));
+    }
+    if let Some(g) = s.grey.as_mut() {
+        let white: Vec<_> = wl
+            .iter()
+            .map(|(c, v)| (tally_grey::Ck::new(c.ty, c.sum), *v))
+            .collect();
+        g.grey.set_whitelist(&white);
     }
     log(&format!(
         "reloaded ids and whitelist ({} entries)",
@@ -89,7 +123,8 @@ fn reload(s: &mut Server, home: &Path) {
 pub fn build_server(o: &Opts) -> Result<Server, String> {
     let srvr_id = o.srvr_id.ok_or("a server-ID is required (-i)")?;
     let ids = load_ids(&o.home)?;
-    let dir = o.home.join("tally-db");
+    let grey = o.grey_params.is_some();
+    let dir = db_dir(&o.home, grey);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     // Hold the database lock for the life of the process, so that dbclean
     // (and a second dccd) refuse to write the same database meanwhile.
@@ -105,21 +140,39 @@ pub fn build_server(o: &Opts) -> Result<Server, String> {
         log(note);
     }
     store
-        .set_whitelist(&load_whitelist(&o.home))
+        .set_whitelist(&load_whitelist_of(&o.home, grey))
         .map_err(|e| format!("whitelist: {e}"))?;
     // Without a flood file there is no incoming flood to wait for: the
     // original's 400 ms penalty does not apply (see docs/compatibility.md).
-    let flod = o.home.join("flod");
+    let flod = o.home.join(if grey { "grey_flod" } else { "flod" });
     let qdelay_ms = 0;
     if flod.exists() {
-        log("flooding is not implemented yet: the flod file is ignored");
+        log(&format!(
+            "flooding is not implemented yet: {} is ignored",
+            flod.display()
+        ));
     }
+    let grey_state = match o.grey_params {
+        Some(p) => {
+            crate::grey::save_params(&dir, &p).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let g = crate::grey::GreyState::rebuild(p, &store)
+                .map_err(|e| format!("{}: {e}", dir.display()))?;
+            log(&format!(
+                "greylist server -G {}: {} records",
+                p.to_arg(),
+                g.grey.figures().records
+            ));
+            Some(g)
+        }
+        None => None,
+    };
     Ok(Server {
         cfg: Config {
             srvr_id,
             brand: o.brand.clone(),
             query_only: o.query_only,
-            anon_delay_ms: o.anon_delay_ms,
+            // greylist clients cannot be anonymous
+            anon_delay_ms: if grey { None } else { o.anon_delay_ms },
             anon_inflate: o.anon_inflate,
             qdelay_ms,
             rate: o.rate,
@@ -138,14 +191,17 @@ pub fn build_server(o: &Opts) -> Result<Server, String> {
         clients: Clients::default(),
         ridc: Ridc::default(),
         stop: false,
+        grey: grey_state,
+        clock: None,
     })
 }
 
 fn listen_addrs(o: &Opts) -> Vec<SocketAddr> {
     if o.addrs.is_empty() {
+        let port = o.default_port();
         vec![
-            SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), DEFAULT_PORT),
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), DEFAULT_PORT),
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
         ]
     } else {
         o.addrs.clone()
@@ -168,11 +224,6 @@ fn detach(args: &[String]) -> Result<(), String> {
 
 /// Run the server until it is told to stop.
 pub fn run(o: Opts, args: &[String]) -> Result<(), String> {
-    if let Some(g) = &o.grey {
-        return Err(format!(
-            "-G {g}: the greylist server is not implemented yet; run dccd without -G"
-        ));
-    }
     if o.srvr_id.is_none() {
         return Err(format!(
             "a server-ID is required (-i)\n{}",
@@ -191,7 +242,8 @@ pub fn run(o: Opts, args: &[String]) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    rt.block_on(serve(server, listen_addrs(&o), o.home.clone()))
+    let db = db_dir(&o.home, o.grey_params.is_some());
+    rt.block_on(serve(server, listen_addrs(&o), o.home.clone(), db))
 }
 
 fn bind(addrs: &[SocketAddr]) -> Result<Vec<Arc<UdpSocket>>, String> {
@@ -209,7 +261,12 @@ fn bind(addrs: &[SocketAddr]) -> Result<Vec<Arc<UdpSocket>>, String> {
     Ok(out)
 }
 
-async fn serve(server: Server, addrs: Vec<SocketAddr>, home: PathBuf) -> Result<(), String> {
+async fn serve(
+    server: Server,
+    addrs: Vec<SocketAddr>,
+    home: PathBuf,
+    db: PathBuf,
+) -> Result<(), String> {
     let socks = bind(&addrs)?;
     let pid_path = home.join("dccd.pid");
     if let Err(e) = std::fs::write(&pid_path, format!("{}\n", std::process::id())) {
@@ -231,7 +288,7 @@ async fn serve(server: Server, addrs: Vec<SocketAddr>, home: PathBuf) -> Result<
             .map_err(|e| e.to_string())?;
     }
     {
-        let log_file = LogStore::log_path(&home.join("tally-db"));
+        let log_file = LogStore::log_path(&db);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(100));
             loop {

@@ -72,6 +72,8 @@ pub struct Opts {
     pub qsize: Option<u32>,
     /// `-G` argument, if given.
     pub grey: Option<String>,
+    /// The greylist settings after every `-G` (`None`: a DCC server).
+    pub grey_params: Option<tally_grey::Params>,
     /// `-W` argument, if given.
     pub window: Option<String>,
     /// Checksum types not kept (after `-K`).
@@ -116,6 +118,17 @@ pub fn default_nokeep() -> u32 {
     bits
 }
 
+impl Opts {
+    /// 6276 for a greylist server, else 6277.
+    pub fn default_port(&self) -> u16 {
+        if self.grey_params.is_some() {
+            crate::grey::GREY_PORT
+        } else {
+            DEFAULT_PORT
+        }
+    }
+}
+
 impl Default for Opts {
     fn default() -> Self {
         Opts {
@@ -131,6 +144,7 @@ impl Default for Opts {
             addrs: Vec::new(),
             qsize: None,
             grey: None,
+            grey_params: None,
             window: None,
             nokeep: default_nokeep(),
             trace: Trace::DEFAULT,
@@ -171,6 +185,14 @@ pub fn parse(args: &[String]) -> Result<Opts, String> {
     }
     if let Some(extra) = scan.operands.first() {
         return Err(format!("unrecognized argument \"{extra}\"\n{USAGE}"));
+    }
+    // `-a host` without a port: the default port of the kind of server,
+    // known only once every option is read.
+    let port = o.default_port();
+    for a in &mut o.addrs {
+        if a.port() == 0 {
+            a.set_port(port);
+        }
     }
     Ok(o)
 }
@@ -226,7 +248,19 @@ fn with_arg(o: &mut Opts, c: char, v: &str) -> Result<(), String> {
                 .map_err(|_| format!("invalid queue size \"-q {v}\""))?;
             o.qsize = Some(q);
         }
-        'G' => o.grey = Some(v.to_string()),
+        'G' => {
+            o.grey = Some(v.to_string());
+            // As the original: a bad -G is complained about and the
+            // earlier settings stay; the server is a greylist server anyway.
+            let base = o.grey_params.unwrap_or_default();
+            match base.parse_arg(v) {
+                Ok(p) => o.grey_params = Some(p),
+                Err(e) => {
+                    o.notices.push(e.to_string());
+                    o.grey_params = Some(base);
+                }
+            }
+        }
         'W' => {
             o.window = Some(v.to_string());
             o.notices.push(format!(
@@ -293,7 +327,7 @@ fn parse_addr(v: &str) -> Result<Vec<SocketAddr>, String> {
         None => (v, ""),
     };
     let port = if port.is_empty() || port == "-" {
-        DEFAULT_PORT
+        0
     } else {
         port.parse::<u16>().map_err(|_| bad())?
     };

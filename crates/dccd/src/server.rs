@@ -69,6 +69,10 @@ pub struct Server {
     pub ridc: Ridc,
     /// Set by `cdcc stop`.
     pub stop: bool,
+    /// The greylist state of a greylist server (`-G`).
+    pub grey: Option<crate::grey::GreyState>,
+    /// A fixed clock (Unix seconds) for greylist decisions, for tests.
+    pub clock: Option<u64>,
 }
 
 /// How a request's sender is treated.
@@ -123,6 +127,19 @@ impl Server {
         let anon = !who.trusted;
         let is_nop = matches!(req.body, Request::Nop);
         self.clients.note(&req, from, &who, is_nop, secs);
+        if self.grey.is_some()
+            && matches!(
+                req.body,
+                Request::Report(_)
+                    | Request::Query(_)
+                    | Request::GreyReport(_)
+                    | Request::GreyQuery(_)
+                    | Request::GreyWhite(_)
+                    | Request::GreySpam(_)
+            )
+        {
+            return self.grey_request(&req, &who, from, buf, now);
+        }
 
         match &req.body {
             Request::Nop => {

@@ -84,13 +84,3 @@ fn ids_readable_by_others_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("accessible by others"));
     let _ = std::fs::remove_dir_all(&home);
 }
-
-#[test]
-fn greylist_option_is_refused_clearly() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dccd"))
-        .args(["-b", "-i", "1100", "-G", "on"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("greylist server is not implemented"));
-}

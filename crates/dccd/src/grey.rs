@@ -1,0 +1,325 @@
+//! The greylist server (`dccd -G`): GREY_REPORT, GREY_QUERY, GREY_WHITE
+//! and GREY_SPAM from authenticated clients, decided by `tally-grey` and
+//! persisted in the greylist database (`HOME/tally-grey-db/`) before the
+//! answer leaves.
+//!
+//! As the original: clients must be authenticated (anonymous or
+//! unauthenticated greylist requests are dropped and counted), DCC
+//! QUERY and REPORT sent to a greylist server are dropped, a request
+//! without the checksums it needs is answered with an ERROR, GREY_SPAM is
+//! answered with an OK. The settings of `-G` are saved beside the database
+//! (`grey-params`) so that `dbclean -G on` expires with them.
+//!
+//! Beyond the original, off by default: `-G auto-white-IP=N` whitelists an
+//! SMTP client's IP address once N of its triples have passed the embargo
+//! (see `tally_grey::params::AUTO_WHITE_WORD`).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use tally_grey::{Change, Ck as GCk, Counters, Grey, GreyOp, Params, Request as GReq};
+use tally_store::{tgts, Ck, Pos, Report, Store, Ts};
+use tally_wire::packet::{CkRequest, GreySpam, Packet, Request, Response};
+use tally_wire::Tgts;
+
+use crate::server::{Action, Server, Who};
+
+/// The greylist database directory in the home directory.
+pub const DB_DIR: &str = "tally-grey-db";
+/// The file beside the records holding the `-G` settings.
+pub const PARAMS_FILE: &str = "grey-params";
+/// The default UDP port of greylist servers.
+pub const GREY_PORT: u16 = 6276;
+
+/// The greylist state of a server.
+pub struct GreyState {
+    /// Decisions.
+    pub grey: Grey,
+    /// Counters for `cdcc stats`.
+    pub counters: Counters,
+    /// Greylist requests dropped because their sender was not an
+    /// authenticated client.
+    pub unauth: u64,
+    /// DCC QUERY or REPORT requests dropped.
+    pub dcc_dropped: u64,
+}
+
+impl GreyState {
+    /// A greylist state with these settings, rebuilt from `store`'s records
+    /// and whitelist.
+    pub fn rebuild(params: Params, store: &dyn Store) -> tally_store::Result<GreyState> {
+        let mut grey = Grey::new(params);
+        let mut after = Pos::START;
+        loop {
+            let batch = store.read_log(after, 4096)?;
+            let Some(last) = batch.last() else { break };
+            after = last.pos;
+            for e in &batch {
+                if let Some(c) = change_of(&e.report) {
+                    grey.apply(&c);
+                }
+            }
+        }
+        let white: Vec<(GCk, u32)> = store
+            .whitelist()?
+            .into_iter()
+            .map(|(c, v)| (GCk::new(c.ty, c.sum), v))
+            .collect();
+        grey.set_whitelist(&white);
+        Ok(GreyState {
+            grey,
+            counters: Counters::default(),
+            unauth: 0,
+            dcc_dropped: 0,
+        })
+    }
+}
+
+/// The change a stored record stands for.
+pub fn change_of(r: &Report) -> Option<Change> {
+    let secs = r.ts.secs();
+    if r.is_delete() {
+        let c = r.cks.first()?;
+        return Some(Change::Delete {
+            ck: GCk::new(c.ty, c.sum),
+            ts: secs,
+        });
+    }
+    Some(Change::Add(tally_grey::Record {
+        ts: secs,
+        tgts: r.tgts,
+        cks: r.cks.iter().map(|c| GCk::new(c.ty, c.sum)).collect(),
+    }))
+}
+
+/// Write a change to the store.
+pub fn persist(store: &mut dyn Store, srvr_id: u16, c: &Change, ts: Ts) -> tally_store::Result<()> {
+    match c {
+        Change::Add(r) => {
+            let cks = r.cks.iter().map(|c| Ck::new(c.ty, c.sum)).collect();
+            store.add(&Report::new(ts, srvr_id, r.tgts, cks))?;
+        }
+        Change::Delete { ck, .. } => {
+            store.delete(Ck::new(ck.ty, ck.sum), srvr_id, ts)?;
+        }
+    }
+    Ok(())
+}
+
+/// Read the saved `-G` settings of a greylist database directory.
+pub fn load_params(dir: &Path) -> Option<Params> {
+    let text = std::fs::read_to_string(dir.join(PARAMS_FILE)).ok()?;
+    Params::default().parse_arg(text.trim()).ok()
+}
+
+/// Save the `-G` settings beside the database.
+pub fn save_params(dir: &Path, p: &Params) -> std::io::Result<()> {
+    let tmp = dir.join(format!("{PARAMS_FILE}.new"));
+    std::fs::write(&tmp, format!("{}\n", p.to_arg()))?;
+    std::fs::rename(&tmp, dir.join(PARAMS_FILE))
+}
+
+/// The whitelist value a `grey_whitelist` entry gets: `ok` and `ok2`
+/// whitelist for greylisting; other values are kept.
+pub fn grey_white_value(v: u32) -> u32 {
+    if v == tgts::OK || v == tgts::OK2 {
+        tally_grey::GREY_WHITE
+    } else {
+        v
+    }
+}
+
+fn cks_of(r: &CkRequest) -> Vec<GCk> {
+    r.cks.iter().map(|c| GCk::new(c.ty, c.sum)).collect()
+}
+
+/// The expiry `dbclean -G on` applies with these settings: embargo
+/// records (small totals) go after the window, every record after the
+/// white time, so a familiar triple (total `many`) is remembered for the
+/// white time after its last accepted message.
+pub fn expiry(p: &Params) -> tally_store::Expiry {
+    let (window, white) = (u64::from(p.window), u64::from(p.white));
+    tally_store::Expiry {
+        small: window,
+        bulk: white,
+        long_term_small: window,
+        long_term_bulk: white,
+    }
+}
+
+/// The lines `cdcc stats` adds for a greylist server (after the
+/// original's layout).
+pub fn stats_lines(g: &GreyState) -> String {
+    let c = &g.counters;
+    let f = g.grey.figures();
+    format!(
+        "\n greylist {} embargoed {} released {} passed {} whitelisted\n\
+         {:8} forgotten as spam {} expired {} unauthenticated dropped\n\
+         {:8} triples embargoed {} familiar",
+        c.embargoed,
+        c.released,
+        c.passed,
+        c.whitelisted,
+        c.forgotten,
+        c.expired,
+        g.unauth,
+        f.embargoed_triples,
+        f.familiar_triples
+    )
+}
+
+impl Server {
+    /// Expire old records (`cdcc clean`); a greylist server then rebuilds
+    /// its decisions from what is left.
+    pub fn clean_db(
+        &mut self,
+        now: u64,
+        policy: &tally_store::Expiry,
+    ) -> tally_store::Result<tally_store::CleanReport> {
+        let r = self.counter.store.clean(now, policy)?;
+        if let Some(g) = self.grey.as_mut() {
+            let mut fresh = GreyState::rebuild(*g.grey.params(), self.counter.store.as_ref())?;
+            fresh.counters = g.counters;
+            fresh.counters.expired += r.removed;
+            fresh.unauth = g.unauth;
+            fresh.dcc_dropped = g.dcc_dropped;
+            *g = fresh;
+        }
+        Ok(r)
+    }
+
+    /// The time greylist decisions use: the injected clock of tests, else now.
+    pub fn grey_secs(&self) -> u64 {
+        self.clock.unwrap_or_else(crate::server::unix_now)
+    }
+
+    /// Work on a greylist request (the server is a greylist server).
+    pub(crate) fn grey_request(
+        &mut self,
+        req: &Packet<Request>,
+        who: &Who,
+        from: SocketAddr,
+        buf: &[u8],
+        now: Instant,
+    ) -> Action {
+        let Some(g) = self.grey.as_mut() else {
+            self.stats.bad_op += 1;
+            return Action::Drop;
+        };
+        match &req.body {
+            Request::Report(_) | Request::Query(_) => {
+                // a DCC request to a greylist server
+                g.dcc_dropped += 1;
+                self.stats.reject += 1;
+                return Action::Drop;
+            }
+            _ => {}
+        }
+        if !who.trusted {
+            g.unauth += 1;
+            self.stats.anon += 1;
+            crate::trace::log(&format!(
+                "drop {:?} from unauthenticated ID {} at {}",
+                req.body.op(),
+                req.sender,
+                from.ip()
+            ));
+            return Action::Drop;
+        }
+        if !self.clients.allow(req, from, who, &self.cfg.rate, now) {
+            self.stats.rl += 1;
+            return Action::Drop;
+        }
+        let records = !matches!(req.body, Request::GreyQuery(_));
+        if records {
+            if let Some(a) = self.ridc.replay(from, buf, req, who, self.cfg.srvr_id, now) {
+                self.stats.retrans += 1;
+                return a;
+            }
+        }
+        let secs = self.grey_secs();
+        let ts = match self.clock {
+            Some(s) => Ts::new(s, 0),
+            None => Ts::now(),
+        };
+        let srvr_id = self.cfg.srvr_id;
+        let body = match &req.body {
+            Request::GreySpam(GreySpam {
+                ip, msg, triple, ..
+            }) => {
+                let Some(g) = self.grey.as_mut() else {
+                    return Action::Drop;
+                };
+                let changes = g.grey.spam(
+                    &GCk::new(ip.ty, ip.sum),
+                    &GCk::new(msg.ty, msg.sum),
+                    &GCk::new(triple.ty, triple.sum),
+                    secs,
+                );
+                for c in &changes {
+                    if let Err(e) = persist(self.counter.store.as_mut(), srvr_id, c, ts) {
+                        crate::trace::log(&format!("greylist database: {e}"));
+                        return Action::Drop;
+                    }
+                    g.grey.apply(c);
+                }
+                g.counters.note_spam(&changes);
+                Response::Ok(self.ok_body(req))
+            }
+            Request::GreyReport(r) | Request::GreyQuery(r) | Request::GreyWhite(r) => {
+                let op = match req.body {
+                    Request::GreyReport(_) => GreyOp::Report,
+                    Request::GreyQuery(_) => GreyOp::Query,
+                    _ => GreyOp::White,
+                };
+                let cks = cks_of(r);
+                let entry = self.ids.get(req.sender);
+                let may_record = !self.cfg.query_only || entry.is_some_and(|e| e.rpt_ok);
+                let mut greq = GReq::new(op, &cks);
+                greq.may_record = may_record;
+                let Some(g) = self.grey.as_mut() else {
+                    return Action::Drop;
+                };
+                let d = match g.grey.decide(&greq, secs) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        let text = e.to_string();
+                        return self.error(req, who, &text);
+                    }
+                };
+                for c in &d.changes {
+                    if let Err(e) = persist(self.counter.store.as_mut(), srvr_id, c, ts) {
+                        crate::trace::log(&format!("greylist database: {e}"));
+                        return Action::Drop;
+                    }
+                    g.grey.apply(c);
+                }
+                g.counters.note(&d);
+                if d.grey_white {
+                    self.stats.respwhite += 1;
+                }
+                if d.recorded {
+                    self.stats.reports += 1;
+                } else {
+                    if op != GreyOp::Query {
+                        self.stats.report_reject += 1;
+                    }
+                    self.stats.queries += 1;
+                }
+                Response::GreyAnswer {
+                    msg: Tgts(d.answer.msg),
+                    triple: Tgts(d.answer.triple),
+                }
+            }
+            _ => {
+                self.stats.bad_op += 1;
+                return Action::Drop;
+            }
+        };
+        if records {
+            self.ridc.remember(from, buf, body.clone(), now);
+        }
+        self.answer(req, who, body, Duration::ZERO)
+    }
+}

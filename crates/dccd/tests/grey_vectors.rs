@@ -1,0 +1,145 @@
+//! Replay the greylist exchanges recorded from the reference dccd 2.3.167
+//! (`-G on,20`, server-ID 1100, brand `vecgrey`) against our greylist
+//! server, in the recorded order and at the recorded times (an injected
+//! clock, so the 20 s embargo passes without sleeping): every answer must
+//! equal the recorded one byte for byte, signature included.
+//!
+//! `data/grey_times.json` holds the capture time of each request (from
+//! the recording's packet captures). The DCC QUERY and REPORT of the same
+//! scenarios went to the recording's DCC server; sent to a greylist server
+//! they are dropped.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use serde_json::Value;
+use tally_dccd::grey::GreyState;
+use tally_dccd::server::{Action, Server};
+
+use common::temp_home;
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
+}
+
+fn data(name: &str) -> Value {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+}
+
+/// A socketless greylist server as recorded, with a fresh database.
+fn grey_server(home: &std::path::Path, g: &str) -> Server {
+    let args: Vec<String> = ["-b", "-i", "1100", "-n", "vecgrey", "-G", g, "-h"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([home.to_string_lossy().into_owned()])
+        .collect();
+    let o = tally_dccd::opts::parse(&args).unwrap();
+    tally_dccd::net::build_server(&o).unwrap()
+}
+
+fn from() -> SocketAddr {
+    "127.0.0.1:40000".parse().unwrap()
+}
+
+#[test]
+fn recorded_greylist_exchanges() {
+    let vectors = data("udp_vectors.json");
+    let times = data("grey_times.json");
+    let mut cases: Vec<(f64, &Value)> = vectors
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            let t = times.get(e["name"].as_str()?)?.as_f64()?;
+            Some((t, e))
+        })
+        .collect();
+    cases.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert_eq!(
+        cases.len(),
+        25,
+        "every recorded greylist scenario has a time"
+    );
+
+    let home = temp_home("grey-vectors");
+    let mut s = grey_server(&home, "on,20");
+    let (mut answered, mut dropped) = (0, 0);
+    for (t, e) in cases {
+        let name = e["name"].as_str().unwrap();
+        let req = unhex(e["request_hex"].as_str().unwrap());
+        s.clock = Some(t as u64);
+        let got = s.handle(&req, from(), Instant::now());
+        let to_grey = e["server"].as_str().unwrap().starts_with("greylist");
+        if to_grey {
+            let want = unhex(e["response_hex"].as_str().unwrap());
+            match got {
+                Action::Send(bytes, _) => {
+                    assert_eq!(hex(&bytes), hex(&want), "{name}");
+                    answered += 1;
+                }
+                Action::Drop => panic!("{name}: dropped"),
+            }
+        } else {
+            assert!(
+                matches!(got, Action::Drop),
+                "{name}: a DCC request to a greylist server"
+            );
+            dropped += 1;
+        }
+    }
+    assert_eq!((answered, dropped), (14, 11));
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The same requests replayed against a server restarted in between:
+/// the database rebuilt from the records decides the same.
+#[test]
+fn recorded_greylist_exchanges_across_restarts() {
+    let vectors = data("udp_vectors.json");
+    let times = data("grey_times.json");
+    let mut cases: Vec<(f64, &Value)> = vectors
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["server"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("greylist"))
+        })
+        .filter_map(|e| Some((times.get(e["name"].as_str()?)?.as_f64()?, e)))
+        .collect();
+    cases.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let home = temp_home("grey-restart");
+    let dir = home.join(tally_dccd::grey::DB_DIR);
+    let mut s = grey_server(&home, "on,20");
+    let params = *s.grey.as_ref().unwrap().grey.params();
+    for (t, e) in cases {
+        // as after a restart: the store opened again and the decisions
+        // rebuilt from its records alone
+        s.counter.store = Box::new(tally_store::LogStore::open(&dir).unwrap());
+        s.grey = Some(GreyState::rebuild(params, s.counter.store.as_ref()).unwrap());
+        s.clock = Some(t as u64);
+        let req = unhex(e["request_hex"].as_str().unwrap());
+        let Action::Send(bytes, _) = s.handle(&req, from(), Instant::now()) else {
+            panic!("{}: dropped", e["name"]);
+        };
+        assert_eq!(
+            hex(&bytes),
+            e["response_hex"].as_str().unwrap(),
+            "{}",
+            e["name"]
+        );
+    }
+    let _ = std::fs::remove_dir_all(&home);
+}
