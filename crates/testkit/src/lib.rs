@@ -16,9 +16,11 @@
 
 pub mod as_user;
 pub mod fake_dccd;
+pub mod fake_grey;
 pub mod files;
 pub mod net;
 
 pub use fake_dccd::{FakeDccd, Seen, CLIENT_ID, PASSWD};
+pub use fake_grey::{grey_map_text, FakeGrey, GreySeen};
 pub use files::{map_text, scratch, write_map};
 pub use net::closed_port;
