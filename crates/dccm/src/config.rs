@@ -39,6 +39,8 @@ pub struct Config {
     pub logdir: Option<(std::path::PathBuf, tally_engine::logfile::LogMode)>,
     /// `-d`: debugging; keeps log files of aborted transactions.
     pub debug: u32,
+    /// `-G`.
+    pub grey: tally_engine::grey::GreyOpt,
 }
 
 impl Config {
@@ -84,6 +86,7 @@ impl Config {
                 (p, mode)
             }),
             debug: o.debug,
+            grey: o.grey,
         }
     }
 

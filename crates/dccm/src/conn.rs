@@ -9,6 +9,7 @@
 //! (which awaits the UDP answer) and the fuzz target (which has none).
 
 mod abort;
+mod eom_grey;
 
 use crate::config::Config;
 use crate::msg::{Msg, Rcpt};
@@ -58,16 +59,35 @@ pub struct Verdict {
     pub errors: Vec<String>,
     /// The message described for the `-X` filter.
     pub summary: String,
+    /// `GREY_SPAM` requests to send to the greylist server (their
+    /// answers change nothing).
+    pub grey_spam: Vec<tally_engine::grey::GreySpamRequest>,
 }
 
 /// What [`Conn::eom_prepare`] wants next.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum EomStep {
     /// Done without asking the DCC server.
     Done(Verdict),
     /// Send this request to the DCC server and call
     /// [`Conn::eom_finish`] with the result.
     Ask(Request),
+    /// Send these requests to the greylist server and call
+    /// [`Conn::eom_grey`] with their outcomes, in the same order.
+    Grey(Vec<tally_engine::grey::GreyRequest>),
+}
+
+/// A message between the steps of its end.
+struct Pending {
+    d: Decision,
+    cks: MsgCks,
+    local_tgts: tgts::Tgts,
+    /// Whitelisted for every recipient: the DCC server is not asked.
+    all_white: bool,
+    /// `-G`: the greylisting and the recipients asked about.
+    grey: Option<tally_engine::grey::Greylist>,
+    grey_asked: Vec<usize>,
 }
 
 /// A connection's state.
@@ -77,8 +97,8 @@ pub struct Conn {
     clnt_ip: Option<IpAddr>,
     helo: String,
     msg: Option<Msg>,
-    /// The decision waiting for the DCC server.
-    pending: Option<(Decision, MsgCks, tgts::Tgts)>,
+    /// The decision waiting for the greylist or DCC server.
+    pending: Option<Pending>,
 }
 
 /// Macro lookup: a name such as `i` or `{rcpt_addr}`.
@@ -310,41 +330,90 @@ impl Conn {
         if notspam {
             d.st |= ST_MTA_NOTSPAM;
         }
-        if tgts <= white_tgts || notspam {
-            // whitelisted for every recipient
-            return EomStep::Done(self.end(None, cks, 0, false, client));
+        // whitelisted for every recipient?
+        let all_white = tgts <= white_tgts || notspam;
+        if !all_white {
+            let verdict = user.or(global);
+            d.ask_white(&cfg.tholds, verdict.as_ref().map(Ok));
+            // -W: DCC filtering only where a whiteclnt file turns it on
+            let dcc_on = verdict
+                .as_ref()
+                .is_some_and(|v| v.sws & tally_engine::state::white_sw::DCC_ON != 0);
+            if cfg.to_white_only && !dcc_on {
+                d.sws |= tally_engine::state::SW_DCC_OFF;
+            }
+            if msg.mta_isspam.is_some() {
+                d.st |= ST_MTA_ISSPAM;
+            }
         }
-        let verdict = user.or(global);
-        d.ask_white(&cfg.tholds, verdict.as_ref().map(Ok));
-        // -W: DCC filtering only where a whiteclnt file turns it on
-        let dcc_on = verdict
-            .as_ref()
-            .is_some_and(|v| v.sws & tally_engine::state::white_sw::DCC_ON != 0);
-        if cfg.to_white_only && !dcc_on {
-            d.sws |= tally_engine::state::SW_DCC_OFF;
+        let grey = crate::grey::start(&cfg, msg, &cks, msg.client_ip(), d.st);
+        let (grey, asked, reqs) = match grey {
+            Some((g, list)) => {
+                let (asked, reqs): (Vec<usize>, Vec<_>) = list.into_iter().unzip();
+                (Some(g), asked, reqs)
+            }
+            None => (None, Vec::new(), Vec::new()),
+        };
+        self.pending = Some(Pending {
+            d,
+            cks,
+            local_tgts: 0,
+            all_white,
+            grey,
+            grey_asked: asked,
+        });
+        if !reqs.is_empty() {
+            return EomStep::Grey(reqs);
         }
-        if msg.mta_isspam.is_some() {
-            d.st |= ST_MTA_ISSPAM;
+        self.eom_ask(client)
+    }
+
+    /// After greylisting: the DCC server's request, or the verdict.
+    fn eom_ask(&mut self, client: &ClientInfo) -> EomStep {
+        let Some(mut p) = self.pending.take() else {
+            return EomStep::Done(crate::eom::no_message());
+        };
+        if p.all_white {
+            return EomStep::Done(self.end(None, p.cks, 0, false, client, p.grey));
         }
-        let local_tgts = if d.st & ST_QUERY != 0 { 0 } else { tgts };
-        match d.dcc_request(&cfg.tholds, client, &cks, false, local_tgts) {
+        let cfg = self.cfg.clone();
+        let (tgts, mta_rej) = match self.msg.as_ref() {
+            Some(m) => (m.tgts(), m.mta_rej_tgts),
+            None => (1, 0),
+        };
+        p.local_tgts = match &p.grey {
+            Some(g) => g.dcc_tgts(p.d.st, tgts.saturating_sub(mta_rej), mta_rej),
+            None if p.d.st & ST_QUERY != 0 => 0,
+            None => tgts,
+        };
+        match p
+            .d
+            .dcc_request(&cfg.tholds, client, &p.cks, false, p.local_tgts)
+        {
             Some(req) => {
-                self.pending = Some((d, cks, local_tgts));
+                self.pending = Some(p);
                 EomStep::Ask(req)
             }
-            None => EomStep::Done(self.end(Some(d), cks, local_tgts, false, client)),
+            None => EomStep::Done(self.end(Some(p.d), p.cks, p.local_tgts, false, client, p.grey)),
         }
     }
 
     /// End of the message after the DCC server's answer (or failure).
     pub fn eom_finish(&mut self, answer: Result<Answer, AskError>, client: &ClientInfo) -> Verdict {
-        let Some((mut d, mut cks, local_tgts)) = self.pending.take() else {
-            return self.end(Some(Decision::new(false)), MsgCks::new(), 0, false, client);
+        let Some(mut p) = self.pending.take() else {
+            return self.end(
+                Some(Decision::new(false)),
+                MsgCks::new(),
+                0,
+                false,
+                client,
+                None,
+            );
         };
         let failed = answer.is_err();
         let cfg = self.cfg.clone();
-        d.apply_answer(&cfg.tholds, cfg.body_kludge, client, &mut cks, answer);
-        self.end(Some(d), cks, local_tgts, failed, client)
+        p.d.apply_answer(&cfg.tholds, cfg.body_kludge, client, &mut p.cks, answer);
+        self.end(Some(p.d), p.cks, p.local_tgts, failed, client, p.grey)
     }
 
     /// The verdict (`d` is `None` for a message whitelisted for all
@@ -356,6 +425,7 @@ impl Conn {
         local_tgts: tgts::Tgts,
         failed: bool,
         client: &ClientInfo,
+        mut grey: Option<tally_engine::grey::Greylist>,
     ) -> Verdict {
         let Some(mut msg) = self.msg.take() else {
             return crate::eom::no_message();
@@ -375,7 +445,18 @@ impl Conn {
         if let Some(d) = d.as_ref() {
             v.errors.extend(d.errors.iter().cloned());
         }
-        crate::eom::log(&self.cfg, &mut msg, d.as_ref(), &cks, local_tgts, &mut v);
+        if let Some(g) = grey.as_mut() {
+            crate::grey::finish(&self.cfg, &msg, &cip, d.as_ref(), &cks, failed, g, &mut v);
+        }
+        crate::eom::log(
+            &self.cfg,
+            &mut msg,
+            d.as_ref(),
+            &cks,
+            local_tgts,
+            grey.as_ref(),
+            &mut v,
+        );
         v.summary = summary.replace('\0', "");
         v
     }

@@ -360,8 +360,20 @@ async fn eom(ctx: &mut EomContext<Session>, sh: &Shared) -> Status {
             None => return Status::Tempfail,
         }
     };
+    let step = match step {
+        EomStep::Grey(reqs) => {
+            let answers = ask_grey(sh, reqs).await;
+            let info = sh.client_info();
+            match ctx.data.as_mut().and_then(Session::conn) {
+                Some(s) => s.eom_grey(answers, &info),
+                None => return Status::Tempfail,
+            }
+        }
+        other => other,
+    };
     let v = match step {
         EomStep::Done(v) => v,
+        EomStep::Grey(_) => crate::eom::no_message(),
         EomStep::Ask(req) => {
             let answer = match &sh.dcc {
                 Some(c) => c.ask(&req).await,
@@ -378,8 +390,62 @@ async fn eom(ctx: &mut EomContext<Session>, sh: &Shared) -> Status {
         }
     };
     sh.totals.msgs.fetch_add(1, Ordering::Relaxed);
+    send_grey_spam(sh, &v);
     let v = external(sh, v).await;
     send_verdict(ctx, sh, v).await
+}
+
+/// The greylist requests of a message's recipients, sent at the same
+/// time; the outcomes in the order of the requests.
+async fn ask_grey(
+    sh: &Shared,
+    reqs: Vec<tally_engine::grey::GreyRequest>,
+) -> Vec<Result<tally_engine::grey::GreyAnswer, String>> {
+    let Some(c) = sh.dcc.as_ref() else {
+        return reqs
+            .iter()
+            .map(|_| Err("no greylist server".to_string()))
+            .collect();
+    };
+    if reqs.len() == 1 {
+        let mut out = Vec::with_capacity(1);
+        for r in &reqs {
+            out.push(c.grey(r).await);
+        }
+        return out;
+    }
+    let tasks: Vec<_> = reqs
+        .into_iter()
+        .map(|r| {
+            let c = c.clone();
+            tokio::spawn(async move { c.grey(&r).await })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        out.push(
+            t.await
+                .unwrap_or_else(|e| Err(format!("greylist request: {e}"))),
+        );
+    }
+    out
+}
+
+/// `GREY_SPAM` requests, sent without holding up the answer (the
+/// original waits for them; their answers change nothing).
+fn send_grey_spam(sh: &Shared, v: &Verdict) {
+    let Some(c) = sh.dcc.as_ref() else {
+        return;
+    };
+    for &req in &v.grey_spam {
+        let c = c.clone();
+        let log = sh.syslog.clone();
+        tokio::spawn(async move {
+            if let Err(e) = c.grey_spam(&req).await {
+                log.error(&e);
+            }
+        });
+    }
 }
 
 /// Let the `-X` filter change the verdict.

@@ -22,7 +22,9 @@ use tally_engine::ask::Decision;
 use tally_engine::cks::{print_cks, MsgCks};
 use tally_engine::rcpts_milter::{spam_disposition, SpamAction, SpamDisposition};
 use tally_engine::server::ClientInfo;
-use tally_engine::state::{white_sw, ST_LOGIT, ST_RPT_SPAM, ST_WLIST_ISSPAM, SW_TRAP, SW_TRAP_DIS};
+use tally_engine::state::{
+    white_sw, ST_GREY_EMBARGO, ST_LOGIT, ST_RPT_SPAM, ST_WLIST_ISSPAM, SW_TRAP, SW_TRAP_DIS,
+};
 use tally_engine::tgts::Tgts;
 use tally_engine::xhdr::XHeader;
 
@@ -35,6 +37,7 @@ pub fn no_message() -> Verdict {
         answer: Answer2::Accept,
         errors: vec!["end of message without a message".to_string()],
         summary: String::new(),
+        grey_spam: Vec::new(),
     }
 }
 
@@ -50,6 +53,7 @@ fn base(cfg: &Config, msg: &Msg) -> Verdict {
         answer: Answer2::Accept,
         errors: msg.errors.clone(),
         summary: String::new(),
+        grey_spam: Vec::new(),
     }
 }
 
@@ -173,11 +177,16 @@ pub fn log(
     d: Option<&Decision>,
     cks: &MsgCks,
     local_tgts: Tgts,
+    grey: Option<&tally_engine::grey::Greylist>,
     v: &mut Verdict,
 ) {
-    let Some(l) = msg.log.take() else {
+    let Some(mut l) = msg.log.take() else {
         return;
     };
+    if let Some(g) = grey {
+        l.grey(&g.log_text(crate::grey::log_query(cfg, d)));
+    }
+    let grey_embargo = grey.is_some_and(|g| g.st & ST_GREY_EMBARGO != 0);
     let global_log_all = msg
         .global_switches()
         .is_some_and(|s| s & white_sw::LOG_ALL != 0);
@@ -227,10 +236,15 @@ pub fn log(
         Answer2::Discard => (None, "discard"),
         Answer2::Reply(r) => (
             Some(format!("{} {} {}", r.rcode, r.xcode, r.text)),
-            "reject",
+            if grey_embargo {
+                "temporary greylist embargo"
+            } else {
+                "reject"
+            },
         ),
     };
     let keep = d.is_some_and(|d| d.st & ST_LOGIT != 0)
+        || grey.is_some_and(|g| g.st & ST_LOGIT != 0)
         || v.answer != Answer2::Accept
         || global_log_all
         || user_log_all

@@ -11,6 +11,7 @@
 //! - [`conn`]: one connection as a state machine without sockets.
 //! - [`msg`]: one message and its recipients.
 //! - [`eom`]: the end of a message: answer and log file.
+//! - [`grey`]: `-G`, greylisting through the engine.
 //! - [`reply`]: `-r` messages and SMTP replies.
 //! - [`white`]: whiteclnt lookups.
 //! - [`log`]: per-message log files.
@@ -23,6 +24,7 @@ pub mod conn;
 pub mod daemon;
 pub mod eom;
 pub mod fuzz;
+pub mod grey;
 pub mod listen;
 pub mod log;
 pub mod milter_errors;

@@ -27,6 +27,8 @@ pub struct MsgLog {
     notes: String,
     /// How many recipients were refused.
     n_refused: usize,
+    /// The greylist lines, after the checksums.
+    grey: String,
     errors: Vec<String>,
 }
 
@@ -79,6 +81,7 @@ impl MsgLog {
             refused: String::new(),
             notes: String::new(),
             n_refused: 0,
+            grey: String::new(),
             errors: Vec::new(),
         })
     }
@@ -94,6 +97,12 @@ impl MsgLog {
             self.envelope
                 .push_str(&format!("env_To: {env_to}  addr={addr}  dir={dir}\n"));
         }
+    }
+
+    /// The greylist lines of the recipients (see
+    /// [`tally_engine::grey::Greylist::log_text`]).
+    pub fn grey(&mut self, text: &str) {
+        self.grey = text.to_string();
     }
 
     /// A recipient refused at RCPT time (incompatible whitelists or
@@ -182,6 +191,7 @@ impl MsgLog {
         }
         self.put(table.as_bytes());
         let mut tail = String::from("\n");
+        tail.push_str(&self.grey);
         tail.push_str(&self.refused);
         if let Some(r) = reply {
             tail.push_str(&format!("rejection message: {r}\n"));

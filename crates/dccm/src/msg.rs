@@ -388,6 +388,22 @@ impl Msg {
         v
     }
 
+    /// How recipients' switches and thresholds start.
+    pub fn setup(&self) -> &RcptSetup {
+        &self.setup
+    }
+
+    /// The main whiteclnt list, if any.
+    pub fn global_list(&self) -> Option<&Arc<WhiteList>> {
+        self.global.as_ref()
+    }
+
+    /// The client address the checksums were made of (the real client
+    /// behind an MX relay).
+    pub fn client_ip(&self) -> Option<IpAddr> {
+        self.env.client_ip
+    }
+
     /// `option` switches of the main whiteclnt file.
     pub fn global_switches(&self) -> Option<u32> {
         self.global.as_ref().map(|g| g.switches().0)

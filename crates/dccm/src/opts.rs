@@ -127,7 +127,9 @@ pub struct Opts {
     pub log_opts: Vec<LogOpt>,
     /// `-X`.
     pub xfltr: Xfltr,
-    /// Refused options (`-G`, `-B`) and other fatal problems.
+    /// `-G`.
+    pub grey: tally_engine::grey::GreyOpt,
+    /// Refused options (`-B`) and other fatal problems.
     pub fatal: Option<String>,
     /// Complaints to print.
     pub msgs: Vec<String>,
@@ -161,6 +163,7 @@ impl Default for Opts {
             max_work: MAX_MAX_WORK,
             log_opts: Vec::new(),
             xfltr: Xfltr::default(),
+            grey: tally_engine::grey::GreyOpt::default(),
             fatal: None,
             msgs: Vec::new(),
         }
@@ -210,11 +213,11 @@ fn apply(o: &mut Opts, c: char, arg: String) {
         'P' => o.no_body_kludge = true,
         'Q' => o.query = true,
         'W' => o.to_white_only = true,
-        'G' => {
-            o.fatal = Some(format!(
-                "greylisting is not supported yet; refusing \"-G {arg}\""
-            ))
-        }
+        // a bad -G prints the usage, and dccm goes on
+        'G' if o.grey.parse(&arg).is_err() => o.msgs.push(format!(
+            "unrecognized \"-G {arg}\"\n{USAGE}\n... continuing"
+        )),
+        'G' => {}
         'B' => {
             o.fatal = Some(format!(
                 "DNS blacklists are not supported yet; refusing \"-B {arg}\""
@@ -362,7 +365,15 @@ mod tests {
         assert!(o.msgs.iter().any(|m| m == "invalid queue length 1"));
         let o = parse(&v(&["-Z"]));
         assert!(o.msgs[0].starts_with("unrecognized \"-Z\""));
-        assert!(parse(&v(&["-G", "on"])).fatal.is_some());
+        let o = parse(&v(&["-G", "on"]));
+        assert!(o.fatal.is_none() && o.grey.on);
+        let o = parse(&v(&["-G", "IPmask/24", "-G", "off"]));
+        assert_eq!((o.grey.on, o.grey.mask_bits), (false, Some(120)));
+        let o = parse(&v(&["-G", "noIP"]));
+        assert_eq!((o.grey.on, o.grey.mask_bits), (true, Some(0)));
+        let o = parse(&v(&["-G", "sometimes"]));
+        assert!(!o.grey.on && o.msgs[0].starts_with("unrecognized \"-G sometimes\""));
+        assert!(parse(&v(&["-B", "x"])).fatal.is_some());
     }
 
     #[test]

@@ -215,7 +215,13 @@ impl RejectMsgs {
         }
         match self.count {
             1 => self.reject = Template::parse(arg, &Template::builtin(DEFAULT_REJECT)),
-            2 => self.grey = Template::parse(arg, &Template::builtin(DEFAULT_GREY)),
+            2 => {
+                let t = Template::parse(arg, &Template::builtin(DEFAULT_GREY));
+                if !t.rcode.starts_with('4') || !t.xcode.starts_with('4') {
+                    return Err(format!("invalid greylist message: {arg}"));
+                }
+                self.grey = t;
+            }
             3 => self.rep = Template::parse(arg, &Template::builtin(DEFAULT_REP)),
             _ => return Err(format!("more than 3 -r settings; \"-r {arg}\" ignored")),
         }

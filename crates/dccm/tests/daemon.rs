@@ -114,12 +114,12 @@ fn postfix_queue_id_at_end_and_abort_after_eom() {
 fn refused_and_bad_options() {
     let bin = env!("CARGO_BIN_EXE_dccm");
     let out = Command::new(bin)
-        .args(["-G", "on"])
+        .args(["-B", "bl.example.org"])
         .stdin(Stdio::null())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(64));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("greylisting is not supported"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DNS blacklists are not supported"));
     let out = Command::new(bin).args(["-V"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     // an unknown option: usage, and dccm goes on as the original does
