@@ -3,6 +3,8 @@
 //! header, the checksums or the whole message as asked).
 
 use crate::config::Config;
+pub use crate::grey::Servers;
+use crate::grey::{self, Grey};
 use crate::logs::MsgLogs;
 use crate::proto::{self, BadRequest, Head};
 use crate::white::{self, Lists};
@@ -17,7 +19,7 @@ use tally_engine::ask::{Decision, Listing};
 use tally_engine::cks::print_cks;
 use tally_engine::message::{copy_spool, read_message, rewind, ReadInfo};
 use tally_engine::rcpts_if::{merged_verdict, rcpt_accepts, request_tgts};
-use tally_engine::server::{Answer, AskError, ClientInfo, Request};
+use tally_engine::server::ClientInfo;
 use tally_engine::state::{
     white_sw, ST_LOGIT, ST_MTA_ISSPAM, ST_QUERY, ST_RPT_SPAM, ST_WLIST_ISSPAM, ST_WLIST_NOTSPAM,
 };
@@ -49,10 +51,6 @@ pub fn spool_file(cfg: &Config) -> std::io::Result<std::fs::File> {
     Err(std::io::Error::other("cannot create a temporary file"))
 }
 
-/// How the DCC server is asked: the request, and the answer with the
-/// host name and brand for the header.
-pub type AskFn<'a> = dyn FnMut(&Request) -> (Result<Answer, AskError>, ClientInfo) + 'a;
-
 /// Handle one connection: read the request from `input`, write the
 /// answer to `out`; returns the complaints to log. A malformed request
 /// gets no answer (the original closes the connection); `Err` says why.
@@ -60,7 +58,7 @@ pub fn handle<R: BufRead, W: Write>(
     cfg: &Config,
     input: &mut R,
     out: &mut W,
-    ask: &mut AskFn<'_>,
+    ask: &mut dyn Servers,
 ) -> Result<Vec<String>, BadRequest> {
     let head = proto::read_head(input)?;
     let want_body = head.opts.body;
@@ -96,7 +94,7 @@ pub fn check_message<R: BufRead>(
     mut head: Head,
     input: &mut R,
     keep: bool,
-    ask: &mut AskFn<'_>,
+    ask: &mut dyn Servers,
 ) -> Result<Checked, BadRequest> {
     let mut errors = head.warnings.clone();
     for r in head.rcpts.iter_mut().filter(|r| r.user.is_empty()) {
@@ -172,7 +170,24 @@ impl Checked {
         let logit = outcome.logit;
         let user_sws = &self.user_sws;
         let keep_user = |i: usize| {
-            log_req || logit || user_sws.get(i).is_some_and(|s| s & white_sw::LOG_ALL != 0)
+            log_req
+                || logit
+                || outcome.grey.wants_user_log(i)
+                || user_sws.get(i).is_some_and(|s| s & white_sw::LOG_ALL != 0)
+        };
+        let embargo = outcome.embargo;
+        let grey = |who: Option<usize>| match who {
+            None => (
+                outcome.grey.log_text(),
+                embargo.then(|| "result: temporary greylist embargo\n".to_string()),
+            ),
+            Some(i) => {
+                let delivered = outcome.results.get(i).copied().unwrap_or(true);
+                (
+                    outcome.grey.rcpt_log_text(i),
+                    outcome.grey.rcpt_result(i, embargo, delivered),
+                )
+            }
         };
         let st = |p: &str| outcome.st_line(p);
         errors.extend(logs.finish(
@@ -184,6 +199,7 @@ impl Checked {
             &self.head,
             &outcome.results,
             &keep_user,
+            &grey,
         ));
         self.errors.append(&mut errors);
         self.errors.append(&mut self.outcome.errors);
@@ -260,6 +276,8 @@ pub struct Decided {
     /// Bits of the decision line that only the logs show: a recipient's
     /// own file listed the message (`wlist-->OK` / `wlist-->spam`).
     log_st: u32,
+    /// The main whiteclnt file whitelists the message's checksums.
+    main_listed: bool,
     /// Disposition of each recipient.
     pub results: Vec<bool>,
     /// Every recipient refused (and rejecting allowed).
@@ -269,11 +287,18 @@ pub struct Decided {
     pub embargo: bool,
     /// The message is interesting enough for per-user logs.
     logit: bool,
+    /// Greylisting.
+    grey: Grey,
 }
 
 impl Decided {
     fn st_line(&self, prog: &str) -> String {
         let mut d = self.decision.clone();
+        if self.main_listed && prog.ends_with("global-log") {
+            // as recorded: the main file's whitelisting of the message's
+            // checksums is not shown in the main log's decision line
+            d.st &= !ST_WLIST_NOTSPAM;
+        }
         d.st |= self.log_st;
         d.log_st_line(prog)
     }
@@ -285,18 +310,25 @@ fn decide(
     head: &Head,
     sums: &Checksums,
     mxdcc: bool,
-    ask: &mut AskFn<'_>,
+    ask: &mut dyn Servers,
 ) -> Decided {
     let mut errors = Vec::new();
     let mut cks = msg_slots(sums);
     let nrcpts = head.rcpts.len();
     let mut query = cfg.query || head.opts.query || mxdcc;
+    // no greylisting through a listed MX or SUBMIT relay
+    let mut via_relay = mxdcc;
     if let (Some(ip), Some(g)) = (head.client_ip, lists.global.as_ref()) {
         match g.relay(&ip_sum(ip), ip).map(|t| t.0) {
-            Some(tgts::OK) | Some(tgts::SUBMIT_CLIENT) | Some(tgts::OK_MX) => cks.no_ip_rpt2srvr(),
+            Some(tgts::OK) => cks.no_ip_rpt2srvr(),
+            Some(tgts::SUBMIT_CLIENT) | Some(tgts::OK_MX) => {
+                cks.no_ip_rpt2srvr();
+                via_relay = true;
+            }
             Some(tgts::OK_MXDCC) => {
                 cks.no_ip_rpt2srvr();
                 query = true;
+                via_relay = true;
             }
             _ => {}
         }
@@ -323,20 +355,38 @@ fn decide(
     if req_tgts == 0 {
         d.st |= ST_QUERY;
     }
-    let local_tgts: Tgts = if d.st & ST_QUERY != 0 { 0 } else { req_tgts };
-    let spam = head.opts.spam && d.st & ST_QUERY == 0;
+    let mut gl = grey::ask_rcpts(
+        cfg,
+        head,
+        lists,
+        &global,
+        &rcpt_whites,
+        &cks,
+        sums.client_ip,
+        via_relay,
+        ask,
+    );
+    let local_tgts: Tgts = gl.list.dcc_tgts(d.st, req_tgts, 0);
+    let conflict = grey::spam_conflict(cfg, head);
+    if conflict && d.st & ST_QUERY == 0 {
+        errors.push("spam and grey-query are incompatible".to_string());
+    }
+    let spam = head.opts.spam && d.st & ST_QUERY == 0 && !conflict;
     if spam {
         // the MTA's own verdict, shown as such in the log files
         d.st |= ST_MTA_ISSPAM;
     }
     let mut header = None;
+    // the log's "reported" count: nothing when the server is not asked
+    let mut reported = 0;
     if req_tgts > 0 {
         let placeholder = ClientInfo {
             hostname: cfg.hostname.clone(),
             brand: String::new(),
         };
         if let Some(req) = d.dcc_request(&tholds, &placeholder, &cks, spam, local_tgts) {
-            let (answer, info) = ask(&req);
+            reported = local_tgts;
+            let (answer, info) = ask.dcc(&req);
             d.apply_answer(&tholds, !cfg.no_body_kludge, &info, &mut cks, answer);
         }
         header = d.header.clone();
@@ -349,7 +399,10 @@ fn decide(
         .collect();
     let rcpt_line: String = results.iter().map(|&a| if a { 'A' } else { 'R' }).collect();
     let all_reject = !results.is_empty() && !results.contains(&true);
-    let embargo = false;
+    let spam_for: Vec<bool> = results.iter().map(|&a| !a).collect();
+    let ignore = head.opts.no_reject || cfg.ignore;
+    let embargo = gl.finish(&spam_for, ignore, &cks, ask);
+    errors.extend(gl.list.errors.drain(..).filter(|e| !e.is_empty()));
     let overall_reject = all_reject && !head.opts.no_reject && !cfg.ignore && !embargo;
     let overall = if embargo {
         'G'
@@ -365,7 +418,7 @@ fn decide(
     };
     let table = print_cks(
         d.st & ST_RPT_SPAM != 0,
-        local_tgts,
+        reported,
         &cks,
         Some(&d.tholds_rej),
         Some(&d.wtgts),
@@ -428,8 +481,10 @@ fn decide(
         log_tail: format!("{hdr_text}{table}"),
         white_line,
         log_st,
+        main_listed: global.listing == Listing::Listed,
         results,
         overall_reject,
         embargo,
+        grey: gl,
     }
 }

@@ -19,6 +19,11 @@ pub struct Config {
     pub ck_cfg: CkConfig,
     /// `-Q`.
     pub query: bool,
+    /// `-G`.
+    pub grey: tally_engine::grey::GreyOpt,
+    /// `-x`: a greylist server that cannot be reached embargoes the
+    /// message instead of letting it pass.
+    pub try_hard: bool,
     /// `-a IGNORE`: never an overall `R`.
     pub ignore: bool,
     /// `-P`: no forced Body=many in bulk headers.
@@ -90,6 +95,8 @@ impl Config {
             tholds: o.tholds.clone(),
             ck_cfg: o.ck_cfg.clone(),
             query: o.query,
+            grey: o.grey,
+            try_hard: o.try_hard,
             ignore: o.ignore,
             no_body_kludge: o.no_body_kludge,
             keep_xhdrs: o.add_xhdr || o.no_xhdr_change,

@@ -6,7 +6,7 @@
 //! arrives, so memory does not grow with message size); the DCC server is
 //! asked with the shared client, the answer awaited on that thread.
 
-use crate::check::{self, AskFn};
+use crate::check::{self, Servers};
 use crate::config::Config;
 use crate::opts::{Acl, Listen};
 use crate::proto::BadRequest;
@@ -16,7 +16,8 @@ use std::net::Shutdown;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tally_engine::dcc_client::DccClient;
-use tally_engine::server::{AskError, ClientInfo, Request};
+use tally_engine::grey::{GreyAnswer, GreyRequest, GreySpamRequest};
+use tally_engine::server::{Answer, AskError, ClientInfo, Request};
 use tally_engine::syslog::Syslog;
 use tokio::net::{TcpListener, UnixListener};
 
@@ -124,13 +125,16 @@ pub async fn serve(bound: Bound, shared: Arc<Shared>, maxjobs: usize) {
     }
 }
 
-fn job(sh: &Shared, rt: &tokio::runtime::Handle, conn: Conn) {
-    let mut ask = |req: &Request| -> (Result<tally_engine::server::Answer, AskError>, ClientInfo) {
-        match &sh.client {
-            Some(c) => {
-                let a = c.ask_blocking(rt, req);
-                (a, c.client_info())
-            }
+/// The servers of one job, asked from the job's own thread.
+struct JobServers<'a> {
+    sh: &'a Shared,
+    rt: &'a tokio::runtime::Handle,
+}
+
+impl Servers for JobServers<'_> {
+    fn dcc(&mut self, req: &Request) -> (Result<Answer, AskError>, ClientInfo) {
+        match &self.sh.client {
+            Some(c) => (c.ask_blocking(self.rt, req), c.client_info()),
             None => (
                 Err(AskError {
                     // the map could not be read at start; said once then
@@ -138,26 +142,43 @@ fn job(sh: &Shared, rt: &tokio::runtime::Handle, conn: Conn) {
                     srvr_id: 0,
                 }),
                 ClientInfo {
-                    hostname: sh.cfg.hostname.clone(),
+                    hostname: self.sh.cfg.hostname.clone(),
                     brand: String::new(),
                 },
             ),
         }
-    };
+    }
+
+    fn grey(&mut self, req: &GreyRequest) -> Result<GreyAnswer, String> {
+        match &self.sh.client {
+            Some(c) => c.grey_blocking(self.rt, req),
+            None => Err(String::new()),
+        }
+    }
+
+    fn grey_spam(&mut self, req: &GreySpamRequest) -> Result<(), String> {
+        match &self.sh.client {
+            Some(c) => c.grey_spam_blocking(self.rt, req),
+            None => Err(String::new()),
+        }
+    }
+}
+
+fn job(sh: &Shared, rt: &tokio::runtime::Handle, conn: Conn) {
+    let mut servers = JobServers { sh, rt };
+    let ask: &mut dyn Servers = &mut servers;
     let r = match conn {
         Conn::Unix(s) => {
             let _ = s.set_nonblocking(false);
             let _ = s.set_read_timeout(Some(IDLE));
             let _ = s.set_write_timeout(Some(IDLE));
-            run(sh, None, &s, &s, &mut ask, || s.shutdown(Shutdown::Both))
+            run(sh, None, &s, &s, ask, || s.shutdown(Shutdown::Both))
         }
         Conn::Tcp(s, peer) => {
             let _ = s.set_nonblocking(false);
             let _ = s.set_read_timeout(Some(IDLE));
             let _ = s.set_write_timeout(Some(IDLE));
-            run(sh, Some(peer), &s, &s, &mut ask, || {
-                s.shutdown(Shutdown::Both)
-            })
+            run(sh, Some(peer), &s, &s, ask, || s.shutdown(Shutdown::Both))
         }
     };
     if let Err(e) = r {
@@ -170,7 +191,7 @@ fn run<R: std::io::Read, W: Write>(
     peer: Option<std::net::IpAddr>,
     input: R,
     output: W,
-    ask: &mut AskFn<'_>,
+    ask: &mut dyn Servers,
     close: impl FnOnce() -> std::io::Result<()>,
 ) -> Result<(), String> {
     if let Some(dest) = sh.cfg.proxy.as_ref() {

@@ -13,6 +13,7 @@
 //! - [`white`]: the global and per-user whiteclnt files for a message.
 //! - [`logs`]: the log files of a message.
 //! - [`check`]: one request: checksums, decision, answer.
+//! - [`grey`]: greylisting (`-G`) of a request.
 //! - [`proxy`]: SMTP proxy mode (`-o`); [`smtpio`]: its SMTP lines.
 //! - [`daemon`]: listeners and jobs.
 //!
@@ -21,6 +22,7 @@
 pub mod check;
 pub mod config;
 pub mod daemon;
+pub mod grey;
 pub mod logs;
 pub mod opts;
 pub mod proto;

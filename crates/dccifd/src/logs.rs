@@ -168,9 +168,11 @@ impl MsgLogs {
     }
 
     /// The lines after the message: complaints, the decision, the header
-    /// and checksums, the result; `results` gives each recipient's
-    /// disposition (`true` = delivered), `keep_user` whether each
-    /// per-user file is kept. Files not kept are removed.
+    /// and checksums, the greylist lines, the result; `results` gives each
+    /// recipient's disposition (`true` = delivered), `keep_user` whether
+    /// each per-user file is kept. `grey` gives the greylist lines of the
+    /// main (`None`) or a recipient's log and the result line greylisting
+    /// decides, if it does. Files not kept are removed.
     #[allow(clippy::too_many_arguments)]
     pub fn finish(
         mut self,
@@ -182,6 +184,7 @@ impl MsgLogs {
         head: &Head,
         results: &[bool],
         keep_user: &dyn Fn(usize) -> bool,
+        grey: &dyn Fn(Option<usize>) -> (String, Option<String>),
     ) -> Vec<String> {
         let mut errs = self.each(|who, f| {
             let mut t = String::from(MSG_SEP);
@@ -197,6 +200,12 @@ impl MsgLogs {
             }));
             t.push_str(header_and_table);
             t.push('\n');
+            let (grey_lines, grey_result) = grey(who);
+            t.push_str(&grey_lines);
+            if let Some(r) = grey_result {
+                t.push_str(&r);
+                return f.write(t.as_bytes());
+            }
             match who {
                 Some(i) => {
                     let ok = results.get(i).copied().unwrap_or(true);

@@ -23,10 +23,6 @@ fn run(args: &[String]) -> i32 {
             return 1;
         }
     };
-    if o.grey.on {
-        eprintln!("dccifd: greylisting is not supported yet; \"-G\" refused");
-        return 1;
-    }
     let mut syslog = Syslog::new("dccifd");
     for l in o.log_opts.iter().cloned() {
         syslog.apply(l);

@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 use tally_ck::header::CkConfig;
+use tally_engine::grey::GreyOpt;
 use tally_engine::logopt::{parse_log_opt, LogOpt};
 use tally_engine::tholds::Thresholds;
 use tally_getopt::{getopt, Item, Style};
@@ -139,50 +140,6 @@ pub fn parse_listen(arg: &str) -> Result<Listen, String> {
     })
 }
 
-/// `-G`: greylisting, and how much of the SMTP client's address goes
-/// into the greylist triple.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct GreyOpt {
-    /// Greylisting is on.
-    pub on: bool,
-    /// Leading bits of the (IPv6 or IPv4-mapped) address kept in the
-    /// triple: `None` all of it, `Some(0)` none (`noIP`), an IPv4
-    /// `IPmask/xx` counts 96 more bits.
-    pub ip_bits: Option<u8>,
-}
-
-impl GreyOpt {
-    /// Parse a `-G` value: comma-separated `on`, `off`, `noIP` and
-    /// `IPmask/xx` words, later ones winning; `None` when one is not
-    /// understood.
-    pub fn parse(mut self, arg: &str) -> Option<GreyOpt> {
-        let words: Vec<&str> = arg.split(',').collect();
-        for (i, w) in words.iter().enumerate() {
-            let lw = w.to_ascii_lowercase();
-            if lw.is_empty() && i + 1 == words.len() {
-                // nothing, or a comma ending the value
-            } else if lw == "on" {
-                self.on = true;
-            } else if lw == "off" {
-                self.on = false;
-            } else if lw == "noip" {
-                self.on = true;
-                self.ip_bits = Some(0);
-            } else if let Some(b) = lw.strip_prefix("ipmask/") {
-                let bits = b
-                    .parse::<u8>()
-                    .ok()
-                    .filter(|n| (1..128).contains(n) && b.bytes().all(|c| c.is_ascii_digit()))?;
-                self.on = true;
-                self.ip_bits = Some(if bits <= 32 { bits + 96 } else { bits });
-            } else {
-                return None;
-            }
-        }
-        Some(self)
-    }
-}
-
 /// Everything the command line sets.
 #[derive(Debug, Default)]
 pub struct Opts {
@@ -312,10 +269,8 @@ fn flag(o: &mut Opts, c: char) {
 /// complains about with the usage message.
 fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<bool, String> {
     match c {
-        'G' => match o.grey.parse(&arg) {
-            Some(g) => o.grey = g,
-            None => return Ok(false),
-        },
+        // a good value is taken by the parse in the guard
+        'G' if o.grey.parse(&arg).is_err() => return Ok(false),
         'B' => {
             return Err(format!(
                 "DNS blacklists are not supported yet; \"-B {arg}\" refused"
@@ -414,31 +369,9 @@ mod tests {
 
     #[test]
     fn greylisting() {
-        let g = |s: &str| GreyOpt::default().parse(s);
-        assert_eq!(
-            g("on"),
-            Some(GreyOpt {
-                on: true,
-                ip_bits: None
-            })
-        );
-        assert_eq!(g("noIP").unwrap().ip_bits, Some(0));
-        assert_eq!(g("IPmask/24").unwrap().ip_bits, Some(120));
-        assert_eq!(g("IPmask/64").unwrap().ip_bits, Some(64));
-        assert!(!g("noIP,off").unwrap().on);
-        assert!(g("on,").unwrap().on);
-        assert_eq!(g(""), Some(GreyOpt::default()));
-        for bad in [
-            ",on",
-            "on,,off",
-            "maybe",
-            "IPmask/0",
-            "IPmask/128",
-            "IPmask/x",
-            "IPmask/+8",
-        ] {
-            assert_eq!(g(bad), None, "{bad}");
-        }
+        let o = parse(&args("-G IPmask/24")).unwrap();
+        assert!(o.grey.on);
+        assert_eq!(o.grey.mask_bits, Some(120));
         // as the original: a bad -G is a usage complaint, not fatal
         let o = parse(&args("-G sometimes -G off")).unwrap();
         assert!(!o.grey.on);

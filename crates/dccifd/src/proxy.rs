@@ -23,7 +23,7 @@
 //! the message is delivered only to the accepted recipients and the
 //! client tries the refused one again later.
 
-use crate::check::{check_message, AskFn};
+use crate::check::{check_message, Servers};
 use crate::config::Config;
 use crate::proto::{Head, Rcpt, MAX_RCPTS};
 use crate::smtpio::{read_line, read_line_unbounded, read_reply, DotStuff};
@@ -218,7 +218,7 @@ pub fn converse<R: Read, W: Write>(
     peer: Option<IpAddr>,
     up_r: R,
     up_w: W,
-    ask: &mut AskFn<'_>,
+    ask: &mut dyn Servers,
 ) -> Result<Vec<String>, String> {
     let mut up = BufReader::new(up_r);
     let mut out = io::BufWriter::new(up_w);
@@ -361,7 +361,7 @@ fn data<R: BufRead, W: Write>(
     up: &mut R,
     out: &mut W,
     mut down: Option<&mut Down>,
-    ask: &mut AskFn<'_>,
+    ask: &mut dyn Servers,
     errors: &mut Vec<String>,
 ) -> Result<(), String> {
     let io_err = |e: io::Error| format!("SMTP proxy: {}", tally_engine::errno_str(&e));

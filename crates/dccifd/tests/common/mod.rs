@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod grey_srv;
 pub mod smtp;
 pub mod tap;
 

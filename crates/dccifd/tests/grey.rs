@@ -1,0 +1,143 @@
+//! Greylisting (`-G on`): the recorded exchanges G1..G9 of the original
+//! (config B, an embargo of 5 s) replayed in the recording's order against
+//! our dccifd, a counting DCC server and a greylist server whose clock the
+//! test moves on instead of waiting out the embargo; the answers are
+//! compared byte for byte and the log files' lines after the message with
+//! the recorded ones.
+
+mod common;
+
+use common::grey_srv::{grey_map_line, GreySrv};
+use common::{data, localise, Daemon};
+use std::path::Path;
+use tally_testkit::{map_text, FakeDccd};
+
+/// The recorded cases in the order they were played.
+fn cases() -> Vec<(String, Vec<u8>, Vec<u8>)> {
+    let dir = data().join("grey-cases");
+    std::fs::read_to_string(dir.join("ORDER"))
+        .expect("ORDER")
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|name| {
+            let p = dir.join(name);
+            let req = std::fs::read(p.join("request.bin")).expect("request");
+            let resp = std::fs::read(p.join("response.bin")).expect("response");
+            (name.to_string(), req, resp)
+        })
+        .collect()
+}
+
+/// The files of a log directory, oldest first (their names grow).
+fn logs(dir: &Path) -> Vec<String> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    v.sort_by_key(|p| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .ok()
+            .zip(Some(p.clone()))
+    });
+    v.iter()
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
+        .collect()
+}
+
+/// The part of a log file after the message, with the recording host's
+/// name replaced by this host's.
+fn tail(log: &str) -> String {
+    let t = log
+        .find("### end of message body")
+        .map_or("", |i| &log[i..]);
+    String::from_utf8(localise(t.as_bytes())).unwrap_or_default()
+}
+
+#[test]
+fn recorded_greylist_exchanges() {
+    let all = cases();
+    let srv = FakeDccd::start(1200, "behbrand");
+    // the recording's DCC server had counted the bulk message 18 times
+    // before G5 (its answer shows 19); the same message reported from
+    // another client through a dccifd without greylisting brings our
+    // server there (and leaves G5's client without reputation counts)
+    {
+        let g5 = &all.iter().find(|c| c.0.starts_with("G5-")).expect("G5").1;
+        let bulk = String::from_utf8_lossy(g5).replacen("198.51.100.64", "203.0.113.64", 1);
+        let plain = Daemon::start("grey-preload", &srv, &[]);
+        for _ in 0..18 {
+            plain.ask(bulk.as_bytes());
+        }
+    }
+    let grey = GreySrv::start("on,5");
+    let map = format!("{}{}", map_text(srv.addr), grey_map_line(grey.addr));
+    let d = Daemon::start_args(
+        "grey-replay",
+        &map,
+        &[
+            "-t",
+            "CMN,2,3",
+            "-l",
+            "logs/if-grey",
+            "-U",
+            "userdirs-if",
+            "-w",
+            "whiteclnt-if",
+            "-S",
+            "List-ID",
+            "-G",
+            "on",
+        ],
+    );
+    let mut bad = Vec::new();
+    for (name, req, resp) in &all {
+        if name.starts_with("G6-") {
+            // recorded 7 seconds after G1, past the 5 s embargo
+            grey.advance(7);
+        }
+        let got = d.ask(req);
+        let want = localise(resp);
+        if got != want {
+            bad.push(format!(
+                "{name}:\n--- want\n{}--- got\n{}",
+                String::from_utf8_lossy(&want),
+                String::from_utf8_lossy(&got)
+            ));
+        }
+    }
+    // the log files, message by message, after the message itself
+    let rec = data().join("grey-logs");
+    for (dir, want_dir) in [
+        (d.home.join("logs/if-grey"), rec.join("global")),
+        (d.home.join("userdirs-if/bob/log"), rec.join("bob")),
+    ] {
+        let got = logs(&dir);
+        let mut want: Vec<_> = std::fs::read_dir(&want_dir)
+            .expect("recorded logs")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        want.sort();
+        assert_eq!(got.len(), want.len(), "log files in {}", dir.display());
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            let w = std::fs::read_to_string(w).expect("log");
+            if tail(g) != tail(&w) {
+                bad.push(format!(
+                    "{} log {} ({}):\n--- want\n{}--- got\n{}",
+                    want_dir.file_name().unwrap().to_string_lossy(),
+                    i + 1,
+                    all.get(i).map_or("", |c| c.0.as_str()),
+                    tail(&w),
+                    tail(g)
+                ));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} differences:\n{}\nstderr:\n{}",
+        bad.len(),
+        bad.join("\n"),
+        d.stderr()
+    );
+}
