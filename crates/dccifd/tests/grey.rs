@@ -7,10 +7,9 @@
 
 mod common;
 
-use common::grey_srv::{grey_map_line, GreySrv};
 use common::{data, localise, Daemon};
 use std::path::Path;
-use tally_testkit::{map_text, FakeDccd};
+use tally_testkit::{grey_map_text, map_text, FakeDccd, FakeGrey};
 
 /// The recorded cases in the order they were played.
 fn cases() -> Vec<(String, Vec<u8>, Vec<u8>)> {
@@ -69,8 +68,8 @@ fn recorded_greylist_exchanges() {
             plain.ask(bulk.as_bytes());
         }
     }
-    let grey = GreySrv::start("on,5");
-    let map = format!("{}{}", map_text(srv.addr), grey_map_line(grey.addr));
+    let grey = FakeGrey::start(1202, "behgrey", "on,5");
+    let map = format!("{}{}", map_text(srv.addr), grey_map_text(grey.addr));
     let d = Daemon::start_args(
         "grey-replay",
         &map,

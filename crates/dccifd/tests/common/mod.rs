@@ -2,7 +2,6 @@
 
 #![allow(dead_code)]
 
-pub mod grey_srv;
 pub mod smtp;
 pub mod tap;
 
