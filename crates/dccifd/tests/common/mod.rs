@@ -3,7 +3,6 @@
 #![allow(dead_code)]
 
 pub mod smtp;
-pub mod tap;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
