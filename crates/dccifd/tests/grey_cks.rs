@@ -13,9 +13,11 @@ use common::{data, Daemon};
 use tally_testkit::{grey_map_text, map_text, FakeDccd, FakeGrey, GreySeen};
 use tally_wire::{CkType, Op, Sum};
 
-/// The recorded requests: scenario, operation name and checksums
-/// (type number, hex value).
-fn recorded() -> Vec<(String, String, Vec<(u8, String)>)> {
+/// Checksums as (type number, hex value).
+type Cks = Vec<(u8, String)>;
+
+/// The recorded requests: scenario, operation name and checksums.
+fn recorded() -> Vec<(String, String, Cks)> {
     let text =
         std::fs::read_to_string(data().join("grey-vectors/grey-requests.txt")).expect("vectors");
     let number = |name: &str| -> u8 {
@@ -65,7 +67,7 @@ fn op_name(op: Op) -> &'static str {
     }
 }
 
-fn ours(s: &GreySeen) -> (String, Vec<(u8, String)>) {
+fn ours(s: &GreySeen) -> (String, Cks) {
     (
         op_name(s.op).to_string(),
         s.cks.iter().map(|(t, v)| (t.number(), hex(v))).collect(),
