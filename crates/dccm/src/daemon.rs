@@ -390,7 +390,7 @@ async fn eom(ctx: &mut EomContext<Session>, sh: &Shared) -> Status {
         }
     };
     sh.totals.msgs.fetch_add(1, Ordering::Relaxed);
-    send_grey_spam(sh, &v);
+    send_grey_spam(sh, &v).await;
     let v = external(sh, v).await;
     send_verdict(ctx, sh, v).await
 }
@@ -431,20 +431,16 @@ async fn ask_grey(
     out
 }
 
-/// `GREY_SPAM` requests, sent without holding up the answer (the
-/// original waits for them; their answers change nothing).
-fn send_grey_spam(sh: &Shared, v: &Verdict) {
+/// `GREY_SPAM` requests, sent before answering the MTA as the original
+/// does (their answers change nothing; a failure is logged).
+async fn send_grey_spam(sh: &Shared, v: &Verdict) {
     let Some(c) = sh.dcc.as_ref() else {
         return;
     };
-    for &req in &v.grey_spam {
-        let c = c.clone();
-        let log = sh.syslog.clone();
-        tokio::spawn(async move {
-            if let Err(e) = c.grey_spam(&req).await {
-                log.error(&e);
-            }
-        });
+    for req in &v.grey_spam {
+        if let Err(e) = c.grey_spam(req).await {
+            sh.syslog.error(&e);
+        }
     }
 }
 

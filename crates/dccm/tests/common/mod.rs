@@ -9,6 +9,7 @@ use milter::{Client, Reply};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use tally_testkit::fake_grey::{grey_map_text, FakeGrey};
 use tally_testkit::{closed_port, map_text, write_map, FakeDccd};
 use transcript::Pkt;
 
@@ -330,4 +331,42 @@ pub fn run_scenario_kept(name: &str) -> (Vec<String>, PathBuf) {
     }
     drop(d);
     (diffs, home)
+}
+
+/// Run a recorded greylist scenario (`-G`): a fake DCC server and a fake
+/// greylist server with the recording's 5-second embargo, whose clock is
+/// moved on by the time between the recorded connections instead of
+/// sleeping. The differences found and the greylist server, to look at
+/// the requests it received.
+pub fn run_grey_scenario(name: &str) -> (Vec<String>, FakeGrey) {
+    let dir = data().join("dccm").join(name);
+    let cmd = std::fs::read_to_string(dir.join("command.txt")).unwrap();
+    let text = std::fs::read_to_string(dir.join("transcript.txt")).unwrap();
+    let home = make_home(name);
+    let srv = FakeDccd::start(1200, "behbrand");
+    preload_bulk(&srv);
+    let grey = FakeGrey::start(1202, "greybrand", "on,5");
+    std::fs::write(
+        home.join("map"),
+        format!("{}{}", map_text(srv.addr), grey_map_text(grey.addr)),
+    )
+    .unwrap();
+    let args: Vec<String> = split_cmd(&cmd).into_iter().skip(1).collect();
+    let d = start_dccm(&home, &args);
+    let pkts = transcript::parse(&text);
+    let mut diffs = Vec::new();
+    let mut last_ms: Option<u64> = None;
+    for (n, conn) in transcript::connections(&pkts).iter().enumerate() {
+        if let (Some(prev), Some(first)) = (last_ms, conn.first()) {
+            let gap = first.at_ms.saturating_sub(prev);
+            grey.advance((gap + 500) / 1000);
+        }
+        last_ms = conn.last().map(|p| p.at_ms);
+        for x in replay(&d.sock, conn) {
+            diffs.push(format!("{name} connection {}: {x}", n + 1));
+        }
+    }
+    drop(d);
+    let _ = std::fs::remove_dir_all(&home);
+    (diffs, grey)
 }

@@ -12,6 +12,8 @@ pub struct Pkt {
     pub cmd: char,
     /// Arguments: optional key and value.
     pub args: Vec<(Option<Vec<u8>>, Vec<u8>)>,
+    /// When it was logged, in milliseconds of the recording's clock.
+    pub at_ms: u64,
 }
 
 impl Pkt {
@@ -130,7 +132,12 @@ pub fn parse(text: &str) -> Vec<Pkt> {
         };
         let rest = parts.next().unwrap_or("").trim_start();
         let cmd = cmd.chars().next().unwrap_or('?');
+        let at_ms = ts
+            .split_once('.')
+            .and_then(|(s, ms)| Some(s.parse::<u64>().ok()? * 1000 + ms.parse::<u64>().ok()?))
+            .unwrap_or(0);
         out.push(Pkt {
+            at_ms,
             conn: conn.to_string(),
             from_mta,
             cmd,
