@@ -134,6 +134,11 @@ impl Daemon {
     /// Start dccifd listening on a free loopback TCP port (`-p` with the
     /// client address list `acl`) and connect to it.
     pub fn start_tcp(name: &str, srv: &FakeDccd, acl: &str, extra: &[&str]) -> (Daemon, TcpStream) {
+        Daemon::start_tcp_map(name, &map_text(srv.addr), acl, extra)
+    }
+
+    /// The same with the text of the map file.
+    pub fn start_tcp_map(name: &str, map: &str, acl: &str, extra: &[&str]) -> (Daemon, TcpStream) {
         let port = TcpListener::bind("127.0.0.1:0")
             .expect("bind")
             .local_addr()
@@ -142,7 +147,7 @@ impl Daemon {
         let p = format!("127.0.0.1,{port},{acl}");
         let mut args = vec!["-p", p.as_str()];
         args.extend_from_slice(extra);
-        let d = Daemon::start(name, srv, &args);
+        let d = Daemon::start_map(name, map, &args);
         let t0 = Instant::now();
         let s = loop {
             match TcpStream::connect(("127.0.0.1", port)) {

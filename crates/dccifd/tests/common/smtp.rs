@@ -63,3 +63,63 @@ impl Smtp {
         self.reply()
     }
 }
+
+/// A downstream SMTP (or LMTP) server keeping the messages it receives.
+pub fn keeping_downstream() -> (u16, Arc<Mutex<Vec<String>>>) {
+    downstream(serve)
+}
+
+fn serve(s: TcpStream, got: &Mutex<Vec<String>>) {
+    let mut w = s.try_clone().expect("clone");
+    let mut r = BufReader::new(s);
+    let _ = w.write_all(b"220 down.example ESMTP\r\n");
+    let mut line = String::new();
+    let (mut lmtp, mut rcpts) = (false, 0usize);
+    loop {
+        line.clear();
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let verb = line
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        let reply: &[u8] = match verb.as_str() {
+            "EHLO" | "LHLO" => {
+                lmtp = verb == "LHLO";
+                b"250-down.example\r\n250 XFORWARD NAME ADDR HELO\r\n"
+            }
+            "RCPT" => {
+                rcpts += 1;
+                b"250 2.1.5 Ok\r\n"
+            }
+            "MAIL" | "RSET" => {
+                rcpts = 0;
+                b"250 2.0.0 Ok\r\n"
+            }
+            "DATA" => {
+                let _ = w.write_all(b"354 go ahead\r\n");
+                let mut msg = String::new();
+                loop {
+                    let mut l = String::new();
+                    if r.read_line(&mut l).unwrap_or(0) == 0 || l == ".\r\n" {
+                        break;
+                    }
+                    msg.push_str(&l);
+                }
+                got.lock().unwrap().push(msg);
+                for _ in 1..if lmtp { rcpts } else { 1 } {
+                    let _ = w.write_all(b"250 2.0.0 Ok: queued as D1\r\n");
+                }
+                b"250 2.0.0 Ok: queued as D1\r\n"
+            }
+            "QUIT" => {
+                let _ = w.write_all(b"221 2.0.0 Bye\r\n");
+                return;
+            }
+            _ => b"250 2.0.0 Ok\r\n",
+        };
+        let _ = w.write_all(reply);
+    }
+}
