@@ -13,8 +13,10 @@
 //! - [`white`]: the global and per-user whiteclnt files for a message.
 //! - [`logs`]: the log files of a message.
 //! - [`check`]: one request: checksums, decision, answer.
+//! - [`decide`]: the decision and the answer's text.
 //! - [`grey`]: greylisting (`-G`) of a request.
-//! - [`proxy`]: SMTP proxy mode (`-o`); [`smtpio`]: its SMTP lines.
+//! - [`proxy`]: SMTP proxy mode (`-o`); [`smtpio`]: its SMTP lines;
+//!   [`replies`]: its `-r` replies.
 //! - [`daemon`]: listeners and jobs.
 //!
 //! The decision itself is the shared engine's (`tally-engine`).
@@ -22,11 +24,13 @@
 pub mod check;
 pub mod config;
 pub mod daemon;
+pub mod decide;
 pub mod grey;
 pub mod logs;
 pub mod opts;
 pub mod proto;
 pub mod proxy;
+pub mod replies;
 pub mod smtpio;
 pub mod users;
 pub mod white;

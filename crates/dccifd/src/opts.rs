@@ -291,7 +291,7 @@ fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<bool, String> {
             let arg = arg.trim_start().to_string();
             match o.rej_msgs.len() {
                 0 | 2 => o.rej_msgs.push(arg),
-                1 if arg.is_empty() || crate::proxy::valid_grey_msg(&arg) => o.rej_msgs.push(arg),
+                1 if arg.is_empty() || crate::replies::valid_grey_msg(&arg) => o.rej_msgs.push(arg),
                 1 => {
                     o.warnings.push(format!("invalid greylist message: {arg}"));
                     o.rej_msgs.push(String::new());

@@ -8,7 +8,10 @@
 //! message, checks it with the shared engine and then either refuses it
 //! (`550 5.7.1 mail %ID from %CIP rejected by DCC`, or the first `-r`),
 //! drops it with `-a DISCARD`, or sends it on with the X-DCC header added
-//! and passes the downstream's final reply back.
+//! and passes the downstream's final reply back. With `-G`, a message
+//! under a greylist embargo is deferred instead (`452 4.2.1 mail %ID from
+//! %CIP temporary greylist embargoed`, or the second `-r`) and the
+//! downstream transaction reset, as a rejection; see [`crate::replies`].
 //!
 //! `-o /dev/null` stands for a downstream that accepts everything. A
 //! host of `@` (or empty) means the address the connection came from.
@@ -26,6 +29,7 @@
 use crate::check::{check_message, Servers};
 use crate::config::Config;
 use crate::proto::{Head, Rcpt, MAX_RCPTS};
+use crate::replies::{reject_reply, smtp_reply, DEFAULT_GREY};
 use crate::smtpio::{read_line, read_line_unbounded, read_reply, DotStuff};
 use std::io::{self, BufRead, BufReader, Read, Seek, Write};
 use std::net::IpAddr;
@@ -62,50 +66,6 @@ pub fn parse_downstream(arg: &str) -> Result<Downstream, String> {
             Ok(Downstream::Tcp(host, port))
         }
     }
-}
-
-/// The default bulk rejection (replaced by the first `-r`).
-pub const DEFAULT_REJECT: &str = "5.7.1 550 mail %ID from %CIP rejected by DCC";
-/// The default greylist embargo (replaced by the second `-r`).
-pub const DEFAULT_GREY: &str = "4.2.1 452 mail %ID from %CIP temporary greylist embargoed";
-
-/// The status code, reply code and text of a `-r` template: its own
-/// when it starts with both, else those of `default`.
-fn split_codes<'a>(m: &'a str, default: &'a str) -> (&'a str, &'a str, &'a str) {
-    let mut words = m.splitn(3, ' ');
-    let (x, n) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
-    let is_x = x.split('.').count() == 3 && x.chars().all(|c| c.is_ascii_digit() || c == '.');
-    let is_n = n.len() == 3 && n.chars().all(|c| c.is_ascii_digit());
-    if is_x && is_n {
-        return (x, n, words.next().unwrap_or(""));
-    }
-    let mut d = default.splitn(3, ' ');
-    (d.next().unwrap_or(""), d.next().unwrap_or(""), m)
-}
-
-/// Whether a `-r` text can be the greylist reply: its codes, its own or
-/// the default's, must be temporary (4yz), as the original checks.
-pub fn valid_grey_msg(m: &str) -> bool {
-    let (x, n, _) = split_codes(m, DEFAULT_GREY);
-    x.starts_with('4') && n.starts_with('4')
-}
-
-/// An SMTP reply from a `-r` template (codes first, as the original
-/// wants them; an empty or absent one means `default`), with `%ID` and
-/// `%CIP` replaced.
-pub fn smtp_reply(msg: Option<&str>, default: &str, id: &str, cip: &str) -> String {
-    let m = msg.filter(|m| !m.is_empty()).unwrap_or(default);
-    let (xcode, code, text) = split_codes(m, default);
-    let text = text
-        .replace("%ID", id)
-        .replace("%CIP", cip)
-        .replace("%%", "%");
-    format!("{code} {xcode} {text}\r\n")
-}
-
-/// The bulk rejection reply from the first `-r`.
-pub fn reject_reply(msg: Option<&str>, id: &str, cip: &str) -> String {
-    smtp_reply(msg, DEFAULT_REJECT, id, cip)
 }
 
 /// The downstream connection.
@@ -468,34 +428,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn replies_and_args() {
-        assert_eq!(
-            reject_reply(None, "AB12", "192.0.2.1"),
-            "550 5.7.1 mail AB12 from 192.0.2.1 rejected by DCC\r\n"
-        );
-        assert_eq!(
-            reject_reply(Some("4.7.1 451 Access denied by DCC"), "", ""),
-            "451 4.7.1 Access denied by DCC\r\n"
-        );
-        assert_eq!(
-            reject_reply(Some("go away"), "", ""),
-            "550 5.7.1 go away\r\n"
-        );
-        assert_eq!(
-            smtp_reply(None, DEFAULT_GREY, "L1", "198.51.100.201"),
-            "452 4.2.1 mail L1 from 198.51.100.201 temporary greylist embargoed\r\n"
-        );
-        assert_eq!(
-            smtp_reply(
-                Some("4.7.0 451 Greylisted %ID from %CIP, retry later"),
-                DEFAULT_GREY,
-                "L4",
-                "198.51.100.241"
-            ),
-            "451 4.7.0 Greylisted L4 from 198.51.100.241, retry later\r\n"
-        );
-        assert!(valid_grey_msg("try again later"));
-        assert!(!valid_grey_msg("5.7.1 550 no"));
+    fn args() {
         assert_eq!(path_arg("FROM:<a@b.example> SIZE=10"), "<a@b.example>");
         assert_eq!(path_arg("TO: <c@d>"), "<c@d>");
         let mut e = Envelope::default();

@@ -1,0 +1,253 @@
+//! The decision for one request and the text of its answer: the
+//! whiteclnt verdicts (global, per recipient, merged), greylisting, the
+//! DCC server, each recipient's disposition, the answer letters (`A`, `R`,
+//! `G`), the header and checksum table, and what the log files say.
+
+use crate::config::Config;
+use crate::grey::{self, Grey, Servers};
+use crate::proto::Head;
+use crate::white::{self, Lists};
+use tally_ck::message::Checksums;
+use tally_ck::simple::ip_sum;
+use tally_engine::ask::{Decision, Listing};
+use tally_engine::cks::print_cks;
+use tally_engine::rcpts_if::{merged_verdict, rcpt_accepts, request_tgts};
+use tally_engine::server::ClientInfo;
+use tally_engine::state::{
+    ST_LOGIT, ST_MTA_ISSPAM, ST_QUERY, ST_RPT_SPAM, ST_WLIST_ISSPAM, ST_WLIST_NOTSPAM,
+};
+use tally_engine::tgts::{self, Tgts};
+use tally_engine::white_verdict::msg_slots;
+
+/// The decision and the answer's text.
+pub struct Decided {
+    /// The answer of the ASCII protocol before any message.
+    pub head: Vec<u8>,
+    /// The X-DCC header.
+    pub header: Option<tally_engine::xhdr::XHeader>,
+    /// Complaints of the decision.
+    pub(crate) errors: Vec<String>,
+    /// The decision, for the log files.
+    decision: Decision,
+    /// Header and checksum table as logged.
+    pub(crate) log_tail: String,
+    /// The whiteclnt lines of the logs (`name-->OK`).
+    pub(crate) white_line: String,
+    /// Bits of the decision line that only the logs show: a recipient's
+    /// own file listed the message (`wlist-->OK` / `wlist-->spam`).
+    log_st: u32,
+    /// The main whiteclnt file whitelists the message's checksums.
+    main_listed: bool,
+    /// Disposition of each recipient.
+    pub results: Vec<bool>,
+    /// Every recipient refused (and rejecting allowed).
+    pub overall_reject: bool,
+    /// Greylisting embargoes the message: the answer is `G` overall and
+    /// for every recipient, the proxy defers it with a 4yz reply.
+    pub embargo: bool,
+    /// The message is interesting enough for per-user logs.
+    pub(crate) logit: bool,
+    /// Greylisting.
+    pub(crate) grey: Grey,
+}
+
+impl Decided {
+    /// The decision line of a log file ending with `prog`.
+    pub(crate) fn st_line(&self, prog: &str) -> String {
+        let mut d = self.decision.clone();
+        if self.main_listed && prog.ends_with("global-log") {
+            // as recorded: the main file's whitelisting of the message's
+            // checksums is not shown in the main log's decision line
+            d.st &= !ST_WLIST_NOTSPAM;
+        }
+        d.st |= self.log_st;
+        d.log_st_line(prog)
+    }
+}
+
+/// Decide about a message with checksums `sums` (`mxdcc`: it came
+/// through an MXDCC relay found in its Received headers).
+pub(crate) fn decide(
+    cfg: &Config,
+    lists: &Lists,
+    head: &Head,
+    sums: &Checksums,
+    mxdcc: bool,
+    ask: &mut dyn Servers,
+) -> Decided {
+    let mut errors = Vec::new();
+    let mut cks = msg_slots(sums);
+    let nrcpts = head.rcpts.len();
+    let mut query = cfg.query || head.opts.query || mxdcc;
+    // no greylisting through a listed MX or SUBMIT relay
+    let mut via_relay = mxdcc;
+    if let (Some(ip), Some(g)) = (head.client_ip, lists.global.as_ref()) {
+        match g.relay(&ip_sum(ip), ip).map(|t| t.0) {
+            Some(tgts::OK) => cks.no_ip_rpt2srvr(),
+            Some(tgts::SUBMIT_CLIENT) | Some(tgts::OK_MX) => {
+                cks.no_ip_rpt2srvr();
+                via_relay = true;
+            }
+            Some(tgts::OK_MXDCC) => {
+                cks.no_ip_rpt2srvr();
+                query = true;
+                via_relay = true;
+            }
+            _ => {}
+        }
+    }
+    let global = white::verdict(lists.global.as_deref(), &cks, sums.client_ip);
+    let rcpt_whites: Vec<_> = head
+        .rcpts
+        .iter()
+        .enumerate()
+        .map(|(i, r)| white::rcpt_white(lists, i, r, &cks, sums.client_ip))
+        .collect();
+    let merged = merged_verdict(&global, &rcpt_whites, &cfg.tholds.rej);
+    let tholds = cfg.tholds.clone();
+    let mut d = Decision::new(query);
+    d.ask_white(
+        &tholds,
+        if lists.global.is_some() || !rcpt_whites.is_empty() {
+            Some(Ok(&merged))
+        } else {
+            None
+        },
+    );
+    let req_tgts = request_tgts(nrcpts, &d, head.opts.spam);
+    if req_tgts == 0 {
+        d.st |= ST_QUERY;
+    }
+    let mut gl = grey::ask_rcpts(
+        cfg,
+        head,
+        lists,
+        &global,
+        &rcpt_whites,
+        &cks,
+        sums.client_ip,
+        via_relay,
+        ask,
+    );
+    let local_tgts: Tgts = gl.list.dcc_tgts(d.st, req_tgts, 0);
+    let conflict = grey::spam_conflict(cfg, head);
+    if conflict && d.st & ST_QUERY == 0 {
+        errors.push("spam and grey-query are incompatible".to_string());
+    }
+    let spam = head.opts.spam && d.st & ST_QUERY == 0 && !conflict;
+    if spam {
+        // the MTA's own verdict, shown as such in the log files
+        d.st |= ST_MTA_ISSPAM;
+    }
+    let mut header = None;
+    // the log's "reported" count: nothing when the server is not asked
+    let mut reported = 0;
+    if req_tgts > 0 {
+        let placeholder = ClientInfo {
+            hostname: cfg.hostname.clone(),
+            brand: String::new(),
+        };
+        if let Some(req) = d.dcc_request(&tholds, &placeholder, &cks, spam, local_tgts) {
+            reported = local_tgts;
+            let (answer, info) = ask.dcc(&req);
+            d.apply_answer(&tholds, !cfg.no_body_kludge, &info, &mut cks, answer);
+        }
+        header = d.header.clone();
+    }
+    errors.extend(d.errors.drain(..).filter(|e| !e.is_empty()));
+    let is_spam = d.is_spam();
+    let results: Vec<bool> = rcpt_whites
+        .iter()
+        .map(|r| rcpt_accepts(global.listing, r, is_spam))
+        .collect();
+    let rcpt_line: String = results.iter().map(|&a| if a { 'A' } else { 'R' }).collect();
+    let all_reject = !results.is_empty() && !results.contains(&true);
+    let spam_for: Vec<bool> = results.iter().map(|&a| !a).collect();
+    let ignore = head.opts.no_reject || cfg.ignore;
+    let embargo = gl.finish(&spam_for, ignore, &cks, ask);
+    errors.extend(gl.list.errors.drain(..).filter(|e| !e.is_empty()));
+    let overall_reject = all_reject && !head.opts.no_reject && !cfg.ignore && !embargo;
+    let overall = if embargo {
+        'G'
+    } else if overall_reject {
+        'R'
+    } else {
+        'A'
+    };
+    let rcpt_line: String = if embargo {
+        "G".repeat(results.len())
+    } else {
+        rcpt_line
+    };
+    let table = print_cks(
+        d.st & ST_RPT_SPAM != 0,
+        reported,
+        &cks,
+        Some(&d.tholds_rej),
+        Some(&d.wtgts),
+    );
+    let hdr_text = header.as_ref().map_or("", |h| h.as_str()).to_string();
+    let mut text = format!("{overall}\n{rcpt_line}\n").into_bytes();
+    if head.opts.header || head.opts.cksums {
+        text.extend_from_slice(hdr_text.as_bytes());
+        if head.opts.cksums && nrcpts > 0 {
+            text.extend_from_slice(table.as_bytes());
+        }
+        text.push(b'\n');
+    }
+    let white_name = head
+        .rcpts
+        .iter()
+        .find(|r| !r.user.is_empty())
+        .map(|r| r.user.clone())
+        .or_else(|| cfg.white_name.clone())
+        .unwrap_or_default();
+    // as recorded: one line for each recipient whose own file lists the
+    // message, and the decision line then says the whitelist spoke even
+    // when other recipients' files did not
+    let mut log_st = 0;
+    let mut user_lines = String::new();
+    for (r, w) in head.rcpts.iter().zip(&rcpt_whites) {
+        match w.user.as_ref().map(|u| u.listing) {
+            Some(Listing::Listed) => {
+                user_lines.push_str(&format!("{}-->OK\n", r.user));
+                log_st |= ST_WLIST_NOTSPAM;
+            }
+            Some(Listing::Black) => {
+                user_lines.push_str(&format!("{}-->spam\n", r.user));
+                log_st |= ST_WLIST_ISSPAM;
+            }
+            _ => {}
+        }
+    }
+    let white_line = if !user_lines.is_empty() {
+        user_lines
+    } else {
+        match merged.listing {
+            Listing::Listed => format!("{white_name}-->OK\n"),
+            Listing::Black => format!("{white_name}-->spam\n"),
+            Listing::Unlisted => String::new(),
+        }
+    };
+    let incompat =
+        white::incompatible_rcpts(cfg, lists, &head.rcpts, head.client_ip, head.opts.no_reject);
+    let white_line = format!(
+        "{}{white_line}",
+        "incompatible whitelists\n".repeat(incompat)
+    );
+    Decided {
+        head: text,
+        header,
+        errors,
+        logit: d.st & ST_LOGIT != 0,
+        decision: d,
+        log_tail: format!("{hdr_text}{table}"),
+        white_line,
+        log_st,
+        main_listed: global.listing == Listing::Listed,
+        results,
+        overall_reject,
+        embargo,
+        grey: gl,
+    }
+}
