@@ -108,9 +108,9 @@ pub fn check_message<R: BufRead>(
     } else {
         None
     };
-    let (info, sums, mxdcc) = read_checksums(cfg, &lists, &head, input, spool.as_mut())?;
+    let (info, sums, relays) = read_checksums(cfg, &lists, &head, input, spool.as_mut())?;
     errors.extend(sums.error.clone());
-    let outcome = decide(cfg, &lists, &head, &sums, mxdcc, ask);
+    let outcome = decide(cfg, &lists, &head, &sums, relays, ask);
     Ok(Checked {
         head,
         outcome,
@@ -206,6 +206,16 @@ impl Checked {
     }
 }
 
+/// Which relays of the main whiteclnt file the message came through, as
+/// its Received headers say.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Relays {
+    /// An `mx` relay.
+    pub mx: bool,
+    /// An `mxdcc` relay (which has asked the DCC server itself).
+    pub mxdcc: bool,
+}
+
 /// Read the message (into the spool when one is given) while computing
 /// its checksums.
 fn read_checksums<R: BufRead>(
@@ -214,7 +224,7 @@ fn read_checksums<R: BufRead>(
     head: &Head,
     input: &mut R,
     spool: Option<&mut std::fs::File>,
-) -> Result<(ReadInfo, Checksums, bool), BadRequest> {
+) -> Result<(ReadInfo, Checksums, Relays), BadRequest> {
     let env = Envelope {
         client_ip: head.client_ip,
         client_name: head.client_name.clone(),
@@ -228,15 +238,19 @@ fn read_checksums<R: BufRead>(
     ck.helo_from_received = head.client_ip.is_none() && head.helo.is_empty();
     ck.keep_xdcc = cfg.keep_xhdrs;
     let mut mc = MessageCks::new(&ck, &env);
+    let mx_seen = Arc::new(AtomicBool::new(false));
     let mxdcc_seen = Arc::new(AtomicBool::new(false));
     if ck.use_received {
         if let Some(g) = lists.global.clone() {
-            let seen = mxdcc_seen.clone();
+            let (mx, mxdcc) = (mx_seen.clone(), mxdcc_seen.clone());
             mc.set_relay_filter(Box::new(move |ip: IpAddr| {
                 match g.relay(&ip_sum(ip), ip).map(|t| t.0) {
-                    Some(tgts::OK_MX) => true,
+                    Some(tgts::OK_MX) => {
+                        mx.store(true, Ordering::Relaxed);
+                        true
+                    }
                     Some(tgts::OK_MXDCC) => {
-                        seen.store(true, Ordering::Relaxed);
+                        mxdcc.store(true, Ordering::Relaxed);
                         true
                     }
                     _ => false,
@@ -251,5 +265,9 @@ fn read_checksums<R: BufRead>(
     // a message without a body or without headers is still answered
     // (with the checksums it has); the complaint is logged
     let sums = mc.finish();
-    Ok((info, sums, mxdcc_seen.load(Ordering::Relaxed)))
+    let relays = Relays {
+        mx: mx_seen.load(Ordering::Relaxed),
+        mxdcc: mxdcc_seen.load(Ordering::Relaxed),
+    };
+    Ok((info, sums, relays))
 }

@@ -3,6 +3,7 @@
 //! DCC server, each recipient's disposition, the answer letters (`A`, `R`,
 //! `G`), the header and checksum table, and what the log files say.
 
+use crate::check::Relays;
 use crate::config::Config;
 use crate::grey::{self, Grey, Servers};
 use crate::proto::Head;
@@ -65,22 +66,22 @@ impl Decided {
     }
 }
 
-/// Decide about a message with checksums `sums` (`mxdcc`: it came
-/// through an MXDCC relay found in its Received headers).
+/// Decide about a message with checksums `sums` (`relays`: the listed
+/// relays found in its Received headers).
 pub(crate) fn decide(
     cfg: &Config,
     lists: &Lists,
     head: &Head,
     sums: &Checksums,
-    mxdcc: bool,
+    relays: Relays,
     ask: &mut dyn Servers,
 ) -> Decided {
     let mut errors = Vec::new();
     let mut cks = msg_slots(sums);
     let nrcpts = head.rcpts.len();
-    let mut query = cfg.query || head.opts.query || mxdcc;
+    let mut query = cfg.query || head.opts.query || relays.mxdcc;
     // no greylisting through a listed MX or SUBMIT relay
-    let mut via_relay = mxdcc;
+    let mut via_relay = relays.mx || relays.mxdcc;
     if let (Some(ip), Some(g)) = (head.client_ip, lists.global.as_ref()) {
         match g.relay(&ip_sum(ip), ip).map(|t| t.0) {
             Some(tgts::OK) => cks.no_ip_rpt2srvr(),

@@ -140,3 +140,45 @@ fn recorded_greylist_exchanges() {
         d.stderr()
     );
 }
+
+/// Mail from a relay the main whiteclnt file lists as `mx` is not
+/// greylisted (the greylist server is not even asked), nor a request
+/// with `grey-off`; other mail is.
+#[test]
+fn no_greylisting_through_listed_relays_or_with_grey_off() {
+    let srv = FakeDccd::start(1200, "behbrand");
+    let grey = FakeGrey::start(1202, "behgrey", "on,5");
+    let map = format!("{}{}", map_text(srv.addr), grey_map_text(grey.addr));
+    let d = Daemon::start_files(
+        "grey-mx",
+        &map,
+        &["whiteclnt-mx"],
+        &["-G", "on", "-w", "whiteclnt-mx"],
+    );
+    let req = |opts: &str, client: &str| {
+        format!(
+            "{opts}\n{client}\rrelay.example.net\nrelay.example.net\n<a@example.org>\n<bob@example.net>\n\nFrom: a@example.org\nSubject: hi\n\nhello\n"
+        )
+    };
+    let grey_ops = || {
+        grey.seen()
+            .iter()
+            .filter(|s| s.op != tally_wire::Op::Nop)
+            .count()
+    };
+    assert_eq!(
+        d.ask(req("header", "198.51.100.70").as_bytes())[..4],
+        *b"A\nA\n"
+    );
+    assert_eq!(grey_ops(), 0);
+    assert_eq!(
+        d.ask(req("grey-off header", "198.51.100.71").as_bytes())[..4],
+        *b"A\nA\n"
+    );
+    assert_eq!(grey_ops(), 0);
+    assert_eq!(
+        d.ask(req("header", "198.51.100.71").as_bytes())[..4],
+        *b"G\nG\n"
+    );
+    assert_eq!(grey_ops(), 1);
+}
