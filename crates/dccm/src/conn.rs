@@ -346,7 +346,7 @@ impl Conn {
                 d.st |= ST_MTA_ISSPAM;
             }
         }
-        let grey = crate::grey::start(&cfg, msg, &cks, msg.client_ip(), d.st);
+        let grey = crate::grey::start(&cfg, msg, &cks, msg.client_ip(), d.st, all_white);
         let (grey, asked, reqs) = match grey {
             Some((g, list)) => {
                 let (asked, reqs): (Vec<usize>, Vec<_>) = list.into_iter().unzip();

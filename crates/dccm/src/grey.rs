@@ -16,13 +16,15 @@ use tally_engine::grey::{GreyRcptSws, GreyRequest, Greylist};
 use tally_engine::state::{AskSt, ST_QUERY, ST_QUERY_GREY};
 
 /// Start greylisting a message: its recipients and the requests to send
-/// (recipient index and request), or `None` without `-G`.
+/// (recipient index and request), or `None` without `-G`. `all_white`:
+/// the message is whitelisted for every recipient.
 pub fn start(
     cfg: &Config,
     msg: &Msg,
     cks: &MsgCks,
     ip: Option<IpAddr>,
     st: AskSt,
+    all_white: bool,
 ) -> Option<(Greylist, Vec<(usize, GreyRequest)>)> {
     if !cfg.grey.on {
         return None;
@@ -30,19 +32,26 @@ pub fn start(
     let query = cfg.query || msg.mxdcc;
     let mut g = Greylist::new(st | if query { ST_QUERY_GREY } else { 0 });
     let global = msg.global_list();
-    let global_black = global
-        .map(|l| crate::white::verdict(l, cks, ip).listing == Listing::Black)
-        .unwrap_or(false);
+    let global_listing = global.map(|l| crate::white::verdict(l, cks, ip).listing);
+    let global_black = global_listing == Some(Listing::Black);
+    let global_white = global_listing == Some(Listing::Listed);
     for r in &msg.rcpts {
         let f = msg
             .setup()
             .filters_grey(global.map(|l| &**l), r.user.as_deref(), true);
-        let own_black = r
+        let own = r
             .user
             .as_ref()
-            .is_some_and(|u| crate::white::verdict(u, cks, ip).listing == Listing::Black);
-        let black = msg.mta_isspam.is_some() || global_black || own_black;
-        g.add_rcpt(&r.env_to, GreyRcptSws::from_filters(&f), r.white, black);
+            .map(|u| crate::white::verdict(u, cks, ip).listing);
+        // the recipient's own file has the last word, then the main file
+        let (white, black) = match own {
+            Some(Listing::Listed) => (true, false),
+            Some(Listing::Black) => (r.white, true),
+            _ => (r.white || global_white, global_black),
+        };
+        let white = white || all_white;
+        let black = msg.mta_isspam.is_some() || black;
+        g.add_rcpt(&r.env_to, GreyRcptSws::from_filters(&f), white, black);
     }
     let reqs = (0..g.rcpts.len())
         .filter_map(|i| g.request(i, &cfg.grey, cks, ip).map(|q| (i, q)))

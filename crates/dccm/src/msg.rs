@@ -119,6 +119,8 @@ pub struct Msg {
     pub via_submit: bool,
     /// How recipients' switches and thresholds start.
     setup: RcptSetup,
+    /// `-G` turned greylisting on.
+    grey_on: bool,
     /// The recipients as the joining rule sees them.
     tx: Transaction,
     env: Envelope,
@@ -162,6 +164,7 @@ impl Msg {
                 can_discard_one: true,
                 base: white_thresholds(&cfg.tholds.rej),
             },
+            grey_on: cfg.grey.on,
             tx: Transaction::new(),
             env: Envelope {
                 client_ip: ip,
@@ -240,11 +243,12 @@ impl Msg {
     /// a SUBMIT client cannot be refused recipient by recipient: the
     /// recipient joins anyway.
     pub fn compat(&mut self, new: &Rcpt) -> Option<Reply> {
-        let (profile, decided) = self.setup.profile(
+        let (profile, decided) = self.setup.profile_grey(
             self.global.as_deref(),
             new.user.as_deref(),
             new.env_to.as_bytes(),
             new.mailbox.as_deref().map(str::as_bytes),
+            self.grey_on,
         );
         let can_refuse = !self.via_submit;
         match self.tx.admit(profile, decided, can_refuse) {

@@ -85,6 +85,20 @@ impl RcptSetup {
         env_to: &[u8],
         mailbox: Option<&[u8]>,
     ) -> (RcptProfile, bool) {
+        self.profile_grey(global, user, env_to, mailbox, false)
+    }
+
+    /// [`RcptSetup::profile`] of a program that greylists (`grey_on`):
+    /// recipients whose greylisting differs are incompatible where
+    /// differing switches matter, as in the original.
+    pub fn profile_grey(
+        &self,
+        global: Option<&WhiteList>,
+        user: Option<&WhiteList>,
+        env_to: &[u8],
+        mailbox: Option<&[u8]>,
+        grey_on: bool,
+    ) -> (RcptProfile, bool) {
         let empty;
         let global = match global {
             Some(g) => g,
@@ -94,7 +108,7 @@ impl RcptSetup {
             }
         };
         let lay = Layered { global, user };
-        let filters = self.filters(Some(global), user);
+        let filters = self.filters_grey(Some(global), user, grey_on);
         let profile = RcptProfile::new(user, filters, lay.thresholds(&self.base));
         let decided = env_to_decides(&lay, env_to, mailbox, &filters);
         (profile, decided)

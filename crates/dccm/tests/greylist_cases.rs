@@ -1,0 +1,235 @@
+//! Greylisting cases beyond the recordings: a greylist server that does
+//! not answer (with and without `-x`), whitelisted mail, per-user
+//! `greylist-off`, `greylist-ignore-spam-on`, `-Q` and the log file of an
+//! embargoed message.
+
+mod common;
+
+use common::milter::{macro_pkt, Client, Reply};
+use common::{make_home, start_dccm, Dccm};
+use std::path::{Path, PathBuf};
+use tally_testkit::fake_grey::{grey_map_text, FakeGrey};
+use tally_testkit::{closed_port, map_text, FakeDccd};
+use tally_wire::Op;
+
+const EMBARGO: &str = "452 4.2.1 mail ID1 from 198.51.100.9 temporary greylist embargoed";
+
+/// dccm with a counting DCC server and a greylist server (a dead port
+/// without one), started with `extra` options after writing `files`
+/// (path below the home, text).
+fn start(tag: &str, grey: Option<&FakeGrey>, files: &[(&str, &str)], extra: &[&str]) -> Setup {
+    let home = make_home(tag);
+    let srv = FakeDccd::start(1200, "behbrand");
+    common::preload_bulk(&srv);
+    let grey_addr = grey.map_or_else(closed_port, |g| g.addr);
+    std::fs::write(
+        home.join("map"),
+        format!("{}{}", map_text(srv.addr), grey_map_text(grey_addr)),
+    )
+    .unwrap();
+    for (p, text) in files {
+        let p = home.join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let d = start_dccm(&home, &common::local_args(&home, extra));
+    Setup { d, home, _srv: srv }
+}
+
+struct Setup {
+    d: Dccm,
+    home: PathBuf,
+    _srv: FakeDccd,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+fn connect(sock: &Path) -> Client {
+    for _ in 0..200 {
+        if let Ok(c) = Client::connect(sock) {
+            return c;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("cannot connect to dccm");
+}
+
+/// The bulk message's body (its counts are preloaded at 5).
+fn bulk_body() -> Vec<u8> {
+    let eml = std::fs::read(common::data().join("msgs/bulk1.eml")).unwrap();
+    let text = String::from_utf8_lossy(&eml).replace("\r\n", "\n");
+    let body = text.split_once("\n\n").map_or("", |(_, b)| b);
+    body.replace('\n', "\r\n").into_bytes()
+}
+
+/// One message from 198.51.100.9 to local users `rcpts`; the replies at
+/// its end.
+fn send(s: &Setup, rcpts: &[&str], body: &[u8]) -> Vec<Reply> {
+    let mut c = connect(&s.d.sock);
+    let mut d = b"mail.example.com\0".to_vec();
+    d.push(b'4');
+    d.extend_from_slice(&25u16.to_be_bytes());
+    d.extend_from_slice(b"198.51.100.9\0");
+    c.send(b'C', &d).unwrap();
+    c.replies().unwrap();
+    c.send(b'D', &macro_pkt(b'M', &[("i", "ID1")])).unwrap();
+    c.send(b'M', b"<alice@example.com>\0").unwrap();
+    c.replies().unwrap();
+    for r in rcpts {
+        c.send(
+            b'D',
+            &macro_pkt(b'R', &[("{rcpt_mailer}", "local"), ("{rcpt_addr}", r)]),
+        )
+        .unwrap();
+        c.send(b'R', format!("<{r}@example.net>\0").as_bytes())
+            .unwrap();
+        assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')], "{r}");
+    }
+    for (n, v) in [("From", "alice@example.com"), ("Subject", "notes")] {
+        c.send(b'L', format!("{n}\0{v}\0").as_bytes()).unwrap();
+        c.replies().unwrap();
+    }
+    c.send(b'N', b"").unwrap();
+    c.replies().unwrap();
+    c.send(b'B', body).unwrap();
+    c.replies().unwrap();
+    c.send(b'E', b"").unwrap();
+    c.replies().unwrap()
+}
+
+const HELLO: &[u8] = b"Hello Bob,\r\nthe notes are attached.\r\n";
+
+fn accepted(r: &[Reply]) -> bool {
+    r.last() == Some(&Reply::Final('a'))
+        && r.iter()
+            .any(|x| matches!(x, Reply::AddHeader(n, _) if n.starts_with("X-DCC")))
+}
+
+fn embargoed(r: &[Reply]) -> bool {
+    r == [Reply::Code(EMBARGO.to_string())]
+}
+
+#[test]
+fn a_dead_greylist_server_delivers_unless_told_to_try_hard() {
+    let s = start("grey-dead", None, &[], &["-G", "on"]);
+    let r = send(&s, &["bob"], HELLO);
+    assert!(accepted(&r), "{r:?}");
+    let s = start("grey-dead-x", None, &[], &["-G", "on", "-x"]);
+    let r = send(&s, &["bob"], HELLO);
+    assert!(embargoed(&r), "{r:?}");
+}
+
+#[test]
+fn off_by_default_and_with_g_off() {
+    let g = FakeGrey::start(1202, "grey", "on,5");
+    for extra in [&[][..], &["-G", "on,off"][..]] {
+        let s = start("grey-off", Some(&g), &[], extra);
+        assert!(accepted(&send(&s, &["bob"], HELLO)));
+    }
+    assert!(g.ops(Op::GreyReport).is_empty());
+}
+
+#[test]
+fn whitelisted_mail_is_reported_white() {
+    let g = FakeGrey::start(1202, "grey", "on,5");
+    let files = [("whiteclnt-gw", "ok env_From alice@example.com\n")];
+    let s = start(
+        "grey-white",
+        Some(&g),
+        &files,
+        &["-G", "on", "-w", "whiteclnt-gw"],
+    );
+    let r = send(&s, &["bob"], HELLO);
+    assert!(accepted(&r), "{r:?}");
+    assert_eq!(g.ops(Op::GreyWhite).len(), 1, "{:?}", g.seen());
+    assert!(g.ops(Op::GreyReport).is_empty());
+}
+
+#[test]
+fn per_user_greylist_off() {
+    let g = FakeGrey::start(1202, "grey", "on,5");
+    let files = [("ud/local/bob/whiteclnt", "option greylist-off\n")];
+    let s = start("grey-user", Some(&g), &files, &["-G", "on", "-U", "ud"]);
+    assert!(accepted(&send(&s, &["bob"], HELLO)));
+    assert!(g.ops(Op::GreyReport).is_empty());
+    assert!(embargoed(&send(&s, &["carol"], HELLO)));
+    assert_eq!(g.ops(Op::GreyReport).len(), 1);
+}
+
+#[test]
+fn bulk_mail_is_rejected_unless_greylisting_ignores_spam() {
+    let g = FakeGrey::start(1202, "grey", "on,5");
+    let args = ["-G", "on", "-t", "CMN,2,3", "-w", "whiteclnt-gs"];
+    let s = start("grey-spam", Some(&g), &[("whiteclnt-gs", "\n")], &args);
+    let r = send(&s, &["bob"], &bulk_body());
+    assert!(
+        matches!(r.as_slice(), [Reply::Code(c)] if c.starts_with("550 5.7.1")),
+        "{r:?}"
+    );
+    assert_eq!(g.ops(Op::GreySpam).len(), 1);
+    let g = FakeGrey::start(1202, "grey", "on,5");
+    let files = [("whiteclnt-gs", "option greylist-ignore-spam-on\n")];
+    let s = start("grey-ign", Some(&g), &files, &args);
+    let r = send(&s, &["bob"], &bulk_body());
+    assert!(embargoed(&r), "{r:?}");
+    assert!(g.ops(Op::GreySpam).is_empty());
+}
+
+#[test]
+fn query_only_asks_without_counting() {
+    let g = FakeGrey::start(1202, "grey", "on,5");
+    let s = start("grey-q", Some(&g), &[], &["-G", "on", "-Q"]);
+    let _ = send(&s, &["bob"], HELLO);
+    assert_eq!(g.ops(Op::GreyQuery).len(), 1, "{:?}", g.seen());
+    assert!(g.ops(Op::GreyReport).is_empty());
+}
+
+#[test]
+fn the_log_file_of_an_embargoed_message() {
+    let g = FakeGrey::start(1202, "grey", "on,5");
+    let s = start("grey-log", Some(&g), &[], &["-G", "on", "-l", "logs"]);
+    assert!(embargoed(&send(&s, &["bob"], HELLO)));
+    let logs: Vec<PathBuf> = std::fs::read_dir(s.home.join("logs"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let text = std::fs::read_to_string(&logs[0]).unwrap();
+    let report = &g.ops(Op::GreyReport)[0];
+    let triple = report.cks.last().unwrap().1;
+    for want in [
+        "       greylist recipient\n".to_string(),
+        "          bob@example.net: ".to_string(),
+        format!("{triple} Embargo #1\n"),
+        format!("rejection message: {EMBARGO}\n"),
+        "result: temporary greylist embargo\n".to_string(),
+    ] {
+        assert!(text.contains(&want), "{want:?} in\n{text}");
+    }
+}
+
+#[test]
+fn recipients_with_differing_greylisting_in_one_transaction() {
+    // with -a DISCARD both join; bob is not greylisted, carol is, and the
+    // message is embargoed for both
+    let g = FakeGrey::start(1202, "grey", "on,5");
+    let files = [("ud/local/bob/whiteclnt", "option greylist-off\n")];
+    let args = ["-G", "on", "-U", "ud", "-a", "DISCARD"];
+    let s = start("grey-two", Some(&g), &files, &args);
+    assert!(embargoed(&send(&s, &["bob", "carol"], HELLO)));
+    let reports = g.ops(Op::GreyReport);
+    assert_eq!(reports.len(), 1, "{:?}", g.seen());
+    let carol = tally_ck::simple::str_sum(None, b"carol@example.net");
+    let ip = reports[0].cks[0].1;
+    let from = reports[0].cks[1].1;
+    let mut h = <md5::Md5 as md5::Digest>::new();
+    for p in [&ip, &from, &carol] {
+        md5::Digest::update(&mut h, p.0);
+    }
+    let triple = tally_wire::Sum(md5::Digest::finalize(h).into());
+    assert_eq!(reports[0].cks.last().map(|c| c.1), Some(triple));
+}
