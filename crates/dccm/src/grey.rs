@@ -31,6 +31,7 @@ pub fn start(
     }
     let query = cfg.query || msg.mxdcc;
     let mut g = Greylist::new(st | if query { ST_QUERY_GREY } else { 0 });
+    g.try_extra_hard = cfg.try_extra_hard;
     let global = msg.global_list();
     let global_listing = global.map(|l| crate::white::verdict(l, cks, ip).listing);
     let global_black = global_listing == Some(Listing::Black);

@@ -199,6 +199,10 @@ pub struct Greylist {
     pub max_embargo_num: u32,
     /// Complaints (for the system log and the log file).
     pub errors: Vec<String>,
+    /// `-x`: a recipient that cannot be greylisted because the message
+    /// lacks the IP address or env_From embargoes the message, as a
+    /// failed request does with `try_extra_hard` of [`Greylist::apply`].
+    pub try_extra_hard: bool,
     query: bool,
     off: bool,
 }
@@ -284,6 +288,10 @@ impl Greylist {
             r.result = GreyResult::Fail;
             r.msg_sum = Sum::default();
             r.triple_sum = Sum::default();
+            self.st |= ST_LOGIT;
+            if self.try_extra_hard {
+                self.st |= ST_GREY_EMBARGO | ST_GREY_LOGIT;
+            }
             return None;
         };
         let body = cks.of_type(CkType::Body).map(|s| s.sum).unwrap_or_default();

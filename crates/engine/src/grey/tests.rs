@@ -119,6 +119,13 @@ fn missing_ip_or_sender_fails() {
     cks.remove(CkType::EnvFrom);
     assert!(g.request(i, &ON, &cks, None).is_none());
     assert_eq!(g.errors[1], "env_From not available for greylisting");
+    assert_eq!(g.st & ST_GREY_EMBARGO, 0);
+    // -x: a message that cannot be greylisted is embargoed
+    let mut g = Greylist::new(0);
+    g.try_extra_hard = true;
+    let i = g.add_rcpt("bob@example.net", GreyRcptSws::default(), false, false);
+    assert!(g.request(i, &ON, &cks, None).is_none());
+    assert!(g.embargo(&[false], false));
 }
 
 #[test]
