@@ -1,0 +1,103 @@
+//! The sans-I/O plan API: steps, budgets, speculation and reply reading.
+
+use tally_dnsbl::plan::resolver_timeout;
+use tally_dnsbl::{Answer, Client, Mode, Parser, Plan, QType, Question, Status, Step, Targets};
+
+fn targets() -> Targets {
+    Targets {
+        client: Some(Client {
+            ip: "192.0.2.66".parse().unwrap(),
+            name: None,
+        }),
+        mail_host: Some("spam.example".into()),
+        urls: vec!["a.example".into(), "b.example".into()],
+    }
+}
+
+#[test]
+fn no_lists_means_no_questions() {
+    let (s, _) = Parser::parse_all(["set:msg-secs=5"]);
+    let plan = Plan::new(&s, Mode::Daemon, targets());
+    let Step::Done(o) = plan.step(4) else {
+        panic!("questions without lists")
+    };
+    assert!(o.questions.is_empty());
+    assert!(o.log_lines(false, "x").is_empty());
+}
+
+#[test]
+fn the_first_question_and_its_budget() {
+    let (s, _) = Parser::parse_all(["set:URL-secs=7", "bl.test"]);
+    let plan = Plan::new(&s, Mode::Daemon, targets());
+    let Step::Ask(w) = plan.step(1) else { panic!() };
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].question, Question::new("66.2.0.192.bl.test", QType::A));
+    assert_eq!(w[0].budget_ms, 7000);
+}
+
+#[test]
+fn speculation_names_later_questions_at_once() {
+    let (s, _) = Parser::parse_all(["bl.test", "bl2.test", "dbl.test,,name"]);
+    let plan = Plan::new(&s, Mode::Daemon, targets());
+    let Step::Ask(w) = plan.step(8) else { panic!() };
+    assert_eq!(w.len(), 8);
+    let names: Vec<String> = w.iter().map(|w| w.question.to_string()).collect();
+    assert_eq!(
+        names[..3],
+        [
+            "A 66.2.0.192.bl.test",
+            "A 66.2.0.192.bl2.test",
+            "A spam.example.dbl.test"
+        ]
+    );
+    assert!(names.contains(&"A a.example.dbl.test".to_string()));
+}
+
+#[test]
+fn a_timed_out_question_uses_the_budget_and_mail_goes_on() {
+    let (s, _) = Parser::parse_all(["set:msg-secs=3", "set:URL-secs=2", "bl.test"]);
+    let t = Targets {
+        client: None,
+        mail_host: None,
+        urls: vec!["slow.example".into(), "ip-listed.example".into()],
+    };
+    let mut plan = Plan::new(&s, Mode::Daemon, t);
+    let mut steps = 0;
+    let o = loop {
+        steps += 1;
+        assert!(steps < 100);
+        match plan.step(1) {
+            Step::Done(o) => break *o,
+            Step::Ask(w) => {
+                let (tries, per) = resolver_timeout(w[0].budget_ms);
+                plan.answer(
+                    w[0].question.clone(),
+                    Answer::timed_out(u64::from(tries) * per),
+                );
+            }
+        }
+    };
+    assert!(o.timed_out(0));
+    // Two seconds for the first URL, the last second for the second one.
+    assert_eq!(o.questions.len(), 2);
+}
+
+#[test]
+fn resolver_timeouts_as_the_original_sets_them() {
+    assert_eq!(resolver_timeout(25_000), (2, 5000));
+    assert_eq!(resolver_timeout(11_000), (2, 3000));
+    assert_eq!(resolver_timeout(2_000), (2, 1000));
+    assert_eq!(resolver_timeout(0), (2, 1000));
+}
+
+#[test]
+fn bad_replies_are_failures() {
+    assert_eq!(Answer::from_bytes(b"", QType::A, 1).status, Status::Failed);
+    assert_eq!(
+        Answer::from_bytes(&[0u8; 3], QType::A, 1).status,
+        Status::Failed
+    );
+    // A header with TC set and nothing else.
+    let tc = [0x12, 0x34, 0x82, 0x00, 0, 0, 0, 0, 0, 0, 0, 0];
+    assert_eq!(Answer::from_bytes(&tc, QType::A, 1).status, Status::Failed);
+}
