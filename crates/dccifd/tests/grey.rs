@@ -182,3 +182,43 @@ fn no_greylisting_through_listed_relays_or_with_grey_off() {
     );
     assert_eq!(grey_ops(), 1);
 }
+
+/// SpamAssassin's request (`cksums grey-off `) is answered as without
+/// greylisting; `spam` with `grey-query` is refused as the original does
+/// (the complaint is logged, the message only queried for); a greylist
+/// server that does not answer lets the mail pass, and with `-x`
+/// embargoes it.
+#[test]
+fn clients_and_a_missing_greylist_server() {
+    let srv = FakeDccd::start(1200, "behbrand");
+    let grey = FakeGrey::start(1202, "behgrey", "on,5");
+    let map = format!("{}{}", map_text(srv.addr), grey_map_text(grey.addr));
+    let d = Daemon::start_map("grey-clients", &map, &["-G", "on"]);
+    let req = |opts: &str| {
+        format!(
+            "{opts}\n198.51.100.80\rclient.example.net\nclient.example.net\n<a@example.org>\n<bob@example.net>\n\nFrom: a@example.org\nSubject: hi\n\nhello\n"
+        )
+    };
+    let a = d.ask(req("cksums grey-off ").as_bytes());
+    let a = String::from_utf8_lossy(&a);
+    assert!(a.starts_with("A\nA\nX-DCC-behbrand-Metrics: "), "{a}");
+    assert!(a.contains("reported: 1"), "{a}");
+    let a = d.ask(req("spam grey-query header").as_bytes());
+    assert_eq!(a[..4], *b"G\nG\n");
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(
+        d.stderr().contains("spam and grey-query are incompatible"),
+        "{}",
+        d.stderr()
+    );
+
+    let dead = format!(
+        "{}{}",
+        map_text(srv.addr),
+        grey_map_text(tally_testkit::closed_port())
+    );
+    let d = Daemon::start_map("grey-dead", &dead, &["-G", "on"]);
+    assert_eq!(d.ask(req("header").as_bytes())[..4], *b"A\nA\n");
+    let d = Daemon::start_map("grey-dead-x", &dead, &["-G", "on", "-x"]);
+    assert_eq!(d.ask(req("header").as_bytes())[..4], *b"G\nG\n");
+}
