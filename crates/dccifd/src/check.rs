@@ -79,6 +79,9 @@ pub struct Checked {
     spool: Option<std::fs::File>,
     logs: MsgLogs,
     user_sws: Vec<u32>,
+    /// Proxy mode: the SMTP reply that refused or deferred the message
+    /// (without CRLF), for the log files.
+    pub smtp_reply: Option<String>,
 }
 
 /// Read the message that follows `head` from `input` (spooled when
@@ -120,6 +123,7 @@ pub fn check_message<R: BufRead>(
         spool,
         logs,
         user_sws,
+        smtp_reply: None,
     })
 }
 
@@ -170,17 +174,32 @@ impl Checked {
                 || user_sws.get(i).is_some_and(|s| s & white_sw::LOG_ALL != 0)
         };
         let embargo = outcome.embargo;
+        // proxy mode: the SMTP reply refusing or deferring the message
+        // comes before the result, as the original logs it
+        let reply = self
+            .smtp_reply
+            .as_deref()
+            .map(|r| format!("rejection message: {r}\n"));
+        let with_reply = |result: &str| format!("{}{result}", reply.as_deref().unwrap_or(""));
         let grey = |who: Option<usize>| match who {
             None => (
                 outcome.grey.log_text(),
-                embargo.then(|| "result: temporary greylist embargo\n".to_string()),
+                if embargo {
+                    Some(with_reply("result: temporary greylist embargo\n"))
+                } else if outcome.overall_reject && reply.is_some() {
+                    Some(with_reply("result: reject\n"))
+                } else {
+                    None
+                },
             ),
             Some(i) => {
                 let delivered = outcome.results.get(i).copied().unwrap_or(true);
-                (
-                    outcome.grey.rcpt_log_text(i),
-                    outcome.grey.rcpt_result(i, embargo, delivered),
-                )
+                let result = match outcome.grey.rcpt_result(i, embargo, delivered) {
+                    Some(r) if embargo => Some(with_reply(&r)),
+                    None if !delivered && reply.is_some() => Some(with_reply("result: reject\n")),
+                    r => r,
+                };
+                (outcome.grey.rcpt_log_text(i), result)
             }
         };
         let st = |p: &str| outcome.st_line(p);

@@ -372,16 +372,16 @@ fn data<R: BufRead, W: Write>(
         if let Some(d) = down.as_mut() {
             let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
         }
-        smtp_reply(cfg.grey_msg.as_deref(), DEFAULT_GREY, &id, &cip)
-            .repeat(n)
-            .into_bytes()
+        let r = smtp_reply(cfg.grey_msg.as_deref(), DEFAULT_GREY, &id, &cip);
+        c.smtp_reply = Some(r.trim_end().to_string());
+        r.repeat(n).into_bytes()
     } else if c.outcome.overall_reject && !cfg.discard {
         if let Some(d) = down.as_mut() {
             let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
         }
-        reject_reply(cfg.rej_msg.as_deref(), &id, &cip)
-            .repeat(n)
-            .into_bytes()
+        let r = reject_reply(cfg.rej_msg.as_deref(), &id, &cip);
+        c.smtp_reply = Some(r.trim_end().to_string());
+        r.repeat(n).into_bytes()
     } else if c.outcome.overall_reject {
         if let Some(d) = down.as_mut() {
             let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");

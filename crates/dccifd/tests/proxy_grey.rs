@@ -2,7 +2,8 @@
 //! attempt of a new triple is deferred with the greylist reply (`452 4.2.1
 //! mail %ID from %CIP temporary greylist embargoed`, or the second `-r`)
 //! and not passed downstream; the retry after the embargo is delivered
-//! with the X-DCC header.
+//! with the X-DCC header. The log files of the deferrals end with the
+//! reply and the greylist result, as the original's.
 
 mod common;
 
@@ -73,7 +74,8 @@ fn first_attempt_deferred_retry_delivered() {
     assert_eq!(logs.len(), 3);
     let deferred = logs
         .iter()
-        .filter(|l| l.ends_with("result: temporary greylist embargo\n"))
+        .filter(|l| l.ends_with(" from 198.51.100.9 temporary greylist embargoed\nresult: temporary greylist embargo\n"))
+        .filter(|l| l.contains("\nrejection message: 452 4.2.1 mail "))
         .count();
     assert_eq!(deferred, 2, "{logs:?}");
 }
