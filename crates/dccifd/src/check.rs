@@ -16,33 +16,30 @@ use std::sync::Arc;
 use tally_ck::header::Envelope;
 use tally_ck::message::{Checksums, MessageCks};
 use tally_ck::simple::ip_sum;
+use tally_engine::logfile::{create_unique, NameGen};
 use tally_engine::message::{copy_spool, read_message, rewind, ReadInfo};
 use tally_engine::state::white_sw;
 use tally_engine::tgts;
 
 /// A temporary file holding the message while it is checked (removed
-/// at once: it lives as long as the handle).
-pub fn spool_file(cfg: &Config) -> std::io::Result<std::fs::File> {
-    use std::sync::atomic::AtomicU64;
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    for _ in 0..10 {
-        let n = SEQ.fetch_add(1, Ordering::Relaxed);
-        let path = cfg.tmpdir.join(format!("dccifd{}-{n}", std::process::id()));
-        match std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(f) => {
-                let _ = std::fs::remove_file(&path);
-                return Ok(f);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
+/// at once: it lives as long as the handle), and the unique part of its
+/// name, which stands for the message (`%ID`) when there is no log file.
+pub fn spool_file(cfg: &Config) -> std::io::Result<(std::fs::File, String)> {
+    use std::sync::Mutex;
+    static GEN: Mutex<Option<NameGen>> = Mutex::new(None);
+    let mut gen = {
+        let mut g = GEN.lock().unwrap_or_else(|e| e.into_inner());
+        let gen = g.get_or_insert_with(NameGen::new);
+        let mine = gen.clone();
+        // the next caller starts after the names this one may try
+        for _ in 0..12 {
+            gen.next_name();
         }
-    }
-    Err(std::io::Error::other("cannot create a temporary file"))
+        mine
+    };
+    let (f, path, id) = create_unique(&cfg.tmpdir, "dccifd.", &mut gen, 0o600)?;
+    let _ = std::fs::remove_file(&path);
+    Ok((f, id))
 }
 
 /// Handle one connection: read the request from `input`, write the
@@ -77,6 +74,8 @@ pub struct Checked {
     info: ReadInfo,
     sums: Checksums,
     spool: Option<std::fs::File>,
+    /// The unique part of the spool file's name.
+    spool_id: Option<String>,
     logs: MsgLogs,
     user_sws: Vec<u32>,
     /// Proxy mode: the SMTP reply that refused or deferred the message
@@ -106,10 +105,11 @@ pub fn check_message<R: BufRead>(
         .map(|u| u.as_ref().map_or(0, |l| l.switches().0))
         .collect();
     let logs = MsgLogs::open(cfg, &head, &user_sws, &mut errors);
-    let mut spool = if keep || logs.any() {
-        Some(spool_file(cfg).map_err(BadRequest::Io)?)
+    let (mut spool, spool_id) = if keep || logs.any() {
+        let (f, id) = spool_file(cfg).map_err(BadRequest::Io)?;
+        (Some(f), Some(id))
     } else {
-        None
+        (None, None)
     };
     let (info, sums, relays) = read_checksums(cfg, &lists, &head, input, spool.as_mut())?;
     errors.extend(sums.error.clone());
@@ -121,6 +121,7 @@ pub fn check_message<R: BufRead>(
         info,
         sums,
         spool,
+        spool_id,
         logs,
         user_sws,
         smtp_reply: None,
@@ -219,9 +220,14 @@ impl Checked {
         Ok(())
     }
 
-    /// The unique part of the main log file's name (`%ID`), if any.
+    /// What stands for the message in SMTP replies (`%ID`): the unique
+    /// part of the main log file's name, else of the spool file's.
     pub fn log_id(&self) -> Option<String> {
-        self.logs.global.as_ref().map(|l| l.id().to_string())
+        self.logs
+            .global
+            .as_ref()
+            .map(|l| l.id().to_string())
+            .or_else(|| self.spool_id.clone())
     }
 }
 

@@ -338,7 +338,7 @@ fn data<R: BufRead, W: Write>(
         .map_err(io_err)?;
     out.flush().map_err(io_err)?;
     // the message without SMTP transparency, in a temporary file
-    let mut raw = crate::check::spool_file(cfg).map_err(io_err)?;
+    let (mut raw, _) = crate::check::spool_file(cfg).map_err(io_err)?;
     {
         let mut w = io::BufWriter::new(&mut raw);
         loop {

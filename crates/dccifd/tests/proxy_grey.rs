@@ -106,6 +106,12 @@ fn second_r_is_the_greylist_reply_for_each_lmtp_recipient() {
     let r = send(&mut c, &["bob@example.net", "carol@example.net"]);
     assert!(r.starts_with("451 4.7.0 Greylisted "), "{r}");
     assert!(r.ends_with(" from 127.0.0.1, retry later\r\n"), "{r}");
+    // %ID: the unique part of the log file's name
+    let id = r.split(' ').nth(3).unwrap_or("");
+    assert!(
+        id.len() == 6 && id.bytes().all(|b| b.is_ascii_alphanumeric()),
+        "{r}"
+    );
     // LMTP: a reply for each recipient
     assert!(c.reply().starts_with("451 4.7.0 Greylisted "));
     assert!(c.cmd("QUIT").starts_with("221"));
