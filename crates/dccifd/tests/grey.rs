@@ -222,3 +222,43 @@ fn clients_and_a_missing_greylist_server() {
     let d = Daemon::start_map("grey-dead-x", &dead, &["-G", "on", "-x"]);
     assert_eq!(d.ask(req("header").as_bytes())[..4], *b"G\nG\n");
 }
+
+/// `-G noIP` leaves the client's address out of the triple and
+/// `-G IPmask/24` keeps its first 24 bits: once a message passed, the same
+/// sender, recipient and message pass from any address, or from the same
+/// /24, as the recorded dccm scenarios l2 and l3 show for the original.
+#[test]
+fn triples_without_or_with_part_of_the_address() {
+    let req = |client: &str| {
+        format!(
+            "header\n{client}\rclient.example.net\nclient.example.net\n<a@example.org>\n<bob@example.net>\n\nFrom: a@example.org\nSubject: hi\n\nhello again\n"
+        )
+    };
+    for (g, other_ip_passes) in [("noIP", true), ("IPmask/24", false)] {
+        let srv = FakeDccd::start(1200, "behbrand");
+        let grey = FakeGrey::start(1202, "behgrey", "on,5");
+        let map = format!("{}{}", map_text(srv.addr), grey_map_text(grey.addr));
+        let d = Daemon::start_map("grey-mask", &map, &["-G", g]);
+        let first = |r: Vec<u8>| r.first().copied().map(char::from);
+        assert_eq!(
+            first(d.ask(req("198.51.100.10").as_bytes())),
+            Some('G'),
+            "{g}"
+        );
+        grey.advance(6);
+        assert_eq!(
+            first(d.ask(req("198.51.100.10").as_bytes())),
+            Some('A'),
+            "{g}"
+        );
+        // the same /24
+        assert_eq!(
+            first(d.ask(req("198.51.100.99").as_bytes())),
+            Some('A'),
+            "{g}"
+        );
+        let other = first(d.ask(req("203.0.113.7").as_bytes()));
+        let want = if other_ip_passes { 'A' } else { 'G' };
+        assert_eq!(other, Some(want), "{g}");
+    }
+}
