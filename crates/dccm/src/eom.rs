@@ -23,7 +23,8 @@ use tally_engine::cks::{print_cks, MsgCks};
 use tally_engine::rcpts_milter::{spam_disposition, SpamAction, SpamDisposition};
 use tally_engine::server::ClientInfo;
 use tally_engine::state::{
-    white_sw, ST_GREY_EMBARGO, ST_LOGIT, ST_RPT_SPAM, ST_WLIST_ISSPAM, SW_TRAP, SW_TRAP_DIS,
+    white_sw, ST_GREY_EMBARGO, ST_GREY_LOGIT, ST_LOGIT, ST_RPT_SPAM, ST_WLIST_ISSPAM, SW_TRAP,
+    SW_TRAP_DIS,
 };
 use tally_engine::tgts::Tgts;
 use tally_engine::xhdr::XHeader;
@@ -270,11 +271,21 @@ pub fn log(
         }
     };
     // recipients refused at RCPT time get their copy too, as recorded
+    // kept only for greylisting: not for recipients with greylist-log-off
+    let grey_only = grey.is_some_and(|g| g.st & ST_GREY_LOGIT != 0)
+        && !d.is_some_and(|d| d.is_spam())
+        && !global_log_all;
     for r in msg.rcpts.iter().chain(msg.refused.iter()) {
         let (Some(dir), Some(u)) = (r.dir.as_deref(), r.user.as_ref()) else {
             continue;
         };
         let sw = u.switches().0;
+        let user_grey = msg
+            .setup()
+            .filters_grey(msg.global_list().map(|l| &**l), Some(u), true);
+        if grey_only && user_grey.grey_log_off && sw & white_sw::LOG_ALL == 0 {
+            continue;
+        }
         let mode = if sw & white_sw::LOG_M != 0 {
             tally_engine::logfile::LogMode::Minute
         } else if sw & white_sw::LOG_H != 0 {

@@ -233,3 +233,22 @@ fn recipients_with_differing_greylisting_in_one_transaction() {
     let triple = tally_wire::Sum(md5::Digest::finalize(h).into());
     assert_eq!(reports[0].cks.last().map(|c| c.1), Some(triple));
 }
+
+#[test]
+fn per_user_log_copies_and_greylist_log_off() {
+    let g = FakeGrey::start(1202, "grey", "on,5");
+    let files = [
+        ("ud/local/bob/whiteclnt", "option greylist-log-off\n"),
+        ("ud/local/carol/whiteclnt", "option greylist-log-on\n"),
+    ];
+    let args = ["-G", "on", "-U", "ud", "-l", "logs"];
+    let s = start("grey-ulog", Some(&g), &files, &args);
+    assert!(embargoed(&send(&s, &["bob"], HELLO)));
+    assert!(embargoed(&send(&s, &["carol"], HELLO)));
+    let count = |u: &str| {
+        std::fs::read_dir(s.home.join(format!("ud/local/{u}/log")))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    assert_eq!((count("bob"), count("carol")), (0, 1));
+}
