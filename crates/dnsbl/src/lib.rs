@@ -8,6 +8,10 @@
 //! - [`plan`]: the checks of one message, sans-I/O, in the original's order.
 //! - [`outcome`]: hits, log lines and rejection texts.
 //! - [`zone`]: a zone for tests and benchmarks (the recordings' zone format).
+//!
+//! I/O, behind features:
+//! - `resolve`: [`resolve`], asynchronous DNS with hickory and tokio, driving a plan.
+//! - `testserver`: [`testserver`], an authoritative DNS server on loopback.
 
 pub mod addr;
 pub mod answer;
@@ -18,6 +22,11 @@ pub mod reply;
 pub mod settings;
 mod walk;
 pub mod zone;
+
+#[cfg(feature = "resolve")]
+pub mod resolve;
+#[cfg(feature = "testserver")]
+pub mod testserver;
 
 pub use answer::{Answer, QType, Question, Status};
 pub use option::{OptionError, Parser, Settings};

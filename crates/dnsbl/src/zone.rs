@@ -64,7 +64,7 @@ fn parse_name(s: &str) -> Option<Name> {
     } else {
         format!("{s}.")
     };
-    Name::from_str(&fq).ok()
+    Name::from_ascii(&fq).ok()
 }
 
 impl Zone {

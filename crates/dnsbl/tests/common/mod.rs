@@ -128,6 +128,8 @@ pub struct Recorded {
     pub heading: String,
     /// `QTYPE name` of each query, retransmissions of dropped ones removed.
     pub queries: Vec<String>,
+    /// The same with retransmissions.
+    pub raw_queries: Vec<String>,
     /// The first SMTP reply other than continue, if any; a reply the notes cut
     /// short ends with `\u{1}`.
     pub reply: Option<String>,
@@ -187,6 +189,8 @@ pub fn recorded(scenario: &str) -> (Vec<Recorded>, Vec<String>) {
                 if q == "(none)" {
                     continue;
                 }
+                cur.raw_queries
+                    .push(q.split(" -> ").next().unwrap_or(q).to_string());
                 if q.ends_with("DROPPED (no answer)") && q == prev {
                     continue;
                 }
