@@ -297,7 +297,14 @@ impl Greylist {
         let body = cks.of_type(CkType::Body).map(|s| s.sum).unwrap_or_default();
         let mut list: Vec<(CkType, Sum)> = Vec::with_capacity(NUM_TYPES);
         for (n, s) in cks.iter() {
-            if n >= NUM_TYPES || matches!(s.ty, CkType::GreyMsg | CkType::GreyTriple) {
+            // no reputation checksums; the recipient's env_To is in the
+            // greylist checksums, never sent alone (recorded grey_report_new)
+            if n >= NUM_TYPES
+                || matches!(
+                    s.ty,
+                    CkType::GreyMsg | CkType::GreyTriple | CkType::SrvrId | CkType::EnvTo
+                )
+            {
                 continue;
             }
             if s.rpt2srvr || s.ty == CkType::Body {
