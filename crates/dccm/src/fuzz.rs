@@ -1,15 +1,40 @@
 //! Arbitrary milter-side input through the per-connection state machine,
 //! for fuzzing: no sockets, no DCC server (every request fails as if the
-//! server were down). Must never panic.
+//! server were down), greylisting on (`-G on`) with answers taken from
+//! the input. Must never panic.
 
 use crate::config::Config;
 use crate::conn::{Conn, EomStep};
 use std::sync::{Arc, OnceLock};
+use tally_engine::grey::GreyAnswer;
 use tally_engine::server::{AskError, ClientInfo};
 
 fn config() -> Arc<Config> {
     static CFG: OnceLock<Arc<Config>> = OnceLock::new();
-    CFG.get_or_init(|| Arc::new(Config::plain())).clone()
+    CFG.get_or_init(|| {
+        let mut c = Config::plain();
+        c.grey.on = true;
+        Arc::new(c)
+    })
+    .clone()
+}
+
+/// A greylist answer made of input bytes: embargoes, ends, passes,
+/// whitelisting, odd values and failures.
+fn grey_answer(arg: &[u8], n: usize) -> Result<GreyAnswer, String> {
+    let b = arg.get(n % arg.len().max(1)).copied().unwrap_or(0);
+    let triple = match b % 6 {
+        0 => u32::from(b / 6),
+        1 => 0x00ff_fff1,
+        2 => 0x00ff_fff0,
+        3 => 0x00ff_fff2,
+        4 => u32::from(b).wrapping_mul(0x0101_0101),
+        _ => return Err("no greylist answer".to_string()),
+    };
+    Ok(GreyAnswer {
+        msg: u32::from(b & 1),
+        triple,
+    })
 }
 
 /// Feed `bytes` as a sequence of milter events: each event is a command
@@ -58,7 +83,12 @@ pub fn fuzz_connection(bytes: &[u8]) {
                 s.body(arg);
             }
             7 => {
-                if let EomStep::Ask(_) = s.eom_prepare(&macros, &client) {
+                let mut step = s.eom_prepare(&macros, &client);
+                if let EomStep::Grey(reqs) = step {
+                    let answers = (0..reqs.len()).map(|n| grey_answer(arg, n)).collect();
+                    step = s.eom_grey(answers, &client);
+                }
+                if let EomStep::Ask(_) = step {
                     let e = AskError {
                         msg: "no DCC server".to_string(),
                         srvr_id: 0,
