@@ -218,11 +218,14 @@ fn md5_of(parts: &[&Sum]) -> Sum {
 
 impl Greylist {
     /// Start: `st` is the message's decision state so far; its
-    /// `ST_QUERY_GREY` (or `ST_QUERY`, `-Q`) makes every request a query
-    /// and its `ST_GREY_OFF` turns greylisting off for the message.
+    /// `ST_QUERY_GREY` (`-Q`, dccifd's `grey-query`) makes every request
+    /// a query and its `ST_GREY_OFF` turns greylisting off for the
+    /// message. `ST_QUERY` alone (dccifd's `query`) does not: the
+    /// message is still counted by the greylist server, as in the
+    /// original.
     pub fn new(st: AskSt) -> Greylist {
         Greylist {
-            query: st & (ST_QUERY_GREY | ST_QUERY) != 0,
+            query: st & ST_QUERY_GREY != 0,
             off: st & ST_GREY_OFF != 0,
             ..Greylist::default()
         }

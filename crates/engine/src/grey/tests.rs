@@ -98,6 +98,12 @@ fn whitelisted_blacklisted_and_query_recipients() {
     assert_eq!(g.st & ST_GREY_EMBARGO, 0);
     // -G off, -Q, grey-off
     assert!(g.request(w, &GreyOpt::default(), &cks, None).is_none());
+    let mut r = Greylist::new(ST_QUERY);
+    let i = r.add_rcpt("x@example.net", GreyRcptSws::default(), false, false);
+    assert_eq!(
+        r.request(i, &ON, &cks, None).map(|r| r.op),
+        Some(GreyOp::Report)
+    );
     let mut q = Greylist::new(ST_QUERY_GREY);
     let i = q.add_rcpt("x@example.net", GreyRcptSws::default(), true, false);
     assert_eq!(
