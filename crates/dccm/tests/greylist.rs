@@ -9,11 +9,26 @@ use tally_testkit::fake_grey::GreySeen;
 use tally_wire::{CkType, Op, Sum};
 
 fn check(name: &str) -> Vec<GreySeen> {
-    let (d, grey) = common::run_grey_scenario(name);
+    check_dcc(name).0
+}
+
+/// The requests the greylist server received and, in order, the DCC
+/// server's queries (`None`) and reports (their targets).
+fn check_dcc(name: &str) -> (Vec<GreySeen>, Vec<Option<u32>>) {
+    let (d, grey, srv) = common::run_grey_scenario(name);
     assert!(d.is_empty(), "{}", d.join("\n"));
     let seen = grey.seen();
     assert!(seen.iter().all(|s| s.authenticated), "{seen:?}");
-    seen
+    let dcc = srv
+        .seen()
+        .iter()
+        .filter_map(|s| match s.op {
+            Op::Query => Some(None),
+            Op::Report => Some(Some(s.tgts)),
+            _ => None,
+        })
+        .collect();
+    (seen, dcc)
 }
 
 fn md5(parts: &[&Sum]) -> Sum {
@@ -50,7 +65,16 @@ fn check_sums(s: &GreySeen, ip: Option<Sum>, rcpt: &str) {
 
 #[test]
 fn l1_greylist() {
-    let seen = check("l1-greylist");
+    let (seen, dcc) = check_dcc("l1-greylist");
+    // the DCC server counts an embargoed message's recipients only the
+    // first time, and not again when the embargo ends (l1.3); l1.6 counts
+    // only dave, new to the greylist
+    assert_eq!(
+        dcc,
+        [Some(1), None, None, Some(1), Some(1), Some(1)],
+        "{:?}",
+        seen
+    );
     let reports: Vec<&GreySeen> = seen.iter().filter(|s| s.op == Op::GreyReport).collect();
     // six messages, l1.6 with two recipients
     assert_eq!(reports.len(), 7, "{seen:?}");

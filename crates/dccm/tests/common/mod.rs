@@ -336,9 +336,9 @@ pub fn run_scenario_kept(name: &str) -> (Vec<String>, PathBuf) {
 /// Run a recorded greylist scenario (`-G`): a fake DCC server and a fake
 /// greylist server with the recording's 5-second embargo, whose clock is
 /// moved on by the time between the recorded connections instead of
-/// sleeping. The differences found and the greylist server, to look at
-/// the requests it received.
-pub fn run_grey_scenario(name: &str) -> (Vec<String>, FakeGrey) {
+/// sleeping. The differences found, the greylist server and the DCC
+/// server, to look at the requests they received.
+pub fn run_grey_scenario(name: &str) -> (Vec<String>, FakeGrey, FakeDccd) {
     let dir = data().join("dccm").join(name);
     let cmd = std::fs::read_to_string(dir.join("command.txt")).unwrap();
     let text = std::fs::read_to_string(dir.join("transcript.txt")).unwrap();
@@ -368,5 +368,5 @@ pub fn run_grey_scenario(name: &str) -> (Vec<String>, FakeGrey) {
     }
     drop(d);
     let _ = std::fs::remove_dir_all(&home);
-    (diffs, grey)
+    (diffs, grey, srv)
 }
