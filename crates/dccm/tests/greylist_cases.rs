@@ -207,6 +207,9 @@ fn the_log_file_of_an_embargoed_message() {
         format!("{triple} Embargo #1\n"),
         format!("rejection message: {EMBARGO}\n"),
         "result: temporary greylist embargo\n".to_string(),
+        // the header the message would have had
+        "X-DCC-behbrand-Metrics: ".to_string(),
+        " 1200; Body=".to_string(),
     ] {
         assert!(text.contains(&want), "{want:?} in\n{text}");
     }
