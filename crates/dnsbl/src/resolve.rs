@@ -20,6 +20,7 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use futures_util::future::FutureExt;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData};
@@ -36,6 +37,8 @@ use crate::settings::Settings;
 
 /// Most answers kept in the cache.
 const CACHE_MAX: usize = 50_000;
+/// Questions a step looks ahead for answers in the cache.
+const LOOK_AHEAD: usize = 512;
 /// Longest time an answer is kept, whatever its TTL.
 const TTL_MAX: u32 = 86_400;
 
@@ -230,7 +233,11 @@ impl Resolver {
         Answer::timed_out(elapsed(start))
     }
 
-    /// Runs the checks of one message; `parallel` questions at most at once.
+    /// Runs the checks of one message; `parallel` questions at most at once
+    /// on the network (with 1, exactly the original's order).
+    ///
+    /// Each step looks far ahead (the plan's speculation) but only to answer
+    /// from the cache; the network is asked the first open questions in order.
     pub async fn check(
         &self,
         settings: &Settings,
@@ -238,22 +245,36 @@ impl Resolver {
         targets: Targets,
         parallel: usize,
     ) -> Outcome {
+        let parallel = parallel.max(1);
         let deadline = Instant::now() + Duration::from_secs(u64::from(settings.msg_secs));
         let mut plan = Plan::new(settings, mode, targets);
         let mut flying: Vec<Question> = Vec::new();
         let mut tasks = FuturesUnordered::new();
-        // Each step answers or starts at least one question: bounded by the
-        // plan's finite questions; the bound is a guard.
+        // Each round answers at least one question or starts one, and a plan
+        // has finitely many; the bound is a guard.
         for _ in 0..1_000_000 {
-            let wants = match plan.step(parallel) {
+            let wants = match plan.step(LOOK_AHEAD.max(parallel)) {
                 Step::Done(o) => return *o,
                 Step::Ask(w) => w,
             };
-            let now = Instant::now();
-            let left = deadline.saturating_duration_since(now);
-            for w in wants {
-                if flying.contains(&w.question) || plan.answered(&w.question) {
-                    continue;
+            let open: Vec<_> = wants
+                .into_iter()
+                .filter(|w| !flying.contains(&w.question) && !plan.answered(&w.question))
+                .collect();
+            let mut progress = false;
+            for w in &open {
+                if let Some(a) = self.cached(&w.question) {
+                    plan.answer(w.question.clone(), a);
+                    progress = true;
+                }
+            }
+            if progress {
+                continue;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            for w in open {
+                if flying.len() >= parallel {
+                    break;
                 }
                 if left.is_zero() {
                     plan.answer(w.question, Answer::timed_out(spent(settings)));
@@ -274,11 +295,15 @@ impl Resolver {
             if tasks.is_empty() {
                 continue;
             }
-            let next = tokio::time::timeout_at(deadline.into(), tasks.next()).await;
-            match next {
+            match tokio::time::timeout_at(deadline.into(), tasks.next()).await {
                 Ok(Some((q, a))) => {
                     flying.retain(|f| *f != q);
                     plan.answer(q, a);
+                    // Take every other answer already there before the next step.
+                    while let Some(Some((q, a))) = tasks.next().now_or_never() {
+                        flying.retain(|f| *f != q);
+                        plan.answer(q, a);
+                    }
                 }
                 Ok(None) => {}
                 Err(_) => {
