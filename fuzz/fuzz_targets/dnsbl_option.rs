@@ -6,7 +6,8 @@ use tally_dnsbl::{Answer, Client, Mode, Parser, Plan, Status, Step, Targets};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let (settings, errors) = Parser::parse_all(text.lines());
+    // A program has a few dozen -B arguments, not thousands.
+    let (settings, errors) = Parser::parse_all(text.lines().take(64));
     for e in &errors {
         let _ = e.to_string();
     }

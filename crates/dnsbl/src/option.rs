@@ -11,6 +11,7 @@
 //! only 1 to 4. A refused argument is reported and otherwise ignored: the
 //! programs go on (the caller logs [`OptionError`] and carries on).
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -124,7 +125,8 @@ impl Parser {
     }
 
     /// The settings so far.
-    pub fn finish(self) -> Settings {
+    pub fn finish(mut self) -> Settings {
+        link_duplicates(&mut self.settings.lists);
         self.settings
     }
 
@@ -340,19 +342,19 @@ impl Parser {
             s.lists.len()
         };
         s.lists.insert(at, list);
-        relink_duplicates(&mut s.lists);
         Ok(())
     }
 }
 
-/// Marks lists that repeat an earlier list's domain, type and family.
-fn relink_duplicates(lists: &mut [List]) {
-    for i in 0..lists.len() {
-        lists[i].dup_of = (0..i).find(|&j| {
-            lists[j].ltype == lists[i].ltype
-                && lists[j].family == lists[i].family
-                && lists[j].domain == lists[i].domain
-        });
+/// Marks lists that repeat an earlier list's domain, type and family: they
+/// share its lookups.
+fn link_duplicates(lists: &mut [List]) {
+    let mut first: HashMap<(String, ListType, Family), usize> = HashMap::new();
+    for (i, l) in lists.iter_mut().enumerate() {
+        let head = *first
+            .entry((l.domain.clone(), l.ltype, l.family))
+            .or_insert(i);
+        l.dup_of = (head != i).then_some(head);
     }
 }
 

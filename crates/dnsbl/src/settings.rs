@@ -33,7 +33,7 @@ pub(crate) const MAX_SECS: u32 = 1000;
 pub(crate) const MAX_DOMAIN: usize = 256 - 46 * 2;
 
 /// What a list holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ListType {
     /// Reversed IPv4 addresses (the default).
     Ipv4,
@@ -47,7 +47,7 @@ pub enum ListType {
 
 /// Which address records a probe asks for, from the family of the result
 /// address: A for IPv4, AAAA for IPv6, both for `any`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Family {
     V4,
     V6,
