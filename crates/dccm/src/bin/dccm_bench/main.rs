@@ -54,15 +54,15 @@
 //! Greylisting (`-G pass`: dccm with `-G on` and a greylist server in
 //! this program that lets every message pass; `-G dccd`: the project's
 //! `dccd -G on`, which embargoes every message of the run), 8
-//! connections, `-n 3000`/`-n 4000`, four runs each, next to the same
+//! connections, `-n 3000`/`-n 4000`, seven runs each, next to the same
 //! runs without `-G`, on the 2-CPU machine while other builds ran (load
-//! average 3.8-4.5, so the figures vary more than those above):
+//! average 1.8-4.5, so the figures vary more than those above):
 //!
 //! | -G      | msgs/s    | p50, p90, p99 (ms)              | CPU ms/msg: dccm |
 //! |---------|-----------|---------------------------------|------------------|
-//! | (none)  | 6169-7245 | 0.84-1.12, 1.70-1.91, 3.44-5.18 | 0.13-0.14        |
-//! | pass    | 5090-5436 | 1.16-1.29, 2.13-2.42, 4.53-6.81 | 0.15-0.17        |
-//! | dccd    | 4668-5651 | 1.24-1.36, 2.07-2.43, 3.45-8.07 | 0.12-0.18        |
+//! | (none)  | 5887-7245 | 0.84-1.12, 1.70-1.93, 3.44-7.51 | 0.13-0.15        |
+//! | pass    | 5090-5642 | 1.16-1.29, 1.97-2.42, 4.25-6.81 | 0.15-0.17        |
+//! | dccd    | 4668-5651 | 1.24-1.36, 1.99-2.43, 3.45-8.07 | 0.12-0.18        |
 //!
 //! A greylisted message costs one more UDP exchange (the greylist
 //! request, which must be answered before the DCC server is asked, as in
