@@ -143,3 +143,94 @@ fn recorded_greylist_exchanges_across_restarts() {
     }
     let _ = std::fs::remove_dir_all(&home);
 }
+
+fn vector(name: &str) -> Vec<u8> {
+    let v = data("udp_vectors.json");
+    let e = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap();
+    unhex(e["request_hex"].as_str().unwrap())
+}
+
+/// Malformed, unsigned or anonymous greylist requests are dropped and
+/// counted; a signed one without its triple gets an ERROR; GREY_SPAM an
+/// OK of 108 bytes.
+#[test]
+fn bad_greylist_requests() {
+    use tally_wire::packet::{Packet, Request};
+    use tally_wire::sign::{Passwd, Signer};
+    use tally_wire::OpNums;
+
+    let home = temp_home("grey-bad");
+    let mut s = grey_server(&home, "on,20");
+    s.clock = Some(1_795_348_746);
+    let good = vector("grey_report_new#1_GREY_REPORT");
+
+    // a wrong signature
+    let mut bad_sig = good.clone();
+    let n = bad_sig.len();
+    bad_sig[n - 1] ^= 1;
+    assert!(matches!(
+        s.handle(&bad_sig, from(), Instant::now()),
+        Action::Drop
+    ));
+    // anonymous
+    let mut anon = good.clone();
+    anon[4..8].copy_from_slice(&1u32.to_be_bytes());
+    Signer::Zero.sign(&mut anon);
+    assert!(matches!(
+        s.handle(&anon, from(), Instant::now()),
+        Action::Drop
+    ));
+    assert_eq!(s.grey.as_ref().unwrap().unauth, 2);
+    assert_eq!(s.stats.passwd, 1);
+    // truncated: the length field no longer matches
+    assert!(matches!(
+        s.handle(&good[..good.len() - 18], from(), Instant::now()),
+        Action::Drop
+    ));
+    assert!(matches!(
+        s.handle(&good[..10], from(), Instant::now()),
+        Action::Drop
+    ));
+    assert!(s.stats.bad_op + s.stats.reject >= 2);
+    // nothing was recorded by any of them
+    let Action::Send(a, _) = s.handle(&good, from(), Instant::now()) else {
+        panic!("dropped");
+    };
+    assert_eq!(&a[24..32], &[0u8; 8], "still a new embargo");
+
+    // a DCC report sent to a greylist server
+    let dcc = vector("grey_report_new#2_REPORT");
+    assert!(matches!(
+        s.handle(&dcc, from(), Instant::now()),
+        Action::Drop
+    ));
+    assert_eq!(s.grey.as_ref().unwrap().dcc_dropped, 1);
+
+    // signed but without the triple checksum: an ERROR
+    let pw = Passwd::new(b"vectorclientpw").unwrap();
+    let mut req = Packet::<Request>::decode(&good).unwrap();
+    if let Request::GreyReport(r) = &mut req.body {
+        r.cks.retain(|c| c.ty != tally_wire::CkType::GreyTriple);
+    }
+    req.op_nums = OpNums::from_le_words(5, 5, 5, 1);
+    let bytes = req.sign(&Signer::Passwd(pw.clone()));
+    let Action::Send(a, _) = s.handle(&bytes, from(), Instant::now()) else {
+        panic!("no ERROR");
+    };
+    assert_eq!(a[3], 7, "ERROR op");
+    assert!(String::from_utf8_lossy(&a).contains("missing grey triple checksum for GREY_REPORT"));
+
+    // GREY_SPAM: a 108-byte OK
+    let spam = vector("grey_dccspam#3_GREY_SPAM");
+    assert_eq!(spam.len(), 96);
+    let Action::Send(a, _) = s.handle(&spam, from(), Instant::now()) else {
+        panic!("dropped");
+    };
+    assert_eq!((a.len(), a[3]), (108, 6));
+    let _ = std::fs::remove_dir_all(&home);
+}
