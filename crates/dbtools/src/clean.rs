@@ -382,7 +382,7 @@ fn salvage(db: &Path, out: &Out) -> Result<(), Fail> {
 /// larger). The ages used are remembered for the next `-P`.
 fn expiry(o: &CleanOpts, db: &Path, out: &Out) -> Result<Expiry, Fail> {
     if o.grey {
-        return Ok(Expiry::default());
+        return Ok(grey_expiry(db, out));
     }
     let params = paths::params_file(db);
     if o.previous_ages {
@@ -405,6 +405,34 @@ fn expiry(o: &CleanOpts, db: &Path, out: &Out) -> Result<Expiry, Fail> {
     }
     Ok(policy)
 }
+
+/// The expiry of a greylist database, from the `-G` settings its server
+/// saved beside it (`grey-params`; the defaults when absent): embargo
+/// records go after the window, the records of accepted messages after
+/// the white time.
+fn grey_expiry(db: &Path, out: &Out) -> Expiry {
+    let path = db.join(GREY_PARAMS);
+    let p = match fs::read_to_string(&path) {
+        Ok(text) => tally_grey::Params::default()
+            .parse_arg(text.trim())
+            .unwrap_or_else(|e| {
+                out.error(format!("{}: {e}; using the defaults", path.display()));
+                tally_grey::Params::default()
+            }),
+        Err(_) => tally_grey::Params::default(),
+    };
+    let (window, white) = (u64::from(p.window), u64::from(p.white));
+    Expiry {
+        small: window,
+        bulk: white,
+        long_term_small: window,
+        long_term_bulk: white,
+    }
+}
+
+/// The file in which `dccd -G` saves its settings beside the greylist
+/// database.
+pub const GREY_PARAMS: &str = "grey-params";
 
 /// The `-e`/`-E` ages of the last cleaning that set them.
 pub fn read_params(path: &Path) -> Option<(u64, u64)> {

@@ -154,6 +154,59 @@ fn greylist_whitelist_only_whitelists() {
 }
 
 #[test]
+fn greylist_expiry_follows_the_servers_durations() {
+    let h = Home::new("grey-expiry");
+    let dir = h.0.join("tally-grey-db");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let ck = |t: CkType, b: u8| Ck::new(t, tally_ck::Sum([b; 16]));
+    let day = DAY;
+    {
+        let mut s = tally_store::LogStore::open(&dir).unwrap();
+        let mut add = |age: u64, tgts: u32, b: u8| {
+            let cks = vec![ck(CkType::Body, b), ck(CkType::GreyTriple, b)];
+            s.add(&tally_store::Report::new(
+                tally_store::Ts::new(now - age, 0),
+                1100,
+                tgts,
+                cks,
+            ))
+            .unwrap();
+        };
+        add(2 * day, 1, 1); // an embargo past a 1 day window
+        add(3600, 1, 2); // a recent embargo
+        add(day + day / 2, tgts::MANY, 3); // familiar, within 2 days
+        add(3 * day, tgts::MANY, 4); // familiar, older than 2 days
+    }
+    // as `dccd -G on,20,1d,2d` saves its settings
+    std::fs::write(dir.join("grey-params"), "on,20,86400,172800\n").unwrap();
+    let o = h.dbclean(&["-S", "-G", "on"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = tally_store::LogStore::open(&dir).unwrap();
+    let t = |b| s.total(&ck(CkType::GreyTriple, b)).unwrap();
+    assert_eq!((t(1), t(2), t(3), t(4)), (0, 1, tgts::MANY, 0));
+    drop(s);
+    // without saved settings: the defaults (7 days, 63 days) keep them all
+    let h2 = Home::new("grey-expiry-default");
+    let dir2 = h2.0.join("tally-grey-db");
+    {
+        let mut s = tally_store::LogStore::open(&dir2).unwrap();
+        s.add(&tally_store::Report::new(
+            tally_store::Ts::new(now - 2 * day, 0),
+            1100,
+            1,
+            vec![ck(CkType::GreyTriple, 1)],
+        ))
+        .unwrap();
+    }
+    assert_eq!(h2.dbclean(&["-S", "-G", "on"]).status.code(), Some(0));
+    let s = tally_store::LogStore::open(&dir2).unwrap();
+    assert_eq!(s.total(&ck(CkType::GreyTriple, 1)).unwrap(), 1);
+}
+
+#[test]
 fn bad_options_give_usage_and_64() {
     let h = Home::new("usage");
     // Without -S the original needs -i to talk to dccd.
