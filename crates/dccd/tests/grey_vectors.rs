@@ -234,3 +234,62 @@ fn bad_greylist_requests() {
     assert_eq!((a.len(), a[3]), (108, 6));
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// `cdcc stats` on a greylist server: the original's layout and the
+/// greylist counts after the recorded exchanges.
+#[test]
+fn stats_of_a_greylist_server() {
+    use tally_wire::packet::{Expect, Packet, Request, Response};
+    use tally_wire::response::AdmnAnswer;
+
+    let vectors = data("udp_vectors.json");
+    let times = data("grey_times.json");
+    let home = temp_home("grey-stats");
+    let mut s = grey_server(&home, "on,20");
+    let mut cases: Vec<(f64, Vec<u8>)> = vectors
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["server"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("greylist"))
+        })
+        .filter_map(|e| {
+            let t = times.get(e["name"].as_str()?)?.as_f64()?;
+            Some((t, unhex(e["request_hex"].as_str()?)))
+        })
+        .collect();
+    cases.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (t, req) in &cases {
+        s.clock = Some(*t as u64);
+        assert!(matches!(
+            s.handle(req, from(), Instant::now()),
+            Action::Send(..)
+        ));
+    }
+    let stats = vector("probe_admn_stats_anon#1_ADMN");
+    let Action::Send(a, _) = s.handle(&stats, from(), Instant::now()) else {
+        panic!("no stats");
+    };
+    let req = Packet::<Request>::decode(&stats).unwrap();
+    let p = Packet::<Response>::decode(&a, Expect::for_request(&req.body)).unwrap();
+    let Response::Admn(AdmnAnswer::Text(t)) = p.body else {
+        panic!("not text");
+    };
+    let t = String::from_utf8(t).unwrap();
+    assert!(t.starts_with("    version 2.3.167"), "{t}");
+    assert!(t.contains(" records in the database"), "{t}");
+    // 7 embargo answers (two of them to queries), 2 released, 1 passed,
+    // 1 whitelisted, 3 GREY_SPAM of which 3 forgot a triple
+    assert!(
+        t.contains("\n greylist 7 embargoed 2 released 1 passed 1 whitelisted\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("       3 forgotten as spam 0 expired 0 unauthenticated dropped\n"),
+        "{t}"
+    );
+    assert!(t.ends_with("       0 triples embargoed 2 familiar"), "{t}");
+    let _ = std::fs::remove_dir_all(&home);
+}
