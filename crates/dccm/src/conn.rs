@@ -18,7 +18,7 @@ use std::net::IpAddr;
 use tally_engine::ask::Decision;
 use tally_engine::cks::MsgCks;
 use tally_engine::server::{Answer, AskError, ClientInfo, Request};
-use tally_engine::state::{ST_MTA_ISSPAM, ST_MTA_NOTSPAM, ST_QUERY};
+use tally_engine::state::{ST_MTA_ISSPAM, ST_MTA_NOTSPAM};
 use tally_engine::tgts;
 
 /// Most recipients of one message; more get a temporary failure.
@@ -366,36 +366,6 @@ impl Conn {
             return EomStep::Grey(reqs);
         }
         self.eom_ask(client)
-    }
-
-    /// After greylisting: the DCC server's request, or the verdict.
-    fn eom_ask(&mut self, client: &ClientInfo) -> EomStep {
-        let Some(mut p) = self.pending.take() else {
-            return EomStep::Done(crate::eom::no_message());
-        };
-        if p.all_white {
-            return EomStep::Done(self.end(None, p.cks, 0, false, client, p.grey));
-        }
-        let cfg = self.cfg.clone();
-        let (tgts, mta_rej) = match self.msg.as_ref() {
-            Some(m) => (m.tgts(), m.mta_rej_tgts),
-            None => (1, 0),
-        };
-        p.local_tgts = match &p.grey {
-            Some(g) => g.dcc_tgts(p.d.st, tgts.saturating_sub(mta_rej), mta_rej),
-            None if p.d.st & ST_QUERY != 0 => 0,
-            None => tgts,
-        };
-        match p
-            .d
-            .dcc_request(&cfg.tholds, client, &p.cks, false, p.local_tgts)
-        {
-            Some(req) => {
-                self.pending = Some(p);
-                EomStep::Ask(req)
-            }
-            None => EomStep::Done(self.end(Some(p.d), p.cks, p.local_tgts, false, client, p.grey)),
-        }
     }
 
     /// End of the message after the DCC server's answer (or failure).

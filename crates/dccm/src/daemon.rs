@@ -2,6 +2,8 @@
 //! asynchronous DCC client, the `-j` limit on simultaneous connections,
 //! and the counters of the daily statistics report.
 
+mod grey_io;
+
 use crate::config::Config;
 use crate::conn::{Answer2, Conn, EomStep, Step, Verdict};
 use indymilter::{
@@ -362,7 +364,7 @@ async fn eom(ctx: &mut EomContext<Session>, sh: &Shared) -> Status {
     };
     let step = match step {
         EomStep::Grey(reqs) => {
-            let answers = ask_grey(sh, reqs).await;
+            let answers = grey_io::ask_grey(sh, reqs).await;
             let info = sh.client_info();
             match ctx.data.as_mut().and_then(Session::conn) {
                 Some(s) => s.eom_grey(answers, &info),
@@ -390,58 +392,9 @@ async fn eom(ctx: &mut EomContext<Session>, sh: &Shared) -> Status {
         }
     };
     sh.totals.msgs.fetch_add(1, Ordering::Relaxed);
-    send_grey_spam(sh, &v).await;
+    grey_io::send_grey_spam(sh, &v).await;
     let v = external(sh, v).await;
     send_verdict(ctx, sh, v).await
-}
-
-/// The greylist requests of a message's recipients, sent at the same
-/// time; the outcomes in the order of the requests.
-async fn ask_grey(
-    sh: &Shared,
-    reqs: Vec<tally_engine::grey::GreyRequest>,
-) -> Vec<Result<tally_engine::grey::GreyAnswer, String>> {
-    let Some(c) = sh.dcc.as_ref() else {
-        return reqs
-            .iter()
-            .map(|_| Err("no greylist server".to_string()))
-            .collect();
-    };
-    if reqs.len() == 1 {
-        let mut out = Vec::with_capacity(1);
-        for r in &reqs {
-            out.push(c.grey(r).await);
-        }
-        return out;
-    }
-    let tasks: Vec<_> = reqs
-        .into_iter()
-        .map(|r| {
-            let c = c.clone();
-            tokio::spawn(async move { c.grey(&r).await })
-        })
-        .collect();
-    let mut out = Vec::with_capacity(tasks.len());
-    for t in tasks {
-        out.push(
-            t.await
-                .unwrap_or_else(|e| Err(format!("greylist request: {e}"))),
-        );
-    }
-    out
-}
-
-/// `GREY_SPAM` requests, sent before answering the MTA as the original
-/// does (their answers change nothing; a failure is logged).
-async fn send_grey_spam(sh: &Shared, v: &Verdict) {
-    let Some(c) = sh.dcc.as_ref() else {
-        return;
-    };
-    for req in &v.grey_spam {
-        if let Err(e) = c.grey_spam(req).await {
-            sh.syslog.error(&e);
-        }
-    }
 }
 
 /// Let the `-X` filter change the verdict.

@@ -1,8 +1,11 @@
-//! The greylist server's answers at the end of a message (`-G`).
+//! The end of a message between greylisting (`-G`) and the DCC server:
+//! the greylist server's answers, then the DCC server's request with the
+//! targets greylisting leaves to report.
 
 use super::{Conn, EomStep};
 use tally_engine::grey::GreyAnswer;
 use tally_engine::server::ClientInfo;
+use tally_engine::state::ST_QUERY;
 
 impl Conn {
     /// The outcomes of the requests of [`EomStep::Grey`], in their order
@@ -26,5 +29,35 @@ impl Conn {
             }
         }
         self.eom_ask(client)
+    }
+
+    /// After greylisting: the DCC server's request, or the verdict.
+    pub(super) fn eom_ask(&mut self, client: &ClientInfo) -> EomStep {
+        let Some(mut p) = self.pending.take() else {
+            return EomStep::Done(crate::eom::no_message());
+        };
+        if p.all_white {
+            return EomStep::Done(self.end(None, p.cks, 0, false, client, p.grey));
+        }
+        let cfg = self.cfg.clone();
+        let (tgts, mta_rej) = match self.msg.as_ref() {
+            Some(m) => (m.tgts(), m.mta_rej_tgts),
+            None => (1, 0),
+        };
+        p.local_tgts = match &p.grey {
+            Some(g) => g.dcc_tgts(p.d.st, tgts.saturating_sub(mta_rej), mta_rej),
+            None if p.d.st & ST_QUERY != 0 => 0,
+            None => tgts,
+        };
+        match p
+            .d
+            .dcc_request(&cfg.tholds, client, &p.cks, false, p.local_tgts)
+        {
+            Some(req) => {
+                self.pending = Some(p);
+                EomStep::Ask(req)
+            }
+            None => EomStep::Done(self.end(Some(p.d), p.cks, p.local_tgts, false, client, p.grey)),
+        }
     }
 }
