@@ -1,0 +1,52 @@
+//! The greylist mode of the bench (`dccd-bench grey [seconds-per-run]`):
+//! a greylist dccd (`-G on,20`) answering GREY_REPORT and GREY_QUERY
+//! requests as dccm and dccifd send them (the message's checksums, then
+//! the grey msg and grey triple checksums), each request a new triple, so
+//! that every GREY_REPORT starts an embargo and writes a record before it
+//! is answered.
+
+use tally_ck::CkType;
+use tally_wire::packet::{CkRequest, Packet, Request};
+use tally_wire::sign::{Passwd, Signer};
+use tally_wire::{OpNums, Tgts, WireCk};
+
+use crate::{sum_of, ID, POOL, PW};
+
+/// The checksums of a greylist request for message `n` of client `client`.
+fn grey_cks(n: u32, client: u32) -> Vec<WireCk> {
+    let ip = sum_of(client, n % 251, 1);
+    vec![
+        WireCk::new(CkType::Ip, ip),
+        WireCk::new(CkType::EnvFrom, sum_of(n, client, 2)),
+        WireCk::new(CkType::From, sum_of(n, client, 3)),
+        WireCk::new(CkType::MessageId, sum_of(n, client, 5)),
+        WireCk::new(CkType::Body, sum_of(n % 5000, 7, 7)),
+        WireCk::new(CkType::Fuz1, sum_of(n % 5000, 8, 8)),
+        WireCk::new(CkType::Fuz2, sum_of(n % 5000, 9, 9)),
+        WireCk::new(CkType::GreyMsg, sum_of(n, client, 10)),
+        WireCk::new(CkType::GreyTriple, sum_of(n, client, 11)),
+    ]
+}
+
+/// `POOL` signed GREY_REPORT (or GREY_QUERY) requests, entry `i` with
+/// `r = i`.
+pub fn pool(report: bool, run_id: u32) -> Vec<Vec<u8>> {
+    let Some(pw) = Passwd::new(PW) else {
+        return Vec::new();
+    };
+    let signer = Signer::Passwd(pw);
+    (0..POOL)
+        .map(|i| {
+            let r = CkRequest {
+                tgts: Tgts(0),
+                cks: grey_cks(run_id.wrapping_mul(POOL).wrapping_add(i), run_id),
+            };
+            let body = if report {
+                Request::GreyReport(r)
+            } else {
+                Request::GreyQuery(r)
+            };
+            Packet::request(12, ID, OpNums::from_le_words(run_id, 7, i, 1), body).sign(&signer)
+        })
+        .collect()
+}
