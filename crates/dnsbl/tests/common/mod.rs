@@ -31,6 +31,8 @@ pub struct Scenario {
     pub mode: Mode,
     pub first_r: Option<String>,
     pub on: [bool; 4],
+    /// The program's answers show no SMTP reply (dccproc, dccifd's ASCII protocol).
+    pub no_reply: bool,
     pub sessions: Vec<Session>,
 }
 
@@ -63,6 +65,7 @@ pub fn scenarios() -> Vec<Scenario> {
                 mode: Mode::Daemon,
                 first_r: None,
                 on: [false; 4],
+                no_reply: false,
                 sessions: Vec::new(),
             });
             args.clear();
@@ -73,11 +76,13 @@ pub fn scenarios() -> Vec<Scenario> {
         match key {
             "mode" => {
                 sc.mode = if rest == "direct" {
+                    sc.no_reply = true;
                     Mode::Direct
                 } else {
                     Mode::Daemon
                 }
             }
+            "reply" => sc.no_reply = rest == "none",
             "r" => sc.first_r = Some(rest.to_string()),
             "args" => args = rest.split(" | ").map(str::to_string).collect(),
             "on" => {
