@@ -1,5 +1,6 @@
 use super::*;
 use proptest::prelude::*;
+use tally_ck::Sum;
 
 fn ck(ty: CkType, b: u8) -> Ck {
     Ck::new(ty, Sum([b; 16]))
