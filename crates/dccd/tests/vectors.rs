@@ -3,8 +3,9 @@
 //! one (`-i 1100 -n vecbrand`, same ids file), comparing the answers field
 //! by field where they are deterministic.
 //!
-//! Not replayed: the greylist exchanges (no greylist server yet) and the
-//! STOP sent to the recording's second server. Dates of ADMN and DELETE
+//! Not replayed here: the greylist exchanges (replayed against a greylist
+//! server in `grey_vectors.rs`) and the STOP sent to the recording's
+//! second server. Dates of ADMN and DELETE
 //! requests are moved to now and the requests signed again, since the
 //! server refuses dates more than 64 s off.
 
