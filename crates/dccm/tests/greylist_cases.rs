@@ -254,4 +254,13 @@ fn per_user_log_copies_and_greylist_log_off() {
             .unwrap_or(0)
     };
     assert_eq!((count("bob"), count("carol")), (0, 1));
+    let dir = s.home.join("ud/local/carol/log");
+    let copy = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap();
+    let text = std::fs::read_to_string(copy.path()).unwrap();
+    assert!(text.contains("        carol@example.net: "), "{text}");
+    assert!(text.contains(" Embargo #1\n"), "{text}");
+    assert!(
+        text.ends_with("result: temporary greylist embargo #1\n"),
+        "{text}"
+    );
 }

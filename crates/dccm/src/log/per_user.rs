@@ -26,10 +26,14 @@ pub fn per_user_text(text: &str, env_to: &str) -> String {
         .lines()
         .enumerate()
         .any(|(i, l)| in_tail(i) && l.starts_with(&own_refusal));
+    let (grey_skip, embargo_num) = grey_lines(text, env_to, tail_start);
     let mut out = String::with_capacity(text.len());
     let mut decision_done = false;
     for (i, line) in text.lines().enumerate() {
         if i < env_end && line.starts_with("env_To: ") && !line.starts_with(&own_env) {
+            continue;
+        }
+        if grey_skip.contains(&i) {
             continue;
         }
         let mut line = std::borrow::Cow::Borrowed(line);
@@ -42,6 +46,10 @@ pub fn per_user_text(text: &str, env_to: &str) -> String {
             }
             if refused && line.starts_with("result: ") {
                 line = "result: reject temporarily".into();
+            } else if line == "result: temporary greylist embargo" {
+                if let Some(n) = &embargo_num {
+                    line = format!("{line} #{n}").into();
+                }
             }
             if !decision_done && line.ends_with("  global-log  ") {
                 decision_done = true;
@@ -55,6 +63,53 @@ pub fn per_user_text(text: &str, env_to: &str) -> String {
         out.pop();
     }
     out
+}
+
+/// The greylist lines (after the body) that are not the recipient's:
+/// their line numbers (the heading and its blank line too when the
+/// recipient has none), and the recipient's embargo number, if any.
+fn grey_lines(text: &str, env_to: &str, tail_start: Option<usize>) -> (Vec<usize>, Option<String>) {
+    let mut addr = env_to;
+    if addr.len() > 1 && addr.starts_with('<') && addr.ends_with('>') {
+        addr = &addr[1..addr.len() - 1];
+    }
+    let own = format!("{addr}: ");
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(head) = lines
+        .iter()
+        .enumerate()
+        .skip(tail_start.unwrap_or(usize::MAX))
+        .find(|(_, l)| l.starts_with("       greylist recipient"))
+        .map(|(i, _)| i)
+    else {
+        return (Vec::new(), None);
+    };
+    let end = (head + 1..lines.len())
+        .find(|&i| lines[i].is_empty())
+        .unwrap_or(lines.len());
+    let mut skip = Vec::new();
+    let mut embargo = None;
+    let mut found = false;
+    for pair in (head + 1..end).collect::<Vec<_>>().chunks(2) {
+        let mine = lines[pair[0]].trim_start().starts_with(&own);
+        if mine && !found {
+            found = true;
+            embargo = pair
+                .get(1)
+                .and_then(|&i| lines[i].rsplit_once(" Embargo #"))
+                .map(|(_, n)| n.to_string())
+                .filter(|n| n.bytes().all(|b| b.is_ascii_digit()));
+        } else {
+            skip.extend_from_slice(pair);
+        }
+    }
+    if !found {
+        skip.push(head);
+        if end < lines.len() {
+            skip.push(end);
+        }
+    }
+    (skip, embargo)
 }
 
 #[cfg(test)]
@@ -104,5 +159,44 @@ result: reject\n";
         assert!(t.contains("Rcpt To:<carol@example.net>: 452"));
         assert!(!t.contains("rejection message"));
         assert!(t.ends_with("result: reject temporarily\n"), "{t}");
+    }
+
+    const GREY_LOG: &str = "VERSION: 3\n\
+env_To: <bob@example.net>  addr=bob  dir=ud/local/bob\n\
+env_To: <dave@example.net>  addr=dave  dir=ud/local/dave\n\
+\n\
+Subject: hi\n\
+\n\
+### end of message body ########################\n\
+dccm  global-log  \n\
+\n\
+\n\
+\x20      greylist recipient\n\
+\x20         bob@example.net: 11111111 11111111 11111111 11111111 \n\
+\x20                          22222222 22222222 22222222 22222222 Pass\n\
+\x20        dave@example.net: 33333333 33333333 33333333 33333333 \n\
+\x20                          44444444 44444444 44444444 44444444 Embargo #2\n\
+\n\
+rejection message: 452 4.2.1 mail X from 192.0.2.1 temporary greylist embargoed\n\
+result: temporary greylist embargo\n";
+
+    #[test]
+    fn greylisted_recipients() {
+        let t = per_user_text(GREY_LOG, "<dave@example.net>");
+        assert!(!t.contains("bob@example.net: 1111"), "{t}");
+        assert!(t.contains("dave@example.net: 3333"), "{t}");
+        assert!(t.contains("4444 Embargo #2\n\nrejection message"), "{t}");
+        assert!(
+            t.ends_with("result: temporary greylist embargo #2\n"),
+            "{t}"
+        );
+        let t = per_user_text(GREY_LOG, "<bob@example.net>");
+        assert!(t.contains("2222 Pass\n\nrejection"), "{t}");
+        assert!(!t.contains("dave@example.net: 3333"), "{t}");
+        assert!(t.ends_with("result: temporary greylist embargo\n"), "{t}");
+        // a recipient that was not greylisted has no greylist lines
+        let t = per_user_text(GREY_LOG, "<erin@example.net>");
+        assert!(!t.contains("greylist recipient"), "{t}");
+        assert!(t.contains("\n\nrejection message"), "{t}");
     }
 }
