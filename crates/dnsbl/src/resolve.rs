@@ -233,6 +233,26 @@ impl Resolver {
         Answer::timed_out(elapsed(start))
     }
 
+    /// [`Resolver::check`] for a program without a tokio runtime (dccproc): on
+    /// a runtime of its own, on this thread. Not to be called from within a
+    /// runtime.
+    pub fn check_blocking(
+        &self,
+        settings: &Settings,
+        mode: Mode,
+        targets: Targets,
+        parallel: usize,
+    ) -> Outcome {
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt.block_on(self.check(settings, mode, targets, parallel)),
+            // No runtime, no DNS: nothing found, the mail goes on.
+            Err(_) => Outcome::default(),
+        }
+    }
+
     /// Runs the checks of one message; `parallel` questions at most at once
     /// on the network (with 1, exactly the original's order).
     ///

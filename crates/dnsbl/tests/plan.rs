@@ -101,3 +101,104 @@ fn bad_replies_are_failures() {
     let tc = [0x12, 0x34, 0x82, 0x00, 0, 0, 0, 0, 0, 0, 0, 0];
     assert_eq!(Answer::from_bytes(&tc, QType::A, 1).status, Status::Failed);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+    use std::hash::{Hash, Hasher};
+    use std::net::IpAddr;
+
+    const ARGS: [&str; 14] = [
+        "bl.test",
+        "bl.test,any",
+        "bl.test,127.0.0.2-127.0.0.5",
+        "dbl.test,,name",
+        "dbl.test,,all-names",
+        "bl6.test,,IPv6",
+        "set:white",
+        "set:black",
+        "set:group=2",
+        "set:group=3",
+        "set:no-MX",
+        "set:no-NS",
+        "set:no-client",
+        "set:URL-secs=2",
+    ];
+
+    /// A made-up DNS, the same answer for the same question every time.
+    fn answer(q: &Question, seed: u64) -> Answer {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (q, seed).hash(&mut h);
+        let r = h.finish();
+        let mut a = Answer::empty(Status::Records, r % 700);
+        match r % 7 {
+            0 => a.status = Status::NxDomain,
+            1 => a.status = Status::NoData,
+            2 => return Answer::timed_out(1000 + r % 3000),
+            3 => a.status = Status::Failed,
+            _ => {}
+        }
+        if a.status == Status::Records {
+            let ip: IpAddr = match q.qtype {
+                QType::Aaaa => format!("2001:db8::{}", r % 9).parse().unwrap(),
+                _ => format!("127.0.0.{}", (r >> 8) % 6).parse().unwrap(),
+            };
+            a.addrs.push(ip);
+            if q.qtype == QType::Mx {
+                a.addrs.clear();
+                a.mx.push(format!("mx{}.example", r % 3));
+            }
+            if (r >> 20) & 3 == 0 {
+                a.ns.push(format!("ns{}.example", (r >> 4) % 3));
+            }
+        }
+        a
+    }
+
+    fn run(
+        s: &tally_dnsbl::Settings,
+        mode: Mode,
+        t: &Targets,
+        par: usize,
+        seed: u64,
+    ) -> tally_dnsbl::Outcome {
+        let mut plan = Plan::new(s, mode, t.clone());
+        for _ in 0..20_000 {
+            match plan.step(par) {
+                Step::Done(o) => return *o,
+                Step::Ask(w) => {
+                    for w in w {
+                        let a = answer(&w.question, seed);
+                        plan.answer(w.question, a);
+                    }
+                }
+            }
+        }
+        panic!("no end");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn plans_end_and_parallel_steps_change_nothing(
+            picks in proptest::collection::vec(0..ARGS.len(), 1..8),
+            seed in any::<u64>(),
+            direct in any::<bool>(),
+            urls in proptest::collection::vec("[a-c]{1,2}\\.(example|test)", 0..4),
+        ) {
+            let args: Vec<&str> = picks.iter().map(|&i| ARGS[i]).collect();
+            let (s, _) = Parser::parse_all(args);
+            let t = Targets {
+                client: Some(Client { ip: "192.0.2.66".parse().unwrap(), name: Some("c.example".into()) }),
+                mail_host: Some("a.b.example".into()),
+                urls,
+            };
+            let mode = if direct { Mode::Direct } else { Mode::Daemon };
+            let one = run(&s, mode, &t, 1, seed);
+            let many = run(&s, mode, &t, 8, seed);
+            prop_assert_eq!(&one.groups, &many.groups);
+            prop_assert_eq!(&one.questions, &many.questions);
+            prop_assert!(one.questions.len() < 5000);
+        }
+    }
+}

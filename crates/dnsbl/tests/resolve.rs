@@ -211,3 +211,40 @@ async fn faults_never_hold_a_message_and_mail_goes_on() {
     assert!(o.timed_out(0), "{o:?}");
     assert!(o.hit(0).is_none());
 }
+
+#[test]
+fn a_resolver_is_made_outside_a_runtime_and_checks_blocking() {
+    // dccproc has no runtime of its own: `check_blocking` makes one.
+    let _ = Resolver::system(4); // the machine's resolv.conf may be missing: no panic
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let srv = rt.block_on(server(&common::read("zone.txt")));
+    let (settings, _) = Parser::parse_all(["bl.test"]);
+    let targets = Targets {
+        client: Some(Client {
+            ip: "192.0.2.66".parse().unwrap(),
+            name: None,
+        }),
+        mail_host: None,
+        urls: vec![],
+    };
+    let resolver = Resolver::with_servers(&[srv.addr], 1);
+    // The server runs on `rt`'s thread only while it is driven: run it aside
+    // until the check is over.
+    let (done, wait) = tokio::sync::oneshot::channel::<()>();
+    let handle = std::thread::spawn(move || {
+        rt.block_on(async {
+            let _ = wait.await;
+            drop(srv);
+        })
+    });
+    let o = resolver.check_blocking(&settings, Mode::Direct, targets, 1);
+    let _ = done.send(());
+    assert_eq!(
+        o.log_lines(false, ""),
+        ["DNSBL SMTP client 192.0.2.66 66.2.0.192.bl.test=127.0.0.2"]
+    );
+    handle.join().unwrap();
+}
