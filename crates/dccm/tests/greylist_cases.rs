@@ -264,3 +264,18 @@ fn per_user_log_copies_and_greylist_log_off() {
         "{text}"
     );
 }
+
+#[test]
+fn main_file_greylist_off_and_a_user_turning_it_on() {
+    let g = FakeGrey::start(1202, "grey", "on,5");
+    let files = [
+        ("whiteclnt-go", "option greylist-off\n"),
+        ("ud/local/carol/whiteclnt", "option greylist-on\n"),
+    ];
+    let args = ["-G", "on", "-w", "whiteclnt-go", "-U", "ud"];
+    let s = start("grey-main-off", Some(&g), &files, &args);
+    assert!(accepted(&send(&s, &["bob"], HELLO)));
+    assert!(g.ops(Op::GreyReport).is_empty());
+    assert!(embargoed(&send(&s, &["carol"], HELLO)));
+    assert_eq!(g.ops(Op::GreyReport).len(), 1);
+}
