@@ -293,3 +293,69 @@ fn stats_of_a_greylist_server() {
     assert!(t.ends_with("       0 triples embargoed 2 familiar"), "{t}");
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// `cdcc clean` on a greylist server: embargo records go after the
+/// window, familiar triples stay, and the decisions follow.
+#[test]
+fn cleaning_a_greylist_server() {
+    let vectors = data("udp_vectors.json");
+    let times = data("grey_times.json");
+    let home = temp_home("grey-clean");
+    let mut s = grey_server(&home, "on,20,1d,2d");
+    let mut last = 0;
+    let mut cases: Vec<(f64, Vec<u8>)> = vectors
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["server"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("greylist"))
+        })
+        .filter_map(|e| {
+            let t = times.get(e["name"].as_str()?)?.as_f64()?;
+            Some((t, unhex(e["request_hex"].as_str()?)))
+        })
+        .collect();
+    cases.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (t, req) in &cases {
+        last = *t as u64;
+        s.clock = Some(last);
+        assert!(matches!(
+            s.handle(req, from(), Instant::now()),
+            Action::Send(..)
+        ));
+    }
+    let g = s.grey.as_ref().unwrap();
+    let policy = tally_dccd::grey::expiry(g.grey.params());
+    let before = g.grey.figures();
+    assert_eq!(before.familiar_triples, 2);
+    // a day and a half later: the embargo records are gone
+    let r = s.clean_db(last + 36 * 3600, &policy).unwrap();
+    assert!(r.removed > 0);
+    let g = s.grey.as_ref().unwrap();
+    assert_eq!(g.grey.figures().familiar_triples, 2);
+    assert_eq!(g.counters.expired, r.removed);
+    // msg4 (grey4_*) still passes; three days later it is forgotten
+    let pass = vector("grey4_report_pass#1_GREY_REPORT");
+    let mut again = pass.clone();
+    again[16..20].copy_from_slice(&777u32.to_le_bytes());
+    let pw = tally_wire::sign::Passwd::new(b"vectorclientpw").unwrap();
+    tally_wire::sign::Signer::Passwd(pw.clone()).sign(&mut again);
+    s.clock = Some(last + 36 * 3600);
+    let Action::Send(a, _) = s.handle(&again, from(), Instant::now()) else {
+        panic!("dropped");
+    };
+    assert_eq!(hex(&a[28..32]), "00fffff0");
+    s.clean_db(last + 36 * 3600 + 2 * 86_400 + 1, &policy)
+        .unwrap();
+    assert_eq!(s.grey.as_ref().unwrap().grey.figures().familiar_triples, 0);
+    again[16..20].copy_from_slice(&778u32.to_le_bytes());
+    tally_wire::sign::Signer::Passwd(pw).sign(&mut again);
+    s.clock = Some(last + 5 * 86_400);
+    let Action::Send(a, _) = s.handle(&again, from(), Instant::now()) else {
+        panic!("dropped");
+    };
+    assert_eq!(hex(&a[24..32]), "0000000000000000", "a new embargo");
+    let _ = std::fs::remove_dir_all(&home);
+}
