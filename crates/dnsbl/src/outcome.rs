@@ -90,6 +90,25 @@ impl Outcome {
             .collect()
     }
 
+    /// The DNSBL parts of the log file's decision line, group by group:
+    /// `DNSBL-->spam`, `DNSBL1-->spam(off)` (a hit of a group that does not
+    /// count, `on[g]` false), `DNSBL(timeout)`. The program joins them with two
+    /// blanks before its own (`  dccm  global-log`).
+    pub fn decision(&self, on: [bool; GROUPS]) -> Vec<String> {
+        (0..GROUPS)
+            .filter_map(|g| {
+                if self.black(g).is_some() {
+                    let off = if on[g] { "" } else { "(off)" };
+                    Some(format!("{}-->spam{off}", self.label(g)))
+                } else if self.timed_out(g) {
+                    Some(format!("{}(timeout)", self.label(g)))
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+
     /// The first group, among those whose hits count (`on[g]`), with a
     /// blacklist hit: the one whose text rejects the message.
     pub fn deciding(&self, on: [bool; GROUPS]) -> Option<(usize, &Hit)> {

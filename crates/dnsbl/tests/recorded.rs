@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{recorded, scenarios, Scenario, Session};
+use common::{recorded, recorded_all, scenarios, Scenario, Session};
 use tally_dnsbl::zone::Zone;
 use tally_dnsbl::{Outcome, Plan, Step};
 
@@ -171,4 +171,26 @@ fn timeouts_are_marked_as_recorded() {
     let o = run(sc, &sc.sessions[8], &zone, 1);
     assert!(o.timed_out(0));
     assert!(o.hit(0).is_none());
+}
+
+#[test]
+fn decision_lines_as_recorded() {
+    let zone = Zone::parse(&common::read("zone.txt"));
+    for sc in scenarios() {
+        if sc.mode != tally_dnsbl::Mode::Daemon {
+            continue;
+        }
+        let (_, _, mut want) = recorded_all(&sc.name);
+        let mut got = Vec::new();
+        for s in &sc.sessions {
+            let o = run(&sc, s, &zone, 1);
+            let d = o.decision(sc.on);
+            if !d.is_empty() && !(0..4).any(|g| o.white(g)) {
+                got.push(d.join("  "));
+            }
+        }
+        want.sort();
+        got.sort();
+        assert_eq!(got, want, "{}", sc.name);
+    }
 }

@@ -142,6 +142,14 @@ pub struct Recorded {
 
 /// Reads tests/data/recorded/<scenario>.md: the sessions and the DNSBL log lines.
 pub fn recorded(scenario: &str) -> (Vec<Recorded>, Vec<String>) {
+    let (s, l, _) = recorded_all(scenario);
+    (s, l)
+}
+
+/// The same and the DNSBL parts of the log files' decision lines
+/// (`DNSBL1-->spam(off)  DNSBL2-->spam`).
+pub fn recorded_all(scenario: &str) -> (Vec<Recorded>, Vec<String>, Vec<String>) {
+    let mut decisions = Vec::new();
     let text = read(&format!("recorded/{scenario}.md"));
     let mut sessions: Vec<Recorded> = Vec::new();
     let mut logs = Vec::new();
@@ -160,6 +168,11 @@ pub fn recorded(scenario: &str) -> (Vec<Recorded>, Vec<String>) {
                     .is_some_and(|(_, r)| r.starts_with("DNSBL"));
             if is_hit && !l.contains("-->") && !l.contains("(timeout)") {
                 logs.push(l.to_string());
+            } else if l.contains("-->") || l.contains("(timeout)") {
+                let parts: Vec<&str> = l.split("  ").filter(|p| p.starts_with("DNSBL")).collect();
+                if !parts.is_empty() {
+                    decisions.push(parts.join("  "));
+                }
             }
             continue;
         }
@@ -205,5 +218,5 @@ pub fn recorded(scenario: &str) -> (Vec<Recorded>, Vec<String>) {
             }
         }
     }
-    (sessions, logs)
+    (sessions, logs, decisions)
 }
