@@ -69,6 +69,16 @@ fn valid_codes(x: &str, r: &str) -> bool {
 impl Template {
     /// Parses a `set:rej-msg=` text (never fails: bad codes mean the defaults).
     pub fn parse(arg: &str) -> Template {
+        Template::parse_with(arg, true)
+    }
+
+    /// Parses a `-r` text, the default of lists without `set:rej-msg`: only
+    /// %ID, %CIP and %s are macros there; %BTYPE and the like stay as written.
+    pub fn parse_reject(arg: &str) -> Template {
+        Template::parse_with(arg, false)
+    }
+
+    fn parse_with(arg: &str, dnsbl: bool) -> Template {
         let arg = arg.trim_start_matches(|c| is_ws(c) || c == '"');
         let (x, rest) = word(arg);
         let (r, rest2) = word(rest);
@@ -113,6 +123,7 @@ impl Template {
                 ("BPROBE", Macro::Probe),
                 ("BRESULT", Macro::Result),
             ];
+            let known = if dnsbl { &known[..] } else { &known[..2] };
             let mut found = known
                 .iter()
                 .find(|(name, _)| rest.starts_with(name))
@@ -127,7 +138,7 @@ impl Template {
                     },
                 ));
             }
-            if found.is_none() {
+            if found.is_none() && dnsbl {
                 if rest.starts_with("BIP") {
                     found = Some((3, Macro::Target));
                 } else if rest.starts_with("BT") {
@@ -213,6 +224,15 @@ mod tests {
         assert_eq!(
             t.reply(vals),
             "550 5.7.1 no codes here: mail_host dblsender.example"
+        );
+    }
+
+    #[test]
+    fn reject_texts_know_only_id_and_cip() {
+        let t = Template::parse_reject("5.7.0 554 first -r text %ID %CIP %BTYPE");
+        assert_eq!(
+            t.reply(vals),
+            "554 5.7.0 first -r text ID1 192.0.2.66 %BTYPE"
         );
     }
 

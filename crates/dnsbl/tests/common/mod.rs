@@ -42,7 +42,7 @@ impl Scenario {
     }
 
     pub fn default_reply(&self) -> Template {
-        Template::parse(
+        Template::parse_reject(
             self.first_r
                 .as_deref()
                 .unwrap_or("5.7.1 550 mail %ID from %CIP rejected by DCC"),
