@@ -202,3 +202,39 @@ mod props {
         }
     }
 }
+
+#[test]
+fn all_names_walks_up_to_the_top_domain_even_after_a_hit() {
+    let zone = tally_dnsbl::zone::Zone::parse(
+        "dbl.test SOA -\nparent-listed.example.dbl.test A 127.0.0.2\nsub.parent-listed.example A 203.0.113.72\n",
+    );
+    let (s, _) = Parser::parse_all(["dbl.test,,all-names"]);
+    let t = Targets {
+        client: None,
+        mail_host: None,
+        urls: vec!["sub.parent-listed.example".into()],
+    };
+    let mut plan = Plan::new(&s, Mode::Daemon, t);
+    let o = loop {
+        match plan.step(1) {
+            Step::Done(o) => break *o,
+            Step::Ask(w) => {
+                let a = zone.answer(&w[0].question, w[0].budget_ms);
+                plan.answer(w[0].question.clone(), a);
+            }
+        }
+    };
+    let asked: Vec<String> = o.questions.iter().map(|q| q.to_string()).collect();
+    assert_eq!(
+        asked,
+        [
+            "A sub.parent-listed.example.dbl.test",
+            "A parent-listed.example.dbl.test",
+            "A example.dbl.test",
+        ]
+    );
+    assert_eq!(
+        o.log_lines(false, ""),
+        ["DNSBL URL sub.parent-listed.example parent-listed.example.dbl.test=127.0.0.2"]
+    );
+}

@@ -3,7 +3,7 @@
 //! the loopback test server; time per message with a cold cache (a new
 //! resolver each message) and a warm one.
 //!
-//! cargo run --release -p tally-dnsbl --features resolve,testserver --bin dnsbl-bench [messages]
+//! `cargo run --release -p tally-dnsbl --features resolve,testserver --bin dnsbl-bench [MESSAGES]`
 
 use std::time::{Duration, Instant};
 
