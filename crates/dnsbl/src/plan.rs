@@ -78,12 +78,26 @@ pub enum Step {
 }
 
 /// How long a resolver waits for a question with `budget_ms` left, as the
-/// original sets its resolver (two tries of 5 s, or of a third of the budget
-/// when that is too long): (tries, milliseconds per try).
+/// original sets its resolver from the system's defaults (two tries of 5 s,
+/// or of a third of the budget when that is too long): (tries, milliseconds
+/// per try).
 pub fn resolver_timeout(budget_ms: u64) -> (u32, u64) {
+    resolver_timeout_from(budget_ms, 5000, 2)
+}
+
+/// The same from the system resolver's own timeout and tries (resolv.conf's
+/// `options timeout:` and `attempts:`): kept when their worst case (doubling
+/// waits) fits the budget, else two tries, of a third of the budget if need be.
+pub fn resolver_timeout_from(budget_ms: u64, retrans_ms: u64, retry: u32) -> (u32, u64) {
     let budget_s = (budget_ms / 1000).max(1);
-    if 15 <= budget_s {
-        (2, 5000)
+    let retrans_s = (retrans_ms / 1000).max(1);
+    let retry = retry.clamp(1, 8);
+    let worst = ((1u64 << retry) - 1) * retrans_s;
+    if worst <= budget_s {
+        return (retry, retrans_s * 1000);
+    }
+    if 3 * retrans_s < budget_s {
+        (2, retrans_s * 1000)
     } else {
         (2, (budget_s / 3).max(1) * 1000)
     }

@@ -11,7 +11,8 @@
 //!   once for the message and `max_in_flight` for the whole resolver (the -j or
 //!   `set:max_helpers` figure).
 //! - Time: a question is given the resolver timeout the original would set for
-//!   the time left to its target ([`resolver_timeout`]), never more than that
+//!   the time left to its target ([`resolver_timeout_from`], from resolv.conf's
+//!   timeout and attempts), never more than that
 //!   time nor than what is left of `msg-secs`; at `msg-secs` every question
 //!   still open is taken as timed out and the plan ends with what it found.
 
@@ -32,7 +33,7 @@ use tokio::sync::Semaphore;
 
 use crate::answer::{Answer, Question, Status};
 use crate::outcome::Outcome;
-use crate::plan::{resolver_timeout, Mode, Plan, Step, Targets};
+use crate::plan::{resolver_timeout_from, Mode, Plan, Step, Targets};
 use crate::settings::Settings;
 
 /// Most answers kept in the cache.
@@ -55,6 +56,10 @@ pub struct Resolver {
     cache: Mutex<HashMap<(String, crate::QType), Cached>>,
     use_cache: bool,
     limit: Semaphore,
+    /// The system resolver's timeout and tries (resolv.conf), the base of the
+    /// timeouts the original sets.
+    retrans_ms: u64,
+    retry: u32,
 }
 
 /// A resolver could not be set up.
@@ -83,10 +88,13 @@ fn options() -> ResolverOpts {
 impl Resolver {
     /// The name servers of the system's resolver configuration (resolv.conf).
     pub fn system(max_in_flight: usize) -> Result<Resolver, SetupError> {
-        let (conf, _) = hickory_resolver::system_conf::read_system_conf()
+        let (conf, opts) = hickory_resolver::system_conf::read_system_conf()
             .map_err(|e| SetupError(format!("system resolver configuration: {e}")))?;
         let group = NameServerConfigGroup::from(conf.name_servers().to_vec());
-        Ok(Resolver::from_group(group, max_in_flight))
+        let mut r = Resolver::from_group(group, max_in_flight);
+        r.retrans_ms = opts.timeout.as_millis().clamp(1000, 30_000) as u64;
+        r.retry = u32::try_from(opts.attempts).unwrap_or(2).clamp(1, 5);
+        Ok(r)
     }
 
     /// Given name servers, over UDP and TCP.
@@ -110,6 +118,8 @@ impl Resolver {
             cache: Mutex::new(HashMap::new()),
             use_cache: true,
             limit: Semaphore::new(max_in_flight.max(1)),
+            retrans_ms: 5000,
+            retry: 2,
         }
     }
 
@@ -300,7 +310,8 @@ impl Resolver {
                     plan.answer(w.question, Answer::timed_out(spent(settings)));
                     continue;
                 }
-                let (tries, per_try) = resolver_timeout(w.budget_ms);
+                let (tries, per_try) =
+                    resolver_timeout_from(w.budget_ms, self.retrans_ms, self.retry);
                 let limit =
                     Duration::from_millis((u64::from(tries) * per_try).min(w.budget_ms)).min(left);
                 flying.push(w.question.clone());

@@ -88,6 +88,15 @@ fn resolver_timeouts_as_the_original_sets_them() {
     assert_eq!(resolver_timeout(11_000), (2, 3000));
     assert_eq!(resolver_timeout(2_000), (2, 1000));
     assert_eq!(resolver_timeout(0), (2, 1000));
+    // resolv.conf's own figures when they fit: timeout:1 attempts:3 within 11 s.
+    assert_eq!(
+        tally_dnsbl::plan::resolver_timeout_from(11_000, 1000, 3),
+        (3, 1000)
+    );
+    assert_eq!(
+        tally_dnsbl::plan::resolver_timeout_from(11_000, 2000, 3),
+        (2, 2000)
+    );
 }
 
 #[test]
