@@ -127,6 +127,11 @@ impl<'s> Plan<'s> {
         self.answers.insert(q, a);
     }
 
+    /// Adds a URL host found later in the body; the checks go on with it.
+    pub fn push_url(&mut self, host: String) {
+        self.targets.urls.push(host);
+    }
+
     /// Whether a question has its answer.
     pub fn answered(&self, q: &Question) -> bool {
         self.answers.contains_key(q)

@@ -275,16 +275,47 @@ impl Resolver {
         targets: Targets,
         parallel: usize,
     ) -> Outcome {
+        self.run(settings, mode, targets, None, parallel).await
+    }
+
+    /// [`Resolver::check`] with URL hosts that arrive while the body does (the
+    /// original checks them as they come): the client and sender checks start
+    /// at once, each host sent on `urls` joins the message's checks, and the
+    /// outcome comes when the sender side is dropped (end of message) and the
+    /// checks are done, at most `msg-secs` later.
+    pub async fn check_streaming(
+        &self,
+        settings: &Settings,
+        mode: Mode,
+        targets: Targets,
+        urls: tokio::sync::mpsc::Receiver<String>,
+        parallel: usize,
+    ) -> Outcome {
+        self.run(settings, mode, targets, Some(urls), parallel)
+            .await
+    }
+
+    async fn run(
+        &self,
+        settings: &Settings,
+        mode: Mode,
+        targets: Targets,
+        mut urls: Option<tokio::sync::mpsc::Receiver<String>>,
+        parallel: usize,
+    ) -> Outcome {
         let parallel = parallel.max(1);
-        let deadline = Instant::now() + Duration::from_secs(u64::from(settings.msg_secs));
+        let msg_secs = Duration::from_secs(u64::from(settings.msg_secs));
+        // The hard limit runs from the end of the message.
+        let mut deadline = urls.is_none().then(|| Instant::now() + msg_secs);
         let mut plan = Plan::new(settings, mode, targets);
         let mut flying: Vec<Question> = Vec::new();
         let mut tasks = FuturesUnordered::new();
-        // Each round answers at least one question or starts one, and a plan
-        // has finitely many; the bound is a guard.
+        // Each round answers or starts a question, or takes a URL, and all
+        // are finite; the bound is a guard.
         for _ in 0..1_000_000 {
             let wants = match plan.step(LOOK_AHEAD.max(parallel)) {
-                Step::Done(o) => return *o,
+                Step::Done(o) if urls.is_none() => return *o,
+                Step::Done(_) => Vec::new(),
                 Step::Ask(w) => w,
             };
             let open: Vec<_> = wants
@@ -301,7 +332,7 @@ impl Resolver {
             if progress {
                 continue;
             }
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = deadline.map_or(msg_secs, |d| d.saturating_duration_since(Instant::now()));
             for w in open {
                 if flying.len() >= parallel {
                     break;
@@ -323,11 +354,12 @@ impl Resolver {
                     (q, a)
                 });
             }
-            if tasks.is_empty() {
+            if tasks.is_empty() && urls.is_none() {
                 continue;
             }
-            match tokio::time::timeout_at(deadline.into(), tasks.next()).await {
-                Ok(Some((q, a))) => {
+            let until = deadline.unwrap_or_else(|| Instant::now() + msg_secs);
+            tokio::select! {
+                Some((q, a)) = tasks.next(), if !tasks.is_empty() => {
                     flying.retain(|f| *f != q);
                     plan.answer(q, a);
                     // Take every other answer already there before the next step.
@@ -336,8 +368,14 @@ impl Resolver {
                         plan.answer(q, a);
                     }
                 }
-                Ok(None) => {}
-                Err(_) => {
+                u = async { urls.as_mut()?.recv().await }, if urls.is_some() => match u {
+                    Some(u) => plan.push_url(u),
+                    None => {
+                        urls = None;
+                        deadline = Some(Instant::now() + msg_secs);
+                    }
+                },
+                _ = tokio::time::sleep_until(until.into()), if deadline.is_some() => {
                     // Out of msg-secs: what is still open timed out, and took
                     // all the time there was.
                     for q in flying.drain(..) {

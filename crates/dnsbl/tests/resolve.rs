@@ -248,3 +248,43 @@ fn a_resolver_is_made_outside_a_runtime_and_checks_blocking() {
     );
     handle.join().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn urls_streamed_while_the_body_arrives_find_what_the_whole_message_finds() {
+    let srv = server(&common::read("zone.txt")).await;
+    let all = scenarios();
+    for name in [
+        "05a-groups-DNSBL2-on",
+        "03c-url-ip-mx-ns",
+        "06a-rej-msg-macros",
+    ] {
+        let sc = all.iter().find(|s| s.name == name).unwrap();
+        for s in &sc.sessions {
+            let settings = sc.settings(s);
+            let whole = Resolver::with_servers(&[srv.addr], 8)
+                .without_cache()
+                .check(&settings, sc.mode, s.targets.clone(), 1)
+                .await;
+            let mut head = s.targets.clone();
+            let urls = std::mem::take(&mut head.urls);
+            let (tx, rx) = tokio::sync::mpsc::channel(4);
+            let feeder = tokio::spawn(async move {
+                for u in urls {
+                    tokio::task::yield_now().await;
+                    let _ = tx.send(u).await;
+                }
+            });
+            let streamed = Resolver::with_servers(&[srv.addr], 8)
+                .without_cache()
+                .check_streaming(&settings, sc.mode, head, rx, 1)
+                .await;
+            feeder.await.unwrap();
+            assert_eq!(streamed.groups, whole.groups, "{name} {:?}", s.targets);
+            assert_eq!(
+                streamed.questions, whole.questions,
+                "{name} {:?}",
+                s.targets
+            );
+        }
+    }
+}
