@@ -31,6 +31,10 @@ use crate::option::{src, Settings, GROUPS};
 use crate::outcome::{GroupResult, Hit, Outcome};
 use crate::walk::{Group, Walk, TIMEO, WHITE};
 
+/// URL hosts looked at in one message (repeats included): the checks of a
+/// message stay bounded whatever its size.
+pub const MAX_URLS: usize = 1000;
+
 /// How the program checks, as the original's programs differ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -129,7 +133,9 @@ impl<'s> Plan<'s> {
 
     /// Adds a URL host found later in the body; the checks go on with it.
     pub fn push_url(&mut self, host: String) {
-        self.targets.urls.push(host);
+        if self.targets.urls.len() < MAX_URLS {
+            self.targets.urls.push(host);
+        }
     }
 
     /// Whether a question has its answer.
@@ -194,7 +200,7 @@ impl<'s> Plan<'s> {
             }
         }
         let mut seen = HashSet::new();
-        for u in &self.targets.urls {
+        for u in self.targets.urls.iter().take(MAX_URLS) {
             if w.tgt_hits & src::URL == 0 {
                 break;
             }
