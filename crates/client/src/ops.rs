@@ -209,8 +209,12 @@ impl Client {
         .await
     }
 
-    async fn grey(&self, req: Request) -> Result<GreyAnswer, ClientError> {
-        let reply = self.op(ClassKind::Grey, req, None, false).await?;
+    /// A greylist request (`GREY_REPORT`, `GREY_QUERY` or `GREY_WHITE`)
+    /// to the greylist server, waiting for the answer as `wait` says.
+    pub async fn grey_with(&self, req: Request, wait: Wait) -> Result<GreyAnswer, ClientError> {
+        let reply = self
+            .op_with(ClassKind::Grey, req, None, false, wait)
+            .await?;
         match reply.response {
             Response::GreyAnswer { msg, triple } => Ok(GreyAnswer {
                 server_id: reply.server_id,
@@ -220,6 +224,21 @@ impl Client {
             }),
             ref r => Err(unexpected(r)),
         }
+    }
+
+    async fn grey(&self, req: Request) -> Result<GreyAnswer, ClientError> {
+        self.grey_with(req, Wait::Runtime).await
+    }
+
+    /// The greylist request `op` (`GreyReport`, `GreyQuery` or `GreyWhite`)
+    /// for the checksums `cks`, ready for [`Client::grey_with`].
+    pub fn grey_request(op: tally_wire::Op, cks: &[WireCk]) -> Result<Request, ClientError> {
+        let r = Self::grey_req(cks)?;
+        Ok(match op {
+            tally_wire::Op::GreyQuery => Request::GreyQuery(r),
+            tally_wire::Op::GreyWhite => Request::GreyWhite(r),
+            _ => Request::GreyReport(r),
+        })
     }
 
     fn grey_req(cks: &[WireCk]) -> Result<CkRequest, ClientError> {
@@ -252,7 +271,18 @@ impl Client {
         msg: WireCk,
         triple: WireCk,
     ) -> Result<Reply, ClientError> {
-        self.op(
+        self.grey_spam_with(ip, msg, triple, Wait::Runtime).await
+    }
+
+    /// [`Client::grey_spam`], waiting for the answer as `wait` says.
+    pub async fn grey_spam_with(
+        &self,
+        ip: WireCk,
+        msg: WireCk,
+        triple: WireCk,
+        wait: Wait,
+    ) -> Result<Reply, ClientError> {
+        self.op_with(
             ClassKind::Grey,
             Request::GreySpam(GreySpam {
                 ip,
@@ -262,6 +292,7 @@ impl Client {
             }),
             None,
             false,
+            wait,
         )
         .await
     }

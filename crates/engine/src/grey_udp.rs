@@ -7,18 +7,26 @@
 use crate::dcc_client::{to_ask_error, DccClient};
 use crate::grey::{GreyAnswer, GreyOp, GreyRequest, GreySpamRequest};
 use tally_ck::CkType;
-use tally_client::ClientError;
+use tally_client::{Client, ClientError, Wait};
 use tally_wire::WireCk;
 
 impl DccClient {
     /// Send a greylist request and wait for the answer.
     pub async fn grey(&self, req: &GreyRequest) -> Result<GreyAnswer, String> {
+        self.grey_with(req, Wait::Runtime).await
+    }
+
+    async fn grey_with(&self, req: &GreyRequest, wait: Wait) -> Result<GreyAnswer, String> {
         let cks: Vec<WireCk> = req.cks.iter().map(|&(t, s)| WireCk::new(t, s)).collect();
+        let op = match req.op {
+            GreyOp::Report => tally_wire::Op::GreyReport,
+            GreyOp::Query => tally_wire::Op::GreyQuery,
+            GreyOp::White => tally_wire::Op::GreyWhite,
+        };
         let c = self.client();
-        let res = match req.op {
-            GreyOp::Report => c.grey_report(&cks).await,
-            GreyOp::Query => c.grey_query(&cks).await,
-            GreyOp::White => c.grey_white(&cks).await,
+        let res = match Client::grey_request(op, &cks) {
+            Ok(r) => c.grey_with(r, wait).await,
+            Err(e) => Err(e),
         };
         match res {
             Ok(a) => Ok(GreyAnswer {
@@ -31,25 +39,31 @@ impl DccClient {
 
     /// Send a `GREY_SPAM` request and wait for the server's OK.
     pub async fn grey_spam(&self, req: &GreySpamRequest) -> Result<(), String> {
+        self.grey_spam_with(req, Wait::Runtime).await
+    }
+
+    async fn grey_spam_with(&self, req: &GreySpamRequest, wait: Wait) -> Result<(), String> {
         let res = self
             .client()
-            .grey_spam(
+            .grey_spam_with(
                 WireCk::new(CkType::Ip, req.ip),
                 WireCk::new(CkType::GreyMsg, req.msg),
                 WireCk::new(CkType::GreyTriple, req.triple),
+                wait,
             )
             .await;
         res.map(|_| ()).map_err(|e| self.grey_complaint(&e))
     }
 
     /// [`DccClient::grey`] for a caller on a thread of its own (a dccifd
-    /// job), never a runtime worker.
+    /// job), never a runtime worker: the answer is awaited on that thread,
+    /// as [`DccClient::ask_blocking`] does.
     pub fn grey_blocking(
         &self,
         rt: &tokio::runtime::Handle,
         req: &GreyRequest,
     ) -> Result<GreyAnswer, String> {
-        rt.block_on(self.grey(req))
+        rt.block_on(self.grey_with(req, Wait::Thread))
     }
 
     /// [`DccClient::grey_spam`] for a caller on a thread of its own.
@@ -58,7 +72,7 @@ impl DccClient {
         rt: &tokio::runtime::Handle,
         req: &GreySpamRequest,
     ) -> Result<(), String> {
-        rt.block_on(self.grey_spam(req))
+        rt.block_on(self.grey_spam_with(req, Wait::Thread))
     }
 
     fn grey_complaint(&self, e: &ClientError) -> String {
