@@ -244,6 +244,14 @@ impl Server {
                 match self.counter.store.delete(ck, self.cfg.srvr_id, Ts::now()) {
                     Ok(_) => {
                         crate::trace::log(&format!("deleted {} {}", d.ck.ty, d.ck.sum));
+                        // `cdcc delck` on a greylist server forgets the checksum too
+                        let secs = self.grey_secs();
+                        if let Some(g) = self.grey.as_mut() {
+                            g.grey.apply(&tally_grey::Change::Delete {
+                                ck: tally_grey::Ck::new(d.ck.ty, d.ck.sum),
+                                ts: secs,
+                            });
+                        }
                         let body = Response::Ok(self.ok_body(&req));
                         self.ridc.remember(from, buf, body.clone(), now);
                         self.answer(&req, &who, body, Duration::ZERO)

@@ -359,3 +359,60 @@ fn cleaning_a_greylist_server() {
     assert_eq!(hex(&a[24..32]), "0000000000000000", "a new embargo");
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// `cdcc delck` of a triple on a greylist server restores its embargo.
+#[test]
+fn delck_on_a_greylist_server() {
+    use tally_wire::packet::{Delete, Packet, Request};
+    use tally_wire::sign::{Passwd, Signer};
+    use tally_wire::{CkType, OpNums};
+
+    let home = temp_home("grey-delck");
+    let mut s = grey_server(&home, "on,20");
+    let new = vector("grey4_report_new#1_GREY_REPORT");
+    s.clock = Some(1_000);
+    assert!(matches!(
+        s.handle(&new, from(), Instant::now()),
+        Action::Send(..)
+    ));
+    let req = Packet::<Request>::decode(&new).unwrap();
+    let Request::GreyReport(r) = &req.body else {
+        panic!("not a report");
+    };
+    let triple = *r.cks.iter().find(|c| c.ty == CkType::GreyTriple).unwrap();
+    let msg = *r.cks.iter().find(|c| c.ty == CkType::GreyMsg).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as u32;
+    let srv = Signer::Passwd(Passwd::new(b"vectorserverpw").unwrap());
+    for (i, ck) in [triple, msg].into_iter().enumerate() {
+        let mut del = Packet::request(
+            12,
+            1100,
+            OpNums::from_le_words(3, 3, 3 + i as u32, 1),
+            Request::Delete(Delete {
+                date: now,
+                ck,
+                pad: [0; 2],
+            }),
+        );
+        let Action::Send(a, _) = s.handle(&del.sign(&srv), from(), Instant::now()) else {
+            panic!("DELETE dropped");
+        };
+        assert_eq!(a[3], 6, "OK");
+    }
+    // the retry after the embargo starts a new one instead of ending it
+    let retry = vector("grey4_report_embargo_end#1_GREY_REPORT");
+    s.clock = Some(1_100);
+    let Action::Send(a, _) = s.handle(&retry, from(), Instant::now()) else {
+        panic!("dropped");
+    };
+    assert_eq!(hex(&a[24..32]), "0000000000000000");
+    // and the database says so after a restart
+    let dir = home.join(tally_dccd::grey::DB_DIR);
+    let store = tally_store::LogStore::open(&dir).unwrap();
+    let g = GreyState::rebuild(*s.grey.as_ref().unwrap().grey.params(), &store).unwrap();
+    assert_eq!(g.grey.figures().embargoed_triples, 1);
+    let _ = std::fs::remove_dir_all(&home);
+}
