@@ -52,6 +52,9 @@ pub struct Checksums {
     /// body"; no header line before it: "missing SMTP header lines").
     /// `entries` is empty then.
     pub error: Option<String>,
+    /// Host names of the body's http:// and https:// URLs not yet taken
+    /// with [`MessageCks::take_url_hosts`] (DNS list checks).
+    pub url_hosts: Vec<String>,
 }
 
 impl Checksums {
@@ -161,6 +164,12 @@ impl MessageCks {
         }
     }
 
+    /// The host names of the body's URLs found since the last call (DNS
+    /// list checks as the body arrives); the rest come with the checksums.
+    pub fn take_url_hosts(&mut self) -> Vec<String> {
+        self.body.take_url_hosts()
+    }
+
     /// Body bytes, any chunking.
     pub fn body(&mut self, chunk: &[u8]) {
         self.end_of_headers();
@@ -178,7 +187,10 @@ impl MessageCks {
             }
         }
         let sums = self.body.finish();
-        self.collect(sums)
+        let hosts = self.body.take_url_hosts();
+        let mut out = self.collect(sums);
+        out.url_hosts = hosts;
+        out
     }
 
     fn push_header(&mut self, bytes: &[u8]) -> Option<usize> {
@@ -220,6 +232,7 @@ impl MessageCks {
                 .map(|v| String::from_utf8_lossy(v).into_owned()),
             error: self.error.clone(),
             entries: Vec::new(),
+            url_hosts: Vec::new(),
         };
         if out.error.is_some() {
             return out;

@@ -198,6 +198,14 @@ impl BodyCks {
         }
     }
 
+    /// The host names of the body's http:// and https:// URLs found since
+    /// the last call, lower-cased, without port or user part, in order (at
+    /// most 1000 in a message). Bytes still in the block
+    /// buffer are looked at only later (or by [`BodyCks::finish`]).
+    pub fn take_url_hosts(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.eng.fuz1.url.hosts)
+    }
+
     /// The sums the original computes for this message; None where it computes none.
     pub fn finish(&mut self) -> BodySums {
         if !self.in_body || !self.seen_hdr {

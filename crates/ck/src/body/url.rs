@@ -19,6 +19,8 @@ const DOMS_LEN: usize = HOST_MAX_SAVE * 2;
 const LABEL_MAX: usize = 63;
 /// Longest URL (and user name) before the recogniser gives up.
 pub const FAILSAFE: u32 = 2000;
+/// Most host names of a message kept for DNS list checks.
+pub const HOSTS_MAX: usize = 1000;
 
 const TOO_LONG: u8 = 0x01;
 const SQUOTED: u8 = 0x02;
@@ -78,6 +80,11 @@ pub struct Url {
     pub doms: u8,
     flags: u8,
     pub doms_buf: [u8; DOMS_LEN],
+    /// Every host name found, whole and in order, for DNS list checks (at
+    /// most [`HOSTS_MAX`]; taken by the program as the body arrives).
+    pub hosts: Vec<String>,
+    /// Host names found so far, including those already taken.
+    hosts_seen: usize,
 }
 
 impl Default for Url {
@@ -98,6 +105,8 @@ impl Default for Url {
             doms: 0,
             flags: 0,
             doms_buf: [0; DOMS_LEN],
+            hosts: Vec::new(),
+            hosts_seen: 0,
         }
     }
 }
@@ -111,6 +120,21 @@ impl Url {
     #[inline]
     pub fn set_idle(&mut self) {
         self.st = St::Idle;
+    }
+
+    /// Keep the host name just ended for DNS list checks; it changes no
+    /// checksum.
+    fn keep_host(&mut self) {
+        if self.hosts_seen >= HOSTS_MAX {
+            return;
+        }
+        let end = self.dom_end.min(DOMS_LEN);
+        if let Some(h) = self.doms_buf.get(self.dom_start..end) {
+            if !h.is_empty() {
+                self.hosts.push(String::from_utf8_lossy(h).into_owned());
+                self.hosts_seen += 1;
+            }
+        }
     }
 
     fn reset_doms(&mut self, start: usize) {
@@ -320,6 +344,7 @@ impl Fuz1 {
         if url.flags & IDN != 0 {
             url.punyencode();
         }
+        url.keep_host();
         if let Some(slot) = url.doms_buf.get_mut(url.dom_end) {
             *slot = 0;
         }
