@@ -58,17 +58,21 @@
 //! `grey.rs`). Figures on the same machine, shared, without pinning
 //! (three runs of 3 s):
 //!
-//! | in flight | GREY_QUERY/s | p50, p99 (µs)   | GREY_REPORT/s | p50, p99 (µs)     |
-//! |-----------|--------------|-----------------|---------------|-------------------|
-//! | 16        | 108k-118k    | 20-25, 2550-2920 | 43k-47k      | 37-98, 4020-8200  |
-//! | 64        | 88k-113k     | 54-180, 5660-12080 | 35k-52k    | 94-105, 4420-8390 |
+//! | in flight | GREY_QUERY/s | p50, p99 (µs)       | GREY_REPORT/s | p50, p99 (µs)      |
+//! |-----------|--------------|---------------------|---------------|--------------------|
+//! | 16        | 108k-118k    | 20-45, 72-2900      | 43k-54k       | 37-98, 4000-8200   |
+//! | 64        | 88k-127k     | 50-180, 4000-12000  | 35k-52k       | 94-324, 4400-8600  |
 //!
-//! The server's CPU time per request: 3.1-3.4 µs per GREY_QUERY (about
-//! 300k per core) and 8.0-8.9 µs per GREY_REPORT (112k-125k per core; the
-//! record is written to the log before the answer). The server was not
-//! using its whole core (the machine was busy with other builds), which
-//! also makes the p99 latencies milliseconds; the slowest GREY_REPORT
-//! answers (50-140 ms) are the retransmission cache growing, as for REPORT.
+//! (five runs; one quiet GREY_QUERY run at 16 in flight reached 339k/s
+//! with p99 72 µs.) The server's CPU time per request: 2.9-3.4 µs per
+//! GREY_QUERY (about 300k per core) and 7.8-8.9 µs per GREY_REPORT
+//! (112k-128k per core; the record is written to the log before the
+//! answer). The server was mostly not using its whole core (the machine
+//! was busy with other builds), which also makes the p99 latencies
+//! milliseconds; the slowest GREY_REPORT answers (45-140 ms) are the
+//! retransmission cache growing, as for REPORT. Memory: the server's RSS
+//! grows 720-745 bytes per recorded GREY_REPORT (a new triple each; the
+//! retransmission cache, the store's totals and the greylist chains).
 //!
 mod grey;
 mod memory;
@@ -386,7 +390,8 @@ fn clients(
 /// One timed run: `sockets` client sockets, each with `window` requests in
 /// flight, all in this (client) process; prints the rate, the latency
 /// percentiles and the server's CPU time per request.
-fn run(s: &Server, sockets: usize, window: usize, secs: f64, kind: Kind, run_id: u32) {
+/// Returns the number of answers.
+fn run(s: &Server, sockets: usize, window: usize, secs: f64, kind: Kind, run_id: u32) -> usize {
     let pool = Arc::new(pool(kind, run_id));
     let addr = s.addr;
     let cpu0 = cpu_secs(s.child.id());
@@ -418,6 +423,7 @@ fn run(s: &Server, sockets: usize, window: usize, secs: f64, kind: Kind, run_id:
         per_op * 1e6,
         if per_op > 0.0 { 1.0 / per_op } else { 0.0 },
     );
+    all.len()
 }
 
 fn main() {
@@ -436,13 +442,25 @@ fn main() {
                 std::process::exit(1);
             }
         };
+        let rss0 = rss_kib(s.child.id());
         let mut run_id = 1;
+        let mut reports = 0;
         for kind in [Kind::GreyQuery, Kind::GreyReport] {
             for (sockets, window) in [(2, 8), (4, 16)] {
-                run(&s, sockets, window, secs, kind, run_id);
+                let n = run(&s, sockets, window, secs, kind, run_id);
+                if matches!(kind, Kind::GreyReport) {
+                    reports += n;
+                }
                 run_id += 1;
             }
         }
+        let grown = rss_kib(s.child.id()).saturating_sub(rss0);
+        println!(
+            "memory: {reports} GREY_REPORTs recorded; RSS grew {:.1} MiB = {:.0} bytes per record \
+             (retransmission cache included)",
+            grown as f64 / 1024.0,
+            grown as f64 * 1024.0 / reports.max(1) as f64
+        );
         return;
     }
     let s = match start(false) {
@@ -457,7 +475,7 @@ fn main() {
         // Latency at 1, 8 and 32 requests in flight, then the capacity
         // with many in flight.
         for (sockets, window) in [(1, 1), (2, 4), (4, 8), (4, 32)] {
-            run(&s, sockets, window, secs, kind, run_id);
+            let _ = run(&s, sockets, window, secs, kind, run_id);
             run_id += 1;
         }
     }
