@@ -56,7 +56,7 @@
 //! dccd (`-G on,20`) with GREY_QUERY and GREY_REPORT requests of new
 //! triples (every report writes a record) at 16 and 64 in flight (see
 //! `grey.rs`). Figures on the same machine, shared, without pinning
-//! (three runs of 3 s):
+//! (five runs of 3 s):
 //!
 //! | in flight | GREY_QUERY/s | p50, p99 (µs)       | GREY_REPORT/s | p50, p99 (µs)      |
 //! |-----------|--------------|---------------------|---------------|--------------------|
