@@ -45,6 +45,7 @@
 
 pub mod admn;
 pub mod clients;
+pub mod flood;
 pub mod grey;
 pub mod net;
 pub mod opts;

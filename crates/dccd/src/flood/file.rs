@@ -1,0 +1,406 @@
+//! The `flod` (and `grey_flod`) file of dccd(8): one flooding peer a line,
+//!
+//! ```text
+//! host[,rport][;src[,lport]] rem-ID [passwd-ID [o-opt [i-opt]]]
+//! ```
+//!
+//! with `-` for an absent value, `#` comments and blank lines. Pure: the
+//! caller reads the file and resolves host names.
+
+use std::fmt;
+
+/// The default TCP port of flooding peers (the server's UDP port).
+pub const DEFAULT_PORT: u16 = 6277;
+/// The default port of greylist servers.
+pub const DEFAULT_GREY_PORT: u16 = 6276;
+
+/// A translation `IDS->result`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trans {
+    /// First server-ID covered (inclusive).
+    pub lo: u16,
+    /// Last server-ID covered (inclusive).
+    pub hi: u16,
+    /// `self` on the left: our own ID (`lo`, `hi` unused).
+    pub own: bool,
+    /// What the covered IDs become.
+    pub result: TransResult,
+}
+
+/// The right side of a translation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransResult {
+    /// `ok`: unchanged.
+    Ok,
+    /// `reject`: not sent, or refused.
+    Reject,
+    /// `self`: our own server-ID.
+    SelfId,
+}
+
+/// The options of one direction (`o-opt` or `i-opt`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Opts {
+    /// `off`.
+    pub off: bool,
+    /// `del` (Some(true)) or `no-del` (Some(false)); None: deletions go
+    /// only between peers exchanging reputations.
+    pub del: Option<bool>,
+    /// `no-log-del`.
+    pub no_log_del: bool,
+    /// `passive`.
+    pub passive: bool,
+    /// `SOCKS`.
+    pub socks: bool,
+    /// `NAT`.
+    pub nat: bool,
+    /// `IDS->result`, first match wins.
+    pub trans: Vec<Trans>,
+    /// `leaf=path-len`.
+    pub leaf: Option<u8>,
+    /// `IPv4`.
+    pub ipv4: bool,
+    /// `IPv6`.
+    pub ipv6: bool,
+    /// `vers=...` or `version...`: the peer's flooding protocol.
+    pub vers: Option<String>,
+    /// `trace1`.
+    pub trace1: bool,
+    /// `trace2`.
+    pub trace2: bool,
+    /// `traps`: incoming counts become many.
+    pub traps: bool,
+}
+
+impl Opts {
+    /// Apply the translations to a server-ID: `None` when rejected.
+    pub fn translate(&self, id: u16, own: u16) -> Option<u16> {
+        for t in &self.trans {
+            let hit = if t.own {
+                id == own
+            } else {
+                (t.lo..=t.hi).contains(&id)
+            };
+            if hit {
+                return match t.result {
+                    TransResult::Ok => Some(id),
+                    TransResult::Reject => None,
+                    TransResult::SelfId => Some(own),
+                };
+            }
+        }
+        Some(id)
+    }
+}
+
+/// One peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// Line number in the file (from 1).
+    pub line: usize,
+    /// Host name or address of the peer.
+    pub host: String,
+    /// Its TCP port (name or number as written; None: the default).
+    pub rport: Option<String>,
+    /// Source address for our connection (None or `*`: any).
+    pub src: Option<String>,
+    /// Source port.
+    pub lport: Option<String>,
+    /// The peer's server-ID.
+    pub rem_id: u16,
+    /// The ID whose passwords sign the headers (None: the sender's ID).
+    pub passwd_id: Option<u16>,
+    /// Options of our outgoing stream.
+    pub out: Opts,
+    /// Options of the incoming stream.
+    pub inc: Opts,
+}
+
+impl Peer {
+    /// The port number (names other than numbers: the default).
+    pub fn port(&self, default: u16) -> u16 {
+        self.rport
+            .as_deref()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// Deletions are sent to this peer.
+    pub fn send_del(&self, reps: bool) -> bool {
+        self.out.del.unwrap_or(reps)
+    }
+
+    /// Deletions from this peer are accepted.
+    pub fn accept_del(&self, reps: bool) -> bool {
+        self.inc.del.unwrap_or(reps)
+    }
+}
+
+/// A mistake in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    /// Line number (from 1).
+    pub line: usize,
+    /// What is wrong.
+    pub msg: String,
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} in line {}", self.msg, self.line)
+    }
+}
+
+/// The peers of a file and the lines that were refused (a bad line is
+/// skipped, as the original skips it, and logged by the caller).
+pub fn parse(text: &[u8]) -> (Vec<Peer>, Vec<FileError>) {
+    let mut peers: Vec<Peer> = Vec::new();
+    let mut errors = Vec::new();
+    for (i, raw) in text.split(|&c| c == b'\n').enumerate() {
+        let line = i + 1;
+        let s = String::from_utf8_lossy(raw);
+        let s = s.split('#').next().unwrap_or("").trim();
+        if s.is_empty() {
+            continue;
+        }
+        match parse_line(s, line) {
+            Ok(p) => {
+                if peers.iter().any(|q| q.rem_id == p.rem_id) {
+                    errors.push(FileError {
+                        line,
+                        msg: format!("duplicate server-ID {}", p.rem_id),
+                    });
+                } else {
+                    peers.push(p);
+                }
+            }
+            Err(msg) => errors.push(FileError { line, msg }),
+        }
+    }
+    (peers, errors)
+}
+
+fn absent(s: Option<&str>) -> Option<&str> {
+    s.filter(|v| *v != "-")
+}
+
+fn server_id(s: &str, what: &str) -> Result<u16, String> {
+    match s.parse::<u16>() {
+        Ok(n) if (100..=32767).contains(&n) => Ok(n),
+        _ => Err(format!("invalid {what} \"{s}\"")),
+    }
+}
+
+/// One line (without comment).
+pub fn parse_line(s: &str, line: usize) -> Result<Peer, String> {
+    let mut words = s.split_ascii_whitespace();
+    let hostpart = words.next().ok_or("missing host")?;
+    let (remote, local) = match hostpart.split_once(';') {
+        Some((r, l)) => (r, Some(l)),
+        None => (hostpart, None),
+    };
+    let (host, rport) = split_port(remote);
+    if host.is_empty() {
+        return Err(format!("missing host in \"{hostpart}\""));
+    }
+    let (src, lport) = match local {
+        Some(l) => {
+            let (s, p) = split_port(l);
+            (Some(s.to_string()).filter(|s| !s.is_empty() && s != "*"), p)
+        }
+        None => (None, None),
+    };
+    let rem = words.next().ok_or("missing server-ID")?;
+    let rem_id = server_id(rem, "server-ID")?;
+    let passwd_id = match absent(words.next()) {
+        Some(p) => Some(server_id(p, "passwd-ID")?),
+        None => None,
+    };
+    let out = match absent(words.next()) {
+        Some(o) => parse_opts(o)?,
+        None => Opts::default(),
+    };
+    let inc = match absent(words.next()) {
+        Some(o) => parse_opts(o)?,
+        None => Opts::default(),
+    };
+    if let Some(extra) = words.next() {
+        return Err(format!("unrecognized \"{extra}\""));
+    }
+    Ok(Peer {
+        line,
+        host: host.to_string(),
+        rport,
+        src,
+        lport,
+        rem_id,
+        passwd_id,
+        out,
+        inc,
+    })
+}
+
+/// `host[,port]`; an IPv6 address may be in brackets.
+fn split_port(s: &str) -> (&str, Option<String>) {
+    if let Some(rest) = s.strip_prefix('[') {
+        if let Some((h, tail)) = rest.split_once(']') {
+            let p = tail
+                .strip_prefix(',')
+                .filter(|p| !p.is_empty() && *p != "-");
+            return (h, p.map(str::to_string));
+        }
+    }
+    match s.rsplit_once(',') {
+        Some((h, p)) => (h, Some(p.to_string()).filter(|p| !p.is_empty() && p != "-")),
+        None => (s, None),
+    }
+}
+
+/// A comma-separated option list.
+pub fn parse_opts(s: &str) -> Result<Opts, String> {
+    let mut o = Opts::default();
+    for w in s.split(',').filter(|w| !w.is_empty()) {
+        let lw = w.to_ascii_lowercase();
+        match lw.as_str() {
+            "off" => o.off = true,
+            "del" => o.del = Some(true),
+            "no-del" => o.del = Some(false),
+            "no-log-del" => o.no_log_del = true,
+            "passive" => o.passive = true,
+            "socks" => o.socks = true,
+            "nat" => o.nat = true,
+            "ipv4" => o.ipv4 = true,
+            "ipv6" => o.ipv6 = true,
+            "trace1" => o.trace1 = true,
+            "trace2" => o.trace2 = true,
+            "traps" => o.traps = true,
+            _ => {
+                if let Some(n) = lw.strip_prefix("leaf=") {
+                    o.leaf = Some(
+                        n.parse::<u8>()
+                            .ok()
+                            .filter(|&n| usize::from(n) <= 8)
+                            .ok_or_else(|| format!("invalid \"{w}\""))?,
+                    );
+                } else if let Some(v) = lw.strip_prefix("vers=") {
+                    o.vers = Some(v.to_string());
+                } else if lw.starts_with("version") {
+                    o.vers = Some(lw.clone());
+                } else if let Some((ids, res)) = w.split_once("->") {
+                    o.trans.push(parse_trans(ids, res, w)?);
+                } else {
+                    return Err(format!("unknown option \"{w}\""));
+                }
+            }
+        }
+    }
+    if o.ipv4 && o.ipv6 {
+        return Err("IPv4 and IPv6 are exclusive".into());
+    }
+    Ok(o)
+}
+
+fn parse_trans(ids: &str, res: &str, w: &str) -> Result<Trans, String> {
+    let bad = || format!("invalid server-ID translation \"{w}\"");
+    let result = match res.to_ascii_lowercase().as_str() {
+        "ok" => TransResult::Ok,
+        "reject" => TransResult::Reject,
+        "self" => TransResult::SelfId,
+        _ => return Err(bad()),
+    };
+    let (lo, hi, own) = match ids.to_ascii_lowercase().as_str() {
+        "self" => (0, 0, true),
+        "all" => (0, u16::MAX, false),
+        r => {
+            let (a, b) = r.split_once('-').unwrap_or((r, r));
+            let a: u16 = a.parse().map_err(|_| bad())?;
+            let b: u16 = b.parse().map_err(|_| bad())?;
+            if a > b {
+                return Err(bad());
+            }
+            (a, b, false)
+        }
+    };
+    Ok(Trans {
+        lo,
+        hi,
+        own,
+        result,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_lines() {
+        let (p, e) = parse(b"127.0.0.1,16278    1101\n");
+        assert!(e.is_empty());
+        assert_eq!(p[0].host, "127.0.0.1");
+        assert_eq!(p[0].port(DEFAULT_PORT), 16278);
+        assert_eq!(p[0].rem_id, 1101);
+        assert_eq!(p[0].passwd_id, None);
+    }
+
+    #[test]
+    fn every_form() {
+        let text = b"# comment\n\
+            dcc.example.com 1200 - - -\n\
+            [::1],6000;127.0.0.2,7000 1201 1500 off,no-del,leaf=2,IPv6 del,no-log-del,traps\n\
+            h;*,7001 1202 - SOCKS,self->ok,all->reject passive,1000-1099->self,trace1,trace2\n\
+            h2 1203 - NAT,version2,IPv4 vers=7\n";
+        let (p, e) = parse(text);
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(p.len(), 4);
+        assert_eq!(p[0].rport, None);
+        assert_eq!(p[1].host, "::1");
+        assert_eq!(p[1].port(1), 6000);
+        assert_eq!(p[1].src.as_deref(), Some("127.0.0.2"));
+        assert_eq!(p[1].lport.as_deref(), Some("7000"));
+        assert_eq!(p[1].passwd_id, Some(1500));
+        assert!(p[1].out.off && p[1].out.ipv6);
+        assert_eq!(p[1].out.del, Some(false));
+        assert_eq!(p[1].out.leaf, Some(2));
+        assert!(p[1].inc.traps && p[1].inc.no_log_del);
+        assert_eq!(p[1].inc.del, Some(true));
+        assert_eq!(p[2].src, None);
+        assert!(p[2].out.socks && p[2].inc.passive && p[2].inc.trace1 && p[2].inc.trace2);
+        assert_eq!(p[2].out.translate(1100, 1100), Some(1100));
+        assert_eq!(p[2].out.translate(1101, 1100), None);
+        assert_eq!(p[2].inc.translate(1050, 1100), Some(1100));
+        assert_eq!(p[2].inc.translate(1150, 1100), Some(1150));
+        assert!(p[3].out.nat && p[3].out.ipv4);
+        assert_eq!(p[3].out.vers.as_deref(), Some("version2"));
+        assert_eq!(p[3].inc.vers.as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let text = b"h 1100\nh 99\nh\nh 1101 - bogus\nh 1100\nh 1102 - leaf=9\nh 1103 - 5->x\n";
+        let (p, e) = parse(text);
+        assert_eq!(p.len(), 1);
+        let lines: Vec<usize> = e.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![2, 3, 4, 5, 6, 7]);
+        assert_eq!(e[0].to_string(), "invalid server-ID \"99\" in line 2");
+        assert_eq!(e[2].to_string(), "unknown option \"bogus\" in line 4");
+    }
+
+    #[test]
+    fn never_panics() {
+        for s in [
+            "",
+            ";",
+            ",",
+            "[",
+            "[]",
+            "[x",
+            "a;b;c 1",
+            "x 1100 - ->",
+            "x 1100 - a->",
+            "x 1100 - -5->ok",
+        ] {
+            let _ = parse(s.as_bytes());
+        }
+    }
+}
