@@ -1,0 +1,138 @@
+//! The tools against a running greylist server, as an administrator runs
+//! them: our `dccd -G on,3` on a loopback port, greylist requests from a
+//! client, then `cdcc` (with `grey on`, the server's ID and password, and
+//! its address) for its statistics and to clean its database, and
+//! `dblist -G on` on its home.
+
+use std::net::UdpSocket;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+use tally_e2e::dccd::{DccServer, GREY_ID};
+use tally_e2e::proc;
+use tally_e2e::tmp::TempDir;
+use tally_e2e::{bins, require, Skip};
+use tally_wire::packet::CkRequest;
+use tally_wire::{CkType, Expect, OpNums, Packet, Passwd, Request, Response, Signer, Sum};
+use tally_wire::{Tgts, WireCk};
+
+fn io(e: std::io::Error) -> Skip {
+    Skip(format!("set-up failed: {e}"))
+}
+
+/// Run one of our programs with `args`; its standard output, or a panic
+/// with everything it said.
+fn run(name: &str, args: &[&str]) -> String {
+    let exe = bins::binary(name).unwrap_or_else(|s| panic!("{name}: {s}"));
+    let mut cmd = Command::new(exe);
+    cmd.args(args);
+    let out = proc::run(cmd, b"", Duration::from_secs(60)).expect("run");
+    assert!(
+        out.success(),
+        "{name} {args:?} failed\n{}{}",
+        out.stdout,
+        out.stderr
+    );
+    out.stdout
+}
+
+/// A GREY_REPORT for a made-up triple number `n` from the tests' client;
+/// returns the answer's triple word (0 for a new embargo).
+fn grey_report(server: &DccServer, n: u8) -> u32 {
+    let sum = |t: u8| Sum([t ^ n; 16]);
+    let cks = [
+        (CkType::Ip, sum(1)),
+        (CkType::EnvFrom, sum(2)),
+        (CkType::Body, sum(3)),
+        (CkType::GreyMsg, sum(4)),
+        (CkType::GreyTriple, sum(5)),
+    ]
+    .iter()
+    .map(|&(t, s)| WireCk::new(t, s))
+    .collect();
+    let req = Request::GreyReport(CkRequest { tgts: Tgts(0), cks });
+    let mut pkt = Packet::request(12, 32800, OpNums::from_le_words(7, 8, u32::from(n), 1), req);
+    let pw = Passwd::new(b"e2eclientpw").expect("password");
+    let bytes = pkt.sign(&Signer::Passwd(pw));
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("socket");
+    sock.set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("timeout");
+    let mut buf = [0u8; 2048];
+    for _ in 0..10 {
+        sock.send_to(&bytes, server.addr).expect("send");
+        if let Ok((len, _)) = sock.recv_from(&mut buf) {
+            let ans = Packet::<Response>::decode(&buf[..len], Expect::Grey).expect("answer");
+            match ans.body {
+                Response::GreyAnswer { triple, .. } => return triple.0,
+                other => panic!("not a greylist answer: {other:?}"),
+            }
+        }
+    }
+    panic!("no answer from the greylist server at {}", server.addr);
+}
+
+/// The administrator's home: a map naming the greylist server and the ids
+/// file with the server's own password (cdcc's `id` command needs it).
+fn admin_home(dir: &Path, grey: &DccServer, grey_home: &Path) -> Result<(), Skip> {
+    std::fs::create_dir_all(dir).map_err(io)?;
+    std::fs::write(dir.join("map"), tally_e2e::dccd::grey_map_line(grey.addr)).map_err(io)?;
+    std::fs::copy(grey_home.join("ids"), dir.join("ids")).map_err(io)?;
+    std::fs::set_permissions(dir.join("ids"), std::fs::Permissions::from_mode(0o600))
+        .map_err(io)?;
+    Ok(())
+}
+
+#[test]
+fn cdcc_and_dblist_on_a_greylist_server() {
+    let dir = require!(TempDir::new("grey-tools").map_err(io));
+    let grey_home = dir.path().join("grey");
+    let grey = require!(DccServer::start_grey(&grey_home, "on,3"));
+    let admin = dir.path().join("admin");
+    require!(admin_home(&admin, &grey, &grey_home));
+
+    // three new triples, each embargoed
+    for n in 1..=3 {
+        assert_eq!(grey_report(&grey, n), 0, "triple {n} is new");
+    }
+    // the second attempt of the first is embargo #2
+    assert_eq!(grey_report(&grey, 1), 1);
+
+    let home = admin.display().to_string();
+    let cmd = format!(
+        "grey on; id {GREY_ID}; host {}; port {}; stats",
+        grey.addr.ip(),
+        grey.addr.port()
+    );
+    let stats = run("cdcc", &["-h", &home, &cmd]);
+    eprintln!("{stats}");
+    assert!(stats.contains(&format!("server-ID {GREY_ID}")), "{stats}");
+    assert!(stats.contains("4 embargoed"), "{stats}");
+    assert!(stats.contains("3 triples embargoed"), "{stats}");
+
+    // a running server cleans its database itself when cdcc asks (dbclean
+    // refuses a database in use)
+    let clean = format!(
+        "grey on; id {GREY_ID}; host {}; port {}; DB clean",
+        grey.addr.ip(),
+        grey.addr.port()
+    );
+    run("cdcc", &["-h", &home, &clean]);
+    // the embargoes are younger than the window: all of them stay
+    assert_eq!(
+        grey_report(&grey, 2),
+        1,
+        "triple 2 still known after cleaning"
+    );
+
+    let list = run(
+        "dblist",
+        &["-G", "on", "-h", &grey_home.display().to_string()],
+    );
+    assert!(list.contains("tally-grey-db"), "{list}");
+    assert!(
+        list.lines()
+            .any(|l| l.contains("records") && !l.trim_start().starts_with("0 ")),
+        "dblist shows no records\n{list}"
+    );
+}
