@@ -64,6 +64,10 @@ pub struct Decision {
     pub header: Option<XHeader>,
     /// Complaints to print and log.
     pub errors: Vec<String>,
+    /// The DNS list checks' parts of the decision line (`DNSBL-->spam`,
+    /// `DNSBL1-->spam(off)`, `DNSBL(timeout)`), see
+    /// [`Decision::apply_dnsbl`].
+    pub dnsbl: Vec<String>,
     /// What was asked of the DCC server, until its answer is applied.
     pending: Option<Pending>,
 }
@@ -90,6 +94,7 @@ impl Decision {
             wtgts: [0; NUM_SLOTS],
             header: None,
             errors: Vec::new(),
+            dnsbl: Vec::new(),
             pending: None,
         }
     }
@@ -455,6 +460,7 @@ impl Decision {
             add(st & ST_MTA_ISSPAM != 0, "MTA-->spam", false);
             add(st & ST_MTA_NOTSPAM != 0, "MTA-->OK", false);
         }
+        items.extend(self.dnsbl.iter().cloned());
         items.push(progname.to_string());
         let mut line = String::new();
         for it in items {

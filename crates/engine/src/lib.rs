@@ -9,6 +9,7 @@
 //! - [`server`]: the interface to a DCC server and [`server::NoServer`].
 //! - [`dcc_client`]: DCC servers over UDP with `tally-client`.
 //! - [`map_save`]: saving the servers' state back to the map file.
+//! - [`dnsbl`]: DNS white- and blacklists (`-B`) in the decision.
 //! - [`state`]: decision flags and filter switches.
 //! - [`ask`]: the decision itself.
 //! - [`grey`]: greylisting in the client (requests, answers, embargo).
@@ -24,6 +25,7 @@
 pub mod ask;
 pub mod cks;
 pub mod dcc_client;
+pub mod dnsbl;
 pub mod grey;
 pub mod grey_udp;
 pub mod logfile;

@@ -44,6 +44,10 @@ pub struct RcptSetup {
     pub can_discard_one: bool,
     /// The program's rejection thresholds (`-t`).
     pub base: tally_white::Thresholds,
+    /// DNS blacklists are configured (`-B`): the files' `DNSBLx-on`
+    /// options count, and recipients whose groups differ cannot share a
+    /// transaction.
+    pub have_dnsbls: bool,
 }
 
 impl RcptSetup {
@@ -67,7 +71,7 @@ impl RcptSetup {
             f.grey_off = true;
         }
         for l in global.into_iter().chain(user) {
-            f = f.apply(l.switches(), grey_on, false).finish(
+            f = f.apply(l.switches(), grey_on, self.have_dnsbls).finish(
                 self.via_relay,
                 self.can_discard_one,
                 self.action,
