@@ -41,6 +41,11 @@ pub struct Config {
     pub debug: u32,
     /// `-G`.
     pub grey: tally_engine::grey::GreyOpt,
+    /// `-B`: the DNS list checks, when a list is declared and a resolver
+    /// could be set up.
+    pub dnsbl: Option<Arc<tally_engine::dnsbl::Checker>>,
+    /// Why the DNS list checks could not be set up.
+    pub dnsbl_error: Option<String>,
 }
 
 impl Config {
@@ -60,6 +65,14 @@ impl Config {
                 Timing::default(),
             ))
         });
+        let (dnsbl, dnsbl_error) = match tally_engine::dnsbl::Checker::new(
+            o.dnsbl_settings.clone(),
+            o.rej.first.as_deref(),
+            usize::try_from(o.max_work).unwrap_or(usize::MAX),
+        ) {
+            Ok(c) => (c.map(Arc::new), None),
+            Err(e) => (None, Some(format!("DNS blacklists: {e}"))),
+        };
         let mut ck_cfg = o.ck_cfg.clone();
         ck_cfg.keep_xdcc = o.hdr == HdrMode::Add;
         Config {
@@ -87,6 +100,8 @@ impl Config {
             }),
             debug: o.debug,
             grey: o.grey,
+            dnsbl,
+            dnsbl_error,
         }
     }
 

@@ -280,6 +280,7 @@ impl Conn {
         if let Some(msg) = self.msg.as_mut() {
             msg.eoh();
         }
+        self.dnsbl_start();
         Step::Continue
     }
 
@@ -287,8 +288,53 @@ impl Conn {
     pub fn body(&mut self, chunk: &[u8]) -> Step {
         if let Some(msg) = self.msg.as_mut() {
             msg.body(chunk);
+            if msg.dnsbl.is_some() {
+                let hosts = msg.take_url_hosts();
+                if let Some(run) = msg.dnsbl.as_mut() {
+                    run.urls(hosts);
+                }
+            }
         }
         Step::Continue
+    }
+
+    /// Start the DNS list checks of the message (`-B`): the client, the
+    /// sender's domain, and later the URL hosts.
+    fn dnsbl_start(&mut self) {
+        let (Some(c), Some(msg)) = (self.cfg.dnsbl.as_ref(), self.msg.as_mut()) else {
+            return;
+        };
+        if msg.dnsbl.is_some() || msg.dnsbl_outcome.is_some() {
+            return;
+        }
+        let mail_host = msg.mail_host_or_domain();
+        let t = tally_engine::dnsbl::targets(
+            tally_engine::dnsbl::Mode::Daemon,
+            self.clnt_ip,
+            Some(&self.clnt_name),
+            Some(&mail_host),
+            Vec::new(),
+        );
+        msg.dnsbl = crate::dnsbl::start(c, t);
+    }
+
+    /// The end of the message, before the decision: the DNS list checks
+    /// to await (with the body's last URL hosts), if any.
+    pub fn eom_dnsbl(&mut self) -> Option<(crate::dnsbl::Run, Vec<String>)> {
+        self.cfg.dnsbl.as_ref()?;
+        self.dnsbl_start();
+        let msg = self.msg.as_mut()?;
+        let run = msg.dnsbl.take()?;
+        let mut hosts = msg.take_url_hosts();
+        hosts.extend(msg.finish_body());
+        Some((run, hosts))
+    }
+
+    /// The outcome of the message's DNS list checks.
+    pub fn set_dnsbl(&mut self, o: tally_engine::dnsbl::Outcome) {
+        if let Some(msg) = self.msg.as_mut() {
+            msg.dnsbl_outcome = Some(o);
+        }
     }
 
     /// The message was abandoned (or Postfix's ABORT after the end),
@@ -344,6 +390,17 @@ impl Conn {
             }
             if msg.mta_isspam.is_some() {
                 d.st |= ST_MTA_ISSPAM;
+            }
+        }
+        if let Some(o) = msg.dnsbl_outcome.as_ref() {
+            let (on, on_any) = msg.dnsbl_on();
+            let debug = cfg.dnsbl.as_ref().is_some_and(|c| c.settings.debug > 0);
+            if let Some(l) = msg.log.as_mut() {
+                l.dnsbl(&o.log_lines(debug, &msg.id));
+            }
+            if !all_white {
+                d.apply_dnsbl(o, on_any);
+                d.dnsbl = o.decision(on);
             }
         }
         let grey = crate::grey::start(&cfg, msg, &cks, msg.client_ip(), d.st, all_white);

@@ -354,6 +354,18 @@ async fn aborted(s: &mut Conn, sh: &Shared) {
 }
 
 async fn eom(ctx: &mut EomContext<Session>, sh: &Shared) -> Status {
+    // the DNS list checks first: their outcome is part of the decision
+    let run = ctx
+        .data
+        .as_mut()
+        .and_then(Session::conn)
+        .and_then(Conn::eom_dnsbl);
+    if let Some((run, rest)) = run {
+        let o = run.finish(rest).await;
+        if let Some(s) = ctx.data.as_mut().and_then(Session::conn) {
+            s.set_dnsbl(o);
+        }
+    }
     let info = sh.client_info();
     let step = {
         let m = macro_fn(&ctx.macros);

@@ -129,6 +129,12 @@ pub fn decide(cfg: &Config, msg: &Msg, cip: &str, d: &Decision, failed: bool) ->
     if !d.is_spam() {
         return v;
     }
+    let (dnsbl_reply, dnsbl_ignored) = dnsbl_rejection(cfg, msg, cip, d);
+    if dnsbl_ignored {
+        // spam only by the groups of recipients refused at RCPT time: the
+        // header says bulk, the message goes on (recorded, 11a)
+        return v;
+    }
     let action = match cfg.action {
         Action::Ignore => SpamAction::Ignore,
         Action::Reject => SpamAction::Reject,
@@ -151,11 +157,36 @@ pub fn decide(cfg: &Config, msg: &Msg, cip: &str, d: &Decision, failed: bool) ->
                 .collect();
         }
         SpamDisposition::Reject => {
-            v.answer = Answer2::Reply(cfg.rej.reject.reply(&msg.id, cip));
+            v.answer =
+                Answer2::Reply(dnsbl_reply.unwrap_or_else(|| cfg.rej.reject.reply(&msg.id, cip)));
             v.add_header = None;
         }
     }
     v
+}
+
+/// The rejection a DNS blacklist hit asks for (its `set:rej-msg`, the
+/// first `-r` or the default), and whether the message is spam only by
+/// the hit of a group no accepted recipient turned on.
+fn dnsbl_rejection(
+    cfg: &Config,
+    msg: &Msg,
+    cip: &str,
+    d: &Decision,
+) -> (Option<crate::reply::Reply>, bool) {
+    let (Some(c), Some(o)) = (cfg.dnsbl.as_ref(), msg.dnsbl_outcome.as_ref()) else {
+        return (None, false);
+    };
+    let (on, on_any) = msg.dnsbl_on();
+    if let Some((rcode, xcode, text)) = c.rejection(o, on, &msg.id, cip) {
+        return (Some(crate::reply::Reply { rcode, xcode, text }), false);
+    }
+    if o.deciding(on_any).is_none() || d.st & ST_WLIST_ISSPAM != 0 {
+        return (None, false);
+    }
+    let mut without = d.clone();
+    without.st &= !tally_engine::state::ST_CLNT_ISSPAM;
+    (None, !without.is_spam())
 }
 
 /// The decision as dccm's log line shows it: a message blacklisted by a

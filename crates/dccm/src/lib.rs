@@ -22,6 +22,7 @@
 pub mod config;
 pub mod conn;
 pub mod daemon;
+pub mod dnsbl;
 pub mod eom;
 pub mod fuzz;
 pub mod grey;

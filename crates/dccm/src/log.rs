@@ -25,6 +25,8 @@ pub struct MsgLog {
     refused: String,
     /// Complaints about the transaction, written after the body.
     notes: String,
+    /// The DNS list checks' hit lines.
+    dnsbl: String,
     /// How many recipients were refused.
     n_refused: usize,
     /// The greylist lines, after the checksums.
@@ -80,6 +82,7 @@ impl MsgLog {
             env_done: false,
             refused: String::new(),
             notes: String::new(),
+            dnsbl: String::new(),
             n_refused: 0,
             grey: String::new(),
             errors: Vec::new(),
@@ -126,6 +129,14 @@ impl MsgLog {
             self.n_refused += 1;
             self.notes.push_str(text);
             self.notes.push('\n');
+        }
+    }
+
+    /// The DNS list checks' hit lines, written first after the body.
+    pub fn dnsbl(&mut self, lines: &[String]) {
+        for l in lines {
+            self.dnsbl.push_str(l);
+            self.dnsbl.push('\n');
         }
     }
 
@@ -183,6 +194,8 @@ impl MsgLog {
     ) -> (Option<PathBuf>, Vec<String>) {
         self.flush_env();
         self.put(MSG_SEP.as_bytes());
+        let dnsbl = std::mem::take(&mut self.dnsbl);
+        self.put(dnsbl.as_bytes());
         let notes = std::mem::take(&mut self.notes);
         self.put(notes.as_bytes());
         self.put(st_line.as_bytes());

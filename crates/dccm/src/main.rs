@@ -147,6 +147,9 @@ fn main() {
         }
     };
     let cfg = Arc::new(Config::new(&o, &home));
+    if let Some(e) = cfg.dnsbl_error.as_deref() {
+        complain(&syslog, e);
+    }
     if let (Some(t), Some((dir, _))) = (&target, cfg.logdir.as_ref()) {
         if let Err(e) = tally_privs::writable_dir(dir) {
             let dir = dir.display();

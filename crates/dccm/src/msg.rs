@@ -133,6 +133,12 @@ pub struct Msg {
     pub log: Option<crate::log::MsgLog>,
     /// Complaints for the system log.
     pub errors: Vec<String>,
+    /// The DNS list checks running while the message arrives (`-B`).
+    pub dnsbl: Option<crate::dnsbl::Run>,
+    /// Their outcome, at the end of the message.
+    pub dnsbl_outcome: Option<tally_engine::dnsbl::Outcome>,
+    /// The checksums, finished early for the DNS list checks.
+    finished: Option<(MsgCks, bool)>,
 }
 
 impl Msg {
@@ -163,6 +169,7 @@ impl Msg {
                 via_relay: false,
                 can_discard_one: true,
                 base: white_thresholds(&cfg.tholds.rej),
+                have_dnsbls: cfg.dnsbl.is_some(),
             },
             grey_on: cfg.grey.on,
             tx: Transaction::new(),
@@ -181,6 +188,9 @@ impl Msg {
             refused: Vec::new(),
             log: None,
             errors: Vec::new(),
+            dnsbl: None,
+            dnsbl_outcome: None,
+            finished: None,
         };
         if let (Some(g), Some(ip)) = (m.global.as_ref(), ip) {
             match white::relay(g, ip) {
@@ -312,19 +322,68 @@ impl Msg {
         self.cks().body(chunk);
     }
 
+    /// The host names of the body's URLs found since the last call.
+    pub fn take_url_hosts(&mut self) -> Vec<String> {
+        self.cks
+            .as_mut()
+            .map(|c| c.take_url_hosts())
+            .unwrap_or_default()
+    }
+
+    /// Finish the checksums before the decision (the DNS list checks want
+    /// the last URL hosts); returns those hosts.
+    pub fn finish_body(&mut self) -> Vec<String> {
+        if self.finished.is_some() {
+            return Vec::new();
+        }
+        let (cks, hosts) = self.finish_sums();
+        self.finished = Some(cks);
+        hosts
+    }
+
     /// The finished checksums and whether to only query.
     pub fn finish_cks(&mut self) -> (MsgCks, bool) {
+        match self.finished.take() {
+            Some(f) => f,
+            None => self.finish_sums().0,
+        }
+    }
+
+    fn finish_sums(&mut self) -> ((MsgCks, bool), Vec<String>) {
         self.cks();
-        let sums = match self.cks.take() {
+        let mut sums = match self.cks.take() {
             Some(mc) => mc.finish(),
-            None => return (MsgCks::new(), self.mxdcc),
+            None => return ((MsgCks::new(), self.mxdcc), Vec::new()),
         };
+        let hosts = std::mem::take(&mut sums.url_hosts);
         let mut slots = white::to_slots(&sums);
         if self.forced_discard && sums.client_ip.is_none() {
             slots.no_ip_rpt2srvr();
         }
         self.env.client_ip = sums.client_ip.or(self.env.client_ip);
-        (slots, self.mxdcc)
+        ((slots, self.mxdcc), hosts)
+    }
+
+    /// The DNSBL groups that count: (for the accepted recipients, for them
+    /// and those refused at RCPT time). The original lets a refused
+    /// recipient's groups make the message spam for the header, while only
+    /// the accepted recipients' groups reject it (recorded, 11a).
+    pub fn dnsbl_on(&self) -> (tally_engine::dnsbl::On, tally_engine::dnsbl::On) {
+        let global = self.global.as_deref();
+        let on = |r: &Rcpt| self.setup.filters(global, r.user.as_deref()).dnsbl;
+        let or = |a: [bool; 4], b: [bool; 4]| std::array::from_fn(|i| a[i] || b[i]);
+        let mut acc = [false; 4];
+        if self.rcpts.is_empty() {
+            acc = self.setup.filters(global, None).dnsbl;
+        }
+        for r in &self.rcpts {
+            acc = or(acc, on(r));
+        }
+        let mut any = acc;
+        for r in &self.refused {
+            any = or(any, on(r));
+        }
+        (acc, any)
     }
 
     /// The global whiteclnt verdict, with the transaction's thresholds.

@@ -129,7 +129,11 @@ pub struct Opts {
     pub xfltr: Xfltr,
     /// `-G`.
     pub grey: tally_engine::grey::GreyOpt,
-    /// Refused options (`-B`) and other fatal problems.
+    /// `-B` arguments, in order.
+    pub dnsbl: Vec<String>,
+    /// What the `-B` arguments declare (refused ones are in `msgs`).
+    pub dnsbl_settings: tally_engine::dnsbl::Settings,
+    /// Fatal problems.
     pub fatal: Option<String>,
     /// Complaints to print.
     pub msgs: Vec<String>,
@@ -164,6 +168,8 @@ impl Default for Opts {
             log_opts: Vec::new(),
             xfltr: Xfltr::default(),
             grey: tally_engine::grey::GreyOpt::default(),
+            dnsbl: Vec::new(),
+            dnsbl_settings: tally_engine::dnsbl::Settings::default(),
             fatal: None,
             msgs: Vec::new(),
         }
@@ -199,6 +205,10 @@ pub fn parse(args: &[String]) -> Opts {
                 .push(format!("unrecognized \"{first}\"\n{USAGE}\n... continuing"));
         }
     }
+    // refused -B arguments are only reported; dccm goes on (recorded)
+    let (settings, errs) = tally_engine::dnsbl::parse(&o.dnsbl);
+    o.msgs.extend(errs.iter().map(|e| e.to_string()));
+    o.dnsbl_settings = settings;
     o
 }
 
@@ -218,11 +228,7 @@ fn apply(o: &mut Opts, c: char, arg: String) {
             "unrecognized \"-G {arg}\"\n{USAGE}\n... continuing"
         )),
         'G' => {}
-        'B' => {
-            o.fatal = Some(format!(
-                "DNS blacklists are not supported yet; refusing \"-B {arg}\""
-            ))
-        }
+        'B' => o.dnsbl.push(arg),
         'h' => o.homedir = Some(arg),
         'I' => match tally_privs::Spec::parse(&arg) {
             Ok(_) => o.user = Some(arg),
@@ -373,7 +379,9 @@ mod tests {
         assert_eq!((o.grey.on, o.grey.mask_bits), (true, Some(0)));
         let o = parse(&v(&["-G", "sometimes"]));
         assert!(!o.grey.on && o.msgs[0].starts_with("unrecognized \"-G sometimes\""));
-        assert!(parse(&v(&["-B", "x"])).fatal.is_some());
+        let o = parse(&v(&["-B", "set:bogus", "-B", "bl.test"]));
+        assert!(o.fatal.is_none() && o.dnsbl_settings.enabled());
+        assert_eq!(o.msgs, ["unrecognized  \"-B set:bogus\""]);
     }
 
     #[test]

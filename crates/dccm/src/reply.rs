@@ -189,6 +189,9 @@ pub struct RejectMsgs {
     pub rep: Template,
     /// How many `-r` were given.
     pub count: usize,
+    /// The first `-r` text as given: the default rejection of DNS
+    /// blacklist hits (`-B`).
+    pub first: Option<String>,
 }
 
 impl Default for RejectMsgs {
@@ -198,6 +201,7 @@ impl Default for RejectMsgs {
             grey: Template::builtin(DEFAULT_GREY),
             rep: Template::builtin(DEFAULT_REP),
             count: 0,
+            first: None,
         }
     }
 }
@@ -214,7 +218,10 @@ impl RejectMsgs {
             };
         }
         match self.count {
-            1 => self.reject = Template::parse(arg, &Template::builtin(DEFAULT_REJECT)),
+            1 => {
+                self.reject = Template::parse(arg, &Template::builtin(DEFAULT_REJECT));
+                self.first = Some(arg.to_string());
+            }
             2 => {
                 let t = Template::parse(arg, &Template::builtin(DEFAULT_GREY));
                 if !t.rcode.starts_with('4') || !t.xcode.starts_with('4') {

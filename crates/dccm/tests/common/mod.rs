@@ -108,11 +108,17 @@ pub fn local_args(home: &Path, extra: &[&str]) -> Vec<String> {
 
 /// Start our dccm with the recorded arguments (HOME replaced).
 pub fn start_dccm(home: &Path, args: &[String]) -> Dccm {
+    start_dccm_env(home, args, &[])
+}
+
+/// [`start_dccm`] with environment variables.
+pub fn start_dccm_env(home: &Path, args: &[String], env: &[(&str, String)]) -> Dccm {
     let h = home.display().to_string();
     let args: Vec<String> = args.iter().map(|a| a.replace("HOME", &h)).collect();
     let sock = home.join("run/dccm.sock");
     let child = Command::new(env!("CARGO_BIN_EXE_dccm"))
         .args(&args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(home.join("stderr.txt")).unwrap())
