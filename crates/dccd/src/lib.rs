@@ -14,6 +14,7 @@
 //! - [`stats`]: `cdcc stats`.
 //! - [`net`]: sockets, timers, signals, files of the home directory.
 //! - [`trace`]: trace modes and messages.
+//! - [`flood`]: flooding to and from other servers.
 //!
 //! Files in the home directory (`-h`, default `/var/dcc`):
 //! - `ids`: client-IDs and passwords; must not be readable or writable by
@@ -39,7 +40,10 @@
 //! (not in the original, off by default) whitelists an SMTP client's IP
 //! address once N of its triples passed the embargo.
 //!
-//! Not yet: flooding (a `flod` or `grey_flod` file is noticed and ignored), the `blacklist` file, the `RL_BUGS` rate,
+//! Flooding ([`flood`]): the peers of `flod` (`grey_flod` with `-G`) get
+//! our reports over TCP on the server's port, and theirs are counted here.
+//!
+//! Not yet: the `blacklist` file, the `RL_BUGS` rate,
 //! and saving the client table across restarts. Messages go to syslog
 //! (`-L`) and, in the foreground, to stderr.
 

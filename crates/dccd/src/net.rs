@@ -144,14 +144,7 @@ pub fn build_server(o: &Opts) -> Result<Server, String> {
         .map_err(|e| format!("whitelist: {e}"))?;
     // Without a flood file there is no incoming flood to wait for: the
     // original's 400 ms penalty does not apply (see docs/compatibility.md).
-    let flod = o.home.join(if grey { "grey_flod" } else { "flod" });
     let qdelay_ms = 0;
-    if flod.exists() {
-        log(&format!(
-            "flooding is not implemented yet: {} is ignored",
-            flod.display()
-        ));
-    }
     let grey_state = match o.grey_params {
         Some(p) => {
             crate::grey::save_params(&dir, &p).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -277,7 +270,15 @@ async fn serve(
             log(&format!("listening on {a}"));
         }
     }
+    let flood = {
+        let grey = server.grey.is_some();
+        let file = home.join(if grey { "grey_flod" } else { "flod" });
+        crate::flood::state::Flood::new(server.cfg.srvr_id, file, grey, &*server.counter.store)
+    };
     let state = Arc::new(Mutex::new(server));
+    let flood = Arc::new(Mutex::new(flood));
+    let tcp: Vec<SocketAddr> = socks.iter().filter_map(|s| s.local_addr().ok()).collect();
+    crate::flood::run::start(&tcp, state.clone(), flood.clone())?;
     let stop = Arc::new(Notify::new());
     for sock in &socks {
         let (state, stop) = (state.clone(), stop.clone());
@@ -320,6 +321,9 @@ async fn serve(
             _ = hup.recv() => {
                 if let Ok(mut s) = state.lock() {
                     reload(&mut s, &home);
+                }
+                if let Ok(mut f) = flood.lock() {
+                    f.reload(true);
                 }
             }
             _ = term.recv() => { log("stopping on SIGTERM"); break; }

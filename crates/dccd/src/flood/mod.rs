@@ -1,4 +1,19 @@
 //! Flooding: dccd servers exchange reports over TCP (dccd(8) "flod").
 //!
 //! - [`file`]: the `flod` and `grey_flod` files (pure).
+//! - [`proto`]: header checks, what is sent to a peer, what an incoming
+//!   record does (pure).
+//! - [`state`]: the peers, the reports already received, stream status.
+//! - [`incoming`]: a peer's stream to us.
+//! - [`outgoing`]: our stream to a peer.
+//! - [`run`]: the TCP listeners and the supervisor of outgoing streams.
+//!
+//! Positions: ours for each peer (what it confirmed) and the peer's for us
+//! (what we confirmed) are kept by the store beside the reports, written
+//! at each acknowledgement, so a restart resumes where the streams were.
 pub mod file;
+pub mod incoming;
+pub mod outgoing;
+pub mod proto;
+pub mod run;
+pub mod state;

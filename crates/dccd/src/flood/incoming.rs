@@ -1,0 +1,254 @@
+//! An incoming flood: a peer connected to our TCP port, sends its version
+//! header and then reports; we answer with positions, notes and an END.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use tally_wire::flood::{ListenerMsg, VersionHeader, ARE_YOU_THERE, VERS_HDR_LEN};
+
+use super::proto::{self, Incoming, KEEPALIVE_SECS};
+use super::state::Flood;
+use crate::server::Server;
+use crate::trace::log;
+
+/// Most bytes read at once.
+const BUF: usize = 64 * 1024;
+
+async fn send(wr: &mut TcpStream, m: &ListenerMsg) -> std::io::Result<()> {
+    let mut out = Vec::new();
+    m.encode_into(&mut out);
+    wr.write_all(&out).await
+}
+
+/// End the stream with an END text, log it, and close.
+async fn end(s: &mut TcpStream, text: &str, logged: Option<String>) {
+    if let Some(l) = logged {
+        log(&l);
+    }
+    let _ = send(s, &ListenerMsg::End(text.as_bytes().to_vec())).await;
+    let _ = s.shutdown().await;
+    // let the peer read the END before the socket goes
+    let mut sink = [0u8; 512];
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while let Ok(n) = s.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// Serve one incoming connection to its end.
+pub async fn serve(
+    mut s: TcpStream,
+    from: SocketAddr,
+    server: Arc<Mutex<Server>>,
+    flood: Arc<Mutex<Flood>>,
+) {
+    let mut hdr = vec![0u8; VERS_HDR_LEN];
+    let mut got = 0;
+    while got < VERS_HDR_LEN {
+        let r = tokio::time::timeout(Duration::from_secs(60), s.read(&mut hdr[got..])).await;
+        match r {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => {
+                log(&format!("garbage connection from {from}"));
+                return;
+            }
+            Ok(Ok(n)) => got += n,
+        }
+    }
+    let Ok(h) = VersionHeader::decode(&hdr) else {
+        return;
+    };
+    let checked = {
+        let ids = match server.lock() {
+            Ok(sv) => sv.ids.clone(),
+            Err(_) => return,
+        };
+        let Ok(f) = flood.lock() else { return };
+        proto::check_header(&h, &f.peers, &ids, &f.file.display().to_string())
+            .map(|a| (a, f.peers[a.peer].clone(), f.default_port, f.own))
+    };
+    let (acc, peer, default_port, own) = match checked {
+        Ok(x) => x,
+        Err(text) => {
+            end(&mut s, &text, Some(format!("{text} from {from}"))).await;
+            return;
+        }
+    };
+    let rem = proto::rem_str(&peer.host, from, default_port);
+    if peer.inc.off {
+        let text = format!("flood from {rem} turned off");
+        end(&mut s, &text, Some(text.clone())).await;
+        return;
+    }
+    let id = peer.rem_id;
+    let key = proto::in_key(id);
+    let start = {
+        let Ok(sv) = server.lock() else { return };
+        sv.counter.store.peer_pos(key).ok().flatten()
+    };
+    if let Ok(mut f) = flood.lock() {
+        let st = f.status_mut(id);
+        st.in_up = true;
+        st.rep = acc.rep;
+    }
+    if peer.inc.trace1 || trace_on(&server, crate::trace::Trace::FLOOD1) {
+        log(&format!("flood from {rem} authenticated"));
+    }
+    let first = match start {
+        Some(p) => ListenerMsg::Ack(p.0),
+        None => ListenerMsg::Rewind,
+    };
+    let mut last = start.map(|p| p.0);
+    let result = async {
+        send(&mut s, &first).await.map_err(|e| e.to_string())?;
+        receive(&mut s, &server, &flood, &peer, acc.rep, own, &mut last).await
+    }
+    .await;
+    if let Ok(mut f) = flood.lock() {
+        f.status_mut(id).in_up = false;
+    }
+    match result {
+        Ok((0, _)) => {
+            let halted = flood.lock().map(|f| f.halted).unwrap_or(false);
+            let who = if halted { hostname() } else { rem.clone() };
+            end(&mut s, &proto::ok_text(&who), None).await;
+        }
+        Ok((left, n)) => {
+            let text = format!("report {n} truncated after {left} bytes at EOF");
+            end(&mut s, &text, Some(format!("{text} from {rem}"))).await;
+        }
+        Err(text) => {
+            if let Ok(mut f) = flood.lock() {
+                f.status_mut(id).in_err = text.clone();
+            }
+            end(&mut s, &text, Some(format!("{text} from {rem}"))).await;
+        }
+    }
+}
+
+fn trace_on(server: &Arc<Mutex<Server>>, bit: u32) -> bool {
+    server.lock().map(|s| s.trace & bit != 0).unwrap_or(false)
+}
+
+/// Our host name, for the END of a stream while our flooding is off.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
+
+/// Read reports until the sender half-closes: `Ok((bytes left over,
+/// records read))` at
+/// its EOF, `Err(END text)` when the stream must end.
+async fn receive(
+    s: &mut TcpStream,
+    server: &Arc<Mutex<Server>>,
+    flood: &Arc<Mutex<Flood>>,
+    peer: &super::file::Peer,
+    rep: bool,
+    own: u16,
+    last: &mut Option<u64>,
+) -> Result<(usize, u64), String> {
+    let mut buf: Vec<u8> = Vec::with_capacity(BUF);
+    let mut tmp = vec![0u8; BUF];
+    let mut nth: u64 = 0;
+    let id = peer.rem_id;
+    loop {
+        let n = match tokio::time::timeout(Duration::from_secs(KEEPALIVE_SECS), s.read(&mut tmp))
+            .await
+        {
+            Err(_) => {
+                // nothing for a while: say we are still here
+                let m = match last {
+                    Some(p) => ListenerMsg::Ack(*p),
+                    None => ListenerMsg::Note(ARE_YOU_THERE.into()),
+                };
+                send(s, &m).await.map_err(|e| e.to_string())?;
+                continue;
+            }
+            Ok(Err(e)) => return Err(format!("incoming flood recv: {e}")),
+            Ok(Ok(0)) => return Ok((buf.len(), nth)),
+            Ok(Ok(n)) => n,
+        };
+        buf.extend_from_slice(&tmp[..n]);
+        let mut off = 0;
+        let mut moved = false;
+        {
+            let Ok(mut sv) = server.lock() else {
+                return Err("server stopped".into());
+            };
+            let nokeep = sv.counter.nokeep;
+            let keeps = |t: tally_ck::CkType| nokeep & (1u32 << t.number()) == 0;
+            let trace2 = peer.inc.trace2 || sv.trace & crate::trace::Trace::FLOOD2 != 0;
+            while let Some((r, len)) = proto::decode_in(&buf[off..], nth)? {
+                off += len;
+                nth += 1;
+                let decision = proto::incoming(&r, own, peer, rep, &keeps);
+                let Ok(mut f) = flood.lock() else {
+                    return Err("server stopped".into());
+                };
+                f.status_mut(id).received += 1;
+                match decision {
+                    Incoming::Add(rec) => {
+                        let fresh = proto::seen_key(&rec).is_some_and(|k| f.seen.insert(k));
+                        if fresh {
+                            sv.counter.store.add(&rec).map_err(|e| e.to_string())?;
+                            f.status_mut(id).accepted += 1;
+                        } else if trace2 {
+                            log(&format!("duplicate {}", proto::rpt_id(r.srvr_id, r.ts)));
+                        }
+                    }
+                    Incoming::Delete(rec) => {
+                        let fresh = proto::seen_key(&rec).is_some_and(|k| f.seen.insert(k));
+                        if fresh {
+                            if !peer.inc.no_log_del {
+                                log(&format!(
+                                    "accept delete request {}",
+                                    proto::rpt_id(r.srvr_id, r.ts)
+                                ));
+                            }
+                            for ck in &rec.cks {
+                                sv.counter
+                                    .store
+                                    .delete(*ck, rec.srvr_id, rec.ts)
+                                    .map_err(|e| e.to_string())?;
+                            }
+                            f.status_mut(id).accepted += 1;
+                        }
+                    }
+                    Incoming::Skip(why) => {
+                        if trace2 {
+                            log(&format!("{why} from {}", peer.host));
+                        }
+                    }
+                    Incoming::Close(text) => return Err(text),
+                }
+                *last = Some(r.pos);
+                moved = true;
+            }
+            if moved {
+                if let Some(p) = *last {
+                    sv.counter
+                        .store
+                        .set_peer_pos(proto::in_key(id), tally_store::Pos(p))
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        buf.drain(..off);
+        if moved {
+            if let Some(p) = *last {
+                send(s, &ListenerMsg::Ack(p))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+}

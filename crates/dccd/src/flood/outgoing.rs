@@ -1,0 +1,318 @@
+//! An outgoing flood: we connect to a peer, send our version header, and
+//! once it has answered, our reports after the position it asks for; its
+//! acknowledgements become our durable position for it.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use tally_store::Pos;
+use tally_wire::flood::{ListenerMsg, VersionHeader, VERS7, VERS7_REP};
+
+use super::file::Peer;
+use super::proto::{self, KEEPALIVE_SECS};
+use super::state::Flood;
+use crate::server::Server;
+use crate::trace::{log, Trace};
+
+/// Records read from the log at once.
+const BATCH: usize = 256;
+/// How often a caught-up stream looks for new records.
+const POLL: Duration = Duration::from_millis(50);
+/// The first wait before connecting again; doubled up to [`MAX_RETRY`].
+pub const RETRY: Duration = Duration::from_secs(1);
+/// The longest wait before connecting again.
+pub const MAX_RETRY: Duration = Duration::from_secs(60);
+
+/// Keep a stream to `peer` going until the task is aborted.
+pub async fn run(peer: Peer, server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>>) {
+    let mut wait = RETRY;
+    loop {
+        let began = Instant::now();
+        let r = once(&peer, &server, &flood).await;
+        if let Ok(mut f) = flood.lock() {
+            let st = f.status_mut(peer.rem_id);
+            st.out_up = false;
+            if let Err(e) = &r {
+                st.out_err = e.clone();
+            }
+        }
+        if let Err(e) = r {
+            log(&e);
+        }
+        if began.elapsed() > MAX_RETRY {
+            wait = RETRY;
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(MAX_RETRY);
+    }
+}
+
+async fn connect(peer: &Peer, default_port: u16) -> Result<(TcpStream, SocketAddr), String> {
+    let port = peer.port(default_port);
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((peer.host.as_str(), port))
+        .await
+        .map_err(|e| format!("flood to {}: {e}", peer.host))?
+        .filter(|a| !(peer.out.ipv4 && a.is_ipv6() || peer.out.ipv6 && a.is_ipv4()))
+        .collect();
+    let mut last = format!("flood to {}: no address", peer.host);
+    for a in addrs {
+        match tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(a)).await {
+            Ok(Ok(s)) => return Ok((s, a)),
+            Ok(Err(e)) => {
+                last = format!(
+                    "connect(flood to {}): {e}",
+                    proto::rem_str(&peer.host, a, default_port)
+                )
+            }
+            Err(_) => last = format!("connect(flood to {}): timed out", peer.host),
+        }
+    }
+    Err(last)
+}
+
+/// One connection: `Ok` when it ended in order.
+async fn once(
+    peer: &Peer,
+    server: &Arc<Mutex<Server>>,
+    flood: &Arc<Mutex<Flood>>,
+) -> Result<(), String> {
+    let (default_port, own, grey) = {
+        let f = flood.lock().map_err(|_| "stopped")?;
+        (f.default_port, f.own, f.grey)
+    };
+    let (header, trace) = {
+        let sv = server.lock().map_err(|_| "stopped")?;
+        let pw_id = peer.passwd_id.unwrap_or(own);
+        let Some(pw) = sv.ids.passwd(u32::from(pw_id)) else {
+            return Err(format!(
+                "no password for passwd-ID {pw_id} for flood to {}",
+                peer.host
+            ));
+        };
+        let mut h = VersionHeader::new(if grey { VERS7 } else { VERS7_REP }, own);
+        h.sign(pw);
+        (h.encode(), peer.out.trace1 || sv.trace & Trace::FLOOD1 != 0)
+    };
+    let (s, addr) = connect(peer, default_port).await?;
+    let rem = proto::rem_str(&peer.host, addr, default_port);
+    let (mut rd, mut wr) = s.into_split();
+    wr.write_all(&header)
+        .await
+        .map_err(|e| format!("flood to {rem}: {e}"))?;
+    let mut inbuf: Vec<u8> = Vec::new();
+    let mut tmp = vec![0u8; 4096];
+    // nothing is sent before the listener has said something
+    let first = loop {
+        if let Some((m, n)) = decode(&inbuf, false)? {
+            inbuf.drain(..n);
+            break m;
+        }
+        let n = tokio::time::timeout(Duration::from_secs(KEEPALIVE_SECS), rd.read(&mut tmp))
+            .await
+            .map_err(|_| format!("no answer from {rem}"))?
+            .map_err(|e| format!("flood to {rem}: {e}"))?;
+        if n == 0 {
+            if let Some((m, _)) = decode(&inbuf, true)? {
+                break m;
+            }
+            return Err(format!("flood to {rem} closed"));
+        }
+        inbuf.extend_from_slice(&tmp[..n]);
+    };
+    let stored = {
+        let sv = server.lock().map_err(|_| "stopped")?;
+        sv.counter.store.peer_pos(peer.rem_id).ok().flatten()
+    };
+    let mut cursor = Pos::START;
+    match first {
+        ListenerMsg::End(t) => {
+            return Err(format!(
+                "flood to {rem} refused: {}",
+                String::from_utf8_lossy(&t)
+            ));
+        }
+        other => apply(other, true, &mut cursor, stored, server, peer.rem_id, &rem)?,
+    };
+    if let Ok(mut f) = flood.lock() {
+        let st = f.status_mut(peer.rem_id);
+        st.out_up = true;
+        st.out_err.clear();
+    }
+    if trace {
+        log(&format!(
+            "flood to {rem} started after position {}",
+            cursor.0
+        ));
+    }
+    let mut heard = Instant::now();
+    let mut ending = false;
+    let mut out = Vec::new();
+    loop {
+        // answers first, without waiting
+        loop {
+            match rd.try_read(&mut tmp) {
+                Ok(0) => return eof(&inbuf, &rem),
+                Ok(n) => {
+                    heard = Instant::now();
+                    inbuf.extend_from_slice(&tmp[..n]);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(format!("flood to {rem}: {e}")),
+            }
+        }
+        while let Some((m, n)) = decode(&inbuf, false)? {
+            inbuf.drain(..n);
+            match m {
+                ListenerMsg::EndReq => {
+                    ending = true;
+                    let _ = wr.shutdown().await;
+                }
+                m => apply(m, false, &mut cursor, stored, server, peer.rem_id, &rem)?,
+            }
+        }
+        if heard.elapsed() > Duration::from_secs(KEEPALIVE_SECS + 60) {
+            return Err(format!("flood to {rem} silent too long"));
+        }
+        if ending {
+            let n = tokio::time::timeout(Duration::from_secs(60), rd.read(&mut tmp))
+                .await
+                .map_err(|_| format!("no END from {rem}"))?
+                .map_err(|e| format!("flood to {rem}: {e}"))?;
+            if n == 0 {
+                return eof(&inbuf, &rem);
+            }
+            inbuf.extend_from_slice(&tmp[..n]);
+            continue;
+        }
+        let (batch, rep, halted) = {
+            let (rep, halted) = flood
+                .lock()
+                .map(|f| (f.status.get(&peer.rem_id).is_some_and(|s| s.rep), f.halted))
+                .map_err(|_| "stopped")?;
+            if halted {
+                (Vec::new(), rep, true)
+            } else {
+                let sv = server.lock().map_err(|_| "stopped")?;
+                (
+                    sv.counter
+                        .store
+                        .read_log(cursor, BATCH)
+                        .map_err(|e| e.to_string())?,
+                    rep,
+                    false,
+                )
+            }
+        };
+        if batch.is_empty() || halted {
+            tokio::select! {
+                r = rd.read(&mut tmp) => {
+                    let n = r.map_err(|e| format!("flood to {rem}: {e}"))?;
+                    if n == 0 {
+                        return eof(&inbuf, &rem);
+                    }
+                    heard = Instant::now();
+                    inbuf.extend_from_slice(&tmp[..n]);
+                }
+                _ = tokio::time::sleep(POLL) => {}
+            }
+            continue;
+        }
+        out.clear();
+        let mut sent = 0u64;
+        for e in &batch {
+            if let Some(r) = proto::to_wire(e, own, peer, rep) {
+                r.encode_into(&mut out);
+                sent += 1;
+            }
+            cursor = e.pos;
+        }
+        if !out.is_empty() {
+            wr.write_all(&out)
+                .await
+                .map_err(|e| format!("flood to {rem}: {e}"))?;
+        }
+        if let Ok(mut f) = flood.lock() {
+            f.status_mut(peer.rem_id).sent += sent;
+        }
+    }
+}
+
+fn decode(b: &[u8], at_eof: bool) -> Result<Option<(ListenerMsg, usize)>, String> {
+    ListenerMsg::decode(b, at_eof).map_err(|e| format!("bad answer in flood: {e}"))
+}
+
+/// The listener closed: fine after a graceful END.
+fn eof(inbuf: &[u8], rem: &str) -> Result<(), String> {
+    match ListenerMsg::decode(inbuf, true) {
+        Ok(Some((ListenerMsg::End(t), _))) => {
+            let t = String::from_utf8_lossy(&t).into_owned();
+            if t.starts_with(tally_wire::flood::OK_PREFIX) {
+                Ok(())
+            } else {
+                Err(format!("flood to {rem} ended: {t}"))
+            }
+        }
+        _ => Err(format!("flood to {rem} closed without END")),
+    }
+}
+
+/// Act on a listener's message (`first`: the one that starts the stream).
+fn apply(
+    m: ListenerMsg,
+    first: bool,
+    cursor: &mut Pos,
+    stored: Option<Pos>,
+    server: &Arc<Mutex<Server>>,
+    peer: u16,
+    rem: &str,
+) -> Result<(), String> {
+    match m {
+        ListenerMsg::Ack(p) => {
+            let mut sv = server.lock().map_err(|_| "stopped")?;
+            // the first answer may name where to start
+            if first {
+                *cursor = Pos(p);
+            }
+            sv.counter
+                .store
+                .set_peer_pos(peer, Pos(p))
+                .map_err(|e| e.to_string())?;
+        }
+        ListenerMsg::Rewind => {
+            log(&format!("rewind flood to {rem}"));
+            *cursor = Pos::START;
+        }
+        ListenerMsg::FfwdIn => {
+            let sv = server.lock().map_err(|_| "stopped")?;
+            *cursor = Pos(sv.counter.store.next_pos().0.saturating_sub(1));
+            log(&format!("fast forward flood to {rem}"));
+        }
+        ListenerMsg::Note(t) => {
+            if first {
+                *cursor = stored.unwrap_or(Pos::START);
+            }
+            let t = String::from_utf8_lossy(&t).into_owned();
+            if t != tally_wire::flood::ARE_YOU_THERE {
+                log(&format!("note from {rem}: {t}"));
+            }
+        }
+        ListenerMsg::Complaint(t) => {
+            log(&format!(
+                "complaint from {rem}: {}",
+                String::from_utf8_lossy(&t)
+            ));
+        }
+        ListenerMsg::End(t) => {
+            return Err(format!(
+                "flood to {rem} ended: {}",
+                String::from_utf8_lossy(&t)
+            ));
+        }
+        ListenerMsg::EndReq => {}
+    }
+    Ok(())
+}

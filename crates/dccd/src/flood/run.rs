@@ -1,0 +1,95 @@
+//! Starting the floods of a running server: the TCP listeners on the
+//! server's addresses, and a supervisor that re-reads the `flod` file and
+//! keeps one outgoing stream per peer.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use super::file::Peer;
+use super::state::Flood;
+use crate::server::Server;
+use crate::trace::log;
+
+/// How often the supervisor looks at the `flod` file.
+const CHECK: Duration = Duration::from_secs(1);
+
+/// Listen for incoming floods on `addrs` and keep the outgoing ones going.
+/// Must be called inside the tokio runtime.
+pub fn start(
+    addrs: &[SocketAddr],
+    server: Arc<Mutex<Server>>,
+    flood: Arc<Mutex<Flood>>,
+) -> Result<(), String> {
+    for a in addrs {
+        let std_l = match std::net::TcpListener::bind(a) {
+            Ok(l) => l,
+            Err(e) => {
+                // flooding in is off on this address; the UDP service goes on
+                log(&format!("bind(flood {a}): {e}"));
+                continue;
+            }
+        };
+        std_l.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let l = TcpListener::from_std(std_l).map_err(|e| e.to_string())?;
+        let (server, flood) = (server.clone(), flood.clone());
+        tokio::spawn(async move {
+            loop {
+                match l.accept().await {
+                    Ok((s, from)) => {
+                        let _ = s.set_nodelay(true);
+                        tokio::spawn(super::incoming::serve(
+                            s,
+                            from,
+                            server.clone(),
+                            flood.clone(),
+                        ));
+                    }
+                    Err(e) => {
+                        log(&format!("accept(flood): {e}"));
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }
+        });
+    }
+    tokio::spawn(supervise(server, flood));
+    Ok(())
+}
+
+async fn supervise(server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>>) {
+    let mut running: HashMap<u16, (Peer, JoinHandle<()>)> = HashMap::new();
+    loop {
+        let peers = match flood.lock() {
+            Ok(mut f) => {
+                f.reload(false);
+                f.peers.clone()
+            }
+            Err(_) => return,
+        };
+        running.retain(|id, (p, h)| {
+            let keep = peers.iter().any(|q| q == p) && !h.is_finished();
+            if !keep {
+                h.abort();
+                log(&format!("stop flood to server-ID {id}"));
+            }
+            keep
+        });
+        for p in peers {
+            if p.out.off || p.out.passive || running.contains_key(&p.rem_id) {
+                continue;
+            }
+            let h = tokio::spawn(super::outgoing::run(
+                p.clone(),
+                server.clone(),
+                flood.clone(),
+            ));
+            running.insert(p.rem_id, (p, h));
+        }
+        tokio::time::sleep(CHECK).await;
+    }
+}

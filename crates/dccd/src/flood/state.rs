@@ -1,0 +1,144 @@
+//! The flooding state of a running server: the peers of the `flod` file
+//! (re-read when it changes), the reports already received (so that one
+//! arriving again by another path is not counted twice), and what each
+//! peer's streams are doing, for logs and `cdcc "flood list"`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+use tally_store::{Ck, Pos, Store};
+
+use super::file::{parse, Peer};
+use super::proto::seen_key;
+use crate::trace::log;
+
+/// What one peer's streams are doing.
+#[derive(Debug, Clone, Default)]
+pub struct PeerStatus {
+    /// Our outgoing stream is up.
+    pub out_up: bool,
+    /// Its incoming stream is up.
+    pub in_up: bool,
+    /// Records sent on the outgoing stream since start.
+    pub sent: u64,
+    /// Records received.
+    pub received: u64,
+    /// Records received and counted.
+    pub accepted: u64,
+    /// The peer announced reputations.
+    pub rep: bool,
+    /// The last error of the outgoing stream.
+    pub out_err: String,
+    /// The last error of the incoming stream.
+    pub in_err: String,
+}
+
+/// The flooding state shared by the streams.
+pub struct Flood {
+    /// Our server-ID.
+    pub own: u16,
+    /// The `flod` or `grey_flod` file.
+    pub file: PathBuf,
+    /// The default TCP port of peers (6277, or 6276 for greylist servers).
+    pub default_port: u16,
+    /// A greylist server.
+    pub grey: bool,
+    /// The peers of the file.
+    pub peers: Vec<Peer>,
+    /// Bumped whenever the peers change.
+    pub generation: u64,
+    stamp: Option<(SystemTime, u64)>,
+    /// Keys of the reports from other servers in the database.
+    pub seen: HashSet<(u16, u64, Ck)>,
+    /// Per peer server-ID.
+    pub status: HashMap<u16, PeerStatus>,
+    /// Flooding halted (`cdcc "flood halt"`).
+    pub halted: bool,
+}
+
+impl Flood {
+    /// The state of a server with server-ID `own` that reads `file`,
+    /// knowing the reports already in `store`.
+    pub fn new(own: u16, file: PathBuf, grey: bool, store: &dyn Store) -> Flood {
+        let mut f = Flood {
+            own,
+            file,
+            default_port: if grey {
+                super::file::DEFAULT_GREY_PORT
+            } else {
+                super::file::DEFAULT_PORT
+            },
+            grey,
+            peers: Vec::new(),
+            generation: 0,
+            stamp: None,
+            seen: HashSet::new(),
+            status: HashMap::new(),
+            halted: false,
+        };
+        let mut after = Pos::START;
+        while let Ok(batch) = store.read_log(after, 1024) {
+            let Some(last) = batch.last() else { break };
+            after = last.pos;
+            for e in &batch {
+                if e.report.srvr_id != own {
+                    if let Some(k) = seen_key(&e.report) {
+                        f.seen.insert(k);
+                    }
+                }
+            }
+        }
+        f.reload(true);
+        f
+    }
+
+    /// Read the file again if it changed (or `force`); true when the
+    /// peers changed. Bad lines are logged with the file and line and
+    /// skipped.
+    pub fn reload(&mut self, force: bool) -> bool {
+        let meta = std::fs::metadata(&self.file).ok();
+        let stamp = meta
+            .as_ref()
+            .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
+        if !force && stamp == self.stamp {
+            return false;
+        }
+        self.stamp = stamp;
+        let peers = match std::fs::read(&self.file) {
+            Ok(text) => {
+                let (peers, errors) = parse(&text);
+                for e in errors {
+                    log(&format!("{e} of {}", self.file.display()));
+                }
+                peers
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => {
+                log(&format!("{}: {e}", self.file.display()));
+                return false;
+            }
+        };
+        if peers == self.peers {
+            return false;
+        }
+        self.peers = peers;
+        self.generation += 1;
+        log(&format!(
+            "{} flooding peers in {}",
+            self.peers.len(),
+            self.file.display()
+        ));
+        true
+    }
+
+    /// The peer with this server-ID.
+    pub fn peer(&self, id: u16) -> Option<&Peer> {
+        self.peers.iter().find(|p| p.rem_id == id)
+    }
+
+    /// The status entry of a peer.
+    pub fn status_mut(&mut self, id: u16) -> &mut PeerStatus {
+        self.status.entry(id).or_default()
+    }
+}

@@ -1,0 +1,124 @@
+//! The recorded flood connections (DCC 2.3.167) replayed against our dccd,
+//! in the listener's role and in the originator's.
+
+mod flood_util;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+use flood_util::*;
+use tally_ck::CkType;
+use tally_wire::flood::{split_listener, split_originator, ListenerMsg, VERS_HDR_LEN};
+
+/// dccd #1 of the recordings (1100) with #2 (1101) in its flod file.
+fn server1(tag: &str) -> Server {
+    let h = home(tag);
+    flod(&h, &[format!("127.0.0.1,{}    1101", free_port())]);
+    Server::start(&h, 1100, free_port(), &[])
+}
+
+#[test]
+fn refused_connections_end_as_recorded() {
+    let s = server1("refused");
+    for (conn, text) in [
+        ("conn8_53424_to_16277", "bad authentication for ID 1101"),
+        ("conn9_53436_to_16277", "unauthorized ID 1234"),
+        (
+            "conn10_53448_to_16277",
+            "unrecognized flod version; expected \"DCC flod version 7\" not \"HELLO flood version 99\"",
+        ),
+    ] {
+        let sent = recorded(&format!("{conn}_originator.hex"));
+        let want = recorded(&format!("{conn}_listener.hex"));
+        let got = replay(s.addr(), &sent, false);
+        assert_eq!(got, want, "{conn}: {:?}", String::from_utf8_lossy(&got));
+        assert!(s.wait_log(text, 5), "{conn}: no log line with {text:?}");
+    }
+    // fewer than 256 bytes, then EOF: closed without a word, logged
+    let sent = recorded("conn11_53464_to_16277_originator.hex");
+    let got = replay(s.addr(), &sent, true);
+    assert!(got.is_empty());
+    assert!(s.wait_log("garbage connection from 127.0.0.1", 5));
+}
+
+#[test]
+fn recorded_stream_is_received_acknowledged_and_counted() {
+    // our server as the recordings' #2 (1101) listening to #1 (1100)
+    let h = home("listen2");
+    flod(&h, &[format!("127.0.0.1,{}    1100", free_port())]);
+    let s = Server::start(&h, 1101, free_port(), &[]);
+    let sent = recorded("conn2_57956_to_16278_originator.hex");
+    let (_, reports, rest) = split_originator(&sent).unwrap();
+    assert!(rest.is_empty());
+    let got = replay(s.addr(), &sent, true);
+    let (msgs, left) = split_listener(&got).unwrap();
+    assert!(left.is_empty());
+    // a new database asks for everything; the last report is acknowledged;
+    // the sender's EOF is answered with the graceful END naming it
+    assert_eq!(msgs.first(), Some(&ListenerMsg::Rewind));
+    let last = reports.last().unwrap().pos;
+    assert!(msgs.contains(&ListenerMsg::Ack(last)), "{msgs:?}");
+    match msgs.last() {
+        Some(ListenerMsg::End(t)) => {
+            let t = String::from_utf8_lossy(t);
+            assert!(
+                t.starts_with("DCC flod ok: 127.0.0.1,") && t.ends_with(" EOF"),
+                "{t}"
+            );
+        }
+        other => panic!("no END: {other:?}"),
+    }
+    // the many-reports of the recording are counted here
+    let mut checked = 0;
+    for r in &reports {
+        if r.tgts.0 != 0x00ff_fff0 || r.srvr_id != 1100 {
+            continue;
+        }
+        for ck in r.cks.iter().filter(|c| c.ty == CkType::Body) {
+            assert_eq!(query(s.addr(), &[*ck]).unwrap()[0], 0x00ff_fff0, "{ck:?}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "{checked} checksums checked");
+    // the same stream again: nothing counted twice, and the position is kept
+    let got = replay(s.addr(), &sent, true);
+    let (msgs, _) = split_listener(&got).unwrap();
+    assert_eq!(msgs.first(), Some(&ListenerMsg::Ack(last)));
+}
+
+#[test]
+fn our_header_is_the_recorded_one() {
+    // a peer 1101 that listens; our server is #1 (1100)
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let peer_port = l.local_addr().unwrap().port();
+    let h = home("origin1");
+    flod(&h, &[format!("127.0.0.1,{peer_port}    1101")]);
+    let s = Server::start(&h, 1100, free_port(), &[]);
+    let (mut c, _) = l.accept().unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut hdr = vec![0u8; VERS_HDR_LEN];
+    c.read_exact(&mut hdr).unwrap();
+    let want = recorded("conn2_57956_to_16278_originator.hex");
+    assert_eq!(hdr, want[..VERS_HDR_LEN].to_vec());
+    // after our REWIND, a report of many at the server arrives as a record
+    let mut m = Vec::new();
+    ListenerMsg::Rewind.encode_into(&mut m);
+    c.write_all(&m).unwrap();
+    let ck = body(77);
+    report(s.addr(), 0x00ff_fff0, &[ck]).unwrap();
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 512];
+    let r = loop {
+        let n = c.read(&mut tmp).unwrap();
+        assert!(n > 0, "stream closed");
+        buf.extend_from_slice(&tmp[..n]);
+        if let Some((r, _)) = tally_wire::flood::FloodReport::decode(&buf).unwrap() {
+            break r;
+        }
+    };
+    assert_eq!(r.srvr_id, 1100);
+    assert_eq!(r.tgts.0, 0x00ff_fff0);
+    assert_eq!(r.cks, vec![ck]);
+    assert!(r.pos >= 10);
+}
