@@ -19,12 +19,12 @@ const IDS3: [u16; 3] = [1100, 1101, 1102];
 fn mesh(tag: &str) -> (Vec<std::path::PathBuf>, Vec<u16>) {
     let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
     let homes: Vec<_> = (0..3).map(|i| home(&format!("{tag}{i}"))).collect();
-    for i in 0..3 {
+    for (i, h) in homes.iter().enumerate() {
         let lines: Vec<String> = (0..3)
             .filter(|&j| j != i)
             .map(|j| format!("127.0.0.1,{} {}", ports[j], IDS3[j]))
             .collect();
-        flod(&homes[i], &lines);
+        flod(h, &lines);
     }
     (homes, ports)
 }
