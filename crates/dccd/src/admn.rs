@@ -1,7 +1,6 @@
 //! Administrative requests from `cdcc`: statistics, stop, trace bits, the
 //! client list, the anonymous delay, clock checks, database cleaning and
-//! the flooding sub-operations (answered as "no flooding configured" until
-//! flooding exists).
+//! the flooding sub-operations (see [`crate::flood::admn`]).
 //!
 //! As in the original, STATS and FLOOD LIST need no authentication,
 //! CLIENTS, CLIENTS ID and FLOOD STATS need any authenticated ID, and the
@@ -160,21 +159,33 @@ pub(crate) fn admn(
         }
         Aop::Flod => {
             let fop = FlodAop::from_u32(a.val1 % 256);
-            match fop {
-                Some(FlodAop::List) => text(s, String::new()),
-                Some(FlodAop::Stats) | Some(FlodAop::StatsClear) if who.auth.passwd().is_some() => {
-                    text(s, NO_FLOOD.to_string())
+            let open = matches!(fop, Some(FlodAop::List))
+                || (matches!(fop, Some(FlodAop::Stats) | Some(FlodAop::StatsClear))
+                    && who.auth.passwd().is_some());
+            if !open {
+                if let Err(e) = picky(s) {
+                    return e;
                 }
-                _ => {
-                    if let Err(e) = picky(s) {
-                        return e;
-                    }
-                    if fop == Some(FlodAop::Check) {
+            }
+            let Some(flood) = s.flood.clone() else {
+                return match fop {
+                    Some(FlodAop::List) => text(s, String::new()),
+                    Some(FlodAop::Check) | Some(FlodAop::Stats) | Some(FlodAop::StatsClear) => {
                         text(s, NO_FLOOD.to_string())
-                    } else {
-                        s.error(req, who, NO_FLOOD)
                     }
+                    _ => s.error(req, who, NO_FLOOD),
+                };
+            };
+            let reply = match flood.lock() {
+                Ok(mut f) => crate::flood::admn::op(&mut f, a.val1, s.is_admin(req, who)),
+                Err(_) => return Action::Drop,
+            };
+            match reply {
+                crate::flood::admn::Reply::Text(t) => text(s, t),
+                crate::flood::admn::Reply::Ok => {
+                    s.answer(req, who, Response::Ok(s.ok_body(req)), Duration::ZERO)
                 }
+                crate::flood::admn::Reply::Error(e) => s.error(req, who, &e),
             }
         }
         Aop::Other(_) => Action::Drop,

@@ -186,6 +186,7 @@ pub fn build_server(o: &Opts) -> Result<Server, String> {
         stop: false,
         grey: grey_state,
         clock: None,
+        flood: None,
     })
 }
 
@@ -275,8 +276,10 @@ async fn serve(
         let file = home.join(if grey { "grey_flod" } else { "flod" });
         crate::flood::state::Flood::new(server.cfg.srvr_id, file, grey, &*server.counter.store)
     };
-    let state = Arc::new(Mutex::new(server));
     let flood = Arc::new(Mutex::new(flood));
+    let mut server = server;
+    server.flood = Some(flood.clone());
+    let state = Arc::new(Mutex::new(server));
     let tcp: Vec<SocketAddr> = socks.iter().filter_map(|s| s.local_addr().ok()).collect();
     crate::flood::run::start(&tcp, state.clone(), flood.clone())?;
     let stop = Arc::new(Notify::new());

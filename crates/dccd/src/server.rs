@@ -73,6 +73,8 @@ pub struct Server {
     pub grey: Option<crate::grey::GreyState>,
     /// A fixed clock (Unix seconds) for greylist decisions, for tests.
     pub clock: Option<u64>,
+    /// The flooding state, once the server runs (for `cdcc "flood ..."`).
+    pub flood: Option<std::sync::Arc<std::sync::Mutex<crate::flood::state::Flood>>>,
 }
 
 /// How a request's sender is treated.

@@ -15,6 +15,8 @@ use super::state::Flood;
 use crate::server::Server;
 use crate::trace::log;
 
+/// How often a quiet stream looks for requests of `cdcc`.
+const TICK: Duration = Duration::from_millis(250);
 /// Most bytes read at once.
 const BUF: usize = 64 * 1024;
 
@@ -101,6 +103,8 @@ pub async fn serve(
     if peer.inc.trace1 || trace_on(&server, crate::trace::Trace::FLOOD1) {
         log(&format!("flood from {rem} authenticated"));
     }
+    // a position below 10 is what `flood rewind` leaves: ask for it all
+    let start = start.filter(|p| p.0 >= tally_wire::flood::POS_MIN);
     let first = match start {
         Some(p) => ListenerMsg::Ack(p.0),
         None => ListenerMsg::Rewind,
@@ -160,23 +164,50 @@ async fn receive(
     let mut tmp = vec![0u8; BUF];
     let mut nth: u64 = 0;
     let id = peer.rem_id;
+    let mut idle = Duration::ZERO;
+    let mut end_req = false;
     loop {
-        let n = match tokio::time::timeout(Duration::from_secs(KEEPALIVE_SECS), s.read(&mut tmp))
-            .await
-        {
+        // requests of cdcc for this peer, and a halt of flooding
+        let (cmds, halted) = match flood.lock() {
+            Ok(mut f) => (f.in_cmds.remove(&id).unwrap_or_default(), f.halted),
+            Err(_) => return Err("server stopped".into()),
+        };
+        for m in cmds {
+            if m == ListenerMsg::Rewind {
+                if let Ok(mut sv) = server.lock() {
+                    let _ = sv
+                        .counter
+                        .store
+                        .set_peer_pos(proto::in_key(id), tally_store::Pos(0));
+                }
+            }
+            send(s, &m).await.map_err(|e| e.to_string())?;
+        }
+        if halted && !end_req {
+            end_req = true;
+            send(s, &ListenerMsg::EndReq)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        let n = match tokio::time::timeout(TICK, s.read(&mut tmp)).await {
             Err(_) => {
-                // nothing for a while: say we are still here
-                let m = match last {
-                    Some(p) => ListenerMsg::Ack(*p),
-                    None => ListenerMsg::Note(ARE_YOU_THERE.into()),
-                };
-                send(s, &m).await.map_err(|e| e.to_string())?;
+                idle += TICK;
+                if idle >= Duration::from_secs(KEEPALIVE_SECS) {
+                    // nothing for a while: say we are still here
+                    idle = Duration::ZERO;
+                    let m = match last {
+                        Some(p) => ListenerMsg::Ack(*p),
+                        None => ListenerMsg::Note(ARE_YOU_THERE.into()),
+                    };
+                    send(s, &m).await.map_err(|e| e.to_string())?;
+                }
                 continue;
             }
             Ok(Err(e)) => return Err(format!("incoming flood recv: {e}")),
             Ok(Ok(0)) => return Ok((buf.len(), nth)),
             Ok(Ok(n)) => n,
         };
+        idle = Duration::ZERO;
         buf.extend_from_slice(&tmp[..n]);
         let mut off = 0;
         let mut moved = false;

@@ -7,10 +7,12 @@
 //! - [`incoming`]: a peer's stream to us.
 //! - [`outgoing`]: our stream to a peer.
 //! - [`run`]: the TCP listeners and the supervisor of outgoing streams.
+//! - [`admn`]: `cdcc "flood ..."`.
 //!
 //! Positions: ours for each peer (what it confirmed) and the peer's for us
 //! (what we confirmed) are kept by the store beside the reports, written
 //! at each acknowledgement, so a restart resumes where the streams were.
+pub mod admn;
 pub mod file;
 pub mod incoming;
 pub mod outgoing;

@@ -189,10 +189,21 @@ async fn once(
             continue;
         }
         let (batch, rep, halted) = {
-            let (rep, halted) = flood
+            let (rep, halted, ffwd) = flood
                 .lock()
-                .map(|f| (f.status.get(&peer.rem_id).is_some_and(|s| s.rep), f.halted))
+                .map(|mut f| {
+                    (
+                        f.status.get(&peer.rem_id).is_some_and(|s| s.rep),
+                        f.halted,
+                        f.ffwd_out.remove(&peer.rem_id),
+                    )
+                })
                 .map_err(|_| "stopped")?;
+            if ffwd {
+                let sv = server.lock().map_err(|_| "stopped")?;
+                cursor = Pos(sv.counter.store.next_pos().0.saturating_sub(1));
+                log(&format!("fast forward flood to {rem}"));
+            }
             if halted {
                 (Vec::new(), rep, true)
             } else {
@@ -283,7 +294,9 @@ fn apply(
                 .map_err(|e| e.to_string())?;
         }
         ListenerMsg::Rewind => {
-            log(&format!("rewind flood to {rem}"));
+            if !first {
+                log(&format!("rewind flood to {rem}"));
+            }
             *cursor = Pos::START;
         }
         ListenerMsg::FfwdIn => {

@@ -53,8 +53,13 @@ pub struct Flood {
     pub seen: HashSet<(u16, u64, Ck)>,
     /// Per peer server-ID.
     pub status: HashMap<u16, PeerStatus>,
-    /// Flooding halted (`cdcc "flood halt"`).
+    /// Flooding halted (`cdcc "flood halt"` or `"flood shutdown"`).
     pub halted: bool,
+    /// Messages for the incoming stream of a peer (`flood rewind`,
+    /// `flood ffwd in`).
+    pub in_cmds: HashMap<u16, Vec<tally_wire::flood::ListenerMsg>>,
+    /// Outgoing streams to skip to the end of the log (`flood ffwd out`).
+    pub ffwd_out: HashSet<u16>,
 }
 
 impl Flood {
@@ -76,6 +81,8 @@ impl Flood {
             seen: HashSet::new(),
             status: HashMap::new(),
             halted: false,
+            in_cmds: HashMap::new(),
+            ffwd_out: HashSet::new(),
         };
         let mut after = Pos::START;
         while let Ok(batch) = store.read_log(after, 1024) {

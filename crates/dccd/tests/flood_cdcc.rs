@@ -1,0 +1,132 @@
+//! cdcc's flood operations against our dccd: list (as recorded from the
+//! original), stats, check, halt, resume, rewind, ffwd in and out.
+
+mod flood_util;
+
+use std::net::{SocketAddr, UdpSocket};
+use std::time::Duration;
+
+use flood_util::*;
+use tally_wire::admn::{AdmnRequest, Aop, FlodAop};
+use tally_wire::packet::{Expect, Packet, Request, Response};
+use tally_wire::response::AdmnAnswer;
+use tally_wire::sign::{Passwd, Signer};
+use tally_wire::OpNums;
+
+/// What an ADMN FLOD request of server-ID 1100 is answered.
+fn flood_op(to: SocketAddr, op: FlodAop, peer: u32) -> Response {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as u32;
+    let body = Request::Admn(AdmnRequest::new(now, Aop::Flod, peer * 256 + op as u32));
+    let pw = Passwd::new(b"vectorserverpw").unwrap();
+    let mut p = Packet::request(12, 1100, OpNums::from_le_words(1, 2, now, 1), body.clone());
+    let bytes = p.sign(&Signer::for_request(1100, Some(&pw)));
+    send(to, &bytes, &body)
+}
+
+fn send(to: SocketAddr, bytes: &[u8], body: &Request) -> Response {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    s.send_to(bytes, to).unwrap();
+    let mut buf = [0u8; 4096];
+    let (n, _) = s.recv_from(&mut buf).unwrap();
+    Packet::<Response>::decode(&buf[..n], Expect::for_request(body))
+        .unwrap()
+        .body
+}
+
+fn text(r: Response) -> String {
+    match r {
+        Response::Admn(AdmnAnswer::Text(t)) => String::from_utf8(t).unwrap(),
+        other => panic!("not a text: {other:?}"),
+    }
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn flood_list_is_the_recorded_text() {
+    let h = home("list");
+    std::fs::write(h.join("flod"), "127.0.0.1,16278    1101\n").unwrap();
+    let s = Server::start(&h, 1100, free_port(), &[]);
+    // the request cdcc sent to the original, replayed as it was
+    let req = hex("00340c050000044c6d017f00cc7b000003000000010000006b02d8970000000503000000ada054af18e5557093b8360c10f99121");
+    let body = Packet::<Request>::decode(&req).unwrap().body;
+    let t = text(send(s.addr(), &req, &body));
+    assert_eq!(
+        t,
+        " 1101       127.0.0.1                   127.0.0.1,16278       "
+    );
+}
+
+#[test]
+fn flood_operations_of_cdcc() {
+    let (pa, pb) = (free_port(), free_port());
+    let (ha, hb) = (home("opsa"), home("opsb"));
+    flod(&ha, &[format!("127.0.0.1,{pb} 1101")]);
+    flod(&hb, &[format!("127.0.0.1,{pa} 1100")]);
+    let a = Server::start(&ha, 1100, pa, &[]);
+    let b = Server::start(&hb, 1101, pb, &[]);
+    report(a.addr(), 20, &[body(1)]).unwrap();
+    assert_eq!(wait_count(b.addr(), body(1), 20, 20), 20);
+
+    let st = text(flood_op(a.addr(), FlodAop::Stats, 1101));
+    assert!(st.starts_with(" server-ID 1101 "), "{st}");
+    assert!(st.contains("output connected; 1 reports sent"), "{st}");
+    // flood stats all: the peer, then the end marker naming the request
+    let all = text(flood_op(a.addr(), FlodAop::Stats, 32768));
+    assert!(all.starts_with(" server-ID 1101 "), "{all}");
+    let end = text(flood_op(a.addr(), FlodAop::Stats, 32768 + 1101));
+    assert_eq!(end, format!(" server-ID {}", 32768 + 1101));
+
+    assert!(matches!(
+        flood_op(a.addr(), FlodAop::Check, 0),
+        Response::Ok(_)
+    ));
+    // halt: nothing more leaves A; resume: it follows
+    assert!(matches!(
+        flood_op(a.addr(), FlodAop::Halt, 0),
+        Response::Ok(_)
+    ));
+    report(a.addr(), 30, &[body(2)]).unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(query(b.addr(), &[body(2)]).unwrap()[0], 0);
+    assert!(matches!(
+        flood_op(a.addr(), FlodAop::Resume, 0),
+        Response::Ok(_)
+    ));
+    assert_eq!(wait_count(b.addr(), body(2), 30, 20), 30);
+
+    // rewind: A asks B to send everything again (nothing counted twice)
+    assert!(matches!(
+        flood_op(a.addr(), FlodAop::Rewind, 1101),
+        Response::Ok(_)
+    ));
+    assert!(b.wait_log("rewind flood to 127.0.0.1", 20), "{}", b.log());
+    // ffwd in: A asks B to skip to its end
+    assert!(matches!(
+        flood_op(a.addr(), FlodAop::FfwdIn, 1101),
+        Response::Ok(_)
+    ));
+    assert!(b.wait_log("fast forward flood to 127.0.0.1", 20));
+    // ffwd out: A skips its own stream to B to the end
+    assert!(matches!(
+        flood_op(a.addr(), FlodAop::FfwdOut, 1101),
+        Response::Ok(_)
+    ));
+    assert!(a.wait_log("fast forward flood to 127.0.0.1", 20));
+    report(a.addr(), 40, &[body(3)]).unwrap();
+    assert_eq!(wait_count(b.addr(), body(3), 40, 20), 40);
+    assert_eq!(query(b.addr(), &[body(1)]).unwrap()[0], 20);
+    // an unknown peer
+    assert!(matches!(
+        flood_op(a.addr(), FlodAop::Rewind, 1234),
+        Response::Error(_)
+    ));
+}
