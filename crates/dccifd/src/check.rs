@@ -113,7 +113,8 @@ pub fn check_message<R: BufRead>(
     };
     let (info, sums, relays) = read_checksums(cfg, &lists, &head, input, spool.as_mut())?;
     errors.extend(sums.error.clone());
-    let outcome = decide(cfg, &lists, &head, &sums, relays, ask);
+    let dnsbl = crate::dnsbl::check(cfg, &head, &sums);
+    let outcome = decide(cfg, &lists, &head, &sums, relays, ask, dnsbl.as_ref());
     Ok(Checked {
         head,
         outcome,
@@ -158,9 +159,11 @@ impl Checked {
         rewind(sp).map_err(BadRequest::Io)?;
         let mut errors = logs.preamble(cfg, &self.head, &self.sums, sp);
         let outcome = &self.outcome;
-        let complaints: Vec<String> = self
-            .errors
+        // the DNS list checks' hit lines come first
+        let complaints: Vec<String> = outcome
+            .dnsbl_lines
             .iter()
+            .chain(self.errors.iter())
             .chain(errors.iter())
             .chain(outcome.errors.iter())
             .cloned()

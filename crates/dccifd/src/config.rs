@@ -52,7 +52,15 @@ pub struct Config {
     pub domains: crate::users::LocalDomains,
     /// `-U`: the name as given (for log lines) and the directory.
     pub userdirs: Option<(String, PathBuf)>,
+    /// `-B`: the DNS list checks, when a list is declared and a resolver
+    /// could be set up.
+    pub dnsbl: Option<std::sync::Arc<tally_engine::dnsbl::Checker>>,
+    /// Why the DNS list checks could not be set up.
+    pub dnsbl_error: Option<String>,
 }
+
+/// Questions at once for DNS list checks without `-j`.
+const DEFAULT_JOBS: usize = 32;
 
 /// This host's name as the original finds it.
 pub fn hostname() -> String {
@@ -83,6 +91,17 @@ impl Config {
             .map(|d| in_home(home, d))
             .or(from_log)
             .unwrap_or_else(std::env::temp_dir);
+        let (dnsbl, dnsbl_error) = match tally_engine::dnsbl::Checker::new(
+            o.dnsbl.clone().finish(),
+            o.rej_msgs
+                .first()
+                .map(String::as_str)
+                .filter(|r| !r.is_empty()),
+            o.maxjobs.unwrap_or(DEFAULT_JOBS),
+        ) {
+            Ok(c) => (c.map(std::sync::Arc::new), None),
+            Err(e) => (None, Some(format!("DNS blacklists: {e}"))),
+        };
         let hostname = hostname();
         let domains = crate::users::LocalDomains::new(&o.local_domains, &hostname)?;
         Ok(Config {
@@ -111,6 +130,8 @@ impl Config {
                 let u = u.trim_end_matches('/');
                 (u.to_string(), in_home(home, u))
             }),
+            dnsbl,
+            dnsbl_error,
             white: Mutex::new(WhiteFiles::new(
                 home,
                 o.whiteclnt.as_deref(),

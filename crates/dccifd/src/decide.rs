@@ -50,6 +50,11 @@ pub struct Decided {
     pub(crate) logit: bool,
     /// Greylisting.
     pub(crate) grey: Grey,
+    /// The DNS list checks' hit lines for the log files.
+    pub(crate) dnsbl_lines: Vec<String>,
+    /// The DNS list checks' outcome and the groups that count (the proxy's
+    /// rejection text).
+    pub dnsbl: Option<(tally_engine::dnsbl::Outcome, tally_engine::dnsbl::On)>,
 }
 
 impl Decided {
@@ -75,6 +80,7 @@ pub(crate) fn decide(
     sums: &Checksums,
     relays: Relays,
     ask: &mut dyn Servers,
+    dnsbl: Option<&tally_engine::dnsbl::Outcome>,
 ) -> Decided {
     let mut errors = Vec::new();
     let mut cks = msg_slots(sums);
@@ -115,6 +121,14 @@ pub(crate) fn decide(
             None
         },
     );
+    let mut dnsbl_lines = Vec::new();
+    let mut dnsbl_on = None;
+    if let (Some(o), Some(c)) = (dnsbl, cfg.dnsbl.as_ref()) {
+        let on = crate::dnsbl::groups_on(cfg, lists, head);
+        d.apply_dnsbl(o, on);
+        dnsbl_lines = o.log_lines(c.settings.debug > 0, "");
+        dnsbl_on = Some((o.clone(), on));
+    }
     let req_tgts = request_tgts(nrcpts, &d, head.opts.spam);
     if req_tgts == 0 {
         d.st |= ST_QUERY;
@@ -250,5 +264,7 @@ pub(crate) fn decide(
         overall_reject,
         embargo,
         grey: gl,
+        dnsbl_lines,
+        dnsbl: dnsbl_on,
     }
 }

@@ -25,6 +25,7 @@ pub mod check;
 pub mod config;
 pub mod daemon;
 pub mod decide;
+pub mod dnsbl;
 pub mod grey;
 pub mod logs;
 pub mod opts;

@@ -111,6 +111,9 @@ fn run(args: &[String]) -> i32 {
             return 1;
         }
     };
+    if let Some(e) = cfg.dnsbl_error.as_deref() {
+        eprintln!("dccifd: {e}");
+    }
     if let Some(t) = &target {
         // files the switched process must still be able to create
         let logdir = cfg.logdir.as_ref().map(|(d, _)| ("-l ", d));

@@ -202,6 +202,8 @@ pub struct Opts {
     pub log_opts: Vec<LogOpt>,
     /// Complaints that do not stop the daemon.
     pub warnings: Vec<String>,
+    /// The `-B` arguments read.
+    pub dnsbl: tally_engine::dnsbl::Parser,
 }
 
 /// The usage message.
@@ -272,9 +274,12 @@ fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<bool, String> {
         // a good value is taken by the parse in the guard
         'G' if o.grey.parse(&arg).is_err() => return Ok(false),
         'B' => {
-            return Err(format!(
-                "DNS blacklists are not supported yet; \"-B {arg}\" refused"
-            ))
+            // refused arguments are only reported (recorded, 12)
+            let mut p = std::mem::take(&mut o.dnsbl);
+            if let Err(e) = p.arg(&arg) {
+                o.warnings.push(e.to_string());
+            }
+            o.dnsbl = p;
         }
         'o' => o.proxy = Some(crate::proxy::parse_downstream(&arg)?),
         'h' => o.home = Some(arg),
@@ -360,7 +365,9 @@ mod tests {
         assert_eq!(o.listen, Some(Listen::Unix("sock".into())));
         assert_eq!(o.maxjobs, Some(4));
         assert!(parse(&args("-G on")).unwrap().grey.on);
-        assert!(parse(&args("-B x")).unwrap_err().contains("DNS blacklists"));
+        let o = parse(&args("-B set:bogus -B bl.test")).unwrap();
+        assert_eq!(o.warnings, ["unrecognized  \"-B set:bogus\""]);
+        assert!(o.dnsbl.clone().finish().enabled());
         assert!(parse(&args("-o 127.0.0.1,25")).unwrap().proxy.is_some());
         let o = parse(&args("-Z -h")).unwrap();
         assert_eq!(o.warnings.len(), 1);

@@ -379,7 +379,12 @@ fn data<R: BufRead, W: Write>(
         if let Some(d) = down.as_mut() {
             let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
         }
-        let r = reject_reply(cfg.rej_msg.as_deref(), &id, &cip);
+        // a DNS blacklist's text when its hit rejects the message
+        let dnsbl = c.outcome.dnsbl.as_ref().and_then(|(o, on)| {
+            let (code, xcode, text) = cfg.dnsbl.as_ref()?.rejection(o, *on, &id, &cip)?;
+            Some(format!("{code} {xcode} {text}\r\n"))
+        });
+        let r = dnsbl.unwrap_or_else(|| reject_reply(cfg.rej_msg.as_deref(), &id, &cip));
         c.smtp_reply = Some(r.trim_end().to_string());
         r.repeat(n).into_bytes()
     } else if c.outcome.overall_reject {

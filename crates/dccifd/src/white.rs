@@ -150,6 +150,7 @@ pub fn rcpt_setup(
         via_relay: via_mx || via_submit,
         can_discard_one: false,
         base: white_thresholds(&cfg.tholds.rej),
+        have_dnsbls: cfg.dnsbl.is_some(),
     };
     (setup, !via_submit)
 }

@@ -210,6 +210,7 @@ mod tests {
             via_relay: false,
             can_discard_one: true,
             base: white_thresholds(&rej),
+            have_dnsbls: false,
         };
         let hi = parse("option threshold Body,many\n");
         let trap = parse("option spam-trap-discard\n");
