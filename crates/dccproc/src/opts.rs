@@ -72,8 +72,10 @@ pub struct Opts {
     pub outfile: Option<(String, File)>,
     /// `-l`.
     pub logdir: Option<String>,
-    /// `-B` arguments (not supported).
+    /// `-B` arguments.
     pub dnsbl: Vec<String>,
+    /// The `-B` arguments read so far.
+    pub dnsbl_parser: tally_engine::dnsbl::Parser,
     /// `-i` named a file that could not be opened.
     pub input_failed: bool,
     /// `-o` named a file that could not be created.
@@ -216,10 +218,12 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
         },
         'l' => o.logdir = Some(arg),
         'B' => {
-            o.msgs.push((
-                false,
-                format!("DNS blacklists are not supported yet; \"-B {arg}\" ignored"),
-            ));
+            // refused arguments are only reported; dccproc goes on (12)
+            let mut p = std::mem::take(&mut o.dnsbl_parser);
+            if let Err(e) = p.arg(&arg) {
+                o.msgs.push((false, e.to_string()));
+            }
+            o.dnsbl_parser = p;
             o.dnsbl.push(arg);
         }
         'L' => match tally_engine::logopt::parse_log_opt(&arg) {

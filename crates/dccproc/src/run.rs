@@ -248,6 +248,35 @@ fn load_white(r: &mut Run, home: &Path, o: &Opts) -> (Option<Arc<Loaded>>, Optio
     }
 }
 
+/// The DNS list checks of the message (`-B`), applied to the decision.
+fn dnsbl(r: &mut Run, o: &mut Opts, sums: &Checksums, d: &mut Decision) {
+    use tally_engine::dnsbl::{self, Checker, Mode};
+    let settings = std::mem::take(&mut o.dnsbl_parser).finish();
+    let checker = match Checker::new(settings, None, 1) {
+        Ok(Some(c)) => c,
+        Ok(None) => return,
+        Err(e) => {
+            r.dccproc_error(&format!("DNS blacklists: {e}"));
+            return;
+        }
+    };
+    let t = dnsbl::targets(
+        Mode::Direct,
+        sums.client_ip,
+        None,
+        sums.mail_host.as_deref(),
+        sums.url_hosts.clone(),
+    );
+    // one question at a time: dccproc asks exactly the original's
+    let outcome = checker
+        .resolver
+        .check_blocking(&checker.settings, Mode::Direct, t, 1);
+    for l in outcome.log_lines(checker.settings.debug > 0, "") {
+        r.early_note(l.trim_start());
+    }
+    d.apply_dnsbl(&outcome, dnsbl::ALL_ON);
+}
+
 fn process(r: &mut Run, mut o: Opts) -> i32 {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let home = home_dir(r, &o, &cwd);
@@ -298,6 +327,9 @@ fn process(r: &mut Run, mut o: Opts) -> i32 {
         .as_ref()
         .map(|w| w.verdict(&cks, sums.client_ip, white_complaint.clone()));
     d.ask_white(&tholds, verdict.as_ref().map(Ok));
+    // -B: no whiteclnt option is needed, every group counts (dccproc(8);
+    // `option DNSBLx-off` is ignored, as recorded)
+    dnsbl(r, &mut o, &sums, &mut d);
     let white_sws = verdict.as_ref().map_or(0, |v| v.sws);
     if o.rep_tholds_set && white_sws & white_sw::REP_OFF == 0 {
         d.sws |= SW_REP_ON;

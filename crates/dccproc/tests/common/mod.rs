@@ -18,8 +18,14 @@ pub fn scratch(name: &str) -> PathBuf {
 
 /// Run dccproc with `args`, feeding `input` on stdin.
 pub fn run(args: &[&str], input: &[u8]) -> Output {
+    run_env(args, input, &[])
+}
+
+/// [`run`] with environment variables.
+pub fn run_env(args: &[&str], input: &[u8], env: &[(&str, String)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_dccproc"))
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
