@@ -262,6 +262,11 @@ async fn serve(
     db: PathBuf,
 ) -> Result<(), String> {
     let socks = bind(&addrs)?;
+    let flood = {
+        let grey = server.grey.is_some();
+        let file = home.join(if grey { "grey_flod" } else { "flod" });
+        crate::flood::state::Flood::new(server.cfg.srvr_id, file, grey, &*server.counter.store)
+    };
     let pid_path = home.join("dccd.pid");
     if let Err(e) = std::fs::write(&pid_path, format!("{}\n", std::process::id())) {
         log(&format!("{}: {e}", pid_path.display()));
@@ -271,11 +276,6 @@ async fn serve(
             log(&format!("listening on {a}"));
         }
     }
-    let flood = {
-        let grey = server.grey.is_some();
-        let file = home.join(if grey { "grey_flod" } else { "flod" });
-        crate::flood::state::Flood::new(server.cfg.srvr_id, file, grey, &*server.counter.store)
-    };
     let flood = Arc::new(Mutex::new(flood));
     let mut server = server;
     server.flood = Some(flood.clone());

@@ -1,4 +1,4 @@
-//! Starting a greylist dccd: it says it ignores `grey_flod`, names its
+//! Starting a greylist dccd: it reads its peers from `grey_flod`, names its
 //! settings, and saves them beside its database for dbclean.
 
 mod common;
@@ -38,7 +38,10 @@ fn greylist_server_start() {
     let _ = child.kill();
     let _ = child.wait();
     let text = lines.concat();
-    assert!(text.contains("grey_flod is ignored"), "{text}");
+    assert!(
+        text.contains("1 flooding peers in") && text.contains("grey_flod"),
+        "{text}"
+    );
     assert!(
         text.contains("greylist server -G on,weak-body,60,86400,172800"),
         "{text}"

@@ -137,6 +137,15 @@ pub async fn serve(
     }
 }
 
+/// A greylist server's decisions learn a flooded record too.
+fn apply_grey(sv: &mut Server, rec: &tally_store::Report) {
+    if let Some(g) = sv.grey.as_mut() {
+        if let Some(c) = crate::grey::change_of(rec) {
+            g.grey.apply(&c);
+        }
+    }
+}
+
 fn trace_on(server: &Arc<Mutex<Server>>, bit: u32) -> bool {
     server.lock().map(|s| s.trace & bit != 0).unwrap_or(false)
 }
@@ -216,12 +225,13 @@ async fn receive(
                 return Err("server stopped".into());
             };
             let nokeep = sv.counter.nokeep;
+            let grey = sv.grey.is_some();
             let keeps = |t: tally_ck::CkType| nokeep & (1u32 << t.number()) == 0;
             let trace2 = peer.inc.trace2 || sv.trace & crate::trace::Trace::FLOOD2 != 0;
             while let Some((r, len)) = proto::decode_in(&buf[off..], nth)? {
                 off += len;
                 nth += 1;
-                let decision = proto::incoming(&r, own, peer, rep, &keeps);
+                let decision = proto::incoming(&r, own, peer, rep, grey, &keeps);
                 let Ok(mut f) = flood.lock() else {
                     return Err("server stopped".into());
                 };
@@ -231,6 +241,7 @@ async fn receive(
                         let fresh = proto::seen_key(&rec).is_some_and(|k| f.seen.insert(k));
                         if fresh {
                             sv.counter.store.add(&rec).map_err(|e| e.to_string())?;
+                            apply_grey(&mut sv, &rec);
                             f.status_mut(id).accepted += 1;
                         } else if trace2 {
                             log(&format!("duplicate {}", proto::rpt_id(r.srvr_id, r.ts)));
@@ -250,6 +261,11 @@ async fn receive(
                                     .store
                                     .delete(*ck, rec.srvr_id, rec.ts)
                                     .map_err(|e| e.to_string())?;
+                                let one = tally_store::Report {
+                                    cks: vec![*ck],
+                                    ..rec.clone()
+                                };
+                                apply_grey(&mut sv, &one);
                             }
                             f.status_mut(id).accepted += 1;
                         }

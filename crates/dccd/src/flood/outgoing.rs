@@ -235,7 +235,7 @@ async fn once(
         out.clear();
         let mut sent = 0u64;
         for e in &batch {
-            if let Some(r) = proto::to_wire(e, own, peer, rep) {
+            if let Some(r) = proto::to_wire(e, own, peer, rep, grey) {
                 r.encode_into(&mut out);
                 sent += 1;
             }

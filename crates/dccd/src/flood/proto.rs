@@ -128,7 +128,10 @@ fn is_rep(t: CkType) -> bool {
 /// sent there: below the threshold, from that peer or through it, refused
 /// by a translation or by `leaf=`, a deletion the peer does not take, or
 /// nothing left after dropping reputations for a peer without them.
-pub fn to_wire(e: &LogEntry, own: u16, peer: &Peer, rep: bool) -> Option<FloodReport> {
+/// A greylist server (`grey`) floods every record: its counts are not
+/// mail counts, and its checksum types are not reputations.
+pub fn to_wire(e: &LogEntry, own: u16, peer: &Peer, rep: bool, grey: bool) -> Option<FloodReport> {
+    let rep = rep || grey;
     let r = &e.report;
     if r.srvr_id == peer.rem_id || r.path.contains(&peer.rem_id) {
         return None;
@@ -137,7 +140,7 @@ pub fn to_wire(e: &LogEntry, own: u16, peer: &Peer, rep: bool) -> Option<FloodRe
         if !peer.send_del(rep) {
             return None;
         }
-    } else if r.tgts < FLOD_THRESHOLD {
+    } else if r.tgts < FLOD_THRESHOLD && !grey {
         return None;
     }
     let srvr_id = peer.out.translate(r.srvr_id, own)?;
@@ -250,14 +253,16 @@ pub enum Incoming {
 }
 
 /// Decide about a decoded incoming record from `peer`. `keeps` says which
-/// checksum types this server keeps.
+/// checksum types this server keeps; a greylist server (`grey`) keeps all.
 pub fn incoming(
     r: &FloodReport,
     own: u16,
     peer: &Peer,
     rep: bool,
+    grey: bool,
     keeps: &dyn Fn(CkType) -> bool,
 ) -> Incoming {
+    let rep = rep || grey;
     if r.srvr_id == SRVR_ID_DATE {
         return Incoming::Skip("timestamp".into());
     }
@@ -301,7 +306,7 @@ pub fn incoming(
             }
             continue;
         }
-        if c.ty == CkType::SrvrId || !keeps(c.ty) || (is_rep(c.ty) && !rep) {
+        if c.ty == CkType::SrvrId || !(grey || keeps(c.ty)) || (is_rep(c.ty) && !rep) {
             continue;
         }
         cks.push(Ck::new(c.ty, c.sum));

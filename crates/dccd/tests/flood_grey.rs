@@ -1,0 +1,107 @@
+//! Greylist servers (`dccd -G`) flood their triples to each other through
+//! `grey_flod`, and a restarted one resumes from `its position`.
+
+mod flood_util;
+
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use flood_util::*;
+use tally_ck::{CkType, Sum};
+use tally_wire::packet::{CkRequest, Expect, Packet, Request, Response};
+use tally_wire::sign::{Passwd, Signer};
+use tally_wire::{OpNums, Tgts, WireCk};
+
+fn cks(i: u32) -> Vec<WireCk> {
+    let s = |tag: u8| {
+        let mut b = [tag; 16];
+        b[..4].copy_from_slice(&i.to_be_bytes());
+        Sum(b)
+    };
+    vec![
+        WireCk::new(CkType::Ip, s(1)),
+        WireCk::new(CkType::Body, s(7)),
+        WireCk::new(CkType::GreyMsg, s(10)),
+        WireCk::new(CkType::GreyTriple, s(11)),
+    ]
+}
+
+/// A greylist request of triple `i`: the (msg, triple) answer.
+fn grey(to: SocketAddr, i: u32, query: bool) -> (u32, u32) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(1);
+    let r = CkRequest {
+        tgts: Tgts(0),
+        cks: cks(i),
+    };
+    let body = if query {
+        Request::GreyQuery(r)
+    } else {
+        Request::GreyReport(r)
+    };
+    let pw = Passwd::new(b"vectorclientpw").unwrap();
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let mut p = Packet::request(12, 32800, OpNums::from_le_words(9, 9, n, 1), body.clone());
+    let bytes = p.sign(&Signer::for_request(32800, Some(&pw)));
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    for _ in 0..5 {
+        s.send_to(&bytes, to).unwrap();
+        let mut buf = [0u8; 2048];
+        if let Ok((n, _)) = s.recv_from(&mut buf) {
+            match Packet::<Response>::decode(&buf[..n], Expect::for_request(&body))
+                .unwrap()
+                .body
+            {
+                Response::GreyAnswer { msg, triple } => return (msg.0, triple.0),
+                other => panic!("not a greylist answer: {other:?}"),
+            }
+        }
+    }
+    panic!("no answer");
+}
+
+fn wait_same(a: SocketAddr, b: SocketAddr, i: u32) -> bool {
+    let want = grey(a, i, true);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if grey(b, i, true) == want {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn greylist_servers_flood_triples() {
+    let (pa, pb) = (free_port(), free_port());
+    let (ha, hb) = (home("greya"), home("greyb"));
+    std::fs::write(ha.join("grey_flod"), format!("127.0.0.1,{pb} 1101\n")).unwrap();
+    std::fs::write(hb.join("grey_flod"), format!("127.0.0.1,{pa} 1100\n")).unwrap();
+    let g = ["-G", "on,20"];
+    let a = Server::start(&ha, 1100, pa, &g);
+    let mut b = Server::start(&hb, 1101, pb, &g);
+    let unknown = grey(b.addr(), 999, true);
+    // a new triple at A is embargoed there, and B learns it
+    let first = grey(a.addr(), 1, false);
+    assert_ne!(grey(a.addr(), 1, true), unknown);
+    assert!(wait_same(a.addr(), b.addr(), 1), "B never learned triple 1");
+    let _ = first;
+    // B killed, triples meanwhile at A, B back: it catches up
+    b.kill9();
+    for i in 2..6 {
+        grey(a.addr(), i, false);
+    }
+    let b = Server::start(&hb, 1101, pb, &g);
+    for i in 2..6 {
+        assert!(
+            wait_same(a.addr(), b.addr(), i),
+            "B never learned triple {i}"
+        );
+    }
+    // and the other way round
+    grey(b.addr(), 50, false);
+    assert!(wait_same(b.addr(), a.addr(), 50));
+}
