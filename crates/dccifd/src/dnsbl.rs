@@ -20,11 +20,15 @@ pub fn check(cfg: &Config, head: &Head, sums: &Checksums) -> Option<Outcome> {
             .rsplit_once('@')
             .map(|(_, d)| d.to_string())
     });
-    let ip = head.client_ip.or(sums.client_ip);
+    // without a client (0.0.0.0), that of the first Received header
+    let (ip, name) = match head.client_ip {
+        Some(ip) => (Some(ip), head.client_name.as_deref()),
+        None => (sums.client_ip, sums.client_name.as_deref()),
+    };
     let t = dnsbl::targets(
         Mode::Daemon,
         ip,
-        head.client_name.as_deref(),
+        name,
         mail_host.as_deref(),
         sums.url_hosts.clone(),
     );

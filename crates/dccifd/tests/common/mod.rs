@@ -87,6 +87,16 @@ impl Daemon {
 
     /// The same, with files of the test data copied into the home.
     pub fn start_files(name: &str, map: &str, files: &[&str], args: &[&str]) -> Daemon {
+        Daemon::start_env(name, map, files, args, &[])
+    }
+    /// [`Daemon::start_files`] with environment variables.
+    pub fn start_env(
+        name: &str,
+        map: &str,
+        files: &[&str],
+        args: &[&str],
+        env: &[(&str, String)],
+    ) -> Daemon {
         let home = scratch(name);
         std::fs::write(home.join("map"), map).expect("map");
         std::fs::copy(data().join("whiteclnt-if"), home.join("whiteclnt-if")).expect("white");
@@ -111,6 +121,7 @@ impl Daemon {
         let err = std::fs::File::create(home.join("stderr.txt")).expect("stderr");
         let child = Command::new(env!("CARGO_BIN_EXE_dccifd"))
             .args(&all)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(err)
