@@ -5,7 +5,7 @@ mod common;
 
 use common::milter::{macro_pkt, Client, Reply};
 use common::{make_home, start_dccm};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use tally_testkit::{closed_port, write_map, FakeDccd};
 
 fn args(home: &std::path::Path, extra: &[&str]) -> Vec<String> {

@@ -221,3 +221,94 @@ scenario!(s07c_any, "07c-any");
 scenario!(s08_rpz_dot_name, "08-rpz-dot-name");
 scenario!(s09a_timeout_url, "09a-timeout-url");
 scenario!(s11a_multi_rcpt, "11a-multi-rcpt-dccm");
+
+/// A name server that never answers holds no message past `msg-secs`: the
+/// message is judged on what was found (nothing) and delivered, the log
+/// file says `DNSBL(timeout)`.
+#[test]
+fn silent_name_server_delivers_within_msg_secs() {
+    use common::milter::{macro_pkt, Client, Reply};
+    // a UDP socket nobody reads: every question goes unanswered
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let h = home("silent");
+    std::fs::write(h.join("whiteclnt"), "option DNSBL-on\n").unwrap();
+    let args = common::local_args(
+        &h,
+        &[
+            "-l",
+            "log",
+            "-w",
+            "whiteclnt",
+            "-B",
+            "set:msg-secs=2",
+            "-B",
+            "set:URL-secs=1",
+            "-B",
+            "bl.test",
+        ],
+    );
+    let dccm = common::start_dccm_env(
+        &h,
+        &args,
+        &[(
+            "TALLY_DNSBL_SERVERS",
+            silent.local_addr().unwrap().to_string(),
+        )],
+    );
+    let mut c = (0..200)
+        .find_map(|_| {
+            Client::connect(&dccm.sock).ok().or_else(|| {
+                std::thread::sleep(Duration::from_millis(20));
+                None
+            })
+        })
+        .expect("connect to dccm");
+    let mut d = b"[192.0.2.66]\0".to_vec();
+    d.push(b'4');
+    d.extend_from_slice(&25u16.to_be_bytes());
+    d.extend_from_slice(b"192.0.2.66\0");
+    c.send(b'C', &d).unwrap();
+    c.replies().unwrap();
+    c.send(b'D', &macro_pkt(b'M', &[("i", "T1000001")]))
+        .unwrap();
+    c.send(b'M', b"<alice@clean.example>\0").unwrap();
+    c.replies().unwrap();
+    c.send(b'R', b"<bob@example.net>\0").unwrap();
+    c.replies().unwrap();
+    c.send(b'L', b"Subject\0hello\0").unwrap();
+    c.replies().unwrap();
+    c.send(b'N', b"").unwrap();
+    c.replies().unwrap();
+    c.send(
+        b'B',
+        b"see http://www.example.com/ and http://www.example.org/\r\n",
+    )
+    .unwrap();
+    c.replies().unwrap();
+    let t0 = Instant::now();
+    c.send(b'E', b"").unwrap();
+    let r = c.replies().unwrap();
+    let took = t0.elapsed();
+    assert!(r.contains(&Reply::Final('a')), "{r:?}");
+    assert!(
+        r.iter()
+            .any(|x| matches!(x, Reply::AddHeader(_, v) if !v.contains("bulk"))),
+        "{r:?}"
+    );
+    // msg-secs (2 s) from the end of the message, and a little
+    assert!(took < Duration::from_secs(5), "held {took:?}");
+    let t1 = Instant::now();
+    let mut lines = log_lines(&h.join("log")).0;
+    while !lines.iter().any(|l| l.starts_with("DNSBL(timeout)"))
+        && t1.elapsed() < Duration::from_secs(3)
+    {
+        std::thread::sleep(Duration::from_millis(50));
+        lines = log_lines(&h.join("log")).0;
+    }
+    assert!(
+        lines.iter().any(|l| l.starts_with("DNSBL(timeout)")),
+        "{lines:?}"
+    );
+    drop(dccm);
+    let _ = std::fs::remove_dir_all(&h);
+}
