@@ -118,6 +118,14 @@ pub async fn serve(
     if let Ok(mut f) = flood.lock() {
         f.status_mut(id).in_up = false;
     }
+    // where this stream got to, for the next one
+    if let (Some(p), Ok(mut sv)) = (last, server.lock()) {
+        if p >= tally_wire::flood::POS_MIN {
+            if let Err(e) = sv.counter.store.set_peer_pos(key, tally_store::Pos(p)) {
+                log(&format!("flood position of {id}: {e}"));
+            }
+        }
+    }
     match result {
         Ok((0, _)) => {
             let halted = flood.lock().map(|f| f.halted).unwrap_or(false);
@@ -135,6 +143,22 @@ pub async fn serve(
             end(&mut s, &text, Some(format!("{text} from {rem}"))).await;
         }
     }
+}
+
+/// Count the records gathered so far (one write), in order.
+fn add_all(sv: &mut Server, adds: &mut Vec<tally_store::Report>) -> Result<(), String> {
+    if adds.is_empty() {
+        return Ok(());
+    }
+    sv.counter
+        .store
+        .add_batch(adds)
+        .map_err(|e| e.to_string())?;
+    for rec in adds.iter() {
+        apply_grey(sv, rec);
+    }
+    adds.clear();
+    Ok(())
 }
 
 /// A greylist server's decisions learn a flooded record too.
@@ -175,6 +199,7 @@ async fn receive(
     let id = peer.rem_id;
     let mut idle = Duration::ZERO;
     let mut end_req = false;
+    let mut saved_at = std::time::Instant::now();
     loop {
         // requests of cdcc for this peer, and a halt of flooding
         let (cmds, halted) = match flood.lock() {
@@ -183,6 +208,7 @@ async fn receive(
         };
         for m in cmds {
             if m == ListenerMsg::Rewind {
+                *last = None;
                 if let Ok(mut sv) = server.lock() {
                     let _ = sv
                         .counter
@@ -224,11 +250,21 @@ async fn receive(
             let Ok(mut sv) = server.lock() else {
                 return Err("server stopped".into());
             };
+            let mut adds: Vec<tally_store::Report> = Vec::new();
             let nokeep = sv.counter.nokeep;
             let grey = sv.grey.is_some();
             let keeps = |t: tally_ck::CkType| nokeep & (1u32 << t.number()) == 0;
             let trace2 = peer.inc.trace2 || sv.trace & crate::trace::Trace::FLOOD2 != 0;
-            while let Some((r, len)) = proto::decode_in(&buf[off..], nth)? {
+            loop {
+                // what came before a damaged record is counted all the same
+                let (r, len) = match proto::decode_in(&buf[off..], nth) {
+                    Ok(Some(x)) => x,
+                    Ok(None) => break,
+                    Err(e) => {
+                        add_all(&mut sv, &mut adds)?;
+                        return Err(e);
+                    }
+                };
                 off += len;
                 nth += 1;
                 let decision = proto::incoming(&r, own, peer, rep, grey, &keeps);
@@ -240,8 +276,8 @@ async fn receive(
                     Incoming::Add(rec) => {
                         let fresh = proto::seen_key(&rec).is_some_and(|k| f.seen.insert(k));
                         if fresh {
-                            sv.counter.store.add(&rec).map_err(|e| e.to_string())?;
-                            apply_grey(&mut sv, &rec);
+                            // one write for the records of a read
+                            adds.push(rec);
                             f.status_mut(id).accepted += 1;
                         } else if trace2 {
                             log(&format!("duplicate {}", proto::rpt_id(r.srvr_id, r.ts)));
@@ -250,6 +286,7 @@ async fn receive(
                     Incoming::Delete(rec) => {
                         let fresh = proto::seen_key(&rec).is_some_and(|k| f.seen.insert(k));
                         if fresh {
+                            add_all(&mut sv, &mut adds)?;
                             if !peer.inc.no_log_del {
                                 log(&format!(
                                     "accept delete request {}",
@@ -275,17 +312,22 @@ async fn receive(
                             log(&format!("{why} from {}", peer.host));
                         }
                     }
-                    Incoming::Close(text) => return Err(text),
+                    Incoming::Close(text) => {
+                        add_all(&mut sv, &mut adds)?;
+                        return Err(text);
+                    }
                 }
                 *last = Some(r.pos);
                 moved = true;
             }
-            if moved {
+            add_all(&mut sv, &mut adds)?;
+            if moved && saved_at.elapsed() >= super::outgoing::SAVE_EVERY {
                 if let Some(p) = *last {
                     sv.counter
                         .store
                         .set_peer_pos(proto::in_key(id), tally_store::Pos(p))
                         .map_err(|e| e.to_string())?;
+                    saved_at = std::time::Instant::now();
                 }
             }
         }

@@ -24,6 +24,9 @@ const BATCH: usize = 256;
 const POLL: Duration = Duration::from_millis(50);
 /// The first wait before connecting again; doubled up to [`MAX_RETRY`].
 pub const RETRY: Duration = Duration::from_secs(1);
+/// How often positions are written while a stream runs (each write
+/// syncs a file; they are written at the end of every stream too).
+pub const SAVE_EVERY: Duration = Duration::from_secs(1);
 /// The longest wait before connecting again.
 pub const MAX_RETRY: Duration = Duration::from_secs(60);
 
@@ -32,7 +35,9 @@ pub async fn run(peer: Peer, server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>
     let mut wait = RETRY;
     loop {
         let began = Instant::now();
-        let r = once(&peer, &server, &flood).await;
+        let mut acked = None;
+        let r = once(&peer, &server, &flood, &mut acked).await;
+        save(&server, peer.rem_id, acked);
         if let Ok(mut f) = flood.lock() {
             let st = f.status_mut(peer.rem_id);
             st.out_up = false;
@@ -79,6 +84,7 @@ async fn once(
     peer: &Peer,
     server: &Arc<Mutex<Server>>,
     flood: &Arc<Mutex<Flood>>,
+    acked: &mut Option<Pos>,
 ) -> Result<(), String> {
     let (default_port, own, grey) = {
         let f = flood.lock().map_err(|_| "stopped")?;
@@ -135,7 +141,7 @@ async fn once(
                 String::from_utf8_lossy(&t)
             ));
         }
-        other => apply(other, true, &mut cursor, stored, server, peer.rem_id, &rem)?,
+        other => apply(other, true, &mut cursor, stored, server, acked, &rem)?,
     };
     if let Ok(mut f) = flood.lock() {
         let st = f.status_mut(peer.rem_id);
@@ -149,6 +155,7 @@ async fn once(
         ));
     }
     let mut heard = Instant::now();
+    let (mut saved, mut saved_at) = (*acked, Instant::now());
     let mut ending = false;
     let mut out = Vec::new();
     loop {
@@ -171,8 +178,13 @@ async fn once(
                     ending = true;
                     let _ = wr.shutdown().await;
                 }
-                m => apply(m, false, &mut cursor, stored, server, peer.rem_id, &rem)?,
+                m => apply(m, false, &mut cursor, stored, server, acked, &rem)?,
             }
+        }
+        if *acked != saved && saved_at.elapsed() >= SAVE_EVERY {
+            save(server, peer.rem_id, *acked);
+            saved = *acked;
+            saved_at = Instant::now();
         }
         if heard.elapsed() > Duration::from_secs(KEEPALIVE_SECS + 60) {
             return Err(format!("flood to {rem} silent too long"));
@@ -252,6 +264,18 @@ async fn once(
     }
 }
 
+/// Remember (durably) what the peer confirmed.
+fn save(server: &Arc<Mutex<Server>>, peer: u16, acked: Option<Pos>) {
+    let Some(p) = acked.filter(|p| p.0 >= tally_wire::flood::POS_MIN) else {
+        return;
+    };
+    if let Ok(mut sv) = server.lock() {
+        if let Err(e) = sv.counter.store.set_peer_pos(peer, p) {
+            log(&format!("flood position of {peer}: {e}"));
+        }
+    }
+}
+
 fn decode(b: &[u8], at_eof: bool) -> Result<Option<(ListenerMsg, usize)>, String> {
     ListenerMsg::decode(b, at_eof).map_err(|e| format!("bad answer in flood: {e}"))
 }
@@ -278,20 +302,16 @@ fn apply(
     cursor: &mut Pos,
     stored: Option<Pos>,
     server: &Arc<Mutex<Server>>,
-    peer: u16,
+    acked: &mut Option<Pos>,
     rem: &str,
 ) -> Result<(), String> {
     match m {
         ListenerMsg::Ack(p) => {
-            let mut sv = server.lock().map_err(|_| "stopped")?;
             // the first answer may name where to start
             if first {
                 *cursor = Pos(p);
             }
-            sv.counter
-                .store
-                .set_peer_pos(peer, Pos(p))
-                .map_err(|e| e.to_string())?;
+            *acked = Some(Pos(p));
         }
         ListenerMsg::Rewind => {
             if !first {
