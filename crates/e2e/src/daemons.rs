@@ -28,6 +28,11 @@ impl Client {
     /// with `extra` options. The socket is made writable for Postfix's
     /// smtpd (user `postfix`).
     pub fn dccm(home: &Path, extra: &[&str]) -> Result<Client, Skip> {
+        Client::dccm_env(home, extra, &[])
+    }
+
+    /// [`Client::dccm`] with environment variables.
+    pub fn dccm_env(home: &Path, extra: &[&str], env: &[(String, String)]) -> Result<Client, Skip> {
         let exe = bins::binary("dccm")?;
         let sock = home.join("dccm.sock");
         let run = home.join("run");
@@ -40,7 +45,8 @@ impl Client {
             .arg(&run)
             .arg("-p")
             .arg(format!("unix:{}", sock.display()))
-            .args(extra);
+            .args(extra)
+            .envs(env.iter().map(|(k, v)| (k, v)));
         let daemon = Daemon::spawn("dccm", cmd, &home.join("dccm.out")).map_err(io)?;
         let c = Client {
             daemon,

@@ -29,6 +29,9 @@ pub struct Setup {
     /// `-G` value of a greylist server to start beside dccd and name in
     /// the client map (e.g. `on,3`); dccm still needs its own `-G on`.
     pub grey: Option<String>,
+    /// Environment variables of dccm (e.g. `TALLY_DNSBL_SERVERS`, the
+    /// test-only name servers of -B).
+    pub dccm_env: Vec<(String, String)>,
 }
 
 /// The running scene (fields drop in this order).
@@ -70,6 +73,7 @@ pub(crate) fn dcc_side(
     files: &[(String, String)],
     dccm_opts: &[String],
     grey: Option<&str>,
+    dccm_env: &[(String, String)],
 ) -> Result<DccSide, Skip> {
     let dccd = DccServer::start(&dir.path().join("dccd"))?;
     let grey = match grey {
@@ -87,7 +91,7 @@ pub(crate) fn dcc_side(
         std::fs::write(&p, text).map_err(io)?;
     }
     let opts: Vec<&str> = dccm_opts.iter().map(String::as_str).collect();
-    let dccm = Client::dccm(&home, &opts)?;
+    let dccm = Client::dccm_env(&home, &opts, dccm_env)?;
     Ok(DccSide {
         dccd,
         grey,
@@ -108,6 +112,7 @@ impl MilterScene {
             &setup.files,
             &setup.dccm_opts,
             setup.grey.as_deref(),
+            &setup.dccm_env,
         )?;
         let mut cfg = setup.postfix.clone();
         cfg.milter = side

@@ -67,6 +67,7 @@ impl SendmailScene {
             &setup.files,
             &setup.dccm_opts,
             setup.grey.as_deref(),
+            &[],
         )?;
         let sock = side
             .dccm
