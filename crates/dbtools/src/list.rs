@@ -208,7 +208,14 @@ fn header(
     );
     out(w, &format!("{:>38} {:>9}", "peer ID", "position"));
     for (id, pos) in peers {
-        out(w, &format!("{:>38} {:>9x}", id, pos));
+        // dccd keeps the position a peer's stream has reached here beside
+        // ours for that peer, under the ID with the high bit set
+        let name = if id & 0x8000 != 0 {
+            format!("{} in", id & 0x7fff)
+        } else {
+            format!("{id} out")
+        };
+        out(w, &format!("{:>38} {:>9x}", name, pos));
     }
     out(w, &format!("{:>38} {:>9x}", "maximum", stats.next_pos.0));
 }

@@ -31,6 +31,8 @@ fn filled(tag: &str) -> Home {
     s.add(&report(30, 1101, 2, vec![ck(CkType::EnvFrom, 0x22)]))
         .unwrap();
     s.set_peer_pos(1101, tally_store::Pos(11)).unwrap();
+    s.set_peer_pos(1101 | 0x8000, tally_store::Pos(0x4d2))
+        .unwrap();
     drop(s);
     h
 }
@@ -59,7 +61,9 @@ fn default_listing_has_counts_and_totals() {
     );
     assert!(text.contains("     path: 103<-101"), "{text}");
     assert!(text.contains("next position 0xd"), "{text}");
-    assert!(text.contains("1101         b"), "{text}");
+    assert!(text.contains("1101 out         b"), "{text}");
+    // the position of 1101's stream to us
+    assert!(text.contains("1101 in       4d2"), "{text}");
     // The running total: 5 after the first report, 6 after the second.
     assert!(
         text.contains("  Body       5          e2e2e2e2 e2e2e2e2 e2e2e2e2 e2e2e2e2"),
