@@ -64,11 +64,29 @@ fn ring_of_three_converges_without_doubling() {
         assert_eq!(wait_count(srv.addr(), body(301), 20, 20), 20);
         assert_eq!(query(srv.addr(), &[body(300)]).unwrap()[0], 0);
     }
+    // small reports add up: flooded as one summary once they reach 10
+    report(s[0].addr(), 4, &[body(400)]).unwrap();
+    report(s[0].addr(), 4, &[body(400)]).unwrap();
+    report(s[0].addr(), 20, &[body(401)]).unwrap();
+    for srv in &s[1..] {
+        assert_eq!(wait_count(srv.addr(), body(401), 20, 20), 20);
+        assert_eq!(query(srv.addr(), &[body(400)]).unwrap()[0], 0);
+    }
+    report(s[0].addr(), 4, &[body(400)]).unwrap();
+    for srv in &s {
+        assert_eq!(
+            wait_count(srv.addr(), body(400), 12, 20),
+            12,
+            "server {}",
+            srv.id
+        );
+    }
     // nothing doubled after every stream had time to deliver twice
     std::thread::sleep(Duration::from_millis(500));
     for srv in &s {
         assert_eq!(query(srv.addr(), &[body(200)]).unwrap()[0], 35);
         assert_eq!(query(srv.addr(), &[body(301)]).unwrap()[0], 20);
+        assert_eq!(query(srv.addr(), &[body(400)]).unwrap()[0], 12);
     }
 }
 

@@ -3,6 +3,7 @@
 //! - [`file`]: the `flod` and `grey_flod` files (pure).
 //! - [`proto`]: header checks, what is sent to a peer, what an incoming
 //!   record does (pure).
+//! - [`summary`]: small reports flooded as one once they add up.
 //! - [`state`]: the peers, the reports already received, stream status.
 //! - [`incoming`]: a peer's stream to us.
 //! - [`outgoing`]: our stream to a peer.
@@ -19,3 +20,4 @@ pub mod outgoing;
 pub mod proto;
 pub mod run;
 pub mod state;
+pub mod summary;

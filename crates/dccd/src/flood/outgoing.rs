@@ -156,6 +156,7 @@ async fn once(
     }
     let mut heard = Instant::now();
     let (mut saved, mut saved_at) = (*acked, Instant::now());
+    let mut sums = super::summary::Summaries::default();
     let mut ending = false;
     let mut out = Vec::new();
     loop {
@@ -246,12 +247,30 @@ async fn once(
         }
         out.clear();
         let mut sent = 0u64;
+        if cursor == Pos::START {
+            // rewound: the sums start again from the beginning
+            sums.clear();
+        }
         for e in &batch {
+            cursor = e.pos;
+            let summary;
+            let e = if !grey && e.report.srvr_id == own && e.report.tgts < proto::FLOD_THRESHOLD {
+                match sums.note(&e.report) {
+                    Some(t) => {
+                        let mut s = e.clone();
+                        s.report.tgts = t;
+                        summary = s;
+                        &summary
+                    }
+                    None => continue,
+                }
+            } else {
+                e
+            };
             if let Some(r) = proto::to_wire(e, own, peer, rep, grey) {
                 r.encode_into(&mut out);
                 sent += 1;
             }
-            cursor = e.pos;
         }
         if !out.is_empty() {
             wr.write_all(&out)
