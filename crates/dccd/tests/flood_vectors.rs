@@ -122,3 +122,63 @@ fn our_header_is_the_recorded_one() {
     assert_eq!(r.cks, vec![ck]);
     assert!(r.pos >= 10);
 }
+
+#[test]
+fn end_request_is_followed_as_recorded() {
+    // conn3: #2 (1101) floods to #1, which asks it to stop (END_REQ);
+    // #2 half-closes and #1 ends with "DCC flod ok: vm EOF". Our server
+    // is #2 here, the listener replays #1's side.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let peer_port = l.local_addr().unwrap().port();
+    let h = home("endreq");
+    flod(&h, &[format!("127.0.0.1,{peer_port}    1100")]);
+    let s = Server::start(&h, 1101, free_port(), &[]);
+    let (mut c, _) = l.accept().unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut hdr = vec![0u8; VERS_HDR_LEN];
+    c.read_exact(&mut hdr).unwrap();
+    let want = recorded("conn3_44414_to_16277_originator.hex");
+    assert_eq!(hdr, want[..VERS_HDR_LEN].to_vec(), "our header is #2's");
+    let (msgs, _) = split_listener(&recorded("conn3_44414_to_16277_listener.hex")).unwrap();
+    let mut m = Vec::new();
+    ListenerMsg::Rewind.encode_into(&mut m);
+    c.write_all(&m).unwrap();
+    // a report, then the END_REQ: what we sent ends with our half-close
+    let ck = body(88);
+    report(s.addr(), 0x00ff_fff0, &[ck]).unwrap();
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 512];
+    while tally_wire::flood::FloodReport::decode(&buf)
+        .unwrap()
+        .is_none()
+    {
+        let n = c.read(&mut tmp).unwrap();
+        assert!(n > 0);
+        buf.extend_from_slice(&tmp[..n]);
+    }
+    let mut m = Vec::new();
+    msgs.iter()
+        .find(|m| **m == ListenerMsg::EndReq)
+        .unwrap()
+        .encode_into(&mut m);
+    c.write_all(&m).unwrap();
+    let mut rest = Vec::new();
+    c.read_to_end(&mut rest).unwrap();
+    // the recorded END closes the stream; the sender takes it as graceful
+    let mut end = Vec::new();
+    msgs.last().unwrap().encode_into(&mut end);
+    assert_eq!(
+        msgs.last(),
+        Some(&ListenerMsg::End(b"DCC flod ok: vm EOF".to_vec()))
+    );
+    c.write_all(&end).unwrap();
+    drop(c);
+    // a graceful end (nothing logged as an error), and it comes back
+    let (c2, _) = l.accept().unwrap();
+    drop(c2);
+    assert!(
+        !s.log().contains("without END") && !s.log().contains(" ended: "),
+        "{}",
+        s.log()
+    );
+}

@@ -271,7 +271,8 @@ pub fn parse_opts(s: &str) -> Result<Opts, String> {
             "nat" => o.nat = true,
             "ipv4" => o.ipv4 = true,
             "ipv6" => o.ipv6 = true,
-            "trace1" => o.trace1 = true,
+            "trace1" | "trace" => o.trace1 = true,
+            "log-del" => o.no_log_del = false,
             "trace2" => o.trace2 = true,
             "traps" => o.traps = true,
             _ => {
@@ -285,6 +286,7 @@ pub fn parse_opts(s: &str) -> Result<Opts, String> {
                 } else if let Some(v) = lw.strip_prefix("vers=") {
                     o.vers = Some(v.to_string());
                 } else if lw.starts_with("version") {
+                    // `version7`: the protocol the peer speaks
                     o.vers = Some(lw.clone());
                 } else if let Some((ids, res)) = w.split_once("->") {
                     o.trans.push(parse_trans(ids, res, w)?);
@@ -295,7 +297,10 @@ pub fn parse_opts(s: &str) -> Result<Opts, String> {
         }
     }
     if o.ipv4 && o.ipv6 {
-        return Err("IPv4 and IPv6 are exclusive".into());
+        return Err("\"IPv4\" and \"IPv6\"; cannot both be".into());
+    }
+    if [o.passive, o.socks, o.nat].iter().filter(|&&b| b).count() > 1 {
+        return Err("only one of \"passive\", \"SOCKS\", or \"NAT\" allowed".into());
     }
     Ok(o)
 }
@@ -384,6 +389,14 @@ mod tests {
         assert_eq!(lines, vec![2, 3, 4, 5, 6, 7]);
         assert_eq!(e[0].to_string(), "invalid server-ID \"99\" in line 2");
         assert_eq!(e[2].to_string(), "unknown option \"bogus\" in line 4");
+        let (_, e) = parse(b"h 1100 - passive,NAT\nh 1101 - IPv4,IPv6\n");
+        assert_eq!(
+            e[0].to_string(),
+            "only one of \"passive\", \"SOCKS\", or \"NAT\" allowed in line 1"
+        );
+        assert_eq!(e[1].line, 2);
+        let (p, _) = parse(b"h 1100 - trace,log-del\n");
+        assert!(p[0].out.trace1 && !p[0].out.no_log_del);
     }
 
     #[test]
