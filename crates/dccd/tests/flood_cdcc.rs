@@ -130,3 +130,50 @@ fn flood_operations_of_cdcc() {
         Response::Error(_)
     ));
 }
+
+/// `cdcc delck` at a server (its own server-ID 1100).
+fn delck(to: SocketAddr, ck: tally_wire::WireCk) -> Response {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as u32;
+    let body = Request::Delete(tally_wire::packet::Delete {
+        date: now,
+        ck,
+        pad: [0; 2],
+    });
+    let pw = Passwd::new(b"vectorserverpw").unwrap();
+    let mut p = Packet::request(12, 1100, OpNums::from_le_words(3, 3, now, 1), body.clone());
+    let bytes = p.sign(&Signer::for_request(1100, Some(&pw)));
+    send(to, &bytes, &body)
+}
+
+#[test]
+fn deletions_are_flooded_where_allowed() {
+    // B takes deletions (reputations, the default); C refuses them (no-del)
+    let (pa, pb, pc) = (free_port(), free_port(), free_port());
+    let (ha, hb, hc) = (home("dela"), home("delb"), home("delc"));
+    flod(
+        &ha,
+        &[
+            format!("127.0.0.1,{pb} 1101"),
+            format!("127.0.0.1,{pc} 1102"),
+        ],
+    );
+    flod(&hb, &[format!("127.0.0.1,{pa} 1100")]);
+    flod(&hc, &[format!("127.0.0.1,{pa} 1100 - - no-del")]);
+    let a = Server::start(&ha, 1100, pa, &[]);
+    let b = Server::start(&hb, 1101, pb, &[]);
+    let c = Server::start(&hc, 1102, pc, &[]);
+    report(a.addr(), 50, &[body(9)]).unwrap();
+    assert_eq!(wait_count(b.addr(), body(9), 50, 20), 50);
+    assert_eq!(wait_count(c.addr(), body(9), 50, 20), 50);
+    assert!(matches!(delck(a.addr(), body(9)), Response::Ok(_)));
+    assert_eq!(query(a.addr(), &[body(9)]).unwrap()[0], 0);
+    assert_eq!(wait_count(b.addr(), body(9), 0, 20), 0);
+    assert!(b.wait_log("accept delete request", 5));
+    // C refused it (logged with FLOOD2 only) and keeps its count
+    report(a.addr(), 30, &[body(10)]).unwrap();
+    assert_eq!(wait_count(c.addr(), body(10), 30, 20), 30);
+    assert_eq!(query(c.addr(), &[body(9)]).unwrap()[0], 50);
+}
