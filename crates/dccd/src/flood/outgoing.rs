@@ -33,10 +33,16 @@ pub const MAX_RETRY: Duration = Duration::from_secs(60);
 /// Keep a stream to `peer` going until the task is aborted.
 pub async fn run(peer: Peer, server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>>) {
     let mut wait = RETRY;
+    // after "bad authentication", the passwd-ID's second password, if any
+    let mut second = false;
     loop {
         let began = Instant::now();
         let mut acked = None;
-        let r = once(&peer, &server, &flood, &mut acked).await;
+        let r = once(&peer, &server, &flood, &mut acked, second).await;
+        second = match &r {
+            Err(e) if e.contains("refused: bad authentication") => !second,
+            _ => second,
+        };
         save(&server, peer.rem_id, acked);
         if let Ok(mut f) = flood.lock() {
             let st = f.status_mut(peer.rem_id);
@@ -85,6 +91,7 @@ async fn once(
     server: &Arc<Mutex<Server>>,
     flood: &Arc<Mutex<Flood>>,
     acked: &mut Option<Pos>,
+    second: bool,
 ) -> Result<(), String> {
     let (default_port, own, grey) = {
         let f = flood.lock().map_err(|_| "stopped")?;
@@ -93,7 +100,14 @@ async fn once(
     let (header, trace) = {
         let sv = server.lock().map_err(|_| "stopped")?;
         let pw_id = peer.passwd_id.unwrap_or(own);
-        let Some(pw) = sv.ids.passwd(u32::from(pw_id)) else {
+        let entry = sv.ids.get(u32::from(pw_id));
+        let first = entry.and_then(|e| e.passwords().next());
+        let pw = if second {
+            entry.and_then(|e| e.passwords().nth(1)).or(first)
+        } else {
+            first
+        };
+        let Some(pw) = pw else {
             return Err(format!(
                 "no password for passwd-ID {pw_id} for flood to {}",
                 peer.host
