@@ -182,3 +182,40 @@ fn end_request_is_followed_as_recorded() {
         s.log()
     );
 }
+
+#[test]
+fn our_records_are_the_recorded_bytes() {
+    // #1's own reports in conn2, made again from the log entries they came
+    // from (position and time injected): the same bytes on the wire
+    use tally_dccd::flood::{file::parse_line, proto::to_wire};
+    use tally_store::{Ck, LogEntry, Pos, Report, Ts};
+    let sent = recorded("conn2_57956_to_16278_originator.hex");
+    let (_, reports, _) = split_originator(&sent).unwrap();
+    let peer = parse_line("127.0.0.1,16278    1101", 1).unwrap();
+    let mut checked = 0;
+    for r in reports.iter().filter(|r| {
+        r.srvr_id == 1100 && r.tgts.0 >= 10 && r.cks.iter().all(|c| c.ty != CkType::EnvTo)
+    }) {
+        let ts = r.ts.0.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b));
+        let e = LogEntry {
+            pos: Pos(r.pos),
+            report: Report::new(
+                Ts(ts),
+                1100,
+                r.tgts.0,
+                r.cks.iter().map(|c| Ck::new(c.ty, c.sum)).collect(),
+            ),
+        };
+        let ours = to_wire(&e, 1100, &peer, true, false).unwrap();
+        let mut a = Vec::new();
+        ours.encode_into(&mut a);
+        // the very bytes of the recorded stream
+        assert!(
+            sent.windows(a.len()).any(|w| w == a.as_slice()),
+            "record at {:#x}",
+            r.pos
+        );
+        checked += 1;
+    }
+    assert!(checked >= 4, "{checked} records");
+}
