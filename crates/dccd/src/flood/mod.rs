@@ -1,8 +1,9 @@
 //! Flooding: dccd servers exchange reports over TCP (dccd(8) "flod").
 //!
 //! - [`file`]: the `flod` and `grey_flod` files (pure).
-//! - [`proto`]: header checks, what is sent to a peer, what an incoming
-//!   record does (pure).
+//! - [`proto`]: header checks and the texts of ENDs and logs (pure).
+//! - [`records`]: what is sent to a peer, what an incoming record does
+//!   (pure).
 //! - [`summary`]: small reports flooded as one once they add up.
 //! - [`state`]: the peers, the reports already received, stream status.
 //! - [`incoming`]: a peer's stream to us.
@@ -18,6 +19,7 @@ pub mod file;
 pub mod incoming;
 pub mod outgoing;
 pub mod proto;
+pub mod records;
 pub mod run;
 pub mod state;
 pub mod summary;
