@@ -153,7 +153,10 @@ fn record(pos: u64, tgts: u32, num: u8) -> Vec<u8> {
     r.extend_from_slice(&pos.to_be_bytes());
     r.extend_from_slice(&tgts.to_be_bytes());
     r.extend_from_slice(&1101u16.to_be_bytes());
-    r.extend_from_slice(&[0xd6, 0x05, 0xb1, 0x48, 0x82, 0x18]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    r.extend_from_slice(&tally_wire::flood::Ts::new(now.as_secs(), 0).0);
     r.push(num);
     for i in 0..num {
         r.extend_from_slice(&[1 + i, 18]);

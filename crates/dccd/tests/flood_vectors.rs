@@ -42,13 +42,28 @@ fn refused_connections_end_as_recorded() {
     assert!(s.wait_log("garbage connection from 127.0.0.1", 5));
 }
 
+/// Date every report of a recorded originator stream now.
+fn retime(stream: &mut [u8]) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let ts = tally_wire::flood::Ts::new(now.as_secs(), now.subsec_micros());
+    let mut off = VERS_HDR_LEN;
+    while let Ok(Some((_, n))) = tally_wire::flood::FloodReport::decode(&stream[off..]) {
+        stream[off + 14..off + 20].copy_from_slice(&ts.0);
+        off += n;
+    }
+}
+
 #[test]
 fn recorded_stream_is_received_acknowledged_and_counted() {
     // our server as the recordings' #2 (1101) listening to #1 (1100)
     let h = home("listen2");
     flod(&h, &[format!("127.0.0.1,{}    1100", free_port())]);
     let s = Server::start(&h, 1101, free_port(), &[]);
-    let sent = recorded("conn2_57956_to_16278_originator.hex");
+    let mut sent = recorded("conn2_57956_to_16278_originator.hex");
+    // the clock injected: the reports dated now (older ones are stale)
+    retime(&mut sent);
     let (_, reports, rest) = split_originator(&sent).unwrap();
     assert!(rest.is_empty());
     let got = replay(s.addr(), &sent, true);

@@ -251,6 +251,7 @@ async fn receive(
                 return Err("server stopped".into());
             };
             let mut adds: Vec<tally_store::Report> = Vec::new();
+            let now = sv.clock.unwrap_or_else(crate::server::unix_now);
             let nokeep = sv.counter.nokeep;
             let grey = sv.grey.is_some();
             let keeps = |t: tally_ck::CkType| nokeep & (1u32 << t.number()) == 0;
@@ -267,7 +268,17 @@ async fn receive(
                 };
                 off += len;
                 nth += 1;
-                let decision = proto::incoming(&r, own, peer, rep, grey, &keeps);
+                // bad records end the stream first; then old or future
+                // reports are acknowledged without being counted
+                let decision = match proto::incoming(&r, own, peer, rep, grey, &keeps) {
+                    d @ (Incoming::Add(_) | Incoming::Delete(_)) => {
+                        match super::records::timely(&r, now) {
+                            Ok(()) => d,
+                            Err(why) => Incoming::Skip(why),
+                        }
+                    }
+                    d => d,
+                };
                 let Ok(mut f) = flood.lock() else {
                     return Err("server stopped".into());
                 };

@@ -146,6 +146,26 @@ pub enum Incoming {
     Close(String),
 }
 
+/// Reports older than this are stale: not counted (they could be
+/// duplicates of reports already expired here).
+pub const STALE_SECS: u64 = 24 * 60 * 60;
+/// Reports dated this far ahead of our clock are refused.
+pub const MAX_CLOCK_SKEW: u64 = 2 * 60 * 60;
+
+/// Is a record timely at `now` (seconds)? `Err` says why not: it is
+/// acknowledged without being counted. Server-ID claims are never stale.
+pub fn timely(r: &FloodReport, now: u64) -> Result<(), String> {
+    let secs = r.ts.secs();
+    if secs > now.saturating_add(MAX_CLOCK_SKEW) {
+        return Err(format!("future {}", rpt_id(r.srvr_id, r.ts)));
+    }
+    let claim = r.cks.iter().any(|c| c.ty == CkType::SrvrId);
+    if secs < now.saturating_sub(STALE_SECS) && !claim && r.tgts.0 != tgts::DEL {
+        return Err(format!("stale {}", rpt_id(r.srvr_id, r.ts)));
+    }
+    Ok(())
+}
+
 /// Decide about a decoded incoming record from `peer`. `keeps` says which
 /// checksum types this server keeps; a greylist server (`grey`) keeps all.
 pub fn incoming(

@@ -309,3 +309,20 @@ fn stream_decoding() {
         Err("bogus position 0x3 in flooded report #7".into())
     );
 }
+
+#[test]
+fn stale_and_future_reports() {
+    let r = wire(1101, 20, &[], &[(CkType::Body, 1)]);
+    let t = r.ts.secs();
+    assert_eq!(timely(&r, t), Ok(()));
+    assert_eq!(timely(&r, t + STALE_SECS - 1), Ok(()));
+    assert!(timely(&r, t + STALE_SECS + 1)
+        .unwrap_err()
+        .starts_with("stale report"));
+    assert!(timely(&r, t - MAX_CLOCK_SKEW - 1)
+        .unwrap_err()
+        .starts_with("future report"));
+    // server-ID claims and deletions are never stale
+    let claim = wire(1101, 1, &[], &[(CkType::SrvrId, 1)]);
+    assert_eq!(timely(&claim, t + 10 * STALE_SECS), Ok(()));
+}
