@@ -148,10 +148,17 @@ pub(crate) fn admn(
                     None => tally_store::Expiry::default(),
                 };
                 match s.clean_db(unix_now(), &policy) {
-                    Ok(r) => crate::trace::log(&format!(
-                        "database cleaned: {} kept, {} trimmed, {} removed",
-                        r.kept, r.trimmed, r.removed
-                    )),
+                    Ok(r) => {
+                        crate::trace::log(&format!(
+                            "database cleaned: {} kept, {} trimmed, {} removed",
+                            r.kept, r.trimmed, r.removed
+                        ));
+                        if let Some(f) = s.flood.clone() {
+                            if let Ok(mut f) = f.lock() {
+                                f.rebuild_seen(&*s.counter.store);
+                            }
+                        }
+                    }
                     Err(e) => return s.error(req, who, &format!("dbclean failed: {e}")),
                 }
             }

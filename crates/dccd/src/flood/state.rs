@@ -84,20 +84,28 @@ impl Flood {
             in_cmds: HashMap::new(),
             ffwd_out: HashSet::new(),
         };
+        f.rebuild_seen(store);
+        f.reload(true);
+        f
+    }
+
+    /// Learn again which reports from other servers the database holds
+    /// (at start and after cleaning, which forgets expired ones).
+    pub fn rebuild_seen(&mut self, store: &dyn Store) {
+        self.seen.clear();
         let mut after = Pos::START;
         while let Ok(batch) = store.read_log(after, 1024) {
             let Some(last) = batch.last() else { break };
             after = last.pos;
             for e in &batch {
-                if e.report.srvr_id != own {
+                if e.report.srvr_id != self.own {
                     if let Some(k) = seen_key(&e.report) {
-                        f.seen.insert(k);
+                        self.seen.insert(k);
                     }
                 }
             }
         }
-        f.reload(true);
-        f
+        self.seen.shrink_to_fit();
     }
 
     /// Read the file again if it changed (or `force`); true when the
