@@ -80,6 +80,8 @@
 mod fake_dccd;
 
 mod corpus;
+#[cfg(feature = "dnsbl-bench")]
+mod dnsbl;
 #[path = "../../../../dccifd/src/bin/dccifd_bench/grey_dccd.rs"]
 #[allow(dead_code)]
 mod grey_dccd;
@@ -128,10 +130,21 @@ fn send_head(c: &mut Conn, m: &Msg, n: usize) -> std::io::Result<bool> {
     Ok(true)
 }
 
+/// `-B`: the URL chunk every message starts its body with (`Some(cold)`).
+#[cfg(feature = "dnsbl-bench")]
+static URLS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
 /// Send a whole message; whether dccm added an X-DCC header.
 fn send_msg(c: &mut Conn, m: &Msg, n: usize) -> std::io::Result<bool> {
     if !send_head(c, m, n)? {
         return Ok(false);
+    }
+    #[cfg(feature = "dnsbl-bench")]
+    if let Some(&cold) = URLS.get() {
+        // every message of a cold run has names of its own
+        static SENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let k = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        c.cmd(b'B', &dnsbl::urls(cold, k))?;
     }
     for chunk in m.body.chunks(65535) {
         c.cmd(b'B', chunk)?;
@@ -208,6 +221,9 @@ struct Args {
     levels: Vec<usize>,
     /// `-G pass|dccd`: greylisting on (see [`Grey`]).
     grey: Grey,
+    /// `-B warm|cold` (feature `dnsbl-bench`): DNS list checks of 50 URL
+    /// hosts a message, `Some(cold)`.
+    dnsbl: Option<bool>,
 }
 
 /// The greylist server of `-G`.
@@ -233,6 +249,7 @@ fn args() -> Args {
         tcp: false,
         levels: vec![1, 8, 32],
         grey: Grey::Off,
+        dnsbl: None,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut it = argv.iter();
@@ -249,11 +266,14 @@ fn args() -> Args {
             ("-s", Some(v)) => a.server = Some(PathBuf::from(v)),
             ("-G", Some(v)) if v == "pass" => a.grey = Grey::Pass,
             ("-G", Some(v)) if v == "dccd" => a.grey = Grey::Dccd,
+            ("-B", Some(v)) if cfg!(feature = "dnsbl-bench") && (v == "warm" || v == "cold") => {
+                a.dnsbl = Some(v == "cold")
+            }
             ("-l", Some(v)) => {
                 a.levels = v.split(',').filter_map(|l| l.parse().ok()).collect();
             }
             _ => {
-                eprintln!("usage: dccm-bench [-n messages-per-level] [-c corpus-dir] [-m dccm] [-s dccd|fake] [-l 1,8,32] [-T] [-G pass|dccd]");
+                eprintln!("usage: dccm-bench [-n messages-per-level] [-c corpus-dir] [-m dccm] [-s dccd|fake] [-l 1,8,32] [-T] [-G pass|dccd] [-B warm|cold (feature dnsbl-bench)]");
                 std::process::exit(1);
             }
         }
@@ -272,7 +292,20 @@ fn main() {
         eprintln!("no messages in {}", a.corpus.display());
         std::process::exit(1);
     }
-    let msgs: Vec<Msg> = raw.iter().map(|r| corpus::split(r)).collect();
+    let mut msgs: Vec<Msg> = raw.iter().map(|r| corpus::split(r)).collect();
+    if a.dnsbl.is_some() {
+        // the URL chunk must be text the checksums read: plain messages only
+        // (in a multipart body it would be the preamble)
+        msgs.retain(|m| {
+            !m.headers.iter().any(|(k, v)| {
+                let v = v.to_ascii_lowercase();
+                (k.eq_ignore_ascii_case("Content-Type")
+                    && !v.trim_start().starts_with("text/plain"))
+                    || (k.eq_ignore_ascii_case("Content-Transfer-Encoding")
+                        && (v.contains("base64") || v.contains("quoted")))
+            })
+        });
+    }
     let msgs = std::sync::Arc::new(msgs);
     let home = std::env::temp_dir().join(format!("dccm-bench-{}", std::process::id()));
     std::fs::create_dir_all(home.join("run")).expect("home");
@@ -297,6 +330,22 @@ fn main() {
         }
     }
     std::fs::write(home.join("map"), map).expect("map");
+    #[cfg(feature = "dnsbl-bench")]
+    let dns = a.dnsbl.map(|cold| {
+        let total = a.per_level * a.levels.len() + a.levels.iter().sum::<usize>();
+        let _ = URLS.set(cold);
+        dnsbl::Dns::start(cold, total)
+    });
+    #[cfg(feature = "dnsbl-bench")]
+    let (b_args, b_env): (Vec<String>, Vec<(String, String)>) = match dns.as_ref() {
+        Some(d) => (
+            vec!["-B".into(), "bl.test".into()],
+            vec![("TALLY_DNSBL_SERVERS".into(), d.addr().to_string())],
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    #[cfg(not(feature = "dnsbl-bench"))]
+    let (b_args, b_env): (Vec<String>, Vec<(String, String)>) = (Vec::new(), Vec::new());
     let (sock, listen) = if a.tcp {
         let port = free_tcp_port();
         let sa = std::net::SocketAddr::from(([127, 0, 0, 1], port));
@@ -319,6 +368,8 @@ fn main() {
         } else {
             &["-G", "on"][..]
         })
+        .args(&b_args)
+        .envs(b_env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("start {}: {e}", a.dccm.display()));
@@ -342,6 +393,16 @@ fn main() {
         a.corpus.display(),
         a.per_level
     );
+    if let Some(cold) = a.dnsbl {
+        println!(
+            "-B bl.test: 50 URL hosts a message (A, NS and MX each), {} cache",
+            if cold {
+                "cold (new names in every message)"
+            } else {
+                "warm (the same names)"
+            }
+        );
+    }
     println!("conns  msgs/s  p50 ms  p90 ms  p99 ms  max ms  X-DCC  errors  CPU ms/msg: bench dccm server  dccm switches/msg");
     let srv_pid = server.as_ref().map(|s| s.pid());
     for &conc in &a.levels {
@@ -383,6 +444,11 @@ fn main() {
         if let Some(e) = all.errors.first() {
             println!("      e.g. {e}");
         }
+    }
+
+    #[cfg(feature = "dnsbl-bench")]
+    if let Some(d) = dns.as_ref() {
+        println!("DNS questions answered: {}", d.questions());
     }
 
     // memory: connections held open in the middle of a message
