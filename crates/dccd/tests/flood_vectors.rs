@@ -124,14 +124,27 @@ fn our_header_is_the_recorded_one() {
     report(s.addr(), 0x00ff_fff0, &[ck]).unwrap();
     let mut buf = Vec::new();
     let mut tmp = [0u8; 512];
-    let r = loop {
+    // as recorded, our server-ID claim (our host name, count 1) comes first
+    let mut records = Vec::new();
+    while records.len() < 2 {
         let n = c.read(&mut tmp).unwrap();
         assert!(n > 0, "stream closed");
         buf.extend_from_slice(&tmp[..n]);
-        if let Some((r, _)) = tally_wire::flood::FloodReport::decode(&buf).unwrap() {
-            break r;
+        while let Some((r, len)) = tally_wire::flood::FloodReport::decode(&buf).unwrap() {
+            buf.drain(..len);
+            records.push(r);
         }
-    };
+    }
+    let claim = &records[0];
+    assert_eq!((claim.srvr_id, claim.tgts.0, claim.cks.len()), (1100, 1, 1));
+    assert_eq!(claim.cks[0].ty, CkType::SrvrId);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let host = host.trim();
+    assert_eq!(
+        tally_wire::flood::sum_text(&claim.cks[0].sum),
+        &host.as_bytes()[..host.len().min(16)]
+    );
+    let r = &records[1];
     assert_eq!(r.srvr_id, 1100);
     assert_eq!(r.tgts.0, 0x00ff_fff0);
     assert_eq!(r.cks, vec![ck]);

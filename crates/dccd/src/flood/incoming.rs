@@ -200,6 +200,7 @@ async fn receive(
     let mut idle = Duration::ZERO;
     let mut end_req = false;
     let mut saved_at = std::time::Instant::now();
+    let host = hostname();
     loop {
         // requests of cdcc for this peer, and a halt of flooding
         let (cmds, halted) = match flood.lock() {
@@ -270,7 +271,15 @@ async fn receive(
                 nth += 1;
                 // bad records end the stream first; then old or future
                 // reports are acknowledged without being counted
-                let decision = match proto::incoming(&r, own, peer, rep, grey, &keeps) {
+                let decision = match super::records::incoming_for(
+                    &r,
+                    own,
+                    Some(&host),
+                    peer,
+                    rep,
+                    grey,
+                    &keeps,
+                ) {
                     d @ (Incoming::Add(_) | Incoming::Delete(_)) => {
                         match super::records::timely(&r, now) {
                             Ok(()) => d,
@@ -318,6 +327,7 @@ async fn receive(
                             f.status_mut(id).accepted += 1;
                         }
                     }
+                    Incoming::Claimed(text) => log(&text),
                     Incoming::Skip(why) => {
                         if trace2 {
                             log(&format!("{why} from {}", peer.host));

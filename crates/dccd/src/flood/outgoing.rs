@@ -268,7 +268,11 @@ async fn once(
         for e in &batch {
             cursor = e.pos;
             let summary;
-            let e = if !grey && e.report.srvr_id == own && e.report.tgts < proto::FLOD_THRESHOLD {
+            let e = if !grey
+                && e.report.srvr_id == own
+                && e.report.tgts < proto::FLOD_THRESHOLD
+                && !super::records::is_claim(&e.report)
+            {
                 match sums.note(&e.report) {
                     Some(t) => {
                         let mut s = e.clone();

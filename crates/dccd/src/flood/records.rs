@@ -6,7 +6,7 @@
 use tally_ck::{CkType, Sum};
 use tally_store::{tgts, Ck, LogEntry, Report, Ts};
 use tally_wire::flood::{
-    path_ids, path_sum, FloodReport, Ts as WireTs, MAX_PATH_CKS, POS_MIN, RPT_FIXED_LEN,
+    path_ids, path_sum, sum_text, FloodReport, Ts as WireTs, MAX_PATH_CKS, POS_MIN, RPT_FIXED_LEN,
     SRVR_ID_DATE,
 };
 use tally_wire::{Tgts, WireCk};
@@ -32,10 +32,14 @@ fn is_rep(t: CkType) -> bool {
 pub fn to_wire(e: &LogEntry, own: u16, peer: &Peer, rep: bool, grey: bool) -> Option<FloodReport> {
     let rep = rep || grey;
     let r = &e.report;
-    if r.srvr_id == peer.rem_id || r.path.contains(&peer.rem_id) {
+    let claim = is_claim(r);
+    // claims are the only reports that go back to their server
+    if (r.srvr_id == peer.rem_id && !claim) || r.path.contains(&peer.rem_id) {
         return None;
     }
-    if r.is_delete() {
+    if claim {
+        // whatever its count
+    } else if r.is_delete() {
         if !peer.send_del(rep) {
             return None;
         }
@@ -144,7 +148,27 @@ pub enum Incoming {
     Skip(String),
     /// Close the stream with this END text.
     Close(String),
+    /// Acknowledge it, and log this (another host claims our server-ID).
+    Claimed(String),
 }
+
+/// A server-ID claim: a record naming the host of its server (sent at
+/// start and every 12 hours).
+pub fn is_claim(r: &Report) -> bool {
+    !r.is_delete() && r.cks.iter().any(|c| c.ty == CkType::SrvrId)
+}
+
+/// The checksum of a claim: the host name, NUL-padded (cut to 16 bytes).
+pub fn claim_sum(host: &str) -> Sum {
+    let mut s = [0u8; 16];
+    let b = host.as_bytes();
+    let n = b.len().min(16);
+    s[..n].copy_from_slice(&b[..n]);
+    Sum(s)
+}
+
+/// How often we claim our server-ID.
+pub const CLAIM_SECS: u64 = 12 * 60 * 60;
 
 /// Reports older than this are stale: not counted (they could be
 /// duplicates of reports already expired here).
@@ -176,6 +200,20 @@ pub fn incoming(
     grey: bool,
     keeps: &dyn Fn(CkType) -> bool,
 ) -> Incoming {
+    incoming_for(r, own, None, peer, rep, grey, keeps)
+}
+
+/// [`incoming`] knowing our host name (`own_host`), so that a claim of
+/// our server-ID by another host is noticed.
+pub fn incoming_for(
+    r: &FloodReport,
+    own: u16,
+    own_host: Option<&str>,
+    peer: &Peer,
+    rep: bool,
+    grey: bool,
+    keeps: &dyn Fn(CkType) -> bool,
+) -> Incoming {
     let rep = rep || grey;
     if r.srvr_id == SRVR_ID_DATE {
         return Incoming::Skip("timestamp".into());
@@ -193,7 +231,22 @@ pub fn incoming(
         ));
     }
     let path = r.path();
-    if r.srvr_id == own || path.contains(&own) {
+    if r.srvr_id == own {
+        // our claim back: is someone else claiming our ID?
+        if let Some(c) = r.cks.iter().find(|c| c.ty == CkType::SrvrId) {
+            if let Some(host) = own_host {
+                if c.sum != claim_sum(host) {
+                    return Incoming::Claimed(format!(
+                        "host {} claimed our server-ID {own} at {}",
+                        String::from_utf8_lossy(sum_text(&c.sum)),
+                        rpt_id(r.srvr_id, r.ts)
+                    ));
+                }
+            }
+        }
+        return Incoming::Skip("our own report".into());
+    }
+    if path.contains(&own) {
         return Incoming::Skip("our own report".into());
     }
     let Some(srvr_id) = peer.inc.translate(r.srvr_id, own) else {
@@ -220,7 +273,7 @@ pub fn incoming(
             }
             continue;
         }
-        if c.ty == CkType::SrvrId || !(grey || keeps(c.ty)) || (is_rep(c.ty) && !rep) {
+        if !(c.ty == CkType::SrvrId || grey || keeps(c.ty)) || (is_rep(c.ty) && !rep) {
             continue;
         }
         cks.push(Ck::new(c.ty, c.sum));

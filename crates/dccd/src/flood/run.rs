@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -63,14 +63,20 @@ pub fn start(
 
 async fn supervise(server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>>) {
     let mut running: HashMap<u16, (Peer, JoinHandle<()>)> = HashMap::new();
+    let mut next_claim = Instant::now();
     loop {
-        let peers = match flood.lock() {
+        let (peers, grey) = match flood.lock() {
             Ok(mut f) => {
                 f.reload(false);
-                f.peers.clone()
+                (f.peers.clone(), f.grey)
             }
             Err(_) => return,
         };
+        // while we have peers, claim our server-ID at start and every 12 hours
+        if !peers.is_empty() && !grey && Instant::now() >= next_claim {
+            next_claim = Instant::now() + Duration::from_secs(super::records::CLAIM_SECS);
+            claim(&server);
+        }
         running.retain(|id, (p, h)| {
             let keep = peers.iter().any(|q| q == p) && !h.is_finished();
             if !keep {
@@ -91,5 +97,23 @@ async fn supervise(server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>>) {
             running.insert(p.rem_id, (p, h));
         }
         tokio::time::sleep(CHECK).await;
+    }
+}
+
+/// Add our server-ID claim (our host name) to the database, to be flooded.
+fn claim(server: &Arc<Mutex<Server>>) {
+    let host = super::incoming::hostname();
+    let Ok(mut sv) = server.lock() else { return };
+    let r = tally_store::Report::new(
+        tally_store::Ts::now(),
+        sv.cfg.srvr_id,
+        1,
+        vec![tally_store::Ck::new(
+            tally_ck::CkType::SrvrId,
+            super::records::claim_sum(&host),
+        )],
+    );
+    if let Err(e) = sv.counter.store.add(&r) {
+        log(&format!("server-ID claim: {e}"));
     }
 }

@@ -326,3 +326,41 @@ fn stale_and_future_reports() {
     let claim = wire(1101, 1, &[], &[(CkType::SrvrId, 1)]);
     assert_eq!(timely(&claim, t + 10 * STALE_SECS), Ok(()));
 }
+
+#[test]
+fn server_id_claims() {
+    let p = peer("h 1101");
+    let claim = |id: u16| {
+        entry(
+            id,
+            1,
+            vec![],
+            vec![Ck::new(CkType::SrvrId, claim_sum("vm"))],
+        )
+    };
+    // ours, whatever its count; the peer's own claim goes back to it
+    assert!(to_wire(&claim(1100), 1100, &p, true, false).is_some());
+    let back = to_wire(&claim(1101), 1100, &p, true, false).unwrap();
+    assert_eq!(back.path(), vec![1100]);
+    // our claim from another host is noticed; from ours, just skipped
+    let mut w = wire(1100, 1, &[1101], &[]);
+    w.cks.push(WireCk::new(CkType::SrvrId, claim_sum("other")));
+    let all = |_: CkType| true;
+    assert!(matches!(
+        incoming_for(&w, 1100, Some("vm"), &p, true, false, &all),
+        Incoming::Claimed(t) if t.starts_with("host other claimed our server-ID 1100")
+    ));
+    w.cks[1] = WireCk::new(CkType::SrvrId, claim_sum("vm"));
+    assert!(matches!(
+        incoming_for(&w, 1100, Some("vm"), &p, true, false, &all),
+        Incoming::Skip(_)
+    ));
+    // another server's claim is kept even where server-IDs are not
+    let body_only = |t: CkType| t == CkType::Body;
+    let mut w = wire(1102, 1, &[], &[]);
+    w.cks.push(WireCk::new(CkType::SrvrId, claim_sum("x")));
+    assert!(matches!(
+        incoming(&w, 1100, &p, true, false, &body_only),
+        Incoming::Add(_)
+    ));
+}
