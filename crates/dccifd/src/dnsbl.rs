@@ -32,10 +32,7 @@ pub fn check(cfg: &Config, head: &Head, sums: &Checksums) -> Option<Outcome> {
         mail_host.as_deref(),
         sums.url_hosts.clone(),
     );
-    Some(
-        c.resolver
-            .check_blocking(&c.settings, Mode::Daemon, t, c.parallel),
-    )
+    Some(c.check_blocking(Mode::Daemon, t, c.parallel))
 }
 
 /// The groups whose hits count: those the recipients' whiteclnt files

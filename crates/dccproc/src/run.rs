@@ -268,9 +268,7 @@ fn dnsbl(r: &mut Run, o: &mut Opts, sums: &Checksums, d: &mut Decision) {
         sums.url_hosts.clone(),
     );
     // one question at a time: dccproc asks exactly the original's
-    let outcome = checker
-        .resolver
-        .check_blocking(&checker.settings, Mode::Direct, t, 1);
+    let outcome = checker.check_blocking(Mode::Direct, t, 1);
     for l in outcome.log_lines(checker.settings.debug > 0, "") {
         r.early_note(l.trim_start());
     }

@@ -65,6 +65,8 @@ pub struct Checker {
     pub first_r: Option<Template>,
     /// Questions asked at once for one message.
     pub parallel: usize,
+    /// The runtime of [`Checker::check_blocking`], made at its first use.
+    runtime: std::sync::OnceLock<Option<tokio::runtime::Runtime>>,
 }
 
 impl Checker {
@@ -90,7 +92,27 @@ impl Checker {
             settings,
             resolver,
             parallel,
+            runtime: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// The checks of a message for a thread outside any tokio runtime
+    /// (dccifd's request threads, dccproc): on a runtime the checker keeps
+    /// for all its messages, so that the resolver's connections live on.
+    /// Nothing is found if no runtime can be made.
+    pub fn check_blocking(&self, mode: Mode, targets: Targets, parallel: usize) -> Outcome {
+        let rt = self.runtime.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("dnsbl")
+                .enable_all()
+                .build()
+                .ok()
+        });
+        match rt {
+            Some(rt) => rt.block_on(self.resolver.check(&self.settings, mode, targets, parallel)),
+            None => Outcome::default(),
+        }
     }
 
     /// The SMTP rejection of a message by the outcome of its checks (see
@@ -103,6 +125,15 @@ impl Checker {
         cip: &str,
     ) -> Option<(String, String, String)> {
         rejection(&self.settings, outcome, on, self.first_r.as_ref(), id, cip)
+    }
+}
+
+impl Drop for Checker {
+    fn drop(&mut self) {
+        // a runtime may not be dropped the ordinary way within another
+        if let Some(Some(rt)) = self.runtime.take() {
+            rt.shutdown_background();
+        }
     }
 }
 
