@@ -135,8 +135,74 @@ impl Qp {
 const B64_BAD: u8 = 0o100;
 const B64_EQ: u8 = 0o101;
 
+/// What the original finds when it looks up a byte of 128 or more.
+///
+/// DCC's base64 table has only 128 entries but is indexed with any byte,
+/// so such a byte reads the memory behind the table in the original's
+/// program. There lie four zero bytes and then the records of its HTML
+/// character reference table (a length byte, the name, the character,
+/// and a NUL after each bucket), bucket after bucket. A byte of 128 or
+/// more is therefore not ignored: most stand for a (large) digit value,
+/// 0xda acts as `=`, and the zero bytes stand for `A`.
+const HIGH_BUCKETS: &[&[(&[u8], u8)]] = &[
+    &[(b"hellip", b' ')],
+    &[(b"Ccedil", 0xc7), (b"emsp", b' ')],
+    &[(b"Icirc", 0xce), (b"ETH", 0xd0)],
+    &[(b"yacute", 0xfd)],
+    &[
+        (b"gt", b'>'),
+        (b"Uacute", 0xda),
+        (b"auml", 0xe4),
+        (b"oslash", 0xf8),
+    ],
+    &[(b"copy", 0xa9)],
+    &[(b"reg", 0xae), (b"Aacute", 0xc1), (b"uuml", 0xfc)],
+    &[(b"Ograve", 0xd2), (b"thinsp", b' ')],
+    &[(b"uml", 0xa8)],
+    &[(b"ugrave", 0xf9)],
+];
+
+/// The 128 bytes behind the original's base64 table (see [`HIGH_BUCKETS`]).
+const fn high_bytes() -> [u8; 128] {
+    let mut t = [0u8; 128];
+    let mut at = 4;
+    let mut b = 0;
+    while b < HIGH_BUCKETS.len() {
+        let bucket = HIGH_BUCKETS[b];
+        let mut r = 0;
+        while r < bucket.len() {
+            let (name, value) = bucket[r];
+            let mut rec = [0u8; 8];
+            rec[0] = name.len() as u8;
+            let mut k = 0;
+            while k < name.len() {
+                rec[1 + k] = name[k];
+                k += 1;
+            }
+            rec[1 + name.len()] = value;
+            let mut k = 0;
+            while k < name.len() + 2 && at < 128 {
+                t[at] = rec[k];
+                at += 1;
+                k += 1;
+            }
+            r += 1;
+        }
+        // the NUL ending the bucket
+        at += 1;
+        b += 1;
+    }
+    t
+}
+
 const fn b64_table() -> [u8; 256] {
+    let high = high_bytes();
     let mut t = [B64_BAD; 256];
+    let mut h = 0;
+    while h < 128 {
+        t[128 + h] = high[h];
+        h += 1;
+    }
     let mut i = 0;
     while i < 26 {
         t[b'A' as usize + i] = i as u8;
@@ -267,5 +333,21 @@ mod tests {
     fn base64() {
         assert_eq!(b64(b"aGVsbG8gd29ybGQ=\n"), b"hello world");
         assert_eq!(b64(b"SGk=\n"), b"Hi");
+    }
+
+    #[test]
+    fn base64_high_bytes_read_behind_the_table() {
+        let high = high_bytes();
+        assert_eq!(&high[..4], &[0, 0, 0, 0]);
+        assert_eq!(&high[4..13], b"\x06hellip \0");
+        assert_eq!(&high[0x4d..0x54], b"\x04copy\xa9\0");
+        assert_eq!(high[0x5a], B64_EQ);
+        assert_eq!(high[0x7f], 6);
+        // zero bytes decode like 'A', 0xda pads like '='
+        assert_eq!(b64(b"\x80\x81\x82\x83"), b64(b"AAAA"));
+        assert_eq!(b64(b"SGk\xda"), b"Hi");
+        // values above 63 spill into the bits of the digit before
+        assert_eq!(b64(b"AAA\xa2"), [0, 0, 0xce]);
+        assert_eq!(b64(b"AAB\xa2"), [0, 0, 0xce]);
     }
 }
