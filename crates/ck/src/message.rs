@@ -212,6 +212,9 @@ impl MessageCks {
             self.error
                 .get_or_insert_with(|| "missing SMTP header lines".to_string());
         }
+        if self.hdr.seen_hdr {
+            self.body.header_seen();
+        }
         self.hdr.end_of_headers();
         self.body.end_of_headers();
     }
@@ -308,5 +311,23 @@ fn route(hdr: &mut HeaderCks, body: &mut BodyCks, e: Event<'_>) {
         }
         Event::DroppedXdcc => hdr.seen_hdr = true,
         Event::EndOfHeader => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_sums_after_header_of_consumed_fields_only() {
+        // every field goes to the header checksums, none to the MIME parser
+        let msg = b"Received: from a.example (a.example [192.0.2.1])\n\
+            From: someone@example.com\n\nSome text that is long enough for a Body checksum.\n";
+        let mut m = MessageCks::new(&CkConfig::default(), &Envelope::default());
+        m.feed(msg);
+        let c = m.finish();
+        assert!(c.error.is_none());
+        assert!(c.get(CkType::Body).is_some());
+        assert!(c.get(CkType::Fuz1).is_some());
     }
 }

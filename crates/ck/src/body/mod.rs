@@ -169,6 +169,14 @@ impl BodyCks {
         eng.mime.bol = true;
     }
 
+    /// The message has a header line the body sums do not see (a field
+    /// consumed by the header checksums, such as `Received:` or `From:`):
+    /// as with fields given to [`BodyCks::header_field`], the body sums are
+    /// computed.
+    pub fn header_seen(&mut self) {
+        self.seen_hdr = true;
+    }
+
     /// The blank line ending the header section was seen (may not be called if the
     /// message has no body separator; then finish() is called directly).
     pub fn end_of_headers(&mut self) {
