@@ -307,7 +307,7 @@ async fn receive(
                         let fresh = proto::seen_key(&rec).is_some_and(|k| f.seen.insert(k));
                         if fresh {
                             add_all(&mut sv, &mut adds)?;
-                            if !peer.inc.no_log_del {
+                            if !peer.inc.no_log_del && !grey {
                                 log(&format!(
                                     "accept delete request {}",
                                     proto::rpt_id(r.srvr_id, r.ts)
