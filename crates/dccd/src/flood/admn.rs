@@ -65,7 +65,7 @@ fn stats_of(f: &Flood, id: u16) -> String {
         " server-ID {id}  {host}\n  output {}; {} reports sent\n  input {}; {} reports received, {} accepted{}\n",
         state(st.out_up, &st.out_err),
         st.sent,
-        state(st.in_up, &st.in_err),
+        state(st.in_up > 0, &st.in_err),
         st.received,
         st.accepted,
         if st.rep { "; reputations" } else { "" },

@@ -97,7 +97,7 @@ pub async fn serve(
     };
     if let Ok(mut f) = flood.lock() {
         let st = f.status_mut(id);
-        st.in_up = true;
+        st.in_up += 1;
         st.rep = acc.rep;
     }
     if peer.inc.trace1 || trace_on(&server, crate::trace::Trace::FLOOD1) {
@@ -116,7 +116,8 @@ pub async fn serve(
     }
     .await;
     if let Ok(mut f) = flood.lock() {
-        f.status_mut(id).in_up = false;
+        let st = f.status_mut(id);
+        st.in_up = st.in_up.saturating_sub(1);
     }
     // where this stream got to, for the next one
     if let (Some(p), Ok(mut sv)) = (last, server.lock()) {

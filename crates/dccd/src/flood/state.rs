@@ -18,8 +18,10 @@ use crate::trace::log;
 pub struct PeerStatus {
     /// Our outgoing stream is up.
     pub out_up: bool,
-    /// Its incoming stream is up.
-    pub in_up: bool,
+    /// Its incoming streams that are up (a peer that reconnects before
+    /// its old stream has broken has two for a while; what both carry is
+    /// counted once).
+    pub in_up: u32,
     /// Records sent on the outgoing stream since start.
     pub sent: u64,
     /// Records received.
