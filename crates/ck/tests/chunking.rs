@@ -1,6 +1,9 @@
 //! The driver is insensitive to how its input is cut up: random chunks give
 //! the checksums of the whole message, the milter form (fields one by one,
-//! then the body) gives those of the raw message, and no input panics.
+//! then the body) gives those of the raw message, and no input panics; the
+//! damaged messages of `tests/data/damaged` are fed in pieces too.
+
+mod damaged_pack;
 
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
@@ -36,6 +39,12 @@ fn corpus() -> &'static [Vec<u8>] {
             .map(|p| std::fs::read(p).expect("corpus file"))
             .collect()
     })
+}
+
+/// The damaged messages, rebuilt once.
+fn damaged() -> &'static [(String, Vec<u8>)] {
+    static DAMAGED: OnceLock<Vec<(String, Vec<u8>)>> = OnceLock::new();
+    DAMAGED.get_or_init(damaged_pack::messages)
 }
 
 fn config() -> (CkConfig, Envelope) {
@@ -134,7 +143,8 @@ fn milter_parts(msg: &[u8]) -> Option<(Vec<Field>, &[u8])> {
 #[test]
 fn milter_form_matches_raw() {
     let (mut compared, mut skipped) = (0, 0);
-    for raw in corpus() {
+    let msgs = corpus().iter().chain(damaged().iter().map(|(_, m)| m));
+    for raw in msgs {
         let crlf = to_crlf(raw);
         let want = whole(&crlf);
         let parts = milter_parts(&crlf);
@@ -159,6 +169,30 @@ fn milter_form_matches_raw() {
     assert!(compared > 1000);
 }
 
+/// Every damaged message in pieces of pseudo-random sizes (1 byte to
+/// 40 KBytes, the small ones often) gives the sums of the whole message.
+#[test]
+fn damaged_messages_in_pieces() {
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for (name, msg) in damaged() {
+        let cuts: Vec<usize> = (0..64)
+            .map(|_| match next() % 4 {
+                0 => 1,
+                1 => (next() % 80) as usize,
+                2 => (next() % 3000) as usize,
+                _ => (next() % 40_000) as usize,
+            })
+            .collect();
+        assert_eq!(chunked(msg, &cuts), whole(msg), "{name}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -169,6 +203,16 @@ proptest! {
     ) {
         let msgs = corpus();
         let msg = &msgs[idx.index(msgs.len())];
+        prop_assert_eq!(chunked(msg, &cuts), whole(msg));
+    }
+
+    #[test]
+    fn damaged_random_chunks_match_whole(
+        idx in any::<prop::sample::Index>(),
+        cuts in prop::collection::vec(0usize..2000, 0..60),
+    ) {
+        let msgs = damaged();
+        let (_, msg) = &msgs[idx.index(msgs.len())];
         prop_assert_eq!(chunked(msg, &cuts), whole(msg));
     }
 

@@ -9,6 +9,7 @@ fn root() -> PathBuf {
 }
 
 /// The vector lines of `checksums.jsonl`.
+#[allow(dead_code)] // not every test reads the vectors
 pub fn vector_lines() -> Vec<String> {
     let path = root().join("tests/data/damaged/checksums.jsonl");
     let text = std::fs::read_to_string(path).expect("damaged vectors");
