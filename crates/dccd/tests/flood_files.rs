@@ -84,3 +84,21 @@ fn second_password_after_bad_authentication() {
         b.log()
     );
 }
+
+#[test]
+fn a_peer_behind_a_firewall_makes_both_connections() {
+    // A is inside (SOCKS: it connects for both streams), B outside (passive)
+    let (pa, pb) = (free_port(), free_port());
+    let (ha, hb) = (home("insidea"), home("outsideb"));
+    flod(&ha, &[format!("127.0.0.1,{pb} 1101 - SOCKS")]);
+    flod(&hb, &[format!("127.0.0.1,{pa} 1100 - passive")]);
+    let a = Server::start(&ha, 1100, pa, &[]);
+    let b = Server::start(&hb, 1101, pb, &[]);
+    report(a.addr(), 30, &[body(5)]).unwrap();
+    assert_eq!(wait_count(b.addr(), body(5), 30, 20), 30);
+    // B's reports reach A over the connection A made
+    report(b.addr(), 40, &[body(6)]).unwrap();
+    assert_eq!(wait_count(a.addr(), body(6), 40, 20), 40, "{}", b.log());
+    // and B never connected to A itself
+    assert!(!b.log().contains("connect(flood"), "{}", b.log());
+}

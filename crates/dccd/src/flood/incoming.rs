@@ -84,6 +84,19 @@ pub async fn serve(
         }
     };
     let rem = proto::rem_str(&peer.host, from, default_port);
+    if h.turn != 0 {
+        // a peer behind a firewall made the connection for our stream to it
+        if peer.out.off {
+            let text = format!("passive output flooding off from {rem}");
+            end(&mut s, &text, Some(text.clone())).await;
+            return;
+        }
+        if let Ok(mut f) = flood.lock() {
+            f.status_mut(peer.rem_id).rep = acc.rep;
+        }
+        super::outgoing::turned(s, from, peer, server, flood).await;
+        return;
+    }
     if peer.inc.off {
         let text = format!("flood from {rem} turned off");
         end(&mut s, &text, Some(text.clone())).await;
@@ -361,5 +374,41 @@ async fn receive(
                     .map_err(|e| e.to_string())?;
             }
         }
+    }
+}
+
+/// For a peer marked `SOCKS` or `NAT` (we are behind a firewall): make the
+/// connection for its stream to us too, asking it to turn the connection
+/// around, and serve it as an incoming stream; again after each end.
+pub async fn reverse(
+    peer: super::file::Peer,
+    server: Arc<Mutex<Server>>,
+    flood: Arc<Mutex<Flood>>,
+) {
+    let mut wait = super::outgoing::RETRY;
+    loop {
+        let began = std::time::Instant::now();
+        let default_port = match flood.lock() {
+            Ok(f) => f.default_port,
+            Err(_) => return,
+        };
+        let r = async {
+            let (header, _) = super::outgoing::header_for(&peer, &server, &flood, false, true)?;
+            let (mut s, addr) = super::outgoing::connect(&peer, default_port).await?;
+            s.write_all(&header)
+                .await
+                .map_err(|e| format!("flood from {}: {e}", peer.host))?;
+            serve(s, addr, server.clone(), flood.clone()).await;
+            Ok::<(), String>(())
+        }
+        .await;
+        if let Err(e) = r {
+            log(&e);
+        }
+        if began.elapsed() > super::outgoing::MAX_RETRY {
+            wait = super::outgoing::RETRY;
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(super::outgoing::MAX_RETRY);
     }
 }

@@ -62,7 +62,7 @@ pub async fn run(peer: Peer, server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>
     }
 }
 
-async fn connect(peer: &Peer, default_port: u16) -> Result<(TcpStream, SocketAddr), String> {
+pub async fn connect(peer: &Peer, default_port: u16) -> Result<(TcpStream, SocketAddr), String> {
     let port = peer.port(default_port);
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((peer.host.as_str(), port))
         .await
@@ -85,6 +85,41 @@ async fn connect(peer: &Peer, default_port: u16) -> Result<(TcpStream, SocketAdd
     Err(last)
 }
 
+/// Our signed version header for `peer` (with the passwd-ID's second
+/// password when `second`; `turn` asks the peer to turn the connection
+/// around), and whether the stream is traced.
+pub fn header_for(
+    peer: &Peer,
+    server: &Arc<Mutex<Server>>,
+    flood: &Arc<Mutex<Flood>>,
+    second: bool,
+    turn: bool,
+) -> Result<(Vec<u8>, bool), String> {
+    let (own, grey) = {
+        let f = flood.lock().map_err(|_| "stopped")?;
+        (f.own, f.grey)
+    };
+    let sv = server.lock().map_err(|_| "stopped")?;
+    let pw_id = peer.passwd_id.unwrap_or(own);
+    let entry = sv.ids.get(u32::from(pw_id));
+    let first = entry.and_then(|e| e.passwords().next());
+    let pw = if second {
+        entry.and_then(|e| e.passwords().nth(1)).or(first)
+    } else {
+        first
+    };
+    let Some(pw) = pw else {
+        return Err(format!(
+            "no password for passwd-ID {pw_id} for flood to {}",
+            peer.host
+        ));
+    };
+    let mut h = VersionHeader::new(if grey { VERS7 } else { VERS7_REP }, own);
+    h.turn = u8::from(turn);
+    h.sign(pw);
+    Ok((h.encode(), peer.out.trace1 || sv.trace & Trace::FLOOD1 != 0))
+}
+
 /// One connection: `Ok` when it ended in order.
 async fn once(
     peer: &Peer,
@@ -93,34 +128,57 @@ async fn once(
     acked: &mut Option<Pos>,
     second: bool,
 ) -> Result<(), String> {
+    let default_port = flood.lock().map_err(|_| "stopped")?.default_port;
+    let (header, trace) = header_for(peer, server, flood, second, false)?;
+    let (s, addr) = connect(peer, default_port).await?;
+    drive(s, addr, &header, trace, peer, server, flood, acked).await
+}
+
+/// A connection the peer made and asked us to turn around (we are
+/// `passive` for it): our stream to it, until it ends.
+pub async fn turned(
+    s: TcpStream,
+    addr: SocketAddr,
+    peer: Peer,
+    server: Arc<Mutex<Server>>,
+    flood: Arc<Mutex<Flood>>,
+) {
+    let mut acked = None;
+    let r = match header_for(&peer, &server, &flood, false, false) {
+        Ok((header, trace)) => {
+            drive(s, addr, &header, trace, &peer, &server, &flood, &mut acked).await
+        }
+        Err(e) => Err(e),
+    };
+    save(&server, peer.rem_id, acked);
+    if let Ok(mut f) = flood.lock() {
+        f.status_mut(peer.rem_id).out_up = false;
+    }
+    if let Err(e) = r {
+        log(&e);
+    }
+}
+
+/// Our stream to a peer on a connection (made by us, or by the peer and
+/// turned around): our header, then reports after the position asked for.
+#[allow(clippy::too_many_arguments)]
+async fn drive(
+    s: TcpStream,
+    addr: SocketAddr,
+    header: &[u8],
+    trace: bool,
+    peer: &Peer,
+    server: &Arc<Mutex<Server>>,
+    flood: &Arc<Mutex<Flood>>,
+    acked: &mut Option<Pos>,
+) -> Result<(), String> {
     let (default_port, own, grey) = {
         let f = flood.lock().map_err(|_| "stopped")?;
         (f.default_port, f.own, f.grey)
     };
-    let (header, trace) = {
-        let sv = server.lock().map_err(|_| "stopped")?;
-        let pw_id = peer.passwd_id.unwrap_or(own);
-        let entry = sv.ids.get(u32::from(pw_id));
-        let first = entry.and_then(|e| e.passwords().next());
-        let pw = if second {
-            entry.and_then(|e| e.passwords().nth(1)).or(first)
-        } else {
-            first
-        };
-        let Some(pw) = pw else {
-            return Err(format!(
-                "no password for passwd-ID {pw_id} for flood to {}",
-                peer.host
-            ));
-        };
-        let mut h = VersionHeader::new(if grey { VERS7 } else { VERS7_REP }, own);
-        h.sign(pw);
-        (h.encode(), peer.out.trace1 || sv.trace & Trace::FLOOD1 != 0)
-    };
-    let (s, addr) = connect(peer, default_port).await?;
     let rem = proto::rem_str(&peer.host, addr, default_port);
     let (mut rd, mut wr) = s.into_split();
-    wr.write_all(&header)
+    wr.write_all(header)
         .await
         .map_err(|e| format!("flood to {rem}: {e}"))?;
     let mut inbuf: Vec<u8> = Vec::new();

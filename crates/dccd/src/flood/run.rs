@@ -63,6 +63,7 @@ pub fn start(
 
 async fn supervise(server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>>) {
     let mut running: HashMap<u16, (Peer, JoinHandle<()>)> = HashMap::new();
+    let mut reversed: HashMap<u16, (Peer, JoinHandle<()>)> = HashMap::new();
     let mut next_claim = Instant::now();
     loop {
         let (peers, grey) = match flood.lock() {
@@ -85,6 +86,24 @@ async fn supervise(server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>>) {
             }
             keep
         });
+        reversed.retain(|_, (p, h)| {
+            let keep = peers.iter().any(|q| q == p) && !h.is_finished();
+            if !keep {
+                h.abort();
+            }
+            keep
+        });
+        for p in &peers {
+            // behind a firewall: we make the peer's connection to us too
+            if (p.out.socks || p.out.nat) && !p.inc.off && !reversed.contains_key(&p.rem_id) {
+                let h = tokio::spawn(super::incoming::reverse(
+                    p.clone(),
+                    server.clone(),
+                    flood.clone(),
+                ));
+                reversed.insert(p.rem_id, (p.clone(), h));
+            }
+        }
         for p in peers {
             if p.out.off || p.out.passive || running.contains_key(&p.rem_id) {
                 continue;
