@@ -23,8 +23,11 @@
 //!   entries are answered with their value (`OK`, `OK2`, `many`).
 //! - `tally-db/`: the database (an append-only log, see `tally-store`).
 //! - `dccd.pid`: the process-ID of the running server.
+//! - `flod` (`grey_flod` with `-G`): the flooding peers (see [`flood`]);
+//!   read again when it changes, on SIGHUP and on `cdcc "flood check"`.
+//!   The flooding positions are kept by the store (`tally-db/peers`).
 //!
-//! Signals: SIGHUP reloads `ids` and `whitelist`; SIGTERM and SIGINT stop
+//! Signals: SIGHUP reloads `ids`, `whitelist` and `flod`; SIGTERM and SIGINT stop
 //! the server in order (the database is synced, the pid file removed), as
 //! does `cdcc stop`.
 //!

@@ -1,6 +1,6 @@
 //! Flooding: dccd servers exchange reports over TCP (dccd(8) "flod").
 //!
-//! - [`file`]: the `flod` and `grey_flod` files (pure).
+//! - [`file`](mod@file): the `flod` and `grey_flod` files (pure).
 //! - [`proto`]: header checks and the texts of ENDs and logs (pure).
 //! - [`records`]: what is sent to a peer, what an incoming record does
 //!   (pure).

@@ -1,5 +1,5 @@
 //! Summaries of small reports: a report of fewer than
-//! [`FLOD_THRESHOLD`](super::proto::FLOD_THRESHOLD) targets is not flooded
+//! [`FLOD_THRESHOLD`] targets is not flooded
 //! by itself, but once the reports of a checksum not yet flooded add up to
 //! the threshold, the report that got there is flooded with their sum (as
 //! the original floods three `-t 4` reports as one record of 12). Kept per
