@@ -147,3 +147,42 @@ fn recorded_10b_no_option() {
     let d = replay("10b-dccifd-no-option", false);
     assert!(d.is_empty(), "{}", d.join("\n"));
 }
+
+/// A name server that never answers holds no request past `msg-secs`:
+/// nothing is found and the message is accepted.
+#[test]
+fn silent_name_server_answers_within_msg_secs() {
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let d = Daemon::start_env(
+        "dnsbl-silent",
+        &map_text(closed_port()),
+        &["dnsbl/10a-dccifd-DNSBL-on/whiteclnt"],
+        &[
+            "-l",
+            "logs/if",
+            "-w",
+            "whiteclnt",
+            "-B",
+            "set:msg-secs=2",
+            "-B",
+            "set:URL-secs=1",
+            "-B",
+            "bl.test",
+        ],
+        &[(
+            "TALLY_DNSBL_SERVERS",
+            silent.local_addr().unwrap().to_string(),
+        )],
+    );
+    let req = std::fs::read(data().join("dnsbl/10a-dccifd-DNSBL-on/request-1.bin")).unwrap();
+    let t0 = Instant::now();
+    let got = d.ask(&req);
+    let took = t0.elapsed();
+    assert!(
+        got.starts_with(b"A\nA\n"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+    // msg-secs (2 s) and a little
+    assert!(took < Duration::from_secs(5), "held {took:?}");
+}
