@@ -122,7 +122,7 @@ def main():
                 for f in fs:
                     score[f] += len(l) + 1
         best = (string(b"") + varint(1) + b"\1" + string(dmg), "")
-        for f, _ in score.most_common(3):
+        for f, _ in sorted(score.items(), key=lambda kv: (-kv[1], kv[0]))[:3]:
             ops = edits(data[f], dmg)
             assert apply(data[f], ops) == dmg, name
             enc = string(f.encode()) + encode(ops)
