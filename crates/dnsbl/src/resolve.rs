@@ -369,7 +369,21 @@ impl Resolver {
                     }
                 }
                 u = async { urls.as_mut()?.recv().await }, if urls.is_some() => match u {
-                    Some(u) => plan.push_url(u),
+                    Some(u) => {
+                        plan.push_url(u);
+                        // Take every other host already there before the next
+                        // step: each step walks the whole plan again.
+                        while let Some(rx) = urls.as_mut() {
+                            match rx.try_recv() {
+                                Ok(u) => plan.push_url(u),
+                                Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
+                                Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
+                                    urls = None;
+                                    deadline = Some(Instant::now() + msg_secs);
+                                }
+                            }
+                        }
+                    }
                     None => {
                         urls = None;
                         deadline = Some(Instant::now() + msg_secs);
