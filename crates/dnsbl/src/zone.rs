@@ -47,6 +47,8 @@ pub enum Reply {
 #[derive(Clone, Debug, Default)]
 pub struct Zone {
     recs: HashMap<String, Vec<(RecordType, String)>>,
+    /// Every owner name and every name above one (names that exist).
+    names: std::collections::HashSet<String>,
     faults: Vec<(String, Fault)>,
 }
 
@@ -98,7 +100,15 @@ impl Zone {
                 "SOA" => RecordType::SOA,
                 _ => continue,
             };
-            z.recs.entry(norm(first)).or_default().push((rtype, value));
+            let owner = norm(first);
+            let mut n = owner.as_str();
+            while z.names.insert(n.to_string()) {
+                match n.split_once('.') {
+                    Some((_, up)) => n = up,
+                    None => break,
+                }
+            }
+            z.recs.entry(owner).or_default().push((rtype, value));
         }
         z
     }
@@ -113,7 +123,7 @@ impl Zone {
     }
 
     fn exists(&self, name: &str) -> bool {
-        self.recs.contains_key(name) || self.recs.keys().any(|k| below(k, name) && k != name)
+        self.names.contains(name)
     }
 
     fn enclosing(&self, name: &str, t: RecordType) -> Option<(String, Vec<String>)> {
