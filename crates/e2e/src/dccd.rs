@@ -22,6 +22,8 @@ use tally_wire::OpNums;
 pub const SERVER_ID: u32 = 1100;
 /// The server-ID of the greylist server (`dccd -G`).
 pub const GREY_ID: u32 = 1101;
+/// The server-ID of a second DCC server, a flooding peer of the first.
+pub const PEER_ID: u32 = 1102;
 /// The client-ID the clients authenticate with.
 pub const CLIENT_ID: u32 = 32800;
 /// The brand the server announces (`X-DCC-<brand>-Metrics:`).
@@ -29,6 +31,7 @@ pub const BRAND: &str = "e2ebrand";
 const CLIENT_PW: &str = "e2eclientpw";
 const SERVER_PW: &str = "e2eserverpw";
 const GREY_PW: &str = "e2egreypw";
+const PEER_PW: &str = "e2epeerpw";
 
 /// A running dccd; stopped when dropped.
 #[derive(Debug)]
@@ -57,16 +60,23 @@ fn io(e: std::io::Error) -> Skip {
 impl DccServer {
     /// Start dccd with its home in `home` (created).
     pub fn start(home: &Path) -> Result<DccServer, Skip> {
-        Self::spawn(home, SERVER_ID, &["-n", BRAND])
+        Self::spawn(home, SERVER_ID, None, &["-n", BRAND])
+    }
+
+    /// Start dccd as server `id` on UDP and TCP port `port` of 127.0.0.1
+    /// with its home in `home` (created; a `flod` file written there
+    /// before is read at start).
+    pub fn start_at(home: &Path, id: u32, port: u16) -> Result<DccServer, Skip> {
+        Self::spawn(home, id, Some(port), &["-n", BRAND])
     }
 
     /// Start a greylist server, `dccd -G grey`, with its home in `home`
     /// (created), e.g. `grey` = `on,3` for a 3 second embargo.
     pub fn start_grey(home: &Path, grey: &str) -> Result<DccServer, Skip> {
-        Self::spawn(home, GREY_ID, &["-G", grey])
+        Self::spawn(home, GREY_ID, None, &["-G", grey])
     }
 
-    fn spawn(home: &Path, id: u32, extra: &[&str]) -> Result<DccServer, Skip> {
+    fn spawn(home: &Path, id: u32, port: Option<u16>, extra: &[&str]) -> Result<DccServer, Skip> {
         let exe = bins::binary("dccd")?;
         std::fs::create_dir_all(home).map_err(io)?;
         let ids = home.join("ids");
@@ -74,12 +84,15 @@ impl DccServer {
             &ids,
             format!(
                 "# end-to-end test ids\n{CLIENT_ID}\t{CLIENT_PW}\n\
-                 {SERVER_ID}\t{SERVER_PW}\n{GREY_ID}\t{GREY_PW}\n"
+                 {SERVER_ID}\t{SERVER_PW}\n{GREY_ID}\t{GREY_PW}\n{PEER_ID}\t{PEER_PW}\n"
             ),
         )
         .map_err(io)?;
         std::fs::set_permissions(&ids, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
-        let port = free_udp_port().map_err(io)?;
+        let port = match port {
+            Some(p) => p,
+            None => free_udp_port().map_err(io)?,
+        };
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let mut cmd = Command::new(exe);
         cmd.args(["-b", "-i", &id.to_string()])
