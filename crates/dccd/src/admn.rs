@@ -183,8 +183,12 @@ pub(crate) fn admn(
                     _ => s.error(req, who, NO_FLOOD),
                 };
             };
+            let admin = s.is_admin(req, who);
+            let store = &s.counter.store;
+            let position = |id: u16| store.peer_pos(id).ok().flatten().map(|p| p.0);
+            let now = s.clock.unwrap_or_else(crate::server::unix_now);
             let reply = match flood.lock() {
-                Ok(mut f) => crate::flood::admn::op(&mut f, a.val1, s.is_admin(req, who)),
+                Ok(mut f) => crate::flood::admn::op(&mut f, a.val1, admin, &position, now),
                 Err(_) => return Action::Drop,
             };
             match reply {
@@ -209,6 +213,10 @@ fn stats_text(s: &Server, max: usize) -> String {
         db_bytes: st.disk_bytes,
         delay_ms: u64::from(s.cfg.qdelay_ms),
         clients: s.clients.len() as u64,
+        flood: s
+            .flood
+            .as_ref()
+            .and_then(|f| f.lock().ok().map(|f| crate::flood::admn::totals(&f))),
     };
     let max = max.clamp(1, MAX_ADMN_RESP);
     let mut t = stats::text(&s.stats, &ctx, MAX_ADMN_RESP);

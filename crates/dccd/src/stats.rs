@@ -102,6 +102,8 @@ pub struct Context<'a> {
     pub delay_ms: u64,
     /// Clients known.
     pub clients: u64,
+    /// Flooding figures, when the server floods.
+    pub flood: Option<crate::flood::admn::Totals>,
 }
 
 /// The text of a STATS answer, at most `max` bytes.
@@ -135,7 +137,25 @@ pub fn text(s: &Stats, c: &Context<'_>, max: usize) -> String {
         "{:8} answers rate-limited {:4} anon {:6} reports rejected\n",
         s.rl, s.anon, s.report_reject
     ));
-    t.push_str("    flood off  0 streams  0 out active 0 in        0 total flooded in\n");
+    let f = c.flood.unwrap_or_default();
+    t.push_str(&format!(
+        "    flood {:<3}{:3} streams {:2} out active {} in {:8} total flooded in\n",
+        if f.on && c.flood.is_some() {
+            "on"
+        } else {
+            "off"
+        },
+        f.streams,
+        f.out_active,
+        f.in_active,
+        f.received
+    ));
+    if c.flood.is_some() {
+        t.push_str(&format!(
+            "{:8} accepted {:6} stale {:8} dup {:6} white {:4} delete\n",
+            f.accepted, f.stale, f.dup, 0, f.deleted
+        ));
+    }
     t.push_str(&format!("{:8} records in the database", c.records));
     t.truncate(max);
     t

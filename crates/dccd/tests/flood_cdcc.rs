@@ -80,13 +80,23 @@ fn flood_operations_of_cdcc() {
     assert!(st.starts_with(" server-ID 1101 "), "{st}");
     // the report and our server-ID claim (and the peer's claim back to it,
     // once it has come)
+    // (the original's layout: "\n  output connected a total of ...\n
+    // N reports sent\n     connected since ...")
     let sent: u32 = st
-        .split("output connected; ")
-        .nth(1)
-        .and_then(|t| t.split(' ').next())
+        .lines()
+        .find(|l| l.ends_with(" reports sent"))
+        .and_then(|l| l.split_whitespace().next())
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!((2..=3).contains(&sent), "{st}");
+    assert!(
+        st.contains("\n  output connected a total of 0 days"),
+        "{st}"
+    );
+    assert!(st.contains("     connected since "), "{st}");
+    assert!(st.contains("\n     position 0x"), "{st}");
+    assert!(st.contains("\n  input connected a total of "), "{st}");
+    assert!(st.contains(" accepted  0 duplicate  0 stale\n"), "{st}");
     // flood stats all: the peer, then the end marker naming the request
     let all = text(flood_op(a.addr(), FlodAop::Stats, 32768));
     assert!(all.starts_with(" server-ID 1101 "), "{all}");

@@ -19,6 +19,21 @@ pub struct Tm {
     pub sec: u32,
 }
 
+/// The English month abbreviations, January first.
+pub const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `Mon DD HH:MM:SS` (strftime's `%b %d %X`) of a time in UTC.
+pub fn month_day_time(secs: i64) -> String {
+    let t = gmtime(secs);
+    let mon = MONTHS.get(t.mon as usize - 1).copied().unwrap_or("Jan");
+    format!(
+        "{mon} {:02} {:02}:{:02}:{:02}",
+        t.mday, t.hour, t.min, t.sec
+    )
+}
+
 /// Convert seconds since the epoch to UTC calendar time.
 pub fn gmtime(secs: i64) -> Tm {
     let days = secs.div_euclid(86400);

@@ -2,7 +2,7 @@
 //! to stderr. Messages go to the local syslog socket as datagrams; when
 //! there is none they are dropped, as the C library does.
 
-use crate::civil::gmtime;
+use crate::civil::{gmtime, MONTHS};
 use std::os::unix::net::UnixDatagram;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -10,10 +10,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub const DEFAULT_ERROR: i32 = (2 << 3) | 3;
 /// `LOG_MAIL | LOG_NOTICE`, the default priority of other messages.
 pub const DEFAULT_INFO: i32 = (2 << 3) | 5;
-
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
 
 /// Where and how to send system log messages.
 #[derive(Debug, Clone)]

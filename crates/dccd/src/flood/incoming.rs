@@ -110,7 +110,7 @@ pub async fn serve(
     };
     if let Ok(mut f) = flood.lock() {
         let st = f.status_mut(id);
-        st.in_up += 1;
+        st.in_state(true, crate::server::unix_now());
         st.rep = acc.rep;
     }
     if peer.inc.trace1 || trace_on(&server, crate::trace::Trace::FLOOD1) {
@@ -129,8 +129,7 @@ pub async fn serve(
     }
     .await;
     if let Ok(mut f) = flood.lock() {
-        let st = f.status_mut(id);
-        st.in_up = st.in_up.saturating_sub(1);
+        f.status_mut(id).in_state(false, crate::server::unix_now());
     }
     // where this stream got to, for the next one
     if let (Some(p), Ok(mut sv)) = (last, server.lock()) {
@@ -285,6 +284,7 @@ async fn receive(
                 nth += 1;
                 // bad records end the stream first; then old or future
                 // reports are acknowledged without being counted
+                let mut stale = false;
                 let decision = match super::records::incoming_for(
                     &r,
                     own,
@@ -297,7 +297,10 @@ async fn receive(
                     d @ (Incoming::Add(_) | Incoming::Delete(_)) => {
                         match super::records::timely(&r, now) {
                             Ok(()) => d,
-                            Err(why) => Incoming::Skip(why),
+                            Err(why) => {
+                                stale = true;
+                                Incoming::Skip(why)
+                            }
                         }
                     }
                     d => d,
@@ -305,7 +308,12 @@ async fn receive(
                 let Ok(mut f) = flood.lock() else {
                     return Err("server stopped".into());
                 };
-                f.status_mut(id).received += 1;
+                {
+                    let st = f.status_mut(id);
+                    st.received += 1;
+                    st.in_alive = now;
+                    st.stale += u64::from(stale);
+                }
                 match decision {
                     Incoming::Add(rec) => {
                         let fresh = proto::seen_key(&rec).is_some_and(|k| f.seen.insert(k));
@@ -313,8 +321,11 @@ async fn receive(
                             // one write for the records of a read
                             adds.push(rec);
                             f.status_mut(id).accepted += 1;
-                        } else if trace2 {
-                            log(&format!("duplicate {}", proto::rpt_id(r.srvr_id, r.ts)));
+                        } else {
+                            f.status_mut(id).dup += 1;
+                            if trace2 {
+                                log(&format!("duplicate {}", proto::rpt_id(r.srvr_id, r.ts)));
+                            }
                         }
                     }
                     Incoming::Delete(rec) => {
@@ -338,7 +349,11 @@ async fn receive(
                                 };
                                 apply_grey(&mut sv, &one);
                             }
-                            f.status_mut(id).accepted += 1;
+                            let st = f.status_mut(id);
+                            st.accepted += 1;
+                            st.deleted += 1;
+                        } else {
+                            f.status_mut(id).dup += 1;
                         }
                     }
                     Incoming::Claimed(text) => log(&text),

@@ -46,7 +46,7 @@ pub async fn run(peer: Peer, server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>
         save(&server, peer.rem_id, acked);
         if let Ok(mut f) = flood.lock() {
             let st = f.status_mut(peer.rem_id);
-            st.out_up = false;
+            st.out_state(false, crate::server::unix_now());
             if let Err(e) = &r {
                 st.out_err = e.clone();
             }
@@ -152,7 +152,8 @@ pub async fn turned(
     };
     save(&server, peer.rem_id, acked);
     if let Ok(mut f) = flood.lock() {
-        f.status_mut(peer.rem_id).out_up = false;
+        f.status_mut(peer.rem_id)
+            .out_state(false, crate::server::unix_now());
     }
     if let Err(e) = r {
         log(&e);
@@ -217,7 +218,7 @@ async fn drive(
     };
     if let Ok(mut f) = flood.lock() {
         let st = f.status_mut(peer.rem_id);
-        st.out_up = true;
+        st.out_state(true, crate::server::unix_now());
         st.out_err.clear();
     }
     if trace {
@@ -354,7 +355,11 @@ async fn drive(
                 .map_err(|e| format!("flood to {rem}: {e}"))?;
         }
         if let Ok(mut f) = flood.lock() {
-            f.status_mut(peer.rem_id).sent += sent;
+            let st = f.status_mut(peer.rem_id);
+            st.sent += sent;
+            if sent > 0 {
+                st.out_alive = crate::server::unix_now();
+            }
         }
     }
 }

@@ -34,6 +34,54 @@ pub struct PeerStatus {
     pub out_err: String,
     /// The last error of the incoming stream.
     pub in_err: String,
+    /// Records received again (by another path or stream) and not counted.
+    pub dup: u64,
+    /// Records too old or dated in the future, acknowledged and not counted.
+    pub stale: u64,
+    /// Deletions received and applied.
+    pub deleted: u64,
+    /// When the figures were last cleared (seconds since the epoch; 0 =
+    /// when the server started).
+    pub cleared: u64,
+    /// When the outgoing stream came up.
+    pub out_since: u64,
+    /// When the incoming stream came up.
+    pub in_since: u64,
+    /// Last record sent.
+    pub out_alive: u64,
+    /// Last record received.
+    pub in_alive: u64,
+    /// Seconds the outgoing stream was up, before its current connection.
+    pub out_total: u64,
+    /// Seconds the incoming stream was up, before its current connection.
+    pub in_total: u64,
+}
+
+impl PeerStatus {
+    /// The outgoing stream came up (`up`) or went down at `now`.
+    pub fn out_state(&mut self, up: bool, now: u64) {
+        if up && !self.out_up {
+            self.out_since = now;
+        } else if !up && self.out_up {
+            self.out_total += now.saturating_sub(self.out_since);
+        }
+        self.out_up = up;
+    }
+
+    /// An incoming stream came up (`up`) or went down at `now`.
+    pub fn in_state(&mut self, up: bool, now: u64) {
+        if up {
+            if self.in_up == 0 {
+                self.in_since = now;
+            }
+            self.in_up += 1;
+        } else if self.in_up > 0 {
+            self.in_up -= 1;
+            if self.in_up == 0 {
+                self.in_total += now.saturating_sub(self.in_since);
+            }
+        }
+    }
 }
 
 /// The flooding state shared by the streams.
@@ -62,6 +110,9 @@ pub struct Flood {
     pub in_cmds: HashMap<u16, Vec<tally_wire::flood::ListenerMsg>>,
     /// Outgoing streams to skip to the end of the log (`flood ffwd out`).
     pub ffwd_out: HashSet<u16>,
+    /// When the server started (seconds since the epoch), where the
+    /// flooding figures begin.
+    pub started: u64,
 }
 
 impl Flood {
@@ -85,6 +136,7 @@ impl Flood {
             halted: false,
             in_cmds: HashMap::new(),
             ffwd_out: HashSet::new(),
+            started: crate::server::unix_now(),
         };
         f.rebuild_seen(store);
         f.reload(true);
