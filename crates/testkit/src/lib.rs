@@ -8,6 +8,8 @@
 //! - [`files`]: scratch home directories and the map file pointing a client
 //!   at a server.
 //! - [`net`]: loopback ports nothing listens on.
+//! - [`bench_dccd`]: the project's dccd as a child process for the
+//!   benchmarks, which include the file with `#[path]`.
 //! - [`as_user`]: for the tests of `-I`: users, groups and what a process
 //!   runs as.
 //!
@@ -15,6 +17,7 @@
 //! failures panic with a short message, as test code should.
 
 pub mod as_user;
+pub mod bench_dccd;
 pub mod fake_dccd;
 pub mod fake_grey;
 pub mod files;

@@ -74,14 +74,17 @@
 //! grows 720-745 bytes per recorded GREY_REPORT (a new triple each; the
 //! retransmission cache, the store's totals and the greylist chains).
 //!
+#[path = "../../../../testkit/src/bench_dccd.rs"]
+#[allow(dead_code)]
+mod bench_dccd;
 mod grey;
 mod memory;
+
+use bench_dccd::{cpu_ms, BenchDccd, Start};
 
 use memory::{memory, memory_touch, rss_kib};
 
 use std::net::{SocketAddr, UdpSocket};
-use std::os::unix::fs::PermissionsExt;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -113,78 +116,36 @@ impl Kind {
     }
 }
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    home: std::path::PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.home);
-    }
-}
+/// The dccd under load.
+pub(crate) type Server = BenchDccd;
 
 fn start(grey: bool) -> Result<Server, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let dccd = exe.with_file_name("dccd");
     let home = std::env::temp_dir().join(format!("dccd-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
-    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
-    let ids = home.join("ids");
-    std::fs::write(&ids, format!("{ID} benchpw\n1100 benchsrvpw\n")).map_err(|e| e.to_string())?;
-    std::fs::set_permissions(&ids, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| e.to_string())?;
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map_err(|e| e.to_string())?
-        .port();
-    // With DCCD_BENCH_PIN=1 the server runs on CPU 0 alone (taskset execs
-    // it, so the child's process-ID is the server's).
-    let pin = std::env::var("DCCD_BENCH_PIN").is_ok_and(|v| v == "1");
-    let mut cmd = if pin {
-        let mut c = Command::new("taskset");
-        c.args(["-c", "0"]).arg(&dccd);
-        c
-    } else {
-        Command::new(&dccd)
-    };
-    let child = cmd
-        .args([
-            "-b",
-            "-i",
-            "1100",
-            "-n",
-            "bench",
-            "-R",
-            "10000000,10000000,10000000",
-        ])
-        .args(if grey { &["-G", "on,20"][..] } else { &[][..] })
-        .arg("-h")
-        .arg(&home)
-        .args(["-a", &format!("127.0.0.1,{port}")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("{}: {e}", dccd.display()))?;
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().map_err(|_| "addr")?;
-    let s = Server { child, addr, home };
-    let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    sock.set_read_timeout(Some(Duration::from_millis(100)))
-        .map_err(|e| e.to_string())?;
-    let mut nop = Packet::request(12, 1, OpNums::from_le_words(1, 1, 1, 1), Request::Nop);
-    let bytes = nop.sign(&Signer::Zero);
-    let mut buf = [0u8; 2048];
-    for _ in 0..100 {
-        let _ = sock.send_to(&bytes, s.addr);
-        if sock.recv_from(&mut buf).is_ok() {
-            return Ok(s);
-        }
+    let mut args = vec![
+        "-b",
+        "-i",
+        "1100",
+        "-n",
+        "bench",
+        "-R",
+        "10000000,10000000,10000000",
+    ];
+    if grey {
+        args.extend(["-G", "on,20"]);
     }
-    Err("dccd did not answer".into())
+    BenchDccd::start(&Start {
+        exe: &dccd,
+        home: &home,
+        ids: &format!("{ID} benchpw\n1100 benchsrvpw\n"),
+        args: &args,
+        nop_as: None,
+        // With DCCD_BENCH_PIN=1 the server runs on CPU 0 alone.
+        pin_cpu0: std::env::var("DCCD_BENCH_PIN").is_ok_and(|v| v == "1"),
+        what: "dccd",
+    })
 }
 
 pub(crate) fn sum_of(a: u32, b: u32, c: u8) -> Sum {
@@ -222,17 +183,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 /// CPU seconds (user + system) used so far by process `pid`.
 fn cpu_secs(pid: u32) -> f64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which ends with ')'): utime and stime
-    // are the 12th and 13th.
-    let rest = s.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|x| x.parse().ok())
-        .collect();
-    f.iter().sum::<u64>() as f64 / 100.0
+    cpu_ms(pid) as f64 / 1000.0
 }
 
 /// The datagrams of one run: `POOL` distinct signed requests, built and
@@ -393,14 +344,14 @@ fn clients(
 /// Returns the number of answers.
 fn run(s: &Server, sockets: usize, window: usize, secs: f64, kind: Kind, run_id: u32) -> usize {
     let pool = Arc::new(pool(kind, run_id));
-    let addr = s.addr;
-    let cpu0 = cpu_secs(s.child.id());
+    let addr = s.addr();
+    let cpu0 = cpu_secs(s.pid());
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs_f64(secs);
     let seen = clients(addr, &pool, sockets, window, deadline);
     let (mut all, lost) = (seen.lat, seen.lost);
     let elapsed = t0.elapsed().as_secs_f64();
-    let cpu = cpu_secs(s.child.id()) - cpu0;
+    let cpu = cpu_secs(s.pid()) - cpu0;
     all.sort_unstable();
     let per_op = if all.is_empty() {
         0.0
@@ -442,7 +393,7 @@ fn main() {
                 std::process::exit(1);
             }
         };
-        let rss0 = rss_kib(s.child.id());
+        let rss0 = rss_kib(s.pid());
         let mut run_id = 1;
         let mut reports = 0;
         for kind in [Kind::GreyQuery, Kind::GreyReport] {
@@ -454,7 +405,7 @@ fn main() {
                 run_id += 1;
             }
         }
-        let grown = rss_kib(s.child.id()).saturating_sub(rss0);
+        let grown = rss_kib(s.pid()).saturating_sub(rss0);
         println!(
             "memory: {reports} GREY_REPORTs recorded; RSS grew {:.1} MiB = {:.0} bytes per record \
              (retransmission cache included)",
@@ -493,14 +444,14 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let before = rss_kib(s.child.id());
+    let before = rss_kib(s.pid());
     let t0 = Instant::now();
     memory(&s, million);
     let loaded = t0.elapsed();
-    let after_load = rss_kib(s.child.id());
+    let after_load = rss_kib(s.pid());
     std::thread::sleep(Duration::from_secs(33));
     memory_touch(&s);
-    let settled = rss_kib(s.child.id());
+    let settled = rss_kib(s.pid());
     let per = |kib: u64| kib.saturating_sub(before) as f64 / 1024.0 / f64::from(million);
     println!(
         "memory: {million}M checksums loaded in {:.1} s; RSS growth per million: {:.1} MiB \

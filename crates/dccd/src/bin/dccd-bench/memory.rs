@@ -27,7 +27,7 @@ pub fn memory(s: &Server, million: u32) {
     let mut hs = Vec::new();
     for t in 0..threads {
         let pw = pw.clone();
-        let addr = s.addr;
+        let addr = s.addr();
         hs.push(std::thread::spawn(move || {
             let signer = Signer::Passwd(pw);
             let Ok(sock) = UdpSocket::bind("127.0.0.1:0") else {
@@ -82,6 +82,6 @@ pub fn memory_touch(s: &Server) {
     );
     let bytes = p.sign(&Signer::Passwd(pw));
     let mut buf = [0u8; 2048];
-    let _ = sock.send_to(&bytes, s.addr);
+    let _ = sock.send_to(&bytes, s.addr());
     let _ = sock.recv_from(&mut buf);
 }

@@ -7,13 +7,13 @@
 //! Also the CPU time of a process from `/proc`, so that each bench can
 //! say what each program spent per message.
 
-use std::net::UdpSocket;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-use tally_wire::sign::Signer;
-use tally_wire::{OpNums, Packet, Request};
+#[path = "../../../../testkit/src/bench_dccd.rs"]
+#[allow(dead_code)]
+pub mod bench_dccd;
+
+pub use bench_dccd::cpu_ms;
+use bench_dccd::{BenchDccd, Start};
+use std::path::Path;
 
 /// The client-ID the front end uses and its password.
 const CLIENT_ID: u32 = 32800;
@@ -22,92 +22,43 @@ const CLIENT_PW: &str = "benchclientpw";
 const SERVER_ID: u32 = 1100;
 
 /// A running dccd, stopped and its directory removed when dropped.
-pub struct LocalDccd {
-    child: Child,
-    port: u16,
-    home: PathBuf,
-}
+pub struct LocalDccd(BenchDccd);
 
 impl LocalDccd {
     /// Start the `dccd` program `exe` with its home in `home` (created)
     /// and wait until it answers a NOP.
     pub fn start(exe: &Path, home: &Path) -> Result<LocalDccd, String> {
-        std::fs::create_dir_all(home).map_err(|e| format!("{}: {e}", home.display()))?;
-        let ids = home.join("ids");
-        std::fs::write(
-            &ids,
-            format!("{CLIENT_ID} {CLIENT_PW}\n{SERVER_ID} benchserverpw\n"),
-        )
-        .map_err(|e| e.to_string())?;
-        std::fs::set_permissions(&ids, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| e.to_string())?;
-        let port = UdpSocket::bind("127.0.0.1:0")
-            .and_then(|s| s.local_addr())
-            .map_err(|e| e.to_string())?
-            .port();
-        let child = Command::new(exe)
-            .args(["-b", "-i", &SERVER_ID.to_string(), "-n", "bench"])
-            .args(["-R", "10000000,10000000,10000000"])
-            .arg("-h")
-            .arg(home)
-            .args(["-a", &format!("127.0.0.1,{port}")])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("{}: {e}", exe.display()))?;
-        let d = LocalDccd {
-            child,
-            port,
-            home: home.to_path_buf(),
-        };
-        let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-        sock.set_read_timeout(Some(Duration::from_millis(100)))
-            .map_err(|e| e.to_string())?;
-        let mut nop = Packet::request(12, 1, OpNums::from_le_words(1, 1, 1, 1), Request::Nop);
-        let bytes = nop.sign(&Signer::Zero);
-        let mut buf = [0u8; 2048];
-        for _ in 0..100 {
-            let _ = sock.send_to(&bytes, ("127.0.0.1", port));
-            if sock.recv_from(&mut buf).is_ok() {
-                return Ok(d);
-            }
-        }
-        Err("dccd did not answer".into())
+        let ids = format!("{CLIENT_ID} {CLIENT_PW}\n{SERVER_ID} benchserverpw\n");
+        let id = SERVER_ID.to_string();
+        BenchDccd::start(&Start {
+            exe,
+            home,
+            ids: &ids,
+            args: &[
+                "-b",
+                "-i",
+                &id,
+                "-n",
+                "bench",
+                "-R",
+                "10000000,10000000,10000000",
+            ],
+            nop_as: None,
+            pin_cpu0: false,
+            what: "dccd",
+        })
+        .map(LocalDccd)
     }
 
     /// The line of a map file naming this server with the client-ID.
     pub fn map_line(&self) -> String {
-        format!("127.0.0.1,{} {CLIENT_ID} {CLIENT_PW}\n", self.port)
+        format!("127.0.0.1,{} {CLIENT_ID} {CLIENT_PW}\n", self.0.port())
     }
 
     /// The server's process-ID.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.0.pid()
     }
-}
-
-impl Drop for LocalDccd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.home);
-    }
-}
-
-/// CPU time (user + system) a process has used so far, in milliseconds
-/// (`/proc/<pid>/stat` counts in ticks of 10 ms); 0 if unknown.
-pub fn cpu_ms(pid: u32) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // the fields after the command name, which is in parentheses
-    let rest = s.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<u64> = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    f.iter().sum::<u64>() * 10
 }
 
 /// Context switches (voluntary and forced) of all threads of a process
