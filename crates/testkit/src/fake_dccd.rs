@@ -22,15 +22,16 @@
 //! of dccm and dccifd can include it as a module of their own.
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
-use std::time::Duration;
-use tally_wire::ids::Ids;
 use tally_wire::packet::{Answer, CkRequest, CountPair, OkBody, Response};
-use tally_wire::sign::{authenticate, Auth};
+use tally_wire::sign::Auth;
 use tally_wire::{CkType, Op, Packet, Request, Sum, Tgts};
+
+#[path = "udp_serve.rs"]
+pub mod udp_serve;
+use udp_serve::{op_key, Served};
 
 /// Client-ID the tests use.
 pub const CLIENT_ID: u32 = 32800;
@@ -67,7 +68,6 @@ struct Shared {
     counts: Mutex<Counts>,
     /// Silent: requests are received but not answered.
     frozen: AtomicBool,
-    stop: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -79,16 +79,7 @@ pub struct FakeDccd {
     /// Where it listens.
     pub addr: SocketAddr,
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Drop for FakeDccd {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+    _served: Served,
 }
 
 /// Checksum types whose counts are kept (default dccd `-K` settings plus
@@ -136,72 +127,60 @@ fn count(counts: &mut Counts, r: &CkRequest, report: bool) -> Vec<CountPair> {
         .collect()
 }
 
-/// The server loop: receive, record, answer, until told to stop.
-fn serve(sock: UdpSocket, id: u32, brand: &'static str, shared: Arc<Shared>) {
-    let ids = Ids::parse(format!("{CLIENT_ID} {PASSWD}\n").as_bytes()).expect("ids");
-    let mut buf = vec![0u8; 2048];
-    // answers by the request's operation numbers, for retransmissions
-    let mut done: HashMap<[u8; 12], Response> = HashMap::new();
-    while !shared.stop.load(Ordering::Relaxed) {
-        let Ok((n, from)) = sock.recv_from(&mut buf) else {
-            continue;
-        };
-        let d = buf.get(..n).unwrap_or_default();
-        let Ok(req) = Packet::<Request>::decode(d) else {
-            continue;
-        };
-        let auth = authenticate(&ids, req.sender, d);
-        lock(&shared.seen).push(Seen {
-            op: req.body.op(),
-            sender: req.sender,
-            authenticated: matches!(auth, Auth::Verified { .. }),
-            tgts: match &req.body {
-                Request::Query(r) | Request::Report(r) => r.tgts.0,
-                _ => 0,
-            },
-        });
-        if shared.frozen.load(Ordering::Relaxed) {
-            // like a dccd stopped with SIGSTOP: requests go unanswered
-            continue;
-        }
-        let mut key = [0u8; 12];
-        key[..4].copy_from_slice(&req.op_nums.h);
-        key[4..8].copy_from_slice(&req.op_nums.p);
-        key[8..].copy_from_slice(&req.op_nums.r);
-        let body = match &req.body {
-            Request::Nop => Response::Ok(OkBody::new(req.pkt_vers.min(12), 0, brand)),
-            Request::Query(r) | Request::Report(r) => match done.get(&key) {
-                Some(old) => old.clone(),
-                None => {
-                    let report = matches!(req.body, Request::Report(_));
-                    let pairs = count(&mut lock(&shared.counts), r, report);
-                    let resp = Response::Answer(Answer::Pairs(pairs));
-                    done.insert(key, resp.clone());
-                    resp
-                }
-            },
-            _ => Response::Error(b"not supported".to_vec()),
-        };
-        let mut resp = Packet::response_to(&req, id, body);
-        let bytes = resp.sign(&auth.answer_signer(req.pkt_vers, &req.op_nums));
-        let _ = sock.send_to(&bytes, from);
+/// The answer to one request: record it, and answer unless frozen
+/// (retransmissions get their first answer again).
+fn answer(
+    shared: &Shared,
+    done: &mut HashMap<[u8; 12], Response>,
+    brand: &str,
+    req: &Packet<Request>,
+    auth: &Auth,
+) -> Option<Response> {
+    lock(&shared.seen).push(Seen {
+        op: req.body.op(),
+        sender: req.sender,
+        authenticated: matches!(auth, Auth::Verified { .. }),
+        tgts: match &req.body {
+            Request::Query(r) | Request::Report(r) => r.tgts.0,
+            _ => 0,
+        },
+    });
+    if shared.frozen.load(Ordering::Relaxed) {
+        // like a dccd stopped with SIGSTOP: requests go unanswered
+        return None;
     }
+    let key = op_key(&req.op_nums);
+    Some(match &req.body {
+        Request::Nop => Response::Ok(OkBody::new(req.pkt_vers.min(12), 0, brand)),
+        Request::Query(r) | Request::Report(r) => match done.get(&key) {
+            Some(old) => old.clone(),
+            None => {
+                let report = matches!(req.body, Request::Report(_));
+                let pairs = count(&mut lock(&shared.counts), r, report);
+                let resp = Response::Answer(Answer::Pairs(pairs));
+                done.insert(key, resp.clone());
+                resp
+            }
+        },
+        _ => Response::Error(b"not supported".to_vec()),
+    })
 }
 
 impl FakeDccd {
     /// Start a server with this server-ID and brand on a free loopback port.
     pub fn start(id: u32, brand: &'static str) -> FakeDccd {
-        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        sock.set_read_timeout(Some(Duration::from_millis(50)))
-            .expect("timeout");
-        let addr = sock.local_addr().expect("addr");
         let shared = Arc::new(Shared::default());
         let s2 = shared.clone();
-        let thread = std::thread::spawn(move || serve(sock, id, brand, s2));
+        // answers by the request's operation numbers, for retransmissions
+        let mut done = HashMap::new();
+        let served = Served::start(id, &format!("{CLIENT_ID} {PASSWD}\n"), move |req, auth| {
+            answer(&s2, &mut done, brand, req, auth)
+        })
+        .expect("serve");
         FakeDccd {
-            addr,
+            addr: served.addr,
             shared,
-            thread: Some(thread),
+            _served: served,
         }
     }
 

@@ -21,18 +21,16 @@
 //! ```
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 use tally_grey::{Ck, Counters, Grey, GreyOp, Params, Request as GReq};
-use tally_wire::ids::Ids;
 use tally_wire::packet::{OkBody, Response};
-use tally_wire::sign::{authenticate, Auth};
+use tally_wire::sign::Auth;
 use tally_wire::{CkType, Op, Packet, Request, Sum, Tgts};
 
+use crate::fake_dccd::udp_serve::{op_key, Served};
 pub use crate::fake_dccd::{CLIENT_ID, PASSWD};
 
 /// The text of a client map file with one greylist server at `addr` and
@@ -68,7 +66,6 @@ struct Shared {
     seen: Mutex<Vec<GreySeen>>,
     now: AtomicU64,
     frozen: AtomicBool,
-    stop: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -80,133 +77,113 @@ pub struct FakeGrey {
     /// Where it listens.
     pub addr: SocketAddr,
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Drop for FakeGrey {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+    _served: Served,
 }
 
 fn cks_of(r: &tally_wire::packet::CkRequest) -> Vec<Ck> {
     r.cks.iter().map(|c| Ck::new(c.ty, c.sum)).collect()
 }
 
-fn serve(sock: UdpSocket, id: u32, brand: &'static str, shared: Arc<Shared>) {
-    let ids = Ids::parse(format!("{CLIENT_ID} {PASSWD}\n").as_bytes()).expect("ids");
-    let mut buf = vec![0u8; 2048];
-    // answers by operation numbers, for retransmissions
-    let mut done: HashMap<[u8; 12], Response> = HashMap::new();
-    while !shared.stop.load(Ordering::Relaxed) {
-        let Ok((n, from)) = sock.recv_from(&mut buf) else {
-            continue;
-        };
-        let d = buf.get(..n).unwrap_or_default();
-        let Ok(req) = Packet::<Request>::decode(d) else {
-            continue;
-        };
-        let auth = authenticate(&ids, req.sender, d);
-        let authenticated = matches!(auth, Auth::Verified { .. }) && req.sender == CLIENT_ID;
-        let now = shared.now.load(Ordering::Relaxed);
-        let cks: Vec<(CkType, Sum)> = match &req.body {
-            Request::GreyReport(r)
-            | Request::GreyQuery(r)
-            | Request::GreyWhite(r)
-            | Request::Query(r)
-            | Request::Report(r) => r.cks.iter().map(|c| (c.ty, c.sum)).collect(),
-            Request::GreySpam(g) => vec![
-                (g.ip.ty, g.ip.sum),
-                (g.msg.ty, g.msg.sum),
-                (g.triple.ty, g.triple.sum),
-            ],
-            _ => Vec::new(),
-        };
-        let idx = {
-            let mut seen = lock(&shared.seen);
-            seen.push(GreySeen {
-                op: req.body.op(),
-                sender: req.sender,
-                authenticated,
-                cks,
-                answer: None,
-                at: now,
-            });
-            seen.len() - 1
-        };
-        if shared.frozen.load(Ordering::Relaxed) {
-            continue;
-        }
-        let mut key = [0u8; 12];
-        key[..4].copy_from_slice(&req.op_nums.h);
-        key[4..8].copy_from_slice(&req.op_nums.p);
-        key[8..].copy_from_slice(&req.op_nums.r);
-        let ok = || Response::Ok(OkBody::new(req.pkt_vers.min(12), 0, brand));
-        let body = match &req.body {
-            Request::Nop => ok(),
-            _ if !authenticated => continue, // greylist clients cannot be anonymous
-            Request::GreyReport(_) | Request::GreyWhite(_) | Request::GreySpam(_)
-                if done.contains_key(&key) =>
-            {
-                done.get(&key).cloned().unwrap_or_else(ok)
-            }
-            Request::GreyReport(r) | Request::GreyQuery(r) | Request::GreyWhite(r) => {
-                let op = match req.body {
-                    Request::GreyReport(_) => GreyOp::Report,
-                    Request::GreyQuery(_) => GreyOp::Query,
-                    _ => GreyOp::White,
-                };
-                let cks = cks_of(r);
-                let mut g = lock(&shared.grey);
-                match g.decide(&GReq::new(op, &cks), now) {
-                    Ok(dec) => {
-                        for c in &dec.changes {
-                            g.apply(c);
-                        }
-                        lock(&shared.counters).note(&dec);
-                        Response::GreyAnswer {
-                            msg: Tgts(dec.answer.msg),
-                            triple: Tgts(dec.answer.triple),
-                        }
-                    }
-                    Err(e) => Response::Error(e.to_string().into_bytes()),
-                }
-            }
-            Request::GreySpam(s) => {
-                let mut g = lock(&shared.grey);
-                let ch = g.spam(
-                    &Ck::new(s.ip.ty, s.ip.sum),
-                    &Ck::new(s.msg.ty, s.msg.sum),
-                    &Ck::new(s.triple.ty, s.triple.sum),
-                    now,
-                );
-                for c in &ch {
-                    g.apply(c);
-                }
-                lock(&shared.counters).note_spam(&ch);
-                ok()
-            }
-            // DCC requests to a greylist server are dropped
-            _ => continue,
-        };
-        if let Response::GreyAnswer { msg, triple } = &body {
-            if let Some(s) = lock(&shared.seen).get_mut(idx) {
-                s.answer = Some((msg.0, triple.0));
-            }
-        }
-        if matches!(
-            req.body,
-            Request::GreyReport(_) | Request::GreyWhite(_) | Request::GreySpam(_)
-        ) {
-            done.insert(key, body.clone());
-        }
-        let mut resp = Packet::response_to(&req, id, body);
-        let bytes = resp.sign(&auth.answer_signer(req.pkt_vers, &req.op_nums));
-        let _ = sock.send_to(&bytes, from);
+/// The answer to one request: record it, decide unless frozen
+/// (retransmitted reports get their first answer again).
+fn answer(
+    shared: &Shared,
+    done: &mut HashMap<[u8; 12], Response>,
+    brand: &str,
+    req: &Packet<Request>,
+    auth: &Auth,
+) -> Option<Response> {
+    let authenticated = matches!(auth, Auth::Verified { .. }) && req.sender == CLIENT_ID;
+    let now = shared.now.load(Ordering::Relaxed);
+    let cks: Vec<(CkType, Sum)> = match &req.body {
+        Request::GreyReport(r)
+        | Request::GreyQuery(r)
+        | Request::GreyWhite(r)
+        | Request::Query(r)
+        | Request::Report(r) => r.cks.iter().map(|c| (c.ty, c.sum)).collect(),
+        Request::GreySpam(g) => vec![
+            (g.ip.ty, g.ip.sum),
+            (g.msg.ty, g.msg.sum),
+            (g.triple.ty, g.triple.sum),
+        ],
+        _ => Vec::new(),
+    };
+    let idx = {
+        let mut seen = lock(&shared.seen);
+        seen.push(GreySeen {
+            op: req.body.op(),
+            sender: req.sender,
+            authenticated,
+            cks,
+            answer: None,
+            at: now,
+        });
+        seen.len() - 1
+    };
+    if shared.frozen.load(Ordering::Relaxed) {
+        return None;
     }
+    let key = op_key(&req.op_nums);
+    let ok = || Response::Ok(OkBody::new(req.pkt_vers.min(12), 0, brand));
+    let body = match &req.body {
+        Request::Nop => ok(),
+        _ if !authenticated => return None, // greylist clients cannot be anonymous
+        Request::GreyReport(_) | Request::GreyWhite(_) | Request::GreySpam(_)
+            if done.contains_key(&key) =>
+        {
+            done.get(&key).cloned().unwrap_or_else(ok)
+        }
+        Request::GreyReport(r) | Request::GreyQuery(r) | Request::GreyWhite(r) => {
+            let op = match req.body {
+                Request::GreyReport(_) => GreyOp::Report,
+                Request::GreyQuery(_) => GreyOp::Query,
+                _ => GreyOp::White,
+            };
+            let cks = cks_of(r);
+            let mut g = lock(&shared.grey);
+            match g.decide(&GReq::new(op, &cks), now) {
+                Ok(dec) => {
+                    for c in &dec.changes {
+                        g.apply(c);
+                    }
+                    lock(&shared.counters).note(&dec);
+                    Response::GreyAnswer {
+                        msg: Tgts(dec.answer.msg),
+                        triple: Tgts(dec.answer.triple),
+                    }
+                }
+                Err(e) => Response::Error(e.to_string().into_bytes()),
+            }
+        }
+        Request::GreySpam(s) => {
+            let mut g = lock(&shared.grey);
+            let ch = g.spam(
+                &Ck::new(s.ip.ty, s.ip.sum),
+                &Ck::new(s.msg.ty, s.msg.sum),
+                &Ck::new(s.triple.ty, s.triple.sum),
+                now,
+            );
+            for c in &ch {
+                g.apply(c);
+            }
+            lock(&shared.counters).note_spam(&ch);
+            ok()
+        }
+        // DCC requests to a greylist server are dropped
+        _ => return None,
+    };
+    if let Response::GreyAnswer { msg, triple } = &body {
+        if let Some(s) = lock(&shared.seen).get_mut(idx) {
+            s.answer = Some((msg.0, triple.0));
+        }
+    }
+    if matches!(
+        req.body,
+        Request::GreyReport(_) | Request::GreyWhite(_) | Request::GreySpam(_)
+    ) {
+        done.insert(key, body.clone());
+    }
+    Some(body)
 }
 
 impl FakeGrey {
@@ -217,10 +194,6 @@ impl FakeGrey {
     /// On a `-G` argument dccd would refuse.
     pub fn start(id: u32, brand: &'static str, g: &str) -> FakeGrey {
         let params = Params::default().parse_arg(g).expect("-G argument");
-        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        sock.set_read_timeout(Some(Duration::from_millis(50)))
-            .expect("timeout");
-        let addr = sock.local_addr().expect("addr");
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -231,14 +204,18 @@ impl FakeGrey {
             seen: Mutex::new(Vec::new()),
             now: AtomicU64::new(now),
             frozen: AtomicBool::new(false),
-            stop: AtomicBool::new(false),
         });
         let s2 = shared.clone();
-        let thread = std::thread::spawn(move || serve(sock, id, brand, s2));
+        // answers by operation numbers, for retransmissions
+        let mut done = HashMap::new();
+        let served = Served::start(id, &format!("{CLIENT_ID} {PASSWD}\n"), move |req, auth| {
+            answer(&s2, &mut done, brand, req, auth)
+        })
+        .expect("serve");
         FakeGrey {
-            addr,
+            addr: served.addr,
             shared,
-            thread: Some(thread),
+            _served: served,
         }
     }
 
@@ -295,6 +272,8 @@ impl FakeGrey {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::UdpSocket;
+    use std::time::Duration;
     use tally_wire::packet::{CkRequest, Expect, GreySpam};
     use tally_wire::sign::{Passwd, Signer};
     use tally_wire::{OpNums, WireCk};
