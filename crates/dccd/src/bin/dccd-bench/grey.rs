@@ -6,11 +6,10 @@
 //! is answered.
 
 use tally_ck::CkType;
-use tally_wire::packet::{CkRequest, Packet, Request};
-use tally_wire::sign::{Passwd, Signer};
-use tally_wire::{OpNums, Tgts, WireCk};
+use tally_wire::packet::{CkRequest, Request};
+use tally_wire::{Tgts, WireCk};
 
-use crate::{sum_of, ID, POOL, PW};
+use crate::{signed_pool, sum_of};
 
 /// The checksums of a greylist request for message `n` of client `client`.
 fn grey_cks(n: u32, client: u32) -> Vec<WireCk> {
@@ -31,22 +30,15 @@ fn grey_cks(n: u32, client: u32) -> Vec<WireCk> {
 /// `POOL` signed GREY_REPORT (or GREY_QUERY) requests, entry `i` with
 /// `r = i`.
 pub fn pool(report: bool, run_id: u32) -> Vec<Vec<u8>> {
-    let Some(pw) = Passwd::new(PW) else {
-        return Vec::new();
-    };
-    let signer = Signer::Passwd(pw);
-    (0..POOL)
-        .map(|i| {
-            let r = CkRequest {
-                tgts: Tgts(0),
-                cks: grey_cks(run_id.wrapping_mul(POOL).wrapping_add(i), run_id),
-            };
-            let body = if report {
-                Request::GreyReport(r)
-            } else {
-                Request::GreyQuery(r)
-            };
-            Packet::request(12, ID, OpNums::from_le_words(run_id, 7, i, 1), body).sign(&signer)
-        })
-        .collect()
+    signed_pool(run_id, |n| {
+        let r = CkRequest {
+            tgts: Tgts(0),
+            cks: grey_cks(n, run_id),
+        };
+        if report {
+            Request::GreyReport(r)
+        } else {
+            Request::GreyQuery(r)
+        }
+    })
 }

@@ -119,6 +119,14 @@ impl Kind {
 /// The dccd under load.
 pub(crate) type Server = BenchDccd;
 
+/// The server, or the bench ends saying why not.
+fn start_or_exit(grey: bool) -> Server {
+    start(grey).unwrap_or_else(|e| {
+        eprintln!("dccd-bench: {e}");
+        std::process::exit(1);
+    })
+}
+
 fn start(grey: bool) -> Result<Server, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let dccd = exe.with_file_name("dccd");
@@ -200,21 +208,30 @@ fn pool(kind: Kind, run_id: u32) -> Vec<Vec<u8>> {
         Kind::GreyQuery => return grey::pool(false, run_id),
         Kind::GreyReport => return grey::pool(true, run_id),
     };
+    signed_pool(run_id, |n| {
+        let r = CkRequest {
+            tgts: Tgts(u32::from(report)),
+            cks: cks(n, run_id),
+        };
+        if report {
+            Request::Report(r)
+        } else {
+            Request::Query(r)
+        }
+    })
+}
+
+/// The pool of run `run_id`: entry `i` is request `body(n)` of message
+/// `n` (unique across runs) with `r = i`, signed with the bench's
+/// password.
+pub(crate) fn signed_pool(run_id: u32, body: impl Fn(u32) -> Request) -> Vec<Vec<u8>> {
     let Some(pw) = Passwd::new(PW) else {
         return Vec::new();
     };
     let signer = Signer::Passwd(pw);
     (0..POOL)
         .map(|i| {
-            let r = CkRequest {
-                tgts: Tgts(u32::from(report)),
-                cks: cks(run_id.wrapping_mul(POOL).wrapping_add(i), run_id),
-            };
-            let body = if report {
-                Request::Report(r)
-            } else {
-                Request::Query(r)
-            };
+            let body = body(run_id.wrapping_mul(POOL).wrapping_add(i));
             Packet::request(12, ID, OpNums::from_le_words(run_id, 7, i, 1), body).sign(&signer)
         })
         .collect()
@@ -386,13 +403,7 @@ fn main() {
     let secs: f64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(3.0);
     let million: u32 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1);
     if grey {
-        let s = match start(true) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("dccd-bench: {e}");
-                std::process::exit(1);
-            }
-        };
+        let s = start_or_exit(true);
         let rss0 = rss_kib(s.pid());
         let mut run_id = 1;
         let mut reports = 0;
@@ -414,13 +425,7 @@ fn main() {
         );
         return;
     }
-    let s = match start(false) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("dccd-bench: {e}");
-            std::process::exit(1);
-        }
-    };
+    let s = start_or_exit(false);
     let mut run_id = 1;
     for kind in [Kind::Query, Kind::Report] {
         // Latency at 1, 8 and 32 requests in flight, then the capacity
@@ -437,13 +442,7 @@ fn main() {
     // Memory on a fresh server: right after loading (the 32-second
     // retransmission cache then holds every report) and once the cache
     // has expired.
-    let s = match start(false) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("dccd-bench: {e}");
-            std::process::exit(1);
-        }
-    };
+    let s = start_or_exit(false);
     let before = rss_kib(s.pid());
     let t0 = Instant::now();
     memory(&s, million);
