@@ -1,30 +1,17 @@
 //! Greylist servers (`dccd -G`) flood their triples to each other through
 //! `grey_flod`, and a restarted one resumes from `its position`.
 
+mod common;
 mod flood_util;
 
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
+use common::{grey_answer, grey_cks};
 use flood_util::*;
-use tally_ck::{CkType, Sum};
-use tally_wire::packet::{CkRequest, Expect, Packet, Request, Response};
+use tally_wire::packet::{CkRequest, Packet, Request};
 use tally_wire::sign::{Passwd, Signer};
-use tally_wire::{OpNums, Tgts, WireCk};
-
-fn cks(i: u32) -> Vec<WireCk> {
-    let s = |tag: u8| {
-        let mut b = [tag; 16];
-        b[..4].copy_from_slice(&i.to_be_bytes());
-        Sum(b)
-    };
-    vec![
-        WireCk::new(CkType::Ip, s(1)),
-        WireCk::new(CkType::Body, s(7)),
-        WireCk::new(CkType::GreyMsg, s(10)),
-        WireCk::new(CkType::GreyTriple, s(11)),
-    ]
-}
+use tally_wire::{OpNums, Tgts};
 
 /// A greylist request of triple `i`: the (msg, triple) answer.
 fn grey(to: SocketAddr, i: u32, query: bool) -> (u32, u32) {
@@ -32,7 +19,7 @@ fn grey(to: SocketAddr, i: u32, query: bool) -> (u32, u32) {
     static N: AtomicU32 = AtomicU32::new(1);
     let r = CkRequest {
         tgts: Tgts(0),
-        cks: cks(i),
+        cks: grey_cks(i),
     };
     let body = if query {
         Request::GreyQuery(r)
@@ -50,13 +37,7 @@ fn grey(to: SocketAddr, i: u32, query: bool) -> (u32, u32) {
         s.send_to(&bytes, to).unwrap();
         let mut buf = [0u8; 2048];
         if let Ok((n, _)) = s.recv_from(&mut buf) {
-            match Packet::<Response>::decode(&buf[..n], Expect::for_request(&body))
-                .unwrap()
-                .body
-            {
-                Response::GreyAnswer { msg, triple } => return (msg.0, triple.0),
-                other => panic!("not a greylist answer: {other:?}"),
-            }
+            return grey_answer(&buf[..n], &body);
         }
     }
     panic!("no answer");

@@ -9,30 +9,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{exchange, free_port, passwd, temp_home, Dccd};
-use tally_ck::{CkType, Sum};
+use common::{exchange, free_port, grey_answer, grey_cks, passwd, temp_home, Dccd};
 use tally_wire::packet::{CkRequest, Expect, Packet, Request, Response};
 use tally_wire::sign::Signer;
-use tally_wire::{OpNums, Tgts, WireCk};
-
-fn cks(i: u32) -> Vec<WireCk> {
-    let s = |tag: u8| {
-        let mut b = [tag; 16];
-        b[..4].copy_from_slice(&i.to_be_bytes());
-        Sum(b)
-    };
-    vec![
-        WireCk::new(CkType::Ip, s(1)),
-        WireCk::new(CkType::Body, s(7)),
-        WireCk::new(CkType::GreyMsg, s(10)),
-        WireCk::new(CkType::GreyTriple, s(11)),
-    ]
-}
+use tally_wire::{OpNums, Tgts};
 
 fn request(i: u32, query: bool, signer: &Signer) -> (Vec<u8>, Request) {
     let r = CkRequest {
         tgts: Tgts(0),
-        cks: cks(i),
+        cks: grey_cks(i),
     };
     let body = if query {
         Request::GreyQuery(r)
@@ -41,16 +26,6 @@ fn request(i: u32, query: bool, signer: &Signer) -> (Vec<u8>, Request) {
     };
     let mut p = Packet::request(12, 32800, OpNums::from_le_words(7, 7, i, 1), body.clone());
     (p.sign(signer), body)
-}
-
-fn grey_answer(resp: &[u8], req: &Request) -> (u32, u32) {
-    match Packet::<Response>::decode(resp, Expect::for_request(req))
-        .unwrap()
-        .body
-    {
-        Response::GreyAnswer { msg, triple } => (msg.0, triple.0),
-        other => panic!("not a greylist answer: {other:?}"),
-    }
 }
 
 #[test]

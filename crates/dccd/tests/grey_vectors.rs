@@ -48,20 +48,50 @@ fn from() -> SocketAddr {
     "127.0.0.1:40000".parse().unwrap()
 }
 
-#[test]
-fn recorded_greylist_exchanges() {
-    let vectors = data("udp_vectors.json");
-    let times = data("grey_times.json");
+fn is_grey(e: &Value) -> bool {
+    e["server"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("greylist"))
+}
+
+/// The recorded exchanges that have a capture time in `times`, in time
+/// order, with their times; with `grey_only` only those sent to the
+/// greylist server.
+fn timed<'a>(vectors: &'a Value, times: &Value, grey_only: bool) -> Vec<(f64, &'a Value)> {
     let mut cases: Vec<(f64, &Value)> = vectors
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|e| {
-            let t = times.get(e["name"].as_str()?)?.as_f64()?;
-            Some((t, e))
-        })
+        .filter(|e| !grey_only || is_grey(e))
+        .filter_map(|e| Some((times.get(e["name"].as_str()?)?.as_f64()?, e)))
         .collect();
     cases.sort_by(|a, b| a.0.total_cmp(&b.0));
+    cases
+}
+
+/// Send `s` the recorded greylist requests in time order, each at its
+/// time; every one must be answered. The time of the last.
+fn replay_greylist(s: &mut Server) -> u64 {
+    let vectors = data("udp_vectors.json");
+    let times = data("grey_times.json");
+    let mut last = 0;
+    for (t, e) in timed(&vectors, &times, true) {
+        last = t as u64;
+        s.clock = Some(last);
+        let req = unhex(e["request_hex"].as_str().unwrap());
+        assert!(matches!(
+            s.handle(&req, from(), Instant::now()),
+            Action::Send(..)
+        ));
+    }
+    last
+}
+
+#[test]
+fn recorded_greylist_exchanges() {
+    let vectors = data("udp_vectors.json");
+    let times = data("grey_times.json");
+    let cases = timed(&vectors, &times, false);
     assert_eq!(
         cases.len(),
         25,
@@ -76,8 +106,7 @@ fn recorded_greylist_exchanges() {
         let req = unhex(e["request_hex"].as_str().unwrap());
         s.clock = Some(t as u64);
         let got = s.handle(&req, from(), Instant::now());
-        let to_grey = e["server"].as_str().unwrap().starts_with("greylist");
-        if to_grey {
+        if is_grey(e) {
             let want = unhex(e["response_hex"].as_str().unwrap());
             match got {
                 Action::Send(bytes, _) => {
@@ -108,18 +137,7 @@ fn hex(b: &[u8]) -> String {
 fn recorded_greylist_exchanges_across_restarts() {
     let vectors = data("udp_vectors.json");
     let times = data("grey_times.json");
-    let mut cases: Vec<(f64, &Value)> = vectors
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| {
-            e["server"]
-                .as_str()
-                .is_some_and(|s| s.starts_with("greylist"))
-        })
-        .filter_map(|e| Some((times.get(e["name"].as_str()?)?.as_f64()?, e)))
-        .collect();
-    cases.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let cases = timed(&vectors, &times, true);
     let home = temp_home("grey-restart");
     let dir = home.join(tally_dccd::grey::DB_DIR);
     let mut s = grey_server(&home, "on,20");
@@ -242,32 +260,9 @@ fn stats_of_a_greylist_server() {
     use tally_wire::packet::{Expect, Packet, Request, Response};
     use tally_wire::response::AdmnAnswer;
 
-    let vectors = data("udp_vectors.json");
-    let times = data("grey_times.json");
     let home = temp_home("grey-stats");
     let mut s = grey_server(&home, "on,20");
-    let mut cases: Vec<(f64, Vec<u8>)> = vectors
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| {
-            e["server"]
-                .as_str()
-                .is_some_and(|s| s.starts_with("greylist"))
-        })
-        .filter_map(|e| {
-            let t = times.get(e["name"].as_str()?)?.as_f64()?;
-            Some((t, unhex(e["request_hex"].as_str()?)))
-        })
-        .collect();
-    cases.sort_by(|a, b| a.0.total_cmp(&b.0));
-    for (t, req) in &cases {
-        s.clock = Some(*t as u64);
-        assert!(matches!(
-            s.handle(req, from(), Instant::now()),
-            Action::Send(..)
-        ));
-    }
+    replay_greylist(&mut s);
     let stats = vector("probe_admn_stats_anon#1_ADMN");
     let Action::Send(a, _) = s.handle(&stats, from(), Instant::now()) else {
         panic!("no stats");
@@ -298,34 +293,9 @@ fn stats_of_a_greylist_server() {
 /// window, familiar triples stay, and the decisions follow.
 #[test]
 fn cleaning_a_greylist_server() {
-    let vectors = data("udp_vectors.json");
-    let times = data("grey_times.json");
     let home = temp_home("grey-clean");
     let mut s = grey_server(&home, "on,20,1d,2d");
-    let mut last = 0;
-    let mut cases: Vec<(f64, Vec<u8>)> = vectors
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| {
-            e["server"]
-                .as_str()
-                .is_some_and(|s| s.starts_with("greylist"))
-        })
-        .filter_map(|e| {
-            let t = times.get(e["name"].as_str()?)?.as_f64()?;
-            Some((t, unhex(e["request_hex"].as_str()?)))
-        })
-        .collect();
-    cases.sort_by(|a, b| a.0.total_cmp(&b.0));
-    for (t, req) in &cases {
-        last = *t as u64;
-        s.clock = Some(last);
-        assert!(matches!(
-            s.handle(req, from(), Instant::now()),
-            Action::Send(..)
-        ));
-    }
+    let last = replay_greylist(&mut s);
     let g = s.grey.as_ref().unwrap();
     let policy = tally_dccd::grey::expiry(g.grey.params());
     let before = g.grey.figures();

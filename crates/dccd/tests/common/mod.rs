@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use tally_wire::packet::{Packet, Request};
+use tally_ck::{CkType, Sum};
+use tally_wire::packet::{Expect, Packet, Request, Response};
 use tally_wire::sign::{Passwd, Signer};
-use tally_wire::OpNums;
+use tally_wire::{OpNums, WireCk};
 
 /// The ids file of the recorded vectors.
 pub fn ids_text() -> Vec<u8> {
@@ -118,4 +119,31 @@ pub fn exchange(
 pub fn passwd(id: u32) -> Option<Passwd> {
     let ids = tally_wire::ids::Ids::parse(&ids_text()).ok()?;
     ids.passwd(id).cloned()
+}
+
+/// The checksums of greylist request `i`: an IP, a body and the message
+/// and triple checksums, all of them `i`'s own.
+pub fn grey_cks(i: u32) -> Vec<WireCk> {
+    let s = |tag: u8| {
+        let mut b = [tag; 16];
+        b[..4].copy_from_slice(&i.to_be_bytes());
+        Sum(b)
+    };
+    vec![
+        WireCk::new(CkType::Ip, s(1)),
+        WireCk::new(CkType::Body, s(7)),
+        WireCk::new(CkType::GreyMsg, s(10)),
+        WireCk::new(CkType::GreyTriple, s(11)),
+    ]
+}
+
+/// The (msg, triple) of the greylist answer `resp` to `req`.
+pub fn grey_answer(resp: &[u8], req: &Request) -> (u32, u32) {
+    match Packet::<Response>::decode(resp, Expect::for_request(req))
+        .unwrap()
+        .body
+    {
+        Response::GreyAnswer { msg, triple } => (msg.0, triple.0),
+        other => panic!("not a greylist answer: {other:?}"),
+    }
 }
