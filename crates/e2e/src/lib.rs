@@ -18,6 +18,7 @@
 pub mod bins;
 pub mod daemons;
 pub mod dccd;
+pub mod greylist;
 pub mod msg;
 pub mod postfix;
 pub mod proc;

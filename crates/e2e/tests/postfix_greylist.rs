@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 use tally_e2e::dccd::BRAND;
+use tally_e2e::greylist::{dccm_opts, grey_arg, outwait_embargo};
 use tally_e2e::msg::{self, header_starting};
 use tally_e2e::postfix::{Config, Postfix};
 use tally_e2e::proc::wait_until;
@@ -16,20 +17,14 @@ use tally_e2e::require;
 use tally_e2e::scene::{MilterScene, Setup};
 use tally_e2e::smtp::{self, Envelope, Outcome};
 
-/// The embargo of the greylist server, in seconds.
-const EMBARGO: u64 = 3;
 /// How long a relayed message may take to get through its embargo.
 const RELAY_LIMIT: Duration = Duration::from_secs(90);
 
 fn setup(whiteclnt: Option<&str>) -> Setup {
-    let mut opts: Vec<String> = ["-G", "on", "-t", "CMN,2,3"].map(String::from).to_vec();
-    if whiteclnt.is_some() {
-        opts.extend(["-w".to_string(), "whiteclnt".to_string()]);
-    }
     Setup {
-        dccm_opts: opts,
+        dccm_opts: dccm_opts(whiteclnt.is_some()),
         whiteclnt: whiteclnt.map(String::from),
-        grey: Some(format!("on,{EMBARGO}")),
+        grey: Some(grey_arg()),
         ..Setup::default()
     }
 }
@@ -40,11 +35,6 @@ fn from_relay(from: &str, rcpt: &str) -> Envelope {
 
 fn metrics(text: &str) -> Option<String> {
     header_starting(text, &format!("X-DCC-{BRAND}-Metrics:"))
-}
-
-/// The embargo has passed for a triple first seen now.
-fn outwait_embargo() {
-    std::thread::sleep(Duration::from_millis(EMBARGO * 1000 + 1500));
 }
 
 fn assert_embargoed(out: &Outcome, s: &MilterScene) {

@@ -4,30 +4,20 @@
 //! test's SMTP client plays the sending MTA and retries by itself; the
 //! client address is 127.0.0.1, sendmail having nothing like XCLIENT.
 
-use std::time::Duration;
 use tally_e2e::dccd::BRAND;
+use tally_e2e::greylist::{dccm_opts, grey_arg, outwait_embargo};
 use tally_e2e::msg::{self, header_starting};
 use tally_e2e::require;
 use tally_e2e::sendmail::scene::{SendmailScene, Setup};
 use tally_e2e::smtp::{Envelope, Outcome};
 
-const EMBARGO: u64 = 3;
-
 fn setup(whiteclnt: Option<&str>) -> Setup {
-    let mut opts: Vec<String> = ["-G", "on", "-t", "CMN,2,3"].map(String::from).to_vec();
-    if whiteclnt.is_some() {
-        opts.extend(["-w".to_string(), "whiteclnt".to_string()]);
-    }
     Setup {
-        dccm_opts: opts,
+        dccm_opts: dccm_opts(whiteclnt.is_some()),
         whiteclnt: whiteclnt.map(String::from),
-        grey: Some(format!("on,{EMBARGO}")),
+        grey: Some(grey_arg()),
         ..Setup::default()
     }
-}
-
-fn outwait_embargo() {
-    std::thread::sleep(Duration::from_millis(EMBARGO * 1000 + 1500));
 }
 
 fn assert_embargoed(out: &Outcome, s: &SendmailScene) {
