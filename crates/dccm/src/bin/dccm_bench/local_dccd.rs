@@ -18,46 +18,68 @@ use std::path::Path;
 /// The client-ID the front end uses and its password.
 const CLIENT_ID: u32 = 32800;
 const CLIENT_PW: &str = "benchclientpw";
-/// The server's own ID (needed by dccd, which signs with its password).
+/// The server's own ID (needed by dccd, which signs with its password),
+/// and that of the greylist server.
 const SERVER_ID: u32 = 1100;
+const GREY_SERVER_ID: u32 = 1102;
 
 /// A running dccd, stopped and its directory removed when dropped.
-pub struct LocalDccd(BenchDccd);
+pub struct LocalDccd {
+    d: BenchDccd,
+    grey: bool,
+}
 
 impl LocalDccd {
     /// Start the `dccd` program `exe` with its home in `home` (created)
     /// and wait until it answers a NOP.
     pub fn start(exe: &Path, home: &Path) -> Result<LocalDccd, String> {
-        let ids = format!("{CLIENT_ID} {CLIENT_PW}\n{SERVER_ID} benchserverpw\n");
-        let id = SERVER_ID.to_string();
-        BenchDccd::start(&Start {
+        LocalDccd::start_as(exe, home, false)
+    }
+
+    /// Start the `dccd` program `exe` as a greylist server (`-G on`) with
+    /// its home in `home` (created) and wait until it answers a NOP signed
+    /// as the client (greylist servers ignore anonymous requests).
+    pub fn start_grey(exe: &Path, home: &Path) -> Result<LocalDccd, String> {
+        LocalDccd::start_as(exe, home, true)
+    }
+
+    fn start_as(exe: &Path, home: &Path, grey: bool) -> Result<LocalDccd, String> {
+        let (server_id, name, server_pw) = if grey {
+            (GREY_SERVER_ID, "benchgrey", "benchgreypw")
+        } else {
+            (SERVER_ID, "bench", "benchserverpw")
+        };
+        let ids = format!("{CLIENT_ID} {CLIENT_PW}\n{server_id} {server_pw}\n");
+        let id = server_id.to_string();
+        let mut args = vec!["-b", "-i", &id, "-n", name];
+        if grey {
+            args.extend(["-G", "on"]);
+        }
+        args.extend(["-R", "10000000,10000000,10000000"]);
+        let d = BenchDccd::start(&Start {
             exe,
             home,
             ids: &ids,
-            args: &[
-                "-b",
-                "-i",
-                &id,
-                "-n",
-                "bench",
-                "-R",
-                "10000000,10000000,10000000",
-            ],
-            nop_as: None,
+            args: &args,
+            nop_as: grey.then_some((CLIENT_ID, CLIENT_PW.as_bytes())),
             pin_cpu0: false,
-            what: "dccd",
-        })
-        .map(LocalDccd)
+            what: if grey { "the greylist dccd" } else { "dccd" },
+        })?;
+        Ok(LocalDccd { d, grey })
     }
 
     /// The line of a map file naming this server with the client-ID.
     pub fn map_line(&self) -> String {
-        format!("127.0.0.1,{} {CLIENT_ID} {CLIENT_PW}\n", self.0.port())
+        let kind = if self.grey { "Greylist " } else { "" };
+        format!(
+            "127.0.0.1,{} {kind}{CLIENT_ID} {CLIENT_PW}\n",
+            self.d.port()
+        )
     }
 
     /// The server's process-ID.
     pub fn pid(&self) -> u32 {
-        self.0.pid()
+        self.d.pid()
     }
 }
 
