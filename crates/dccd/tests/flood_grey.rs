@@ -7,29 +7,19 @@ mod flood_util;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use common::{grey_answer, grey_cks};
+use common::{grey_answer, grey_request};
 use flood_util::*;
-use tally_wire::packet::{CkRequest, Packet, Request};
 use tally_wire::sign::{Passwd, Signer};
-use tally_wire::{OpNums, Tgts};
+use tally_wire::OpNums;
 
 /// A greylist request of triple `i`: the (msg, triple) answer.
 fn grey(to: SocketAddr, i: u32, query: bool) -> (u32, u32) {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(1);
-    let r = CkRequest {
-        tgts: Tgts(0),
-        cks: grey_cks(i),
-    };
-    let body = if query {
-        Request::GreyQuery(r)
-    } else {
-        Request::GreyReport(r)
-    };
     let pw = Passwd::new(b"vectorclientpw").unwrap();
     let n = N.fetch_add(1, Ordering::Relaxed);
-    let mut p = Packet::request(12, 32800, OpNums::from_le_words(9, 9, n, 1), body.clone());
-    let bytes = p.sign(&Signer::for_request(32800, Some(&pw)));
+    let signer = Signer::for_request(32800, Some(&pw));
+    let (bytes, body) = grey_request(i, query, OpNums::from_le_words(9, 9, n, 1), &signer);
     let s = UdpSocket::bind("127.0.0.1:0").unwrap();
     s.set_read_timeout(Some(Duration::from_millis(500)))
         .unwrap();

@@ -9,23 +9,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{exchange, free_port, grey_answer, grey_cks, passwd, temp_home, Dccd};
-use tally_wire::packet::{CkRequest, Expect, Packet, Request, Response};
+use common::{exchange, free_port, grey_answer, grey_request, passwd, temp_home, Dccd};
+use tally_wire::packet::{Expect, Packet, Request, Response};
 use tally_wire::sign::Signer;
-use tally_wire::{OpNums, Tgts};
+use tally_wire::OpNums;
 
 fn request(i: u32, query: bool, signer: &Signer) -> (Vec<u8>, Request) {
-    let r = CkRequest {
-        tgts: Tgts(0),
-        cks: grey_cks(i),
-    };
-    let body = if query {
-        Request::GreyQuery(r)
-    } else {
-        Request::GreyReport(r)
-    };
-    let mut p = Packet::request(12, 32800, OpNums::from_le_words(7, 7, i, 1), body.clone());
-    (p.sign(signer), body)
+    grey_request(i, query, OpNums::from_le_words(7, 7, i, 1), signer)
 }
 
 #[test]

@@ -8,9 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tally_ck::{CkType, Sum};
-use tally_wire::packet::{Expect, Packet, Request, Response};
+use tally_wire::packet::{CkRequest, Expect, Packet, Request, Response};
 use tally_wire::sign::{Passwd, Signer};
-use tally_wire::{OpNums, WireCk};
+use tally_wire::{OpNums, Tgts, WireCk};
 
 /// The ids file of the recorded vectors.
 pub fn ids_text() -> Vec<u8> {
@@ -135,6 +135,23 @@ pub fn grey_cks(i: u32) -> Vec<WireCk> {
         WireCk::new(CkType::GreyMsg, s(10)),
         WireCk::new(CkType::GreyTriple, s(11)),
     ]
+}
+
+/// A GREY_QUERY (`query`) or GREY_REPORT of triple `i` from client
+/// 32800 with operation numbers `ops`, signed by `signer`: the datagram
+/// and the request.
+pub fn grey_request(i: u32, query: bool, ops: OpNums, signer: &Signer) -> (Vec<u8>, Request) {
+    let r = CkRequest {
+        tgts: Tgts(0),
+        cks: grey_cks(i),
+    };
+    let body = if query {
+        Request::GreyQuery(r)
+    } else {
+        Request::GreyReport(r)
+    };
+    let mut p = Packet::request(12, 32800, ops, body.clone());
+    (p.sign(signer), body)
 }
 
 /// The (msg, triple) of the greylist answer `resp` to `req`.
