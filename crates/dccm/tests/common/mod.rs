@@ -298,6 +298,20 @@ pub fn replay(sock: &Path, pkts: &[Pkt]) -> Vec<String> {
     diffs
 }
 
+/// A recorded scenario: dccm's arguments (without the program name) and
+/// the transcript, a fresh home, and the fake DCC server with the bulk
+/// counts preloaded.
+fn scenario(name: &str) -> (Vec<String>, String, PathBuf, FakeDccd) {
+    let dir = data().join("dccm").join(name);
+    let cmd = std::fs::read_to_string(dir.join("command.txt")).unwrap();
+    let text = std::fs::read_to_string(dir.join("transcript.txt")).unwrap();
+    let home = make_home(name);
+    let srv = FakeDccd::start(1200, "behbrand");
+    preload_bulk(&srv);
+    let args: Vec<String> = split_cmd(&cmd).into_iter().skip(1).collect();
+    (args, text, home, srv)
+}
+
 /// Run a recorded scenario; the differences found.
 pub fn run_scenario(name: &str) -> Vec<String> {
     let (diffs, home) = run_scenario_kept(name);
@@ -308,17 +322,11 @@ pub fn run_scenario(name: &str) -> Vec<String> {
 /// Run a recorded scenario and keep its home directory (logs and all):
 /// the differences found and the home, to be removed by the caller.
 pub fn run_scenario_kept(name: &str) -> (Vec<String>, PathBuf) {
-    let dir = data().join("dccm").join(name);
-    let cmd = std::fs::read_to_string(dir.join("command.txt")).unwrap();
-    let text = std::fs::read_to_string(dir.join("transcript.txt")).unwrap();
-    let home = make_home(name);
-    let srv = FakeDccd::start(1200, "behbrand");
-    preload_bulk(&srv);
+    let (args, text, home, srv) = scenario(name);
     write_map(&home, srv.addr);
     let silent = name.contains("silent").then(FakeDccd::silent);
     let dead = silent.as_ref().map_or_else(closed_port, |s| s.addr);
     std::fs::write(home.join("map-dead"), map_text(dead)).unwrap();
-    let args: Vec<String> = split_cmd(&cmd).into_iter().skip(1).collect();
     // log directories exist before dccm starts, as in the recording
     for w in args.windows(2) {
         if w[0] == "-l" {
@@ -345,19 +353,13 @@ pub fn run_scenario_kept(name: &str) -> (Vec<String>, PathBuf) {
 /// sleeping. The differences found, the greylist server and the DCC
 /// server, to look at the requests they received.
 pub fn run_grey_scenario(name: &str) -> (Vec<String>, FakeGrey, FakeDccd) {
-    let dir = data().join("dccm").join(name);
-    let cmd = std::fs::read_to_string(dir.join("command.txt")).unwrap();
-    let text = std::fs::read_to_string(dir.join("transcript.txt")).unwrap();
-    let home = make_home(name);
-    let srv = FakeDccd::start(1200, "behbrand");
-    preload_bulk(&srv);
+    let (args, text, home, srv) = scenario(name);
     let grey = FakeGrey::start(1202, "greybrand", "on,5");
     std::fs::write(
         home.join("map"),
         format!("{}{}", map_text(srv.addr), grey_map_text(grey.addr)),
     )
     .unwrap();
-    let args: Vec<String> = split_cmd(&cmd).into_iter().skip(1).collect();
     let d = start_dccm(&home, &args);
     let pkts = transcript::parse(&text);
     let mut diffs = Vec::new();
