@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{code, run_env, scratch, stderr, stdout};
+use common::{code, host, run_env, scratch, stderr, stdout};
 use tally_dnsbl::testserver::TestServer;
 use tally_dnsbl::zone::Zone;
 use tally_testkit::{closed_port, write_map};
@@ -17,15 +17,6 @@ fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/dnsbl")
         .join(name)
-}
-
-/// This host's name as dccproc puts it in headers ("vm" in the recordings).
-fn host() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "localhost".to_string())
 }
 
 /// (name, input file, arguments) of every run of a scenario.

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{code, run, scratch, stderr, stdout};
+use common::{code, host, run, scratch, stderr, stdout};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tally_testkit::{closed_port, map_text, write_map, FakeDccd, CLIENT_ID};
@@ -38,15 +38,6 @@ The Example Shop team\n";
 /// of brand "behbrand", on the host "vm" (recorded behaviour, scenario
 /// a-defaults).
 const RECORDED: &str = "X-DCC-behbrand-Metrics: vm 1200; Body=1 Fuz1=1 Fuz2=1\n";
-
-/// This host's name as dccproc puts it in headers.
-fn host() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "localhost".to_string())
-}
 
 /// A DCC home directory whose map file points at `addr`.
 fn home(name: &str, addr: std::net::SocketAddr) -> (PathBuf, String) {

@@ -11,6 +11,15 @@ pub fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
 }
 
+/// This host's name as dccproc puts it in headers ("vm" in the recordings).
+pub fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
 /// A fresh scratch directory used as the DCC home directory.
 pub fn scratch(name: &str) -> PathBuf {
     tally_testkit::scratch("dccproc", name)
