@@ -141,49 +141,28 @@ fn missing_ip_or_sender_fails() {
 fn answers_as_recorded() {
     let cks = msg1();
     let mut g = Greylist::new(0);
-    let add = |g: &mut Greylist, a: GreyAnswer| {
+    // a recipient whose greylist request got (msg, triple): its result
+    // and embargo number
+    let answer = |g: &mut Greylist, msg: u32, triple: u32| {
         let i = g.add_rcpt("bob@example.net", GreyRcptSws::default(), false, false);
         assert!(g.request(i, &ON, &cks, None).is_some());
-        g.apply(i, Ok(a), false);
-        i
+        g.apply(i, Ok(GreyAnswer { msg, triple }), false);
+        (g.rcpts[i].result, g.rcpts[i].embargo_num)
     };
     // grey_report_new: msg=0 triple=0, embargo #1 counted now
-    let a = add(&mut g, GreyAnswer { msg: 0, triple: 0 });
-    assert_eq!(
-        (g.rcpts[a].result, g.rcpts[a].embargo_num),
-        (GreyResult::Embargo, 1)
-    );
+    assert_eq!(answer(&mut g, 0, 0), (GreyResult::Embargo, 1));
     assert_eq!(g.early_tgts, 1);
     // grey_report_embargo2: msg=1 triple=1, embargo #2, not counted again
-    let b = add(&mut g, GreyAnswer { msg: 1, triple: 1 });
-    assert_eq!(
-        (g.rcpts[b].result, g.rcpts[b].embargo_num),
-        (GreyResult::Embargo, 2)
-    );
+    assert_eq!(answer(&mut g, 1, 1), (GreyResult::Embargo, 2));
     assert_eq!((g.early_tgts, g.max_embargo_num), (1, 2));
     assert_ne!(g.st & ST_GREY_EMBARGO, 0);
     assert_eq!(g.dcc_tgts(0, 2, 0), 1);
     let mut g = Greylist::new(0);
     // grey_report_embargo_end: msg=1 triple=OK
-    let c = add(&mut g, GreyAnswer { msg: 1, triple: OK });
-    assert_eq!(g.rcpts[c].result, GreyResult::EmbargoEnd);
+    assert_eq!(answer(&mut g, 1, OK).0, GreyResult::EmbargoEnd);
     // grey_report_pass: msg=0 triple=many
-    let d = add(
-        &mut g,
-        GreyAnswer {
-            msg: 0,
-            triple: TOO_MANY,
-        },
-    );
-    assert_eq!(g.rcpts[d].result, GreyResult::Pass);
-    let e = add(
-        &mut g,
-        GreyAnswer {
-            msg: 0,
-            triple: OK2,
-        },
-    );
-    assert_eq!(g.rcpts[e].result, GreyResult::White);
+    assert_eq!(answer(&mut g, 0, TOO_MANY).0, GreyResult::Pass);
+    assert_eq!(answer(&mut g, 0, OK2).0, GreyResult::White);
     assert!(g.ended);
     assert_eq!(g.st & ST_GREY_EMBARGO, 0);
     // the ended recipient was counted at its first attempt
