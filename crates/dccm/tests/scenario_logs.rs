@@ -164,7 +164,7 @@ fn per_user_scenario_logs() {
 fn main_logs(name: &str) {
     // the answers are checked by the scenario tests (they allow for the
     // random log file names in %ID); here only the files matter
-    let (_, home) = common::run_scenario_kept(name);
+    let (replayed, home) = common::run_scenario_kept(name);
     let data = common::data().join("dccm").join(name);
     let cmd = std::fs::read_to_string(data.join("command.txt")).unwrap();
     let logdir = cmd
@@ -176,7 +176,12 @@ fn main_logs(name: &str) {
     let mut bad = Vec::new();
     compare(&data.join("logs"), &home.join(logdir), false, &mut bad);
     let _ = std::fs::remove_dir_all(&home);
-    assert!(bad.is_empty(), "{name}:\n{}", bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{name}:\n{}\n(differences of the replay, for a hint: {})",
+        bad.join("\n"),
+        replayed.join("\n")
+    );
 }
 
 #[test]

@@ -255,7 +255,8 @@ pub fn replay(sock: &Path, pkts: &[Pkt]) -> Vec<String> {
     let mut c = loop {
         match Client::connect(sock) {
             Ok(c) => break c,
-            Err(_) if tries < 100 => {
+            // up to 10 s: a loaded machine can be slow to let dccm accept
+            Err(_) if tries < 500 => {
                 tries += 1;
                 std::thread::sleep(Duration::from_millis(20));
             }
