@@ -77,7 +77,67 @@ fn key(req: &Packet<Request>, from: SocketAddr, who: &Who) -> (u32, IpAddr) {
     (id, from.ip())
 }
 
+/// One client as kept across restarts (see [`crate::clients_file`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    /// Client-ID (1 for anonymous clients).
+    pub id: u32,
+    /// Address.
+    pub ip: IpAddr,
+    /// Last seen, seconds since the epoch.
+    pub last: u64,
+    /// Requests.
+    pub reqs: u64,
+    /// NOPs among them.
+    pub nops: u64,
+    /// Protocol version of the last request.
+    pub vers: u8,
+    /// Anonymous.
+    pub anon: bool,
+    /// Its password failed.
+    pub bad_auth: bool,
+}
+
 impl Clients {
+    /// The clients, for saving.
+    pub fn saved(&self) -> Vec<Saved> {
+        self.map
+            .iter()
+            .map(|(&(id, ip), e)| Saved {
+                id,
+                ip,
+                last: e.last,
+                reqs: e.reqs,
+                nops: e.nops,
+                vers: e.vers,
+                anon: e.anon,
+                bad_auth: e.bad_auth,
+            })
+            .collect()
+    }
+
+    /// Add saved clients (at start-up), the most recent kept when there are
+    /// more than [`MAX_CLIENTS`]; the rate limits start afresh.
+    pub fn restore(&mut self, mut saved: Vec<Saved>) {
+        saved.sort_by_key(|s| std::cmp::Reverse(s.last));
+        for s in saved {
+            if self.map.len() >= MAX_CLIENTS {
+                break;
+            }
+            self.map.entry((s.id, s.ip)).or_insert(Entry {
+                last: s.last,
+                reqs: s.reqs,
+                nops: s.nops,
+                vers: s.vers,
+                bad_auth: s.bad_auth,
+                anon: s.anon,
+                tokens: 0.0,
+                refill: None,
+                this_sec: (s.last, 0, 0),
+            });
+        }
+    }
+
     /// Note a request.
     pub(crate) fn note(
         &mut self,

@@ -10,7 +10,8 @@
 //! - [`grey`]: the greylist server (`-G`).
 //! - [`admn`]: `cdcc` requests.
 //! - [`ridc`]: the retransmission cache.
-//! - [`clients`]: recent clients and rate limits.
+//! - [`clients`]: recent clients and rate limits; [`clients_file`]: the
+//!   table kept across restarts (`dccd_clients`, `grey_clients`).
 //! - [`stats`]: `cdcc stats`.
 //! - [`net`]: sockets, timers, signals, files of the home directory.
 //! - [`trace`]: trace modes and messages.
@@ -26,6 +27,8 @@
 //! - `flod` (`grey_flod` with `-G`): the flooding peers (see [`flood`]);
 //!   read again when it changes, on SIGHUP and on `cdcc "flood check"`.
 //!   The flooding positions are kept by the store (`tally-db/peers`).
+//! - `dccd_clients` (`grey_clients` with `-G`): the client table of `cdcc
+//!   clients`, kept across restarts (see [`clients_file`]).
 //!
 //! Signals: SIGHUP reloads `ids`, `whitelist` and `flod`; SIGTERM and SIGINT stop
 //! the server in order (the database is synced, the pid file removed), as
@@ -46,12 +49,12 @@
 //! Flooding ([`flood`]): the peers of `flod` (`grey_flod` with `-G`) get
 //! our reports over TCP on the server's port, and theirs are counted here.
 //!
-//! Not yet: the `blacklist` file, the `RL_BUGS` rate,
-//! and saving the client table across restarts. Messages go to syslog
+//! Not yet: the `blacklist` file and the `RL_BUGS` rate. Messages go to syslog
 //! (`-L`) and, in the foreground, to stderr.
 
 pub mod admn;
 pub mod clients;
+pub mod clients_file;
 pub mod flood;
 pub mod grey;
 pub mod net;

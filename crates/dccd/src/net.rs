@@ -279,6 +279,10 @@ async fn serve(
     let flood = Arc::new(Mutex::new(flood));
     let mut server = server;
     server.flood = Some(flood.clone());
+    let clients_path = crate::clients_file::path(&home, server.grey.is_some());
+    for e in crate::clients_file::load(&mut server.clients, &clients_path) {
+        log(&e);
+    }
     let state = Arc::new(Mutex::new(server));
     let tcp: Vec<SocketAddr> = socks.iter().filter_map(|s| s.local_addr().ok()).collect();
     crate::flood::run::start(&tcp, state.clone(), flood.clone())?;
@@ -315,6 +319,18 @@ async fn serve(
             }
         });
     }
+    {
+        // the client table, every ten minutes (and at the stop below)
+        let (state, file) = (state.clone(), clients_path.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CLIENTS_SAVE);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                save_clients(&state, &file);
+            }
+        });
+    }
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .map_err(|e| e.to_string())?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -339,8 +355,23 @@ async fn serve(
             log(&format!("database sync: {e}"));
         }
     }
+    save_clients(&state, &clients_path);
     let _ = std::fs::remove_file(&pid_path);
     Ok(())
+}
+
+/// How often the client table is written.
+const CLIENTS_SAVE: Duration = Duration::from_secs(600);
+
+/// Write the client table (`dccd_clients` or `grey_clients`).
+fn save_clients(state: &Arc<Mutex<Server>>, file: &Path) {
+    let text = match state.lock() {
+        Ok(s) => crate::clients_file::text(&s.clients),
+        Err(_) => return,
+    };
+    if let Err(e) = crate::clients_file::write(file, &text) {
+        log(&format!("{}: {e}", file.display()));
+    }
 }
 
 /// Receive and answer on one socket. A blocking thread rather than a task:

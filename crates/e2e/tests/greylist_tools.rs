@@ -87,7 +87,7 @@ fn admin_home(dir: &Path, grey: &DccServer, grey_home: &Path) -> Result<(), Skip
 fn cdcc_and_dblist_on_a_greylist_server() {
     let dir = require!(TempDir::new("grey-tools").map_err(io));
     let grey_home = dir.path().join("grey");
-    let grey = require!(DccServer::start_grey(&grey_home, "on,3"));
+    let mut grey = require!(DccServer::start_grey(&grey_home, "on,3"));
     let admin = dir.path().join("admin");
     require!(admin_home(&admin, &grey, &grey_home));
 
@@ -135,4 +135,22 @@ fn cdcc_and_dblist_on_a_greylist_server() {
             .any(|l| l.contains("records") && !l.trim_start().starts_with("0 ")),
         "dblist shows no records\n{list}"
     );
+
+    // the client table outlives the server: grey_clients is written at the
+    // stop and read at the next start, where cdcc clients lists it
+    grey.stop();
+    let saved = std::fs::read_to_string(grey_home.join("grey_clients")).unwrap_or_default();
+    assert!(
+        saved.lines().any(|l| l.starts_with("32800 127.0.0.1 ")),
+        "grey_clients:\n{saved}"
+    );
+    let grey = require!(DccServer::start_grey(&grey_home, "on,3"));
+    let cmd = format!(
+        "grey on; id {GREY_ID}; host {}; port {}; clients",
+        grey.addr.ip(),
+        grey.addr.port()
+    );
+    let clients = run("cdcc", &["-h", &home, &cmd]);
+    assert!(clients.contains("32800"), "{clients}");
+    eprintln!("{clients}");
 }
