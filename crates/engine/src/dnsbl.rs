@@ -175,11 +175,6 @@ fn client_name(ip: IpAddr, name: Option<&str>) -> String {
 /// The groups that count in dccproc: all of them.
 pub const ALL_ON: On = [true; GROUPS];
 
-/// What a whiteclnt file's filter switches turn on.
-pub fn on_groups(f: &tally_white::Filters) -> On {
-    f.dnsbl
-}
-
 impl Decision {
     /// Apply the outcome of the DNS list checks (after the whiteclnt
     /// verdict, before the DCC server): a blacklist hit of a group that
