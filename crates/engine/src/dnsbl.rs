@@ -37,11 +37,7 @@ pub fn parse(args: &[String]) -> (Settings, Vec<OptionError>) {
 /// (`set:max_helpers`, else the program's own bound); the name servers of
 /// resolv.conf, or those of [`SERVERS_ENV`].
 pub fn resolver(settings: &Settings, max: usize) -> Result<Resolver, SetupError> {
-    let max = settings
-        .max_helpers
-        .map(|m| m as usize)
-        .unwrap_or(max)
-        .clamp(1, 1024);
+    let max = helpers(settings, max).clamp(1, 1024);
     match std::env::var(SERVERS_ENV) {
         Ok(v) if !v.trim().is_empty() => {
             let servers = v
@@ -53,6 +49,11 @@ pub fn resolver(settings: &Settings, max: usize) -> Result<Resolver, SetupError>
         }
         _ => Resolver::system(max),
     }
+}
+
+/// `set:max_helpers`, else the program's own bound `max`.
+fn helpers(settings: &Settings, max: usize) -> usize {
+    settings.max_helpers.map_or(max, |m| m as usize)
 }
 
 /// What a program needs for the checks of its messages: the settings, the
@@ -82,11 +83,7 @@ impl Checker {
             return Ok(None);
         }
         let resolver = resolver(&settings, max)?;
-        let parallel = settings
-            .max_helpers
-            .map(|m| m as usize)
-            .unwrap_or(max)
-            .clamp(1, 16);
+        let parallel = helpers(&settings, max).clamp(1, 16);
         Ok(Some(Checker {
             first_r: first_r.map(Template::parse_reject),
             settings,
