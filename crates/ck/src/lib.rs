@@ -12,7 +12,7 @@
 
 pub mod types;
 
-pub use types::{CkType, Sum};
+pub use types::{Ck, CkType, Sum};
 pub mod body;
 pub mod header;
 pub mod message;

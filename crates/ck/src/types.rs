@@ -142,6 +142,43 @@ impl fmt::Debug for Sum {
     }
 }
 
+/// One checksum: its type and value. The key of the server's databases (DCC and greylist).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ck {
+    /// The checksum type.
+    pub ty: CkType,
+    /// The 16-byte value.
+    pub sum: Sum,
+}
+
+impl Ck {
+    /// A checksum of type `ty` with value `sum`.
+    pub fn new(ty: CkType, sum: Sum) -> Ck {
+        Ck { ty, sum }
+    }
+
+    /// The 17-byte key: type number then the sum.
+    pub fn key(&self) -> [u8; 17] {
+        let mut k = [0u8; 17];
+        k[0] = self.ty.number();
+        k[1..].copy_from_slice(&self.sum.0);
+        k
+    }
+
+    /// The checksum of a 17-byte key, if its type number is known.
+    pub fn from_key(k: &[u8]) -> Option<Ck> {
+        let (&t, rest) = k.split_first()?;
+        let sum: [u8; 16] = rest.try_into().ok()?;
+        Some(Ck::new(CkType::from_number(t)?, Sum(sum)))
+    }
+}
+
+impl fmt::Display for Ck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.ty, self.sum)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

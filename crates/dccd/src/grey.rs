@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use tally_grey::{Change, Ck as GCk, Counters, Grey, GreyOp, Params, Request as GReq};
+use tally_grey::{Change, Counters, Grey, GreyOp, Params, Request as GReq};
 use tally_store::{tgts, Ck, Pos, Report, Store, Ts};
 use tally_wire::packet::{CkRequest, GreySpam, Packet, Request, Response};
 use tally_wire::Tgts;
@@ -61,12 +61,7 @@ impl GreyState {
                 }
             }
         }
-        let white: Vec<(GCk, u32)> = store
-            .whitelist()?
-            .into_iter()
-            .map(|(c, v)| (GCk::new(c.ty, c.sum), v))
-            .collect();
-        grey.set_whitelist(&white);
+        grey.set_whitelist(&store.whitelist()?);
         Ok(GreyState {
             grey,
             counters: Counters::default(),
@@ -81,15 +76,12 @@ pub fn change_of(r: &Report) -> Option<Change> {
     let secs = r.ts.secs();
     if r.is_delete() {
         let c = r.cks.first()?;
-        return Some(Change::Delete {
-            ck: GCk::new(c.ty, c.sum),
-            ts: secs,
-        });
+        return Some(Change::Delete { ck: *c, ts: secs });
     }
     Some(Change::Add(tally_grey::Record {
         ts: secs,
         tgts: r.tgts,
-        cks: r.cks.iter().map(|c| GCk::new(c.ty, c.sum)).collect(),
+        cks: r.cks.clone(),
     }))
 }
 
@@ -97,11 +89,10 @@ pub fn change_of(r: &Report) -> Option<Change> {
 pub fn persist(store: &mut dyn Store, srvr_id: u16, c: &Change, ts: Ts) -> tally_store::Result<()> {
     match c {
         Change::Add(r) => {
-            let cks = r.cks.iter().map(|c| Ck::new(c.ty, c.sum)).collect();
-            store.add(&Report::new(ts, srvr_id, r.tgts, cks))?;
+            store.add(&Report::new(ts, srvr_id, r.tgts, r.cks.clone()))?;
         }
         Change::Delete { ck, .. } => {
-            store.delete(Ck::new(ck.ty, ck.sum), srvr_id, ts)?;
+            store.delete(*ck, srvr_id, ts)?;
         }
     }
     Ok(())
@@ -130,8 +121,8 @@ pub fn grey_white_value(v: u32) -> u32 {
     }
 }
 
-fn cks_of(r: &CkRequest) -> Vec<GCk> {
-    r.cks.iter().map(|c| GCk::new(c.ty, c.sum)).collect()
+fn cks_of(r: &CkRequest) -> Vec<Ck> {
+    r.cks.iter().map(|c| Ck::new(c.ty, c.sum)).collect()
 }
 
 /// The expiry `dbclean -G on` applies with these settings: embargo
@@ -252,9 +243,9 @@ impl Server {
                     return Action::Drop;
                 };
                 let changes = g.grey.spam(
-                    &GCk::new(ip.ty, ip.sum),
-                    &GCk::new(msg.ty, msg.sum),
-                    &GCk::new(triple.ty, triple.sum),
+                    &Ck::new(ip.ty, ip.sum),
+                    &Ck::new(msg.ty, msg.sum),
+                    &Ck::new(triple.ty, triple.sum),
                     secs,
                 );
                 for c in &changes {

@@ -107,11 +107,7 @@ fn reload(s: &mut Server, home: &Path) {
         log(&format!("whitelist: {e}"));
     }
     if let Some(g) = s.grey.as_mut() {
-        let white: Vec<_> = wl
-            .iter()
-            .map(|(c, v)| (tally_grey::Ck::new(c.ty, c.sum), *v))
-            .collect();
-        g.grey.set_whitelist(&white);
+        g.grey.set_whitelist(&wl);
     }
     log(&format!(
         "reloaded ids and whitelist ({} entries)",

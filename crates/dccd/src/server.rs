@@ -249,10 +249,7 @@ impl Server {
                         // `cdcc delck` on a greylist server forgets the checksum too
                         let secs = self.grey_secs();
                         if let Some(g) = self.grey.as_mut() {
-                            g.grey.apply(&tally_grey::Change::Delete {
-                                ck: tally_grey::Ck::new(d.ck.ty, d.ck.sum),
-                                ts: secs,
-                            });
+                            g.grey.apply(&tally_grey::Change::Delete { ck, ts: secs });
                         }
                         let body = Response::Ok(self.ok_body(&req));
                         self.ridc.remember(from, buf, body.clone(), now);

@@ -1,8 +1,6 @@
 //! The values of the greylist API: checksums, requests, answers, records
 //! and changes to persist, decisions.
 
-use tally_ck::{CkType, Sum};
-
 /// Target count `many`: no embargo (a familiar triple or a whitelisted
 /// request).
 pub const MANY: u32 = 0x00ff_fff0;
@@ -12,21 +10,7 @@ pub const OK: u32 = 0x00ff_fff1;
 /// `DCC_TGTS_GREY_WHITE`).
 pub const GREY_WHITE: u32 = 0x00ff_fff2;
 
-/// One checksum: type and value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Ck {
-    /// The type.
-    pub ty: CkType,
-    /// The 16-byte value.
-    pub sum: Sum,
-}
-
-impl Ck {
-    /// A checksum of type `ty` and value `sum`.
-    pub fn new(ty: CkType, sum: Sum) -> Ck {
-        Ck { ty, sum }
-    }
-}
+pub use tally_ck::Ck;
 
 /// The greylist operation of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,6 @@
 //! The values the database keeps: checksums, reports, timestamps, log
 //! positions and target counts.
 
-use std::fmt;
-
-use tally_ck::{CkType, Sum};
-
 /// Target counts as the database keeps them: 24 bits, with the values just
 /// below 2^24 reserved for special meanings (the same numbers as on the wire).
 pub mod tgts {
@@ -33,42 +29,7 @@ pub const MAX_CKS: usize = 14;
 /// The longest flooding path kept with a report.
 pub const MAX_PATH: usize = 8;
 
-/// One checksum: its type and value. The database key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Ck {
-    /// The checksum type.
-    pub ty: CkType,
-    /// The 16-byte value.
-    pub sum: Sum,
-}
-
-impl Ck {
-    /// A checksum of type `ty` with value `sum`.
-    pub fn new(ty: CkType, sum: Sum) -> Ck {
-        Ck { ty, sum }
-    }
-
-    /// The 17-byte key: type number then the sum.
-    pub fn key(&self) -> [u8; 17] {
-        let mut k = [0u8; 17];
-        k[0] = self.ty.number();
-        k[1..].copy_from_slice(&self.sum.0);
-        k
-    }
-
-    /// The checksum of a 17-byte key, if its type number is known.
-    pub fn from_key(k: &[u8]) -> Option<Ck> {
-        let (&t, rest) = k.split_first()?;
-        let sum: [u8; 16] = rest.try_into().ok()?;
-        Some(Ck::new(CkType::from_number(t)?, Sum(sum)))
-    }
-}
-
-impl fmt::Display for Ck {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.ty, self.sum)
-    }
-}
+pub use tally_ck::Ck;
 
 /// A DCC timestamp: 48 bits, seconds shifted left by 17 with the
 /// microseconds divided by 8 below (the form of flooded records).
