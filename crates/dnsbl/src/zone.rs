@@ -19,7 +19,7 @@ use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::{A, AAAA, MX, NS, SOA, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
-use crate::answer::{Answer, QType, Question};
+use crate::answer::{Answer, Question};
 use crate::plan::resolver_timeout;
 
 /// TTL of every record served.
@@ -267,16 +267,6 @@ impl Zone {
             }
             Reply::Garbage(b) => Answer::from_bytes(&b, q.qtype, 0),
             Reply::Message(m) => Answer::from_message(&m, q.qtype, 0),
-        }
-    }
-
-    /// `QType` of a record type the checks ask, if it is one.
-    pub fn qtype(t: RecordType) -> Option<QType> {
-        match t {
-            RecordType::A => Some(QType::A),
-            RecordType::AAAA => Some(QType::Aaaa),
-            RecordType::MX => Some(QType::Mx),
-            _ => None,
         }
     }
 }
