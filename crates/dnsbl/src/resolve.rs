@@ -133,9 +133,8 @@ impl Resolver {
         if !self.use_cache {
             return None;
         }
-        let key = (q.name.to_ascii_lowercase(), q.qtype);
         let cache = self.cache.lock().ok()?;
-        let c = cache.get(&key)?;
+        let c = cache.get(&cache_key(q))?;
         (c.until > Instant::now()).then(|| {
             let mut a = c.answer.clone();
             a.elapsed_ms = 0;
@@ -159,7 +158,7 @@ impl Resolver {
         }
         let until = now + Duration::from_secs(u64::from(ttl.min(TTL_MAX)));
         cache.insert(
-            (q.name.to_ascii_lowercase(), q.qtype),
+            cache_key(q),
             Cached {
                 answer: a.clone(),
                 until,
@@ -401,6 +400,11 @@ impl Resolver {
         }
         Outcome::default()
     }
+}
+
+/// The cache's key of a question: names are asked in any case but answered alike.
+fn cache_key(q: &Question) -> (String, crate::QType) {
+    (q.name.to_ascii_lowercase(), q.qtype)
 }
 
 /// The time a question takes that was still open at `msg-secs`: all of it.
