@@ -411,7 +411,7 @@ fn expiry(o: &CleanOpts, db: &Path, out: &Out) -> Result<Expiry, Fail> {
 /// records go after the window, the records of accepted messages after
 /// the white time.
 fn grey_expiry(db: &Path, out: &Out) -> Expiry {
-    let path = db.join(GREY_PARAMS);
+    let path = db.join(tally_grey::PARAMS_FILE);
     let p = match fs::read_to_string(&path) {
         Ok(text) => tally_grey::Params::default()
             .parse_arg(text.trim())
@@ -421,18 +421,8 @@ fn grey_expiry(db: &Path, out: &Out) -> Expiry {
             }),
         Err(_) => tally_grey::Params::default(),
     };
-    let (window, white) = (u64::from(p.window), u64::from(p.white));
-    Expiry {
-        small: window,
-        bulk: white,
-        long_term_small: window,
-        long_term_bulk: white,
-    }
+    Expiry::greylist(p.window.into(), p.white.into())
 }
-
-/// The file in which `dccd -G` saves its settings beside the greylist
-/// database.
-pub const GREY_PARAMS: &str = "grey-params";
 
 /// The `-e`/`-E` ages of the last cleaning that set them.
 pub fn read_params(path: &Path) -> Option<(u64, u64)> {

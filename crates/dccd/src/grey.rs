@@ -27,8 +27,7 @@ use crate::server::{Action, Server, Who};
 
 /// The greylist database directory in the home directory.
 pub const DB_DIR: &str = "tally-grey-db";
-/// The file beside the records holding the `-G` settings.
-pub const PARAMS_FILE: &str = "grey-params";
+pub use tally_grey::PARAMS_FILE;
 /// The default UDP port of greylist servers.
 pub const GREY_PORT: u16 = 6276;
 
@@ -130,13 +129,7 @@ fn cks_of(r: &CkRequest) -> Vec<Ck> {
 /// white time, so a familiar triple (total `many`) is remembered for the
 /// white time after its last accepted message.
 pub fn expiry(p: &Params) -> tally_store::Expiry {
-    let (window, white) = (u64::from(p.window), u64::from(p.white));
-    tally_store::Expiry {
-        small: window,
-        bulk: white,
-        long_term_small: window,
-        long_term_bulk: white,
-    }
+    tally_store::Expiry::greylist(p.window.into(), p.white.into())
 }
 
 /// The lines `cdcc stats` adds for a greylist server (after the

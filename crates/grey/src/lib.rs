@@ -58,7 +58,7 @@ mod types;
 use tally_ck::CkType;
 
 pub use counters::Counters;
-pub use params::{ParamError, Params};
+pub use params::{ParamError, Params, PARAMS_FILE};
 pub use types::*;
 
 /// The greylist database and its rules.

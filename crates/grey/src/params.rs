@@ -28,6 +28,11 @@ pub const MAX_WHITE: u32 = i32::MAX as u32;
 /// client's IP address once N of its triples have passed their embargo.
 pub const AUTO_WHITE_WORD: &str = "auto-white-IP";
 
+/// The file beside a greylist database in which its server keeps these
+/// settings, in the form of `-G` ([`Params::to_arg`]), so that `dbclean
+/// -G on` expires the database with them.
+pub const PARAMS_FILE: &str = "grey-params";
+
 /// The greylist settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Params {

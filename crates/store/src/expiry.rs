@@ -60,6 +60,18 @@ impl Expiry {
         }
     }
 
+    /// The ages of a greylist database (`dccd -G`): embargo records go after
+    /// the `window`, the records of accepted messages after the `white`
+    /// time, whatever their type.
+    pub fn greylist(window: u64, white: u64) -> Expiry {
+        Expiry {
+            small: window,
+            bulk: white,
+            long_term_small: window,
+            long_term_bulk: white,
+        }
+    }
+
     /// Whether a checksum of type `ty` with current total `total`, in a
     /// report `age` seconds old, is kept.
     pub fn keeps(&self, ty: CkType, total: u32, age: u64) -> bool {
