@@ -127,3 +127,16 @@ fn build(name: &str) -> Result<PathBuf, Skip> {
     };
     Err(Skip(format!("`{name}` could not be built: {why}")))
 }
+
+/// Run the workspace program `name` (built if needed) with `args` and
+/// `input` on its standard input, for at most a minute; panics when it
+/// cannot be built or run.
+pub fn run(name: &str, args: &[&str], input: &[u8]) -> crate::proc::Output {
+    let exe = binary(name).unwrap_or_else(|s| panic!("{name}: {s}"));
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(args);
+    match crate::proc::run(cmd, input, std::time::Duration::from_secs(60)) {
+        Ok(o) => o,
+        Err(e) => panic!("{name} did not run: {e}"),
+    }
+}

@@ -28,7 +28,8 @@ pub const PEER_ID: u32 = 1102;
 pub const CLIENT_ID: u32 = 32800;
 /// The brand the server announces (`X-DCC-<brand>-Metrics:`).
 pub const BRAND: &str = "e2ebrand";
-const CLIENT_PW: &str = "e2eclientpw";
+/// Its password.
+pub const CLIENT_PW: &str = "e2eclientpw";
 const SERVER_PW: &str = "e2eserverpw";
 const GREY_PW: &str = "e2egreypw";
 const PEER_PW: &str = "e2epeerpw";

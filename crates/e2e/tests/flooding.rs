@@ -4,10 +4,9 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 use tally_e2e::dccd::{self, free_tcp_port, DccServer, PEER_ID, SERVER_ID};
-use tally_e2e::proc::{self, wait_until};
+use tally_e2e::proc::wait_until;
 use tally_e2e::tmp::TempDir;
 use tally_e2e::{bins, msg, require, Skip};
 
@@ -17,10 +16,7 @@ fn io(e: std::io::Error) -> Skip {
 
 /// Run one of our programs; (exit status, standard output and error).
 fn run(name: &str, args: &[&str], input: &[u8]) -> (Option<i32>, String) {
-    let exe = bins::binary(name).unwrap_or_else(|s| panic!("{name}: {s}"));
-    let mut cmd = Command::new(exe);
-    cmd.args(args);
-    let out = proc::run(cmd, input, Duration::from_secs(60)).expect("run");
+    let out = bins::run(name, args, input);
     (
         out.status.and_then(|s| s.code()),
         format!("{}{}", out.stdout, out.stderr),

@@ -7,10 +7,8 @@
 use std::net::UdpSocket;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
-use tally_e2e::dccd::{DccServer, GREY_ID};
-use tally_e2e::proc;
+use tally_e2e::dccd::{DccServer, CLIENT_ID, CLIENT_PW, GREY_ID};
 use tally_e2e::tmp::TempDir;
 use tally_e2e::{bins, require, Skip};
 use tally_wire::packet::CkRequest;
@@ -24,10 +22,7 @@ fn io(e: std::io::Error) -> Skip {
 /// Run one of our programs with `args`; its standard output, or a panic
 /// with everything it said.
 fn run(name: &str, args: &[&str]) -> String {
-    let exe = bins::binary(name).unwrap_or_else(|s| panic!("{name}: {s}"));
-    let mut cmd = Command::new(exe);
-    cmd.args(args);
-    let out = proc::run(cmd, b"", Duration::from_secs(60)).expect("run");
+    let out = bins::run(name, args, b"");
     assert!(
         out.success(),
         "{name} {args:?} failed\n{}{}",
@@ -52,8 +47,13 @@ fn grey_report(server: &DccServer, n: u8) -> u32 {
     .map(|&(t, s)| WireCk::new(t, s))
     .collect();
     let req = Request::GreyReport(CkRequest { tgts: Tgts(0), cks });
-    let mut pkt = Packet::request(12, 32800, OpNums::from_le_words(7, 8, u32::from(n), 1), req);
-    let pw = Passwd::new(b"e2eclientpw").expect("password");
+    let mut pkt = Packet::request(
+        12,
+        CLIENT_ID,
+        OpNums::from_le_words(7, 8, u32::from(n), 1),
+        req,
+    );
+    let pw = Passwd::new(CLIENT_PW.as_bytes()).expect("password");
     let bytes = pkt.sign(&Signer::Passwd(pw));
     let sock = UdpSocket::bind("127.0.0.1:0").expect("socket");
     sock.set_read_timeout(Some(Duration::from_millis(500)))
