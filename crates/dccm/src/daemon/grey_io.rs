@@ -16,12 +16,8 @@ pub(super) async fn ask_grey(
             .map(|_| Err("no greylist server".to_string()))
             .collect();
     };
-    if reqs.len() == 1 {
-        let mut out = Vec::with_capacity(1);
-        for r in &reqs {
-            out.push(c.grey(r).await);
-        }
-        return out;
+    if let [r] = reqs.as_slice() {
+        return vec![c.grey(r).await];
     }
     let tasks: Vec<_> = reqs
         .into_iter()
