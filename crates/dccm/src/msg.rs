@@ -16,6 +16,7 @@ use tally_ck::header::Envelope;
 use tally_ck::message::MessageCks;
 use tally_engine::ask::{Listing, WhiteVerdict};
 use tally_engine::cks::MsgCks;
+use tally_engine::dnsbl::{On, GROUPS};
 use tally_engine::rcpts_milter::{engine_thresholds, white_thresholds, RcptSetup};
 use tally_engine::state::white_sw;
 use tally_engine::tgts;
@@ -368,11 +369,11 @@ impl Msg {
     /// and those refused at RCPT time). The original lets a refused
     /// recipient's groups make the message spam for the header, while only
     /// the accepted recipients' groups reject it (recorded, 11a).
-    pub fn dnsbl_on(&self) -> (tally_engine::dnsbl::On, tally_engine::dnsbl::On) {
+    pub fn dnsbl_on(&self) -> (On, On) {
         let global = self.global.as_deref();
         let on = |r: &Rcpt| self.setup.filters(global, r.user.as_deref()).dnsbl;
-        let or = |a: [bool; 4], b: [bool; 4]| std::array::from_fn(|i| a[i] || b[i]);
-        let mut acc = [false; 4];
+        let or = |a: On, b: On| std::array::from_fn(|i| a[i] || b[i]);
+        let mut acc = [false; GROUPS];
         if self.rcpts.is_empty() {
             acc = self.setup.filters(global, None).dnsbl;
         }
