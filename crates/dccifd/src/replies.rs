@@ -5,8 +5,9 @@
 //! log file's unique part) and `%CIP` (the SMTP client's address)
 //! replaced.
 
-/// The default bulk rejection (replaced by the first `-r`).
-pub const DEFAULT_REJECT: &str = "5.7.1 550 mail %ID from %CIP rejected by DCC";
+/// The default bulk rejection (replaced by the first `-r`), the same as
+/// that of DNS blacklist hits.
+pub use tally_engine::dnsbl::DEFAULT_REJECT;
 /// The default greylist embargo (replaced by the second `-r`).
 pub const DEFAULT_GREY: &str = "4.2.1 452 mail %ID from %CIP temporary greylist embargoed";
 
