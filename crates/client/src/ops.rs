@@ -231,14 +231,19 @@ impl Client {
     }
 
     /// The greylist request `op` (`GreyReport`, `GreyQuery` or `GreyWhite`)
-    /// for the checksums `cks`, ready for [`Client::grey_with`].
+    /// for the checksums `cks`, ready for [`Client::grey_with`]; any other
+    /// operation is a bad request.
     pub fn grey_request(op: tally_wire::Op, cks: &[WireCk]) -> Result<Request, ClientError> {
         let r = Self::grey_req(cks)?;
-        Ok(match op {
-            tally_wire::Op::GreyQuery => Request::GreyQuery(r),
-            tally_wire::Op::GreyWhite => Request::GreyWhite(r),
-            _ => Request::GreyReport(r),
-        })
+        match op {
+            tally_wire::Op::GreyReport => Ok(Request::GreyReport(r)),
+            tally_wire::Op::GreyQuery => Ok(Request::GreyQuery(r)),
+            tally_wire::Op::GreyWhite => Ok(Request::GreyWhite(r)),
+            other => Err(ClientError::BadRequest(format!(
+                "{} is not a greylist request",
+                other.name()
+            ))),
+        }
     }
 
     fn grey_req(cks: &[WireCk]) -> Result<CkRequest, ClientError> {

@@ -38,7 +38,7 @@ impl Reply {
 }
 
 /// The default bulk mail rejection.
-pub const DEFAULT_REJECT: &str = "5.7.1 550 mail %ID from %CIP rejected by DCC";
+pub use tally_engine::dnsbl::DEFAULT_REJECT;
 /// The default greylist embargo.
 pub const DEFAULT_GREY: &str = "4.2.1 452 mail %ID from %CIP temporary greylist embargoed";
 /// The default rejection for bad reputations.
