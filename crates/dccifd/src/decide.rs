@@ -46,6 +46,9 @@ pub struct Decided {
     /// Greylisting embargoes the message: the answer is `G` overall and
     /// for every recipient, the proxy defers it with a 4yz reply.
     pub embargo: bool,
+    /// `-x` and no DCC server answered: the answer is `T` overall, the
+    /// proxy defers the message with a 4yz reply.
+    pub tempfail: bool,
     /// The message is interesting enough for per-user logs.
     pub(crate) logit: bool,
     /// Greylisting.
@@ -157,6 +160,7 @@ pub(crate) fn decide(
     let mut header = None;
     // the log's "reported" count: nothing when the server is not asked
     let mut reported = 0;
+    let mut dcc_failed = false;
     if req_tgts > 0 {
         let placeholder = ClientInfo {
             hostname: cfg.hostname.clone(),
@@ -165,6 +169,7 @@ pub(crate) fn decide(
         if let Some(req) = d.dcc_request(&tholds, &placeholder, &cks, spam, local_tgts) {
             reported = local_tgts;
             let (answer, info) = ask.dcc(&req);
+            dcc_failed = answer.is_err();
             d.apply_answer(&tholds, !cfg.no_body_kludge, &info, &mut cks, answer);
         }
         header = d.header.clone();
@@ -182,8 +187,13 @@ pub(crate) fn decide(
     let embargo = gl.finish(&spam_for, ignore, &cks, ask);
     errors.extend(gl.list.errors.drain(..).filter(|e| !e.is_empty()));
     let overall_reject = all_reject && !head.opts.no_reject && !cfg.ignore && !embargo;
+    // -x: "tell the MTA to answer the DATA command with a 4yz temporary
+    // failure" when the DCC server could not be reached (dccifd(8))
+    let tempfail = dcc_failed && cfg.try_hard && !embargo && !overall_reject;
     let overall = if embargo {
         'G'
+    } else if tempfail {
+        'T'
     } else if overall_reject {
         'R'
     } else {
@@ -263,6 +273,7 @@ pub(crate) fn decide(
         results,
         overall_reject,
         embargo,
+        tempfail,
         grey: gl,
         dnsbl_lines,
         dnsbl: dnsbl_on,

@@ -375,6 +375,14 @@ fn data<R: BufRead, W: Write>(
         let r = smtp_reply(cfg.grey_msg.as_deref(), DEFAULT_GREY, &id, &cip);
         c.smtp_reply = Some(r.trim_end().to_string());
         r.repeat(n).into_bytes()
+    } else if c.outcome.tempfail {
+        // -x and no DCC server answered: try again later
+        if let Some(d) = down.as_mut() {
+            let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
+        }
+        let r = "451 4.4.0 DCC failure\r\n";
+        c.smtp_reply = Some(r.trim_end().to_string());
+        r.repeat(n).into_bytes()
     } else if c.outcome.overall_reject && !cfg.discard {
         if let Some(d) = down.as_mut() {
             let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
