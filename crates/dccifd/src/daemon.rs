@@ -35,6 +35,8 @@ pub struct Shared {
     pub syslog: Syslog,
     /// Also print complaints on stderr (`-b`, `-d`).
     pub stderr: bool,
+    /// The counts of the SIGUSR1 report.
+    pub totals: crate::totals::Totals,
 }
 
 impl Shared {
@@ -197,16 +199,24 @@ fn run<R: std::io::Read, W: Write>(
     if let Some(dest) = sh.cfg.proxy.as_ref() {
         let r = crate::proxy::converse(&sh.cfg, dest, peer, input, output, ask);
         let _ = close();
+        sh.totals
+            .proxied
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         for e in r? {
             sh.complain(&e);
         }
         return Ok(());
     }
     let mut input = BufReader::with_capacity(16384, input);
-    let mut out = std::io::BufWriter::with_capacity(16384, output);
+    let mut out = crate::totals::First {
+        inner: std::io::BufWriter::with_capacity(16384, output),
+        first: None,
+    };
     let r = check::handle(&sh.cfg, &mut input, &mut out, ask);
+    let result = out.first.filter(|_| r.is_ok());
     drop(out);
     let _ = close();
+    sh.totals.answered(result);
     for e in r.map_err(|e: BadRequest| e.to_string())? {
         sh.complain(&e);
     }

@@ -142,6 +142,7 @@ fn run(args: &[String]) -> i32 {
         syslog,
         // with -b complaints are printed too (the original's foreground)
         stderr: true,
+        totals: Default::default(),
     });
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -171,6 +172,7 @@ fn run(args: &[String]) -> i32 {
             Bound::Unix(_, p) => Some(p.clone()),
             Bound::Tcp(..) => None,
         };
+        tokio::spawn(reports(shared.clone()));
         let sh = shared.clone();
         tokio::select! {
             _ = daemon::serve(bound, sh, maxjobs) => {}
@@ -185,6 +187,29 @@ fn run(args: &[String]) -> i32 {
         }
         0
     })
+}
+
+/// The statistics report: on SIGUSR1 and every 24 hours after
+/// (dccifd(8)), to the system log and, in the foreground, to stderr.
+async fn reports(sh: Arc<Shared>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut usr1) = signal(SignalKind::user_defined1()) else {
+        return;
+    };
+    let day = std::time::Duration::from_secs(24 * 3600);
+    let mut next = tokio::time::Instant::now() + day;
+    loop {
+        tokio::select! {
+            _ = usr1.recv() => {}
+            _ = tokio::time::sleep_until(next) => {}
+        }
+        next = tokio::time::Instant::now() + day;
+        let line = sh.totals.report();
+        if sh.stderr {
+            eprintln!("dccifd: {line}");
+        }
+        sh.syslog.info(&line);
+    }
 }
 
 /// SIGTERM, SIGINT or SIGHUP stop the daemon, as with the original.
