@@ -181,6 +181,16 @@ fn main() {
     std::process::exit(code);
 }
 
+/// The next delivery of a signal, or never if it could not be caught.
+async fn stop_signal(s: &mut Option<tokio::signal::unix::Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
 async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf) -> i32 {
     use tokio::signal::unix::{signal, SignalKind};
     let pidfile = rundir.join("dccm.pid");
@@ -199,15 +209,23 @@ async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf) -> i32 {
                 _ = usr1.recv() => {}
                 _ = day.tick() => {}
             }
-            stats.syslog.info(&stats.totals.report());
+            let line = stats.totals.report();
+            // stderr too, as complaints (the terminal or log of `-b`)
+            eprintln!("dccm: {line}");
+            stats.syslog.info(&line);
         }
     });
-    let shutdown = async {
-        let mut term = signal(SignalKind::terminate()).ok();
-        let mut int = signal(SignalKind::interrupt()).ok();
+    // SIGTERM, SIGINT and SIGHUP stop dccm in order, as the milter library
+    // stops the original (SIGHUP's default would kill it and leave its pid
+    // file); caught from here on, also while the servers are probed
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    let mut hup = signal(SignalKind::hangup()).ok();
+    let shutdown = async move {
         tokio::select! {
-            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
-            _ = async { match int.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+            _ = stop_signal(&mut term) => {}
+            _ = stop_signal(&mut int) => {}
+            _ = stop_signal(&mut hup) => {}
         }
     };
     let dcc = sh.dcc.clone();
