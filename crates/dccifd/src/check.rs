@@ -16,15 +16,18 @@ use std::sync::Arc;
 use tally_ck::header::Envelope;
 use tally_ck::message::{Checksums, MessageCks};
 use tally_ck::simple::ip_sum;
-use tally_engine::logfile::{create_unique, NameGen};
+use tally_engine::logfile::NameGen;
 use tally_engine::message::{copy_spool, read_message, rewind, ReadInfo};
+use tally_engine::spool::Spool;
 use tally_engine::state::white_sw;
 use tally_engine::tgts;
 
 /// A temporary file holding the message while it is checked (removed
-/// at once: it lives as long as the handle), and the unique part of its
-/// name, which stands for the message (`%ID`) when there is no log file.
-pub fn spool_file(cfg: &Config) -> std::io::Result<(std::fs::File, String)> {
+/// at once: it lives as long as the handle; it moves to the system
+/// temporary directory when `-T` or the log directory is full), and the
+/// unique part of its name, which stands for the message (`%ID`) when
+/// there is no log file.
+pub fn spool_file(cfg: &Config) -> std::io::Result<(Spool, String)> {
     use std::sync::Mutex;
     static GEN: Mutex<Option<NameGen>> = Mutex::new(None);
     let mut gen = {
@@ -37,9 +40,7 @@ pub fn spool_file(cfg: &Config) -> std::io::Result<(std::fs::File, String)> {
         }
         mine
     };
-    let (f, path, id) = create_unique(&cfg.tmpdir, "dccifd.", &mut gen, 0o600)?;
-    let _ = std::fs::remove_file(&path);
-    Ok((f, id))
+    Spool::create(std::slice::from_ref(&cfg.tmpdir), "dccifd.", &mut gen)
 }
 
 /// Handle one connection: read the request from `input`, write the
@@ -73,7 +74,7 @@ pub struct Checked {
     pub errors: Vec<String>,
     info: ReadInfo,
     sums: Checksums,
-    spool: Option<std::fs::File>,
+    spool: Option<Spool>,
     /// The unique part of the spool file's name.
     spool_id: Option<String>,
     logs: MsgLogs,
@@ -251,7 +252,7 @@ fn read_checksums<R: BufRead>(
     lists: &Lists,
     head: &Head,
     input: &mut R,
-    spool: Option<&mut std::fs::File>,
+    spool: Option<&mut Spool>,
 ) -> Result<(ReadInfo, Checksums, Relays), BadRequest> {
     let env = Envelope {
         client_ip: head.client_ip,

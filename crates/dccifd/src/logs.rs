@@ -52,7 +52,7 @@ impl MsgLogs {
         if let Some((dir, mode)) = &cfg.logdir {
             match LogFile::create(dir, *mode) {
                 Ok(f) => l.global = Some(f),
-                Err(e) => errors.push(e.to_string()),
+                Err(e) => errors.extend(e.report),
             }
         }
         // as the original: per-user logs only with a -l directory
@@ -73,7 +73,7 @@ impl MsgLogs {
             let sws = user_sws.get(i).copied().unwrap_or(0);
             match LogFile::create(&dir, user_mode(sws)) {
                 Ok(f) => l.users.push((i, f)),
-                Err(e) => errors.push(e.to_string()),
+                Err(e) => errors.extend(e.report),
             }
         }
         l
@@ -238,14 +238,10 @@ impl MsgLogs {
             f.write(t.as_bytes())
         });
         if let Some(g) = self.global.take() {
-            if let Err(e) = g.finish(true) {
-                errs.push(e);
-            }
+            errs.extend(g.finish(true).report);
         }
         for (i, u) in self.users.drain(..) {
-            if let Err(e) = u.finish(keep_user(i)) {
-                errs.push(e);
-            }
+            errs.extend(u.finish(keep_user(i)).report);
         }
         errs
     }

@@ -210,7 +210,7 @@ impl Conn {
                 &msg.mail_host_or_domain(),
             ) {
                 Ok(l) => msg.log = Some(l),
-                Err(e) => msg.errors.push(e),
+                Err(e) => msg.errors.extend(e),
             }
         }
         self.msg = Some(msg);

@@ -131,7 +131,10 @@ fn step(reply: &mut indymilter::SmtpReply, s: Step) -> Status {
 }
 
 async fn send_verdict(ctx: &mut EomContext<Session>, sh: &Shared, v: Verdict) -> Status {
+    // on standard error too, as dccm's other complaints (it is /dev/null
+    // once dccm runs in the background)
     for e in &v.errors {
+        eprintln!("dccm: {e}");
         sh.syslog.error(e);
     }
     if let Answer2::Accept = v.answer {

@@ -52,7 +52,9 @@ fn v6(ip: IpAddr) -> String {
 }
 
 impl MsgLog {
-    /// Start a log file in `dir` for a message from `name`/`ip`.
+    /// Start a log file in `dir` for a message from `name`/`ip`; `Err`
+    /// holds the line for the system log, if this failure is to be
+    /// reported (see [`tally_engine::logfile::failing`]).
     pub fn start(
         dir: &Path,
         mode: LogMode,
@@ -61,8 +63,8 @@ impl MsgLog {
         helo: &str,
         env_from: &str,
         mail_host: &str,
-    ) -> Result<MsgLog, String> {
-        let file = LogFile::create(dir, mode).map_err(|e| e.to_string())?;
+    ) -> Result<MsgLog, Option<String>> {
+        let file = LogFile::create(dir, mode).map_err(|e| e.report)?;
         let mut env = format!("VERSION: 3\nDATE: {}\n", log_date(now()));
         if let Some(ip) = ip {
             let mut l = format!("IP: {name} {}", v6(ip));
@@ -212,13 +214,9 @@ impl MsgLog {
         tail.push_str(&format!("result: {result}\n"));
         self.put(tail.as_bytes());
         let mut errors = std::mem::take(&mut self.errors);
-        match self.file.finish(keep) {
-            Ok(p) => (p, errors),
-            Err(e) => {
-                errors.push(e);
-                (None, errors)
-            }
-        }
+        let closed = self.file.finish(keep);
+        errors.extend(closed.report);
+        (closed.kept, errors)
     }
 }
 

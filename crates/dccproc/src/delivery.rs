@@ -1,11 +1,11 @@
 //! Where the message goes: the output, the log file, and the complaints,
 //! with the original's rule that the mail is always delivered.
 
-use std::fs::File;
 use std::io::{self, BufRead, Read, Write};
 use tally_engine::errno_str;
 use tally_engine::logfile::{self, LogFile};
 use tally_engine::message::{copy_spool, rewind, ReadInfo};
+use tally_engine::spool::Spool;
 use tally_engine::syslog::Syslog;
 use tally_engine::xhdr::XHeader;
 
@@ -15,7 +15,7 @@ pub struct Run {
     pub input: Option<Box<dyn BufRead>>,
     pub log: Option<LogFile>,
     pub early: String,
-    pub spool: Option<File>,
+    pub spool: Option<Spool>,
     pub spool_rewound: bool,
     pub logit: bool,
     pub quiet_out: bool,
@@ -90,8 +90,8 @@ impl Run {
 
     pub fn finish_log(&mut self) {
         if let Some(l) = self.log.take() {
-            if let Err(e) = l.finish(self.logit) {
-                self.error_msg(&e);
+            if let Some(m) = l.finish(self.logit).report {
+                self.error_msg(&m);
             }
         }
     }

@@ -3,10 +3,10 @@
 
 use crate::delivery::Run;
 use crate::opts::Opts;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use tally_engine::errno_str;
-use tally_engine::logfile::{self, create_unique, LogFile, NameGen};
+use tally_engine::logfile::{self, LogFile, NameGen};
+use tally_engine::spool::Spool;
 
 /// The compiled-in DCC home directory.
 pub const DCC_HOMEDIR: &str = "/var/dcc";
@@ -93,20 +93,12 @@ pub fn tmp_dirs(r: &mut Run, o: &Opts, cwd: &Path, logdir: Option<&Path>) -> Vec
     dirs
 }
 
-/// Create the spool file (removed at once, so nothing is left behind).
-pub fn make_spool(dirs: &[PathBuf]) -> Result<File, String> {
-    let mut gen = NameGen::new();
-    let mut last = String::from("no temporary directory");
-    for d in dirs {
-        match create_unique(d, "tmp.", &mut gen, 0o600) {
-            Ok((f, path, _)) => {
-                let _ = std::fs::remove_file(&path);
-                return Ok(f);
-            }
-            Err(e) => last = e.to_string(),
-        }
-    }
-    Err(last)
+/// Create the spool file (removed at once, so nothing is left behind;
+/// it moves to the next directory when one is full).
+pub fn make_spool(dirs: &[PathBuf]) -> Result<Spool, String> {
+    Spool::create(dirs, "tmp.", &mut NameGen::new())
+        .map(|(s, _)| s)
+        .map_err(|e| e.to_string())
 }
 
 /// Check the `-l` directory, open the log file, and return the
@@ -132,7 +124,11 @@ pub fn open_log(r: &mut Run, o: &Opts, home: &Path, cwd: &Path) -> Vec<PathBuf> 
         }
         Some((p, mode)) => match LogFile::create(p, *mode) {
             Ok(l) => r.log = Some(l),
-            Err(e) => r.dccproc_error(&e.to_string()),
+            Err(e) => {
+                if let Some(m) = e.report {
+                    r.dccproc_error(&m);
+                }
+            }
         },
     }
     if o.fake_envelope && r.log.is_some() {

@@ -15,6 +15,7 @@
 //! - [`grey`]: greylisting in the client (requests, answers, embargo).
 //! - [`grey_udp`]: greylist requests over UDP ([`dcc_client::DccClient::grey`]).
 //! - [`logfile`]: per-message log files.
+//! - [`spool`]: the temporary file holding a message while it is checked.
 //! - [`logopt`]: the `-L` system log option.
 //! - [`syslog`]: sending complaints to the system log.
 //! - [`message`]: reading a message from a stream, copying it with the
@@ -34,6 +35,7 @@ pub mod message;
 pub mod rcpts_if;
 pub mod rcpts_milter;
 pub mod server;
+pub mod spool;
 pub mod state;
 pub mod tgts;
 pub mod tholds;

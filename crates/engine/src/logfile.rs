@@ -4,11 +4,20 @@
 //! the log directory, or in day/hour/minute subdirectories for the
 //! `D?`/`H?`/`M?` forms, and renamed to `msg.XXXXXX` when the message is to
 //! be kept, or removed. Only the first 32 KBytes of the message are copied.
+//!
+//! When a log file cannot be created, written or closed (a full file
+//! system), it is abandoned and removed, and the message goes on as if
+//! logging were off. The system log gets one line when a directory starts
+//! failing and one when it works again ([`failing`]): the `Err` texts of
+//! [`LogFile`] and [`Closed::report`] are those lines, nothing per message.
+
+pub mod failing;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 pub use tally_syslog::civil::{gmtime, Tm};
 
@@ -81,15 +90,24 @@ pub struct NameGen {
 const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 impl NameGen {
-    /// Seed from the clock and the process ID, as the original does.
+    /// Seed from the clock and the process ID, as the original does, and
+    /// from a count of the seeds made in this process, so that threads
+    /// seeding at the same moment start far apart instead of trying the
+    /// same names.
     pub fn new() -> NameGen {
+        static SEEDS: AtomicU32 = AtomicU32::new(0);
         let d = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
         let r = (d.as_secs() % (14 * 24 * 60 * 60))
             .wrapping_mul(u64::from(d.subsec_micros() / 100).max(1))
             .wrapping_mul(u64::from(std::process::id()));
-        NameGen { n: r as u32 }
+        let apart = SEEDS
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9e37_79b1);
+        NameGen {
+            n: (r as u32).wrapping_add(apart),
+        }
     }
 
     /// The next name.
@@ -158,12 +176,51 @@ pub fn create_unique(
             }
         }
     }
-    Err(last.unwrap_or_else(|| io::Error::other("cannot create file")))
+    let why = last.map_or_else(
+        || "cannot create file".to_string(),
+        |e| crate::errno_str(&e),
+    );
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!("open({}/{prefix}XXXXXX): {why}", dir.display()),
+    ))
+}
+
+/// Why no log file was created.
+#[derive(Debug)]
+pub struct LogError {
+    /// What failed, with the OS error.
+    pub why: String,
+    /// The line for the system log when this starts the directory's
+    /// trouble; `None` when it was already reported.
+    pub report: Option<String>,
+}
+
+impl std::fmt::Display for LogError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.why)
+    }
+}
+
+impl std::error::Error for LogError {}
+
+/// A closed log file.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Closed {
+    /// The kept `msg.XXXXXX` file.
+    pub kept: Option<PathBuf>,
+    /// A line for the system log: the directory's trouble starting (this
+    /// file could not be closed) or ending (this file was written).
+    pub report: Option<String>,
 }
 
 /// An open per-message log file.
 #[derive(Debug)]
 pub struct LogFile {
+    /// The `-l` directory (above the time subdirectories).
+    root: PathBuf,
+    /// A write failed: the file is abandoned.
+    broken: bool,
     file: Option<File>,
     path: PathBuf,
     id: String,
@@ -176,7 +233,17 @@ pub struct LogFile {
 
 impl LogFile {
     /// Create `tmp.XXXXXX` in `dir` (and its time subdirectories).
-    pub fn create(dir: &Path, mode: LogMode) -> io::Result<LogFile> {
+    pub fn create(dir: &Path, mode: LogMode) -> Result<LogFile, LogError> {
+        Self::open(dir, mode).map_err(|e| {
+            let why = e.to_string();
+            LogError {
+                report: failing::failed(dir, &why),
+                why,
+            }
+        })
+    }
+
+    fn open(dir: &Path, mode: LogMode) -> io::Result<LogFile> {
         let md = fs::metadata(dir).map_err(|e| {
             io::Error::new(
                 e.kind(),
@@ -208,6 +275,8 @@ impl LogFile {
         let dir_mode = fs::metadata(&d).map_or(0, |m| m.permissions().mode());
         let (file, path, id) = create_unique(&d, "tmp.", &mut gen, dir_mode & 0o640)?;
         Ok(LogFile {
+            root: dir.to_path_buf(),
+            broken: false,
             file: Some(file),
             path,
             id,
@@ -234,7 +303,9 @@ impl LogFile {
         self.used
     }
 
-    /// Write bytes; after a failure the file is abandoned.
+    /// Write bytes. After a failure the file is abandoned (and removed
+    /// at [`LogFile::finish`]); `Err` only when the failure starts the
+    /// directory's trouble, with the line for the system log.
     pub fn write(&mut self, b: &[u8]) -> Result<(), String> {
         let Some(f) = self.file.as_mut() else {
             return Ok(());
@@ -250,12 +321,27 @@ impl LogFile {
             }
             Err(e) => {
                 self.file = None;
-                Err(format!(
-                    "write(log {}): {}",
-                    self.path.display(),
-                    crate::errno_str(&e)
-                ))
+                self.broken = true;
+                let why = format!("write({}): {}", self.path.display(), crate::errno_str(&e));
+                failing::failed(&self.root, &why).map_or(Ok(()), Err)
             }
+        }
+    }
+
+    /// The directory's trouble noted, the file removed.
+    fn lost(&self, why: String) -> Closed {
+        let _ = fs::remove_file(&self.path);
+        Closed {
+            kept: None,
+            report: failing::failed(&self.root, &why),
+        }
+    }
+
+    /// The file closed as it should.
+    fn done(&self, kept: Option<PathBuf>) -> Closed {
+        Closed {
+            kept,
+            report: failing::worked(&self.root),
         }
     }
 
@@ -313,15 +399,27 @@ impl LogFile {
         }
     }
 
-    /// Close; keep the file as `msg.XXXXXX` (returning its path) or remove it.
-    pub fn finish(mut self, keep: bool) -> Result<Option<PathBuf>, String> {
-        if let Some(f) = self.file.take() {
-            let _ = f.sync_all();
+    /// Close; keep the file as `msg.XXXXXX` or remove it. A file whose
+    /// writing failed is removed.
+    pub fn finish(mut self, keep: bool) -> Closed {
+        let synced = self.file.take().map(|f| f.sync_all());
+        if self.broken {
+            // reported (or counted) when the write failed
+            let _ = fs::remove_file(&self.path);
+            return Closed::default();
+        }
+        if let Some(Err(e)) = synced {
+            let why = format!("fsync({}): {}", self.path.display(), crate::errno_str(&e));
+            return self.lost(why);
         }
         if !keep {
-            return fs::remove_file(&self.path)
-                .map(|_| None)
-                .map_err(|e| format!("unlink({}): {}", self.path.display(), crate::errno_str(&e)));
+            return match fs::remove_file(&self.path) {
+                Ok(()) => self.done(None),
+                Err(e) => {
+                    let why = format!("unlink({}): {}", self.path.display(), crate::errno_str(&e));
+                    self.lost(why)
+                }
+            };
         }
         let dir = self
             .path
@@ -334,7 +432,7 @@ impl LogFile {
             match fs::hard_link(&self.path, &new) {
                 Ok(()) => {
                     let _ = fs::remove_file(&self.path);
-                    return Ok(Some(new));
+                    return self.done(Some(new));
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 11 => {
                     if n >= 1 {
@@ -343,17 +441,18 @@ impl LogFile {
                     id = self.gen.next_name();
                 }
                 Err(e) => {
-                    return Err(format!(
+                    let why = format!(
                         "link({},{}) {} times: {}",
                         self.path.display(),
                         new.display(),
                         n,
                         crate::errno_str(&e)
-                    ))
+                    );
+                    return self.lost(why);
                 }
             }
         }
-        Err("cannot rename log file".into())
+        self.lost(format!("cannot rename {}", self.path.display()))
     }
 }
 

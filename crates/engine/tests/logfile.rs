@@ -19,12 +19,12 @@ fn keep_renames_to_msg() {
     let id = l.id().to_string();
     assert!(l.path().ends_with(format!("tmp.{id}")));
     l.write(b"VERSION: 3\n").expect("write");
-    let kept = l.finish(true).expect("finish").expect("kept");
+    let kept = l.finish(true).kept.expect("kept");
     assert!(kept.ends_with(format!("msg.{id}")));
     assert_eq!(fs::read(&kept).expect("read"), b"VERSION: 3\n");
     let l = LogFile::create(&d, LogMode::Flat).expect("create");
     let p = l.path().to_path_buf();
-    assert_eq!(l.finish(false).expect("finish"), None);
+    assert_eq!(l.finish(false).kept, None);
     assert!(!p.exists());
     let _ = fs::remove_dir_all(&d);
 }
@@ -46,7 +46,7 @@ fn message_is_cut_at_a_line_end() {
         l.body_write(chunk).expect("write");
     }
     l.body_write(b"more\n").expect("write");
-    let p = l.finish(true).expect("finish").expect("kept");
+    let p = l.finish(true).kept.expect("kept");
     let text = fs::read(&p).expect("read");
     let marker = TRUNC_MSG_CR.as_bytes();
     assert!(text.ends_with(marker));
@@ -66,5 +66,27 @@ fn subdirectories() {
     let parts: Vec<_> = rel.iter().map(|p| p.to_string_lossy().len()).collect();
     assert_eq!(parts[..3], [3, 2, 2]);
     let _ = l.finish(false);
+    let _ = fs::remove_dir_all(&d);
+}
+
+/// Threads creating log files at the same moment get distinct names: none
+/// fails for want of a unique name.
+#[test]
+fn concurrent_names_are_unique() {
+    let d = scratch("threads");
+    std::thread::scope(|s| {
+        for _ in 0..8 {
+            s.spawn(|| {
+                let mut open = Vec::new();
+                for _ in 0..200 {
+                    open.push(LogFile::create(&d, LogMode::Flat).expect("create"));
+                }
+                for l in open {
+                    assert!(l.finish(true).kept.is_some());
+                }
+            });
+        }
+    });
+    assert_eq!(fs::read_dir(&d).expect("read_dir").count(), 1600);
     let _ = fs::remove_dir_all(&d);
 }
