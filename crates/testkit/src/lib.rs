@@ -12,6 +12,10 @@
 //!   benchmarks, which include the file with `#[path]`.
 //! - [`as_user`]: for the tests of `-I`: users, groups and what a process
 //!   runs as.
+//! - [`small_fs`]: a small tmpfs to fill up, for the tests of a full log
+//!   directory.
+//! - [`lossy_relay`]: a loopback UDP relay that drops datagrams, for the
+//!   tests of a lossy network between client and server.
 //!
 //! Only for tests: nothing here is hardened against hostile input, and
 //! failures panic with a short message, as test code should.
@@ -21,7 +25,9 @@ pub mod bench_dccd;
 pub mod fake_dccd;
 pub mod fake_grey;
 pub mod files;
+pub mod lossy_relay;
 pub mod net;
+pub mod small_fs;
 
 pub use fake_dccd::{FakeDccd, Seen, CLIENT_ID, PASSWD};
 pub use fake_grey::{grey_map_text, FakeGrey, GreySeen};
