@@ -122,6 +122,11 @@ impl Client {
         self.daemon.exited()
     }
 
+    /// Its process id, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.daemon.pid()
+    }
+
     /// What the daemon printed (for failure messages).
     pub fn log_text(&self) -> String {
         self.daemon.log_text()

@@ -155,6 +155,26 @@ impl DccServer {
         }
     }
 
+    /// Kill the server with SIGKILL (no orderly stop) and wait for it.
+    pub fn kill9(&mut self) {
+        if let Some(mut d) = self.daemon.take() {
+            if let Some(pid) = d.pid() {
+                proc::signal(pid, "KILL");
+            }
+            d.stop();
+        }
+    }
+
+    /// Its process id, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.daemon.as_ref().and_then(Daemon::pid)
+    }
+
+    /// The exit status if the server has exited (e.g. after SIGTERM).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.daemon.as_mut().and_then(Daemon::exited)
+    }
+
     /// Freeze the server (SIGSTOP): its port stays bound but nothing
     /// answers, like a hung or unreachable server. [`DccServer::stop`]
     /// (and dropping) lets it continue before stopping it.

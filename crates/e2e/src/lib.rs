@@ -16,12 +16,18 @@
 //! tests to skip (printing why) instead of failing when these are missing.
 
 pub mod bins;
+pub mod counted;
 pub mod daemons;
 pub mod dccd;
+pub mod dccifd_client;
+pub mod faults;
 pub mod greylist;
+pub mod load;
+pub mod milter;
 pub mod msg;
 pub mod postfix;
 pub mod proc;
+pub mod procstat;
 pub mod sa;
 pub mod scene;
 pub mod sendmail;
