@@ -39,3 +39,14 @@ pub fn settled(pid: u32, want: Option<(usize, usize)>, limit: Duration) -> (usiz
     }
     last
 }
+
+/// The names of the threads of process `pid` (/proc/PID/task/*/comm).
+pub fn thread_names(pid: u32) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("comm")).ok())
+        .map(|n| n.trim().to_string())
+        .collect()
+}
