@@ -217,6 +217,11 @@ impl Conn {
         Step::Continue
     }
 
+    /// The recipients of the message so far (for the statistics report).
+    pub fn rcpt_count(&self) -> usize {
+        self.msg.as_ref().map_or(0, |m| m.rcpts.len())
+    }
+
     /// RCPT TO.
     pub fn rcpt(&mut self, to: &str, m: Macros) -> Step {
         let cfg = self.cfg.clone();

@@ -357,6 +357,11 @@ async fn aborted(s: &mut Conn, sh: &Shared) {
 }
 
 async fn eom(ctx: &mut EomContext<Session>, sh: &Shared) -> Status {
+    let rcpts = ctx
+        .data
+        .as_mut()
+        .and_then(Session::conn)
+        .map_or(0, |c| c.rcpt_count());
     // the DNS list checks first: their outcome is part of the decision
     let run = ctx
         .data
@@ -407,6 +412,7 @@ async fn eom(ctx: &mut EomContext<Session>, sh: &Shared) -> Status {
         }
     };
     sh.totals.msgs.fetch_add(1, Ordering::Relaxed);
+    sh.totals.tgts.fetch_add(rcpts as u64, Ordering::Relaxed);
     grey_io::send_grey_spam(sh, &v).await;
     let v = external(sh, v).await;
     send_verdict(ctx, sh, v).await

@@ -209,7 +209,8 @@ async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf) -> i32 {
                 _ = usr1.recv() => {}
                 _ = day.tick() => {}
             }
-            let line = stats.totals.report();
+            let open = stats.active.load(std::sync::atomic::Ordering::SeqCst);
+            let line = format!("{}; {open} connections open", stats.totals.report());
             // stderr too, as complaints (the terminal or log of `-b`)
             eprintln!("dccm: {line}");
             stats.syslog.info(&line);
