@@ -14,7 +14,7 @@
 //! grow up to 4, its other threads not at all, and it must still serve
 //! after the 200 cuts. The SIGUSR1 report accounts for
 //! every cut connection (dccifd: each one answered or dropped; dccm: none
-//! counted as a message), and the daemon then serves a whole message
+//! counted as a message, none still open), and the daemon then serves a whole message
 //! with counts from the server.
 
 use std::io::Write;
@@ -194,8 +194,9 @@ fn no_leak(
     ok("after");
 }
 
-/// dccm: 200 MTAs vanishing mid-message leak nothing and count as no
-/// message; dccm serves a whole message afterwards.
+/// dccm: 200 MTAs vanishing mid-message leak nothing, count as no
+/// message and leave no connection counted as open (the count `-j`
+/// limits); dccm serves a whole message afterwards.
 #[test]
 fn mta_vanishing_mid_message_leaks_nothing() {
     let t_start = Instant::now();
@@ -203,7 +204,8 @@ fn mta_vanishing_mid_message_leaks_nothing() {
     let sock = sc.dccm_sock();
     let pid = sc.dccm.pid().expect("dccm runs");
     let marker = "messages with";
-    let msgs_before = report(&sc.dccm, pid, marker).first().copied().unwrap_or(0);
+    let before = report(&sc.dccm, pid, marker);
+    let msgs_before = before.first().copied().unwrap_or(0);
     no_leak(
         "dccm",
         pid,
@@ -211,11 +213,24 @@ fn mta_vanishing_mid_message_leaks_nothing() {
         |i| milter_cut(&sock, i),
         |s| milter_ok(&sock, s),
     );
-    let msgs_after = report(&sc.dccm, pid, marker).first().copied().unwrap_or(0);
+    let after = report(&sc.dccm, pid, marker);
+    let msgs_after = after.first().copied().unwrap_or(0);
     // the warm-up's 20 and the last one, none of the cut ones
     assert_eq!(msgs_after - msgs_before, 21, "{}", sc.logs());
+    // with one recipient each
+    let rcpts = |v: &[u64]| v.get(1).copied().unwrap_or(0);
+    assert_eq!(
+        rcpts(&after) - rcpts(&before),
+        21,
+        "{before:?} -> {after:?}"
+    );
+    // no connection left counted as open (they count against -j)
+    assert_eq!(after.last(), Some(&0), "open connections: {after:?}");
     assert!(!sc.logs().contains("panicked"), "{}", sc.logs());
-    eprintln!("dccm vanishing: {:?} in all", t_start.elapsed());
+    eprintln!(
+        "dccm vanishing: report {before:?} -> {after:?}; {:?} in all",
+        t_start.elapsed()
+    );
 }
 
 /// dccifd: 200 clients vanishing mid-request leak nothing, and every one
