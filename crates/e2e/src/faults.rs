@@ -83,6 +83,13 @@ impl Scene {
     pub fn logs(&self) -> String {
         format!("{}\n{}", self.dccm.log_text(), self.dccifd.log_text())
     }
+
+    /// Fail when a daemon's output shows a panic (of any thread, also one
+    /// that did not end the process).
+    pub fn assert_no_panic(&self) {
+        let logs = self.logs();
+        assert!(!logs.contains("panicked"), "a daemon panicked\n{logs}");
+    }
 }
 
 /// The messages whose answer carried counts (the server had counted them)

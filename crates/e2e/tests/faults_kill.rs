@@ -62,6 +62,7 @@ fn kill9_under_load(tag: &str, extra: &[&str]) {
         }
         assert!(t.counted > 0, "{front:?}: nothing counted");
     }
+    sc.assert_no_panic();
     let (lost, asked) = lost_reports(&sc.dccd, &sent);
     assert!(
         lost.is_empty(),

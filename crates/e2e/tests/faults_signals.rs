@@ -108,6 +108,7 @@ fn stop_under_load(front: Front, stop: &str) {
     if let Some(bad) = first_bad(&sent) {
         panic!("{bad}\n{}", sc.logs());
     }
+    sc.assert_no_panic();
     let t = tally(&sent, front);
     assert_eq!(t.total, started);
     assert_eq!(t.tempfail, 0, "temporary failures without -x");
@@ -204,6 +205,7 @@ fn dccd_hup_then_term_under_load_keeps_every_acknowledged_report() {
         tally_e2e::dccd::SERVER_ID,
         port
     ));
+    sc.assert_no_panic();
     let (lost, asked) = lost_reports(&sc.dccd, &sent);
     assert!(lost.is_empty(), "acknowledged reports lost: {lost:?}");
     for front in [Front::Milter, Front::Ifd] {

@@ -226,7 +226,7 @@ fn mta_vanishing_mid_message_leaks_nothing() {
     );
     // no connection left counted as open (they count against -j)
     assert_eq!(after.last(), Some(&0), "open connections: {after:?}");
-    assert!(!sc.logs().contains("panicked"), "{}", sc.logs());
+    sc.assert_no_panic();
     eprintln!(
         "dccm vanishing: report {before:?} -> {after:?}; {:?} in all",
         t_start.elapsed()
@@ -259,7 +259,7 @@ fn dccifd_client_vanishing_mid_request_leaks_nothing() {
         (CUTS + 21) as u64,
         "{before:?} -> {after:?}"
     );
-    assert!(!sc.logs().contains("panicked"), "{}", sc.logs());
+    sc.assert_no_panic();
     eprintln!(
         "dccifd vanishing: report {before:?} -> {after:?}; {:?} in all",
         t_start.elapsed()
