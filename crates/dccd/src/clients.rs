@@ -68,6 +68,19 @@ fn bucket(tokens: &mut f64, refill: &mut Option<Instant>, rate: f64, now: Instan
     }
 }
 
+/// Refill a bucket as [`bucket`] does and say whether it holds a token,
+/// without taking it.
+fn has_token(tokens: &mut f64, refill: &mut Option<Instant>, rate: f64, now: Instant) -> bool {
+    if let Some(t) = refill {
+        let dt = now.saturating_duration_since(*t).as_secs_f64();
+        *tokens = (*tokens + dt * rate).min(rate.max(1.0));
+        *refill = Some(now);
+        *tokens >= 1.0
+    } else {
+        true
+    }
+}
+
 fn key(req: &Packet<Request>, from: SocketAddr, who: &Who) -> (u32, IpAddr) {
     let id = if matches!(who.auth, Auth::Anonymous) {
         1
@@ -221,6 +234,41 @@ impl Clients {
                 rl.all_anon,
                 now,
             )
+    }
+
+    /// Whether an anonymous request from `ip` is over its rate limit or
+    /// over that of all anonymous clients: the cheap check made before a
+    /// request is decoded, so that a flood costs the server little. A
+    /// refused request is counted for `cdcc clients`; one not refused
+    /// here is checked again, and charged, by [`Clients::allow`].
+    pub(crate) fn anon_refused(
+        &mut self,
+        ip: IpAddr,
+        rl: &RateLimits,
+        now: Instant,
+        secs: u64,
+    ) -> bool {
+        let all_empty = !has_token(
+            &mut self.all_anon_tokens,
+            &mut self.all_anon_refill,
+            rl.all_anon,
+            now,
+        );
+        let Some(e) = self.map.get_mut(&(1, ip)) else {
+            return false;
+        };
+        if !all_empty && has_token(&mut e.tokens, &mut e.refill, rl.anon, now) {
+            return false;
+        }
+        let (sec, cur, prev) = e.this_sec;
+        e.this_sec = match secs.saturating_sub(sec) {
+            0 => (sec, cur + 1, prev),
+            1 => (secs, 1, cur),
+            _ => (secs, 1, 0),
+        };
+        e.last = secs;
+        e.reqs += 1;
+        true
     }
 
     /// Clients known.

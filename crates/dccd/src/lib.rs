@@ -14,6 +14,8 @@
 //!   table kept across restarts (`dccd_clients`, `grey_clients`).
 //! - [`stats`]: `cdcc stats`.
 //! - [`net`]: sockets, timers, signals, files of the home directory.
+//! - [`udp`]: the receive loop of a UDP socket (batches, signed clients
+//!   first).
 //! - [`trace`]: trace modes and messages.
 //! - [`flood`]: flooding to and from other servers.
 //!
@@ -63,4 +65,5 @@ pub mod ridc;
 pub mod server;
 pub mod stats;
 pub mod trace;
+pub mod udp;
 pub mod work;

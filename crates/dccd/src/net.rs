@@ -1,12 +1,12 @@
 //! Start-up and the event loop: the home directory's files, the UDP
-//! sockets (one receiving thread each), delayed answers, the housekeeping
-//! timer and signals (tokio).
+//! sockets (one receiving thread each, see [`crate::udp`]), the
+//! housekeeping timer and signals (tokio).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use std::net::UdpSocket;
 use tokio::sync::Notify;
@@ -18,7 +18,7 @@ use tally_wire::ids::Ids;
 use crate::clients::Clients;
 use crate::opts::Opts;
 use crate::ridc::Ridc;
-use crate::server::{unix_now, Action, Config, Server};
+use crate::server::{unix_now, Config, Server};
 use crate::stats::Stats;
 use crate::trace::log;
 use crate::work::Counter;
@@ -240,7 +240,10 @@ fn bind(addrs: &[SocketAddr]) -> Result<Vec<Arc<UdpSocket>>, String> {
     let mut out = Vec::new();
     for a in addrs {
         match UdpSocket::bind(a) {
-            Ok(s) => out.push(Arc::new(s)),
+            Ok(s) => {
+                crate::udp::grow_rcvbuf(&s);
+                out.push(Arc::new(s))
+            }
             // The wildcard pair: a dual-stack IPv6 socket already has IPv4.
             Err(e) if a.ip().is_unspecified() && !out.is_empty() => {
                 log(&format!("{a}: {e}"));
@@ -288,7 +291,7 @@ async fn serve(
         let (sock, rt) = (sock.clone(), tokio::runtime::Handle::current());
         std::thread::Builder::new()
             .name("dccd-udp".into())
-            .spawn(move || recv_loop(sock, rt, state, stop))
+            .spawn(move || crate::udp::recv_loop(sock, rt, state, stop))
             .map_err(|e| e.to_string())?;
     }
     {
@@ -367,47 +370,5 @@ fn save_clients(state: &Arc<Mutex<Server>>, file: &Path) {
     };
     if let Err(e) = crate::clients_file::write(file, &text) {
         log(&format!("{}: {e}", file.display()));
-    }
-}
-
-/// Receive and answer on one socket. A blocking thread rather than a task:
-/// under load a request is usually waiting, and a plain `recvfrom` costs
-/// less than going through the event loop; delayed answers are handed to
-/// the runtime's timers.
-fn recv_loop(
-    sock: Arc<UdpSocket>,
-    rt: tokio::runtime::Handle,
-    state: Arc<Mutex<Server>>,
-    stop: Arc<Notify>,
-) {
-    let mut buf = vec![0u8; 2048];
-    loop {
-        let Ok((n, from)) = sock.recv_from(&mut buf) else {
-            continue;
-        };
-        let Some(data) = buf.get(..n) else { continue };
-        let (action, stopping) = match state.lock() {
-            Ok(mut s) => {
-                let a = s.handle(data, from, Instant::now());
-                (a, s.stop)
-            }
-            Err(_) => return,
-        };
-        if let Action::Send(bytes, delay) = action {
-            if delay.is_zero() {
-                let _ = sock.send_to(&bytes, from);
-            } else {
-                // A UDP send does not wait for the peer: calling the
-                // blocking socket from the timer task is fine.
-                let sock = sock.clone();
-                rt.spawn(async move {
-                    tokio::time::sleep(delay).await;
-                    let _ = sock.send_to(&bytes, from);
-                });
-            }
-        }
-        if stopping {
-            stop.notify_one();
-        }
     }
 }

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use tally_store::Ts;
-use tally_wire::header::{Header, IdKind, VERS_MIN};
+use tally_wire::header::{Header, IdKind, ID_ANON, VERS_MIN};
 use tally_wire::ids::Ids;
 use tally_wire::packet::{Packet, Request, Response};
 use tally_wire::response::OkBody;
@@ -91,6 +91,17 @@ impl Server {
             self.stats.bad_op += 1;
             return Action::Drop;
         };
+        // An anonymous QUERY or REPORT over the rate limits is dropped
+        // before anything costly (see `Clients::anon_refused`).
+        if h.sender == ID_ANON
+            && matches!(h.op, Op::Query | Op::Report)
+            && self
+                .clients
+                .anon_refused(from.ip(), &self.cfg.rate, now, unix_now())
+        {
+            self.stats.rl += 1;
+            return Action::Drop;
+        }
         let req = match Packet::<Request>::decode(buf) {
             Ok(r) => r,
             Err(DecodeError::BadBodyLength { op: Op::Delete, .. })
