@@ -3,9 +3,11 @@
 //! server, and dccm's memory per open connection.
 //!
 //! Usage: `dccm-bench [-n messages-per-level] [-c corpus-dir] [-m dccm]
-//! [-s dccd|fake] [-l 1,8,32] [-T] [-G pass|dccd]`. The corpus defaults to the project's
-//! `testdata/corpus/messages`; dccm is the `dccm` program next to this
-//! one. The DCC server is the project's `dccd` next to this program when
+//! [-s dccd|fake] [-l 1,8,32] [-T] [-G pass|dccd] [--soak SECS [--conns N]]`
+//! (`--soak`: N connections, default 64, for SECS seconds, with dccm's
+//! memory, threads and descriptors once a minute: see `soak.rs`). The
+//! corpus defaults to the project's `testdata/corpus/messages`; dccm is
+//! the `dccm` program next to this one. The DCC server is the project's `dccd` next to this program when
 //! it was built (`-s` names another, `-s fake` takes the small counting
 //! server of the tests), started on a loopback port with its rate limits
 //! lifted (see `local_dccd.rs`).
@@ -88,6 +90,7 @@ mod grey_dccd;
 mod grey_pass;
 mod local_dccd;
 mod mta;
+mod soak;
 
 use corpus::Msg;
 use local_dccd::{free_tcp_port, start_server, Usage};
@@ -224,6 +227,10 @@ struct Args {
     /// `-B warm|cold` (feature `dnsbl-bench`): DNS list checks of 50 URL
     /// hosts a message, `Some(cold)`.
     dnsbl: Option<bool>,
+    /// `--soak SECS`: the soak mode (see `soak.rs`) for SECS seconds.
+    soak: Option<u64>,
+    /// `--conns N`: the connections of the soak mode.
+    conns: usize,
 }
 
 /// The greylist server of `-G`.
@@ -250,6 +257,8 @@ fn args() -> Args {
         levels: vec![1, 8, 32],
         grey: Grey::Off,
         dnsbl: None,
+        soak: None,
+        conns: 64,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut it = argv.iter();
@@ -269,11 +278,15 @@ fn args() -> Args {
             ("-B", Some(v)) if cfg!(feature = "dnsbl-bench") && (v == "warm" || v == "cold") => {
                 a.dnsbl = Some(v == "cold")
             }
+            ("--soak", Some(v)) if v.parse::<u64>().is_ok_and(|s| s > 0) => a.soak = v.parse().ok(),
+            ("--conns", Some(v)) if v.parse::<usize>().is_ok_and(|n| n > 0) => {
+                a.conns = v.parse().unwrap_or(a.conns)
+            }
             ("-l", Some(v)) => {
                 a.levels = v.split(',').filter_map(|l| l.parse().ok()).collect();
             }
             _ => {
-                eprintln!("usage: dccm-bench [-n messages-per-level] [-c corpus-dir] [-m dccm] [-s dccd|fake] [-l 1,8,32] [-T] [-G pass|dccd] [-B warm|cold (feature dnsbl-bench)]");
+                eprintln!("usage: dccm-bench [-n messages-per-level] [-c corpus-dir] [-m dccm] [-s dccd|fake] [-l 1,8,32] [-T] [-G pass|dccd] [-B warm|cold (feature dnsbl-bench)] [--soak SECS [--conns N]]");
                 std::process::exit(1);
             }
         }
@@ -402,6 +415,14 @@ fn main() {
                 "warm (the same names)"
             }
         );
+    }
+    if let Some(secs) = a.soak {
+        soak::run(&sock, msgs, child.id(), a.conns, secs);
+        let _ = child.kill();
+        let _ = child.wait();
+        drop(server);
+        let _ = std::fs::remove_dir_all(&home);
+        return;
     }
     println!("conns  msgs/s  p50 ms  p90 ms  p99 ms  max ms  X-DCC  errors  CPU ms/msg: bench dccm server  dccm switches/msg");
     let srv_pid = server.as_ref().map(|s| s.pid());
