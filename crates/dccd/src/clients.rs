@@ -339,3 +339,43 @@ impl Clients {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tally_wire::OpNums;
+
+    /// An anonymous client sending 80 requests at one instant: its burst
+    /// of RL_ANON is answered, the rest refused before decoding,
+    /// and every request counted.
+    #[test]
+    fn anonymous_client_refused_early_once_over_its_rate() {
+        let mut c = Clients::default();
+        let rl = RateLimits::default();
+        let ip: IpAddr = "127.0.0.2".parse().unwrap();
+        let from = SocketAddr::new(ip, 1000);
+        let req = Packet::request(12, 1, OpNums::from_le_words(1, 1, 1, 1), Request::Nop);
+        let who = Who {
+            auth: Auth::Anonymous,
+            trusted: false,
+        };
+        let now = Instant::now();
+        let (mut early, mut allowed) = (0, 0);
+        for _ in 0..80 {
+            if c.anon_refused(ip, &rl, now, 100) {
+                early += 1;
+                continue;
+            }
+            c.note(&req, from, &who, false, 100);
+            if c.allow(&req, from, &who, &rl, now) {
+                allowed += 1;
+            }
+        }
+        assert_eq!(allowed, rl.anon as u32);
+        assert_eq!(early, 80 - allowed);
+        assert_eq!(c.saved()[0].reqs, 80);
+        // a second later the bucket is full again
+        let later = now + std::time::Duration::from_secs(1);
+        assert!(!c.anon_refused(ip, &rl, later, 101));
+    }
+}
