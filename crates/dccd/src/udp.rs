@@ -11,7 +11,10 @@
 //! larger receive queue ([`RCVBUF`]) absorbs the bursts of a sender that
 //! gets the CPU in time slices, and reading in batches makes each of
 //! them cheaper to empty; anonymous requests over their rate limits are
-//! refused before they are decoded (see `Server::handle`).
+//! refused before they are decoded (see `Server::handle`). The figures
+//! before and after are in dccd-bench's `anon_flood.rs`: with the server
+//! on its own CPU, a flood of 650k requests/s lost none of a signed
+//! client's requests (6-9 of some 1,000 before) and its p99 was 1-2 ms.
 
 use std::io::IoSliceMut;
 use std::net::{SocketAddr, UdpSocket};
