@@ -12,7 +12,7 @@ use crate::timing::{
 };
 use crate::transport::{self, ExchangeError, Received, ReqNums, Target, Wait};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 use tally_wire::header::{VERS_CUR, VERS_MIN};
@@ -30,6 +30,8 @@ pub struct Client {
     host_id: u32,
     pid: u32,
     serial: AtomicU32,
+    /// `-x`: never skip a server for its recent failures.
+    try_hard: AtomicBool,
 }
 
 /// The answer to one request, with where it came from.
@@ -73,7 +75,15 @@ impl Client {
             host_id: host_id(),
             pid: std::process::id(),
             serial: AtomicU32::new(0),
+            try_hard: AtomicBool::new(false),
         }
+    }
+
+    /// Try "extra hard" (`-x` of dccm and dccifd): every request asks the
+    /// servers, also within the back-off that follows a failure, instead of
+    /// failing at once. Administrative requests always do.
+    pub fn set_try_hard(&self, on: bool) {
+        self.try_hard.store(on, Ordering::Relaxed);
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Map> {
@@ -127,6 +137,7 @@ impl Client {
         let need_resolve = {
             let mut map = self.lock();
             let class = map.class_mut(kind);
+            let no_fail = no_fail || self.try_hard.load(Ordering::Relaxed);
             if let Some(secs) = class.fail.waiting(now).filter(|_| !no_fail) {
                 let failures = class.fail.fail_exp;
                 return Err(Self::no_server(

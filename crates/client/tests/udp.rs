@@ -146,6 +146,36 @@ async fn silent_server_then_back_off() {
     assert!(client.map().dcc.fail.fail_exp == 1);
 }
 
+/// `-x` of dccm and dccifd: after a failure the next request asks the
+/// servers again instead of failing at once for the back-off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trying_hard_asks_again_within_the_back_off() {
+    let srv = start(Behaviour {
+        answer_nops: false,
+        ..Behaviour::default()
+    })
+    .await;
+    let client = signed_client(&srv);
+    client.set_try_hard(true);
+    for round in 1..=2 {
+        let e = timeout(LIMIT, client.query(&cks()))
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ClientError::NoServer {
+                    reason: NoServerReason::NotAnswering,
+                    ..
+                }
+            ),
+            "round {round}: {e:?}"
+        );
+        assert_eq!(srv.ops(Op::Nop).len(), 4 * round);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_deaf_to_queries_times_out_within_budget() {
     let srv = start(Behaviour {

@@ -85,7 +85,10 @@ fn run(args: &[String]) -> i32 {
     let map = in_home(&home, o.map.as_deref().unwrap_or("map"));
     let host = tally_dccifd::config::hostname();
     let client = match DccClient::open(&map, &host) {
-        Ok(c) => Some(Arc::new(c)),
+        Ok(c) => {
+            c.client().set_try_hard(o.try_hard);
+            Some(Arc::new(c))
+        }
         Err(e) => {
             let e = match e.find(" (os error ") {
                 Some(i) => e[..i].to_string(),

@@ -140,7 +140,10 @@ fn main() {
     let map = absolute(&home, o.map.as_deref().unwrap_or("map"));
     let host = hostname();
     let dcc = match DccClient::open(&map, &host) {
-        Ok(c) => Some(Arc::new(c)),
+        Ok(c) => {
+            c.client().set_try_hard(o.try_extra_hard);
+            Some(Arc::new(c))
+        }
         Err(e) => {
             complain(&syslog, &e);
             None

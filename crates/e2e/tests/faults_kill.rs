@@ -44,6 +44,14 @@ fn kill9_under_load(tag: &str, extra: &[&str]) {
     let went_on = load.wait(Duration::from_secs(40), |l| l.done() >= done + AFTER);
     assert!(went_on, "mail stopped after the restart\n{}", sc.logs());
     let with_x = extra.contains(&"-x");
+    if with_x {
+        // -x asks the server for every message, without the back-off
+        // that follows a failure: counts come back with the server
+        let again = load.wait(Duration::from_secs(40), |l| {
+            l.counted() >= counted_before + 16
+        });
+        assert!(again, "no counts after the restart with -x\n{}", sc.logs());
+    }
     let (started, sent) = load.finish();
     assert_eq!(sent.len(), started, "a message without a result");
     if let Some(bad) = first_bad(&sent) {
