@@ -327,8 +327,13 @@ pub fn log(
             tally_engine::logfile::LogMode::Flat
         };
         let log_dir = base.join(dir).join("log");
-        if let Err(e) = crate::log::copy_to_user(&kept, &log_dir, mode, &r.env_to) {
-            v.errors.push(e);
-        }
+        // a full or broken per-user file system: one line when it starts
+        // failing and one when it works again, not one per message
+        use tally_engine::logfile::failing;
+        let line = match crate::log::copy_to_user(&kept, &log_dir, mode, &r.env_to) {
+            Err(e) => failing::failed(&log_dir, &e),
+            Ok(()) => failing::worked(&log_dir),
+        };
+        v.errors.extend(line);
     }
 }
