@@ -99,6 +99,8 @@ pub struct Conn {
     msg: Option<Msg>,
     /// The decision waiting for the greylist or DCC server.
     pending: Option<Pending>,
+    /// Complaints of an aborted transaction, for the system log.
+    aborted_complaints: Vec<String>,
 }
 
 /// Macro lookup: a name such as `i` or `{rcpt_addr}`.
@@ -125,6 +127,7 @@ impl Conn {
             helo: String::new(),
             msg: None,
             pending: None,
+            aborted_complaints: Vec::new(),
         }
     }
 
@@ -351,6 +354,7 @@ impl Conn {
             brand: String::new(),
         };
         let _ = self.abort_report(&none);
+        self.aborted_complaints.clear();
     }
 
     /// End of the message: the decision up to the DCC server.

@@ -351,7 +351,12 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Session> {
 /// would (a likely dictionary probe), then forget it.
 async fn aborted(s: &mut Conn, sh: &Shared) {
     let info = sh.client_info();
-    if let (Some(req), Some(c)) = (s.abort_report(&info), sh.dcc.as_ref()) {
+    let req = s.abort_report(&info);
+    for e in s.take_aborted_complaints() {
+        eprintln!("dccm: {e}");
+        sh.syslog.error(&e);
+    }
+    if let (Some(req), Some(c)) = (req, sh.dcc.as_ref()) {
         let _ = c.ask(&req).await;
     }
 }

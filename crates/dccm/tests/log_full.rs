@@ -178,3 +178,54 @@ fn full_log_directory_loses_no_mail_and_logs_once() {
     assert_eq!(kept_logs(&logs), 15, "log files written again");
     drop(dccm);
 }
+
+/// The first failure in a transaction the MTA aborts is said too (one
+/// line), and the messages after it add no line.
+#[test]
+fn failure_first_seen_in_an_aborted_transaction_is_logged_once() {
+    let fs = match SmallFs::mount("dccmab", 64) {
+        Ok(f) => f,
+        Err(why) => {
+            eprintln!("SKIPPED failure_first_seen_in_an_aborted_transaction_is_logged_once: {why}");
+            return;
+        }
+    };
+    let logs = fs.path().to_path_buf();
+    let home = Home(make_home("logfullab"));
+    std::fs::write(home.0.join("whiteclnt"), "option log-all\n").expect("write whiteclnt");
+    let srv = FakeDccd::start(1200, "fullbrand");
+    write_map(&home.0, srv.addr);
+    let l = logs.display().to_string();
+    let args = common::local_args(&home.0, &["-l", &l, "-w", "whiteclnt"]);
+    let dccm = start_dccm(&home.0, &args);
+    fs.fill();
+
+    let mut c = retry_connect(&dccm.sock);
+    smtp_connect(&mut c);
+    c.send(b'D', &macro_pkt(b'M', &[("i", "AB1")]))
+        .expect("send");
+    c.send(b'M', b"<alice@example.com>\0").expect("send");
+    assert_eq!(c.replies().expect("mail reply"), vec![Reply::Final('c')]);
+    c.send(b'R', b"<bob@example.net>\0").expect("send");
+    assert_eq!(c.replies().expect("rcpt reply"), vec![Reply::Final('c')]);
+    let long = "x".repeat(900);
+    for n in 0..100 {
+        c.send(b'L', format!("X-Filler-{n}\0{long}\0").as_bytes())
+            .expect("send");
+        c.replies().expect("header reply");
+    }
+    c.send(b'A', b"").expect("send abort");
+    let mut said = Vec::new();
+    for _ in 0..250 {
+        said = lines_about(&home.0, &logs, "failing");
+        if !said.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(said.len(), 1, "the aborted transaction's failure: {said:?}");
+    drop(c);
+    send(&dccm.sock, 0, 20, 2);
+    assert_eq!(lines_about(&home.0, &logs, "").len(), 1);
+    drop(dccm);
+}

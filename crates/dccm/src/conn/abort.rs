@@ -55,16 +55,23 @@ impl Conn {
         } else {
             None
         };
-        close_log(&cfg, &mut msg, &d, &cks, tgts);
+        let errs = close_log(&cfg, &mut msg, &d, &cks, tgts);
+        self.aborted_complaints.extend(errs);
         req
+    }
+
+    /// What went wrong while closing aborted transactions (such as a log
+    /// directory starting to fail), for the system log.
+    pub fn take_aborted_complaints(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.aborted_complaints)
     }
 }
 
 /// Finish the log file of an aborted transaction: kept with `-d` or
 /// `option log-all` in the main whiteclnt file, removed otherwise.
-fn close_log(cfg: &Config, msg: &mut Msg, d: &Decision, cks: &MsgCks, tgts: Tgts) {
+fn close_log(cfg: &Config, msg: &mut Msg, d: &Decision, cks: &MsgCks, tgts: Tgts) -> Vec<String> {
     let Some(l) = msg.log.take() else {
-        return;
+        return Vec::new();
     };
     let log_all = msg
         .global_switches()
@@ -77,9 +84,9 @@ fn close_log(cfg: &Config, msg: &mut Msg, d: &Decision, cks: &MsgCks, tgts: Tgts
         Some(&d.tholds_rej),
         Some(&d.wtgts),
     );
-    // a log file that cannot be finished is only lost; the MTA has
-    // already ended the transaction
-    let _ = l.finish(
+    // a log file that cannot be finished is only lost (the MTA has
+    // already ended the transaction), but a failing directory is said
+    let (_, errs) = l.finish(
         &d.log_st_line("dccm  global-log"),
         None,
         &table,
@@ -87,4 +94,5 @@ fn close_log(cfg: &Config, msg: &mut Msg, d: &Decision, cks: &MsgCks, tgts: Tgts
         "STMP message aborted",
         keep,
     );
+    errs
 }
