@@ -121,28 +121,54 @@ fn lines_about(home: &Path, dir: &Path, what: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn full_log_directory_loses_no_mail_and_logs_once() {
-    let fs = match SmallFs::mount("dccm", 64) {
+/// dccm logging every message (`option log-all`) into a small tmpfs,
+/// with a fake DCC server. Fields drop in the order declared: dccm
+/// first, the tmpfs last.
+struct Scene {
+    dccm: common::Dccm,
+    _srv: FakeDccd,
+    home: Home,
+    logs: PathBuf,
+    fs: SmallFs,
+}
+
+/// The scene, or `None` (after printing why) where a tmpfs cannot be
+/// mounted.
+fn scene(test: &str, tag: &str) -> Option<Scene> {
+    let fs = match SmallFs::mount(tag, 64) {
         Ok(f) => f,
         Err(why) => {
-            eprintln!("SKIPPED full_log_directory_loses_no_mail_and_logs_once: {why}");
-            return;
+            eprintln!("SKIPPED {test}: {why}");
+            return None;
         }
     };
     let logs = fs.path().to_path_buf();
-    let home = Home(make_home("logfull"));
+    let home = Home(make_home(tag));
     std::fs::write(home.0.join("whiteclnt"), "option log-all\n").expect("write whiteclnt");
     let srv = FakeDccd::start(1200, "fullbrand");
     write_map(&home.0, srv.addr);
     let l = logs.display().to_string();
     let args = common::local_args(&home.0, &["-l", &l, "-w", "whiteclnt"]);
     let dccm = start_dccm(&home.0, &args);
+    Some(Scene {
+        dccm,
+        _srv: srv,
+        home,
+        logs,
+        fs,
+    })
+}
 
+#[test]
+fn full_log_directory_loses_no_mail_and_logs_once() {
+    let Some(sc) = scene("full_log_directory_loses_no_mail_and_logs_once", "logfull") else {
+        return;
+    };
+    let (dccm, home, logs, fs) = (&sc.dccm, &sc.home, &sc.logs, &sc.fs);
     // with room: every message logged
     send(&dccm.sock, 0, 5, 1);
     assert_eq!(
-        kept_logs(&logs),
+        kept_logs(logs),
         5,
         "log files before the file system is full"
     );
@@ -150,7 +176,7 @@ fn full_log_directory_loses_no_mail_and_logs_once() {
     let filled = fs.fill();
     assert!(!fs.has_room(), "{} still has room", logs.display());
     send(&dccm.sock, 5, 5 + WHILE_FULL, CONNS);
-    let failing = lines_about(&home.0, &logs, "");
+    let failing = lines_about(&home.0, logs, "");
     eprintln!(
         "dccm: {WHILE_FULL} messages accepted with a full log directory ({filled} bytes filled); \
          log lines about it: {}: {failing:?}",
@@ -162,42 +188,33 @@ fn full_log_directory_loses_no_mail_and_logs_once() {
         failing[0].contains("No space left on device"),
         "{failing:?}"
     );
-    assert_eq!(kept_logs(&logs), 5, "no log file while full");
-    assert_eq!(files(&logs, "tmp."), 0, "abandoned log files are removed");
+    assert_eq!(kept_logs(logs), 5, "no log file while full");
+    assert_eq!(files(logs, "tmp."), 0, "abandoned log files are removed");
 
     fs.free();
     send(&dccm.sock, 5 + WHILE_FULL, 15 + WHILE_FULL, 1);
-    let again = lines_about(&home.0, &logs, "work again");
+    let again = lines_about(&home.0, logs, "work again");
     eprintln!("dccm: after freeing space: {again:?}");
     assert_eq!(again.len(), 1, "one recovery line: {again:?}");
     assert!(
         again[0].contains(&format!("{WHILE_FULL} messages")),
         "{again:?}"
     );
-    assert_eq!(lines_about(&home.0, &logs, "").len(), 2);
-    assert_eq!(kept_logs(&logs), 15, "log files written again");
-    drop(dccm);
+    assert_eq!(lines_about(&home.0, logs, "").len(), 2);
+    assert_eq!(kept_logs(logs), 15, "log files written again");
 }
 
 /// The first failure in a transaction the MTA aborts is said too (one
 /// line), and the messages after it add no line.
 #[test]
 fn failure_first_seen_in_an_aborted_transaction_is_logged_once() {
-    let fs = match SmallFs::mount("dccmab", 64) {
-        Ok(f) => f,
-        Err(why) => {
-            eprintln!("SKIPPED failure_first_seen_in_an_aborted_transaction_is_logged_once: {why}");
-            return;
-        }
+    let Some(sc) = scene(
+        "failure_first_seen_in_an_aborted_transaction_is_logged_once",
+        "logfullab",
+    ) else {
+        return;
     };
-    let logs = fs.path().to_path_buf();
-    let home = Home(make_home("logfullab"));
-    std::fs::write(home.0.join("whiteclnt"), "option log-all\n").expect("write whiteclnt");
-    let srv = FakeDccd::start(1200, "fullbrand");
-    write_map(&home.0, srv.addr);
-    let l = logs.display().to_string();
-    let args = common::local_args(&home.0, &["-l", &l, "-w", "whiteclnt"]);
-    let dccm = start_dccm(&home.0, &args);
+    let (dccm, home, logs, fs) = (&sc.dccm, &sc.home, &sc.logs, &sc.fs);
     fs.fill();
 
     let mut c = retry_connect(&dccm.sock);
@@ -217,7 +234,7 @@ fn failure_first_seen_in_an_aborted_transaction_is_logged_once() {
     c.send(b'A', b"").expect("send abort");
     let mut said = Vec::new();
     for _ in 0..250 {
-        said = lines_about(&home.0, &logs, "failing");
+        said = lines_about(&home.0, logs, "failing");
         if !said.is_empty() {
             break;
         }
@@ -226,6 +243,5 @@ fn failure_first_seen_in_an_aborted_transaction_is_logged_once() {
     assert_eq!(said.len(), 1, "the aborted transaction's failure: {said:?}");
     drop(c);
     send(&dccm.sock, 0, 20, 2);
-    assert_eq!(lines_about(&home.0, &logs, "").len(), 1);
-    drop(dccm);
+    assert_eq!(lines_about(&home.0, logs, "").len(), 1);
 }
