@@ -5,6 +5,11 @@
 //! - messages per second over the test corpus (`testdata/corpus`).
 //!
 //! The generated messages are deterministic, so figures are comparable between runs.
+//!
+//! Usage: `tally-bench [--mb N] [--runs N] [--no-corpus]`: the size of the
+//! generated messages in MB (default 20), the runs of which the best is
+//! taken (default 3), and whether to skip the corpus. A small size, one run
+//! and no corpus suit an instruction profile (`valgrind --tool=callgrind`).
 
 mod gen;
 
@@ -59,7 +64,35 @@ fn corpus_files(root: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The command line: generated size in bytes, runs, corpus or not.
+fn options() -> (usize, usize, bool) {
+    let (mut mb, mut runs, mut corpus) = (20, 3, true);
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut num = |name: &str| -> usize {
+            match args.next().and_then(|v| v.parse().ok()) {
+                Some(n) if n > 0 => n,
+                _ => {
+                    eprintln!("tally-bench: {name} needs a positive number");
+                    std::process::exit(64);
+                }
+            }
+        };
+        match a.as_str() {
+            "--mb" => mb = num("--mb"),
+            "--runs" => runs = num("--runs"),
+            "--no-corpus" => corpus = false,
+            _ => {
+                eprintln!("usage: tally-bench [--mb N] [--runs N] [--no-corpus]");
+                std::process::exit(64);
+            }
+        }
+    }
+    (mb * 1_000_000, runs, corpus)
+}
+
 fn main() {
+    let (size, runs, with_corpus) = options();
     let cfg = CkConfig::default();
     let env = Envelope {
         client_ip: "192.0.2.1".parse().ok(),
@@ -69,12 +102,13 @@ fn main() {
     println!("tally benchmark (release build, one core)");
     println!();
     println!("{:<44} {:>12}", "checksum engine", "MB/s");
+    let mb = size / 1_000_000;
     for (name, msg) in [
-        ("20 MB plain-text message", gen::plain(20_000_000)),
-        ("20 MB HTML message", gen::html(20_000_000)),
+        (format!("{mb} MB plain-text message"), gen::plain(size)),
+        (format!("{mb} MB HTML message"), gen::html(size)),
     ] {
         let mut n = 0;
-        let t = best_of(3, || n = checksum(&msg, &cfg, &env));
+        let t = best_of(runs, || n = checksum(&msg, &cfg, &env));
         assert!(n > 0);
         println!(
             "{:<44} {:>12.1}",
@@ -83,6 +117,9 @@ fn main() {
         );
     }
 
+    if !with_corpus {
+        return;
+    }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/corpus");
     let msgs: Vec<Vec<u8>> = corpus_files(&root)
         .iter()
@@ -90,7 +127,7 @@ fn main() {
         .collect();
     let bytes: usize = msgs.iter().map(Vec::len).sum();
     let rounds = 20;
-    let t = best_of(3, || {
+    let t = best_of(runs, || {
         for _ in 0..rounds {
             for m in &msgs {
                 checksum(m, &cfg, &env);
