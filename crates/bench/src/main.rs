@@ -6,10 +6,11 @@
 //!
 //! The generated messages are deterministic, so figures are comparable between runs.
 //!
-//! Usage: `tally-bench [--mb N] [--runs N] [--no-corpus]`: the size of the
-//! generated messages in MB (default 20), the runs of which the best is
-//! taken (default 3), and whether to skip the corpus. A small size, one run
-//! and no corpus suit an instruction profile (`valgrind --tool=callgrind`).
+//! Usage: `tally-bench [--mb N] [--runs N] [--no-corpus] [--only plain|html|corpus]
+//! [--rounds N]`: the size of the generated messages in MB (default 20), the
+//! runs of which the best is taken (default 3), whether to skip the corpus,
+//! one part alone, and the passes over the corpus per run (default 20). A small size, one run and one part suit an instruction profile
+//! (`valgrind --tool=callgrind`).
 
 mod gen;
 
@@ -64,9 +65,27 @@ fn corpus_files(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The command line: generated size in bytes, runs, corpus or not.
-fn options() -> (usize, usize, bool) {
-    let (mut mb, mut runs, mut corpus) = (20, 3, true);
+/// What to measure.
+struct Options {
+    /// Size of the generated messages in bytes.
+    size: usize,
+    runs: usize,
+    /// Passes over the corpus per run.
+    rounds: usize,
+    plain: bool,
+    html: bool,
+    corpus: bool,
+}
+
+fn usage() -> ! {
+    eprintln!("usage: tally-bench [--mb N] [--runs N] [--no-corpus] [--only plain|html|corpus] [--rounds N]");
+    std::process::exit(64);
+}
+
+/// The command line.
+fn options() -> Options {
+    let (mut mb, mut runs, mut rounds) = (20, 3, 20);
+    let (mut plain, mut html, mut corpus) = (true, true, true);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut num = |name: &str| -> usize {
@@ -81,18 +100,33 @@ fn options() -> (usize, usize, bool) {
         match a.as_str() {
             "--mb" => mb = num("--mb"),
             "--runs" => runs = num("--runs"),
+            "--rounds" => rounds = num("--rounds"),
             "--no-corpus" => corpus = false,
-            _ => {
-                eprintln!("usage: tally-bench [--mb N] [--runs N] [--no-corpus]");
-                std::process::exit(64);
+            "--only" => {
+                let part = args.next().unwrap_or_default();
+                plain = part == "plain";
+                html = part == "html";
+                corpus = part == "corpus";
+                if !(plain || html || corpus) {
+                    usage();
+                }
             }
+            _ => usage(),
         }
     }
-    (mb * 1_000_000, runs, corpus)
+    Options {
+        size: mb * 1_000_000,
+        runs,
+        rounds,
+        plain,
+        html,
+        corpus,
+    }
 }
 
 fn main() {
-    let (size, runs, with_corpus) = options();
+    let opts = options();
+    let (size, runs) = (opts.size, opts.runs);
     let cfg = CkConfig::default();
     let env = Envelope {
         client_ip: "192.0.2.1".parse().ok(),
@@ -103,10 +137,14 @@ fn main() {
     println!();
     println!("{:<44} {:>12}", "checksum engine", "MB/s");
     let mb = size / 1_000_000;
-    for (name, msg) in [
-        (format!("{mb} MB plain-text message"), gen::plain(size)),
-        (format!("{mb} MB HTML message"), gen::html(size)),
-    ] {
+    let mut gens: Vec<(String, Vec<u8>)> = Vec::new();
+    if opts.plain {
+        gens.push((format!("{mb} MB plain-text message"), gen::plain(size)));
+    }
+    if opts.html {
+        gens.push((format!("{mb} MB HTML message"), gen::html(size)));
+    }
+    for (name, msg) in gens {
         let mut n = 0;
         let t = best_of(runs, || n = checksum(&msg, &cfg, &env));
         assert!(n > 0);
@@ -117,7 +155,7 @@ fn main() {
         );
     }
 
-    if !with_corpus {
+    if !opts.corpus {
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/corpus");
@@ -126,7 +164,7 @@ fn main() {
         .filter_map(|p| std::fs::read(p).ok())
         .collect();
     let bytes: usize = msgs.iter().map(Vec::len).sum();
-    let rounds = 20;
+    let rounds = opts.rounds;
     let t = best_of(runs, || {
         for _ in 0..rounds {
             for m in &msgs {
