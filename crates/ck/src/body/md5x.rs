@@ -17,8 +17,9 @@ pub const BODY: usize = 0;
 pub const FUZ2: usize = 1;
 
 /// Bytes a stream gathers before its blocks are compressed (a multiple of
-/// the block size).
-const CAP: usize = 8 * 1024;
+/// the block size, and a power of two so that in-place writers can index
+/// with a mask).
+pub const CAP: usize = 8 * 1024;
 /// Room after `CAP` for one padded word (see [`Hub::push_word`]).
 const SLACK: usize = 16;
 const BLOCK: usize = 64;
@@ -190,6 +191,9 @@ fn compress2(st1: &mut [u32; 4], block1: &[u8], st2: &mut [u32; 4], block2: &[u8
     }
 }
 
+/// The pending bytes of a stream: `CAP` plus room for one padded word.
+pub type Pending = [u8; CAP + SLACK];
+
 /// One stream: its MD5 state and the bytes not yet compressed.
 #[derive(Clone)]
 struct Lane {
@@ -197,7 +201,9 @@ struct Lane {
     /// Bytes compressed so far.
     done: u64,
     len: usize,
-    pend: [u8; CAP + SLACK],
+    /// Allocated on first use: a short message touches only one or two
+    /// streams, and zeroing all five buffers was a large part of its cost.
+    pend: Option<Box<Pending>>,
 }
 
 impl Default for Lane {
@@ -206,16 +212,32 @@ impl Default for Lane {
             st: INIT,
             done: 0,
             len: 0,
-            pend: [0; CAP + SLACK],
+            pend: None,
         }
     }
 }
 
+/// A zeroed pending buffer, allocated directly on the heap.
+fn new_pending() -> Box<Pending> {
+    let v: Box<[u8]> = vec![0u8; CAP + SLACK].into_boxed_slice();
+    v.try_into().unwrap_or_else(|_| Box::new([0; CAP + SLACK]))
+}
+
 impl Lane {
+    /// The pending buffer, allocated if need be.
+    #[inline]
+    fn pend_mut(&mut self) -> &mut Pending {
+        self.pend.get_or_insert_with(new_pending)
+    }
+
     /// Drop the first `n` pending bytes (they were compressed).
     fn consume(&mut self, n: usize) {
         let n = n.min(self.len);
-        self.pend.copy_within(n..self.len, 0);
+        if n == 0 {
+            return;
+        }
+        let len = self.len;
+        self.pend_mut().copy_within(n..len, 0);
         self.len -= n;
         self.done = self.done.wrapping_add(n as u64);
     }
@@ -224,8 +246,10 @@ impl Lane {
     /// time.
     fn compress_alone(&mut self, upto: usize) {
         let full = upto.min(self.len) / BLOCK * BLOCK;
-        for b in self.pend[..full].chunks_exact(BLOCK) {
-            compress1(&mut self.st, b);
+        if let Some(pend) = &self.pend {
+            for b in pend[..full].chunks_exact(BLOCK) {
+                compress1(&mut self.st, b);
+            }
         }
         self.consume(full);
     }
@@ -260,7 +284,8 @@ impl Hub {
                 return;
             };
             let n = CAP.saturating_sub(l.len).min(bytes.len());
-            if let Some(d) = l.pend.get_mut(l.len..l.len + n) {
+            let at = l.len;
+            if let Some(d) = l.pend_mut().get_mut(at..at + n) {
                 d.copy_from_slice(&bytes[..n]);
                 l.len += n;
             }
@@ -279,7 +304,7 @@ impl Hub {
             return;
         };
         let at = l.len;
-        if let Some(d) = l.pend.get_mut(at..at + SLACK) {
+        if let Some(d) = l.pend_mut().get_mut(at..at + SLACK) {
             d.copy_from_slice(&w.to_le_bytes());
         }
         let end = at + len.min(SLACK);
@@ -303,12 +328,15 @@ impl Hub {
                 break;
             };
             let pairs = (a.len / BLOCK).min(b.len / BLOCK) * BLOCK;
+            let (Some(pa), Some(pb)) = (&a.pend, &b.pend) else {
+                break;
+            };
             if pairs == 0 {
                 break;
             }
-            for (x, y) in a.pend[..pairs]
+            for (x, y) in pa[..pairs]
                 .chunks_exact(BLOCK)
-                .zip(b.pend[..pairs].chunks_exact(BLOCK))
+                .zip(pb[..pairs].chunks_exact(BLOCK))
             {
                 compress2(&mut a.st, x, &mut b.st, y);
             }
@@ -330,7 +358,9 @@ impl Hub {
         let bits = l.done.wrapping_add(l.len as u64).wrapping_mul(8);
         let mut tail = [0u8; 2 * BLOCK];
         let n = l.len.min(BLOCK - 1);
-        tail[..n].copy_from_slice(&l.pend[..n]);
+        if let Some(pend) = &l.pend {
+            tail[..n].copy_from_slice(&pend[..n]);
+        }
         tail[n] = 0x80;
         let end = if n < BLOCK - 8 { BLOCK } else { 2 * BLOCK };
         tail[end - 8..end].copy_from_slice(&bits.to_le_bytes());
@@ -341,8 +371,32 @@ impl Hub {
         for (o, s) in out.chunks_exact_mut(4).zip(l.st) {
             o.copy_from_slice(&s.to_le_bytes());
         }
-        *l = Lane::default();
+        // start over, keeping the buffer
+        l.st = INIT;
+        l.done = 0;
+        l.len = 0;
         out
+    }
+
+    /// Write bytes of stream `lane` in place: its pending buffer and how
+    /// many bytes of it are filled, always fewer than `CAP`. Report the new
+    /// length with [`Hub::filled`] before any other call on the hub.
+    #[inline]
+    pub fn space(&mut self, lane: usize) -> (&mut Pending, usize) {
+        let l = &mut self.lanes[lane];
+        let len = l.len;
+        (l.pend_mut(), len)
+    }
+
+    /// The pending bytes of stream `lane` now end at `len` (at most
+    /// `CAP`), after writing in place with [`Hub::space`].
+    #[inline]
+    pub fn filled(&mut self, lane: usize, len: usize) {
+        let len = len.min(CAP);
+        self.lanes[lane].len = len;
+        if len >= CAP {
+            self.drain(lane);
+        }
     }
 }
 

@@ -86,8 +86,9 @@ impl Default for Engine {
 /// Memory is fixed: the state plus one block buffer.
 pub struct BodyCks {
     eng: Box<Engine>,
-    block: Box<[u8; BLOCK]>,
-    block_len: usize,
+    /// The body bytes of a block not yet complete (at most `BLOCK`);
+    /// allocated when first needed and never zeroed.
+    block: Vec<u8>,
     in_body: bool,
     /// A field that looks like a header was seen; dccproc refuses messages
     /// without one.
@@ -105,8 +106,7 @@ impl BodyCks {
     pub fn new() -> Self {
         BodyCks {
             eng: Box::default(),
-            block: Box::new([0; BLOCK]),
-            block_len: 0,
+            block: Vec::new(),
             in_body: false,
             seen_hdr: false,
         }
@@ -147,10 +147,11 @@ impl BodyCks {
                 tail = Some(pos);
             }
         }
-        let mut tmp = [0u8; HDR_LIMIT + 2];
+        let mut tmp;
         let view: &[u8] = match tail {
             None => field,
             Some(t) => {
+                tmp = [0u8; HDR_LIMIT + 2];
                 let rest = field.get(t..).unwrap_or(&[]);
                 let n = rest.len().min(HDR_LIMIT - HDR_KEEP - 2);
                 tmp[..HDR_KEEP].copy_from_slice(&field[..HDR_KEEP]);
@@ -190,18 +191,20 @@ impl BodyCks {
             return;
         }
         while !chunk.is_empty() {
-            if self.block_len == 0 && chunk.len() >= BLOCK {
+            if self.block.is_empty() && chunk.len() >= BLOCK {
                 self.eng.ck_body(&chunk[..BLOCK]);
                 chunk = &chunk[BLOCK..];
                 continue;
             }
-            let n = (BLOCK - self.block_len).min(chunk.len());
-            self.block[self.block_len..self.block_len + n].copy_from_slice(&chunk[..n]);
-            self.block_len += n;
+            let n = (BLOCK - self.block.len()).min(chunk.len());
+            if self.block.capacity() < BLOCK {
+                self.block.reserve_exact(BLOCK - self.block.len());
+            }
+            self.block.extend_from_slice(&chunk[..n]);
             chunk = &chunk[n..];
-            if self.block_len == BLOCK {
-                self.eng.ck_body(&self.block[..]);
-                self.block_len = 0;
+            if self.block.len() >= BLOCK {
+                self.eng.ck_body(&self.block);
+                self.block.clear();
             }
         }
     }
@@ -221,10 +224,9 @@ impl BodyCks {
             self.in_body = false;
             return BodySums::default();
         }
-        if self.block_len != 0 {
-            let n = self.block_len;
-            self.eng.ck_body(&self.block[..n]);
-            self.block_len = 0;
+        if !self.block.is_empty() {
+            self.eng.ck_body(&self.block);
+            self.block.clear();
         }
         let eng = &mut *self.eng;
         let w0 = eng.fuz2.wtotal0();

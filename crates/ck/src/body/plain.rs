@@ -4,10 +4,8 @@
 //! UNIX mailers put before `From` at the start of a line is dropped. Fewer
 //! than 30 remaining bytes give no checksum.
 
-use super::md5x::{Hub, BODY};
+use super::md5x::{Hub, BODY, CAP};
 
-/// Bytes gathered before they are hashed (a power of two).
-const BATCH: usize = 4096;
 const FROM: &[u8; 6] = b"\n>From";
 
 /// Body checksum state.
@@ -46,90 +44,88 @@ fn has_line_feed(x: u64) -> bool {
 }
 
 impl Plain {
-    fn hash(&mut self, hub: &mut Hub, bytes: &[u8]) {
+    /// Hash a few bytes (of the "\n>From" matcher).
+    fn put(&mut self, hub: &mut Hub, bytes: &[u8]) {
         self.total = self.total.wrapping_add(bytes.len() as u32);
         hub.push(BODY, bytes);
     }
 
-    /// Append `bytes` (at most a few) to the batch in `out`.
-    fn put(&mut self, hub: &mut Hub, out: &mut [u8; BATCH], len: &mut usize, bytes: &[u8]) {
-        if *len + bytes.len() > BATCH {
-            self.hash(hub, &out[..*len]);
-            *len = 0;
+    /// Gather the kept bytes of `piece` up to and including its first line
+    /// feed straight into the Body stream's pending buffer. Returns the
+    /// bytes of `piece` used and whether a line feed ended them.
+    #[inline]
+    fn line(&mut self, hub: &mut Hub, piece: &[u8]) -> (usize, bool) {
+        let (out, start_len) = hub.space(BODY);
+        let mut len = start_len;
+        // at most CAP - len bytes are looked at, each stored at an index
+        // below CAP before it is counted, so no kept byte is overwritten
+        let piece = piece.get(..CAP - len).unwrap_or(piece);
+        let mut used = piece.len();
+        let mut line_end = false;
+        // eight bytes at a time while they hold no line feed
+        let mut start = 0;
+        for ch in piece.chunks_exact(8) {
+            let Ok(raw) = <[u8; 8]>::try_from(ch) else {
+                break;
+            };
+            if has_line_feed(u64::from_le_bytes(raw)) {
+                break;
+            }
+            for c in raw {
+                // branch-free: store always, keep only what counts
+                out[len & (CAP - 1)] = c;
+                len += usize::from(KEEP[usize::from(c)]);
+            }
+            start += 8;
         }
-        if let Some(d) = out.get_mut(*len..*len + bytes.len()) {
-            d.copy_from_slice(bytes);
-            *len += bytes.len();
+        let tail = piece.get(start..).unwrap_or(&[]);
+        for (k, &c) in (start..).zip(tail) {
+            out[len & (CAP - 1)] = c;
+            len += usize::from(KEEP[usize::from(c)]);
+            if c == b'\n' {
+                used = k + 1;
+                line_end = true;
+                break;
+            }
         }
+        self.total = self.total.wrapping_add((len - start_len) as u32);
+        hub.filled(BODY, len);
+        (used, line_end)
     }
 
     /// More text.
     pub fn update(&mut self, hub: &mut Hub, data: &[u8]) {
-        let mut out = [0u8; BATCH];
-        let mut len = 0;
         let mut flen = self.flen;
         let mut rest = data;
         while let Some((&c, tail)) = rest.split_first() {
             if flen == 0 {
-                // fast path: gather the kept bytes up to the next line end;
-                // the piece fits in the batch, so no byte can overflow it
-                let piece = rest.get(..BATCH - len).unwrap_or(rest);
-                let mut used = piece.len();
-                // eight bytes at a time while they hold no line feed
-                let mut start = 0;
-                for ch in piece.chunks_exact(8) {
-                    let x = u64::from_le_bytes([
-                        ch[0], ch[1], ch[2], ch[3], ch[4], ch[5], ch[6], ch[7],
-                    ]);
-                    if has_line_feed(x) {
-                        break;
-                    }
-                    for &c in ch {
-                        out[len & (BATCH - 1)] = c;
-                        len += usize::from(KEEP[usize::from(c)]);
-                    }
-                    start += 8;
-                }
-                let tail = piece.get(start..).unwrap_or(&[]);
-                for (k, &c) in (start..).zip(tail) {
-                    // branch-free: store always, keep only what counts
-                    out[len & (BATCH - 1)] = c;
-                    len += usize::from(KEEP[usize::from(c)]);
-                    if c == b'\n' {
-                        used = k + 1;
-                        flen = 1;
-                        break;
-                    }
+                // fast path: the kept bytes up to the next line end
+                let (used, line_end) = self.line(hub, rest);
+                if line_end {
+                    flen = 1;
                 }
                 rest = rest.get(used..).unwrap_or(&[]);
-                if len >= BATCH {
-                    self.hash(hub, &out);
-                    len = 0;
-                }
                 continue;
             }
             rest = tail;
             if c == FROM[flen] {
                 flen += 1;
                 if flen >= FROM.len() {
-                    self.put(hub, &mut out, &mut len, b"From");
+                    self.put(hub, b"From");
                     flen = 0;
                 }
                 continue;
             }
             // not "\n>From": the bytes matched after the line feed count
             if flen > 1 {
-                self.put(hub, &mut out, &mut len, &FROM[1..flen]);
+                self.put(hub, &FROM[1..flen]);
             }
             flen = 0;
             if c == b'\n' {
                 flen = 1;
             } else if KEEP[usize::from(c)] != 0 {
-                self.put(hub, &mut out, &mut len, &[c]);
+                self.put(hub, &[c]);
             }
-        }
-        if len != 0 {
-            self.hash(hub, &out[..len]);
         }
         self.flen = flen;
     }
