@@ -132,6 +132,45 @@ fn word_bits(run: &[u8], n: usize, tbl: &[u8; 256]) -> u128 {
     u128::from_le_bytes(k)
 }
 
+/// Most bytes [`skip_run`] looks at in one go, which bounds the work
+/// repeated when a tag nears the failsafe length.
+const SKIP_RUN: usize = 256;
+
+/// The bulk of skipping a tag or comment: the bytes at the start of `rest`
+/// before the first `>` or `stop` (at most [`SKIP_RUN`]) only add to the
+/// counts: `per_byte` to `btotal` for each byte (1 in tags, 0 in
+/// comments), and one to each count for each byte that is not white
+/// space, as the byte-by-byte loops do. The
+/// run is taken only if the failsafe length is not passed within it (then
+/// the byte-by-byte loop finds where). Returns the bytes taken.
+#[inline]
+fn skip_run(
+    rest: &[u8],
+    stop: u8,
+    per_byte: u32,
+    tbl: &[u8; 256],
+    btotal: &mut u32,
+    xsummed: &mut u32,
+    tag_len: &mut u32,
+) -> usize {
+    let window = rest.get(..SKIP_RUN).unwrap_or(rest);
+    let end = window
+        .iter()
+        .position(|&c| c == b'>' || c == stop)
+        .unwrap_or(window.len());
+    let ns: u32 = window[..end]
+        .iter()
+        .map(|&c| u32::from(tbl[usize::from(c)] != FC_SP))
+        .sum();
+    if tag_len.wrapping_add(ns) > FAILSAFE {
+        return 0;
+    }
+    *btotal = btotal.wrapping_add((end as u32 * per_byte).wrapping_add(ns));
+    *xsummed = xsummed.wrapping_add(ns);
+    *tag_len += ns;
+    end
+}
+
 /// Fuz2 state.
 #[derive(Clone, Default)]
 pub struct Fuz2 {
@@ -283,43 +322,62 @@ impl Fuz2 {
                     self.w = w;
                 }
                 St::StartTag => {
-                    let c = data[i].to_ascii_lowercase();
-                    let tl = self.tag_len as usize;
-                    if ((c.is_ascii_lowercase() || c.is_ascii_digit()) && tl < WORD_LEN)
-                        || ((c == b'/' || c == b'!') && tl == 0)
-                        || (c == b'-' && (1..=2).contains(&tl))
-                    {
-                        self.tag[tl] = c;
-                        self.tag_len += 1;
-                        self.btotal += 1;
-                        i += 1;
-                        continue;
-                    }
-                    if tl == 4 && *ct != Ct::Html && &self.tag[..4] == b"html" {
-                        *ct = Ct::Html;
-                    }
-                    if *ct == Ct::Html && tl > 0 {
-                        self.xsummed += self.tag_len + 1;
-                        if c == b'>' {
-                            self.xsummed += 1;
+                    // the tag name, up to the first byte that changes the state
+                    while i < data.len() {
+                        let c = data[i].to_ascii_lowercase();
+                        let tl = self.tag_len as usize;
+                        if ((c.is_ascii_lowercase() || c.is_ascii_digit()) && tl < WORD_LEN)
+                            || ((c == b'/' || c == b'!') && tl == 0)
+                            || (c == b'-' && (1..=2).contains(&tl))
+                        {
+                            self.tag[tl] = c;
+                            self.tag_len += 1;
                             self.btotal += 1;
                             i += 1;
-                            self.st = St::Word;
                             continue;
                         }
-                        self.st = if tl >= 3 && &self.tag[..3] == b"!--" {
-                            St::SkipComment
+                        if tl == 4 && *ct != Ct::Html && &self.tag[..4] == b"html" {
+                            *ct = Ct::Html;
+                        }
+                        if *ct == Ct::Html && tl > 0 {
+                            self.xsummed += self.tag_len + 1;
+                            if c == b'>' {
+                                self.xsummed += 1;
+                                self.btotal += 1;
+                                i += 1;
+                                self.st = St::Word;
+                                break;
+                            }
+                            self.st = if tl >= 3 && &self.tag[..3] == b"!--" {
+                                St::SkipComment
+                            } else {
+                                St::SkipTag
+                            };
                         } else {
-                            St::SkipTag
-                        };
-                    } else {
-                        self.junk();
+                            self.junk();
+                        }
+                        break;
                     }
                 }
                 St::SkipTag => {
                     let (mut btotal, mut xsummed, mut tag_len) =
                         (self.btotal, self.xsummed, self.tag_len);
                     while i < data.len() {
+                        if !self.cref.active() {
+                            let n = skip_run(
+                                &data[i..],
+                                b'&',
+                                1,
+                                tbl,
+                                &mut btotal,
+                                &mut xsummed,
+                                &mut tag_len,
+                            );
+                            i += n;
+                            if i >= data.len() {
+                                break;
+                            }
+                        }
                         btotal += 1;
                         let mut c = data[i];
                         i += 1;
@@ -353,6 +411,19 @@ impl Fuz2 {
                     let (mut btotal, mut xsummed, mut tag_len) =
                         (self.btotal, self.xsummed, self.tag_len);
                     while i < data.len() {
+                        let n = skip_run(
+                            &data[i..],
+                            b'>',
+                            0,
+                            tbl,
+                            &mut btotal,
+                            &mut xsummed,
+                            &mut tag_len,
+                        );
+                        i += n;
+                        if i >= data.len() {
+                            break;
+                        }
                         let c = data[i];
                         i += 1;
                         if c == b'>' {
