@@ -129,6 +129,22 @@ pub trait Store: Send {
         reports.iter().map(|r| self.add(r)).collect()
     }
 
+    /// Start a batch: until [`Store::end_batch`], the records of `add` may
+    /// be held in memory (their totals and positions already count, so
+    /// answers can be computed) and written all at once by `end_batch`.
+    /// The caller must not let an answer to such an add leave before
+    /// `end_batch` returned `Ok`. Stores that write each add at once
+    /// ignore it.
+    fn begin_batch(&mut self) {}
+
+    /// Write the records held since [`Store::begin_batch`] with one write
+    /// and stop batching. On an error nothing of the batch is kept (the
+    /// totals and positions are as before the batch) and the answers
+    /// computed from it must be dropped.
+    fn end_batch(&mut self) -> Result<()> {
+        Ok(())
+    }
+
     /// The current total of a checksum (0 when unknown; a whitelist value
     /// when whitelisted).
     fn total(&self, ck: &Ck) -> Result<u32>;

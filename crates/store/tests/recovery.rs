@@ -131,3 +131,99 @@ fn damage_inside_the_log_stops_start_up_until_repaired() {
     assert_eq!(s.total(&ck(CkType::Body, 999)).unwrap(), 1);
     assert_eq!(s.total(&ck(CkType::Body, 1000)).unwrap(), 0);
 }
+
+#[test]
+fn a_batch_is_written_at_its_end_and_read_only_then() {
+    let d = TempDir::new("batch");
+    let mut s = LogStore::open_with(d.path(), SyncPolicy::Never).unwrap();
+    s.add(&report(1_800_000_000, 1, vec![ck(CkType::Body, 1)]))
+        .unwrap();
+    s.begin_batch();
+    let a = s
+        .add(&report(1_800_000_000, 2, vec![ck(CkType::Body, 1)]))
+        .unwrap();
+    assert_eq!((a.counts[0].c, a.counts[0].p), (3, 1));
+    assert_eq!(s.total(&ck(CkType::Body, 1)).unwrap(), 3);
+    // held records are not in the file yet, so flooding does not see them
+    assert_eq!(s.read_log(Pos::START, 100).unwrap().len(), 1);
+    // a deletion writes what is held before itself
+    s.delete(
+        ck(CkType::Fuz1, 9),
+        1100,
+        tally_store::Ts::new(1_800_000_000, 0),
+    )
+    .unwrap();
+    assert_eq!(s.read_log(Pos::START, 100).unwrap().len(), 3);
+    s.add(&report(1_800_000_000, 1, vec![ck(CkType::Fuz2, 1)]))
+        .unwrap();
+    s.end_batch().unwrap();
+    assert_eq!(s.read_log(Pos::START, 100).unwrap().len(), 4);
+    drop(s);
+    let s = LogStore::open(d.path()).unwrap();
+    assert_eq!(s.total(&ck(CkType::Body, 1)).unwrap(), 3);
+    assert_eq!(s.total(&ck(CkType::Fuz2, 1)).unwrap(), 1);
+    assert_eq!(s.next_pos(), Pos(14));
+}
+
+/// A small tmpfs mounted on a directory, unmounted when dropped.
+struct SmallFs(std::path::PathBuf);
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_batch_whose_write_fails_is_undone() {
+    let d = TempDir::new("batchfull");
+    let mnt = d.path().join("fs");
+    std::fs::create_dir_all(&mnt).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&mnt)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|st| st.success());
+    if !mounted {
+        eprintln!("SKIPPED a_batch_whose_write_fails_is_undone: cannot mount a tmpfs (not root?)");
+        return;
+    }
+    let _fs = SmallFs(mnt.clone());
+    let mut s = LogStore::open_with(&mnt, SyncPolicy::Never).unwrap();
+    // Batches of 100 reports of new checksums until one does not fit.
+    let mut failed = None;
+    for b in 0..200u32 {
+        let (next, stats) = (s.next_pos(), s.stats().unwrap());
+        s.begin_batch();
+        for i in 0..100 {
+            s.add(&report(
+                1_800_000_000,
+                1,
+                vec![ck(CkType::Body, b * 100 + i)],
+            ))
+            .unwrap();
+        }
+        // the batch counts before it is written
+        assert_eq!(s.total(&ck(CkType::Body, b * 100)).unwrap(), 1);
+        if s.end_batch().is_err() {
+            failed = Some((b, next, stats));
+            break;
+        }
+    }
+    let (b, next, stats) = failed.expect("64 KiB filled");
+    // nothing of the failed batch is left, in memory or in the file
+    assert_eq!(s.next_pos(), next);
+    assert_eq!(s.stats().unwrap().records, stats.records);
+    assert_eq!(s.stats().unwrap().checksums, stats.checksums);
+    assert_eq!(s.total(&ck(CkType::Body, b * 100)).unwrap(), 0);
+    assert_eq!(s.total(&ck(CkType::Body, b * 100 - 1)).unwrap(), 1);
+    assert_eq!(
+        s.read_log(Pos::START, 100_000).unwrap().len() as u64,
+        stats.records
+    );
+    drop(s);
+    let s = LogStore::open(&mnt).unwrap();
+    assert_eq!(s.next_pos(), next);
+    assert_eq!(s.total(&ck(CkType::Body, b * 100)).unwrap(), 0);
+}

@@ -11,6 +11,7 @@
 //! replaced atomically.
 
 mod file;
+mod table;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
@@ -45,7 +46,7 @@ pub struct LogStore {
     next: Pos,
     /// (position, offset) of every record, in log order.
     index: Vec<(u64, u64)>,
-    totals: HashMap<Ck, u32>,
+    totals: table::Totals,
     white: BTreeMap<Ck, u32>,
     peers: BTreeMap<u16, u64>,
     policy: SyncPolicy,
@@ -54,6 +55,9 @@ pub struct LogStore {
     /// A failed write could not be undone: refuse further writes.
     poisoned: bool,
     buf: Vec<u8>,
+    /// Inside a batch (see [`Store::begin_batch`]): records are encoded to
+    /// `buf` and written by `end_batch`.
+    batch: Option<Batch>,
     /// Set when opening cut a damaged end off the log (see [`LogStore::recovered`]).
     recovered: Option<String>,
 }
@@ -83,7 +87,7 @@ impl LogStore {
         // step by step (each step briefly needs the old and the new table).
         let len = fs::metadata(&path)?.len();
         let mut totals =
-            HashMap::with_capacity(usize::try_from(len / 28).unwrap_or(0).min(1 << 26));
+            table::Totals::with_capacity(usize::try_from(len / 28).unwrap_or(0).min(1 << 26));
         let mut index = Vec::with_capacity(usize::try_from(len / 80).unwrap_or(0).min(1 << 26));
         let mut last = None;
         let scanned = file::scan(&path, |e, off| {
@@ -91,9 +95,7 @@ impl LogStore {
             index.push((e.pos.0, off));
             last = Some(e.pos);
         })?;
-        if totals.len() < totals.capacity() / 4 {
-            totals.shrink_to_fit();
-        }
+        totals.shrink_to_fit();
         let file = File::options().read(true).append(true).open(&path)?;
         let tail = file.metadata()?.len().saturating_sub(scanned.good_end);
         if tail > MAX_TORN_TAIL {
@@ -146,6 +148,7 @@ impl LogStore {
             unsynced_since: None,
             poisoned: false,
             buf: Vec::with_capacity(64 * 1024),
+            batch: None,
             recovered,
         })
     }
@@ -215,9 +218,50 @@ impl LogStore {
         Ok(())
     }
 
-    /// Append already validated reports as one write.
+    /// Write what a batch holds so far; on failure undo it in the tables
+    /// and mark the batch failed.
+    fn write_held(&mut self) -> Result<()> {
+        let Some(b) = self.batch.as_mut() else {
+            return Ok(());
+        };
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let undo = std::mem::take(&mut b.undo);
+        let (index_len, next) = (b.index_len, b.next);
+        match self.write_buf() {
+            Ok(()) => {
+                self.end += self.buf.len() as u64;
+                self.buf.clear();
+                if let Some(b) = self.batch.as_mut() {
+                    b.undo = undo;
+                    b.undo.clear();
+                    b.index_len = self.index.len();
+                    b.next = self.next;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                for (ck, old) in undo.into_iter().rev() {
+                    self.totals.insert(ck, old);
+                }
+                self.index.truncate(index_len);
+                self.next = next;
+                self.buf.clear();
+                if let Some(b) = self.batch.as_mut() {
+                    b.failed = true;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Append already validated reports as one write (or, in a batch, to
+    /// the records held for `end_batch`).
     fn append(&mut self, reports: &[Report]) -> Result<Vec<Added>> {
-        self.buf.clear();
+        if self.batch.is_none() {
+            self.buf.clear();
+        }
         let mut out = Vec::with_capacity(reports.len());
         let mut pending: Vec<Pending> = Vec::with_capacity(reports.len());
         // Totals as earlier reports of the same batch leave them (a single
@@ -233,8 +277,8 @@ impl LogStore {
             for ck in &report.cks {
                 let before = overlay
                     .get(ck)
-                    .or_else(|| self.totals.get(ck))
                     .copied()
+                    .or_else(|| self.totals.get(ck))
                     .unwrap_or(0);
                 let after = tgts::add(before, report.tgts);
                 if batch {
@@ -256,9 +300,24 @@ impl LogStore {
             });
             out.push(Added { pos, counts });
         }
+        if let Some(b) = self.batch.as_mut() {
+            // Held: the tables count the records now, with what undoes
+            // them should the write at the end of the batch fail.
+            for p in pending {
+                for (ck, after) in p.new {
+                    let old = self.totals.insert(ck, after);
+                    b.undo.push((ck, old));
+                }
+                self.index.push((p.pos, p.offset));
+            }
+            self.next = Pos(self.next.0 + reports.len() as u64);
+            return Ok(out);
+        }
         self.write_buf()?;
         for p in pending {
-            self.totals.extend(p.new);
+            for (ck, after) in p.new {
+                self.totals.insert(ck, after);
+            }
             self.index.push((p.pos, p.offset));
         }
         self.end += self.buf.len() as u64;
@@ -266,6 +325,18 @@ impl LogStore {
         self.maybe_sync()?;
         Ok(out)
     }
+}
+
+/// What a batch needs to undo its records should their write fail.
+struct Batch {
+    /// (checksum, total before) of each change, in order (0: absent).
+    undo: Vec<(Ck, u32)>,
+    /// The length of the index and the next position before the records
+    /// held.
+    index_len: usize,
+    next: Pos,
+    /// A write of the batch failed (and was undone).
+    failed: bool,
 }
 
 /// A record written but not yet entered in the tables.
@@ -277,13 +348,13 @@ struct Pending {
 }
 
 /// Apply a record to the totals as a replay does.
-fn apply(totals: &mut HashMap<Ck, u32>, r: &Report) {
+fn apply(totals: &mut table::Totals, r: &Report) {
     for ck in &r.cks {
         if r.is_delete() {
             totals.remove(ck);
         } else {
-            let t = totals.entry(*ck).or_insert(0);
-            *t = tgts::add(*t, r.tgts);
+            let t = totals.get(ck).unwrap_or(0);
+            totals.insert(*ck, tgts::add(t, r.tgts));
         }
     }
 }
@@ -303,20 +374,49 @@ impl Store for LogStore {
         self.append(reports)
     }
 
+    fn begin_batch(&mut self) {
+        if self.batch.is_none() {
+            self.buf.clear();
+            self.batch = Some(Batch {
+                undo: Vec::new(),
+                index_len: self.index.len(),
+                next: self.next,
+                failed: false,
+            });
+        }
+    }
+
+    fn end_batch(&mut self) -> Result<()> {
+        let written = self.write_held();
+        let failed = self.batch.take().is_some_and(|b| b.failed);
+        written?;
+        if failed {
+            return Err(Error::Corrupt(
+                "a write of this batch failed; its records were dropped".into(),
+            ));
+        }
+        self.maybe_sync()
+    }
+
     fn total(&self, ck: &Ck) -> Result<u32> {
         Ok(match self.white.get(ck) {
             Some(&w) => w,
-            None => self.totals.get(ck).copied().unwrap_or(0),
+            None => self.totals.get(ck).unwrap_or(0),
         })
     }
 
     fn read_log(&self, after: Pos, max: usize) -> Result<Vec<LogEntry>> {
         let max = max.min(MAX_READ);
         let first = self.index.partition_point(|&(p, _)| p <= after.0);
-        let Some(&(_, start)) = self.index.get(first) else {
+        // Records held by a batch are not in the file yet.
+        let Some(&(_, start)) = self.index.get(first).filter(|&&(_, o)| o < self.end) else {
             return Ok(Vec::new());
         };
-        let stop = self.index.get(first + max).map_or(self.end, |&(_, o)| o);
+        let stop = self
+            .index
+            .get(first + max)
+            .map_or(self.end, |&(_, o)| o)
+            .min(self.end);
         let len = usize::try_from(stop.saturating_sub(start))
             .unwrap_or(0)
             .min(max * (MAX_PAYLOAD + 8));
@@ -341,6 +441,7 @@ impl Store for LogStore {
     }
 
     fn delete(&mut self, ck: Ck, srvr_id: u16, ts: Ts) -> Result<Pos> {
+        self.write_held()?;
         let report = Report::new(ts, srvr_id, tgts::DEL, vec![ck]);
         let pos = self.next;
         self.buf.clear();
@@ -349,7 +450,12 @@ impl Store for LogStore {
         self.totals.remove(&ck);
         self.index.push((pos.0, self.end));
         self.end += self.buf.len() as u64;
+        self.buf.clear();
         self.next = Pos(pos.0 + 1);
+        if let Some(b) = self.batch.as_mut() {
+            b.index_len = self.index.len();
+            b.next = self.next;
+        }
         self.maybe_sync()?;
         Ok(pos)
     }
@@ -366,6 +472,7 @@ impl Store for LogStore {
     }
 
     fn clean(&mut self, now: u64, policy: &Expiry) -> Result<CleanReport> {
+        self.write_held()?;
         self.sync()?;
         let path = self.dir.join(LOG);
         let mut cleaner = Cleaner::new();
@@ -379,9 +486,7 @@ impl Store for LogStore {
         let mut err = None;
         file::scan(&path, |e, _| {
             let n = e.report.cks.len();
-            match cleaner.filter(e, now, policy, |ck| {
-                self.totals.get(ck).copied().unwrap_or(0)
-            }) {
+            match cleaner.filter(e, now, policy, |ck| self.totals.get(ck).unwrap_or(0)) {
                 None => rep.removed += 1,
                 Some(kept) => {
                     if kept.report.cks.len() == n {
@@ -410,8 +515,8 @@ impl Store for LogStore {
     }
 
     fn for_each_total(&self, f: &mut dyn FnMut(Ck, u32) -> bool) -> Result<()> {
-        for (ck, &t) in &self.totals {
-            if t != 0 && !f(*ck, t) {
+        for (ck, t) in self.totals.iter() {
+            if t != 0 && !f(ck, t) {
                 break;
             }
         }
@@ -421,7 +526,7 @@ impl Store for LogStore {
     fn stats(&self) -> Result<Stats> {
         Ok(Stats {
             records: self.index.len() as u64,
-            checksums: self.totals.values().filter(|&&t| t != 0).count() as u64,
+            checksums: self.totals.len() as u64,
             whitelisted: self.white.len() as u64,
             disk_bytes: fsutil::dir_bytes(&self.dir)?,
             next_pos: self.next,
