@@ -25,6 +25,8 @@ type Key = (SocketAddr, [u8; CACHE_KEY_LEN]);
 pub struct Ridc {
     map: HashMap<Key, (Response, Instant)>,
     order: VecDeque<(Key, Instant)>,
+    /// Answers remembered since [`Ridc::mark`].
+    since_mark: usize,
 }
 
 impl Ridc {
@@ -69,7 +71,26 @@ impl Ridc {
         let key = (from, k);
         self.map.insert(key, (body, now));
         self.order.push_back((key, now));
+        self.since_mark += 1;
         self.expire(now);
+    }
+
+    /// Start counting the answers remembered, for [`Ridc::forget_since_mark`].
+    pub fn mark(&mut self) {
+        self.since_mark = 0;
+    }
+
+    /// Forget the answers remembered since [`Ridc::mark`] (their requests'
+    /// records could not be written, so their answers never left).
+    pub fn forget_since_mark(&mut self) {
+        for _ in 0..self.since_mark.min(self.order.len()) {
+            if let Some((k, t)) = self.order.pop_back() {
+                if self.map.get(&k).is_some_and(|(_, t2)| *t2 == t) {
+                    self.map.remove(&k);
+                }
+            }
+        }
+        self.since_mark = 0;
     }
 
     /// Entries held.

@@ -2,7 +2,12 @@
 //! `recvmmsg` call (as many as are waiting, up to [`BATCH`]; the call
 //! blocks only while none is), the requests of signed clients of a batch
 //! answered before those of anonymous ones, and the server's state locked
-//! once per pass over a batch instead of once per datagram.
+//! once per pass over a batch instead of once per datagram. The records
+//! of the reports of a pass are written to the log with one write at the
+//! end of the pass, before any of its answers leaves (a failed write drops
+//! the pass's answers; the clients retransmit), and the answers go out
+//! with `sendmmsg`, one system call for the pass instead of a `sendto`
+//! each.
 //!
 //! Why: under a flood of anonymous requests (dccd-bench `anon`) the
 //! server spent most of its time waking up for one or two datagrams at a
@@ -19,11 +24,14 @@
 
 use std::io::IoSliceMut;
 use std::net::{SocketAddr, UdpSocket};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use nix::sys::socket::{recvmmsg, setsockopt, sockopt, MsgFlags, MultiHeaders, SockaddrStorage};
+use nix::libc;
+use nix::sys::socket::{
+    recvmmsg, setsockopt, sockopt, MsgFlags, MultiHeaders, SockaddrLike, SockaddrStorage,
+};
 use tokio::sync::Notify;
 
 use crate::server::{Action, Server};
@@ -69,8 +77,11 @@ pub fn recv_loop(
     let mut bufs = vec![[0u8; DGRAM]; BATCH];
     let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, None);
     // (length, sender) of each datagram of the batch
-    let mut got: Vec<(usize, SocketAddr)> = Vec::with_capacity(BATCH);
-    let mut out: Vec<(Vec<u8>, Duration, SocketAddr)> = Vec::new();
+    let mut got: Vec<(usize, SocketAddr, SockaddrStorage)> = Vec::with_capacity(BATCH);
+    // answers to send at once, and those to send after a delay
+    let mut now_out: Vec<(Vec<u8>, SockaddrStorage)> = Vec::with_capacity(BATCH);
+    let mut later: Vec<(Vec<u8>, Duration, SocketAddr)> = Vec::new();
+    let mut sender = Sender::new(BATCH);
     let fd = sock.as_raw_fd();
     loop {
         got.clear();
@@ -88,8 +99,10 @@ pub fn recv_loop(
             ) {
                 Ok(msgs) => {
                     for m in msgs {
-                        if let Some(a) = m.address.as_ref().and_then(std_addr) {
-                            got.push((m.bytes, a));
+                        if let Some(a) = m.address {
+                            if let Some(from) = std_addr(&a) {
+                                got.push((m.bytes, from, a));
+                            }
                         }
                     }
                 }
@@ -102,12 +115,21 @@ pub fn recv_loop(
             }
         }
         let now = Instant::now();
-        // signed clients first, each pass under one lock, its answers sent
-        // before the next pass
+        // Signed clients first, each pass under one lock. The records of
+        // the reports of a pass are written with one write at its end
+        // (before any of its answers leaves), and its answers sent with
+        // as few sendmmsg calls as the kernel takes.
         for anon_pass in [false, true] {
             let stopping = match state.lock() {
                 Ok(mut s) => {
-                    for (i, &(n, from)) in got.iter().enumerate() {
+                    // The greylist server's state is not undone with the
+                    // store's, so its records are written one by one.
+                    let batch = s.grey.is_none();
+                    if batch {
+                        s.counter.store.begin_batch();
+                        s.ridc.mark();
+                    }
+                    for (i, &(n, from, raw)) in got.iter().enumerate() {
                         let Some(d) = bufs.get(i).and_then(|b| b.get(..n)) else {
                             continue;
                         };
@@ -115,15 +137,31 @@ pub fn recv_loop(
                             continue;
                         }
                         if let Action::Send(bytes, delay) = s.handle(d, from, now) {
-                            out.push((bytes, delay, from));
+                            if delay.is_zero() {
+                                now_out.push((bytes, raw));
+                            } else {
+                                later.push((bytes, delay, from));
+                            }
+                        }
+                    }
+                    if batch {
+                        if let Err(e) = s.counter.store.end_batch() {
+                            // Not written: these answers must not leave
+                            // (the clients will retransmit).
+                            log(&format!("database: {e}"));
+                            s.ridc.forget_since_mark();
+                            now_out.clear();
+                            later.clear();
                         }
                     }
                     s.stop
                 }
                 Err(_) => return,
             };
-            for (bytes, delay, to) in out.drain(..) {
-                send(&sock, &rt, bytes, delay, to);
+            sender.send(fd, &now_out);
+            now_out.clear();
+            for (bytes, delay, to) in later.drain(..) {
+                send_later(&sock, &rt, bytes, delay, to);
             }
             if stopping {
                 stop.notify_one();
@@ -132,23 +170,79 @@ pub fn recv_loop(
     }
 }
 
-/// Send an answer now, or after `delay` from the runtime's timers.
-fn send(
+/// Send an answer after `delay` from the runtime's timers.
+fn send_later(
     sock: &Arc<UdpSocket>,
     rt: &tokio::runtime::Handle,
     bytes: Vec<u8>,
     delay: Duration,
     to: SocketAddr,
 ) {
-    if delay.is_zero() {
+    // A UDP send does not wait for the peer: calling the blocking
+    // socket from the timer task is fine.
+    let sock = sock.clone();
+    rt.spawn(async move {
+        tokio::time::sleep(delay).await;
         let _ = sock.send_to(&bytes, to);
-    } else {
-        // A UDP send does not wait for the peer: calling the blocking
-        // socket from the timer task is fine.
-        let sock = sock.clone();
-        rt.spawn(async move {
-            tokio::time::sleep(delay).await;
-            let _ = sock.send_to(&bytes, to);
-        });
+    });
+}
+
+/// Sends datagrams in batches with `sendmmsg(2)`: one system call for the
+/// answers of a batch of requests instead of one `sendto` each.
+struct Sender {
+    iovs: Vec<libc::iovec>,
+    hdrs: Vec<libc::mmsghdr>,
+}
+
+impl Sender {
+    fn new(n: usize) -> Sender {
+        Sender {
+            iovs: Vec::with_capacity(n),
+            hdrs: Vec::with_capacity(n),
+        }
+    }
+
+    /// Send each (bytes, destination) once; a datagram the kernel refuses
+    /// is dropped, as a failed `sendto` was, and the rest still go.
+    fn send(&mut self, fd: RawFd, msgs: &[(Vec<u8>, SockaddrStorage)]) {
+        self.iovs.clear();
+        self.hdrs.clear();
+        for (bytes, _) in msgs {
+            self.iovs.push(libc::iovec {
+                iov_base: bytes.as_ptr() as *mut libc::c_void,
+                iov_len: bytes.len(),
+            });
+        }
+        for ((_, to), iov) in msgs.iter().zip(self.iovs.iter_mut()) {
+            // SAFETY: msghdr and mmsghdr are plain C structures of
+            // integers and pointers, for which all zero bytes are a valid
+            // value (null pointers, no control data).
+            let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            h.msg_hdr.msg_name = to.as_ptr() as *mut libc::c_void;
+            h.msg_hdr.msg_namelen = to.len();
+            h.msg_hdr.msg_iov = iov as *mut libc::iovec;
+            h.msg_hdr.msg_iovlen = 1;
+            self.hdrs.push(h);
+        }
+        let mut from = 0;
+        // Each round sends at least one datagram or drops one: bounded.
+        for _ in 0..=self.hdrs.len() {
+            let Some(rest) = self.hdrs.get_mut(from..).filter(|r| !r.is_empty()) else {
+                break;
+            };
+            let n = u32::try_from(rest.len()).unwrap_or(u32::MAX);
+            // SAFETY: `rest` holds `n` initialised headers; each points to
+            // an iovec of `self.iovs` and an address of `msgs`, and each
+            // iovec to the bytes of a datagram of `msgs`, all of which
+            // are borrowed for this whole function and not moved while
+            // the call runs. The kernel only reads them, and writes each
+            // header's `msg_len` field, which is ours to overwrite.
+            let sent = unsafe { libc::sendmmsg(fd, rest.as_mut_ptr(), n, 0) };
+            match usize::try_from(sent) {
+                Ok(k) if k > 0 => from += k,
+                // an error concerns the first datagram: drop it
+                _ => from += 1,
+            }
+        }
     }
 }

@@ -4,8 +4,11 @@
 //! how long the answers take, and what each costs the server in CPU time;
 //! then the server's memory (RSS) per million stored checksums.
 //!
-//! Usage: `dccd-bench [seconds-per-run] [million-checksums]` (defaults 3
-//! and 1; 0 million skips the memory measurement). With `DCCD_BENCH_PIN=1`
+//! Usage: `dccd-bench [seconds-per-run] [million-checksums] [levels]`
+//! (defaults 3, 1 and `1,8,32,128`; 0 million skips the memory
+//! measurement; levels are requests in flight, each run for QUERY and
+//! then for REPORT, or one kind alone with a prefix: `q16,r64` is QUERY
+//! at 16 and REPORT at 64 in flight). With `DCCD_BENCH_PIN=1`
 //! the server is pinned to CPU 0 with taskset; run the bench itself on
 //! another CPU (`taskset -c 1 ...`).
 //!
@@ -372,12 +375,14 @@ fn run(s: &Server, sockets: usize, window: usize, secs: f64, kind: Kind, run_id:
     let pool = Arc::new(pool(kind, run_id));
     let addr = s.addr();
     let cpu0 = cpu_secs(s.pid());
+    let own0 = cpu_secs(std::process::id());
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs_f64(secs);
     let seen = clients(addr, &pool, sockets, window, deadline);
     let (mut all, lost) = (seen.lat, seen.lost);
     let elapsed = t0.elapsed().as_secs_f64();
     let cpu = cpu_secs(s.pid()) - cpu0;
+    let own = cpu_secs(std::process::id()) - own0;
     all.sort_unstable();
     let per_op = if all.is_empty() {
         0.0
@@ -386,7 +391,7 @@ fn run(s: &Server, sockets: usize, window: usize, secs: f64, kind: Kind, run_id:
     };
     println!(
         "{:11} in flight {:3} ({}x{:2}): {:7.0} ops/s  p50 {:7.1} µs  p90 {:7.1} µs  \
-         p99 {:7.1} µs  max {:6.1} ms  server CPU {:4.2} s = {:5.2} µs/op = {:7.0} ops/s per core  (lost {lost})",
+         p99 {:7.1} µs  max {:6.1} ms  server CPU {:4.2} s = {:5.2} µs/op = {:7.0} ops/s per core  (lost {lost}); load driver {:4.2} µs/op",
         kind.name(),
         sockets * window,
         sockets,
@@ -399,8 +404,34 @@ fn run(s: &Server, sockets: usize, window: usize, secs: f64, kind: Kind, run_id:
         cpu,
         per_op * 1e6,
         if per_op > 0.0 { 1.0 / per_op } else { 0.0 },
+        own * 1e6 / all.len().max(1) as f64,
     );
     all.len()
+}
+
+/// The runs a list such as `1,8,32,128` (each level for QUERY, then each
+/// for REPORT) or `q16,r64` (a level of one kind) asks for.
+fn levels(list: &str) -> Vec<(Kind, usize)> {
+    let mut both = Vec::new();
+    let mut out = Vec::new();
+    for l in list.split(',') {
+        let (kinds, n): (&[Kind], &str) = if let Some(n) = l.strip_prefix('q') {
+            (&[Kind::Query], n)
+        } else if let Some(n) = l.strip_prefix('r') {
+            (&[Kind::Report], n)
+        } else {
+            (&[], l)
+        };
+        let Ok(n) = n.parse::<usize>() else { continue };
+        if kinds.is_empty() {
+            both.push(n);
+        }
+        out.extend(kinds.iter().map(|&k| (k, n)));
+    }
+    let mut all: Vec<(Kind, usize)> = both.iter().map(|&n| (Kind::Query, n)).collect();
+    all.extend(both.iter().map(|&n| (Kind::Report, n)));
+    all.extend(out);
+    all
 }
 
 fn main() {
@@ -439,14 +470,14 @@ fn main() {
         return;
     }
     let s = start_or_exit(false);
-    let mut run_id = 1;
-    for kind in [Kind::Query, Kind::Report] {
-        // Latency at 1, 8 and 32 requests in flight, then the capacity
-        // with many in flight.
-        for (sockets, window) in [(1, 1), (2, 4), (4, 8), (4, 32)] {
-            let _ = run(&s, sockets, window, secs, kind, run_id);
-            run_id += 1;
-        }
+    let runs = levels(args.get(2).map_or("1,8,32,128", String::as_str));
+    for (run_id, (kind, in_flight)) in (1..).zip(runs) {
+        let (sockets, window) = match in_flight {
+            0 | 1 => (1, 1),
+            2..=8 => (2, in_flight / 2),
+            _ => (4, in_flight / 4),
+        };
+        let _ = run(&s, sockets, window, secs, kind, run_id);
     }
     drop(s);
     if million == 0 {
