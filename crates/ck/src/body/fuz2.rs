@@ -99,6 +99,27 @@ fn letter_run(rest: &[u8], tbl: &[u8; 256]) -> usize {
         .unwrap_or(rest.len())
 }
 
+/// The common case of a whole word at `data[i..]` when no word is under
+/// way: fewer than 16 ASCII letters ended by an ASCII byte of class
+/// white space. Returns the number of letters (0 when `data[i]` is that
+/// byte) and the word packed as in [`Fuz2::w`]. None in every other case,
+/// which the general path handles; this path's effects (the letters counted
+/// in `btotal`, the word added if it has 3 or more letters, the white
+/// space consumed) are the general path's for such a word.
+#[inline(always)]
+fn ascii_word(data: &[u8], i: usize, tbl: &[u8; 256]) -> Option<(usize, u128)> {
+    let raw = data.get(i..i + WORD_LEN)?;
+    let raw = u128::from_le_bytes(<[u8; WORD_LEN]>::try_from(raw).ok()?);
+    let n = (non_letters(raw).trailing_zeros() / 8) as usize;
+    // n < 16: the ending byte is within the sixteen
+    let end = (raw >> (8 * (n & (WORD_LEN - 1)))) as u8;
+    if n >= WORD_LEN || end >= 0x80 || tbl[usize::from(end)] != FC_SP {
+        return None;
+    }
+    let mask = MASKS[n];
+    Some((n, (raw & mask) | (CASE_BIT & mask)))
+}
+
 /// `MASKS[n]` keeps the first `n` bytes of a packed word.
 const MASKS: [u128; WORD_LEN + 1] = {
     let mut m = [0u128; WORD_LEN + 1];
@@ -246,6 +267,23 @@ impl Fuz2 {
                             // fast path: runs of letters ('&' is no letter)
                             // ended by white space
                             loop {
+                                if wlen == 0 {
+                                    if let Some((n, bits)) = ascii_word(data, i, tbl) {
+                                        btotal = btotal.wrapping_add(n as u32);
+                                        if n >= MIN_WLEN {
+                                            Self::add_word(
+                                                list,
+                                                &mut self.langs,
+                                                hub,
+                                                bits,
+                                                n,
+                                                allowed,
+                                            );
+                                        }
+                                        i += n + 1;
+                                        continue;
+                                    }
+                                }
                                 let rest = data.get(i..).unwrap_or(&[]);
                                 let n = letter_run(rest, tbl);
                                 if n != 0 {

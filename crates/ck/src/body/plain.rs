@@ -107,6 +107,12 @@ impl Plain {
                 rest = rest.get(used..).unwrap_or(&[]);
                 continue;
             }
+            if flen == 1 && c != FROM[1] {
+                // the usual line start: no "\n>From" here, and the byte is
+                // handled by the fast path as the slow one would
+                flen = 0;
+                continue;
+            }
             rest = tail;
             if c == FROM[flen] {
                 flen += 1;
