@@ -247,11 +247,23 @@ fn dccifd_through_loss() {
         }
     });
     let mut times = times.into_inner().expect("times");
-    let mut tally = Tally {
-        answered: answered.load(Ordering::SeqCst),
-        ..Tally::default()
-    };
-    tally.complaints(&d.log_text());
+    // a complaint may reach the log just after its answer: wait for the
+    // last ones (bounded)
+    let mut tally = Tally::default();
+    for _ in 0..50 {
+        tally = Tally {
+            answered: answered.load(Ordering::SeqCst),
+            ..Tally::default()
+        };
+        tally.complaints(&d.log_text());
+        if tally.answered + tally.unanswered + tally.backing_off >= N {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if tally.answered + tally.unanswered + tally.backing_off != N {
+        eprintln!("dccifd's log:\n{}", d.log_text());
+    }
     let st = relay.stats();
     eprintln!(
         "dccifd at {:.0}% loss, 8 clients: {tally:?} of {N}; times {}; budget {:.2} s; \
