@@ -86,8 +86,7 @@ pub(crate) fn admn(
             crate::trace::log("stopping on request");
             s.stop = true;
             let body = Response::Ok(s.ok_body(req));
-            s.ridc.remember(from, buf, body.clone(), now);
-            s.answer(req, who, body, Duration::ZERO)
+            s.answer_remembered(req, who, body, from, buf, now)
         }
         Aop::TraceOn | Aop::TraceOff => {
             if let Err(e) = picky(s) {

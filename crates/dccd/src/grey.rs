@@ -302,7 +302,7 @@ impl Server {
             }
         };
         if records {
-            self.ridc.remember(from, buf, body.clone(), now);
+            return self.answer_remembered(req, who, body, from, buf, now);
         }
         self.answer(req, who, body, Duration::ZERO)
     }

@@ -3,13 +3,21 @@
 //! request's header without its transmission number, kept about 32
 //! seconds. A retransmission is answered from here (signed afresh, with
 //! its own transmission number) instead of being counted again.
+//!
+//! Memory: an answer is kept as the bytes sent, without the signature, in
+//! one ring of bytes (an answer to a REPORT of ten checksums: 104 bytes),
+//! its key and age in a ring of fixed-size entries, and the keys found
+//! through a table of 64-bit keyed hashes: about 200 bytes per answer
+//! and no allocation per answer (about 500 bytes and two allocations
+//! when each answer was a `Response` in a `HashMap` with a queue of keys).
 
 use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use tally_wire::header::{cache_key, CACHE_KEY_LEN};
-use tally_wire::packet::{Packet, Request, Response};
+use tally_wire::header::{cache_key, CACHE_KEY_LEN, SIG_LEN};
+use tally_wire::packet::{Packet, Request};
 
 use crate::server::{Action, Who};
 
@@ -18,33 +26,132 @@ pub const KEEP: Duration = Duration::from_secs(32);
 /// The most answers remembered (about 30 s at 30,000 reports/s).
 pub const MAX_ENTRIES: usize = 1_000_000;
 
-type Key = (SocketAddr, [u8; CACHE_KEY_LEN]);
+/// Where the transmission number `t` is in a header (the bytes after the
+/// cache key).
+const T_AT: usize = CACHE_KEY_LEN;
+
+/// The client's address (IPv6 or mapped IPv4, port) and the cache key.
+type Key = [u8; 18 + CACHE_KEY_LEN];
+
+fn key_of(from: SocketAddr, buf: &[u8]) -> Option<Key> {
+    let ck = cache_key(buf)?;
+    let ip = match from.ip() {
+        IpAddr::V4(a) => a.to_ipv6_mapped(),
+        IpAddr::V6(a) => a,
+    };
+    let mut k = [0u8; 18 + CACHE_KEY_LEN];
+    k[..16].copy_from_slice(&ip.octets());
+    k[16..18].copy_from_slice(&from.port().to_be_bytes());
+    k[18..].copy_from_slice(&ck);
+    Some(k)
+}
+
+/// One remembered answer.
+#[derive(Clone, Copy)]
+struct Entry {
+    /// Where its answer starts, counting every byte ever put in the ring.
+    off: u64,
+    key: Key,
+    /// Length of the answer without its signature.
+    len: u16,
+    /// When it was remembered, in ms after the cache's `base`.
+    at_ms: u32,
+}
+
+/// A hasher for keys that are already keyed hashes.
+#[derive(Default)]
+struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
 
 /// The cache.
-#[derive(Default)]
 pub struct Ridc {
-    map: HashMap<Key, (Response, Instant)>,
-    order: VecDeque<(Key, Instant)>,
+    /// Keyed hash of a key → sequence number of its entry.
+    index: HashMap<u64, u64, BuildHasherDefault<Identity>>,
+    entries: VecDeque<Entry>,
+    /// The sequence number of `entries.front()`.
+    first_seq: u64,
+    /// The answers of `entries`, back to back.
+    bytes: VecDeque<u8>,
+    /// The `off` of `bytes.front()`.
+    first_byte: u64,
+    hasher: RandomState,
+    base: Instant,
     /// Answers remembered since [`Ridc::mark`].
     since_mark: usize,
 }
 
+impl Default for Ridc {
+    fn default() -> Self {
+        Ridc {
+            index: HashMap::default(),
+            entries: VecDeque::new(),
+            first_seq: 0,
+            bytes: VecDeque::new(),
+            first_byte: 0,
+            hasher: RandomState::new(),
+            base: Instant::now(),
+            since_mark: 0,
+        }
+    }
+}
+
 impl Ridc {
+    fn hash(&self, k: &Key) -> u64 {
+        self.hasher.hash_one(k)
+    }
+
+    fn ms(&self, t: Instant) -> u32 {
+        u32::try_from(t.saturating_duration_since(self.base).as_millis()).unwrap_or(u32::MAX)
+    }
+
     fn expire(&mut self, now: Instant) {
-        while let Some((k, t)) = self.order.front().copied() {
-            if now.duration_since(t) < KEEP && self.order.len() < MAX_ENTRIES {
+        let now_ms = self.ms(now);
+        let keep_ms = KEEP.as_millis() as u32;
+        while let Some(e) = self.entries.front().copied() {
+            if now_ms.saturating_sub(e.at_ms) < keep_ms && self.entries.len() < MAX_ENTRIES {
                 break;
             }
-            self.order.pop_front();
-            if self.map.get(&k).is_some_and(|(_, t2)| *t2 == t) {
-                self.map.remove(&k);
+            let h = self.hash(&e.key);
+            if self.index.get(&h) == Some(&self.first_seq) {
+                self.index.remove(&h);
             }
+            self.entries.pop_front();
+            let n = usize::from(e.len).min(self.bytes.len());
+            self.bytes.drain(..n);
+            self.first_byte += n as u64;
+            self.first_seq += 1;
         }
         // Give the memory of a past burst back.
-        if self.map.capacity() > 4096 && self.map.len() < self.map.capacity() / 8 {
-            self.map.shrink_to_fit();
-            self.order.shrink_to_fit();
+        if self.index.capacity() > 4096 && self.index.len() < self.index.capacity() / 8 {
+            self.index.shrink_to_fit();
+            self.entries.shrink_to_fit();
+            self.bytes.shrink_to_fit();
         }
+    }
+
+    /// The entry of `key` and where its answer starts in `bytes`.
+    fn find(&self, key: &Key) -> Option<(Entry, usize)> {
+        let seq = *self.index.get(&self.hash(key))?;
+        let i = usize::try_from(seq.checked_sub(self.first_seq)?).ok()?;
+        let e = *self.entries.get(i)?;
+        if e.key != *key {
+            return None;
+        }
+        let start = usize::try_from(e.off.checked_sub(self.first_byte)?).ok()?;
+        (start + usize::from(e.len) <= self.bytes.len()).then_some((e, start))
     }
 
     /// The cached answer to a retransmission of `req`, signed for it.
@@ -54,23 +161,47 @@ impl Ridc {
         buf: &[u8],
         req: &Packet<Request>,
         who: &Who,
-        srvr_id: u16,
+        _srvr_id: u16,
         now: Instant,
     ) -> Option<Action> {
         self.expire(now);
-        let key = (from, cache_key(buf)?);
-        let (body, _) = self.map.get(&key)?;
-        let mut p = Packet::response_to(req, u32::from(srvr_id), body.clone());
-        let bytes = p.sign(&who.auth.answer_signer(req.pkt_vers, &req.op_nums));
+        let key = key_of(from, buf)?;
+        let (e, start) = self.find(&key)?;
+        let mut bytes: Vec<u8> = self
+            .bytes
+            .range(start..start + usize::from(e.len))
+            .copied()
+            .collect();
+        bytes.extend_from_slice(&[0; SIG_LEN]);
+        // The answer as it was, with the retransmission's own `t`.
+        let t = buf.get(T_AT..T_AT + 4)?;
+        bytes.get_mut(T_AT..T_AT + 4)?.copy_from_slice(t);
+        who.auth
+            .answer_signer(req.pkt_vers, &req.op_nums)
+            .sign(&mut bytes);
         Some(Action::Send(bytes, Duration::ZERO))
     }
 
-    /// Remember the answer to a request.
-    pub fn remember(&mut self, from: SocketAddr, buf: &[u8], body: Response, now: Instant) {
-        let Some(k) = cache_key(buf) else { return };
-        let key = (from, k);
-        self.map.insert(key, (body, now));
-        self.order.push_back((key, now));
+    /// Remember the answer (the datagram `answer`, its signature aside)
+    /// to a request.
+    pub fn remember(&mut self, from: SocketAddr, buf: &[u8], answer: &[u8], now: Instant) {
+        let Some(key) = key_of(from, buf) else { return };
+        let body = answer
+            .get(..answer.len().saturating_sub(SIG_LEN))
+            .unwrap_or(&[]);
+        let Ok(len) = u16::try_from(body.len()) else {
+            return;
+        };
+        let seq = self.first_seq + self.entries.len() as u64;
+        let h = self.hash(&key);
+        self.index.insert(h, seq);
+        self.entries.push_back(Entry {
+            off: self.first_byte + self.bytes.len() as u64,
+            key,
+            len,
+            at_ms: self.ms(now),
+        });
+        self.bytes.extend(body.iter().copied());
         self.since_mark += 1;
         self.expire(now);
     }
@@ -83,11 +214,15 @@ impl Ridc {
     /// Forget the answers remembered since [`Ridc::mark`] (their requests'
     /// records could not be written, so their answers never left).
     pub fn forget_since_mark(&mut self) {
-        for _ in 0..self.since_mark.min(self.order.len()) {
-            if let Some((k, t)) = self.order.pop_back() {
-                if self.map.get(&k).is_some_and(|(_, t2)| *t2 == t) {
-                    self.map.remove(&k);
+        for _ in 0..self.since_mark.min(self.entries.len()) {
+            let seq = self.first_seq + self.entries.len() as u64 - 1;
+            if let Some(e) = self.entries.pop_back() {
+                let h = self.hash(&e.key);
+                if self.index.get(&h) == Some(&seq) {
+                    self.index.remove(&h);
                 }
+                self.bytes
+                    .truncate(self.bytes.len().saturating_sub(usize::from(e.len)));
             }
         }
         self.since_mark = 0;
@@ -95,11 +230,11 @@ impl Ridc {
 
     /// Entries held.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.index.len()
     }
 
     /// Nothing held.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.index.is_empty()
     }
 }

@@ -223,11 +223,13 @@ impl Server {
                         } else {
                             Duration::from_millis(u64::from(self.id_delay_ms(req.sender)))
                         };
-                        let body = Response::Answer(answer);
+                        let a = self.answer(&req, &who, Response::Answer(answer), delay);
                         if is_report {
-                            self.ridc.remember(from, buf, body.clone(), now);
+                            if let Action::Send(bytes, _) = &a {
+                                self.ridc.remember(from, buf, bytes, now);
+                            }
                         }
-                        self.answer(&req, &who, body, delay)
+                        a
                     }
                     Err(e) => {
                         crate::trace::log(&format!("database: {e}"));
@@ -263,8 +265,7 @@ impl Server {
                             g.grey.apply(&tally_grey::Change::Delete { ck, ts: secs });
                         }
                         let body = Response::Ok(self.ok_body(&req));
-                        self.ridc.remember(from, buf, body.clone(), now);
-                        self.answer(&req, &who, body, Duration::ZERO)
+                        self.answer_remembered(&req, &who, body, from, buf, now)
                     }
                     Err(e) => self.error(&req, &who, &format!("delete failed: {e}")),
                 }
@@ -316,6 +317,24 @@ impl Server {
             .answer_signer(req.pkt_vers, &req.op_nums)
             .sign(&mut bytes);
         Action::Send(bytes, delay)
+    }
+
+    /// Sign and send an answer at once, remembering it for
+    /// retransmissions.
+    pub(crate) fn answer_remembered(
+        &mut self,
+        req: &Packet<Request>,
+        who: &Who,
+        body: Response,
+        from: SocketAddr,
+        buf: &[u8],
+        now: Instant,
+    ) -> Action {
+        let a = self.answer(req, who, body, Duration::ZERO);
+        if let Action::Send(bytes, _) = &a {
+            self.ridc.remember(from, buf, bytes, now);
+        }
+        a
     }
 
     /// An ERROR answer.
