@@ -248,6 +248,28 @@ impl B64 {
         let mut n = 0;
         let mut i = *pos;
         while i < input.len() {
+            // fast path: a whole quantum of four digits, which the loop
+            // below would shift in one at a time before writing its three
+            // bytes (shifting by 6 four times is shifting by 24 once)
+            if self.cnt == 0 && n + 3 < LIMIT {
+                if let Some(&[c0, c1, c2, c3]) = input.get(i..i + 4) {
+                    let v = [c0, c1, c2, c3].map(|c| B64[usize::from(c)]);
+                    if v.iter().all(|&x| x != B64_BAD && x != B64_EQ) {
+                        let q = (self.quantum << 24)
+                            | (u32::from(v[0]) << 18)
+                            | (u32::from(v[1]) << 12)
+                            | (u32::from(v[2]) << 6)
+                            | u32::from(v[3]);
+                        self.quantum = q;
+                        out[n] = (q >> 16) as u8;
+                        out[n + 1] = (q >> 8) as u8;
+                        out[n + 2] = q as u8;
+                        n += 3;
+                        i += 4;
+                        continue;
+                    }
+                }
+            }
             let v = B64[usize::from(input[i])];
             i += 1;
             if v == B64_BAD {

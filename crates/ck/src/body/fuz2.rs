@@ -486,9 +486,10 @@ impl Fuz2 {
         }
     }
 
-    /// The checksum, or None when DCC computes none; `url` supplies host
-    /// names for texts with few words.
-    pub fn finish(&mut self, hub: &mut Hub, url: &Url) -> Option<[u8; 16]> {
+    /// The MD5 stream whose digest is the checksum, complete, or None when
+    /// DCC computes none; `url` supplies host names for texts with few
+    /// words. The caller finishes the stream (together with Body's).
+    pub fn finish_lane(&mut self, hub: &mut Hub, url: &Url) -> Option<usize> {
         let mut best = 0;
         for l in 1..LANGS {
             if self.langs[best].wtotal < self.langs[l].wtotal {
@@ -510,7 +511,7 @@ impl Fuz2 {
             let end = url.dom_start.saturating_sub(1).min(url.doms_buf.len());
             hub.push(lane, &url.doms_buf[..end]);
         }
-        Some(hub.finish(lane))
+        Some(lane)
     }
 }
 

@@ -242,6 +242,34 @@ impl Lane {
         self.done = self.done.wrapping_add(n as u64);
     }
 
+    /// The padded last one or two blocks of the stream, once fewer than
+    /// `BLOCK` bytes are pending, and how many blocks they are.
+    fn tail(&self) -> ([u8; 2 * BLOCK], usize) {
+        let bits = self.done.wrapping_add(self.len as u64).wrapping_mul(8);
+        let mut tail = [0u8; 2 * BLOCK];
+        let n = self.len.min(BLOCK - 1);
+        if let Some(pend) = &self.pend {
+            tail[..n].copy_from_slice(&pend[..n]);
+        }
+        tail[n] = 0x80;
+        let end = if n < BLOCK - 8 { BLOCK } else { 2 * BLOCK };
+        tail[end - 8..end].copy_from_slice(&bits.to_le_bytes());
+        (tail, end / BLOCK)
+    }
+
+    /// The digest of the state, after the last block; the stream starts
+    /// over, keeping its buffer.
+    fn digest(&mut self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        for (o, s) in out.chunks_exact_mut(4).zip(self.st) {
+            o.copy_from_slice(&s.to_le_bytes());
+        }
+        self.st = INIT;
+        self.done = 0;
+        self.len = 0;
+        out
+    }
+
     /// Compress the first pending full blocks, up to `upto` bytes, one at a
     /// time.
     fn compress_alone(&mut self, upto: usize) {
@@ -355,27 +383,44 @@ impl Hub {
             return [0; 16];
         };
         l.compress_alone(usize::MAX);
-        let bits = l.done.wrapping_add(l.len as u64).wrapping_mul(8);
-        let mut tail = [0u8; 2 * BLOCK];
-        let n = l.len.min(BLOCK - 1);
-        if let Some(pend) = &l.pend {
-            tail[..n].copy_from_slice(&pend[..n]);
-        }
-        tail[n] = 0x80;
-        let end = if n < BLOCK - 8 { BLOCK } else { 2 * BLOCK };
-        tail[end - 8..end].copy_from_slice(&bits.to_le_bytes());
-        for b in tail[..end].chunks_exact(BLOCK) {
+        let (tail, blocks) = l.tail();
+        for b in tail[..blocks * BLOCK].chunks_exact(BLOCK) {
             compress1(&mut l.st, b);
         }
-        let mut out = [0u8; 16];
-        for (o, s) in out.chunks_exact_mut(4).zip(l.st) {
-            o.copy_from_slice(&s.to_le_bytes());
+        l.digest()
+    }
+
+    /// The MD5s of two different streams `x` and `y`, which start over:
+    /// [`Hub::finish`] of each, with their last blocks compressed together
+    /// (a short message has all of its blocks there).
+    pub fn finish2(&mut self, x: usize, y: usize) -> ([u8; 16], [u8; 16]) {
+        let Some((a, b)) = two_mut(&mut self.lanes, x, y) else {
+            return (self.finish(x), self.finish(y));
+        };
+        let pairs = (a.len / BLOCK).min(b.len / BLOCK) * BLOCK;
+        if let (Some(pa), Some(pb)) = (&a.pend, &b.pend) {
+            for (p, q) in pa[..pairs]
+                .chunks_exact(BLOCK)
+                .zip(pb[..pairs].chunks_exact(BLOCK))
+            {
+                compress2(&mut a.st, p, &mut b.st, q);
+            }
+            a.consume(pairs);
+            b.consume(pairs);
         }
-        // start over, keeping the buffer
-        l.st = INIT;
-        l.done = 0;
-        l.len = 0;
-        out
+        a.compress_alone(usize::MAX);
+        b.compress_alone(usize::MAX);
+        let (ta, na) = a.tail();
+        let (tb, nb) = b.tail();
+        for k in 0..na.max(nb) {
+            let (p, q) = (&ta[k * BLOCK..][..BLOCK], &tb[k * BLOCK..][..BLOCK]);
+            match (k < na, k < nb) {
+                (true, true) => compress2(&mut a.st, p, &mut b.st, q),
+                (true, false) => compress1(&mut a.st, p),
+                _ => compress1(&mut b.st, q),
+            }
+        }
+        (a.digest(), b.digest())
     }
 
     /// Write bytes of stream `lane` in place: its pending buffer and how
@@ -433,6 +478,20 @@ mod tests {
         for (lane, r) in refs.into_iter().enumerate() {
             let want: [u8; 16] = r.finalize().into();
             assert_eq!(hub.finish(lane), want, "lane {lane}");
+        }
+        // two streams finished together, every pair of lengths around the
+        // padding boundary and a few longer ones
+        let lens = (0..140).chain([500, 8191, 8192, 9000, 20_000]);
+        for la in lens.clone() {
+            for lb in lens.clone().step_by(7) {
+                let mut hub = Hub::default();
+                hub.push(BODY, &data[..la]);
+                hub.push(FUZ2, &data[la..la + lb]);
+                let (a, b) = hub.finish2(BODY, FUZ2);
+                let want_a: [u8; 16] = Md5::digest(&data[..la]).into();
+                let want_b: [u8; 16] = Md5::digest(&data[la..la + lb]).into();
+                assert_eq!((a, b), (want_a, want_b), "lengths {la} {lb}");
+            }
         }
         // empty streams and every length around the padding boundary
         for len in 0..200 {

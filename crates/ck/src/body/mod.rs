@@ -233,9 +233,16 @@ impl BodyCks {
         eng.fuz1.update(b"\n", w0);
         eng.fuz2
             .update(&mut eng.hub, b"\n", &mut eng.mime.ct, eng.mime.cset);
-        let body = eng.plain.finish(&mut eng.hub).map(Sum);
+        // the last blocks of Body and Fuz2 are compressed together
+        let (body, fuz2) = match eng.fuz2.finish_lane(&mut eng.hub, &eng.fuz1.url) {
+            Some(lane) => {
+                let (b, f) = eng.hub.finish2(md5x::BODY, lane);
+                (eng.plain.result(b), Some(f))
+            }
+            None => (eng.plain.finish(&mut eng.hub), None),
+        };
+        let (body, fuz2) = (body.map(Sum), fuz2.map(Sum));
         let fuz1 = eng.fuz1.finish().map(Sum);
-        let fuz2 = eng.fuz2.finish(&mut eng.hub, &eng.fuz1.url).map(Sum);
         self.in_body = false;
         BodySums { body, fuz1, fuz2 }
     }

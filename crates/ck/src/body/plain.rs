@@ -34,6 +34,17 @@ const KEEP: [u8; 256] = {
     t
 };
 
+/// [`KEEP`] as booleans.
+const KEPT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = KEEP[c] != 0;
+        c += 1;
+    }
+    t
+};
+
 /// Whether one of the eight bytes of `x` is a line feed.
 #[inline]
 fn has_line_feed(x: u64) -> bool {
@@ -62,7 +73,8 @@ impl Plain {
         let piece = piece.get(..CAP - len).unwrap_or(piece);
         let mut used = piece.len();
         let mut line_end = false;
-        // eight bytes at a time while they hold no line feed
+        // eight bytes at a time while they hold no line feed, written at
+        // `len` of which each kept byte advances the next one's place
         let mut start = 0;
         for ch in piece.chunks_exact(8) {
             let Ok(raw) = <[u8; 8]>::try_from(ch) else {
@@ -71,11 +83,18 @@ impl Plain {
             if has_line_feed(u64::from_le_bytes(raw)) {
                 break;
             }
+            // len < CAP here, so the eight places are within the buffer
+            let Some(dst) = out.get_mut(len..len + 8) else {
+                break;
+            };
+            let mut o = 0;
             for c in raw {
-                // branch-free: store always, keep only what counts
-                out[len & (CAP - 1)] = c;
-                len += usize::from(KEEP[usize::from(c)]);
+                // branch-free: store always, keep only what counts; o is
+                // at most the number of bytes before c, below 8
+                dst[o & 7] = c;
+                o += usize::from(KEPT[usize::from(c)]);
             }
+            len += o;
             start += 8;
         }
         let tail = piece.get(start..).unwrap_or(&[]);
@@ -139,6 +158,11 @@ impl Plain {
     /// The checksum, or None with fewer than 30 bytes.
     pub fn finish(&mut self, hub: &mut Hub) -> Option<[u8; 16]> {
         let sum = hub.finish(BODY);
+        self.result(sum)
+    }
+
+    /// The checksum given the MD5 of the Body stream.
+    pub fn result(&self, sum: [u8; 16]) -> Option<[u8; 16]> {
         (self.total >= 30).then_some(sum)
     }
 }
