@@ -93,6 +93,23 @@ impl Splitter {
                 }
                 continue;
             }
+            // the bytes before the next LF or NUL, while they cannot fill
+            // the buffer, only go to it: copy them at once
+            let room = (BUF_SIZE - self.line_start)
+                .saturating_sub(self.line_read + 2)
+                .min(bytes.len() - i);
+            let run = bytes[i..i + room]
+                .iter()
+                .position(|&c| c == b'\n' || c == 0)
+                .unwrap_or(room);
+            if run != 0 {
+                if !self.line_nul {
+                    self.buf.extend_from_slice(&bytes[i..i + run]);
+                }
+                i += run;
+                self.line_read += run;
+                continue;
+            }
             i += 1;
             self.line_read += 1;
             if !self.line_nul {
