@@ -227,3 +227,46 @@ fn a_batch_whose_write_fails_is_undone() {
     assert_eq!(s.next_pos(), next);
     assert_eq!(s.total(&ck(CkType::Body, b * 100)).unwrap(), 0);
 }
+
+#[test]
+fn reading_from_any_position_of_a_long_log() {
+    let d = TempDir::new("positions");
+    let mut s = LogStore::open_with(d.path(), SyncPolicy::Never).unwrap();
+    for i in 0..1000u32 {
+        let cks = (0..1 + i % 5)
+            .map(|k| ck(CkType::Body, i * 8 + k))
+            .collect();
+        s.add(&report(1_800_000_000, 1, cks)).unwrap();
+        if i % 97 == 0 {
+            s.delete(
+                ck(CkType::Body, i * 8),
+                1100,
+                tally_store::Ts::new(1_800_000_000, 0),
+            )
+            .unwrap();
+        }
+    }
+    let all = s.read_log(Pos::START, 100_000).unwrap();
+    assert_eq!(all.len() as u64, s.stats().unwrap().records);
+    for after in (0..all.len()).step_by(7) {
+        let from = all[after].pos;
+        for max in [1, 5, 33, 4096] {
+            let want: Vec<_> = all
+                .iter()
+                .filter(|e| e.pos > from)
+                .take(max)
+                .cloned()
+                .collect();
+            assert_eq!(
+                s.read_log(from, max).unwrap(),
+                want,
+                "after {from:?} max {max}"
+            );
+        }
+    }
+    // and after reopening (the index rebuilt by the replay)
+    drop(s);
+    let s = LogStore::open(d.path()).unwrap();
+    assert_eq!(s.read_log(Pos::START, 100_000).unwrap(), all);
+    assert_eq!(s.read_log(all[500].pos, 3).unwrap(), all[501..504].to_vec());
+}

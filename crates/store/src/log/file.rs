@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{BufReader, ErrorKind, Read, Write};
 use std::path::Path;
 
-use crate::codec::{decode_frame, decode_payload, parse_header, FRAME_HEAD, MAX_PAYLOAD};
+use crate::codec::{decode_payload, parse_header, FRAME_HEAD, MAX_PAYLOAD};
 pub use crate::codec::{header, HEADER_LEN};
 use crate::types::{LogEntry, Pos};
 use crate::{Error, Result};
@@ -85,15 +85,4 @@ pub fn scan(path: &Path, mut f: impl FnMut(LogEntry, u64)) -> Result<Scanned> {
         base,
         good_end: off,
     })
-}
-
-/// Decode the records in a block read from the file.
-pub fn decode_block(mut bytes: &[u8], max: usize, out: &mut Vec<LogEntry>) {
-    while out.len() < max {
-        let Some((e, n)) = decode_frame(bytes) else {
-            return;
-        };
-        out.push(e);
-        bytes = bytes.get(n..).unwrap_or_default();
-    }
 }

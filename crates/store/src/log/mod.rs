@@ -20,7 +20,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::codec::{encode_frame, MAX_PAYLOAD};
+use crate::codec::{self, encode_frame, MAX_PAYLOAD};
 use crate::expiry::{Cleaner, Expiry};
 use crate::fsutil;
 use crate::types::{tgts, Added, Ck, CleanReport, CountPair, LogEntry, Pos, Report, Stats, Ts};
@@ -37,6 +37,12 @@ const DAMAGED: &str = "reports.log.damaged";
 const MAX_TORN_TAIL: u64 = 16 << 20;
 /// The most records one `read_log` call returns.
 const MAX_READ: usize = 4096;
+/// One record in this many is in the index of positions: `read_log`
+/// reads at most this many records more than it returns, and the index
+/// costs half a byte per record instead of 16.
+const STRIDE: u64 = 32;
+/// Bytes `read_log` reads from the file at a time.
+const CHUNK: u64 = 64 << 10;
 
 /// The append-only log store.
 pub struct LogStore {
@@ -44,8 +50,11 @@ pub struct LogStore {
     file: File,
     end: u64,
     next: Pos,
-    /// (position, offset) of every record, in log order.
+    /// (position, offset) of every [`STRIDE`]th record, in log order,
+    /// the first included.
     index: Vec<(u64, u64)>,
+    /// Records in the log (reports and deletions).
+    records: u64,
     totals: table::Totals,
     white: BTreeMap<Ck, u32>,
     peers: BTreeMap<u16, u64>,
@@ -88,11 +97,12 @@ impl LogStore {
         let len = fs::metadata(&path)?.len();
         let mut totals =
             table::Totals::with_capacity(usize::try_from(len / 28).unwrap_or(0).min(1 << 26));
-        let mut index = Vec::with_capacity(usize::try_from(len / 80).unwrap_or(0).min(1 << 26));
+        let mut index = Vec::new();
+        let mut records = 0u64;
         let mut last = None;
         let scanned = file::scan(&path, |e, off| {
             apply(&mut totals, &e.report);
-            index.push((e.pos.0, off));
+            note_record(&mut index, &mut records, e.pos.0, off);
             last = Some(e.pos);
         })?;
         totals.shrink_to_fit();
@@ -141,6 +151,7 @@ impl LogStore {
             end: scanned.good_end,
             next,
             index,
+            records,
             totals,
             white,
             peers,
@@ -228,7 +239,7 @@ impl LogStore {
             return Ok(());
         }
         let undo = std::mem::take(&mut b.undo);
-        let (index_len, next) = (b.index_len, b.next);
+        let (index_len, records, next) = (b.index_len, b.records, b.next);
         match self.write_buf() {
             Ok(()) => {
                 self.end += self.buf.len() as u64;
@@ -237,6 +248,7 @@ impl LogStore {
                     b.undo = undo;
                     b.undo.clear();
                     b.index_len = self.index.len();
+                    b.records = self.records;
                     b.next = self.next;
                 }
                 Ok(())
@@ -246,6 +258,7 @@ impl LogStore {
                     self.totals.insert(ck, old);
                 }
                 self.index.truncate(index_len);
+                self.records = records;
                 self.next = next;
                 self.buf.clear();
                 if let Some(b) = self.batch.as_mut() {
@@ -308,7 +321,7 @@ impl LogStore {
                     let old = self.totals.insert(ck, after);
                     b.undo.push((ck, old));
                 }
-                self.index.push((p.pos, p.offset));
+                note_record(&mut self.index, &mut self.records, p.pos, p.offset);
             }
             self.next = Pos(self.next.0 + reports.len() as u64);
             return Ok(out);
@@ -318,7 +331,7 @@ impl LogStore {
             for (ck, after) in p.new {
                 self.totals.insert(ck, after);
             }
-            self.index.push((p.pos, p.offset));
+            note_record(&mut self.index, &mut self.records, p.pos, p.offset);
         }
         self.end += self.buf.len() as u64;
         self.next = Pos(self.next.0 + reports.len() as u64);
@@ -334,6 +347,7 @@ struct Batch {
     /// The length of the index and the next position before the records
     /// held.
     index_len: usize,
+    records: u64,
     next: Pos,
     /// A write of the batch failed (and was undone).
     failed: bool,
@@ -345,6 +359,15 @@ struct Pending {
     offset: u64,
     /// The new totals of its checksums.
     new: Vec<(Ck, u32)>,
+}
+
+/// Count a record at `pos` and `offset`, entering every [`STRIDE`]th in
+/// the index.
+fn note_record(index: &mut Vec<(u64, u64)>, records: &mut u64, pos: u64, offset: u64) {
+    if records.is_multiple_of(STRIDE) {
+        index.push((pos, offset));
+    }
+    *records += 1;
 }
 
 /// Apply a record to the totals as a replay does.
@@ -380,6 +403,7 @@ impl Store for LogStore {
             self.batch = Some(Batch {
                 undo: Vec::new(),
                 index_len: self.index.len(),
+                records: self.records,
                 next: self.next,
                 failed: false,
             });
@@ -407,23 +431,40 @@ impl Store for LogStore {
 
     fn read_log(&self, after: Pos, max: usize) -> Result<Vec<LogEntry>> {
         let max = max.min(MAX_READ);
-        let first = self.index.partition_point(|&(p, _)| p <= after.0);
-        // Records held by a batch are not in the file yet.
-        let Some(&(_, start)) = self.index.get(first).filter(|&&(_, o)| o < self.end) else {
-            return Ok(Vec::new());
+        // From the last indexed record at or before `after` (the records
+        // before it are skipped), or from the first.
+        let i = self.index.partition_point(|&(p, _)| p <= after.0);
+        let mut off = match i.checked_sub(1).and_then(|i| self.index.get(i)) {
+            Some(&(_, o)) => o,
+            None => self.index.first().map_or(self.end, |&(_, o)| o),
         };
-        let stop = self
-            .index
-            .get(first + max)
-            .map_or(self.end, |&(_, o)| o)
-            .min(self.end);
-        let len = usize::try_from(stop.saturating_sub(start))
-            .unwrap_or(0)
-            .min(max * (MAX_PAYLOAD + 8));
-        let mut block = vec![0u8; len];
-        self.file.read_exact_at(&mut block, start)?;
-        let mut out = Vec::with_capacity(max.min(self.index.len() - first));
-        file::decode_block(&block, max, &mut out);
+        // Only what is in the file: records held by a batch are not yet.
+        let mut out = Vec::new();
+        let mut block: Vec<u8> = Vec::new();
+        while out.len() < max && off < self.end {
+            let n = usize::try_from((self.end - off).min(CHUNK)).unwrap_or(0);
+            let kept = block.len();
+            block.resize(kept + n, 0);
+            self.file
+                .read_exact_at(block.get_mut(kept..).unwrap_or_default(), off)?;
+            off += n as u64;
+            let mut used = 0;
+            while out.len() < max {
+                let Some((e, len)) = block.get(used..).and_then(codec::decode_frame) else {
+                    break;
+                };
+                used += len;
+                if e.pos > after {
+                    out.push(e);
+                }
+            }
+            block.drain(..used);
+            if used == 0 && block.len() > MAX_PAYLOAD + codec::FRAME_HEAD {
+                return Err(Error::Corrupt(format!(
+                    "report log unreadable before byte {off}"
+                )));
+            }
+        }
         Ok(out)
     }
 
@@ -448,12 +489,13 @@ impl Store for LogStore {
         encode_frame(pos, &report, &mut self.buf);
         self.write_buf()?;
         self.totals.remove(&ck);
-        self.index.push((pos.0, self.end));
+        note_record(&mut self.index, &mut self.records, pos.0, self.end);
         self.end += self.buf.len() as u64;
         self.buf.clear();
         self.next = Pos(pos.0 + 1);
         if let Some(b) = self.batch.as_mut() {
             b.index_len = self.index.len();
+            b.records = self.records;
             b.next = self.next;
         }
         self.maybe_sync()?;
@@ -525,7 +567,7 @@ impl Store for LogStore {
 
     fn stats(&self) -> Result<Stats> {
         Ok(Stats {
-            records: self.index.len() as u64,
+            records: self.records,
             checksums: self.totals.len() as u64,
             whitelisted: self.white.len() as u64,
             disk_bytes: fsutil::dir_bytes(&self.dir)?,

@@ -19,10 +19,11 @@ pub fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// Load `million` million new kept checksums (Body, Fuz1, Fuz2 per report).
-pub fn memory(s: &Server, million: u32) {
+/// Send reports `from..to` of three new kept checksums each (Body, Fuz1,
+/// Fuz2).
+pub fn memory(s: &Server, from: u32, to: u32) {
     let pw = Passwd::new(PW).unwrap_or_else(|| unreachable!());
-    let reports = million * 1_000_000 / 3 + 1;
+    let reports = to;
     let threads = 8u32;
     let mut hs = Vec::new();
     for t in 0..threads {
@@ -35,7 +36,7 @@ pub fn memory(s: &Server, million: u32) {
             };
             let _ = sock.set_read_timeout(Some(Duration::from_millis(500)));
             let mut buf = [0u8; 2048];
-            let mut i = t;
+            let mut i = from + t;
             while i < reports {
                 let r = CkRequest {
                     tgts: Tgts(1),
