@@ -96,8 +96,13 @@ use bench_dccd::{cpu_ms, BenchDccd, Start};
 
 use memory::{memory, memory_touch, rss_kib};
 
+use std::io::IoSliceMut;
 use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
+
+use nix::libc;
+use nix::sys::socket::{recvmmsg, MsgFlags, MultiHeaders, SockaddrStorage};
 use std::time::{Duration, Instant};
 
 use tally_ck::{CkType, Sum};
@@ -279,10 +284,29 @@ struct Client {
     last_scan: Instant,
 }
 
+/// Answers read by one `recvmmsg` call of the load driver.
+const RECV_BATCH: usize = 64;
+
+/// The receive buffers of the load driver, shared by its sockets.
+struct RecvBufs {
+    bufs: Vec<[u8; 2048]>,
+    headers: MultiHeaders<SockaddrStorage>,
+}
+
+impl RecvBufs {
+    fn new() -> RecvBufs {
+        RecvBufs {
+            bufs: vec![[0u8; 2048]; RECV_BATCH],
+            headers: MultiHeaders::preallocate(RECV_BATCH, None),
+        }
+    }
+}
+
 impl Client {
-    /// Send until the window is full. On reaching its start in the pool
-    /// again (and once its answers are in) the socket is replaced, so
-    /// that a reused datagram is still a new request for the server.
+    /// Send until the window is full, with one `sendmmsg` call for the
+    /// requests that fit. On reaching its start in the pool again (and
+    /// once its answers are in) the socket is replaced, so that a reused
+    /// datagram is still a new request for the server.
     fn fill(&mut self, addr: SocketAddr, pool: &[Vec<u8>], window: usize, seen: &mut Seen) {
         if self.lap >= pool.len() && self.out == 0 {
             if let Some(s) = client_sock(addr) {
@@ -290,32 +314,117 @@ impl Client {
                 self.lap = 0;
             }
         }
-        while self.out < window && self.lap < pool.len() {
-            let Some(d) = pool.get(self.next) else { break };
-            if self.sock.send(d).is_err() {
+        let room = window
+            .saturating_sub(self.out)
+            .min(pool.len().saturating_sub(self.lap));
+        if room == 0 {
+            return;
+        }
+        let idx: Vec<usize> = (0..room).map(|k| (self.next + k) % pool.len()).collect();
+        let mut iovs: Vec<libc::iovec> = idx
+            .iter()
+            .filter_map(|&i| pool.get(i))
+            .map(|d| libc::iovec {
+                iov_base: d.as_ptr() as *mut libc::c_void,
+                iov_len: d.len(),
+            })
+            .collect();
+        let mut hdrs: Vec<libc::mmsghdr> = iovs
+            .iter_mut()
+            .map(|iov| {
+                // SAFETY: mmsghdr is a plain C structure of integers and
+                // pointers; all zero bytes are a valid value.
+                let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
+                h.msg_hdr.msg_iov = iov as *mut libc::iovec;
+                h.msg_hdr.msg_iovlen = 1;
+                h
+            })
+            .collect();
+        let n = u32::try_from(hdrs.len()).unwrap_or(0);
+        // SAFETY: `hdrs` holds `n` headers, each pointing to one iovec of
+        // `iovs`, each of those to a datagram of `pool`; all outlive the
+        // call and the kernel only reads them (and writes `msg_len`). The
+        // socket is connected, so no address is given.
+        let sent = unsafe {
+            libc::sendmmsg(
+                self.sock.as_raw_fd(),
+                hdrs.as_mut_ptr(),
+                n,
+                libc::MSG_DONTWAIT,
+            )
+        };
+        let sent = match usize::try_from(sent) {
+            Ok(k) => k,
+            Err(_) => {
+                let e = std::io::Error::last_os_error();
+                if e.kind() == std::io::ErrorKind::WouldBlock {
+                    return;
+                }
+                // this one is lost; the next call goes on after it
                 seen.lost += 1;
-            } else if let Some(slot) = self.sent_at.get_mut(self.next) {
-                if slot.replace(Instant::now()).is_none() {
+                self.next = (self.next + 1) % pool.len();
+                self.lap += 1;
+                return;
+            }
+        };
+        let now = Instant::now();
+        for &i in idx.iter().take(sent) {
+            if let Some(slot) = self.sent_at.get_mut(i) {
+                if slot.replace(now).is_none() {
                     self.out += 1;
                 }
             }
-            self.next = (self.next + 1) % pool.len();
-            self.lap += 1;
         }
+        self.next = (self.next + sent) % pool.len();
+        self.lap += sent;
     }
 
-    /// Read every answer waiting.
-    fn drain(&mut self, buf: &mut [u8], seen: &mut Seen) {
-        while let Ok(n) = self.sock.recv(buf) {
-            let r = buf
-                .get(16..20)
-                .filter(|_| n >= 24)
-                .and_then(|b| b.try_into().ok())
-                .map(u32::from_le_bytes);
-            let slot = r.and_then(|r| self.sent_at.get_mut(r as usize));
-            if let Some(t0) = slot.and_then(Option::take) {
-                seen.lat.push(t0.elapsed());
-                self.out -= 1;
+    /// Read every answer waiting, up to [`RECV_BATCH`] per call.
+    fn drain(&mut self, rb: &mut RecvBufs, seen: &mut Seen) {
+        let fd = self.sock.as_raw_fd();
+        // Bounded: each round reads a full batch or ends the loop.
+        for _ in 0..1024 {
+            let mut got: [(usize, u32); RECV_BATCH] = [(0, 0); RECV_BATCH];
+            let mut n = 0;
+            {
+                let mut iovs: Vec<[IoSliceMut; 1]> = rb
+                    .bufs
+                    .iter_mut()
+                    .map(|b| [IoSliceMut::new(&mut b[..])])
+                    .collect();
+                let Ok(msgs) = recvmmsg(
+                    fd,
+                    &mut rb.headers,
+                    iovs.iter_mut(),
+                    MsgFlags::MSG_DONTWAIT,
+                    None,
+                ) else {
+                    break;
+                };
+                for m in msgs {
+                    if let Some(g) = got.get_mut(n) {
+                        g.0 = m.bytes;
+                        n += 1;
+                    }
+                }
+            }
+            let now = Instant::now();
+            for (k, g) in got.iter_mut().enumerate().take(n) {
+                let r = rb
+                    .bufs
+                    .get(k)
+                    .and_then(|b| b.get(16..20))
+                    .filter(|_| g.0 >= 24)
+                    .and_then(|b| b.try_into().ok())
+                    .map(u32::from_le_bytes);
+                let slot = r.and_then(|r| self.sent_at.get_mut(r as usize));
+                if let Some(t0) = slot.and_then(Option::take) {
+                    seen.lat.push(now.duration_since(t0));
+                    self.out -= 1;
+                }
+            }
+            if n < RECV_BATCH {
+                break;
             }
         }
         // Now and then, give up on requests unanswered for a second.
@@ -357,11 +466,11 @@ fn clients(
             })
         })
         .collect();
-    let mut buf = [0u8; 2048];
+    let mut rb = RecvBufs::new();
     while Instant::now() < deadline {
         for c in cs.iter_mut() {
             c.fill(addr, pool, window, &mut seen);
-            c.drain(&mut buf, &mut seen);
+            c.drain(&mut rb, &mut seen);
         }
     }
     seen
@@ -483,25 +592,43 @@ fn main() {
     if million == 0 {
         return;
     }
-    // Memory on a fresh server: right after loading (the 32-second
-    // retransmission cache then holds every report) and once the cache
-    // has expired.
+    // Memory on a fresh server as the database grows: at 1, 2, 5, 10 ...
+    // million checksums (the 32-second retransmission cache then holds
+    // the latest reports, up to its million entries), and at the end
+    // once the cache has expired.
     let s = start_or_exit(false);
     let before = rss_kib(s.pid());
     let t0 = Instant::now();
-    memory(&s, million);
-    let loaded = t0.elapsed();
-    let after_load = rss_kib(s.pid());
+    let mut loaded = 0u32;
+    let line = |what: &str, cks: u32, kib: u64| {
+        let grown = kib.saturating_sub(before) as f64 * 1024.0;
+        let reports = f64::from(cks / 3 + 1);
+        println!(
+            "memory: {:5.1}M checksums ({:.2}M reports) {what}: RSS {:7.1} MiB, grown {:7.1} MiB \
+             = {:5.1} bytes per checksum = {:5.1} bytes per report",
+            f64::from(cks) / 1e6,
+            reports / 1e6,
+            kib as f64 / 1024.0,
+            grown / 1048576.0,
+            grown / f64::from(cks.max(1)),
+            grown / reports,
+        );
+    };
+    for point in [1u32, 2, 5, 10, 20, 50, 100]
+        .into_iter()
+        .filter(|&p| p < million)
+        .chain([million])
+    {
+        let to = point * 1_000_000 / 3 + 1;
+        memory(&s, loaded, to);
+        loaded = to;
+        line(
+            &format!("after {:5.1} s", t0.elapsed().as_secs_f64()),
+            point * 1_000_000,
+            rss_kib(s.pid()),
+        );
+    }
     std::thread::sleep(Duration::from_secs(33));
     memory_touch(&s);
-    let settled = rss_kib(s.pid());
-    let per = |kib: u64| kib.saturating_sub(before) as f64 / 1024.0 / f64::from(million);
-    println!(
-        "memory: {million}M checksums loaded in {:.1} s; RSS growth per million: {:.1} MiB \
-         with the retransmission cache full, {:.1} MiB after it expired (RSS {:.1} MiB)",
-        loaded.as_secs_f64(),
-        per(after_load),
-        per(settled),
-        settled as f64 / 1024.0
-    );
+    line("cache expired", million * 1_000_000, rss_kib(s.pid()));
 }
