@@ -148,10 +148,11 @@ impl Counter {
         let mut main_counts = Vec::new();
         if report {
             if !main.is_empty() {
-                main_counts = self
-                    .store
-                    .add(&Report::new(ts, self.srvr_id, gross, main.clone()))?
-                    .counts;
+                // the checksums lent to the record and taken back
+                let record = Report::new(ts, self.srvr_id, gross, std::mem::take(&mut main));
+                let added = self.store.add(&record);
+                main = record.cks;
+                main_counts = added?.counts;
             }
             let mut extra = Vec::new();
             if let Some(s) = rep_total_sum {
