@@ -113,7 +113,8 @@ const fn word_index(i: usize) -> usize {
     }
 }
 
-/// The round function of step `i`.
+/// The round function of step `i` (the second round's is added in two
+/// terms by [`step`]).
 #[inline(always)]
 fn round_fn(i: usize, b: u32, c: u32, d: u32) -> u32 {
     match i / 16 {
@@ -136,14 +137,23 @@ fn words(block: &[u8]) -> [u32; 16] {
     m
 }
 
-/// One step of one stream, with the constants `k` ([`K`]).
+/// One step of one stream, with the constants `k` ([`K`]). The steps of
+/// a stream form one chain of dependent operations, which sets the pace:
+/// the step is written so that the fewest operations wait on the previous
+/// step (the compiler keeps this order only for constants read from
+/// memory, see [`compress1`]).
 #[inline(always)]
 fn step(i: usize, v: &mut [u32; 4], m: &[u32; 16], k: &[u32; 64]) {
     let [a, b, c, d] = *v;
-    let t = a
-        .wrapping_add(k[i])
-        .wrapping_add(m[word_index(i)])
-        .wrapping_add(round_fn(i, b, c, d));
+    // what does not wait on b, the previous step's result, is added first
+    let t = a.wrapping_add(k[i]).wrapping_add(m[word_index(i)]);
+    let t = if i / 16 == 1 {
+        // the second round's selection (b & d) | (c & !d): its two terms
+        // share no bit, so it is their sum, and only b & d waits on b
+        t.wrapping_add(c & !d).wrapping_add(b & d)
+    } else {
+        t.wrapping_add(round_fn(i, b, c, d))
+    };
     *v = [d, b.wrapping_add(t.rotate_left(ROT[i / 16][i % 4])), b, c];
 }
 
