@@ -341,6 +341,9 @@ impl Client {
             })
             .collect();
         let n = u32::try_from(hdrs.len()).unwrap_or(0);
+        // The time before the call: a server on another CPU may answer
+        // the first datagrams before the call returns.
+        let t0 = Instant::now();
         // SAFETY: `hdrs` holds `n` headers, each pointing to one iovec of
         // `iovs`, each of those to a datagram of `pool`; all outlive the
         // call and the kernel only reads them (and writes `msg_len`). The
@@ -367,10 +370,9 @@ impl Client {
                 return;
             }
         };
-        let now = Instant::now();
         for &i in idx.iter().take(sent) {
             if let Some(slot) = self.sent_at.get_mut(i) {
-                if slot.replace(now).is_none() {
+                if slot.replace(t0).is_none() {
                     self.out += 1;
                 }
             }
