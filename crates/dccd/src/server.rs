@@ -88,6 +88,18 @@ pub(crate) struct Who {
 impl Server {
     /// Work on one datagram from `from` received at `now`.
     pub fn handle(&mut self, buf: &[u8], from: SocketAddr, now: Instant) -> Action {
+        self.handle_checked(buf, from, now, None)
+    }
+
+    /// [`Server::handle`] with the outcome of the signature check when it
+    /// is already known (see [`verify_batch`]).
+    pub fn handle_checked(
+        &mut self,
+        buf: &[u8],
+        from: SocketAddr,
+        now: Instant,
+        checked: Option<Auth>,
+    ) -> Action {
         let Ok(h) = Header::decode(buf) else {
             self.stats.bad_op += 1;
             return Action::Drop;
@@ -115,7 +127,10 @@ impl Server {
                 return Action::Drop;
             }
         };
-        let auth = authenticate(&self.ids, req.sender, buf);
+        let auth = match checked {
+            Some(a) => a,
+            None => authenticate(&self.ids, req.sender, buf),
+        };
         if matches!(auth, Auth::BadPasswd) {
             self.stats.passwd += 1;
         }
@@ -396,6 +411,72 @@ fn encode_pairs(req: &Packet<Request>, srvr_id: u32, pairs: &[CountPair]) -> Vec
     }
     out.extend_from_slice(&[0; SIG_LEN]);
     out
+}
+
+/// Check the signatures of signed datagrams two at a time (see
+/// [`crate::md5x2`]): for each datagram whose signature verifies with the
+/// first password of its sender's ids entry, the `Auth` that
+/// [`authenticate`] would return, at its index in `datagrams`. The others
+/// (unpaired, another password, bad, anonymous, unknown or blacklisted
+/// senders) are left to `authenticate`.
+pub fn verify_batch(ids: &Ids, datagrams: &[Option<&[u8]>], out: &mut Vec<Option<Auth>>) {
+    use crate::md5x2::{md5_pair, Padded};
+    out.clear();
+    out.resize(datagrams.len(), None);
+    let mut cands: Vec<(usize, Padded)> = Vec::new();
+    for (i, d) in datagrams.iter().enumerate() {
+        let Some(d) = d else { continue };
+        let Some(sender) = d
+            .get(4..8)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes)
+        else {
+            continue;
+        };
+        if sender == ID_ANON || d.len() < HDR_LEN + SIG_LEN {
+            continue;
+        }
+        let Some(pw) = ids
+            .get(sender)
+            .filter(|e| !e.is_blacklisted())
+            .and_then(|e| e.passwd1.as_ref())
+        else {
+            continue;
+        };
+        if let Some(p) = Padded::new(pw.key(), &d[..d.len() - SIG_LEN]) {
+            cands.push((i, p));
+        }
+    }
+    cands.sort_by_key(|(_, p)| p.blocks());
+    let mut k = 0;
+    while k + 1 < cands.len() {
+        let (Some((i, x)), Some((j, y))) = (cands.get(k), cands.get(k + 1)) else {
+            break;
+        };
+        let Some((dx, dy)) = md5_pair(x, y) else {
+            k += 1;
+            continue;
+        };
+        for (n, dig) in [(*i, dx), (*j, dy)] {
+            let d = datagrams.get(n).copied().flatten().unwrap_or_default();
+            let sender = d
+                .get(4..8)
+                .and_then(|b| b.try_into().ok())
+                .map_or(0, u32::from_be_bytes);
+            let pw = ids.get(sender).and_then(|e| e.passwd1.clone());
+            if let (Some(pw), Some(sig)) = (pw, d.get(d.len().saturating_sub(SIG_LEN)..)) {
+                if sig == dig {
+                    if let Some(o) = out.get_mut(n) {
+                        *o = Some(Auth::Verified {
+                            passwd: pw,
+                            second: false,
+                        });
+                    }
+                }
+            }
+        }
+        k += 2;
+    }
 }
 
 /// Seconds since the epoch.

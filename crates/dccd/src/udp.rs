@@ -34,7 +34,7 @@ use nix::sys::socket::{
 };
 use tokio::sync::Notify;
 
-use crate::server::{Action, Server};
+use crate::server::{verify_batch, Action, Server};
 use crate::trace::log;
 
 /// The most datagrams read by one call.
@@ -82,6 +82,7 @@ pub fn recv_loop(
     let mut now_out: Vec<(Vec<u8>, SockaddrStorage)> = Vec::with_capacity(BATCH);
     let mut later: Vec<(Vec<u8>, Duration, SocketAddr)> = Vec::new();
     let mut sender = Sender::new(BATCH);
+    let mut checked = Vec::with_capacity(BATCH);
     let fd = sock.as_raw_fd();
     loop {
         got.clear();
@@ -129,14 +130,27 @@ pub fn recv_loop(
                         s.counter.store.begin_batch();
                         s.ridc.mark();
                     }
-                    for (i, &(n, from, raw)) in got.iter().enumerate() {
-                        let Some(d) = bufs.get(i).and_then(|b| b.get(..n)) else {
+                    // The signatures of the signed requests, two at a time.
+                    let pass: Vec<Option<&[u8]>> = got
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &(n, _, _))| {
+                            bufs.get(i)
+                                .and_then(|b| b.get(..n))
+                                .filter(|d| anonymous(d) == anon_pass)
+                        })
+                        .collect();
+                    if !anon_pass {
+                        verify_batch(&s.ids, &pass, &mut checked);
+                    } else {
+                        checked.clear();
+                    }
+                    for (i, &(_, from, raw)) in got.iter().enumerate() {
+                        let Some(d) = pass.get(i).copied().flatten() else {
                             continue;
                         };
-                        if anonymous(d) != anon_pass {
-                            continue;
-                        }
-                        if let Action::Send(bytes, delay) = s.handle(d, from, now) {
+                        let pre = checked.get_mut(i).and_then(Option::take);
+                        if let Action::Send(bytes, delay) = s.handle_checked(d, from, now, pre) {
                             if delay.is_zero() {
                                 now_out.push((bytes, raw));
                             } else {
