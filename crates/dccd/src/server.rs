@@ -152,7 +152,10 @@ impl Server {
                 _ => Action::Drop,
             };
         }
-        let secs = unix_now();
+        // One reading of the clock for the request (the time stamp of
+        // its report, and the seconds of the client table).
+        let ts = Ts::now();
+        let secs = ts.secs();
         let anon = !who.trusted;
         let is_nop = matches!(req.body, Request::Nop);
         self.clients.note(&req, from, &who, is_nop, secs);
@@ -222,7 +225,7 @@ impl Server {
                     self.stats.anon += 1;
                 }
                 let vers = tally_wire::header::answer_version(req.pkt_vers);
-                match self.counter.work(r, rights, Ts::now(), vers) {
+                match self.counter.work(r, rights, ts, vers) {
                     Ok((answer, out)) => {
                         self.stats.note_answer(rights.report, &out);
                         let delay = if anon {
