@@ -426,7 +426,7 @@ pub fn verify_batch(ids: &Ids, datagrams: &[Option<&[u8]>], out: &mut Vec<Option
     use crate::md5x2::{md5_pair, Padded};
     out.clear();
     out.resize(datagrams.len(), None);
-    let mut cands: Vec<(usize, Padded)> = Vec::new();
+    let mut cands: Vec<(usize, Padded)> = Vec::with_capacity(datagrams.len());
     for (i, d) in datagrams.iter().enumerate() {
         let Some(d) = d else { continue };
         let Some(sender) = d
