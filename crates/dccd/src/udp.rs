@@ -7,7 +7,8 @@
 //! end of the pass, before any of its answers leaves (a failed write drops
 //! the pass's answers; the clients retransmit), and the answers go out
 //! with `sendmmsg`, one system call for the pass instead of a `sendto`
-//! each.
+//! each. The signatures of the signed requests of a pass are checked two
+//! at a time (`verify_batch`, `md5x2`).
 //!
 //! Why: under a flood of anonymous requests (dccd-bench `anon`) the
 //! server spent most of its time waking up for one or two datagrams at a
