@@ -67,7 +67,7 @@
 //! | 10M, cache expired       | 90.7 B/ck (865 MiB)    | **37.6 B/ck, 112.8 B/report (359 MiB)** |
 //!
 //! Before: totals in a `HashMap<Ck, u32>`, a (position, offset) pair per
-//! record, about 500 bytes and two allocations per cached answer, whose
+//! record, about 300 bytes and two allocations per cached answer, whose
 //! memory the allocator did not give back once the cache expired. After:
 //! the compact totals table, one index entry per 32 records, the cache's
 //! answers as bytes in rings (see `docs/storage.md` and `ridc.rs`).
