@@ -272,9 +272,10 @@ impl LogStore {
     /// Append already validated reports as one write (or, in a batch, to
     /// the records held for `end_batch`).
     fn append(&mut self, reports: &[Report]) -> Result<Vec<Added>> {
-        if self.batch.is_none() {
-            self.buf.clear();
+        if self.batch.is_some() {
+            return Ok(self.append_held(reports));
         }
+        self.buf.clear();
         let mut out = Vec::with_capacity(reports.len());
         let mut pending: Vec<Pending> = Vec::with_capacity(reports.len());
         // Totals as earlier reports of the same batch leave them (a single
@@ -313,19 +314,6 @@ impl LogStore {
             });
             out.push(Added { pos, counts });
         }
-        if let Some(b) = self.batch.as_mut() {
-            // Held: the tables count the records now, with what undoes
-            // them should the write at the end of the batch fail.
-            for p in pending {
-                for (ck, after) in p.new {
-                    let old = self.totals.insert(ck, after);
-                    b.undo.push((ck, old));
-                }
-                note_record(&mut self.index, &mut self.records, p.pos, p.offset);
-            }
-            self.next = Pos(self.next.0 + reports.len() as u64);
-            return Ok(out);
-        }
         self.write_buf()?;
         for p in pending {
             for (ck, after) in p.new {
@@ -337,6 +325,39 @@ impl LogStore {
         self.next = Pos(self.next.0 + reports.len() as u64);
         self.maybe_sync()?;
         Ok(out)
+    }
+}
+
+impl LogStore {
+    /// Append already validated reports to the records held by a batch:
+    /// the tables count them at once (one probe per checksum already
+    /// there), with what undoes them should the write at the end of the
+    /// batch fail.
+    fn append_held(&mut self, reports: &[Report]) -> Vec<Added> {
+        let mut out = Vec::with_capacity(reports.len());
+        for report in reports {
+            let pos = self.next;
+            let offset = self.end + self.buf.len() as u64;
+            encode_frame(pos, report, &mut self.buf);
+            let mut counts = Vec::with_capacity(report.cks.len());
+            for ck in &report.cks {
+                let before = self.totals.add(*ck, report.tgts);
+                if let Some(b) = self.batch.as_mut() {
+                    b.undo.push((*ck, before));
+                }
+                counts.push(match self.white.get(ck) {
+                    Some(&w) => CountPair { c: w, p: w },
+                    None => CountPair {
+                        c: tgts::add(before, report.tgts),
+                        p: before,
+                    },
+                });
+            }
+            note_record(&mut self.index, &mut self.records, pos.0, offset);
+            self.next = Pos(pos.0 + 1);
+            out.push(Added { pos, counts });
+        }
+        out
     }
 }
 

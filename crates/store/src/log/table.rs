@@ -152,6 +152,23 @@ impl Totals {
         0
     }
 
+    /// Add `n` to the total of `ck` (saturating at [`tgts::MANY`]) with one
+    /// probe when it is present, and return the total it had (0: none).
+    pub fn add(&mut self, ck: Ck, n: u32) -> u32 {
+        if let Some((i, w)) = self.find(&ck) {
+            if let Some(b) = self.buckets.get_mut(i) {
+                let old = b.words[w] & 0x00ff_ffff;
+                let total = tgts::add(old, n);
+                if total != 0 {
+                    b.words[w] = u32::from(ck.ty.number()) << 24 | total;
+                    return old;
+                }
+            }
+        }
+        self.insert(ck, tgts::add(0, n));
+        0
+    }
+
     /// Put an entry known to be absent into the first free or deleted
     /// entry from its bucket on.
     fn put_new(&mut self, sum: [u8; 16], word: u32, h: u64) {
@@ -265,6 +282,12 @@ mod tests {
             let k = ck((x >> 33) as u32 % 20_000, (x >> 20) as usize % 3);
             match x % 7 {
                 0 => assert_eq!(t.remove(&k), m.remove(&k)),
+                1 => {
+                    let v = step % 100 + 1;
+                    let old = m.get(&k).copied().unwrap_or(0);
+                    m.insert(k, tgts::add(old, v));
+                    assert_eq!(t.add(k, v), old);
+                }
                 _ => {
                     let v = (step % 1000) + 1;
                     assert_eq!(t.insert(k, v), m.insert(k, v).unwrap_or(0));
