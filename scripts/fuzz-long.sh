@@ -4,7 +4,8 @@
 # (fuzz/seeds.py) and from the kept corpus (fuzz/corpus/<target>.tar.xz).
 # After each run the corpus is minimised (libFuzzer -merge=1) and packed back
 # into fuzz/corpus/<target>.tar.xz, and a line is added to fuzz/runs.tsv:
-#   date  target  seconds  executions  cov  ft  corpus-files  result
+#   date  target  seconds  executions  cov  ft  corpus-files  result  cov-at-start
+# (cov: edges reached, as libFuzzer counts them; at start: after the seeds)
 # A crash leaves its input in fuzz/artifacts/<target>/ and the run's log in
 # the work folder; the script then exits non-zero after the other runs end.
 #
@@ -24,7 +25,7 @@ work=${FUZZ_WORK:-$(mktemp -d)}
 echo "work folder: $work"
 python3 fuzz/seeds.py "$work/seeds" >/dev/null
 mkdir -p fuzz/corpus fuzz/artifacts
-[ -f fuzz/runs.tsv ] || printf 'date\ttarget\tseconds\texecutions\tcov\tft\tcorpus\tresult\n' >fuzz/runs.tsv
+[ -f fuzz/runs.tsv ] || printf 'date\ttarget\tseconds\texecutions\tcov\tft\tcorpus\tresult\tcov-at-start\n' >fuzz/runs.tsv
 
 run_one() {
     local t=$1 dir="$work/$1" rc=0
@@ -40,14 +41,15 @@ run_one() {
     "$bin/$t" -merge=1 "$dir/min" "$dir/corpus" >"$dir/merge.log" 2>&1 || true
     tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 \
         -cJf "fuzz/corpus/$t.tar.xz" -C "$dir/min" .
-    local execs cov ft files result=ok
+    local execs cov ft files cov0 result=ok
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$dir/log" | grep -o '[0-9]*$' | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$dir/log" | tail -1 | cut -d' ' -f2)
     ft=$(grep -o 'ft: [0-9]*' "$dir/log" | tail -1 | cut -d' ' -f2)
     files=$(find "$dir/min" -type f | wc -l)
-    [ "$rc" = 0 ] || result="failed rc=$rc (log $dir/log)"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%F)" "$t" "$secs" "${execs:-?}" \
-        "${cov:-?}" "${ft:-?}" "$files" "$result" >>fuzz/runs.tsv
+    cov0=$(grep -o 'INITED cov: [0-9]*' "$dir/log" | head -1 | cut -d' ' -f3)
+    [ "$rc" = 0 ] || { result="failed rc=$rc"; echo "$t: see $dir/log"; }
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%F)" "$t" "$secs" "${execs:-?}" \
+        "${cov:-?}" "${ft:-?}" "$files" "$result" "${cov0:-?}" >>fuzz/runs.tsv
     echo "== $t: $secs s, ${execs:-?} executions, cov ${cov:-?}, ft ${ft:-?}, $files corpus files: $result"
     [ "$rc" = 0 ]
 }
