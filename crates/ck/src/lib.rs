@@ -9,11 +9,14 @@
 //! - [`body`]: Body, Fuz1 and Fuz2 with MIME walking and transfer decoding.
 //! - [`message`]: the driver that splits a raw message into header fields and
 //!   body and feeds both of the above.
+//! - [`md5_pair`]: two short keyed MD5 digests at once (dccd's signature checks),
+//!   on the engine's two-lane MD5.
 
 pub mod types;
 
 pub use types::{Ck, CkType, Sum};
 pub mod body;
 pub mod header;
+pub mod md5_pair;
 pub mod message;
 pub mod simple;

@@ -15,7 +15,7 @@
 //! - [`stats`]: `cdcc stats`.
 //! - [`net`]: sockets, timers, signals, files of the home directory.
 //! - [`udp`]: the receive loop of a UDP socket (batches, signed clients
-//!   first); [`md5x2`]: two signatures at once.
+//!   first); `tally_ck::md5_pair`: two signatures at once.
 //! - [`trace`]: trace modes and messages.
 //! - [`flood`]: flooding to and from other servers.
 //!
@@ -59,7 +59,6 @@ pub mod clients;
 pub mod clients_file;
 pub mod flood;
 pub mod grey;
-pub mod md5x2;
 pub mod net;
 pub mod opts;
 pub mod ridc;

@@ -417,13 +417,13 @@ fn encode_pairs(req: &Packet<Request>, srvr_id: u32, pairs: &[CountPair]) -> Vec
 }
 
 /// Check the signatures of signed datagrams two at a time (see
-/// [`crate::md5x2`]): for each datagram whose signature verifies with the
+/// [`tally_ck::md5_pair`]): for each datagram whose signature verifies with the
 /// first password of its sender's ids entry, the `Auth` that
 /// [`authenticate`] would return, at its index in `datagrams`. The others
 /// (unpaired, another password, bad, anonymous, unknown or blacklisted
 /// senders) are left to `authenticate`.
 pub fn verify_batch(ids: &Ids, datagrams: &[Option<&[u8]>], out: &mut Vec<Option<Auth>>) {
-    use crate::md5x2::{md5_pair, Padded};
+    use tally_ck::md5_pair::{md5_pair, Padded};
     out.clear();
     out.resize(datagrams.len(), None);
     let mut cands: Vec<(usize, Padded)> = Vec::with_capacity(datagrams.len());

@@ -8,7 +8,7 @@
 //! the pass's answers; the clients retransmit), and the answers go out
 //! with `sendmmsg`, one system call for the pass instead of a `sendto`
 //! each. The signatures of the signed requests of a pass are checked two
-//! at a time (`verify_batch`, `md5x2`).
+//! at a time (`verify_batch`, `tally_ck::md5_pair`).
 //!
 //! Why: under a flood of anonymous requests (dccd-bench `anon`) the
 //! server spent most of its time waking up for one or two datagrams at a

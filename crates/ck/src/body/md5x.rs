@@ -25,7 +25,7 @@ const SLACK: usize = 16;
 const BLOCK: usize = 64;
 
 /// Initial MD5 state.
-const INIT: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
+pub(crate) const INIT: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
 
 /// Additive constants, `floor(abs(sin(i + 1)) * 2^32)`.
 const K: [u32; 64] = [
@@ -188,7 +188,7 @@ fn compress1(st: &mut [u32; 4], block: &[u8]) {
 }
 
 /// Compress one block into each of two independent states, interleaved.
-fn compress2(st1: &mut [u32; 4], block1: &[u8], st2: &mut [u32; 4], block2: &[u8]) {
+pub(crate) fn compress2(st1: &mut [u32; 4], block1: &[u8], st2: &mut [u32; 4], block2: &[u8]) {
     let m1 = words(block1);
     let m2 = words(block2);
     let mut v1 = *st1;

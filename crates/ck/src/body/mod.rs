@@ -42,7 +42,7 @@ mod cref;
 mod decode;
 mod fuz1;
 mod fuz2;
-mod md5x;
+pub(crate) mod md5x;
 mod mime;
 mod plain;
 mod tables;
