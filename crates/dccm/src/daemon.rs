@@ -130,12 +130,17 @@ fn step(reply: &mut indymilter::SmtpReply, s: Step) -> Status {
     }
 }
 
+/// A complaint to the system log and to standard error, as all of
+/// dccm's complaints go (standard error is /dev/null once dccm runs in the
+/// background).
+pub fn complain(log: &Syslog, msg: &str) {
+    eprintln!("dccm: {msg}");
+    log.error(msg);
+}
+
 async fn send_verdict(ctx: &mut EomContext<Session>, sh: &Shared, v: Verdict) -> Status {
-    // on standard error too, as dccm's other complaints (it is /dev/null
-    // once dccm runs in the background)
     for e in &v.errors {
-        eprintln!("dccm: {e}");
-        sh.syslog.error(e);
+        complain(&sh.syslog, e);
     }
     if let Answer2::Accept = v.answer {
         for (name, idx) in &v.del_headers {
@@ -353,8 +358,7 @@ async fn aborted(s: &mut Conn, sh: &Shared) {
     let info = sh.client_info();
     let req = s.abort_report(&info);
     for e in s.take_aborted_complaints() {
-        eprintln!("dccm: {e}");
-        sh.syslog.error(&e);
+        complain(&sh.syslog, &e);
     }
     if let (Some(req), Some(c)) = (req, sh.dcc.as_ref()) {
         let _ = c.ask(&req).await;

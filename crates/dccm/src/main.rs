@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use tally_dccm::config::Config;
-use tally_dccm::daemon::{serve, Shared, Totals};
+use tally_dccm::daemon::{complain, serve, Shared, Totals};
 use tally_dccm::opts::{self, ListenOn};
 use tally_engine::dcc_client::DccClient;
 use tally_engine::syslog::Syslog;
@@ -32,11 +32,6 @@ fn absolute(base: &Path, p: &str) -> PathBuf {
     } else {
         base.join(p)
     }
-}
-
-fn complain(log: &Syslog, msg: &str) {
-    eprintln!("dccm: {msg}");
-    log.error(msg);
 }
 
 /// Remove a dead socket left by an earlier instance; refuse to start when

@@ -115,6 +115,11 @@ struct Tally {
 }
 
 impl Tally {
+    /// Messages accounted for.
+    fn total(&self) -> usize {
+        self.answered + self.unanswered + self.backing_off
+    }
+
     /// Count the complaints of `text`.
     fn complaints(&mut self, text: &str) {
         for l in text.lines() {
@@ -126,11 +131,35 @@ impl Tally {
         }
     }
 
+    /// Print the figures of a run, then require every message answered
+    /// within the budget and [`Tally::check`].
+    fn report_and_check(
+        &self,
+        who: &str,
+        setup: &str,
+        each: &str,
+        times: &mut [Duration],
+        relay: &LossyRelay,
+    ) {
+        let st = relay.stats();
+        eprintln!(
+            "{who} at {:.0}% loss{setup}: {self:?} of {N}; times {}; budget {:.2} s; relay {st:?}, \
+             dropped {:.1}%",
+            LOSS * 100.0,
+            spread(times),
+            budget().as_secs_f64(),
+            st.drop_rate() * 100.0
+        );
+        let worst = times.iter().max().copied().unwrap_or_default();
+        assert!(worst <= budget() + MARGIN, "{each} took {worst:?}");
+        self.check(who);
+    }
+
     /// Every message is accounted for, and of those asked about, no more
     /// went unanswered than three times the chance allows, plus three.
     fn check(&self, who: &str) {
         assert_eq!(
-            self.answered + self.unanswered + self.backing_off,
+            self.total(),
             N,
             "{who}: messages without counts and without a complaint: {self:?}"
         );
@@ -182,18 +211,7 @@ fn dccproc_through_loss() {
         }
     });
     let (tally, mut times) = runs.into_inner().expect("runs");
-    let st = relay.stats();
-    eprintln!(
-        "dccproc at {:.0}% loss: {tally:?} of {N}; times {}; budget {:.2} s; relay {st:?}, \
-         dropped {:.1}%",
-        LOSS * 100.0,
-        spread(&mut times),
-        budget().as_secs_f64(),
-        st.drop_rate() * 100.0
-    );
-    let worst = times.iter().max().copied().unwrap_or_default();
-    assert!(worst <= budget() + MARGIN, "a run took {worst:?}");
-    tally.check("dccproc");
+    tally.report_and_check("dccproc", "", "a run", &mut times, &relay);
 }
 
 /// One dccifd request; whether the answer has the server's counts.
@@ -256,24 +274,13 @@ fn dccifd_through_loss() {
             ..Tally::default()
         };
         tally.complaints(&d.log_text());
-        if tally.answered + tally.unanswered + tally.backing_off >= N {
+        if tally.total() >= N {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    if tally.answered + tally.unanswered + tally.backing_off != N {
+    if tally.total() != N {
         eprintln!("dccifd's log:\n{}", d.log_text());
     }
-    let st = relay.stats();
-    eprintln!(
-        "dccifd at {:.0}% loss, 8 clients: {tally:?} of {N}; times {}; budget {:.2} s; \
-         relay {st:?}, dropped {:.1}%",
-        LOSS * 100.0,
-        spread(&mut times),
-        budget().as_secs_f64(),
-        st.drop_rate() * 100.0
-    );
-    let worst = times.iter().max().copied().unwrap_or_default();
-    assert!(worst <= budget() + MARGIN, "a message took {worst:?}");
-    tally.check("dccifd");
+    tally.report_and_check("dccifd", ", 8 clients", "a message", &mut times, &relay);
 }
