@@ -1,0 +1,1 @@
+//! The manual pages live in `man/`; this crate holds their tests.

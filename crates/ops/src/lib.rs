@@ -1,0 +1,1 @@
+//! Operations: dcc_conf, start-up command lines, daily maintenance.

@@ -1,0 +1,1 @@
+//! Per-user web pages over the userdirs of dccm and dccifd -U.
