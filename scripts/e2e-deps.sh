@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the end-to-end tests (crates/e2e) need on Debian: Postfix,
-# SpamAssassin with spamc, and sendmail unpacked into a private tree.
+# SpamAssassin with spamc, headless Chromium with ChromeDriver, and sendmail
+# unpacked into a private tree.
 # Idempotent and quiet.
 #
 # Postfix is preseeded as "No configuration" and the packaged system instance
@@ -27,6 +28,9 @@ command -v postfix >/dev/null 2>&1 || [ -x /usr/sbin/postfix ] || need+=(postfix
 dpkg -s spamassassin >/dev/null 2>&1 || need+=(spamassassin)
 dpkg -s spamc >/dev/null 2>&1 || need+=(spamc)
 dpkg -s m4 >/dev/null 2>&1 || need+=(m4)
+# headless Chromium and ChromeDriver for the browser tests (the statistics page, the per-user pages)
+dpkg -s chromium >/dev/null 2>&1 || need+=(chromium)
+dpkg -s chromium-driver >/dev/null 2>&1 || need+=(chromium-driver)
 
 apt_quiet() {
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get -q -q "$@" >/dev/null
