@@ -48,6 +48,8 @@ mod plain;
 mod tables;
 mod url;
 mod words;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 use crate::Sum;
 use decode::{Qp, B64, DECODE_BUF};

@@ -14,12 +14,28 @@ pub struct Plain {
     total: u32,
     /// Bytes of "\n>From" matched so far.
     flen: usize,
+    /// The x86-64 kernels may run ([`super::x86::avx2`]).
+    avx2: bool,
 }
 
 impl Default for Plain {
     fn default() -> Self {
-        Plain { total: 0, flen: 1 }
+        Plain {
+            total: 0,
+            flen: 1,
+            avx2: avx2(),
+        }
     }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn avx2() -> bool {
+    super::x86::avx2()
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn avx2() -> bool {
+    false
 }
 
 /// 1 for the bytes that count, 0 for the ignored white space, '=' and the
@@ -76,7 +92,16 @@ impl Plain {
         // eight bytes at a time while they hold no line feed, written at
         // `len` of which each kept byte advances the next one's place
         let mut start = 0;
-        for ch in piece.chunks_exact(8) {
+        #[cfg(target_arch = "x86_64")]
+        if self.avx2 {
+            // 32 bytes at a time up to the first line feed
+            let dst = out.get_mut(len..CAP).unwrap_or(&mut []);
+            // SAFETY: self.avx2 is set only where x86::avx2() is true
+            let (used, kept) = unsafe { super::x86::body_keep(piece, dst) };
+            len += kept;
+            start += used;
+        }
+        for ch in piece.get(start..).unwrap_or(&[]).chunks_exact(8) {
             let Ok(raw) = <[u8; 8]>::try_from(ch) else {
                 break;
             };
@@ -181,5 +206,46 @@ mod tests {
                 assert!(has_line_feed(u64::from_le_bytes(b)));
             }
         }
+    }
+
+    /// The Body sum of `data` fed in pieces of `step` bytes, with or
+    /// without the x86-64 kernels.
+    fn body_sum(data: &[u8], step: usize, avx2: bool) -> Option<[u8; 16]> {
+        let mut hub = Hub::default();
+        // the kernels only where the processor has them
+        let mut p = Plain {
+            avx2: avx2 && super::avx2(),
+            ..Plain::default()
+        };
+        for piece in data.chunks(step) {
+            p.update(&mut hub, piece);
+        }
+        p.finish(&mut hub)
+    }
+
+    #[test]
+    fn kernels_equal_the_portable_path() {
+        let mut seed = 99u64;
+        let alphabet = b"ab =\t\r\n>From\xe9\x00";
+        for round in 0..300 {
+            let len = 1 + round * 97 % 20_000;
+            let data: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    alphabet[(seed >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            let want = body_sum(&data, data.len(), false);
+            for step in [1, 7, 31, 32, 33, 4096, data.len()] {
+                assert_eq!(
+                    body_sum(&data, step, true),
+                    want,
+                    "round {round} step {step}"
+                );
+            }
+        }
+        let text =
+            b"Hello world, this is a line of text = with =3D signs\r\n>From me\n".repeat(500);
+        assert_eq!(body_sum(&text, 1000, true), body_sum(&text, 1000, false));
     }
 }

@@ -1,0 +1,104 @@
+//! x86-64 kernels of the body checksums (AVX2), used only when the
+//! processor has the features (checked at run time with
+//! [`std::is_x86_feature_detected`]); every caller keeps a portable path
+//! that does the same, and tests hold the two equal.
+//!
+//! # Soundness
+//!
+//! The functions here are `unsafe` only because they are compiled with
+//! `#[target_feature(enable = "avx2,popcnt")]`: calling one on a processor
+//! without these features is undefined. Each is called only after
+//! [`avx2`] returned true. Inside, every memory access goes through
+//! slices whose length covers the access (taken with bounds-checked
+//! `get`), so no pointer
+//! arithmetic can leave its object.
+
+use std::arch::x86_64::{
+    __m128i, __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
+    _mm256_set1_epi8, _mm_loadu_si128, _mm_set_epi64x, _mm_shuffle_epi8, _mm_storeu_si128,
+};
+
+/// Whether the kernels may run on this processor (AVX2 and POPCNT).
+#[inline]
+pub fn avx2() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("popcnt")
+}
+
+/// For each 8-bit mask, the indices of its set bits in order, then
+/// filler 0 (the shuffle that packs the bytes an 8-byte group keeps), read as a little-endian integer.
+const PACK: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut m = 0;
+    while m < 256 {
+        let mut o = 0;
+        let mut b = 0;
+        while b < 8 {
+            if m & (1 << b) != 0 {
+                t[m] |= (b as u64) << (8 * o);
+                o += 1;
+            }
+            b += 1;
+        }
+        m += 1;
+    }
+    t
+};
+
+/// Byte mask of the bytes of `x` equal to `c`, as 32 bits.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn eq(x: __m256i, c: u8) -> __m256i {
+    _mm256_cmpeq_epi8(x, _mm256_set1_epi8(c as i8))
+}
+
+/// Body's filter: the bytes of `src` that count (all but space, tab, CR
+/// and `=`) before its first line feed, packed to the start of `dst`, 32
+/// bytes at a time while 32 remain in `src` and 32 places in `dst`.
+/// Returns the bytes of `src` looked at (up to the first line feed, or a
+/// multiple of 32) and the number written; bytes of `dst` after those
+/// written may have been overwritten.
+///
+/// # Safety
+///
+/// The processor must have AVX2 and POPCNT ([`avx2`]).
+#[target_feature(enable = "avx2,popcnt")]
+pub unsafe fn body_keep(src: &[u8], dst: &mut [u8]) -> (usize, usize) {
+    let (mut used, mut o) = (0, 0);
+    while let (Some(s), Some(d)) = (src.get(used..used + 32), dst.get_mut(o..o + 32)) {
+        // the load reads exactly the 32 bytes of the slice `s`
+        let x = _mm256_loadu_si256(s.as_ptr().cast::<__m256i>());
+        let lf = _mm256_movemask_epi8(eq(x, b'\n')) as u32;
+        let drop = _mm256_or_si256(
+            _mm256_or_si256(eq(x, b' '), eq(x, b'\t')),
+            _mm256_or_si256(eq(x, b'\r'), eq(x, b'=')),
+        );
+        let n = lf.trailing_zeros() as usize;
+        let before = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
+        let keep = !(_mm256_movemask_epi8(drop) as u32) & before;
+        let mut k = 0;
+        for half in 0..2 {
+            let m = (keep >> (16 * half)) as u16;
+            let (lo, hi) = (usize::from(m as u8), usize::from((m >> 8) as u8));
+            // the shuffle packing both groups: the second group's indices
+            // (plus 8) right after the first group's kept bytes
+            let ctl = u128::from(PACK[lo])
+                | u128::from(PACK[hi] + 0x0808_0808_0808_0808) << (8 * lo.count_ones());
+            let c = _mm_set_epi64x((ctl >> 64) as i64, ctl as i64);
+            let (Some(v), Some(out)) = (s.get(16 * half..16 * half + 16), d.get_mut(k..k + 16))
+            else {
+                break;
+            };
+            // the load and the store access exactly the 16 bytes of the
+            // slices `v` and `out` (k <= 16, so `out` is within `d`)
+            let v = _mm_loadu_si128(v.as_ptr().cast::<__m128i>());
+            _mm_storeu_si128(out.as_mut_ptr().cast::<__m128i>(), _mm_shuffle_epi8(v, c));
+            k += m.count_ones() as usize;
+        }
+        o += k;
+        used += n.min(32);
+        if n < 32 {
+            break;
+        }
+    }
+    (used, o)
+}
