@@ -12,7 +12,8 @@
 //! - [`ridc`]: the retransmission cache.
 //! - [`clients`]: recent clients and rate limits; [`clients_file`]: the
 //!   table kept across restarts (`dccd_clients`, `grey_clients`).
-//! - [`stats`]: `cdcc stats`.
+//! - [`stats`]: `cdcc stats`; [`metrics`]: the same counters on the
+//!   statistics listener of `-M` (Prometheus text and graphs).
 //! - [`net`]: sockets, timers, signals, files of the home directory.
 //! - [`udp`]: the receive loop of a UDP socket (batches, signed clients
 //!   first); `tally_ck::md5_pair`: two signatures at once.
@@ -59,6 +60,7 @@ pub mod clients;
 pub mod clients_file;
 pub mod flood;
 pub mod grey;
+pub mod metrics;
 pub mod net;
 pub mod opts;
 pub mod ridc;

@@ -233,7 +233,13 @@ pub fn run(o: Opts, args: &[String]) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     let db = db_dir(&o.home, o.grey_params.is_some());
-    rt.block_on(serve(server, listen_addrs(&o), o.home.clone(), db))
+    rt.block_on(serve(
+        server,
+        listen_addrs(&o),
+        o.home.clone(),
+        db,
+        o.metrics,
+    ))
 }
 
 fn bind(addrs: &[SocketAddr]) -> Result<Vec<Arc<UdpSocket>>, String> {
@@ -259,6 +265,7 @@ async fn serve(
     addrs: Vec<SocketAddr>,
     home: PathBuf,
     db: PathBuf,
+    metrics: Option<SocketAddr>,
 ) -> Result<(), String> {
     let socks = bind(&addrs)?;
     let flood = {
@@ -285,6 +292,10 @@ async fn serve(
     let state = Arc::new(Mutex::new(server));
     let tcp: Vec<SocketAddr> = socks.iter().filter_map(|s| s.local_addr().ok()).collect();
     crate::flood::run::start(&tcp, state.clone(), flood.clone())?;
+    if let Some(addr) = metrics {
+        let bound = crate::metrics::start(addr, state.clone(), flood.clone())?;
+        log(&format!("statistics on http://{bound}/"));
+    }
     let stop = Arc::new(Notify::new());
     for sock in &socks {
         let (state, stop) = (state.clone(), stop.clone());

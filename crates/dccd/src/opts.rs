@@ -94,6 +94,8 @@ pub struct Opts {
     pub mmap_flag: Option<char>,
     /// Notices about accepted options without effect.
     pub notices: Vec<String>,
+    /// `-M [addr,]port`: the statistics listener (loopback only).
+    pub metrics: Option<SocketAddr>,
 }
 
 /// Types not kept by default: everything but Body, Fuz1, Fuz2 and the two
@@ -155,19 +157,21 @@ impl Default for Opts {
             rate: RateLimits::default(),
             mmap_flag: None,
             notices: Vec::new(),
+            metrics: None,
         }
     }
 }
 
 /// The getopt string: the flags, then the letters taking a value.
-const OPTSTRING: &str = "dVbfFQi:n:h:I:a:q:G:W:K:T:u:C:L:R:";
+const OPTSTRING: &str = "dVbfFQi:n:h:I:a:q:G:W:K:T:u:C:L:R:M:";
 
 /// The usage line.
 pub const USAGE: &str =
     "usage: dccd [-dVbfFQ] -i server-ID [-n brand] [-h homedir] [-I [host-ID][,user]]\n\
     [-a [server-addr][,server-port]] [-q qsize] [-G [on,]...] [-W [rate][,chg][,dbsize]]\n\
     [-K [no-]type] [-T [no-]tracemode] [-u anon-delay[,inflate]] [-C dbclean]\n\
-    [-L ltype,facility.level] [-R [RL_SUB],[RL_ANON],[RL_ALL_ANON],[RL_BUGS]]";
+    [-L ltype,facility.level] [-R [RL_SUB],[RL_ANON],[RL_ALL_ANON],[RL_BUGS]]\n\
+    [-M [addr,]port]";
 
 /// Parse the arguments (without the program name).
 pub fn parse(args: &[String]) -> Result<Opts, String> {
@@ -301,6 +305,7 @@ fn with_arg(o: &mut Opts, c: char, v: &str) -> Result<(), String> {
         }
         'L' => o.logs.push(tally_syslog::logopt::parse_log_opt(v)?),
         'R' => o.rate = parse_rate(v)?,
+        'M' => o.metrics = Some(tally_stats::parse_listen(v)?),
         _ => return Err(format!("invalid option -- '{c}'")),
     }
     Ok(())
@@ -472,5 +477,19 @@ mod tests {
         assert_eq!(o.logs.len(), 2);
         let e = parse(&args(&["-i", "1100", "-L", "loud,MAIL.ERR"])).unwrap_err();
         assert!(e.contains("neither"), "{e}");
+    }
+
+    #[test]
+    fn metrics_listener() {
+        let o = p(&["-i", "1100", "-M", "9100"]).unwrap();
+        assert_eq!(o.metrics, Some("127.0.0.1:9100".parse().unwrap()));
+        let o = p(&["-i", "1100", "-M::1,0"]).unwrap();
+        assert_eq!(o.metrics, Some("[::1]:0".parse().unwrap()));
+        assert_eq!(p(&["-i", "1100"]).unwrap().metrics, None);
+        let e = p(&["-i", "1100", "-M", "192.0.2.1,80"]).unwrap_err();
+        assert!(
+            e.contains("-M 192.0.2.1,80") && e.contains("not a loopback"),
+            "{e}"
+        );
     }
 }

@@ -6,6 +6,7 @@
 //!   increment, no lock, no allocation), families with labels.
 //! - [`text`]: the Prometheus text exposition format 0.0.4 (pure).
 //! - [`history`]: the samples over time in a bounded ring, counters' rates.
+//! - [`mirror`]: counts kept elsewhere (and cleared) as monotonic counters.
 //! - [`addr`]: the argument of `-M [addr,]port` (loopback only).
 //! - [`http`]: the listener (`/metrics`, `/`, `/history.json`); [`client`]:
 //!   a small GET for tests and scripts.
@@ -18,6 +19,7 @@ pub mod addr;
 pub mod client;
 pub mod history;
 pub mod http;
+pub mod mirror;
 pub mod registry;
 pub mod text;
 

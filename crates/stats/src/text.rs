@@ -95,9 +95,7 @@ pub fn parse(text: &str) -> Result<Vec<Sample>, String> {
             continue;
         }
         let bad = |why: &str| format!("line {n}: {why}: {line:?}");
-        let end = line
-            .find(['{', ' '])
-            .ok_or_else(|| bad("no value"))?;
+        let end = line.find(['{', ' ']).ok_or_else(|| bad("no value"))?;
         let name = line[..end].to_string();
         let mut rest = &line[end..];
         let mut labels = Vec::new();
