@@ -131,6 +131,13 @@ fn round_fn(i: usize, b: u32, c: u32, d: u32) -> u32 {
 #[inline(always)]
 fn words(block: &[u8]) -> [u32; 16] {
     let mut m = [0u32; 16];
+    // a block of known size, so that the words are read in a few vector
+    // moves instead of a call to copy memory of a length known only at
+    // run time
+    let block: &[u8; BLOCK] = match block.get(..BLOCK).map(<&[u8; BLOCK]>::try_from) {
+        Some(Ok(b)) => b,
+        _ => return m,
+    };
     for (w, c) in m.iter_mut().zip(block.chunks_exact(4)) {
         *w = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
     }
