@@ -10,7 +10,7 @@ use tally_engine::tholds::Thresholds;
 use tally_getopt::{getopt, Item, Style};
 
 /// The getopt string: the flags, then the letters taking a value.
-const OPTSTRING: &str = "VdbxANPQG:h:I:p:o:D:r:m:w:U:a:t:g:S:l:R:T:j:B:L:";
+const OPTSTRING: &str = "VdbxANPQG:h:I:p:o:D:r:m:w:U:a:t:g:S:l:R:T:j:B:X:L:";
 
 /// Where dccifd listens (`-p`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,6 +204,8 @@ pub struct Opts {
     pub warnings: Vec<String>,
     /// The `-B` arguments read.
     pub dnsbl: tally_engine::dnsbl::Parser,
+    /// `-X`: the external filter (docs/xfltr.md).
+    pub xfltr: tally_engine::xfltr::XfltrOpts,
 }
 
 /// The usage message.
@@ -213,7 +215,7 @@ pub fn usage() -> String {
      \x20  [-m map] [-w whiteclnt] [-U userdirs] [-a IGNORE | REJECT | DISCARD]\n\
      \x20  [-t type,[log-thold,]rej-thold] [-g [not-]type] [-S header]\n\
      \x20  [-l logdir] [-R rundir] [-r rejection-msg] [-T tmpdir] [-j maxjobs]\n\
-     \x20  [-B dnsbl-option] [-L ltype,facility.level]"
+     \x20  [-B dnsbl-option] [-X xfltr-option] [-L ltype,facility.level]"
         .to_string()
 }
 
@@ -344,6 +346,12 @@ fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<bool, String> {
             Ok(l) => o.log_opts.push(l),
             Err(e) => o.warnings.push(e),
         },
+        // a bad -X setting is reported; the daemon goes on without it
+        'X' => {
+            if let Err(e) = o.xfltr.parse_arg(&arg) {
+                o.warnings.push(e);
+            }
+        }
         _ => {}
     }
     Ok(true)
@@ -431,5 +439,20 @@ mod tests {
             .unwrap()
             .allows("8.8.8.8".parse().unwrap()));
         assert!(parse_listen("*,0,127.0.0.1").is_err());
+    }
+
+    #[test]
+    fn external_filter() {
+        let o = parse(&args("-X unix:/run/f.sock -Xset:msg-secs=2 -X set:debug=2")).unwrap();
+        assert_eq!(o.xfltr.target.as_deref(), Some("unix:/run/f.sock"));
+        assert_eq!((o.xfltr.msg_secs, o.xfltr.debug), (2, 2));
+        assert!(o.warnings.is_empty(), "{:?}", o.warnings);
+        let o = parse(&args("-X set:msg-secs=0")).unwrap();
+        assert_eq!(o.xfltr.msg_secs, 20);
+        assert!(
+            o.warnings[0].contains("-X \"set:msg-secs=0\""),
+            "{:?}",
+            o.warnings
+        );
     }
 }

@@ -9,14 +9,14 @@ use tally_engine::tholds::Thresholds;
 use tally_getopt::{getopt, Item, Style};
 
 /// The option letters; those followed by `:` take an argument.
-pub const OPTSTRING: &str = "VdAQCHEPRr:h:m:w:T:a:f:g:S:t:x:c:i:o:l:B:L:";
+pub const OPTSTRING: &str = "VdAQCHEPRr:h:m:w:T:a:f:g:S:t:x:c:i:o:l:B:X:L:";
 
 /// The usage text after "usage: ".
 pub const USAGE: &str = "[-VdAQCHEPR]  [-h homedir] [-m map] [-w whiteclnt] [-T tmpdir]\n   \
 [-a IP-address] [-f env_from] [-t targets] [-x exitcode]\n   \
 [-c type,[log-thold,][spam-thold]] [-g [not-]type] [-S header]\n   \
 [-i infile] [-o outfile] [-l logdir] [-B dnsbl-option]\n   \
-[-L ltype,facility.level]";
+[-X xfltr-option] [-L ltype,facility.level]";
 
 /// EX_NOUSER, the default `-x` exit code.
 pub const EX_NOUSER: i32 = 67;
@@ -82,6 +82,8 @@ pub struct Opts {
     pub output_failed: bool,
     /// `-L` settings.
     pub log_opts: Vec<tally_engine::logopt::LogOpt>,
+    /// `-X`: the external filter (docs/xfltr.md).
+    pub xfltr: tally_engine::xfltr::XfltrOpts,
     /// Complaints in order; `true` when they also go to the log file.
     pub msgs: Vec<(bool, String)>,
 }
@@ -230,6 +232,12 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
             Ok(l) => o.log_opts.push(l),
             Err(e) => o.msgs.push((false, e)),
         },
+        // a bad -X setting is reported; dccproc goes on without it
+        'X' => {
+            if let Err(e) = o.xfltr.parse_arg(&arg) {
+                o.msgs.push((false, e));
+            }
+        }
         _ => {}
     }
     Ok(())
@@ -238,4 +246,24 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
 /// Keep a complaint that also goes to the log file.
 fn log_err(v: &mut Vec<(bool, String)>, s: String) {
     v.push((true, s));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn external_filter() {
+        let a = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        let (o, fatal) = parse(&a("-X /bin/filter -X set:msg-secs=3 -X set:debug"));
+        assert!(fatal.is_none() && o.msgs.is_empty());
+        assert_eq!(o.xfltr.target.as_deref(), Some("/bin/filter"));
+        assert_eq!((o.xfltr.msg_secs, o.xfltr.debug), (3, 1));
+        let (o, fatal) = parse(&a("-X set:nothing"));
+        assert!(fatal.is_none());
+        assert_eq!(
+            o.msgs,
+            vec![(false, "unrecognized -X \"set:nothing\"".to_string())]
+        );
+    }
 }

@@ -22,6 +22,7 @@
 //!   X-DCC header inserted.
 //! - [`rcpts_if`]: several recipients sharing one decision (dccifd).
 //! - [`rcpts_milter`]: several recipients in one milter transaction (dccm).
+//! - [`xfltr`]: the `-X` external filter of dccm, dccifd and dccproc.
 
 pub mod ask;
 pub mod cks;
@@ -41,6 +42,7 @@ pub mod tgts;
 pub mod tholds;
 pub mod white_verdict;
 pub mod whitefiles;
+pub mod xfltr;
 pub mod xhdr;
 
 /// `-L` and the system log live in their own crate, shared with dccd.
