@@ -51,6 +51,9 @@ pub struct Filters {
     pub trap_reject: bool,
     /// Honor the results of DNS blacklist groups 1..4.
     pub dnsbl: [bool; 4],
+    /// The `-X` external filter's answers act (`xfltr-on`); otherwise
+    /// they are only logged.
+    pub xfltr_on: bool,
 }
 
 impl Filters {
@@ -118,6 +121,7 @@ impl Filters {
             }
         }
         pick(&mut self.rep_on, Switches::REP_ON, Switches::REP_OFF);
+        pick(&mut self.xfltr_on, Switches::XFLTR_ON, Switches::XFLTR_OFF);
         if sw.has(Switches::TRAP_DIS) {
             self.trap = true;
             self.trap_discard = true;
@@ -184,6 +188,7 @@ impl Filters {
             || self.trap_discard != other.trap_discard
             || self.trap_reject != other.trap_reject
             || self.trap != other.trap
+            || self.xfltr_on != other.xfltr_on
     }
 }
 
@@ -209,5 +214,17 @@ mod tests {
         let (s, _) = opt(&["greylist-on"]).unwrap();
         assert!(Filters::default().apply(s, false, false).grey_off);
         assert!(!Filters::default().apply(s, true, false).grey_off);
+    }
+
+    #[test]
+    fn external_filter() {
+        let (on, _) = opt(&["xfltr-on"]).unwrap();
+        let (off, _) = opt(&["xfltr-off"]).unwrap();
+        let global = Filters::default().apply(on, false, false);
+        assert!(global.xfltr_on);
+        // a per-user file over the global one
+        assert!(!global.apply(off, false, false).xfltr_on);
+        assert!(global.apply(Switches::default(), false, false).xfltr_on);
+        assert!(global.conflicts_with(&Filters::default()));
     }
 }

@@ -40,6 +40,10 @@ impl Switches {
     pub const DNSBL_ON_ALL: u32 = Self::DNSBL_ON * 0xf;
     /// `DNSBLn-off` for n = 1..4 is `DNSBL_OFF << (n-1)`.
     pub const DNSBL_OFF: u32 = 0x0400_0000;
+    /// `xfltr-on`: the `-X` external filter's answers act (dccm(8)).
+    pub const XFLTR_ON: u32 = 0x4000_0000;
+    /// `xfltr-off`: they are only logged (the default).
+    pub const XFLTR_OFF: u32 = 0x8000_0000;
 
     /// Whether a bit is set.
     pub fn has(self, bit: u32) -> bool {
@@ -80,7 +84,7 @@ const DISCARD_NO_CONFLICTS: u32 = Switches::DISCARD_OK | Switches::TRAPS;
 /// The option words in the order the original tries them (the order
 /// decides which conflicting option an error message names).
 #[rustfmt::skip]
-const OPTIONS: [OptDef; 37] = [
+const OPTIONS: [OptDef; 39] = [
     od("log-all", Switches::LOG_ALL, Switches::LOG_NORMAL),
     od("log-normal", Switches::LOG_NORMAL, Switches::LOG_ALL),
     od("log-subdirectory-day", Switches::LOG_D, Switches::LOG_H | Switches::LOG_M),
@@ -120,6 +124,8 @@ const OPTIONS: [OptDef; 37] = [
     od("spam-trap-reject", Switches::TRAP_REJ,
        Switches::TRAP_DIS | Switches::TRAP_NOT | Switches::DCC_OFF
        | Switches::REP_OFF | Switches::DNSBL_ON_ALL),
+    od("xfltr-on", Switches::XFLTR_ON, Switches::XFLTR_OFF),
+    od("xfltr-off", Switches::XFLTR_OFF, Switches::XFLTR_ON),
 ];
 
 /// A rejection threshold: a count, `many`, or `never` (`THOLD_NEVER`).
@@ -287,6 +293,10 @@ mod tests {
         let e = opt(&["dcc-off", "spam-trap-reject"]).unwrap_err();
         assert!(e.contains("conflicts with \"option DCC-off\""), "{e}");
         assert!(opt(&["bogus"]).unwrap_err().starts_with("unrecognized"));
+        let (s, _) = opt(&["XFLTR-ON"]).unwrap();
+        assert!(s.has(Switches::XFLTR_ON) && !s.has(Switches::XFLTR_OFF));
+        let e = opt(&["xfltr-on", "xfltr-off"]).unwrap_err();
+        assert!(e.contains("conflicts with \"option xfltr-on\""), "{e}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub fn type_name(t: CkType) -> &'static str {
     }
 }
 
-const OPTION_NAMES: [(&str, u32); 30] = [
+const OPTION_NAMES: [(&str, u32); 32] = [
     ("log-all", Switches::LOG_ALL),
     ("log-normal", Switches::LOG_NORMAL),
     ("log-subdirectory-day", Switches::LOG_D),
@@ -49,6 +49,8 @@ const OPTION_NAMES: [(&str, u32); 30] = [
     ("not-spam-trap", Switches::TRAP_NOT),
     ("spam-trap-discard", Switches::TRAP_DIS),
     ("spam-trap-reject", Switches::TRAP_REJ),
+    ("xfltr-on", Switches::XFLTR_ON),
+    ("xfltr-off", Switches::XFLTR_OFF),
 ];
 
 /// The option lines for a set of switches.
