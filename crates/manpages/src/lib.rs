@@ -113,8 +113,13 @@ pub const PAGES: &[Page] = &[
     format("map.5"),
     format("ids.5"),
     format("flod.5"),
+    // the pages of the package's start and maintenance programs
     later("dcc_conf.5"),
     later("cron-dccd.8"),
+    later("start-dccd.8"),
+    later("start-dccifd.8"),
+    later("start-dccm.8"),
+    later("start-grey.8"),
 ];
 
 /// The top of the repository (two levels above this crate).
