@@ -82,13 +82,13 @@ pub const PAGES: &[Page] = &[
         "dccifd.8",
         "crates/dccifd/src/opts.rs",
         "const OPTSTRING: &str =",
-        "MX",
+        "M",
     ),
     prog(
         "dccproc.8",
         "crates/dccproc/src/opts.rs",
         "const OPTSTRING: &str =",
-        "X",
+        "",
     ),
     prog(
         "dccd.8",
