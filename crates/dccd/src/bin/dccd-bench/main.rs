@@ -8,7 +8,9 @@
 //! (defaults 3, 1 and `1,8,32,128`; 0 million skips the memory
 //! measurement; levels are requests in flight, each run for QUERY and
 //! then for REPORT, or one kind alone with a prefix: `q16,r64` is QUERY
-//! at 16 and REPORT at 64 in flight). With `DCCD_BENCH_PIN=1`
+//! at 16 and REPORT at 64 in flight). `DCCD_BENCH_ARGS` adds options to
+//! the server's command line (`-M 127.0.0.1,0` for its statistics
+//! listener). With `DCCD_BENCH_PIN=1`
 //! the server is pinned to CPU 0 with taskset; run the bench itself on
 //! another CPU (`taskset -c 1 ...`).
 //!
@@ -213,6 +215,9 @@ fn start(grey: bool) -> Result<Server, String> {
     if grey {
         args.extend(["-G", "on,20"]);
     }
+    // DCCD_BENCH_ARGS: more options for the server (e.g. `-M 127.0.0.1,0`)
+    let extra = std::env::var("DCCD_BENCH_ARGS").unwrap_or_default();
+    args.extend(extra.split_whitespace());
     BenchDccd::start(&Start {
         exe: &dccd,
         home: &home,
