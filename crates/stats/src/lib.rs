@@ -6,6 +6,8 @@
 //!   increment, no lock, no allocation), families with labels.
 //! - [`text`]: the Prometheus text exposition format 0.0.4 (pure).
 //! - [`history`]: the samples over time in a bounded ring, counters' rates.
+//! - [`filter`]: the counts dccm and dccifd share (DCC and greylist
+//!   answers, embargoes, whitelisted, DNS list hits), as `static`s.
 //! - [`mirror`]: counts kept elsewhere (and cleared) as monotonic counters.
 //! - [`addr`]: the argument of `-M [addr,]port` (loopback only).
 //! - [`http`]: the listener (`/metrics`, `/`, `/history.json`); [`client`]:
@@ -17,6 +19,7 @@
 
 pub mod addr;
 pub mod client;
+pub mod filter;
 pub mod history;
 pub mod http;
 pub mod mirror;

@@ -5,7 +5,9 @@
 //! counts: incrementing it is one relaxed atomic addition, with no lock
 //! and no allocation. Registering a series (once, at start-up, or when a
 //! new label value appears, such as a new flooding peer) takes the
-//! registry's lock.
+//! registry's lock. A `static` [`AtomicU64`] can also be registered as a
+//! series ([`Registry::counter_static`]), for counts kept by code that has
+//! no registry at hand.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -75,13 +77,31 @@ impl Gauge {
     }
 }
 
+/// Where a series' value lives.
+#[derive(Debug, Clone)]
+enum Cell {
+    /// Made by the registry, shared with handles.
+    Owned(Arc<AtomicU64>),
+    /// A `static` of the daemon.
+    Static(&'static AtomicU64),
+}
+
+impl Cell {
+    fn load(&self) -> u64 {
+        match self {
+            Cell::Owned(a) => a.load(Ordering::Relaxed),
+            Cell::Static(a) => a.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// One series of a family: its label values (in the order of the family's
 /// label names) and its cell.
 #[derive(Debug, Clone)]
 pub struct Series {
     /// Label values, one per label name of the family.
     pub labels: Vec<String>,
-    cell: Arc<AtomicU64>,
+    cell: Cell,
 }
 
 /// A family of series sharing a name, a help text, a kind and label names.
@@ -180,6 +200,26 @@ impl Registry {
         label_names: &[&str],
         labels: &[&str],
     ) -> Result<Arc<AtomicU64>, RegisterError> {
+        let cell = Arc::new(AtomicU64::new(0));
+        match self.series(name, help, kind, label_names, labels, Cell::Owned(cell))? {
+            Cell::Owned(c) => Ok(c),
+            Cell::Static(_) => Err(RegisterError(format!(
+                "{name}: registered before as a static"
+            ))),
+        }
+    }
+
+    /// The cell of the series `name{label_names=labels}`: the one there,
+    /// or `new` (with its family) if none.
+    fn series(
+        &self,
+        name: &str,
+        help: &str,
+        kind: Kind,
+        label_names: &[&str],
+        labels: &[&str],
+        new: Cell,
+    ) -> Result<Cell, RegisterError> {
         if !valid_name(name, true) {
             return Err(RegisterError(format!("invalid metric name {name:?}")));
         }
@@ -228,12 +268,36 @@ impl Registry {
         if let Some(s) = f.series.iter().find(|s| s.labels == labels) {
             return Ok(s.cell.clone());
         }
-        let cell = Arc::new(AtomicU64::new(0));
         f.series.push(Series {
             labels: labels.iter().map(|s| s.to_string()).collect(),
-            cell: cell.clone(),
+            cell: new.clone(),
         });
-        Ok(cell)
+        Ok(new)
+    }
+
+    /// Register `cell` as the series `name{label_names=labels}` of a
+    /// counter family (an error if that series exists already).
+    pub fn counter_static(
+        &self,
+        name: &str,
+        help: &str,
+        label_names: &[&str],
+        labels: &[&str],
+        cell: &'static AtomicU64,
+    ) -> Result<(), RegisterError> {
+        match self.series(
+            name,
+            help,
+            Kind::Counter,
+            label_names,
+            labels,
+            Cell::Static(cell),
+        )? {
+            Cell::Static(c) if std::ptr::eq(c, cell) => Ok(()),
+            _ => Err(RegisterError(format!(
+                "{name} {labels:?}: registered before"
+            ))),
+        }
     }
 
     /// A counter without labels.
@@ -282,7 +346,7 @@ impl Registry {
                 label_names: f.label_names.clone(),
             });
             for s in &f.series {
-                let raw = s.cell.load(Ordering::Relaxed);
+                let raw = s.cell.load();
                 let value = match f.kind {
                     Kind::Counter => raw as f64,
                     Kind::Gauge => raw as i64 as f64,
@@ -325,6 +389,23 @@ mod tests {
         assert_eq!(s.families.len(), 3);
         let vals: Vec<f64> = s.values.iter().map(|v| v.value).collect();
         assert_eq!(vals, vec![5.0, -2.0, 1.0, 2.0]);
+    }
+
+    #[test]
+    fn static_cells() {
+        static HITS: AtomicU64 = AtomicU64::new(0);
+        let r = Registry::new();
+        r.counter_static("tally_s_total", "S.", &["l"], &["a"], &HITS)
+            .unwrap();
+        HITS.fetch_add(3, Ordering::Relaxed);
+        assert_eq!(r.snapshot().values[0].value, 3.0);
+        assert!(r
+            .counter_with("tally_s_total", "S.", &["l"], &["a"])
+            .is_err());
+        static OTHER: AtomicU64 = AtomicU64::new(0);
+        assert!(r
+            .counter_static("tally_s_total", "S.", &["l"], &["a"], &OTHER)
+            .is_err());
     }
 
     #[test]
