@@ -127,6 +127,56 @@ impl Cref {
     }
 }
 
+/// What a whole character reference decodes to ([`whole`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whole {
+    /// The decoded byte, and how many bytes after the `&` the reference
+    /// took (a terminating byte other than `;` is not taken).
+    Byte(u8, usize),
+    /// The `&` and the byte after it are swallowed without a result.
+    Swallowed,
+}
+
+/// A whole character reference at once: what feeding an idle [`Cref`] the
+/// `&` and then the bytes of `rest` (those after the `&`) gives, or None
+/// when `rest` ends before the reference does (then the caller feeds the
+/// bytes one by one).
+#[inline]
+pub fn whole(rest: &[u8]) -> Option<Whole> {
+    let first = *rest.first()?;
+    let end = |k: usize| {
+        // the terminating byte at k is taken only if it is ';'
+        rest.get(k).map(|&c| k + usize::from(c == b';'))
+    };
+    if first.is_ascii_alphabetic() {
+        let n = rest.iter().take_while(|c| c.is_ascii_alphanumeric()).count();
+        let name = rest.get(..n.min(16))?;
+        let taken = end(n)?;
+        return Some(Whole::Byte(cref_byte(name), taken));
+    }
+    if first != b'#' {
+        return Some(Whole::Swallowed);
+    }
+    let second = *rest.get(1)?;
+    let (digits, radix, start) = match second {
+        b'x' | b'X' => (&rest[2.min(rest.len())..], 16, 2),
+        b'0'..=b'9' => (&rest[1..], 10, 1),
+        _ => return Some(Whole::Byte(b'#', 1)),
+    };
+    let mut v = 0u32;
+    let mut n = 0;
+    for &c in digits {
+        let Some(d) = char::from(c).to_digit(radix) else {
+            break;
+        };
+        // saturating at 255 after each digit, as the byte-wise decoder
+        v = (v * radix + d).min(255);
+        n += 1;
+    }
+    let taken = end(start + n)?;
+    Some(Whole::Byte(v as u8, taken))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +200,40 @@ mod tests {
         assert_eq!(run(b"&#999;"), (255, Step::Done));
         assert_eq!(run(b"&#z"), (b'#', Step::DoneBefore));
         assert_eq!(run(b"& x"), (0, Step::More));
+    }
+
+    /// [`whole`] as the byte-wise decoder: its result, or None if `rest`
+    /// ends first.
+    fn by_steps(rest: &[u8]) -> Option<Whole> {
+        let mut c = Cref::default();
+        c.step(b'&');
+        for (k, &b) in rest.iter().enumerate() {
+            match c.step(b) {
+                Step::More if !c.active() => return Some(Whole::Swallowed),
+                Step::More => {}
+                Step::Done => return Some(Whole::Byte(c.result, k + 1)),
+                Step::DoneBefore => return Some(Whole::Byte(c.result, k)),
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn whole_references_equal_the_byte_wise_decoder() {
+        let bytes = b"#xX09afAFgG;lt nbsp&;\xe9";
+        let mut seed = 5u64;
+        for _ in 0..200_000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let len = (seed >> 60) as usize + 1;
+            let rest: Vec<u8> = (0..len)
+                .map(|k| bytes[(seed >> (4 * k % 56)) as usize % bytes.len()])
+                .collect();
+            assert_eq!(whole(&rest), by_steps(&rest), "{:?}", String::from_utf8_lossy(&rest));
+        }
+        for r in [&b"lt;"[..], b"#65;", b"#x41 ", b"#999;", b"#z", b" x", b"nbsp", b"#x", b"#", b""] {
+            assert_eq!(whole(r), by_steps(r), "{:?}", String::from_utf8_lossy(r));
+        }
+        let long = b"abcdefghijklmnopqrstuvwxyz;";
+        assert_eq!(whole(long), by_steps(long));
     }
 }

@@ -8,7 +8,7 @@
 //! HTML. The checksum is withheld for mostly binary text and for text with
 //! fewer than 8 known words, unless host names from URLs make up for them.
 
-use super::cref::{Cref, Step};
+use super::cref::{self, Cref, Step, Whole};
 use super::md5x::{self, Hub};
 use super::mime::Ct;
 use super::tables::{Charset, FC_A, FC_LT, FC_SP};
@@ -192,6 +192,78 @@ fn skip_run(
     end
 }
 
+/// The effects of a whole tag or comment ([`whole_tag`]).
+struct Tag {
+    /// Bytes taken after the `<`, through the `>`.
+    len: usize,
+    btotal: u32,
+    xsummed: u32,
+    tag_len: u32,
+}
+
+/// A whole tag or comment of an HTML entity at once, `rest` being the
+/// bytes after its `<`: what the states [`St::StartTag`] and then
+/// [`St::SkipTag`] or [`St::SkipComment`] add up to before they return to
+/// [`St::Word`] at its `>`. None, leaving the tag to those states, where
+/// they would do something else: an empty tag name (junk), a character
+/// reference in a tag, the failsafe length passed, or `rest` ending first.
+#[inline]
+fn whole_tag(rest: &[u8], tbl: &[u8; 256]) -> Option<Tag> {
+    let mut name = [0u8; 3];
+    let mut tl = 0usize;
+    let stop = loop {
+        let c = rest.get(tl)?.to_ascii_lowercase();
+        if ((c.is_ascii_lowercase() || c.is_ascii_digit()) && tl < WORD_LEN)
+            || ((c == b'/' || c == b'!') && tl == 0)
+            || (c == b'-' && (1..=2).contains(&tl))
+        {
+            if let Some(d) = name.get_mut(tl) {
+                *d = c;
+            }
+            tl += 1;
+            continue;
+        }
+        break c;
+    };
+    if tl == 0 {
+        return None;
+    }
+    // the name: a count each, and the tag as one more
+    let mut t = Tag {
+        len: tl,
+        btotal: tl as u32,
+        xsummed: tl as u32 + 1,
+        tag_len: tl as u32,
+    };
+    if stop == b'>' {
+        t.len += 1;
+        t.xsummed += 1;
+        t.btotal += 1;
+        return Some(t);
+    }
+    // every byte of a tag counts once more in btotal than in a comment
+    let per_byte = u32::from(&name != b"!--");
+    for &c in rest.get(tl..)? {
+        t.len += 1;
+        if c == b'>' {
+            t.xsummed += 1;
+            t.btotal += 1 + per_byte;
+            return Some(t);
+        }
+        if c == b'&' && per_byte == 1 {
+            return None;
+        }
+        let ns = u32::from(tbl[usize::from(c)] != FC_SP);
+        t.btotal += per_byte + ns;
+        t.xsummed += ns;
+        t.tag_len += ns;
+        if t.tag_len > FAILSAFE {
+            return None;
+        }
+    }
+    None
+}
+
 /// Fuz2 state.
 #[derive(Clone, Default)]
 pub struct Fuz2 {
@@ -318,7 +390,23 @@ impl Fuz2 {
                         }
                         let mut c = data[i];
                         i += 1;
-                        if self.cref.active() || (c == b'&' && html) {
+                        let mut raw = true;
+                        if c == b'&' && html && !self.cref.active() {
+                            // a whole reference at once where the data holds it
+                            match cref::whole(data.get(i..).unwrap_or(&[])) {
+                                Some(Whole::Byte(r, n)) => {
+                                    c = r;
+                                    i += n;
+                                    raw = false;
+                                }
+                                Some(Whole::Swallowed) => {
+                                    i += 1;
+                                    continue;
+                                }
+                                None => {}
+                            }
+                        }
+                        if self.cref.active() || (raw && c == b'&' && html) {
                             match self.cref.step(c) {
                                 Step::More => continue,
                                 Step::Done => {}
@@ -346,6 +434,16 @@ impl Fuz2 {
                             continue;
                         }
                         btotal += 1;
+                        if cc == FC_LT && html {
+                            // a whole tag at once where the data holds it
+                            if let Some(t) = whole_tag(data.get(i..).unwrap_or(&[]), tbl) {
+                                btotal = btotal.wrapping_add(t.btotal);
+                                self.xsummed = self.xsummed.wrapping_add(t.xsummed);
+                                self.tag_len = t.tag_len;
+                                i += t.len;
+                                continue;
+                            }
+                        }
                         if cc == FC_LT {
                             self.tag_len = 0;
                             self.tag = [0; WORD_LEN];
