@@ -149,7 +149,10 @@ pub fn whole(rest: &[u8]) -> Option<Whole> {
         rest.get(k).map(|&c| k + usize::from(c == b';'))
     };
     if first.is_ascii_alphabetic() {
-        let n = rest.iter().take_while(|c| c.is_ascii_alphanumeric()).count();
+        let n = rest
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
         let name = rest.get(..n.min(16))?;
         let taken = end(n)?;
         return Some(Whole::Byte(cref_byte(name), taken));
@@ -223,14 +226,32 @@ mod tests {
         let bytes = b"#xX09afAFgG;lt nbsp&;\xe9";
         let mut seed = 5u64;
         for _ in 0..200_000 {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let len = (seed >> 60) as usize + 1;
             let rest: Vec<u8> = (0..len)
                 .map(|k| bytes[(seed >> (4 * k % 56)) as usize % bytes.len()])
                 .collect();
-            assert_eq!(whole(&rest), by_steps(&rest), "{:?}", String::from_utf8_lossy(&rest));
+            assert_eq!(
+                whole(&rest),
+                by_steps(&rest),
+                "{:?}",
+                String::from_utf8_lossy(&rest)
+            );
         }
-        for r in [&b"lt;"[..], b"#65;", b"#x41 ", b"#999;", b"#z", b" x", b"nbsp", b"#x", b"#", b""] {
+        for r in [
+            &b"lt;"[..],
+            b"#65;",
+            b"#x41 ",
+            b"#999;",
+            b"#z",
+            b" x",
+            b"nbsp",
+            b"#x",
+            b"#",
+            b"",
+        ] {
             assert_eq!(whole(r), by_steps(r), "{:?}", String::from_utf8_lossy(r));
         }
         let long = b"abcdefghijklmnopqrstuvwxyz;";

@@ -642,4 +642,61 @@ mod tests {
         assert_eq!(letter_run(b"abcdefghijk abcdefgh", t), 11);
         assert_eq!(letter_run(b"1abcdefghijklmnopq", t), 0);
     }
+
+    /// Per language: words, their letters and the MD5 of the stream.
+    type LangState = (u32, u32, [u8; 16]);
+
+    /// Counts and word streams of `text` (an HTML entity) fed in pieces of
+    /// `step` bytes.
+    fn state(text: &[u8], step: usize) -> (u32, u32, u32, Vec<LangState>) {
+        let mut f = Fuz2::default();
+        let mut hub = Hub::default();
+        let mut ct = Ct::Html;
+        for piece in text.chunks(step) {
+            f.update(&mut hub, piece, &mut ct, Charset::Latin1);
+        }
+        let langs = (0..LANGS)
+            .map(|l| {
+                let lang = &f.langs[l];
+                (lang.wtotal, lang.wsummed, hub.finish(md5x::FUZ2 + l))
+            })
+            .collect();
+        (f.btotal, f.xsummed, f.wlen as u32, langs)
+    }
+
+    #[test]
+    fn whole_tags_and_references_equal_the_byte_wise_states() {
+        let parts: [&[u8]; 16] = [
+            b"the ",
+            b"offer ",
+            b"<p style=\"x: y\">",
+            b"<!-- a b -->",
+            b"&amp;",
+            b"&nbsp;",
+            b"&#65;",
+            b"&#x4a",
+            b"& ",
+            b"</b>",
+            b"<a href=\"h&amp;\">",
+            b"<>",
+            b"<1>",
+            b"money\n",
+            b"caf\xe9 ",
+            b"<b\xe9 x>",
+        ];
+        let mut seed = 11u64;
+        for round in 0..300 {
+            let mut text = Vec::new();
+            for _ in 0..(round % 60) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.extend_from_slice(parts[(seed >> 33) as usize % parts.len()]);
+            }
+            let want = state(&text, 1);
+            for step in [2, 3, 7, 64, text.len().max(1)] {
+                assert_eq!(state(&text, step), want, "round {round} step {step}");
+            }
+        }
+    }
 }
