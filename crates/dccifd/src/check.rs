@@ -116,6 +116,7 @@ pub fn check_message<R: BufRead>(
     errors.extend(sums.error.clone());
     let dnsbl = crate::dnsbl::check(cfg, &head, &sums);
     let outcome = decide(cfg, &lists, &head, &sums, relays, ask, dnsbl.as_ref());
+    crate::stats::decided(&head, &outcome);
     Ok(Checked {
         head,
         outcome,

@@ -135,6 +135,30 @@ struct JobServers<'a> {
 
 impl Servers for JobServers<'_> {
     fn dcc(&mut self, req: &Request) -> (Result<Answer, AskError>, ClientInfo) {
+        let r = self.dcc_ask(req);
+        crate::stats::COUNTS.dcc(r.0.is_ok());
+        r
+    }
+
+    fn grey(&mut self, req: &GreyRequest) -> Result<GreyAnswer, String> {
+        let r = match &self.sh.client {
+            Some(c) => c.grey_blocking(self.rt, req),
+            None => Err(String::new()),
+        };
+        crate::stats::COUNTS.grey(r.is_ok());
+        r
+    }
+
+    fn grey_spam(&mut self, req: &GreySpamRequest) -> Result<(), String> {
+        match &self.sh.client {
+            Some(c) => c.grey_spam_blocking(self.rt, req),
+            None => Err(String::new()),
+        }
+    }
+}
+
+impl JobServers<'_> {
+    fn dcc_ask(&mut self, req: &Request) -> (Result<Answer, AskError>, ClientInfo) {
         match &self.sh.client {
             Some(c) => (c.ask_blocking(self.rt, req), c.client_info()),
             None => (
@@ -148,20 +172,6 @@ impl Servers for JobServers<'_> {
                     brand: String::new(),
                 },
             ),
-        }
-    }
-
-    fn grey(&mut self, req: &GreyRequest) -> Result<GreyAnswer, String> {
-        match &self.sh.client {
-            Some(c) => c.grey_blocking(self.rt, req),
-            None => Err(String::new()),
-        }
-    }
-
-    fn grey_spam(&mut self, req: &GreySpamRequest) -> Result<(), String> {
-        match &self.sh.client {
-            Some(c) => c.grey_spam_blocking(self.rt, req),
-            None => Err(String::new()),
         }
     }
 }

@@ -61,6 +61,11 @@ pub struct Decided {
 }
 
 impl Decided {
+    /// The decision's state bits (`ST_*`).
+    pub(crate) fn st(&self) -> u32 {
+        self.decision.st
+    }
+
     /// The decision line of a log file ending with `prog`.
     pub(crate) fn st_line(&self, prog: &str) -> String {
         let mut d = self.decision.clone();

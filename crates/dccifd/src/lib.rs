@@ -33,6 +33,7 @@ pub mod proto;
 pub mod proxy;
 pub mod replies;
 pub mod smtpio;
+pub mod stats;
 pub mod totals;
 pub mod users;
 pub mod white;

@@ -147,6 +147,15 @@ fn run(args: &[String]) -> i32 {
         stderr: true,
         totals: Default::default(),
     });
+    if let Some(addr) = o.metrics {
+        match tally_dccifd::stats::start(addr, shared.clone()) {
+            Ok(a) => eprintln!("dccifd: statistics on http://{a}/"),
+            Err(e) => {
+                eprintln!("dccifd: {e}");
+                return 1;
+            }
+        }
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(maxjobs.clamp(1, 1024))

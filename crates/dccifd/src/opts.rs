@@ -10,7 +10,7 @@ use tally_engine::tholds::Thresholds;
 use tally_getopt::{getopt, Item, Style};
 
 /// The getopt string: the flags, then the letters taking a value.
-const OPTSTRING: &str = "VdbxANPQG:h:I:p:o:D:r:m:w:U:a:t:g:S:l:R:T:j:B:X:L:";
+const OPTSTRING: &str = "VdbxANPQG:h:I:p:o:D:r:m:w:U:a:t:g:S:l:R:T:j:B:X:L:M:";
 
 /// Where dccifd listens (`-p`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,6 +206,8 @@ pub struct Opts {
     pub dnsbl: tally_engine::dnsbl::Parser,
     /// `-X`: the external filter (docs/xfltr.md).
     pub xfltr: tally_engine::xfltr::XfltrOpts,
+    /// `-M [addr,]port`: the statistics listener (docs/statistics.md).
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// The usage message.
@@ -215,7 +217,8 @@ pub fn usage() -> String {
      \x20  [-m map] [-w whiteclnt] [-U userdirs] [-a IGNORE | REJECT | DISCARD]\n\
      \x20  [-t type,[log-thold,]rej-thold] [-g [not-]type] [-S header]\n\
      \x20  [-l logdir] [-R rundir] [-r rejection-msg] [-T tmpdir] [-j maxjobs]\n\
-     \x20  [-B dnsbl-option] [-X xfltr-option] [-L ltype,facility.level]"
+     \x20  [-B dnsbl-option] [-X xfltr-option] [-L ltype,facility.level]\n\
+     \x20  [-M [addr,]port]"
         .to_string()
 }
 
@@ -284,6 +287,7 @@ fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<bool, String> {
             o.dnsbl = p;
         }
         'o' => o.proxy = Some(crate::proxy::parse_downstream(&arg)?),
+        'M' => o.metrics = Some(tally_stats::parse_listen(&arg)?),
         'h' => o.home = Some(arg),
         'I' => {
             tally_privs::Spec::parse(&arg).map_err(|e| format!("-I {e}"))?;
