@@ -8,6 +8,7 @@
 //! HTML. The checksum is withheld for mostly binary text and for text with
 //! fewer than 8 known words, unless host names from URLs make up for them.
 
+use super::classes::{self, classes, Classes};
 use super::cref::{self, Cref, Step, Whole};
 use super::md5x::{self, Hub};
 use super::mime::Ct;
@@ -192,6 +193,69 @@ fn skip_run(
     end
 }
 
+/// The byte classes of a window of 64 bytes of the data, for
+/// [`ascii_words`].
+#[derive(Default)]
+struct Window {
+    /// Where the window starts; its classes are valid if `valid`.
+    at: usize,
+    valid: bool,
+    cls: Classes,
+    /// Where [`ascii_words`] is next worth trying.
+    retry: usize,
+}
+
+/// Most of a window's start [`ascii_words`] reads a word at: a word of up
+/// to 15 letters and the byte after it must be within the window.
+const WIN_WORD: usize = 64 - WORD_LEN - 1;
+
+/// Whole ASCII words ended by white space, and white space between them,
+/// from `data[i..]` when no word is under way, with the classes of 64
+/// bytes at a time: the effects of [`ascii_word`] for each (`add` takes
+/// each word of 3 or more letters, packed, and its length). Returns where
+/// the first byte of any other kind is, or the first byte beyond the last
+/// window of 64 bytes.
+#[inline]
+fn ascii_words(
+    data: &[u8],
+    mut i: usize,
+    win: &mut Window,
+    avx2: bool,
+    btotal: &mut u32,
+    mut add: impl FnMut(u128, usize),
+) -> usize {
+    loop {
+        if !win.valid || i < win.at || i - win.at > WIN_WORD {
+            let Some(Ok(src)) = data.get(i..i + 64).map(<&[u8; 64]>::try_from) else {
+                return i;
+            };
+            win.at = i;
+            win.cls = classes(src, avx2);
+            win.valid = true;
+        }
+        let o = i - win.at;
+        let (letter, space) = (win.cls.letter >> o, win.cls.space >> o);
+        if space & 1 != 0 {
+            i += (!space).trailing_zeros() as usize;
+            continue;
+        }
+        let n = (!letter).trailing_zeros() as usize;
+        // o + n < 64: o <= WIN_WORD and n < WORD_LEN
+        if n == 0 || n >= WORD_LEN || (space >> n) & 1 == 0 {
+            return i;
+        }
+        let Some(Ok(raw)) = data.get(i..i + WORD_LEN).map(<[u8; WORD_LEN]>::try_from) else {
+            return i;
+        };
+        let mask = MASKS[n];
+        *btotal = btotal.wrapping_add(n as u32);
+        if n >= MIN_WLEN {
+            add((u128::from_le_bytes(raw) & mask) | (CASE_BIT & mask), n);
+        }
+        i += n + 1;
+    }
+}
+
 /// The effects of a whole tag or comment ([`whole_tag`]).
 struct Tag {
     /// Bytes taken after the `<`, through the `>`.
@@ -208,7 +272,7 @@ struct Tag {
 /// they would do something else: an empty tag name (junk), a character
 /// reference in a tag, the failsafe length passed, or `rest` ending first.
 #[inline]
-fn whole_tag(rest: &[u8], tbl: &[u8; 256]) -> Option<Tag> {
+fn whole_tag(rest: &[u8], tbl: &[u8; 256], avx2: bool) -> Option<Tag> {
     let mut name = [0u8; 3];
     let mut tl = 0usize;
     let stop = loop {
@@ -243,7 +307,32 @@ fn whole_tag(rest: &[u8], tbl: &[u8; 256]) -> Option<Tag> {
     }
     // every byte of a tag counts once more in btotal than in a comment
     let per_byte = u32::from(&name != b"!--");
-    for &c in rest.get(tl..)? {
+    // 64 bytes at a time up to the `>` (or `&` in a tag) while they are
+    // ASCII: the bytes before it add up by their classes
+    while let Some(src) = rest.get(t.len..t.len + 64) {
+        let Ok(src) = <&[u8; 64]>::try_from(src) else {
+            break;
+        };
+        let c = classes(src, avx2);
+        let stop = c.gt | if per_byte == 1 { c.amp } else { 0 };
+        let n = stop.trailing_zeros();
+        let before = u64::MAX.checked_shr(64 - n).unwrap_or(0);
+        if c.high & before != 0 {
+            break;
+        }
+        let ns = (!c.space & before).count_ones();
+        t.btotal += per_byte * n + ns;
+        t.xsummed += ns;
+        t.tag_len += ns;
+        if t.tag_len > FAILSAFE {
+            return None;
+        }
+        t.len += n as usize;
+        if n < 64 {
+            break;
+        }
+    }
+    for &c in rest.get(t.len..)? {
         t.len += 1;
         if c == b'>' {
             t.xsummed += 1;
@@ -325,6 +414,8 @@ impl Fuz2 {
         let allowed = (0..LANGS)
             .filter(|&l| !matches!(words::CHARSETS[l], Some(c) if c != cset))
             .fold(0u8, |m, l| m | 1 << l);
+        let avx2 = classes::avx2();
+        let mut win = Window::default();
         let mut i = 0;
         while i < data.len() {
             match self.st {
@@ -339,6 +430,30 @@ impl Fuz2 {
                             // fast path: runs of letters ('&' is no letter)
                             // ended by white space
                             loop {
+                                if wlen == 0 && i >= win.retry {
+                                    let from = i;
+                                    i = ascii_words(
+                                        data,
+                                        i,
+                                        &mut win,
+                                        avx2,
+                                        &mut btotal,
+                                        |bits, n| {
+                                            Self::add_word(
+                                                list,
+                                                &mut self.langs,
+                                                hub,
+                                                bits,
+                                                n,
+                                                allowed,
+                                            )
+                                        },
+                                    );
+                                    if i == from {
+                                        // not again before the next byte
+                                        win.retry = i + 1;
+                                    }
+                                }
                                 if wlen == 0 {
                                     if let Some((n, bits)) = ascii_word(data, i, tbl) {
                                         btotal = btotal.wrapping_add(n as u32);
@@ -436,7 +551,7 @@ impl Fuz2 {
                         btotal += 1;
                         if cc == FC_LT && html {
                             // a whole tag at once where the data holds it
-                            if let Some(t) = whole_tag(data.get(i..).unwrap_or(&[]), tbl) {
+                            if let Some(t) = whole_tag(data.get(i..).unwrap_or(&[]), tbl, avx2) {
                                 btotal = btotal.wrapping_add(t.btotal);
                                 self.xsummed = self.xsummed.wrapping_add(t.xsummed);
                                 self.tag_len = t.tag_len;

@@ -38,6 +38,7 @@
 //! 1/3.6 and 1/2.9 (an estimate from the gains; not measured again). MD5
 //! takes a third of the time; the rest is mostly the Fuz2 scanner.
 
+mod classes;
 mod cref;
 mod decode;
 mod fuz1;

@@ -13,9 +13,12 @@
 //! `get`), so no pointer
 //! arithmetic can leave its object.
 
+use super::classes::{Classes, AMP, GT, HI_NIBBLE, LETTER, LO_NIBBLE, SPACE};
 use std::arch::x86_64::{
-    __m128i, __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
-    _mm256_set1_epi8, _mm_loadu_si128, _mm_set_epi64x, _mm_shuffle_epi8, _mm_storeu_si128,
+    __m128i, __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256,
+    _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm256_setr_m128i,
+    _mm256_setzero_si256, _mm256_shuffle_epi8, _mm256_srli_epi16, _mm_loadu_si128, _mm_set_epi64x,
+    _mm_shuffle_epi8, _mm_storeu_si128,
 };
 
 /// Whether the kernels may run on this processor (AVX2 and POPCNT).
@@ -101,4 +104,46 @@ pub unsafe fn body_keep(src: &[u8], dst: &mut [u8]) -> (usize, usize) {
         }
     }
     (used, o)
+}
+
+/// The byte classes of Fuz2 ([`Classes`]) of 64 bytes.
+///
+/// # Safety
+///
+/// The processor must have AVX2 and POPCNT ([`avx2`]).
+#[target_feature(enable = "avx2,popcnt")]
+pub unsafe fn classes(src: &[u8; 64]) -> Classes {
+    // the tables are 16 bytes each, and each load reads exactly them
+    let lo_t = _mm_loadu_si128(LO_NIBBLE.as_ptr().cast::<__m128i>());
+    let hi_t = _mm_loadu_si128(HI_NIBBLE.as_ptr().cast::<__m128i>());
+    // the tables in both 16-byte lanes (the shuffle looks up within each)
+    let (lo_t, hi_t) = (_mm256_setr_m128i(lo_t, lo_t), _mm256_setr_m128i(hi_t, hi_t));
+    let low4 = _mm256_set1_epi8(0x0f);
+    let zero = _mm256_setzero_si256();
+    let mut out = Classes::default();
+    for half in 0..2 {
+        let Some(s) = src.get(32 * half..32 * half + 32) else {
+            break;
+        };
+        // the load reads exactly the 32 bytes of the slice `s`
+        let x = _mm256_loadu_si256(s.as_ptr().cast::<__m256i>());
+        let lo = _mm256_shuffle_epi8(lo_t, _mm256_and_si256(x, low4));
+        let hi = _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(x, 4), low4));
+        let cls = _mm256_and_si256(lo, hi);
+        let at = 32 * half;
+        out.letter |= u64::from(has_bits(cls, LETTER, zero)) << at;
+        out.space |= u64::from(has_bits(cls, SPACE, zero)) << at;
+        out.gt |= u64::from(has_bits(cls, GT, zero)) << at;
+        out.amp |= u64::from(has_bits(cls, AMP, zero)) << at;
+        out.high |= u64::from(_mm256_movemask_epi8(x) as u32) << at;
+    }
+    out
+}
+
+/// The bytes whose class bits `cls` share a bit with `bits`, as a mask.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn has_bits(cls: __m256i, bits: u8, zero: __m256i) -> u32 {
+    let none = _mm256_cmpeq_epi8(_mm256_and_si256(cls, _mm256_set1_epi8(bits as i8)), zero);
+    !(_mm256_movemask_epi8(none) as u32)
 }

@@ -1,0 +1,176 @@
+//! Bit masks of the byte classes Fuz2's scanner needs, for 64 bytes at a
+//! time: ASCII letters, ASCII white space (as the class tables have it),
+//! `>`, `&` and the bytes above 0x7f (whose classes depend on the charset
+//! and are left to the tables).
+//!
+//! The masks come from two 16-entry tables indexed by the low and high
+//! four bits of a byte, whose entries are ANDed: each class is a union of
+//! bits, each bit a set of low nibbles times a set of high nibbles. The
+//! x86-64 kernel does this for 32 bytes per instruction; [`portable`]
+//! does it byte by byte, and a test holds both equal to the class tables.
+
+/// Bit `i` of each mask is set when byte `i` is of that class.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Classes {
+    /// ASCII letters.
+    pub letter: u64,
+    /// ASCII bytes of class white space.
+    pub space: u64,
+    /// `>`.
+    pub gt: u64,
+    /// `&`.
+    pub amp: u64,
+    /// Bytes above 0x7f.
+    pub high: u64,
+}
+
+/// Letters 0x41-0x4f and 0x61-0x6f.
+const L1: u8 = 1;
+/// Letters 0x50-0x5a and 0x70-0x7a.
+const L2: u8 = 2;
+/// White space 0x09-0x0d (but 0x0b).
+const S0: u8 = 4;
+/// White space 0x20-0x2f: space, `!`, `"`, `'`, `(`, `)`, `,`, `.`.
+const S2: u8 = 8;
+/// White space 0x3a-0x3f: `:`, `;`, `=`, `>`, `?`.
+const S3: u8 = 16;
+/// `>`.
+pub const GT: u8 = 32;
+/// `&`.
+pub const AMP: u8 = 64;
+
+/// The bits of letters.
+pub const LETTER: u8 = L1 | L2;
+/// The bits of white space.
+pub const SPACE: u8 = S0 | S2 | S3;
+
+/// The class bits a low nibble allows.
+pub const LO_NIBBLE: [u8; 16] = {
+    let mut t = [0u8; 16];
+    let mut n = 0;
+    while n < 16 {
+        let mut b = 0;
+        if n >= 1 {
+            b |= L1;
+        }
+        if n <= 0xa {
+            b |= L2;
+        }
+        if n == 0x9 || n == 0xa || n == 0xc || n == 0xd {
+            b |= S0;
+        }
+        if matches!(n, 0x0 | 0x1 | 0x2 | 0x7 | 0x8 | 0x9 | 0xc | 0xe) {
+            b |= S2;
+        }
+        if matches!(n, 0xa | 0xb | 0xd | 0xe | 0xf) {
+            b |= S3;
+        }
+        if n == 0xe {
+            b |= GT;
+        }
+        if n == 0x6 {
+            b |= AMP;
+        }
+        t[n] = b;
+        n += 1;
+    }
+    t
+};
+
+/// The class bits a high nibble allows (none above 7).
+pub const HI_NIBBLE: [u8; 16] = {
+    let mut t = [0u8; 16];
+    t[0x0] = S0;
+    t[0x2] = S2 | AMP;
+    t[0x3] = S3 | GT;
+    t[0x4] = L1;
+    t[0x5] = L2;
+    t[0x6] = L1;
+    t[0x7] = L2;
+    t
+};
+
+/// The class bits of one byte.
+#[inline]
+const fn bits(c: u8) -> u8 {
+    LO_NIBBLE[(c & 0xf) as usize] & HI_NIBBLE[(c >> 4) as usize]
+}
+
+/// [`Classes`] of 64 bytes, byte by byte.
+pub fn portable(src: &[u8; 64]) -> Classes {
+    let mut out = Classes::default();
+    for (i, &c) in src.iter().enumerate() {
+        let b = bits(c);
+        let at = 1u64 << i;
+        if b & LETTER != 0 {
+            out.letter |= at;
+        }
+        if b & SPACE != 0 {
+            out.space |= at;
+        }
+        if b & GT != 0 {
+            out.gt |= at;
+        }
+        if b & AMP != 0 {
+            out.amp |= at;
+        }
+        if c >= 0x80 {
+            out.high |= at;
+        }
+    }
+    out
+}
+
+/// [`Classes`] of 64 bytes, with the x86-64 kernel where `avx2` (which
+/// callers set from [`super::x86::avx2`]).
+#[inline]
+pub fn classes(src: &[u8; 64], avx2: bool) -> Classes {
+    #[cfg(target_arch = "x86_64")]
+    if avx2 {
+        // SAFETY: avx2 is true only where x86::avx2() is
+        return unsafe { super::x86::classes(src) };
+    }
+    let _ = avx2;
+    portable(src)
+}
+
+/// Whether the x86-64 kernels may run.
+pub fn avx2() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return super::x86::avx2();
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::tables::{FC_A, FC_SP, LATIN1, LATIN2};
+
+    #[test]
+    fn classes_agree_with_the_class_tables() {
+        for c in 0..=255u8 {
+            let b = bits(c);
+            let ascii = c < 0x80;
+            for tbl in [&LATIN1, &LATIN2] {
+                let cc = tbl[usize::from(c)];
+                if ascii {
+                    assert_eq!(b & LETTER != 0, cc >= FC_A, "byte {c:#x}");
+                    assert_eq!(b & SPACE != 0, cc == FC_SP, "byte {c:#x}");
+                } else {
+                    assert_eq!(b, 0, "byte {c:#x}");
+                }
+            }
+            assert_eq!(b & GT != 0, c == b'>');
+            assert_eq!(b & AMP != 0, c == b'&');
+        }
+        let all: Vec<u8> = (0..=255u8).collect();
+        for start in [0, 64, 128, 192] {
+            let win: &[u8; 64] = all[start..start + 64].try_into().expect("64 bytes");
+            assert_eq!(classes(win, avx2()), portable(win));
+            let mut rev = *win;
+            rev.reverse();
+            assert_eq!(classes(&rev, avx2()), portable(&rev));
+        }
+    }
+}
