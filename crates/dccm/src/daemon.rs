@@ -413,6 +413,7 @@ async fn eom(ctx: &mut EomContext<Session>, sh: &Shared) -> Status {
                     srvr_id: 0,
                 }),
             };
+            crate::stats::COUNTS.dcc(answer.is_ok());
             let info = sh.client_info();
             match ctx.data.as_mut().and_then(Session::conn) {
                 Some(s) => s.eom_finish(answer, &info),

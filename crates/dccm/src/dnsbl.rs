@@ -57,7 +57,7 @@ impl Run {
         };
         let limit = Duration::from_secs(self.msg_secs) + Duration::from_millis(500);
         match tokio::time::timeout(limit, h).await {
-            Ok(Ok(o)) => o,
+            Ok(Ok(o)) => crate::stats::dnsbl(o),
             _ => Outcome::default(),
         }
     }

@@ -89,6 +89,7 @@ fn mta_answer(msg: &Msg, cip: &str, text: &str) -> Answer2 {
 
 /// Whitelisted for every recipient.
 pub fn white(cfg: &Config, msg: &Msg, cip: &str, client: &ClientInfo) -> Verdict {
+    tally_stats::filter::FilterCounts::one(&crate::stats::COUNTS.whitelisted);
     let mut v = base(cfg, msg);
     if cfg.hdr != HdrMode::None {
         v.add_header = split_header(&XHeader::whitelist(&client.hostname), &client.brand);

@@ -32,6 +32,7 @@ pub mod milter_errors;
 pub mod msg;
 pub mod opts;
 pub mod reply;
+pub mod stats;
 pub mod white;
 pub mod xfltr;
 

@@ -164,6 +164,19 @@ fn main() {
         syslog,
         xfltr: o.xfltr.clone(),
     });
+    if let Some(addr) = o.metrics {
+        match tally_dccm::stats::start(addr, sh.clone()) {
+            Ok(a) => {
+                let line = format!("statistics on http://{a}/");
+                eprintln!("dccm: {line}");
+                sh.syslog.info(&line);
+            }
+            Err(e) => {
+                complain(&sh.syslog, &e);
+                std::process::exit(EX_UNAVAILABLE);
+            }
+        }
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -9,7 +9,7 @@ use tally_engine::tholds::Thresholds;
 use tally_getopt::{getopt, Item, Style};
 
 /// The getopt string.
-pub const OPTSTRING: &str = "VdbxANPQWG:h:I:p:m:w:U:a:t:g:S:l:R:r:j:B:L:X:";
+pub const OPTSTRING: &str = "VdbxANPQWG:h:I:p:m:w:U:a:t:g:S:l:R:r:j:B:L:X:M:";
 
 /// The usage text.
 pub const USAGE: &str =
@@ -18,7 +18,8 @@ pub const USAGE: &str =
 [-w whiteclnt] [-U userdirs] [-a IGNORE | REJECT | DISCARD]\n    \
 [-t type,[log-thold,][spam-thold]] [-g [not-]type] [-S header]\n    \
 [-l logdir] [-R rundir] [-r rejection-msg] [-j maxjobs]\n    \
-[-B dnsbl-option] [-X xfltr-option] [-L ltype,facility.level]";
+[-B dnsbl-option] [-X xfltr-option] [-L ltype,facility.level]\n    \
+[-M [addr,]port]";
 
 /// Smallest accepted `-j`.
 pub const MIN_MAX_WORK: u64 = 2;
@@ -135,6 +136,8 @@ pub struct Opts {
     pub dnsbl_settings: tally_engine::dnsbl::Settings,
     /// Fatal problems.
     pub fatal: Option<String>,
+    /// `-M [addr,]port`: the statistics listener (docs/statistics.md).
+    pub metrics: Option<std::net::SocketAddr>,
     /// Complaints to print.
     pub msgs: Vec<String>,
 }
@@ -171,6 +174,7 @@ impl Default for Opts {
             dnsbl: Vec::new(),
             dnsbl_settings: tally_engine::dnsbl::Settings::default(),
             fatal: None,
+            metrics: None,
             msgs: Vec::new(),
         }
     }
@@ -294,6 +298,10 @@ fn apply(o: &mut Opts, c: char, arg: String) {
             Err(e) => o.msgs.push(e),
         },
         'X' => parse_xfltr(o, &arg),
+        'M' => match tally_stats::parse_listen(&arg) {
+            Ok(a) => o.metrics = Some(a),
+            Err(e) => o.fatal = Some(e),
+        },
         _ => {}
     }
 }

@@ -362,6 +362,66 @@ fn the_package_installs_runs_and_purges() {
         let _ = d.wait();
     }
 
+    // dccifd from its unit's command line with DCCUID: the start program
+    // gives the run, home and log directories to dcc and dccifd becomes dcc
+    let ihome = dir.subdir("dccifd").unwrap();
+    let run_dir = ihome.join("run");
+    fs::create_dir_all(ihome.join("log")).unwrap();
+    fs::write(
+        ihome.join("dcc_conf"),
+        format!(
+            "DCCUID=dcc\nDCC_RUNDIR={}\nDCCIFD_ENABLE=on\nDCCIFD_LOGDIR=\"D?log\"\n\
+             DCCIFD_ARGS=\"-SHELO\"\nDCCIFD_LOG_AT=5\n",
+            run_dir.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = exec_start("dccifd.service");
+    assert_eq!(cmd, ["/usr/sbin/start-dccifd"]);
+    cmd.extend(["-h".to_string(), ihome.display().to_string()]);
+    let log = fs::File::create(dir.path().join("dccifd.log")).unwrap();
+    let child = Command::new(&cmd[0])
+        .args(&cmd[1..])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let child = cleanup.daemon.insert(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ihome.join("dccifd").exists() && Instant::now() < deadline {
+        if let Ok(Some(st)) = child.try_wait() {
+            panic!(
+                "dccifd exited {st}: {}",
+                fs::read_to_string(dir.path().join("dccifd.log")).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert!(
+        uid_line
+            .split_whitespace()
+            .skip(1)
+            .all(|u| u == dcc_uid.to_string()),
+        "dccifd runs as dcc: {uid_line}"
+    );
+    for d in [&ihome, &run_dir, &ihome.join("log")] {
+        assert_eq!(
+            fs::metadata(d).unwrap().uid(),
+            dcc_uid,
+            "{} given to dcc",
+            d.display()
+        );
+    }
+    assert_eq!(fs::metadata(ihome.join("dccifd")).unwrap().uid(), dcc_uid);
+    if let Some(mut d) = cleanup.daemon.take() {
+        let _ = d.kill();
+        let _ = d.wait();
+    }
+
     // the units
     if have("systemd-analyze") {
         let paths: Vec<String> = UNITS

@@ -10,6 +10,17 @@ pub(super) async fn ask_grey(
     sh: &Shared,
     reqs: Vec<tally_engine::grey::GreyRequest>,
 ) -> Vec<Result<tally_engine::grey::GreyAnswer, String>> {
+    let out = ask_all(sh, reqs).await;
+    for r in &out {
+        crate::stats::COUNTS.grey(r.is_ok());
+    }
+    out
+}
+
+async fn ask_all(
+    sh: &Shared,
+    reqs: Vec<tally_engine::grey::GreyRequest>,
+) -> Vec<Result<tally_engine::grey::GreyAnswer, String>> {
     let Some(c) = sh.dcc.as_ref() else {
         return reqs
             .iter()
