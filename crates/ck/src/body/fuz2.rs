@@ -213,8 +213,8 @@ const WIN_WORD: usize = 64 - WORD_LEN - 1;
 /// from `data[i..]` when no word is under way, with the classes of 64
 /// bytes at a time: the effects of [`ascii_word`] for each (`add` takes
 /// each word of 3 or more letters, packed, and its length). Returns where
-/// the first byte of any other kind is, or the first byte beyond the last
-/// window of 64 bytes.
+/// it stopped and true if a byte of any other kind is there, on which
+/// [`ascii_word`] fails too (false: beyond the last window of 64 bytes).
 #[inline]
 fn ascii_words(
     data: &[u8],
@@ -223,11 +223,11 @@ fn ascii_words(
     avx2: bool,
     btotal: &mut u32,
     mut add: impl FnMut(u128, usize),
-) -> usize {
+) -> (usize, bool) {
     loop {
         if !win.valid || i < win.at || i - win.at > WIN_WORD {
             let Some(Ok(src)) = data.get(i..i + 64).map(<&[u8; 64]>::try_from) else {
-                return i;
+                return (i, false);
             };
             win.at = i;
             win.cls = classes(src, avx2);
@@ -242,10 +242,10 @@ fn ascii_words(
         let n = (!letter).trailing_zeros() as usize;
         // o + n < 64: o <= WIN_WORD and n < WORD_LEN
         if n == 0 || n >= WORD_LEN || (space >> n) & 1 == 0 {
-            return i;
+            return (i, true);
         }
         let Some(Ok(raw)) = data.get(i..i + WORD_LEN).map(<[u8; WORD_LEN]>::try_from) else {
-            return i;
+            return (i, false);
         };
         let mask = MASKS[n];
         *btotal = btotal.wrapping_add(n as u32);
@@ -430,9 +430,11 @@ impl Fuz2 {
                             // fast path: runs of letters ('&' is no letter)
                             // ended by white space
                             loop {
+                                // ascii_word would fail where ascii_words
+                                // found a byte of another kind
+                                let mut decided = false;
                                 if wlen == 0 && i >= win.retry {
-                                    let from = i;
-                                    i = ascii_words(
+                                    (i, decided) = ascii_words(
                                         data,
                                         i,
                                         &mut win,
@@ -449,12 +451,12 @@ impl Fuz2 {
                                             )
                                         },
                                     );
-                                    if i == from {
+                                    if decided {
                                         // not again before the next byte
                                         win.retry = i + 1;
                                     }
                                 }
-                                if wlen == 0 {
+                                if wlen == 0 && !decided {
                                     if let Some((n, bits)) = ascii_word(data, i, tbl) {
                                         btotal = btotal.wrapping_add(n as u32);
                                         if n >= MIN_WLEN {
