@@ -1,1 +1,34 @@
-//! Per-user web pages over the userdirs of dccm and dccifd -U.
+//! Per-user web pages over the userdirs of dccm and dccifd `-U`: each end
+//! user signs in, reads the messages logged for them and edits their own
+//! whiteclnt file, as the original's CGI scripts (list-log, list-msg,
+//! edit-whiteclnt) let them, served by one small program, `dcc-web`.
+//!
+//! Modules, one concept each:
+//! - [`auth`]: the htpasswd file and password checks ([`apr1`] for
+//!   Apache's MD5 form),
+//! - [`session`]: signed-in sessions and their CSRF tokens,
+//! - [`ratelimit`]: failed sign-ins per user and per address,
+//! - [`userdir`]: a user name to its one directory under userdirs,
+//! - [`logparse`]: a log file as dccm and dccifd write it,
+//! - [`listing`]: a user's log files, newest first, cached,
+//! - [`whiteedit`]: one-click entries of the whiteclnt file, edited as text,
+//! - [`useropts`]: the per-user `option` lines a user may change,
+//! - [`pages`]: the HTML (maud escapes every value),
+//! - [`server`]: the HTTP routes, [`opts`]: the command line.
+//! - [`client`]: a small blocking HTTP/1.1 client for the benchmark and
+//!   the tests.
+
+pub mod apr1;
+pub mod auth;
+pub mod client;
+pub mod listing;
+pub mod logparse;
+pub mod opts;
+pub mod pages;
+pub mod ratelimit;
+pub mod server;
+pub mod session;
+pub mod userdir;
+pub mod useropts;
+pub mod whiteedit;
+pub mod write;

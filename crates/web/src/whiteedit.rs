@@ -1,0 +1,276 @@
+//! One-click entries of a user's whiteclnt file: `ok` (whitelist) or
+//! `many` (blacklist) lines for the envelope sender (`env_From`), the
+//! `From:` address, the sender's domain (the `mail_host` substitute
+//! checksum dccm and dccifd compute from the envelope sender) and the SMTP
+//! client's IP address.
+//!
+//! The file is edited as text lines: adding puts the new line at the end
+//! after removing the lines for the same checksum (the white crate would
+//! call a second line for one checksum a duplicate or conflict); removing
+//! drops those lines; comments, options, other entries and lines we do
+//! not understand stay as they were. The result must parse with the
+//! white crate's per-user rules with no more problems than before, or the
+//! edit is refused and nothing is written.
+
+use tally_white::{parse_file, FileKind, NoIncludes};
+
+/// Most bytes of a whiteclnt file this service writes.
+pub const MAX_FILE: usize = 256 * 1024;
+/// Longest value accepted for an entry.
+pub const MAX_VALUE: usize = 256;
+
+/// Which checksum an entry names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    EnvFrom,
+    From,
+    Domain,
+    Ip,
+}
+
+impl Kind {
+    /// From a form value.
+    pub fn parse(s: &str) -> Option<Kind> {
+        Some(match s {
+            "env_from" => Kind::EnvFrom,
+            "from" => Kind::From,
+            "domain" => Kind::Domain,
+            "ip" => Kind::Ip,
+            _ => return None,
+        })
+    }
+
+    /// The form value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::EnvFrom => "env_from",
+            Kind::From => "from",
+            Kind::Domain => "domain",
+            Kind::Ip => "ip",
+        }
+    }
+
+    /// What a user reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::EnvFrom => "sender",
+            Kind::From => "From: address",
+            Kind::Domain => "sender's domain",
+            Kind::Ip => "IP address",
+        }
+    }
+
+    /// The type words of the whiteclnt line.
+    fn words(self) -> &'static str {
+        match self {
+            Kind::EnvFrom => "env_From",
+            Kind::From => "From",
+            Kind::Domain => "substitute mail_host",
+            Kind::Ip => "IP",
+        }
+    }
+}
+
+/// Whitelist (`ok`) or blacklist (`many`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    Ok,
+    Many,
+}
+
+impl List {
+    /// From a form value.
+    pub fn parse(s: &str) -> Option<List> {
+        match s {
+            "ok" => Some(List::Ok),
+            "many" => Some(List::Many),
+            _ => None,
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            List::Ok => "ok",
+            List::Many => "many",
+        }
+    }
+}
+
+/// Check a value: printable, no blanks, not empty, not too long.
+pub fn check_value(kind: Kind, v: &str) -> Result<(), String> {
+    if v.is_empty() {
+        return Err(format!("the message has no {}", kind.label()));
+    }
+    if v.len() > MAX_VALUE {
+        return Err(format!(
+            "the {} is longer than {MAX_VALUE} bytes",
+            kind.label()
+        ));
+    }
+    if let Some(c) = v
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || *c == '#')
+    {
+        return Err(format!("the {} contains the character {c:?}", kind.label()));
+    }
+    Ok(())
+}
+
+/// The whiteclnt line of an entry.
+pub fn line(list: List, kind: Kind, value: &str) -> Result<String, String> {
+    check_value(kind, value)?;
+    Ok(format!("{}\t{}\t{}", list.word(), kind.words(), value))
+}
+
+/// Whether the text line `l` is an entry for `kind` and `value` (any
+/// count); its count word.
+pub fn entry_of(l: &str, kind: Kind, value: &str) -> Option<String> {
+    if l.starts_with([' ', '\t']) {
+        return None;
+    }
+    let mut w = l.split_whitespace();
+    let count = w.next()?;
+    let ty = w.next()?;
+    let want: Vec<&str> = kind.words().split(' ').collect();
+    if !ty.eq_ignore_ascii_case(want[0]) {
+        return None;
+    }
+    if want.len() == 2 && !w.next()?.eq_ignore_ascii_case(want[1]) {
+        return None;
+    }
+    let v: Vec<&str> = w.collect();
+    let same = match kind {
+        Kind::Ip => v.join(" ") == value,
+        _ => v.join(" ").eq_ignore_ascii_case(value),
+    };
+    same.then(|| count.to_ascii_lowercase())
+}
+
+/// The one-click entries of a file: kind, value and count word, in
+/// file order.
+pub fn entries(text: &[u8]) -> Vec<(Kind, String, String)> {
+    let mut out = Vec::new();
+    for l in String::from_utf8_lossy(text).lines() {
+        if l.starts_with([' ', '\t', '#']) {
+            continue;
+        }
+        let w: Vec<&str> = l.split_whitespace().collect();
+        let (kind, value) = match w.as_slice() {
+            [_, t, v] if t.eq_ignore_ascii_case("env_from") => (Kind::EnvFrom, v),
+            [_, t, v] if t.eq_ignore_ascii_case("from") => (Kind::From, v),
+            [_, t, v] if t.eq_ignore_ascii_case("ip") => (Kind::Ip, v),
+            [_, t, h, v]
+                if t.eq_ignore_ascii_case("substitute") && h.eq_ignore_ascii_case("mail_host") =>
+            {
+                (Kind::Domain, v)
+            }
+            _ => continue,
+        };
+        out.push((kind, value.to_string(), w[0].to_ascii_lowercase()));
+    }
+    out
+}
+
+/// Which list an entry is on in `text`, if any.
+pub fn current(text: &[u8], kind: Kind, value: &str) -> Option<String> {
+    String::from_utf8_lossy(text)
+        .lines()
+        .find_map(|l| entry_of(l, kind, value))
+}
+
+fn problems(text: &[u8]) -> Vec<String> {
+    parse_file("whiteclnt", text, FileKind::PerUser, &mut NoIncludes)
+        .errors
+        .into_iter()
+        .map(|e| e.text)
+        .collect()
+}
+
+/// Check an edited file against the old one: refused when it is too big
+/// or the white crate finds more problems in it than in the old one.
+pub fn check_edit(old: &[u8], new: &[u8]) -> Result<(), String> {
+    if new.len() > MAX_FILE {
+        return Err(format!(
+            "the whiteclnt file would be larger than {MAX_FILE} bytes"
+        ));
+    }
+    let before = problems(old);
+    let after = problems(new);
+    if after.len() > before.len() {
+        let first = after
+            .iter()
+            .find(|p| !before.contains(p))
+            .or(after.first())
+            .cloned()
+            .unwrap_or_default();
+        return Err(format!(
+            "refused: the whiteclnt file would not parse: {first}"
+        ));
+    }
+    Ok(())
+}
+
+/// Split into lines keeping each line's end.
+fn split_lines(text: &[u8]) -> Vec<&[u8]> {
+    text.split_inclusive(|&c| c == b'\n').collect()
+}
+
+/// The file without the lines of `kind` and `value`.
+pub fn remove(text: &[u8], kind: Kind, value: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    for l in split_lines(text) {
+        let s = String::from_utf8_lossy(l);
+        if entry_of(s.trim_end(), kind, value).is_none() {
+            out.extend_from_slice(l);
+        }
+    }
+    out
+}
+
+/// The file with `list kind value` at the end instead of any line for
+/// the same checksum.
+pub fn add(text: &[u8], list: List, kind: Kind, value: &str) -> Result<Vec<u8>, String> {
+    let new_line = line(list, kind, value)?;
+    let mut out = remove(text, kind, value);
+    if !out.is_empty() && !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    out.extend_from_slice(new_line.as_bytes());
+    out.push(b'\n');
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let old = b"# my list\nok env_from friend@example.com\nodd line the parser skips?\noption log-all\n";
+        let new = add(old, List::Ok, Kind::EnvFrom, "Alice@example.com").unwrap();
+        let s = String::from_utf8(new.clone()).unwrap();
+        assert!(s.starts_with("# my list\nok env_from friend@example.com\nodd line"));
+        assert!(s.ends_with("ok\tenv_From\tAlice@example.com\n"));
+        check_edit(old, &new).unwrap();
+        let again = add(&new, List::Many, Kind::EnvFrom, "alice@example.com").unwrap();
+        assert_eq!(
+            current(&again, Kind::EnvFrom, "alice@example.com").as_deref(),
+            Some("many")
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&again).matches("alice@").count()
+                + String::from_utf8_lossy(&again).matches("Alice@").count(),
+            1
+        );
+        let gone = remove(&again, Kind::EnvFrom, "ALICE@example.com");
+        assert_eq!(gone, old);
+        let d = add(b"", List::Ok, Kind::Domain, "example.com").unwrap();
+        check_edit(b"", &d).unwrap();
+        let ip = add(b"", List::Many, Kind::Ip, "192.0.2.1").unwrap();
+        check_edit(b"", &ip).unwrap();
+        assert!(line(List::Ok, Kind::EnvFrom, "a b").is_err());
+        assert!(line(List::Ok, Kind::EnvFrom, "a\nok ip 1.2.3.4").is_err());
+        let bad = add(b"", List::Ok, Kind::Ip, "not-an-address").unwrap();
+        assert!(check_edit(b"", &bad).is_err());
+    }
+}
