@@ -88,15 +88,21 @@ fn skip_reason() -> Option<String> {
 struct Cleanup {
     var_dcc_existed: bool,
     user_existed: bool,
-    daemon: Option<Child>,
+    daemons: Vec<Child>,
+}
+
+impl Cleanup {
+    fn stop_daemons(&mut self) {
+        for mut d in self.daemons.drain(..) {
+            let _ = d.kill();
+            let _ = d.wait();
+        }
+    }
 }
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        if let Some(mut d) = self.daemon.take() {
-            let _ = d.kill();
-            let _ = d.wait();
-        }
+        self.stop_daemons();
         let _ = run("dpkg", &["--purge", "tally"]);
         if !self.var_dcc_existed {
             let _ = fs::remove_dir_all("/var/dcc");
@@ -158,6 +164,24 @@ fn exec_start(unit: &str) -> Vec<String> {
     line.split_whitespace().map(String::from).collect()
 }
 
+/// Run the command line of an installed unit with `-h home`, its output in
+/// `logs/<unit>.log`; the daemon is stopped by `cleanup`.
+fn start_unit<'a>(cleanup: &'a mut Cleanup, unit: &str, home: &Path, logs: &Path) -> &'a mut Child {
+    let cmd = exec_start(unit);
+    assert_eq!(cmd.len(), 1, "{unit}: {cmd:?}");
+    assert!(cmd[0].starts_with("/usr/sbin/start-"), "{unit}: {cmd:?}");
+    let log = fs::File::create(logs.join(format!("{unit}.log"))).unwrap();
+    let child = Command::new(&cmd[0])
+        .args(["-h", &home.display().to_string()])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    cleanup.daemons.push(child);
+    cleanup.daemons.last_mut().unwrap()
+}
+
 /// Wait (at most 10 s) until UDP `port` of 127.0.0.1 is bound.
 fn wait_bound(port: u16, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -183,7 +207,7 @@ fn the_package_installs_runs_and_purges() {
     let mut cleanup = Cleanup {
         var_dcc_existed: Path::new("/var/dcc").exists(),
         user_existed: run("getent", &["passwd", "dcc"]).status.success(),
-        daemon: None,
+        daemons: Vec::new(),
     };
     let kept_conf = fs::read("/var/dcc/dcc_conf").ok();
 
@@ -288,34 +312,31 @@ fn the_package_installs_runs_and_purges() {
         ok(&format!("/usr/sbin/{b}"), &["-V"]);
     }
 
-    // a dccd started from its unit's command line, in a home of the test
+    // the servers started from their units' command lines, in homes of the
+    // test: a dccd and a greylist dccd from the same dcc_conf
     let dir = TempDir::new("ops-package").unwrap();
     let shome = dir.subdir("server").unwrap();
     let chome = dir.subdir("client").unwrap();
-    let port = free_udp_port().unwrap();
-    fs::write(shome.join("ids"), "32800 pkgclientpw\n1100 pkgserverpw\n").unwrap();
+    let (port, gport) = (free_udp_port().unwrap(), free_udp_port().unwrap());
+    fs::write(
+        shome.join("ids"),
+        "32800 pkgclientpw\n1100 pkgserverpw\n1101 pkggreypw\n",
+    )
+    .unwrap();
     fs::set_permissions(shome.join("ids"), fs::Permissions::from_mode(0o600)).unwrap();
     fs::write(
         shome.join("dcc_conf"),
         format!(
             "DCCUID=\nSRVR_ID=1100\nBRAND=pkgtest\nDCCD_ARGS=\"-a 127.0.0.1,{port}\"\n\
-             GREY_ENABLE=off\nDBCLEAN_LOGDAYS=14\n"
+             GREY_ENABLE=on\nGREY_SRVR_ID=1101\nGREY_DCCD_ARGS=\"-a 127.0.0.1,{gport}\"\n\
+             DBCLEAN_LOGDAYS=14\n"
         ),
     )
     .unwrap();
-    let mut cmd = exec_start("dccd.service");
-    assert_eq!(cmd, ["/usr/sbin/start-dccd"]);
-    cmd.extend(["-h".to_string(), shome.display().to_string()]);
-    let log = fs::File::create(dir.path().join("dccd.log")).unwrap();
-    let child = Command::new(&cmd[0])
-        .args(&cmd[1..])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let child = cleanup.daemon.insert(child);
-    wait_bound(port, child);
+    let d = start_unit(&mut cleanup, "dccd.service", &shome, dir.path());
+    wait_bound(port, d);
+    let d = start_unit(&mut cleanup, "dcc-grey.service", &shome, dir.path());
+    wait_bound(gport, d);
 
     let chome_s = chome.display().to_string();
     ok(
@@ -348,66 +369,66 @@ fn the_package_installs_runs_and_purges() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    // the maintenance, as its unit runs it, while the server runs
+    // the maintenance, as its unit runs it, while the servers run
     assert_eq!(exec_start("dcc-maint.service"), ["/usr/sbin/cron-dccd"]);
     let out = run("/usr/sbin/cron-dccd", &["-h", &shome.display().to_string()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(
+        err.contains("running server-ID 1101 cleaned by the server"),
+        "{err}"
+    );
+    assert!(
         err.contains("running server-ID 1100 cleaned by the server"),
         "{err}"
     );
-    if let Some(mut d) = cleanup.daemon.take() {
-        let _ = d.kill();
-        let _ = d.wait();
-    }
+    cleanup.stop_daemons();
 
-    // dccifd from its unit's command line with DCCUID: the start program
-    // gives the run, home and log directories to dcc and dccifd becomes dcc
-    let ihome = dir.subdir("dccifd").unwrap();
+    // dccm and dccifd from their units' command lines with DCCUID: the start
+    // programs give the run, home and log directories to dcc and the
+    // daemons become dcc
+    let ihome = dir.subdir("clients").unwrap();
     let run_dir = ihome.join("run");
     fs::create_dir_all(ihome.join("log")).unwrap();
     fs::write(
         ihome.join("dcc_conf"),
         format!(
-            "DCCUID=dcc\nDCC_RUNDIR={}\nDCCIFD_ENABLE=on\nDCCIFD_LOGDIR=\"D?log\"\n\
-             DCCIFD_ARGS=\"-SHELO\"\nDCCIFD_LOG_AT=5\n",
+            "DCCUID=dcc\nDCC_RUNDIR={}\nDCCM_ENABLE=on\nDCCM_LOGDIR=\"D?log\"\n\
+             DCCM_ARGS=\"-SHELO\"\nDCCM_LOG_AT=5\nDCCIFD_ENABLE=on\n\
+             DCCIFD_LOGDIR=\"$DCCM_LOGDIR\"\nDCCIFD_ARGS=\"-SHELO\"\n",
             run_dir.display()
         ),
     )
     .unwrap();
-    let mut cmd = exec_start("dccifd.service");
-    assert_eq!(cmd, ["/usr/sbin/start-dccifd"]);
-    cmd.extend(["-h".to_string(), ihome.display().to_string()]);
-    let log = fs::File::create(dir.path().join("dccifd.log")).unwrap();
-    let child = Command::new(&cmd[0])
-        .args(&cmd[1..])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let child = cleanup.daemon.insert(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !ihome.join("dccifd").exists() && Instant::now() < deadline {
-        if let Ok(Some(st)) = child.try_wait() {
-            panic!(
-                "dccifd exited {st}: {}",
-                fs::read_to_string(dir.path().join("dccifd.log")).unwrap_or_default()
-            );
+    for (unit, socket) in [
+        ("dccm.service", run_dir.join("dccm")),
+        ("dccifd.service", ihome.join("dccifd")),
+    ] {
+        let d = start_unit(&mut cleanup, unit, &ihome, dir.path());
+        let pid = d.id();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !socket.exists() && Instant::now() < deadline {
+            if let Ok(Some(st)) = d.try_wait() {
+                panic!("{unit} exited {st}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(
+            fs::metadata(&socket).map(|m| m.uid()).ok(),
+            Some(dcc_uid),
+            "{unit}: {} owned by dcc",
+            socket.display()
+        );
+        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+        assert!(
+            uid_line
+                .split_whitespace()
+                .skip(1)
+                .all(|u| u == dcc_uid.to_string()),
+            "{unit} runs as dcc: {uid_line}"
+        );
     }
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
-    assert!(
-        uid_line
-            .split_whitespace()
-            .skip(1)
-            .all(|u| u == dcc_uid.to_string()),
-        "dccifd runs as dcc: {uid_line}"
-    );
     for d in [&ihome, &run_dir, &ihome.join("log")] {
         assert_eq!(
             fs::metadata(d).unwrap().uid(),
@@ -416,11 +437,7 @@ fn the_package_installs_runs_and_purges() {
             d.display()
         );
     }
-    assert_eq!(fs::metadata(ihome.join("dccifd")).unwrap().uid(), dcc_uid);
-    if let Some(mut d) = cleanup.daemon.take() {
-        let _ = d.kill();
-        let _ = d.wait();
-    }
+    cleanup.stop_daemons();
 
     // the units
     if have("systemd-analyze") {
