@@ -1,0 +1,224 @@
+//! dcc-web through HTTP on loopback: sign-in, sessions, CSRF, the
+//! listing, a message, one-click whiteclnt edits and the options form.
+
+mod common;
+
+use common::*;
+use tally_web::client::{enc, Client};
+
+const BOB_WHITE: &str = "# bob's list\nok env_from friend@example.com\n\
+some line tally does not know\noption greylist-off\n";
+
+fn setup(tag: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let h = home(tag);
+    let bob = add_user(&h, "bob", BOB_WHITE);
+    add_user(&h, "carol", "# carol\n");
+    htpasswd(&h, &["bob", "carol"], "");
+    add_log(
+        &bob,
+        "msg.AAAAAA",
+        1_000,
+        &log_text(
+            "01/01/26 10:00:00 UTC",
+            "old@example.org",
+            "oldest",
+            "x",
+            "accept",
+        ),
+    );
+    add_log(
+        &bob,
+        "msg.CCCCCC",
+        3_000,
+        &log_text(
+            "01/03/26 10:00:00 UTC",
+            "spammer@bulk.example",
+            "newest",
+            "buy",
+            "reject",
+        ),
+    );
+    add_log(
+        &bob,
+        "msg.BBBBBB",
+        2_000,
+        &log_text(
+            "01/02/26 10:00:00 UTC",
+            "mid@example.com",
+            "middle",
+            "y",
+            "accept",
+        ),
+    );
+    (h, bob)
+}
+
+#[test]
+fn sign_in_good_and_bad() {
+    let (h, _) = setup("signin");
+    let w = start(&h, &["-S"]);
+    let mut c = Client::new(w.addr);
+    assert_eq!(
+        c.get("/log").unwrap().status,
+        303,
+        "no session: to the sign-in page"
+    );
+    let a = sign_in(&mut c, "bob", "wrong");
+    assert_eq!(a.status, 401);
+    assert!(a.body.contains("wrong user name or password"));
+    let a = sign_in(&mut c, "nobody", PASSWORD);
+    assert_eq!(a.status, 401);
+    let a = sign_in(&mut c, "bob", PASSWORD);
+    assert_eq!(a.status, 303);
+    assert_eq!(a.header("location"), Some("/log"));
+    let ck = a
+        .headers
+        .iter()
+        .find(|(n, v)| n == "set-cookie" && v.starts_with("dccweb="))
+        .unwrap();
+    assert!(ck.1.contains("HttpOnly") && ck.1.contains("SameSite=Strict"));
+    assert!(!ck.1.contains("Secure"), "-S: plain HTTP testing");
+    let p = c.get("/log").unwrap();
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("3 messages"));
+    assert_eq!(p.header("x-frame-options"), Some("DENY"));
+    assert!(p
+        .header("content-security-policy")
+        .unwrap()
+        .contains("default-src 'none'"));
+
+    // a sign-in form without its token is refused
+    let mut c2 = Client::new(w.addr);
+    let a = c2
+        .post(
+            "/signin",
+            &format!("csrf=x&user=bob&password={}", enc(PASSWORD)),
+        )
+        .unwrap();
+    assert_eq!(a.status, 403);
+    assert!(a.body.contains("CSRF"));
+
+    // sign out ends the session; the old cookie no longer works
+    let csrf = p.csrf().unwrap();
+    let old = c.cookies.clone();
+    assert_eq!(
+        c.post("/signout", &format!("csrf={csrf}")).unwrap().status,
+        303
+    );
+    let mut c3 = Client::new(w.addr);
+    c3.cookies = old;
+    assert_eq!(c3.get("/log").unwrap().status, 303);
+}
+
+#[test]
+fn secure_cookies_by_default() {
+    let (h, _) = setup("secure");
+    let w = start(&h, &[]);
+    let mut c = Client::new(w.addr);
+    let a = sign_in(&mut c, "bob", PASSWORD);
+    assert_eq!(a.status, 303);
+    let ck = a
+        .headers
+        .iter()
+        .find(|(n, v)| n == "set-cookie" && v.starts_with("dccweb="))
+        .unwrap();
+    assert!(ck.1.contains("; Secure"), "{}", ck.1);
+}
+
+#[test]
+fn listing_and_message() {
+    let (h, _) = setup("list");
+    let w = start(&h, &["-S"]);
+    let (mut c, _) = signed_in(w.addr, "bob");
+    let p = c.get("/log").unwrap().body;
+    let at = |s: &str| p.find(s).unwrap_or_else(|| panic!("{s} missing"));
+    assert!(
+        at("newest") < at("middle") && at("middle") < at("oldest"),
+        "newest first"
+    );
+    assert!(p.contains("spammer@bulk.example") && p.contains("01/03/26 10:00:00 UTC"));
+    assert!(p.contains("<td>reject</td>") && p.contains("<td>accept</td>"));
+    let m = c.get("/msg?id=msg.CCCCCC").unwrap();
+    assert_eq!(m.status, 200);
+    assert!(
+        m.body.contains("5c525331 d559d9bb c626b5ed cf330c15"),
+        "checksum table"
+    );
+    assert!(m.body.contains("203.0.113.80") && m.body.contains("bulk.example"));
+    assert!(m.body.contains("id=\"add-ok-env_from\""));
+}
+
+#[test]
+fn whitelist_round_trip() {
+    let (h, bob) = setup("white");
+    let w = start(&h, &["-S"]);
+    let (mut c, csrf) = signed_in(w.addr, "bob");
+    let f = bob.join("whiteclnt");
+    let post =
+        |c: &mut Client, form: &str| c.post("/white", &format!("csrf={csrf}&{form}")).unwrap();
+    let a = post(&mut c, "op=add&list=ok&kind=env_from&msg=msg.BBBBBB");
+    assert_eq!(a.status, 303, "{}", a.body);
+    assert_eq!(a.header("location"), Some("/msg?id=msg.BBBBBB&done=add-ok"));
+    let a = post(&mut c, "op=add&list=many&kind=domain&msg=msg.CCCCCC");
+    assert_eq!(a.status, 303, "{}", a.body);
+    let a = post(&mut c, "op=add&list=many&kind=ip&msg=msg.CCCCCC");
+    assert_eq!(a.status, 303, "{}", a.body);
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert_eq!(
+        text,
+        format!("{BOB_WHITE}ok\tenv_From\tmid@example.com\nmany\tsubstitute mail_host\tbulk.example\nmany\tIP\t203.0.113.80\n")
+    );
+    let parsed = tally_white::parse_file(
+        "whiteclnt",
+        text.as_bytes(),
+        tally_white::FileKind::PerUser,
+        &mut tally_white::NoIncludes,
+    );
+    assert_eq!(parsed.items.len(), 4, "{:?}", parsed.errors);
+    let page = c.get("/msg?id=msg.BBBBBB&done=add-ok").unwrap().body;
+    assert!(page.contains("whitelisted") && page.contains("Whitelisted."));
+    let list = c.get("/whiteclnt").unwrap().body;
+    assert!(list.contains("bulk.example") && list.contains("some line tally does not know"));
+    // remove them again: the file is as it was
+    for form in [
+        "op=remove&kind=env_from&msg=msg.BBBBBB",
+        "op=remove&kind=domain&value=bulk.example",
+        "op=remove&kind=ip&value=203.0.113.80",
+    ] {
+        assert_eq!(post(&mut c, form).status, 303);
+    }
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), BOB_WHITE);
+}
+
+#[test]
+fn options_form() {
+    let (h, bob) = setup("options");
+    let w = start(&h, &["-S"]);
+    let (mut c, csrf) = signed_in(w.addr, "bob");
+    let p = c.get("/options").unwrap().body;
+    assert!(
+        p.contains("<option value=\"off\" selected>greylist-off</option>"),
+        "current setting shown"
+    );
+    assert!(!p.contains("DNSBL") && !p.contains("MTA-first") && !p.contains("log-subdirectory"));
+    let a = c
+        .post("/options", &format!("csrf={csrf}&dcc=off&greylist=default&log=all&spamtrap=default&thold_CMN=&thold_Body=20&thold_Fuz1=never&thold_Fuz2="))
+        .unwrap();
+    assert_eq!(a.status, 303, "{}", a.body);
+    assert_eq!(
+        std::fs::read_to_string(bob.join("whiteclnt")).unwrap(),
+        "# bob's list\nok env_from friend@example.com\nsome line tally does not know\n\
+option DCC-off\noption log-all\noption threshold Body,20\noption threshold Fuz1,never\n"
+    );
+    let before = std::fs::read(bob.join("whiteclnt")).unwrap();
+    for bad in ["mta=first", "thold_Body=-1", "dcc=perhaps", "thold_IP=5"] {
+        let a = c.post("/options", &format!("csrf={csrf}&{bad}")).unwrap();
+        assert_eq!(a.status, 400, "{bad}");
+        assert!(a.body.contains("refused"), "{bad}: {}", a.body);
+    }
+    assert_eq!(
+        std::fs::read(bob.join("whiteclnt")).unwrap(),
+        before,
+        "nothing written"
+    );
+}
