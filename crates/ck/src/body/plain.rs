@@ -94,7 +94,8 @@ impl Plain {
         let mut start = 0;
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
-            // 32 bytes at a time up to the first line feed
+            // 32 bytes at a time, line feeds too, up to one that may
+            // start "\n>From"
             let dst = out.get_mut(len..CAP).unwrap_or(&mut []);
             // SAFETY: self.avx2 is set only where x86::avx2() is true
             let (used, kept) = unsafe { super::x86::body_keep(piece, dst) };

@@ -54,12 +54,14 @@ unsafe fn eq(x: __m256i, c: u8) -> __m256i {
     _mm256_cmpeq_epi8(x, _mm256_set1_epi8(c as i8))
 }
 
-/// Body's filter: the bytes of `src` that count (all but space, tab, CR
-/// and `=`) before its first line feed, packed to the start of `dst`, 32
-/// bytes at a time while 32 remain in `src` and 32 places in `dst`.
-/// Returns the bytes of `src` looked at (up to the first line feed, or a
-/// multiple of 32) and the number written; bytes of `dst` after those
-/// written may have been overwritten.
+/// Body's filter: the bytes of `src` that count (all but space, tab, CR,
+/// line feed and `=`) packed to the start of `dst`, 32 bytes at a time
+/// while 32 remain in `src` and 32 places in `dst`, up to the first line
+/// feed that may start `"\n>From"`: one followed by `>`, or the last of a
+/// group of 32 (the others are white space like the rest). Returns the
+/// bytes of `src` looked at (up to that line feed, or a multiple of 32) and
+/// the number written; bytes of `dst` after those written may have been
+/// overwritten.
 ///
 /// # Safety
 ///
@@ -70,12 +72,15 @@ pub unsafe fn body_keep(src: &[u8], dst: &mut [u8]) -> (usize, usize) {
     while let (Some(s), Some(d)) = (src.get(used..used + 32), dst.get_mut(o..o + 32)) {
         // the load reads exactly the 32 bytes of the slice `s`
         let x = _mm256_loadu_si256(s.as_ptr().cast::<__m256i>());
-        let lf = _mm256_movemask_epi8(eq(x, b'\n')) as u32;
+        let lf_bytes = eq(x, b'\n');
+        let lf = _mm256_movemask_epi8(lf_bytes) as u32;
+        let gt = _mm256_movemask_epi8(eq(x, b'>')) as u32;
         let drop = _mm256_or_si256(
             _mm256_or_si256(eq(x, b' '), eq(x, b'\t')),
-            _mm256_or_si256(eq(x, b'\r'), eq(x, b'=')),
+            _mm256_or_si256(_mm256_or_si256(eq(x, b'\r'), eq(x, b'=')), lf_bytes),
         );
-        let n = lf.trailing_zeros() as usize;
+        let stop = lf & (gt >> 1 | 1 << 31);
+        let n = stop.trailing_zeros() as usize;
         let before = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
         let keep = !(_mm256_movemask_epi8(drop) as u32) & before;
         let mut k = 0;
