@@ -4,7 +4,9 @@
 //! server's memory and cannot be cleaned under it), the running server is
 //! asked to clean itself with `cdcc "id …; DB clean"`, signed with its own
 //! password from `ids`. Then the old log files of dccm and dccifd in the
-//! main and per-user log directories go. Progress and errors go to
+//! main and per-user log directories go. Started as root, it first
+//! becomes `DCCUID` (the original's job runs from that user's crontab), so
+//! that the database stays the server's. Progress and errors go to
 //! standard error (the journal under systemd).
 
 use std::process::{Command, ExitCode, Stdio};
@@ -14,7 +16,7 @@ use tally_getopt::{getopt, Item, Style};
 
 use crate::maint::{self, Cleaning, JobInput};
 use crate::prune;
-use crate::starter::{absolute, find_program, read_conf, EX_CONFIG, EX_USAGE};
+use crate::starter::{absolute, find_program, read_conf, EX_CONFIG, EX_OSERR, EX_USAGE};
 use crate::vars::DEFAULT_HOME;
 use crate::words;
 
@@ -54,6 +56,15 @@ pub fn main(args: &[String]) -> ExitCode {
             return ExitCode::from(EX_CONFIG);
         }
     };
+    // the original's job runs from DCCUID's crontab: started as root, become
+    // DCCUID, so that dbclean leaves the database to the server's user
+    let uid = conf.val("DCCUID");
+    if nix::unistd::geteuid().is_root() && !uid.is_empty() && uid != "root" {
+        if let Err(e) = tally_privs::switch_to(uid) {
+            eprintln!("{PROG}: DCCUID={uid} in {file}: {e}");
+            return ExitCode::from(EX_OSERR);
+        }
+    }
     let ids = std::fs::read_to_string(home.join("ids")).ok();
     let job = match maint::job(&JobInput {
         conf: &conf,

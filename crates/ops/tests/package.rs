@@ -327,12 +327,14 @@ fn the_package_installs_runs_and_purges() {
     fs::write(
         shome.join("dcc_conf"),
         format!(
-            "DCCUID=\nSRVR_ID=1100\nBRAND=pkgtest\nDCCD_ARGS=\"-a 127.0.0.1,{port}\"\n\
+            "DCCUID=dcc\nSRVR_ID=1100\nBRAND=pkgtest\nDCCD_ARGS=\"-a 127.0.0.1,{port}\"\n\
              GREY_ENABLE=on\nGREY_SRVR_ID=1101\nGREY_DCCD_ARGS=\"-a 127.0.0.1,{gport}\"\n\
              DBCLEAN_LOGDAYS=14\n"
         ),
     )
     .unwrap();
+    // the servers' home belongs to DCCUID, as the package's /var/dcc
+    ok("chown", &["-R", "dcc:dcc", &shome.display().to_string()]);
     let d = start_unit(&mut cleanup, "dccd.service", &shome, dir.path());
     wait_bound(port, d);
     let d = start_unit(&mut cleanup, "dcc-grey.service", &shome, dir.path());
@@ -383,6 +385,24 @@ fn the_package_installs_runs_and_purges() {
         "{err}"
     );
     cleanup.stop_daemons();
+    // the servers stopped: dbclean, as DCCUID, so the databases stay theirs
+    let out = run("/usr/sbin/cron-dccd", &["-h", &shome.display().to_string()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("of server-ID 1100 cleaned by dbclean"),
+        "{err}"
+    );
+    assert!(
+        err.contains("of server-ID 1101 cleaned by dbclean"),
+        "{err}"
+    );
+    for db in ["tally-db", "tally-grey-db"] {
+        for e in fs::read_dir(shome.join(db)).unwrap().flatten() {
+            let m = e.metadata().unwrap();
+            assert_eq!(m.uid(), dcc_uid, "{} owned by dcc", e.path().display());
+        }
+    }
 
     // dccm and dccifd from their units' command lines with DCCUID: the start
     // programs give the run, home and log directories to dcc and the
