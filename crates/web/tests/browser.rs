@@ -1,0 +1,316 @@
+//! The whole path in a real browser: dccm (the real binary, `-U
+//! userdirs`, a fake DCC server that counts the message as bulk) rejects
+//! a message and logs it for bob; headless Chromium, driven through
+//! chromedriver with WebDriver, signs bob in to dcc-web, opens the logged
+//! message and clicks "whitelist sender"; the same message sent through
+//! dccm again passes. Screenshots of each step are saved in
+//! `<target>/test-output/web/`.
+//!
+//! Without chromium and chromedriver the test prints why and passes,
+//! unless `CI` is set (CI installs them with scripts/e2e-deps.sh).
+
+mod common;
+
+use common::milter::Mta;
+use common::*;
+use fantoccini::{ClientBuilder, Locator};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tally_testkit::{write_map, FakeDccd};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+const MSG: &str = "From: Alice Example <alice@example.com>\nTo: Bob <bob@example.net>\n\
+Subject: Quarterly <b>planning</b> notes\nMessage-ID: <q1@example.com>\n\n\
+Hi Bob,\n\nthe notes of the planning meeting are below <script>alert(1)</script>.\n\
+Please read them before Friday.\n\nAlice\n";
+
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `<target>/test-output/web`, from this test's own path
+/// (`<target>/<profile>/deps/browser-...`).
+fn shots_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let target = exe.ancestors().nth(3).unwrap().to_path_buf();
+    let d = target.join("test-output/web");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn preload(srv: &FakeDccd) {
+    let mut mc = tally_ck::message::MessageCks::new(
+        &tally_ck::header::CkConfig::default(),
+        &tally_ck::header::Envelope::default(),
+    );
+    mc.feed(MSG.replace('\n', "\r\n").as_bytes());
+    for e in &mc.finish().entries {
+        if matches!(
+            e.ck_type,
+            tally_ck::CkType::Body | tally_ck::CkType::Fuz1 | tally_ck::CkType::Fuz2
+        ) {
+            srv.preload(e.ck_type, e.sum, 50);
+        }
+    }
+}
+
+fn send(sock: &Path, n: u32) -> (u8, String) {
+    let mut m = Mta::connect(sock).expect("connect to dccm");
+    m.message(&format!("B{n}"), "alice@example.com", "bob", MSG)
+        .expect("milter exchange")
+}
+
+fn absent() -> Option<String> {
+    for p in [CHROMIUM, CHROMEDRIVER] {
+        if !Path::new(p).exists() {
+            return Some(format!("{p} is not installed"));
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whitelist_sender_in_chromium() {
+    if let Some(why) = absent() {
+        assert!(std::env::var_os("CI").is_none(), "CI: {why}");
+        eprintln!("SKIPPED browser test: {why} (apt-get install chromium chromium-driver)");
+        return;
+    }
+    let dccm_bin = match tally_e2e::bins::binary("dccm") {
+        Ok(b) => b,
+        Err(e) => {
+            assert!(std::env::var_os("CI").is_none(), "CI: no dccm: {e}");
+            eprintln!("SKIPPED browser test: dccm: {e}");
+            return;
+        }
+    };
+    let h = home("browser");
+    std::fs::create_dir_all(h.join("run")).unwrap();
+    std::fs::create_dir_all(h.join("logs")).unwrap();
+    let bob = add_user(&h, "bob", "# bob's own whitelist\n");
+    htpasswd(&h, &["bob"], "");
+    let srv = FakeDccd::start(1200, "webtest");
+    write_map(&h, srv.addr);
+    preload(&srv);
+    let hs = h.display().to_string();
+    let sock = h.join("run/dccm.sock");
+    let dccm = Kill(
+        Command::new(&dccm_bin)
+            .args([
+                "-b",
+                "-h",
+                &hs,
+                "-p",
+                &format!("local:{hs}/run/dccm.sock"),
+                "-R",
+                &format!("{hs}/run"),
+            ])
+            .args([
+                "-t", "CMN,2", "-a", "REJECT", "-l", "logs", "-U", "userdirs",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(h.join("dccm-stderr.txt")).unwrap())
+            .spawn()
+            .expect("start dccm"),
+    );
+    let t0 = Instant::now();
+    while !sock.exists() && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // 1. dccm rejects the bulk message and logs it for bob
+    let (code, reply) = send(&sock, 1);
+    assert!(
+        code == b'y' && reply.starts_with("550") || code == b'r',
+        "first message not rejected: {} {reply}",
+        code as char
+    );
+    let logs: Vec<_> = std::fs::read_dir(bob.join("log"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(logs.len(), 1, "one log file for bob");
+
+    // 2. dcc-web and chromedriver
+    let web = start(&h, &["-S"]);
+    let base = format!("http://{}", web.addr);
+    let port = free_port();
+    let _driver = Kill(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let profile = h.join("chromium-profile");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".to_string(),
+        serde_json::json!({
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--disable-dev-shm-usage", "--window-size=1100,1000",
+                     format!("--user-data-dir={}", profile.display())],
+        }),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let mut client = None;
+    for _ in 0..100 {
+        match ClientBuilder::native()
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let c = client.expect("WebDriver session with chromium");
+    let shots = shots_dir();
+    let shot = |name: &'static str| {
+        let c = c.clone();
+        let p = shots.join(name);
+        async move {
+            let png = c.screenshot().await.expect("screenshot");
+            std::fs::write(&p, png).expect("write screenshot");
+        }
+    };
+
+    // 3. sign in
+    c.goto(&format!("{base}/signin")).await.unwrap();
+    c.find(Locator::Id("user"))
+        .await
+        .unwrap()
+        .send_keys("bob")
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    shot("1-signin.png").await;
+    c.find(Locator::Id("signin"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let list = c
+        .find(Locator::Id("log"))
+        .await
+        .expect("the listing after sign-in");
+    let text = list.text().await.unwrap();
+    assert!(
+        text.contains("alice@example.com") && text.contains("Quarterly <b>planning</b> notes"),
+        "{text}"
+    );
+    assert!(text.contains("reject"), "{text}");
+    shot("2-listing.png").await;
+
+    // 4. open the message; the markup in it is shown as text
+    c.find(Locator::Css("#log a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let body = c
+        .find(Locator::Id("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("<script>alert(1)</script>"), "{body}");
+    let cks = c
+        .find(Locator::Id("cks"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(cks.contains("Body:") && cks.contains("Fuz2:"), "{cks}");
+    shot("3-message.png").await;
+
+    // 5. one click: whitelist the sender
+    c.find(Locator::Id("add-ok-env_from"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let note = c
+        .find(Locator::Id("note"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(note.starts_with("Whitelisted"), "{note}");
+    shot("4-whitelisted.png").await;
+    let white = std::fs::read_to_string(bob.join("whiteclnt")).unwrap();
+    assert_eq!(
+        white,
+        "# bob's own whitelist\nok\tenv_From\talice@example.com\n"
+    );
+
+    // 6. the same message through dccm again passes once dccm has looked
+    // at the file again (it checks whiteclnt files' times every 10 s)
+    let t0 = Instant::now();
+    let mut n = 2;
+    let passed = loop {
+        let (code, reply) = send(&sock, n);
+        if code == b'a' || code == b'c' {
+            break true;
+        }
+        assert!(
+            code == b'y' || code == b'r',
+            "unexpected answer {} {reply}",
+            code as char
+        );
+        if t0.elapsed() > Duration::from_secs(30) {
+            break false;
+        }
+        n += 1;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
+    assert!(
+        passed,
+        "the whitelisted sender's message was still rejected after 30 s"
+    );
+    eprintln!(
+        "passed after {:.1} s and {} sends",
+        t0.elapsed().as_secs_f64(),
+        n - 1
+    );
+    c.goto(&format!("{base}/whiteclnt")).await.unwrap();
+    shot("5-whiteclnt.png").await;
+    c.close().await.unwrap();
+    drop(dccm);
+    eprintln!("screenshots in {}", shots.display());
+}
