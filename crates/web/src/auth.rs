@@ -93,6 +93,9 @@ fn dummy_bcrypt() -> &'static str {
     H.get_or_init(|| bcrypt::hash(crate::session::token(), 5).unwrap_or_default())
 }
 
+/// The largest bcrypt cost accepted (Apache's htpasswd allows 4 to 17).
+pub const MAX_BCRYPT_COST: u32 = 17;
+
 /// Which form a hash has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Form {
@@ -128,7 +131,12 @@ pub fn form(hash: &str) -> Form {
 /// Whether `hash` (one of the forms of [`form`]) is the hash of `password`.
 pub fn verify(hash: &str, password: &str) -> bool {
     match form(hash) {
-        Form::Bcrypt => bcrypt::verify(password, hash).unwrap_or(false),
+        Form::Bcrypt => {
+            // htpasswd -B writes costs 4 to 17; a larger one would take
+            // hours and is no hash a site made
+            let cost: u32 = hash.get(4..6).and_then(|c| c.parse().ok()).unwrap_or(99);
+            cost <= MAX_BCRYPT_COST && bcrypt::verify(password, hash).unwrap_or(false)
+        }
         Form::Apr1 | Form::Md5Crypt => crate::apr1::verify(hash, password.as_bytes()),
         Form::Sha1 => {
             let d = Sha1::digest(password.as_bytes());
