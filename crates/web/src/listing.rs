@@ -208,8 +208,18 @@ fn reread(state: &mut DirState, dir: &Path, prefix: &str, depth: usize) {
     let mut seen = 0usize;
     let mut fresh: Vec<Arc<str>> = Vec::new();
     let mut subdirs = Vec::new();
-    let mut present: Vec<Arc<str>> = Vec::with_capacity(state.files.len() + 16);
-    if let Ok(rd) = std::fs::read_dir(dir) {
+    let mut names_now: Option<std::collections::HashSet<Arc<str>>> = None;
+    for pass in 0..2 {
+        // a second pass, only when files went away, notes which remain
+        if pass == 1 {
+            if seen == state.files.len() {
+                break;
+            }
+            names_now = Some(std::collections::HashSet::with_capacity(seen));
+            fresh.clear();
+            subdirs.clear();
+        }
+        let Ok(rd) = std::fs::read_dir(dir) else { break };
         for e in rd.flatten() {
             let name = e.file_name();
             let Some(name) = name.to_str() else { continue };
@@ -221,8 +231,11 @@ fn reread(state: &mut DirState, dir: &Path, prefix: &str, depth: usize) {
             } else if ft.is_file() && is_log_name(name) {
                 match state.files.get_key_value(name) {
                     Some((k, _)) => {
-                        seen += 1;
-                        present.push(k.clone());
+                        if let Some(now) = names_now.as_mut() {
+                            now.insert(k.clone());
+                        } else {
+                            seen += 1;
+                        }
                     }
                     None => fresh.push(Arc::from(name)),
                 }
@@ -231,13 +244,9 @@ fn reread(state: &mut DirState, dir: &Path, prefix: &str, depth: usize) {
     }
     subdirs.sort();
     state.subdirs = subdirs;
-    if seen < state.files.len() {
+    if let Some(now) = names_now {
         // files went away: keep only those still present
-        let keep: HashMap<Arc<str>, i128> = present
-            .into_iter()
-            .filter_map(|k| state.files.get(&k).map(|t| (k, *t)))
-            .collect();
-        state.files = keep;
+        state.files.retain(|k, _| now.contains(k));
         let mut v: Vec<LogEntry> = state
             .files
             .iter()
