@@ -8,8 +8,8 @@
 //! the piece ends on a line boundary; after such a flush the next line cannot
 //! be dropped, which is why the callers reproduce DCC's piece boundaries.
 
+use super::md5x::{Hub, FUZ1};
 use super::url::{Url, UrlRes};
-use md5::{Digest, Md5};
 
 /// Longest line that may be dropped as a greeting.
 pub const MAX_LINE: usize = 78;
@@ -29,7 +29,6 @@ pub struct Fuz1 {
     pub cp: usize,
     pub eol: Option<usize>,
     pub buf: [u8; BUF_CAP],
-    md5: Md5,
     pub url: Url,
 }
 
@@ -40,7 +39,6 @@ impl Default for Fuz1 {
             cp: 0,
             eol: None,
             buf: [0; BUF_CAP],
-            md5: Md5::new(),
             url: Url::default(),
         }
     }
@@ -73,20 +71,21 @@ fn greeting(line: &[u8]) -> bool {
 }
 
 impl Fuz1 {
-    /// Hash the first `len` bytes of the buffer, within the overall limit.
-    fn add_sum(&mut self, len: usize) {
+    /// Hash the first `len` bytes of the buffer, within the overall limit
+    /// (they go to the Fuz1 stream of `hub`).
+    fn add_sum(&mut self, hub: &mut Hub, len: usize) {
         let room = (MAX_TOTAL.saturating_sub(self.total)) as usize;
         let len = len.min(room).min(BUF_LEN);
         if len == 0 {
             return;
         }
-        self.md5.update(&self.buf[..len]);
+        hub.push(FUZ1, &self.buf[..len]);
         self.total += len as u32;
     }
 
     /// Hash and empty the whole buffer.
-    fn flush_all(&mut self) {
-        self.add_sum(self.cp);
+    fn flush_all(&mut self, hub: &mut Hub) {
+        self.add_sum(hub, self.cp);
         self.cp = 0;
         self.eol = None;
     }
@@ -104,7 +103,7 @@ impl Fuz1 {
 
     /// One piece of decoded text. `wtotal0` is the English word count of
     /// Fuz2 so far, which decides how many host names are kept for Fuz2.
-    pub fn update(&mut self, data: &[u8], wtotal0: u32) {
+    pub fn update(&mut self, hub: &mut Hub, data: &[u8], wtotal0: u32) {
         if self.saturated(wtotal0) {
             return;
         }
@@ -164,7 +163,7 @@ impl Fuz1 {
             }
             let Some(&raw) = data.get(i) else {
                 if self.cp != 0 && self.eol == Some(self.cp) {
-                    self.flush_all();
+                    self.flush_all(hub);
                 }
                 return;
             };
@@ -176,10 +175,10 @@ impl Fuz1 {
                     UrlRes::CkSpace => {
                         while self.cp >= BUF_LEN - super::url::HOST_MAX {
                             match self.eol {
-                                None => self.flush_all(),
+                                None => self.flush_all(hub),
                                 Some(e) => {
                                     let e = e.min(self.cp);
-                                    self.add_sum(e);
+                                    self.add_sum(hub, e);
                                     self.buf.copy_within(e..self.cp, 0);
                                     self.cp -= e;
                                     self.eol = None;
@@ -198,7 +197,7 @@ impl Fuz1 {
                 if self.cp < BUF_LEN {
                     continue;
                 }
-                self.flush_all();
+                self.flush_all(hub);
                 self.url.set_idle();
                 continue;
             }
@@ -214,7 +213,7 @@ impl Fuz1 {
                     }
                 }
                 if self.cp >= BUF_LEN - (MAX_LINE + 5) {
-                    self.flush_all();
+                    self.flush_all(hub);
                     self.url.set_idle();
                     continue;
                 }
@@ -223,11 +222,9 @@ impl Fuz1 {
         }
     }
 
-    /// The checksum, or None with fewer than 30 letters.
-    pub fn finish(&mut self) -> Option<[u8; 16]> {
-        if self.total < 30 {
-            return None;
-        }
-        Some(std::mem::take(&mut self.md5).finalize().into())
+    /// The checksum given the MD5 of the Fuz1 stream, or None with fewer
+    /// than 30 letters.
+    pub fn result(&self, sum: [u8; 16]) -> Option<[u8; 16]> {
+        (self.total >= 30).then_some(sum)
     }
 }

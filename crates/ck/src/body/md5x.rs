@@ -1,4 +1,4 @@
-//! MD5 of the Body and Fuz2 byte streams, two streams at a time.
+//! MD5 of the Body, Fuz2 and Fuz1 byte streams, two streams at a time.
 //!
 //! Body hashes almost every byte of a message and Fuz2 hashes the words of
 //! each language, so most of a body's bytes are hashed more than once. One
@@ -7,14 +7,19 @@
 //! interleaved step by step run in about the time of one. The streams are
 //! therefore gathered in per-stream buffers ([`Hub`]) and, whenever one of
 //! them is full, its blocks are compressed together with those of the
-//! fullest other stream. The result of each stream is plain MD5 (RFC 1321).
+//! fullest other stream, and at the end the streams that give the
+//! checksums are finished together. Fuz1's stream (at most 4 KiB) is
+//! mostly a partner for blocks of Body that would otherwise be compressed
+//! alone. The result of each stream is plain MD5 (RFC 1321).
 
 /// Number of streams.
-pub const LANES: usize = 5;
+pub const LANES: usize = 6;
 /// The Body stream.
 pub const BODY: usize = 0;
 /// The stream of Fuz2 language `l` is `FUZ2 + l`.
 pub const FUZ2: usize = 1;
+/// The Fuz1 stream (at most 4 KiB, a partner for the blocks of the others).
+pub const FUZ1: usize = 5;
 
 /// Bytes a stream gathers before its blocks are compressed (a multiple of
 /// the block size, and a power of two so that in-place writers can index
@@ -270,11 +275,18 @@ impl Lane {
     /// The padded last one or two blocks of the stream, once fewer than
     /// `BLOCK` bytes are pending, and how many blocks they are.
     fn tail(&self) -> ([u8; 2 * BLOCK], usize) {
+        self.tail_at(0)
+    }
+
+    /// [`Lane::tail`] once the pending bytes before `off` are compressed
+    /// (fewer than `BLOCK` after it).
+    fn tail_at(&self, off: usize) -> ([u8; 2 * BLOCK], usize) {
         let bits = self.done.wrapping_add(self.len as u64).wrapping_mul(8);
         let mut tail = [0u8; 2 * BLOCK];
-        let n = self.len.min(BLOCK - 1);
+        let off = off.min(self.len);
+        let n = (self.len - off).min(BLOCK - 1);
         if let Some(pend) = &self.pend {
-            tail[..n].copy_from_slice(&pend[..n]);
+            tail[..n].copy_from_slice(&pend[off..off + n]);
         }
         tail[n] = 0x80;
         let end = if n < BLOCK - 8 { BLOCK } else { 2 * BLOCK };
@@ -312,6 +324,17 @@ impl Lane {
 #[derive(Clone, Default)]
 pub struct Hub {
     lanes: [Lane; LANES],
+}
+
+/// The block of stream `l` at `at` in its pending bytes.
+fn block_at(lanes: &[Lane; LANES], l: usize, at: usize) -> Option<&[u8; BLOCK]> {
+    lanes
+        .get(l)?
+        .pend
+        .as_deref()?
+        .get(at..at + BLOCK)?
+        .try_into()
+        .ok()
 }
 
 /// Mutable references to two different elements.
@@ -418,34 +441,86 @@ impl Hub {
     /// The MD5s of two different streams `x` and `y`, which start over:
     /// [`Hub::finish`] of each, with their last blocks compressed together
     /// (a short message has all of its blocks there).
+    #[cfg(test)]
     pub fn finish2(&mut self, x: usize, y: usize) -> ([u8; 16], [u8; 16]) {
-        let Some((a, b)) = two_mut(&mut self.lanes, x, y) else {
-            return (self.finish(x), self.finish(y));
-        };
-        let pairs = (a.len / BLOCK).min(b.len / BLOCK) * BLOCK;
-        if let (Some(pa), Some(pb)) = (&a.pend, &b.pend) {
-            for (p, q) in pa[..pairs]
-                .chunks_exact(BLOCK)
-                .zip(pb[..pairs].chunks_exact(BLOCK))
-            {
-                compress2(&mut a.st, p, &mut b.st, q);
-            }
-            a.consume(pairs);
-            b.consume(pairs);
+        let [a, b] = self.finish_many([x, y]);
+        (a, b)
+    }
+
+    /// The MD5s of `N` different streams, which start over: [`Hub::finish`]
+    /// of each, with their remaining blocks compressed two at a time, the
+    /// two streams with the most blocks left first.
+    pub fn finish_many<const N: usize>(&mut self, which: [usize; N]) -> [[u8; 16]; N] {
+        let distinct = (0..N).all(|k| which[k] < LANES && !which[..k].contains(&which[k]));
+        if !distinct {
+            return which.map(|l| self.finish(l));
         }
-        a.compress_alone(usize::MAX);
-        b.compress_alone(usize::MAX);
-        let (ta, na) = a.tail();
-        let (tb, nb) = b.tail();
-        for k in 0..na.max(nb) {
-            let (p, q) = (&ta[k * BLOCK..][..BLOCK], &tb[k * BLOCK..][..BLOCK]);
-            match (k < na, k < nb) {
-                (true, true) => compress2(&mut a.st, p, &mut b.st, q),
-                (true, false) => compress1(&mut a.st, p),
-                _ => compress1(&mut b.st, q),
+        let mut st = which.map(|l| self.lanes[l].st);
+        let mut off = [0usize; N];
+        let mut full = which.map(|l| self.lanes[l].len / BLOCK);
+        loop {
+            // the two streams with the most full blocks left
+            let mut order: [usize; N] = std::array::from_fn(|k| k);
+            order.sort_by_key(|&k| std::cmp::Reverse(full[k]));
+            let (Some(&i), Some(&j)) = (order.first(), order.get(1)) else {
+                break;
+            };
+            if full[j] == 0 {
+                break;
+            }
+            let (Some(p), Some(q)) = (
+                block_at(&self.lanes, which[i], off[i]),
+                block_at(&self.lanes, which[j], off[j]),
+            ) else {
+                break;
+            };
+            let (mut si, mut sj) = (st[i], st[j]);
+            compress2(&mut si, p, &mut sj, q);
+            (st[i], st[j]) = (si, sj);
+            for k in [i, j] {
+                off[k] += BLOCK;
+                full[k] -= 1;
             }
         }
-        (a.digest(), b.digest())
+        for k in 0..N {
+            while full[k] > 0 {
+                let Some(p) = block_at(&self.lanes, which[k], off[k]) else {
+                    break;
+                };
+                compress1(&mut st[k], p);
+                off[k] += BLOCK;
+                full[k] -= 1;
+            }
+        }
+        // the padded tails: first blocks together, then the second ones
+        let tails: [([u8; 2 * BLOCK], usize); N] =
+            std::array::from_fn(|k| self.lanes[which[k]].tail_at(off[k]));
+        for round in 0..2 {
+            let mut waiting: Option<usize> = None;
+            for k in 0..N {
+                if round >= tails[k].1 {
+                    continue;
+                }
+                let p = &tails[k].0[round * BLOCK..][..BLOCK];
+                match waiting.take() {
+                    None => waiting = Some(k),
+                    Some(w) => {
+                        let q = &tails[w].0[round * BLOCK..][..BLOCK];
+                        let (mut sk, mut sw) = (st[k], st[w]);
+                        compress2(&mut sk, p, &mut sw, q);
+                        (st[k], st[w]) = (sk, sw);
+                    }
+                }
+            }
+            if let Some(w) = waiting {
+                compress1(&mut st[w], &tails[w].0[round * BLOCK..][..BLOCK]);
+            }
+        }
+        std::array::from_fn(|k| {
+            let lane = &mut self.lanes[which[k]];
+            lane.st = st[k];
+            lane.digest()
+        })
     }
 
     /// Write bytes of stream `lane` in place: its pending buffer and how
@@ -517,6 +592,25 @@ mod tests {
                 let want_b: [u8; 16] = Md5::digest(&data[la..la + lb]).into();
                 assert_eq!((a, b), (want_a, want_b), "lengths {la} {lb}");
             }
+        }
+        // three streams finished together
+        for (la, lb, lc) in [
+            (0, 0, 0),
+            (70, 5000, 130),
+            (9000, 64, 4096),
+            (200, 200, 9100),
+        ] {
+            let mut hub = Hub::default();
+            hub.push(BODY, &data[..la]);
+            hub.push(FUZ2 + 2, &data[1..1 + lb]);
+            hub.push(FUZ1, &data[2..2 + lc]);
+            let got = hub.finish_many([BODY, FUZ2 + 2, FUZ1]);
+            let want: [[u8; 16]; 3] = [
+                Md5::digest(&data[..la]).into(),
+                Md5::digest(&data[1..1 + lb]).into(),
+                Md5::digest(&data[2..2 + lc]).into(),
+            ];
+            assert_eq!(got, want, "lengths {la} {lb} {lc}");
         }
         // empty streams and every length around the padding boundary
         for len in 0..200 {

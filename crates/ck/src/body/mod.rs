@@ -4,7 +4,7 @@
 //! body then goes through the multipart boundary matcher, the transfer
 //! decoders ([`decode`]) and the three checksummers: [`plain`] (Body),
 //! [`fuz1`] (with the URL recogniser of [`url`]) and [`fuz2`]. The MD5
-//! streams of Body and Fuz2 are computed together by [`md5x`].
+//! streams of all three are computed together by [`md5x`].
 //!
 //! Several of DCC's results depend on where its input pieces end: `dccproc`
 //! reads the body in blocks of [`BLOCK`] bytes, and a boundary line split by
@@ -258,19 +258,22 @@ impl BodyCks {
         }
         let eng = &mut *self.eng;
         let w0 = eng.fuz2.wtotal0();
-        eng.fuz1.update(b"\n", w0);
+        eng.fuz1.update(&mut eng.hub, b"\n", w0);
         eng.fuz2
             .update(&mut eng.hub, b"\n", &mut eng.mime.ct, eng.mime.cset);
-        // the last blocks of Body and Fuz2 are compressed together
-        let (body, fuz2) = match eng.fuz2.finish_lane(&mut eng.hub, &eng.fuz1.url) {
+        // the last blocks of Body, Fuz2 and Fuz1 are compressed together
+        let (body, fuz2, fuz1) = match eng.fuz2.finish_lane(&mut eng.hub, &eng.fuz1.url) {
             Some(lane) => {
-                let (b, f) = eng.hub.finish2(md5x::BODY, lane);
-                (eng.plain.result(b), Some(f))
+                let [b, f, f1] = eng.hub.finish_many([md5x::BODY, lane, md5x::FUZ1]);
+                (b, Some(f), f1)
             }
-            None => (eng.plain.finish(&mut eng.hub), None),
+            None => {
+                let [b, f1] = eng.hub.finish_many([md5x::BODY, md5x::FUZ1]);
+                (b, None, f1)
+            }
         };
-        let (body, fuz2) = (body.map(Sum), fuz2.map(Sum));
-        let fuz1 = eng.fuz1.finish().map(Sum);
+        let body = eng.plain.result(body).map(Sum);
+        let (fuz2, fuz1) = (fuz2.map(Sum), eng.fuz1.result(fuz1).map(Sum));
         self.in_body = false;
         BodySums { body, fuz1, fuz2 }
     }
@@ -288,7 +291,7 @@ impl Engine {
     fn sum_text(&mut self, text: &[u8]) {
         self.plain.update(&mut self.hub, text);
         let w0 = self.fuz2.wtotal0();
-        self.fuz1.update(text, w0);
+        self.fuz1.update(&mut self.hub, text, w0);
         if self.mime.ct != Ct::Binary {
             self.fuz2
                 .update(&mut self.hub, text, &mut self.mime.ct, self.mime.cset);
@@ -305,7 +308,7 @@ impl Engine {
             }
             self.plain.update(&mut self.hub, raw);
             let w0 = self.fuz2.wtotal0();
-            self.fuz1.update(b"\n", w0);
+            self.fuz1.update(&mut self.hub, b"\n", w0);
             self.fuz2
                 .update(&mut self.hub, b"\n", &mut self.mime.ct, self.mime.cset);
             return;
