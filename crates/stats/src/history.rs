@@ -115,11 +115,18 @@ impl History {
     /// the sample times, and per family its series with their values and,
     /// for counters, the rates per second (`null` for the first sample and
     /// where a value is missing; a counter that went down, as after a
-    /// restart of its count, is taken as counting from zero).
-    pub fn to_json(&self, points: Option<usize>) -> Json {
+    /// restart of its count, is taken as counting from zero). With `max`,
+    /// at most that many of them: every k-th sample, the last one kept, so
+    /// that the rates are averages over k intervals.
+    pub fn to_json(&self, points: Option<usize>, max: Option<usize>) -> Json {
         let n = self.times.len();
         let skip = n - points.unwrap_or(n).min(n);
-        let times: Vec<u64> = self.times.iter().skip(skip).copied().collect();
+        let stride = match max {
+            Some(m) if m > 0 && n - skip > m => (n - skip).div_ceil(m),
+            _ => 1,
+        };
+        let kept: Vec<usize> = (skip..n).filter(|i| (n - 1 - i) % stride == 0).collect();
+        let times: Vec<u64> = kept.iter().map(|&i| self.times[i]).collect();
         let fams: Vec<Json> = self
             .families
             .iter()
@@ -129,7 +136,7 @@ impl History {
                     .iter()
                     .filter(|r| r.family == f.name)
                     .map(|r| {
-                        let vals: Vec<f64> = r.values.iter().skip(skip).copied().collect();
+                        let vals: Vec<f64> = kept.iter().map(|&i| r.values[i]).collect();
                         let labels: serde_json::Map<String, Json> = f
                             .label_names
                             .iter()
@@ -209,7 +216,7 @@ mod tests {
         c.add(5);
         h.push(130, &r.snapshot());
         assert_eq!(h.len(), 3);
-        let j = h.to_json(None);
+        let j = h.to_json(None, None);
         assert_eq!(j["times"], json!([110, 120, 130]));
         let q = &j["families"][0]["series"][0];
         assert_eq!(q["values"], json!([60.0, 80.0, 85.0]));
@@ -217,8 +224,33 @@ mod tests {
         let gs = &j["families"][1]["series"][0];
         assert_eq!(gs["values"], json!([null, 4.0, 4.0]));
         assert!(gs.get("rates").is_none());
-        let j = h.to_json(Some(2));
+        let j = h.to_json(Some(2), None);
         assert_eq!(j["times"], json!([120, 130]));
+    }
+
+    #[test]
+    fn at_most_max_points() {
+        let r = Registry::new();
+        let c = r.counter("tally_q_total", "Q.").unwrap();
+        let mut h = History::new(10, 100);
+        for t in 0..10u64 {
+            c.add(10);
+            h.push(t * 10, &r.snapshot());
+        }
+        let j = h.to_json(None, Some(3));
+        // every fourth sample, the last one kept
+        assert_eq!(j["times"], json!([10, 50, 90]));
+        let q = &j["families"][0]["series"][0];
+        assert_eq!(q["values"], json!([20.0, 60.0, 100.0]));
+        assert_eq!(q["rates"], json!([null, 1.0, 1.0]));
+        assert_eq!(
+            h.to_json(Some(4), Some(10))["times"],
+            json!([60, 70, 80, 90])
+        );
+        assert_eq!(
+            h.to_json(None, Some(0))["times"].as_array().unwrap().len(),
+            10
+        );
     }
 
     #[test]

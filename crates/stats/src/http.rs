@@ -1,5 +1,6 @@
 //! The loopback HTTP listener of `-M`: `GET /metrics`, `GET /` (the graphs
-//! page) and `GET /history.json`, on its own thread with a small tokio
+//! page) and `GET /history.json` (`?points=N` or `?seconds=S`: the last
+//! samples; `?max=M`: at most M of them), on its own thread with a small tokio
 //! runtime that also takes the samples.
 //!
 //! Requests are bounded: only GET (405 otherwise), the request head read
@@ -143,7 +144,12 @@ fn answer(exp: &Exporter, req: &Request<Incoming>) -> Response<Full<Bytes>> {
                 query_num(q, "seconds")
                     .map(|s| s.div_ceil(exp.interval().as_secs().max(1) as usize))
             });
-            reply(StatusCode::OK, "application/json", exp.history_json(points))
+            let max = query_num(q, "max");
+            reply(
+                StatusCode::OK,
+                "application/json",
+                exp.history_json(points, max),
+            )
         }
         _ => reply(
             StatusCode::NOT_FOUND,

@@ -113,9 +113,10 @@ impl Exporter {
         h.push(now, &snap);
     }
 
-    /// The last `points` samples (all when `None`) as JSON text.
-    pub fn history_json(&self, points: Option<usize>) -> String {
+    /// The last `points` samples (all when `None`), at most `max` of them,
+    /// as JSON text (see [`History::to_json`]).
+    pub fn history_json(&self, points: Option<usize>, max: Option<usize>) -> String {
         let h = self.history.lock().unwrap_or_else(|e| e.into_inner());
-        h.to_json(points).to_string()
+        h.to_json(points, max).to_string()
     }
 }
