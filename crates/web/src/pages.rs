@@ -84,7 +84,7 @@ pub fn log_list(
         "Logged messages",
         Some(user),
         html! {
-            p { (total) " messages, page " (page + 1) " of " (pages.max(1)) }
+            p { (total) @if total == 1 { " message" } @else { " messages" } ", page " (page + 1) " of " (pages.max(1)) }
             table id="log" {
                 tr { th { "Date" } th { "Sender" } th { "Subject" } th { "Result" } }
                 @for r in rows {
