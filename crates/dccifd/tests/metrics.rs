@@ -85,6 +85,15 @@ fn counters_follow_the_traffic() {
     );
     let http = listener(&d);
     let before = get(http, "/metrics").unwrap();
+    // the graphs page and its first sample, taken at start
+    assert!(get(http, "/")
+        .unwrap()
+        .contains("<title>tally statistics</title>"));
+    let h = get(http, "/history.json").unwrap();
+    assert!(
+        h.contains("\"name\":\"tally_dccifd_messages_total\""),
+        "{h}"
+    );
     assert!(
         before.contains("# TYPE tally_dccifd_messages_total counter\n"),
         "{before}"

@@ -124,6 +124,12 @@ fn counters_follow_the_traffic() {
     );
     let http = listener(&home);
     let before = get(http, "/metrics").unwrap();
+    // the graphs page and its first sample, taken at start
+    assert!(get(http, "/")
+        .unwrap()
+        .contains("<title>tally statistics</title>"));
+    let h = get(http, "/history.json").unwrap();
+    assert!(h.contains("\"name\":\"tally_dccm_messages_total\""), "{h}");
     assert!(
         before.contains("# TYPE tally_dccm_dcc_answers_total counter\n"),
         "{before}"
@@ -196,7 +202,10 @@ fn counters_follow_the_traffic() {
     assert_eq!(moved(dcc, &[("result", "answered")]), dcc_seen, "{after}");
     assert_eq!(moved(dcc, &[("result", "failed")]), 1.0, "{after}");
     assert!(dcc_seen >= 4.0, "{dcc_seen} DCC requests");
-    assert!(after.contains("# TYPE tally_dccm_connections gauge\n"), "{after}");
+    assert!(
+        after.contains("# TYPE tally_dccm_connections gauge\n"),
+        "{after}"
+    );
     drop(d);
     let _ = std::fs::remove_dir_all(&home);
 }
