@@ -46,6 +46,9 @@ pub struct Config {
     pub dnsbl: Option<Arc<tally_engine::dnsbl::Checker>>,
     /// Why the DNS list checks could not be set up.
     pub dnsbl_error: Option<String>,
+    /// `-X` names an external filter: recipients whose `option
+    /// xfltr-on` settings differ cannot share a transaction.
+    pub xfltr: bool,
 }
 
 impl Config {
@@ -102,6 +105,7 @@ impl Config {
             grey: o.grey,
             dnsbl,
             dnsbl_error,
+            xfltr: o.xfltr.on(),
         }
     }
 

@@ -9,6 +9,7 @@
 //! (which awaits the UDP answer) and the fuzz target (which has none).
 
 mod abort;
+mod ending;
 mod eom_grey;
 
 use crate::config::Config;
@@ -57,8 +58,9 @@ pub struct Verdict {
     pub answer: Answer2,
     /// Complaints for the system log.
     pub errors: Vec<String>,
-    /// The message described for the `-X` filter.
-    pub summary: String,
+    /// What the `-X` filter is told about the message (only when `-X`
+    /// names a filter).
+    pub xfltr: Option<crate::xfltr::Ask>,
     /// `GREY_SPAM` requests to send to the greylist server (their
     /// answers change nothing).
     pub grey_spam: Vec<tally_engine::grey::GreySpamRequest>,
@@ -101,6 +103,9 @@ pub struct Conn {
     pending: Option<Pending>,
     /// Complaints of an aborted transaction, for the system log.
     aborted_complaints: Vec<String>,
+    /// The message whose log file waits for the final verdict
+    /// ([`Conn::eom_log`]).
+    ending: Option<ending::Ending>,
 }
 
 /// Macro lookup: a name such as `i` or `{rcpt_addr}`.
@@ -128,6 +133,7 @@ impl Conn {
             msg: None,
             pending: None,
             aborted_complaints: Vec::new(),
+            ending: None,
         }
     }
 
@@ -453,7 +459,7 @@ impl Conn {
     }
 
     /// The verdict (`d` is `None` for a message whitelisted for all
-    /// recipients), logged.
+    /// recipients); the log file waits for [`Conn::eom_log`].
     fn end(
         &mut self,
         d: Option<Decision>,
@@ -463,17 +469,10 @@ impl Conn {
         client: &ClientInfo,
         mut grey: Option<tally_engine::grey::Greylist>,
     ) -> Verdict {
-        let Some(mut msg) = self.msg.take() else {
+        let Some(msg) = self.msg.take() else {
             return crate::eom::no_message();
         };
         let cip = self.clnt_ip.map(|i| i.to_string()).unwrap_or_default();
-        let mut summary = format!(
-            "id {}\nclient {cip} {}\nhelo {}\nfrom {}\n",
-            msg.id, self.clnt_name, self.helo, msg.env_from
-        );
-        for r in &msg.rcpts {
-            summary.push_str(&format!("rcpt {}\n", r.env_to));
-        }
         let mut v = match d.as_ref() {
             None => crate::eom::white(&self.cfg, &msg, &cip, client),
             Some(d) => crate::eom::decide(&self.cfg, &msg, &cip, d, failed),
@@ -484,16 +483,29 @@ impl Conn {
         if let Some(g) = grey.as_mut() {
             crate::grey::finish(&self.cfg, &msg, &cip, d.as_ref(), &cks, failed, g, &mut v);
         }
-        crate::eom::log(
-            &self.cfg,
-            &mut msg,
-            d.as_ref(),
-            &cks,
+        if self.cfg.xfltr {
+            let header = v.add_header.clone().or_else(|| {
+                let h = d.as_ref()?.header.as_ref()?;
+                (self.cfg.hdr != crate::opts::HdrMode::None)
+                    .then(|| crate::eom::split_header(h, &client.brand))?
+            });
+            v.xfltr = Some(crate::xfltr::Ask::new(
+                &msg,
+                &cip,
+                &self.clnt_name,
+                &self.helo,
+                &v,
+                header,
+            ));
+        }
+        // the log file is finished with the final verdict (eom_log)
+        self.ending = Some(ending::Ending {
+            msg,
+            d,
+            cks,
             local_tgts,
-            grey.as_ref(),
-            &mut v,
-        );
-        v.summary = summary.replace('\0', "");
+            grey,
+        });
         v
     }
 }

@@ -68,7 +68,7 @@ pub struct Shared {
     /// System log.
     pub syslog: Syslog,
     /// The `-X` external filter.
-    pub xfltr: crate::opts::Xfltr,
+    pub xfltr: tally_engine::xfltr::XfltrOpts,
 }
 
 impl Shared {
@@ -424,37 +424,38 @@ async fn eom(ctx: &mut EomContext<Session>, sh: &Shared) -> Status {
     sh.totals.msgs.fetch_add(1, Ordering::Relaxed);
     sh.totals.tgts.fetch_add(rcpts as u64, Ordering::Relaxed);
     grey_io::send_grey_spam(sh, &v).await;
-    let v = external(sh, v).await;
+    let mut v = v;
+    let line = external(sh, &mut v).await;
+    if let Some(s) = ctx.data.as_mut().and_then(Session::conn) {
+        s.eom_log(&mut v, line.as_deref());
+    }
     send_verdict(ctx, sh, v).await
 }
 
-/// Let the `-X` filter change the verdict.
-async fn external(sh: &Shared, mut v: Verdict) -> Verdict {
-    use crate::xfltr::{consult, request, XAnswer};
-    if sh.xfltr.target.is_none() {
-        return v;
+/// Let the `-X` filter change the verdict; returns the filter's line
+/// for the log file, if it was asked.
+async fn external(sh: &Shared, v: &mut Verdict) -> Option<String> {
+    use tally_engine::xfltr::{consult, gate, Outcome};
+    let ask = v.xfltr.take()?;
+    if !sh.xfltr.on() {
+        return None;
     }
-    let verdict = match &v.answer {
-        Answer2::Accept => "accept",
-        Answer2::Discard => "discard",
-        Answer2::Reply(_) => "reject",
+    let text = ask.request.text();
+    let opts = sh.xfltr.clone();
+    let t = text.clone();
+    let outcome = match tokio::task::spawn_blocking(move || consult(&opts, &t)).await {
+        Ok(r) => Outcome(r),
+        Err(e) => Outcome(Err(tally_engine::xfltr::XfltrError::Io(e.to_string()))),
     };
-    let hdr = v.add_header.as_ref().map(|(n, val)| format!("{n}: {val}"));
-    let req = request(&v.summary, verdict, hdr.as_deref());
-    let ans = consult(&sh.xfltr, &req).await;
-    if sh.xfltr.debug > 0 {
-        sh.syslog.info(&format!("-X answer {ans:?}"));
+    let report = gate::report(&sh.xfltr, &ask.request.id, &text, &outcome, ask.scope());
+    // set:debug lines are information; failures are complaints
+    for line in &report.info {
+        eprintln!("dccm: {line}");
+        sh.syslog.info(line);
     }
-    match ans {
-        Ok(XAnswer::Same) => {}
-        Ok(XAnswer::Accept) => v.answer = Answer2::Accept,
-        Ok(XAnswer::Discard) => v.answer = Answer2::Discard,
-        Ok(XAnswer::Refuse(rcode, xcode, text)) => {
-            v.answer = Answer2::Reply(crate::reply::Reply { rcode, xcode, text })
-        }
-        Err(e) => sh.syslog.error(&e),
-    }
-    v
+    v.errors.extend(report.error);
+    crate::xfltr::apply(v, &ask, &outcome);
+    Some(report.log_line)
 }
 
 /// Serve connections until `shutdown` completes.

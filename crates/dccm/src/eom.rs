@@ -37,7 +37,7 @@ pub fn no_message() -> Verdict {
         del_rcpts: Vec::new(),
         answer: Answer2::Accept,
         errors: vec!["end of message without a message".to_string()],
-        summary: String::new(),
+        xfltr: None,
         grey_spam: Vec::new(),
     }
 }
@@ -53,7 +53,7 @@ fn base(cfg: &Config, msg: &Msg) -> Verdict {
         del_rcpts: Vec::new(),
         answer: Answer2::Accept,
         errors: msg.errors.clone(),
-        summary: String::new(),
+        xfltr: None,
         grey_spam: Vec::new(),
     }
 }

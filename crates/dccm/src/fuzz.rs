@@ -88,13 +88,18 @@ pub fn fuzz_connection(bytes: &[u8]) {
                     let answers = (0..reqs.len()).map(|n| grey_answer(arg, n)).collect();
                     step = s.eom_grey(answers, &client);
                 }
-                if let EomStep::Ask(_) = step {
-                    let e = AskError {
-                        msg: "no DCC server".to_string(),
-                        srvr_id: 0,
-                    };
-                    s.eom_finish(Err(e), &client);
-                }
+                let mut v = match step {
+                    EomStep::Done(v) => v,
+                    EomStep::Ask(_) => {
+                        let e = AskError {
+                            msg: "no DCC server".to_string(),
+                            srvr_id: 0,
+                        };
+                        s.eom_finish(Err(e), &client)
+                    }
+                    EomStep::Grey(_) => crate::eom::no_message(),
+                };
+                s.eom_log(&mut v, None);
             }
             _ => s.abort(),
         }

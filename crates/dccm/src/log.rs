@@ -31,6 +31,8 @@ pub struct MsgLog {
     n_refused: usize,
     /// The greylist lines, after the checksums.
     grey: String,
+    /// The `-X` filter's line, before the result.
+    xfltr: String,
     errors: Vec<String>,
 }
 
@@ -87,6 +89,7 @@ impl MsgLog {
             dnsbl: String::new(),
             n_refused: 0,
             grey: String::new(),
+            xfltr: String::new(),
             errors: Vec::new(),
         })
     }
@@ -108,6 +111,12 @@ impl MsgLog {
     /// [`tally_engine::grey::Greylist::log_text`]).
     pub fn grey(&mut self, text: &str) {
         self.grey = text.to_string();
+    }
+
+    /// What the `-X` filter answered and whether it acted (see
+    /// [`tally_engine::xfltr::gate::report`]), written before the result.
+    pub fn xfltr(&mut self, line: &str) {
+        self.xfltr = format!("{line}\n");
     }
 
     /// A recipient refused at RCPT time (incompatible whitelists or
@@ -208,6 +217,7 @@ impl MsgLog {
         let mut tail = String::from("\n");
         tail.push_str(&self.grey);
         tail.push_str(&self.refused);
+        tail.push_str(&self.xfltr);
         if let Some(r) = reply {
             tail.push_str(&format!("rejection message: {r}\n"));
         }

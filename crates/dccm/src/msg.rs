@@ -42,6 +42,9 @@ pub struct Rcpt {
     pub user: Option<Arc<WhiteList>>,
     /// Why the per-user directory was not used (an insecure path).
     pub complaint: Option<String>,
+    /// `option xfltr-on` in the per-user file, else in the main file:
+    /// the `-X` filter's answers act for this recipient.
+    pub xfltr_on: bool,
 }
 
 fn lock(w: &Mutex<WhiteFiles>) -> std::sync::MutexGuard<'_, WhiteFiles> {
@@ -61,6 +64,7 @@ impl Rcpt {
             dir: None,
             user: None,
             complaint: None,
+            xfltr_on: false,
         };
         let Some(w) = cfg.white.as_ref() else {
             return r;
@@ -79,6 +83,7 @@ impl Rcpt {
         drop(files);
         // the envelope address, then the mailbox, each in the global file
         // and then in the recipient's own (which has the last word)
+        r.xfltr_on = tally_engine::xfltr::gate::xfltr_on(global.as_deref(), r.user.as_deref());
         for l in global.iter().chain(r.user.iter()) {
             let listed = white::env_to(l, to)
                 .or_else(|| r.mailbox.as_deref().and_then(|m| white::env_to(l, m)));
@@ -122,6 +127,8 @@ pub struct Msg {
     setup: RcptSetup,
     /// `-G` turned greylisting on.
     grey_on: bool,
+    /// `-X` names a filter: recipients must agree about `xfltr-on`.
+    xfltr: bool,
     /// The recipients as the joining rule sees them.
     tx: Transaction,
     env: Envelope,
@@ -173,6 +180,7 @@ impl Msg {
                 have_dnsbls: cfg.dnsbl.is_some(),
             },
             grey_on: cfg.grey.on,
+            xfltr: cfg.xfltr,
             tx: Transaction::new(),
             env: Envelope {
                 client_ip: ip,
@@ -262,6 +270,15 @@ impl Msg {
             self.grey_on,
         );
         let can_refuse = !self.via_submit;
+        // with -X, the filter's answer acts for every recipient or for none
+        let xfltr_differs = self.xfltr
+            && self
+                .rcpts
+                .first()
+                .is_some_and(|f| f.xfltr_on != new.xfltr_on);
+        if xfltr_differs && can_refuse {
+            return Some(crate::reply::fixed(INCOMPAT_WLIST));
+        }
         match self.tx.admit(profile, decided, can_refuse) {
             Compat::Ok => None,
             _ if !can_refuse => {

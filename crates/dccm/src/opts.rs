@@ -63,17 +63,6 @@ pub enum ListenOn {
     Tcp(String),
 }
 
-/// The `-X` external filter.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Xfltr {
-    /// The program or `unix:` socket.
-    pub target: Option<String>,
-    /// `set:debug`.
-    pub debug: u32,
-    /// `set:msg-secs=N`: longest wait for its answer.
-    pub msg_secs: u64,
-}
-
 /// All options.
 #[derive(Debug, Clone)]
 pub struct Opts {
@@ -127,7 +116,7 @@ pub struct Opts {
     /// `-L`.
     pub log_opts: Vec<LogOpt>,
     /// `-X`.
-    pub xfltr: Xfltr,
+    pub xfltr: tally_engine::xfltr::XfltrOpts,
     /// `-G`.
     pub grey: tally_engine::grey::GreyOpt,
     /// `-B` arguments, in order.
@@ -169,7 +158,7 @@ impl Default for Opts {
             rej: RejectMsgs::default(),
             max_work: MAX_MAX_WORK,
             log_opts: Vec::new(),
-            xfltr: Xfltr::default(),
+            xfltr: tally_engine::xfltr::XfltrOpts::default(),
             grey: tally_engine::grey::GreyOpt::default(),
             dnsbl: Vec::new(),
             dnsbl_settings: tally_engine::dnsbl::Settings::default(),
@@ -307,19 +296,8 @@ fn apply(o: &mut Opts, c: char, arg: String) {
 }
 
 fn parse_xfltr(o: &mut Opts, arg: &str) {
-    if let Some(v) = arg.strip_prefix("set:") {
-        if v.eq_ignore_ascii_case("debug") {
-            o.xfltr.debug += 1;
-        } else if let Some(n) = v.strip_prefix("msg-secs=") {
-            match n.parse::<u64>() {
-                Ok(s) if (1..=300).contains(&s) => o.xfltr.msg_secs = s,
-                _ => o.msgs.push(format!("invalid -X {arg}")),
-            }
-        } else {
-            o.msgs.push(format!("unrecognized -X {arg}"));
-        }
-    } else {
-        o.xfltr.target = Some(arg.to_string());
+    if let Err(e) = o.xfltr.parse_arg(arg) {
+        o.msgs.push(e);
     }
 }
 

@@ -1,138 +1,103 @@
-//! The `-X` external filter: a local program or unix socket consulted
-//! once per message after DCC's decision.
+//! dccm and the shared `-X` filter ([`tally_engine::xfltr`],
+//! docs/xfltr.md): what the filter is told at the end of a message and
+//! how its answer changes the milter's verdict.
 //!
-//! Interface (defined by this implementation): dccm connects to the unix
-//! socket `unix:PATH` (or runs PROGRAM with no arguments) and writes one
-//! request of text lines: `id ID`, `client IP NAME`, `helo HELO`,
-//! `from ENV_FROM`, one `rcpt ADDR` per recipient, `verdict accept|reject|
-//! discard`, then a blank line and the X-DCC header value. The filter
-//! answers with a single line: `accept`, `discard`, `reject CODE XCODE
-//! TEXT`, `tempfail CODE XCODE TEXT` or `same` (keep dccm's verdict). No
-//! answer within `set:msg-secs` (default 10) seconds, or a malformed one,
-//! keeps dccm's verdict and is logged. `set:debug` logs each exchange.
+//! dccm refuses, with `452 4.5.3`, a recipient whose `option xfltr-on`
+//! setting differs from the transaction's first recipient's, so the
+//! answer acts for every recipient or for none. Only mail from a SUBMIT
+//! client, whose recipients cannot be refused, can mix them; then the
+//! answer is logged and ignored.
 
-use crate::opts::Xfltr;
-use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use crate::conn::{Answer2, Verdict};
+use crate::msg::Msg;
+use crate::reply::Reply;
+use tally_engine::xfltr::gate::Scope;
+use tally_engine::xfltr::{Answer, Outcome, Request};
 
-/// Default longest wait for the filter's answer.
-pub const DEFAULT_MSG_SECS: u64 = 10;
-
-/// Ask the filter about one message; `request` is the text described
-/// above. Errors are worded for the system log.
-pub async fn consult(x: &Xfltr, request: &str) -> Result<XAnswer, String> {
-    let Some(target) = x.target.as_deref() else {
-        return Ok(XAnswer::Same);
-    };
-    let secs = if x.msg_secs == 0 {
-        DEFAULT_MSG_SECS
-    } else {
-        x.msg_secs
-    };
-    let work = async {
-        if let Some(path) = target.strip_prefix("unix:") {
-            let mut s = tokio::net::UnixStream::connect(path)
-                .await
-                .map_err(|e| format!("-X {target}: {e}"))?;
-            s.write_all(request.as_bytes())
-                .await
-                .map_err(|e| format!("-X {target}: {e}"))?;
-            s.shutdown()
-                .await
-                .map_err(|e| format!("-X {target}: {e}"))?;
-            read_answer(BufReader::new(s), target).await
-        } else {
-            let mut child = tokio::process::Command::new(target)
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::null())
-                .kill_on_drop(true)
-                .spawn()
-                .map_err(|e| format!("-X {target}: {e}"))?;
-            if let Some(mut i) = child.stdin.take() {
-                i.write_all(request.as_bytes())
-                    .await
-                    .map_err(|e| format!("-X {target}: {e}"))?;
-            }
-            let out = child
-                .stdout
-                .take()
-                .ok_or_else(|| format!("-X {target}: no output"))?;
-            read_answer(BufReader::new(out), target).await
-        }
-    };
-    match tokio::time::timeout(Duration::from_secs(secs), work).await {
-        Ok(r) => r,
-        Err(_) => Err(format!("-X {target}: no answer after {secs} seconds")),
-    }
-}
-
-async fn read_answer<R: tokio::io::AsyncRead + Unpin>(
-    r: BufReader<R>,
-    target: &str,
-) -> Result<XAnswer, String> {
-    let mut line = String::new();
-    // one line, bounded
-    let mut limited = BufReader::new(r.take(4096));
-    limited
-        .read_line(&mut line)
-        .await
-        .map_err(|e| format!("-X {target}: {e}"))?;
-    parse_answer(&line).ok_or_else(|| format!("-X {target}: bad answer \"{}\"", line.trim_end()))
-}
-
-/// The filter's answer.
+/// The request for one message and what the gating needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum XAnswer {
-    /// Keep dccm's verdict.
-    Same,
-    /// Deliver.
-    Accept,
-    /// Throw away.
-    Discard,
-    /// Refuse (rcode, xcode, text); 4yz codes are temporary.
-    Refuse(String, String, String),
+pub struct Ask {
+    /// The request.
+    pub request: Request,
+    /// Recipients with `option xfltr-on`.
+    pub on: usize,
+    /// All recipients.
+    pub total: usize,
+    /// The X-DCC header of the message (restored when the filter accepts
+    /// a message dccm refused).
+    pub header: Option<(String, String)>,
 }
 
-/// Parse the filter's answer line.
-pub fn parse_answer(line: &str) -> Option<XAnswer> {
-    let line = line.trim_end_matches(['\r', '\n']);
-    let mut w = line.splitn(4, ' ');
-    let verb = w.next()?.to_ascii_lowercase();
-    match verb.as_str() {
-        "same" => Some(XAnswer::Same),
-        "accept" => Some(XAnswer::Accept),
-        "discard" => Some(XAnswer::Discard),
-        "reject" | "tempfail" => {
-            let rcode = w.next()?.to_string();
-            let xcode = w.next()?.to_string();
-            let text = w.next().unwrap_or("").to_string();
-            let ok = rcode.len() == 3
-                && rcode.bytes().all(|b| b.is_ascii_digit())
-                && matches!(rcode.as_bytes()[0], b'4' | b'5');
-            ok.then_some(XAnswer::Refuse(rcode, xcode, text))
+impl Ask {
+    /// The request for a message with dccm's verdict `v`; `header` is
+    /// the X-DCC header the message gets when delivered.
+    pub fn new(
+        msg: &Msg,
+        cip: &str,
+        name: &str,
+        helo: &str,
+        v: &Verdict,
+        header: Option<(String, String)>,
+    ) -> Ask {
+        let verdict = match &v.answer {
+            Answer2::Accept => tally_engine::xfltr::Verdict::Accept,
+            Answer2::Discard => tally_engine::xfltr::Verdict::Discard,
+            Answer2::Reply(_) => tally_engine::xfltr::Verdict::Reject,
+        };
+        Ask {
+            request: Request {
+                id: msg.id.clone(),
+                client_ip: cip.to_string(),
+                client_name: name.to_string(),
+                helo: helo.to_string(),
+                env_from: msg.env_from.clone(),
+                rcpts: msg.rcpts.iter().map(|r| r.env_to.clone()).collect(),
+                verdict: Some(verdict),
+                header: header.as_ref().map(|(n, val)| format!("{n}: {val}")),
+            },
+            on: msg.rcpts.iter().filter(|r| r.xfltr_on).count(),
+            total: msg.rcpts.len(),
+            header,
         }
-        _ => None,
+    }
+
+    /// Whose answer acts.
+    pub fn scope(&self) -> Scope {
+        if self.on == 0 {
+            Scope::Nobody
+        } else if self.on == self.total {
+            Scope::All
+        } else {
+            Scope::Differ
+        }
     }
 }
 
-/// The request text for one message.
-pub fn request(summary: &str, verdict: &str, header: Option<&str>) -> String {
-    format!("{summary}verdict {verdict}\n\n{}\n", header.unwrap_or(""))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn answers() {
-        assert_eq!(parse_answer("accept\n"), Some(XAnswer::Accept));
-        assert_eq!(
-            parse_answer("reject 550 5.7.1 no"),
-            Some(XAnswer::Refuse("550".into(), "5.7.1".into(), "no".into()))
-        );
-        assert_eq!(parse_answer("reject 250 x y"), None);
-        assert_eq!(parse_answer(""), None);
+/// Change the verdict as the filter's answer says, when it acts.
+pub fn apply(v: &mut Verdict, ask: &Ask, outcome: &Outcome) {
+    let Some(a) = outcome.acting(ask.scope() == Scope::All) else {
+        return;
+    };
+    match a {
+        Answer::Same => {}
+        Answer::Accept => {
+            v.answer = Answer2::Accept;
+            v.del_rcpts.clear();
+            if v.add_header.is_none() {
+                v.add_header = ask.header.clone();
+            }
+        }
+        Answer::Discard => {
+            v.answer = Answer2::Discard;
+            v.add_header = None;
+        }
+        Answer::Reject(r) | Answer::Tempfail(r) => {
+            v.answer = Answer2::Reply(Reply {
+                rcode: r.rcode.clone(),
+                xcode: r.xcode.clone(),
+                text: r.text.clone(),
+            });
+            v.add_header = None;
+        }
     }
 }

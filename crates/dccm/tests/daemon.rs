@@ -231,7 +231,15 @@ fn external_filter_refuses() {
         req
     });
     let x = format!("unix:{}", fsock.display());
-    let d = start_dccm(&home, &args(&home, &["-X", &x, "-X", "set:msg-secs=5"]));
+    // the filter's answers act only with option xfltr-on
+    std::fs::write(home.join("whiteclnt-x"), "option xfltr-on\n").unwrap();
+    let d = start_dccm(
+        &home,
+        &args(
+            &home,
+            &["-X", &x, "-X", "set:msg-secs=5", "-w", "whiteclnt-x"],
+        ),
+    );
     let mut c = retry_connect(&d.sock);
     connect(&mut c, "192.0.2.7");
     let r = message(&mut c, &[("i", "X1")], &[]);

@@ -12,6 +12,7 @@
 use super::answer::Answer;
 use super::client::XfltrError;
 use super::XfltrOpts;
+use tally_white::{Switches, WhiteList};
 
 /// The filter's answer to one message, or why there is none.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,11 +23,28 @@ impl Outcome {
     /// (`xfltr_on`) or lack `option xfltr-on`: `None` keeps the
     /// program's verdict.
     pub fn acting(&self, xfltr_on: bool) -> Option<&Answer> {
+        // (a program decides `xfltr_on` per recipient, see [`Scope`])
         match &self.0 {
             Ok(a) if xfltr_on && a.is_positive() => Some(a),
             _ => None,
         }
     }
+}
+
+/// Whether the `-X` filter's answers act for a recipient: `option
+/// xfltr-on` or `xfltr-off` of its per-user whiteclnt file, else of the
+/// main file; off when neither says.
+pub fn xfltr_on(global: Option<&WhiteList>, user: Option<&WhiteList>) -> bool {
+    let mut on = false;
+    for l in global.into_iter().chain(user) {
+        let s = l.switches();
+        if s.has(Switches::XFLTR_ON) {
+            on = true;
+        } else if s.has(Switches::XFLTR_OFF) {
+            on = false;
+        }
+    }
+    on
 }
 
 /// What the per-message log file and the system log get.
@@ -40,16 +58,50 @@ pub struct Report {
     pub info: Vec<String>,
 }
 
-/// The report of one exchange: `on` of the message's `total` recipients
-/// have `option xfltr-on` (dccproc: 1 of 1 or 0 of 1).
+/// For whom an answer acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every recipient has `option xfltr-on`.
+    All,
+    /// No recipient has it: the answer is logged and ignored.
+    Nobody,
+    /// Some of the recipients (`on` of `total`) have it and the answer
+    /// acts for them alone (dccifd's per-recipient results).
+    Part {
+        /// Recipients with `option xfltr-on`.
+        on: usize,
+        /// All recipients.
+        total: usize,
+    },
+    /// The recipients differ and the program cannot answer them apart
+    /// (dccm with a SUBMIT client): the answer is logged and ignored.
+    Differ,
+    /// The message is deferred (greylist embargo, `-x` DCC failure) and
+    /// comes back later: the answer is logged and ignored.
+    Deferred,
+}
+
+impl Scope {
+    /// The scope for `on` of `total` recipients in a program that can
+    /// answer recipients apart.
+    pub fn of(on: usize, total: usize) -> Scope {
+        if on == 0 {
+            Scope::Nobody
+        } else if on >= total {
+            Scope::All
+        } else {
+            Scope::Part { on, total }
+        }
+    }
+}
+
+/// The report of one exchange about message `id`.
 pub fn report(
     opts: &XfltrOpts,
     id: &str,
     request: &str,
     outcome: &Outcome,
-    raw_debug: Option<&str>,
-    on: usize,
-    total: usize,
+    scope: Scope,
 ) -> Report {
     let target = opts.target.as_deref().unwrap_or("");
     let mut r = Report::default();
@@ -65,27 +117,25 @@ pub fn report(
             r.error = Some(format!("-X {target}: {e}; {id} keeps its verdict"));
         }
         Ok(a) => {
-            let scope = if !a.is_positive() {
-                String::new()
-            } else if on == 0 {
-                "; ignored without option xfltr-on".to_string()
-            } else if on < total {
-                format!("; acted on for {on} of {total} recipients with option xfltr-on")
-            } else {
-                String::new()
+            let how = match scope {
+                _ if !a.is_positive() => String::new(),
+                Scope::All => String::new(),
+                Scope::Nobody => "; ignored without option xfltr-on".to_string(),
+                Scope::Part { on, total } => {
+                    format!("; acted on for {on} of {total} recipients with option xfltr-on")
+                }
+                Scope::Differ => {
+                    "; ignored because the recipients differ in option xfltr-on".to_string()
+                }
+                Scope::Deferred => "; ignored while the message is deferred".to_string(),
             };
-            r.log_line = format!("external filter: {}{scope}", a.to_string().trim_end());
+            let shown = a.to_string();
+            r.log_line = format!("external filter: {}{how}", shown.trim_end());
             if opts.debug >= 1 {
-                r.info.push(format!(
-                    "-X {target}: {id}: {}{scope}",
-                    a.to_string().trim_end()
-                ));
+                r.info
+                    .push(format!("-X {target}: {id}: {}{how}", shown.trim_end()));
             }
         }
-    }
-    if let (true, Some(raw)) = (opts.debug >= 3, raw_debug) {
-        r.info
-            .push(format!("-X {target}: raw answer for {id}: {raw:?}"));
     }
     r
 }
@@ -117,19 +167,19 @@ mod tests {
     #[test]
     fn reports() {
         let rej = Outcome(Ok(parse_answer(b"reject 550 5.7.1 no").unwrap()));
-        let r = report(&opts(0), "Q1", "id Q1\n", &rej, None, 0, 2);
+        let r = report(&opts(0), "Q1", "id Q1\n", &rej, Scope::of(0, 2));
         assert_eq!(
             r.log_line,
             "external filter: reject 550 5.7.1 no; ignored without option xfltr-on"
         );
         assert!(r.error.is_none() && r.info.is_empty());
-        let r = report(&opts(1), "Q1", "id Q1\n", &rej, None, 1, 2);
+        let r = report(&opts(1), "Q1", "id Q1\n", &rej, Scope::of(1, 2));
         assert_eq!(
             r.info,
             vec!["-X unix:/f: Q1: reject 550 5.7.1 no; acted on for 1 of 2 recipients with option xfltr-on"]
         );
         let late = Outcome(Err(XfltrError::Timeout(2)));
-        let r = report(&opts(2), "Q1", "id Q1\n", &late, None, 1, 1);
+        let r = report(&opts(2), "Q1", "id Q1\n", &late, Scope::of(1, 1));
         assert_eq!(
             r.log_line,
             "external filter: no answer after 2 seconds; verdict kept"

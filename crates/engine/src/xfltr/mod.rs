@@ -19,7 +19,7 @@ pub mod request;
 
 pub use answer::{parse_answer, Answer, AnswerError, Refusal};
 pub use client::{consult, XfltrError};
-pub use gate::{Outcome, Report};
+pub use gate::{Outcome, Report, Scope};
 pub use request::{Request, Verdict};
 
 /// The default longest wait for an answer, in seconds (dccm(8)).
@@ -27,7 +27,7 @@ pub const DEFAULT_MSG_SECS: u64 = 20;
 /// The largest `set:msg-secs`.
 pub const MAX_MSG_SECS: u64 = 300;
 /// The largest `set:debug=N`.
-pub const MAX_DEBUG: u32 = 3;
+pub const MAX_DEBUG: u32 = 2;
 
 /// The `-X` settings of a program.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub struct XfltrOpts {
     pub target: Option<String>,
     /// `set:debug` (each adds one) or `set:debug=N`: 0 logs only
     /// failures to the system log, 1 also every answer, 2 also every
-    /// request, 3 also the raw answer bytes.
+    /// request.
     pub debug: u32,
     /// `set:msg-secs=S`: the longest wait for an answer.
     pub msg_secs: u64,

@@ -38,7 +38,7 @@ impl Verdict {
 }
 
 /// What the filter is told about one message.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Request {
     /// The queue ID or other identifier (may be empty).
     pub id: String,

@@ -1,0 +1,378 @@
+//! The `-X` external filter through the milter protocol (docs/xfltr.md):
+//! a unix-socket filter and a filter program answering accept, reject,
+//! discard and tempfail, with and without `option xfltr-on` in the main
+//! and per-user whiteclnt files; a filter that never answers (the
+//! message is delivered after `set:msg-secs`), one that answers garbage
+//! and one that crashes; recipients whose `xfltr-on` differs get 452.
+
+mod common;
+
+use common::milter::{macro_pkt, Client, Reply};
+use common::{make_home, start_dccm};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tally_testkit::{closed_port, write_map};
+
+const WLIST_452: &str = "452 4.5.3 reject temporarily for incompatible whitelists";
+
+/// The answer the test filters give for a message, chosen by the queue
+/// ID's prefix (the `id` line of the request).
+fn answer_for(id: &str) -> Option<&'static str> {
+    let key = id.split('-').next().unwrap_or("");
+    match key {
+        "ACC" => Some("accept\n"),
+        "REJ" => Some("reject 554 5.7.9 refused by the local filter\n"),
+        "DIS" => Some("discard\n"),
+        "TMP" => Some("tempfail 451 4.7.1 try again later\n"),
+        "SAME" => Some("same\n"),
+        "JUNK" => Some("perhaps tomorrow\n"),
+        // CRASH: close without a word; SLEEP: say nothing for a while
+        _ => None,
+    }
+}
+
+/// A unix-socket filter answering by [`answer_for`]; it stops when the
+/// test's process ends. Returns the socket's path.
+fn socket_filter(home: &Path) -> PathBuf {
+    let path = home.join("run/xfltr.sock");
+    let l = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut first = String::new();
+                let _ = r.read_line(&mut first);
+                let id = first.trim_end().trim_start_matches("id ").to_string();
+                // read the rest of the request up to its end
+                let mut rest = Vec::new();
+                let _ = std::io::Read::read_to_end(&mut r, &mut rest);
+                match answer_for(&id) {
+                    Some(a) => {
+                        let _ = (&s).write_all(a.as_bytes());
+                    }
+                    None if id.starts_with("SLEEP") => std::thread::sleep(Duration::from_secs(4)),
+                    None => {}
+                }
+            });
+        }
+    });
+    path
+}
+
+/// A filter program doing what [`socket_filter`] does.
+fn program_filter(home: &Path) -> PathBuf {
+    let path = home.join("xfltr.sh");
+    let script = r#"#!/bin/sh
+read -r first
+id=${first#id }
+cat >/dev/null
+case "$id" in
+ACC-*) echo accept ;;
+REJ-*) echo 'reject 554 5.7.9 refused by the local filter' ;;
+DIS-*) echo discard ;;
+TMP-*) echo 'tempfail 451 4.7.1 try again later' ;;
+SAME-*) echo same ;;
+JUNK-*) echo 'perhaps tomorrow' ;;
+SLEEP-*) exec sleep 30 ;;
+CRASH-*) kill -SEGV $$ ;;
+esac
+"#;
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+fn connect(sock: &Path) -> Client {
+    let mut c = None;
+    for _ in 0..250 {
+        if let Ok(x) = Client::connect(sock) {
+            c = Some(x);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut c = c.expect("connect to dccm");
+    let mut d = b"mail.example.com\0".to_vec();
+    d.push(b'4');
+    d.extend_from_slice(&25u16.to_be_bytes());
+    d.extend_from_slice(b"192.0.2.7\0");
+    c.send(b'C', &d).unwrap();
+    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
+    c
+}
+
+/// MAIL with queue ID `id`, the recipients (local user names) and their
+/// answers.
+fn envelope(c: &mut Client, id: &str, users: &[&str]) -> Vec<Vec<Reply>> {
+    c.send(b'D', &macro_pkt(b'M', &[("i", id)])).unwrap();
+    c.send(b'M', b"<alice@example.com>\0").unwrap();
+    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
+    users
+        .iter()
+        .map(|u| {
+            let m = [("{rcpt_mailer}", "local"), ("{rcpt_addr}", *u)];
+            c.send(b'D', &macro_pkt(b'R', &m)).unwrap();
+            c.send(b'R', format!("<{u}@example.net>\0").as_bytes())
+                .unwrap();
+            c.replies().unwrap()
+        })
+        .collect()
+}
+
+/// The rest of a small message (its subject is `id`, which names its
+/// log file); the replies to its end.
+fn data(c: &mut Client, id: &str) -> Vec<Reply> {
+    for (n, v) in [("From", "alice@example.com"), ("Subject", id)] {
+        c.send(b'L', format!("{n}\0{v}\0").as_bytes()).unwrap();
+        c.replies().unwrap();
+    }
+    c.send(b'N', b"").unwrap();
+    c.replies().unwrap();
+    c.send(b'B', b"Hello Bob,\r\nsee you tomorrow.\r\n")
+        .unwrap();
+    c.replies().unwrap();
+    c.send(b'E', b"").unwrap();
+    c.replies().unwrap()
+}
+
+/// One message to `users`: the replies to its end.
+fn message(c: &mut Client, id: &str, users: &[&str]) -> Vec<Reply> {
+    let r = envelope(c, id, users);
+    assert!(r.iter().all(|r| r == &vec![Reply::Final('c')]), "{r:?}");
+    data(c, id)
+}
+
+/// What a verdict looks like to the MTA.
+#[derive(Debug, PartialEq, Eq)]
+enum Seen {
+    Delivered,
+    Discarded,
+    Refused(String),
+}
+
+fn seen(r: &[Reply]) -> Seen {
+    match r.last() {
+        Some(Reply::Code(s)) => Seen::Refused(s.clone()),
+        Some(Reply::Final('d')) => Seen::Discarded,
+        Some(Reply::Final('a' | 'c')) => {
+            assert!(
+                r.iter()
+                    .any(|x| matches!(x, Reply::AddHeader(n, _) if n.starts_with("X-DCC"))),
+                "a delivered message has its X-DCC header: {r:?}"
+            );
+            Seen::Delivered
+        }
+        _ => panic!("unexpected end of message: {r:?}"),
+    }
+}
+
+/// The kept log file of message `id` (every message is logged: log-all).
+fn log_of(home: &Path, id: &str) -> String {
+    for _ in 0..100 {
+        let found = std::fs::read_dir(home.join("logs"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .find(|t| t.contains(&format!("Subject: {id}\n")));
+        if let Some(t) = found {
+            return t;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("no log file for {id}");
+}
+
+/// A home with a closed DCC server, main whiteclnt text `main` and
+/// per-user files (`userdirs/local/NAME/whiteclnt`).
+fn home_with(tag: &str, main: &str, users: &[(&str, &str)]) -> PathBuf {
+    let home = make_home(tag);
+    write_map(&home, closed_port());
+    std::fs::write(home.join("whiteclnt-x"), main).unwrap();
+    for (u, text) in users {
+        let d = home.join("userdirs/local").join(u);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("whiteclnt"), text).unwrap();
+    }
+    home
+}
+
+fn dccm_args(home: &Path, filter: &str) -> Vec<String> {
+    common::local_args(
+        home,
+        &[
+            "-X",
+            filter,
+            "-X",
+            "set:msg-secs=1",
+            "-w",
+            "whiteclnt-x",
+            "-U",
+            "userdirs",
+            "-l",
+            "logs",
+        ],
+    )
+}
+
+/// Every answer of a filter with and without option xfltr-on in the
+/// main file, and the failures.
+fn every_answer(filter_of: fn(&Path) -> PathBuf, unix: bool) {
+    for on in [true, false] {
+        let main = if on {
+            "option xfltr-on\noption log-all\n"
+        } else {
+            "option log-all\n"
+        };
+        let home = home_with(if unix { "xu" } else { "xp" }, main, &[]);
+        let f = filter_of(&home);
+        let target = if unix {
+            format!("unix:{}", f.display())
+        } else {
+            f.display().to_string()
+        };
+        let d = start_dccm(&home, &dccm_args(&home, &target));
+        let mut c = connect(&d.sock);
+        let refused = |t: &str| Seen::Refused(t.to_string());
+        let cases = [
+            ("ACC-1", Seen::Delivered, "external filter: accept"),
+            (
+                "REJ-1",
+                refused("554 5.7.9 refused by the local filter"),
+                "external filter: reject 554 5.7.9 refused by the local filter",
+            ),
+            ("DIS-1", Seen::Discarded, "external filter: discard"),
+            (
+                "TMP-1",
+                refused("451 4.7.1 try again later"),
+                "external filter: tempfail 451 4.7.1 try again later",
+            ),
+            ("SAME-1", Seen::Delivered, "external filter: same\n"),
+        ];
+        for (id, acted, line) in cases {
+            let got = seen(&message(&mut c, id, &["bob"]));
+            let log = log_of(&home, id);
+            assert!(log.contains(line), "{id}: {log}");
+            if on || id.starts_with("SAME") {
+                assert_eq!(got, acted, "{id} (xfltr-on {on})");
+                assert!(!log.contains("ignored"), "{id}: {log}");
+            } else {
+                assert_eq!(got, Seen::Delivered, "{id} (xfltr-on {on})");
+                assert!(
+                    log.contains("; ignored without option xfltr-on"),
+                    "{id}: {log}"
+                );
+            }
+        }
+        // failures keep dccm's verdict: the message is delivered
+        let t0 = Instant::now();
+        assert_eq!(seen(&message(&mut c, "SLEEP-1", &["bob"])), Seen::Delivered);
+        let waited = t0.elapsed();
+        assert!(
+            waited >= Duration::from_millis(900) && waited < Duration::from_secs(4),
+            "{waited:?}"
+        );
+        assert!(log_of(&home, "SLEEP-1")
+            .contains("external filter: no answer after 1 seconds; verdict kept"));
+        assert_eq!(seen(&message(&mut c, "JUNK-1", &["bob"])), Seen::Delivered);
+        assert!(log_of(&home, "JUNK-1").contains(
+            "external filter: malformed answer \"perhaps tomorrow\": unknown verdict at byte 0"
+        ));
+        assert_eq!(seen(&message(&mut c, "CRASH-1", &["bob"])), Seen::Delivered);
+        let crash = if unix {
+            "external filter: closed without answering; verdict kept"
+        } else {
+            "external filter: killed by signal 11 without answering; verdict kept"
+        };
+        assert!(
+            log_of(&home, "CRASH-1").contains(crash),
+            "{}",
+            log_of(&home, "CRASH-1")
+        );
+        // dccm is still there
+        assert_eq!(seen(&message(&mut c, "ACC-2", &["bob"])), Seen::Delivered);
+        drop(d);
+        let stderr = std::fs::read_to_string(home.join("stderr.txt")).unwrap_or_default();
+        assert!(
+            stderr.contains("no answer after 1 seconds; SLEEP-1 keeps its verdict"),
+            "{stderr}"
+        );
+        let _ = std::fs::remove_dir_all(&home);
+    }
+}
+
+#[test]
+fn socket_filter_answers() {
+    every_answer(socket_filter, true);
+}
+
+#[test]
+fn program_filter_answers() {
+    every_answer(program_filter, false);
+}
+
+/// Per-user files: the filter acts for recipients whose own file (or,
+/// without a word there, the main file) says xfltr-on; a recipient whose
+/// setting differs from the transaction's first recipient's gets 452.
+#[test]
+fn per_user_options_and_mixed_recipients() {
+    let home = home_with(
+        "xuser",
+        "option log-all\n",
+        &[
+            ("on", "option xfltr-on\n"),
+            ("on2", "option xfltr-on\n"),
+            ("off", "option xfltr-off\n"),
+        ],
+    );
+    let f = socket_filter(&home);
+    let d = start_dccm(&home, &dccm_args(&home, &format!("unix:{}", f.display())));
+    let mut c = connect(&d.sock);
+    assert_eq!(
+        seen(&message(&mut c, "REJ-on", &["on", "on2"])),
+        Seen::Refused("554 5.7.9 refused by the local filter".into())
+    );
+    assert_eq!(seen(&message(&mut c, "REJ-off", &["off"])), Seen::Delivered);
+    assert_eq!(
+        seen(&message(&mut c, "REJ-none", &["dave"])),
+        Seen::Delivered
+    );
+    // mixed: the second recipient must come back in its own transaction
+    let r = envelope(&mut c, "REJ-mix", &["on", "off", "on2"]);
+    assert_eq!(r[0], vec![Reply::Final('c')]);
+    assert!(
+        matches!(&r[1][..], [Reply::Code(s)] if s.starts_with(WLIST_452)),
+        "{r:?}"
+    );
+    assert_eq!(r[2], vec![Reply::Final('c')]);
+    assert_eq!(
+        seen(&data(&mut c, "REJ-mix")),
+        Seen::Refused("554 5.7.9 refused by the local filter".into())
+    );
+    let r = envelope(&mut c, "ACC-mix", &["dave", "on"]);
+    assert!(
+        matches!(&r[1][..], [Reply::Code(s)] if s.starts_with(WLIST_452)),
+        "{r:?}"
+    );
+    assert_eq!(seen(&data(&mut c, "ACC-mix")), Seen::Delivered);
+    drop(d);
+
+    // the main file turns it on; a per-user xfltr-off turns it off again
+    std::fs::write(
+        home.join("whiteclnt-x"),
+        "option xfltr-on\noption log-all\n",
+    )
+    .unwrap();
+    let d = start_dccm(&home, &dccm_args(&home, &format!("unix:{}", f.display())));
+    let mut c = connect(&d.sock);
+    assert_eq!(
+        seen(&message(&mut c, "DIS-dave", &["dave", "on"])),
+        Seen::Discarded
+    );
+    assert_eq!(seen(&message(&mut c, "DIS-off", &["off"])), Seen::Delivered);
+    assert!(log_of(&home, "DIS-off").contains("; ignored without option xfltr-on"));
+    drop(d);
+    let _ = std::fs::remove_dir_all(&home);
+}
