@@ -17,8 +17,8 @@ use super::classes::{Classes, AMP, GT, HI_NIBBLE, LETTER, LO_NIBBLE, SPACE};
 use std::arch::x86_64::{
     __m128i, __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256,
     _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm256_setr_m128i,
-    _mm256_setzero_si256, _mm256_shuffle_epi8, _mm256_srli_epi16, _mm_loadu_si128, _mm_set_epi64x,
-    _mm_shuffle_epi8, _mm_storeu_si128,
+    _mm256_setzero_si256, _mm256_shuffle_epi8, _mm256_srli_epi16, _mm_loadl_epi64, _mm_loadu_si128,
+    _mm_shuffle_epi8, _mm_storel_epi64,
 };
 
 /// Whether the kernels may run on this processor (AVX2 and POPCNT).
@@ -84,22 +84,17 @@ pub unsafe fn body_keep(src: &[u8], dst: &mut [u8]) -> (usize, usize) {
         let before = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
         let keep = !(_mm256_movemask_epi8(drop) as u32) & before;
         let mut k = 0;
-        for half in 0..2 {
-            let m = (keep >> (16 * half)) as u16;
-            let (lo, hi) = (usize::from(m as u8), usize::from((m >> 8) as u8));
-            // the shuffle packing both groups: the second group's indices
-            // (plus 8) right after the first group's kept bytes
-            let ctl = u128::from(PACK[lo])
-                | u128::from(PACK[hi] + 0x0808_0808_0808_0808) << (8 * lo.count_ones());
-            let c = _mm_set_epi64x((ctl >> 64) as i64, ctl as i64);
-            let (Some(v), Some(out)) = (s.get(16 * half..16 * half + 16), d.get_mut(k..k + 16))
-            else {
+        for g in 0..4 {
+            let m = usize::from((keep >> (8 * g)) as u8);
+            let (Some(v), Some(out)) = (s.get(8 * g..8 * g + 8), d.get_mut(k..k + 8)) else {
                 break;
             };
-            // the load and the store access exactly the 16 bytes of the
-            // slices `v` and `out` (k <= 16, so `out` is within `d`)
-            let v = _mm_loadu_si128(v.as_ptr().cast::<__m128i>());
-            _mm_storeu_si128(out.as_mut_ptr().cast::<__m128i>(), _mm_shuffle_epi8(v, c));
+            // the loads read exactly the 8 bytes of the slice `v` and of
+            // the table entry, the store writes exactly the 8 bytes of the
+            // slice `out` (k <= 24, so `out` is within `d`)
+            let v = _mm_loadl_epi64(v.as_ptr().cast::<__m128i>());
+            let c = _mm_loadl_epi64((&PACK[m] as *const u64).cast::<__m128i>());
+            _mm_storel_epi64(out.as_mut_ptr().cast::<__m128i>(), _mm_shuffle_epi8(v, c));
             k += m.count_ones() as usize;
         }
         o += k;
