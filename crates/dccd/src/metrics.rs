@@ -5,7 +5,10 @@
 //! [`crate::stats::Stats`] under the server's lock, as for `cdcc stats`;
 //! nothing is added to it. At each scrape and each sample the figures are
 //! copied into the registry (a [`Mirror`], so that `cdcc "stats clear"`
-//! does not make the exported counters go down).
+//! does not make the exported counters go down). The greylist triples
+//! gauges walk the greylist database's checksums under the lock, as
+//! `cdcc "stats"` does: a cost in proportion to its size at each sample
+//! and scrape.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
