@@ -44,14 +44,15 @@ pub fn spool_file(cfg: &Config) -> std::io::Result<(Spool, String)> {
 }
 
 /// Handle one connection: read the request from `input`, write the
-/// answer to `out`; returns the complaints to log. A malformed request
-/// gets no answer (the original closes the connection); `Err` says why.
+/// answer to `out`; returns the complaints to log and the `-X` debugging
+/// lines (information). A malformed request gets no answer (the
+/// original closes the connection); `Err` says why.
 pub fn handle<R: BufRead, W: Write>(
     cfg: &Config,
     input: &mut R,
     out: &mut W,
     ask: &mut dyn Servers,
-) -> Result<Vec<String>, BadRequest> {
+) -> Result<(Vec<String>, Vec<String>), BadRequest> {
     let head = proto::read_head(input)?;
     let want_body = head.opts.body;
     let mut c = check_message(cfg, head, input, want_body, ask)?;
@@ -61,7 +62,7 @@ pub fn handle<R: BufRead, W: Write>(
     }
     out.flush().map_err(BadRequest::Io)?;
     c.write_logs(cfg)?;
-    Ok(c.errors)
+    Ok((c.errors, c.infos))
 }
 
 /// A message read, checksummed and decided.
@@ -82,6 +83,8 @@ pub struct Checked {
     /// Proxy mode: the SMTP reply that refused or deferred the message
     /// (without CRLF), for the log files.
     pub smtp_reply: Option<String>,
+    /// `-X set:debug` lines for the system log's information messages.
+    pub infos: Vec<String>,
 }
 
 /// Read the message that follows `head` from `input` (spooled when
@@ -115,8 +118,24 @@ pub fn check_message<R: BufRead>(
     let (info, sums, relays) = read_checksums(cfg, &lists, &head, input, spool.as_mut())?;
     errors.extend(sums.error.clone());
     let dnsbl = crate::dnsbl::check(cfg, &head, &sums);
-    let outcome = decide(cfg, &lists, &head, &sums, relays, ask, dnsbl.as_ref());
+    let mut outcome = decide(cfg, &lists, &head, &sums, relays, ask, dnsbl.as_ref());
     crate::stats::decided(&head, &outcome);
+    let mut infos = Vec::new();
+    let id = logs
+        .global
+        .as_ref()
+        .map(|l| l.id().to_string())
+        .or_else(|| spool_id.clone())
+        .unwrap_or_default();
+    crate::xfltr::run(
+        cfg,
+        &lists,
+        &head,
+        &id,
+        &mut outcome,
+        &mut errors,
+        &mut infos,
+    );
     Ok(Checked {
         head,
         outcome,
@@ -128,6 +147,7 @@ pub fn check_message<R: BufRead>(
         logs,
         user_sws,
         smtp_reply: None,
+        infos,
     })
 }
 
@@ -168,6 +188,7 @@ impl Checked {
             .chain(self.errors.iter())
             .chain(errors.iter())
             .chain(outcome.errors.iter())
+            .chain(outcome.xfltr.as_ref().map(|x| &x.log_line))
             .cloned()
             .collect();
         let log_req = self.head.opts.log;

@@ -57,6 +57,8 @@ pub struct Config {
     pub dnsbl: Option<std::sync::Arc<tally_engine::dnsbl::Checker>>,
     /// Why the DNS list checks could not be set up.
     pub dnsbl_error: Option<String>,
+    /// `-X`: the external filter.
+    pub xfltr: tally_engine::xfltr::XfltrOpts,
 }
 
 /// Questions at once for DNS list checks without `-j`.
@@ -132,6 +134,7 @@ impl Config {
             }),
             dnsbl,
             dnsbl_error,
+            xfltr: o.xfltr.clone(),
             white: Mutex::new(WhiteFiles::new(
                 home,
                 o.whiteclnt.as_deref(),

@@ -47,6 +47,14 @@ impl Shared {
         }
         self.syslog.error(msg);
     }
+
+    /// Log an information message (`-X set:debug`).
+    pub fn inform(&self, msg: &str) {
+        if self.stderr {
+            eprintln!("{msg}");
+        }
+        self.syslog.info(msg);
+    }
 }
 
 /// A bound listener.
@@ -212,8 +220,12 @@ fn run<R: std::io::Read, W: Write>(
         sh.totals
             .proxied
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        for e in r? {
+        let (errors, infos) = r?;
+        for e in errors {
             sh.complain(&e);
+        }
+        for i in infos {
+            sh.inform(&i);
         }
         return Ok(());
     }
@@ -227,8 +239,12 @@ fn run<R: std::io::Read, W: Write>(
     drop(out);
     let _ = close();
     sh.totals.answered(result);
-    for e in r.map_err(|e: BadRequest| e.to_string())? {
+    let (errors, infos) = r.map_err(|e: BadRequest| e.to_string())?;
+    for e in errors {
         sh.complain(&e);
+    }
+    for i in infos {
+        sh.inform(&i);
     }
     Ok(())
 }

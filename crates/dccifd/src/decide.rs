@@ -58,6 +58,8 @@ pub struct Decided {
     /// The DNS list checks' outcome and the groups that count (the proxy's
     /// rejection text).
     pub dnsbl: Option<(tally_engine::dnsbl::Outcome, tally_engine::dnsbl::On)>,
+    /// What the `-X` filter's answer did ([`crate::xfltr`]).
+    pub xfltr: Option<crate::xfltr::Done>,
 }
 
 impl Decided {
@@ -282,5 +284,6 @@ pub(crate) fn decide(
         grey: gl,
         dnsbl_lines,
         dnsbl: dnsbl_on,
+        xfltr: None,
     }
 }

@@ -38,6 +38,7 @@ pub mod totals;
 pub mod users;
 pub mod white;
 pub mod workers;
+pub mod xfltr;
 
 /// Run the request parser on arbitrary bytes, without sockets or files:
 /// the head of the request is parsed and the rest is taken as the

@@ -179,10 +179,11 @@ pub fn converse<R: Read, W: Write>(
     up_r: R,
     up_w: W,
     ask: &mut dyn Servers,
-) -> Result<Vec<String>, String> {
+) -> Result<(Vec<String>, Vec<String>), String> {
     let mut up = BufReader::new(up_r);
     let mut out = io::BufWriter::new(up_w);
     let mut errors = Vec::new();
+    let mut infos = Vec::new();
     let io_err = |e: io::Error| format!("SMTP proxy: {}", tally_engine::errno_str(&e));
     let mut down = match connect(dest, peer) {
         Ok(d) => d,
@@ -223,6 +224,7 @@ pub fn converse<R: Read, W: Write>(
                     down.as_mut(),
                     ask,
                     &mut errors,
+                    &mut infos,
                 )?;
                 env.sender = None;
                 env.clear_rcpts();
@@ -283,7 +285,7 @@ pub fn converse<R: Read, W: Write>(
             break;
         }
     }
-    Ok(errors)
+    Ok((errors, infos))
 }
 
 /// Pass one command downstream and get its reply (made up for
@@ -323,6 +325,7 @@ fn data<R: BufRead, W: Write>(
     mut down: Option<&mut Down>,
     ask: &mut dyn Servers,
     errors: &mut Vec<String>,
+    infos: &mut Vec<String>,
 ) -> Result<(), String> {
     let io_err = |e: io::Error| format!("SMTP proxy: {}", tally_engine::errno_str(&e));
     if env.sender.is_none() || env.rcpts.is_empty() {
@@ -375,6 +378,21 @@ fn data<R: BufRead, W: Write>(
         let r = smtp_reply(cfg.grey_msg.as_deref(), DEFAULT_GREY, &id, &cip);
         c.smtp_reply = Some(r.trim_end().to_string());
         r.repeat(n).into_bytes()
+    } else if let Some(r) = c.outcome.xfltr.as_ref().and_then(|x| x.reply.clone()) {
+        // the -X filter refused or deferred the message for everyone
+        if let Some(d) = down.as_mut() {
+            let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
+        }
+        c.smtp_reply = Some(r.clone());
+        format!("{r}\r\n").repeat(n).into_bytes()
+    } else if c.outcome.xfltr.as_ref().is_some_and(|x| x.discard) {
+        // the -X filter discarded the message
+        if let Some(d) = down.as_mut() {
+            let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
+        }
+        "250 2.0.0 Ok: discarded by the external filter\r\n"
+            .repeat(n)
+            .into_bytes()
     } else if c.outcome.tempfail {
         // -x and no DCC server answered: try again later
         if let Some(d) = down.as_mut() {
@@ -433,6 +451,7 @@ fn data<R: BufRead, W: Write>(
     out.flush().map_err(io_err)?;
     c.write_logs(cfg).map_err(|e| e.to_string())?;
     errors.append(&mut c.errors);
+    infos.append(&mut c.infos);
     Ok(())
 }
 
