@@ -85,20 +85,17 @@ fn newest_first(a: &LogEntry, b: &LogEntry) -> std::cmp::Ordering {
 /// Threads asking for files' times when a directory is first read.
 const STAT_THREADS: usize = 4;
 
-/// The modification times of `names` in `dir` (`None` for a file gone).
-fn stat_all(dir: &Path, names: &[Arc<str>]) -> Vec<Option<i128>> {
-    let one = |n: &Arc<str>| {
-        std::fs::symlink_metadata(dir.join(&**n))
-            .and_then(|m| m.modified())
-            .ok()
-            .map(nanos)
-    };
-    if names.len() < 1000 {
-        return names.iter().map(one).collect();
+/// The modification times of directory entries (`None` for a file
+/// gone). Each is asked relative to the directory already open
+/// (`fstatat`), not by its whole path.
+fn stat_all(entries: &[std::fs::DirEntry]) -> Vec<Option<i128>> {
+    let one = |e: &std::fs::DirEntry| e.metadata().and_then(|m| m.modified()).ok().map(nanos);
+    if entries.len() < 1000 {
+        return entries.iter().map(one).collect();
     }
-    let chunk = names.len().div_ceil(STAT_THREADS);
+    let chunk = entries.len().div_ceil(STAT_THREADS);
     std::thread::scope(|sc| {
-        let hs: Vec<_> = names
+        let hs: Vec<_> = entries
             .chunks(chunk)
             .map(|c| sc.spawn(move || c.iter().map(one).collect::<Vec<_>>()))
             .collect();
@@ -206,7 +203,7 @@ fn refresh(
 /// Read a changed directory: ask the times of new files only.
 fn reread(state: &mut DirState, dir: &Path, prefix: &str, depth: usize) {
     let mut seen = 0usize;
-    let mut fresh: Vec<Arc<str>> = Vec::new();
+    let mut fresh: Vec<(Arc<str>, std::fs::DirEntry)> = Vec::new();
     let mut subdirs = Vec::new();
     let mut names_now: Option<std::collections::HashSet<Arc<str>>> = None;
     for pass in 0..2 {
@@ -219,7 +216,9 @@ fn reread(state: &mut DirState, dir: &Path, prefix: &str, depth: usize) {
             fresh.clear();
             subdirs.clear();
         }
-        let Ok(rd) = std::fs::read_dir(dir) else { break };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            break;
+        };
         for e in rd.flatten() {
             let name = e.file_name();
             let Some(name) = name.to_str() else { continue };
@@ -237,7 +236,7 @@ fn reread(state: &mut DirState, dir: &Path, prefix: &str, depth: usize) {
                             seen += 1;
                         }
                     }
-                    None => fresh.push(Arc::from(name)),
+                    None => fresh.push((Arc::from(name), e)),
                 }
             }
         }
@@ -261,9 +260,11 @@ fn reread(state: &mut DirState, dir: &Path, prefix: &str, depth: usize) {
     if fresh.is_empty() {
         return;
     }
-    let times = stat_all(dir, &fresh);
-    let mut add: Vec<LogEntry> = Vec::with_capacity(fresh.len());
-    for (n, t) in fresh.into_iter().zip(times) {
+    let (names, entries): (Vec<Arc<str>>, Vec<std::fs::DirEntry>) = fresh.into_iter().unzip();
+    let times = stat_all(&entries);
+    drop(entries);
+    let mut add: Vec<LogEntry> = Vec::with_capacity(names.len());
+    for (n, t) in names.into_iter().zip(times) {
         let Some(t) = t else { continue };
         let id: Arc<str> = if prefix.is_empty() {
             n.clone()

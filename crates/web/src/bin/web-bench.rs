@@ -133,6 +133,14 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
 
+    let alone: Vec<Duration> = (0..rounds)
+        .map(|_| {
+            let l = tally_web::listing::Listings::new();
+            let t = Instant::now();
+            assert!(l.list(&log).len() >= files);
+            t.elapsed()
+        })
+        .collect();
     let mut cold = Vec::new();
     for _ in 0..rounds {
         let (addr, rt) = start(&home, false);
@@ -180,6 +188,7 @@ fn main() {
         "first page of {} messages (50 per page) through HTTP on loopback:",
         files + rounds
     );
+    report("listing alone, empty cache", alone);
     report("start-up indexing", index);
     report("cold: sign-in + first page", cold);
     report("first after start-up index", indexed);
