@@ -489,14 +489,13 @@ impl Conn {
                 (self.cfg.hdr != crate::opts::HdrMode::None)
                     .then(|| crate::eom::split_header(h, &client.brand))?
             });
-            v.xfltr = Some(crate::xfltr::Ask::new(
-                &msg,
-                &cip,
-                &self.clnt_name,
-                &self.helo,
-                &v,
-                header,
-            ));
+            let mut ask =
+                crate::xfltr::Ask::new(&msg, &cip, &self.clnt_name, &self.helo, &v, header);
+            let embargo = grey
+                .as_ref()
+                .is_some_and(|g| g.st & tally_engine::state::ST_GREY_EMBARGO != 0);
+            ask.deferred = embargo || (failed && self.cfg.try_extra_hard);
+            v.xfltr = Some(ask);
         }
         // the log file is finished with the final verdict (eom_log)
         self.ending = Some(ending::Ending {

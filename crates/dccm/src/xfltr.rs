@@ -6,7 +6,9 @@
 //! setting differs from the transaction's first recipient's, so the
 //! answer acts for every recipient or for none. Only mail from a SUBMIT
 //! client, whose recipients cannot be refused, can mix them; then the
-//! answer is logged and ignored.
+//! answer is logged and ignored. A greylist embargo or a `-x` DCC
+//! failure stands: the filter is told (verdict `reject`) and its answer
+//! logged, and the message comes back later.
 
 use crate::conn::{Answer2, Verdict};
 use crate::msg::Msg;
@@ -26,6 +28,9 @@ pub struct Ask {
     /// The X-DCC header of the message (restored when the filter accepts
     /// a message dccm refused).
     pub header: Option<(String, String)>,
+    /// The message is deferred (greylist embargo, `-x` DCC failure): the
+    /// answer is logged and ignored, the message comes back later.
+    pub deferred: bool,
 }
 
 impl Ask {
@@ -58,6 +63,7 @@ impl Ask {
             on: msg.rcpts.iter().filter(|r| r.xfltr_on).count(),
             total: msg.rcpts.len(),
             header,
+            deferred: false,
         }
     }
 
@@ -65,6 +71,8 @@ impl Ask {
     pub fn scope(&self) -> Scope {
         if self.on == 0 {
             Scope::Nobody
+        } else if self.deferred {
+            Scope::Deferred
         } else if self.on == self.total {
             Scope::All
         } else {

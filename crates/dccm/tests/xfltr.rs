@@ -376,3 +376,23 @@ fn per_user_options_and_mixed_recipients() {
     drop(d);
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// A deferred message (here `-x` and no DCC server) stays deferred
+/// whatever the filter says; its answer is logged.
+#[test]
+fn deferral_stands() {
+    let home = home_with("xdefer", "option xfltr-on\noption log-all\n", &[]);
+    let f = socket_filter(&home);
+    let mut args = dccm_args(&home, &format!("unix:{}", f.display()));
+    args.push("-x".to_string());
+    let d = start_dccm(&home, &args);
+    let mut c = connect(&d.sock);
+    assert_eq!(
+        seen(&message(&mut c, "ACC-x", &["bob"])),
+        Seen::Refused("451 4.4.0 DCC failure".into())
+    );
+    assert!(log_of(&home, "ACC-x")
+        .contains("external filter: accept; ignored while the message is deferred"));
+    drop(d);
+    let _ = std::fs::remove_dir_all(&home);
+}
