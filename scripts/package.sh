@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bins_user=(dccproc cdcc)
-bins_admin=(dccd dccm dccifd dbclean dblist start-dccd start-grey start-dccm start-dccifd cron-dccd)
+bins_admin=(dccd dccm dccifd dbclean dblist start-dccd start-grey start-dccm start-dccifd cron-dccd dcc-web)
 target=${CARGO_TARGET_DIR:-target}
 out_dir=target/debian
 
@@ -58,7 +58,7 @@ for page in man/*.5 man/*.8; do
 done
 install -m 644 packaging/systemd/*.service packaging/systemd/*.timer "$root/lib/systemd/system/"
 install -m 644 packaging/dcc_conf "$root/usr/share/tally/dcc_conf"
-install -m 644 README.md docs/operations.md "$root/usr/share/doc/tally/"
+install -m 644 README.md docs/operations.md docs/web.md "$root/usr/share/doc/tally/"
 cat > "$root/usr/share/doc/tally/copyright" <<EOF
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
 Upstream-Name: tally

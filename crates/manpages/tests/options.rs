@@ -5,7 +5,7 @@
 
 use std::fs;
 use tally_manpages::mdoc::Mdoc;
-use tally_manpages::source::{cdcc_commands, getopt_letters, string_after};
+use tally_manpages::source::{cdcc_commands, getopt_letters, string_after, OptLetter};
 use tally_manpages::{man_dir, repo_root, CDCC_TABLE, PAGES};
 
 fn read(path: &std::path::Path) -> String {
@@ -17,10 +17,30 @@ fn every_option_is_documented() {
     let mut problems = Vec::new();
     let mut checked = 0;
     for page in PAGES {
-        let Some(src) = page.opts else { continue };
-        let text = read(&repo_root().join(src.path));
-        let spec = string_after(&text, src.needle, src.path).unwrap_or_else(|e| panic!("{e}"));
-        let letters = getopt_letters(&spec).unwrap_or_else(|e| panic!("{}: {e}", src.path));
+        if !page.is_program() {
+            continue;
+        }
+        // the letters of every program the page describes, united
+        let mut letters: Vec<OptLetter> = Vec::new();
+        let mut specs = Vec::new();
+        for src in page.opts {
+            let text = read(&repo_root().join(src.path));
+            let spec = string_after(&text, src.needle, src.path).unwrap_or_else(|e| panic!("{e}"));
+            for o in getopt_letters(&spec).unwrap_or_else(|e| panic!("{}: {e}", src.path)) {
+                match letters.iter().find(|l| l.letter == o.letter) {
+                    Some(l) if l.takes_arg != o.takes_arg => problems.push(format!(
+                        "{}: -{} takes an argument in one program and not in another",
+                        page.file, o.letter
+                    )),
+                    Some(_) => {}
+                    None => letters.push(o),
+                }
+            }
+            specs.push(format!("\"{spec}\""));
+        }
+        let mut paths: Vec<&str> = page.opts.iter().map(|s| s.path).collect();
+        paths.dedup();
+        let spec = format!("{} ({})", specs.join(", "), paths.join(", "));
         let m = Mdoc::new(&read(&man_dir().join(page.file)));
         let Some(synopsis) = m.fl_letters("SYNOPSIS") else {
             problems.push(format!("{}: no SYNOPSIS section", page.file));
@@ -34,15 +54,12 @@ fn every_option_is_documented() {
         for o in &letters {
             let c = o.letter;
             if !synopsis.contains(&c) {
-                problems.push(format!(
-                    "{}: -{c} ({}) not in the SYNOPSIS",
-                    page.file, src.path
-                ));
+                problems.push(format!("{}: -{c} ({spec}) not in the SYNOPSIS", page.file));
             }
             match items.iter().find(|(l, _)| *l == c) {
                 None => problems.push(format!(
-                    "{}: no `.It Fl {c}` item in OPTIONS for -{c} of \"{spec}\" ({})",
-                    page.file, src.path
+                    "{}: no `.It Fl {c}` item in OPTIONS for -{c} of {spec}",
+                    page.file
                 )),
                 Some((_, rest)) => {
                     // an argument is shown as a placeholder or a literal
@@ -62,8 +79,8 @@ fn every_option_is_documented() {
         for (l, _) in &items {
             if !letters.iter().any(|o| o.letter == *l) && !page.announced.contains(*l) {
                 problems.push(format!(
-                    "{}: documents -{l}, which \"{spec}\" ({}) does not have",
-                    page.file, src.path
+                    "{}: documents -{l}, which {spec} does not have",
+                    page.file
                 ));
             }
         }

@@ -48,7 +48,19 @@ fn pages_have_their_sections() {
         };
         let m = Mdoc::new(&text);
         let mut want = vec!["NAME", "DESCRIPTION", "SEE ALSO"];
-        if page.opts.is_some() {
+        if let Some(to) = page.described_in {
+            // a pointer page: it must name the page that describes it
+            let name = to.rsplit_once('.').map_or(to, |(n, _)| n);
+            if !text
+                .lines()
+                .any(|l| l.starts_with(".Xr ") && l[4..].starts_with(name))
+            {
+                problems.push(format!(
+                    "{}: does not point at {to} (`.Xr {name}`)",
+                    page.file
+                ));
+            }
+        } else if page.is_program() {
             want.extend(["SYNOPSIS", "OPTIONS", "EXIT STATUS", "COMPATIBILITY"]);
         } else if !page.may_be_absent {
             want.push("COMPATIBILITY");
