@@ -19,23 +19,33 @@
 //! path takes only input on which it does exactly what they do, so the
 //! golden vectors decide both:
 //!
-//! - MD5 ([`md5x`]): Body and the Fuz2 languages are separate streams,
-//!   compressed two at a time interleaved (also their last blocks), each
-//!   step written so that the fewest operations wait on the step before;
+//! - MD5 ([`md5x`]): Body, the Fuz2 languages and Fuz1 are separate
+//!   streams, compressed two at a time interleaved (also their last
+//!   blocks), each step written so that the fewest operations wait on the
+//!   step before;
 //! - Body ([`plain`]): kept bytes are written straight into the MD5 stream's
-//!   buffer, eight at a time while no line feed is among them;
-//! - Fuz2 ([`fuz2`]): a whole ASCII word ended by white space is read from
-//!   one 16-byte load; tags and comments are skipped in runs up to the next
-//!   `>` (or `&`);
+//!   buffer; with AVX2 (detected at run time, `x86`) 32 bytes at a time,
+//!   packed by one shuffle per 8 bytes, up to a line feed followed by `>`;
+//!   otherwise eight at a time while no line feed is among them;
+//! - Fuz2 ([`fuz2`]): the classes of 64 bytes at a time (`classes`: letters,
+//!   white space, `>`, `&`, bytes above 0x7f, as bit masks; AVX2 or byte by
+//!   byte) give runs of whole ASCII words ended by white space, each read
+//!   from one 16-byte load, and the inside of tags and comments; an HTML tag
+//!   or comment and a character reference are taken whole where the piece
+//!   holds them;
 //! - base64 ([`decode`]) decodes a quantum of four digits at once;
 //! - a message allocates only the MD5 buffers of the streams it uses.
 //!
 //! Single thread, 2 shared x86-64 cores (`tally-bench`, best of 5): 20 MB
 //! plain text 267 MB/s, 20 MB HTML 264 MB/s, the corpus 35,000 messages/s
-//! (220 MB/s); before these paths 235 MB/s, 230 MB/s and 26,800 messages/s.
-//! The original DCC 2.3.167, measured side by side before them, ran at 1/3.2
-//! of tally's speed on the plain text and 1/2.5 on the HTML, so now at about
-//! 1/3.6 and 1/2.9 (an estimate from the gains; not measured again). MD5
+//! (220 MB/s) before the AVX2 paths and the whole tags; then, on the same
+//! machine under load (CPU time of alternated runs) plain text 1.06 to 1.15
+//! times as fast, HTML 1.24 to 1.26 times and the corpus 1.09 to 1.13 times,
+//! which is about 285-305 MB/s, 330 MB/s and 39,000 messages/s. The
+//! original DCC 2.3.167 ran at about 73 MB/s on the plain text and 92 MB/s
+//! on the HTML on this machine (measured side by side with an earlier
+//! tally), so tally is about 4 times as fast on plain text and 3.6 times on
+//! HTML (estimates from the gains; not measured side by side again). MD5
 //! takes a third of the time; the rest is mostly the Fuz2 scanner.
 
 mod classes;
