@@ -13,6 +13,7 @@ mod opts;
 mod run;
 mod setup;
 mod white;
+mod xfltr;
 
 /// Version printed by `-V`.
 pub const VERSION: &str = concat!("tally ", env!("CARGO_PKG_VERSION"), " (DCC 2.3.167)");

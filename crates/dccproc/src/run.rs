@@ -358,6 +358,8 @@ fn process(r: &mut Run, mut o: Opts) -> i32 {
     if o.fake_envelope && r.log.is_some() {
         r.log_write(envelope_lines(&sums).as_bytes());
     }
+    // -X: the external filter's say
+    let xf = crate::xfltr::run(r, &o, white.as_deref(), &sums, &d);
 
     // deliver
     if let Err(code) = r.copy_out(&info, d.header.as_ref()) {
@@ -393,11 +395,21 @@ fn process(r: &mut Run, mut o: Opts) -> i32 {
     }
 
     let spam = d.is_spam();
+    let exit = match xf.as_ref().and_then(|x| x.exit) {
+        Some(code) => code,
+        None if spam => o.exit_code,
+        None => 0,
+    };
+    if let Some(x) = xf.as_ref() {
+        r.log_write(format!("{}\n", x.log_line).as_bytes());
+    }
     if o.fake_envelope {
-        let l = if spam {
-            "\nresult: reject\n"
-        } else {
+        let l = if exit == 0 {
             "\nresult: accept\n"
+        } else if exit == crate::xfltr::EX_TEMPFAIL && exit != o.exit_code {
+            "\nresult: temporary failure\n"
+        } else {
+            "\nresult: reject\n"
         };
         r.log_write(l.as_bytes());
     }
@@ -405,9 +417,5 @@ fn process(r: &mut Run, mut o: Opts) -> i32 {
         r.logit = true;
     }
     r.finish_log();
-    if spam {
-        o.exit_code
-    } else {
-        0
-    }
+    exit
 }

@@ -42,6 +42,12 @@ pub fn load(base: &Path, name: &str) -> Result<Option<(Loaded, Vec<String>)>, St
 }
 
 impl Loaded {
+    /// `option xfltr-on` (and not `xfltr-off`): the `-X` filter's
+    /// answers act.
+    pub fn xfltr_on(&self) -> bool {
+        tally_engine::xfltr::gate::xfltr_on(Some(&self.list), None)
+    }
+
     /// What the file says about the SMTP client address as a relay.
     pub fn relay(&self, ip_sum: &Sum, ip: IpAddr) -> Option<Tgts> {
         self.list.relay(ip_sum, ip).map(|t| t.0)
