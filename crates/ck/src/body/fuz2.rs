@@ -308,8 +308,9 @@ fn whole_tag(rest: &[u8], tbl: &[u8; 256], avx2: bool) -> Option<Tag> {
     // every byte of a tag counts once more in btotal than in a comment
     let per_byte = u32::from(&name != b"!--");
     // 64 bytes at a time up to the `>` (or `&` in a tag) while they are
-    // ASCII: the bytes before it add up by their classes
-    while let Some(src) = rest.get(t.len..t.len + 64) {
+    // ASCII: the bytes before it add up by their classes (only with the
+    // x86-64 kernel: byte by byte, the classes cost more than they save)
+    while let Some(src) = rest.get(t.len..t.len + 64).filter(|_| avx2) {
         let Ok(src) = <&[u8; 64]>::try_from(src) else {
             break;
         };
@@ -433,7 +434,9 @@ impl Fuz2 {
                                 // ascii_word would fail where ascii_words
                                 // found a byte of another kind
                                 let mut decided = false;
-                                if wlen == 0 && i >= win.retry {
+                                // (only with the x86-64 kernel: byte by
+                                // byte, the classes cost more than they save)
+                                if wlen == 0 && avx2 && i >= win.retry {
                                     (i, decided) = ascii_words(
                                         data,
                                         i,
