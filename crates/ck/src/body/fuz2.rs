@@ -310,7 +310,10 @@ fn whole_tag(rest: &[u8], tbl: &[u8; 256], avx2: bool) -> Option<Tag> {
     // 64 bytes at a time up to the `>` (or `&` in a tag) while they are
     // ASCII: the bytes before it add up by their classes (only with the
     // x86-64 kernel: byte by byte, the classes cost more than they save)
-    while let Some(src) = rest.get(t.len..t.len + 64).filter(|_| avx2) {
+    while let Some(src) = rest.get(t.len..t.len + 64) {
+        if !avx2 {
+            break;
+        }
         let Ok(src) = <&[u8; 64]>::try_from(src) else {
             break;
         };
@@ -416,7 +419,12 @@ impl Fuz2 {
             .filter(|&l| !matches!(words::CHARSETS[l], Some(c) if c != cset))
             .fold(0u8, |m, l| m | 1 << l);
         let avx2 = classes::avx2();
-        let mut win = Window::default();
+        // the classes of 64 bytes only with the x86-64 kernel: byte by
+        // byte, they cost more than they save
+        let mut win = Window {
+            retry: if avx2 { 0 } else { usize::MAX },
+            ..Window::default()
+        };
         let mut i = 0;
         while i < data.len() {
             match self.st {
@@ -434,9 +442,7 @@ impl Fuz2 {
                                 // ascii_word would fail where ascii_words
                                 // found a byte of another kind
                                 let mut decided = false;
-                                // (only with the x86-64 kernel: byte by
-                                // byte, the classes cost more than they save)
-                                if wlen == 0 && avx2 && i >= win.retry {
+                                if wlen == 0 && i >= win.retry {
                                     (i, decided) = ascii_words(
                                         data,
                                         i,
