@@ -75,16 +75,21 @@ pub fn add_log(dir: &Path, name: &str, secs: u64, text: &str) {
         .unwrap();
 }
 
-/// A running dcc-web.
+/// A running dcc-web; when dropped after a passing test its home
+/// directory is removed too (kept after a failure, to look at).
 pub struct Web {
     pub child: Child,
     pub addr: SocketAddr,
+    pub home: PathBuf,
 }
 
 impl Drop for Web {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.home);
+        }
     }
 }
 
@@ -107,7 +112,11 @@ pub fn start(home: &Path, extra: &[&str]) -> Web {
         .unwrap_or_else(|| panic!("dcc-web said {line:?}"))
         .parse()
         .unwrap();
-    Web { child, addr }
+    Web {
+        child,
+        addr,
+        home: home.to_path_buf(),
+    }
 }
 
 /// Sign in as `user`; the answer to the POST.
