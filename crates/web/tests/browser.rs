@@ -3,7 +3,8 @@
 //! a message and logs it for bob; headless Chromium, driven through
 //! chromedriver with WebDriver, signs bob in to dcc-web, opens the logged
 //! message and clicks "whitelist sender"; the same message sent through
-//! dccm again passes. Screenshots of each step are saved in
+//! dccm again passes; then it sets `log-all` in the options form.
+//! Screenshots of each step are saved in
 //! `<target>/test-output/web/`.
 //!
 //! Without chromium and chromedriver the test prints why and passes,
@@ -310,6 +311,35 @@ async fn whitelist_sender_in_chromium() {
     );
     c.goto(&format!("{base}/whiteclnt")).await.unwrap();
     shot("5-whiteclnt.png").await;
+
+    // 7. the options form: log all of bob's mail
+    c.goto(&format!("{base}/options")).await.unwrap();
+    c.find(Locator::Css("#log option[value=all]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Id("save"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let note = c
+        .find(Locator::Id("note"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(note, "Options saved.");
+    shot("6-options.png").await;
+    let white = std::fs::read_to_string(bob.join("whiteclnt")).unwrap();
+    assert_eq!(
+        white,
+        "# bob's own whitelist\nok\tenv_From\talice@example.com\noption log-all\n"
+    );
     c.close().await.unwrap();
     drop(dccm);
     eprintln!("screenshots in {}", shots.display());
