@@ -23,20 +23,23 @@
 //!
 //! | | before issue 13 | issue 13, first round | now |
 //! | --- | --- | --- | --- |
-//! | 20 MB plain text | 235 MB/s | 267 MB/s | about 285-305 MB/s |
+//! | 20 MB plain text | 235 MB/s | 267 MB/s | about 300 MB/s |
 //! | 20 MB HTML | 230 MB/s | 264 MB/s | about 330 MB/s |
-//! | corpus (1228 messages, 7.7 MB) | 26,800 msgs/s, 168 MB/s | 35,000 msgs/s, 220 MB/s | about 39,000 msgs/s |
-//! | instructions, 2 MB plain / HTML | 111M / 113M | 116M / 110M | 99.4M / 86.0M |
-//! | instructions, corpus | 864M | 503M | 483M |
+//! | corpus (1228 messages, 7.7 MB) | 26,800 msgs/s, 168 MB/s | 35,000 msgs/s, 220 MB/s | about 38,000 msgs/s |
+//! | instructions, 2 MB plain / HTML | 111M / 113M | 116M / 110M | 98.9M / 85.1M |
+//! | instructions, corpus | 864M | 503M | 479M |
 //!
 //! The last column could not be measured on a quiet machine: it is the
 //! first round's figures times the gains measured while other builds ran,
 //! as CPU time (`perf stat -e task-clock`) of alternated runs of the two
-//! builds, the generation of the messages subtracted, best of 6 to 10:
-//! plain text 1.06 to 1.15 times as fast, HTML 1.24 to 1.26, the corpus
-//! 1.09 to 1.13. The original DCC ran at about 73 MB/s (plain) and 92 MB/s
-//! (HTML) on this machine, so tally is now about 4 times as fast on plain
-//! text and 3.6 times on HTML.
+//! builds, the generation of the messages subtracted, best of 6 to 12,
+//! four sessions: plain text 1.06 to 1.15 times as fast (mostly 1.13),
+//! HTML 1.24 to 1.27, the corpus 1.03 to 1.13 (mostly 1.08). The original
+//! DCC ran at about 73 MB/s (plain) and 92 MB/s (HTML) on this machine, so
+//! tally is now about 4.1 times as fast on plain text and 3.6 times on
+//! HTML. Without AVX2 (the kernels switched off by hand) the instructions
+//! are 114.8M / 108.2M and 530M, and the CPU time is still below the first
+//! round's (plain 1.02, HTML 1.10, corpus 1.05 times as fast).
 //!
 //! Where the time goes now (`perf record`, 20 MB): the Fuz2 scanner about
 //! 47 % on both messages (its 64-byte classification 4-5 %), MD5 37 % on

@@ -39,14 +39,16 @@
 //! Single thread, 2 shared x86-64 cores (`tally-bench`, best of 5): 20 MB
 //! plain text 267 MB/s, 20 MB HTML 264 MB/s, the corpus 35,000 messages/s
 //! (220 MB/s) before the AVX2 paths and the whole tags; then, on the same
-//! machine under load (CPU time of alternated runs) plain text 1.06 to 1.15
-//! times as fast, HTML 1.24 to 1.26 times and the corpus 1.09 to 1.13 times,
-//! which is about 285-305 MB/s, 330 MB/s and 39,000 messages/s. The
+//! machine under load (CPU time of alternated runs) plain text about 1.13
+//! times as fast, HTML 1.25 times and the corpus 1.08 times, which is about
+//! 300 MB/s, 330 MB/s and 38,000 messages/s (see `tally-bench`). The
 //! original DCC 2.3.167 ran at about 73 MB/s on the plain text and 92 MB/s
 //! on the HTML on this machine (measured side by side with an earlier
-//! tally), so tally is about 4 times as fast on plain text and 3.6 times on
-//! HTML (estimates from the gains; not measured side by side again). MD5
-//! takes a third of the time; the rest is mostly the Fuz2 scanner.
+//! tally), so tally is about 4.1 times as fast on plain text and 3.6 times
+//! on HTML (estimates from the gains; not measured side by side again). MD5
+//! takes a third of the time; the rest is mostly the Fuz2 scanner. The
+//! 64-byte classes are used only with the AVX2 kernel (byte by byte they
+//! cost more than they save).
 
 mod classes;
 mod cref;
