@@ -216,3 +216,42 @@ fn program_filter_answers() {
         "external filter: killed by signal 11 without answering; verdict kept",
     );
 }
+
+/// `set:debug=2`: every request and answer on standard error (and the
+/// system log's information messages).
+#[test]
+fn debug_lines() {
+    let home = scratch("xfltr-debug");
+    write_map(&home, closed_port());
+    std::fs::write(home.join("whiteclnt"), "option xfltr-on\n").unwrap();
+    let target = socket_filter(&home);
+    let hs = home.display().to_string();
+    let out = run(
+        &[
+            "-h",
+            &hs,
+            "-w",
+            "whiteclnt",
+            "-f",
+            "<rej-9@example.com>",
+            "-X",
+            &target,
+            "-X",
+            "set:debug=2",
+        ],
+        MSG,
+    );
+    assert_eq!(code(&out), 67);
+    let e = stderr(&out);
+    assert!(
+        e.contains(&format!("-X {target}: request for the message: id \\nclient  \\nhelo \\nfrom <rej-9@example.com>\\nverdict accept")),
+        "{e}"
+    );
+    assert!(
+        e.contains(&format!(
+            "-X {target}: the message: reject 554 5.7.9 refused by the local filter\n"
+        )),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir_all(&home);
+}

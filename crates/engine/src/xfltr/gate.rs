@@ -104,6 +104,7 @@ pub fn report(
     scope: Scope,
 ) -> Report {
     let target = opts.target.as_deref().unwrap_or("");
+    let id = if id.is_empty() { "the message" } else { id };
     let mut r = Report::default();
     if opts.debug >= 2 {
         r.info.push(format!(
