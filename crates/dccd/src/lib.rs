@@ -26,7 +26,8 @@
 //! - `whitelist`: the server whitelist in the whiteclnt format; its
 //!   entries are answered with their value (`OK`, `OK2`, `many`).
 //! - `tally-db/`: the database (an append-only log, see `tally-store`).
-//! - `dccd.pid`: the process-ID of the running server.
+//! - `dccd.pid` (`grey_dccd.pid` with `-G`): the process-ID of the running
+//!   server (see [`pid_file`]).
 //! - `flod` (`grey_flod` with `-G`): the flooding peers (see [`flood`]);
 //!   read again when it changes, on SIGHUP and on `cdcc "flood check"`.
 //!   The flooding positions are kept by the store (`tally-db/peers`).
@@ -69,3 +70,12 @@ pub mod stats;
 pub mod trace;
 pub mod udp;
 pub mod work;
+
+/// The pid file of the server in `home`: `dccd.pid`, or `grey_dccd.pid`
+/// for a greylist server (`-G`), so that a DCC server and a greylist
+/// server sharing a home directory each keep and remove their own. The
+/// original's dccd writes no pid file; the greylist name takes the
+/// `grey_` prefix of its other files (`grey_flod`, `grey_clients`).
+pub fn pid_file(home: &std::path::Path, grey: bool) -> std::path::PathBuf {
+    home.join(if grey { "grey_dccd.pid" } else { "dccd.pid" })
+}

@@ -273,7 +273,7 @@ async fn serve(
         let file = home.join(if grey { "grey_flod" } else { "flod" });
         crate::flood::state::Flood::new(server.cfg.srvr_id, file, grey, &*server.counter.store)
     };
-    let pid_path = home.join("dccd.pid");
+    let pid_path = crate::pid_file(&home, server.grey.is_some());
     if let Err(e) = std::fs::write(&pid_path, format!("{}\n", std::process::id())) {
         log(&format!("{}: {e}", pid_path.display()));
     }
