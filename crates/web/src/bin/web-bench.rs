@@ -100,6 +100,17 @@ fn timed(c: &mut Client) -> Duration {
     d
 }
 
+/// This process's user and system time in clock ticks (1/100 s).
+fn cpu_ticks() -> u64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = s.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // the words after the name start with field 3 (state); utime and
+    // stime are fields 14 and 15
+    let n = |i: usize| f.get(i).and_then(|w| w.parse::<u64>().ok()).unwrap_or(0);
+    n(11) + n(12)
+}
+
 fn report(what: &str, mut v: Vec<Duration>) {
     v.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -133,6 +144,7 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
 
+    let cpu0 = cpu_ticks();
     let alone: Vec<Duration> = (0..rounds)
         .map(|_| {
             let l = tally_web::listing::Listings::new();
@@ -141,6 +153,7 @@ fn main() {
             t.elapsed()
         })
         .collect();
+    let cpu_alone = cpu_ticks().saturating_sub(cpu0);
     let mut cold = Vec::new();
     for _ in 0..rounds {
         let (addr, rt) = start(&home, false);
@@ -189,6 +202,11 @@ fn main() {
         files + rounds
     );
     report("listing alone, empty cache", alone);
+    println!(
+        "{:<28} {:8.1} ms of CPU (user and system, all threads) per listing",
+        "listing alone, CPU time",
+        cpu_alone as f64 * 10.0 / rounds as f64
+    );
     report("start-up indexing", index);
     report("cold: sign-in + first page", cold);
     report("first after start-up index", indexed);
