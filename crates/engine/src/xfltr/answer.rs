@@ -261,4 +261,27 @@ mod tests {
             assert_eq!(parse_answer(a.as_bytes()).unwrap().to_string(), a);
         }
     }
+
+    proptest::proptest! {
+        /// Any bytes: no panic, and an accepted answer prints as a line
+        /// that parses to the same answer.
+        #[test]
+        fn any_bytes(b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            if let Ok(a) = parse_answer(&b) {
+                proptest::prop_assert_eq!(parse_answer(a.to_string().as_bytes()), Ok(a));
+            }
+        }
+
+        /// Well-formed refusals come back with their codes and text.
+        #[test]
+        fn refusals(r in 0u16..100, x in 0u16..1000, y in 0u16..1000, text in "[ -~]{0,80}") {
+            let line = format!("reject 5{r:02} 5.{x}.{y} {text}\n");
+            let Ok(Answer::Reject(got)) = parse_answer(line.as_bytes()) else {
+                return Err(proptest::test_runner::TestCaseError::fail(line));
+            };
+            proptest::prop_assert_eq!(got.rcode, format!("5{r:02}"));
+            proptest::prop_assert_eq!(got.xcode, format!("5.{x}.{y}"));
+            proptest::prop_assert_eq!(got.text, text.trim_matches(' ').to_string());
+        }
+    }
 }
