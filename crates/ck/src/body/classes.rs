@@ -134,8 +134,13 @@ pub fn classes(src: &[u8; 64], avx2: bool) -> Classes {
     portable(src)
 }
 
-/// Whether the x86-64 kernels may run.
+/// Whether the x86-64 kernels may run (and, in tests, are not switched
+/// off on this thread).
 pub fn avx2() -> bool {
+    #[cfg(test)]
+    if tests::PORTABLE.with(std::cell::Cell::get) {
+        return false;
+    }
     #[cfg(target_arch = "x86_64")]
     return super::x86::avx2();
     #[cfg(not(target_arch = "x86_64"))]
@@ -146,6 +151,58 @@ pub fn avx2() -> bool {
 mod tests {
     use super::*;
     use crate::body::tables::{FC_A, FC_SP, LATIN1, LATIN2};
+    use crate::header::{CkConfig, Envelope};
+    use crate::message::MessageCks;
+    use std::cell::Cell;
+    use std::path::{Path, PathBuf};
+
+    thread_local! {
+        /// Switches the x86-64 kernels off for the tests of this thread.
+        pub static PORTABLE: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// The files of the test corpus.
+    fn corpus() -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/corpus")];
+        while let Some(d) = dirs.pop() {
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
+            for p in rd.flatten().map(|e| e.path()) {
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if !matches!(p.extension().and_then(|x| x.to_str()), Some("tsv" | "md")) {
+                    out.push(p);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The checksums of a message, as text.
+    fn sums(msg: &[u8]) -> String {
+        let mut cks = MessageCks::new(&CkConfig::default(), &Envelope::default());
+        for piece in msg.chunks(64 * 1024) {
+            cks.feed(piece);
+        }
+        format!("{:?}", cks.finish())
+    }
+
+    #[test]
+    fn corpus_sums_equal_without_the_kernels() {
+        let files = corpus();
+        assert!(files.len() > 1000, "corpus not found");
+        for f in files {
+            let msg = std::fs::read(&f).expect("corpus file");
+            let with = sums(&msg);
+            PORTABLE.with(|p| p.set(true));
+            let without = sums(&msg);
+            PORTABLE.with(|p| p.set(false));
+            assert_eq!(with, without, "{}", f.display());
+        }
+    }
 
     #[test]
     fn classes_agree_with_the_class_tables() {

@@ -28,15 +28,7 @@ impl Default for Plain {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-fn avx2() -> bool {
-    super::x86::avx2()
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn avx2() -> bool {
-    false
-}
+use super::classes::avx2;
 
 /// 1 for the bytes that count, 0 for the ignored white space, '=' and the
 /// line feed (which is handled apart).
