@@ -189,6 +189,16 @@ def main():
     q = b"\x012\x010\x010\x03127\x02bl\x07example\x00\x00\x01\x00\x01"
     s.add("dnsbl_reply", b"\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q
           + b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x00\x00\x02")
+    # dcc_conf: the package's default, a migrated site's file, and each of its lines alone
+    for f in [rel("packaging/dcc_conf")] + glob.glob(rel("crates/ops/tests/data/*")):
+        if os.path.isfile(f):
+            s.add("dcc_conf", read(f))
+            for line in read(f).split(b"\n"):
+                s.add("dcc_conf", line)
+    for t in (b'GREY_CLIENT_ARGS=on\nGREY_SRVR_ID=\n', b'A="$B ${C:-d} ${E:=f}"\nexport G=$A\n',
+              b'if test -n "$DCC_INFO_LOG_FACILITY"; then\n  DCC_LOG_ARGS="-L info"\nfi\n',
+              b'DCCM_ARGS="-G \'-r5.7.1 550 %s\' \\\n -SHELO"\nDCCM_LOGDIR="D?log"\n'):
+        s.add("dcc_conf", t)
     for t in sorted(s.count):
         print(f"{t}: {s.count[t]} seeds")
 
