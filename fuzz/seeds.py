@@ -189,6 +189,9 @@ def main():
     q = b"\x012\x010\x010\x03127\x02bl\x07example\x00\x00\x01\x00\x01"
     s.add("dnsbl_reply", b"\x12\x34\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00" + q
           + b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\x7f\x00\x00\x02")
+    for t in (b"accept\n", b"same\n", b"discard\r\n", b"reject 550 5.7.1 no thanks\n",
+              b"tempfail 451 4.7.1 try again later\n", b"REJECT\t554  5.7.9 x\n", b"maybe\n"):
+        s.add("xfltr_answer", t)
     # dcc_conf: the package's default, a migrated site's file, and each of its lines alone
     for f in [rel("packaging/dcc_conf")] + glob.glob(rel("crates/ops/tests/data/*")):
         if os.path.isfile(f):
