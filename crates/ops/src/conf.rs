@@ -89,10 +89,20 @@ pub fn parse(text: &str, file: &str) -> Result<Conf, Problem> {
         line: 1,
         file,
         conf: Conf::default(),
+        expanded: 0,
     };
     p.run()?;
     Ok(p.conf)
 }
+
+/// The longest value a variable may get by expansion. Far above any real
+/// `dcc_conf` value, it stops `A="$A$A"` lines repeated from doubling a
+/// value until memory runs out.
+pub const MAX_VALUE: usize = 64 * 1024;
+
+/// The most bytes all expansions of one file may add, so that many lines
+/// copying a long value cannot run memory out either.
+pub const MAX_EXPANDED: usize = 1024 * 1024;
 
 struct Parser<'a> {
     s: &'a [u8],
@@ -100,6 +110,8 @@ struct Parser<'a> {
     line: usize,
     file: &'a str,
     conf: Conf,
+    /// Bytes added by expansions so far.
+    expanded: usize,
 }
 
 fn is_name_start(c: u8) -> bool {
@@ -342,14 +354,34 @@ impl Parser<'_> {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
+    /// Add the value of an expansion to `out`, refusing a value that would
+    /// grow over [`MAX_VALUE`].
+    fn expand(&mut self, line: usize, out: &mut Vec<u8>, v: &[u8]) -> Result<(), Problem> {
+        if out.len() + v.len() > MAX_VALUE {
+            return self.err(
+                line,
+                format!("a value longer than {MAX_VALUE} bytes after expansion"),
+            );
+        }
+        self.expanded += v.len();
+        if self.expanded > MAX_EXPANDED {
+            return self.err(
+                line,
+                format!("expansions of more than {MAX_EXPANDED} bytes in all"),
+            );
+        }
+        out.extend_from_slice(v);
+        Ok(())
+    }
+
     /// `$NAME`, `${NAME}`, `${NAME:-word}`, `${NAME-word}`, `${NAME:=word}`
     /// after the `$`.
     fn dollar(&mut self, line: usize, out: &mut Vec<u8>) -> Result<(), Problem> {
         match self.peek() {
             Some(c) if is_name_start(c) => {
                 let n = self.name();
-                out.extend_from_slice(self.conf.val(&n).as_bytes());
-                Ok(())
+                let v = self.conf.val(&n).as_bytes().to_vec();
+                self.expand(line, out, &v)
             }
             Some(b'{') => {
                 self.bump();
@@ -365,8 +397,8 @@ impl Parser<'_> {
                 match op {
                     Some(b'}') if !colon => {
                         self.bump();
-                        out.extend_from_slice(self.conf.val(&n).as_bytes());
-                        Ok(())
+                        let v = self.conf.val(&n).as_bytes().to_vec();
+                        self.expand(line, out, &v)
                     }
                     Some(b'-') | Some(b'=') => {
                         self.bump();
@@ -386,14 +418,15 @@ impl Parser<'_> {
                         };
                         if use_word {
                             let w = String::from_utf8_lossy(&word).into_owned();
+                            self.expand(line, out, w.as_bytes())?;
                             if op == Some(b'=') {
-                                self.conf.vars.insert(n, w.clone());
+                                self.conf.vars.insert(n, w);
                             }
-                            out.extend_from_slice(w.as_bytes());
+                            Ok(())
                         } else {
-                            out.extend_from_slice(cur.unwrap_or("").as_bytes());
+                            let v = cur.unwrap_or("").as_bytes().to_vec();
+                            self.expand(line, out, &v)
                         }
-                        Ok(())
                     }
                     _ => self.err(line, format!("${{{n}…}}: expansion not understood")),
                 }

@@ -86,6 +86,30 @@ fn the_packages_default_file_reads_without_warnings() {
     assert_eq!(c.val("DCCIFD_LOGDIR"), "D?log");
 }
 
+#[test]
+fn values_doubled_by_expansion_stop_at_a_bound() {
+    // each line doubles A: 2^40 bytes unless the reader stops it
+    let text = format!("A=xxxxxxxx\n{}", "A=\"$A$A\"\n".repeat(40));
+    let e = err(&text);
+    assert_eq!(e.line, 15, "{e}");
+    assert!(e.to_string().contains("longer than 65536 bytes"), "{e}");
+    // the same through ${A:-word} and ${A-word}
+    let text = format!("A=xxxxxxxx\n{}", "A=\"${A:-x}${A-y}\"\n".repeat(40));
+    assert!(err(&text).to_string().contains("longer than"));
+    // many lines copying a long value stop at the bound of the whole file
+    let long = "z".repeat(60_000);
+    let text = format!("A={long}\n{}", "B=$A\n".repeat(40));
+    let e = err(&text);
+    assert_eq!(e.line, 19, "{e}");
+    assert!(e.to_string().contains("in all"), "{e}");
+    // a long value of the file itself is kept
+    let long = "y".repeat(10_000);
+    assert_eq!(
+        ok(&format!("A={long}\nB=\"$A$A$A\"\n")).val("B").len(),
+        30_000
+    );
+}
+
 proptest! {
     #[test]
     fn never_panics(s in "(?s).{0,300}") {
