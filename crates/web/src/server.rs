@@ -439,7 +439,10 @@ fn values(m: &LogMsg) -> Vec<(Kind, String)> {
     if !from.is_empty() && !from.eq_ignore_ascii_case(&m.env_from) {
         v.push((Kind::From, from));
     }
-    if !m.mail_host.is_empty() {
+    // a `substitute mail_host` entry only acts where the program computes
+    // that checksum (dccm or dccifd run with `-S mail_host`); its row in
+    // the log file's table says so
+    if !m.mail_host.is_empty() && logs_mail_host(m) {
         v.push((Kind::Domain, m.mail_host.to_ascii_lowercase()));
     }
     if !m.ip().is_empty() {
@@ -447,6 +450,15 @@ fn values(m: &LogMsg) -> Vec<(Kind, String)> {
     }
     v.retain(|(k, val)| whiteedit::check_value(*k, val).is_ok());
     v
+}
+
+/// Whether the log file's checksum table has the `substitute mail_host`
+/// checksum, i.e. whether a whiteclnt entry for the sender's domain would
+/// be looked up for this user's mail.
+fn logs_mail_host(m: &LogMsg) -> bool {
+    m.table
+        .iter()
+        .any(|r| r.name.eq_ignore_ascii_case("substitute mail_host"))
 }
 
 fn whiteclnt_path(s: &Session) -> PathBuf {
@@ -554,6 +566,14 @@ async fn white(
         };
         match values(&m).into_iter().find(|(k, _)| *k == kind) {
             Some((_, v)) => v,
+            None if kind == Kind::Domain && !m.mail_host.is_empty() => {
+                return bad(
+                    "refused: a sender's domain entry needs the substitute mail_host \
+                     checksum, which this message's log does not show (the mail system \
+                     runs without -S mail_host)"
+                        .to_string(),
+                )
+            }
             None => return bad(format!("refused: the message has no {}", kind.label())),
         }
     };

@@ -148,6 +148,46 @@ fn listing_and_message() {
     assert!(m.body.contains("id=\"add-ok-env_from\""));
 }
 
+/// A sender's domain entry (`substitute mail_host`) is only offered, and
+/// only taken, for a message whose log shows that checksum: without
+/// `-S mail_host` dccm and dccifd would never look the entry up.
+#[test]
+fn domain_entry_needs_mail_host_checksum() {
+    let (h, bob) = setup("nodomain");
+    let text = log_text(
+        "01/04/26 10:00:00 UTC",
+        "other@plain.example",
+        "no substitute",
+        "z",
+        "accept",
+    )
+    .replace(
+        "substitute mail_host: 38ed1912 6579adab f1ccb212 3de2d732\n",
+        "",
+    );
+    assert!(!text.contains("substitute mail_host"));
+    add_log(&bob, "msg.DDDDDD", 4_000, &text);
+    let w = start(&h, &["-S"]);
+    let (mut c, csrf) = signed_in(w.addr, "bob");
+    let m = c.get("/msg?id=msg.DDDDDD").unwrap();
+    assert_eq!(m.status, 200);
+    assert!(m.body.contains("id=\"add-ok-env_from\""));
+    assert!(!m.body.contains("add-ok-domain"), "no domain button");
+    let with = c.get("/msg?id=msg.CCCCCC").unwrap();
+    assert!(with.body.contains("add-ok-domain"), "domain button");
+    let f = bob.join("whiteclnt");
+    let before = std::fs::read(&f).unwrap();
+    let a = c
+        .post(
+            "/white",
+            &format!("csrf={csrf}&op=add&list=ok&kind=domain&msg=msg.DDDDDD"),
+        )
+        .unwrap();
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(a.body.contains("-S mail_host"), "{}", a.body);
+    assert_eq!(std::fs::read(&f).unwrap(), before, "nothing written");
+}
+
 #[test]
 fn whitelist_round_trip() {
     let (h, bob) = setup("white");

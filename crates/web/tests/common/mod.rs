@@ -57,6 +57,7 @@ From: Sender <{from}>\nTo: bob@example.net\nSubject: {subject}\nMessage-ID: <1@e
 X-DCC-test-Metrics: vm 1200; bulk Body=many\n\
                             reported: 1               checksum  server thold\n\
                        IP: 9851468b 5f521b33 8306d82a 30592607\n\
+     substitute mail_host: 38ed1912 6579adab f1ccb212 3de2d732\n\
                      Body: 5c525331 d559d9bb c626b5ed cf330c15    many     3\n\n\
 result: {result}\n"
     )
