@@ -119,7 +119,7 @@ const fn word_index(i: usize) -> usize {
 }
 
 /// The round function of step `i` (the second round's is added in two
-/// terms by [`step`]).
+/// terms by [`step_km`]).
 #[inline(always)]
 fn round_fn(i: usize, b: u32, c: u32, d: u32) -> u32 {
     match i / 16 {
@@ -149,26 +149,6 @@ fn words(block: &[u8]) -> [u32; 16] {
     m
 }
 
-/// One step of one stream, with the constants `k` ([`K`]). The steps of
-/// a stream form one chain of dependent operations, which sets the pace:
-/// the step is written so that the fewest operations wait on the previous
-/// step (the compiler keeps this order only for constants read from
-/// memory, see [`compress1`]).
-#[inline(always)]
-fn step(i: usize, v: &mut [u32; 4], m: &[u32; 16], k: &[u32; 64]) {
-    let [a, b, c, d] = *v;
-    // what does not wait on b, the previous step's result, is added first
-    let t = a.wrapping_add(k[i]).wrapping_add(m[word_index(i)]);
-    let t = if i / 16 == 1 {
-        // the second round's selection (b & d) | (c & !d): its two terms
-        // share no bit, so it is their sum, and only b & d waits on b
-        t.wrapping_add(c & !d).wrapping_add(b & d)
-    } else {
-        t.wrapping_add(round_fn(i, b, c, d))
-    };
-    *v = [d, b.wrapping_add(t.rotate_left(ROT[i / 16][i % 4])), b, c];
-}
-
 /// Run `$body` for the 64 steps, with `$i` a literal so that each step's
 /// constants are known at compile time (the steps are fully unrolled).
 macro_rules! all_steps {
@@ -187,31 +167,54 @@ macro_rules! all_steps {
 
 /// Compress one block into `st`.
 fn compress1(st: &mut [u32; 4], block: &[u8]) {
-    let m = words(block);
-    // the constants read from memory: as immediates the compiler adds them
-    // after the round function, which puts one addition more on the chain
-    // of dependent operations that sets the pace of MD5
-    let k = std::hint::black_box(&K);
+    // the sums of constants and words read from memory, as in compress2
+    let km = std::hint::black_box(schedule(block));
     let mut v = *st;
-    all_steps!(|i| step(i, &mut v, &m, k));
+    all_steps!(|i| step_km(i, &mut v, &km));
     for (s, x) in st.iter_mut().zip(v) {
         *s = s.wrapping_add(x);
     }
 }
 
+/// The sum of each step's constant and message word ([`K`] and
+/// [`word_index`]), computed once per block.
+#[inline(always)]
+fn schedule(block: &[u8]) -> [u32; 64] {
+    let m = words(block);
+    let mut km = [0u32; 64];
+    all_steps!(|i| km[i] = K[i].wrapping_add(m[word_index(i)]));
+    km
+}
+
+/// One step of one stream, with the step's constant and message word
+/// already added ([`schedule`]). The steps of a stream form one chain of
+/// dependent operations, which sets the pace: the step is written so that
+/// the fewest operations wait on the previous step's result `b` (the sum
+/// of the schedule is added to `a` first, as one memory operand).
+#[inline(always)]
+fn step_km(i: usize, v: &mut [u32; 4], km: &[u32; 64]) {
+    let [a, b, c, d] = *v;
+    let t = a.wrapping_add(km[i]);
+    let t = if i / 16 == 1 {
+        t.wrapping_add(c & !d).wrapping_add(b & d)
+    } else {
+        t.wrapping_add(round_fn(i, b, c, d))
+    };
+    *v = [d, b.wrapping_add(t.rotate_left(ROT[i / 16][i % 4])), b, c];
+}
+
 /// Compress one block into each of two independent states, interleaved.
 pub(crate) fn compress2(st1: &mut [u32; 4], block1: &[u8], st2: &mut [u32; 4], block2: &[u8]) {
-    let m1 = words(block1);
-    let m2 = words(block2);
+    // the sums of constants and words read from memory (opaque to the
+    // compiler), so that they are added first, off the chain of
+    // dependent operations, each as one memory operand
+    let km1 = std::hint::black_box(schedule(block1));
+    let km2 = std::hint::black_box(schedule(block2));
     let mut v1 = *st1;
     let mut v2 = *st2;
     all_steps!(|i| {
-        // the constants from memory as in compress1, their address made
-        // opaque at each step so that their loads are not all hoisted to
-        // the start, where they would not fit in the registers
-        let k = std::hint::black_box(&K);
-        step(i, &mut v1, &m1, k);
-        step(i, &mut v2, &m2, k);
+        step_km(i, &mut v1, &km1);
+        step_km(i, &mut v2, &km2);
     });
     for (s, x) in st1.iter_mut().zip(v1) {
         *s = s.wrapping_add(x);
