@@ -195,15 +195,18 @@ fn skip_run(
 
 /// The byte classes of a window of 64 bytes of the data, for
 /// [`ascii_words`].
-#[derive(Default)]
 struct Window {
-    /// Where the window starts; its classes are valid if `valid`.
+    /// Where the window starts ([`NO_WINDOW`] before the first).
     at: usize,
-    valid: bool,
     cls: Classes,
     /// Where [`ascii_words`] is next worth trying.
     retry: usize,
 }
+
+/// [`Window::at`] of no window: every position `i` of the data is more
+/// than [`WIN_WORD`] after it (`i - NO_WINDOW` wraps to `i + 65`), so one
+/// comparison tells whether the window covers `i`.
+const NO_WINDOW: usize = usize::MAX - 64;
 
 /// Most of a window's start [`ascii_words`] reads a word at: a word of up
 /// to 15 letters and the byte after it must be within the window.
@@ -225,15 +228,15 @@ fn ascii_words(
     mut add: impl FnMut(u128, usize),
 ) -> (usize, bool) {
     loop {
-        if !win.valid || i < win.at || i - win.at > WIN_WORD {
+        let mut o = i.wrapping_sub(win.at);
+        if o > WIN_WORD {
             let Some(Ok(src)) = data.get(i..i + 64).map(<&[u8; 64]>::try_from) else {
                 return (i, false);
             };
             win.at = i;
             win.cls = classes(src, avx2);
-            win.valid = true;
+            o = 0;
         }
-        let o = i - win.at;
         let (letter, space) = (win.cls.letter >> o, win.cls.space >> o);
         if space & 1 != 0 {
             i += (!space).trailing_zeros() as usize;
@@ -422,8 +425,9 @@ impl Fuz2 {
         // the classes of 64 bytes only with the x86-64 kernel: byte by
         // byte, they cost more than they save
         let mut win = Window {
+            at: NO_WINDOW,
+            cls: Classes::default(),
             retry: if avx2 { 0 } else { usize::MAX },
-            ..Window::default()
         };
         let mut i = 0;
         while i < data.len() {
