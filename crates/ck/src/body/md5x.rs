@@ -376,14 +376,20 @@ impl Hub {
     }
 
     /// Append the first `len` (at most 16) bytes of `w`, a word packed
-    /// little-endian, to stream `lane`.
+    /// little-endian, to stream `lane`. `len` may be 0: then nothing is
+    /// appended, and the stream's buffer is not allocated for it.
     #[inline]
     pub fn push_word(&mut self, lane: usize, w: u128, len: usize) {
         let Some(l) = self.lanes.get_mut(lane) else {
             return;
         };
+        let pend = match &mut l.pend {
+            Some(p) => p,
+            None if len == 0 => return,
+            None => l.pend.insert(new_pending()),
+        };
         let at = l.len;
-        if let Some(d) = l.pend_mut().get_mut(at..at + SLACK) {
+        if let Some(d) = pend.get_mut(at..at + SLACK) {
             d.copy_from_slice(&w.to_le_bytes());
         }
         let end = at + len.min(SLACK);
