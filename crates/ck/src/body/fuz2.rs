@@ -385,7 +385,7 @@ impl Fuz2 {
 
     /// A complete word `w` of `wlen` bytes: count and hash it for every
     /// language among `allowed` (a bit per language) whose list holds it.
-    #[inline]
+    #[inline(always)]
     fn add_word(
         list: &words::Table,
         langs: &mut [Lang; LANGS],
