@@ -21,32 +21,45 @@
 //! instructions of the checksum calls of `--mb 2 --only plain|html` and of
 //! one pass over the corpus, from `callgrind`):
 //!
-//! | | before issue 13 | issue 13, first round | now |
-//! | --- | --- | --- | --- |
-//! | 20 MB plain text | 235 MB/s | 267 MB/s | about 300 MB/s |
-//! | 20 MB HTML | 230 MB/s | 264 MB/s | about 330 MB/s |
-//! | corpus (1228 messages, 7.7 MB) | 26,800 msgs/s, 168 MB/s | 35,000 msgs/s, 220 MB/s | about 38,000 msgs/s |
-//! | instructions, 2 MB plain / HTML | 111M / 113M | 116M / 110M | 98.9M / 85.1M |
-//! | instructions, corpus | 864M | 503M | 479M |
+//! | | before issue 13 | issue 13, first round | second round | now |
+//! | --- | --- | --- | --- | --- |
+//! | 20 MB plain text | 235 MB/s | 267 MB/s | about 300 MB/s | about 330 MB/s |
+//! | 20 MB HTML | 230 MB/s | 264 MB/s | about 330 MB/s | about 350 MB/s |
+//! | corpus (1228 messages, 7.7 MB) | 26,800 msgs/s, 168 MB/s | 35,000 msgs/s, 220 MB/s | about 38,000 msgs/s | about 38,000 msgs/s |
+//! | instructions, 2 MB plain / HTML | 111M / 113M | 116M / 110M | 98.9M / 85.1M | 97.9M / 81.1M |
+//! | instructions, corpus | 864M | 503M | 479M | 457M |
 //!
-//! The last column could not be measured on a quiet machine: it is the
-//! first round's figures times the gains measured while other builds ran,
-//! as CPU time (`perf stat -e task-clock`) of alternated runs of the two
-//! builds, the generation of the messages subtracted, best of 6 to 12,
-//! four sessions: plain text 1.06 to 1.15 times as fast (mostly 1.13),
-//! HTML 1.24 to 1.27, the corpus 1.03 to 1.13 (mostly 1.08). The original
-//! DCC ran at about 73 MB/s (plain) and 92 MB/s (HTML) on this machine, so
-//! tally is now about 4.1 times as fast on plain text and 3.6 times on
-//! HTML. Without AVX2 (the kernels switched off by hand) the instructions
-//! are 114.8M / 108.2M and 530M, and the CPU time is still below the first
-//! round's (plain 1.02, HTML 1.10, corpus 1.05 times as fast).
+//! The last two columns could not be measured on a quiet machine: they
+//! are the first round's figures times the gains measured while other
+//! builds ran, as CPU time (`perf stat -e task-clock`) of alternated runs
+//! of the two builds with the generation of the messages subtracted, and
+//! as the benchmark's own best of alternated runs. Second round against
+//! the first: plain text 1.06 to 1.15 times as fast (mostly 1.13), HTML
+//! 1.24 to 1.27, the corpus 1.03 to 1.13 (mostly 1.08). Now against the
+//! second round: plain text 1.09 (CPU time) to 1.13 (best of 6 runs),
+//! HTML 1.04 to 1.07, the corpus 1.00 to 1.01. The original DCC ran at
+//! about 73 MB/s (plain) and 92 MB/s (HTML) on this machine, so tally is
+//! now about 4.5 times as fast on plain text and 3.8 times on HTML.
 //!
-//! Where the time goes now (`perf record`, 20 MB): the Fuz2 scanner about
-//! 47 % on both messages (its 64-byte classification 4-5 %), MD5 37 % on
-//! plain text and 32 % on HTML (where Body hashes almost twice the bytes
-//! of the Fuz2 streams, so that a third of its blocks have no partner),
-//! the Body byte filter 7 %, copying blocks 3-4 %; see the `body` module
-//! of `tally-ck` for what each fast path does.
+//! Instruction counts are a poor guide to this last step: MD5 took 10 %
+//! fewer instructions (each step's constant and message word added as one
+//! precomputed sum) but little less time, a lone MD5 stream waiting on its
+//! chain of dependent operations; Fuz2 hashing each word for every allowed
+//! language (advancing by zero bytes where a list lacks it) takes more
+//! instructions than branching on which lists hold the word, but much less
+//! time, that branch being mispredicted on most texts. The second round's
+//! figures without AVX2 (the kernels switched off by hand) were 114.8M /
+//! 108.2M and 530M instructions, the CPU time still below the first
+//! round's (plain 1.02, HTML 1.10, corpus 1.05 times as fast); not
+//! measured again.
+//!
+//! Where the time goes now (`perf record`, 20 MB HTML, the generation of
+//! the message left out): the Fuz2 scanner about half (its 64-byte
+//! classification 6 %), MD5 about 38 % (Body hashes almost twice the bytes
+//! of the Fuz2 streams, so a third of its blocks are compressed alone; as
+//! MD5 is sequential within a stream, Body's own chain of blocks bounds
+//! the MD5 time however the blocks are paired), the Body byte filter 8 %;
+//! see the `body` module of `tally-ck` for what each fast path does.
 
 mod gen;
 

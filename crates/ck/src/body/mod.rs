@@ -22,7 +22,8 @@
 //! - MD5 ([`md5x`]): Body, the Fuz2 languages and Fuz1 are separate
 //!   streams, compressed two at a time interleaved (also their last
 //!   blocks), each step written so that the fewest operations wait on the
-//!   step before;
+//!   step before, its constant and message word added as one sum computed
+//!   beforehand for the whole block;
 //! - Body ([`plain`]): kept bytes are written straight into the MD5 stream's
 //!   buffer; with AVX2 (detected at run time, `x86`) 32 bytes at a time,
 //!   packed by one shuffle per 8 bytes, up to a line feed followed by `>`;
@@ -34,21 +35,24 @@
 //!   or comment and a character reference are taken whole where the piece
 //!   holds them;
 //! - base64 ([`decode`]) decodes a quantum of four digits at once;
+//! - Fuz2 counts and hashes each word for every language allowed by the
+//!   charset, advancing by zero bytes where a list lacks it: a branch on
+//!   which lists hold a word was mispredicted on most texts;
 //! - a message allocates only the MD5 buffers of the streams it uses.
 //!
 //! Single thread, 2 shared x86-64 cores (`tally-bench`, best of 5): 20 MB
 //! plain text 267 MB/s, 20 MB HTML 264 MB/s, the corpus 35,000 messages/s
-//! (220 MB/s) before the AVX2 paths and the whole tags; then, on the same
-//! machine under load (CPU time of alternated runs) plain text about 1.13
-//! times as fast, HTML 1.25 times and the corpus 1.08 times, which is about
-//! 300 MB/s, 330 MB/s and 38,000 messages/s (see `tally-bench`). The
+//! (220 MB/s) before the AVX2 paths and the whole tags; measured since on
+//! the same machine under load (CPU time and best of alternated runs),
+//! about 330 MB/s, 350 MB/s and 38,000 messages/s (see `tally-bench`). The
 //! original DCC 2.3.167 ran at about 73 MB/s on the plain text and 92 MB/s
 //! on the HTML on this machine (measured side by side with an earlier
-//! tally), so tally is about 4.1 times as fast on plain text and 3.6 times
-//! on HTML (estimates from the gains; not measured side by side again). MD5
-//! takes a third of the time; the rest is mostly the Fuz2 scanner. The
-//! 64-byte classes are used only with the AVX2 kernel (byte by byte they
-//! cost more than they save).
+//! tally), so tally is about 4.5 times as fast on plain text and 3.8 times
+//! on HTML (estimates from the gains; not measured side by side again). On
+//! HTML the Fuz2 scanner takes about half the time and MD5 most of the
+//! rest, bounded by Body's own chain of blocks (MD5 is sequential within
+//! a stream). The 64-byte classes are used only with the AVX2 kernel (byte
+//! by byte they cost more than they save).
 
 mod classes;
 mod cref;
