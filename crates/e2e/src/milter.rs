@@ -107,6 +107,8 @@ fn z(d: &mut Vec<u8>, s: &str) {
 pub struct Mta {
     s: UnixStream,
     proto: u32,
+    /// macros sent before each RCPT (e.g. `{rcpt_addr}`)
+    rcpt_macros: Vec<(String, String)>,
 }
 
 impl Mta {
@@ -116,7 +118,11 @@ impl Mta {
         let s = UnixStream::connect(path)?;
         s.set_read_timeout(Some(limit))?;
         s.set_write_timeout(Some(limit))?;
-        let mut m = Mta { s, proto: 0 };
+        let mut m = Mta {
+            s,
+            proto: 0,
+            rcpt_macros: Vec::new(),
+        };
         let mut o = Vec::with_capacity(12);
         o.extend_from_slice(&6u32.to_be_bytes());
         o.extend_from_slice(&0x1ffu32.to_be_bytes());
@@ -135,6 +141,16 @@ impl Mta {
         m.step(b'C', &c)?;
         m.step(b'H', b"client.example.com\0")?;
         Ok(m)
+    }
+
+    /// Send these macros before each later RCPT, as an MTA does with
+    /// `{rcpt_mailer}` and `{rcpt_addr}` (which pick dccm's per-user
+    /// directory).
+    pub fn rcpt_macros(&mut self, pairs: &[(&str, &str)]) {
+        self.rcpt_macros = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
     }
 
     fn send(&mut self, cmd: u8, data: &[u8]) -> io::Result<()> {
@@ -222,6 +238,14 @@ impl Mta {
         let a = self.step(b'M', &d)?;
         if a.last != b'c' {
             return Ok(a);
+        }
+        if !self.rcpt_macros.is_empty() {
+            let mut mac = b"R".to_vec();
+            for (k, v) in &self.rcpt_macros {
+                z(&mut mac, k);
+                z(&mut mac, v);
+            }
+            self.send(b'D', &mac)?;
         }
         d.clear();
         z(&mut d, &format!("<{to}>"));

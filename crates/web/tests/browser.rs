@@ -12,13 +12,13 @@
 
 mod common;
 
-use common::milter::Mta;
 use common::*;
 use fantoccini::{ClientBuilder, Locator};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use tally_e2e::milter::Mta;
 use tally_testkit::{write_map, FakeDccd};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -73,9 +73,17 @@ fn preload(srv: &FakeDccd) {
 }
 
 fn send(sock: &Path, n: u32) -> (u8, String) {
-    let mut m = Mta::connect(sock).expect("connect to dccm");
-    m.message(&format!("B{n}"), "alice@example.com", "bob", MSG)
-        .expect("milter exchange")
+    let mut m = Mta::connect(sock, Duration::from_secs(20)).expect("connect to dccm");
+    m.rcpt_macros(&[("{rcpt_mailer}", "local"), ("{rcpt_addr}", "bob")]);
+    let a = m
+        .message(
+            &format!("B{n}"),
+            "alice@example.com",
+            "bob@example.net",
+            MSG.as_bytes(),
+        )
+        .expect("milter exchange");
+    (a.last, a.reply)
 }
 
 fn absent() -> Option<String> {

@@ -2,8 +2,6 @@
 //! file, and a running `dcc-web`.
 #![allow(dead_code)]
 
-pub mod milter;
-
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
