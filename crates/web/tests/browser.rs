@@ -13,7 +13,7 @@
 mod common;
 
 use common::*;
-use fantoccini::{ClientBuilder, Locator};
+use fantoccini::{Client, ClientBuilder, Locator};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -84,6 +84,21 @@ fn send(sock: &Path, n: u32) -> (u8, String) {
         )
         .expect("milter exchange");
     (a.last, a.reply)
+}
+
+/// Click the element `l` finds.
+async fn click(c: &Client, l: Locator<'_>) {
+    c.find(l).await.unwrap().click().await.unwrap();
+}
+
+/// The text of the element `l` finds.
+async fn text_of(c: &Client, l: Locator<'_>) -> String {
+    c.find(l).await.unwrap().text().await.unwrap()
+}
+
+/// Type `keys` into the element `l` finds.
+async fn type_into(c: &Client, l: Locator<'_>, keys: &str) {
+    c.find(l).await.unwrap().send_keys(keys).await.unwrap();
 }
 
 fn absent() -> Option<String> {
@@ -210,25 +225,10 @@ async fn whitelist_sender_in_chromium() {
 
     // 3. sign in
     c.goto(&format!("{base}/signin")).await.unwrap();
-    c.find(Locator::Id("user"))
-        .await
-        .unwrap()
-        .send_keys("bob")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
+    type_into(&c, Locator::Id("user"), "bob").await;
+    type_into(&c, Locator::Id("password"), PASSWORD).await;
     shot("1-signin.png").await;
-    c.find(Locator::Id("signin"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("signin")).await;
     let list = c
         .find(Locator::Id("log"))
         .await
@@ -242,44 +242,16 @@ async fn whitelist_sender_in_chromium() {
     shot("2-listing.png").await;
 
     // 4. open the message; the markup in it is shown as text
-    c.find(Locator::Css("#log a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let body = c
-        .find(Locator::Id("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("#log a")).await;
+    let body = text_of(&c, Locator::Id("body")).await;
     assert!(body.contains("<script>alert(1)</script>"), "{body}");
-    let cks = c
-        .find(Locator::Id("cks"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let cks = text_of(&c, Locator::Id("cks")).await;
     assert!(cks.contains("Body:") && cks.contains("Fuz2:"), "{cks}");
     shot("3-message.png").await;
 
     // 5. one click: whitelist the sender
-    c.find(Locator::Id("add-ok-env_from"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let note = c
-        .find(Locator::Id("note"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("add-ok-env_from")).await;
+    let note = text_of(&c, Locator::Id("note")).await;
     assert!(note.starts_with("Whitelisted"), "{note}");
     shot("4-whitelisted.png").await;
     let white = std::fs::read_to_string(bob.join("whiteclnt")).unwrap();
@@ -322,25 +294,9 @@ async fn whitelist_sender_in_chromium() {
 
     // 7. the options form: log all of bob's mail
     c.goto(&format!("{base}/options")).await.unwrap();
-    c.find(Locator::Css("#log option[value=all]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Id("save"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let note = c
-        .find(Locator::Id("note"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    click(&c, Locator::Css("#log option[value=all]")).await;
+    click(&c, Locator::Id("save")).await;
+    let note = text_of(&c, Locator::Id("note")).await;
     assert_eq!(note, "Options saved.");
     shot("6-options.png").await;
     let white = std::fs::read_to_string(bob.join("whiteclnt")).unwrap();
