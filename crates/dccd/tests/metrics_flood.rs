@@ -7,34 +7,13 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use flood_util::*;
-use tally_stats::text::parse;
-
-fn listener(s: &Server) -> SocketAddr {
-    assert!(s.wait_log("statistics on http://", 10), "{}", s.log());
-    let log = s.log();
-    let rest = log.split("statistics on http://").nth(1).unwrap_or("");
-    rest.split('/').next().unwrap_or("").parse().unwrap()
-}
-
-fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    parse(text)
-        .unwrap()
-        .iter()
-        .find(|s| {
-            s.name == name
-                && s.labels.len() == labels.len()
-                && labels
-                    .iter()
-                    .all(|(k, v)| s.labels.iter().any(|(a, b)| a == k && b == v))
-        })
-        .map_or(0.0, |s| s.value)
-}
+use tally_testkit::metrics::{listener, scrape, value};
 
 /// Scrape `http` until `done` holds (at most 20 s); the last scrape.
 fn settle(http: SocketAddr, done: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let t = tally_stats::client::get(http, "/metrics").unwrap();
+        let t = scrape(http);
         if done(&t) || Instant::now() > deadline {
             return t;
         }
@@ -51,7 +30,7 @@ fn flooding_per_peer() {
     let m = ["-M", "127.0.0.1,0"];
     let a = Server::start(&ha, 1100, pa, &m);
     let b = Server::start(&hb, 1101, pb, &m);
-    let (ma, mb) = (listener(&a), listener(&b));
+    let (ma, mb) = (listener(|| a.log()), listener(|| b.log()));
     let sent = "tally_dccd_flood_sent_total";
     let recv = "tally_dccd_flood_received_total";
     let up = "tally_dccd_flood_streams_up";

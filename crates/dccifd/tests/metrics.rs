@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -13,7 +12,7 @@ use common::Daemon;
 use tally_dnsbl::testserver::TestServer;
 use tally_dnsbl::zone::Zone;
 use tally_stats::client::get;
-use tally_stats::text::parse;
+use tally_testkit::metrics::{listener, scrape, value};
 use tally_testkit::{map_text, FakeDccd};
 use tally_wire::Op;
 
@@ -29,34 +28,6 @@ fn request(ip: &str, sender: &str, rcpts: &[&str], n: u32) -> Vec<u8> {
         rcpts[0]
     ));
     r.into_bytes()
-}
-
-/// The listener's address from dccifd's standard error (at most 10 s).
-fn listener(d: &Daemon) -> SocketAddr {
-    let t0 = Instant::now();
-    loop {
-        let err = d.stderr();
-        if let Some(rest) = err.split("statistics on http://").nth(1) {
-            let a = rest.split('/').next().unwrap_or("");
-            return a.parse().unwrap();
-        }
-        assert!(t0.elapsed() < Duration::from_secs(10), "no listener: {err}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    parse(text)
-        .unwrap()
-        .iter()
-        .find(|s| {
-            s.name == name
-                && s.labels.len() == labels.len()
-                && labels
-                    .iter()
-                    .all(|(k, v)| s.labels.iter().any(|(a, b)| a == k && b == v))
-        })
-        .map_or(0.0, |s| s.value)
 }
 
 fn dcc_requests(srv: &FakeDccd) -> usize {
@@ -83,8 +54,8 @@ fn counters_follow_the_traffic() {
         &["-w", "whiteclnt-if", "-B", "bl.test", "-M", "127.0.0.1,0"],
         &[("TALLY_DNSBL_SERVERS", dns.addr.to_string())],
     );
-    let http = listener(&d);
-    let before = get(http, "/metrics").unwrap();
+    let http = listener(|| d.stderr());
+    let before = scrape(http);
     // the graphs page and its first sample, taken at start
     assert!(get(http, "/")
         .unwrap()
@@ -159,10 +130,10 @@ fn counters_follow_the_traffic() {
             .sum()
     };
     let t0 = Instant::now();
-    let mut after = get(http, "/metrics").unwrap();
+    let mut after = scrape(http);
     while sum(&after) - sum(&before) < total && t0.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(20));
-        after = get(http, "/metrics").unwrap();
+        after = scrape(http);
     }
     let moved = |name: &str, l: &[(&str, &str)]| value(&after, name, l) - value(&before, name, l);
     let msgs = "tally_dccifd_messages_total";

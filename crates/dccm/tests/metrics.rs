@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -15,7 +14,7 @@ use common::{local_args, make_home, start_dccm_env};
 use tally_dnsbl::testserver::TestServer;
 use tally_dnsbl::zone::Zone;
 use tally_stats::client::get;
-use tally_stats::text::parse;
+use tally_testkit::metrics::{listener, scrape, value};
 use tally_testkit::{write_map, FakeDccd};
 use tally_wire::Op;
 
@@ -67,33 +66,6 @@ fn message(sock: &Path, ip: &str, sender: &str, rcpts: &[&str], n: u32) -> Vec<R
     c.replies().unwrap()
 }
 
-/// The listener's address from dccm's standard error (at most 10 s).
-fn listener(home: &Path) -> SocketAddr {
-    let t0 = Instant::now();
-    loop {
-        let err = std::fs::read_to_string(home.join("stderr.txt")).unwrap_or_default();
-        if let Some(rest) = err.split("statistics on http://").nth(1) {
-            return rest.split('/').next().unwrap_or("").parse().unwrap();
-        }
-        assert!(t0.elapsed() < Duration::from_secs(10), "no listener: {err}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
-    parse(text)
-        .unwrap()
-        .iter()
-        .find(|s| {
-            s.name == name
-                && s.labels.len() == labels.len()
-                && labels
-                    .iter()
-                    .all(|(k, v)| s.labels.iter().any(|(a, b)| a == k && b == v))
-        })
-        .map_or(0.0, |s| s.value)
-}
-
 fn dcc_requests(srv: &FakeDccd) -> usize {
     srv.ops(Op::Report).len() + srv.ops(Op::Query).len()
 }
@@ -122,8 +94,8 @@ fn counters_follow_the_traffic() {
         &args,
         &[("TALLY_DNSBL_SERVERS", dns.addr.to_string())],
     );
-    let http = listener(&home);
-    let before = get(http, "/metrics").unwrap();
+    let http = listener(|| std::fs::read_to_string(home.join("stderr.txt")).unwrap_or_default());
+    let before = scrape(http);
     // the graphs page and its first sample, taken at start
     assert!(get(http, "/")
         .unwrap()
@@ -185,7 +157,7 @@ fn counters_follow_the_traffic() {
         6,
     ));
     srv.freeze(false);
-    let after = get(http, "/metrics").unwrap();
+    let after = scrape(http);
     let moved = |name: &str, l: &[(&str, &str)]| value(&after, name, l) - value(&before, name, l);
     assert_eq!(moved("tally_dccm_messages_total", &[]), 7.0, "{after}");
     assert_eq!(moved("tally_dccm_recipients_total", &[]), 10.0, "{after}");

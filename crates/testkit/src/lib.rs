@@ -14,6 +14,8 @@
 //!   runs as.
 //! - [`small_fs`]: a small tmpfs to fill up, for the tests of a full log
 //!   directory.
+//! - [`metrics`]: the `-M` statistics listener: its address and the
+//!   figures it serves.
 //! - [`lossy_relay`]: a loopback UDP relay that drops datagrams, for the
 //!   tests of a lossy network between client and server.
 //!
@@ -26,6 +28,7 @@ pub mod fake_dccd;
 pub mod fake_grey;
 pub mod files;
 pub mod lossy_relay;
+pub mod metrics;
 pub mod net;
 pub mod small_fs;
 
