@@ -12,87 +12,24 @@ mod common;
 
 use common::smtp::Smtp;
 use common::Daemon;
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use tally_testkit::xfltr::{self, Key};
 use tally_testkit::{closed_port, map_text};
 
-/// The answer for a message, chosen by its sender's local part up to the
-/// first `-` (the `from` line of the request).
-fn answer_for(key: &str) -> Option<&'static str> {
-    match key {
-        "acc" => Some("accept\n"),
-        "rej" => Some("reject 554 5.7.9 refused by the local filter\n"),
-        "dis" => Some("discard\n"),
-        "tmp" => Some("tempfail 451 4.7.1 try again later\n"),
-        "same" => Some("same\n"),
-        "junk" => Some("perhaps tomorrow\n"),
-        _ => None,
-    }
-}
-
-fn key_of(from_line: &str) -> String {
-    let addr = from_line
-        .trim_start_matches("from ")
-        .trim_start_matches('<');
-    addr.split(['-', '@']).next().unwrap_or("").to_string()
-}
-
-/// A unix-socket filter answering by [`answer_for`]; `sleep` keys wait
-/// four seconds, `crash` keys close at once.
+/// A unix-socket filter answering by the sender's local part up to `-` (see
+/// `tally_testkit::xfltr`).
 fn socket_filter(home: &Path) -> String {
     let path = home.join("xfltr.sock");
-    let l = std::os::unix::net::UnixListener::bind(&path).unwrap();
-    std::thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut r = BufReader::new(s.try_clone().unwrap());
-                let mut key = String::new();
-                let mut line = String::new();
-                while r.read_line(&mut line).unwrap_or(0) > 0 {
-                    if line.starts_with("from ") {
-                        key = key_of(line.trim_end());
-                    }
-                    line.clear();
-                }
-                match answer_for(&key) {
-                    Some(a) => {
-                        let _ = (&s).write_all(a.as_bytes());
-                    }
-                    None if key == "sleep" => std::thread::sleep(Duration::from_secs(4)),
-                    None => {}
-                }
-            });
-        }
-    });
+    xfltr::socket_filter(&path, Key::Sender);
     format!("unix:{}", path.display())
 }
 
 /// A filter program doing what [`socket_filter`] does.
 fn program_filter(home: &Path) -> String {
     let path = home.join("xfltr.sh");
-    let script = r#"#!/bin/sh
-key=
-while IFS= read -r line; do
-  case "$line" in
-  "from <"*) key=${line#from <}; key=${key%%[-@]*} ;;
-  esac
-done
-case "$key" in
-acc) echo accept ;;
-rej) echo 'reject 554 5.7.9 refused by the local filter' ;;
-dis) echo discard ;;
-tmp) echo 'tempfail 451 4.7.1 try again later' ;;
-same) echo same ;;
-junk) echo 'perhaps tomorrow' ;;
-sleep) exec sleep 30 ;;
-crash) kill -SEGV $$ ;;
-esac
-"#;
-    std::fs::write(&path, script).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    xfltr::program_filter(&path, Key::Sender);
     path.display().to_string()
 }
 

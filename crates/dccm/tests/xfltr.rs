@@ -9,78 +9,25 @@ mod common;
 
 use common::milter::{macro_pkt, Client, Reply};
 use common::{make_home, start_dccm};
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use tally_testkit::xfltr::{self, Key};
 use tally_testkit::{closed_port, write_map};
 
 const WLIST_452: &str = "452 4.5.3 reject temporarily for incompatible whitelists";
 
-/// The answer the test filters give for a message, chosen by the queue
-/// ID's prefix (the `id` line of the request).
-fn answer_for(id: &str) -> Option<&'static str> {
-    let key = id.split('-').next().unwrap_or("");
-    match key {
-        "ACC" => Some("accept\n"),
-        "REJ" => Some("reject 554 5.7.9 refused by the local filter\n"),
-        "DIS" => Some("discard\n"),
-        "TMP" => Some("tempfail 451 4.7.1 try again later\n"),
-        "SAME" => Some("same\n"),
-        "JUNK" => Some("perhaps tomorrow\n"),
-        // CRASH: close without a word; SLEEP: say nothing for a while
-        _ => None,
-    }
-}
-
-/// A unix-socket filter answering by [`answer_for`]; it stops when the
-/// test's process ends. Returns the socket's path.
+/// A unix-socket filter answering by the queue ID's prefix up to `-` (see
+/// `tally_testkit::xfltr`).
 fn socket_filter(home: &Path) -> PathBuf {
     let path = home.join("run/xfltr.sock");
-    let l = std::os::unix::net::UnixListener::bind(&path).unwrap();
-    std::thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut r = BufReader::new(s.try_clone().unwrap());
-                let mut first = String::new();
-                let _ = r.read_line(&mut first);
-                let id = first.trim_end().trim_start_matches("id ").to_string();
-                // read the rest of the request up to its end
-                let mut rest = Vec::new();
-                let _ = std::io::Read::read_to_end(&mut r, &mut rest);
-                match answer_for(&id) {
-                    Some(a) => {
-                        let _ = (&s).write_all(a.as_bytes());
-                    }
-                    None if id.starts_with("SLEEP") => std::thread::sleep(Duration::from_secs(4)),
-                    None => {}
-                }
-            });
-        }
-    });
+    xfltr::socket_filter(&path, Key::QueueId);
     path
 }
 
 /// A filter program doing what [`socket_filter`] does.
 fn program_filter(home: &Path) -> PathBuf {
     let path = home.join("xfltr.sh");
-    let script = r#"#!/bin/sh
-read -r first
-id=${first#id }
-cat >/dev/null
-case "$id" in
-ACC-*) echo accept ;;
-REJ-*) echo 'reject 554 5.7.9 refused by the local filter' ;;
-DIS-*) echo discard ;;
-TMP-*) echo 'tempfail 451 4.7.1 try again later' ;;
-SAME-*) echo same ;;
-JUNK-*) echo 'perhaps tomorrow' ;;
-SLEEP-*) exec sleep 30 ;;
-CRASH-*) kill -SEGV $$ ;;
-esac
-"#;
-    std::fs::write(&path, script).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    xfltr::program_filter(&path, Key::QueueId);
     path
 }
 

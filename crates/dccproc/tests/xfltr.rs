@@ -8,10 +8,9 @@
 mod common;
 
 use common::{code, run, scratch, stderr};
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use tally_testkit::xfltr::{self, Key};
 use tally_testkit::{closed_port, write_map};
 
 const MSG: &[u8] = b"From: Alice <alice@example.com>\n\
@@ -21,75 +20,18 @@ Message-ID: <xfltr-1@example.com>\n\
 \n\
 Hi Bob,\nsee you tomorrow.\n";
 
-fn answer_for(key: &str) -> Option<&'static str> {
-    match key {
-        "acc" => Some("accept\n"),
-        "rej" => Some("reject 554 5.7.9 refused by the local filter\n"),
-        "dis" => Some("discard\n"),
-        "tmp" => Some("tempfail 451 4.7.1 try again later\n"),
-        "same" => Some("same\n"),
-        "junk" => Some("perhaps tomorrow\n"),
-        _ => None,
-    }
-}
-
-/// A unix-socket filter answering by the sender's local part up to `-`.
+/// A unix-socket filter answering by the sender's local part up to `-` (see
+/// `tally_testkit::xfltr`).
 fn socket_filter(home: &Path) -> String {
     let path = home.join("xfltr.sock");
-    let l = std::os::unix::net::UnixListener::bind(&path).unwrap();
-    std::thread::spawn(move || {
-        for s in l.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut r = BufReader::new(s.try_clone().unwrap());
-                let mut key = String::new();
-                let mut line = String::new();
-                while r.read_line(&mut line).unwrap_or(0) > 0 {
-                    if let Some(f) = line.strip_prefix("from ") {
-                        key = f
-                            .trim_start_matches('<')
-                            .split(['-', '@'])
-                            .next()
-                            .unwrap_or("")
-                            .to_string();
-                    }
-                    line.clear();
-                }
-                match answer_for(&key) {
-                    Some(a) => {
-                        let _ = (&s).write_all(a.as_bytes());
-                    }
-                    None if key == "sleep" => std::thread::sleep(Duration::from_secs(4)),
-                    None => {}
-                }
-            });
-        }
-    });
+    xfltr::socket_filter(&path, Key::Sender);
     format!("unix:{}", path.display())
 }
 
-/// A filter program doing the same.
+/// A filter program doing what [`socket_filter`] does.
 fn program_filter(home: &Path) -> String {
     let path = home.join("xfltr.sh");
-    let script = r#"#!/bin/sh
-key=
-while IFS= read -r line; do
-  case "$line" in
-  "from "*) key=${line#from }; key=${key#<}; key=${key%%[-@]*} ;;
-  esac
-done
-case "$key" in
-acc) echo accept ;;
-rej) echo 'reject 554 5.7.9 refused by the local filter' ;;
-dis) echo discard ;;
-tmp) echo 'tempfail 451 4.7.1 try again later' ;;
-same) echo same ;;
-junk) echo 'perhaps tomorrow' ;;
-sleep) exec sleep 30 ;;
-crash) kill -SEGV $$ ;;
-esac
-"#;
-    std::fs::write(&path, script).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    xfltr::program_filter(&path, Key::Sender);
     path.display().to_string()
 }
 

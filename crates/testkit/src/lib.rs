@@ -16,6 +16,7 @@
 //!   directory.
 //! - [`metrics`]: the `-M` statistics listener: its address and the
 //!   figures it serves.
+//! - [`xfltr`]: test filters for `-X`, a unix-socket one and a program.
 //! - [`lossy_relay`]: a loopback UDP relay that drops datagrams, for the
 //!   tests of a lossy network between client and server.
 //!
@@ -31,6 +32,7 @@ pub mod lossy_relay;
 pub mod metrics;
 pub mod net;
 pub mod small_fs;
+pub mod xfltr;
 
 pub use fake_dccd::{FakeDccd, Seen, CLIENT_ID, PASSWD};
 pub use fake_grey::{grey_map_text, FakeGrey, GreySeen};
