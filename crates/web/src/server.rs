@@ -181,6 +181,25 @@ fn csrf_ok(s: &Session, given: &str) -> Result<(), Response> {
     }
 }
 
+/// The prologue of a form that changes something: the signed-in session
+/// (else a redirect to the sign-in page), the well-formed form and its
+/// CSRF token (which `csrf` picks out of it) checked; or the answer that
+/// refuses the request.
+fn signed_form<T>(
+    app: &App,
+    headers: &HeaderMap,
+    form: Result<Form<T>, FormRejection>,
+    csrf: impl Fn(&T) -> &str,
+) -> Result<(Session, T), Response> {
+    let s = session(app, headers)?;
+    let f = match form {
+        Ok(Form(f)) => f,
+        Err(e) => return Err(form_refused(e, Some(&s))),
+    };
+    csrf_ok(&s, csrf(&f))?;
+    Ok((s, f))
+}
+
 fn client_addr(app: &App, peer: SocketAddr, headers: &HeaderMap) -> String {
     if app.opts.trust_forwarded {
         if let Some(v) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
@@ -314,15 +333,7 @@ async fn signout(
     headers: HeaderMap,
     form: Result<Form<CsrfOnly>, FormRejection>,
 ) -> Response {
-    let s = match session(&app, &headers) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(e) => return form_refused(e, Some(&s)),
-    };
-    if let Err(r) = csrf_ok(&s, &f.csrf) {
+    if let Err(r) = signed_form(&app, &headers, form, |f| f.csrf.as_str()) {
         return r;
     }
     if let Some(t) = cookie(&headers, COOKIE) {
@@ -542,17 +553,10 @@ async fn white(
     headers: HeaderMap,
     form: Result<Form<WhiteForm>, FormRejection>,
 ) -> Response {
-    let s = match session(&app, &headers) {
-        Ok(s) => s,
+    let (s, f) = match signed_form(&app, &headers, form, |f| f.csrf.as_str()) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(e) => return form_refused(e, Some(&s)),
-    };
-    if let Err(r) = csrf_ok(&s, &f.csrf) {
-        return r;
-    }
     let bad = |m: String| refuse(StatusCode::BAD_REQUEST, Some(&s), &m);
     let Some(kind) = Kind::parse(&f.kind) else {
         return bad(format!("refused: unknown kind of entry {:?}", f.kind));
@@ -676,17 +680,12 @@ async fn options_save(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let s = match session(&app, &headers) {
-        Ok(s) => s,
+    let (s, f) = match signed_form(&app, &headers, form, |f| {
+        f.get("csrf").map(String::as_str).unwrap_or("")
+    }) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let f = match form {
-        Ok(Form(f)) => f,
-        Err(e) => return form_refused(e, Some(&s)),
-    };
-    if let Err(r) = csrf_ok(&s, f.get("csrf").map(String::as_str).unwrap_or("")) {
-        return r;
-    }
     let _one = app.edit.lock().await;
     let old = match read_white(&s) {
         Ok(t) => t,
