@@ -10,7 +10,6 @@ use common::{data, localise, Daemon};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tally_dnsbl::testserver::TestServer;
-use tally_dnsbl::zone::Zone;
 use tally_testkit::{closed_port, map_text};
 
 /// Every DNSBL line of the kept log files, sorted, and how many were kept.
@@ -59,15 +58,7 @@ fn known_differences(resp: &[u8]) -> String {
 
 fn replay(scenario: &str, white: bool) -> Vec<String> {
     let dir = data().join("dnsbl").join(scenario);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let zone = Zone::parse(&std::fs::read_to_string(data().join("dnsbl/zone.txt")).unwrap());
-    let server = rt
-        .block_on(TestServer::start(zone, "127.0.0.1".parse().unwrap()))
-        .unwrap();
+    let (_rt, server) = TestServer::start_blocking(&data().join("dnsbl/zone.txt")).unwrap();
     let white_file = format!("dnsbl/{scenario}/whiteclnt");
     let files: Vec<&str> = if white { vec![&white_file] } else { vec![] };
     let mut args = vec![

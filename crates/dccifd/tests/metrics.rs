@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 
 use common::Daemon;
 use tally_dnsbl::testserver::TestServer;
-use tally_dnsbl::zone::Zone;
 use tally_stats::client::get;
 use tally_testkit::metrics::{listener, scrape, value};
 use tally_testkit::{map_text, FakeDccd};
@@ -36,16 +35,7 @@ fn dcc_requests(srv: &FakeDccd) -> usize {
 
 #[test]
 fn counters_follow_the_traffic() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let zone =
-        Zone::parse(&std::fs::read_to_string(common::data().join("dnsbl/zone.txt")).unwrap());
-    let dns = rt
-        .block_on(TestServer::start(zone, "127.0.0.1".parse().unwrap()))
-        .unwrap();
+    let (_rt, dns) = TestServer::start_blocking(&common::data().join("dnsbl/zone.txt")).unwrap();
     let srv = FakeDccd::start(1200, "behbrand");
     let d = Daemon::start_env(
         "metrics",

@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use tally_dnsbl::testserver::TestServer;
-use tally_dnsbl::zone::Zone;
 use tally_testkit::{closed_port, write_map};
 
 fn dir(name: &str) -> PathBuf {
@@ -108,16 +107,7 @@ fn mask_log_id(s: &str) -> String {
 /// Replay a scenario: the differences found.
 fn run(name: &str) -> Vec<String> {
     let d = dir(name);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let zone =
-        Zone::parse(&std::fs::read_to_string(common::data().join("dnsbl/zone.txt")).unwrap());
-    let server = rt
-        .block_on(TestServer::start(zone, "127.0.0.1".parse().unwrap()))
-        .unwrap();
+    let (_rt, server) = TestServer::start_blocking(&common::data().join("dnsbl/zone.txt")).unwrap();
     let h = home(name);
     let cmd = std::fs::read_to_string(d.join("command.txt")).unwrap();
     let args: Vec<String> = common::split_cmd(&cmd).into_iter().skip(1).collect();

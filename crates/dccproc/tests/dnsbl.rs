@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use common::{code, host, run_env, scratch, stderr, stdout};
 use tally_dnsbl::testserver::TestServer;
-use tally_dnsbl::zone::Zone;
 use tally_testkit::{closed_port, write_map};
 
 fn data(name: &str) -> PathBuf {
@@ -70,15 +69,7 @@ fn b_lines(s: &str) -> Vec<String> {
 }
 
 fn replay(scenario: &str) -> Vec<String> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let zone = Zone::parse(&std::fs::read_to_string(data("zone.txt")).unwrap());
-    let server = rt
-        .block_on(TestServer::start(zone, "127.0.0.1".parse().unwrap()))
-        .unwrap();
+    let (_rt, server) = TestServer::start_blocking(&data("zone.txt")).unwrap();
     let env = [("TALLY_DNSBL_SERVERS", server.addr.to_string())];
     let host = host();
     let mut diffs = Vec::new();

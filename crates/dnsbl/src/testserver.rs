@@ -10,6 +10,7 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use hickory_proto::op::Message;
@@ -59,6 +60,24 @@ fn serve(zone: &Zone, log: &Mutex<Vec<String>>, bytes: &[u8], tcp: bool) -> Opti
 }
 
 impl TestServer {
+    /// Starts serving the zone in the file `zone_file` on 127.0.0.1, in a
+    /// runtime of its own with one worker thread, for tests that are not
+    /// async: the runtime (keep it while the server is needed) and the
+    /// server.
+    pub fn start_blocking(zone_file: &Path) -> io::Result<(tokio::runtime::Runtime, TestServer)> {
+        let text = std::fs::read_to_string(zone_file)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", zone_file.display())))?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let server = rt.block_on(TestServer::start(
+            Zone::parse(&text),
+            IpAddr::from([127, 0, 0, 1]),
+        ))?;
+        Ok((rt, server))
+    }
+
     /// Starts serving `zone` on `ip` (a loopback address) and a free port, on
     /// the current tokio runtime.
     pub async fn start(zone: Zone, ip: IpAddr) -> io::Result<TestServer> {
