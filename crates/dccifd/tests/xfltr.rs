@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tally_testkit::xfltr::{self, Key};
-use tally_testkit::{closed_port, map_text};
+use tally_testkit::{closed_port, log_with_subject, map_text};
 
 /// A unix-socket filter answering by the sender's local part up to `-` (see
 /// `tally_testkit::xfltr`).
@@ -119,19 +119,7 @@ fn ask(d: &Daemon, from: &str, rcpts: &[&str]) -> (String, String) {
 
 /// The main log file of the message with subject `subject`.
 fn log_of(home: &Path, subject: &str) -> String {
-    for _ in 0..100 {
-        let found = std::fs::read_dir(home.join("logs"))
-            .unwrap()
-            .flatten()
-            .filter(|e| e.path().is_file())
-            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-            .find(|t| t.contains(&format!("Subject: {subject}\n")));
-        if let Some(t) = found {
-            return t;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("no log file for {subject}");
+    log_with_subject(&home.join("logs"), subject)
 }
 
 fn every_answer(tag: &str, filter: fn(&Path) -> String, crash_line: &str) {

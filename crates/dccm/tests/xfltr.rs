@@ -12,7 +12,7 @@ use common::{make_home, start_dccm};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tally_testkit::xfltr::{self, Key};
-use tally_testkit::{closed_port, write_map};
+use tally_testkit::{closed_port, log_with_subject, write_map};
 
 const WLIST_452: &str = "452 4.5.3 reject temporarily for incompatible whitelists";
 
@@ -117,19 +117,7 @@ fn seen(r: &[Reply]) -> Seen {
 
 /// The kept log file of message `id` (every message is logged: log-all).
 fn log_of(home: &Path, id: &str) -> String {
-    for _ in 0..100 {
-        let found = std::fs::read_dir(home.join("logs"))
-            .unwrap()
-            .flatten()
-            .filter(|e| e.path().is_file())
-            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-            .find(|t| t.contains(&format!("Subject: {id}\n")));
-        if let Some(t) = found {
-            return t;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("no log file for {id}");
+    log_with_subject(&home.join("logs"), id)
 }
 
 /// A home with a closed DCC server, main whiteclnt text `main` and

@@ -20,3 +20,22 @@ pub fn write_map(home: &Path, addr: SocketAddr) -> PathBuf {
     std::fs::write(&p, map_text(addr)).expect("write map file");
     p
 }
+
+/// The text of the log file in `dir` of the message with the subject
+/// `subject`, waiting for it to appear (at most about 2 s).
+pub fn log_with_subject(dir: &Path, subject: &str) -> String {
+    let needle = format!("Subject: {subject}\n");
+    for _ in 0..100 {
+        let found = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .find(|t| t.contains(&needle));
+        if let Some(t) = found {
+            return t;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("no log file for {subject}");
+}

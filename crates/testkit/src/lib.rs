@@ -36,5 +36,5 @@ pub mod xfltr;
 
 pub use fake_dccd::{FakeDccd, Seen, CLIENT_ID, PASSWD};
 pub use fake_grey::{grey_map_text, FakeGrey, GreySeen};
-pub use files::{map_text, scratch, write_map};
+pub use files::{log_with_subject, map_text, scratch, write_map};
 pub use net::closed_port;
