@@ -8,50 +8,13 @@
 
 mod common;
 
-use common::milter::{macro_pkt, Client, Reply};
+use common::milter::{connect, envelope, macro_pkt, Client, Reply};
 use common::{make_home, preload_bulk, start_dccm};
 use std::path::Path;
 use tally_testkit::{write_map, FakeDccd};
 
 const THOLD_452: &str = "452 4.5.3 reject temporarily for incompatible thresholds";
 const WLIST_452: &str = "452 4.5.3 reject temporarily for incompatible whitelists";
-
-fn connect(sock: &Path, ip: &str) -> Client {
-    let mut c = None;
-    for _ in 0..200 {
-        if let Ok(x) = Client::connect(sock) {
-            c = Some(x);
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let mut c = c.expect("connect to dccm");
-    let mut d = b"mail.example.com\0".to_vec();
-    d.push(b'4');
-    d.extend_from_slice(&25u16.to_be_bytes());
-    d.extend_from_slice(ip.as_bytes());
-    d.push(0);
-    c.send(b'C', &d).unwrap();
-    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
-    c
-}
-
-/// MAIL, then the recipients (local user names): the answer to each RCPT.
-fn envelope(c: &mut Client, id: &str, users: &[&str]) -> Vec<Vec<Reply>> {
-    c.send(b'D', &macro_pkt(b'M', &[("i", id)])).unwrap();
-    c.send(b'M', b"<alice@example.com>\0").unwrap();
-    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
-    users
-        .iter()
-        .map(|u| {
-            let m = [("{rcpt_mailer}", "local"), ("{rcpt_addr}", *u)];
-            c.send(b'D', &macro_pkt(b'R', &m)).unwrap();
-            c.send(b'R', format!("<{u}@example.net>\0").as_bytes())
-                .unwrap();
-            c.replies().unwrap()
-        })
-        .collect()
-}
 
 /// The bulk message (its checksums are preloaded in the fake server):
 /// the replies to the end of the message.

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::milter::{macro_pkt, Client, Reply};
+use common::milter::{connect, envelope, Client, Reply};
 use common::{make_home, start_dccm};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -29,43 +29,6 @@ fn program_filter(home: &Path) -> PathBuf {
     let path = home.join("xfltr.sh");
     xfltr::program_filter(&path, Key::QueueId);
     path
-}
-
-fn connect(sock: &Path) -> Client {
-    let mut c = None;
-    for _ in 0..250 {
-        if let Ok(x) = Client::connect(sock) {
-            c = Some(x);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let mut c = c.expect("connect to dccm");
-    let mut d = b"mail.example.com\0".to_vec();
-    d.push(b'4');
-    d.extend_from_slice(&25u16.to_be_bytes());
-    d.extend_from_slice(b"192.0.2.7\0");
-    c.send(b'C', &d).unwrap();
-    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
-    c
-}
-
-/// MAIL with queue ID `id`, the recipients (local user names) and their
-/// answers.
-fn envelope(c: &mut Client, id: &str, users: &[&str]) -> Vec<Vec<Reply>> {
-    c.send(b'D', &macro_pkt(b'M', &[("i", id)])).unwrap();
-    c.send(b'M', b"<alice@example.com>\0").unwrap();
-    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
-    users
-        .iter()
-        .map(|u| {
-            let m = [("{rcpt_mailer}", "local"), ("{rcpt_addr}", *u)];
-            c.send(b'D', &macro_pkt(b'R', &m)).unwrap();
-            c.send(b'R', format!("<{u}@example.net>\0").as_bytes())
-                .unwrap();
-            c.replies().unwrap()
-        })
-        .collect()
 }
 
 /// The rest of a small message (its subject is `id`, which names its
@@ -169,7 +132,7 @@ fn every_answer(filter_of: fn(&Path) -> PathBuf, unix: bool) {
             f.display().to_string()
         };
         let d = start_dccm(&home, &dccm_args(&home, &target));
-        let mut c = connect(&d.sock);
+        let mut c = connect(&d.sock, "192.0.2.7");
         let refused = |t: &str| Seen::Refused(t.to_string());
         let cases = [
             ("ACC-1", Seen::Delivered, "external filter: accept"),
@@ -264,7 +227,7 @@ fn per_user_options_and_mixed_recipients() {
     );
     let f = socket_filter(&home);
     let d = start_dccm(&home, &dccm_args(&home, &format!("unix:{}", f.display())));
-    let mut c = connect(&d.sock);
+    let mut c = connect(&d.sock, "192.0.2.7");
     assert_eq!(
         seen(&message(&mut c, "REJ-on", &["on", "on2"])),
         Seen::Refused("554 5.7.9 refused by the local filter".into())
@@ -301,7 +264,7 @@ fn per_user_options_and_mixed_recipients() {
     )
     .unwrap();
     let d = start_dccm(&home, &dccm_args(&home, &format!("unix:{}", f.display())));
-    let mut c = connect(&d.sock);
+    let mut c = connect(&d.sock, "192.0.2.7");
     assert_eq!(
         seen(&message(&mut c, "DIS-dave", &["dave", "on"])),
         Seen::Discarded
@@ -321,7 +284,7 @@ fn deferral_stands() {
     let mut args = dccm_args(&home, &format!("unix:{}", f.display()));
     args.push("-x".to_string());
     let d = start_dccm(&home, &args);
-    let mut c = connect(&d.sock);
+    let mut c = connect(&d.sock, "192.0.2.7");
     assert_eq!(
         seen(&message(&mut c, "ACC-x", &["bob"])),
         Seen::Refused("451 4.4.0 DCC failure".into())

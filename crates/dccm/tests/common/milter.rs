@@ -158,3 +158,44 @@ pub fn macro_pkt(stage: u8, pairs: &[(&str, &str)]) -> Vec<u8> {
     }
     d
 }
+
+/// A connection to dccm at `sock` (tried for up to 5 s) from an SMTP
+/// client at `ip`, its connect step answered with continue.
+pub fn connect(sock: &Path, ip: &str) -> Client {
+    let mut c = None;
+    for _ in 0..250 {
+        if let Ok(x) = Client::connect(sock) {
+            c = Some(x);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut c = c.expect("connect to dccm");
+    let mut d = b"mail.example.com\0".to_vec();
+    d.push(b'4');
+    d.extend_from_slice(&25u16.to_be_bytes());
+    d.extend_from_slice(ip.as_bytes());
+    d.push(0);
+    c.send(b'C', &d).unwrap();
+    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
+    c
+}
+
+/// MAIL from alice with queue ID `id` (answered with continue), then the
+/// recipients (local user names, with their `{rcpt_addr}`): the answers
+/// to each RCPT.
+pub fn envelope(c: &mut Client, id: &str, users: &[&str]) -> Vec<Vec<Reply>> {
+    c.send(b'D', &macro_pkt(b'M', &[("i", id)])).unwrap();
+    c.send(b'M', b"<alice@example.com>\0").unwrap();
+    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
+    users
+        .iter()
+        .map(|u| {
+            let m = [("{rcpt_mailer}", "local"), ("{rcpt_addr}", *u)];
+            c.send(b'D', &macro_pkt(b'R', &m)).unwrap();
+            c.send(b'R', format!("<{u}@example.net>\0").as_bytes())
+                .unwrap();
+            c.replies().unwrap()
+        })
+        .collect()
+}
