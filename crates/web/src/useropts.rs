@@ -163,11 +163,7 @@ pub fn apply(text: &[u8], form: &HashMap<String, String>) -> Result<Vec<u8>, Str
     for k in &known {
         if let Some(Some(line)) = want.get(k) {
             if !done.contains(k) {
-                if !out.is_empty() && !out.ends_with(b"\n") {
-                    out.push(b'\n');
-                }
-                out.extend_from_slice(line.as_bytes());
-                out.push(b'\n');
+                crate::whiteedit::append_line(&mut out, line);
             }
         }
     }

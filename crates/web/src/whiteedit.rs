@@ -232,12 +232,18 @@ pub fn remove(text: &[u8], kind: Kind, value: &str) -> Vec<u8> {
 pub fn add(text: &[u8], list: List, kind: Kind, value: &str) -> Result<Vec<u8>, String> {
     let new_line = line(list, kind, value)?;
     let mut out = remove(text, kind, value);
+    append_line(&mut out, &new_line);
+    Ok(out)
+}
+
+/// Add `line` as a line of its own at the end of a file's text (ending
+/// an unfinished last line first).
+pub(crate) fn append_line(out: &mut Vec<u8>, line: &str) {
     if !out.is_empty() && !out.ends_with(b"\n") {
         out.push(b'\n');
     }
-    out.extend_from_slice(new_line.as_bytes());
+    out.extend_from_slice(line.as_bytes());
     out.push(b'\n');
-    Ok(out)
 }
 
 #[cfg(test)]
