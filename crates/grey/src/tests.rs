@@ -310,6 +310,7 @@ proptest! {
                     }
                     for c in &d.changes { g.apply(c); }
                     log.extend(d.changes);
+                    prop_assert_eq!(g.figures(), g.figures_by_walk());
                 }
                 Step::Spam(i, b, t, dt) => {
                     now += dt;
@@ -320,6 +321,7 @@ proptest! {
                     }
                     for c in &ch { g.apply(c); }
                     log.extend(ch);
+                    prop_assert_eq!(g.figures(), g.figures_by_walk());
                 }
                 Step::Clean(_) => {}
             }
@@ -327,6 +329,7 @@ proptest! {
         let mut r = Grey::new(p);
         for c in &log { r.apply(c); }
         prop_assert_eq!(r.figures(), g.figures());
+        prop_assert_eq!(r.figures(), r.figures_by_walk());
         for i in 0..3u8 { for b in 0..3u8 { for t in 0..4u8 {
             let cks = msg(i, b, t);
             for op in [GreyOp::Report, GreyOp::Query, GreyOp::White] {
@@ -363,8 +366,11 @@ proptest! {
                 }
                 Step::Clean(dt) => { now += dt; g.clean(now); }
             }
+            prop_assert_eq!(g.figures(), g.figures_by_walk());
         }
         let f = g.figures();
         prop_assert!(f.records <= 2 * steps.len() as u64);
     }
 }
+
+mod figures;

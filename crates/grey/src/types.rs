@@ -101,7 +101,7 @@ pub enum Outcome {
     Whitelisted,
 }
 
-/// The result of [`Grey::decide`].
+/// The result of [`Grey::decide`](crate::Grey::decide).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     /// What to answer.
@@ -128,14 +128,17 @@ impl std::fmt::Display for GreyError {
 
 impl std::error::Error for GreyError {}
 
-/// Figures of the database.
+/// Figures of the database: counts of what is stored, whatever the time.
+/// A triple is embargoed while its total is below `many`, also once its
+/// embargo has run out by time alone: it stays so until its next delivery
+/// ends the embargo (the triple becomes familiar) or its records expire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Figures {
     /// Records held.
     pub records: u64,
     /// Distinct checksums with a non-zero total.
     pub checksums: u64,
-    /// Triples under embargo (total below `many`).
+    /// Triples under embargo (total from 1 to below `many`).
     pub embargoed_triples: u64,
     /// Familiar triples (total `many`).
     pub familiar_triples: u64,
