@@ -6,9 +6,11 @@
 //! nothing is added to it. At each scrape and each sample the figures are
 //! copied into the registry (a [`Mirror`], so that `cdcc "stats clear"`
 //! does not make the exported counters go down). The greylist triples
-//! gauges walk the greylist database's checksums under the lock, as
-//! `cdcc "stats"` does: a cost in proportion to its size at each sample
-//! and scrape.
+//! gauges read the numbers the greylist database keeps as it changes
+//! ([`tally_grey::Grey::figures`]): constant time under the lock however
+//! many triples it holds. They count what is stored: a triple stays
+//! embargoed after its embargo has run out until a retry ends it (or its
+//! records expire).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -168,7 +170,9 @@ fn collect(r: &Registry, m: &mut Mirror, state: &Mutex<Server>, flood: &Mutex<Fl
         let g = |state: &str, v: u64| {
             if let Ok(g) = r.gauge_with(
                 "tally_dccd_greylist_triples",
-                "Triples in the greylist database: embargoed, familiar.",
+                "Triples in the greylist database: embargoed (total below \
+                 many, also after the embargo time until a retry ends it), \
+                 familiar.",
                 &["state"],
                 &[state],
             ) {

@@ -8,10 +8,10 @@ use std::net::UdpSocket;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{exchange, free_port, grey_request, passwd, temp_home};
+use common::{exchange, free_port, grey_cks, grey_request, passwd, temp_home};
 use metrics_util::{scrape, start, value};
 use tally_ck::{CkType, Sum};
-use tally_wire::packet::{CkRequest, Packet, Request};
+use tally_wire::packet::{CkRequest, GreySpam, Packet, Request};
 use tally_wire::sign::Signer;
 use tally_wire::{OpNums, Tgts, WireCk};
 
@@ -156,6 +156,72 @@ fn greylist_server_counts_embargoes() {
         3.0,
         "{after}"
     );
+}
+
+/// Send a signed greylist request `body` from client 32800 and wait for
+/// its answer.
+fn grey_send(sock: &UdpSocket, to: std::net::SocketAddr, n: u32, body: Request) {
+    let signer = Signer::Passwd(passwd(32800).unwrap());
+    let mut p = Packet::request(12, 32800, OpNums::from_le_words(9, 1, n, 1), body);
+    let bytes = p.sign(&signer);
+    assert!(exchange(sock, to, &bytes, Duration::from_secs(2)).is_some());
+}
+
+/// The triples gauges as a scrape reads them: (embargoed, familiar).
+fn triples(http: std::net::SocketAddr) -> (f64, f64) {
+    let t = scrape(http);
+    let name = "tally_dccd_greylist_triples";
+    (
+        value(&t, name, &[("state", "embargoed")]),
+        value(&t, name, &[("state", "familiar")]),
+    )
+}
+
+/// The triples gauges follow the database as each change happens: new
+/// embargoes, an embargo ended by a retry, GREY_SPAM, GREY_WHITE, and a
+/// restart that replays the database.
+#[test]
+fn greylist_triples_follow_the_database() {
+    let home = temp_home("metrics-grey-triples");
+    // an embargo of 1 s, so that a retry 2 s later ends it
+    let d = start(&home, free_port(), &["-G", "on,1"], &[]);
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let report = |i: u32| {
+        Request::GreyReport(CkRequest {
+            tgts: Tgts(0),
+            cks: grey_cks(i),
+        })
+    };
+    for i in 0..3u32 {
+        grey_send(&sock, d.udp, i, report(i));
+    }
+    assert_eq!(triples(d.http), (3.0, 0.0));
+    std::thread::sleep(Duration::from_millis(2100));
+    grey_send(&sock, d.udp, 10, report(0));
+    assert_eq!(triples(d.http), (2.0, 1.0), "the retry ended an embargo");
+    let c = grey_cks(1);
+    let spam = Request::GreySpam(GreySpam {
+        ip: c[0],
+        msg: c[2],
+        triple: c[3],
+        pad: [0; 2],
+    });
+    grey_send(&sock, d.udp, 11, spam);
+    assert_eq!(triples(d.http), (1.0, 1.0), "GREY_SPAM forgot a triple");
+    let white = Request::GreyWhite(CkRequest {
+        tgts: Tgts(0),
+        cks: grey_cks(3),
+    });
+    grey_send(&sock, d.udp, 12, white);
+    assert_eq!(triples(d.http), (1.0, 2.0), "GREY_WHITE made one familiar");
+    // a restart counts the replayed database once
+    let mut d = d;
+    let _ = d.child.kill();
+    let _ = d.child.wait();
+    d.home = home.join("kept-for-the-restart");
+    drop(d);
+    let again = start(&home, free_port(), &["-G", "on,1"], &[]);
+    assert_eq!(triples(again.http), (1.0, 2.0), "after the restart");
 }
 
 #[test]
