@@ -7,11 +7,32 @@
 //! The generated messages are deterministic, so figures are comparable between runs.
 //!
 //! Usage: `tally-bench [--mb N] [--runs N] [--no-corpus] [--only plain|html|corpus]
-//! [--rounds N]`: the size of the generated messages in MB (default 20), the
-//! runs of which the best is taken (default 3), whether to skip the corpus,
-//! one part alone, and the passes over the corpus per run (default 20). A
+//! [--rounds N] [--original PATH]`: the size of the generated messages in MB
+//! (default 20), the runs of which the best is taken (default 3), whether
+//! to skip the corpus, one part alone, the passes over the corpus per run
+//! (default 20), and the original DCC's `dccproc` to compare with. A
 //! small size, one run and one part suit an instruction profile
 //! (`valgrind --tool=callgrind --toggle-collect='tally_bench::checksum'`).
+//!
+//! The output starts with the machine's description (CPU model, logical
+//! CPUs online and those the bench may run on, kernel release, load
+//! average at the start, build profile; see `machine.rs`).
+//!
+//! With `--original PATH` (or `TALLY_BENCH_ORIGINAL=PATH`; the option
+//! wins) the same run also measures the original's `dccproc` at PATH and
+//! tally's `dccproc` (next to this program) through the same door: each
+//! run as a process on the same message file with `-C -Q` against tally's
+//! `dccd` on loopback, best of `--runs` alternated runs, process wall
+//! time with nothing subtracted (see `original.rs`: the original's map
+//! file is made by the `cdcc` next to PATH). The table then gives the
+//! in-process engine's MB/s, both `dccproc`s' MB/s and the ratio of the
+//! two `dccproc` figures; for the corpus, where starting a process per
+//! message dominates, messages per second of one process per message
+//! over its first 200 messages and their ratio. Without it the figures
+//! are absolute, and a line recalls the original's figures recorded in
+//! issue 13 on the development machine (not measured in that run).
+//! Passing tally's own `dccproc` as the original checks the mechanism (a
+//! ratio near 1; `tests/original.rs`).
 //!
 //! The machine these were measured on is shared with fuzzing and builds, so
 //! wall-clock figures vary by up to a third from run to run; compare builds
@@ -61,8 +82,14 @@
 //! the MD5 time however the blocks are paired), the Body byte filter 8 %;
 //! see the `body` module of `tally-ck` for what each fast path does.
 
+#[path = "../../testkit/src/bench_dccd.rs"]
+#[allow(dead_code)]
+mod bench_dccd;
 mod gen;
+mod machine;
+mod original;
 
+use original::{Compare, Pair};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tally_ck::header::{CkConfig, Envelope};
@@ -70,6 +97,9 @@ use tally_ck::message::MessageCks;
 
 const MB: f64 = 1_000_000.0;
 const CHUNK: usize = 64 * 1024;
+
+/// The corpus messages given to the `dccproc`s, one process each.
+const CORPUS_PROCS: usize = 200;
 
 fn checksum(msg: &[u8], cfg: &CkConfig, env: &Envelope) -> usize {
     let mut cks = MessageCks::new(cfg, env);
@@ -124,10 +154,17 @@ struct Options {
     plain: bool,
     html: bool,
     corpus: bool,
+    /// The original's `dccproc` to compare with.
+    original: Option<PathBuf>,
 }
 
 fn usage() -> ! {
-    eprintln!("usage: tally-bench [--mb N] [--runs N] [--no-corpus] [--only plain|html|corpus] [--rounds N]");
+    eprintln!(
+        "usage: tally-bench [--mb N] [--runs N] [--no-corpus] [--only plain|html|corpus] \
+         [--rounds N] [--original PATH]\n  \
+         --original PATH (or TALLY_BENCH_ORIGINAL=PATH): the original DCC's dccproc, \
+         measured in the same run against tally's dccproc"
+    );
     std::process::exit(64);
 }
 
@@ -135,10 +172,24 @@ fn usage() -> ! {
 fn options() -> Options {
     let (mut mb, mut runs, mut rounds) = (20, 3, 20);
     let (mut plain, mut html, mut corpus) = (true, true, true);
-    let mut args = std::env::args().skip(1);
+    let mut original = std::env::var_os("TALLY_BENCH_ORIGINAL")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let mut args = std::env::args_os().skip(1);
     while let Some(a) = args.next() {
+        let a = a.to_string_lossy().into_owned();
+        if a == "--original" {
+            match args.next() {
+                Some(p) if !p.is_empty() => original = Some(PathBuf::from(p)),
+                _ => {
+                    eprintln!("tally-bench: --original needs the path of the original's dccproc");
+                    std::process::exit(64);
+                }
+            }
+            continue;
+        }
         let mut num = |name: &str| -> usize {
-            match args.next().and_then(|v| v.parse().ok()) {
+            match args.next().and_then(|v| v.to_str()?.parse().ok()) {
                 Some(n) if n > 0 => n,
                 _ => {
                     eprintln!("tally-bench: {name} needs a positive number");
@@ -170,7 +221,16 @@ fn options() -> Options {
         plain,
         html,
         corpus,
+        original,
     }
+}
+
+/// Ends the bench when the comparison cannot be made.
+fn or_exit<T>(r: Result<T, String>) -> T {
+    r.unwrap_or_else(|e| {
+        eprintln!("tally-bench: {e}");
+        std::process::exit(1);
+    })
 }
 
 fn main() {
@@ -182,25 +242,67 @@ fn main() {
         env_from: Some("alice@example.com".into()),
         ..Envelope::default()
     };
-    println!("tally benchmark (release build, one core)");
+    println!("tally benchmark (one core)");
+    println!("{}", machine::Machine::now());
+    let cmp = opts.original.as_deref().map(|p| or_exit(Compare::start(p)));
+    match &opts.original {
+        Some(p) => println!("original DCC: {} (measured in this run)", p.display()),
+        None => println!(
+            "original DCC not given (--original PATH or TALLY_BENCH_ORIGINAL); for reference, \
+             recorded, not measured in this run (issue 13, the 2-CPU development machine): \
+             the original ran at about 73 MB/s plain text and 92 MB/s HTML \
+             (in-process equivalent)"
+        ),
+    }
     println!();
-    println!("{:<44} {:>12}", "checksum engine", "MB/s");
+    if cmp.is_some() {
+        println!(
+            "{:<32} {:>10} {:>14} {:>17} {:>15}",
+            "checksum engine, MB/s",
+            "in-process",
+            "tally dccproc",
+            "original dccproc",
+            "tally/original"
+        );
+    } else {
+        println!("{:<44} {:>12}", "checksum engine", "MB/s");
+    }
     let mb = size / 1_000_000;
-    let mut gens: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut gens: Vec<(String, &str, Vec<u8>)> = Vec::new();
     if opts.plain {
-        gens.push((format!("{mb} MB plain-text message"), gen::plain(size)));
+        gens.push((
+            format!("{mb} MB plain-text message"),
+            "plain.msg",
+            gen::plain(size),
+        ));
     }
     if opts.html {
-        gens.push((format!("{mb} MB HTML message"), gen::html(size)));
+        gens.push((format!("{mb} MB HTML message"), "html.msg", gen::html(size)));
     }
-    for (name, msg) in gens {
+    for (name, file, msg) in gens {
         let mut n = 0;
         let t = best_of(runs, || n = checksum(&msg, &cfg, &env));
         assert!(n > 0);
+        let rate = |t: Duration| msg.len() as f64 / MB / t.as_secs_f64().max(1e-9);
+        match &cmp {
+            Some(c) => {
+                let p = or_exit(c.message(file, &msg, runs));
+                println!(
+                    "{:<32} {:>10.1} {:>14.1} {:>17.1} {:>15.2}",
+                    name,
+                    rate(t),
+                    rate(p.tally),
+                    rate(p.original),
+                    p.ratio()
+                );
+            }
+            None => println!("{:<44} {:>12.1}", name, rate(t)),
+        }
+    }
+    if cmp.is_some() && (opts.plain || opts.html) {
         println!(
-            "{:<44} {:>12.1}",
-            name,
-            msg.len() as f64 / MB / t.as_secs_f64()
+            "(tally/original: tally's dccproc MB/s over the original's, both one process \
+             with -C -Q on the message file; best of {runs})"
         );
     }
 
@@ -208,10 +310,8 @@ fn main() {
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/corpus");
-    let msgs: Vec<Vec<u8>> = corpus_files(&root)
-        .iter()
-        .filter_map(|p| std::fs::read(p).ok())
-        .collect();
+    let files = corpus_files(&root);
+    let msgs: Vec<Vec<u8>> = files.iter().filter_map(|p| std::fs::read(p).ok()).collect();
     let bytes: usize = msgs.iter().map(Vec::len).sum();
     let rounds = opts.rounds;
     let t = best_of(runs, || {
@@ -236,5 +336,23 @@ fn main() {
         "{:<44} {:>12.1}",
         "corpus MB/s",
         (bytes * rounds) as f64 / MB / t.as_secs_f64()
+    );
+    if let Some(c) = &cmp {
+        let first: Vec<PathBuf> = files.into_iter().take(CORPUS_PROCS).collect();
+        let p = or_exit(c.best(runs, &first));
+        corpus_line(first.len(), runs, &p);
+    }
+}
+
+/// The corpus through the `dccproc`s: messages per second, one process
+/// per message.
+fn corpus_line(n: usize, runs: usize, p: &Pair) {
+    let rate = |t: Duration| n as f64 / t.as_secs_f64().max(1e-9);
+    println!(
+        "corpus, first {n} messages, one dccproc process per message (-C -Q), best of {runs}: \
+         tally {:.0} msgs/s, original {:.0} msgs/s, tally/original {:.2} (of messages per second)",
+        rate(p.tally),
+        rate(p.original),
+        p.ratio()
     );
 }
