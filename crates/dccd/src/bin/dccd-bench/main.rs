@@ -4,15 +4,36 @@
 //! how long the answers take, and what each costs the server in CPU time;
 //! then the server's memory (RSS) per million stored checksums.
 //!
-//! Usage: `dccd-bench [seconds-per-run] [million-checksums] [levels]`
-//! (defaults 3, 1 and `1,8,32,128`; 0 million skips the memory
-//! measurement; levels are requests in flight, each run for QUERY and
+//! Usage: `dccd-bench [seconds-per-run] [million-checksums] [levels]
+//! [--original PATH]` (defaults 3, 1 and `1,8,32,128`; 0 million skips
+//! the memory measurement, a fraction such as 0.03 fills that many
+//! million checksums without waiting for the cache to expire; levels are
+//! requests in flight, each run for QUERY and
 //! then for REPORT, or one kind alone with a prefix: `q16,r64` is QUERY
 //! at 16 and REPORT at 64 in flight). `DCCD_BENCH_ARGS` adds options to
 //! the server's command line (`-M 127.0.0.1,0` for its statistics
 //! listener). With `DCCD_BENCH_PIN=1`
 //! the server is pinned to CPU 0 with taskset; run the bench itself on
 //! another CPU (`taskset -c 1 ...`).
+//!
+//! The output starts with the machine's description (CPU model, logical
+//! CPUs online and those the bench may run on, kernel release, load
+//! average at the start, build profile; tally-bench's `machine.rs`).
+//!
+//! `--original PATH` (or `DCCD_BENCH_ORIGINAL=PATH`; the option wins)
+//! names the original DCC's `dccd`: every level then runs twice, with the
+//! same requests, against tally's server and against the original,
+//! started with the same options in the same kind of temporary home (see
+//! `original.rs`: only options both accept; the original creates its
+//! database with the `dbclean` next to it), and a line gives the ratio of
+//! their answers per second. The memory mode fills both alike and also
+//! gives what their database files take per checksum and per report (the
+//! original's `dcc_db` and `dcc_db.hash`, tally's store in `tally-db`).
+//! Without it the figures are absolute and a line recalls the original's
+//! figures recorded in issue 13 (not measured in that run). Passing
+//! tally's own `dccd` as the original checks the mechanism (a ratio near
+//! 1; `tests/bench_original.rs`). The grey and anon modes measure tally's
+//! server alone.
 //!
 //! The load costs the client far less than the server: before each run a
 //! pool of 65,536 distinct requests is built and signed (each with its own
@@ -144,11 +165,15 @@ mod anon_flood;
 #[allow(dead_code)]
 mod bench_dccd;
 mod grey;
+#[path = "../../../../bench/src/machine.rs"]
+mod machine;
 mod memory;
+mod original;
 
-use bench_dccd::{cpu_ms, BenchDccd, Start};
+use bench_dccd::{cpu_ms, BenchDccd};
 
-use memory::{memory, memory_touch, rss_kib};
+use memory::rss_kib;
+use original::start_or_exit;
 
 use std::io::IoSliceMut;
 use std::net::{SocketAddr, UdpSocket};
@@ -189,46 +214,6 @@ impl Kind {
 
 /// The dccd under load.
 pub(crate) type Server = BenchDccd;
-
-/// The server, or the bench ends saying why not.
-fn start_or_exit(grey: bool) -> Server {
-    start(grey).unwrap_or_else(|e| {
-        eprintln!("dccd-bench: {e}");
-        std::process::exit(1);
-    })
-}
-
-fn start(grey: bool) -> Result<Server, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let dccd = exe.with_file_name("dccd");
-    let home = std::env::temp_dir().join(format!("dccd-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    let mut args = vec![
-        "-b",
-        "-i",
-        "1100",
-        "-n",
-        "bench",
-        "-R",
-        "10000000,10000000,10000000",
-    ];
-    if grey {
-        args.extend(["-G", "on,20"]);
-    }
-    // DCCD_BENCH_ARGS: more options for the server (e.g. `-M 127.0.0.1,0`)
-    let extra = std::env::var("DCCD_BENCH_ARGS").unwrap_or_default();
-    args.extend(extra.split_whitespace());
-    BenchDccd::start(&Start {
-        exe: &dccd,
-        home: &home,
-        ids: &format!("{ID} benchpw\n1100 benchsrvpw\n"),
-        args: &args,
-        nop_as: None,
-        // With DCCD_BENCH_PIN=1 the server runs on CPU 0 alone.
-        pin_cpu0: std::env::var("DCCD_BENCH_PIN").is_ok_and(|v| v == "1"),
-        what: "dccd",
-    })
-}
 
 pub(crate) fn sum_of(a: u32, b: u32, c: u8) -> Sum {
     let mut s = [0u8; 16];
@@ -537,9 +522,16 @@ fn clients(
 
 /// One timed run: `sockets` client sockets, each with `window` requests in
 /// flight, all in this (client) process; prints the rate, the latency
-/// percentiles and the server's CPU time per request.
-/// Returns the number of answers.
-fn run(s: &Server, sockets: usize, window: usize, secs: f64, kind: Kind, run_id: u32) -> usize {
+/// percentiles and the server's CPU time per request, after `label`.
+/// Returns the number of answers and the answers per second.
+fn run(
+    s: &Server,
+    label: &str,
+    (sockets, window): (usize, usize),
+    secs: f64,
+    kind: Kind,
+    run_id: u32,
+) -> (usize, f64) {
     let pool = Arc::new(pool(kind, run_id));
     let addr = s.addr();
     let cpu0 = cpu_secs(s.pid());
@@ -557,14 +549,15 @@ fn run(s: &Server, sockets: usize, window: usize, secs: f64, kind: Kind, run_id:
     } else {
         cpu / all.len() as f64
     };
+    let rate = all.len() as f64 / elapsed;
     println!(
-        "{:11} in flight {:3} ({}x{:2}): {:7.0} ops/s  p50 {:7.1} µs  p90 {:7.1} µs  \
+        "{label}{:11} in flight {:3} ({}x{:2}): {:7.0} ops/s  p50 {:7.1} µs  p90 {:7.1} µs  \
          p99 {:7.1} µs  max {:6.1} ms  server CPU {:4.2} s = {:5.2} µs/op = {:7.0} ops/s per core  (lost {lost}); load driver {:4.2} µs/op",
         kind.name(),
         sockets * window,
         sockets,
         window,
-        all.len() as f64 / elapsed,
+        rate,
         percentile(&all, 0.5),
         percentile(&all, 0.9),
         percentile(&all, 0.99),
@@ -574,7 +567,7 @@ fn run(s: &Server, sockets: usize, window: usize, secs: f64, kind: Kind, run_id:
         if per_op > 0.0 { 1.0 / per_op } else { 0.0 },
         own * 1e6 / all.len().max(1) as f64,
     );
-    all.len()
+    (all.len(), rate)
 }
 
 /// The runs a list such as `1,8,32,128` (each level for QUERY, then each
@@ -604,90 +597,92 @@ fn levels(list: &str) -> Vec<(Kind, usize)> {
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().is_some_and(|a| a == "anon") {
+    let original = original::take(&mut args).unwrap_or_else(|e| {
+        eprintln!("dccd-bench: {e}");
+        std::process::exit(64);
+    });
+    println!("dccd-bench");
+    println!("{}", machine::Machine::now());
+    let mode = args.first().cloned().unwrap_or_default();
+    if original.is_some() && (mode == "anon" || mode == "grey") {
+        println!(
+            "(--original is used by the QUERY/REPORT and memory runs, not in the {mode} mode)"
+        );
+    }
+    if mode == "anon" {
         anon_flood::run(&args[1..]);
         return;
     }
-    let grey = args.first().is_some_and(|a| a == "grey");
+    let tally = original::tally_dccd().unwrap_or_else(|e| {
+        eprintln!("dccd-bench: {e}");
+        std::process::exit(1);
+    });
+    let grey = mode == "grey";
     if grey {
         args.remove(0);
     }
     let secs: f64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(3.0);
-    let million: u32 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1);
+    let million: f64 = args
+        .get(1)
+        .and_then(|s| s.parse().ok())
+        .filter(|m: &f64| m.is_finite() && (0.0..=4000.0).contains(m))
+        .unwrap_or(1.0);
     if grey {
-        let s = start_or_exit(true);
-        let rss0 = rss_kib(s.pid());
-        let mut run_id = 1;
-        let mut reports = 0;
-        for kind in [Kind::GreyQuery, Kind::GreyReport] {
-            for (sockets, window) in [(2, 8), (4, 16)] {
-                let n = run(&s, sockets, window, secs, kind, run_id);
-                if matches!(kind, Kind::GreyReport) {
-                    reports += n;
-                }
-                run_id += 1;
-            }
-        }
-        let grown = rss_kib(s.pid()).saturating_sub(rss0);
-        println!(
-            "memory: {reports} GREY_REPORTs recorded; RSS grew {:.1} MiB = {:.0} bytes per record \
-             (retransmission cache included)",
-            grown as f64 / 1024.0,
-            grown as f64 * 1024.0 / reports.max(1) as f64
-        );
+        grey_runs(&tally, secs);
         return;
     }
-    let s = start_or_exit(false);
+    match &original {
+        Some(p) => println!("original DCC: {} (measured in this run)", p.display()),
+        None => original::recorded(),
+    }
+    let s = start_or_exit(&tally, "tally", false);
+    let o = original
+        .as_deref()
+        .map(|p| start_or_exit(p, "original", false));
     let runs = levels(args.get(2).map_or("1,8,32,128", String::as_str));
     for (run_id, (kind, in_flight)) in (1..).zip(runs) {
-        let (sockets, window) = match in_flight {
+        let shape = match in_flight {
             0 | 1 => (1, 1),
             2..=8 => (2, in_flight / 2),
             _ => (4, in_flight / 4),
         };
-        let _ = run(&s, sockets, window, secs, kind, run_id);
+        let Some(o) = &o else {
+            let _ = run(&s, "", shape, secs, kind, run_id);
+            continue;
+        };
+        // the same requests (same run_id) to each server
+        let (_, a) = run(&s, "tally    ", shape, secs, kind, run_id);
+        let (_, b) = run(o, "original ", shape, secs, kind, run_id);
+        original::ratio(kind.name(), shape.0 * shape.1, a, b);
     }
     drop(s);
-    if million == 0 {
-        return;
+    drop(o);
+    if million > 0.0 {
+        memory::report(&tally, original.as_deref(), million);
     }
-    // Memory on a fresh server as the database grows: at 1, 2, 5, 10 ...
-    // million checksums (the 32-second retransmission cache then holds
-    // the latest reports, up to its million entries), and at the end
-    // once the cache has expired.
-    let s = start_or_exit(false);
-    let before = rss_kib(s.pid());
-    let t0 = Instant::now();
-    let mut loaded = 0u32;
-    let line = |what: &str, cks: u32, kib: u64| {
-        let grown = kib.saturating_sub(before) as f64 * 1024.0;
-        let reports = f64::from(cks / 3 + 1);
-        println!(
-            "memory: {:5.1}M checksums ({:.2}M reports) {what}: RSS {:7.1} MiB, grown {:7.1} MiB \
-             = {:5.1} bytes per checksum = {:5.1} bytes per report",
-            f64::from(cks) / 1e6,
-            reports / 1e6,
-            kib as f64 / 1024.0,
-            grown / 1048576.0,
-            grown / f64::from(cks.max(1)),
-            grown / reports,
-        );
-    };
-    for point in [1u32, 2, 5, 10, 20, 50, 100]
-        .into_iter()
-        .filter(|&p| p < million)
-        .chain([million])
-    {
-        let to = point * 1_000_000 / 3 + 1;
-        memory(&s, loaded, to);
-        loaded = to;
-        line(
-            &format!("after {:5.1} s", t0.elapsed().as_secs_f64()),
-            point * 1_000_000,
-            rss_kib(s.pid()),
-        );
+}
+
+/// The greylist mode: GREY_QUERY and GREY_REPORT at 16 and 64 in flight,
+/// then the memory per recorded GREY_REPORT.
+fn grey_runs(tally: &std::path::Path, secs: f64) {
+    let s = start_or_exit(tally, "grey", true);
+    let rss0 = rss_kib(s.pid());
+    let mut run_id = 1;
+    let mut reports = 0;
+    for kind in [Kind::GreyQuery, Kind::GreyReport] {
+        for shape in [(2, 8), (4, 16)] {
+            let (n, _) = run(&s, "", shape, secs, kind, run_id);
+            if matches!(kind, Kind::GreyReport) {
+                reports += n;
+            }
+            run_id += 1;
+        }
     }
-    std::thread::sleep(Duration::from_secs(33));
-    memory_touch(&s);
-    line("cache expired", million * 1_000_000, rss_kib(s.pid()));
+    let grown = rss_kib(s.pid()).saturating_sub(rss0);
+    println!(
+        "memory: {reports} GREY_REPORTs recorded; RSS grew {:.1} MiB = {:.0} bytes per record \
+         (retransmission cache included)",
+        grown as f64 / 1024.0,
+        grown as f64 * 1024.0 / reports.max(1) as f64
+    );
 }

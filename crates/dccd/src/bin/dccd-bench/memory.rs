@@ -1,14 +1,17 @@
 //! The memory part of the bench: the server's RSS per million stored
-//! checksums.
+//! checksums; with `--original`, the original's too, and what each
+//! server's files take (see `original.rs`).
 
 use std::net::UdpSocket;
-use std::time::Duration;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use tally_ck::CkType;
 use tally_wire::packet::{CkRequest, Packet, Request};
 use tally_wire::sign::{Passwd, Signer};
 use tally_wire::{OpNums, Tgts, WireCk};
 
+use crate::original::{files_line, start_or_exit};
 use crate::{sum_of, Server, ID, PW};
 
 pub fn rss_kib(pid: u32) -> u64 {
@@ -85,4 +88,91 @@ pub fn memory_touch(s: &Server) {
     let mut buf = [0u8; 2048];
     let _ = sock.send_to(&bytes, s.addr());
     let _ = sock.recv_from(&mut buf);
+}
+
+/// One server being filled: its tag, the server, its RSS before the
+/// fill and the time spent filling it.
+struct Filled {
+    tag: &'static str,
+    server: Server,
+    before: u64,
+    took: Duration,
+}
+
+/// Memory on fresh servers as the database grows: at 1, 2, 5, 10 ...
+/// million checksums up to `million` (the 32-second retransmission cache
+/// then holds the latest reports, up to its million entries), and, for a
+/// fill of a million or more, at the end once the cache has expired.
+/// With `original`, the original's `dccd` is filled alike after tally's
+/// at each step and both lines also give what the servers' files take.
+pub fn report(tally: &Path, original: Option<&Path>, million: f64) {
+    let mut servers = vec![("tally", tally)];
+    servers.extend(original.map(|p| ("original", p)));
+    let compare = servers.len() > 1;
+    let mut filled: Vec<Filled> = servers
+        .into_iter()
+        .map(|(tag, exe)| {
+            let server = start_or_exit(exe, tag, false);
+            let before = rss_kib(server.pid());
+            Filled {
+                tag,
+                server,
+                before,
+                took: Duration::ZERO,
+            }
+        })
+        .collect();
+    let line = |f: &Filled, what: &str, cks: u32| {
+        let kib = rss_kib(f.server.pid());
+        let grown = kib.saturating_sub(f.before) as f64 * 1024.0;
+        let reports = f64::from(cks / 3 + 1);
+        let label = if compare {
+            format!("{:9}", f.tag)
+        } else {
+            String::new()
+        };
+        let files = if compare {
+            format!(
+                "; {}",
+                files_line(f.tag, f.tag == "original", f64::from(cks), reports)
+            )
+        } else {
+            String::new()
+        };
+        println!(
+            "{label}memory: {:5.2}M checksums ({:.2}M reports) {what}: RSS {:7.1} MiB, grown {:7.1} MiB \
+             = {:5.1} bytes per checksum = {:5.1} bytes per report{files}",
+            f64::from(cks) / 1e6,
+            reports / 1e6,
+            kib as f64 / 1024.0,
+            grown / 1048576.0,
+            grown / f64::from(cks.max(1)),
+            grown / reports,
+        );
+    };
+    let total = (million * 1e6).round() as u32;
+    let mut loaded = 0u32;
+    for point in [1u32, 2, 5, 10, 20, 50, 100]
+        .into_iter()
+        .map(|p| p * 1_000_000)
+        .filter(|&p| p < total)
+        .chain([total])
+    {
+        let to = point / 3 + 1;
+        for f in filled.iter_mut() {
+            let t = Instant::now();
+            memory(&f.server, loaded, to);
+            f.took += t.elapsed();
+            line(f, &format!("after {:5.1} s", f.took.as_secs_f64()), point);
+        }
+        loaded = to;
+    }
+    if million < 1.0 {
+        return;
+    }
+    std::thread::sleep(Duration::from_secs(33));
+    for f in &filled {
+        memory_touch(&f.server);
+        line(f, "cache expired", total);
+    }
 }
