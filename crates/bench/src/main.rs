@@ -225,16 +225,17 @@ fn options() -> Options {
     }
 }
 
-/// Ends the bench when the comparison cannot be made.
-fn or_exit<T>(r: Result<T, String>) -> T {
-    r.unwrap_or_else(|e| {
+fn main() {
+    // Errors come back here, after the comparison's server is dropped
+    // (stopped): `exit` would leave it running.
+    if let Err(e) = bench(options()) {
         eprintln!("tally-bench: {e}");
         std::process::exit(1);
-    })
+    }
 }
 
-fn main() {
-    let opts = options();
+/// The benchmark; `Err` when the comparison cannot be made.
+fn bench(opts: Options) -> Result<(), String> {
     let (size, runs) = (opts.size, opts.runs);
     let cfg = CkConfig::default();
     let env = Envelope {
@@ -244,7 +245,7 @@ fn main() {
     };
     println!("tally benchmark (one core)");
     println!("{}", machine::Machine::now());
-    let cmp = opts.original.as_deref().map(|p| or_exit(Compare::start(p)));
+    let cmp = opts.original.as_deref().map(Compare::start).transpose()?;
     match &opts.original {
         Some(p) => println!("original DCC: {} (measured in this run)", p.display()),
         None => println!(
@@ -286,7 +287,7 @@ fn main() {
         let rate = |t: Duration| msg.len() as f64 / MB / t.as_secs_f64().max(1e-9);
         match &cmp {
             Some(c) => {
-                let p = or_exit(c.message(file, &msg, runs));
+                let p = c.message(file, &msg, runs)?;
                 println!(
                     "{:<32} {:>10.1} {:>14.1} {:>17.1} {:>15.2}",
                     name,
@@ -307,7 +308,7 @@ fn main() {
     }
 
     if !opts.corpus {
-        return;
+        return Ok(());
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/corpus");
     let files = corpus_files(&root);
@@ -339,9 +340,10 @@ fn main() {
     );
     if let Some(c) = &cmp {
         let first: Vec<PathBuf> = files.into_iter().take(CORPUS_PROCS).collect();
-        let p = or_exit(c.best(runs, &first));
+        let p = c.best(runs, &first)?;
         corpus_line(first.len(), runs, &p);
     }
+    Ok(())
 }
 
 /// The corpus through the `dccproc`s: messages per second, one process

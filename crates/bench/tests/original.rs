@@ -156,3 +156,26 @@ fn a_missing_original_is_an_error_naming_it() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/dccproc"), "{err}");
 }
+
+#[test]
+fn an_original_without_its_cdcc_is_an_error_and_the_server_is_stopped() {
+    // /bin/sh exists, but no cdcc next to it makes its map file
+    for p in ["dccd", "dccproc", "cdcc"] {
+        bin(p);
+    }
+    let child = Command::new(env!("CARGO_BIN_EXE_tally-bench"))
+        .args(["--mb", "1", "--runs", "1", "--only", "plain"])
+        .args(["--original", "/bin/sh"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run tally-bench");
+    let pid = child.id();
+    let out = child.wait_with_output().expect("tally-bench output");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no cdcc next to /bin/sh"), "{err}");
+    // the dccd it had started is stopped and its home removed
+    let home = std::env::temp_dir().join(format!("tally-bench-dccd-{pid}"));
+    assert!(!home.exists(), "{} left behind", home.display());
+}

@@ -118,3 +118,31 @@ fn without_the_original_the_recorded_figures_are_labelled() {
     );
     assert!(!out.contains("tally/original"), "{out}");
 }
+
+#[test]
+fn a_missing_original_is_an_error_naming_it() {
+    for args in [
+        &["1", "0", "q1", "--original", "/nonexistent/dccd"][..],
+        &["1", "0", "q1", "--original"][..],
+    ] {
+        let child = Command::new(env!("CARGO_BIN_EXE_dccd-bench"))
+            .args(args)
+            .env_remove("DCCD_BENCH_ORIGINAL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run dccd-bench");
+        let pid = child.id();
+        let out = child.wait_with_output().expect("dccd-bench output");
+        assert!(!out.status.success(), "{args:?}");
+        // tally's server, started first, was stopped and its home removed
+        let home = std::env::temp_dir().join(format!("dccd-bench-tally-{pid}"));
+        assert!(!home.exists(), "{} left behind", home.display());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("/nonexistent/dccd: no such file")
+                || err.contains("--original needs the path"),
+            "{args:?}: {err}"
+        );
+    }
+}

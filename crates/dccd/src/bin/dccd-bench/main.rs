@@ -635,12 +635,35 @@ fn main() {
         Some(p) => println!("original DCC: {} (measured in this run)", p.display()),
         None => original::recorded(),
     }
-    let s = start_or_exit(&tally, "tally", false);
-    let o = original
-        .as_deref()
-        .map(|p| start_or_exit(p, "original", false));
     let runs = levels(args.get(2).map_or("1,8,32,128", String::as_str));
-    for (run_id, (kind, in_flight)) in (1..).zip(runs) {
+    // Errors come back here, after the servers started are dropped
+    // (stopped): `exit` would leave them running.
+    let done = compare_runs(&tally, original.as_deref(), &runs, secs).and_then(|()| {
+        if million > 0.0 {
+            memory::report(&tally, original.as_deref(), million)
+        } else {
+            Ok(())
+        }
+    });
+    if let Err(e) = done {
+        eprintln!("dccd-bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Each of `runs` against tally's server and, with `original`, against
+/// the original's with the same requests, and the ratio.
+fn compare_runs(
+    tally: &std::path::Path,
+    original: Option<&std::path::Path>,
+    runs: &[(Kind, usize)],
+    secs: f64,
+) -> Result<(), String> {
+    let s = original::start(tally, "tally", false)?;
+    let o = original
+        .map(|p| original::start(p, "original", false))
+        .transpose()?;
+    for (run_id, &(kind, in_flight)) in (1..).zip(runs) {
         let shape = match in_flight {
             0 | 1 => (1, 1),
             2..=8 => (2, in_flight / 2),
@@ -655,11 +678,7 @@ fn main() {
         let (_, b) = run(o, "original ", shape, secs, kind, run_id);
         original::ratio(kind.name(), shape.0 * shape.1, a, b);
     }
-    drop(s);
-    drop(o);
-    if million > 0.0 {
-        memory::report(&tally, original.as_deref(), million);
-    }
+    Ok(())
 }
 
 /// The greylist mode: GREY_QUERY and GREY_REPORT at 16 and 64 in flight,

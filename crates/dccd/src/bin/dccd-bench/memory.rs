@@ -11,7 +11,7 @@ use tally_wire::packet::{CkRequest, Packet, Request};
 use tally_wire::sign::{Passwd, Signer};
 use tally_wire::{OpNums, Tgts, WireCk};
 
-use crate::original::{files_line, start_or_exit};
+use crate::original::{files_line, start};
 use crate::{sum_of, Server, ID, PW};
 
 pub fn rss_kib(pid: u32) -> u64 {
@@ -105,23 +105,24 @@ struct Filled {
 /// fill of a million or more, at the end once the cache has expired.
 /// With `original`, the original's `dccd` is filled alike after tally's
 /// at each step and both lines also give what the servers' files take.
-pub fn report(tally: &Path, original: Option<&Path>, million: f64) {
+/// `Err` when a server does not start (those started are stopped).
+pub fn report(tally: &Path, original: Option<&Path>, million: f64) -> Result<(), String> {
     let mut servers = vec![("tally", tally)];
     servers.extend(original.map(|p| ("original", p)));
     let compare = servers.len() > 1;
     let mut filled: Vec<Filled> = servers
         .into_iter()
         .map(|(tag, exe)| {
-            let server = start_or_exit(exe, tag, false);
+            let server = start(exe, tag, false)?;
             let before = rss_kib(server.pid());
-            Filled {
+            Ok(Filled {
                 tag,
                 server,
                 before,
                 took: Duration::ZERO,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, String>>()?;
     let line = |f: &Filled, what: &str, cks: u32| {
         let kib = rss_kib(f.server.pid());
         let grown = kib.saturating_sub(f.before) as f64 * 1024.0;
@@ -168,11 +169,12 @@ pub fn report(tally: &Path, original: Option<&Path>, million: f64) {
         loaded = to;
     }
     if million < 1.0 {
-        return;
+        return Ok(());
     }
     std::thread::sleep(Duration::from_secs(33));
     for f in &filled {
         memory_touch(&f.server);
         line(f, "cache expired", total);
     }
+    Ok(())
 }
