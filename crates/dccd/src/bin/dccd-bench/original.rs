@@ -7,9 +7,10 @@
 //! Only options both servers accept are given: `-b -i 1100 -n bench`,
 //! `-R 1000000,1000000,1000000` (rate limits lifted; the original takes at
 //! most about 1,070,000 per second and keeps its defaults for a larger
-//! value), and `-C` naming the `dbclean` next to the server, which the
-//! original runs to create its database in the empty home (tally's
-//! server accepts and ignores it), then `-h home -a 127.0.0.1,port`.
+//! value), `-C` naming the `dbclean` next to the server when there is one
+//! (the original runs it to create its database in the empty home;
+//! without `-C`, the one it was built to look for; tally's server accepts
+//! and ignores it), then `-h home -a 127.0.0.1,port`.
 //!
 //! Also the comparison lines (ratio tally/original per level) and what
 //! each server's database files take after the memory fill: the
@@ -58,7 +59,8 @@ pub fn start(exe: &Path, tag: &str, grey: bool) -> Result<Server, String> {
     }
     let home = home(tag);
     let _ = std::fs::remove_dir_all(&home);
-    let dbclean = exe.with_file_name("dbclean").to_string_lossy().into_owned();
+    let dbclean = exe.with_file_name("dbclean");
+    let dbclean = dbclean.to_string_lossy().into_owned();
     let mut args = vec![
         "-b",
         "-i",
@@ -67,15 +69,25 @@ pub fn start(exe: &Path, tag: &str, grey: bool) -> Result<Server, String> {
         "bench",
         "-R",
         "1000000,1000000,1000000",
-        "-C",
-        &dbclean,
     ];
+    if Path::new(&dbclean).is_file() {
+        args.extend(["-C", &dbclean]);
+    }
     if grey {
         args.extend(["-G", "on,20"]);
     }
     // DCCD_BENCH_ARGS: more options for the server (e.g. `-M 127.0.0.1,0`)
     let extra = std::env::var("DCCD_BENCH_ARGS").unwrap_or_default();
     args.extend(extra.split_whitespace());
+    let what = if tag == "original" {
+        format!(
+            "{} (the original needs a dbclean to create its database: next to it, \
+             or where it was built to look)",
+            exe.display()
+        )
+    } else {
+        exe.display().to_string()
+    };
     BenchDccd::start(&Start {
         exe,
         home: &home,
@@ -84,7 +96,7 @@ pub fn start(exe: &Path, tag: &str, grey: bool) -> Result<Server, String> {
         nop_as: None,
         // With DCCD_BENCH_PIN=1 the server runs on CPU 0 alone.
         pin_cpu0: std::env::var("DCCD_BENCH_PIN").is_ok_and(|v| v == "1"),
-        what: &exe.display().to_string(),
+        what: &what,
     })
 }
 
