@@ -9,7 +9,9 @@ use tally_ck::CkType;
 use tally_wire::packet::{CkRequest, Request};
 use tally_wire::{Tgts, WireCk};
 
-use crate::{signed_pool, sum_of};
+use crate::memory::rss_kib;
+use crate::original::start_or_exit;
+use crate::{run, signed_pool, sum_of, Kind};
 
 /// The checksums of a greylist request for message `n` of client `client`.
 fn grey_cks(n: u32, client: u32) -> Vec<WireCk> {
@@ -41,4 +43,29 @@ pub fn pool(report: bool, run_id: u32) -> Vec<Vec<u8>> {
             Request::GreyQuery(r)
         }
     })
+}
+
+/// The greylist mode: GREY_QUERY and GREY_REPORT at 16 and 64 in flight,
+/// then the memory per recorded GREY_REPORT.
+pub fn runs(tally: &std::path::Path, secs: f64) {
+    let s = start_or_exit(tally, "grey", true);
+    let rss0 = rss_kib(s.pid());
+    let mut run_id = 1;
+    let mut reports = 0;
+    for kind in [Kind::GreyQuery, Kind::GreyReport] {
+        for shape in [(2, 8), (4, 16)] {
+            let (n, _) = run(&s, "", shape, secs, kind, run_id);
+            if matches!(kind, Kind::GreyReport) {
+                reports += n;
+            }
+            run_id += 1;
+        }
+    }
+    let grown = rss_kib(s.pid()).saturating_sub(rss0);
+    println!(
+        "memory: {reports} GREY_REPORTs recorded; RSS grew {:.1} MiB = {:.0} bytes per record \
+         (retransmission cache included)",
+        grown as f64 / 1024.0,
+        grown as f64 * 1024.0 / reports.max(1) as f64
+    );
 }

@@ -172,9 +172,6 @@ mod original;
 
 use bench_dccd::{cpu_ms, BenchDccd};
 
-use memory::rss_kib;
-use original::start_or_exit;
-
 use std::io::IoSliceMut;
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
@@ -628,7 +625,7 @@ fn main() {
         .filter(|m: &f64| m.is_finite() && (0.0..=4000.0).contains(m))
         .unwrap_or(1.0);
     if grey {
-        grey_runs(&tally, secs);
+        grey::runs(&tally, secs);
         return;
     }
     match &original {
@@ -679,29 +676,4 @@ fn compare_runs(
         original::ratio(kind.name(), shape.0 * shape.1, a, b);
     }
     Ok(())
-}
-
-/// The greylist mode: GREY_QUERY and GREY_REPORT at 16 and 64 in flight,
-/// then the memory per recorded GREY_REPORT.
-fn grey_runs(tally: &std::path::Path, secs: f64) {
-    let s = start_or_exit(tally, "grey", true);
-    let rss0 = rss_kib(s.pid());
-    let mut run_id = 1;
-    let mut reports = 0;
-    for kind in [Kind::GreyQuery, Kind::GreyReport] {
-        for shape in [(2, 8), (4, 16)] {
-            let (n, _) = run(&s, "", shape, secs, kind, run_id);
-            if matches!(kind, Kind::GreyReport) {
-                reports += n;
-            }
-            run_id += 1;
-        }
-    }
-    let grown = rss_kib(s.pid()).saturating_sub(rss0);
-    println!(
-        "memory: {reports} GREY_REPORTs recorded; RSS grew {:.1} MiB = {:.0} bytes per record \
-         (retransmission cache included)",
-        grown as f64 / 1024.0,
-        grown as f64 * 1024.0 / reports.max(1) as f64
-    );
 }
