@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 use tally_e2e::bins::binary;
+use tally_testkit::child::{output_within, success_stdout};
 
 /// The workspace program `name`, built into this test's target
 /// directory next to `tally-bench` if needed.
@@ -36,32 +37,12 @@ fn bench(args: &[&str], env: &[(&str, &PathBuf)]) -> String {
     for p in ["dccd", "cdcc"] {
         bin(p);
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tally-bench"))
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k, v.as_os_str())))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start tally-bench");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tally-bench"));
+    cmd.args(args)
+        .envs(env.iter().map(|(k, v)| (k, v.as_os_str())));
     // at most two minutes (it takes seconds)
-    for _ in 0..1200 {
-        if child.try_wait().expect("wait").is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    if child.try_wait().expect("wait").is_none() {
-        let _ = child.kill();
-    }
-    let out = child.wait_with_output().expect("tally-bench output");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{}\n{text}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
+    let out = output_within(&mut cmd, Duration::from_secs(120), "tally-bench");
+    success_stdout(&out, "tally-bench")
 }
 
 #[test]

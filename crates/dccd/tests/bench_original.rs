@@ -7,6 +7,7 @@
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use tally_testkit::child::{output_within, success_stdout};
 
 /// dccd-bench with `args` (and `original` in the environment when
 /// given), bounded by a timeout; its standard output.
@@ -15,32 +16,13 @@ fn bench(args: &[&str], original_env: Option<&str>) -> String {
     cmd.args(args)
         .env_remove("DCCD_BENCH_ORIGINAL")
         .env_remove("DCCD_BENCH_ARGS")
-        .env_remove("DCCD_BENCH_PIN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env_remove("DCCD_BENCH_PIN");
     if let Some(o) = original_env {
         cmd.env("DCCD_BENCH_ORIGINAL", o);
     }
-    let mut child = cmd.spawn().expect("start dccd-bench");
     // at most two minutes (it takes seconds)
-    for _ in 0..1200 {
-        if child.try_wait().expect("wait").is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    if child.try_wait().expect("wait").is_none() {
-        let _ = child.kill();
-    }
-    let out = child.wait_with_output().expect("dccd-bench output");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{}\n{text}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
+    let out = output_within(&mut cmd, Duration::from_secs(120), "dccd-bench");
+    success_stdout(&out, "dccd-bench")
 }
 
 fn line<'a>(out: &'a str, start: &str) -> &'a str {

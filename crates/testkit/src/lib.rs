@@ -19,12 +19,14 @@
 //! - [`xfltr`]: test filters for `-X`, a unix-socket one and a program.
 //! - [`lossy_relay`]: a loopback UDP relay that drops datagrams, for the
 //!   tests of a lossy network between client and server.
+//! - [`child`]: a whole program run within a time limit, its output read.
 //!
 //! Only for tests: nothing here is hardened against hostile input, and
 //! failures panic with a short message, as test code should.
 
 pub mod as_user;
 pub mod bench_dccd;
+pub mod child;
 pub mod fake_dccd;
 pub mod fake_grey;
 pub mod files;
