@@ -15,7 +15,7 @@
 //! rate limits lifted. A run whose output lacks the X-DCC header (no
 //! answer from the server) ends the bench with the program's messages.
 
-use crate::bench_dccd::{BenchDccd, Start};
+use crate::bench_dccd::{BenchDccd, Start, LIFTED};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -174,15 +174,7 @@ impl Compare {
             exe: &dccd,
             home: &server_home.0,
             ids: &format!("{ID} {PW}\n1100 benchsrvpw\n"),
-            args: &[
-                "-b",
-                "-i",
-                "1100",
-                "-n",
-                "bench",
-                "-R",
-                "1000000,1000000,1000000",
-            ],
+            args: &LIFTED,
             nop_as: None,
             pin_cpu0: false,
             what: "dccd",

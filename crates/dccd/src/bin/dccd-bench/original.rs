@@ -17,7 +17,7 @@
 //! original's `dcc_db` and `dcc_db.hash`, tally's store files (in
 //! `tally-db`).
 
-use crate::bench_dccd::{BenchDccd, Start};
+use crate::bench_dccd::{BenchDccd, Start, LIFTED};
 use crate::{Server, ID};
 use std::path::{Path, PathBuf};
 
@@ -61,15 +61,7 @@ pub fn start(exe: &Path, tag: &str, grey: bool) -> Result<Server, String> {
     let _ = std::fs::remove_dir_all(&home);
     let dbclean = exe.with_file_name("dbclean");
     let dbclean = dbclean.to_string_lossy().into_owned();
-    let mut args = vec![
-        "-b",
-        "-i",
-        "1100",
-        "-n",
-        "bench",
-        "-R",
-        "1000000,1000000,1000000",
-    ];
+    let mut args = LIFTED.to_vec();
     if Path::new(&dbclean).is_file() {
         args.extend(["-C", &dbclean]);
     }
