@@ -11,7 +11,8 @@
 //! - [`packet`]: whole client requests; [`response`]: server responses.
 //! - [`admn`]: administrative requests and the binary answers to them
 //!   (the packed list of clients, the anonymous delay).
-//! - [`sign`]: the keyed-MD5 signatures of requests and answers.
+//! - [`sign`]: the keyed-MD5 signatures of requests and answers;
+//!   [`sign_pair`]: two of them at once.
 //! - [`ids`]: the server's `ids` file of client-IDs and passwords.
 //! - [`flood`]: the server-to-server flooding stream over TCP.
 //! - [`validate`]: the checks a server makes before working on a request.
@@ -53,6 +54,7 @@ pub mod ids;
 pub mod packet;
 pub mod response;
 pub mod sign;
+pub mod sign_pair;
 pub mod tgts;
 pub mod validate;
 
