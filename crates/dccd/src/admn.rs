@@ -16,7 +16,7 @@ use tally_wire::packet::{Packet, Request, Response};
 use tally_wire::response::AdmnAnswer;
 use tally_wire::validate::{aop_name, check_date};
 
-use crate::server::{unix_now, Action, Server, Who};
+use crate::server::{unix_now, Reply, Server, Who};
 use crate::stats;
 use crate::trace::Trace;
 
@@ -38,9 +38,9 @@ pub(crate) fn admn(
     from: SocketAddr,
     buf: &[u8],
     now: Instant,
-) -> Action {
+) -> Reply {
     s.stats.admin += 1;
-    let text = |s: &Server, t: String| {
+    let text = |s: &mut Server, t: String| {
         let mut b = t.into_bytes();
         b.truncate(MAX_ADMN_RESP);
         s.answer(
@@ -51,9 +51,9 @@ pub(crate) fn admn(
         )
     };
     // Requests that change the server's state.
-    let picky = |s: &Server| -> Result<(), Action> {
+    let picky = |s: &mut Server| -> Result<(), Reply> {
         if !s.is_admin(req, who) {
-            return Err(Action::Drop);
+            return Err(Reply::Drop);
         }
         check_date(a.date, unix_now() as i64).map_err(|off| {
             s.error(
@@ -80,7 +80,10 @@ pub(crate) fn admn(
             if let Err(e) = picky(s) {
                 return e;
             }
-            if let Some(a) = s.ridc.replay(from, buf, req, who, s.cfg.srvr_id, now) {
+            if let Some(a) = s
+                .ridc
+                .replay(from, buf, req, who, s.cfg.srvr_id, now, &mut s.out)
+            {
                 return a;
             }
             crate::trace::log("stopping on request");
@@ -104,7 +107,7 @@ pub(crate) fn admn(
         }
         Aop::Clients | Aop::ClientsId => {
             if who.auth.passwd().is_none() {
-                return Action::Drop;
+                return Reply::Drop;
             }
             let vers = tally_wire::header::answer_version(req.pkt_vers);
             let bytes = s.clients.answer(a, vers);
@@ -132,7 +135,7 @@ pub(crate) fn admn(
         }
         Aop::ClockCheck => {
             if who.auth.passwd().is_none() {
-                return Action::Drop;
+                return Reply::Drop;
             }
             let off = i64::from(a.date) - unix_now() as i64;
             text(s, format!("clock offset {off} seconds"))
@@ -188,7 +191,7 @@ pub(crate) fn admn(
             let now = s.clock.unwrap_or_else(crate::server::unix_now);
             let reply = match flood.lock() {
                 Ok(mut f) => crate::flood::admn::op(&mut f, a.val1, admin, &position, now),
-                Err(_) => return Action::Drop,
+                Err(_) => return Reply::Drop,
             };
             match reply {
                 crate::flood::admn::Reply::Text(t) => text(s, t),
@@ -198,7 +201,7 @@ pub(crate) fn admn(
                 crate::flood::admn::Reply::Error(e) => s.error(req, who, &e),
             }
         }
-        Aop::Other(_) => Action::Drop,
+        Aop::Other(_) => Reply::Drop,
     }
 }
 

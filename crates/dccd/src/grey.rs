@@ -23,7 +23,7 @@ use tally_store::{tgts, Ck, Pos, Report, Store, Ts};
 use tally_wire::packet::{CkRequest, GreySpam, Packet, Request, Response};
 use tally_wire::Tgts;
 
-use crate::server::{Action, Server, Who};
+use crate::server::{Reply, Server, Who};
 
 /// The greylist database directory in the home directory.
 pub const DB_DIR: &str = "tally-grey-db";
@@ -186,17 +186,17 @@ impl Server {
         from: SocketAddr,
         buf: &[u8],
         now: Instant,
-    ) -> Action {
+    ) -> Reply {
         let Some(g) = self.grey.as_mut() else {
             self.stats.bad_op += 1;
-            return Action::Drop;
+            return Reply::Drop;
         };
         match &req.body {
             Request::Report(_) | Request::Query(_) => {
                 // a DCC request to a greylist server
                 g.dcc_dropped += 1;
                 self.stats.reject += 1;
-                return Action::Drop;
+                return Reply::Drop;
             }
             _ => {}
         }
@@ -209,15 +209,18 @@ impl Server {
                 req.sender,
                 from.ip()
             ));
-            return Action::Drop;
+            return Reply::Drop;
         }
         if !self.clients.allow(req, from, who, &self.cfg.rate, now) {
             self.stats.rl += 1;
-            return Action::Drop;
+            return Reply::Drop;
         }
         let records = !matches!(req.body, Request::GreyQuery(_));
         if records {
-            if let Some(a) = self.ridc.replay(from, buf, req, who, self.cfg.srvr_id, now) {
+            if let Some(a) =
+                self.ridc
+                    .replay(from, buf, req, who, self.cfg.srvr_id, now, &mut self.out)
+            {
                 self.stats.retrans += 1;
                 return a;
             }
@@ -233,7 +236,7 @@ impl Server {
                 ip, msg, triple, ..
             }) => {
                 let Some(g) = self.grey.as_mut() else {
-                    return Action::Drop;
+                    return Reply::Drop;
                 };
                 let changes = g.grey.spam(
                     &Ck::new(ip.ty, ip.sum),
@@ -244,7 +247,7 @@ impl Server {
                 for c in &changes {
                     if let Err(e) = persist(self.counter.store.as_mut(), srvr_id, c, ts) {
                         crate::trace::log(&format!("greylist database: {e}"));
-                        return Action::Drop;
+                        return Reply::Drop;
                     }
                     g.grey.apply(c);
                 }
@@ -263,7 +266,7 @@ impl Server {
                 let mut greq = GReq::new(op, &cks);
                 greq.may_record = may_record;
                 let Some(g) = self.grey.as_mut() else {
-                    return Action::Drop;
+                    return Reply::Drop;
                 };
                 let d = match g.grey.decide(&greq, secs) {
                     Ok(d) => d,
@@ -275,7 +278,7 @@ impl Server {
                 for c in &d.changes {
                     if let Err(e) = persist(self.counter.store.as_mut(), srvr_id, c, ts) {
                         crate::trace::log(&format!("greylist database: {e}"));
-                        return Action::Drop;
+                        return Reply::Drop;
                     }
                     g.grey.apply(c);
                 }
@@ -298,7 +301,7 @@ impl Server {
             }
             _ => {
                 self.stats.bad_op += 1;
-                return Action::Drop;
+                return Reply::Drop;
             }
         };
         if records {

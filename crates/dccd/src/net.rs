@@ -179,6 +179,7 @@ pub fn build_server(o: &Opts) -> Result<Server, String> {
         },
         clients: Clients::default(),
         ridc: Ridc::default(),
+        out: Vec::new(),
         stop: false,
         grey: grey_state,
         clock: None,

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use tally_wire::header::{cache_key, CACHE_KEY_LEN, SIG_LEN};
 use tally_wire::packet::{Packet, Request};
 
-use crate::server::{Action, Who};
+use crate::server::{Reply, Who};
 
 /// How long answers are remembered (the original's longest retransmission delay).
 pub const KEEP: Duration = Duration::from_secs(32);
@@ -176,7 +176,9 @@ impl Ridc {
         (start + usize::from(e.len) <= self.bytes.len()).then_some((e, start))
     }
 
-    /// The cached answer to a retransmission of `req`, signed for it.
+    /// The cached answer to a retransmission of `req`, written unsigned
+    /// at the end of `out` with the signer for it.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn replay(
         &mut self,
         from: SocketAddr,
@@ -185,23 +187,37 @@ impl Ridc {
         who: &Who,
         _srvr_id: u16,
         now: Instant,
-    ) -> Option<Action> {
+        out: &mut Vec<u8>,
+    ) -> Option<Reply> {
         self.expire(now);
         let key = key_of(from, buf)?;
         let (e, start) = self.find(&key)?;
-        let mut bytes: Vec<u8> = self
-            .bytes
-            .range(start..start + usize::from(e.len))
-            .copied()
-            .collect();
-        bytes.extend_from_slice(&[0; SIG_LEN]);
-        // The answer as it was, with the retransmission's own `t`.
         let t = buf.get(T_AT..T_AT + 4)?;
-        bytes.get_mut(T_AT..T_AT + 4)?.copy_from_slice(t);
-        who.auth
-            .answer_signer(req.pkt_vers, &req.op_nums)
-            .sign(&mut bytes);
-        Some(Action::Send(bytes, Duration::ZERO))
+        let at = out.len();
+        let (a, b) = self.bytes.as_slices();
+        let end = start + usize::from(e.len);
+        // the answer's bytes, which may wrap around the ring's end
+        let (a, b) = match a.len() {
+            n if end <= n => (a.get(start..end)?, &[][..]),
+            n if start >= n => (b.get(start - n..end - n)?, &[][..]),
+            n => (a.get(start..)?, b.get(..end - n)?),
+        };
+        out.extend_from_slice(a);
+        out.extend_from_slice(b);
+        out.extend_from_slice(&[0; SIG_LEN]);
+        // The answer as it was, with the retransmission's own `t`.
+        match out.get_mut(at + T_AT..at + T_AT + 4) {
+            Some(place) => place.copy_from_slice(t),
+            None => {
+                out.truncate(at);
+                return None;
+            }
+        }
+        Some(Reply::Send {
+            at,
+            signer: who.auth.answer_signer(req.pkt_vers, &req.op_nums),
+            delay: Duration::ZERO,
+        })
     }
 
     /// Remember the answer (the datagram `answer`, its signature aside)
@@ -223,7 +239,7 @@ impl Ridc {
             len,
             at_ms: self.ms(now),
         });
-        self.bytes.extend(body.iter().copied());
+        self.bytes.extend(body);
         self.since_mark += 1;
         self.expire(now);
     }

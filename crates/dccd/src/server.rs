@@ -4,6 +4,13 @@
 //!
 //! No I/O here: [`Server::handle`] gets the datagram, the client's address
 //! and the time, and returns what to send and after how long.
+//!
+//! Inside, an answer is written unsigned at the end of [`Server::out`]
+//! and comes back as a [`Reply`] naming its place and its signer: the UDP
+//! pass (`udp.rs`) then signs the answers of a pass two at a time
+//! ([`tally_wire::sign_pair`]) and sends them from that one buffer, kept
+//! from pass to pass, while [`Server::handle`] signs its one answer and
+//! returns it as an [`Action`].
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -14,7 +21,7 @@ use tally_wire::header::{Header, IdKind, HDR_LEN, ID_ANON, SIG_LEN, VERS_MIN};
 use tally_wire::ids::Ids;
 use tally_wire::packet::{Packet, Request, Response};
 use tally_wire::response::{Answer, CountPair, OkBody};
-use tally_wire::sign::{authenticate, Auth};
+use tally_wire::sign::{authenticate, Auth, Signer};
 use tally_wire::validate::{check_date, check_request, Refusal};
 use tally_wire::{DecodeError, Op};
 
@@ -30,6 +37,20 @@ pub enum Action {
     Drop,
     /// Send these bytes after this delay.
     Send(Vec<u8>, Duration),
+}
+
+/// An answer written at the end of [`Server::out`], not yet signed.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// Nothing to send.
+    Drop,
+    /// The bytes of `Server::out` from `at` to its end, to sign with
+    /// `signer` and send after `delay`.
+    Send {
+        at: usize,
+        signer: Signer,
+        delay: Duration,
+    },
 }
 
 /// Settings of a running server.
@@ -76,6 +97,9 @@ pub struct Server {
     pub clock: Option<u64>,
     /// The flooding state, once the server runs (for `cdcc "flood ..."`).
     pub flood: Option<std::sync::Arc<std::sync::Mutex<crate::flood::state::Flood>>>,
+    /// Where answers are written, unsigned, one after the other (see
+    /// [`Reply`]); the UDP pass lends its own buffer here.
+    pub out: Vec<u8>,
 }
 
 /// How a request's sender is treated.
@@ -100,9 +124,31 @@ impl Server {
         now: Instant,
         checked: Option<Auth>,
     ) -> Action {
+        let base = self.out.len();
+        let a = match self.reply(buf, from, now, checked) {
+            Reply::Drop => Action::Drop,
+            Reply::Send { at, signer, delay } => {
+                let mut bytes = self.out.get(at..).unwrap_or_default().to_vec();
+                signer.sign(&mut bytes);
+                Action::Send(bytes, delay)
+            }
+        };
+        self.out.truncate(base);
+        a
+    }
+
+    /// [`Server::handle_checked`] with the answer left unsigned at the end
+    /// of [`Server::out`].
+    pub(crate) fn reply(
+        &mut self,
+        buf: &[u8],
+        from: SocketAddr,
+        now: Instant,
+        checked: Option<Auth>,
+    ) -> Reply {
         let Ok(h) = Header::decode(buf) else {
             self.stats.bad_op += 1;
-            return Action::Drop;
+            return Reply::Drop;
         };
         // An anonymous QUERY or REPORT over the rate limits is dropped
         // before anything costly (see `Clients::anon_refused`).
@@ -113,7 +159,7 @@ impl Server {
                 .anon_refused(from.ip(), &self.cfg.rate, now, unix_now())
         {
             self.stats.rl += 1;
-            return Action::Drop;
+            return Reply::Drop;
         }
         let req = match Packet::<Request>::decode(buf) {
             Ok(r) => r,
@@ -124,7 +170,7 @@ impl Server {
             }
             Err(_) => {
                 self.stats.bad_op += 1;
-                return Action::Drop;
+                return Reply::Drop;
             }
         };
         let auth = match checked {
@@ -137,7 +183,7 @@ impl Server {
         if matches!(auth, Auth::Blacklisted) {
             // `delay=forever` in the ids file: never answered.
             self.stats.blist += 1;
-            return Action::Drop;
+            return Reply::Drop;
         }
         let trusted =
             matches!(auth, Auth::Verified { .. }) && IdKind::of(req.sender) == IdKind::Client;
@@ -149,7 +195,7 @@ impl Server {
                     let text = refusal.error_text().unwrap_or_default();
                     self.error(&req, &who, &text)
                 }
-                _ => Action::Drop,
+                _ => Reply::Drop,
             };
         }
         // One reading of the clock for the request (the time stamp of
@@ -194,15 +240,15 @@ impl Server {
             }
             Request::Report(r) | Request::Query(r) => {
                 if anon && self.cfg.anon_delay_ms.is_none() {
-                    return Action::Drop;
+                    return Reply::Drop;
                 }
                 if !self.clients.allow(&req, from, &who, &self.cfg.rate, now) {
                     self.stats.rl += 1;
-                    return Action::Drop;
+                    return Reply::Drop;
                 }
-                if let Some(a) = self
-                    .ridc
-                    .replay(from, buf, &req, &who, self.cfg.srvr_id, now)
+                if let Some(a) =
+                    self.ridc
+                        .replay(from, buf, &req, &who, self.cfg.srvr_id, now, &mut self.out)
                 {
                     self.stats.retrans += 1;
                     return a;
@@ -244,21 +290,19 @@ impl Server {
                         };
                         let a = self.answer(&req, &who, Response::Answer(answer), delay);
                         if is_report {
-                            if let Action::Send(bytes, _) = &a {
-                                self.ridc.remember(from, buf, bytes, now);
-                            }
+                            self.remember(&a, from, buf, now);
                         }
                         a
                     }
                     Err(e) => {
                         crate::trace::log(&format!("database: {e}"));
-                        Action::Drop
+                        Reply::Drop
                     }
                 }
             }
             Request::Delete(d) => {
                 if !self.is_admin(&req, &who) {
-                    return Action::Drop;
+                    return Reply::Drop;
                 }
                 if let Err(off) = check_date(d.date, secs as i64) {
                     return self.error(
@@ -267,9 +311,9 @@ impl Server {
                         &format!("drop DELETE; timestamp off by {off} seconds"),
                     );
                 }
-                if let Some(a) = self
-                    .ridc
-                    .replay(from, buf, &req, &who, self.cfg.srvr_id, now)
+                if let Some(a) =
+                    self.ridc
+                        .replay(from, buf, &req, &who, self.cfg.srvr_id, now, &mut self.out)
                 {
                     return a;
                 }
@@ -295,7 +339,7 @@ impl Server {
             }
             _ => {
                 self.stats.bad_op += 1;
-                Action::Drop
+                Reply::Drop
             }
         }
     }
@@ -321,25 +365,38 @@ impl Server {
         )
     }
 
-    /// Sign and send an answer.
+    /// Write an answer at the end of [`Server::out`], to be signed and
+    /// sent.
     pub(crate) fn answer(
-        &self,
+        &mut self,
         req: &Packet<Request>,
         who: &Who,
         body: Response,
         delay: Duration,
-    ) -> Action {
-        // Encode and sign in place: one MD5 per answer.
-        let mut bytes = match &body {
+    ) -> Reply {
+        let at = self.out.len();
+        match &body {
             Response::Answer(Answer::Pairs(pairs)) => {
-                encode_pairs(req, u32::from(self.cfg.srvr_id), pairs)
+                encode_pairs(req, u32::from(self.cfg.srvr_id), pairs, &mut self.out)
             }
-            _ => Packet::response_to(req, u32::from(self.cfg.srvr_id), body).encode(),
-        };
-        who.auth
-            .answer_signer(req.pkt_vers, &req.op_nums)
-            .sign(&mut bytes);
-        Action::Send(bytes, delay)
+            _ => self.out.extend_from_slice(
+                &Packet::response_to(req, u32::from(self.cfg.srvr_id), body).encode(),
+            ),
+        }
+        Reply::Send {
+            at,
+            signer: who.auth.answer_signer(req.pkt_vers, &req.op_nums),
+            delay,
+        }
+    }
+
+    /// Remember an answer for retransmissions.
+    fn remember(&mut self, a: &Reply, from: SocketAddr, buf: &[u8], now: Instant) {
+        if let Reply::Send { at, .. } = a {
+            if let Some(bytes) = self.out.get(*at..) {
+                self.ridc.remember(from, buf, bytes, now);
+            }
+        }
     }
 
     /// Sign and send an answer at once, remembering it for
@@ -352,26 +409,24 @@ impl Server {
         from: SocketAddr,
         buf: &[u8],
         now: Instant,
-    ) -> Action {
+    ) -> Reply {
         let a = self.answer(req, who, body, Duration::ZERO);
-        if let Action::Send(bytes, _) = &a {
-            self.ridc.remember(from, buf, bytes, now);
-        }
+        self.remember(&a, from, buf, now);
         a
     }
 
     /// An ERROR answer.
-    pub(crate) fn error(&self, req: &Packet<Request>, who: &Who, text: &str) -> Action {
+    pub(crate) fn error(&mut self, req: &Packet<Request>, who: &Who, text: &str) -> Reply {
         crate::trace::log(text);
         let mut t = text.as_bytes().to_vec();
         t.truncate(127);
         self.answer(req, who, Response::Error(t), Duration::ZERO)
     }
 
-    fn bad_delete(&mut self, buf: &[u8], h: &Header) -> Action {
+    fn bad_delete(&mut self, buf: &[u8], h: &Header) -> Reply {
         let auth = authenticate(&self.ids, h.sender, buf);
         if auth.passwd().is_none() || h.sender != u32::from(self.cfg.srvr_id) {
-            return Action::Drop;
+            return Reply::Drop;
         }
         let req = Packet {
             pkt_vers: h.pkt_vers,
@@ -393,13 +448,12 @@ impl Server {
 }
 
 /// The datagram of an answer of count pairs, unsigned, as
-/// `Packet::response_to(req, srvr_id, body).encode()` makes it, but with
-/// one allocation of the right size (the answer of every REPORT and
-/// QUERY).
-fn encode_pairs(req: &Packet<Request>, srvr_id: u32, pairs: &[CountPair]) -> Vec<u8> {
+/// `Packet::response_to(req, srvr_id, body).encode()` makes it, but
+/// written at the end of `out` (the answer of every REPORT and QUERY).
+fn encode_pairs(req: &Packet<Request>, srvr_id: u32, pairs: &[CountPair], out: &mut Vec<u8>) {
     let pairs = pairs.get(..pairs.len().min(MAX_CKS)).unwrap_or_default();
     let total = HDR_LEN + 8 * pairs.len() + SIG_LEN;
-    let mut out = Vec::with_capacity(total);
+    out.reserve(total);
     Header {
         len: u16::try_from(total).unwrap_or(u16::MAX),
         pkt_vers: tally_wire::header::answer_version(req.pkt_vers),
@@ -407,13 +461,12 @@ fn encode_pairs(req: &Packet<Request>, srvr_id: u32, pairs: &[CountPair]) -> Vec
         sender: srvr_id,
         op_nums: req.op_nums,
     }
-    .encode_into(&mut out);
+    .encode_into(out);
     for cp in pairs {
         out.extend_from_slice(&cp.c.to_bytes());
         out.extend_from_slice(&cp.p.to_bytes());
     }
     out.extend_from_slice(&[0; SIG_LEN]);
-    out
 }
 
 /// Check the signatures of signed datagrams two at a time (see
@@ -421,65 +474,73 @@ fn encode_pairs(req: &Packet<Request>, srvr_id: u32, pairs: &[CountPair]) -> Vec
 /// first password of its sender's ids entry, the `Auth` that
 /// [`authenticate`] would return, at its index in `datagrams`. The others
 /// (unpaired, another password, bad, anonymous, unknown or blacklisted
-/// senders) are left to `authenticate`.
-pub fn verify_batch(ids: &Ids, datagrams: &[Option<&[u8]>], out: &mut Vec<Option<Auth>>) {
-    use tally_ck::md5_pair::{md5_pair, Padded};
+/// senders) are left to `authenticate`. `cands` is scratch space, kept by
+/// the caller from batch to batch.
+pub fn verify_batch(
+    ids: &Ids,
+    datagrams: &[Option<&[u8]>],
+    out: &mut Vec<Option<Auth>>,
+    cands: &mut Vec<(usize, usize)>,
+) {
+    use tally_ck::md5_pair::{md5_pair, MAX_INPUT};
     out.clear();
     out.resize(datagrams.len(), None);
-    let mut cands: Vec<(usize, Padded)> = Vec::with_capacity(datagrams.len());
+    cands.clear();
     for (i, d) in datagrams.iter().enumerate() {
         let Some(d) = d else { continue };
-        let Some(sender) = d
-            .get(4..8)
-            .and_then(|b| b.try_into().ok())
-            .map(u32::from_be_bytes)
-        else {
-            continue;
-        };
-        if sender == ID_ANON || d.len() < HDR_LEN + SIG_LEN {
+        if d.len() < HDR_LEN + SIG_LEN || first_passwd(ids, d).is_none() {
             continue;
         }
-        let Some(pw) = ids
-            .get(sender)
-            .filter(|e| !e.is_blacklisted())
-            .and_then(|e| e.passwd1.as_ref())
-        else {
-            continue;
-        };
-        if let Some(p) = Padded::new(pw.key(), &d[..d.len() - SIG_LEN]) {
-            cands.push((i, p));
+        // (blocks hashed, index): MD5 of the key and the datagram
+        // without its signature
+        let input = 32 + d.len() - SIG_LEN;
+        if input <= MAX_INPUT {
+            cands.push(((input + 9).div_ceil(64), i));
         }
     }
-    cands.sort_by_key(|(_, p)| p.blocks());
+    cands.sort_unstable();
+    let padded = |i: usize| {
+        let d = datagrams.get(i).copied().flatten()?;
+        let pw = first_passwd(ids, d)?;
+        let p = tally_ck::md5_pair::Padded::new(pw.key(), d.get(..d.len() - SIG_LEN)?)?;
+        Some((d, pw, p))
+    };
     let mut k = 0;
-    while k + 1 < cands.len() {
-        let (Some((i, x)), Some((j, y))) = (cands.get(k), cands.get(k + 1)) else {
-            break;
-        };
-        let Some((dx, dy)) = md5_pair(x, y) else {
+    // Each round moves on by one or two: bounded by the candidates.
+    while let (Some(&(bx, i)), Some(&(by, j))) = (cands.get(k), cands.get(k + 1)) {
+        let pair = (bx == by).then(|| padded(i).zip(padded(j))).flatten();
+        let Some(((dx, px, x), (dy, py, y))) = pair else {
             k += 1;
             continue;
         };
-        for (n, dig) in [(*i, dx), (*j, dy)] {
-            let d = datagrams.get(n).copied().flatten().unwrap_or_default();
-            let sender = d
-                .get(4..8)
-                .and_then(|b| b.try_into().ok())
-                .map_or(0, u32::from_be_bytes);
-            let pw = ids.get(sender).and_then(|e| e.passwd1.clone());
-            if let (Some(pw), Some(sig)) = (pw, d.get(d.len().saturating_sub(SIG_LEN)..)) {
-                if sig == dig {
-                    if let Some(o) = out.get_mut(n) {
-                        *o = Some(Auth::Verified {
-                            passwd: pw,
-                            second: false,
-                        });
-                    }
+        let Some((sx, sy)) = md5_pair(&x, &y) else {
+            k += 1;
+            continue;
+        };
+        for (n, d, pw, dig) in [(i, dx, px, sx), (j, dy, py, sy)] {
+            if d.get(d.len() - SIG_LEN..) == Some(&dig[..]) {
+                if let Some(o) = out.get_mut(n) {
+                    *o = Some(Auth::Verified {
+                        passwd: pw.clone(),
+                        second: false,
+                    });
                 }
             }
         }
         k += 2;
     }
+}
+
+/// The first password of the ids entry of a signed datagram's sender
+/// (none for anonymous, unknown and blacklisted senders).
+fn first_passwd<'a>(ids: &'a Ids, d: &[u8]) -> Option<&'a tally_wire::sign::Passwd> {
+    let sender = u32::from_be_bytes(d.get(4..8)?.try_into().ok()?);
+    if sender == ID_ANON {
+        return None;
+    }
+    ids.get(sender)
+        .filter(|e| !e.is_blacklisted())
+        .and_then(|e| e.passwd1.as_ref())
 }
 
 /// Seconds since the epoch.
@@ -510,11 +571,10 @@ mod tests {
                 let want =
                     Packet::response_to(&req, 1100, Response::Answer(Answer::Pairs(pairs.clone())))
                         .encode();
-                assert_eq!(
-                    encode_pairs(&req, 1100, &pairs),
-                    want,
-                    "vers {vers}, {n} pairs"
-                );
+                let mut out = vec![7u8; 3];
+                encode_pairs(&req, 1100, &pairs, &mut out);
+                assert_eq!(out[..3], [7; 3]);
+                assert_eq!(out[3..], want, "vers {vers}, {n} pairs");
             }
         }
     }

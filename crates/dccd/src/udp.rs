@@ -25,6 +25,7 @@
 
 use std::io::IoSliceMut;
 use std::net::{SocketAddr, UdpSocket};
+use std::ops::Range;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -35,7 +36,10 @@ use nix::sys::socket::{
 };
 use tokio::sync::Notify;
 
-use crate::server::{verify_batch, Action, Server};
+use tally_wire::sign::Signer;
+use tally_wire::sign_pair::sign_in_pairs;
+
+use crate::server::{verify_batch, Reply, Server};
 use crate::trace::log;
 
 /// The most datagrams read by one call.
@@ -68,6 +72,26 @@ fn anonymous(d: &[u8]) -> bool {
     d.get(4..8) == Some(&tally_wire::header::ID_ANON.to_be_bytes()[..])
 }
 
+/// An answer of a pass: its place in the pass's buffer, its signer, when
+/// and where it goes.
+struct Out {
+    at: Range<usize>,
+    signer: Signer,
+    delay: Duration,
+    to: SockaddrStorage,
+    from: SocketAddr,
+}
+
+/// An empty vector of another type of element on the same memory: the
+/// vectors of borrowed slices of a batch are kept from batch to batch
+/// this way (a vector emptied and collected again in place keeps its
+/// allocation when both types have the same size and alignment, and
+/// allocates anew otherwise).
+fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
+}
+
 /// Receive and answer on one socket until the server stops.
 pub fn recv_loop(
     sock: Arc<UdpSocket>,
@@ -79,20 +103,27 @@ pub fn recv_loop(
     let mut headers = MultiHeaders::<SockaddrStorage>::preallocate(BATCH, None);
     // (length, sender) of each datagram of the batch
     let mut got: Vec<(usize, SocketAddr, SockaddrStorage)> = Vec::with_capacity(BATCH);
-    // answers to send at once, and those to send after a delay
-    let mut now_out: Vec<(Vec<u8>, SockaddrStorage)> = Vec::with_capacity(BATCH);
-    let mut later: Vec<(Vec<u8>, Duration, SocketAddr)> = Vec::new();
+    // Kept from pass to pass: the answers of a pass, unsigned and then
+    // signed, back to back, and where each is and goes; the datagrams of
+    // a pass and their signature checks.
+    let mut arena: Vec<u8> = Vec::with_capacity(BATCH * 256);
+    let mut outs: Vec<Out> = Vec::with_capacity(BATCH);
+    let mut order = Vec::with_capacity(BATCH);
+    let mut pass_mem: Vec<Option<&[u8]>> = Vec::with_capacity(BATCH);
+    let mut cands = Vec::with_capacity(BATCH);
     let mut sender = Sender::new(BATCH);
     let mut checked = Vec::with_capacity(BATCH);
     let fd = sock.as_raw_fd();
     loop {
         got.clear();
         {
+            // (nix's recvmmsg borrows these for as long as they live: one
+            // vector per batch)
             let mut iovs: Vec<[IoSliceMut; 1]> = bufs
                 .iter_mut()
                 .map(|b| [IoSliceMut::new(&mut b[..])])
                 .collect();
-            match recvmmsg(
+            let ok = match recvmmsg(
                 fd,
                 &mut headers,
                 iovs.iter_mut(),
@@ -107,21 +138,29 @@ pub fn recv_loop(
                             }
                         }
                     }
+                    true
                 }
-                Err(nix::errno::Errno::EINTR) => continue,
+                Err(nix::errno::Errno::EINTR) => false,
                 Err(e) => {
                     log(&format!("recvmmsg: {e}"));
                     std::thread::sleep(Duration::from_millis(10));
-                    continue;
+                    false
                 }
+            };
+            if !ok {
+                continue;
             }
         }
         let now = Instant::now();
         // Signed clients first, each pass under one lock. The records of
         // the reports of a pass are written with one write at its end
-        // (before any of its answers leaves), and its answers sent with
-        // as few sendmmsg calls as the kernel takes.
+        // (before any of its answers leaves), and its answers signed two
+        // at a time and sent with as few sendmmsg calls as the kernel
+        // takes.
         for anon_pass in [false, true] {
+            arena.clear();
+            outs.clear();
+            let mut pass: Vec<Option<&[u8]>> = recycle(std::mem::take(&mut pass_mem));
             let stopping = match state.lock() {
                 Ok(mut s) => {
                     // The greylist server's state is not undone with the
@@ -132,51 +171,60 @@ pub fn recv_loop(
                         s.ridc.mark();
                     }
                     // The signatures of the signed requests, two at a time.
-                    let pass: Vec<Option<&[u8]>> = got
-                        .iter()
-                        .enumerate()
-                        .map(|(i, &(n, _, _))| {
-                            bufs.get(i)
-                                .and_then(|b| b.get(..n))
-                                .filter(|d| anonymous(d) == anon_pass)
-                        })
-                        .collect();
+                    pass.extend(got.iter().enumerate().map(|(i, &(n, _, _))| {
+                        bufs.get(i)
+                            .and_then(|b| b.get(..n))
+                            .filter(|d| anonymous(d) == anon_pass)
+                    }));
                     if !anon_pass {
-                        verify_batch(&s.ids, &pass, &mut checked);
+                        verify_batch(&s.ids, &pass, &mut checked, &mut cands);
                     } else {
                         checked.clear();
                     }
+                    // The answers are written into our buffer, lent to
+                    // the server for the pass.
+                    std::mem::swap(&mut s.out, &mut arena);
                     for (i, &(_, from, raw)) in got.iter().enumerate() {
                         let Some(d) = pass.get(i).copied().flatten() else {
                             continue;
                         };
                         let pre = checked.get_mut(i).and_then(Option::take);
-                        if let Action::Send(bytes, delay) = s.handle_checked(d, from, now, pre) {
-                            if delay.is_zero() {
-                                now_out.push((bytes, raw));
-                            } else {
-                                later.push((bytes, delay, from));
-                            }
+                        if let Reply::Send { at, signer, delay } = s.reply(d, from, now, pre) {
+                            outs.push(Out {
+                                at: at..s.out.len(),
+                                signer,
+                                delay,
+                                to: raw,
+                                from,
+                            });
                         }
                     }
+                    std::mem::swap(&mut s.out, &mut arena);
                     if batch {
                         if let Err(e) = s.counter.store.end_batch() {
                             // Not written: these answers must not leave
                             // (the clients will retransmit).
                             log(&format!("database: {e}"));
                             s.ridc.forget_since_mark();
-                            now_out.clear();
-                            later.clear();
+                            outs.clear();
                         }
                     }
                     s.stop
                 }
                 Err(_) => return,
             };
-            sender.send(fd, &now_out);
-            now_out.clear();
-            for (bytes, delay, to) in later.drain(..) {
-                send_later(&sock, &rt, bytes, delay, to);
+            pass_mem = recycle(pass);
+            sign_in_pairs(&mut arena, &outs, |o| (o.at.clone(), &o.signer), &mut order);
+            sender.send(
+                fd,
+                outs.iter()
+                    .filter(|o| o.delay.is_zero())
+                    .filter_map(|o| Some((arena.get(o.at.clone())?, &o.to))),
+            );
+            for o in outs.iter().filter(|o| !o.delay.is_zero()) {
+                if let Some(bytes) = arena.get(o.at.clone()) {
+                    send_later(&sock, &rt, bytes.to_vec(), o.delay, o.from);
+                }
             }
             if stopping {
                 stop.notify_one();
@@ -219,16 +267,20 @@ impl Sender {
 
     /// Send each (bytes, destination) once; a datagram the kernel refuses
     /// is dropped, as a failed `sendto` was, and the rest still go.
-    fn send(&mut self, fd: RawFd, msgs: &[(Vec<u8>, SockaddrStorage)]) {
+    fn send<'a>(
+        &mut self,
+        fd: RawFd,
+        msgs: impl Iterator<Item = (&'a [u8], &'a SockaddrStorage)> + Clone,
+    ) {
         self.iovs.clear();
         self.hdrs.clear();
-        for (bytes, _) in msgs {
+        for (bytes, _) in msgs.clone() {
             self.iovs.push(libc::iovec {
                 iov_base: bytes.as_ptr() as *mut libc::c_void,
                 iov_len: bytes.len(),
             });
         }
-        for ((_, to), iov) in msgs.iter().zip(self.iovs.iter_mut()) {
+        for ((_, to), iov) in msgs.zip(self.iovs.iter_mut()) {
             // SAFETY: msghdr and mmsghdr are plain C structures of
             // integers and pointers, for which all zero bytes are a valid
             // value (null pointers, no control data).
@@ -247,10 +299,10 @@ impl Sender {
             };
             let n = u32::try_from(rest.len()).unwrap_or(u32::MAX);
             // SAFETY: `rest` holds `n` initialised headers; each points to
-            // an iovec of `self.iovs` and an address of `msgs`, and each
-            // iovec to the bytes of a datagram of `msgs`, all of which
-            // are borrowed for this whole function and not moved while
-            // the call runs. The kernel only reads them, and writes each
+            // an iovec of `self.iovs` and an address that `msgs` borrows,
+            // and each iovec to the bytes of a datagram that `msgs`
+            // borrows (for `'a`, which outlives this function), none of
+            // which is moved or changed while the call runs. The kernel only reads them, and writes each
             // header's `msg_len` field, which is ours to overwrite.
             let sent = unsafe { libc::sendmmsg(fd, rest.as_mut_ptr(), n, 0) };
             match usize::try_from(sent) {
