@@ -630,7 +630,7 @@ mod tests {
             let data: Vec<u8> = (0..len as u32).map(|i| (i * 7) as u8).collect();
             let mut hub = Hub::default();
             hub.push(BODY, &data);
-            hub.push_word(FUZ2, 0x6f6c_6c65_68, 5);
+            hub.push_word(FUZ2, u128::from(u64::from_le_bytes(*b"hello\0\0\0")), 5);
             let (w, _) = hub.space(FUZ1);
             w[..3].copy_from_slice(b"abc");
             hub.filled(FUZ1, 3);
