@@ -51,6 +51,16 @@ impl WireCk {
         b.chunks(CK_LEN).map(WireCk::decode).collect()
     }
 
+    /// [`WireCk::decode_list`] into `out`, emptied first (a vector kept
+    /// from one request to the next spares an allocation each).
+    pub fn decode_list_into(b: &[u8], out: &mut Vec<WireCk>) -> Result<(), DecodeError> {
+        out.clear();
+        for c in b.chunks(CK_LEN) {
+            out.push(WireCk::decode(c)?);
+        }
+        Ok(())
+    }
+
     /// Append the 18 wire bytes.
     pub fn encode_into(&self, out: &mut Vec<u8>) {
         out.push(self.ty.number());

@@ -134,7 +134,20 @@ impl Request {
         }
     }
 
-    fn decode_body(op: Op, body: &[u8]) -> Result<Request, DecodeError> {
+    /// The vector of checksums of a request that carries a list of them,
+    /// for [`Packet::decode_with`].
+    pub fn into_cks(self) -> Option<Vec<WireCk>> {
+        match self {
+            Request::Report(r)
+            | Request::Query(r)
+            | Request::GreyReport(r)
+            | Request::GreyQuery(r)
+            | Request::GreyWhite(r) => Some(r.cks),
+            _ => None,
+        }
+    }
+
+    fn decode_body(op: Op, body: &[u8], spare: Vec<WireCk>) -> Result<Request, DecodeError> {
         let bad = || DecodeError::BadBodyLength {
             op,
             len: body.len(),
@@ -143,7 +156,7 @@ impl Request {
             Op::Nop if body.is_empty() => Request::Nop,
             Op::Nop => return Err(bad()),
             Op::Report | Op::Query | Op::GreyReport | Op::GreyQuery | Op::GreyWhite => {
-                let r = decode_ck_request(op, body)?;
+                let r = decode_ck_request(op, body, spare)?;
                 match op {
                     Op::Report => Request::Report(r),
                     Op::Query => Request::Query(r),
@@ -207,7 +220,7 @@ impl Request {
     }
 }
 
-fn decode_ck_request(op: Op, body: &[u8]) -> Result<CkRequest, DecodeError> {
+fn decode_ck_request(op: Op, body: &[u8], mut cks: Vec<WireCk>) -> Result<CkRequest, DecodeError> {
     let bad = DecodeError::BadBodyLength {
         op,
         len: body.len(),
@@ -219,10 +232,8 @@ fn decode_ck_request(op: Op, body: &[u8]) -> Result<CkRequest, DecodeError> {
     if !rest.chunks_exact(CK_LEN).remainder().is_empty() || rest.len() / CK_LEN > MAX_CKS {
         return Err(bad);
     }
-    Ok(CkRequest {
-        tgts: t,
-        cks: WireCk::decode_list(rest)?,
-    })
+    WireCk::decode_list_into(rest, &mut cks)?;
+    Ok(CkRequest { tgts: t, cks })
 }
 
 pub(crate) fn split(buf: &[u8]) -> Result<(Header, &[u8], [u8; 16]), DecodeError> {
@@ -270,6 +281,14 @@ impl Packet<Request> {
 
     /// Decode a datagram received by a server.
     pub fn decode(buf: &[u8]) -> Result<Self, DecodeError> {
+        Self::decode_with(buf, Vec::new())
+    }
+
+    /// [`Packet::decode`] that puts the checksums of a request carrying a
+    /// list of them into `spare` (emptied first) instead of a new vector:
+    /// a server takes the vector back from a request it has answered
+    /// ([`Request::into_cks`]) and decodes the next one into it.
+    pub fn decode_with(buf: &[u8], spare: Vec<WireCk>) -> Result<Self, DecodeError> {
         if buf.len() > MAX_REQUEST_LEN {
             return Err(DecodeError::TooLong {
                 max: MAX_REQUEST_LEN,
@@ -283,7 +302,7 @@ impl Packet<Request> {
                 vers: h.pkt_vers,
             });
         }
-        let body = Request::decode_body(h.op, body)?;
+        let body = Request::decode_body(h.op, body, spare)?;
         Ok(Packet {
             pkt_vers: h.pkt_vers,
             sender: h.sender,

@@ -93,6 +93,22 @@ proptest! {
         }
     }
 
+    /// A vector of checksums kept from request to request decodes each
+    /// as a new one does.
+    #[test]
+    fn decoded_into_a_kept_vector(reqs in vec((3u8..14, prop_oneof![Just(1u8), Just(2), Just(3), Just(5), Just(9), Just(12)],
+                                               ck_body(), tail()), 1..8)) {
+        let mut spare = Vec::new();
+        for (vers, op, body, t) in reqs {
+            let d = framed(vers, op, &body, &t);
+            let got = Packet::<Request>::decode_with(&d, std::mem::take(&mut spare));
+            prop_assert_eq!(&got, &Packet::<Request>::decode(&d));
+            if let Ok(p) = got {
+                spare = p.body.into_cks().unwrap_or_default();
+            }
+        }
+    }
+
     #[test]
     fn clients_lists(vers in 4u8..13, body in vec(any::<u8>(), 0..200)) {
         if let Ok(list) = tally_wire::clients::decode(&body, vers) {
