@@ -16,7 +16,9 @@
 //!   statistics listener of `-M` (Prometheus text and graphs).
 //! - [`net`]: sockets, timers, signals, files of the home directory.
 //! - [`udp`]: the receive loop of a UDP socket (batches, signed clients
-//!   first); `tally_ck::md5_pair`: two signatures at once.
+//!   first, answers signed two at a time with `tally_wire::sign_pair`);
+//!   [`verify`]: the signatures of a batch's requests checked two at a
+//!   time.
 //! - [`trace`]: trace modes and messages.
 //! - [`flood`]: flooding to and from other servers.
 //!
@@ -69,6 +71,7 @@ pub mod server;
 pub mod stats;
 pub mod trace;
 pub mod udp;
+pub mod verify;
 pub mod work;
 
 /// The pid file of the server in `home`: `dccd.pid`, or `grey_dccd.pid`

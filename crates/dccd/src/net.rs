@@ -171,6 +171,7 @@ pub fn build_server(o: &Opts) -> Result<Server, String> {
             store: Box::new(store),
             nokeep: o.nokeep,
             srvr_id,
+            main: Vec::new(),
         },
         trace: o.trace,
         stats: Stats {
@@ -180,6 +181,8 @@ pub fn build_server(o: &Opts) -> Result<Server, String> {
         clients: Clients::default(),
         ridc: Ridc::default(),
         out: Vec::new(),
+        spare_cks: Vec::new(),
+        pairs: Vec::new(),
         stop: false,
         grey: grey_state,
         clock: None,

@@ -1,8 +1,9 @@
 //! The retransmission cache: answers of recent QUERY, REPORT, DELETE and
 //! state-changing ADMN requests, keyed by the client's address and the
 //! request's header without its transmission number, kept about 32
-//! seconds. A retransmission is answered from here (signed afresh, with
-//! its own transmission number) instead of being counted again.
+//! seconds. A retransmission is answered from here (with its own
+//! transmission number, written unsigned after the other answers of the
+//! pass and signed afresh with them) instead of being counted again.
 //!
 //! Memory: an answer is kept as the bytes sent, without the signature, in
 //! one ring of bytes (an answer to a REPORT of ten checksums: 104 bytes),

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use tally_store::Ts;
 use tally_wire::ck::MAX_CKS;
-use tally_wire::header::{Header, IdKind, HDR_LEN, ID_ANON, SIG_LEN, VERS_MIN};
+use tally_wire::header::{Header, IdKind, HDR_LEN, ID_ANON, SIG_LEN, VERS_MIN, VERS_SINGLE_COUNTS};
 use tally_wire::ids::Ids;
 use tally_wire::packet::{Packet, Request, Response};
 use tally_wire::response::{Answer, CountPair, OkBody};
@@ -41,14 +41,17 @@ pub enum Action {
 
 /// An answer written at the end of [`Server::out`], not yet signed.
 #[derive(Debug)]
-pub(crate) enum Reply {
+pub enum Reply {
     /// Nothing to send.
     Drop,
     /// The bytes of `Server::out` from `at` to its end, to sign with
     /// `signer` and send after `delay`.
     Send {
+        /// Where the answer starts in `Server::out`.
         at: usize,
+        /// How it is signed.
         signer: Signer,
+        /// When it leaves.
         delay: Duration,
     },
 }
@@ -100,6 +103,11 @@ pub struct Server {
     /// Where answers are written, unsigned, one after the other (see
     /// [`Reply`]); the UDP pass lends its own buffer here.
     pub out: Vec<u8>,
+    /// The vector of checksums of the last request, to decode the next
+    /// one into, and the count pairs of the last answer: kept to spare
+    /// two allocations per request.
+    pub(crate) spare_cks: Vec<tally_wire::WireCk>,
+    pub(crate) pairs: Vec<CountPair>,
 }
 
 /// How a request's sender is treated.
@@ -116,7 +124,7 @@ impl Server {
     }
 
     /// [`Server::handle`] with the outcome of the signature check when it
-    /// is already known (see [`verify_batch`]).
+    /// is already known (see [`crate::verify::verify_batch`]).
     pub fn handle_checked(
         &mut self,
         buf: &[u8],
@@ -161,7 +169,8 @@ impl Server {
             self.stats.rl += 1;
             return Reply::Drop;
         }
-        let req = match Packet::<Request>::decode(buf) {
+        let spare = std::mem::take(&mut self.spare_cks);
+        let req = match Packet::<Request>::decode_with(buf, spare) {
             Ok(r) => r,
             Err(DecodeError::BadBodyLength { op: Op::Delete, .. })
                 if h.pkt_vers >= VERS_MIN && h.pkt_vers <= 12 =>
@@ -173,6 +182,23 @@ impl Server {
                 return Reply::Drop;
             }
         };
+        let r = self.reply_to(&req, buf, from, now, checked);
+        // the vector of checksums, for the next request
+        if let Some(cks) = req.body.into_cks() {
+            self.spare_cks = cks;
+        }
+        r
+    }
+
+    /// [`Server::reply`] to a decoded request.
+    fn reply_to(
+        &mut self,
+        req: &Packet<Request>,
+        buf: &[u8],
+        from: SocketAddr,
+        now: Instant,
+        checked: Option<Auth>,
+    ) -> Reply {
         let auth = match checked {
             Some(a) => a,
             None => authenticate(&self.ids, req.sender, buf),
@@ -188,12 +214,12 @@ impl Server {
         let trusted =
             matches!(auth, Auth::Verified { .. }) && IdKind::of(req.sender) == IdKind::Client;
         let who = Who { auth, trusted };
-        if let Err(refusal) = check_request(&req) {
+        if let Err(refusal) = check_request(req) {
             self.stats.reject += 1;
             return match refusal {
                 Refusal::AdmnSize { .. } if who.auth.passwd().is_some() => {
                     let text = refusal.error_text().unwrap_or_default();
-                    self.error(&req, &who, &text)
+                    self.error(req, &who, &text)
                 }
                 _ => Reply::Drop,
             };
@@ -204,7 +230,7 @@ impl Server {
         let secs = ts.secs();
         let anon = !who.trusted;
         let is_nop = matches!(req.body, Request::Nop);
-        self.clients.note(&req, from, &who, is_nop, secs);
+        self.clients.note(req, from, &who, is_nop, secs);
         if self.grey.is_some()
             && matches!(
                 req.body,
@@ -216,7 +242,7 @@ impl Server {
                     | Request::GreySpam(_)
             )
         {
-            return self.grey_request(&req, &who, from, buf, now);
+            return self.grey_request(req, &who, from, buf, now);
         }
 
         match &req.body {
@@ -236,19 +262,19 @@ impl Server {
                     qd,
                     &self.cfg.brand,
                 );
-                self.answer(&req, &who, Response::Ok(ok), Duration::ZERO)
+                self.answer(req, &who, Response::Ok(ok), Duration::ZERO)
             }
             Request::Report(r) | Request::Query(r) => {
                 if anon && self.cfg.anon_delay_ms.is_none() {
                     return Reply::Drop;
                 }
-                if !self.clients.allow(&req, from, &who, &self.cfg.rate, now) {
+                if !self.clients.allow(req, from, &who, &self.cfg.rate, now) {
                     self.stats.rl += 1;
                     return Reply::Drop;
                 }
                 if let Some(a) =
                     self.ridc
-                        .replay(from, buf, &req, &who, self.cfg.srvr_id, now, &mut self.out)
+                        .replay(from, buf, req, &who, self.cfg.srvr_id, now, &mut self.out)
                 {
                     self.stats.retrans += 1;
                     return a;
@@ -271,15 +297,17 @@ impl Server {
                     self.stats.anon += 1;
                 }
                 let vers = tally_wire::header::answer_version(req.pkt_vers);
-                match self.counter.work(r, rights, ts, vers) {
-                    Ok((answer, out)) => {
+                let mut pairs = std::mem::take(&mut self.pairs);
+                let worked = self.counter.work_into(r, rights, ts, &mut pairs);
+                let a = match worked {
+                    Ok(out) => {
                         self.stats.note_answer(rights.report, &out);
                         let delay = if anon {
                             let base = u64::from(self.cfg.anon_delay_ms.unwrap_or(0));
                             // -u delay,inflate: 1 + recent requests / inflate times the delay.
                             let factor = match self.cfg.anon_inflate {
                                 Some(i) if i > 0 => {
-                                    1 + self.clients.recent(&req, from, &who, unix_now())
+                                    1 + self.clients.recent(req, from, &who, unix_now())
                                         / u64::from(i)
                                 }
                                 _ => 1,
@@ -288,7 +316,13 @@ impl Server {
                         } else {
                             Duration::from_millis(u64::from(self.id_delay_ms(req.sender)))
                         };
-                        let a = self.answer(&req, &who, Response::Answer(answer), delay);
+                        let a = if vers <= VERS_SINGLE_COUNTS {
+                            let singles = pairs.iter().map(|cp| cp.c).collect();
+                            let body = Response::Answer(Answer::Singles(singles));
+                            self.answer(req, &who, body, delay)
+                        } else {
+                            self.answer_pairs(req, &who, &pairs, delay)
+                        };
                         if is_report {
                             self.remember(&a, from, buf, now);
                         }
@@ -298,22 +332,24 @@ impl Server {
                         crate::trace::log(&format!("database: {e}"));
                         Reply::Drop
                     }
-                }
+                };
+                self.pairs = pairs;
+                a
             }
             Request::Delete(d) => {
-                if !self.is_admin(&req, &who) {
+                if !self.is_admin(req, &who) {
                     return Reply::Drop;
                 }
                 if let Err(off) = check_date(d.date, secs as i64) {
                     return self.error(
-                        &req,
+                        req,
                         &who,
                         &format!("drop DELETE; timestamp off by {off} seconds"),
                     );
                 }
                 if let Some(a) =
                     self.ridc
-                        .replay(from, buf, &req, &who, self.cfg.srvr_id, now, &mut self.out)
+                        .replay(from, buf, req, &who, self.cfg.srvr_id, now, &mut self.out)
                 {
                     return a;
                 }
@@ -327,15 +363,15 @@ impl Server {
                         if let Some(g) = self.grey.as_mut() {
                             g.grey.apply(&tally_grey::Change::Delete { ck, ts: secs });
                         }
-                        let body = Response::Ok(self.ok_body(&req));
-                        self.answer_remembered(&req, &who, body, from, buf, now)
+                        let body = Response::Ok(self.ok_body(req));
+                        self.answer_remembered(req, &who, body, from, buf, now)
                     }
-                    Err(e) => self.error(&req, &who, &format!("delete failed: {e}")),
+                    Err(e) => self.error(req, &who, &format!("delete failed: {e}")),
                 }
             }
             Request::Admn(a) => {
                 let a = a.clone();
-                crate::admn::admn(self, &req, &a, &who, from, buf, now)
+                crate::admn::admn(self, req, &a, &who, from, buf, now)
             }
             _ => {
                 self.stats.bad_op += 1;
@@ -383,6 +419,23 @@ impl Server {
                 &Packet::response_to(req, u32::from(self.cfg.srvr_id), body).encode(),
             ),
         }
+        Reply::Send {
+            at,
+            signer: who.auth.answer_signer(req.pkt_vers, &req.op_nums),
+            delay,
+        }
+    }
+
+    /// [`Server::answer`] with an answer of count pairs.
+    fn answer_pairs(
+        &mut self,
+        req: &Packet<Request>,
+        who: &Who,
+        pairs: &[CountPair],
+        delay: Duration,
+    ) -> Reply {
+        let at = self.out.len();
+        encode_pairs(req, u32::from(self.cfg.srvr_id), pairs, &mut self.out);
         Reply::Send {
             at,
             signer: who.auth.answer_signer(req.pkt_vers, &req.op_nums),
@@ -467,80 +520,6 @@ fn encode_pairs(req: &Packet<Request>, srvr_id: u32, pairs: &[CountPair], out: &
         out.extend_from_slice(&cp.p.to_bytes());
     }
     out.extend_from_slice(&[0; SIG_LEN]);
-}
-
-/// Check the signatures of signed datagrams two at a time (see
-/// [`tally_ck::md5_pair`]): for each datagram whose signature verifies with the
-/// first password of its sender's ids entry, the `Auth` that
-/// [`authenticate`] would return, at its index in `datagrams`. The others
-/// (unpaired, another password, bad, anonymous, unknown or blacklisted
-/// senders) are left to `authenticate`. `cands` is scratch space, kept by
-/// the caller from batch to batch.
-pub fn verify_batch(
-    ids: &Ids,
-    datagrams: &[Option<&[u8]>],
-    out: &mut Vec<Option<Auth>>,
-    cands: &mut Vec<(usize, usize)>,
-) {
-    use tally_ck::md5_pair::{md5_pair, MAX_INPUT};
-    out.clear();
-    out.resize(datagrams.len(), None);
-    cands.clear();
-    for (i, d) in datagrams.iter().enumerate() {
-        let Some(d) = d else { continue };
-        if d.len() < HDR_LEN + SIG_LEN || first_passwd(ids, d).is_none() {
-            continue;
-        }
-        // (blocks hashed, index): MD5 of the key and the datagram
-        // without its signature
-        let input = 32 + d.len() - SIG_LEN;
-        if input <= MAX_INPUT {
-            cands.push(((input + 9).div_ceil(64), i));
-        }
-    }
-    cands.sort_unstable();
-    let padded = |i: usize| {
-        let d = datagrams.get(i).copied().flatten()?;
-        let pw = first_passwd(ids, d)?;
-        let p = tally_ck::md5_pair::Padded::new(pw.key(), d.get(..d.len() - SIG_LEN)?)?;
-        Some((d, pw, p))
-    };
-    let mut k = 0;
-    // Each round moves on by one or two: bounded by the candidates.
-    while let (Some(&(bx, i)), Some(&(by, j))) = (cands.get(k), cands.get(k + 1)) {
-        let pair = (bx == by).then(|| padded(i).zip(padded(j))).flatten();
-        let Some(((dx, px, x), (dy, py, y))) = pair else {
-            k += 1;
-            continue;
-        };
-        let Some((sx, sy)) = md5_pair(&x, &y) else {
-            k += 1;
-            continue;
-        };
-        for (n, d, pw, dig) in [(i, dx, px, sx), (j, dy, py, sy)] {
-            if d.get(d.len() - SIG_LEN..) == Some(&dig[..]) {
-                if let Some(o) = out.get_mut(n) {
-                    *o = Some(Auth::Verified {
-                        passwd: pw.clone(),
-                        second: false,
-                    });
-                }
-            }
-        }
-        k += 2;
-    }
-}
-
-/// The first password of the ids entry of a signed datagram's sender
-/// (none for anonymous, unknown and blacklisted senders).
-fn first_passwd<'a>(ids: &'a Ids, d: &[u8]) -> Option<&'a tally_wire::sign::Passwd> {
-    let sender = u32::from_be_bytes(d.get(4..8)?.try_into().ok()?);
-    if sender == ID_ANON {
-        return None;
-    }
-    ids.get(sender)
-        .filter(|e| !e.is_blacklisted())
-        .and_then(|e| e.passwd1.as_ref())
 }
 
 /// Seconds since the epoch.

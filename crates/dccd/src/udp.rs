@@ -8,7 +8,21 @@
 //! the pass's answers; the clients retransmit), and the answers go out
 //! with `sendmmsg`, one system call for the pass instead of a `sendto`
 //! each. The signatures of the signed requests of a pass are checked two
-//! at a time (`verify_batch`, `tally_ck::md5_pair`).
+//! at a time (`verify_batch`, `tally_ck::md5_pair`), and its answers are
+//! signed two at a time too (`tally_wire::sign_pair`, those sent after a
+//! delay included), once the lock is released.
+//!
+//! No allocation per request in dccd's own QUERY and REPORT path (the
+//! store's `add` still returns a REPORT's counts in a new vector): the server
+//! writes the answers of a pass unsigned, back to back, into one buffer
+//! that this loop lends it for the pass (`Server::out`, with a [`Reply`]
+//! naming each answer's place and signer); they are signed in that
+//! buffer and sent from it. That buffer, the list of the pass's answers,
+//! the pass's datagrams and the scratch space of the signature checks are
+//! kept from pass to pass, and the server keeps its request's checksum
+//! vector and its answer's count pairs from request to request. Only an
+//! answer sent after a delay (anonymous clients, `delay=` in `ids`) is
+//! copied out, for its timer.
 //!
 //! Why: under a flood of anonymous requests (dccd-bench `anon`) the
 //! server spent most of its time waking up for one or two datagrams at a
@@ -39,8 +53,9 @@ use tokio::sync::Notify;
 use tally_wire::sign::Signer;
 use tally_wire::sign_pair::sign_in_pairs;
 
-use crate::server::{verify_batch, Reply, Server};
+use crate::server::{Reply, Server};
 use crate::trace::log;
+use crate::verify::verify_batch;
 
 /// The most datagrams read by one call.
 pub const BATCH: usize = 64;

@@ -52,6 +52,9 @@ pub struct Counter {
     pub nokeep: u32,
     /// Our server-ID, recorded in reports.
     pub srvr_id: u16,
+    /// The checksums stored of the last request, kept to spare an
+    /// allocation per request.
+    pub(crate) main: Vec<Ck>,
 }
 
 fn sum(total: u32, n: u32) -> u32 {
@@ -84,6 +87,27 @@ impl Counter {
         ts: Ts,
         vers: u8,
     ) -> tally_store::Result<(Answer, Outcome)> {
+        let mut pairs = Vec::with_capacity(req.cks.len());
+        let out = self.work_into(req, rights, ts, &mut pairs)?;
+        let answer = if vers <= VERS_SINGLE_COUNTS {
+            Answer::Singles(pairs.iter().map(|cp| cp.c).collect())
+        } else {
+            Answer::Pairs(pairs)
+        };
+        Ok((answer, out))
+    }
+
+    /// [`Counter::work`] with the answer's count pairs, one per checksum
+    /// of the request, put into `pairs` (emptied first; the layout of old
+    /// versions keeps only their first counts).
+    pub fn work_into(
+        &mut self,
+        req: &CkRequest,
+        rights: Rights,
+        ts: Ts,
+        pairs: &mut Vec<CountPair>,
+    ) -> tally_store::Result<Outcome> {
+        pairs.clear();
         let t0 = req.tgts;
         let (net, gross) = if !rights.report {
             (0, 0)
@@ -98,7 +122,8 @@ impl Counter {
         let rep_ok = rights.reps && !t0.is_rep_spam();
 
         let mut bulk = false;
-        let mut main: Vec<Ck> = Vec::with_capacity(req.cks.len());
+        let mut main = std::mem::take(&mut self.main);
+        main.clear();
         let mut rep_total_sum = None;
         let mut rep_bulk_sum = None;
         for ck in &req.cks {
@@ -169,7 +194,6 @@ impl Counter {
         }
 
         let mut out = Outcome { max: 0, gross };
-        let mut pairs = Vec::with_capacity(req.cks.len());
         let mut in_main = main.iter().zip(main_counts.iter()).peekable();
         for ck in &req.cks {
             let t = ck.ty;
@@ -200,12 +224,8 @@ impl Counter {
                 p: Tgts(p),
             });
         }
-        let answer = if vers <= VERS_SINGLE_COUNTS {
-            Answer::Singles(pairs.iter().map(|cp| cp.c).collect())
-        } else {
-            Answer::Pairs(pairs)
-        };
-        Ok((answer, out))
+        self.main = main;
+        Ok(out)
     }
 }
 
@@ -220,6 +240,7 @@ mod tests {
             store: Box::new(tally_store::LogStore::open(dir).unwrap()),
             nokeep: crate::opts::default_nokeep(),
             srvr_id: 1100,
+            main: Vec::new(),
         }
     }
 
