@@ -9,6 +9,8 @@
 //! - [`body`]: Body, Fuz1 and Fuz2 with MIME walking and transfer decoding.
 //! - [`message`]: the driver that splits a raw message into header fields and
 //!   body and feeds both of the above.
+//! - `md5_many`: a few short MD5s two at a time (the header checksums), on
+//!   the engine's own compression.
 //! - [`md5_pair`]: two short keyed MD5 digests at once (dccd's signature checks),
 //!   on the engine's two-lane MD5.
 
@@ -17,6 +19,7 @@ pub mod types;
 pub use types::{Ck, CkType, Sum};
 pub mod body;
 pub mod header;
+pub(crate) mod md5_many;
 pub mod md5_pair;
 pub mod message;
 pub mod simple;

@@ -17,7 +17,8 @@ use super::received::{parse_received, Received};
 use super::substitute::{parse_sub_names, SubSlots};
 use super::util::starts_with_ci;
 use super::{CkConfig, Envelope};
-use crate::simple::{ip_sum, str_sum};
+use crate::md5_many::md5_many;
+use crate::simple::{ip_sum, str_ck_bytes, str_sum, STR_CK_MAX};
 use crate::Sum;
 use std::net::IpAddr;
 
@@ -30,6 +31,33 @@ pub type RelayFilter = Box<dyn FnMut(IpAddr) -> bool + Send>;
 pub(crate) struct Got {
     pub(crate) sum: Sum,
     pub(crate) report: bool,
+}
+
+/// The normalised bytes of a header checksum whose field may come again
+/// (the last one wins): hashed only once the header is complete.
+#[derive(Default)]
+struct Kept {
+    /// Empty until the field is seen, then `STR_CK_MAX` bytes (zeroed
+    /// once) of which the first `len` count.
+    buf: Vec<u8>,
+    len: usize,
+    seen: bool,
+}
+
+impl Kept {
+    fn set(&mut self, value: &[u8]) {
+        if self.buf.len() != STR_CK_MAX {
+            self.buf = vec![0; STR_CK_MAX];
+        }
+        if let Ok(buf) = <&mut [u8; STR_CK_MAX]>::try_from(self.buf.as_mut_slice()) {
+            self.len = str_ck_bytes(value, buf);
+            self.seen = true;
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
 }
 
 /// Header checksum state of one message.
@@ -50,6 +78,10 @@ pub(crate) struct HeaderCks {
     env_helo: Option<String>,
     helo_from_received: bool,
     pub(crate) env_to: Vec<Sum>,
+    from_bytes: Kept,
+    message_id_bytes: Kept,
+    received_bytes: Kept,
+    /// Set by [`HeaderCks::end_of_headers`].
     pub(crate) from: Option<Got>,
     pub(crate) message_id: Option<Got>,
     pub(crate) received: Option<Got>,
@@ -89,6 +121,9 @@ impl HeaderCks {
                 .iter()
                 .map(|r| str_sum(None, r.as_bytes()))
                 .collect(),
+            from_bytes: Kept::default(),
+            message_id_bytes: Kept::default(),
+            received_bytes: Kept::default(),
             from: None,
             message_id: None,
             received: None,
@@ -106,18 +141,12 @@ impl HeaderCks {
         const MSG_ID: &[u8] = b"Message-ID:";
         const RECEIVED: &[u8] = b"Received:";
         if starts_with_ci(f, FROM) {
-            self.from = Some(Got {
-                sum: str_sum(None, &f[FROM.len()..]),
-                report: true,
-            });
+            self.from_bytes.set(&f[FROM.len()..]);
             self.seen_hdr = true;
             return FieldUse::Consumed;
         }
         if starts_with_ci(f, MSG_ID) {
-            self.message_id = Some(Got {
-                sum: str_sum(None, &f[MSG_ID.len()..]),
-                report: true,
-            });
+            self.message_id_bytes.set(&f[MSG_ID.len()..]);
             self.seen_hdr = true;
             return FieldUse::Consumed;
         }
@@ -138,10 +167,7 @@ impl HeaderCks {
         if starts_with_ci(f, RECEIVED) {
             self.seen_hdr = true;
             let v = &f[RECEIVED.len()..];
-            self.received = Some(Got {
-                sum: str_sum(None, v),
-                report: true,
-            });
+            self.received_bytes.set(v);
             self.client_from_received(v);
             return FieldUse::Consumed;
         }
@@ -200,21 +226,34 @@ impl HeaderCks {
         }
     }
 
-    /// The header is complete: Message-ID default, envelope sender and the
+    /// The header is complete: the From, Message-ID (or its default),
+    /// Received and envelope sender checksums, hashed together, and the
     /// envelope substitutes.
     pub(crate) fn end_of_headers(&mut self) {
-        if self.message_id.is_none() {
-            self.message_id = Some(Got {
-                sum: str_sum(None, b""),
-                report: false,
-            });
-        }
-        if let Some(ef) = &self.env_from {
-            self.env_from_sum = Some(Got {
-                sum: str_sum(None, ef),
-                report: true,
-            });
-        }
+        let mut env_from = [0u8; STR_CK_MAX];
+        let ef_len = match &self.env_from {
+            Some(ef) => str_ck_bytes(ef, &mut env_from),
+            None => 0,
+        };
+        // a missing Message-ID is the empty value's checksum, not reported
+        let [from, message_id, received, env_from_sum] = md5_many([
+            self.from_bytes.bytes(),
+            self.message_id_bytes.bytes(),
+            self.received_bytes.bytes(),
+            &env_from[..ef_len],
+        ])
+        .map(Sum);
+        let got = |kept: &Kept, sum| kept.seen.then_some(Got { sum, report: true });
+        self.from = got(&self.from_bytes, from);
+        self.received = got(&self.received_bytes, received);
+        self.message_id = Some(Got {
+            sum: message_id,
+            report: self.message_id_bytes.seen,
+        });
+        self.env_from_sum = self.env_from.as_ref().map(|_| Got {
+            sum: env_from_sum,
+            report: true,
+        });
         let host = match &self.env_mail_host {
             Some(h) => Some(h.as_bytes().to_vec()),
             None => self
