@@ -22,4 +22,5 @@ pub mod header;
 pub(crate) mod md5_many;
 pub mod md5_pair;
 pub mod message;
+pub(crate) mod scan;
 pub mod simple;

@@ -365,11 +365,7 @@ impl Engine {
             if self.mime.bnd_matches == 0 {
                 // find the end of the line, parsing entity headers on the way
                 let rest = &buf[cmp..cmp + left];
-                let cp = cmp
-                    + rest
-                        .iter()
-                        .position(|&b| b == b'\n')
-                        .map_or(left, |p| p + 1);
+                let cp = cmp + crate::scan::find_lf(rest).map_or(left, |p| p + 1);
                 if self.mp == Mp::Hdrs {
                     let after = buf.get(cp).copied().unwrap_or(0);
                     if self.mime.parse(&buf[cmp..cp], false, after) {
