@@ -140,7 +140,9 @@ impl Ridc {
         u32::try_from(t.saturating_duration_since(self.base).as_millis()).unwrap_or(u32::MAX)
     }
 
-    fn expire(&mut self, now: Instant) {
+    /// Forget the answers older than [`KEEP`] (and the oldest beyond
+    /// [`MAX_ENTRIES`]).
+    pub(crate) fn expire(&mut self, now: Instant) {
         let now_ms = self.ms(now);
         let keep_ms = KEEP.as_millis() as u32;
         while let Some(e) = self.entries.front().copied() {

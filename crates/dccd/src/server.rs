@@ -272,14 +272,18 @@ impl Server {
                     self.stats.rl += 1;
                     return Reply::Drop;
                 }
-                if let Some(a) =
+                let is_report = req.body.op() == Op::Report;
+                // Only the answers of REPORTs are remembered (the cache key
+                // holds the operation): a QUERY never finds one.
+                if !is_report {
+                    self.ridc.expire(now);
+                } else if let Some(a) =
                     self.ridc
                         .replay(from, buf, req, &who, self.cfg.srvr_id, now, &mut self.out)
                 {
                     self.stats.retrans += 1;
                     return a;
                 }
-                let is_report = req.body.op() == Op::Report;
                 if is_report && (self.cfg.query_only) {
                     self.stats.report_reject += 1;
                 }
