@@ -46,6 +46,11 @@ pub(crate) fn find_lf_or_nul(s: &[u8]) -> Option<usize> {
     find2(s, b'\n', 0)
 }
 
+/// Index of the first NUL in `s`.
+pub(crate) fn find_nul(s: &[u8]) -> Option<usize> {
+    find2(s, 0, 0)
+}
+
 /// Index of the first LF in `s`.
 pub(crate) fn find_lf(s: &[u8]) -> Option<usize> {
     find2(s, b'\n', b'\n')
@@ -53,15 +58,17 @@ pub(crate) fn find_lf(s: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::{find_lf, find_lf_or_nul};
+    use super::{find_lf, find_lf_or_nul, find_nul};
 
     #[test]
     fn first_mark_at_every_place() {
         let plain2 = |s: &[u8]| s.iter().position(|&c| c == b'\n' || c == 0);
         let plain1 = |s: &[u8]| s.iter().position(|&c| c == b'\n');
+        let plain0 = |s: &[u8]| s.iter().position(|&c| c == 0);
         let check = |s: &[u8], what: &str| {
             assert_eq!(find_lf_or_nul(s), plain2(s), "{what}");
             assert_eq!(find_lf(s), plain1(s), "{what}");
+            assert_eq!(find_nul(s), plain0(s), "{what}");
         };
         // bytes next to LF and NUL in value, and 0x80/0xff for borrows
         let fill = [b'a', 0x0b, 0x09, 0x01, 0x80, 0xff, 0x8a];

@@ -38,7 +38,14 @@
 //! - Fuz2 counts and hashes each word for every language allowed by the
 //!   charset, advancing by zero bytes where a list lacks it: a branch on
 //!   which lists hold a word was mispredicted on most texts;
-//! - a message allocates only the MD5 buffers of the streams it uses.
+//! - a message allocates only the MD5 buffers of the streams it uses, and
+//!   takes them from those of the thread's previous message ([`md5x`]);
+//! - the lines of a multipart body are found eight bytes at a time
+//!   (`scan`), and a top-level header field of at most 2048 bytes (never
+//!   cut) is not scanned line by line for its length (the header field
+//!   work went from 3.1 % to 1.3 % of the corpus's instructions; the
+//!   corpus from 39,800-42,600 to 40,800-43,550 messages/s, best of 5
+//!   passes alternated six times).
 //!
 //! Single thread, 2 shared x86-64 cores (`tally-bench`, best of 5): 20 MB
 //! plain text 267 MB/s, 20 MB HTML 264 MB/s, the corpus 35,000 messages/s
@@ -175,7 +182,12 @@ impl BodyCks {
         // HDR_KEEP bytes, appends CR LF, and goes on appending lines
         let mut hlen = 0;
         let mut tail = None;
-        let mut pos = 0;
+        // a field of at most HDR_LIMIT bytes is never cut
+        let mut pos = if field.len() <= HDR_LIMIT {
+            field.len()
+        } else {
+            0
+        };
         while pos < field.len() {
             let room = BLOCK - hlen - 1;
             let rest = &field[pos..];
@@ -205,7 +217,10 @@ impl BodyCks {
             }
         };
         // the original handles the field as a C string
-        let view = view.split(|&b| b == 0).next().unwrap_or(&[]);
+        let view = match crate::scan::find_nul(view) {
+            Some(nul) => &view[..nul],
+            None => view,
+        };
         let eng = &mut *self.eng;
         eng.mime.top_header(view);
         if eng.mime.nest != 0 {
