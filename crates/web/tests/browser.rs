@@ -86,19 +86,32 @@ fn send(sock: &Path, n: u32) -> (u8, String) {
     (a.last, a.reply)
 }
 
+/// The element `l` finds, waiting up to 10 s for it: after a click that
+/// submits a form or follows a link, the next page may still be loading
+/// (the element is looked for again every 50 ms; ids are not shared
+/// between the pages, so the old page never matches).
+async fn element(c: &Client, l: Locator<'_>) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .every(Duration::from_millis(50))
+        .for_element(l)
+        .await
+        .unwrap()
+}
+
 /// Click the element `l` finds.
 async fn click(c: &Client, l: Locator<'_>) {
-    c.find(l).await.unwrap().click().await.unwrap();
+    element(c, l).await.click().await.unwrap();
 }
 
 /// The text of the element `l` finds.
 async fn text_of(c: &Client, l: Locator<'_>) -> String {
-    c.find(l).await.unwrap().text().await.unwrap()
+    element(c, l).await.text().await.unwrap()
 }
 
 /// Type `keys` into the element `l` finds.
 async fn type_into(c: &Client, l: Locator<'_>, keys: &str) {
-    c.find(l).await.unwrap().send_keys(keys).await.unwrap();
+    element(c, l).await.send_keys(keys).await.unwrap();
 }
 
 fn absent() -> Option<String> {
@@ -229,10 +242,7 @@ async fn whitelist_sender_in_chromium() {
     type_into(&c, Locator::Id("password"), PASSWORD).await;
     shot("1-signin.png").await;
     click(&c, Locator::Id("signin")).await;
-    let list = c
-        .find(Locator::Id("log"))
-        .await
-        .expect("the listing after sign-in");
+    let list = element(&c, Locator::Id("log")).await;
     let text = list.text().await.unwrap();
     assert!(
         text.contains("alice@example.com") && text.contains("Quarterly <b>planning</b> notes"),
