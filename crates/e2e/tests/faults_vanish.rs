@@ -244,7 +244,18 @@ fn dccifd_client_vanishing_mid_request_leaks_nothing() {
     let pid = sc.dccifd.pid().expect("dccifd runs");
     let marker = "dropped without an answer";
     let jobs = |v: &[u64]| v.iter().sum::<u64>();
-    let before = report(&sc.dccifd, pid, marker);
+    // the start's readiness check connected once and closed: dccifd
+    // counts that as a dropped job, sometimes only after a first report,
+    // so wait (at most 10 s) until it is counted before taking the count
+    // the cut requests are measured against
+    let t0 = Instant::now();
+    let before = loop {
+        let r = report(&sc.dccifd, pid, marker);
+        if jobs(&r) >= 1 || t0.elapsed() > Duration::from_secs(10) {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
     no_leak(
         "dccifd",
         pid,
