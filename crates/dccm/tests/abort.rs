@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::milter::{macro_pkt, Client, Reply};
+use common::milter::{connect_data, macro_pkt, Client, Reply};
 use common::{make_home, start_dccm};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -25,11 +25,8 @@ fn connect(sock: &Path) -> Client {
         std::thread::sleep(Duration::from_millis(20));
     }
     let mut c = c.expect("connect to dccm");
-    let mut d = b"probe.example.com\0".to_vec();
-    d.push(b'4');
-    d.extend_from_slice(&25u16.to_be_bytes());
-    d.extend_from_slice(b"198.51.100.7\0");
-    c.send(b'C', &d).unwrap();
+    c.send(b'C', &connect_data("probe.example.com", "198.51.100.7"))
+        .unwrap();
     assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
     c
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::milter::{Client, Reply};
+use common::milter::{connect_data, Client, Reply};
 use common::{make_home, start_dccm};
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
@@ -64,11 +64,8 @@ fn oversized_packet_is_logged_and_the_connection_dropped() {
 
     // dccm still serves a well-behaved MTA
     let mut c = Client::connect(&d.sock).unwrap();
-    let mut data = b"mail.example.com\0".to_vec();
-    data.push(b'4');
-    data.extend_from_slice(&25u16.to_be_bytes());
-    data.extend_from_slice(b"192.0.2.1\0");
-    c.send(b'C', &data).unwrap();
+    c.send(b'C', &connect_data("mail.example.com", "192.0.2.1"))
+        .unwrap();
     assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
     drop(c);
     drop(d);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::milter::{macro_pkt, Client, Reply};
+use common::milter::{connect_data, macro_pkt, Client, Reply};
 use common::{make_home, start_dccm};
 use std::process::Command;
 use tally_testkit::{closed_port, write_map, FakeDccd};
@@ -13,12 +13,7 @@ fn args(home: &std::path::Path, extra: &[&str]) -> Vec<String> {
 }
 
 fn connect(c: &mut Client, ip: &str) -> Vec<Reply> {
-    let mut d = b"mail.example.com\0".to_vec();
-    d.push(b'4');
-    d.extend_from_slice(&25u16.to_be_bytes());
-    d.extend_from_slice(ip.as_bytes());
-    d.push(0);
-    c.send(b'C', &d).unwrap();
+    c.send(b'C', &connect_data("mail.example.com", ip)).unwrap();
     c.replies().unwrap()
 }
 

@@ -217,7 +217,7 @@ scenario!(s11a_multi_rcpt, "11a-multi-rcpt-dccm");
 /// file says `DNSBL(timeout)`.
 #[test]
 fn silent_name_server_delivers_within_msg_secs() {
-    use common::milter::{macro_pkt, Client, Reply};
+    use common::milter::{connect_data, macro_pkt, Client, Reply};
     // a UDP socket nobody reads: every question goes unanswered
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let h = home("silent");
@@ -253,11 +253,8 @@ fn silent_name_server_delivers_within_msg_secs() {
             })
         })
         .expect("connect to dccm");
-    let mut d = b"[192.0.2.66]\0".to_vec();
-    d.push(b'4');
-    d.extend_from_slice(&25u16.to_be_bytes());
-    d.extend_from_slice(b"192.0.2.66\0");
-    c.send(b'C', &d).unwrap();
+    c.send(b'C', &connect_data("[192.0.2.66]", "192.0.2.66"))
+        .unwrap();
     c.replies().unwrap();
     c.send(b'D', &macro_pkt(b'M', &[("i", "T1000001")]))
         .unwrap();

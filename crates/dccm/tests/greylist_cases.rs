@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::milter::{macro_pkt, Client, Reply};
+use common::milter::{connect_data, macro_pkt, Client, Reply};
 use common::{make_home, start_dccm, Dccm};
 use std::path::{Path, PathBuf};
 use tally_testkit::fake_grey::{grey_map_text, FakeGrey};
@@ -70,11 +70,8 @@ fn bulk_body() -> Vec<u8> {
 /// its end.
 fn send(s: &Setup, rcpts: &[&str], body: &[u8]) -> Vec<Reply> {
     let mut c = connect(&s.d.sock);
-    let mut d = b"mail.example.com\0".to_vec();
-    d.push(b'4');
-    d.extend_from_slice(&25u16.to_be_bytes());
-    d.extend_from_slice(b"198.51.100.9\0");
-    c.send(b'C', &d).unwrap();
+    c.send(b'C', &connect_data("mail.example.com", "198.51.100.9"))
+        .unwrap();
     c.replies().unwrap();
     c.send(b'D', &macro_pkt(b'M', &[("i", "ID1")])).unwrap();
     c.send(b'M', b"<alice@example.com>\0").unwrap();

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::milter::{macro_pkt, Client, Reply};
+use common::milter::{connect_data, macro_pkt, Client, Reply};
 use common::{make_home, start_dccm};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -41,11 +41,8 @@ fn retry_connect(sock: &Path) -> Client {
 }
 
 fn smtp_connect(c: &mut Client) {
-    let mut d = b"mail.example.com\0".to_vec();
-    d.push(b'4');
-    d.extend_from_slice(&25u16.to_be_bytes());
-    d.extend_from_slice(b"192.0.2.25\0");
-    c.send(b'C', &d).expect("send connect");
+    c.send(b'C', &connect_data("mail.example.com", "192.0.2.25"))
+        .expect("send connect");
     assert_eq!(c.replies().expect("connect reply"), vec![Reply::Final('c')]);
 }
 

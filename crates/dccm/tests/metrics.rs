@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::milter::{macro_pkt, Client, Reply};
+use common::milter::{connect_data, macro_pkt, Client, Reply};
 use common::{local_args, make_home, start_dccm_env};
 use tally_dnsbl::testserver::TestServer;
 use tally_stats::client::get;
@@ -26,12 +26,7 @@ fn connect(sock: &Path, ip: &str) -> Client {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let mut d = b"mail.example.com\0".to_vec();
-    d.push(b'4');
-    d.extend_from_slice(&25u16.to_be_bytes());
-    d.extend_from_slice(ip.as_bytes());
-    d.push(0);
-    c.send(b'C', &d).unwrap();
+    c.send(b'C', &connect_data("mail.example.com", ip)).unwrap();
     c.replies().unwrap();
     c
 }

@@ -159,6 +159,18 @@ pub fn macro_pkt(stage: u8, pairs: &[(&str, &str)]) -> Vec<u8> {
     d
 }
 
+/// The data of the connect command (`C`): the SMTP client's host name
+/// and its IPv4 address `ip` on port 25.
+pub fn connect_data(host: &str, ip: &str) -> Vec<u8> {
+    let mut d = host.as_bytes().to_vec();
+    d.push(0);
+    d.push(b'4');
+    d.extend_from_slice(&25u16.to_be_bytes());
+    d.extend_from_slice(ip.as_bytes());
+    d.push(0);
+    d
+}
+
 /// A connection to dccm at `sock` (tried for up to 5 s) from an SMTP
 /// client at `ip`, its connect step answered with continue.
 pub fn connect(sock: &Path, ip: &str) -> Client {
@@ -171,12 +183,7 @@ pub fn connect(sock: &Path, ip: &str) -> Client {
         std::thread::sleep(Duration::from_millis(20));
     }
     let mut c = c.expect("connect to dccm");
-    let mut d = b"mail.example.com\0".to_vec();
-    d.push(b'4');
-    d.extend_from_slice(&25u16.to_be_bytes());
-    d.extend_from_slice(ip.as_bytes());
-    d.push(0);
-    c.send(b'C', &d).unwrap();
+    c.send(b'C', &connect_data("mail.example.com", ip)).unwrap();
     assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
     c
 }
