@@ -21,18 +21,22 @@ pub struct Padded {
     blocks: usize,
 }
 
+/// The number of 64-byte blocks of the padded form of an input of `len`
+/// bytes (key and message), if it is short enough to be handled here; two
+/// inputs pair when their numbers are equal.
+pub fn blocks_for(len: usize) -> Option<usize> {
+    (len <= MAX_INPUT).then(|| (len + 9).div_ceil(64))
+}
+
 impl Padded {
     /// The padded form of `key` followed by `msg`, if short enough.
     pub fn new(key: &[u8; 32], msg: &[u8]) -> Option<Padded> {
         let len = 32 + msg.len();
-        if len > MAX_INPUT {
-            return None;
-        }
+        let blocks = blocks_for(len)?;
         let mut buf = [0u8; 512];
         buf.get_mut(..32)?.copy_from_slice(key);
         buf.get_mut(32..len)?.copy_from_slice(msg);
         *buf.get_mut(len)? = 0x80;
-        let blocks = (len + 9).div_ceil(64);
         let bits = (len as u64) * 8;
         buf.get_mut(blocks * 64 - 8..blocks * 64)?
             .copy_from_slice(&bits.to_le_bytes());

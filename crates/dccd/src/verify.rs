@@ -20,7 +20,7 @@ pub fn verify_batch(
     out: &mut Vec<Option<Auth>>,
     cands: &mut Vec<(usize, usize)>,
 ) {
-    use tally_ck::md5_pair::{md5_pair, MAX_INPUT};
+    use tally_ck::md5_pair::{blocks_for, md5_pair};
     out.clear();
     out.resize(datagrams.len(), None);
     cands.clear();
@@ -31,9 +31,8 @@ pub fn verify_batch(
         }
         // (blocks hashed, index): MD5 of the key and the datagram
         // without its signature
-        let input = 32 + d.len() - SIG_LEN;
-        if input <= MAX_INPUT {
-            cands.push(((input + 9).div_ceil(64), i));
+        if let Some(blocks) = blocks_for(32 + d.len() - SIG_LEN) {
+            cands.push((blocks, i));
         }
     }
     cands.sort_unstable();

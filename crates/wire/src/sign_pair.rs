@@ -9,11 +9,11 @@
 //! sees the concatenation, so an `op_nums` key and the first 16 bytes of
 //! the datagram make the 32 bytes that [`Padded`] takes as its key. The
 //! zero signer, datagrams shorter than a signature and inputs longer than
-//! [`MAX_INPUT`] are signed one at a time as before.
+//! [`tally_ck::md5_pair::MAX_INPUT`] are signed one at a time as before.
 
 use std::ops::Range;
 
-use tally_ck::md5_pair::{md5_pair, Padded, MAX_INPUT};
+use tally_ck::md5_pair::{blocks_for, md5_pair, Padded};
 
 use crate::header::SIG_LEN;
 use crate::sign::Signer;
@@ -50,8 +50,7 @@ impl Signer {
             Signer::OpNums(_) if signed >= KEY / 2 => KEY / 2,
             _ => return None,
         };
-        let input = key + signed;
-        (input <= MAX_INPUT).then(|| (input + 9).div_ceil(64))
+        blocks_for(key + signed)
     }
 }
 
@@ -158,6 +157,7 @@ mod tests {
     use super::*;
     use crate::header::OpNums;
     use crate::sign::Passwd;
+    use tally_ck::md5_pair::MAX_INPUT;
 
     fn bytes(seed: u32, len: usize) -> Vec<u8> {
         let mut x = seed;
