@@ -20,7 +20,7 @@
 //! passes, the binaries before and after alternated six times on a busy
 //! machine, one core).
 
-use crate::body::md5x::{compress1, compress2, INIT};
+use crate::body::md5x::{compress1, compress2, digest, padded_tail, INIT};
 
 const BLOCK: usize = 64;
 
@@ -38,21 +38,12 @@ impl<'a> Input<'a> {
     fn new(bytes: &'a [u8]) -> Self {
         let full = bytes.len() / BLOCK;
         let rest = bytes.get(full * BLOCK..).unwrap_or(&[]);
-        let mut tail = [0u8; 2 * BLOCK];
-        tail[..rest.len()].copy_from_slice(rest);
-        tail[rest.len()] = 0x80;
-        let end = if rest.len() < BLOCK - 8 {
-            BLOCK
-        } else {
-            2 * BLOCK
-        };
-        let bits = (bytes.len() as u64).wrapping_mul(8);
-        tail[end - 8..end].copy_from_slice(&bits.to_le_bytes());
+        let (tail, n) = padded_tail(rest, bytes.len() as u64);
         Input {
             bytes,
             full,
             tail,
-            blocks: full + end / BLOCK,
+            blocks: full + n,
         }
     }
 
@@ -65,15 +56,6 @@ impl<'a> Input<'a> {
             &self.tail[t..t + BLOCK]
         }
     }
-}
-
-/// The digest of a final state.
-fn digest(st: [u32; 4]) -> [u8; 16] {
-    let mut out = [0u8; 16];
-    for (o, s) in out.chunks_exact_mut(4).zip(st) {
-        o.copy_from_slice(&s.to_le_bytes());
-    }
-    out
 }
 
 /// The MD5 of one byte string.

@@ -62,14 +62,7 @@ pub fn md5_pair(x: &Padded, y: &Padded) -> Option<([u8; 16], [u8; 16])> {
         let r = k * 64..k * 64 + 64;
         md5x::compress2(&mut s0, x.buf.get(r.clone())?, &mut s1, y.buf.get(r)?);
     }
-    let st = [s0, s1];
-    let mut out = [[0u8; 16]; 2];
-    for (o, s) in out.iter_mut().zip(st.iter()) {
-        for (w, v) in o.chunks_exact_mut(4).zip(s.iter()) {
-            w.copy_from_slice(&v.to_le_bytes());
-        }
-    }
-    Some((out[0], out[1]))
+    Some((md5x::digest(s0), md5x::digest(s1)))
 }
 
 #[cfg(test)]

@@ -177,6 +177,28 @@ macro_rules! all_steps {
     };
 }
 
+/// The last one or two blocks of an MD5 input of `total` bytes whose
+/// last `rest` bytes (fewer than a block) are not yet compressed: those
+/// bytes, 0x80, zeros and the length in bits; and how many blocks they are.
+pub(crate) fn padded_tail(rest: &[u8], total: u64) -> ([u8; 2 * BLOCK], usize) {
+    let mut tail = [0u8; 2 * BLOCK];
+    let n = rest.len().min(BLOCK - 1);
+    tail[..n].copy_from_slice(&rest[..n]);
+    tail[n] = 0x80;
+    let end = if n < BLOCK - 8 { BLOCK } else { 2 * BLOCK };
+    tail[end - 8..end].copy_from_slice(&total.wrapping_mul(8).to_le_bytes());
+    (tail, end / BLOCK)
+}
+
+/// The digest of a final MD5 state (its words little-endian).
+pub(crate) fn digest(st: [u32; 4]) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for (o, s) in out.chunks_exact_mut(4).zip(st) {
+        o.copy_from_slice(&s.to_le_bytes());
+    }
+    out
+}
+
 /// Compress one block into `st`.
 pub(crate) fn compress1(st: &mut [u32; 4], block: &[u8]) {
     // the sums of constants and words read from memory, as in compress2
@@ -318,26 +340,20 @@ impl Lane {
     /// [`Lane::tail`] once the pending bytes before `off` are compressed
     /// (fewer than `BLOCK` after it).
     fn tail_at(&self, off: usize) -> ([u8; 2 * BLOCK], usize) {
-        let bits = self.done.wrapping_add(self.len as u64).wrapping_mul(8);
-        let mut tail = [0u8; 2 * BLOCK];
+        let total = self.done.wrapping_add(self.len as u64);
         let off = off.min(self.len);
         let n = (self.len - off).min(BLOCK - 1);
-        if let Some(pend) = &self.pend {
-            tail[..n].copy_from_slice(&pend[off..off + n]);
-        }
-        tail[n] = 0x80;
-        let end = if n < BLOCK - 8 { BLOCK } else { 2 * BLOCK };
-        tail[end - 8..end].copy_from_slice(&bits.to_le_bytes());
-        (tail, end / BLOCK)
+        let rest = match &self.pend {
+            Some(pend) => &pend[off..off + n],
+            None => &[],
+        };
+        padded_tail(rest, total)
     }
 
     /// The digest of the state, after the last block; the stream starts
     /// over, keeping its buffer.
     fn digest(&mut self) -> [u8; 16] {
-        let mut out = [0u8; 16];
-        for (o, s) in out.chunks_exact_mut(4).zip(self.st) {
-            o.copy_from_slice(&s.to_le_bytes());
-        }
+        let out = digest(self.st);
         self.st = INIT;
         self.done = 0;
         self.len = 0;
