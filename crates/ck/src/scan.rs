@@ -21,6 +21,13 @@ fn zeros(x: u64) -> u64 {
     x.wrapping_sub(ONES) & !x & HIGH
 }
 
+/// Whether one of the eight bytes of `x` equals `c` (exact: a borrow
+/// only follows a zero byte).
+#[inline(always)]
+pub(crate) fn has_byte(x: u64, c: u8) -> bool {
+    zeros(x ^ u64::from_le_bytes([c; 8])) != 0
+}
+
 /// Index of the first byte of `s` equal to `a` or `b`.
 #[inline(always)]
 fn find2(s: &[u8], a: u8, b: u8) -> Option<usize> {

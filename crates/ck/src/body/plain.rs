@@ -56,10 +56,7 @@ const KEPT: [bool; 256] = {
 /// Whether one of the eight bytes of `x` is a line feed.
 #[inline]
 fn has_line_feed(x: u64) -> bool {
-    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
-    let y = x ^ u64::from_le_bytes([b'\n'; 8]);
-    y.wrapping_sub(ONES) & !y & HIGH != 0
+    crate::scan::has_byte(x, b'\n')
 }
 
 impl Plain {
