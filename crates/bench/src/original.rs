@@ -143,9 +143,9 @@ pub struct Compare {
     tally: Client,
     original: Client,
     msgs: Scratch,
-    // dropped last: the clients' homes go first
+    // dropped last: the clients' homes go first (the server removes its
+    // own)
     _server: BenchDccd,
-    _server_home: Scratch,
 }
 
 impl Compare {
@@ -169,10 +169,11 @@ impl Compare {
         };
         let dccd = near("dccd")?;
         let dccproc = near("dccproc")?;
-        let server_home = Scratch::new("dccd")?;
+        let server_home =
+            std::env::temp_dir().join(format!("tally-bench-dccd-{}", std::process::id()));
         let server = BenchDccd::start(&Start {
             exe: &dccd,
-            home: &server_home.0,
+            home: &server_home,
             ids: &format!("{ID} {PW}\n1100 benchsrvpw\n"),
             args: &LIFTED,
             nop_as: None,
@@ -185,7 +186,6 @@ impl Compare {
             original: Client::new(original, "original", port)?,
             msgs: Scratch::new("msgs")?,
             _server: server,
-            _server_home: server_home,
         })
     }
 

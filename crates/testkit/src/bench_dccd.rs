@@ -59,8 +59,17 @@ pub struct BenchDccd {
 }
 
 impl BenchDccd {
-    /// Start a dccd as `s` says and wait until it answers a NOP.
+    /// Start a dccd as `s` says and wait until it answers a NOP. On an
+    /// error its home is removed too.
     pub fn start(s: &Start) -> Result<BenchDccd, String> {
+        let started = Self::start_in(s);
+        if started.is_err() {
+            let _ = std::fs::remove_dir_all(s.home);
+        }
+        started
+    }
+
+    fn start_in(s: &Start) -> Result<BenchDccd, String> {
         let home = s.home;
         std::fs::create_dir_all(home).map_err(|e| format!("{}: {e}", home.display()))?;
         let ids = home.join("ids");
