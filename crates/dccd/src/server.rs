@@ -120,20 +120,8 @@ pub(crate) struct Who {
 impl Server {
     /// Work on one datagram from `from` received at `now`.
     pub fn handle(&mut self, buf: &[u8], from: SocketAddr, now: Instant) -> Action {
-        self.handle_checked(buf, from, now, None)
-    }
-
-    /// [`Server::handle`] with the outcome of the signature check when it
-    /// is already known (see [`crate::verify::verify_batch`]).
-    pub fn handle_checked(
-        &mut self,
-        buf: &[u8],
-        from: SocketAddr,
-        now: Instant,
-        checked: Option<Auth>,
-    ) -> Action {
         let base = self.out.len();
-        let a = match self.reply(buf, from, now, checked) {
+        let a = match self.reply(buf, from, now, None) {
             Reply::Drop => Action::Drop,
             Reply::Send { at, signer, delay } => {
                 let mut bytes = self.out.get(at..).unwrap_or_default().to_vec();
@@ -145,8 +133,9 @@ impl Server {
         a
     }
 
-    /// [`Server::handle_checked`] with the answer left unsigned at the end
-    /// of [`Server::out`].
+    /// [`Server::handle`] with the answer left unsigned at the end of
+    /// [`Server::out`], and the outcome of the signature check when it is
+    /// already known (see [`crate::verify::verify_batch`]).
     pub(crate) fn reply(
         &mut self,
         buf: &[u8],

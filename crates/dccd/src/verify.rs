@@ -1,6 +1,6 @@
 //! The signatures of the signed requests of a batch checked two at a
 //! time ([`tally_ck::md5_pair`]); the UDP pass (`udp.rs`) hands the
-//! outcome to [`crate::server::Server::handle_checked`] so that each
+//! outcome to the server's `reply` so that each
 //! request is not checked again one at a time.
 
 use tally_wire::header::{HDR_LEN, ID_ANON, SIG_LEN};

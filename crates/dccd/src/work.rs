@@ -18,9 +18,8 @@
 
 use tally_ck::CkType;
 use tally_store::{tgts as st, Ck, Report, Store, Ts};
-use tally_wire::header::VERS_SINGLE_COUNTS;
 use tally_wire::packet::CkRequest;
-use tally_wire::response::{Answer, CountPair};
+use tally_wire::response::CountPair;
 use tally_wire::Tgts;
 
 /// Totals from which a message counts as bulk.
@@ -78,28 +77,10 @@ impl Counter {
         self.nokeep & (1u32 << t.number()) == 0
     }
 
-    /// Answer a QUERY or REPORT (counting it when `rights.report`), in the
-    /// layout of protocol version `vers`.
-    pub fn work(
-        &mut self,
-        req: &CkRequest,
-        rights: Rights,
-        ts: Ts,
-        vers: u8,
-    ) -> tally_store::Result<(Answer, Outcome)> {
-        let mut pairs = Vec::with_capacity(req.cks.len());
-        let out = self.work_into(req, rights, ts, &mut pairs)?;
-        let answer = if vers <= VERS_SINGLE_COUNTS {
-            Answer::Singles(pairs.iter().map(|cp| cp.c).collect())
-        } else {
-            Answer::Pairs(pairs)
-        };
-        Ok((answer, out))
-    }
-
-    /// [`Counter::work`] with the answer's count pairs, one per checksum
-    /// of the request, put into `pairs` (emptied first; the layout of old
-    /// versions keeps only their first counts).
+    /// Answer a QUERY or REPORT (counting it when `rights.report`): the
+    /// answer's count pairs, one per checksum of the request, put into
+    /// `pairs` (emptied first; the layout of old versions keeps only their
+    /// first counts), which the server encodes straight into its answer.
     pub fn work_into(
         &mut self,
         req: &CkRequest,
@@ -233,7 +214,30 @@ impl Counter {
 mod tests {
     use super::*;
     use tally_ck::Sum;
+    use tally_wire::header::VERS_SINGLE_COUNTS;
+    use tally_wire::response::Answer;
     use tally_wire::WireCk;
+
+    impl Counter {
+        /// [`Counter::work_into`] as an answer in the layout of protocol
+        /// version `vers`.
+        fn work(
+            &mut self,
+            req: &CkRequest,
+            rights: Rights,
+            ts: Ts,
+            vers: u8,
+        ) -> tally_store::Result<(Answer, Outcome)> {
+            let mut pairs = Vec::with_capacity(req.cks.len());
+            let out = self.work_into(req, rights, ts, &mut pairs)?;
+            let answer = if vers <= VERS_SINGLE_COUNTS {
+                Answer::Singles(pairs.iter().map(|cp| cp.c).collect())
+            } else {
+                Answer::Pairs(pairs)
+            };
+            Ok((answer, out))
+        }
+    }
 
     fn counter(dir: &std::path::Path) -> Counter {
         Counter {
