@@ -42,16 +42,18 @@ pub struct DccServer {
     daemon: Option<Daemon>,
 }
 
-/// A UDP port of 127.0.0.1 that was free a moment ago.
+/// A port of 127.0.0.1 free for UDP (and TCP) a moment ago, for a server,
+/// outside the ports the clients' own sockets get (see
+/// [`tally_testkit::net::server_port`]): a server stopped and started
+/// again on it finds it free.
 pub fn free_udp_port() -> std::io::Result<u16> {
-    Ok(UdpSocket::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(tally_testkit::net::server_port())
 }
 
-/// A TCP port of 127.0.0.1 that was free a moment ago.
+/// A port of 127.0.0.1 free for TCP (and UDP) a moment ago, for a server
+/// (as [`free_udp_port`]).
 pub fn free_tcp_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    Ok(tally_testkit::net::server_port())
 }
 
 fn io(e: std::io::Error) -> Skip {

@@ -32,10 +32,11 @@ pub fn temp_home(tag: &str) -> PathBuf {
     dir
 }
 
-/// A UDP port free right now.
+/// A port free for UDP and TCP right now, outside the ports the tests'
+/// own client sockets get, so that a server restarted on it finds it free
+/// ([`tally_testkit::net::server_port`]).
 pub fn free_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-    s.local_addr().unwrap().port()
+    tally_testkit::net::server_port()
 }
 
 /// A running dccd.

@@ -46,15 +46,11 @@ pub fn home(tag: &str) -> PathBuf {
     dir
 }
 
-/// A port free for UDP and TCP right now.
+/// A port free for UDP and TCP right now, outside the ports the tests'
+/// own client sockets get, so that a server restarted on it finds it free
+/// ([`tally_testkit::net::server_port`]).
 pub fn free_port() -> u16 {
-    loop {
-        let u = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = u.local_addr().unwrap().port();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
+    tally_testkit::net::server_port()
 }
 
 /// A running dccd whose messages go to `home/log`.
