@@ -21,18 +21,14 @@ use tally_wire::{OpNums, Tgts, WireCk};
 
 use common::{free_port, passwd, temp_home, Dccd};
 
-const TYPES: [CkType; 10] = [
-    CkType::Ip,
-    CkType::EnvFrom,
-    CkType::From,
-    CkType::MessageId,
-    CkType::Received,
-    CkType::Body,
-    CkType::Fuz1,
-    CkType::Fuz2,
-    CkType::GreyMsg,
-    CkType::GreyTriple,
-];
+/// The checksum types a client reports, in `CkType::ALL`'s order: all but
+/// Sub, the server-ID and env_To.
+fn types() -> Vec<CkType> {
+    CkType::ALL
+        .into_iter()
+        .filter(|t| !matches!(t, CkType::Sub | CkType::SrvrId | CkType::EnvTo))
+        .collect()
+}
 
 /// How request `r` is sent: (protocol version, client-ID).
 fn kind(r: u32) -> (u8, u32) {
@@ -45,8 +41,9 @@ fn kind(r: u32) -> (u8, u32) {
 
 /// REPORT `r`, transmission `t`: the datagram and the request.
 fn report(r: u32, t: u32) -> (Vec<u8>, Packet<Request>) {
-    let n = 1 + (r as usize) % TYPES.len();
-    let cks = TYPES[..n]
+    let types = types();
+    let n = 1 + (r as usize) % types.len();
+    let cks = types[..n]
         .iter()
         .enumerate()
         .map(|(k, &ty)| {
