@@ -28,15 +28,27 @@ fn files(dir: &Path) -> Vec<String> {
     v
 }
 
-/// Files by their `IP:` and `env_From:` lines.
+/// Files by their envelope: the `IP:`, `env_From:` and `env_To:` lines
+/// (two messages of a scenario may share sender and client and differ in
+/// their recipients). A second file with the same envelope is an error,
+/// not a silent pick of one of them.
 fn by_ip(logs: Vec<String>) -> HashMap<String, String> {
-    logs.into_iter()
-        .filter_map(|t| {
-            let ip = t.lines().find(|l| l.starts_with("IP: "))?.trim_end();
-            let from = t.lines().find(|l| l.starts_with("env_From: "))?;
-            Some((format!("{ip} {from}"), t.clone()))
-        })
-        .collect()
+    let mut out = HashMap::new();
+    for t in logs {
+        let Some(ip) = t.lines().find(|l| l.starts_with("IP: ")) else {
+            continue;
+        };
+        let Some(from) = t.lines().find(|l| l.starts_with("env_From: ")) else {
+            continue;
+        };
+        let key = format!("{} {from} {}", ip.trim_end(), env_to_lines(&t).join(" "));
+        assert!(
+            !out.contains_key(&key),
+            "two log files with the envelope {key}"
+        );
+        out.insert(key, t);
+    }
+    out
 }
 
 /// The X-DCC header and the checksum table after the decision line,
