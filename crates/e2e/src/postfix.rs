@@ -102,6 +102,33 @@ impl Postfix {
         }
     }
 
+    /// Ask the instance to try its deferred mail now (`postfix flush`).
+    pub fn flush(&self) {
+        let _ = self.ctl("flush");
+    }
+
+    /// Wait (at most `limit`) until `cond` holds, asking the instance to
+    /// try its deferred mail again every `every`: for a relay whose retry
+    /// the test waits for. The retry is Postfix's own, at the backoff the
+    /// relay is configured with; the nudge is for a queue manager that
+    /// under load leaves a deferred message unscheduled (seen once: no
+    /// retry for 90 s after "skipped, still being delivered").
+    pub fn wait_retrying(
+        &self,
+        limit: Duration,
+        every: Duration,
+        mut cond: impl FnMut() -> bool,
+    ) -> bool {
+        let mut nudged = std::time::Instant::now();
+        proc::wait_until(limit, || {
+            if nudged.elapsed() >= every {
+                self.flush();
+                nudged = std::time::Instant::now();
+            }
+            cond()
+        })
+    }
+
     /// The instance's mail log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("maillog")).unwrap_or_default()

@@ -22,6 +22,8 @@ use tally_e2e::smtp::{self, Envelope, Outcome};
 
 /// How long a relayed message may take to get through its embargo.
 const RELAY_LIMIT: Duration = Duration::from_secs(90);
+/// How often the relay is asked to retry its deferred mail meanwhile.
+const NUDGE: Duration = Duration::from_secs(10);
 
 fn setup(whiteclnt: Option<&str>) -> Setup {
     Setup {
@@ -67,7 +69,7 @@ fn sender_retry_after_the_embargo_is_delivered() {
     // the first message: deferred by the receiver, retried by the relay,
     // delivered once the embargo is over
     let first = send("first");
-    let delivered = wait_until(RELAY_LIMIT, || {
+    let delivered = relay.wait_retrying(RELAY_LIMIT, NUDGE, || {
         s.postfix.delivered("bob@lab.test").len() == 1
     });
     assert!(delivered, "not delivered after the embargo\n{}", logs());
