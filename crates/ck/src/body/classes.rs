@@ -148,7 +148,7 @@ pub fn avx2() -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::body::tables::{FC_A, FC_SP, LATIN1, LATIN2};
     use crate::header::{CkConfig, Envelope};

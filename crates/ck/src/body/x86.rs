@@ -15,10 +15,12 @@
 
 use super::classes::{Classes, AMP, GT, HI_NIBBLE, LETTER, LO_NIBBLE, SPACE};
 use std::arch::x86_64::{
-    __m128i, __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256,
-    _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm256_setr_m128i,
-    _mm256_setzero_si256, _mm256_shuffle_epi8, _mm256_srli_epi16, _mm_loadl_epi64, _mm_loadu_si128,
-    _mm_shuffle_epi8, _mm_storel_epi64,
+    __m128i, __m256i, _mm256_add_epi8, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256,
+    _mm256_madd_epi16, _mm256_maddubs_epi16, _mm256_movemask_epi8, _mm256_or_si256,
+    _mm256_permutevar8x32_epi32, _mm256_set1_epi32, _mm256_set1_epi8, _mm256_setr_epi32,
+    _mm256_setr_epi8, _mm256_setr_m128i, _mm256_setzero_si256, _mm256_shuffle_epi8,
+    _mm256_srli_epi16, _mm256_storeu_si256, _mm_loadl_epi64, _mm_loadu_si128, _mm_shuffle_epi8,
+    _mm_storel_epi64,
 };
 
 /// Whether the kernels may run on this processor (AVX2 and POPCNT).
@@ -146,4 +148,125 @@ pub unsafe fn classes(src: &[u8; 64]) -> Classes {
 unsafe fn has_bits(cls: __m256i, bits: u8, zero: __m256i) -> u32 {
     let none = _mm256_cmpeq_epi8(_mm256_and_si256(cls, _mm256_set1_epi8(bits as i8)), zero);
     !(_mm256_movemask_epi8(none) as u32)
+}
+
+/// Whether `c` is one of the 64 base64 digits.
+const fn b64_digit(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'+' || c == b'/'
+}
+
+/// The base64 test of [`b64_32`] looks a byte's two nibbles up in two
+/// tables and calls it a digit when the entries share no bit. Bytes are
+/// grouped by high nibble, a bit per group: 2 (`+` `/`), 3 (`0`-`9`), 4
+/// and 6 (`A`-`O`, `a`-`o`), 5 and 7 (`P`-`Z`, `p`-`z`); in each group
+/// the two high nibbles take digits at the same low nibbles. Every other
+/// high nibble has bit `0x10`, which every low nibble's entry has.
+const fn b64_group(hi: usize) -> u8 {
+    match hi {
+        2 => 0x01,
+        3 => 0x02,
+        4 | 6 => 0x04,
+        5 | 7 => 0x08,
+        _ => 0x10,
+    }
+}
+
+/// By high nibble: the group's bit ([`b64_group`]).
+const B64_HI: [u8; 16] = {
+    let mut t = [0u8; 16];
+    let mut h = 0;
+    while h < 16 {
+        t[h] = b64_group(h);
+        h += 1;
+    }
+    t
+};
+
+/// By low nibble: bit `0x10`, and the bit of each group in which the byte
+/// with this low nibble is no digit.
+const B64_LO: [u8; 16] = {
+    let mut t = [0x10u8; 16];
+    let mut lo = 0;
+    while lo < 16 {
+        let mut hi = 2;
+        while hi < 8 {
+            if !b64_digit((hi << 4 | lo) as u8) {
+                t[lo] |= b64_group(hi);
+            }
+            hi += 1;
+        }
+        lo += 1;
+    }
+    t
+};
+
+/// What a digit's byte is added to for its value, by high nibble (`/`,
+/// whose high nibble is that of `+`, at 1, the index lowered by one).
+const B64_OFF: [u8; 16] = {
+    let mut t = [0u8; 16];
+    t[1] = 63u8.wrapping_sub(b'/');
+    t[2] = 62u8.wrapping_sub(b'+');
+    t[3] = 52u8.wrapping_sub(b'0');
+    t[4] = 0u8.wrapping_sub(b'A');
+    t[5] = t[4];
+    t[6] = 26u8.wrapping_sub(b'a');
+    t[7] = t[6];
+    t
+};
+
+/// A 16-byte table in both lanes of a register (the shuffles look up
+/// within each lane).
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn table2(t: &[u8; 16]) -> __m256i {
+    // the load reads exactly the 16 bytes of the table
+    let x = _mm_loadu_si128(t.as_ptr().cast::<__m128i>());
+    _mm256_setr_m128i(x, x)
+}
+
+/// Base64: the digits (`A-Z a-z 0-9 + /`) at the start of the 32 bytes
+/// of `src`, decoded into `dst`: each quantum of four digits before the
+/// first byte that is no digit gives three bytes, most significant first,
+/// at 3 bytes per quantum from the start of `dst` (all 32 bytes of `dst` are
+/// overwritten, those beyond the quanta with no meaning). Returns the
+/// number of digits before that byte (32 if all are digits); padding, a
+/// line end or any other byte is left to the caller's byte-wise path.
+///
+/// # Safety
+///
+/// The processor must have AVX2 ([`avx2`]).
+#[target_feature(enable = "avx2")]
+pub unsafe fn b64_32(src: &[u8; 32], dst: &mut [u8; 32]) -> u32 {
+    // the load reads exactly the 32 bytes of `src`
+    let x = _mm256_loadu_si256(src.as_ptr().cast::<__m256i>());
+    let low4 = _mm256_set1_epi8(0x0f);
+    let lo = _mm256_and_si256(x, low4);
+    let hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), low4);
+    let bad = _mm256_and_si256(
+        _mm256_shuffle_epi8(table2(&B64_LO), lo),
+        _mm256_shuffle_epi8(table2(&B64_HI), hi),
+    );
+    let digit = _mm256_movemask_epi8(_mm256_cmpeq_epi8(bad, _mm256_setzero_si256())) as u32;
+    let digits = (!digit).trailing_zeros();
+    // each digit's value: its byte plus its group's offset ('/' is -1
+    // where it compares equal, which moves it to index 1)
+    let slash = _mm256_cmpeq_epi8(x, _mm256_set1_epi8(b'/' as i8));
+    let off = _mm256_shuffle_epi8(table2(&B64_OFF), _mm256_add_epi8(hi, slash));
+    let v = _mm256_add_epi8(x, off);
+    // two digits into 12 bits (the first times 64), two of those into 24
+    // bits (the first times 4096): one quantum in each 32-bit lane
+    let v = _mm256_maddubs_epi16(v, _mm256_set1_epi32(0x0140_0140));
+    let v = _mm256_madd_epi16(v, _mm256_set1_epi32(0x0001_1000));
+    // the three bytes of each quantum, most significant first, 12 to a
+    // 16-byte lane, then the two lanes' 12 together
+    #[rustfmt::skip]
+    let order = _mm256_setr_epi8(
+        2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1,
+        2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1,
+    );
+    let v = _mm256_shuffle_epi8(v, order);
+    let v = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7));
+    // the store writes exactly the 32 bytes of `dst`
+    _mm256_storeu_si256(dst.as_mut_ptr().cast::<__m256i>(), v);
+    digits
 }
