@@ -1,4 +1,4 @@
-//! Finding line ends eight bytes at a time.
+//! Finding line ends (and other bytes) eight bytes at a time.
 //!
 //! The header splitter looks for the end of each header line (LF, or a
 //! NUL that cuts the line off) and the MIME walk of a multipart body for
@@ -60,12 +60,17 @@ pub(crate) fn find_nul(s: &[u8]) -> Option<usize> {
 
 /// Index of the first LF in `s`.
 pub(crate) fn find_lf(s: &[u8]) -> Option<usize> {
-    find2(s, b'\n', b'\n')
+    find_byte(s, b'\n')
+}
+
+/// Index of the first byte of `s` equal to `c`.
+pub(crate) fn find_byte(s: &[u8], c: u8) -> Option<usize> {
+    find2(s, c, c)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{find_lf, find_lf_or_nul, find_nul};
+    use super::{find_byte, find_lf, find_lf_or_nul, find_nul};
 
     #[test]
     fn first_mark_at_every_place() {
@@ -76,6 +81,8 @@ mod tests {
             assert_eq!(find_lf_or_nul(s), plain2(s), "{what}");
             assert_eq!(find_lf(s), plain1(s), "{what}");
             assert_eq!(find_nul(s), plain0(s), "{what}");
+            assert_eq!(find_byte(s, 0), plain0(s), "{what}");
+            assert_eq!(find_byte(s, b'\n'), plain1(s), "{what}");
         };
         // bytes next to LF and NUL in value, and 0x80/0xff for borrows
         let fill = [b'a', 0x0b, 0x09, 0x01, 0x80, 0xff, 0x8a];

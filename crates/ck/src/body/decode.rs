@@ -56,6 +56,22 @@ impl Qp {
         while i < input.len() {
             let c = match self.st {
                 QpSt::Idle => {
+                    // the bytes before the next '=' go out as they are, as
+                    // many at once as there is room for
+                    let rest = input.get(i..).unwrap_or(&[]);
+                    let span = rest.get(..DECODE_BUF - n).unwrap_or(rest);
+                    let k = crate::scan::find_byte(span, b'=').unwrap_or(span.len());
+                    if k != 0 {
+                        if let (Some(d), Some(s)) = (out.get_mut(n..n + k), span.get(..k)) {
+                            d.copy_from_slice(s);
+                        }
+                        n += k;
+                        i += k;
+                        if n >= DECODE_BUF {
+                            break;
+                        }
+                        continue;
+                    }
                     let c = input[i];
                     i += 1;
                     if c == b'=' {
@@ -458,6 +474,31 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Quoted-printable text decodes the same whole (runs without `=`
+        /// copied at once, across the output buffer's end) as fed one byte
+        /// per call, where every byte takes the byte-wise path.
+        #[test]
+        fn quoted_printable_runs_equal_bytewise(
+            text in proptest::collection::vec(
+                proptest::prop_oneof![
+                    6 => proptest::sample::select(b"abcXYZ09 \t.".to_vec()),
+                    2 => proptest::sample::select(b"=\r\n3dDfFgG".to_vec()),
+                    1 => proptest::prelude::any::<u8>(),
+                ],
+                0..3000,
+            ),
+        ) {
+            let mut d = Qp::default();
+            let mut out = [0u8; DECODE_BUF];
+            let mut one = Vec::new();
+            for k in 0..text.len() {
+                let mut pos = 0;
+                let n = d.decode(&text[k..=k], &mut pos, &mut out);
+                one.extend_from_slice(&out[..n]);
+            }
+            proptest::prop_assert_eq!(qp(&text), one);
+        }
+
         /// Base64-like text (digits, line ends, padding, other and high
         /// bytes) decodes the same with the kernels and without, in pieces.
         #[test]
