@@ -64,6 +64,30 @@ const FAST: [u8; 256] = {
     t
 };
 
+/// [`super::x86::fuz1_keep`] on these bytes, (0, 0) where either is short
+/// or the kernel is missing. Call only where [`super::classes::avx2`] is
+/// true.
+#[inline]
+fn keep32(src: Option<&[u8]>, dst: Option<&mut [u8]>) -> (usize, usize) {
+    let (Some(Ok(src)), Some(Ok(dst))) = (
+        src.map(<&[u8; 33]>::try_from),
+        dst.map(<&mut [u8; 32]>::try_from),
+    ) else {
+        return (0, 0);
+    };
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: the caller checked classes::avx2(), true only where
+        // x86::avx2() is
+        unsafe { super::x86::fuz1_keep(src, dst) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (src, dst);
+        (0, 0)
+    }
+}
+
 fn greeting(line: &[u8]) -> bool {
     [&b"dear"[..], b"hello", b"greeting", b"date"]
         .iter()
@@ -107,6 +131,7 @@ impl Fuz1 {
         if self.saturated(wtotal0) {
             return;
         }
+        let avx2 = super::classes::avx2();
         let mut i = 0;
         loop {
             if self.url.idle() {
@@ -115,7 +140,18 @@ impl Fuz1 {
                 let mut cp = self.cp;
                 loop {
                     // no more than `room` bytes can fill the buffer up
-                    let room = (BUF_LEN - 2).saturating_sub(cp);
+                    let mut room = (BUF_LEN - 2).saturating_sub(cp);
+                    // 32 bytes at a time while they fit (the x86-64 kernel)
+                    while avx2 && room >= 32 {
+                        let (used, kept) =
+                            keep32(data.get(i..i + 33), self.buf.get_mut(cp..cp + 32));
+                        cp += kept;
+                        i += used;
+                        room -= kept;
+                        if used < 32 {
+                            break;
+                        }
+                    }
                     let rest = data.get(i..).unwrap_or(&[]);
                     let piece = rest.get(..room).unwrap_or(rest);
                     if piece.is_empty() {
@@ -226,5 +262,70 @@ impl Fuz1 {
     /// than 30 letters.
     pub fn result(&self, sum: [u8; 16]) -> Option<[u8; 16]> {
         (self.total >= 30).then_some(sum)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::body::classes::tests::PORTABLE;
+
+    /// Letters hashed, the buffer and the MD5 of the stream after `text`
+    /// in two pieces (cut at `cut`), with the x86-64 kernel or without.
+    fn run(text: &[u8], cut: usize, portable: bool) -> (u32, Vec<u8>, Option<usize>, [u8; 16]) {
+        PORTABLE.with(|p| p.set(portable));
+        let mut f = Fuz1::default();
+        let mut hub = Hub::default();
+        let (a, b) = text.split_at(cut.min(text.len()));
+        for piece in [a, b] {
+            f.update(&mut hub, piece, 0);
+        }
+        PORTABLE.with(|p| p.set(false));
+        let sum = hub.finish(FUZ1);
+        (f.total, f.buf[..f.cp].to_vec(), f.eol, sum)
+    }
+
+    #[test]
+    fn kernel_stops_where_the_bytewise_path_must_look() {
+        let cases: [&[u8]; 13] = [
+            b"ah='ttp://www.example.com/path and more words here to fill the block up ",
+            b"ah=\"http://www.example.com/it's a path\" and more words to fill it up ",
+            b"ahhttp://www.example.com/path and more words here to fill the block up ",
+            b"ah=http://www.example.com/path and more words here to fill the block up ",
+            b"Hh=\nhttp://www.example.org/ soft line breaks in a URL, more words here. ",
+            b"the weather here is hot, ha ha: http://www.example.com/x and more text\n",
+            b"hhhhttp hh= h& h\nhT hH h=x H\n ==hello there, this is a much longer line",
+            b"dear friend, this is a greeting line that is dropped\nthe rest stays here!",
+            b"Hello\nDear sir\ndate: 2026\nno greeting here, but enough letters to count",
+            b"=3D=20 soft=\nbreaks and such, with h at the end of the block........h",
+            b"0123456789 !@#$%^&*() \xe9\xe8 letters AND LETTERS and more LETTERS, HTTPS",
+            b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaahtaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaah&aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        ];
+        for text in cases {
+            let long = text.repeat(12);
+            for cut in [0, 1, 31, 32, 33, 70, long.len()] {
+                assert_eq!(run(&long, cut, false), run(&long, cut, true), "{cut}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Text rich in what stops the kernel gives the same Fuz1 with and
+        /// without it.
+        #[test]
+        fn kernel_equals_portable(
+            text in proptest::collection::vec(
+                proptest::prop_oneof![
+                    8 => proptest::sample::select(b"abcdefgopqrstuvwxyzABCXYZ".to_vec()),
+                    3 => proptest::sample::select(b"hHtT&=\n :/.w0".to_vec()),
+                    1 => proptest::prelude::any::<u8>(),
+                ],
+                0..2000,
+            ),
+            cut in 0usize..2000,
+        ) {
+            proptest::prop_assert_eq!(run(&text, cut, false), run(&text, cut, true));
+        }
     }
 }

@@ -34,7 +34,12 @@
 //!   from one 16-byte load, and the inside of tags and comments; an HTML tag
 //!   or comment and a character reference are taken whole where the piece
 //!   holds them;
-//! - base64 ([`decode`]) decodes a quantum of four digits at once;
+//! - base64 ([`decode`]) decodes a quantum of four digits at once, and
+//!   with AVX2 up to eight (the digits before the first byte that is no
+//!   digit); quoted-printable copies the bytes before the next `=` at once;
+//! - Fuz1 ([`fuz1`]) takes the letters of 32 bytes at a time with AVX2,
+//!   up to the first `=`, line feed or `h` that may start a URL, and
+//!   otherwise looks up one table per byte;
 //! - Fuz2 counts and hashes each word for every language allowed by the
 //!   charset, advancing by zero bytes where a list lacks it: a branch on
 //!   which lists hold a word was mispredicted on most texts;

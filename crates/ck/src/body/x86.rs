@@ -16,11 +16,11 @@
 use super::classes::{Classes, AMP, GT, HI_NIBBLE, LETTER, LO_NIBBLE, SPACE};
 use std::arch::x86_64::{
     __m128i, __m256i, _mm256_add_epi8, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256,
-    _mm256_madd_epi16, _mm256_maddubs_epi16, _mm256_movemask_epi8, _mm256_or_si256,
-    _mm256_permutevar8x32_epi32, _mm256_set1_epi32, _mm256_set1_epi8, _mm256_setr_epi32,
-    _mm256_setr_epi8, _mm256_setr_m128i, _mm256_setzero_si256, _mm256_shuffle_epi8,
-    _mm256_srli_epi16, _mm256_storeu_si256, _mm_loadl_epi64, _mm_loadu_si128, _mm_shuffle_epi8,
-    _mm_storel_epi64,
+    _mm256_madd_epi16, _mm256_maddubs_epi16, _mm256_min_epu8, _mm256_movemask_epi8,
+    _mm256_or_si256, _mm256_permutevar8x32_epi32, _mm256_set1_epi32, _mm256_set1_epi8,
+    _mm256_setr_epi32, _mm256_setr_epi8, _mm256_setr_m128i, _mm256_setzero_si256,
+    _mm256_shuffle_epi8, _mm256_srli_epi16, _mm256_storeu_si256, _mm256_sub_epi8, _mm_loadl_epi64,
+    _mm_loadu_si128, _mm_shuffle_epi8, _mm_storel_epi64,
 };
 
 /// Whether the kernels may run on this processor (AVX2 and POPCNT).
@@ -269,4 +269,60 @@ pub unsafe fn b64_32(src: &[u8; 32], dst: &mut [u8; 32]) -> u32 {
     // the store writes exactly the 32 bytes of `dst`
     _mm256_storeu_si256(dst.as_mut_ptr().cast::<__m256i>(), v);
     digits
+}
+
+/// Fuz1's letters: the ASCII letters among the first 32 bytes of `src`
+/// (which holds 33, the last only looked at), lower-cased and packed to the
+/// start of `dst`, up to the first byte that Fuz1's byte-wise path must
+/// see: `=`, a line feed, or an `h` (either case) that may start a URL or
+/// whose next byte is `h` or `=` (an `h` followed by `t`, `&`, a line
+/// feed, `=` or `h`). Any other `h` is a letter like the rest, as is the
+/// byte after it, which is then no such byte. Returns the bytes of `src`
+/// taken (32 if none stops) and the letters written; bytes of `dst` after
+/// those may have been overwritten.
+///
+/// # Safety
+///
+/// The processor must have AVX2 and POPCNT ([`avx2`]).
+#[target_feature(enable = "avx2,popcnt")]
+pub unsafe fn fuz1_keep(src: &[u8; 33], dst: &mut [u8; 32]) -> (usize, usize) {
+    let case = _mm256_set1_epi8(0x20);
+    // the loads read the first 32 and the last 32 of the 33 bytes
+    let x = _mm256_loadu_si256(src.as_ptr().cast::<__m256i>());
+    let next = _mm256_loadu_si256(src.as_ptr().add(1).cast::<__m256i>());
+    let (xl, nl) = (_mm256_or_si256(x, case), _mm256_or_si256(next, case));
+    let h = _mm256_movemask_epi8(eq(xl, b'h')) as u32;
+    let next_stops = _mm256_or_si256(
+        _mm256_or_si256(eq(nl, b't'), eq(nl, b'h')),
+        _mm256_or_si256(
+            _mm256_or_si256(eq(next, b'&'), eq(next, b'\n')),
+            eq(next, b'='),
+        ),
+    );
+    let stop = (_mm256_movemask_epi8(_mm256_or_si256(eq(x, b'='), eq(x, b'\n'))) as u32)
+        | (h & _mm256_movemask_epi8(next_stops) as u32);
+    // letters: the byte with the case bit set is 'a' to 'z'
+    let off = _mm256_sub_epi8(xl, _mm256_set1_epi8(b'a' as i8));
+    let letter = _mm256_cmpeq_epi8(_mm256_min_epu8(off, _mm256_set1_epi8(25)), off);
+    let n = stop.trailing_zeros() as usize;
+    let before = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
+    let keep = _mm256_movemask_epi8(letter) as u32 & before;
+    let mut lower = [0u8; 32];
+    // the store writes exactly the 32 bytes of `lower`
+    _mm256_storeu_si256(lower.as_mut_ptr().cast::<__m256i>(), xl);
+    let mut k = 0;
+    for g in 0..4 {
+        let m = usize::from((keep >> (8 * g)) as u8);
+        let (Some(v), Some(out)) = (lower.get(8 * g..8 * g + 8), dst.get_mut(k..k + 8)) else {
+            break;
+        };
+        // the loads read exactly the 8 bytes of the slice `v` and of the
+        // table entry, the store writes exactly the 8 bytes of the slice
+        // `out` (k <= 24, so `out` is within `dst`)
+        let v = _mm_loadl_epi64(v.as_ptr().cast::<__m128i>());
+        let c = _mm_loadl_epi64((&PACK[m] as *const u64).cast::<__m128i>());
+        _mm_storel_epi64(out.as_mut_ptr().cast::<__m128i>(), _mm_shuffle_epi8(v, c));
+        k += m.count_ones() as usize;
+    }
+    (n.min(32), k)
 }
