@@ -161,6 +161,15 @@ pub(crate) mod tests {
         pub static PORTABLE: Cell<bool> = const { Cell::new(false) };
     }
 
+    /// `f` run with the x86-64 kernels switched off on this thread if
+    /// `portable` (and on again after).
+    pub fn with_portable<T>(portable: bool, f: impl FnOnce() -> T) -> T {
+        PORTABLE.with(|p| p.set(portable));
+        let v = f();
+        PORTABLE.with(|p| p.set(false));
+        v
+    }
+
     /// The files of the test corpus.
     fn corpus() -> Vec<PathBuf> {
         let mut out = Vec::new();
@@ -197,9 +206,7 @@ pub(crate) mod tests {
         for f in files {
             let msg = std::fs::read(&f).expect("corpus file");
             let with = sums(&msg);
-            PORTABLE.with(|p| p.set(true));
-            let without = sums(&msg);
-            PORTABLE.with(|p| p.set(false));
+            let without = with_portable(true, || sums(&msg));
             assert_eq!(with, without, "{}", f.display());
         }
     }

@@ -379,6 +379,7 @@ impl B64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::body::classes::tests::with_portable;
 
     fn qp(s: &[u8]) -> Vec<u8> {
         let mut d = Qp::default();
@@ -422,11 +423,7 @@ mod tests {
 
     /// `b64` with the x86-64 kernels switched off on this thread.
     fn b64_portable(s: &[u8]) -> Vec<u8> {
-        use crate::body::classes::tests::PORTABLE;
-        PORTABLE.with(|p| p.set(true));
-        let v = b64(s);
-        PORTABLE.with(|p| p.set(false));
-        v
+        with_portable(true, || b64(s))
     }
 
     /// 32 digits at a time agree with digit by digit: every byte value at
@@ -457,19 +454,19 @@ mod tests {
         // output limit: quanta ending at and around DECODE_BUF - 3
         for len in (DECODE_BUF - 40) * 4 / 3..(DECODE_BUF + 40) * 4 / 3 {
             let text: Vec<u8> = (0..len).map(|k| digits[k % 64]).collect();
-            let mut d = B64::default();
-            let mut out = [0u8; DECODE_BUF];
-            let mut pos = 0;
-            let n = d.decode(&text, &mut pos, &mut out);
-            let got = (n, pos, d.quantum, d.cnt);
-            crate::body::classes::tests::PORTABLE.with(|p| p.set(true));
-            let mut d = B64::default();
-            let mut out2 = [0u8; DECODE_BUF];
-            let mut pos = 0;
-            let n2 = d.decode(&text, &mut pos, &mut out2);
-            crate::body::classes::tests::PORTABLE.with(|p| p.set(false));
-            assert_eq!(got, (n2, pos, d.quantum, d.cnt), "{len} digits");
-            assert_eq!(out[..n], out2[..n2]);
+            // one call: what it wrote, where it stopped, the state it left
+            let once = |off: bool| {
+                with_portable(off, || {
+                    let mut d = B64::default();
+                    let mut out = [0u8; DECODE_BUF];
+                    let mut pos = 0;
+                    let n = d.decode(&text, &mut pos, &mut out);
+                    ((n, pos, d.quantum, d.cnt), out[..n].to_vec())
+                })
+            };
+            let ((got, out), (want, out2)) = (once(false), once(true));
+            assert_eq!(got, want, "{len} digits");
+            assert_eq!(out, out2);
         }
     }
 
@@ -517,8 +514,7 @@ mod tests {
         ) {
             let cut = cut.min(text.len());
             let (a, b) = text.split_at(cut);
-            let run = |portable: bool| {
-                crate::body::classes::tests::PORTABLE.with(|p| p.set(portable));
+            let run = |off: bool| with_portable(off, || {
                 let mut d = B64::default();
                 let mut v = Vec::new();
                 for piece in [a, b] {
@@ -529,9 +525,8 @@ mod tests {
                         v.extend_from_slice(&out[..n]);
                     }
                 }
-                crate::body::classes::tests::PORTABLE.with(|p| p.set(false));
                 (v, d.quantum, d.cnt)
-            };
+            });
             proptest::prop_assert_eq!(run(false), run(true));
         }
     }

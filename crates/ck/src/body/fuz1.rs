@@ -268,19 +268,19 @@ impl Fuz1 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::body::classes::tests::PORTABLE;
+    use crate::body::classes::tests::with_portable;
 
     /// Letters hashed, the buffer and the MD5 of the stream after `text`
     /// in two pieces (cut at `cut`), with the x86-64 kernel or without.
-    fn run(text: &[u8], cut: usize, portable: bool) -> (u32, Vec<u8>, Option<usize>, [u8; 16]) {
-        PORTABLE.with(|p| p.set(portable));
+    fn run(text: &[u8], cut: usize, off: bool) -> (u32, Vec<u8>, Option<usize>, [u8; 16]) {
         let mut f = Fuz1::default();
         let mut hub = Hub::default();
         let (a, b) = text.split_at(cut.min(text.len()));
-        for piece in [a, b] {
-            f.update(&mut hub, piece, 0);
-        }
-        PORTABLE.with(|p| p.set(false));
+        with_portable(off, || {
+            for piece in [a, b] {
+                f.update(&mut hub, piece, 0);
+            }
+        });
         let sum = hub.finish(FUZ1);
         (f.total, f.buf[..f.cp].to_vec(), f.eol, sum)
     }

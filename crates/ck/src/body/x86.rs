@@ -49,6 +49,35 @@ const PACK: [u64; 256] = {
     t
 };
 
+/// The bits of the first `n` bytes of 32 (all 32 from `n = 32` on).
+#[inline]
+fn below(n: usize) -> u32 {
+    u32::MAX.checked_shl(n as u32).map_or(u32::MAX, |m| !m)
+}
+
+/// The bytes of `src` (32) whose bits are set in `keep` packed to the start
+/// of `dst` (32), one shuffle per 8 bytes. Returns the number written;
+/// bytes of `dst` after those may have been overwritten.
+#[inline]
+#[target_feature(enable = "avx2,popcnt")]
+unsafe fn pack(src: &[u8], keep: u32, dst: &mut [u8]) -> usize {
+    let mut k = 0;
+    for g in 0..4 {
+        let m = usize::from((keep >> (8 * g)) as u8);
+        let (Some(v), Some(out)) = (src.get(8 * g..8 * g + 8), dst.get_mut(k..k + 8)) else {
+            break;
+        };
+        // the loads read exactly the 8 bytes of the slice `v` and of the
+        // table entry, the store writes exactly the 8 bytes of the slice
+        // `out` (k <= 24, so `out` is within `dst`)
+        let v = _mm_loadl_epi64(v.as_ptr().cast::<__m128i>());
+        let c = _mm_loadl_epi64((&PACK[m] as *const u64).cast::<__m128i>());
+        _mm_storel_epi64(out.as_mut_ptr().cast::<__m128i>(), _mm_shuffle_epi8(v, c));
+        k += m.count_ones() as usize;
+    }
+    k
+}
+
 /// Byte mask of the bytes of `x` equal to `c`, as 32 bits.
 #[inline]
 #[target_feature(enable = "avx2")]
@@ -83,23 +112,8 @@ pub unsafe fn body_keep(src: &[u8], dst: &mut [u8]) -> (usize, usize) {
         );
         let stop = lf & (gt >> 1 | 1 << 31);
         let n = stop.trailing_zeros() as usize;
-        let before = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
-        let keep = !(_mm256_movemask_epi8(drop) as u32) & before;
-        let mut k = 0;
-        for g in 0..4 {
-            let m = usize::from((keep >> (8 * g)) as u8);
-            let (Some(v), Some(out)) = (s.get(8 * g..8 * g + 8), d.get_mut(k..k + 8)) else {
-                break;
-            };
-            // the loads read exactly the 8 bytes of the slice `v` and of
-            // the table entry, the store writes exactly the 8 bytes of the
-            // slice `out` (k <= 24, so `out` is within `d`)
-            let v = _mm_loadl_epi64(v.as_ptr().cast::<__m128i>());
-            let c = _mm_loadl_epi64((&PACK[m] as *const u64).cast::<__m128i>());
-            _mm_storel_epi64(out.as_mut_ptr().cast::<__m128i>(), _mm_shuffle_epi8(v, c));
-            k += m.count_ones() as usize;
-        }
-        o += k;
+        let keep = !(_mm256_movemask_epi8(drop) as u32) & below(n);
+        o += pack(s, keep, d);
         used += n.min(32);
         if n < 32 {
             break;
@@ -287,9 +301,11 @@ pub unsafe fn b64_32(src: &[u8; 32], dst: &mut [u8; 32]) -> u32 {
 #[target_feature(enable = "avx2,popcnt")]
 pub unsafe fn fuz1_keep(src: &[u8; 33], dst: &mut [u8; 32]) -> (usize, usize) {
     let case = _mm256_set1_epi8(0x20);
-    // the loads read the first 32 and the last 32 of the 33 bytes
+    // the loads read the first 32 and the last 32 of the 33 bytes (the
+    // slice `after` holds exactly those)
+    let after = &src[1..];
     let x = _mm256_loadu_si256(src.as_ptr().cast::<__m256i>());
-    let next = _mm256_loadu_si256(src.as_ptr().add(1).cast::<__m256i>());
+    let next = _mm256_loadu_si256(after.as_ptr().cast::<__m256i>());
     let (xl, nl) = (_mm256_or_si256(x, case), _mm256_or_si256(next, case));
     let h = _mm256_movemask_epi8(eq(xl, b'h')) as u32;
     let next_stops = _mm256_or_si256(
@@ -305,24 +321,9 @@ pub unsafe fn fuz1_keep(src: &[u8; 33], dst: &mut [u8; 32]) -> (usize, usize) {
     let off = _mm256_sub_epi8(xl, _mm256_set1_epi8(b'a' as i8));
     let letter = _mm256_cmpeq_epi8(_mm256_min_epu8(off, _mm256_set1_epi8(25)), off);
     let n = stop.trailing_zeros() as usize;
-    let before = if n >= 32 { u32::MAX } else { (1u32 << n) - 1 };
-    let keep = _mm256_movemask_epi8(letter) as u32 & before;
+    let keep = _mm256_movemask_epi8(letter) as u32 & below(n);
     let mut lower = [0u8; 32];
     // the store writes exactly the 32 bytes of `lower`
     _mm256_storeu_si256(lower.as_mut_ptr().cast::<__m256i>(), xl);
-    let mut k = 0;
-    for g in 0..4 {
-        let m = usize::from((keep >> (8 * g)) as u8);
-        let (Some(v), Some(out)) = (lower.get(8 * g..8 * g + 8), dst.get_mut(k..k + 8)) else {
-            break;
-        };
-        // the loads read exactly the 8 bytes of the slice `v` and of the
-        // table entry, the store writes exactly the 8 bytes of the slice
-        // `out` (k <= 24, so `out` is within `dst`)
-        let v = _mm_loadl_epi64(v.as_ptr().cast::<__m128i>());
-        let c = _mm_loadl_epi64((&PACK[m] as *const u64).cast::<__m128i>());
-        _mm_storel_epi64(out.as_mut_ptr().cast::<__m128i>(), _mm_shuffle_epi8(v, c));
-        k += m.count_ones() as usize;
-    }
-    (n.min(32), k)
+    (n.min(32), pack(&lower, keep, dst))
 }
