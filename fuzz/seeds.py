@@ -145,6 +145,15 @@ def main():
     damaged = damaged_messages()
     for n, m in enumerate(msgs + damaged[:600]):
         s.add("message", bytes([n % 256]) + m)
+    # kernels: [mode, cut] + bytes (fuzz_targets/kernels.rs): whole
+    # messages (odd modes), and their bodies framed by the target as an
+    # entity of every kind (even modes), fed whole or in pieces
+    for n, m in enumerate(msgs + damaged[:200]):
+        cut = (0, 1, 7, 64, 200)[n % 5]
+        s.add("kernels", bytes([1, cut]) + m)
+        body = m.replace(b"\r\n", b"\n").partition(b"\n\n")[2]
+        if body:
+            s.add("kernels", bytes([(2 * n) % 256, cut]) + body)
     for m in msgs + damaged[:100]:
         s.add("dccm_connection", milter_events(m))
         head = m.replace(b"\r\n", b"\n").split(b"\n\n")[0]

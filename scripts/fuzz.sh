@@ -14,7 +14,9 @@ command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked -q
 targets=$(cargo fuzz list)
 for t in $targets; do
     echo "== fuzz $t for ${secs}s"
-    # -s none: no sanitizer, so the stable toolchain suffices (the code has no unsafe).
+    # -s none: no sanitizer, so that the stable toolchain suffices; the
+    # unsafe x86-64 kernels of the checksum engine get AddressSanitizer in
+    # the long runs (FUZZ_SANITIZER=address scripts/fuzz-long.sh)
     log=$(mktemp)
     corpus=$(mktemp -d)
     [ -f "fuzz/corpus/$t.tar.xz" ] && tar -xJf "fuzz/corpus/$t.tar.xz" -C "$corpus"

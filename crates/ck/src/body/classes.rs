@@ -134,11 +134,11 @@ pub fn classes(src: &[u8; 64], avx2: bool) -> Classes {
     portable(src)
 }
 
-/// Whether the x86-64 kernels may run (and, in tests, are not switched
-/// off on this thread).
+/// Whether the x86-64 kernels may run (and, with [`switch`], are not
+/// switched off on this thread).
 pub fn avx2() -> bool {
-    #[cfg(test)]
-    if tests::PORTABLE.with(std::cell::Cell::get) {
+    #[cfg(any(test, feature = "kernel-switch"))]
+    if switch::off() {
         return false;
     }
     #[cfg(target_arch = "x86_64")]
@@ -147,28 +147,47 @@ pub fn avx2() -> bool {
     false
 }
 
+/// The x86-64 kernels switched off per thread, so that tests and the
+/// `kernels` fuzz target can hold them equal to the portable paths (only
+/// in tests and with the feature `kernel-switch`: a production build does
+/// not ask).
+#[cfg(any(test, feature = "kernel-switch"))]
+pub mod switch {
+    use std::cell::Cell;
+
+    thread_local! {
+        static PORTABLE: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Whether the kernels are switched off on this thread.
+    #[inline]
+    pub fn off() -> bool {
+        PORTABLE.with(Cell::get)
+    }
+
+    /// `f` run with the x86-64 kernels switched off on this thread if
+    /// `portable` (and on again after, also if `f` panics).
+    pub fn with_portable<T>(portable: bool, f: impl FnOnce() -> T) -> T {
+        struct On;
+        impl Drop for On {
+            fn drop(&mut self) {
+                PORTABLE.with(|p| p.set(false));
+            }
+        }
+        PORTABLE.with(|p| p.set(portable));
+        let _on = On;
+        f()
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
+    pub use super::switch::with_portable;
     use super::*;
     use crate::body::tables::{FC_A, FC_SP, LATIN1, LATIN2};
     use crate::header::{CkConfig, Envelope};
     use crate::message::MessageCks;
-    use std::cell::Cell;
     use std::path::{Path, PathBuf};
-
-    thread_local! {
-        /// Switches the x86-64 kernels off for the tests of this thread.
-        pub static PORTABLE: Cell<bool> = const { Cell::new(false) };
-    }
-
-    /// `f` run with the x86-64 kernels switched off on this thread if
-    /// `portable` (and on again after).
-    pub fn with_portable<T>(portable: bool, f: impl FnOnce() -> T) -> T {
-        PORTABLE.with(|p| p.set(portable));
-        let v = f();
-        PORTABLE.with(|p| p.set(false));
-        v
-    }
 
     /// The files of the test corpus.
     fn corpus() -> Vec<PathBuf> {

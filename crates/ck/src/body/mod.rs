@@ -67,6 +67,11 @@
 //! by byte they cost more than they save).
 
 mod classes;
+/// `with_portable(true, f)` runs `f` with the x86-64 kernels switched off
+/// on this thread (feature `kernel-switch`; for the fuzz target that holds
+/// the kernels equal to the portable paths).
+#[cfg(feature = "kernel-switch")]
+pub use classes::switch::with_portable;
 mod cref;
 mod decode;
 mod fuz1;
