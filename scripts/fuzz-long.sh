@@ -11,7 +11,7 @@
 #
 # FUZZ_SANITIZER=address builds the targets with AddressSanitizer, which
 # catches a read or write past a buffer in the engine's unsafe x86-64 kernels
-# that would otherwise go unseen (about a third of the speed); the stable
+# that would otherwise go unseen (at less than half the speed); the stable
 # compiler accepts the flag with RUSTC_BOOTSTRAP=1, set for the build only.
 #
 # Usage: scripts/fuzz-long.sh MINUTES [JOBS] [TARGET ...]
