@@ -18,6 +18,10 @@ const HEAD: &[u8] = b"From: a@example.com\nTo: b@example.net\nSubject: kernels\n
 
 /// The message the fuzzer's bytes stand for.
 fn frame(mode: u8, body: &[u8]) -> Vec<u8> {
+    if mode % 2 == 1 {
+        // the bytes are the whole message
+        return body.to_vec();
+    }
     let ct = match mode / 8 % 4 {
         0 => &b"text/plain; charset=us-ascii"[..],
         1 => b"text/html; charset=iso-8859-1",
@@ -30,10 +34,6 @@ fn frame(mode: u8, body: &[u8]) -> Vec<u8> {
         2 => b"quoted-printable",
         _ => b"8bit",
     };
-    if mode % 2 == 1 {
-        // the bytes are the whole message
-        return body.to_vec();
-    }
     let multipart = mode >= 128;
     let mut m = Vec::with_capacity(body.len() + 256);
     m.extend_from_slice(HEAD);

@@ -183,6 +183,27 @@ pub mod switch {
 #[cfg(test)]
 pub(crate) mod tests {
     pub use super::switch::with_portable;
+    use proptest::prelude::{any, prop_oneof, Strategy};
+    use proptest::sample::select;
+
+    /// Byte strings of up to `max` bytes for the fast paths' property tests:
+    /// bytes of `common` `wc` times in `wc + ws + 1`, bytes of `stops` (what
+    /// makes a kernel stop or the byte-wise path decide) `ws` times, and
+    /// any byte once.
+    pub fn text(
+        common: &[u8],
+        wc: u32,
+        stops: &[u8],
+        ws: u32,
+        max: usize,
+    ) -> impl Strategy<Value = Vec<u8>> {
+        let byte = prop_oneof![
+            wc => select(common.to_vec()),
+            ws => select(stops.to_vec()),
+            1 => any::<u8>(),
+        ];
+        proptest::collection::vec(byte, 0..max)
+    }
     use super::*;
     use crate::body::tables::{FC_A, FC_SP, LATIN1, LATIN2};
     use crate::header::{CkConfig, Envelope};

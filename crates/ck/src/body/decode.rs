@@ -379,7 +379,7 @@ impl B64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::body::classes::tests::with_portable;
+    use crate::body::classes::tests::{text, with_portable};
 
     fn qp(s: &[u8]) -> Vec<u8> {
         let mut d = Qp::default();
@@ -476,14 +476,7 @@ mod tests {
         /// per call, where every byte takes the byte-wise path.
         #[test]
         fn quoted_printable_runs_equal_bytewise(
-            text in proptest::collection::vec(
-                proptest::prop_oneof![
-                    6 => proptest::sample::select(b"abcXYZ09 \t.".to_vec()),
-                    2 => proptest::sample::select(b"=\r\n3dDfFgG".to_vec()),
-                    1 => proptest::prelude::any::<u8>(),
-                ],
-                0..3000,
-            ),
+            text in text(b"abcXYZ09 \t.", 6, b"=\r\n3dDfFgG", 2, 3000),
         ) {
             let mut d = Qp::default();
             let mut out = [0u8; DECODE_BUF];
@@ -500,15 +493,12 @@ mod tests {
         /// bytes) decodes the same with the kernels and without, in pieces.
         #[test]
         fn base64_kernel_equals_portable(
-            text in proptest::collection::vec(
-                proptest::prop_oneof![
-                    8 => proptest::sample::select(
-                        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".to_vec()
-                    ),
-                    1 => proptest::sample::select(b"=\n\r -.".to_vec()),
-                    1 => proptest::prelude::any::<u8>(),
-                ],
-                0..600,
+            text in text(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+                8,
+                b"=\n\r -.",
+                1,
+                600,
             ),
             cut in 0usize..600,
         ) {

@@ -268,7 +268,7 @@ impl Fuz1 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::body::classes::tests::with_portable;
+    use crate::body::classes::tests::{text, with_portable};
 
     /// Letters hashed, the buffer and the MD5 of the stream after `text`
     /// in two pieces (cut at `cut`), with the x86-64 kernel or without.
@@ -315,14 +315,7 @@ mod tests {
         /// without it.
         #[test]
         fn kernel_equals_portable(
-            text in proptest::collection::vec(
-                proptest::prop_oneof![
-                    8 => proptest::sample::select(b"abcdefgopqrstuvwxyzABCXYZ".to_vec()),
-                    3 => proptest::sample::select(b"hHtT&=\n :/.w0".to_vec()),
-                    1 => proptest::prelude::any::<u8>(),
-                ],
-                0..2000,
-            ),
+            text in text(b"abcdefgopqrstuvwxyzABCXYZ", 8, b"hHtT&=\n :/.w0", 3, 2000),
             cut in 0usize..2000,
         ) {
             proptest::prop_assert_eq!(run(&text, cut, false), run(&text, cut, true));
