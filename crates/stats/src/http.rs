@@ -46,6 +46,9 @@ pub fn start(exporter: Arc<Exporter>, addr: SocketAddr) -> Result<SocketAddr, St
     let bound = listener
         .local_addr()
         .map_err(|e| format!("-M: {addr}: {e}"))?;
+    // the first sample before any request can be answered, so that the
+    // graphs page has a point from the start
+    exporter.sample();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -60,7 +63,9 @@ pub fn start(exporter: Arc<Exporter>, addr: SocketAddr) -> Result<SocketAddr, St
 async fn run(exporter: Arc<Exporter>, listener: StdListener) {
     let sampler = exporter.clone();
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(sampler.interval());
+        // the first sample was taken at start
+        let every = sampler.interval();
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
