@@ -300,7 +300,7 @@ fn verify_log(db: &Path, o: &CleanOpts, out: &Out) -> Result<(), Fail> {
     let mut n = 0u64;
     let checked = check_log_with(db, |_, off| {
         n += 1;
-        if n % 65_536 == 0 && last_report.elapsed().as_secs() >= 10 {
+        if n.is_multiple_of(65_536) && last_report.elapsed().as_secs() >= 10 {
             last_report = Instant::now();
             out.trace(format!("  checked {n} records, {} MBytes", off >> 20));
         }

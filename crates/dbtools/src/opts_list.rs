@@ -30,7 +30,7 @@ pub struct CkPattern {
 impl CkPattern {
     /// Whether the pattern selects `ck`.
     pub fn matches(&self, ck: &tally_store::Ck) -> bool {
-        self.ty.map_or(true, |t| t == ck.ty) && self.sum.map_or(true, |s| s == ck.sum)
+        self.ty.is_none_or(|t| t == ck.ty) && self.sum.is_none_or(|s| s == ck.sum)
     }
 }
 

@@ -34,7 +34,7 @@ fn types() -> Vec<CkType> {
 fn kind(r: u32) -> (u8, u32) {
     match r % 3 {
         0 | 1 => (12, 32800),
-        _ if r % 2 == 0 => (8, 1),
+        _ if r.is_multiple_of(2) => (8, 1),
         _ => (12, 1),
     }
 }

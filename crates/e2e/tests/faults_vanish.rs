@@ -137,7 +137,7 @@ fn ifd_cut(sock: &Path, i: usize) {
     };
     let mut s = UnixStream::connect(sock).unwrap_or_else(|e| panic!("connect to dccifd: {e}"));
     let _ = s.write_all(req.get(..cut).unwrap_or(&req));
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         std::thread::sleep(Duration::from_millis(10));
     }
     drop(s);

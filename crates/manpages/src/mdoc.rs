@@ -58,7 +58,7 @@ fn starts_with_words(hay: &[String], name: &str) -> bool {
             .all(|(h, w)| h.eq_ignore_ascii_case(w))
         && hay
             .get(want.len())
-            .map_or(true, |next| AFTER_NAME.contains(&next.as_str()))
+            .is_none_or(|next| AFTER_NAME.contains(&next.as_str()))
 }
 
 impl Mdoc {

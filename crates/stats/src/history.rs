@@ -87,7 +87,7 @@ impl History {
                     self.rings.push(Ring {
                         family: f.name.clone(),
                         labels: v.labels.clone(),
-                        values: std::iter::repeat(f64::NAN).take(n).collect(),
+                        values: std::iter::repeat_n(f64::NAN, n).collect(),
                     });
                     self.index.insert(key, self.rings.len() - 1);
                     self.rings.len() - 1
@@ -125,7 +125,9 @@ impl History {
             Some(m) if m > 0 && n - skip > m => (n - skip).div_ceil(m),
             _ => 1,
         };
-        let kept: Vec<usize> = (skip..n).filter(|i| (n - 1 - i) % stride == 0).collect();
+        let kept: Vec<usize> = (skip..n)
+            .filter(|i| (n - 1 - i).is_multiple_of(stride))
+            .collect();
         let times: Vec<u64> = kept.iter().map(|&i| self.times[i]).collect();
         let fams: Vec<Json> = self
             .families

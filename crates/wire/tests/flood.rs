@@ -80,7 +80,7 @@ fn check_conn(ids: &Ids, name: &str, failures: &mut Vec<String>) -> (usize, usiz
                     && cks.len() == r.cks.len()
                     && cks.iter().zip(&r.cks).all(|(c, w)| {
                         c["type"].as_u64() == Some(u64::from(w.ty.number()))
-                            && c.get("path_server_ids").map_or(true, |p| {
+                            && c.get("path_server_ids").is_none_or(|p| {
                                 p.as_array()
                                     .unwrap()
                                     .iter()
@@ -88,7 +88,7 @@ fn check_conn(ids: &Ids, name: &str, failures: &mut Vec<String>) -> (usize, usiz
                                     .collect::<Vec<_>>()
                                     == flood::path_ids(&w.sum)
                             })
-                            && c.get("sum_text").map_or(true, |t| {
+                            && c.get("sum_text").is_none_or(|t| {
                                 t.as_str().unwrap().as_bytes() == flood::sum_text(&w.sum)
                             })
                     });

@@ -204,7 +204,7 @@ fn flood(server: SocketAddr, first: usize, count: usize, stop: &AtomicBool) -> F
         for (s, _) in &socks {
             for _ in 0..BURST {
                 r = r.wrapping_add(1);
-                let d = &mut tpl[usize::from(r % 4 == 0)];
+                let d = &mut tpl[usize::from(r.is_multiple_of(4))];
                 if let Some(rb) = d.get_mut(16..20) {
                     rb.copy_from_slice(&r.to_le_bytes());
                 }
@@ -252,7 +252,7 @@ fn signed(server: SocketAddr, run: u32, stop: &AtomicBool) -> Signed {
     let mut i = 0u32;
     while !stop.load(Ordering::Relaxed) {
         i += 1;
-        let report = i % 2 == 0;
+        let report = i.is_multiple_of(2);
         let r = CkRequest {
             tgts: Tgts(u32::from(report)),
             cks: cks(run.wrapping_mul(1 << 20).wrapping_add(i), 7),
