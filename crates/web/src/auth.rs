@@ -72,6 +72,16 @@ impl Htpasswd {
         self.users.is_empty()
     }
 
+    /// The hash of `user` (from the user's first line).
+    pub fn hash_of(&self, user: &str) -> Option<&str> {
+        self.users.get(user).map(String::as_str)
+    }
+
+    /// The user names, in no order.
+    pub fn users(&self) -> impl Iterator<Item = &str> {
+        self.users.keys().map(String::as_str)
+    }
+
     /// Whether `user` is listed with a hash of `password`. An unknown
     /// user costs a bcrypt check too, so that the time taken does not
     /// tell which names exist.

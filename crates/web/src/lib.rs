@@ -1,7 +1,7 @@
 //! Per-user web pages over the userdirs of dccm and dccifd `-U`: each end
 //! user signs in, reads the messages logged for them and edits their own
 //! whiteclnt file, as the original's CGI scripts (list-log, list-msg,
-//! edit-whiteclnt) let them, served by one small program, `dcc-web`.
+//! edit-whiteclnt, chgpasswd) let them, served by one small program, `dcc-web`.
 //!
 //! Modules, one concept each:
 //! - [`auth`]: the htpasswd file and password checks ([`apr1`] for
@@ -13,6 +13,8 @@
 //! - [`listing`]: a user's log files, newest first, cached,
 //! - [`whiteedit`]: one-click entries of the whiteclnt file, edited as text,
 //! - [`useropts`]: the per-user `option` lines a user may change,
+//! - [`password`]: a user's own password changed in the htpasswd file,
+//!   [`chgpasswd`] its page,
 //! - [`pages`]: the HTML (maud escapes every value),
 //! - [`server`]: the HTTP routes, [`opts`]: the command line.
 //! - [`client`]: a small blocking HTTP/1.1 client for the benchmark and
@@ -20,11 +22,13 @@
 
 pub mod apr1;
 pub mod auth;
+pub mod chgpasswd;
 pub mod client;
 pub mod listing;
 pub mod logparse;
 pub mod opts;
 pub mod pages;
+pub mod password;
 pub mod ratelimit;
 pub mod server;
 pub mod session;

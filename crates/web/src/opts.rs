@@ -1,6 +1,6 @@
 //! The command line of `dcc-web`, in the style of the other programs:
 //!
-//! `dcc-web [-ST] [-h homedir] [-U userdirs] [-P htpasswd] [-p [addr,]port] [-i minutes]`
+//! `dcc-web [-RST] [-h homedir] [-U userdirs] [-P htpasswd] [-p [addr,]port] [-i minutes]`
 //!
 //! - `-h homedir`: the DCC home directory (default `/var/dcc`); relative
 //!   names below are relative to it.
@@ -11,6 +11,8 @@
 //! - `-p [addr,]port`: where to listen (default `127.0.0.1,8025`: loopback
 //!   only, behind the site's HTTPS reverse proxy). Port 0 picks a free
 //!   port; the address used is printed on standard output.
+//! - `-R`: no password page: users cannot change their passwords (the
+//!   htpasswd file is then only read).
 //! - `-S`: plain HTTP testing: session cookies without `Secure`.
 //! - `-T`: trust the last `X-Forwarded-For` address of the reverse proxy
 //!   as the client's address (for the per-address sign-in limit).
@@ -31,11 +33,13 @@ pub struct Opts {
     pub secure_cookies: bool,
     pub trust_forwarded: bool,
     pub idle_minutes: u64,
+    /// Users may change their passwords (no `-R`).
+    pub password_change: bool,
 }
 
 /// The usage line.
 pub const USAGE: &str =
-    "usage: dcc-web [-ST] [-h homedir] [-U userdirs] [-P htpasswd] [-p [addr,]port] [-i minutes]";
+    "usage: dcc-web [-RST] [-h homedir] [-U userdirs] [-P htpasswd] [-p [addr,]port] [-i minutes]";
 
 fn rel(home: &Path, p: &str) -> PathBuf {
     let p = Path::new(p);
@@ -65,7 +69,7 @@ fn listen(arg: &str) -> Result<SocketAddr, String> {
 
 /// Parse the arguments (without the program name).
 pub fn parse(args: &[String]) -> Result<Opts, String> {
-    let scan = getopt(args, "STh:U:P:p:i:", Style::Posix);
+    let scan = getopt(args, "RSTh:U:P:p:i:", Style::Posix);
     let mut home = PathBuf::from("/var/dcc");
     let mut userdirs = None;
     let mut htpasswd = None;
@@ -77,9 +81,11 @@ pub fn parse(args: &[String]) -> Result<Opts, String> {
         secure_cookies: true,
         trust_forwarded: false,
         idle_minutes: 30,
+        password_change: true,
     };
     for it in &scan.items {
         match it {
+            Item::Opt('R', _) => o.password_change = false,
             Item::Opt('S', _) => o.secure_cookies = false,
             Item::Opt('T', _) => o.trust_forwarded = true,
             Item::Opt('h', Some(v)) => home = PathBuf::from(v),
@@ -124,7 +130,8 @@ mod tests {
         assert_eq!(o.userdirs, PathBuf::from("/h/userdirs"));
         assert_eq!(o.htpasswd, PathBuf::from("/h/userdirs/webusers"));
         assert_eq!(o.listen.to_string(), "127.0.0.1:0");
-        assert!(o.secure_cookies);
+        assert!(o.secure_cookies && o.password_change);
+        assert!(!parse(&a("-R")).unwrap().password_change);
         let o = parse(&a("-S -h /h -U u -P /etc/pw -p ::1,8080 -i 5")).unwrap();
         assert_eq!(o.userdirs, PathBuf::from("/h/u"));
         assert_eq!(o.htpasswd, PathBuf::from("/etc/pw"));

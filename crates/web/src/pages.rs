@@ -31,6 +31,7 @@ pub fn layout(title: &str, user: Option<(&str, &str)>, body: Markup) -> Markup {
                         a href="/log" { "Logged messages" }
                         a href="/whiteclnt" { "Whitelist" }
                         a href="/options" { "Options" }
+                        a href="/password" { "Password" }
                         form.inline method="post" action="/signout" {
                             input type="hidden" name="csrf" value=(csrf);
                             button type="submit" { "Sign out " (name) }
@@ -271,6 +272,32 @@ pub fn options(user: (&str, &str), cur: &HashMap<String, String>, note: Option<&
                     }
                 }
                 p { button type="submit" id="save" { "Save" } }
+            }
+        },
+    )
+}
+
+/// The password form: the current password and the new one twice; `err`
+/// what was refused, `note` what was done.
+pub fn password(user: (&str, &str), err: Option<&str>, note: Option<&str>) -> Markup {
+    let csrf = user.1;
+    layout(
+        "Password",
+        Some(user),
+        html! {
+            @if let Some(n) = note { p.ok id="note" { (n) } }
+            @if let Some(e) = err { p.err id="error" { (e) } }
+            form method="post" action="/password" {
+                input type="hidden" name="csrf" value=(csrf);
+                // the user name, for password managers
+                input type="hidden" name="user" autocomplete="username" value=(user.0);
+                table {
+                    tr { th { "Current password" } td { input type="password" name="current" id="current" autocomplete="current-password"; } }
+                    tr { th { "New password" } td { input type="password" name="new" id="new" autocomplete="new-password"; } }
+                    tr { th { "New password again" } td { input type="password" name="again" id="again" autocomplete="new-password"; } }
+                }
+                p { "At least " (crate::password::MIN_LEN) " characters. Your other sessions are signed out." }
+                p { button type="submit" id="change" { "Change" } }
             }
         },
     )

@@ -10,6 +10,7 @@
 //! | `POST /white` | add or remove a whiteclnt entry |
 //! | `GET /whiteclnt` | the whiteclnt file and its entries |
 //! | `GET /options`, `POST /options` | the per-user options |
+//! | `GET /password`, `POST /password` | the user's own password ([`crate::chgpasswd`]) |
 
 use crate::auth::{same, Htpasswd};
 use crate::listing::{valid_id, Listings};
@@ -45,7 +46,7 @@ pub const MAX_LOG_READ: u64 = 256 * 1024;
 /// Largest htpasswd file read.
 pub const MAX_HTPASSWD: u64 = 4 * 1024 * 1024;
 
-const COOKIE: &str = "dccweb";
+pub(crate) const COOKIE: &str = "dccweb";
 const PRE_COOKIE: &str = "dccweb_signin";
 
 /// The state shared by all requests.
@@ -77,7 +78,7 @@ impl App {
     }
 }
 
-type Shared = State<Arc<App>>;
+pub(crate) type Shared = State<Arc<App>>;
 
 /// The routes of the service.
 pub fn router(app: Arc<App>) -> Router {
@@ -90,6 +91,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/white", post(white))
         .route("/whiteclnt", get(whiteclnt))
         .route("/options", get(options_page).post(options_save))
+        .route(
+            "/password",
+            get(crate::chgpasswd::form).post(crate::chgpasswd::save),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)
@@ -109,17 +114,18 @@ async fn security_headers(mut r: Response) -> Response {
     r
 }
 
-fn page(status: StatusCode, m: Markup) -> Response {
+pub(crate) fn page(status: StatusCode, m: Markup) -> Response {
     (status, axum::response::Html(m.into_string())).into_response()
 }
 
-fn refuse(status: StatusCode, s: Option<&Session>, msg: &str) -> Response {
+pub(crate) fn refuse(status: StatusCode, s: Option<&Session>, msg: &str) -> Response {
     let title = match status {
         StatusCode::FORBIDDEN => "Refused",
         StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
         StatusCode::PAYLOAD_TOO_LARGE => "Too large",
         StatusCode::NOT_FOUND => "Not found",
         StatusCode::UNAUTHORIZED => "Sign-in failed",
+        StatusCode::SERVICE_UNAVAILABLE => "Busy",
         _ => "Error",
     };
     page(
@@ -138,7 +144,7 @@ fn form_refused(e: FormRejection, s: Option<&Session>) -> Response {
     refuse(status, s, &msg)
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     for v in headers.get_all(header::COOKIE) {
         let Ok(v) = v.to_str() else { continue };
         for part in v.split(';') {
@@ -163,7 +169,7 @@ fn set_cookie(app: &App, name: &str, value: &str, max_age: Option<u64>) -> Heade
     HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("x=; Path=/"))
 }
 
-fn session(app: &App, headers: &HeaderMap) -> Result<Session, Response> {
+pub(crate) fn session(app: &App, headers: &HeaderMap) -> Result<Session, Response> {
     cookie(headers, COOKIE)
         .and_then(|t| app.sessions.get(&t))
         .ok_or_else(|| Redirect::to("/signin").into_response())
@@ -185,7 +191,7 @@ fn csrf_ok(s: &Session, given: &str) -> Result<(), Response> {
 /// (else a redirect to the sign-in page), the well-formed form and its
 /// CSRF token (which `csrf` picks out of it) checked; or the answer that
 /// refuses the request.
-fn signed_form<T>(
+pub(crate) fn signed_form<T>(
     app: &App,
     headers: &HeaderMap,
     form: Result<Form<T>, FormRejection>,
@@ -200,7 +206,7 @@ fn signed_form<T>(
     Ok((s, f))
 }
 
-fn client_addr(app: &App, peer: SocketAddr, headers: &HeaderMap) -> String {
+pub(crate) fn client_addr(app: &App, peer: SocketAddr, headers: &HeaderMap) -> String {
     if app.opts.trust_forwarded {
         if let Some(v) = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
             if let Some(last) = v.rsplit(',').next() {
@@ -485,12 +491,13 @@ fn read_white(s: &Session) -> Result<Vec<u8>, String> {
 }
 
 /// Fixed notes after an edit, chosen by a code in the address.
-fn note(code: Option<&str>) -> Option<&'static str> {
+pub(crate) fn note(code: Option<&str>) -> Option<&'static str> {
     Some(match code? {
         "add-ok" => "Whitelisted. The mail system uses the change from its next message on.",
         "add-many" => "Blacklisted. The mail system uses the change from its next message on.",
         "remove" => "Removed from your whiteclnt file.",
         "options" => "Options saved.",
+        "password" => "Password changed. Your other sessions were signed out.",
         _ => return None,
     })
 }

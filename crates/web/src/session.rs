@@ -100,6 +100,12 @@ impl Sessions {
         self.lock().remove(token);
     }
 
+    /// End every session of `user` but the one of token `keep` (after a
+    /// password change).
+    pub fn end_others(&self, user: &str, keep: &str) {
+        self.lock().retain(|t, s| s.user != user || t == keep);
+    }
+
     /// The number of live and not yet pruned sessions.
     pub fn len(&self) -> usize {
         self.lock().len()
@@ -131,5 +137,13 @@ mod tests {
         let t = s.create("bob", PathBuf::from("/x")).unwrap();
         s.remove(&t);
         assert!(s.get(&t).is_none());
+        let (a, b) = (
+            s.create("bob", PathBuf::new()),
+            s.create("bob", PathBuf::new()),
+        );
+        let c = s.create("carol", PathBuf::new()).unwrap();
+        let (a, b) = (a.unwrap(), b.unwrap());
+        s.end_others("bob", &a);
+        assert!(s.get(&a).is_some() && s.get(&b).is_none() && s.get(&c).is_some());
     }
 }

@@ -314,6 +314,19 @@ async fn whitelist_sender_in_chromium() {
         white,
         "# bob's own whitelist\nok\tenv_From\talice@example.com\noption log-all\n"
     );
+
+    // 8. a new password, through the navigation's link
+    click(&c, Locator::LinkText("Password")).await;
+    type_into(&c, Locator::Id("current"), PASSWORD).await;
+    type_into(&c, Locator::Id("new"), "a browser's new secret").await;
+    type_into(&c, Locator::Id("again"), "a browser's new secret").await;
+    click(&c, Locator::Id("change")).await;
+    let note = text_of(&c, Locator::Id("note")).await;
+    assert!(note.starts_with("Password changed."), "{note}");
+    shot("7-password.png").await;
+    let pw = std::fs::read_to_string(h.join("userdirs/webusers")).unwrap();
+    let hash = pw.lines().find_map(|l| l.strip_prefix("bob:")).unwrap();
+    assert!(tally_web::auth::verify(hash, "a browser's new secret"));
     c.close().await.unwrap();
     drop(dccm);
     eprintln!("screenshots in {}", shots.display());

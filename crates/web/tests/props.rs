@@ -1,9 +1,10 @@
-//! Property tests of the parsers: the htpasswd file, log files, and the
-//! whiteclnt edits.
+//! Property tests of the parsers: the htpasswd file (and a password
+//! change in it), log files, and the whiteclnt edits.
 
 use proptest::prelude::*;
 use tally_web::auth::Htpasswd;
 use tally_web::logparse;
+use tally_web::password::replace_hash;
 use tally_web::whiteedit::{add, check_edit, current, remove, Kind, List};
 
 proptest! {
@@ -22,6 +23,45 @@ proptest! {
         for u in &users {
             prop_assert!(h.check(u, "bench"));
             prop_assert!(!h.check(u, "Bench"));
+        }
+    }
+
+    #[test]
+    fn password_change_touches_one_line(
+        lines in proptest::collection::vec(
+            prop_oneof![
+                "[a-c]{1,2}:[!-~]{0,6}(:[ -~]{0,4})?",
+                "# [ -~]{0,8}",
+                "[ \t]{0,2}",
+                "[a-c]{1,2}",
+            ],
+            0..12,
+        ),
+        crlf in any::<bool>(),
+        last_end in any::<bool>(),
+    ) {
+        let mut text = lines.join(if crlf { "\r\n" } else { "\n" });
+        if last_end {
+            text.push('\n');
+        }
+        let before = Htpasswd::parse("webusers", text.as_bytes());
+        for user in before.users() {
+            let new = replace_hash(text.as_bytes(), user, "$2y$10$NEW").unwrap();
+            let after = Htpasswd::parse("webusers", &new);
+            prop_assert_eq!(after.hash_of(user), Some("$2y$10$NEW"));
+            for other in before.users().filter(|o| o != &user) {
+                prop_assert_eq!(after.hash_of(other), before.hash_of(other));
+            }
+            // one line differs, the rest are the same bytes
+            let (a, b): (Vec<&[u8]>, Vec<&[u8]>) = (
+                text.as_bytes().split(|&c| c == b'\n').collect(),
+                new.split(|&c| c == b'\n').collect(),
+            );
+            prop_assert_eq!(a.len(), b.len());
+            prop_assert_eq!(a.iter().zip(&b).filter(|(x, y)| x != y).count(), 1);
+        }
+        if !before.users().any(|u| u == "zz") {
+            prop_assert!(replace_hash(text.as_bytes(), "zz", "H").is_err());
         }
     }
 
