@@ -184,6 +184,7 @@ pub fn message(
                     }
                 }
             }
+            p { a href={ "/raw?id=" (id) } id="raw" { "The log file as it is" } " (plain text, for reporting or analysis)" }
             h2 { "Checksums" }
             pre id="cks" {
                 (m.table_title) "\n"

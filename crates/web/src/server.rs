@@ -7,6 +7,7 @@
 //! | `POST /signout` | sign out |
 //! | `GET /log?page=N` | the user's logged messages, newest first |
 //! | `GET /msg?id=ID` | one logged message, its checksums, one-click buttons |
+//! | `GET /raw?id=ID` | the log file as it is, as plain text |
 //! | `POST /white` | add or remove a whiteclnt entry |
 //! | `GET /whiteclnt` | the whiteclnt file and its entries |
 //! | `GET /options`, `POST /options` | the per-user options |
@@ -88,6 +89,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/signout", post(signout))
         .route("/log", get(log_list))
         .route("/msg", get(message))
+        .route("/raw", get(raw))
         .route("/white", post(white))
         .route("/whiteclnt", get(whiteclnt))
         .route("/options", get(options_page).post(options_save))
@@ -417,9 +419,9 @@ async fn log_list(State(app): Shared, headers: HeaderMap, q: Query<PageQuery>) -
     )
 }
 
-/// Read the log file `id` of the session's user, refusing names that are
-/// not log files and files outside the log directory.
-fn read_log(s: &Session, id: &str) -> Result<LogMsg, (StatusCode, String)> {
+/// The log file `id` of the session's user, refusing names that are not
+/// log files and files outside the log directory.
+fn log_file(s: &Session, id: &str) -> Result<PathBuf, (StatusCode, String)> {
     if !valid_id(id) {
         return Err((
             StatusCode::FORBIDDEN,
@@ -442,7 +444,13 @@ fn read_log(s: &Session, id: &str) -> Result<LogMsg, (StatusCode, String)> {
             format!("refused: {id:?} is outside your log directory"),
         ));
     }
-    let b = read_limited(&file, MAX_LOG_READ).map_err(|e| (StatusCode::NOT_FOUND, e))?;
+    Ok(file)
+}
+
+/// Read and parse the log file `id` of the session's user ([`log_file`]).
+fn read_log(s: &Session, id: &str) -> Result<LogMsg, (StatusCode, String)> {
+    let b =
+        read_limited(&log_file(s, id)?, MAX_LOG_READ).map_err(|e| (StatusCode::NOT_FOUND, e))?;
     Ok(logparse::parse(&b))
 }
 
@@ -464,6 +472,15 @@ fn values(m: &LogMsg) -> Vec<(Kind, String)> {
     }
     if !m.ip().is_empty() {
         v.push((Kind::Ip, m.ip().to_string()));
+    }
+    // the body checksums of the table, as the original's list-msg offered
+    // them (a checksum not computed is all zeros and refused below)
+    for r in &m.table {
+        if let Some(k) = Kind::of_row(&r.name) {
+            if !v.iter().any(|(x, _)| *x == k) {
+                v.push((k, r.sum.to_ascii_lowercase()));
+            }
+        }
     }
     v.retain(|(k, val)| whiteedit::check_value(*k, val).is_ok());
     v
@@ -537,6 +554,23 @@ async fn message(State(app): Shared, headers: HeaderMap, q: Query<MsgQuery>) -> 
             note(q.done.as_deref()),
         ),
     )
+}
+
+/// The log file as it is, for reporting or analysis (the original's
+/// "literal log file"): plain text, which with `nosniff` and the content
+/// security policy a browser never runs.
+async fn raw(State(app): Shared, headers: HeaderMap, q: Query<MsgQuery>) -> Response {
+    let s = match session(&app, &headers) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let b = match log_file(&s, &q.id)
+        .and_then(|f| read_limited(&f, MAX_LOG_READ).map_err(|e| (StatusCode::NOT_FOUND, e)))
+    {
+        Ok(b) => b,
+        Err((st, e)) => return refuse(st, Some(&s), &e),
+    };
+    ([(header::CONTENT_TYPE, "text/plain")], b).into_response()
 }
 
 #[derive(Deserialize)]

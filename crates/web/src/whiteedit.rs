@@ -1,8 +1,10 @@
 //! One-click entries of a user's whiteclnt file: `ok` (whitelist) or
 //! `many` (blacklist) lines for the envelope sender (`env_From`), the
 //! `From:` address, the sender's domain (the `mail_host` substitute
-//! checksum dccm and dccifd compute from the envelope sender) and the SMTP
-//! client's IP address.
+//! checksum dccm and dccifd compute from the envelope sender), the SMTP
+//! client's IP address, and the body checksums of a logged message
+//! (`hex Body`, `hex Fuz1`, `hex Fuz2` lines with the checksum as the log
+//! file shows it, as the original's `list-msg` offered them).
 //!
 //! The file is edited as text lines: adding puts the new line at the end
 //! after removing the lines for the same checksum (the white crate would
@@ -26,6 +28,9 @@ pub enum Kind {
     From,
     Domain,
     Ip,
+    Body,
+    Fuz1,
+    Fuz2,
 }
 
 impl Kind {
@@ -36,6 +41,9 @@ impl Kind {
             "from" => Kind::From,
             "domain" => Kind::Domain,
             "ip" => Kind::Ip,
+            "body" => Kind::Body,
+            "fuz1" => Kind::Fuz1,
+            "fuz2" => Kind::Fuz2,
             _ => return None,
         })
     }
@@ -47,6 +55,9 @@ impl Kind {
             Kind::From => "from",
             Kind::Domain => "domain",
             Kind::Ip => "ip",
+            Kind::Body => "body",
+            Kind::Fuz1 => "fuz1",
+            Kind::Fuz2 => "fuz2",
         }
     }
 
@@ -57,6 +68,9 @@ impl Kind {
             Kind::From => "From: address",
             Kind::Domain => "sender's domain",
             Kind::Ip => "IP address",
+            Kind::Body => "body checksum",
+            Kind::Fuz1 => "Fuz1 checksum",
+            Kind::Fuz2 => "Fuz2 checksum",
         }
     }
 
@@ -67,8 +81,34 @@ impl Kind {
             Kind::From => "From",
             Kind::Domain => "substitute mail_host",
             Kind::Ip => "IP",
+            Kind::Body => "hex Body",
+            Kind::Fuz1 => "hex Fuz1",
+            Kind::Fuz2 => "hex Fuz2",
         }
     }
+
+    /// The kind of a body checksum row of a log file's table.
+    pub fn of_row(name: &str) -> Option<Kind> {
+        [Kind::Body, Kind::Fuz1, Kind::Fuz2]
+            .into_iter()
+            .find(|k| k.words()[4..].eq_ignore_ascii_case(name))
+    }
+
+    /// Whether the value is a checksum in hexadecimal.
+    pub fn is_hex(self) -> bool {
+        matches!(self, Kind::Body | Kind::Fuz1 | Kind::Fuz2)
+    }
+}
+
+/// Whether `v` is a checksum as log files show it: four words of 8
+/// hexadecimal digits separated by single spaces, not all zero (the
+/// place keeper of a checksum not computed).
+fn hex_sum(v: &str) -> bool {
+    let w: Vec<&str> = v.split(' ').collect();
+    w.len() == 4
+        && w.iter()
+            .all(|x| x.len() == 8 && x.bytes().all(|c| c.is_ascii_hexdigit()))
+        && w.iter().any(|x| x.bytes().any(|c| c != b'0'))
 }
 
 /// Whitelist (`ok`) or blacklist (`many`).
@@ -100,6 +140,15 @@ impl List {
 pub fn check_value(kind: Kind, v: &str) -> Result<(), String> {
     if v.is_empty() {
         return Err(format!("the message has no {}", kind.label()));
+    }
+    if kind.is_hex() {
+        if !hex_sum(v) {
+            return Err(format!(
+                "the {} is not four words of 8 hexadecimal digits",
+                kind.label()
+            ));
+        }
+        return Ok(());
     }
     if v.len() > MAX_VALUE {
         return Err(format!(
@@ -163,6 +212,14 @@ pub fn entries(text: &[u8]) -> Vec<(Kind, String, String)> {
                 if t.eq_ignore_ascii_case("substitute") && h.eq_ignore_ascii_case("mail_host") =>
             {
                 (Kind::Domain, v)
+            }
+            [c, h, t, a, b, x, y] if h.eq_ignore_ascii_case("hex") => {
+                let Some(kind) = Kind::of_row(t) else {
+                    continue;
+                };
+                let v = [*a, *b, *x, *y].join(" ");
+                out.push((kind, v, c.to_ascii_lowercase()));
+                continue;
             }
             _ => continue,
         };
@@ -278,5 +335,42 @@ mod tests {
         assert!(line(List::Ok, Kind::EnvFrom, "a\nok ip 1.2.3.4").is_err());
         let bad = add(b"", List::Ok, Kind::Ip, "not-an-address").unwrap();
         assert!(check_edit(b"", &bad).is_err());
+    }
+
+    #[test]
+    fn body_checksums() {
+        let sum = "5c525331 d559d9bb c626b5ed cf330c15";
+        let old = b"ok env_from friend@example.com\n";
+        let new = add(old, List::Ok, Kind::Body, sum).unwrap();
+        assert!(String::from_utf8_lossy(&new)
+            .ends_with("ok\thex Body\t5c525331 d559d9bb c626b5ed cf330c15\n"));
+        check_edit(old, &new).unwrap();
+        // the white crate reads it as the Body checksum of those bytes
+        let f = parse_file("whiteclnt", &new, FileKind::PerUser, &mut NoIncludes);
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        assert_eq!(f.items.len(), 2);
+        assert_eq!(
+            format!("{:?}", f.items[1].value),
+            "Sum(Body, Sum(5c525331 d559d9bb c626b5ed cf330c15))"
+        );
+        assert_eq!(current(&new, Kind::Body, sum).as_deref(), Some("ok"));
+        assert_eq!(current(&new, Kind::Fuz1, sum), None);
+        assert_eq!(
+            entries(&new)[1],
+            (Kind::Body, sum.to_string(), "ok".to_string())
+        );
+        let many = add(&new, List::Many, Kind::Body, &sum.to_uppercase()).unwrap();
+        assert_eq!(current(&many, Kind::Body, sum).as_deref(), Some("many"));
+        assert_eq!(remove(&many, Kind::Body, sum), old);
+        for bad in [
+            "00000000 00000000 00000000 00000000",
+            "5c525331 d559d9bb c626b5ed",
+            "5c525331  d559d9bb c626b5ed cf330c15",
+            "5c52533x d559d9bb c626b5ed cf330c15",
+        ] {
+            assert!(line(List::Ok, Kind::Fuz2, bad).is_err(), "{bad}");
+        }
+        assert_eq!(Kind::of_row("fuz2"), Some(Kind::Fuz2));
+        assert_eq!(Kind::of_row("IP"), None);
     }
 }

@@ -12,31 +12,17 @@
 
 mod common;
 
+use common::mail::{send, start_dccm, until_accepted, Kill};
 use common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-use tally_e2e::milter::Mta;
-use tally_testkit::{write_map, FakeDccd};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use tally_testkit::FakeDccd;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-const MSG: &str = "From: Alice Example <alice@example.com>\nTo: Bob <bob@example.net>\n\
-Subject: Quarterly <b>planning</b> notes\nMessage-ID: <q1@example.com>\n\n\
-Hi Bob,\n\nthe notes of the planning meeting are below <script>alert(1)</script>.\n\
-Please read them before Friday.\n\nAlice\n";
-
-struct Kill(Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// `<target>/test-output/web`, from this test's own path
 /// (`<target>/<profile>/deps/browser-...`).
@@ -54,36 +40,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-fn preload(srv: &FakeDccd) {
-    let mut mc = tally_ck::message::MessageCks::new(
-        &tally_ck::header::CkConfig::default(),
-        &tally_ck::header::Envelope::default(),
-    );
-    mc.feed(MSG.replace('\n', "\r\n").as_bytes());
-    for e in &mc.finish().entries {
-        if matches!(
-            e.ck_type,
-            tally_ck::CkType::Body | tally_ck::CkType::Fuz1 | tally_ck::CkType::Fuz2
-        ) {
-            srv.preload(e.ck_type, e.sum, 50);
-        }
-    }
-}
-
-fn send(sock: &Path, n: u32) -> (u8, String) {
-    let mut m = Mta::connect(sock, Duration::from_secs(20)).expect("connect to dccm");
-    m.rcpt_macros(&[("{rcpt_mailer}", "local"), ("{rcpt_addr}", "bob")]);
-    let a = m
-        .message(
-            &format!("B{n}"),
-            "alice@example.com",
-            "bob@example.net",
-            MSG.as_bytes(),
-        )
-        .expect("milter exchange");
-    (a.last, a.reply)
 }
 
 /// The element `l` finds, waiting up to 10 s for it: after a click that
@@ -144,34 +100,7 @@ async fn whitelist_sender_in_chromium() {
     let bob = add_user(&h, "bob", "# bob's own whitelist\n");
     htpasswd(&h, &["bob"], "");
     let srv = FakeDccd::start(1200, "webtest");
-    write_map(&h, srv.addr);
-    preload(&srv);
-    let hs = h.display().to_string();
-    let sock = h.join("run/dccm.sock");
-    let dccm = Kill(
-        Command::new(&dccm_bin)
-            .args([
-                "-b",
-                "-h",
-                &hs,
-                "-p",
-                &format!("local:{hs}/run/dccm.sock"),
-                "-R",
-                &format!("{hs}/run"),
-            ])
-            .args([
-                "-t", "CMN,2", "-a", "REJECT", "-l", "logs", "-U", "userdirs",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(h.join("dccm-stderr.txt")).unwrap())
-            .spawn()
-            .expect("start dccm"),
-    );
-    let t0 = Instant::now();
-    while !sock.exists() && t0.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (dccm, sock) = start_dccm(&dccm_bin, &h, &srv);
 
     // 1. dccm rejects the bulk message and logs it for bob
     let (code, reply) = send(&sock, 1);
@@ -272,33 +201,12 @@ async fn whitelist_sender_in_chromium() {
 
     // 6. the same message through dccm again passes once dccm has looked
     // at the file again (it checks whiteclnt files' times every 10 s)
-    let t0 = Instant::now();
-    let mut n = 2;
-    let passed = loop {
-        let (code, reply) = send(&sock, n);
-        if code == b'a' || code == b'c' {
-            break true;
-        }
-        assert!(
-            code == b'y' || code == b'r',
-            "unexpected answer {} {reply}",
-            code as char
-        );
-        if t0.elapsed() > Duration::from_secs(30) {
-            break false;
-        }
-        n += 1;
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    };
-    assert!(
-        passed,
-        "the whitelisted sender's message was still rejected after 30 s"
-    );
-    eprintln!(
-        "passed after {:.1} s and {} sends",
-        t0.elapsed().as_secs_f64(),
-        n - 1
-    );
+    let sock2 = sock.clone();
+    let took = tokio::task::spawn_blocking(move || until_accepted(&sock2, 2))
+        .await
+        .unwrap()
+        .expect("the whitelisted sender's message was still rejected after 30 s");
+    eprintln!("passed after {:.1} s", took.as_secs_f64());
     c.goto(&format!("{base}/whiteclnt")).await.unwrap();
     shot("5-whiteclnt.png").await;
 

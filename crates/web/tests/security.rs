@@ -82,13 +82,15 @@ fn path_traversal_and_other_users() {
         "msg.BOB001%00",
         "123/../../whiteclnt",
     ] {
-        let a = c.get(&format!("/msg?id={id}")).unwrap();
-        assert_eq!(a.status, 403, "{id}");
-        assert!(
-            a.body.contains("is not the name of a log file"),
-            "{id}: {}",
-            a.body
-        );
+        for page in ["msg", "raw"] {
+            let a = c.get(&format!("/{page}?id={id}")).unwrap();
+            assert_eq!(a.status, 403, "{page} {id}");
+            assert!(
+                a.body.contains("is not the name of a log file"),
+                "{id}: {}",
+                a.body
+            );
+        }
         let a = c
             .post(
                 "/white",
@@ -97,10 +99,12 @@ fn path_traversal_and_other_users() {
             .unwrap();
         assert_eq!(a.status, 403, "{id}");
     }
-    let a = c.get("/msg?id=msg.LINKED").unwrap();
-    assert_eq!(a.status, 403);
-    assert!(a.body.contains("outside your log directory"), "{}", a.body);
-    assert!(!a.body.contains("secret"));
+    for page in ["msg", "raw"] {
+        let a = c.get(&format!("/{page}?id=msg.LINKED")).unwrap();
+        assert_eq!(a.status, 403);
+        assert!(a.body.contains("outside your log directory"), "{}", a.body);
+        assert!(!a.body.contains("secret"));
+    }
     let a = c
         .post(
             "/white",

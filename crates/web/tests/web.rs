@@ -146,6 +146,16 @@ fn listing_and_message() {
     );
     assert!(m.body.contains("203.0.113.80") && m.body.contains("bulk.example"));
     assert!(m.body.contains("id=\"add-ok-env_from\""));
+    // the body checksum of the table can be listed too
+    assert!(m.body.contains("id=\"add-ok-body\"") && m.body.contains("body checksum"));
+    // the log file as it is
+    assert!(m.body.contains("href=\"/raw?id=msg.CCCCCC\""));
+    let r = c.get("/raw?id=msg.CCCCCC").unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/plain"));
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    let file = std::fs::read_to_string(h.join("userdirs/local/bob/log/msg.CCCCCC")).unwrap();
+    assert_eq!(r.body, file);
 }
 
 /// A sender's domain entry (`substitute mail_host`) is only offered, and

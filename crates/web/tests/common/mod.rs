@@ -2,6 +2,8 @@
 //! file, and a running `dcc-web`.
 #![allow(dead_code)]
 
+pub mod mail;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
