@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bins_user=(dccproc cdcc)
-bins_admin=(dccd dccm dccifd dbclean dblist start-dccd start-grey start-dccm start-dccifd cron-dccd dcc-web)
+bins_admin=(dccd dccm dccifd dbclean dblist start-dccd start-grey start-dccm start-dccifd cron-dccd dcc-web webuser-notify)
 target=${CARGO_TARGET_DIR:-target}
 out_dir=target/debian
 

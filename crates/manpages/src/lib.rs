@@ -140,6 +140,11 @@ pub const PAGES: &[Page] = &[
         &[src("crates/web/src/opts.rs", "getopt(args,")],
         "",
     ),
+    prog(
+        "webuser-notify.8",
+        &[src("crates/web/src/bin/webuser-notify.rs", "getopt(&args,")],
+        "",
+    ),
 ];
 
 /// The top of the repository (two levels above this crate).

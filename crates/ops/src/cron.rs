@@ -4,7 +4,9 @@
 //! server's memory and cannot be cleaned under it), the running server is
 //! asked to clean itself with `cdcc "id …; DB clean"`, signed with its own
 //! password from `ids`. Then the old log files of dccm and dccifd in the
-//! main and per-user log directories go. Started as root, it first
+//! main and per-user log directories go, and, when `dcc_conf` sets
+//! `WEBUSER_NOTIFY_URL`, the users with new log files who asked for it get
+//! a mail ([`crate::notify`], `webuser-notify`). Started as root, it first
 //! becomes `DCCUID` (the original's job runs from that user's crontab), so
 //! that the database stays the server's. Progress and errors go to
 //! standard error (the journal under systemd).
@@ -15,10 +17,10 @@ use std::time::SystemTime;
 use tally_getopt::{getopt, Item, Style};
 
 use crate::maint::{self, Cleaning, JobInput};
-use crate::prune;
 use crate::starter::{absolute, find_program, read_conf, EX_CONFIG, EX_OSERR, EX_USAGE};
 use crate::vars::DEFAULT_HOME;
 use crate::words;
+use crate::{notify, prune};
 
 const PROG: &str = "cron-dccd";
 /// dbclean's exit status when the database is in use (`EX_UNAVAILABLE`).
@@ -101,6 +103,26 @@ pub fn main(args: &[String]) -> ExitCode {
                 eprintln!("{PROG}: {e}");
             }
             ok &= p.errors.is_empty();
+        }
+    }
+    let url = conf.val("WEBUSER_NOTIFY_URL");
+    if !url.is_empty() {
+        let mailer = match conf.val("WEBUSER_NOTIFY_MAILER") {
+            "" => "/usr/sbin/sendmail",
+            m => m,
+        };
+        let program = find_program("webuser-notify");
+        for root in job.userdirs.iter().filter(|r| r.is_dir()) {
+            let n = notify::run(root, &program, url, mailer, verbose, follow);
+            eprintln!(
+                "{PROG}: {} users with new log files in {} handed to webuser-notify",
+                n.users.len(),
+                root.display()
+            );
+            for e in &n.errors {
+                eprintln!("{PROG}: {e}");
+            }
+            ok &= n.errors.is_empty();
         }
     }
     if ok {

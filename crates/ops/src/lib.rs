@@ -7,7 +7,8 @@
 //!   dccifd, as the original's start scripts build them;
 //! - [`starter`]: the programs `start-dccd`, `start-grey`, `start-dccm` and
 //!   `start-dccifd` that systemd's units run;
-//! - [`maint`], [`prune`], [`cron`]: the daily maintenance `cron-dccd`.
+//! - [`maint`], [`prune`], [`notify`], [`cron`]: the daily maintenance
+//!   `cron-dccd`.
 //!
 //! See docs/operations.md and the manual pages dcc_conf(5), start-dccd(8)
 //! and cron-dccd(8).
@@ -15,6 +16,7 @@
 pub mod conf;
 pub mod cron;
 pub mod maint;
+pub mod notify;
 pub mod prune;
 pub mod start;
 pub mod starter;

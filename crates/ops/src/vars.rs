@@ -45,6 +45,9 @@ pub const KNOWN: &[&str] = &[
     "DCC_ERROR_LOG_FACILITY",
     "DCC_LOG_ARGS",
     "DCC_LOGGER",
+    // tally's own: the notification step of cron-dccd (docs/web.md)
+    "WEBUSER_NOTIFY_URL",
+    "WEBUSER_NOTIFY_MAILER",
     "Configure_DCC_LIBEXEC",
     "Configure_DCC_RUNDIR",
     "Configure_DCCUID",

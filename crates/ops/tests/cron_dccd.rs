@@ -189,3 +189,80 @@ fn cleans_databases_and_old_logs_while_the_servers_run_and_after() {
     );
     assert!(err.contains("removed 0 log files"), "{err}");
 }
+
+/// The notification step: with `WEBUSER_NOTIFY_URL` set, the users with
+/// new log files are handed to `webuser-notify`, which mails those who
+/// asked for it (a mailer script here keeps the mail); a second run finds
+/// nothing new.
+#[test]
+fn users_with_new_log_files_are_notified() {
+    let notify = match bins::binary("webuser-notify") {
+        Ok(p) => p,
+        Err(e) => {
+            assert!(std::env::var_os("CI").is_none(), "CI: {e:?}");
+            eprintln!("SKIPPED: webuser-notify: {e:?}");
+            return;
+        }
+    };
+    let cron_bin = Path::new(env!("CARGO_BIN_EXE_cron-dccd"));
+    assert_eq!(
+        notify.parent(),
+        cron_bin.parent(),
+        "cron-dccd looks for webuser-notify beside itself"
+    );
+    let dir = TempDir::new("ops-notify").unwrap();
+    let home = dir.path().to_path_buf();
+    let out = home.join("outbox");
+    fs::create_dir_all(&out).unwrap();
+    let mailer = home.join("sendmail");
+    fs::write(
+        &mailer,
+        format!(
+            "#!/bin/sh\nn=$(ls {o} | wc -l)\n{{ echo \"ARGS: $*\"; cat; }} > {o}/mail.$n\n",
+            o = out.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&mailer, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::write(
+        home.join("dcc_conf"),
+        format!(
+            "DCCD_ENABLE=off\nGREY_ENABLE=off\nDCCM_USERDIRS=userdirs\nDBCLEAN_LOGDAYS=14\n\
+             WEBUSER_NOTIFY_URL=https://dcc.example.com\nWEBUSER_NOTIFY_MAILER={}\n",
+            mailer.display()
+        ),
+    )
+    .unwrap();
+    let users = home.join("userdirs/local");
+    for (u, on) in [("bob", "on"), ("carol", "off")] {
+        fs::create_dir_all(users.join(u).join("log")).unwrap();
+        fs::write(
+            users.join(u).join("whiteclnt"),
+            format!("#webuser mail-notify={on} mailbox=\n"),
+        )
+        .unwrap();
+        old_file(&users.join(u).join("log/123/msg.AAAAAA"), 1);
+    }
+    let o = cron(&home);
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{said}");
+    assert!(
+        said.contains("2 users with new log files") && said.contains("local/bob: mail sent to bob"),
+        "{said}"
+    );
+    let mails: Vec<_> = fs::read_dir(&out).unwrap().flatten().collect();
+    assert_eq!(mails.len(), 1, "{said}");
+    let m = fs::read_to_string(mails[0].path()).unwrap();
+    assert!(m.starts_with("ARGS: -i -- bob\nTo: bob\n"), "{m}");
+    assert!(m.contains("https://dcc.example.com/log"), "{m}");
+    assert!(home.join("userdirs/notify.marker").exists());
+    // nothing new: nobody is handed over
+    let o = cron(&home);
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        o.status.success() && said.contains("0 users with new log files"),
+        "{said}"
+    );
+    assert_eq!(fs::read_dir(&out).unwrap().count(), 1);
+}

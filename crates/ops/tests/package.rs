@@ -34,6 +34,7 @@ const ADMIN_BINS: &[&str] = &[
     "start-dccifd",
     "cron-dccd",
     "dcc-web",
+    "webuser-notify",
 ];
 const UNITS: &[&str] = &[
     "dccd.service",
@@ -312,13 +313,16 @@ fn the_package_installs_runs_and_purges() {
     for b in ADMIN_BINS.iter().filter(|b| !b.contains('-')) {
         ok(&format!("/usr/sbin/{b}"), &["-V"]);
     }
-    // dcc-web has no -V: an unknown option gets its usage and status 1
-    let out = run("/usr/sbin/dcc-web", &["-Z"]);
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("usage: dcc-web"),
-        "{out:?}"
-    );
+    // dcc-web and webuser-notify have no -V: an unknown option gets their
+    // usage and status 1
+    for b in ["dcc-web", "webuser-notify"] {
+        let out = run(&format!("/usr/sbin/{b}"), &["-Z"]);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(&format!("usage: {b}")),
+            "{out:?}"
+        );
+    }
 
     // the servers started from their units' command lines, in homes of the
     // test: a dccd and a greylist dccd from the same dcc_conf

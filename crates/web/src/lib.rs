@@ -13,6 +13,8 @@
 //! - [`listing`]: a user's log files, newest first, cached,
 //! - [`whiteedit`]: one-click entries of the whiteclnt file, edited as text,
 //! - [`useropts`]: the per-user `option` lines a user may change,
+//! - [`notify`]: mail about new log files (`webuser-notify`), and its
+//!   per-user setting,
 //! - [`password`]: a user's own password changed in the htpasswd file,
 //!   [`chgpasswd`] its page,
 //! - [`pages`]: the HTML (maud escapes every value),
@@ -26,6 +28,7 @@ pub mod chgpasswd;
 pub mod client;
 pub mod listing;
 pub mod logparse;
+pub mod notify;
 pub mod opts;
 pub mod pages;
 pub mod password;

@@ -271,6 +271,19 @@ pub fn options(user: (&str, &str), cur: &HashMap<String, String>, note: Option<&
                             td { input type="text" name=(key) id=(key) value=(cur.get(&key).map(String::as_str).unwrap_or("")) placeholder="site default"; }
                         }
                     }
+                    @let notify = cur.get("notify").map(String::as_str).unwrap_or("off");
+                    tr {
+                        th { "Mail about new logged messages" }
+                        td {
+                            select name="notify" id="notify" {
+                                option value="off" selected[notify == "off"] { "off" }
+                                option value="on" selected[notify == "on"] { "on, at most once a week" }
+                            }
+                            " to "
+                            input type="text" name="notifybox" id="notifybox" value=(cur.get("notifybox").map(String::as_str).unwrap_or("")) placeholder="your own mailbox";
+                            " (where the site sends such mail)"
+                        }
+                    }
                 }
                 p { button type="submit" id="save" { "Save" } }
             }

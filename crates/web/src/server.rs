@@ -706,14 +706,39 @@ async fn options_page(State(app): Shared, headers: HeaderMap, q: Query<DoneQuery
         Ok(t) => t,
         Err(e) => return refuse(StatusCode::INTERNAL_SERVER_ERROR, Some(&s), &e),
     };
+    let mut cur = useropts::current(&text);
+    let n = crate::notify::setting(&text);
+    cur.insert("notify".into(), if n.on { "on" } else { "off" }.into());
+    cur.insert("notifybox".into(), n.mailbox);
     page(
         StatusCode::OK,
-        pages::options(
-            (&s.user, &s.csrf),
-            &useropts::current(&text),
-            note(q.done.as_deref()),
-        ),
+        pages::options((&s.user, &s.csrf), &cur, note(q.done.as_deref())),
     )
+}
+
+/// The form's mail notification fields applied to `text` (a change only
+/// where the setting differs, so that saving other options leaves the
+/// file's comments alone).
+fn apply_notify(
+    text: Vec<u8>,
+    on: Option<String>,
+    mailbox: Option<String>,
+) -> Result<Vec<u8>, String> {
+    let cur = crate::notify::setting(&text);
+    let on = match on.as_deref() {
+        None => return Ok(text),
+        Some("on") => true,
+        Some("off") => false,
+        Some(v) => return Err(format!("mail notifications {v:?}: not on or off")),
+    };
+    let want = crate::notify::Setting {
+        on,
+        mailbox: mailbox.unwrap_or(cur.mailbox.clone()).trim().to_string(),
+    };
+    if want == cur {
+        return Ok(text);
+    }
+    crate::notify::set(&text, &want)
 }
 
 async fn options_save(
@@ -721,18 +746,19 @@ async fn options_save(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let (s, f) = match signed_form(&app, &headers, form, |f| {
+    let (s, mut f) = match signed_form(&app, &headers, form, |f| {
         f.get("csrf").map(String::as_str).unwrap_or("")
     }) {
         Ok(x) => x,
         Err(r) => return r,
     };
+    let (notify, notifybox) = (f.remove("notify"), f.remove("notifybox"));
     let _one = app.edit.lock().await;
     let old = match read_white(&s) {
         Ok(t) => t,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, Some(&s), &format!("refused: {e}")),
     };
-    let new = match useropts::apply(&old, &f) {
+    let new = match useropts::apply(&old, &f).and_then(|n| apply_notify(n, notify, notifybox)) {
         Ok(n) => n,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, Some(&s), &format!("refused: {e}")),
     };

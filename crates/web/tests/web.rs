@@ -261,7 +261,39 @@ fn options_form() {
 option DCC-off\noption log-all\noption threshold Body,20\noption threshold Fuz1,never\n"
     );
     let before = std::fs::read(bob.join("whiteclnt")).unwrap();
-    for bad in ["mta=first", "thold_Body=-1", "dcc=perhaps", "thold_IP=5"] {
+    // mail notifications: unchanged, the file is left alone; on, a line
+    // at the top as the original's edit-whiteclnt wrote it
+    let a = c
+        .post("/options", &format!("csrf={csrf}&notify=off&notifybox="))
+        .unwrap();
+    assert_eq!(a.status, 303, "{}", a.body);
+    assert_eq!(std::fs::read(bob.join("whiteclnt")).unwrap(), before);
+    let a = c
+        .post(
+            "/options",
+            &format!("csrf={csrf}&notify=on&notifybox=bob-home"),
+        )
+        .unwrap();
+    assert_eq!(a.status, 303, "{}", a.body);
+    let now = std::fs::read_to_string(bob.join("whiteclnt")).unwrap();
+    assert_eq!(
+        now,
+        format!(
+            "#webuser mail-notify=on mailbox=bob-home\n{}",
+            String::from_utf8_lossy(&before)
+        )
+    );
+    let p = c.get("/options").unwrap().body;
+    assert!(p.contains("<option value=\"on\" selected>") && p.contains("value=\"bob-home\""));
+    let before = now.into_bytes();
+    for bad in [
+        "mta=first",
+        "thold_Body=-1",
+        "dcc=perhaps",
+        "thold_IP=5",
+        "notify=maybe",
+        "notify=on&notifybox=a%40b",
+    ] {
         let a = c.post("/options", &format!("csrf={csrf}&{bad}")).unwrap();
         assert_eq!(a.status, 400, "{bad}");
         assert!(a.body.contains("refused"), "{bad}: {}", a.body);
