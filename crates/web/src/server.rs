@@ -467,8 +467,12 @@ fn values(m: &LogMsg) -> Vec<(Kind, String)> {
     // a `substitute mail_host` entry only acts where the program computes
     // that checksum (dccm or dccifd run with `-S mail_host`); its row in
     // the log file's table says so
-    if !m.mail_host.is_empty() && logs_mail_host(m) {
+    if !m.mail_host.is_empty() && logs_sub(m, "mail_host") {
         v.push((Kind::Domain, m.mail_host.to_ascii_lowercase()));
+    }
+    // the same for the HELO name (`-S HELO`), as the original's list-msg
+    if !m.helo.is_empty() && logs_sub(m, "HELO") {
+        v.push((Kind::Helo, m.helo.clone()));
     }
     if !m.ip().is_empty() {
         v.push((Kind::Ip, m.ip().to_string()));
@@ -486,13 +490,15 @@ fn values(m: &LogMsg) -> Vec<(Kind, String)> {
     v
 }
 
-/// Whether the log file's checksum table has the `substitute mail_host`
-/// checksum, i.e. whether a whiteclnt entry for the sender's domain would
-/// be looked up for this user's mail.
-fn logs_mail_host(m: &LogMsg) -> bool {
-    m.table
-        .iter()
-        .any(|r| r.name.eq_ignore_ascii_case("substitute mail_host"))
+/// Whether the log file's checksum table has the checksum `substitute
+/// NAME`, i.e. whether a whiteclnt entry for it (the sender's domain, the
+/// HELO name) would be looked up for this user's mail.
+fn logs_sub(m: &LogMsg, name: &str) -> bool {
+    m.table.iter().any(|r| {
+        r.name
+            .strip_prefix("substitute ")
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+    })
 }
 
 fn whiteclnt_path(s: &Session) -> PathBuf {

@@ -27,6 +27,7 @@ pub enum Kind {
     EnvFrom,
     From,
     Domain,
+    Helo,
     Ip,
     Body,
     Fuz1,
@@ -40,6 +41,7 @@ impl Kind {
             "env_from" => Kind::EnvFrom,
             "from" => Kind::From,
             "domain" => Kind::Domain,
+            "helo" => Kind::Helo,
             "ip" => Kind::Ip,
             "body" => Kind::Body,
             "fuz1" => Kind::Fuz1,
@@ -54,6 +56,7 @@ impl Kind {
             Kind::EnvFrom => "env_from",
             Kind::From => "from",
             Kind::Domain => "domain",
+            Kind::Helo => "helo",
             Kind::Ip => "ip",
             Kind::Body => "body",
             Kind::Fuz1 => "fuz1",
@@ -67,6 +70,7 @@ impl Kind {
             Kind::EnvFrom => "sender",
             Kind::From => "From: address",
             Kind::Domain => "sender's domain",
+            Kind::Helo => "HELO name",
             Kind::Ip => "IP address",
             Kind::Body => "body checksum",
             Kind::Fuz1 => "Fuz1 checksum",
@@ -80,6 +84,7 @@ impl Kind {
             Kind::EnvFrom => "env_From",
             Kind::From => "From",
             Kind::Domain => "substitute mail_host",
+            Kind::Helo => "substitute HELO",
             Kind::Ip => "IP",
             Kind::Body => "hex Body",
             Kind::Fuz1 => "hex Fuz1",
@@ -213,6 +218,11 @@ pub fn entries(text: &[u8]) -> Vec<(Kind, String, String)> {
             {
                 (Kind::Domain, v)
             }
+            [_, t, h, v]
+                if t.eq_ignore_ascii_case("substitute") && h.eq_ignore_ascii_case("helo") =>
+            {
+                (Kind::Helo, v)
+            }
             [c, h, t, a, b, x, y] if h.eq_ignore_ascii_case("hex") => {
                 let Some(kind) = Kind::of_row(t) else {
                     continue;
@@ -327,6 +337,14 @@ mod tests {
         );
         let gone = remove(&again, Kind::EnvFrom, "ALICE@example.com");
         assert_eq!(gone, old);
+        let helo = add(b"", List::Ok, Kind::Helo, "mail.example.com").unwrap();
+        assert_eq!(helo, b"ok\tsubstitute HELO\tmail.example.com\n");
+        check_edit(b"", &helo).unwrap();
+        assert_eq!(entries(&helo)[0].0, Kind::Helo);
+        assert_eq!(
+            current(&helo, Kind::Helo, "MAIL.example.com").as_deref(),
+            Some("ok")
+        );
         let d = add(b"", List::Ok, Kind::Domain, "example.com").unwrap();
         check_edit(b"", &d).unwrap();
         let ip = add(b"", List::Many, Kind::Ip, "192.0.2.1").unwrap();

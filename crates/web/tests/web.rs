@@ -196,6 +196,37 @@ fn domain_entry_needs_mail_host_checksum() {
     assert_eq!(a.status, 400, "{}", a.body);
     assert!(a.body.contains("-S mail_host"), "{}", a.body);
     assert_eq!(std::fs::read(&f).unwrap(), before, "nothing written");
+    // the HELO name likewise: only with a `substitute HELO` row (-S HELO)
+    assert!(!with.body.contains("add-ok-helo"), "no HELO button");
+    let helo = log_text(
+        "01/05/26 10:00:00 UTC",
+        "h@example.com",
+        "helo",
+        "z",
+        "reject",
+    )
+    .replace(
+        "\nBody: ",
+        "\nsubstitute HELO: 0f1e2d3c 4b5a6978 8796a5b4 c3d2e1f0\nBody: ",
+    );
+    add_log(&bob, "msg.EEEEEE", 5_000, &helo);
+    let m = c.get("/msg?id=msg.EEEEEE").unwrap();
+    assert!(
+        m.body.contains("add-ok-helo") && m.body.contains("HELO name"),
+        "HELO button"
+    );
+    let a = c
+        .post(
+            "/white",
+            &format!("csrf={csrf}&op=add&list=ok&kind=helo&msg=msg.EEEEEE"),
+        )
+        .unwrap();
+    assert_eq!(a.status, 303, "{}", a.body);
+    let now = std::fs::read_to_string(&f).unwrap();
+    assert!(
+        now.ends_with("ok\tsubstitute HELO\tmail.example.com\n"),
+        "{now}"
+    );
 }
 
 #[test]
