@@ -23,6 +23,7 @@ pub mod dccifd_client;
 pub mod faults;
 pub mod greylist;
 pub mod load;
+pub mod mailer;
 pub mod milter;
 pub mod msg;
 pub mod postfix;

@@ -8,7 +8,7 @@
 //! - [`starter`]: the programs `start-dccd`, `start-grey`, `start-dccm` and
 //!   `start-dccifd` that systemd's units run;
 //! - [`maint`], [`prune`], [`notify`], [`cron`]: the daily maintenance
-//!   `cron-dccd`.
+//!   `cron-dccd` ([`walk`]: its walks through the log directories).
 //!
 //! See docs/operations.md and the manual pages dcc_conf(5), start-dccd(8)
 //! and cron-dccd(8).
@@ -21,4 +21,5 @@ pub mod prune;
 pub mod start;
 pub mod starter;
 pub mod vars;
+pub mod walk;
 pub mod words;

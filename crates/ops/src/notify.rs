@@ -7,16 +7,14 @@
 //! tally runs the step when `dcc_conf` sets `WEBUSER_NOTIFY_URL`, the
 //! address of dcc-web that the mail points to.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::Write;
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::SystemTime;
 
-/// At most this many directories are visited in one tree.
-const MAX_DIRS: usize = 1_000_000;
+use crate::walk::walk;
 
 /// The name of the user owning `rel` (a file's path below the tree's root,
 /// as components): a log file `USER/log/msg.*` (also in numbered
@@ -48,55 +46,18 @@ pub fn users_with_news(
     follow: bool,
 ) -> (Vec<String>, Vec<String>) {
     let mut users = BTreeSet::new();
-    let mut errors = Vec::new();
-    let mut seen = HashSet::new();
-    let mut stack: Vec<(PathBuf, Vec<String>)> = vec![(root.to_path_buf(), Vec::new())];
-    while let Some((dir, rel)) = stack.pop() {
-        let Ok(meta) = fs::metadata(&dir) else {
-            continue;
-        };
-        if !seen.insert((meta.dev(), meta.ino())) {
-            continue;
+    let errors = walk(&[root.to_path_buf()], follow, |e| {
+        let Ok(m) = e.meta.modified() else { return };
+        if !e.meta.is_file() || m > until {
+            return;
         }
-        if seen.len() > MAX_DIRS {
-            errors.push(format!(
-                "{}: more than {MAX_DIRS} directories; stopped",
-                root.display()
-            ));
-            break;
-        }
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) => {
-                errors.push(format!("{}: {e}", dir.display()));
-                continue;
-            }
-        };
-        for ent in entries.flatten() {
-            let path = ent.path();
-            let name = ent.file_name().to_string_lossy().into_owned();
-            let meta = if follow {
-                fs::metadata(&path)
-            } else {
-                fs::symlink_metadata(&path)
-            };
-            let Ok(meta) = meta else { continue };
-            let mut r = rel.clone();
-            r.push(name);
-            if meta.is_dir() {
-                stack.push((path, r));
-            } else if meta.is_file() {
-                let Ok(m) = meta.modified() else { continue };
-                let pending = r.last().is_some_and(|n| n == "notify.pending");
-                let new = pending || since.is_none_or(|s| m > s);
-                if new && m <= until {
-                    if let Some(u) = owner(&r) {
-                        users.insert(u);
-                    }
-                }
+        let pending = e.rel.last().is_some_and(|n| n == "notify.pending");
+        if pending || since.is_none_or(|s| m > s) {
+            if let Some(u) = owner(e.rel) {
+                users.insert(u);
             }
         }
-    }
+    });
     (users.into_iter().collect(), errors)
 }
 

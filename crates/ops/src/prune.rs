@@ -3,14 +3,11 @@
 //! day, then the empty per-day, hour or minute directories (named by one
 //! to three digits). Ages count whole days, as `find -mtime +N`.
 
-use std::collections::HashSet;
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-/// At most this many directories are visited in one run.
-const MAX_DIRS: usize = 1_000_000;
+use crate::walk::walk;
 
 const DAY: u64 = 86_400;
 
@@ -39,64 +36,30 @@ fn numbered(name: &str) -> bool {
 /// directories are followed (each directory visited once).
 pub fn prune(roots: &[PathBuf], logdays: u64, follow: bool, now: SystemTime) -> Pruned {
     let mut out = Pruned::default();
-    let mut seen = HashSet::new();
-    let mut stack: Vec<PathBuf> = roots.iter().filter(|r| r.is_dir()).cloned().collect();
     let mut numbered_dirs = Vec::new();
-    while let Some(dir) = stack.pop() {
-        if seen.len() >= MAX_DIRS {
-            out.errors.push(format!(
-                "{}: more than {MAX_DIRS} directories; stopped",
-                dir.display()
-            ));
-            break;
-        }
-        let meta = match fs::metadata(&dir) {
-            Ok(m) => m,
-            Err(e) => {
-                out.errors.push(format!("{}: {e}", dir.display()));
-                continue;
+    let mut removal_errors = Vec::new();
+    out.errors = walk(roots, follow, |e| {
+        let name = e.rel.last().map_or("", String::as_str);
+        if e.meta.is_dir() {
+            if numbered(name) {
+                numbered_dirs.push(e.path.to_path_buf());
             }
-        };
-        if !seen.insert((meta.dev(), meta.ino())) {
-            continue;
-        }
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) => {
-                out.errors.push(format!("{}: {e}", dir.display()));
-                continue;
+        } else if e.meta.is_file() {
+            let age = e.meta.modified().map_or(0, |m| whole_days(now, m));
+            let old = (name.starts_with("msg.") && age > logdays)
+                || (name.starts_with("tmp.") && age > 1);
+            if !old {
+                out.kept += 1;
+                return;
             }
-        };
-        for ent in entries.flatten() {
-            let path = ent.path();
-            let name = ent.file_name().to_string_lossy().into_owned();
-            let meta = if follow {
-                fs::metadata(&path)
-            } else {
-                fs::symlink_metadata(&path)
-            };
-            let Ok(meta) = meta else { continue };
-            if meta.is_dir() {
-                if numbered(&name) {
-                    numbered_dirs.push(path.clone());
-                }
-                stack.push(path);
-            } else if meta.is_file() {
-                let age = meta.modified().map_or(0, |m| whole_days(now, m));
-                let old = (name.starts_with("msg.") && age > logdays)
-                    || (name.starts_with("tmp.") && age > 1);
-                if !old {
-                    out.kept += 1;
-                    continue;
-                }
-                match fs::remove_file(&path) {
-                    Ok(()) => out.files += 1,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => out.errors.push(format!("{}: {e}", path.display())),
-                }
+            match fs::remove_file(e.path) {
+                Ok(()) => out.files += 1,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => removal_errors.push(format!("{}: {err}", e.path.display())),
             }
         }
-    }
+    });
+    out.errors.extend(removal_errors);
     // deepest first, so that a day directory empty of hours goes too
     numbered_dirs.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
     for d in numbered_dirs {

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tally_e2e::bins;
 use tally_e2e::dccd::free_udp_port;
+use tally_e2e::mailer::Outbox;
 use tally_e2e::tmp::TempDir;
 
 const DAY: u64 = 86_400;
@@ -212,19 +213,8 @@ fn users_with_new_log_files_are_notified() {
     );
     let dir = TempDir::new("ops-notify").unwrap();
     let home = dir.path().to_path_buf();
-    let out = home.join("outbox");
-    fs::create_dir_all(&out).unwrap();
-    let mailer = home.join("sendmail");
-    fs::write(
-        &mailer,
-        format!(
-            "#!/bin/sh\nn=$(ls {o} | wc -l)\n{{ echo \"ARGS: $*\"; cat; }} > {o}/mail.$n\n",
-            o = out.display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&mailer, fs::Permissions::from_mode(0o755)).unwrap();
+    let outbox = Outbox::new(&home).unwrap();
+    let mailer = outbox.script.clone();
     fs::write(
         home.join("dcc_conf"),
         format!(
@@ -251,9 +241,9 @@ fn users_with_new_log_files_are_notified() {
         said.contains("2 users with new log files") && said.contains("local/bob: mail sent to bob"),
         "{said}"
     );
-    let mails: Vec<_> = fs::read_dir(&out).unwrap().flatten().collect();
+    let mails = outbox.mails();
     assert_eq!(mails.len(), 1, "{said}");
-    let m = fs::read_to_string(mails[0].path()).unwrap();
+    let m = &mails[0];
     assert!(m.starts_with("ARGS: -i -- bob\nTo: bob\n"), "{m}");
     assert!(m.contains("https://dcc.example.com/log"), "{m}");
     assert!(home.join("userdirs/notify.marker").exists());
@@ -264,5 +254,5 @@ fn users_with_new_log_files_are_notified() {
         o.status.success() && said.contains("0 users with new log files"),
         "{said}"
     );
-    assert_eq!(fs::read_dir(&out).unwrap().count(), 1);
+    assert_eq!(outbox.mails().len(), 1);
 }

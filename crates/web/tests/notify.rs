@@ -7,25 +7,9 @@ mod common;
 
 use common::*;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-
-fn fake_mailer(home: &Path) -> std::path::PathBuf {
-    let out = home.join("outbox");
-    std::fs::create_dir_all(&out).unwrap();
-    let p = home.join("sendmail");
-    std::fs::write(
-        &p,
-        format!(
-            "#!/bin/sh\nn=$(ls {o} | wc -l)\n{{ echo \"ARGS: $*\"; cat; }} > {o}/mail.$n\n",
-            o = out.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-    p
-}
+use tally_e2e::mailer::Outbox;
 
 fn run(home: &Path, names: &str) -> (bool, String) {
     let mut c = Command::new(env!("CARGO_BIN_EXE_webuser-notify"))
@@ -44,20 +28,10 @@ fn run(home: &Path, names: &str) -> (bool, String) {
     )
 }
 
-fn mails(home: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(home.join("outbox"))
-        .unwrap()
-        .flatten()
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .collect();
-    v.sort();
-    v
-}
-
 #[test]
 fn users_who_asked_get_one_mail() {
     let h = home("notify");
-    fake_mailer(&h);
+    let outbox = Outbox::new(&h).unwrap();
     let bob = add_user(
         &h,
         "bob",
@@ -75,7 +49,7 @@ fn users_who_asked_get_one_mail() {
     }
     let (ok, said) = run(&h, "local/bob\nlocal/carol\nlocal/dave\n");
     assert!(ok, "{said}");
-    let m = mails(&h);
+    let m = outbox.mails();
     assert_eq!(m.len(), 2, "{m:?}");
     let bob_mail = m
         .iter()
@@ -90,12 +64,12 @@ fn users_who_asked_get_one_mail() {
     // the next day: nothing new, no mail
     let (ok, _) = run(&h, "local/bob\nlocal/dave\n");
     assert!(ok);
-    assert_eq!(mails(&h).len(), 2);
+    assert_eq!(outbox.mails().len(), 2);
     // a new log file within the week: pending, no mail yet
     add_log(&bob, "msg.BBBBBB", 4_000_000_000, "new");
     let (ok, _) = run(&h, "local/bob\n");
     assert!(ok);
-    assert_eq!(mails(&h).len(), 2);
+    assert_eq!(outbox.mails().len(), 2);
     assert!(bob.join("notify.pending").exists());
 
     // names that could leave userdirs are refused, the rest go on
@@ -115,9 +89,9 @@ fn users_who_asked_get_one_mail() {
     assert!(!dave.join("notify.block").exists());
     assert!(dave.join("notify.pending").exists());
     // with the mailer back, the next run sends it
-    fake_mailer(&h);
+    Outbox::new(&h).unwrap();
     let (ok, said) = run(&h, "local/dave\n");
     assert!(ok, "{said}");
-    assert_eq!(mails(&h).len(), 3);
+    assert_eq!(outbox.mails().len(), 3);
     let _ = std::fs::remove_dir_all(&h);
 }
