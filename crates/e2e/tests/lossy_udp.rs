@@ -108,10 +108,12 @@ fn miss_chance() -> f64 {
 struct Tally {
     /// With the server's counts.
     answered: usize,
-    /// Asked about, no answer ("no DCC answer", "no working DCC servers").
+    /// Asked about, no answer ("no DCC answer", "no working DCC server").
     unanswered: usize,
     /// Not asked about: the client was backing off.
     backing_off: usize,
+    /// What the runs without counts and without a known complaint said.
+    unexplained: Vec<String>,
 }
 
 impl Tally {
@@ -123,7 +125,9 @@ impl Tally {
     /// Count the complaints of `text`.
     fn complaints(&mut self, text: &str) {
         for l in text.lines() {
-            if l.contains("no DCC answer from") || l.contains("no working DCC servers") {
+            // one server in the map: "no working DCC server at ADDR"; more:
+            // "no working DCC servers NAMES at ADDRS", as the original
+            if l.contains("no DCC answer from") || l.contains("no working DCC server") {
                 self.unanswered += 1;
             } else if l.contains("continue not asking DCC") {
                 self.backing_off += 1;
@@ -204,7 +208,14 @@ fn dccproc_through_loss() {
                 if has_counts(&out.stdout) {
                     r.0.answered += 1;
                 } else {
+                    let before = r.0.total();
                     r.0.complaints(&out.stderr);
+                    if r.0.total() == before {
+                        r.0.unexplained.push(format!(
+                            "run {n}: stderr {:?}, stdout {:?}",
+                            out.stderr, out.stdout
+                        ));
+                    }
                 }
                 r.1.push(took);
             });
