@@ -71,7 +71,8 @@ pub struct Notified {
 
 /// The notification step for the tree `root`: users with news handed to
 /// `program` (`-d root -u url -m mailer`, `-x` when `verbose`), then the
-/// tree's marker moved to the start of this run.
+/// tree's marker moved to the start of this run (left where it was when
+/// the program could not be run).
 pub fn run(
     root: &Path,
     program: &Path,
@@ -105,8 +106,15 @@ pub fn run(
         });
         match ran {
             Ok(s) if s.success() => {}
+            // mails it could not send it keeps pending itself
             Ok(s) => out.errors.push(format!("{}: {s}", program.display())),
-            Err(e) => out.errors.push(format!("{}: {e}", program.display())),
+            Err(e) => {
+                // not run: the same users are found again next time
+                out.errors.push(format!("{}: {e}", program.display()));
+                let _ = fs::remove_file(&fresh);
+                out.users = users;
+                return out;
+            }
         }
     }
     if let Err(e) = fs::rename(&fresh, &marker) {
@@ -173,6 +181,22 @@ mod tests {
         assert_eq!(u, ["local/new", "local/pend"]);
         let (u, _) = users_with_news(&root, None, now, true);
         assert_eq!(u, ["local/later", "local/new", "local/old", "local/pend"]);
+        // a program that cannot run leaves the marker alone
+        let n = run(
+            &root,
+            Path::new("/nonexistent/webuser-notify"),
+            "https://h",
+            "m",
+            false,
+            true,
+        );
+        assert_eq!(n.users.len(), 4);
+        assert!(
+            n.errors[0].contains("/nonexistent/webuser-notify"),
+            "{:?}",
+            n.errors
+        );
+        assert!(!root.join("notify.marker").exists() && !root.join("notify.marker.new").exists());
         fs::remove_dir_all(&root).unwrap();
     }
 }
