@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 /// How deep the day/hour/minute subdirectories go.
-const MAX_DEPTH: usize = 3;
+pub(crate) const MAX_DEPTH: usize = 3;
 /// Most log directories remembered (one per user seen recently).
 const MAX_DIRS: usize = 256;
 
@@ -61,13 +61,13 @@ pub fn valid_id(id: &str) -> bool {
 }
 
 /// `msg.` then 1 to 16 letters or digits.
-fn is_log_name(n: &str) -> bool {
+pub(crate) fn is_log_name(n: &str) -> bool {
     n.strip_prefix("msg.").is_some_and(|r| {
         !r.is_empty() && r.len() <= 16 && r.bytes().all(|c| c.is_ascii_alphanumeric())
     })
 }
 
-fn is_subdir(d: &str) -> bool {
+pub(crate) fn is_subdir(d: &str) -> bool {
     !d.is_empty() && d.len() <= 3 && d.bytes().all(|c| c.is_ascii_digit())
 }
 

@@ -15,6 +15,7 @@
 //!   before that date turn it into
 //! - `notify.pending`: a mail is sent once its date has passed.
 
+use crate::listing::{is_log_name, is_subdir, MAX_DEPTH};
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -167,29 +168,22 @@ fn touch(p: &Path, t: SystemTime) -> std::io::Result<()> {
     f.set_modified(t)
 }
 
-/// Whether a log file below `dir` (its numbered subdirectories included)
-/// is newer than `t`.
+/// Whether a log file below `dir` (its numbered subdirectories included,
+/// named as the listing takes them) is newer than `t`.
 fn newer_log(dir: &Path, t: SystemTime, depth: usize) -> bool {
     let Ok(rd) = fs::read_dir(dir) else {
         return false;
     };
-    for e in rd.flatten() {
+    rd.flatten().any(|e| {
         let name = e.file_name();
         let name = name.to_string_lossy();
         let p = e.path();
-        if name.starts_with("msg.") {
-            if mtime(&p).is_some_and(|m| m > t) {
-                return true;
-            }
-        } else if depth < 3
-            && name.bytes().all(|c| c.is_ascii_digit())
-            && p.is_dir()
-            && newer_log(&p, t, depth + 1)
-        {
-            return true;
+        if is_log_name(&name) {
+            mtime(&p).is_some_and(|m| m > t)
+        } else {
+            depth < MAX_DEPTH && is_subdir(&name) && p.is_dir() && newer_log(&p, t, depth + 1)
         }
-    }
-    false
+    })
 }
 
 /// The mailbox of user `name` (`local/bob` or `esmtp/bob@example.com`)
@@ -302,16 +296,37 @@ pub fn send(mailer: &Path, mailbox: &str, text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A user name as the cron job gives it, refused if it could leave
-/// `userdirs`: relative, no `..`, no empty part, nothing but printable.
+/// The directory of a user name as the cron job gives it (`local/bob`),
+/// checked as dcc-web checks the names users sign in with
+/// ([`crate::userdir::parts`]: nothing that could leave `userdirs`).
 pub fn user_dir(userdirs: &Path, name: &str) -> Option<PathBuf> {
-    let ok = !name.is_empty()
-        && !name.starts_with('/')
-        && name
-            .split('/')
-            .all(|p| !p.is_empty() && p != "." && p != "..")
-        && !name.chars().any(|c| c.is_control() || c.is_whitespace());
-    ok.then(|| userdirs.join(name))
+    let (mailer, addr) = crate::userdir::parts(name).ok()?;
+    Some(userdirs.join(mailer).join(addr))
+}
+
+/// The options form's mail notification fields (`on`: `on` or `off`)
+/// applied to a whiteclnt file's `text`; a change only where the setting
+/// differs, so that saving other options leaves the file's comments alone.
+pub fn apply_form(
+    text: Vec<u8>,
+    on: Option<String>,
+    mailbox: Option<String>,
+) -> Result<Vec<u8>, String> {
+    let cur = setting(&text);
+    let on = match on.as_deref() {
+        None => return Ok(text),
+        Some("on") => true,
+        Some("off") => false,
+        Some(v) => return Err(format!("mail notifications {v:?}: not on or off")),
+    };
+    let want = Setting {
+        on,
+        mailbox: mailbox.unwrap_or(cur.mailbox.clone()).trim().to_string(),
+    };
+    if want == cur {
+        return Ok(text);
+    }
+    set(&text, &want)
 }
 
 #[cfg(test)]

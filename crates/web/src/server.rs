@@ -722,31 +722,6 @@ async fn options_page(State(app): Shared, headers: HeaderMap, q: Query<DoneQuery
     )
 }
 
-/// The form's mail notification fields applied to `text` (a change only
-/// where the setting differs, so that saving other options leaves the
-/// file's comments alone).
-fn apply_notify(
-    text: Vec<u8>,
-    on: Option<String>,
-    mailbox: Option<String>,
-) -> Result<Vec<u8>, String> {
-    let cur = crate::notify::setting(&text);
-    let on = match on.as_deref() {
-        None => return Ok(text),
-        Some("on") => true,
-        Some("off") => false,
-        Some(v) => return Err(format!("mail notifications {v:?}: not on or off")),
-    };
-    let want = crate::notify::Setting {
-        on,
-        mailbox: mailbox.unwrap_or(cur.mailbox.clone()).trim().to_string(),
-    };
-    if want == cur {
-        return Ok(text);
-    }
-    crate::notify::set(&text, &want)
-}
-
 async fn options_save(
     State(app): Shared,
     headers: HeaderMap,
@@ -764,7 +739,9 @@ async fn options_save(
         Ok(t) => t,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, Some(&s), &format!("refused: {e}")),
     };
-    let new = match useropts::apply(&old, &f).and_then(|n| apply_notify(n, notify, notifybox)) {
+    let new = match useropts::apply(&old, &f)
+        .and_then(|n| crate::notify::apply_form(n, notify, notifybox))
+    {
         Ok(n) => n,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, Some(&s), &format!("refused: {e}")),
     };

@@ -94,9 +94,11 @@ impl Kind {
 
     /// The kind of a body checksum row of a log file's table.
     pub fn of_row(name: &str) -> Option<Kind> {
-        [Kind::Body, Kind::Fuz1, Kind::Fuz2]
-            .into_iter()
-            .find(|k| k.words()[4..].eq_ignore_ascii_case(name))
+        [Kind::Body, Kind::Fuz1, Kind::Fuz2].into_iter().find(|k| {
+            k.words()
+                .strip_prefix("hex ")
+                .is_some_and(|w| w.eq_ignore_ascii_case(name))
+        })
     }
 
     /// Whether the value is a checksum in hexadecimal.
