@@ -69,7 +69,8 @@ pub use filters::{Filters, LogSubdir, SpamAction};
 pub use list::{Entry, WhiteList};
 pub use options::{Switches, Threshold, Thresholds};
 pub use parse::{
-    parse_file, FileKind, IncludeFile, Includes, Item, ItemValue, NoIncludes, ParsedFile, Source,
+    hex_ck, hex_sum, parse_file, FileKind, IncludeFile, Includes, Item, ItemValue, NoIncludes,
+    ParsedFile, Source,
 };
 pub use tgts::Tgts;
 pub use verdict::{recipient, Layered, Listing, MtaOpinion, RcptInputs, RcptResult, Verdict, WHit};

@@ -410,34 +410,51 @@ fn substitute(value: &[u8]) -> Result<ItemValue, String> {
 /// `hex type xxxxxxxx xxxxxxxx xxxxxxxx xxxxxxxx` (for `substitute`, a
 /// header name may come before the words and is ignored).
 fn hex_value(type_nm: &[u8], ty: Option<CkType>, value: &[u8]) -> Result<ItemValue, String> {
+    hex_ck(type_nm, ty, value).map(|(t, s)| ItemValue::Sum(t, s))
+}
+
+/// A checksum written in hex after its type, as in `hex` whiteclnt lines
+/// and in the checksum tables of `dccproc -C` that `dccsight` reads: four
+/// words of up to eight hex digits (what follows them is ignored; for
+/// `substitute` a header name may come first), or a server-ID
+/// declaration (`simple at N`, `ignore at N`, `rogue at N`). `ty` is the
+/// type `type_nm` names, if any. The complaint is worded as the
+/// original's, without a place.
+pub fn hex_ck(type_nm: &[u8], ty: Option<CkType>, value: &[u8]) -> Result<(CkType, Sum), String> {
     let Some(ty) = ty else {
         return Err(format!("unrecognized checksum type \"{}\"", lossy(type_nm)));
     };
-    let words = scan_words(value).or_else(|| {
+    let sum = hex_sum(value).or_else(|| {
         if ty != CkType::Sub {
             return None;
         }
         let (_, rest) = split_word(skip_ws(value));
-        scan_words(rest)
+        hex_sum(rest)
     });
-    match words {
-        Some(w) => {
-            let mut b = [0u8; 16];
-            for (i, word) in w.iter().enumerate() {
-                b[4 * i..4 * i + 4].copy_from_slice(&word.to_be_bytes());
-            }
-            Ok(ItemValue::Sum(ty, Sum(b)))
-        }
+    match sum {
+        Some(s) => Ok((ty, s)),
         None => match server_id_decl(value) {
             Some(id) => {
                 let mut b = [0u8; 16];
                 b[0] = CkType::SrvrId.number();
                 b[1..3].copy_from_slice(&(id as u16).to_be_bytes());
-                Ok(ItemValue::Sum(ty, Sum(b)))
+                Ok((ty, Sum(b)))
             }
             None => Err(format!("unrecognized checksum value \"{}\"", lossy(value))),
         },
     }
+}
+
+/// Four words of up to eight hex digits each at the start of `s` (blanks
+/// before each, anything after the fourth), as `sscanf` with `%8x %8x %8x
+/// %8x` reads them: the checksum with the first word in its first bytes.
+pub fn hex_sum(s: &[u8]) -> Option<Sum> {
+    let w = scan_words(s)?;
+    let mut b = [0u8; 16];
+    for (i, word) in w.iter().enumerate() {
+        b[4 * i..4 * i + 4].copy_from_slice(&word.to_be_bytes());
+    }
+    Some(Sum(b))
 }
 
 /// `simple at N`, `ignore at N` or `rogue at N`: a server-ID declaration
