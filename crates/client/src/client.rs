@@ -128,6 +128,13 @@ impl Client {
         self.ready(kind, true).await
     }
 
+    /// Make sure a server of the class is chosen before any request, as a
+    /// client that cannot work without one does at its start (`dccsight`):
+    /// names resolved and RTTs measured when due, the back-off honoured.
+    pub async fn ready_to_ask(&self, kind: ClassKind) -> Result<(), ClientError> {
+        self.ready(kind, false).await
+    }
+
     /// Make sure a server of the class is chosen. With `no_fail` (the
     /// administrative requests of `cdcc`) the back-off after failures is
     /// ignored.

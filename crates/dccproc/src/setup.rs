@@ -8,60 +8,12 @@ use tally_engine::errno_str;
 use tally_engine::logfile::{self, LogFile, NameGen};
 use tally_engine::spool::Spool;
 
-/// The compiled-in DCC home directory.
-pub const DCC_HOMEDIR: &str = "/var/dcc";
-
-/// This host's name for X-DCC headers.
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "localhost".to_string())
-}
-
-/// `p` made absolute against `cwd`.
-pub fn absolute(cwd: &Path, p: &str) -> PathBuf {
-    let p = Path::new(p);
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        cwd.join(p)
-    }
-}
+pub use tally_engine::home::{absolute, hostname};
 
 /// The DCC home directory, complaining as the original does when it
 /// cannot be used.
 pub fn home_dir(r: &mut Run, o: &Opts, cwd: &Path) -> PathBuf {
-    let try_dir = |r: &mut Run, d: &Path| -> bool {
-        match std::fs::metadata(d) {
-            Ok(m) if m.is_dir() => true,
-            Ok(_) => {
-                r.error_msg(&format!("chdir({}): Not a directory", d.display()));
-                false
-            }
-            Err(e) => {
-                r.error_msg(&format!("chdir({}): {}", d.display(), errno_str(&e)));
-                false
-            }
-        }
-    };
-    let default = PathBuf::from(DCC_HOMEDIR);
-    if let Some(h) = o.homedir.as_deref() {
-        if h.is_empty() {
-            r.error_msg("invalid null DCC home directory");
-        } else {
-            let d = absolute(cwd, h);
-            if try_dir(r, &d) {
-                return d;
-            }
-        }
-    }
-    if try_dir(r, &default) {
-        default
-    } else {
-        cwd.to_path_buf()
-    }
+    tally_engine::home::home_dir(o.homedir.as_deref(), cwd, &mut |m| r.error_msg(m))
 }
 
 /// The directories for the spool file: -T, the log directory, /tmp.

@@ -133,6 +133,15 @@ impl DccClient {
         }
     }
 
+    /// Make sure a DCC server is chosen before asking (see
+    /// [`Client::ready_to_ask`]); the complaint as the original words it.
+    pub async fn ready(&self) -> Result<(), AskError> {
+        self.client
+            .ready_to_ask(tally_client::map::ClassKind::Dcc)
+            .await
+            .map_err(|e| to_ask_error(&e, &self.client.map()))
+    }
+
     /// Write the map's server state back to the file the client was
     /// opened from, if it changed (see [`crate::map_save`]).
     pub fn save_map(&self) -> Result<Saved, String> {
@@ -260,6 +269,25 @@ impl BlockingDccClient {
     /// The asynchronous client.
     pub fn inner(&self) -> &DccClient {
         &self.inner
+    }
+
+    /// [`DccClient::ready`], waited for.
+    pub fn ready(&self) -> Result<(), AskError> {
+        match &self.rt {
+            Some(rt) => rt.block_on(self.inner.ready()),
+            None => Err(AskError {
+                msg: "no working DCC servers".into(),
+                srvr_id: 0,
+            }),
+        }
+    }
+
+    /// [`DccClient::grey`], waited for.
+    pub fn grey(&self, req: &crate::grey::GreyRequest) -> Result<crate::grey::GreyAnswer, String> {
+        match &self.rt {
+            Some(rt) => rt.block_on(self.inner.grey(req)),
+            None => Err("no working greylist servers".into()),
+        }
     }
 }
 

@@ -14,6 +14,7 @@
 //! - [`ask`]: the decision itself.
 //! - [`grey`]: greylisting in the client (requests, answers, embargo).
 //! - [`grey_udp`]: greylist requests over UDP ([`dcc_client::DccClient::grey`]).
+//! - [`home`]: the DCC home directory and this host's name.
 //! - [`logfile`]: per-message log files.
 //! - [`spool`]: the temporary file holding a message while it is checked.
 //! - [`logopt`]: the `-L` system log option.
@@ -30,6 +31,7 @@ pub mod dcc_client;
 pub mod dnsbl;
 pub mod grey;
 pub mod grey_udp;
+pub mod home;
 pub mod logfile;
 pub mod map_save;
 pub mod message;
