@@ -91,6 +91,11 @@ pub const PAGES: &[Page] = &[
     prog("dccm.8", &[src(DCCM, OPTSTRING)], ""),
     prog("dccifd.8", &[src(DCCIFD, OPTSTRING)], ""),
     prog("dccproc.8", &[src(DCCPROC, OPTSTRING)], ""),
+    prog(
+        "dccsight.8",
+        &[src("crates/dccsight/src/opts.rs", OPTSTRING)],
+        "",
+    ),
     prog("dccd.8", &[src(DCCD, OPTSTRING)], ""),
     prog(
         "cdcc.8",

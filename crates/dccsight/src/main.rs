@@ -1,0 +1,20 @@
+//! dccsight(8): read checksums computed before (the table `dccproc -C`
+//! prints), report them to a DCC server (or only ask with `-Q`), and print
+//! the X-DCC header line; with `-C` the checksums and counts after it.
+//! With `-G` it instead ends the greylist embargo of one triple (or asks
+//! about it with `-Q`).
+
+mod grey;
+mod opts;
+mod run;
+
+/// Version printed by `-V`.
+pub const VERSION: &str = concat!("tally ", env!("CARGO_PKG_VERSION"), " (DCC 2.3.167)");
+
+fn main() {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    std::process::exit(run::main_run(&args));
+}

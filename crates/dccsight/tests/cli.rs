@@ -1,0 +1,288 @@
+//! dccsight against DCC and greylist servers on the loopback interface:
+//! the checksums of a `dccproc -C` table reported or queried, the X-DCC
+//! header and the table printed, whiteclnt files, targets, and the
+//! complaints and exit codes of bad input and missing servers.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use tally_testkit::{closed_port, grey_map_text, scratch, write_map, FakeDccd, FakeGrey};
+use tally_wire::{CkType, Op, Sum};
+
+/// A log file's table as the original wrote it (dccm scenario h1).
+const TABLE: &str = "X-DCC-behbrand-Metrics: vm 1200; bulk Body=52 Fuz1=52 Fuz2=52
+                            reported: 1               checksum  server thold
+                       IP: 3e63dc0d da76f064 8704670e 45076b06
+                 env_From: c160f8cc 69a4f0bf 2b036275 2353d060
+                     From: e347582a a46911ff b7dd7069 15e56dd8
+               Message-ID: a5be58ae 48d4cf97 c6058333 d226cc37
+                 Received: e9441a64 8a3faf7f 1eeb699f 09825734
+                     Body: e7ab4056 66b5f492 922c6974 e3be4999      51     3
+                     Fuz1: 00b86a4c eb6fc1eb 2f672ea8 f73a87c2      51     3
+                     Fuz2: 81780e9d d0440e8f c252e9e0 aa635cea      51     3
+                rep-total: 3e63dc0d da76f064 8704670e 45076b06       3    20
+                      rep: 3e63dc0d da76f064 8704670e 45076b06       2
+";
+
+fn sum(s: &str) -> Sum {
+    let w: Vec<u32> = s
+        .split_whitespace()
+        .map(|x| u32::from_str_radix(x, 16).expect("hex"))
+        .collect();
+    let mut b = [0u8; 16];
+    for (i, x) in w.iter().enumerate() {
+        b[4 * i..4 * i + 4].copy_from_slice(&x.to_be_bytes());
+    }
+    Sum(b)
+}
+
+fn body() -> Sum {
+    sum("e7ab4056 66b5f492 922c6974 e3be4999")
+}
+
+fn host() -> String {
+    tally_engine::home::hostname()
+}
+
+fn run(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dccsight"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start dccsight");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait for dccsight");
+    let _ = writer.join();
+    out
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// A home directory whose map names the server at `addr`.
+fn home(name: &str, addr: std::net::SocketAddr) -> (PathBuf, String) {
+    let h = scratch("dccsight", name);
+    write_map(&h, addr);
+    let s = h.to_string_lossy().into_owned();
+    (h, s)
+}
+
+#[test]
+fn reports_the_table_and_prints_the_header() {
+    let srv = FakeDccd::start(1200, "behbrand");
+    let (_h, hs) = home("report", srv.addr);
+    let out = run(&["-h", &hs], TABLE.as_bytes());
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(code(&out), 0);
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "X-DCC-behbrand-Metrics: {} 1200; Body=1 Fuz1=1 Fuz2=1\n",
+            host()
+        )
+    );
+    assert_eq!(srv.count(CkType::Body, body()), 1);
+    assert_eq!(srv.ops(Op::Report).len(), 1);
+    // reported again, with the table after the header
+    let out = run(&["-h", &hs, "-C"], TABLE.as_bytes());
+    let t = text(&out.stdout);
+    let mut lines = t.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            format!(
+                "X-DCC-behbrand-Metrics: {} 1200; Body=2 Fuz1=2 Fuz2=2",
+                host()
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(
+        lines.next(),
+        Some("                            reported: 1               checksum  server")
+    );
+    assert!(
+        // the server's count before this report
+        t.contains("\n                     Body: e7ab4056 66b5f492 922c6974 e3be4999       1\n"),
+        "{t}"
+    );
+    assert!(t.contains("\n                      rep: 3e63dc0d da76f064 8704670e 45076b06"));
+    // the output of -C is input again
+    let out = run(&["-h", &hs, "-Q"], &out.stdout);
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "X-DCC-behbrand-Metrics: {} 1200; Body=2 Fuz1=2 Fuz2=2\n",
+            host()
+        )
+    );
+    assert_eq!(srv.count(CkType::Body, body()), 2);
+    assert_eq!(srv.ops(Op::Query).len(), 1);
+}
+
+#[test]
+fn targets_and_queries() {
+    let srv = FakeDccd::start(1200, "behbrand");
+    let (_h, hs) = home("targets", srv.addr);
+    let out = run(&["-h", &hs, "-t", "5"], TABLE.as_bytes());
+    assert!(text(&out.stdout).contains("; Body=5 Fuz1=5 Fuz2=5\n"));
+    // -t 0 is a query
+    let out = run(&["-h", &hs, "-t", "0"], TABLE.as_bytes());
+    assert!(text(&out.stdout).contains("; Body=5 Fuz1=5 Fuz2=5\n"));
+    // -t and -Q: a complaint, and a query
+    let out = run(&["-h", &hs, "-Q", "-t", "3"], TABLE.as_bytes());
+    assert_eq!(text(&out.stderr), "\"-t 3\" is incompatible with \"-Q\"\n");
+    assert!(text(&out.stdout).contains("; Body=5 Fuz1=5 Fuz2=5\n"));
+    assert_eq!(srv.count(CkType::Body, body()), 5);
+    // a bad count is complained about; one target is reported
+    let out = run(&["-h", &hs, "-t", "lots"], TABLE.as_bytes());
+    assert_eq!(text(&out.stderr), "invalid count \"lots\"\n");
+    assert_eq!(code(&out), 0);
+    assert_eq!(srv.count(CkType::Body, body()), 6);
+    // many: spam, the header says bulk and (without -P) Body=many
+    let out = run(&["-h", &hs, "-t", "many"], TABLE.as_bytes());
+    let t = text(&out.stdout);
+    assert!(t.contains("; bulk Body=many Fuz1=many Fuz2=many\n"), "{t}");
+    let out = run(&["-h", &hs, "-t", "many", "-P", "-C"], TABLE.as_bytes());
+    let t = text(&out.stdout);
+    assert!(t.contains("reported: 1 spam "), "{t}");
+}
+
+#[test]
+fn thresholds_and_whiteclnt() {
+    let srv = FakeDccd::start(1200, "behbrand");
+    let (h, hs) = home("white", srv.addr);
+    srv.preload(CkType::Body, body(), 20);
+    let out = run(&["-h", &hs, "-Q", "-c", "CMN,10"], TABLE.as_bytes());
+    let t = text(&out.stdout);
+    assert!(t.contains("; bulk Body=20 "), "{t}");
+    // the sender of the table (alice@example.com) whitelisted: not reported
+    std::fs::write(h.join("whiteclnt"), "ok env_From alice@example.com\n").expect("whiteclnt");
+    let out = run(&["-h", &hs, "-w", "whiteclnt", "-C"], TABLE.as_bytes());
+    let t = text(&out.stdout);
+    assert!(
+        t.starts_with(&format!("X-DCC--Metrics: {}; whitelist\n", host())),
+        "{t}"
+    );
+    assert!(t.contains(" wlist\n"), "{t}");
+    assert_eq!(srv.count(CkType::Body, body()), 20);
+    // blacklisted: reported as spam
+    std::fs::write(h.join("whiteclnt"), "many env_From alice@example.com\n").expect("whiteclnt");
+    let out = run(&["-h", &hs, "-w", "whiteclnt"], TABLE.as_bytes());
+    let t = text(&out.stdout);
+    assert!(t.contains("; bulk Body=many "), "{t}");
+    // a complaint about the file names its line; the run goes on
+    std::fs::write(h.join("whiteclnt"), "bogus line\n").expect("whiteclnt");
+    let out = run(&["-h", &hs, "-w", "whiteclnt", "-Q"], TABLE.as_bytes());
+    assert!(
+        text(&out.stderr).contains(" in line 1 of "),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(code(&out), 0);
+}
+
+#[test]
+fn bad_input_and_missing_servers() {
+    let srv = FakeDccd::start(1200, "behbrand");
+    let (h, hs) = home("bad", srv.addr);
+    let out = run(&["-h", &hs], b"Body: 1 2 3\n");
+    assert_eq!(code(&out), 65);
+    assert_eq!(
+        text(&out.stderr),
+        "unrecognized checksum value \"1 2 3\" in line 1 of stdin; fatal error\n"
+    );
+    assert!(out.stdout.is_empty());
+    let out = run(
+        &["-h", &hs],
+        b"X-DCC-x-Metrics: h 1; Body=1\n\nenv_To: 1 2 3 4\n",
+    );
+    assert_eq!(code(&out), 65);
+    assert_eq!(text(&out.stderr), "no reportable checksums; fatal error\n");
+    // -i names the file in complaints
+    let f = h.join("cks");
+    std::fs::write(&f, "\n\nFrom 1 2 3 4\nwhat: 1 2 3 4\n").expect("input");
+    let fs = f.to_string_lossy().into_owned();
+    let out = run(&["-h", &hs, "-i", &fs], b"");
+    assert_eq!(
+        text(&out.stderr),
+        format!("unrecognized checksum type \"what:\" in line 4 of {fs}; fatal error\n")
+    );
+    let out = run(&["-h", &hs, "-z"], b"");
+    assert_eq!(code(&out), 64);
+    assert!(text(&out.stderr).starts_with("dccsight: invalid option -- 'z'\nusage: "));
+    // no map file
+    let empty = scratch("dccsight", "nomap");
+    let es = empty.to_string_lossy().into_owned();
+    let out = run(&["-h", &es], TABLE.as_bytes());
+    assert_eq!(code(&out), 66);
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "open({}): No such file or directory; fatal error\n",
+            empty.join("map").display()
+        )
+    );
+    // no working server: nothing is read or printed
+    let dead = closed_port();
+    let (_d, ds) = home("dead", dead);
+    let out = run(&["-h", &ds], TABLE.as_bytes());
+    assert_eq!(code(&out), 68);
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "no working DCC server at {},{}; fatal error\n",
+            dead.ip(),
+            dead.port()
+        )
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn greylist_triples() {
+    let dcc = FakeDccd::start(1200, "behbrand");
+    let grey = FakeGrey::start(1202, "grey", "on,5");
+    let (h, hs) = home("grey", dcc.addr);
+    let mut map = std::fs::read_to_string(h.join("map")).expect("map");
+    map.push_str(&grey_map_text(grey.addr));
+    std::fs::write(h.join("map"), map).expect("map");
+    let triple = "0a0b0c0d 01020304 05060708 090a0b0c";
+    // no embargo known for it yet
+    let out = run(&["-h", &hs, "-Q", "-G", triple], b"");
+    assert_eq!(
+        (text(&out.stdout).as_str(), code(&out)),
+        ("Embargo\n", 0),
+        "{}",
+        text(&out.stderr)
+    );
+    // whitelisted: no embargo from now on
+    let out = run(&["-h", &hs, "-G", triple], b"");
+    assert_eq!(text(&out.stdout), "Pass\n", "{}", text(&out.stderr));
+    let out = run(&["-h", &hs, "-Q", "-G", triple], b"");
+    assert_eq!(text(&out.stdout), "Pass\n", "{}", text(&out.stderr));
+    let seen = grey.ops(Op::GreyWhite);
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].cks, vec![(CkType::GreyTriple, sum(triple))]);
+    let out = run(&["-h", &hs, "-G", "0a0b0c0d 1 2"], b"");
+    assert_eq!(code(&out), 64);
+    assert_eq!(
+        text(&out.stderr),
+        "unrecognized greylist checksum; fatal error\n"
+    );
+    let f = h.join("in");
+    std::fs::write(&f, "").expect("input");
+    let out = run(&["-h", &hs, "-i", &f.to_string_lossy(), "-G", triple], b"");
+    assert_eq!(text(&out.stderr), "-i and -G incompatible; fatal error\n");
+}
