@@ -266,3 +266,52 @@ pub fn report(home: &Path, targets: &str, message: &[u8]) -> String {
     );
     out.stdout
 }
+
+/// The greylist triple checksum of the made-up triple number `n` that
+/// [`grey_report`] sends.
+pub fn grey_triple(n: u8) -> tally_wire::Sum {
+    tally_wire::Sum([5 ^ n; 16])
+}
+
+/// A GREY_REPORT for a made-up triple number `n` from the tests' client
+/// to the greylist server `server`; returns the answer's triple word (0
+/// for a new embargo).
+pub fn grey_report(server: &DccServer, n: u8) -> u32 {
+    use tally_wire::packet::CkRequest;
+    use tally_wire::{CkType, Expect, Response, Sum, Tgts, WireCk};
+    let sum = |t: u8| Sum([t ^ n; 16]);
+    let cks = [
+        (CkType::Ip, sum(1)),
+        (CkType::EnvFrom, sum(2)),
+        (CkType::Body, sum(3)),
+        (CkType::GreyMsg, sum(4)),
+        (CkType::GreyTriple, grey_triple(n)),
+    ]
+    .iter()
+    .map(|&(t, s)| WireCk::new(t, s))
+    .collect();
+    let req = Request::GreyReport(CkRequest { tgts: Tgts(0), cks });
+    let mut pkt = Packet::request(
+        12,
+        CLIENT_ID,
+        OpNums::from_le_words(7, 8, u32::from(n), 1),
+        req,
+    );
+    let pw = Passwd::new(CLIENT_PW.as_bytes()).expect("password");
+    let bytes = pkt.sign(&Signer::Passwd(pw));
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("socket");
+    sock.set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("timeout");
+    let mut buf = [0u8; 2048];
+    for _ in 0..10 {
+        sock.send_to(&bytes, server.addr).expect("send");
+        if let Ok((len, _)) = sock.recv_from(&mut buf) {
+            let ans = Packet::<Response>::decode(&buf[..len], Expect::Grey).expect("answer");
+            match ans.body {
+                Response::GreyAnswer { triple, .. } => return triple.0,
+                other => panic!("not a greylist answer: {other:?}"),
+            }
+        }
+    }
+    panic!("no answer from the greylist server at {}", server.addr);
+}

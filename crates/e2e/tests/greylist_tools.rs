@@ -4,16 +4,11 @@
 //! its address) for its statistics and to clean its database, and
 //! `dblist -G on` on its home.
 
-use std::net::UdpSocket;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::time::Duration;
-use tally_e2e::dccd::{DccServer, CLIENT_ID, CLIENT_PW, GREY_ID};
+use tally_e2e::dccd::{grey_report, DccServer, GREY_ID};
 use tally_e2e::tmp::TempDir;
 use tally_e2e::{bins, require, Skip};
-use tally_wire::packet::CkRequest;
-use tally_wire::{CkType, Expect, OpNums, Packet, Passwd, Request, Response, Signer, Sum};
-use tally_wire::{Tgts, WireCk};
 
 fn io(e: std::io::Error) -> Skip {
     Skip(format!("set-up failed: {e}"))
@@ -30,46 +25,6 @@ fn run(name: &str, args: &[&str]) -> String {
         out.stderr
     );
     out.stdout
-}
-
-/// A GREY_REPORT for a made-up triple number `n` from the tests' client;
-/// returns the answer's triple word (0 for a new embargo).
-fn grey_report(server: &DccServer, n: u8) -> u32 {
-    let sum = |t: u8| Sum([t ^ n; 16]);
-    let cks = [
-        (CkType::Ip, sum(1)),
-        (CkType::EnvFrom, sum(2)),
-        (CkType::Body, sum(3)),
-        (CkType::GreyMsg, sum(4)),
-        (CkType::GreyTriple, sum(5)),
-    ]
-    .iter()
-    .map(|&(t, s)| WireCk::new(t, s))
-    .collect();
-    let req = Request::GreyReport(CkRequest { tgts: Tgts(0), cks });
-    let mut pkt = Packet::request(
-        12,
-        CLIENT_ID,
-        OpNums::from_le_words(7, 8, u32::from(n), 1),
-        req,
-    );
-    let pw = Passwd::new(CLIENT_PW.as_bytes()).expect("password");
-    let bytes = pkt.sign(&Signer::Passwd(pw));
-    let sock = UdpSocket::bind("127.0.0.1:0").expect("socket");
-    sock.set_read_timeout(Some(Duration::from_millis(500)))
-        .expect("timeout");
-    let mut buf = [0u8; 2048];
-    for _ in 0..10 {
-        sock.send_to(&bytes, server.addr).expect("send");
-        if let Ok((len, _)) = sock.recv_from(&mut buf) {
-            let ans = Packet::<Response>::decode(&buf[..len], Expect::Grey).expect("answer");
-            match ans.body {
-                Response::GreyAnswer { triple, .. } => return triple.0,
-                other => panic!("not a greylist answer: {other:?}"),
-            }
-        }
-    }
-    panic!("no answer from the greylist server at {}", server.addr);
 }
 
 /// The administrator's home: a map naming the greylist server and the ids
