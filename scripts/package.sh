@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bins_user=(dccproc cdcc)
+bins_user=(dccproc dccsight cdcc)
 bins_admin=(dccd dccm dccifd dbclean dblist start-dccd start-grey start-dccm start-dccifd cron-dccd dcc-web webuser-notify)
 target=${CARGO_TARGET_DIR:-target}
 out_dir=target/debian
@@ -88,7 +88,7 @@ Depends: $depends, passwd
 Section: mail
 Priority: optional
 Description: Distributed Checksum Clearinghouse (DCC), a re-implementation
- tally re-implements the DCC anti-spam programs: dccproc, the dccm milter,
+ tally re-implements the DCC anti-spam programs: dccproc, dccsight, the dccm milter,
  the dccifd daemon, the dccd server (also as greylist server), cdcc,
  dbclean and dblist, with the original's options and files. systemd units
  start the daemons from the original's /var/dcc/dcc_conf, and a timer runs

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 use tally_e2e::dccd::free_udp_port;
 use tally_e2e::tmp::TempDir;
 
-const USER_BINS: &[&str] = &["dccproc", "cdcc"];
+const USER_BINS: &[&str] = &["dccproc", "dccsight", "cdcc"];
 const ADMIN_BINS: &[&str] = &[
     "dccd",
     "dccm",
