@@ -286,3 +286,26 @@ fn greylist_triples() {
     let out = run(&["-h", &hs, "-i", &f.to_string_lossy(), "-G", triple], b"");
     assert_eq!(text(&out.stderr), "-i and -G incompatible; fatal error\n");
 }
+
+/// SpamAssassin's DCC plugin learns spam by giving dccsight the checksum
+/// lines it kept from dccproc or dccifd, without the header and the
+/// heading and with the first colon of each line removed, and `-t many`.
+#[test]
+fn spamassassin_learning() {
+    let srv = FakeDccd::start(1200, "behbrand");
+    let (_h, hs) = home("sa", srv.addr);
+    let kept: String = TABLE
+        .lines()
+        .skip(2)
+        .map(|l| format!("{}\n", l.replacen(':', "", 1)))
+        .collect();
+    let out = run(&["-h", &hs, "-t", "many"], kept.as_bytes());
+    assert_eq!((text(&out.stderr).as_str(), code(&out)), ("", 0));
+    let t = text(&out.stdout);
+    assert!(t.starts_with("X-DCC-behbrand-Metrics: "), "{t}");
+    assert!(t.contains("; bulk Body=many Fuz1=many Fuz2=many"), "{t}");
+    assert_eq!(
+        srv.count(CkType::Body, body()),
+        tally_engine::tgts::TOO_MANY
+    );
+}
