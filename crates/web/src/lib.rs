@@ -12,6 +12,7 @@
 //! - [`logparse`]: a log file as dccm and dccifd write it,
 //! - [`listing`]: a user's log files, newest first, cached,
 //! - [`whiteedit`]: one-click entries of the whiteclnt file, edited as text,
+//! - [`greyrelease`]: ending a logged message's greylist embargo,
 //! - [`useropts`]: the per-user `option` lines a user may change,
 //! - [`notify`]: mail about new log files (`webuser-notify`), and its
 //!   per-user setting,
@@ -26,6 +27,7 @@ pub mod apr1;
 pub mod auth;
 pub mod chgpasswd;
 pub mod client;
+pub mod greyrelease;
 pub mod listing;
 pub mod logparse;
 pub mod notify;

@@ -19,6 +19,25 @@ pub struct CkRow {
     pub rest: String,
 }
 
+/// One recipient of the `greylist recipient` lines after the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GreyRow {
+    /// The recipient as logged (empty for the null address).
+    pub rcpt: String,
+    /// The greylist triple checksum, four hex words.
+    pub triple: String,
+    /// What the greylist server said (`Embargo #1`, `Pass`, ...).
+    pub result: String,
+}
+
+impl GreyRow {
+    /// The message was held back for this recipient: an embargo that
+    /// the user may end.
+    pub fn embargoed(&self) -> bool {
+        self.result == "Embargo" || self.result.starts_with("Embargo #")
+    }
+}
+
 /// What a log file says about one message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogMsg {
@@ -44,6 +63,8 @@ pub struct LogMsg {
     /// The title line of the table (`reported: ...  checksum  server thold`).
     pub table_title: String,
     pub table: Vec<CkRow>,
+    /// The greylisted recipients.
+    pub grey: Vec<GreyRow>,
     /// `rejection message:` value.
     pub rejection: String,
     /// `result:` value.
@@ -239,7 +260,30 @@ fn parse_tail(tail: &[u8], m: &mut LogMsg) {
         After,
     }
     let mut at = At::Decision;
+    // within the greylist lines: the recipient line waiting for its
+    // triple line
+    let mut grey: Option<Option<String>> = None;
     for line in lines(tail) {
+        if let Some(pending) = grey.as_mut() {
+            if let Some(rcpt) = pending.take() {
+                if let Some((triple, result)) = hex4_first(&line) {
+                    m.grey.push(GreyRow {
+                        rcpt,
+                        triple,
+                        result: result.to_string(),
+                    });
+                    continue;
+                }
+            } else if let Some(rcpt) = hex4_last(&line) {
+                *pending = Some(rcpt);
+                continue;
+            }
+            grey = None;
+        }
+        if at == At::After && line.trim_start().starts_with("greylist recipient") {
+            grey = Some(None);
+            continue;
+        }
         match at {
             At::Decision => {
                 if line.starts_with("X-DCC") {
@@ -277,6 +321,38 @@ fn parse_tail(tail: &[u8], m: &mut LogMsg) {
             }
         }
     }
+}
+
+fn is_hex8(w: &str) -> bool {
+    w.len() == 8 && w.bytes().all(|c| c.is_ascii_hexdigit())
+}
+
+/// A line starting (after blanks) with four hex words: the words and
+/// what follows them, trimmed.
+fn hex4_first(line: &str) -> Option<(String, &str)> {
+    let mut rest = line.trim_start();
+    let mut words = Vec::with_capacity(4);
+    for _ in 0..4 {
+        let (w, r) = rest.split_once(' ').unwrap_or((rest, ""));
+        if !is_hex8(w) {
+            return None;
+        }
+        words.push(w);
+        rest = r;
+    }
+    Some((words.join(" "), rest.trim()))
+}
+
+/// A recipient line of the greylist lines: the recipient (the words
+/// before the four hex words that end the line, without their colon).
+fn hex4_last(line: &str) -> Option<String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let n = words.len().checked_sub(4)?;
+    if !words[n..].iter().all(|w| is_hex8(w)) {
+        return None;
+    }
+    let rcpt = words[..n].join(" ");
+    Some(rcpt.strip_suffix(':').unwrap_or(&rcpt).to_string())
 }
 
 /// `      name: xxxxxxxx xxxxxxxx xxxxxxxx xxxxxxxx  rest`.
@@ -334,6 +410,38 @@ X-DCC-x-Metrics: vm 1200; bulk Body=51\n\
         let s = parse_summary(LOG.as_bytes());
         assert_eq!(s.result, "reject");
         assert_eq!(s.header("subject"), Some("Hello there"));
+    }
+
+    #[test]
+    fn greylist_lines() {
+        let log = LOG.replace(
+            "\nrejection message:",
+            "\n       greylist recipient\n\
+          bob@example.net: b393fde9 69b66381 cf6185fa c173507f \n\
+                           03f933f3 e8429cd4 7559b962 0e6af487 Embargo #1\n\
+                           b393fde9 69b66381 cf6185fa c173507f \n\
+                           00000001 00000002 00000003 00000004 Pass\n\
+rejection message:",
+        );
+        let m = parse(log.as_bytes());
+        assert_eq!(
+            m.grey,
+            [
+                GreyRow {
+                    rcpt: "bob@example.net".into(),
+                    triple: "03f933f3 e8429cd4 7559b962 0e6af487".into(),
+                    result: "Embargo #1".into(),
+                },
+                GreyRow {
+                    rcpt: String::new(),
+                    triple: "00000001 00000002 00000003 00000004".into(),
+                    result: "Pass".into(),
+                },
+            ]
+        );
+        assert!(m.grey[0].embargoed() && !m.grey[1].embargoed());
+        assert_eq!(m.rejection, "550 5.7.1 rejected by DCC");
+        assert!(m.other.is_empty(), "{:?}", m.other);
     }
 
     #[test]

@@ -184,6 +184,27 @@ pub fn message(
                     }
                 }
             }
+            @if !m.grey.is_empty() {
+                h2 { "Greylisting" }
+                table id="grey" {
+                    @for (n, g) in m.grey.iter().enumerate() {
+                        tr {
+                            th { (g.rcpt) }
+                            td { (g.result) }
+                            td {
+                                @if g.embargoed() {
+                                    form.inline method="post" action="/grey" {
+                                        input type="hidden" name="csrf" value=(csrf);
+                                        input type="hidden" name="msg" value=(id);
+                                        input type="hidden" name="n" value=(n);
+                                        button type="submit" { "end the embargo" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             p { a href={ "/raw?id=" (id) } id="raw" { "The log file as it is" } " (plain text, for reporting or analysis)" }
             h2 { "Checksums" }
             pre id="cks" {

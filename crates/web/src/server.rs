@@ -9,6 +9,7 @@
 //! | `GET /msg?id=ID` | one logged message, its checksums, one-click buttons |
 //! | `GET /raw?id=ID` | the log file as it is, as plain text |
 //! | `POST /white` | add or remove a whiteclnt entry |
+//! | `POST /grey` | end a logged message's greylist embargo ([`crate::greyrelease`]) |
 //! | `GET /whiteclnt` | the whiteclnt file and its entries |
 //! | `GET /options`, `POST /options` | the per-user options |
 //! | `GET /password`, `POST /password` | the user's own password ([`crate::chgpasswd`]) |
@@ -91,6 +92,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/msg", get(message))
         .route("/raw", get(raw))
         .route("/white", post(white))
+        .route("/grey", post(crate::greyrelease::release))
         .route("/whiteclnt", get(whiteclnt))
         .route("/options", get(options_page).post(options_save))
         .route(
@@ -448,7 +450,7 @@ fn log_file(s: &Session, id: &str) -> Result<PathBuf, (StatusCode, String)> {
 }
 
 /// Read and parse the log file `id` of the session's user ([`log_file`]).
-fn read_log(s: &Session, id: &str) -> Result<LogMsg, (StatusCode, String)> {
+pub(crate) fn read_log(s: &Session, id: &str) -> Result<LogMsg, (StatusCode, String)> {
     let b =
         read_limited(&log_file(s, id)?, MAX_LOG_READ).map_err(|e| (StatusCode::NOT_FOUND, e))?;
     Ok(logparse::parse(&b))
@@ -521,6 +523,11 @@ pub(crate) fn note(code: Option<&str>) -> Option<&'static str> {
         "remove" => "Removed from your whiteclnt file.",
         "options" => "Options saved.",
         "password" => "Password changed. Your other sessions were signed out.",
+        "grey-ended" | "grey-pass" => {
+            "The greylist embargo ended: the sender's next attempt is delivered at once."
+        }
+        "grey-white" => "The greylist server already lets this mail through.",
+        "grey-embargo" => "The greylist server keeps the embargo.",
         _ => return None,
     })
 }
