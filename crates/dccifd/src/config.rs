@@ -65,13 +65,7 @@ pub struct Config {
 const DEFAULT_JOBS: usize = 32;
 
 /// This host's name as the original finds it.
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "localhost".to_string())
-}
+pub use tally_engine::home::hostname;
 
 /// `p` relative to `home` unless absolute.
 pub fn in_home(home: &Path, p: &str) -> PathBuf {

@@ -17,22 +17,7 @@ const EX_UNAVAILABLE: i32 = 69;
 /// sysexits EX_OSERR.
 const EX_OSERR: i32 = 71;
 
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "localhost".to_string())
-}
-
-fn absolute(base: &Path, p: &str) -> PathBuf {
-    let p = Path::new(p);
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
-    }
-}
+use tally_engine::home::{absolute, hostname};
 
 /// Remove a dead socket left by an earlier instance; refuse to start when
 /// something answers on it or a non-socket is in the way.

@@ -9,20 +9,9 @@ use std::process::{Command, Output, Stdio};
 use tally_testkit::{closed_port, grey_map_text, scratch, write_map, FakeDccd, FakeGrey};
 use tally_wire::{CkType, Op, Sum};
 
-/// A log file's table as the original wrote it (dccm scenario h1).
-const TABLE: &str = "X-DCC-behbrand-Metrics: vm 1200; bulk Body=52 Fuz1=52 Fuz2=52
-                            reported: 1               checksum  server thold
-                       IP: 3e63dc0d da76f064 8704670e 45076b06
-                 env_From: c160f8cc 69a4f0bf 2b036275 2353d060
-                     From: e347582a a46911ff b7dd7069 15e56dd8
-               Message-ID: a5be58ae 48d4cf97 c6058333 d226cc37
-                 Received: e9441a64 8a3faf7f 1eeb699f 09825734
-                     Body: e7ab4056 66b5f492 922c6974 e3be4999      51     3
-                     Fuz1: 00b86a4c eb6fc1eb 2f672ea8 f73a87c2      51     3
-                     Fuz2: 81780e9d d0440e8f c252e9e0 aa635cea      51     3
-                rep-total: 3e63dc0d da76f064 8704670e 45076b06       3    20
-                      rep: 3e63dc0d da76f064 8704670e 45076b06       2
-";
+/// A log file's table as the original wrote it (the recorded dccm
+/// scenario h1, crates/dccm/tests/data/dccm/h1-logdir/logs/msg.1csV60).
+const TABLE: &str = include_str!("data/h1-table.txt");
 
 fn sum(s: &str) -> Sum {
     let w: Vec<u32> = s

@@ -16,14 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::path::Path;
 use tally_client::Client;
-use tally_wire::{CkType, WireCk};
-
-/// DCC_TGTS_OK: the embargo ended with this request.
-const OK: u32 = 0x00ff_fff1;
-/// DCC_TGTS_OK2: whitelisted at the greylist server.
-const OK2: u32 = 0x00ff_fff2;
-/// DCC_TGTS_TOO_MANY: no embargo (any more).
-const MANY: u32 = 0x00ff_fff0;
+use tally_wire::{CkType, Tgts, WireCk};
 
 #[derive(Deserialize)]
 pub(crate) struct GreyForm {
@@ -38,18 +31,21 @@ pub(crate) struct GreyForm {
 }
 
 /// The note code for the greylist server's answer about the triple.
-pub(crate) fn done_code(triple: u32) -> &'static str {
+pub(crate) fn done_code(triple: Tgts) -> &'static str {
     match triple {
-        OK => "grey-ended",
-        MANY => "grey-pass",
-        OK2 => "grey-white",
+        // the embargo ended with this request
+        Tgts::OK => "grey-ended",
+        // no embargo (any more)
+        Tgts::MANY => "grey-pass",
+        // whitelisted at the greylist server
+        Tgts::OK2 => "grey-white",
         _ => "grey-embargo",
     }
 }
 
 /// Whitelist the triple checksum `triple` (four hex words) at the
 /// greylist server of the map file `map`; the server's word on it.
-pub(crate) async fn whitelist_triple(map: &Path, triple: &str) -> Result<u32, String> {
+pub(crate) async fn whitelist_triple(map: &Path, triple: &str) -> Result<Tgts, String> {
     let sum = tally_white::hex_sum(triple.as_bytes())
         .ok_or_else(|| format!("{triple:?} is no greylist checksum"))?;
     let map = tally_client::map::file::load(map).map_err(|e| e.to_string())?;
@@ -58,7 +54,7 @@ pub(crate) async fn whitelist_triple(map: &Path, triple: &str) -> Result<u32, St
         .grey_white(&[WireCk::new(CkType::GreyTriple, sum)])
         .await
         .map_err(|e| e.to_string())?;
-    Ok(a.triple.0)
+    Ok(a.triple)
 }
 
 /// End the embargo of recipient `n` of the log file `msg`.
