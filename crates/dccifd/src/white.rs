@@ -56,9 +56,7 @@ pub fn lists_for(files: &Mutex<WhiteFiles>, rcpts: &[Rcpt], errors: &mut Vec<Str
 
 fn note(r: Refresh, errors: &mut Vec<String>) {
     match r {
-        Refresh::Reloaded(v) | Refresh::Rejected(v) => {
-            errors.extend(v.iter().map(|e| e.to_string()))
-        }
+        Refresh::Reloaded(v) => errors.extend(v.iter().map(|e| e.to_string())),
         Refresh::Unreadable(m) => errors.push(m),
         Refresh::Unchanged | Refresh::Missing => {}
     }

@@ -10,7 +10,7 @@ use tally_engine::cks::MsgCks;
 use tally_engine::tgts::Tgts;
 use tally_engine::white_verdict::white_verdict;
 use tally_engine::whitefiles::{load_file, SystemResolver};
-use tally_white::{FileKind, WhiteList};
+use tally_white::{FileKind, Filters, WhiteList};
 
 /// A parsed whiteclnt file.
 pub struct Loaded {
@@ -37,7 +37,17 @@ pub fn load(base: &Path, name: &str) -> Result<Option<(Loaded, Vec<String>)>, St
     let Some(built) = load_file(base, name, FileKind::Global, &SystemResolver) else {
         return Ok(None);
     };
-    let errors = built.errors.iter().map(|e| e.to_string()).collect();
+    let mut errors: Vec<String> = built.errors.iter().map(|e| e.to_string()).collect();
+    // dccproc never greylists: a file asking for it is told so
+    let abs = tally_engine::home::absolute(
+        &std::env::current_dir().unwrap_or_default(),
+        &path.display().to_string(),
+    );
+    if let Some(c) =
+        Filters::grey_off_complaint(built.list.switches(), false, &abs.display().to_string())
+    {
+        errors.push(c);
+    }
     Ok(Some((Loaded { list: built.list }, errors)))
 }
 

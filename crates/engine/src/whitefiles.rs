@@ -12,11 +12,12 @@
 //! - files with problems are parsed again every [`Timing::reparse_errors`]
 //!   (30 minutes) so the complaint is repeated.
 //!
-//! Unlike the original, a new version with problems does not replace a
-//! version already in use: the problems are returned (each naming its
-//! file and line) and the previous version stays in force until the file
-//! is fixed. The first version of a file is used even with problems (bad
-//! lines left out), as the original would.
+//! A new version with problems is used at once, as the original uses it:
+//! bad lines are left out, good lines take effect, and the problems are
+//! returned (each naming its file and line). Only a main file that cannot
+//! be read leaves the previous version in force, as only an I/O failure
+//! keeps the original's old hash table; a main file that disappears is
+//! dropped after [`Timing::missing_grace`].
 //!
 //! Per-user files `userdirs/<dir>/whiteclnt` are loaded on demand and a
 //! bounded number of them is cached.
@@ -67,12 +68,9 @@ impl Default for Timing {
 pub enum Refresh {
     /// Nothing to do (not time to look, or no change).
     Unchanged,
-    /// A new version is in force, with the problems found in it (only the
-    /// first version of a file is used in spite of problems; log them).
+    /// A new version is in force, with the problems found in it (bad
+    /// lines left out; log them).
     Reloaded(Vec<WhiteError>),
-    /// The files changed but the new version has problems; the previous
-    /// version stays in force.
-    Rejected(Vec<WhiteError>),
     /// The main file does not exist (any more); no list is in force.
     Missing,
     /// The main file exists but cannot be read; whatever was in force
@@ -132,8 +130,7 @@ impl WhiteFile {
         self.current.clone()
     }
 
-    /// Problems of the most recent parse (of the version in force, or of a
-    /// rejected newer version).
+    /// Problems of the version in force.
     pub fn errors(&self) -> &[WhiteError] {
         &self.errors
     }
@@ -169,12 +166,8 @@ impl WhiteFile {
         let Loaded { built, stamps } = loaded;
         self.stamps = stamps;
         self.errors = built.errors;
-        if self.errors.is_empty() || self.current.is_none() {
-            self.current = Some(Arc::new(built.list));
-            Refresh::Reloaded(self.errors.clone())
-        } else {
-            Refresh::Rejected(self.errors.clone())
-        }
+        self.current = Some(Arc::new(built.list));
+        Refresh::Reloaded(self.errors.clone())
     }
 
     /// Whether the files changed or a periodic re-parse is due.

@@ -1,6 +1,7 @@
-//! Whiteclnt files on disk: loading, reloading after edits, keeping the
-//! previous version when an edit breaks the file, included files, host
-//! names and per-user files.
+//! Whiteclnt files on disk: loading, reloading after edits (an edit with
+//! errors is used at once without its bad lines, as the original uses
+//! it), keeping the previous version only when the file cannot be read,
+//! included files, host names and per-user files.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -110,13 +111,14 @@ fn load_edit_break_fix_and_includes() {
     assert_eq!(r, Refresh::Reloaded(vec![]));
     assert_eq!(env_from(&l.unwrap(), "alice@example.com"), Listing::Black);
 
-    // a broken edit is refused with the file and line; the old list stays
+    // an edit with a bad line is used at once without that line, and the
+    // problem is reported with the file and line
     home.write(
         "whiteclnt",
         "ok env_from bob@example.com\nmany env_frm alice@example.com\n",
     );
     let (l, r) = wf.global();
-    let Refresh::Rejected(errors) = r else {
+    let Refresh::Reloaded(errors) = r else {
         panic!("{r:?}")
     };
     assert_eq!(errors.len(), 1);
@@ -127,8 +129,8 @@ fn load_edit_break_fix_and_includes() {
         "unrecognized checksum type \"env_frm\" in line 2 of whiteclnt"
     );
     let l = l.unwrap();
-    assert_eq!(env_from(&l, "alice@example.com"), Listing::Black);
-    assert_eq!(env_from(&l, "bob@example.com"), Listing::Unlisted);
+    assert_eq!(env_from(&l, "bob@example.com"), Listing::Listed);
+    assert_eq!(env_from(&l, "alice@example.com"), Listing::Unlisted);
     assert_eq!(wf.global().1, Refresh::Unchanged);
     assert_eq!(wf.global_file().unwrap().errors().len(), 1);
 
@@ -150,17 +152,35 @@ fn load_edit_break_fix_and_includes() {
     assert_eq!(r, Refresh::Reloaded(vec![]));
     assert_eq!(env_from(&l.unwrap(), "other@example.com"), Listing::Black);
 
-    // a broken included file names itself and the main file
+    // a broken included file names itself and the main file; its good
+    // lines are used
     home.write("extra", "many env_from spammer@example.com\nmany\n");
     let (l, r) = wf.global();
-    let Refresh::Rejected(errors) = r else {
+    let Refresh::Reloaded(errors) = r else {
         panic!("{r:?}")
     };
     assert_eq!(
         errors[0].to_string(),
         "missing type in \"many\" in line 2 of extra included in whiteclnt"
     );
-    assert_eq!(env_from(&l.unwrap(), "other@example.com"), Listing::Black);
+    let l = l.unwrap();
+    assert_eq!(env_from(&l, "other@example.com"), Listing::Unlisted);
+    assert_eq!(env_from(&l, "spammer@example.com"), Listing::Black);
+
+    // a missing included file is a problem of the new version, which is
+    // used without it
+    std::fs::remove_file(home.path().join("extra")).unwrap();
+    let (l, r) = wf.global();
+    let Refresh::Reloaded(errors) = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(
+        errors[0].to_string(),
+        "\"include extra\": No such file or directory in line 2 of whiteclnt"
+    );
+    let l = l.unwrap();
+    assert_eq!(env_from(&l, "bob@example.com"), Listing::Listed);
+    assert_eq!(env_from(&l, "spammer@example.com"), Listing::Unlisted);
 
     // the main file disappears: no list
     std::fs::remove_file(home.path().join("whiteclnt")).unwrap();
@@ -271,6 +291,25 @@ fn per_user_files() {
         Listing::Black
     );
 
+    // an edit with a bad line is used at once, without the bad line
+    home.write(
+        "userdirs/local/bob/whiteclnt",
+        "ok env_from friend@example.com\nmx ip 192.0.2.1\n",
+    );
+    let (bob, r) = wf.user("local/bob");
+    let Refresh::Reloaded(errs) = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(
+        errs[0].to_string(),
+        "mx illegal in per-user whitelist in line 2 of userdirs/local/bob/whiteclnt"
+    );
+    assert_eq!(
+        env_from(&bob.unwrap(), "friend@example.com"),
+        Listing::Listed
+    );
+    assert_eq!(wf.user_file("local/bob").unwrap().errors().len(), 1);
+
     assert!(user_dir("userdirs", &["local/../local/bob"]).is_err());
 }
 
@@ -306,14 +345,16 @@ fn problems_are_repeated_periodically() {
     let dns = Arc::new(FakeDns::default());
     let mut wf = WhiteFiles::new(home.path(), Some("whiteclnt"), None, dns, timing);
     assert_eq!(wf.global().1, Refresh::Reloaded(vec![]));
-    home.write("whiteclnt", "ok env_from alice@example.com\nok\n");
+    home.write("whiteclnt", "ok env_from carol@example.com\nok\n");
     for _ in 0..2 {
         let (l, r) = wf.global();
         assert!(
-            matches!(r, Refresh::Rejected(ref e) if e.len() == 1),
+            matches!(r, Refresh::Reloaded(ref e) if e.len() == 1),
             "{r:?}"
         );
-        assert_eq!(env_from(&l.unwrap(), "alice@example.com"), Listing::Listed);
+        let l = l.unwrap();
+        assert_eq!(env_from(&l, "carol@example.com"), Listing::Listed);
+        assert_eq!(env_from(&l, "alice@example.com"), Listing::Unlisted);
     }
 }
 

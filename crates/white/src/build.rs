@@ -3,7 +3,8 @@
 //! limits are enforced); when the file had no problem at all, a second pass
 //! reports conflicting duplicates (and IP addresses inside blocks listed
 //! with another value) and settles each on the stronger value
-//! ([`crate::tgts::combine`]).
+//! ([`crate::tgts::combine`]), and checks each `option` line against the
+//! settings of the whole file (conflicts that only go one way).
 
 use crate::addr::{to_v6, IpRange};
 use crate::error::{Loc, WhiteError};
@@ -87,8 +88,15 @@ impl ParsedFile {
             b.add_item(it.tgts, &it.value, &it.loc);
         }
         if self.errors.is_empty() && b.errors.is_empty() {
-            for it in &self.items {
+            let mut opts = self.options.iter().peekable();
+            for (i, it) in self.items.iter().enumerate() {
+                while let Some(o) = opts.next_if(|o| o.items_before <= i) {
+                    b.errors.extend(o.recheck(self.switches));
+                }
                 b.check_item(it.tgts, &it.value, &it.loc);
+            }
+            for o in opts {
+                b.errors.extend(o.recheck(self.switches));
             }
         }
         let mut errors = self.errors.clone();

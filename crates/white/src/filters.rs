@@ -72,6 +72,17 @@ impl Filters {
         }
     }
 
+    /// The complaint `wf2sws` makes when a file asks for greylisting
+    /// (`option greylist-on` or `greylist-log-on`) in a program that does
+    /// not greylist (`grey_on` false: dccproc always, dccm and dccifd
+    /// without `-G on`); `abs_name` is the file's absolute path, as the
+    /// original names it. The original says it at most once a day per
+    /// process; keeping that count is the caller's part.
+    pub fn grey_off_complaint(sw: Switches, grey_on: bool, abs_name: &str) -> Option<String> {
+        let wants = sw.has(Switches::GREY_ON) || sw.has(Switches::GREY_LOG_ON);
+        (wants && !grey_on).then(|| format!("{abs_name} wants greylisting but it is turned off"))
+    }
+
     /// `wf2sws`: apply one file's settings on top of these switches.
     /// `grey_on`: greylisting is enabled in the program (-G on);
     /// `have_dnsbls`: DNS blacklists are configured (-B).
@@ -204,6 +215,20 @@ mod tests {
             apply_option(l.as_bytes(), &mut s, &mut t)?;
         }
         Ok((s, t))
+    }
+
+    #[test]
+    fn greylisting_wanted_but_off() {
+        let (on, _) = opt(&["greylist-on"]).unwrap();
+        let (log_on, _) = opt(&["greylist-log-on"]).unwrap();
+        let (off, _) = opt(&["greylist-off", "log-all"]).unwrap();
+        assert_eq!(
+            Filters::grey_off_complaint(on, false, "/var/dcc/whiteclnt").as_deref(),
+            Some("/var/dcc/whiteclnt wants greylisting but it is turned off")
+        );
+        assert!(Filters::grey_off_complaint(log_on, false, "/w").is_some());
+        assert!(Filters::grey_off_complaint(on, true, "/w").is_none());
+        assert!(Filters::grey_off_complaint(off, false, "/w").is_none());
     }
 
     #[test]

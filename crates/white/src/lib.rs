@@ -70,7 +70,7 @@ pub use list::{Entry, WhiteList};
 pub use options::{Switches, Threshold, Thresholds};
 pub use parse::{
     hex_ck, hex_sum, parse_file, FileKind, IncludeFile, Includes, Item, ItemValue, NoIncludes,
-    ParsedFile, Source,
+    OptionLine, ParsedFile, Source,
 };
 pub use tgts::Tgts;
 pub use verdict::{recipient, Layered, Listing, MtaOpinion, RcptInputs, RcptResult, Verdict, WHit};

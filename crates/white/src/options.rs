@@ -209,20 +209,44 @@ pub(crate) fn apply_option(
     else {
         return apply_threshold(opt, tholds);
     };
-    let conflicts = sws.0 & def.conflicts;
-    if conflicts != 0 {
-        return Err(match OPTIONS.iter().find(|d| d.on & conflicts != 0) {
-            Some(other) => {
-                format!(
-                    "\"option {shown}\"%L conflicts with \"option {}\"",
-                    other.name
-                )
-            }
-            None => format!("conflicting \"option {shown}\"%L"),
-        });
-    }
+    check_conflicts(def, &shown, *sws)?;
     sws.0 |= def.on;
     Ok(())
+}
+
+/// The original's second pass over a file without problems, for one
+/// `option` line: the line against the settings of the whole file. Some
+/// conflicts in the table go one way only (`spam-trap-discard` conflicts
+/// with `DCC-rep-off` but not the other way round), so an option can
+/// conflict with one that comes after it; the original reports that on
+/// this pass, and so do we. Thresholds cannot conflict here: the first
+/// pass already refused any second value.
+pub(crate) fn recheck_option(opt: &[u8], all: Switches) -> Result<(), String> {
+    match OPTIONS
+        .iter()
+        .find(|d| d.name.as_bytes().eq_ignore_ascii_case(opt))
+    {
+        Some(def) => check_conflicts(def, &String::from_utf8_lossy(opt), all),
+        None => Ok(()),
+    }
+}
+
+/// Whether `def` may be set beside `sws`; the message names the first
+/// option of the table that sets a conflicting bit, as the original does.
+fn check_conflicts(def: &OptDef, shown: &str, sws: Switches) -> Result<(), String> {
+    let conflicts = sws.0 & def.conflicts;
+    if conflicts == 0 {
+        return Ok(());
+    }
+    Err(match OPTIONS.iter().find(|d| d.on & conflicts != 0) {
+        Some(other) => {
+            format!(
+                "\"option {shown}\"%L conflicts with \"option {}\"",
+                other.name
+            )
+        }
+        None => format!("conflicting \"option {shown}\"%L"),
+    })
 }
 
 fn apply_threshold(opt: &[u8], tholds: &mut Thresholds) -> Result<(), String> {
@@ -297,6 +321,28 @@ mod tests {
         assert!(s.has(Switches::XFLTR_ON) && !s.has(Switches::XFLTR_OFF));
         let e = opt(&["xfltr-on", "xfltr-off"]).unwrap_err();
         assert!(e.contains("conflicts with \"option xfltr-on\""), "{e}");
+    }
+
+    #[test]
+    fn one_way_conflicts_on_the_second_pass() {
+        // pass 1 accepts these orders
+        let (all, _) = opt(&["spam-trap-discard", "DCC-rep-off"]).unwrap();
+        let e = recheck_option(b"spam-trap-discard", all).unwrap_err();
+        assert_eq!(
+            e,
+            "\"option spam-trap-discard\"%L conflicts with \"option DCC-rep-off\""
+        );
+        assert_eq!(recheck_option(b"DCC-rep-off", all), Ok(()));
+        let (all, _) = opt(&["no-forced-discard", "spam-trap-reject"]).unwrap();
+        let e = recheck_option(b"No-Forced-Discard", all).unwrap_err();
+        assert!(
+            e.ends_with("conflicts with \"option spam-trap-reject\""),
+            "{e}"
+        );
+        // symmetric pairs and thresholds never reach this pass with a conflict
+        let (all, _) = opt(&["log-all", "threshold body,3"]).unwrap();
+        assert_eq!(recheck_option(b"log-all", all), Ok(()));
+        assert_eq!(recheck_option(b"threshold body,3", all), Ok(()));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::addr::{parse_range, IpRange, RangeParse};
 use crate::cnum::scan_hex8;
 use crate::error::{Loc, WhiteError};
 use crate::names::whiteclnt_type;
-use crate::options::{apply_option, Switches, Thresholds};
+use crate::options::{apply_option, recheck_option, Switches, Thresholds};
 use crate::tgts::Tgts;
 use crate::{MAX_INCLUDES, MAX_LINE, MAX_PATH};
 use tally_ck::simple::str_sum;
@@ -79,6 +79,27 @@ pub struct Item {
     pub source: Source,
 }
 
+/// An `option` line, kept for the second pass of [`ParsedFile::build`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OptionLine {
+    /// The words after `option`.
+    pub text: Vec<u8>,
+    pub loc: Loc,
+    /// How many entry lines came before it (its place among
+    /// [`ParsedFile::items`], so the second pass keeps file order).
+    pub items_before: usize,
+}
+
+impl OptionLine {
+    /// The line checked against the settings of the whole file (see
+    /// [`crate::options`]): the complaint of the original's second pass.
+    pub(crate) fn recheck(&self, all: Switches) -> Option<WhiteError> {
+        recheck_option(&self.text, all)
+            .err()
+            .map(|msg| WhiteError::at(&self.loc, &msg))
+    }
+}
+
 /// A parsed main file with its included files, before host names are
 /// resolved.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,6 +111,8 @@ pub struct ParsedFile {
     pub includes: Vec<IncludeFile>,
     /// Entry lines in file order (included lines where they are included).
     pub items: Vec<Item>,
+    /// The `option` lines in file order.
+    pub options: Vec<OptionLine>,
     /// The `option` settings.
     pub switches: Switches,
     /// `option threshold` settings.
@@ -161,6 +184,7 @@ pub fn parse_file(name: &str, text: &[u8], kind: FileKind, inc: &mut dyn Include
             name: name.to_string(),
             includes: Vec::new(),
             items: Vec::new(),
+            options: Vec::new(),
             switches: Switches::default(),
             thresholds: Thresholds::default(),
             errors: Vec::new(),
@@ -244,6 +268,11 @@ impl Parser<'_> {
             if let Err(msg) = apply_option(opt, &mut self.out.switches, &mut self.out.thresholds) {
                 self.err(&loc, &msg);
             }
+            self.out.options.push(OptionLine {
+                text: opt.to_vec(),
+                loc,
+                items_before: self.out.items.len(),
+            });
             return;
         }
 
@@ -394,15 +423,19 @@ fn substitute(value: &[u8]) -> Result<ItemValue, String> {
         }
         name.push(c.to_ascii_lowercase());
         if name.len() >= 80 {
+            // the original's text, with its leading blank and spelling
             return Err(format!(
-                "impossible substitute header name in \"{}\"",
+                " imposible substitute header name in \"{}\"",
                 lossy(s)
             ));
         }
     }
     let rest = skip_ws(s.get(i..).unwrap_or_default());
     if rest.is_empty() || name.is_empty() {
-        return Err(format!("substitute header name absent in \"{}\"", lossy(s)));
+        return Err(format!(
+            " substitute header name absent in \"{}\"",
+            lossy(s)
+        ));
     }
     Ok(ItemValue::Sum(CkType::Sub, str_sum(Some(&name), rest)))
 }

@@ -101,6 +101,51 @@ fn error_wording_names_file_and_line() {
 }
 
 #[test]
+fn one_way_option_conflicts_found_on_the_second_pass() {
+    // the first pass accepts these orders; the original's second pass
+    // checks each option line against the whole file
+    let e = errors("option spam-trap-discard\noption DCC-rep-off\n");
+    assert_eq!(
+        e,
+        ["\"option spam-trap-discard\" in line 1 of whiteclnt conflicts with \"option DCC-rep-off\""]
+    );
+    let e = errors("option spam-trap-reject\noption DCC-rep-off\n");
+    assert_eq!(
+        e,
+        ["\"option spam-trap-reject\" in line 1 of whiteclnt conflicts with \"option DCC-rep-off\""]
+    );
+    let e = errors("option no-forced-discard\noption spam-trap-reject\n");
+    assert_eq!(
+        e,
+        ["\"option no-forced-discard\" in line 1 of whiteclnt conflicts with \"option spam-trap-reject\""]
+    );
+    // the other order is found on the first pass, reported once
+    let e = errors("option DCC-rep-off\noption spam-trap-discard\n");
+    assert_eq!(
+        e,
+        ["\"option spam-trap-discard\" in line 2 of whiteclnt conflicts with \"option DCC-rep-off\""]
+    );
+    // in file order with the entries' conflicts; only a clean first pass
+    // leads to the second
+    let e = errors(
+        "ok env_from a@b\noption spam-trap-discard\nmany env_from a@b\noption DCC-rep-off\n",
+    );
+    assert_eq!(
+        e,
+        [
+            "\"option spam-trap-discard\" in line 2 of whiteclnt conflicts with \"option DCC-rep-off\"",
+            "\"many\" in line 3 conflicts with \"ok\" in line 1 of whiteclnt",
+        ]
+    );
+    let e = errors("option spam-trap-discard\noption DCC-rep-off\nok\n");
+    assert_eq!(e, ["missing type in \"ok\" in line 3 of whiteclnt"]);
+    // settings of the list are those of the first pass
+    let b = build("option spam-trap-discard\noption DCC-rep-off\n");
+    let sw = b.list.switches();
+    assert!(sw.has(tally_white::Switches::TRAP_DIS) && sw.has(tally_white::Switches::REP_OFF));
+}
+
+#[test]
 fn continuation_stops_after_errors_and_options() {
     let e = errors("option log-all\n  env_from a@b\n");
     assert_eq!(
@@ -173,10 +218,19 @@ fn substitute_header_forms() {
         b.list.lookup(CkType::Sub, &str_sum(Some(b"x-y"), b"c d")),
         Some(Tgts::OK)
     );
+    // the original's texts: a leading blank, and its spelling
     let e = errors("ok substitute lonely\n");
     assert_eq!(
         e,
-        ["substitute header name absent in \"lonely\" in line 1 of whiteclnt"]
+        [" substitute header name absent in \"lonely\" in line 1 of whiteclnt"]
+    );
+    let long = "x".repeat(80);
+    let e = errors(&format!("ok substitute {long}: v\n"));
+    assert_eq!(
+        e,
+        [format!(
+            " imposible substitute header name in \"{long}: v\" in line 1 of whiteclnt"
+        )]
     );
 }
 

@@ -33,8 +33,47 @@ impl HostResolver for SystemResolver {
                     Ok(out)
                 }
             }
-            Err(e) => Err(crate::errno_str(&e)),
+            Err(e) => Err(gai_text(&e)),
         }
+    }
+}
+
+/// The resolver's own text for a failed lookup, as the original prints
+/// `gai_strerror()` (e.g. `Name or service not known`): std puts
+/// `failed to lookup address information: ` before it, and for
+/// `EAI_SYSTEM` hands back the system error instead, whose
+/// `gai_strerror()` text is `System error`.
+fn gai_text(e: &std::io::Error) -> String {
+    if e.raw_os_error().is_some() {
+        return "System error".to_string();
+    }
+    let s = e.to_string();
+    match s.strip_prefix("failed to lookup address information: ") {
+        Some(rest) => rest.to_string(),
+        None => crate::errno_str(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error, ErrorKind};
+
+    #[test]
+    fn lookup_errors_are_the_resolvers_text() {
+        let e = Error::other("failed to lookup address information: Name or service not known");
+        assert_eq!(gai_text(&e), "Name or service not known");
+        assert_eq!(gai_text(&Error::from_raw_os_error(5)), "System error");
+        let e = Error::new(ErrorKind::InvalidInput, "invalid socket address");
+        assert_eq!(gai_text(&e), "invalid socket address");
+    }
+
+    #[test]
+    fn unknown_names_fail_without_the_std_prefix() {
+        // `.invalid` never resolves (RFC 6761); the text depends on the
+        // system's resolver, but never carries std's prefix
+        let e = SystemResolver.resolve("nonexistent.invalid").unwrap_err();
+        assert!(!e.is_empty() && !e.starts_with("failed to lookup"), "{e}");
     }
 }
 
