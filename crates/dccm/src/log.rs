@@ -236,7 +236,7 @@ pub fn copy_to_user(kept: &Path, dir: &Path, mode: LogMode, env_to: &str) -> Res
     std::fs::create_dir_all(dir).map_err(|e| format!("mkdir({}): {e}", dir.display()))?;
     let mut d = dir.to_path_buf();
     if mode != LogMode::Flat {
-        let t = tally_engine::logfile::gmtime(now());
+        let (t, _) = tally_engine::logfile::localtime(now());
         d.push(format!("{:03}", t.yday + 1));
         if mode != LogMode::Day {
             d.push(format!("{:02}", t.hour));

@@ -4,7 +4,7 @@
 use std::io::{self, BufRead, Read, Write};
 use tally_engine::errno_str;
 use tally_engine::logfile::{self, LogFile};
-use tally_engine::message::{copy_spool, rewind, ReadInfo};
+use tally_engine::message::{copy_spool, output_failure, rewind, write_counted, ReadInfo};
 use tally_engine::spool::Spool;
 use tally_engine::syslog::Syslog;
 use tally_engine::xhdr::XHeader;
@@ -21,6 +21,10 @@ pub struct Run {
     pub quiet_out: bool,
     /// The system log.
     pub syslog: Syslog,
+    /// Names of the input and the output in complaints: the `-i` and
+    /// `-o` files, else `stdin` and `stdout`, as the original says.
+    pub in_name: String,
+    pub out_name: String,
 }
 
 impl Run {
@@ -83,7 +87,8 @@ impl Run {
         if let Some(o) = self.out.as_mut() {
             if let Err(e) = o.write_all(b) {
                 self.out = None;
-                self.error_msg(&format!("fwrite(output): {}", errno_str(&e)));
+                let m = format!("fwrite({}): {}", self.out_name, errno_str(&e));
+                self.error_msg(&m);
             }
         }
     }
@@ -167,14 +172,50 @@ impl Run {
         }
     }
 
-    /// Add the X-DCC header to the output and the log.
-    pub fn write_header(&mut self, h: Option<&XHeader>, crlf: bool) {
-        let Some(h) = h else { return };
+    /// Add the X-DCC header to the output and the log; `Err` holds the
+    /// complaint to give up with when writing the output failed (it is
+    /// then closed).
+    pub fn write_header(&mut self, h: Option<&XHeader>, crlf: bool) -> Result<(), String> {
+        let Some(h) = h else { return Ok(()) };
         let b = h.to_bytes(crlf);
         if let Some(l) = self.log.as_mut() {
             let _ = l.body_write(&b);
         }
-        self.out_write(&b);
+        let Some(o) = self.out.as_mut() else {
+            return Ok(());
+        };
+        match write_counted(o.as_mut(), &b) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.out = None;
+                Err(format!(
+                    "fwrite(add_hdr {},{})={}: {}",
+                    self.out_name,
+                    e.len,
+                    e.written,
+                    errno_str(&e.source)
+                ))
+            }
+        }
+    }
+
+    /// The complaint for a failed copy of the spool: a write error of the
+    /// output names the output (which is then closed), anything else is a
+    /// failure to read the spool.
+    fn copy_failed(&mut self, e: &io::Error) -> String {
+        match output_failure(e) {
+            Some(o) => {
+                self.out = None;
+                format!(
+                    "fwrite(scopy {}, {})={}: {}",
+                    self.out_name,
+                    o.len,
+                    o.written,
+                    errno_str(&o.source)
+                )
+            }
+            None => format!("read(spool): {}", errno_str(e)),
+        }
     }
 
     /// Copy the spooled message to the output and the log with the new
@@ -198,9 +239,14 @@ impl Run {
             };
             if let Err(e) = res {
                 r.spool = Some(s);
-                return Err(r.fatal(&format!("read(spool): {}", errno_str(&e))));
+                let m = r.copy_failed(&e);
+                return Err(r.fatal(&m));
             }
-            r.write_header(header, info.crlf());
+            if let Err(m) = r.write_header(header, info.crlf()) {
+                // the rest of the spool still goes to the log
+                r.spool = Some(s);
+                return Err(r.fatal(&m));
+            }
             let res = {
                 let mut out: Option<&mut dyn Write> = if r.quiet_out {
                     None
@@ -213,10 +259,12 @@ impl Run {
                 r.error_msg(&e);
             }
             if let Err(e) = res {
-                return Err(r.fatal(&format!("read(spool): {}", errno_str(&e))));
+                r.spool = Some(s);
+                let m = r.copy_failed(&e);
+                return Err(r.fatal(&m));
             }
-        } else {
-            r.write_header(header, info.crlf());
+        } else if let Err(m) = r.write_header(header, info.crlf()) {
+            return Err(r.fatal(&m));
         }
         Ok(())
     }

@@ -163,9 +163,9 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
         'T' => o.tmpdir = Some(arg),
         // "-a 0.0.0.0" is SpamAssassin noise
         'a' if arg == "0.0.0.0" => {}
-        'a' => match arg.parse::<IpAddr>() {
+        'a' => match client_addr(&arg) {
             Ok(ip) => o.client_ip = Some(ip),
-            Err(_) => log_err(&mut o.msgs, format!("\"-a {arg}\": Unknown host")),
+            Err(e) => log_err(&mut o.msgs, format!("\"-a {arg}\": {e}")),
         },
         'f' => o.env_from = Some(arg),
         'g' => {
@@ -243,6 +243,42 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
     Ok(())
 }
 
+/// The `-a` address, found as the original's `dcc_get_host` finds it:
+/// `@` is the IPv4 loopback address and `*` the IPv4 "any" address; other
+/// arguments go to the system resolver (getaddrinfo, through the standard
+/// library), so host names and the old IPv4 forms such as `127.1` or
+/// `010.1.1.1` work, and the first IPv4 address is preferred to IPv6 ones.
+/// `Err` holds the resolver's words.
+fn client_addr(arg: &str) -> Result<IpAddr, String> {
+    use std::net::{Ipv4Addr, ToSocketAddrs};
+    match arg {
+        "@" => return Ok(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        "*" => return Ok(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        _ => {}
+    }
+    if let Ok(ip) = arg.parse::<IpAddr>() {
+        return Ok(ip);
+    }
+    let addrs: Vec<IpAddr> = match (arg, 0u16).to_socket_addrs() {
+        Ok(a) => a.map(|sa| sa.ip()).collect(),
+        // std says "failed to lookup address information: <gai_strerror>"
+        Err(e) => {
+            let s = tally_engine::errno_str(&e);
+            let words = s.rsplit_once(": ").map_or(s.as_str(), |(_, w)| w);
+            return Err(words.to_string());
+        }
+    };
+    // the original skips "any" addresses in answers
+    let usable = |ip: &&IpAddr| !ip.is_unspecified();
+    addrs
+        .iter()
+        .filter(usable)
+        .find(|ip| ip.is_ipv4())
+        .or_else(|| addrs.iter().find(usable))
+        .copied()
+        .ok_or_else(|| "No address associated with name".to_string())
+}
+
 /// Keep a complaint that also goes to the log file.
 fn log_err(v: &mut Vec<(bool, String)>, s: String) {
     v.push((true, s));
@@ -251,6 +287,24 @@ fn log_err(v: &mut Vec<(bool, String)>, s: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_address_forms() {
+        let ip = |s: &str| client_addr(s).map(|i| i.to_string());
+        assert_eq!(ip("192.0.2.1").as_deref(), Ok("192.0.2.1"));
+        assert_eq!(ip("2001:db8::1").as_deref(), Ok("2001:db8::1"));
+        assert_eq!(ip("@").as_deref(), Ok("127.0.0.1"));
+        assert_eq!(ip("*").as_deref(), Ok("0.0.0.0"));
+        // inet_aton's forms, through getaddrinfo (no DNS query)
+        assert_eq!(ip("127.1").as_deref(), Ok("127.0.0.1"));
+        assert_eq!(ip("1.2.3").as_deref(), Ok("1.2.0.3"));
+        assert_eq!(ip("010.1.1.1").as_deref(), Ok("8.1.1.1"));
+        // a name of /etc/hosts
+        assert_eq!(ip("localhost").as_deref(), Ok("127.0.0.1"));
+        // "-a 0.0.0.0" stays ignored (SpamAssassin noise)
+        let (o, _) = parse(&["-a".to_string(), "0.0.0.0".to_string()]);
+        assert!(o.client_ip.is_none() && o.msgs.is_empty());
+    }
 
     #[test]
     fn external_filter() {

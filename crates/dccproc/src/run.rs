@@ -33,11 +33,16 @@ const PROGNAME: &str = "dccproc";
 pub fn main_run(args: &[String]) -> i32 {
     let (mut o, fatal) = opts::parse(args);
     let quiet_out = o.cksums_only || o.xhdr_only;
+    let mut in_name = "stdin".to_string();
+    let mut out_name = "stdout".to_string();
     let input: Option<Box<dyn BufRead>> = if o.input_failed {
         None
     } else {
         match o.infile.take() {
-            Some((_, f)) => Some(Box::new(BufReader::with_capacity(65536, f))),
+            Some((n, f)) => {
+                in_name = n;
+                Some(Box::new(BufReader::with_capacity(65536, f)))
+            }
             None => Some(Box::new(BufReader::with_capacity(65536, io::stdin()))),
         }
     };
@@ -45,7 +50,10 @@ pub fn main_run(args: &[String]) -> i32 {
         None
     } else {
         match o.outfile.take() {
-            Some((_, f)) => Some(Box::new(io::BufWriter::new(f))),
+            Some((n, f)) => {
+                out_name = n;
+                Some(Box::new(io::BufWriter::new(f)))
+            }
             None => Some(Box::new(io::BufWriter::new(io::stdout()))),
         }
     };
@@ -59,6 +67,8 @@ pub fn main_run(args: &[String]) -> i32 {
         logit: false,
         quiet_out,
         syslog: Syslog::new(PROGNAME),
+        in_name,
+        out_name,
     };
     for l in std::mem::take(&mut o.log_opts) {
         r.syslog.apply(l);
@@ -168,7 +178,10 @@ fn read_checksums(
     r.input = Some(input);
     let info = match info {
         Ok(i) => i,
-        Err(e) => return Err(r.fatal(&format!("fgets(stdin): {}", errno_str(&e)))),
+        Err(e) => {
+            let m = format!("fgets({}): {}", r.in_name, errno_str(&e));
+            return Err(r.fatal(&m));
+        }
     };
     let sums = mc.finish();
     if let Some(e) = sums.error.as_deref() {
@@ -278,14 +291,8 @@ fn dnsbl(r: &mut Run, o: &mut Opts, sums: &Checksums, d: &mut Decision) {
 fn process(r: &mut Run, mut o: Opts) -> i32 {
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let home = home_dir(r, &o, &cwd);
-    let tmp = open_log(r, &o, &home, &cwd);
-    if o.fake_envelope && r.log.is_some() {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        let v = format!("VERSION: 3\nDATE: {}\n", logfile::log_date(secs));
-        r.log_write(v.as_bytes());
-    }
+    // with -E, open_log also writes the VERSION and DATE lines
+    let tmp = open_log(r, &o, &home);
     let (mut local_tgts, mut local_spam) = targets(r, &mut o);
     if r.log.is_some() || !r.quiet_out {
         match make_spool(&tmp) {
@@ -374,7 +381,8 @@ fn process(r: &mut Run, mut o: Opts) -> i32 {
     if let Some(out) = r.out.as_mut() {
         if let Err(e) = out.flush() {
             r.out = None;
-            r.error_msg(&format!("fflush(stdout): {}", errno_str(&e)));
+            let m = format!("fflush({}): {}", r.out_name, errno_str(&e));
+            r.error_msg(&m);
         }
     }
     let table = print_cks(
@@ -390,28 +398,23 @@ fn process(r: &mut Run, mut o: Opts) -> i32 {
     r.log_write(table.as_bytes());
     if let Some(mut out) = r.out.take() {
         if let Err(e) = out.flush() {
-            r.error_msg(&format!("fclose(stdout): {}; fatal error", errno_str(&e)));
+            // fatal as in the original: exit 0, no result line
+            return r.fatal(&format!("fclose({}): {}", r.out_name, errno_str(&e)));
         }
     }
 
-    let spam = d.is_spam();
-    let exit = match xf.as_ref().and_then(|x| x.exit) {
-        Some(code) => code,
-        None if spam => o.exit_code,
-        None => 0,
+    // the result line follows the decision, not the exit code: spam is
+    // "reject" even with -x 0, as in the original
+    let (exit, result) = match xf.as_ref().and_then(|x| x.act) {
+        Some(act) => act,
+        None if d.is_spam() => (o.exit_code, "reject"),
+        None => (0, "accept"),
     };
     if let Some(x) = xf.as_ref() {
         r.log_write(format!("{}\n", x.log_line).as_bytes());
     }
     if o.fake_envelope {
-        let l = if exit == 0 {
-            "\nresult: accept\n"
-        } else if exit == crate::xfltr::EX_TEMPFAIL && exit != o.exit_code {
-            "\nresult: temporary failure\n"
-        } else {
-            "\nresult: reject\n"
-        };
-        r.log_write(l.as_bytes());
+        r.log_write(format!("\nresult: {result}\n").as_bytes());
     }
     if d.st & ST_LOGIT != 0 {
         r.logit = true;

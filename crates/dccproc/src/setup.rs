@@ -17,13 +17,15 @@ pub fn home_dir(r: &mut Run, o: &Opts, cwd: &Path) -> PathBuf {
 }
 
 /// The directories for the spool file: -T, the log directory, /tmp.
-pub fn tmp_dirs(r: &mut Run, o: &Opts, cwd: &Path, logdir: Option<&Path>) -> Vec<PathBuf> {
+/// A relative `-T` is taken in the DCC home directory, as the original
+/// does (it works there after changing to it).
+pub fn tmp_dirs(r: &mut Run, o: &Opts, home: &Path, logdir: Option<&Path>) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(t) = o.tmpdir.as_deref() {
         if t.is_empty() {
             r.error_msg("null -T temporary directory");
         } else {
-            let d = absolute(cwd, t);
+            let d = absolute(home, t);
             match std::fs::metadata(&d) {
                 Err(e) => r.error_msg(&format!(
                     "stat(temporary directory \"{}\"): {}",
@@ -53,9 +55,10 @@ pub fn make_spool(dirs: &[PathBuf]) -> Result<Spool, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Check the `-l` directory, open the log file, and return the
-/// directories for the spool file.
-pub fn open_log(r: &mut Run, o: &Opts, home: &Path, cwd: &Path) -> Vec<PathBuf> {
+/// Check the `-l` directory, open the log file (with `-E`, starting it
+/// with the `VERSION` and `DATE` lines), and return the directories for
+/// the spool file.
+pub fn open_log(r: &mut Run, o: &Opts, home: &Path) -> Vec<PathBuf> {
     // log directory
     let mut logdir: Option<(PathBuf, logfile::LogMode)> = None;
     if let Some(l) = o.logdir.as_deref() {
@@ -67,7 +70,7 @@ pub fn open_log(r: &mut Run, o: &Opts, home: &Path, cwd: &Path) -> Vec<PathBuf> 
             Ok(_) => logdir = Some((p, mode)),
         }
     }
-    let tmp = tmp_dirs(r, o, cwd, logdir.as_ref().map(|(p, _)| p.as_path()));
+    let tmp = tmp_dirs(r, o, home, logdir.as_ref().map(|(p, _)| p.as_path()));
     match &logdir {
         None => {
             if o.log_tgts_set {

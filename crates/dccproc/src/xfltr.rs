@@ -20,8 +20,9 @@ pub const EX_TEMPFAIL: i32 = 75;
 
 /// What the filter's answer did.
 pub struct Done {
-    /// The exit code it asks for; `None` keeps dccproc's.
-    pub exit: Option<i32>,
+    /// The exit code it asks for and the word of the log file's `result:`
+    /// line; `None` keeps dccproc's own.
+    pub act: Option<(i32, &'static str)>,
     /// The line for the log file.
     pub log_line: String,
 }
@@ -68,14 +69,14 @@ pub fn run(
     if let Some(e) = &report.error {
         r.error_msg(e);
     }
-    let exit = outcome.acting(on).and_then(|a| match a {
+    let act = outcome.acting(on).and_then(|a| match a {
         Answer::Same => None,
-        Answer::Accept => Some(0),
-        Answer::Reject(_) | Answer::Discard => Some(o.exit_code),
-        Answer::Tempfail(_) => Some(EX_TEMPFAIL),
+        Answer::Accept => Some((0, "accept")),
+        Answer::Reject(_) | Answer::Discard => Some((o.exit_code, "reject")),
+        Answer::Tempfail(_) => Some((EX_TEMPFAIL, "temporary failure")),
     });
     Some(Done {
-        exit,
+        act,
         log_line: report.log_line,
     })
 }

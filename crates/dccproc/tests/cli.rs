@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{code, run, scratch, stderr, stdout, testdata};
+use common::{code, run, run_env, scratch, stderr, stdout, testdata};
 
 const MSG: &[u8] = b"Return-Path: <alice@example.com>\n\
 Received: from mail.example.com (mail.example.com [192.0.2.10])\n\
@@ -46,6 +46,23 @@ fn copies_the_message_and_drops_old_xdcc_headers() {
         stderr(&out),
         format!("open({}): No such file or directory\n", map.display())
     );
+}
+
+#[test]
+fn a_removed_xdcc_header_counts_as_a_header_line() {
+    // the original counts its own removed header as a header line seen,
+    // so a message with no other field is checked, not refused
+    let (_h, hs) = home("xdcc-only");
+    let m = b"X-DCC-a-Metrics: x\n\nbody\n";
+    let out = run(&["-h", &hs, "-Q", "-C", "-a", "192.0.2.1"], m);
+    assert_eq!(code(&out), 0);
+    let err = stderr(&out);
+    assert!(!err.contains("fatal error"), "{err}");
+    let text = stdout(&out);
+    assert!(text.contains("\n                       IP: "), "{text}");
+    // copied without it
+    let out = run(&["-h", &hs, "-Q", "-a", "192.0.2.1"], m);
+    assert_eq!(out.stdout, b"\nbody\n");
 }
 
 #[test]
@@ -100,6 +117,12 @@ fn blacklist_gives_the_x_exit_code() {
     let mut a = args.to_vec();
     a.extend(["-x", "0"]);
     assert_eq!(code(&run(&a, MSG)), 0);
+    // the log's result line follows the decision, not the exit code
+    std::fs::create_dir(h.join("log")).expect("log dir");
+    a.extend(["-E", "-l", "log"]);
+    assert_eq!(code(&run(&a, MSG)), 0);
+    let log = only_log_file(&h.join("log"));
+    assert!(log.ends_with("\nresult: reject\n"), "{log}");
     // other senders are not blacklisted
     let out = run(
         &["-h", &hs, "-w", "whiteclnt", "-f", "carol@example.com"],
@@ -236,11 +259,22 @@ fn missing_body_and_headers_are_fatal_but_delivered() {
     assert!(stderr(&out).ends_with("missing message body; fatal error\n"));
 }
 
+/// The text of the only file in a log directory.
+fn only_log_file(dir: &std::path::Path) -> String {
+    let files: Vec<_> = std::fs::read_dir(dir)
+        .expect("read log")
+        .flatten()
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    String::from_utf8_lossy(&std::fs::read(files[0].path()).expect("log")).into_owned()
+}
+
 #[test]
 fn log_files() {
     let (h, hs) = home("log");
     std::fs::create_dir(h.join("log")).expect("log dir");
-    let out = run(
+    // dated in local time: UTC here, as recorded
+    let out = run_env(
         &[
             "-h",
             &hs,
@@ -253,6 +287,7 @@ fn log_files() {
             "alice@example.com",
         ],
         MSG,
+        &[("TZ", "UTC".to_string())],
     );
     assert_eq!(code(&out), 0);
     let files: Vec<_> = std::fs::read_dir(h.join("log"))
@@ -263,7 +298,26 @@ fn log_files() {
     let name = files[0].file_name().to_string_lossy().into_owned();
     assert!(name.starts_with("msg.") && name.len() == 10, "{name}");
     let text = String::from_utf8_lossy(&std::fs::read(files[0].path()).expect("log")).into_owned();
-    assert!(text.starts_with("VERSION: 3\nDATE: "), "{text}");
+    // once, as the recorded log vectors/behavior/dnsbl/10c-dccproc/logs has them
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("VERSION: 3"), "{text}");
+    let date = lines.next().unwrap_or_default();
+    let shape = date.strip_prefix("DATE: ").map(|d| {
+        d.bytes()
+            .map(|c| if c.is_ascii_digit() { b'9' } else { c })
+            .collect::<Vec<u8>>()
+    });
+    assert_eq!(
+        shape.as_deref(),
+        Some(&b"99/99/99 99:99:99 UTC"[..]),
+        "{text}"
+    );
+    assert!(
+        lines.next().unwrap_or_default().starts_with("IP: "),
+        "{text}"
+    );
+    assert_eq!(text.matches("VERSION: 3\n").count(), 1, "{text}");
+    assert_eq!(text.matches("DATE: ").count(), 1, "{text}");
     assert!(text.contains(" UTC\nIP:  ::ffff:192.0.2.10\nenv_From: alice@example.com  mail_host=example.com\n\nReturn-Path:"), "{text}");
     assert!(
         text.contains("\n### end of message body ########################\nopen("),
@@ -287,6 +341,47 @@ fn log_files() {
         .collect();
     assert_eq!(hour.len(), 1);
     assert_eq!(hour[0].file_name().len(), 2);
+}
+
+#[test]
+fn relative_tmpdir_is_in_the_home_directory() {
+    let (h, hs) = home("tmpdir");
+    std::fs::create_dir(h.join("tmpx")).expect("tmp dir");
+    // run from elsewhere: the original takes -T in the home directory
+    let out = run(&["-h", &hs, "-Q", "-T", "tmpx"], MSG);
+    assert_eq!(out.stdout, without_xdcc(MSG));
+    let err = stderr(&out);
+    assert!(!err.contains("temporary directory"), "{err}");
+    let out = run(&["-h", &hs, "-Q", "-T", "nothere"], MSG);
+    let want = format!(
+        "stat(temporary directory \"{}\"): No such file or directory\n",
+        h.join("nothere").display()
+    );
+    assert!(stderr(&out).starts_with(&want), "{}", stderr(&out));
+}
+
+#[test]
+fn client_address_is_resolved() {
+    // -a goes through the resolver as in the original: "@", names of
+    // /etc/hosts and inet_aton's short forms give the same IP checksum
+    let (_h, hs) = home("resolve");
+    let ip_line = |a: &str| {
+        let out = run(&["-h", &hs, "-Q", "-C", "-a", a], MSG);
+        let text = stdout(&out);
+        let line = text.lines().find(|l| l.trim_start().starts_with("IP: "));
+        (line.map(str::to_string), stderr(&out))
+    };
+    let (want, _) = ip_line("127.0.0.1");
+    assert!(want.is_some());
+    for a in ["127.1", "@", "localhost"] {
+        let (got, err) = ip_line(a);
+        assert_eq!(got, want, "-a {a}: {err}");
+        assert!(!err.contains("-a "), "-a {a}: {err}");
+    }
+    // 0.0.0.0 stays ignored: no IP checksum, no complaint
+    let (got, err) = ip_line("0.0.0.0");
+    assert_eq!(got, None);
+    assert!(!err.contains("-a "), "{err}");
 }
 
 #[test]
@@ -328,5 +423,18 @@ fn never_panics_on_garbage() {
     let msg = std::fs::read(testdata().join("corpus/messages/spamassassin/sample-spam.txt"))
         .expect("msg");
     let out = run(&["-h", &hs, "-dAQEPR"], &msg);
+    assert_eq!(code(&out), 0);
+}
+
+#[test]
+fn a_whiteclnt_file_asking_for_greylisting_is_told_it_is_off() {
+    let (h, hs) = home("greyon");
+    std::fs::write(h.join("whiteclnt"), b"option greylist-on\n").expect("whiteclnt");
+    let out = run(&["-h", &hs, "-w", "whiteclnt", "-Q", "-H"], MSG);
+    let want = format!(
+        "{} wants greylisting but it is turned off\n",
+        h.join("whiteclnt").display()
+    );
+    assert!(stderr(&out).contains(&want), "{}", stderr(&out));
     assert_eq!(code(&out), 0);
 }

@@ -12,7 +12,9 @@
 //! [`LogFile`] and [`Closed::report`] are those lines, nothing per message.
 
 pub mod failing;
+mod localtime;
 
+pub use localtime::localtime;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -61,11 +63,17 @@ pub fn parse_logdir(arg: &str) -> (LogMode, &str) {
     (LogMode::Flat, arg)
 }
 
-/// The `DATE:` value of log files: `mm/dd/yy HH:MM:SS UTC`.
+/// The `DATE:` value of log files in local time, as the original writes
+/// it (`%x %X %Z` in the C locale): `mm/dd/yy HH:MM:SS ZONE`, for example
+/// `12/07/26 11:15:22 UTC`.
 pub fn log_date(secs: i64) -> String {
-    let t = gmtime(secs);
+    let (t, zone) = localtime(secs);
+    date_text(&t, &zone)
+}
+
+fn date_text(t: &Tm, zone: &str) -> String {
     format!(
-        "{:02}/{:02}/{:02} {:02}:{:02}:{:02} UTC",
+        "{:02}/{:02}/{:02} {:02}:{:02}:{:02} {zone}",
         t.mon,
         t.mday,
         t.year.rem_euclid(100),
@@ -262,7 +270,8 @@ impl LogFile {
         }
         let mut d = dir.to_path_buf();
         if mode != LogMode::Flat {
-            let t = gmtime(now_secs());
+            // named in local time, as the original does
+            let (t, _) = localtime(now_secs());
             d = subdir(&d, format!("{:03}", t.yday + 1))?;
             if mode != LogMode::Day {
                 d = subdir(&d, format!("{:02}", t.hour))?;
@@ -462,9 +471,14 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(log_date(0), "01/01/70 00:00:00 UTC");
+        // the text of a time; log_date gives the local one (TZ=... in
+        // crates/dccproc/tests/cli.rs)
+        assert_eq!(date_text(&gmtime(0), "UTC"), "01/01/70 00:00:00 UTC");
         // 2026-11-22 12:08:03 UTC
-        assert_eq!(log_date(1_795_349_283), "11/22/26 12:08:03 UTC");
+        assert_eq!(
+            date_text(&gmtime(1_795_349_283), "UTC"),
+            "11/22/26 12:08:03 UTC"
+        );
         assert_eq!(gmtime(1_795_349_283).yday + 1, 326);
         assert_eq!(gmtime(951_782_400).mday, 29); // 2000-02-29
     }

@@ -58,7 +58,11 @@ fn peek<R: BufRead>(r: &mut R) -> io::Result<Option<u8>> {
 }
 
 /// Read a whole message from `input`, writing it (minus removed X-DCC
-/// fields) to `spool` and to `sink` (the checksum computation).
+/// fields) to `spool` and all of it to `sink` (the checksum computation).
+/// The removed fields still go to `sink`: the checksums drop them
+/// themselves and count them as header lines seen, as the original does,
+/// so that a message whose only field was an old X-DCC header is not
+/// refused as "missing SMTP header lines".
 /// Memory stays bounded whatever the size of the message.
 pub fn read_message<R: BufRead>(
     input: &mut R,
@@ -67,9 +71,10 @@ pub fn read_message<R: BufRead>(
     keep_xhdrs: bool,
 ) -> io::Result<ReadInfo> {
     let mut info = ReadInfo::default();
-    let mut out = |b: &[u8], spool: &mut Option<&mut dyn Write>| -> io::Result<()> {
+    // `copy`: the bytes also go to the spool (false for a removed field)
+    let mut out = |b: &[u8], spool: &mut Option<&mut dyn Write>, copy: bool| -> io::Result<()> {
         sink(b);
-        if let Some(s) = spool.as_mut() {
+        if let (true, Some(s)) = (copy, spool.as_mut()) {
             s.write_all(b)?;
         }
         Ok(())
@@ -101,14 +106,11 @@ pub fn read_message<R: BufRead>(
                     if eol || head.len() >= FIELD_HEAD {
                         let d = !keep_xhdrs && is_xhdr(&head);
                         delete = Some(d);
-                        if !d {
-                            out(&pending, spool)?;
-                        }
+                        out(&pending, spool, !d)?;
                         pending.clear();
                     }
                 }
-                Some(false) => out(&piece, spool)?,
-                Some(true) => {}
+                Some(d) => out(&piece, spool, !d)?,
             }
             if !eol {
                 continue;
@@ -127,9 +129,7 @@ pub fn read_message<R: BufRead>(
             // the input ended inside the first line of a field
             let d = !keep_xhdrs && is_xhdr(&head);
             delete = Some(d);
-            if !d {
-                out(&pending, spool)?;
-            }
+            out(&pending, spool, !d)?;
         }
         info.total_hdrs += 1;
         if field_len > 1 && last2[0] == b'\r' {
@@ -156,14 +156,77 @@ pub fn read_message<R: BufRead>(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        out(&buf[..n], spool)?;
+        out(&buf[..n], spool, true)?;
         info.body_len += n as u64;
     }
     Ok(info)
 }
 
+/// A write to the output that failed, told apart from a failure to read
+/// the spool (an `io::Error` of the same kind carries it, see
+/// [`output_failure`]): the original names the output and says how much
+/// of the piece it took.
+#[derive(Debug)]
+pub struct OutputError {
+    /// Bytes of the piece.
+    pub len: usize,
+    /// Of those, bytes the output took before it failed.
+    pub written: usize,
+    /// Why it failed.
+    pub source: io::Error,
+}
+
+impl std::fmt::Display for OutputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // the cause alone, so that an error passed on reads as before
+        self.source.fmt(f)
+    }
+}
+
+impl std::error::Error for OutputError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+impl From<OutputError> for io::Error {
+    fn from(e: OutputError) -> io::Error {
+        io::Error::new(e.source.kind(), e)
+    }
+}
+
+/// The output failure behind an error of [`copy_spool`], if it was one.
+pub fn output_failure(e: &io::Error) -> Option<&OutputError> {
+    e.get_ref()?.downcast_ref::<OutputError>()
+}
+
+/// Write all of `b`, counting what the output took if it fails.
+pub fn write_counted(out: &mut dyn Write, b: &[u8]) -> Result<(), OutputError> {
+    let mut written = 0;
+    // as `write_all`: each round takes a byte, ends, or was interrupted
+    while written < b.len() {
+        let source = match out.write(&b[written..]) {
+            Ok(0) => io::Error::from(io::ErrorKind::WriteZero),
+            Ok(n) => {
+                written += n;
+                continue;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => e,
+        };
+        let len = b.len();
+        return Err(OutputError {
+            len,
+            written,
+            source,
+        });
+    }
+    Ok(())
+}
+
 /// Copy `len` bytes of the spool to the output and the log, in the
-/// original's piece size.
+/// original's piece size. A failed write to the output comes back as an
+/// [`OutputError`] (see [`output_failure`]).
 pub fn copy_spool<S: Read>(
     spool: &mut S,
     mut len: u64,
@@ -188,7 +251,7 @@ pub fn copy_spool<S: Read>(
             }
         }
         if let Some(o) = out.as_mut() {
-            o.write_all(&buf[..n])?;
+            write_counted(*o, &buf[..n])?;
         }
         len -= n as u64;
     }
