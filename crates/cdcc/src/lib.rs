@@ -4,7 +4,8 @@
 //! Commands come from the command line (each argument may hold several
 //! commands separated by `;` or newlines; a final `-` continues with
 //! standard input) or, without any, from standard input, with a prompt
-//! when it is a terminal. A failing command on the command line stops
+//! before each line (terminal or not, as the original without line
+//! editing) and a newline at its end. A failing command on the command line stops
 //! `cdcc` with exit status 69 after ` ?` on stderr.
 //!
 //! - [`table`]: the command tables and how commands are matched.
@@ -35,7 +36,7 @@ pub mod state;
 pub mod table;
 
 use state::{State, Which};
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::{BufRead, Read, Write};
 use table::{AopEntry, Cmd, Resolved, CMDS};
 use tally_getopt::{getopt, Item, Style};
 use tally_wire::admn::{Aop, FlodAop};
@@ -110,8 +111,13 @@ pub fn run(args: &[String]) -> i32 {
             return EX_USAGE;
         }
     };
+    // -V on standard error as the original (and the other programs); a
+    // second -V adds how the program was built
     if opts.version > 0 {
-        println!("{DCC_VERSION}");
+        eprintln!("{DCC_VERSION}");
+        if opts.version > 1 {
+            eprintln!("built with cargo");
+        }
         if opts.ops.is_empty() {
             return 0;
         }
@@ -164,23 +170,21 @@ pub fn run(args: &[String]) -> i32 {
     if !interactive {
         return 0;
     }
-    let tty = std::io::stdin().is_terminal();
+    // As the original without line editing: a prompt naming the map
+    // (`-` for a temporary one) before every read, terminal or not, and a
+    // newline at the end of the input.
     loop {
-        if tty {
-            let name = match st.which {
-                Which::Info => st.map_name.clone(),
-                Which::Tmp => "-".to_string(),
-            };
-            print!("cdcc {name}> ");
-        }
+        let name = match st.which {
+            Which::Info => st.map_name.clone(),
+            Which::Tmp => "-".to_string(),
+        };
+        print!("cdcc {name}> ");
         let _ = std::io::stdout().flush();
         let mut line = String::new();
         let n = std::io::stdin().lock().take(MAX_LINE).read_line(&mut line);
         match n {
             Ok(0) | Err(_) => {
-                if tty {
-                    println!();
-                }
+                println!();
                 return 0;
             }
             Ok(_) => {}
@@ -191,6 +195,11 @@ pub fn run(args: &[String]) -> i32 {
             _ => {
                 let _ = std::io::stdout().flush();
                 eprintln!(" ?");
+                // a temporary map forgets the failures, so that the next
+                // command tries the server again
+                if st.which == Which::Tmp {
+                    local::no_fail(&mut st);
+                }
             }
         }
     }
@@ -222,11 +231,9 @@ pub fn cmd(st: &mut State, aops: &[AopEntry], op: &str) -> Ret {
             st.error(&format!("unrecognized command \"{op}\""));
             Ret::Fail
         }
+        // the usage alone, as the original
         Resolved::Usage => {
             help(op);
-            st.error(&format!(
-                "\"{op}\": invalid or ambiguous command or arguments"
-            ));
             Ret::Fail
         }
         Resolved::Aop(i, help_str) => {
@@ -252,7 +259,6 @@ pub fn cmd(st: &mut State, aops: &[AopEntry], op: &str) -> Ret {
             match local_cmd(st, ent.cmd, &arg) {
                 Ret::Usage => {
                     help(op);
-                    st.error(&format!("\"{op}\": invalid arguments"));
                     Ret::Fail
                 }
                 r => r,

@@ -6,7 +6,7 @@ use tally_client::map::ClassKind;
 use tally_wire::admn::{clients_req, AdmnRequest, Aop, FlodAop, MAX_ADMN_RESP};
 use tally_wire::header::{IdKind, ID_ANON, SRVR_ID_MAX, SRVR_ID_MIN};
 use tally_wire::validate::{aop_name, ClientsTarget};
-use tally_wire::{CkType, Sum, WireCk};
+use tally_wire::{CkType, WireCk};
 
 /// The answer buffer size `stats` and `clock check` announce in `val1`.
 pub const RESP_BUF: u32 = MAX_ADMN_RESP as u32;
@@ -293,14 +293,15 @@ pub fn parse_ck_type(s: &str, kind: ClassKind) -> Option<CkType> {
     })
 }
 
-/// Parse `delck type hex1 hex2 hex3 hex4`.
+/// Parse `delck type hex1 hex2 hex3 hex4` as the original reads a
+/// checksum in hex (the rules of whiteclnt's `hex` lines, shared with
+/// tally-white): words of one to eight digits, a header name before the
+/// words of `substitute`, or a server-ID declaration (`simple at N`,
+/// `ignore at N`, `rogue at N`). The error is the original's text.
 pub fn parse_delck(arg: &str, kind: ClassKind) -> Result<WireCk, String> {
-    let arg = arg.trim();
+    let arg = arg.trim_matches([' ', '\t']);
     let (ty, rest) = arg.split_once([' ', '\t']).unwrap_or((arg, ""));
-    let t =
-        parse_ck_type(ty, kind).ok_or_else(|| format!("unrecognized checksum type \"{ty}\""))?;
-    let sum =
-        Sum::parse_hex(rest).ok_or_else(|| format!("invalid checksum \"{}\"", rest.trim()))?;
+    let (t, sum) = tally_white::hex_ck(ty.as_bytes(), parse_ck_type(ty, kind), rest.as_bytes())?;
     Ok(WireCk::new(t, sum))
 }
 

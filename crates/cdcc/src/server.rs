@@ -270,11 +270,15 @@ fn single_flood_stats(st: &mut State, id: u32, op: u32) -> Ret {
 /// `delck type hex1 hex2 hex3 hex4`.
 pub fn delck(st: &mut State, arg: &str) -> Ret {
     let kind = st.kind();
+    if arg.trim().is_empty() {
+        return Ret::Usage;
+    }
+    // a checksum the original cannot read: its complaint alone, no usage
     let ck = match request::parse_delck(arg, kind) {
         Ok(ck) => ck,
         Err(e) => {
-            st.error(&format!("delck: {e}"));
-            return Ret::Usage;
+            st.error(&e);
+            return Ret::Fail;
         }
     };
     let name = if kind == ClassKind::Grey {

@@ -169,7 +169,7 @@ impl State {
 
     /// Read the map file.
     pub fn load_map(&self) -> Result<Map, String> {
-        file::load(&self.map_path()).map_err(|e| e.to_string())
+        file::load_private(&self.map_path()).map_err(|e| e.to_string())
     }
 
     /// Write the map file.

@@ -197,3 +197,34 @@ fn settings_commands() {
     assert_eq!(lines, expect);
     let _ = std::fs::remove_dir_all(&h);
 }
+
+/// At start: a missing map file is named as the original names it (the
+/// call and the C library's text), and a map file the group may read is
+/// refused as not private; both leave cdcc on a temporary map.
+#[test]
+fn map_file_start_up_messages() {
+    let h = home("mapstart");
+    let map = h.join("map");
+    let o = cdcc(&h, &["file"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(
+        err(&o),
+        format!("open({}): No such file or directory\n", map.display())
+    );
+    assert!(out(&o).contains("but using temporary file"), "{}", out(&o));
+    write_private(&map, "127.0.0.1,16277 32800 secretpw\n");
+    let o = cdcc(&h, &["file"]);
+    assert_eq!(err(&o), "");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&map, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let o = cdcc(&h, &["file"]);
+        assert_eq!(err(&o), format!("{} is not private\n", map.display()));
+        // readable by others (but not by the group) is allowed, as the original
+        std::fs::set_permissions(&map, std::fs::Permissions::from_mode(0o604)).unwrap();
+        let o = cdcc(&h, &["file"]);
+        assert_eq!(err(&o), "");
+    }
+    let _ = std::fs::remove_dir_all(&h);
+}

@@ -168,6 +168,10 @@ fn stats_through_the_map_file() {
     let h = home("mapstats");
     let map = h.join("map");
     std::fs::write(&map, format!("127.0.0.1,{port} 32800 vectorclientpw\n")).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&map, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     let o = cdcc(&h, &["stats"]);
     assert!(o.status.success(), "{}", err(&o));
     let text = out(&o);
@@ -214,4 +218,49 @@ fn dead_server_fails_with_a_message() {
     let e = err(&o);
     assert!(e.contains("\nSTOP: "), "{e}");
     assert!(e.ends_with(" ?\n"), "{e}");
+}
+
+/// `delck` reads checksums as the original (words of one to eight hex
+/// digits, a header name before those of `substitute`, server-ID
+/// declarations) and fails with the server's complaint when the server
+/// does not have the checksum.
+#[test]
+fn delck_values_and_a_checksum_the_server_lacks() {
+    use tally_wire::packet::{Packet, Request};
+    let fake = start(1100);
+    let port = fake.addr.port();
+    let deleted = |fake: &common::Fake| -> Vec<String> {
+        fake.ops(8)
+            .iter()
+            .filter_map(|d| match Packet::<Request>::decode(d).ok()?.body {
+                Request::Delete(d) => Some(format!("{} {}", d.ck.ty, d.ck.sum)),
+                _ => None,
+            })
+            .collect()
+    };
+    let o = run(
+        port,
+        &format!("{SRV}; delck body 1 2 3 4; delck substitute List-ID a bc def 12345678"),
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(
+        deleted(&fake),
+        [
+            "Body 00000001 00000002 00000003 00000004",
+            "substitute 0000000a 000000bc 00000def 12345678"
+        ]
+    );
+    let o = run(port, &format!("{SRV}; delck body ee000000 0 0 0; stats"));
+    assert_eq!(o.status.code(), Some(69));
+    assert_eq!(
+        out(&o),
+        " deleting Body  ee000000 00000000 00000000 00000000\n"
+    );
+    assert!(
+        err(&o).ends_with(
+            "\n   \"Body ee000000 00000000 00000000 00000000\" not found to delete\n ?\n"
+        ),
+        "{}",
+        err(&o)
+    );
 }

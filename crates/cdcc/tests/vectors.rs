@@ -168,6 +168,11 @@ fn rtt_from_the_map_file() {
     let h = home("rtt");
     let map = format!("127.0.0.1,{} 32800 vectorclientpw\n", fake.addr.port());
     std::fs::write(h.join("map"), map).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let private = std::fs::Permissions::from_mode(0o600);
+        std::fs::set_permissions(h.join("map"), private).unwrap();
+    }
     let o = cdcc(&h, &["rtt"]);
     assert!(o.status.success(), "{o:?}");
     same_request("nop_rtt#1_NOP", &first(&fake.seen(), OP_NOP), 0);

@@ -2,11 +2,13 @@
 //! client list, the anonymous delay, clock checks, database cleaning and
 //! the flooding sub-operations (see [`crate::flood::admn`]).
 //!
-//! As in the original, STATS and FLOOD LIST need no authentication,
-//! CLIENTS, CLIENTS ID and FLOOD STATS need any authenticated ID, and the
-//! rest need the server's own server-ID and a date within 64 seconds of the
-//! server's clock (else an ERROR saying how far off it is). Requests that
-//! fail authentication are dropped without an answer.
+//! As in the original, STATS, CLOCK CHECK, FLOOD LIST and ANON DELAY
+//! (asking) need no authentication, CLIENTS and CLIENTS ID need any
+//! authenticated ID, FLOOD STATS any authenticated ID with a date within 64
+//! seconds of the server's clock, and the rest (setting the anonymous
+//! delay too) need the server's own server-ID and such a date (else an
+//! ERROR saying how far off it is). Requests that fail authentication are
+//! dropped without an answer.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -14,6 +16,7 @@ use std::time::{Duration, Instant};
 use tally_wire::admn::{AdmnRequest, AnonDelay, Aop, FlodAop, MAX_ADMN_RESP};
 use tally_wire::packet::{Packet, Request, Response};
 use tally_wire::response::AdmnAnswer;
+use tally_wire::validate::MAX_DATE_SKEW;
 use tally_wire::validate::{aop_name, check_date};
 
 use crate::server::{unix_now, Reply, Server, Who};
@@ -21,6 +24,42 @@ use crate::stats;
 use crate::trace::Trace;
 
 const NO_FLOOD: &str = "no flooding configured";
+
+/// The `delay` of an ANON DELAY request that only asks.
+const NO_ANON_DELAY: u16 = 0xfffe;
+/// The longest anonymous delay (ms), the original's `DCC_ANON_DELAY_MAX`.
+const ANON_DELAY_MAX_MS: u32 = 4000;
+/// Clock differences beyond this refuse flooded reports (seconds).
+const MAX_FLOOD_SKEW: i64 = 2 * 60 * 60;
+
+/// Store a new anonymous delay: `FOREVER` refuses anonymous clients;
+/// otherwise the delay (at most [`ANON_DELAY_MAX_MS`]) and the
+/// inflation (0 or all ones: none).
+fn set_anon_delay(cfg: &mut crate::server::Config, delay: u16, inflate: u32) {
+    if delay == AnonDelay::FOREVER {
+        cfg.anon_delay_ms = None;
+        cfg.anon_inflate = None;
+    } else {
+        cfg.anon_delay_ms = Some(u32::from(delay).min(ANON_DELAY_MAX_MS));
+        cfg.anon_inflate = (inflate != 0 && inflate != u32::MAX).then_some(inflate);
+    }
+}
+
+/// The answer to CLOCK CHECK in the original's words: the difference,
+/// and a second line when it is too large for commands or for flooding.
+fn clock_text(off: i64) -> String {
+    let mut t = format!("    clocks differ by about {off} seconds");
+    if off.abs() > MAX_FLOOD_SKEW {
+        t.push_str(&format!(
+            "\n    which is more than the {MAX_FLOOD_SKEW} allowed for flooding"
+        ));
+    } else if off.abs() > MAX_DATE_SKEW {
+        t.push_str(&format!(
+            "\n    which is more than the {MAX_DATE_SKEW} allowed for commands"
+        ));
+    }
+    t
+}
 
 fn qop(a: &AdmnRequest) -> String {
     match a.aop {
@@ -72,8 +111,11 @@ pub(crate) fn admn(
             let t = stats_text(s, a.val1 as usize);
             s.stats = stats::Stats {
                 since: unix_now(),
+                records_at_reset: s.counter.store.stats().map_or(0, |st| st.records),
                 ..Default::default()
             };
+            // as the original, the client list starts afresh too
+            s.clients.clear();
             text(s, t)
         }
         Aop::Stop => {
@@ -126,6 +168,16 @@ pub(crate) fn admn(
                     .anon_delay_ms
                     .map_or(AnonDelay::FOREVER, |d| d.min(65533) as u16),
             };
+            // A new delay from the server's own ID with a current date;
+            // the answer carries the old values, as the original's. From
+            // another ID the request only asks.
+            let new = (u16::from(a.val2) << 8) | u16::from(a.val3);
+            if new != NO_ANON_DELAY && s.is_admin(req, who) {
+                if let Err(e) = picky(s) {
+                    return e;
+                }
+                set_anon_delay(&mut s.cfg, new, a.val1);
+            }
             s.answer(
                 req,
                 who,
@@ -133,13 +185,8 @@ pub(crate) fn admn(
                 Duration::ZERO,
             )
         }
-        Aop::ClockCheck => {
-            if who.auth.passwd().is_none() {
-                return Reply::Drop;
-            }
-            let off = i64::from(a.date) - unix_now() as i64;
-            text(s, format!("clock offset {off} seconds"))
-        }
+        // anyone may ask, as of the original
+        Aop::ClockCheck => text(s, clock_text(i64::from(a.date) - unix_now() as i64)),
         Aop::DbClean | Aop::DbNew => {
             if let Err(e) = picky(s) {
                 return e;
@@ -167,19 +214,32 @@ pub(crate) fn admn(
             s.answer(req, who, Response::Ok(s.ok_body(req)), Duration::ZERO)
         }
         Aop::Flod => {
+            // As the original: LIST is open to anyone, STATS to any
+            // authenticated ID with a current date, the rest (STATS CLEAR
+            // too) to the server's own ID with a current date.
             let fop = FlodAop::from_u32(a.val1 % 256);
-            let open = matches!(fop, Some(FlodAop::List))
-                || (matches!(fop, Some(FlodAop::Stats) | Some(FlodAop::StatsClear))
-                    && who.auth.passwd().is_some());
-            if !open {
-                if let Err(e) = picky(s) {
-                    return e;
+            match fop {
+                Some(FlodAop::List) => {}
+                Some(FlodAop::Stats) => {
+                    if who.auth.passwd().is_none() {
+                        return Reply::Drop;
+                    }
+                    if let Err(off) = check_date(a.date, unix_now() as i64) {
+                        let t = format!("drop {}; timestamp off by {off} seconds", qop(a));
+                        return s.error(req, who, &t);
+                    }
+                }
+                _ => {
+                    if let Err(e) = picky(s) {
+                        return e;
+                    }
                 }
             }
             let Some(flood) = s.flood.clone() else {
                 return match fop {
                     Some(FlodAop::List) => text(s, String::new()),
-                    Some(FlodAop::Check) | Some(FlodAop::Stats) | Some(FlodAop::StatsClear) => {
+                    Some(FlodAop::Check) => text(s, stats::flood_line("off", 0, 0, 0)),
+                    Some(FlodAop::Stats) | Some(FlodAop::StatsClear) => {
                         text(s, NO_FLOOD.to_string())
                     }
                     _ => s.error(req, who, NO_FLOOD),
@@ -214,11 +274,14 @@ fn stats_text(s: &Server, max: usize) -> String {
         records: st.records,
         db_bytes: st.disk_bytes,
         delay_ms: u64::from(s.cfg.qdelay_ms),
-        clients: s.clients.len() as u64,
+        clients: s.clients.active() as u64,
         flood: s
             .flood
             .as_ref()
             .and_then(|f| f.lock().ok().map(|f| crate::flood::admn::totals(&f))),
+        grey: s.grey.is_some(),
+        query_only: s.cfg.query_only,
+        now: unix_now(),
     };
     let max = max.clamp(1, MAX_ADMN_RESP);
     let mut t = stats::text(&s.stats, &ctx, MAX_ADMN_RESP);

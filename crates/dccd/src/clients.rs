@@ -281,6 +281,24 @@ impl Clients {
         self.map.is_empty()
     }
 
+    /// Clients with requests since the last [`Clients::clear`]: the
+    /// figure `cdcc stats` shows, as the original counts it.
+    pub fn active(&self) -> usize {
+        self.map.values().filter(|e| e.reqs != 0).count()
+    }
+
+    /// `cdcc "stats clear"`: forget what the clients sent, as the
+    /// original's `clients_clear` does. The entries stay, with their rate
+    /// limits, so that clearing the statistics does not refill anybody's
+    /// bucket; an entry without requests is not listed.
+    pub fn clear(&mut self) {
+        for e in self.map.values_mut() {
+            e.reqs = 0;
+            e.nops = 0;
+            e.bad_auth = false;
+        }
+    }
+
     /// The binary answer to CLIENTS / CLIENTS_ID for a request of version `vers`.
     pub fn answer(&self, a: &AdmnRequest, vers: u8) -> Vec<u8> {
         let want = a.val3;
@@ -295,7 +313,7 @@ impl Clients {
         let mut entries: Vec<ClientEntry> = Vec::new();
         let mut out = Vec::new();
         let mut prev_date = 0u64;
-        for ((id, ip), e) in list.into_iter().skip(offset) {
+        for ((id, ip), e) in list.into_iter().filter(|(_, e)| e.reqs != 0).skip(offset) {
             let unauth = e.anon || e.bad_auth;
             if want & clients_req::ANON != 0 && !unauth {
                 continue;

@@ -19,7 +19,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use tally_grey::{Change, Counters, Grey, GreyOp, Params, Request as GReq};
-use tally_store::{tgts, Ck, Pos, Report, Store, Ts};
+use tally_store::{Ck, Pos, Report, Store, Ts};
 use tally_wire::packet::{CkRequest, GreySpam, Packet, Request, Response};
 use tally_wire::Tgts;
 
@@ -108,16 +108,6 @@ pub fn save_params(dir: &Path, p: &Params) -> std::io::Result<()> {
     let tmp = dir.join(format!("{PARAMS_FILE}.new"));
     std::fs::write(&tmp, format!("{}\n", p.to_arg()))?;
     std::fs::rename(&tmp, dir.join(PARAMS_FILE))
-}
-
-/// The whitelist value a `grey_whitelist` entry gets: `ok` and `ok2`
-/// whitelist for greylisting; other values are kept.
-pub fn grey_white_value(v: u32) -> u32 {
-    if v == tgts::OK || v == tgts::OK2 {
-        tally_grey::GREY_WHITE
-    } else {
-        v
-    }
 }
 
 fn cks_of(r: &CkRequest) -> Vec<Ck> {

@@ -25,8 +25,10 @@
 //! Files in the home directory (`-h`, default `/var/dcc`):
 //! - `ids`: client-IDs and passwords; must not be readable or writable by
 //!   others (the server refuses to start otherwise, as the original).
-//! - `whitelist`: the server whitelist in the whiteclnt format; its
-//!   entries are answered with their value (`OK`, `OK2`, `many`).
+//! - `whitelist`: the server whitelist in the whiteclnt format, built into
+//!   the database at start and on SIGHUP by dbclean's own rules
+//!   ([`tally_dbtools::white`]); its entries are answered with their value
+//!   (`OK`, `OK2`, `many`).
 //! - `tally-db/`: the database (an append-only log, see `tally-store`).
 //! - `dccd.pid` (`grey_dccd.pid` with `-G`): the process-ID of the running
 //!   server (see [`pid_file`]).

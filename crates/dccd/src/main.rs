@@ -11,14 +11,25 @@ fn main() -> ExitCode {
             return ExitCode::from(64);
         }
     };
+    tally_dccd::trace::init_syslog(&opts.logs);
+    // As the original: -V prints the version and the server starts all the
+    // same; only without -i does it stop there, successfully.
     if opts.version > 0 {
         println!(
             "dccd (tally) {} compatible with DCC 2.3.167",
             env!("CARGO_PKG_VERSION")
         );
-        return ExitCode::SUCCESS;
     }
-    tally_dccd::trace::init_syslog(&opts.logs);
+    if opts.srvr_id.is_none() {
+        if opts.version > 0 {
+            return ExitCode::SUCCESS;
+        }
+        for n in &opts.notices {
+            tally_dccd::trace::log(n);
+        }
+        tally_dccd::trace::log("server-ID not set with -i");
+        return ExitCode::from(64);
+    }
     // -I host-ID,user: the user is looked up now, so that a mistake is
     // reported where dccd was started; the server process (the one with
     // -b, started again by this one without it) switches before it opens

@@ -11,8 +11,8 @@ use std::time::Duration;
 use std::net::UdpSocket;
 use tokio::sync::Notify;
 
+use tally_dbtools::white::Source;
 use tally_store::{Ck, LogStore, Store, SyncPolicy};
-use tally_white::parse::{parse_file, FileKind, NoIncludes};
 use tally_wire::ids::Ids;
 
 use crate::clients::Clients;
@@ -51,58 +51,47 @@ pub fn db_dir(home: &Path, grey: bool) -> PathBuf {
     })
 }
 
-/// The whitelist file: `whitelist`, or `grey_whitelist` for a greylist
-/// server (whose `ok` entries whitelist for greylisting).
-pub fn load_whitelist_of(home: &Path, grey: bool) -> Vec<(Ck, u32)> {
-    if !grey {
-        return load_whitelist(home);
+/// Build the server whitelist (`whitelist`, or `grey_whitelist` for a
+/// greylist server) with dbclean's own builder, so that the list dccd
+/// answers from is the one `dbclean` puts into the database: `mx` and
+/// `mxdcc` lines count as `ok`, `submit` lines are ignored, address blocks
+/// of up to 65536 addresses are expanded, host names are resolved, and a
+/// greylist file may only say `ok`. The original's dccd reads no
+/// whitelist itself, but its dbclean runs beside it; ours cannot (the
+/// database lives in dccd's memory), so dccd builds the list at start and
+/// on SIGHUP. `None`: the file exists but cannot be read, and the current
+/// list stays, as dbclean keeps it.
+pub fn build_whitelist(home: &Path, grey: bool) -> Option<Vec<(Ck, u32)>> {
+    let path = tally_dbtools::paths::whitelist_file(home, grey);
+    match tally_dbtools::white::build(&path, home, grey) {
+        Source::Missing => Some(Vec::new()),
+        Source::Unreadable(e) => {
+            log(&format!("{e}; keeping the current whitelist"));
+            None
+        }
+        Source::Built { entries, problems } => {
+            for p in &problems {
+                log(p);
+            }
+            if problems.len() >= tally_dbtools::white::MAX_PROBLEMS {
+                log("stop complaining about the whitelist");
+            }
+            Some(entries)
+        }
     }
-    let mut v = load_whitelist_file(&home.join("grey_whitelist"));
-    for e in &mut v {
-        e.1 = crate::grey::grey_white_value(e.1);
-    }
-    v
 }
 
-/// Read the server whitelist (absent: empty).
-pub fn load_whitelist(home: &Path) -> Vec<(Ck, u32)> {
-    load_whitelist_file(&home.join("whitelist"))
-}
-
-fn load_whitelist_file(path: &Path) -> Vec<(Ck, u32)> {
-    let path = path.to_path_buf();
-    let Ok(text) = std::fs::read(&path) else {
-        return Vec::new();
-    };
-    let parsed = parse_file(
-        &path.to_string_lossy(),
-        &text,
-        FileKind::Global,
-        &mut NoIncludes,
-    );
-    let built = parsed.build(&tally_white::build::Resolutions::new());
-    for e in &built.errors {
-        log(&e.to_string());
-    }
-    if built.list.has_host_names() {
-        log("host names in the whitelist are not resolved by this server");
-    }
-    let mut v: Vec<(Ck, u32)> = built
-        .list
-        .entries()
-        .map(|(t, s, e)| (Ck::new(t, s), e.tgts.0.min(tally_store::tgts::SPECIAL_MAX)))
-        .collect();
-    v.sort();
-    v.dedup_by(|a, b| a.0 == b.0);
-    v
-}
-
-fn reload(s: &mut Server, home: &Path) {
+/// Apply what SIGHUP read: the ids file and the whitelist (`None`: keep
+/// the current one).
+fn reload(s: &mut Server, home: &Path, wl: Option<Vec<(Ck, u32)>>) {
     match load_ids(home) {
         Ok(ids) => s.ids = ids,
         Err(e) => log(&e),
     }
-    let wl = load_whitelist_of(home, s.grey.is_some());
+    let Some(wl) = wl else {
+        log("reloaded ids");
+        return;
+    };
     if let Err(e) = s.counter.store.set_whitelist(&wl) {
         log(&format!("whitelist: {e}"));
     }
@@ -117,7 +106,7 @@ fn reload(s: &mut Server, home: &Path) {
 
 /// Build the server from the options.
 pub fn build_server(o: &Opts) -> Result<Server, String> {
-    let srvr_id = o.srvr_id.ok_or("a server-ID is required (-i)")?;
+    let srvr_id = o.srvr_id.ok_or("server-ID not set with -i")?;
     let ids = load_ids(&o.home)?;
     let grey = o.grey_params.is_some();
     let dir = db_dir(&o.home, grey);
@@ -135,9 +124,11 @@ pub fn build_server(o: &Opts) -> Result<Server, String> {
     if let Some(note) = store.recovered() {
         log(note);
     }
-    store
-        .set_whitelist(&load_whitelist_of(&o.home, grey))
-        .map_err(|e| format!("whitelist: {e}"))?;
+    if let Some(wl) = build_whitelist(&o.home, grey) {
+        store
+            .set_whitelist(&wl)
+            .map_err(|e| format!("whitelist: {e}"))?;
+    }
     // Without a flood file there is no incoming flood to wait for: the
     // original's 400 ms penalty does not apply (see docs/compatibility.md).
     let qdelay_ms = 0;
@@ -155,6 +146,8 @@ pub fn build_server(o: &Opts) -> Result<Server, String> {
         }
         None => None,
     };
+    // `cdcc stats` counts the records added since the start
+    let records_at_reset = store.stats().map_or(0, |st| st.records);
     Ok(Server {
         cfg: Config {
             srvr_id,
@@ -176,6 +169,7 @@ pub fn build_server(o: &Opts) -> Result<Server, String> {
         trace: o.trace,
         stats: Stats {
             since: unix_now(),
+            records_at_reset,
             ..Default::default()
         },
         clients: Clients::default(),
@@ -183,6 +177,7 @@ pub fn build_server(o: &Opts) -> Result<Server, String> {
         out: Vec::new(),
         spare_cks: Vec::new(),
         pairs: Vec::new(),
+        deleted: Default::default(),
         stop: false,
         grey: grey_state,
         clock: None,
@@ -219,12 +214,14 @@ fn detach(args: &[String]) -> Result<(), String> {
 /// Run the server until it is told to stop.
 pub fn run(o: Opts, args: &[String]) -> Result<(), String> {
     if o.srvr_id.is_none() {
-        return Err(format!(
-            "a server-ID is required (-i)\n{}",
-            crate::opts::USAGE
-        ));
+        return Err("server-ID not set with -i".into());
     }
     if !o.foreground {
+        // The complaints reach the terminal before the server leaves it,
+        // as the original's do; the server itself logs them to syslog.
+        for n in &o.notices {
+            eprintln!("dccd: {n}");
+        }
         return detach(args);
     }
     for n in &o.notices {
@@ -352,8 +349,13 @@ async fn serve(
     loop {
         tokio::select! {
             _ = hup.recv() => {
+                // host names are resolved without holding up requests
+                let (h, grey) = (home.clone(), state.lock().is_ok_and(|s| s.grey.is_some()));
+                let wl = tokio::task::spawn_blocking(move || build_whitelist(&h, grey))
+                    .await
+                    .unwrap_or(None);
                 if let Ok(mut s) = state.lock() {
-                    reload(&mut s, &home);
+                    reload(&mut s, &home, wl);
                 }
                 if let Ok(mut f) = flood.lock() {
                     f.reload(true);

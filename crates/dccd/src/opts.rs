@@ -1,6 +1,14 @@
 //! The command line of dccd(8), parsed getopt-style as the original does:
 //! single-letter flags that may be bundled (`-dbQ`), option arguments
 //! either attached (`-i1100`) or in the next word (`-i 1100`).
+//!
+//! As the original, most mistakes do not stop the server: an unknown
+//! option, a missing option value or an extra word, and bad `-n`, `-q`,
+//! `-K`, `-T`, `-C`, `-L` and `-R` values are complained about (the
+//! original's texts, in [`Opts::notices`]) and the server starts with the
+//! setting unchanged. Start scripts and `DCCD_ARGS` written for the
+//! original thus keep working. A bad `-i`, `-I`, `-a`, `-u` or `-M` is
+//! still fatal.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -76,8 +84,13 @@ pub struct Opts {
     pub grey_params: Option<tally_grey::Params>,
     /// `-W` argument, if given.
     pub window: Option<String>,
-    /// Checksum types not kept (after `-K`).
+    /// Checksum types not kept (the default with every `-K` applied).
     pub nokeep: u32,
+    /// Types `-K type` keeps (`-K all`: every type).
+    pub keep_set: u32,
+    /// Types `-K no-type` drops; they win over `keep_set`, whatever the
+    /// order, as in the original.
+    pub nokeep_set: u32,
     /// Trace bits (after `-T`).
     pub trace: u32,
     /// `-u`: anonymous delay in ms (`None` = forever: anonymous clients refused).
@@ -92,7 +105,8 @@ pub struct Opts {
     pub rate: RateLimits,
     /// `-f`/`-F` seen (no effect on our database).
     pub mmap_flag: Option<char>,
-    /// Notices about accepted options without effect.
+    /// Complaints about the command line and notices about options
+    /// without effect, logged when the server starts.
     pub notices: Vec<String>,
     /// `-M [addr,]port`: the statistics listener (loopback only).
     pub metrics: Option<SocketAddr>,
@@ -149,6 +163,8 @@ impl Default for Opts {
             grey_params: None,
             window: None,
             nokeep: default_nokeep(),
+            keep_set: 0,
+            nokeep_set: 0,
             trace: Trace::DEFAULT,
             anon_delay_ms: Some(DEFAULT_ANON_DELAY_MS),
             anon_inflate: None,
@@ -162,8 +178,9 @@ impl Default for Opts {
     }
 }
 
-/// The getopt string: the flags, then the letters taking a value.
-const OPTSTRING: &str = "dVbfFQi:n:h:I:a:q:G:W:K:T:u:C:L:R:M:";
+/// The getopt string: the original's (`-4`, `-6` and `-t x` are accepted
+/// and ignored, as there) and `-M`.
+const OPTSTRING: &str = "64dVbfFQi:n:h:I:a:q:G:t:W:K:T:u:C:L:R:M:";
 
 /// The usage line.
 pub const USAGE: &str =
@@ -177,19 +194,21 @@ pub const USAGE: &str =
 pub fn parse(args: &[String]) -> Result<Opts, String> {
     let mut o = Opts::default();
     let scan = getopt(args, OPTSTRING, Style::Posix);
+    // the original complains about the usage once and goes on
+    let mut unrecognized = Vec::new();
     for item in scan.items {
         match item {
             Item::Opt(c, None) => flag(&mut o, c),
             Item::Opt(c, Some(value)) => with_arg(&mut o, c, &value)?,
-            Item::Unknown(c) => return Err(format!("invalid option -- '{c}'\n{USAGE}")),
-            Item::MissingArg(c) => {
-                return Err(format!("option requires an argument -- '{c}'\n{USAGE}"))
-            }
+            Item::Unknown(c) | Item::MissingArg(c) => unrecognized.push(format!("-{c}")),
         }
     }
-    if let Some(extra) = scan.operands.first() {
-        return Err(format!("unrecognized argument \"{extra}\"\n{USAGE}"));
+    unrecognized.extend(scan.operands);
+    if let Some(first) = unrecognized.first() {
+        o.notices
+            .push(format!("unrecognized \"{first}\"\n{USAGE}\n... continuing"));
     }
+    o.nokeep = (default_nokeep() & !o.keep_set) | o.nokeep_set;
     // `-a host` without a port: the default port of the kind of server,
     // known only once every option is read.
     let port = o.default_port();
@@ -203,6 +222,8 @@ pub fn parse(args: &[String]) -> Result<Opts, String> {
 
 fn flag(o: &mut Opts, c: char) {
     match c {
+        // obsolete in the original too
+        '4' | '6' => {}
         'd' => o.debug += 1,
         'V' => o.version += 1,
         'b' => o.foreground = true,
@@ -229,10 +250,15 @@ fn with_arg(o: &mut Opts, c: char, v: &str) -> Result<(), String> {
             o.srvr_id = u16::try_from(id).ok();
         }
         'n' => {
-            if v.len() > 63 || v.bytes().any(|b| b.is_ascii_whitespace() || b < 0x20) {
-                return Err(format!("invalid brand \"-n {v}\""));
+            // printable ASCII without blanks (RFC 2822) and without ':'
+            if v.is_empty()
+                || v.len() > 64
+                || v.bytes().any(|b| !(33..=126).contains(&b) || b == b':')
+            {
+                o.notices.push(format!("invalid brand name \"-n {v}\""));
+            } else {
+                o.brand = v.to_string();
             }
-            o.brand = v.to_string();
         }
         'h' => o.home = PathBuf::from(v),
         'I' => {
@@ -246,12 +272,14 @@ fn with_arg(o: &mut Opts, c: char, v: &str) -> Result<(), String> {
             }
         }
         'a' => o.addrs.extend(parse_addr(v)?),
-        'q' => {
-            let q: u32 = v
-                .parse()
-                .map_err(|_| format!("invalid queue size \"-q {v}\""))?;
-            o.qsize = Some(q);
-        }
+        'q' => match v.parse::<u32>() {
+            Ok(q) if (2..=1000).contains(&q) && v.bytes().all(|b| b.is_ascii_digit()) => {
+                o.qsize = Some(q)
+            }
+            _ => o.notices.push(format!("invalid queue length \"{v}\"")),
+        },
+        // obsolete in the original too
+        't' => {}
         'G' => {
             o.grey = Some(v.to_string());
             // As the original: a bad -G is complained about and the
@@ -271,44 +299,65 @@ fn with_arg(o: &mut Opts, c: char, v: &str) -> Result<(), String> {
                 "-W {v} ignored: the database has no mmap() window to size"
             ));
         }
-        'K' => {
-            let (no, name) = match v.strip_prefix("no-") {
-                Some(n) => (true, n),
-                None => (false, v),
-            };
-            let t = ck_type_named(name).ok_or_else(|| format!("invalid -K type \"{v}\""))?;
-            let bit = 1u32 << t.number();
-            if no {
-                o.nokeep |= bit;
-            } else {
-                o.nokeep &= !bit;
-            }
-        }
-        'T' => {
-            let (no, name) = match v.strip_prefix("no-") {
-                Some(n) => (true, n),
-                None => (false, v),
-            };
-            let bit = Trace::bit(name).ok_or_else(|| format!("invalid mode \"-T {v}\""))?;
-            if no {
-                o.trace &= !bit;
-            } else {
-                o.trace |= bit;
-            }
-        }
+        'K' => keep_opt(o, v),
+        'T' => trace_opt(o, v),
         'u' => parse_anon(o, v)?,
+        'C' if v.is_empty() => o.notices.push(format!("no path to dbclean \"-C {v}\"")),
         'C' => {
             o.dbclean = Some(v.to_string());
             o.notices.push(format!(
                 "-C {v}: dbclean is not run by this server; expiry runs through `cdcc \"clean\"`"
             ));
         }
-        'L' => o.logs.push(tally_syslog::logopt::parse_log_opt(v)?),
-        'R' => o.rate = parse_rate(v)?,
+        'L' => match tally_syslog::logopt::parse_log_opt(v) {
+            Ok(l) => o.logs.push(l),
+            Err(e) => o.notices.push(e),
+        },
+        'R' => parse_rate(o, v),
         'M' => o.metrics = Some(tally_stats::parse_listen(v)?),
         _ => return Err(format!("invalid option -- '{c}'")),
     }
     Ok(())
+}
+
+/// `-K [no-]type` or `-K all`. `no_` may stand for `no-`, in any case.
+fn keep_opt(o: &mut Opts, v: &str) {
+    if v.eq_ignore_ascii_case("all") {
+        o.keep_set = u32::MAX;
+        return;
+    }
+    let prefix = v.get(..3).map(str::to_ascii_lowercase);
+    let (no, name) = match prefix.as_deref() {
+        Some("no-" | "no_") => (true, &v[3..]),
+        _ => (false, v),
+    };
+    let Some(t) = ck_type_named(name) else {
+        o.notices
+            .push(format!("bad checksum type in \"-K {name}\""));
+        return;
+    };
+    let bit = 1u32 << t.number();
+    if no {
+        o.nokeep_set |= bit;
+    } else {
+        o.keep_set |= bit;
+    }
+}
+
+/// `-T [no-]mode`; `FLOOD` is `FLOOD1`, as in the original.
+fn trace_opt(o: &mut Opts, v: &str) {
+    let no = v.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("no-"));
+    let name = if no { &v[3..] } else { v };
+    let bit = if name.eq_ignore_ascii_case("FLOOD") {
+        Some(Trace::FLOOD1)
+    } else {
+        Trace::bit(name)
+    };
+    match bit {
+        Some(b) if no => o.trace &= !b,
+        Some(b) => o.trace |= b,
+        None => o.notices.push(format!("invalid trace mode \"{name}\"")),
+    }
 }
 
 /// A checksum type as `-K` names it (case-insensitive; `IP`, `env_From`,
@@ -379,26 +428,36 @@ fn parse_anon(o: &mut Opts, v: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn parse_rate(v: &str) -> Result<RateLimits, String> {
-    let mut r = RateLimits::default();
-    let mut parts = v.split(',');
-    let slots: [&mut f64; 4] = [&mut r.sub, &mut r.anon, &mut r.all_anon, &mut r.bugs];
-    for slot in slots {
-        match parts.next() {
-            Some("") | None => {}
-            Some(s) => {
-                let x: f64 = s.parse().map_err(|_| format!("invalid \"-R {v}\""))?;
-                if !(x.is_finite() && x > 0.0) {
-                    return Err(format!("invalid \"-R {v}\""));
+/// `-R [RL_SUB],[RL_ANON],[RL_ALL_ANON],[RL_BUGS]`: an empty field keeps
+/// its value. As the original, the first bad field is complained about
+/// (with the rest of the value from there) and it and the fields after it
+/// are left alone; words after the fourth field are ignored.
+fn parse_rate(o: &mut Opts, v: &str) {
+    let r = &mut o.rate;
+    let slots: [(&str, &mut f64); 4] = [
+        ("RL_SUB", &mut r.sub),
+        ("RL_ANON", &mut r.anon),
+        ("RL_ALL_ANON", &mut r.all_anon),
+        ("RL_BUGS", &mut r.bugs),
+    ];
+    let mut rest = v;
+    for (label, slot) in slots {
+        if rest.is_empty() {
+            break;
+        }
+        let (field, after) = rest.split_once(',').unwrap_or((rest, ""));
+        if !field.is_empty() {
+            match field.parse::<f64>() {
+                Ok(x) if x.is_finite() && x > 0.0 => *slot = x,
+                _ => {
+                    o.notices
+                        .push(format!("invalid {label} value in \"{rest}\""));
+                    return;
                 }
-                *slot = x;
             }
         }
+        rest = after;
     }
-    if parts.next().is_some() {
-        return Err(format!("invalid \"-R {v}\""));
-    }
-    Ok(r)
 }
 
 #[cfg(test)]
@@ -435,9 +494,106 @@ mod tests {
         assert_eq!(o.rate.all_anon, 5000.0);
         assert_eq!(o.anon_delay_ms, None);
         assert!(p(&["-i", "99"]).is_err());
-        assert!(p(&["-x"]).is_err());
-        assert!(p(&["-i"]).is_err());
-        assert!(p(&["-T", "BOGUS"]).is_err());
+    }
+
+    #[test]
+    fn obsolete_and_original_forms() {
+        let o = p(&[
+            "-4", "-6", "-i", "1100", "-t", "5", "-T", "FLOOD", "-K", "no_IP", "-K", "NO-Fuz2",
+        ])
+        .unwrap();
+        assert!(o.notices.is_empty(), "{:?}", o.notices);
+        assert_ne!(o.trace & Trace::FLOOD1, 0);
+        assert_ne!(o.nokeep & (1 << CkType::Ip.number()), 0);
+        assert_ne!(o.nokeep & (1 << CkType::Fuz2.number()), 0);
+        // -K all keeps every type; a "no-" wins whatever the order
+        let o = p(&["-i", "1100", "-K", "no-Body", "-K", "all", "-K", "Body"]).unwrap();
+        assert_eq!(o.nokeep, 1 << CkType::Body.number());
+        assert_eq!(p(&["-i1100", "-K", "ALL"]).unwrap().nokeep, 0);
+    }
+
+    /// Mistakes the original only complains about: the server starts.
+    #[test]
+    fn complaints_are_not_fatal() {
+        let o = p(&["-x", "-i", "1100", "extra", "-y"]).unwrap();
+        assert_eq!(o.srvr_id, Some(1100));
+        assert_eq!(o.notices.len(), 1, "the usage once: {:?}", o.notices);
+        assert!(o.notices[0].starts_with("unrecognized \"-x\"\nusage: dccd"));
+        assert!(o.notices[0].ends_with("\n... continuing"));
+        let o = p(&["-i", "1100", "extra"]).unwrap();
+        assert!(o.notices[0].starts_with("unrecognized \"extra\"\n"));
+        let o = p(&["-i"]).unwrap();
+        assert_eq!(o.srvr_id, None);
+        assert!(o.notices[0].starts_with("unrecognized \"-i\"\n"));
+
+        let o = p(&[
+            "-i",
+            "1100",
+            "-n",
+            "bad:brand",
+            "-n",
+            "",
+            "-q",
+            "1",
+            "-q",
+            "10x",
+            "-T",
+            "no-BOGUS",
+            "-K",
+            "no-bogus",
+            "-C",
+            "",
+            "-L",
+            "loud,MAIL.ERR",
+            "-R",
+            "100,x,7",
+        ])
+        .unwrap();
+        let want = [
+            "invalid brand name \"-n bad:brand\"",
+            "invalid brand name \"-n \"",
+            "invalid queue length \"1\"",
+            "invalid queue length \"10x\"",
+            "invalid trace mode \"BOGUS\"",
+            "bad checksum type in \"-K bogus\"",
+            "no path to dbclean \"-C \"",
+        ];
+        assert_eq!(o.notices[..want.len()], want);
+        assert!(
+            o.notices[want.len()].contains("-L loud,MAIL.ERR"),
+            "{:?}",
+            o.notices
+        );
+        assert_eq!(
+            o.notices[want.len() + 1],
+            "invalid RL_ANON value in \"x,7\""
+        );
+        assert_eq!(o.notices.len(), want.len() + 2);
+        // the settings stay; the fields before a bad -R field are taken
+        assert_eq!(
+            (o.brand.as_str(), o.qsize, o.trace),
+            ("", None, Trace::DEFAULT)
+        );
+        assert_eq!(
+            (o.rate.sub, o.rate.anon, o.rate.all_anon),
+            (100.0, 50.0, 2000.0)
+        );
+        assert_eq!(o.nokeep, default_nokeep());
+        assert!(o.logs.is_empty());
+        // what the original accepts
+        let o = p(&[
+            "-i",
+            "1100",
+            "-n",
+            &"b".repeat(64),
+            "-q",
+            "1000",
+            "-R",
+            "1,2,3,4,5",
+        ])
+        .unwrap();
+        assert!(o.notices.is_empty(), "{:?}", o.notices);
+        assert_eq!((o.brand.len(), o.qsize, o.rate.bugs), (64, Some(1000), 4.0));
     }
 
     #[test]
@@ -475,8 +631,8 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(o.logs.len(), 2);
-        let e = parse(&args(&["-i", "1100", "-L", "loud,MAIL.ERR"])).unwrap_err();
-        assert!(e.contains("neither"), "{e}");
+        let o = parse(&args(&["-i", "1100", "-L", "loud,MAIL.ERR"])).unwrap();
+        assert!(o.notices[0].contains("neither"), "{:?}", o.notices);
     }
 
     #[test]

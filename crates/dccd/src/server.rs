@@ -108,7 +108,13 @@ pub struct Server {
     /// two allocations per request.
     pub(crate) spare_cks: Vec<tally_wire::WireCk>,
     pub(crate) pairs: Vec<CountPair>,
+    /// Checksums deleted by `cdcc delck` since the start (see
+    /// [`Server::note_deleted`]).
+    pub(crate) deleted: std::collections::HashSet<tally_store::Ck>,
 }
+
+/// The most checksums [`Server::deleted`] remembers.
+const MAX_DELETED: usize = 100_000;
 
 /// How a request's sender is treated.
 pub(crate) struct Who {
@@ -203,7 +209,7 @@ impl Server {
         let trusted =
             matches!(auth, Auth::Verified { .. }) && IdKind::of(req.sender) == IdKind::Client;
         let who = Who { auth, trusted };
-        if let Err(refusal) = check_request(req) {
+        if let Err(refusal) = self.check(req, &who) {
             self.stats.reject += 1;
             return match refusal {
                 Refusal::AdmnSize { .. } if who.auth.passwd().is_some() => {
@@ -273,14 +279,16 @@ impl Server {
                     self.stats.retrans += 1;
                     return a;
                 }
-                if is_report && (self.cfg.query_only) {
-                    self.stats.report_reject += 1;
-                }
                 let entry = self.ids.get(req.sender).filter(|_| who.trusted);
                 let rights = Rights {
-                    report: is_report && (!self.cfg.query_only || entry.is_some_and(|e| e.rpt_ok)),
+                    report: is_report && self.reports_counted(req.sender, &who),
                     reps: who.trusted && !entry.is_some_and(|e| e.no_reps),
+                    rep_answers: !entry.is_some_and(|e| e.no_reps),
                 };
+                // -Q: only the reports answered as queries are "rejected"
+                if is_report && !rights.report {
+                    self.stats.report_reject += 1;
+                }
                 if is_report && rights.report {
                     self.stats.reports += 1;
                 } else {
@@ -348,15 +356,32 @@ impl Server {
                 }
                 self.stats.admin += 1;
                 let ck = tally_store::Ck::new(d.ck.ty, d.ck.sum);
+                // Absent or already deleted: the original still records
+                // and floods the deletion (another server may have the
+                // checksum) but answers with an ERROR saying so.
+                let gone = match self.counter.store.total(&ck) {
+                    Ok(0) if self.deleted.contains(&ck) => {
+                        Some(format!("{} {} already deleted", d.ck.ty, d.ck.sum))
+                    }
+                    Ok(0) => Some(format!("\"{} {}\" not found to delete", d.ck.ty, d.ck.sum)),
+                    _ => None,
+                };
                 match self.counter.store.delete(ck, self.cfg.srvr_id, Ts::now()) {
                     Ok(_) => {
                         crate::trace::log(&format!("deleted {} {}", d.ck.ty, d.ck.sum));
+                        self.note_deleted(ck);
                         // `cdcc delck` on a greylist server forgets the checksum too
                         let secs = self.grey_secs();
                         if let Some(g) = self.grey.as_mut() {
                             g.grey.apply(&tally_grey::Change::Delete { ck, ts: secs });
                         }
-                        let body = Response::Ok(self.ok_body(req));
+                        let body = match gone {
+                            Some(t) => {
+                                crate::trace::log(&t);
+                                Response::Error(t.into_bytes())
+                            }
+                            None => Response::Ok(self.ok_body(req)),
+                        };
                         self.answer_remembered(req, &who, body, from, buf, now)
                     }
                     Err(e) => self.error(req, &who, &format!("delete failed: {e}")),
@@ -370,6 +395,40 @@ impl Server {
                 self.stats.bad_op += 1;
                 Reply::Drop
             }
+        }
+    }
+
+    /// Remember a checksum deleted by `cdcc delck`, so that deleting it
+    /// again answers "already deleted" (our databases drop a deleted
+    /// checksum's total, where the original keeps a zero until cleaning);
+    /// bounded: the set starts afresh when full.
+    fn note_deleted(&mut self, ck: tally_store::Ck) {
+        if self.deleted.len() >= MAX_DELETED {
+            self.deleted.clear();
+        }
+        self.deleted.insert(ck);
+    }
+
+    /// Whether the REPORTs of this sender are counted: always without
+    /// `-Q`, else only those of known clients marked `rpt-ok`.
+    fn reports_counted(&self, sender: u32, who: &Who) -> bool {
+        !self.cfg.query_only || (who.trusted && self.ids.get(sender).is_some_and(|e| e.rpt_ok))
+    }
+
+    /// [`check_request`], except that the target count of a REPORT
+    /// answered as a query (`-Q`) is not looked at: the original sets it
+    /// to 0 before checking it, so that a count above 2000 is answered as
+    /// a query rather than dropped.
+    fn check(&self, req: &Packet<Request>, who: &Who) -> Result<(), Refusal> {
+        match (check_request(req), &req.body) {
+            (Err(Refusal::BogusTargets(_)), Request::Report(r))
+                if !self.reports_counted(req.sender, who) =>
+            {
+                let mut as_query = req.clone();
+                as_query.body = Request::Query(r.clone());
+                check_request(&as_query)
+            }
+            (checked, _) => checked,
         }
     }
 

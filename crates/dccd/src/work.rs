@@ -32,6 +32,12 @@ pub struct Rights {
     pub report: bool,
     /// Reputation checksums are recorded (authenticated clients).
     pub reps: bool,
+    /// Reputation counts are answered. False only for a known client
+    /// marked `no-reps` in `ids`, which gets `0` with the "no value"
+    /// marker for both reputation types, as the original answers clients
+    /// not allowed reputations; anonymous and unauthenticated clients do
+    /// get them, as there.
+    pub rep_answers: bool,
 }
 
 /// Figures for `cdcc stats` from one answer.
@@ -188,6 +194,8 @@ impl Counter {
                     let p = self.store.total(&Ck::new(t, ck.sum))?;
                     if !self.keeps(t) {
                         (p, if p == 0 { Tgts::INVALID.0 } else { p })
+                    } else if (is_rep_total(t) || is_rep_bulk(t)) && !rights.rep_answers {
+                        (0, Tgts::INVALID.0)
                     } else if is_rep_total(t) {
                         (sum(p, net), p)
                     } else if is_rep_bulk(t) {
@@ -278,10 +286,12 @@ mod tests {
         let rpt = Rights {
             report: true,
             reps: true,
+            rep_answers: true,
         };
         let q = Rights {
             report: false,
             reps: true,
+            rep_answers: true,
         };
         let (a, _) = c.work(&req(1), rpt, Ts::now(), 12).unwrap();
         assert_eq!(
@@ -310,6 +320,46 @@ mod tests {
             pairs(a),
             vec![(0, 0), (st::MANY, 0), (st::MANY, 0), (2, 0), (1, 0)]
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A client marked `no-reps`: its reports are counted, its
+    /// reputations neither recorded nor answered (0, "no value"), while
+    /// an anonymous client's query gets them.
+    #[test]
+    fn no_reps_client() {
+        let dir = std::env::temp_dir().join(format!("dccd-work-noreps-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut c = counter(&dir);
+        let no_reps = Rights {
+            report: true,
+            reps: false,
+            rep_answers: false,
+        };
+        let inv = Tgts::INVALID.0;
+        for (n, spam) in [(1, 1), (2, 0x0100_0001)] {
+            let (a, _) = c.work(&req(spam), no_reps, Ts::now(), 12).unwrap();
+            let body = if n == 1 { (1, 0) } else { (st::MANY, 1) };
+            assert_eq!(
+                pairs(a),
+                vec![(0, inv), body, body, (0, inv), (0, inv)],
+                "report {n}"
+            );
+        }
+        let q = Rights {
+            report: false,
+            ..no_reps
+        };
+        let (a, _) = c.work(&req(0), q, Ts::now(), 12).unwrap();
+        assert_eq!(pairs(a)[3..], [(0, inv), (0, inv)]);
+        // nothing was recorded for the reputations: anonymous sees 0
+        let anon = Rights {
+            rep_answers: true,
+            ..q
+        };
+        let (a, _) = c.work(&req(0), anon, Ts::now(), 12).unwrap();
+        assert_eq!(pairs(a)[3..], [(0, 0), (0, 0)]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

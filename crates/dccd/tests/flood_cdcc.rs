@@ -101,12 +101,21 @@ fn flood_operations_of_cdcc() {
     let all = text(flood_op(a.addr(), FlodAop::Stats, 32768));
     assert!(all.starts_with(" server-ID 1101 "), "{all}");
     let end = text(flood_op(a.addr(), FlodAop::Stats, 32768 + 1101));
-    assert_eq!(end, format!(" server-ID {}", 32768 + 1101));
-
-    assert!(matches!(
-        flood_op(a.addr(), FlodAop::Check, 0),
-        Response::Ok(_)
-    ));
+    assert_eq!(
+        end,
+        format!(" server-ID {} unknown remote server-ID", 32768 + 1101)
+    );
+    // a server-ID that is not a peer: the original's text, not an error
+    assert_eq!(
+        text(flood_op(a.addr(), FlodAop::Stats, 1234)),
+        " server-ID 1234 unknown remote server-ID"
+    );
+    // check: the original's summary line
+    let check = text(flood_op(a.addr(), FlodAop::Check, 0));
+    assert!(
+        check.starts_with("flood on   1 streams  ") && check.ends_with(" in"),
+        "{check}"
+    );
     // halt: nothing more leaves A; resume: it follows
     assert!(matches!(
         flood_op(a.addr(), FlodAop::Halt, 0),
@@ -188,6 +197,22 @@ fn deletions_are_flooded_where_allowed() {
     assert_eq!(wait_count(c.addr(), body(9), 50, 20), 50);
     assert!(matches!(delck(a.addr(), body(9)), Response::Ok(_)));
     assert_eq!(query(a.addr(), &[body(9)]).unwrap()[0], 0);
+    // deleting it again, or a checksum never seen: the original's ERROR
+    // texts, the deletion still recorded and flooded
+    let err = |r: Response| match r {
+        Response::Error(t) => String::from_utf8(t).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        err(delck(a.addr(), body(9))),
+        format!("Body {} already deleted", body(9).sum)
+    );
+    report(b.addr(), 7, &[body(11)]).unwrap();
+    assert_eq!(
+        err(delck(a.addr(), body(11))),
+        format!("\"Body {}\" not found to delete", body(11).sum)
+    );
+    assert_eq!(wait_count(b.addr(), body(11), 0, 20), 0);
     assert_eq!(wait_count(b.addr(), body(9), 0, 20), 0);
     assert!(b.wait_log("accept delete request", 5));
     // C refused it (logged with FLOOD2 only) and keeps its count

@@ -274,7 +274,12 @@ fn stats_of_a_greylist_server() {
     };
     let t = String::from_utf8(t).unwrap();
     assert!(t.starts_with("    version 2.3.167"), "{t}");
-    assert!(t.contains(" records in the database"), "{t}");
+    assert!(
+        t.starts_with("    version 2.3.167  greylist  tracing "),
+        "{t}"
+    );
+    assert!(t.contains(" reports added between "), "{t}");
+    assert!(!t.contains("rate-limited"), "{t}");
     // 7 embargo answers (two of them to queries), 2 released, 1 passed,
     // 1 whitelisted, 3 GREY_SPAM of which 3 forgot a triple
     assert!(

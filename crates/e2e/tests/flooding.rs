@@ -35,6 +35,9 @@ fn query(home: &Path, message: &[u8]) -> String {
 fn admin_home(dir: &Path, server_home: &Path) -> Result<(), Skip> {
     std::fs::create_dir_all(dir).map_err(io)?;
     std::fs::write(dir.join("map"), "").map_err(io)?;
+    // private, as cdcc requires of a map file
+    std::fs::set_permissions(dir.join("map"), std::fs::Permissions::from_mode(0o600))
+        .map_err(io)?;
     std::fs::copy(server_home.join("ids"), dir.join("ids")).map_err(io)?;
     std::fs::set_permissions(dir.join("ids"), std::fs::Permissions::from_mode(0o600))
         .map_err(io)?;

@@ -32,6 +32,9 @@ fn run(name: &str, args: &[&str]) -> String {
 fn admin_home(dir: &Path, grey: &DccServer, grey_home: &Path) -> Result<(), Skip> {
     std::fs::create_dir_all(dir).map_err(io)?;
     std::fs::write(dir.join("map"), tally_e2e::dccd::grey_map_line(grey.addr)).map_err(io)?;
+    // private, as cdcc requires of a map file
+    std::fs::set_permissions(dir.join("map"), std::fs::Permissions::from_mode(0o600))
+        .map_err(io)?;
     std::fs::copy(grey_home.join("ids"), dir.join("ids")).map_err(io)?;
     std::fs::set_permissions(dir.join("ids"), std::fs::Permissions::from_mode(0o600))
         .map_err(io)?;

@@ -73,6 +73,10 @@ impl Fake {
 
 fn answer(req: &Packet<Request>) -> Response {
     match &req.body {
+        // a checksum starting with 0xee is one the server does not have
+        Request::Delete(d) if d.ck.sum.0[0] == 0xee => Response::Error(
+            format!("\"{} {}\" not found to delete", d.ck.ty, d.ck.sum).into_bytes(),
+        ),
         Request::Nop | Request::Delete(_) => {
             Response::Ok(OkBody::new(12.min(req.pkt_vers), 0, "fakebrand"))
         }

@@ -25,13 +25,49 @@ fn io_err(path: &Path, e: impl std::fmt::Display) -> MapError {
     }
 }
 
+/// A failed system call on a map file in the original's words,
+/// `open(PATH): No such file or directory`: the C library's text, without
+/// Rust's "(os error N)".
+fn sys_err(call: &str, path: &Path, e: &std::io::Error) -> MapError {
+    let text = e.to_string();
+    let text = match text.find(" (os error ") {
+        Some(i) => text.get(..i).unwrap_or(&text).to_string(),
+        None => text,
+    };
+    MapError {
+        file: None,
+        line: 0,
+        msg: format!("{call}({}): {text}", path.display()),
+    }
+}
+
+/// [`load`], but first refuse a map file the group may read or write or
+/// others may write, as the original's clients do (it holds passwords):
+/// `PATH is not private`. `cdcc` reads its map this way.
+pub fn load_private(path: &Path) -> Result<Map, MapError> {
+    let meta = fs::metadata(path).map_err(|e| sys_err("open", path, &e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o063 != 0 {
+            return Err(MapError {
+                file: None,
+                line: 0,
+                msg: format!("{} is not private", path.display()),
+            });
+        }
+    }
+    let _ = meta;
+    load(path)
+}
+
 /// Read and parse a map file. The map's label is the path.
 pub fn load(path: &Path) -> Result<Map, MapError> {
-    let meta = fs::metadata(path).map_err(|e| io_err(path, e))?;
+    let meta = fs::metadata(path).map_err(|e| sys_err("open", path, &e))?;
     if meta.len() > MAX_MAP_FILE {
         return Err(io_err(path, "file too large for a map"));
     }
-    let bytes = fs::read(path).map_err(|e| io_err(path, e))?;
+    let bytes = fs::read(path).map_err(|e| sys_err("read", path, &e))?;
     let text = String::from_utf8(bytes).map_err(|_| io_err(path, "not text"))?;
     let name = path.display().to_string();
     let mut map = parse_map(&text, Some(&name))?;

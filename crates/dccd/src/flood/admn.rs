@@ -201,6 +201,13 @@ pub struct Totals {
     pub deleted: u64,
 }
 
+/// The original's answer to `flood stats` of an ID that is not a peer
+/// (also the end of `flood stats all`): a text, not an error, naming the
+/// ID asked for.
+fn unknown(id: u32) -> String {
+    format!(" server-ID {id} unknown remote server-ID")
+}
+
 /// Work on a flood operation; `val1` carries the peer above its low byte.
 /// `admin`: the request came from the server's own ID.
 pub fn op(
@@ -224,12 +231,12 @@ pub fn op(
                 ids.sort_unstable();
                 match ids.into_iter().find(|&i| u32::from(i) > after) {
                     Some(i) => i,
-                    None => return Reply::Text(format!(" server-ID {id}")),
+                    None => return Reply::Text(unknown(id)),
                 }
             } else {
                 match peer {
                     Some(i) => i,
-                    None => return Reply::Error(format!("unknown server-ID {id}")),
+                    None => return Reply::Text(unknown(id)),
                 }
             };
             let t = stats_of(f, target, position(target), now);
@@ -250,7 +257,14 @@ pub fn op(
         _ if !admin => Reply::Error("flood operations need the server's own ID".into()),
         Some(FlodAop::Check) => {
             f.reload(true);
-            Reply::Ok
+            let t = totals(f);
+            let state = if t.on { "on" } else { "off" };
+            Reply::Text(crate::stats::flood_line(
+                state,
+                t.streams,
+                t.out_active,
+                t.in_active,
+            ))
         }
         Some(FlodAop::Shutdown) | Some(FlodAop::Halt) => {
             f.halted = true;
