@@ -137,14 +137,17 @@ pub fn run(args: &[String]) -> i32 {
     st.debug = opts.debug;
     st.quiet = opts.quiet > 0;
     st.ids_arg = opts.ids.clone();
+    // a bad -h is told in the original's words and the default tried
+    // instead, itself complained about when it cannot be entered either
     if let Some(h) = &opts.homedir {
-        if std::path::Path::new(h).is_dir() {
-            st.homedir = std::fs::canonicalize(h).unwrap_or_else(|_| h.into());
-        } else {
-            st.error(&format!(
-                "{h}: not a directory; using {}",
-                state::DEFAULT_HOME
-            ));
+        match state::check_home(std::path::Path::new(h)) {
+            Ok(dir) => st.homedir = dir,
+            Err(e) => {
+                st.error(&e);
+                if let Err(e) = state::check_home(std::path::Path::new(state::DEFAULT_HOME)) {
+                    st.error(&e);
+                }
+            }
         }
     }
     if !st.init_map(!st.quiet) {

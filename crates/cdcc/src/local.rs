@@ -53,12 +53,14 @@ pub fn grey(st: &mut State, arg: &str) -> Ret {
 
 pub fn homedir(st: &mut State, arg: &str) -> Ret {
     if !arg.is_empty() {
-        let p = std::path::PathBuf::from(arg);
-        if !p.is_dir() {
-            st.error(&format!("{arg}: not a directory"));
-            return Ret::Fail;
+        // relative to the current home directory, as in the original
+        match crate::state::check_home(&st.in_home(arg)) {
+            Ok(dir) => st.homedir = dir,
+            Err(e) => {
+                st.error(&e);
+                return Ret::Fail;
+            }
         }
-        st.homedir = std::fs::canonicalize(&p).unwrap_or(p);
         st.set_which(Which::Info);
     }
     println!("    homedir={}", st.homedir.display());

@@ -5,7 +5,7 @@ use crate::local::info;
 use crate::state::{State, Which};
 use crate::Ret;
 use std::io::Read;
-use tally_client::map::parse::parse_server;
+use tally_client::map::parse::parse_server_warn;
 use tally_client::map::{file, ClassKind, Ipv6Mode, Map, ServerName, GREY_PORT, MAX_NAMES};
 use tally_wire::header::{CLNT_ID_MIN, ID_ANON};
 
@@ -26,8 +26,13 @@ pub fn new_map(st: &mut State, arg: &str) -> Ret {
     Ret::Ok
 }
 
-fn parse_line(line: &str, grey_mode: bool) -> Result<(ClassKind, ServerName, bool), String> {
-    let (kind, mut n) = parse_server(line)?;
+/// A server line of `add`, `delete` or `load`: the class, the entry,
+/// whether it names a port, and the original's last warning about what it
+/// corrected (printed indented, the entry used all the same).
+type Line = (ClassKind, ServerName, bool, Option<String>);
+
+fn parse_line(line: &str, grey_mode: bool) -> Result<Line, String> {
+    let (kind, mut n, warning) = parse_server_warn(line)?;
     let first = line.split_whitespace().next().unwrap_or("");
     let has_port = first
         .rsplit_once(',')
@@ -45,14 +50,15 @@ fn parse_line(line: &str, grey_mode: bool) -> Result<(ClassKind, ServerName, boo
             n.client_id, n.host
         ));
     }
-    Ok((kind, n, has_port))
+    Ok((kind, n, has_port, warning))
 }
 
 pub fn add(st: &mut State, arg: &str) -> Ret {
-    let (kind, n, _) = match parse_line(arg, st.grey_set && st.grey) {
+    // errors in the original's bare words
+    let (kind, n, _, warning) = match parse_line(arg, st.grey_set && st.grey) {
         Ok(x) => x,
         Err(e) => {
-            st.error(&format!("add: {e}"));
+            st.error(&e);
             return Ret::Fail;
         }
     };
@@ -62,6 +68,9 @@ pub fn add(st: &mut State, arg: &str) -> Ret {
             n.host
         ));
         return Ret::Fail;
+    }
+    if let Some(w) = warning {
+        st.error(&format!("    {w}"));
     }
     st.set_which(Which::Info);
     let mut map = match st.load_map() {
@@ -100,10 +109,10 @@ pub fn save(st: &State, map: &Map) -> Ret {
 }
 
 pub fn delete(st: &mut State, arg: &str) -> Ret {
-    let (kind, n, has_port) = match parse_line(arg, st.grey) {
+    let (kind, n, has_port, _) = match parse_line(arg, st.grey) {
         Ok(x) => x,
         Err(e) => {
-            st.error(&format!("delete: {e}"));
+            st.error(&e);
             return Ret::Fail;
         }
     };
@@ -198,13 +207,20 @@ pub fn load(st: &mut State, arg: &str) -> Ret {
                 }
                 f.take(MAX_LOAD).read_to_string(&mut text)
             }
-            Err(e) => Err(e),
+            Err(e) => {
+                st.error(&format!(
+                    "fopen({}): {}",
+                    path.display(),
+                    crate::state::os_text(&e)
+                ));
+                return Ret::Fail;
+            }
         }
     };
     let fname = if from_stdin {
         "STDIN".to_string()
     } else {
-        arg.to_string()
+        st.in_home(arg).display().to_string()
     };
     if let Err(e) = res {
         st.error(&format!("load {fname}: {e}"));
@@ -218,7 +234,13 @@ pub fn load(st: &mut State, arg: &str) -> Ret {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let at = format!(" in line {} of {fname}", lno + 1);
+        // the original names the file (absolute) and line, but not
+        // standard input's
+        let at = if from_stdin {
+            String::new()
+        } else {
+            format!(" in line {} of {fname}", lno + 1)
+        };
         if got_options.is_none() {
             match options_line(line, &mut opts) {
                 Err(e) => {
@@ -234,7 +256,12 @@ pub fn load(st: &mut State, arg: &str) -> Ret {
             }
         }
         let (kind, n) = match parse_line(line, false) {
-            Ok((k, n, _)) => (k, n),
+            Ok((k, n, _, warning)) => {
+                if let Some(w) = warning {
+                    st.error(&format!("    {w}{at}"));
+                }
+                (k, n)
+            }
             Err(e) => {
                 st.error(&format!("{e}{at}"));
                 return Ret::Fail;

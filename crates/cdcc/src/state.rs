@@ -33,6 +33,33 @@ pub fn check_private(path: &Path, meta: &std::fs::Metadata) -> Result<(), String
     Ok(())
 }
 
+/// The C library's text of a failed system call, as the original prints
+/// it: without Rust's "(os error N)".
+pub fn os_text(e: &std::io::Error) -> String {
+    let t = e.to_string();
+    match t.find(" (os error ") {
+        Some(i) => t.get(..i).unwrap_or(&t).to_string(),
+        None => t,
+    }
+}
+
+/// A home directory (`-h`, `homedir`) as the original's `dcc_cdhome`
+/// takes it: one that can be entered, made absolute; else its complaint
+/// `chdir(DIR): <error>`.
+pub fn check_home(dir: &Path) -> Result<PathBuf, String> {
+    let e = match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {
+            return Ok(std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()))
+        }
+        // listing a file gets the system's "Not a directory"
+        Ok(_) => std::fs::read_dir(dir)
+            .err()
+            .map_or_else(|| "Not a directory".to_string(), |e| os_text(&e)),
+        Err(e) => os_text(&e),
+    };
+    Err(format!("chdir({}): {e}", dir.display()))
+}
+
 /// Which map the commands use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Which {

@@ -138,7 +138,8 @@ fn load_round_trip() {
     write_private(&h3.join("bad.txt"), "192.0.2.9 32800\n");
     let o = cdcc(&h3, &["load bad.txt"]);
     assert_eq!(o.status.code(), Some(69));
-    assert!(err(&o).contains("line 1 of bad.txt"), "{}", err(&o));
+    let bad = h3.join("bad.txt").display().to_string();
+    assert!(err(&o).contains(&format!("line 1 of {bad}")), "{}", err(&o));
     write_private(&h3.join("empty.txt"), "# nothing\n");
     let o = cdcc(&h3, &["load empty.txt"]);
     assert!(
@@ -226,5 +227,127 @@ fn map_file_start_up_messages() {
         let o = cdcc(&h, &["file"]);
         assert_eq!(err(&o), "");
     }
+    let _ = std::fs::remove_dir_all(&h);
+}
+
+/// `add` and `load` as the original: an RTT adjustment beyond ±2000 ms is
+/// clamped with an indented warning and a password with the anonymous ID
+/// only warned about, the entries added all the same; errors in bare
+/// words (`load` adds the file, absolute, and the line).
+#[test]
+fn add_and_load_warnings_and_errors() {
+    let h = home("warn");
+    let o = cdcc(
+        &h,
+        &[
+            "-q",
+            "new map",
+            "add h1 RTT+5000 32800 pw",
+            "add h2 anon pw",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(
+        err(&o),
+        "    invalid RTT adjustment\n    password invalid for h2 with anonymous client-ID\n"
+    );
+    let info = out(&cdcc(&h, &["info"]));
+    let line = |host: &str| {
+        server_lines(&info)
+            .into_iter()
+            .find(|l| l.starts_with(host))
+            .unwrap_or_default()
+    };
+    assert!(line("h1,").contains("RTT+2000 ms  32800 pw"), "{info}");
+    assert!(line("h2,").trim_end().ends_with("ms    anon"), "{info}");
+    for (cmd, want) in [
+        ("add h3 x", "invalid ID \"x\""),
+        ("add h3 7 pw", "invalid ID \"7\""),
+        ("add h3 1100 pw", "server-ID 1100 is not a client-ID"),
+        (
+            "add h3 32800 pw extra",
+            "invalid password server h3, client-ID 32800",
+        ),
+    ] {
+        let o = cdcc(&h, &["-q", cmd]);
+        assert_eq!(o.status.code(), Some(69), "{cmd}");
+        assert_eq!(err(&o), format!("{want}\n ?\n"), "{cmd}");
+    }
+
+    let file = h.join("servers");
+    write_private(&file, "h4 RTT-3000 32800 pw\nh5 anon pw extra\n");
+    let o = cdcc(&h, &["-q", "load servers"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let f = file.display();
+    assert_eq!(
+        err(&o),
+        format!(
+            "    invalid RTT adjustment in line 1 of {f}\n    password invalid for h5 with anonymous client-ID in line 2 of {f}\n"
+        )
+    );
+    write_private(&file, "h6 32800 pw\nh7 32800\n");
+    let o = cdcc(&h, &["-q", "load servers"]);
+    assert_eq!(o.status.code(), Some(69));
+    assert_eq!(
+        err(&o),
+        format!("invalid null password for client-ID 32800 for h7 in line 2 of {f}\n ?\n")
+    );
+    let o = cdcc(&h, &["-q", "load nosuchfile"]);
+    assert_eq!(
+        err(&o),
+        format!(
+            "fopen({}): No such file or directory\n ?\n",
+            h.join("nosuchfile").display()
+        )
+    );
+    let _ = std::fs::remove_dir_all(&h);
+}
+
+/// A home directory that cannot be entered is told as the original's
+/// `chdir` complaint, at start (the default is tried instead) and by
+/// `homedir`, which takes a relative name in the current one.
+#[test]
+fn bad_home_directory() {
+    let h = home("badhome");
+    let o = cdcc(&h, &["-q", "homedir nosuchdir"]);
+    assert_eq!(o.status.code(), Some(69));
+    assert_eq!(
+        err(&o),
+        format!(
+            "chdir({}): No such file or directory\n ?\n",
+            h.join("nosuchdir").display()
+        )
+    );
+    write_private(&h.join("plain"), "");
+    let o = cdcc(&h, &["-q", "homedir plain"]);
+    assert_eq!(
+        err(&o),
+        format!(
+            "chdir({}): Not a directory\n ?\n",
+            h.join("plain").display()
+        )
+    );
+    std::fs::create_dir(h.join("sub")).unwrap();
+    let o = cdcc(&h, &["-q", "homedir sub"]);
+    assert_eq!(
+        out(&o),
+        format!("    homedir={}\n", h.join("sub").display())
+    );
+    // at start
+    let missing = h.join("missing");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cdcc"))
+        .arg("-h")
+        .arg(&missing)
+        .args(["-q", "quiet"])
+        .output()
+        .unwrap();
+    let e = err(&o);
+    assert!(
+        e.starts_with(&format!(
+            "chdir({}): No such file or directory\n",
+            missing.display()
+        )),
+        "{e}"
+    );
     let _ = std::fs::remove_dir_all(&h);
 }

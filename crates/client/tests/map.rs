@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use tally_client::clock;
 use tally_client::map::file;
-use tally_client::map::parse::{parse_map, parse_server};
+use tally_client::map::parse::{parse_map, parse_server, parse_server_warn};
 use tally_client::map::print::print_map;
 use tally_client::map::{ClassKind, Ipv6Mode, Map};
 use tally_client::timing::RTT_BAD;
@@ -82,6 +82,19 @@ fn load_lines() {
     assert_eq!((k, n.port, n.client_id), (ClassKind::Dcc, 6277, 1));
     assert!(parse_server("h,70000").is_err());
     assert!(parse_server("h RTT+3000").is_err());
+    // what `cdcc add` only warns about, corrected
+    let (_, n, w) = parse_server_warn("h RTT-3000 ms").unwrap();
+    assert_eq!(
+        (n.rtt_adj, w.as_deref()),
+        (-2_000_000, Some("invalid RTT adjustment"))
+    );
+    let (_, n, w) = parse_server_warn("h anon pw").unwrap();
+    assert_eq!(n.passwd, None);
+    assert_eq!(
+        w.unwrap(),
+        "password invalid for h with anonymous client-ID"
+    );
+    assert_eq!(parse_server_warn("h 32800 pw").unwrap().2, None);
     assert!(parse_server("h 0").is_err());
     assert!(parse_server("h 32800 pw extra").is_err());
 

@@ -8,7 +8,10 @@
 //! seconds of the server's clock, and the rest (setting the anonymous
 //! delay too) need the server's own server-ID and such a date (else an
 //! ERROR saying how far off it is). Requests that fail authentication are
-//! dropped without an answer.
+//! dropped without an answer. An operation the server does not know gets
+//! the original's ERROR `invalid ADMN UNKNOWN #N VAL1`, whoever asks.
+//! (Unauthenticated senders may be dropped before they get here: see
+//! `Server::unauth_dropped`.)
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -19,6 +22,7 @@ use tally_wire::response::AdmnAnswer;
 use tally_wire::validate::MAX_DATE_SKEW;
 use tally_wire::validate::{aop_name, check_date};
 
+use crate::anon_delay::ANON_DELAY_MAX_MS;
 use crate::server::{unix_now, Reply, Server, Who};
 use crate::stats;
 use crate::trace::Trace;
@@ -27,8 +31,6 @@ const NO_FLOOD: &str = "no flooding configured";
 
 /// The `delay` of an ANON DELAY request that only asks.
 const NO_ANON_DELAY: u16 = 0xfffe;
-/// The longest anonymous delay (ms), the original's `DCC_ANON_DELAY_MAX`.
-const ANON_DELAY_MAX_MS: u32 = 4000;
 /// Clock differences beyond this refuse flooded reports (seconds).
 const MAX_FLOOD_SKEW: i64 = 2 * 60 * 60;
 
@@ -61,9 +63,20 @@ fn clock_text(off: i64) -> String {
     t
 }
 
+/// A number as C's `%#x` writes it: `0x` before it, except for 0.
+fn c_hex(n: u32) -> String {
+    if n == 0 {
+        "0".to_string()
+    } else {
+        format!("{n:#x}")
+    }
+}
+
+/// The request as the original names it in its messages.
 fn qop(a: &AdmnRequest) -> String {
     match a.aop {
-        Aop::TraceOn | Aop::TraceOff => format!("ADMN {} {:#x}", aop_name(a.aop), a.val1),
+        Aop::TraceOn | Aop::TraceOff => format!("ADMN {} {}", aop_name(a.aop), c_hex(a.val1)),
+        Aop::Other(n) => format!("ADMN UNKNOWN #{n} {}", c_hex(a.val1)),
         _ => format!("ADMN {}", aop_name(a.aop)),
     }
 }
@@ -137,8 +150,9 @@ pub(crate) fn admn(
             if let Err(e) = picky(s) {
                 return e;
             }
-            if a.val1 & !Trace::ALL != 0 {
-                return s.error(req, who, &format!("invalid trace bits {:#x}", a.val1));
+            // no bit at all is as wrong as an unknown one, as there
+            if a.val1 & !Trace::ALL != 0 || a.val1 == 0 {
+                return s.error(req, who, &format!("invalid trace bits {}", c_hex(a.val1)));
             }
             if a.aop == Aop::TraceOn {
                 s.trace |= a.val1;
@@ -261,7 +275,8 @@ pub(crate) fn admn(
                 crate::flood::admn::Reply::Error(e) => s.error(req, who, &e),
             }
         }
-        Aop::Other(_) => Reply::Drop,
+        // whoever asks is told, as by the original
+        Aop::Other(_) => s.error(req, who, &format!("invalid {}", qop(a))),
     }
 }
 

@@ -4,7 +4,8 @@
 //! clients with the `ids` file.
 //!
 //! Modules:
-//! - [`opts`]: the command line of dccd(8).
+//! - [`opts`]: the command line of dccd(8); [`anon_delay`]: `-u` and the
+//!   anonymous delay's limit.
 //! - [`server`]: one datagram in, one answer out (no I/O).
 //! - [`work`]: counting reports and answering queries.
 //! - [`grey`]: the greylist server (`-G`).
@@ -61,6 +62,7 @@
 //! (`-L`) and, in the foreground, to stderr.
 
 pub mod admn;
+pub mod anon_delay;
 pub mod clients;
 pub mod clients_file;
 pub mod flood;

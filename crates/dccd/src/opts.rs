@@ -4,11 +4,11 @@
 //!
 //! As the original, most mistakes do not stop the server: an unknown
 //! option, a missing option value or an extra word, and bad `-n`, `-q`,
-//! `-K`, `-T`, `-C`, `-L` and `-R` values are complained about (the
+//! `-K`, `-T`, `-u`, `-C`, `-L` and `-R` values are complained about (the
 //! original's texts, in [`Opts::notices`]) and the server starts with the
-//! setting unchanged. Start scripts and `DCCD_ARGS` written for the
-//! original thus keep working. A bad `-i`, `-I`, `-a`, `-u` or `-M` is
-//! still fatal.
+//! setting unchanged (a bad `-u` leaves the longest anonymous delay, as
+//! there). Start scripts and `DCCD_ARGS` written for the original thus
+//! keep working. A bad `-i`, `-I`, `-a` or `-M` is still fatal.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
@@ -93,7 +93,8 @@ pub struct Opts {
     pub nokeep_set: u32,
     /// Trace bits (after `-T`).
     pub trace: u32,
-    /// `-u`: anonymous delay in ms (`None` = forever: anonymous clients refused).
+    /// `-u`: anonymous delay in ms, at most 4000 (`None` = forever:
+    /// anonymous clients refused).
     pub anon_delay_ms: Option<u32>,
     /// `-u ...,inflate`.
     pub anon_inflate: Option<u32>,
@@ -301,7 +302,7 @@ fn with_arg(o: &mut Opts, c: char, v: &str) -> Result<(), String> {
         }
         'K' => keep_opt(o, v),
         'T' => trace_opt(o, v),
-        'u' => parse_anon(o, v)?,
+        'u' => parse_anon(o, v),
         'C' if v.is_empty() => o.notices.push(format!("no path to dbclean \"-C {v}\"")),
         'C' => {
             o.dbclean = Some(v.to_string());
@@ -409,23 +410,24 @@ fn parse_addr(v: &str) -> Result<Vec<SocketAddr>, String> {
     }
 }
 
-fn parse_anon(o: &mut Opts, v: &str) -> Result<(), String> {
-    let bad = || format!("invalid \"-u {v}\"");
-    let (d, inflate) = v.split_once(',').unwrap_or((v, ""));
-    o.anon_delay_ms = match d {
-        "forever" | "FOREVER" => None,
-        _ => {
-            let ms: u32 = d.parse().map_err(|_| bad())?;
-            if ms > 65533 {
-                return Err(bad());
-            }
-            Some(ms)
+/// `-u` (see [`crate::anon_delay`]). A bad value is complained about and,
+/// as in the original, leaves the longest delay, at which unauthenticated
+/// clients are not answered (`forever` stays `forever`).
+fn parse_anon(o: &mut Opts, v: &str) {
+    use crate::anon_delay::{parse, AnonDelay, ANON_DELAY_MAX_MS};
+    match parse(v) {
+        Ok(AnonDelay::Forever) => (o.anon_delay_ms, o.anon_inflate) = (None, None),
+        Ok(AnonDelay::Ms { ms, inflate }) => {
+            (o.anon_delay_ms, o.anon_inflate) = (Some(ms), inflate)
         }
-    };
-    if !inflate.is_empty() {
-        o.anon_inflate = Some(inflate.parse().map_err(|_| bad())?);
+        Err(e) => {
+            o.notices.push(e);
+            if o.anon_delay_ms.is_some() {
+                o.anon_delay_ms = Some(ANON_DELAY_MAX_MS);
+            }
+            o.anon_inflate = None;
+        }
     }
-    Ok(())
 }
 
 /// `-R [RL_SUB],[RL_ANON],[RL_ALL_ANON],[RL_BUGS]`: an empty field keeps
@@ -594,6 +596,30 @@ mod tests {
         .unwrap();
         assert!(o.notices.is_empty(), "{:?}", o.notices);
         assert_eq!((o.brand.len(), o.qsize, o.rate.bugs), (64, Some(1000), 4.0));
+    }
+
+    /// `-u` as the original takes it: `*` for the inflation, `forever` in
+    /// any case, at most 4000 ms; a bad value is only complained about and
+    /// leaves the 4 s at which unauthenticated clients are dropped.
+    #[test]
+    fn anonymous_delay() {
+        let o = p(&["-i", "1100", "-u", "50*10"]).unwrap();
+        assert_eq!((o.anon_delay_ms, o.anon_inflate), (Some(50), Some(10)));
+        let o = p(&["-i", "1100", "-u", "200,3", "-u", "Forever"]).unwrap();
+        assert_eq!((o.anon_delay_ms, o.anon_inflate), (None, None));
+        let o = p(&["-i", "1100", "-u", "4000"]).unwrap();
+        assert!(o.notices.is_empty(), "{:?}", o.notices);
+        for (bad, why) in [
+            ("5000", "invalid delay \"5000\" > 4000"),
+            ("50x", "unrecognized delay \"50x\""),
+            ("50,x", "unrecognized delay inflation \"x\""),
+        ] {
+            let o = p(&["-i", "1100", "-u", "50,9", "-u", bad]).unwrap();
+            assert_eq!(o.notices, [why]);
+            assert_eq!((o.anon_delay_ms, o.anon_inflate), (Some(4000), None));
+        }
+        let o = p(&["-i", "1100", "-u", "forever", "-u", "5000"]).unwrap();
+        assert_eq!((o.anon_delay_ms, o.notices.len()), (None, 1));
     }
 
     #[test]

@@ -226,6 +226,15 @@ impl Server {
         let anon = !who.trusted;
         let is_nop = matches!(req.body, Request::Nop);
         self.clients.note(req, from, &who, is_nop, secs);
+        if who.auth.passwd().is_none() && self.unauth_dropped(req, from, &who) {
+            match req.body {
+                Request::Nop => self.stats.nops += 1,
+                Request::Admn(_) => self.stats.admin += 1,
+                _ => {}
+            }
+            self.stats.bad_op += 1;
+            return Reply::Drop;
+        }
         if self.grey.is_some()
             && matches!(
                 req.body,
@@ -260,9 +269,16 @@ impl Server {
                 self.answer(req, &who, Response::Ok(ok), Duration::ZERO)
             }
             Request::Report(r) | Request::Query(r) => {
-                if anon && self.cfg.anon_delay_ms.is_none() {
-                    return Reply::Drop;
-                }
+                // the anonymous delay of a client that is not trusted
+                // (a server-ID too), decided before any counting
+                let anon_ms = match anon.then(|| self.anon_delay(req, from, &who)) {
+                    None => 0,
+                    Some(Some(ms)) => ms,
+                    Some(None) => {
+                        self.stats.bad_op += 1;
+                        return Reply::Drop;
+                    }
+                };
                 if !self.clients.allow(req, from, &who, &self.cfg.rate, now) {
                     self.stats.rl += 1;
                     return Reply::Drop;
@@ -304,16 +320,7 @@ impl Server {
                     Ok(out) => {
                         self.stats.note_answer(rights.report, &out);
                         let delay = if anon {
-                            let base = u64::from(self.cfg.anon_delay_ms.unwrap_or(0));
-                            // -u delay,inflate: 1 + recent requests / inflate times the delay.
-                            let factor = match self.cfg.anon_inflate {
-                                Some(i) if i > 0 => {
-                                    1 + self.clients.recent(req, from, &who, unix_now())
-                                        / u64::from(i)
-                                }
-                                _ => 1,
-                            };
-                            Duration::from_millis(base.saturating_mul(factor).min(10_000))
+                            Duration::from_millis(anon_ms)
                         } else {
                             Duration::from_millis(u64::from(self.id_delay_ms(req.sender)))
                         };
@@ -407,6 +414,36 @@ impl Server {
             self.deleted.clear();
         }
         self.deleted.insert(ck);
+    }
+
+    /// The anonymous delay (ms) of a request from a client that is not
+    /// trusted, or `None` when it is dropped: anonymous clients refused
+    /// (`-u FOREVER`), or the delay, inflated by the client's recent
+    /// requests (`-u delay,inflate`), reaching 4 s, as the original's
+    /// "max anon delay drop" (see [`crate::anon_delay`]).
+    fn anon_delay(&self, req: &Packet<Request>, from: SocketAddr, who: &Who) -> Option<u64> {
+        let recent = match self.cfg.anon_inflate {
+            Some(_) => self.clients.recent(req, from, who, unix_now()),
+            None => 0,
+        };
+        crate::anon_delay::delay_ms(self.cfg.anon_delay_ms, self.cfg.anon_inflate, recent)
+    }
+
+    /// Whether a request from a sender that is not authenticated
+    /// (anonymous, an unknown ID, a bad password) is dropped whatever it
+    /// asks, NOPs and `cdcc stats` included, as the original's `ck_id`
+    /// does: on a DCC server when its anonymous delay is not served (see
+    /// [`Server::anon_delay`]; dccd(8) says `-u FOREVER` also shuts off
+    /// `cdcc stats` for them); on a greylist server, which serves no
+    /// anonymous clients but answers their NOPs and `cdcc stats`, when
+    /// the ID is unknown or its password bad.
+    fn unauth_dropped(&self, req: &Packet<Request>, from: SocketAddr, who: &Who) -> bool {
+        if self.grey.is_some() {
+            // (its greylist requests are refused and counted by `grey`)
+            return !matches!(who.auth, Auth::Anonymous)
+                && matches!(req.body, Request::Nop | Request::Admn(_));
+        }
+        self.anon_delay(req, from, who).is_none()
     }
 
     /// Whether the REPORTs of this sender are counted: always without
@@ -544,6 +581,18 @@ impl Server {
             auth,
             trusted: false,
         };
+        // the date first, as the original checks it before the length
+        // (when the datagram is too short to hold one, only the length)
+        let date = buf
+            .get(HDR_LEN..HDR_LEN + 4)
+            .filter(|_| buf.len() >= HDR_LEN + 4 + SIG_LEN)
+            .and_then(|d| <[u8; 4]>::try_from(d).ok());
+        if let Some(date) = date {
+            if let Err(off) = check_date(u32::from_be_bytes(date), unix_now() as i64) {
+                let text = format!("drop DELETE; timestamp off by {off} seconds");
+                return self.error(&req, &who, &text);
+            }
+        }
         self.error(
             &req,
             &who,

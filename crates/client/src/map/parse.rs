@@ -42,8 +42,22 @@ impl fmt::Display for MapError {
 
 impl std::error::Error for MapError {}
 
-/// Parse one server line in the form of `cdcc add` arguments.
+/// Parse one server line in the form of `cdcc add` arguments, refusing
+/// what the original only warns about (see [`parse_server_warn`]): the
+/// lines of a map file.
 pub fn parse_server(line: &str) -> Result<(ClassKind, ServerName), String> {
+    match parse_server_warn(line)? {
+        (_, _, Some(w)) => Err(w),
+        (kind, n, None) => Ok((kind, n)),
+    }
+}
+
+/// A server line of `cdcc add` or `load`, with the original's words:
+/// errors, and the last warning about what it only warns about and
+/// corrects (an RTT adjustment beyond ±2000 ms is clamped, a password
+/// with the anonymous client-ID dropped), as `cdcc` prints it before it
+/// adds the entry all the same.
+pub fn parse_server_warn(line: &str) -> Result<(ClassKind, ServerName, Option<String>), String> {
     let mut toks = line.split_whitespace();
     let first = toks.next().ok_or("missing host name")?;
     let (host, port) = match first.rsplit_once(',') {
@@ -58,11 +72,14 @@ pub fn parse_server(line: &str) -> Result<(ClassKind, ServerName), String> {
     let mut id: Option<u32> = None;
     let mut passwd: Option<Passwd> = None;
     let mut prev_rtt = false;
+    let mut warning = None;
+    let mut extra = false;
     for t in toks {
         let was_rtt = std::mem::take(&mut prev_rtt);
         if id.is_some() {
             if passwd.is_some() {
-                return Err(format!("unrecognized \"{t}\""));
+                extra = true;
+                continue;
             }
             passwd = Some(Passwd::new(t.as_bytes()).ok_or("bad password")?);
         } else if t.eq_ignore_ascii_case("greylist") {
@@ -72,17 +89,19 @@ pub fn parse_server(line: &str) -> Result<(ClassKind, ServerName), String> {
             let n: i64 = t[3..]
                 .parse()
                 .map_err(|_| format!("bad RTT adjustment \"{t}\""))?;
-            if n.abs() > RTT_ADJ_MAX / 1000 {
-                return Err(format!("RTT adjustment \"{t}\" beyond ±2000 ms"));
+            let max = RTT_ADJ_MAX / 1000;
+            if n.abs() > max {
+                warning = Some("invalid RTT adjustment".to_string());
             }
-            rtt_adj = n * 1000;
+            rtt_adj = n.clamp(-max, max) * 1000;
             prev_rtt = true;
         } else if t.eq_ignore_ascii_case("anon") {
             id = Some(ID_ANON);
         } else {
-            let n: u32 = t.parse().map_err(|_| format!("unrecognized \"{t}\""))?;
+            let bad = || format!("invalid ID \"{t}\"");
+            let n: u32 = t.parse().map_err(|_| bad())?;
             if IdKind::of(n) == tally_wire::header::IdKind::Invalid {
-                return Err(format!("invalid client-ID {n}"));
+                return Err(bad());
             }
             id = Some(n);
         }
@@ -94,13 +113,26 @@ pub fn parse_server(line: &str) -> Result<(ClassKind, ServerName), String> {
             _ => return Err(format!("bad port \"{p}\"")),
         },
     };
+    let client_id = id.unwrap_or(ID_ANON);
+    if extra {
+        let e = format!("invalid password server {host}, client-ID {client_id}");
+        if client_id != ID_ANON {
+            return Err(e);
+        }
+        warning = Some(e);
+    }
+    if client_id == ID_ANON && passwd.is_some() {
+        warning = Some(format!(
+            "password invalid for {host} with anonymous client-ID"
+        ));
+    }
     let mut n = ServerName::new(host, port);
     n.rtt_adj = rtt_adj;
-    n.client_id = id.unwrap_or(ID_ANON);
+    n.client_id = client_id;
     if n.client_id != ID_ANON {
         n.passwd = passwd;
     }
-    Ok((kind, n))
+    Ok((kind, n, warning))
 }
 
 fn parse_switches(map: &mut Map, line: &str) -> Result<(), String> {
