@@ -18,25 +18,10 @@ use tally_wire::packet::{CkRequest, Delete, Expect, Packet, Request, Response};
 use tally_wire::sign::{Passwd, Signer};
 use tally_wire::{OpNums, Tgts, WireCk};
 
-use common::{passwd, temp_home};
+use common::{passwd, socketless_server, unix_secs as now};
 
 fn server(tag: &str, extra: &[&str]) -> (Server, std::path::PathBuf) {
-    let home = temp_home(tag);
-    let args: Vec<String> = ["-b", "-i", "1100", "-n", "vecbrand", "-h"]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([home.to_string_lossy().into_owned()])
-        .chain(extra.iter().map(|s| s.to_string()))
-        .collect();
-    let o = tally_dccd::opts::parse(&args).unwrap();
-    (tally_dccd::net::build_server(&o).unwrap(), home)
-}
-
-fn now() -> u32 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as u32
+    socketless_server(tag, extra, |_| {})
 }
 
 /// Send `body` from `id` signed with `pw` (unsigned without); the answer

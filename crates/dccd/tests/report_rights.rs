@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Instant;
 
-use common::{ids_text, temp_home};
+use common::{ids_text, socketless_server};
 use tally_ck::{CkType, Sum};
 use tally_dccd::server::{Action, Server};
 use tally_wire::header::ID_ANON;
@@ -26,19 +26,13 @@ const INV: u32 = 0x0100_0000;
 
 /// A server whose ids file adds a `no-reps` and an `rpt-ok` client.
 fn server(tag: &str, extra: &[&str]) -> (Server, std::path::PathBuf) {
-    let home = temp_home(tag);
-    let mut ids = ids_text();
-    ids.extend_from_slice(b"32801,no-reps\tnorepspw\n32802,rpt-ok\trptokpw\n");
-    let path = home.join("ids");
-    std::fs::write(&path, ids).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let args: Vec<String> = ["-b", "-i", "1100", "-h", &home.to_string_lossy()]
-        .iter()
-        .chain(extra)
-        .map(|s| s.to_string())
-        .collect();
-    let o = tally_dccd::opts::parse(&args).unwrap();
-    (tally_dccd::net::build_server(&o).unwrap(), home)
+    socketless_server(tag, extra, |home| {
+        let mut ids = ids_text();
+        ids.extend_from_slice(b"32801,no-reps\tnorepspw\n32802,rpt-ok\trptokpw\n");
+        let path = home.join("ids");
+        std::fs::write(&path, ids).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    })
 }
 
 /// IP, Body, rep-total and rep checksums of message `m`.

@@ -135,11 +135,7 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
     match c {
         'V' => {
             o.version += 1;
-            if o.version == 1 {
-                eprintln!("{}", crate::VERSION);
-            } else {
-                eprintln!("built with cargo");
-            }
+            tally_engine::print_version(o.version, crate::VERSION);
         }
         'd' => o.debug += 1,
         'A' => o.add_xhdr = true,

@@ -59,3 +59,14 @@ pub fn errno_str(e: &std::io::Error) -> String {
         None => s,
     }
 }
+
+/// `-V` of the command-line clients, as the original's: the version on
+/// standard error the first time (`seen` = 1), how the program was built
+/// the times after.
+pub fn print_version(seen: u32, version: &str) {
+    if seen == 1 {
+        eprintln!("{version}");
+    } else {
+        eprintln!("built with cargo");
+    }
+}

@@ -165,3 +165,32 @@ pub fn grey_answer(resp: &[u8], req: &Request) -> (u32, u32) {
         other => panic!("not a greylist answer: {other:?}"),
     }
 }
+
+/// A server without sockets (requests go straight to `Server::handle`):
+/// `dccd -b -i 1100 -n vecbrand -h HOME` and `extra`, in a new home
+/// `tag` whose ids file is [`ids_text`] (rewritten first by `prepare`
+/// when the test needs more clients).
+pub fn socketless_server(
+    tag: &str,
+    extra: &[&str],
+    prepare: impl FnOnce(&Path),
+) -> (tally_dccd::server::Server, PathBuf) {
+    let home = temp_home(tag);
+    prepare(&home);
+    let mut args: Vec<String> = ["-b", "-i", "1100", "-n", "vecbrand", "-h"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.push(home.to_string_lossy().into_owned());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let o = tally_dccd::opts::parse(&args).unwrap();
+    (tally_dccd::net::build_server(&o).unwrap(), home)
+}
+
+/// Now, in seconds since the epoch, as the wire's timestamps are.
+pub fn unix_secs() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as u32
+}
