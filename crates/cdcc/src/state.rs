@@ -35,13 +35,7 @@ pub fn check_private(path: &Path, meta: &std::fs::Metadata) -> Result<(), String
 
 /// The C library's text of a failed system call, as the original prints
 /// it: without Rust's "(os error N)".
-pub fn os_text(e: &std::io::Error) -> String {
-    let t = e.to_string();
-    match t.find(" (os error ") {
-        Some(i) => t.get(..i).unwrap_or(&t).to_string(),
-        None => t,
-    }
-}
+pub use tally_client::error::os_text;
 
 /// A home directory (`-h`, `homedir`) as the original's `dcc_cdhome`
 /// takes it: one that can be entered, made absolute; else its complaint

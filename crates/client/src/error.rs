@@ -9,6 +9,16 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
+/// The text of an I/O error as C's `strerror()` prints it, without Rust's
+/// " (os error N)" suffix: the original's words in complaints.
+pub fn os_text(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error ") {
+        Some(i) => s.get(..i).unwrap_or(&s).to_string(),
+        None => s,
+    }
+}
+
 /// Why no server could be asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NoServerReason {

@@ -102,11 +102,9 @@ pub(crate) fn admn(
             Duration::ZERO,
         )
     };
-    // Requests that change the server's state.
-    let picky = |s: &mut Server| -> Result<(), Reply> {
-        if !s.is_admin(req, who) {
-            return Err(Reply::Drop);
-        }
+    // A date within 64 seconds of the server's clock, else the ERROR
+    // saying how far off it is.
+    let current = |s: &mut Server| -> Result<(), Reply> {
         check_date(a.date, unix_now() as i64).map_err(|off| {
             s.error(
                 req,
@@ -114,6 +112,13 @@ pub(crate) fn admn(
                 &format!("drop {}; timestamp off by {off} seconds", qop(a)),
             )
         })
+    };
+    // Requests that change the server's state.
+    let picky = |s: &mut Server| -> Result<(), Reply> {
+        if !s.is_admin(req, who) {
+            return Err(Reply::Drop);
+        }
+        current(s)
     };
     match a.aop {
         Aop::Stats => text(s, stats_text(s, a.val1 as usize)),
@@ -187,7 +192,7 @@ pub(crate) fn admn(
             // another ID the request only asks.
             let new = (u16::from(a.val2) << 8) | u16::from(a.val3);
             if new != NO_ANON_DELAY && s.is_admin(req, who) {
-                if let Err(e) = picky(s) {
+                if let Err(e) = current(s) {
                     return e;
                 }
                 set_anon_delay(&mut s.cfg, new, a.val1);
@@ -238,9 +243,8 @@ pub(crate) fn admn(
                     if who.auth.passwd().is_none() {
                         return Reply::Drop;
                     }
-                    if let Err(off) = check_date(a.date, unix_now() as i64) {
-                        let t = format!("drop {}; timestamp off by {off} seconds", qop(a));
-                        return s.error(req, who, &t);
+                    if let Err(e) = current(s) {
+                        return e;
                     }
                 }
                 _ => {

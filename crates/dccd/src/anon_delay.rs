@@ -27,26 +27,11 @@ pub enum AnonDelay {
     },
 }
 
-/// An unsigned number as C's `strtoul` reads it: blanks, a sign, digits.
-/// Returns the value (a minus wraps it, saturating on overflow) and the
-/// rest; without digits the value is 0 and the rest is all of `s`.
+/// An unsigned number as C's `strtoul` reads it (base 10): the value and
+/// the rest; without digits the value is 0 and the rest is all of `s`.
 fn strtoul(s: &str) -> (u64, &str) {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, t) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let digits = t.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 {
-        return (0, s);
-    }
-    let v = t[..digits].bytes().fold(0u64, |v, d| {
-        v.checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(d - b'0')))
-            .unwrap_or(u64::MAX)
-    });
-    (if neg { v.wrapping_neg() } else { v }, &t[digits..])
+    let (v, n) = tally_white::cnum::strtoul(s.as_bytes(), 10);
+    (v, s.get(n..).unwrap_or(""))
 }
 
 /// Parse the value of `-u`; the error is the original's complaint.

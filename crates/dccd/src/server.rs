@@ -226,7 +226,10 @@ impl Server {
         let anon = !who.trusted;
         let is_nop = matches!(req.body, Request::Nop);
         self.clients.note(req, from, &who, is_nop, secs);
-        if who.auth.passwd().is_none() && self.unauth_dropped(req, from, &who) {
+        // the anonymous delay of a sender that is not trusted (a server-ID
+        // too), worked out once: `Some(None)` when it is not served
+        let anon_delay = anon.then(|| self.anon_delay(req, from, &who));
+        if who.auth.passwd().is_none() && self.unauth_dropped(req, &who, anon_delay.flatten()) {
             match req.body {
                 Request::Nop => self.stats.nops += 1,
                 Request::Admn(_) => self.stats.admin += 1,
@@ -269,9 +272,8 @@ impl Server {
                 self.answer(req, &who, Response::Ok(ok), Duration::ZERO)
             }
             Request::Report(r) | Request::Query(r) => {
-                // the anonymous delay of a client that is not trusted
-                // (a server-ID too), decided before any counting
-                let anon_ms = match anon.then(|| self.anon_delay(req, from, &who)) {
+                // decided before any counting
+                let anon_ms = match anon_delay {
                     None => 0,
                     Some(Some(ms)) => ms,
                     Some(None) => {
@@ -432,18 +434,18 @@ impl Server {
     /// Whether a request from a sender that is not authenticated
     /// (anonymous, an unknown ID, a bad password) is dropped whatever it
     /// asks, NOPs and `cdcc stats` included, as the original's `ck_id`
-    /// does: on a DCC server when its anonymous delay is not served (see
-    /// [`Server::anon_delay`]; dccd(8) says `-u FOREVER` also shuts off
-    /// `cdcc stats` for them); on a greylist server, which serves no
-    /// anonymous clients but answers their NOPs and `cdcc stats`, when
-    /// the ID is unknown or its password bad.
-    fn unauth_dropped(&self, req: &Packet<Request>, from: SocketAddr, who: &Who) -> bool {
+    /// does: on a DCC server when its anonymous delay (`delay`, see
+    /// [`Server::anon_delay`]) is not served (dccd(8) says `-u FOREVER`
+    /// also shuts off `cdcc stats` for them); on a greylist server, which
+    /// serves no anonymous clients but answers their NOPs and `cdcc
+    /// stats`, when the ID is unknown or its password bad.
+    fn unauth_dropped(&self, req: &Packet<Request>, who: &Who, delay: Option<u64>) -> bool {
         if self.grey.is_some() {
             // (its greylist requests are refused and counted by `grey`)
             return !matches!(who.auth, Auth::Anonymous)
                 && matches!(req.body, Request::Nop | Request::Admn(_));
         }
-        self.anon_delay(req, from, who).is_none()
+        delay.is_none()
     }
 
     /// Whether the REPORTs of this sender are counted: always without

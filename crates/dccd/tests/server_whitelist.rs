@@ -5,37 +5,19 @@
 
 mod common;
 
-use std::net::{IpAddr, UdpSocket};
+use std::net::IpAddr;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{exchange, free_port, passwd, temp_home, Dccd};
+use common::{free_port, query_one, temp_home, Dccd};
 use tally_ck::simple::ip_sum;
 use tally_ck::CkType;
-use tally_wire::packet::{CkRequest, Expect, Packet, Request, Response};
-use tally_wire::response::Answer;
-use tally_wire::sign::Signer;
-use tally_wire::{OpNums, Tgts, WireCk};
+use tally_wire::WireCk;
 
 /// The answer to a signed QUERY of the IP checksum of `ip` (request `r`).
 fn query_ip(d: &Dccd, ip: &str, r: u32) -> (u32, u32) {
     let ip: IpAddr = ip.parse().unwrap();
-    let body = Request::Query(CkRequest {
-        tgts: Tgts(0),
-        cks: vec![WireCk::new(CkType::Ip, ip_sum(ip))],
-    });
-    let pw = passwd(32800).unwrap();
-    let mut p = Packet::request(12, 32800, OpNums::from_le_words(3, 3, r, 1), body.clone());
-    let bytes = p.sign(&Signer::Passwd(pw));
-    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let (ans, _) = exchange(&sock, d.addr, &bytes, Duration::from_secs(2)).expect("answer");
-    match Packet::<Response>::decode(&ans, Expect::for_request(&body))
-        .unwrap()
-        .body
-    {
-        Response::Answer(Answer::Pairs(v)) => (v[0].c.0, v[0].p.0),
-        other => panic!("{other:?}"),
-    }
+    query_one(d.addr, WireCk::new(CkType::Ip, ip_sum(ip)), r)
 }
 
 const OK: (u32, u32) = (0x00ff_fff1, 0x00ff_fff1);

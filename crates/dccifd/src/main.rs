@@ -90,10 +90,6 @@ fn run(args: &[String]) -> i32 {
             Some(Arc::new(c))
         }
         Err(e) => {
-            let e = match e.find(" (os error ") {
-                Some(i) => e[..i].to_string(),
-                None => e,
-            };
             eprintln!("dccifd: {e}");
             syslog.error(&e);
             None

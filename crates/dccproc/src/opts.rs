@@ -257,12 +257,7 @@ fn client_addr(arg: &str) -> Result<IpAddr, String> {
     }
     let addrs: Vec<IpAddr> = match (arg, 0u16).to_socket_addrs() {
         Ok(a) => a.map(|sa| sa.ip()).collect(),
-        // std says "failed to lookup address information: <gai_strerror>"
-        Err(e) => {
-            let s = tally_engine::errno_str(&e);
-            let words = s.rsplit_once(": ").map_or(s.as_str(), |(_, w)| w);
-            return Err(words.to_string());
-        }
+        Err(e) => return Err(tally_engine::lookup_text(&e)),
     };
     // the original skips "any" addresses in answers
     let usable = |ip: &&IpAddr| !ip.is_unspecified();

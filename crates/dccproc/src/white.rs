@@ -9,8 +9,8 @@ use tally_engine::ask::WhiteVerdict;
 use tally_engine::cks::MsgCks;
 use tally_engine::tgts::Tgts;
 use tally_engine::white_verdict::white_verdict;
-use tally_engine::whitefiles::{load_file, SystemResolver};
-use tally_white::{FileKind, Filters, WhiteList};
+use tally_engine::whitefiles::load_named;
+use tally_white::{Filters, WhiteList};
 
 /// A parsed whiteclnt file.
 pub struct Loaded {
@@ -23,20 +23,10 @@ pub struct Loaded {
 /// exists but cannot be read. Otherwise the list and the complaints about
 /// its contents.
 pub fn load(base: &Path, name: &str) -> Result<Option<(Loaded, Vec<String>)>, String> {
-    let path = base.join(name);
-    if let Err(e) = std::fs::File::open(&path) {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            return Ok(None);
-        }
-        return Err(format!(
-            "open({}): {}",
-            path.display(),
-            tally_engine::errno_str(&e)
-        ));
-    }
-    let Some(built) = load_file(base, name, FileKind::Global, &SystemResolver) else {
+    let Some(built) = load_named(base, name)? else {
         return Ok(None);
     };
+    let path = base.join(name);
     let mut errors: Vec<String> = built.errors.iter().map(|e| e.to_string()).collect();
     // dccproc never greylists: a file asking for it is told so
     let abs = tally_engine::home::absolute(

@@ -9,6 +9,11 @@ use tally_engine::logfile::gmtime;
 
 const MSG: &[u8] = b"From: alice@example.com\nSubject: notes\n\nHi Bob,\n";
 
+/// The entries of directory `dir`.
+fn entries(dir: impl AsRef<std::path::Path>) -> Vec<std::fs::DirEntry> {
+    std::fs::read_dir(dir).expect("read").flatten().collect()
+}
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -45,15 +50,9 @@ fn dated_in_the_zone_of_tz() {
     );
     let after = dirs_at_plus_14(now());
     assert_eq!(code(&out), 0);
-    let day: Vec<_> = std::fs::read_dir(h.join("log"))
-        .expect("read")
-        .flatten()
-        .collect();
+    let day: Vec<_> = entries(h.join("log"));
     assert_eq!(day.len(), 1);
-    let hour: Vec<_> = std::fs::read_dir(day[0].path())
-        .expect("read")
-        .flatten()
-        .collect();
+    let hour: Vec<_> = entries(day[0].path());
     assert_eq!(hour.len(), 1);
     let got = (
         day[0].file_name().to_string_lossy().into_owned(),
@@ -63,10 +62,7 @@ fn dated_in_the_zone_of_tz() {
         got == before || got == after,
         "{got:?} {before:?} {after:?}"
     );
-    let files: Vec<_> = std::fs::read_dir(hour[0].path())
-        .expect("read")
-        .flatten()
-        .collect();
+    let files: Vec<_> = entries(hour[0].path());
     assert_eq!(files.len(), 1);
     let text = String::from_utf8_lossy(&std::fs::read(files[0].path()).expect("log")).into_owned();
     let date = text.lines().nth(1).unwrap_or_default();
@@ -92,10 +88,7 @@ fn zone_names_from_the_time_zone_database() {
         &[("TZ", "America/New_York".to_string())],
     );
     assert_eq!(code(&out), 0);
-    let files: Vec<_> = std::fs::read_dir(h.join("log"))
-        .expect("read")
-        .flatten()
-        .collect();
+    let files: Vec<_> = entries(h.join("log"));
     assert_eq!(files.len(), 1);
     let text = String::from_utf8_lossy(&std::fs::read(files[0].path()).expect("log")).into_owned();
     let date = text.lines().nth(1).unwrap_or_default();

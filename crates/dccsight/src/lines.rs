@@ -18,6 +18,7 @@
 
 use tally_ck::{CkType, Sum};
 use tally_white::names::whiteclnt_type;
+use tally_wire::ids::unescape;
 
 /// Bytes of the original's line buffer: a line is read in pieces of at
 /// most one less.
@@ -159,29 +160,8 @@ fn type_word(line: &[u8]) -> Result<(Vec<u8>, &[u8]), &[u8]> {
         let mut c = line.get(p).copied().unwrap_or(0);
         if c != 0 {
             p += 1;
-            let next = line.get(p).copied().unwrap_or(0);
-            if c == b'\\' && next != 0 {
-                p += 1;
-                c = match next {
-                    b'n' => b'\n',
-                    b'r' => b'\r',
-                    b't' => b'\t',
-                    b'b' => 8,
-                    b'0'..=b'7' => {
-                        let mut v = next - b'0';
-                        for _ in 0..2 {
-                            match line.get(p) {
-                                Some(&d @ b'0'..=b'7') => {
-                                    v = v.wrapping_shl(3).wrapping_add(d - b'0');
-                                    p += 1;
-                                }
-                                _ => break,
-                            }
-                        }
-                        v
-                    }
-                    other => other,
-                };
+            if c == b'\\' && line.get(p).is_some_and(|&n| n != 0) {
+                (c, p) = unescape(line, p);
             } else if is_ws(c) {
                 c = 0;
                 p += line[p..].iter().take_while(|&&b| is_ws(b)).count();

@@ -16,8 +16,7 @@ use tally_engine::state::ST_RPT_SPAM;
 use tally_engine::syslog::Syslog;
 use tally_engine::tgts::Tgts;
 use tally_engine::white_verdict::white_verdict;
-use tally_engine::whitefiles::{load_file, SystemResolver};
-use tally_white::FileKind;
+use tally_engine::whitefiles::load_named;
 
 /// `EX_NOINPUT`: no map file.
 const EX_NOINPUT: i32 = 66;
@@ -138,15 +137,13 @@ fn white(
     o: &Opts,
     cks: &MsgCks,
 ) -> Option<tally_engine::ask::WhiteVerdict> {
-    let name = o.whiteclnt.as_deref()?;
-    let path = absolute(home, name);
-    if let Err(e) = std::fs::File::open(&path) {
-        if e.kind() != io::ErrorKind::NotFound {
-            out.error(&format!("open({}): {}", path.display(), errno_str(&e)));
+    let built = match load_named(home, o.whiteclnt.as_deref()?) {
+        Ok(b) => b?,
+        Err(e) => {
+            out.error(&e);
+            return None;
         }
-        return None;
-    }
-    let built = load_file(home, name, FileKind::Global, &SystemResolver)?;
+    };
     let mut v = white_verdict(&built.list, cks, None);
     if !built.errors.is_empty() {
         let all: Vec<String> = built.errors.iter().map(|e| e.to_string()).collect();

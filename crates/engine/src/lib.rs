@@ -52,13 +52,7 @@ pub use tally_syslog::{logopt, syslog};
 
 /// The text of an I/O error without Rust's "(os error N)" suffix, as C's
 /// `strerror()` prints it.
-pub fn errno_str(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error ") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
+pub use tally_client::error::os_text as errno_str;
 
 /// `-V` of the command-line clients, as the original's: the version on
 /// standard error the first time (`seen` = 1), how the program was built
@@ -68,5 +62,21 @@ pub fn print_version(seen: u32, version: &str) {
         eprintln!("{version}");
     } else {
         eprintln!("built with cargo");
+    }
+}
+
+/// The resolver's own text for a failed lookup, as the original prints
+/// `gai_strerror()` (e.g. `Name or service not known`): std puts
+/// `failed to lookup address information: ` before it, and for
+/// `EAI_SYSTEM` hands back the system error instead, whose
+/// `gai_strerror()` text is `System error`.
+pub fn lookup_text(e: &std::io::Error) -> String {
+    if e.raw_os_error().is_some() {
+        return "System error".to_string();
+    }
+    let s = e.to_string();
+    match s.strip_prefix("failed to lookup address information: ") {
+        Some(rest) => rest.to_string(),
+        None => errno_str(e),
     }
 }

@@ -218,6 +218,26 @@ pub fn load_file(
         .map(|l| l.built)
 }
 
+/// The whiteclnt file of a command-line client (`-w name`, relative to
+/// `home` unless absolute), read once with the system's resolver.
+/// `Ok(None)` when there is no such file: the original then goes on
+/// without it, silently; `Err` (the complaint) when it exists but cannot
+/// be read; otherwise the list and the problems found in it.
+pub fn load_named(home: &Path, name: &str) -> Result<Option<Built>, String> {
+    let path = home.join(name);
+    if let Err(e) = std::fs::File::open(&path) {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            return Ok(None);
+        }
+        return Err(format!(
+            "open({}): {}",
+            path.display(),
+            crate::errno_str(&e)
+        ));
+    }
+    Ok(load_file(home, name, FileKind::Global, &SystemResolver))
+}
+
 /// Most per-user files kept in memory.
 pub const MAX_USER_FILES: usize = 64;
 

@@ -14,7 +14,7 @@ fn digit(c: u8, base: u32) -> Option<u32> {
 /// `strtoul(s, &end, base)` with a 64-bit `unsigned long`: returns the value
 /// and the number of bytes consumed (0 when no digits were found).
 /// `base` is 0 (C prefixes: `0x` hex, `0` octal) or 10.
-pub(crate) fn strtoul(s: &[u8], base: u32) -> (u64, usize) {
+pub fn strtoul(s: &[u8], base: u32) -> (u64, usize) {
     let mut i = 0;
     while i < s.len() && is_c_space(s[i]) {
         i += 1;
@@ -61,7 +61,7 @@ pub(crate) fn strtoul(s: &[u8], base: u32) -> (u64, usize) {
 
 /// Whole-string `strtoul`: `Some(value)` when every byte was consumed.
 /// An empty string gives `Some(0)`, as `*end == '\0'` holds in C.
-pub(crate) fn strtoul_all(s: &[u8], base: u32) -> Option<u64> {
+pub fn strtoul_all(s: &[u8], base: u32) -> Option<u64> {
     if s.is_empty() {
         return Some(0);
     }
@@ -72,7 +72,7 @@ pub(crate) fn strtoul_all(s: &[u8], base: u32) -> Option<u64> {
 /// One `%8x` conversion of `sscanf`: skips white space, reads at most
 /// eight characters (sign and `0x` included). Returns the value and the
 /// bytes consumed.
-pub(crate) fn scan_hex8(s: &[u8]) -> Option<(u32, usize)> {
+pub fn scan_hex8(s: &[u8]) -> Option<(u32, usize)> {
     let mut i = 0;
     while i < s.len() && is_c_space(s[i]) {
         i += 1;

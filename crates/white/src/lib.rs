@@ -59,7 +59,7 @@ pub mod print;
 pub mod tgts;
 pub mod verdict;
 
-mod cnum;
+pub mod cnum;
 
 pub use addr::IpRange;
 pub use build::{Built, Resolutions};

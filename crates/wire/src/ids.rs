@@ -158,6 +158,38 @@ fn is_ws(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+/// The byte of a backslash escape of the original's words (`\n`, `\r`,
+/// `\t`, `\b`, up to three octal digits, any other byte as itself),
+/// `line[i]` being the byte after the backslash; and the index after the
+/// escape. The ids file and dccsight's checksum lines read words so.
+pub fn unescape(line: &[u8], mut i: usize) -> (u8, usize) {
+    let Some(&e) = line.get(i) else {
+        return (b'\\', i);
+    };
+    i += 1;
+    let v = match e {
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        b'b' => 8,
+        b'0'..=b'7' => {
+            let mut v = e - b'0';
+            for _ in 0..2 {
+                match line.get(i) {
+                    Some(&d @ b'0'..=b'7') => {
+                        v = (v << 3).wrapping_add(d - b'0');
+                        i += 1;
+                    }
+                    _ => break,
+                }
+            }
+            v
+        }
+        other => other,
+    };
+    (v, i)
+}
+
 /// Split off one word with backslash escapes; returns the word and the rest
 /// of the line with leading blanks removed.
 fn word(line: &[u8]) -> (Vec<u8>, &[u8]) {
@@ -166,28 +198,8 @@ fn word(line: &[u8]) -> (Vec<u8>, &[u8]) {
     while let Some(&c) = line.get(i) {
         i += 1;
         if c == b'\\' && i < line.len() {
-            let e = line[i];
-            i += 1;
-            let v = match e {
-                b'n' => b'\n',
-                b'r' => b'\r',
-                b't' => b'\t',
-                b'b' => 8,
-                b'0'..=b'7' => {
-                    let mut v = e - b'0';
-                    for _ in 0..2 {
-                        match line.get(i) {
-                            Some(&d @ b'0'..=b'7') => {
-                                v = (v << 3).wrapping_add(d - b'0');
-                                i += 1;
-                            }
-                            _ => break,
-                        }
-                    }
-                    v
-                }
-                other => other,
-            };
+            let (v, next) = unescape(line, i);
+            i = next;
             out.push(v);
         } else if is_ws(c) {
             break;

@@ -5,6 +5,7 @@ use super::parse::{parse_map, MapError};
 use super::print::print_map;
 use super::Map;
 use crate::clock;
+use crate::error::os_text;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,15 +30,10 @@ fn io_err(path: &Path, e: impl std::fmt::Display) -> MapError {
 /// `open(PATH): No such file or directory`: the C library's text, without
 /// Rust's "(os error N)".
 fn sys_err(call: &str, path: &Path, e: &std::io::Error) -> MapError {
-    let text = e.to_string();
-    let text = match text.find(" (os error ") {
-        Some(i) => text.get(..i).unwrap_or(&text).to_string(),
-        None => text,
-    };
     MapError {
         file: None,
         line: 0,
-        msg: format!("{call}({}): {text}", path.display()),
+        msg: format!("{call}({}): {}", path.display(), os_text(e)),
     }
 }
 

@@ -194,3 +194,25 @@ pub fn unix_secs() -> u32 {
         .unwrap()
         .as_secs() as u32
 }
+
+/// The (count, previous count) the server at `addr` answers to a QUERY of
+/// one checksum from client 32800, signed, with request number `r`.
+pub fn query_one(addr: SocketAddr, ck: WireCk, r: u32) -> (u32, u32) {
+    use tally_wire::response::Answer;
+    let body = Request::Query(CkRequest {
+        tgts: Tgts(0),
+        cks: vec![ck],
+    });
+    let pw = passwd(32800).unwrap();
+    let mut p = Packet::request(12, 32800, OpNums::from_le_words(1, 1, r, 1), body.clone());
+    let bytes = p.sign(&Signer::Passwd(pw));
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (ans, _) = exchange(&sock, addr, &bytes, Duration::from_secs(2)).expect("answer");
+    match Packet::<Response>::decode(&ans, Expect::for_request(&body))
+        .unwrap()
+        .body
+    {
+        Response::Answer(Answer::Pairs(v)) => (v[0].c.0, v[0].p.0),
+        other => panic!("{other:?}"),
+    }
+}

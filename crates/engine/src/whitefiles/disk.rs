@@ -33,24 +33,8 @@ impl HostResolver for SystemResolver {
                     Ok(out)
                 }
             }
-            Err(e) => Err(gai_text(&e)),
+            Err(e) => Err(crate::lookup_text(&e)),
         }
-    }
-}
-
-/// The resolver's own text for a failed lookup, as the original prints
-/// `gai_strerror()` (e.g. `Name or service not known`): std puts
-/// `failed to lookup address information: ` before it, and for
-/// `EAI_SYSTEM` hands back the system error instead, whose
-/// `gai_strerror()` text is `System error`.
-fn gai_text(e: &std::io::Error) -> String {
-    if e.raw_os_error().is_some() {
-        return "System error".to_string();
-    }
-    let s = e.to_string();
-    match s.strip_prefix("failed to lookup address information: ") {
-        Some(rest) => rest.to_string(),
-        None => crate::errno_str(e),
     }
 }
 
@@ -62,10 +46,13 @@ mod tests {
     #[test]
     fn lookup_errors_are_the_resolvers_text() {
         let e = Error::other("failed to lookup address information: Name or service not known");
-        assert_eq!(gai_text(&e), "Name or service not known");
-        assert_eq!(gai_text(&Error::from_raw_os_error(5)), "System error");
+        assert_eq!(crate::lookup_text(&e), "Name or service not known");
+        assert_eq!(
+            crate::lookup_text(&Error::from_raw_os_error(5)),
+            "System error"
+        );
         let e = Error::new(ErrorKind::InvalidInput, "invalid socket address");
-        assert_eq!(gai_text(&e), "invalid socket address");
+        assert_eq!(crate::lookup_text(&e), "invalid socket address");
     }
 
     #[test]
