@@ -21,6 +21,7 @@ use tally_engine::message::{copy_spool, read_message, rewind, ReadInfo};
 use tally_engine::spool::Spool;
 use tally_engine::state::white_sw;
 use tally_engine::tgts;
+use tally_engine::whitefiles::grey_wanted::complaint_now;
 
 /// A temporary file holding the message while it is checked (removed
 /// at once: it lives as long as the handle; it moves to the system
@@ -62,6 +63,7 @@ pub fn handle<R: BufRead, W: Write>(
     }
     out.flush().map_err(BadRequest::Io)?;
     c.write_logs(cfg)?;
+    c.errors.extend(c.grey_wanted);
     Ok((c.errors, c.infos))
 }
 
@@ -85,6 +87,9 @@ pub struct Checked {
     pub smtp_reply: Option<String>,
     /// `-X set:debug` lines for the system log's information messages.
     pub infos: Vec<String>,
+    /// A file asks for greylisting without `-G` (for the system log
+    /// only, not the log files).
+    pub grey_wanted: Option<String>,
 }
 
 /// Read the message that follows `head` from `input` (spooled when
@@ -103,6 +108,15 @@ pub fn check_message<R: BufRead>(
         }
     }
     let lists = white::lists_for(&cfg.white, &head.rcpts, &mut errors);
+    let grey_wanted = complaint_now(
+        lists
+            .global
+            .iter()
+            .chain(lists.users.iter().flatten())
+            .map(|l| &**l),
+        cfg.grey.on,
+        &cfg.home,
+    );
     let user_sws: Vec<u32> = lists
         .users
         .iter()
@@ -148,6 +162,7 @@ pub fn check_message<R: BufRead>(
         user_sws,
         smtp_reply: None,
         infos,
+        grey_wanted,
     })
 }
 

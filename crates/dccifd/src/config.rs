@@ -11,6 +11,8 @@ use tally_engine::whitefiles::{SystemResolver, Timing, WhiteFiles};
 
 /// The daemon's settings.
 pub struct Config {
+    /// The DCC home directory.
+    pub home: PathBuf,
     /// This host's name, for the X-DCC header.
     pub hostname: String,
     /// `-t`/`-g` thresholds.
@@ -101,6 +103,7 @@ impl Config {
         let hostname = hostname();
         let domains = crate::users::LocalDomains::new(&o.local_domains, &hostname)?;
         Ok(Config {
+            home: home.to_path_buf(),
             proxy: o.proxy.clone(),
             discard: o.discard,
             rej_msg: o.rej_msgs.first().cloned(),

@@ -451,6 +451,7 @@ fn data<R: BufRead, W: Write>(
     out.flush().map_err(io_err)?;
     c.write_logs(cfg).map_err(|e| e.to_string())?;
     errors.append(&mut c.errors);
+    errors.extend(c.grey_wanted.take());
     infos.append(&mut c.infos);
     Ok(())
 }

@@ -27,6 +27,7 @@
 //! lock. Host names are resolved while loading, under that lock.
 
 mod disk;
+pub mod grey_wanted;
 mod userdir;
 
 pub use disk::{HostResolver, Stamp, SystemResolver};

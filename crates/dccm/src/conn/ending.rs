@@ -8,6 +8,7 @@ use tally_engine::ask::Decision;
 use tally_engine::cks::MsgCks;
 use tally_engine::grey::Greylist;
 use tally_engine::tgts::Tgts;
+use tally_engine::whitefiles::grey_wanted::complaint_now;
 
 /// What finishing the log file needs.
 pub(crate) struct Ending {
@@ -39,5 +40,14 @@ impl Conn {
             e.grey.as_ref(),
             v,
         );
+        // a file asking for greylisting without -G: the system log only
+        let lists = e
+            .msg
+            .global_list()
+            .map(|l| &**l)
+            .into_iter()
+            .chain(e.msg.rcpts.iter().filter_map(|r| r.user.as_deref()));
+        v.errors
+            .extend(complaint_now(lists, self.cfg.grey.on, &self.cfg.home));
     }
 }
