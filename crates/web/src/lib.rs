@@ -18,7 +18,8 @@
 //!   per-user setting,
 //! - [`password`]: a user's own password changed in the htpasswd file,
 //!   [`chgpasswd`] its page,
-//! - [`pages`]: the HTML (maud escapes every value),
+//! - [`pages`]: the HTML (maud escapes every value), [`frame`]: the
+//!   site's and the user's own `header` and `footer` HTML around it,
 //! - [`server`]: the HTTP routes, [`opts`]: the command line.
 //! - [`client`]: a small blocking HTTP/1.1 client for the benchmark and
 //!   the tests.
@@ -27,6 +28,7 @@ pub mod apr1;
 pub mod auth;
 pub mod chgpasswd;
 pub mod client;
+pub mod frame;
 pub mod greyrelease;
 pub mod listing;
 pub mod logparse;

@@ -91,6 +91,17 @@ impl LogMsg {
         }
     }
 
+    /// The addresses of the envelope recipients (`env_To:` lines) without
+    /// `<>` and what follows them, in the order logged; an empty address
+    /// (the null recipient) is left out.
+    pub fn rcpts(&self) -> Vec<String> {
+        self.env_to
+            .iter()
+            .map(|v| angle(v).0)
+            .filter(|a| !a.is_empty())
+            .collect()
+    }
+
     /// The IP address of the SMTP client without the `::ffff:` of an IPv4
     /// address.
     pub fn ip(&self) -> &str {
@@ -400,6 +411,7 @@ X-DCC-x-Metrics: vm 1200; bulk Body=51\n\
         assert_eq!(m.mail_host, "example.com");
         assert_eq!(m.header("subject"), Some("Hello there"));
         assert_eq!(m.from_addr(), "alice@example.com");
+        assert_eq!(m.rcpts(), ["bob@example.net"]);
         assert_eq!(m.body, "body <b>x</b>\n");
         assert_eq!(m.decision, ["DCC-->spam  dccm  global-log"]);
         assert_eq!(m.table.len(), 2);
@@ -442,6 +454,17 @@ rejection message:",
         assert!(m.grey[0].embargoed() && !m.grey[1].embargoed());
         assert_eq!(m.rejection, "550 5.7.1 rejected by DCC");
         assert!(m.other.is_empty(), "{:?}", m.other);
+    }
+
+    #[test]
+    fn recipients() {
+        let log = LOG.replace(
+            "env_To: <bob@example.net>  addr=bob  dir=\n",
+            "env_To: <bob@example.net>  addr=bob  dir=\nenv_To: <>\nenv_To: carol@example.net\n",
+        );
+        let m = parse(log.as_bytes());
+        assert_eq!(m.env_to.len(), 3);
+        assert_eq!(m.rcpts(), ["bob@example.net", "carol@example.net"]);
     }
 
     #[test]

@@ -105,23 +105,52 @@ pub fn log_list(
     )
 }
 
-fn button(csrf: &str, id: &str, op: &str, list: Option<List>, kind: Kind, text: &str) -> Markup {
+/// A one-click form for the value of `t`; `tid` names it in the
+/// button's id (`add-ok-env_from`, `remove--env_to-1`).
+fn button(
+    csrf: &str,
+    id: &str,
+    op: &str,
+    list: Option<List>,
+    t: &Target,
+    tid: &str,
+    text: &str,
+) -> Markup {
     let lw = match list {
         Some(List::Ok) => "ok",
         Some(List::Many) => "many",
         None => "",
     };
-    let bid = format!("{op}-{lw}-{}", kind.name());
+    let bid = format!("{op}-{lw}-{tid}");
     html! {
         form.inline method="post" action="/white" {
             input type="hidden" name="csrf" value=(csrf);
             input type="hidden" name="op" value=(op);
             input type="hidden" name="list" value=(lw);
-            input type="hidden" name="kind" value=(kind.name());
+            input type="hidden" name="kind" value=(t.kind.name());
             input type="hidden" name="msg" value=(id);
+            input type="hidden" name="value" value=(t.value);
             button type="submit" id=(bid) { (text) }
         }
     }
+}
+
+/// The names of the targets in their buttons' ids: the kind, and for
+/// the recipients, of which a message may have several, the kind and
+/// the recipient's place (`env_to-0`, `env_to-1`).
+fn target_ids(targets: &[Target]) -> Vec<String> {
+    targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            if t.kind == Kind::EnvTo {
+                let nth = targets[..i].iter().filter(|x| x.kind == t.kind).count();
+                format!("{}-{nth}", t.kind.name())
+            } else {
+                t.kind.name().to_string()
+            }
+        })
+        .collect()
 }
 
 /// One value of a message with its current list and its buttons.
@@ -158,7 +187,7 @@ pub fn message(
             }
             h2 { "Whitelist or blacklist" }
             table id="targets" {
-                @for t in targets {
+                @for (t, tid) in targets.iter().zip(target_ids(targets)) {
                     tr {
                         th { (t.kind.label()) }
                         td { (t.value) }
@@ -170,15 +199,15 @@ pub fn message(
                         } }
                         td {
                             @if t.listed.as_deref() != Some("ok") {
-                                (button(csrf, id, "add", Some(List::Ok), t.kind, &format!("whitelist {}", t.kind.label())))
+                                (button(csrf, id, "add", Some(List::Ok), t, &tid, &format!("whitelist {}", t.kind.label())))
                             }
                             " "
                             @if t.listed.as_deref() != Some("many") {
-                                (button(csrf, id, "add", Some(List::Many), t.kind, &format!("blacklist {}", t.kind.label())))
+                                (button(csrf, id, "add", Some(List::Many), t, &tid, &format!("blacklist {}", t.kind.label())))
                             }
                             " "
                             @if t.listed.is_some() {
-                                (button(csrf, id, "remove", None, t.kind, "remove"))
+                                (button(csrf, id, "remove", None, t, &tid, "remove"))
                             }
                         }
                     }

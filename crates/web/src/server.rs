@@ -1,5 +1,6 @@
-//! The HTTP side: routes, cookies, CSRF checks, size limits and the
-//! security headers of every answer.
+//! The HTTP side: routes, cookies, CSRF checks, size limits, the
+//! security headers of every answer and the `header` and `footer` files
+//! of every page.
 //!
 //! | route | what |
 //! | --- | --- |
@@ -15,6 +16,7 @@
 //! | `GET /password`, `POST /password` | the user's own password ([`crate::chgpasswd`]) |
 
 use crate::auth::{same, Htpasswd};
+use crate::frame::{self, Frame};
 use crate::listing::{valid_id, Listings};
 use crate::logparse::{self, LogMsg};
 use crate::opts::Opts;
@@ -23,9 +25,11 @@ use crate::ratelimit::{Limiter, Limits};
 use crate::session::{token, Session, Sessions};
 use crate::whiteedit::{self, Kind, List};
 use crate::{userdir, useropts};
+use axum::body::Body;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Form, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Form, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -100,8 +104,37 @@ pub fn router(app: Arc<App>) -> Router {
             get(crate::chgpasswd::form).post(crate::chgpasswd::save),
         )
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), framed))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)
+}
+
+/// Every HTML page with the site's or the signed-in user's own `header`
+/// and `footer` files ([`crate::frame`]), read afresh for each page.
+async fn framed(State(app): Shared, req: Request, next: Next) -> Response {
+    let dir = cookie(req.headers(), COOKIE)
+        .and_then(|t| app.sessions.get(&t))
+        .map(|s| s.dir);
+    let r = next.run(req).await;
+    let html = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !html {
+        return r;
+    }
+    // two small files at most, read in place as the whiteclnt file is
+    let f = Frame::load(dir.as_deref(), &app.opts.home.join(frame::SITE_DIR));
+    if f.is_empty() {
+        return r;
+    }
+    let (mut parts, body) = r.into_parts();
+    let Ok(b) = axum::body::to_bytes(body, usize::MAX).await else {
+        return refuse(StatusCode::INTERNAL_SERVER_ERROR, None, "the page failed");
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(f.wrap(&String::from_utf8_lossy(&b))))
 }
 
 async fn security_headers(mut r: Response) -> Response {
@@ -479,6 +512,15 @@ fn values(m: &LogMsg) -> Vec<(Kind, String)> {
     if !m.ip().is_empty() {
         v.push((Kind::Ip, m.ip().to_string()));
     }
+    // each envelope recipient, as the original's list-msg offered them
+    for r in m.rcpts() {
+        if !v
+            .iter()
+            .any(|(k, x)| *k == Kind::EnvTo && x.eq_ignore_ascii_case(&r))
+        {
+            v.push((Kind::EnvTo, r));
+        }
+    }
     // the body checksums of the table, as the original's list-msg offered
     // them (a checksum not computed is all zeros and refused below)
     for r in &m.table {
@@ -622,7 +664,13 @@ async fn white(
             Ok(m) => m,
             Err((st, e)) => return refuse(st, Some(&s), &e),
         };
-        match values(&m).into_iter().find(|(k, _)| *k == kind) {
+        // the message's value of that kind; where it has several (its
+        // recipients), the one the form names
+        let found = values(&m)
+            .into_iter()
+            .filter(|(k, _)| *k == kind)
+            .find(|(_, v)| f.value.is_empty() || v.eq_ignore_ascii_case(&f.value));
+        match found {
             Some((_, v)) => v,
             None if kind == Kind::Domain && !m.mail_host.is_empty() => {
                 return bad(
@@ -631,6 +679,13 @@ async fn white(
                      runs without -S mail_host)"
                         .to_string(),
                 )
+            }
+            None if !f.value.is_empty() => {
+                return bad(format!(
+                    "refused: the message has no {} {:?}",
+                    kind.label(),
+                    f.value
+                ))
             }
             None => return bad(format!("refused: the message has no {}", kind.label())),
         }

@@ -1,22 +1,30 @@
 //! The per-user `option` lines of dcc(8) that a user may change from the
-//! web pages: DCC filtering on or off, greylisting on or off, logging of
-//! all messages or only the interesting ones, spam-trap, and the reject
-//! thresholds of the common checksums. Nothing else is offered (log
-//! subdirectories, DNSBL, MTA order, forced discard stay with the site).
+//! web pages, the settings the original's `edit-whiteclnt` offered: DCC
+//! filtering on or off, greylisting on or off, logging of greylisted
+//! mail, logging of all messages or only the interesting ones, the log
+//! subdirectories, the four groups of DNS blacklists, whether the MTA's
+//! opinion of a message comes first or last, forced discarding, spam
+//! traps, and the reject thresholds of the common checksums. (The
+//! original's DCC Reputation settings are not offered: tally computes no
+//! reputations.)
 //!
 //! As with [`crate::whiteedit`], the file is edited as text: a changed
 //! setting replaces its first line in place, other lines of the same
 //! setting are dropped, a new setting goes at the end, and "default"
-//! removes the setting's lines.
+//! removes the setting's lines. Other spellings the white crate takes
+//! for a setting (`DNSBL-on`, `forced-discard-nok`, ...) are read as that
+//! setting, so that a change replaces them too.
 
 use std::collections::HashMap;
 
-/// One setting: its form name, what the user reads, and its choices
-/// (form value, option word).
+/// One setting: its form name, what the user reads, its choices (form
+/// value, option word as written) and other option words that mean a
+/// choice (form value, word).
 pub struct Choice {
     pub key: &'static str,
     pub label: &'static str,
     pub values: &'static [(&'static str, &'static str)],
+    pub aliases: &'static [(&'static str, &'static str)],
 }
 
 /// The settings offered.
@@ -25,16 +33,71 @@ pub const CHOICES: &[Choice] = &[
         key: "dcc",
         label: "DCC filtering",
         values: &[("on", "DCC-on"), ("off", "DCC-off")],
+        aliases: &[],
     },
     Choice {
         key: "greylist",
         label: "Greylisting",
         values: &[("on", "greylist-on"), ("off", "greylist-off")],
+        aliases: &[],
+    },
+    Choice {
+        key: "greylog",
+        label: "Logging of greylisted mail",
+        values: &[("on", "greylist-log-on"), ("off", "greylist-log-off")],
+        aliases: &[],
     },
     Choice {
         key: "log",
         label: "Logging",
         values: &[("all", "log-all"), ("normal", "log-normal")],
+        aliases: &[],
+    },
+    Choice {
+        key: "logsubdir",
+        label: "Log subdirectories (by day, hour or minute)",
+        values: &[
+            ("day", "log-subdirectory-day"),
+            ("hour", "log-subdirectory-hour"),
+            ("minute", "log-subdirectory-minute"),
+        ],
+        aliases: &[],
+    },
+    Choice {
+        key: "dnsbl1",
+        label: "DNS blacklist checks, group 1",
+        values: &[("on", "DNSBL1-on"), ("off", "DNSBL1-off")],
+        aliases: &[("on", "DNSBL-on"), ("off", "DNSBL-off")],
+    },
+    Choice {
+        key: "dnsbl2",
+        label: "DNS blacklist checks, group 2",
+        values: &[("on", "DNSBL2-on"), ("off", "DNSBL2-off")],
+        aliases: &[],
+    },
+    Choice {
+        key: "dnsbl3",
+        label: "DNS blacklist checks, group 3",
+        values: &[("on", "DNSBL3-on"), ("off", "DNSBL3-off")],
+        aliases: &[],
+    },
+    Choice {
+        key: "dnsbl4",
+        label: "DNS blacklist checks, group 4",
+        values: &[("on", "DNSBL4-on"), ("off", "DNSBL4-off")],
+        aliases: &[],
+    },
+    Choice {
+        key: "mta",
+        label: "The mail system's own spam or not-spam opinion",
+        values: &[("first", "MTA-first"), ("last", "MTA-last")],
+        aliases: &[],
+    },
+    Choice {
+        key: "discard",
+        label: "Discard spam also addressed to others",
+        values: &[("ok", "forced-discard-ok"), ("no", "no-forced-discard")],
+        aliases: &[("no", "no_forced-discard"), ("no", "forced-discard-nok")],
     },
     Choice {
         key: "spamtrap",
@@ -44,6 +107,7 @@ pub const CHOICES: &[Choice] = &[
             ("reject", "spam-trap-reject"),
             ("no", "not-spam-trap"),
         ],
+        aliases: &[("discard", "spam-trap-accept")],
     },
 ];
 
@@ -69,14 +133,13 @@ fn setting_of(line: &str) -> Option<(String, String)> {
         let ty = THOLD_TYPES.iter().find(|t| t.eq_ignore_ascii_case(ty))?;
         return Some((format!("thold_{ty}"), val.to_ascii_lowercase()));
     }
-    for c in CHOICES {
-        for (v, opt) in c.values {
-            if word.eq_ignore_ascii_case(opt) {
-                return Some((c.key.to_string(), v.to_string()));
-            }
-        }
-    }
-    None
+    CHOICES.iter().find_map(|c| {
+        c.values
+            .iter()
+            .chain(c.aliases)
+            .find(|(_, opt)| word.eq_ignore_ascii_case(opt))
+            .map(|(v, _)| (c.key.to_string(), v.to_string()))
+    })
 }
 
 /// The settings in a file: form key to form value (the last line wins,
@@ -205,6 +268,67 @@ mod tests {
         crate::whiteedit::check_edit(old, &new).unwrap();
         assert!(apply(old, &form(&[("thold_Body", "lots")])).is_err());
         assert!(apply(old, &form(&[("dcc", "maybe")])).is_err());
-        assert!(apply(old, &form(&[("mta", "first")])).is_err());
+        assert!(apply(old, &form(&[("mta", "sometimes")])).is_err());
+        assert!(apply(old, &form(&[("rep", "on")])).is_err());
+    }
+
+    #[test]
+    fn site_settings() {
+        // the other spellings of a setting are replaced by a change
+        let old = b"option DNSBL-on\noption forced-discard-nok\noption log-subdirectory-day\n\
+option spam-trap-accept\n";
+        let cur = current(old);
+        assert_eq!(cur["dnsbl1"], "on");
+        assert_eq!(cur["discard"], "no");
+        assert_eq!(cur["logsubdir"], "day");
+        assert_eq!(cur["spamtrap"], "discard");
+        let new = apply(
+            old,
+            &form(&[
+                ("dnsbl1", "off"),
+                ("discard", "ok"),
+                ("logsubdir", "minute"),
+                ("spamtrap", "default"),
+                ("dnsbl3", "on"),
+                ("mta", "first"),
+                ("greylog", "off"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(new.clone()).unwrap(),
+            "option DNSBL1-off\noption forced-discard-ok\noption log-subdirectory-minute\n\
+option greylist-log-off\noption DNSBL3-on\noption MTA-first\n"
+        );
+        crate::whiteedit::check_edit(old, &new).unwrap();
+        let cur = current(&new);
+        for (k, v) in [
+            ("dnsbl1", "off"),
+            ("discard", "ok"),
+            ("logsubdir", "minute"),
+            ("dnsbl3", "on"),
+            ("mta", "first"),
+            ("greylog", "off"),
+        ] {
+            assert_eq!(cur[k], v, "{k}");
+        }
+        assert!(!cur.contains_key("spamtrap"));
+        // every choice is an option word of the white crate
+        for c in CHOICES {
+            for (v, _) in c.values {
+                let one = apply(b"", &form(&[(c.key, v)])).unwrap();
+                crate::whiteedit::check_edit(b"", &one)
+                    .unwrap_or_else(|e| panic!("{}={v}: {e}", c.key));
+                assert_eq!(current(&one)[c.key], *v);
+            }
+        }
+        // settings the white crate finds in conflict are refused
+        for pair in [
+            [("spamtrap", "discard"), ("discard", "no")],
+            [("spamtrap", "reject"), ("dnsbl2", "on")],
+        ] {
+            let bad = apply(b"", &form(&pair)).unwrap();
+            assert!(crate::whiteedit::check_edit(b"", &bad).is_err(), "{pair:?}");
+        }
     }
 }

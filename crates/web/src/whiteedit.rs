@@ -2,9 +2,10 @@
 //! `many` (blacklist) lines for the envelope sender (`env_From`), the
 //! `From:` address, the sender's domain (the `mail_host` substitute
 //! checksum dccm and dccifd compute from the envelope sender), the SMTP
-//! client's IP address, and the body checksums of a logged message
-//! (`hex Body`, `hex Fuz1`, `hex Fuz2` lines with the checksum as the log
-//! file shows it, as the original's `list-msg` offered them).
+//! client's IP address, each envelope recipient (`env_To`, the address of
+//! a log file's `env_To:` line), and the body checksums of a logged
+//! message (`hex Body`, `hex Fuz1`, `hex Fuz2` lines with the checksum as
+//! the log file shows it), as the original's `list-msg` offered them.
 //!
 //! The file is edited as text lines: adding puts the new line at the end
 //! after removing the lines for the same checksum (the white crate would
@@ -29,6 +30,7 @@ pub enum Kind {
     Domain,
     Helo,
     Ip,
+    EnvTo,
     Body,
     Fuz1,
     Fuz2,
@@ -43,6 +45,7 @@ impl Kind {
             "domain" => Kind::Domain,
             "helo" => Kind::Helo,
             "ip" => Kind::Ip,
+            "env_to" => Kind::EnvTo,
             "body" => Kind::Body,
             "fuz1" => Kind::Fuz1,
             "fuz2" => Kind::Fuz2,
@@ -58,6 +61,7 @@ impl Kind {
             Kind::Domain => "domain",
             Kind::Helo => "helo",
             Kind::Ip => "ip",
+            Kind::EnvTo => "env_to",
             Kind::Body => "body",
             Kind::Fuz1 => "fuz1",
             Kind::Fuz2 => "fuz2",
@@ -72,6 +76,7 @@ impl Kind {
             Kind::Domain => "sender's domain",
             Kind::Helo => "HELO name",
             Kind::Ip => "IP address",
+            Kind::EnvTo => "recipient",
             Kind::Body => "body checksum",
             Kind::Fuz1 => "Fuz1 checksum",
             Kind::Fuz2 => "Fuz2 checksum",
@@ -86,6 +91,7 @@ impl Kind {
             Kind::Domain => "substitute mail_host",
             Kind::Helo => "substitute HELO",
             Kind::Ip => "IP",
+            Kind::EnvTo => "env_To",
             Kind::Body => "hex Body",
             Kind::Fuz1 => "hex Fuz1",
             Kind::Fuz2 => "hex Fuz2",
@@ -215,6 +221,7 @@ pub fn entries(text: &[u8]) -> Vec<(Kind, String, String)> {
             [_, t, v] if t.eq_ignore_ascii_case("env_from") => (Kind::EnvFrom, v),
             [_, t, v] if t.eq_ignore_ascii_case("from") => (Kind::From, v),
             [_, t, v] if t.eq_ignore_ascii_case("ip") => (Kind::Ip, v),
+            [_, t, v] if t.eq_ignore_ascii_case("env_to") => (Kind::EnvTo, v),
             [_, t, h, v]
                 if t.eq_ignore_ascii_case("substitute") && h.eq_ignore_ascii_case("mail_host") =>
             {
@@ -355,6 +362,40 @@ mod tests {
         assert!(line(List::Ok, Kind::EnvFrom, "a\nok ip 1.2.3.4").is_err());
         let bad = add(b"", List::Ok, Kind::Ip, "not-an-address").unwrap();
         assert!(check_edit(b"", &bad).is_err());
+    }
+
+    #[test]
+    fn recipients() {
+        let old = b"# mine\nok env_from friend@example.com\n";
+        let new = add(old, List::Ok, Kind::EnvTo, "Bob@example.net").unwrap();
+        assert!(String::from_utf8_lossy(&new).ends_with("ok\tenv_To\tBob@example.net\n"));
+        check_edit(old, &new).unwrap();
+        // the white crate reads it as an env_To entry of a per-user file
+        let f = parse_file("whiteclnt", &new, FileKind::PerUser, &mut NoIncludes);
+        assert!(f.errors.is_empty(), "{:?}", f.errors);
+        assert_eq!(f.items.len(), 2);
+        assert!(
+            format!("{:?}", f.items[1].value).contains("EnvTo"),
+            "{:?}",
+            f.items[1].value
+        );
+        assert_eq!(
+            current(&new, Kind::EnvTo, "bob@EXAMPLE.net").as_deref(),
+            Some("ok")
+        );
+        assert_eq!(current(&new, Kind::EnvFrom, "bob@example.net"), None);
+        assert_eq!(
+            entries(&new)[1],
+            (Kind::EnvTo, "Bob@example.net".to_string(), "ok".to_string())
+        );
+        let many = add(&new, List::Many, Kind::EnvTo, "bob@example.net").unwrap();
+        assert_eq!(
+            current(&many, Kind::EnvTo, "bob@example.net").as_deref(),
+            Some("many")
+        );
+        assert_eq!(remove(&many, Kind::EnvTo, "BOB@example.net"), old);
+        assert!(line(List::Ok, Kind::EnvTo, "").is_err());
+        assert!(line(List::Ok, Kind::EnvTo, "a b@example.net").is_err());
     }
 
     #[test]

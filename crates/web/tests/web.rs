@@ -281,7 +281,18 @@ fn options_form() {
         p.contains("<option value=\"off\" selected>greylist-off</option>"),
         "current setting shown"
     );
-    assert!(!p.contains("DNSBL") && !p.contains("MTA-first") && !p.contains("log-subdirectory"));
+    // the settings the original's edit-whiteclnt offered
+    for word in [
+        "log-subdirectory-hour",
+        "DNSBL1-on",
+        "DNSBL4-off",
+        "MTA-first",
+        "forced-discard-ok",
+        "no-forced-discard",
+        "greylist-log-off",
+    ] {
+        assert!(p.contains(&format!(">{word}</option>")), "{word}");
+    }
     let a = c
         .post("/options", &format!("csrf={csrf}&dcc=off&greylist=default&log=all&spamtrap=default&thold_CMN=&thold_Body=20&thold_Fuz1=never&thold_Fuz2="))
         .unwrap();
@@ -318,7 +329,10 @@ option DCC-off\noption log-all\noption threshold Body,20\noption threshold Fuz1,
     assert!(p.contains("<option value=\"on\" selected>") && p.contains("value=\"bob-home\""));
     let before = now.into_bytes();
     for bad in [
-        "mta=first",
+        "mta=sometimes",
+        "rep=on",
+        "logsubdir=second",
+        "dnsbl5=on",
         "thold_Body=-1",
         "dcc=perhaps",
         "thold_IP=5",
@@ -334,4 +348,193 @@ option DCC-off\noption log-all\noption threshold Body,20\noption threshold Fuz1,
         before,
         "nothing written"
     );
+}
+
+/// The log subdirectory, DNS blacklist, MTA order, forced discard and
+/// greylist logging settings: written as the option lines of dcc(8),
+/// read back by the form, checked by the white crate (settings it finds
+/// in conflict are refused), and removed again by "site default".
+#[test]
+fn site_settings_round_trip() {
+    let (h, bob) = setup("siteopts");
+    let w = start(&h, &["-S"]);
+    let (mut c, csrf) = signed_in(w.addr, "bob");
+    let f = bob.join("whiteclnt");
+    std::fs::write(&f, "# bob\noption DNSBL-off\noption forced-discard-nok\n").unwrap();
+    let p = c.get("/options").unwrap().body;
+    assert!(p.contains("<option value=\"off\" selected>DNSBL1-off</option>"));
+    assert!(p.contains("<option value=\"no\" selected>no-forced-discard</option>"));
+    let a = c
+        .post(
+            "/options",
+            &format!(
+                "csrf={csrf}&logsubdir=hour&dnsbl1=on&dnsbl2=off&dnsbl3=default&dnsbl4=on\
+&mta=first&discard=ok&greylog=off"
+            ),
+        )
+        .unwrap();
+    assert_eq!(a.status, 303, "{}", a.body);
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert_eq!(
+        text,
+        "# bob\noption DNSBL1-on\noption forced-discard-ok\noption greylist-log-off\n\
+option log-subdirectory-hour\noption DNSBL2-off\noption DNSBL4-on\noption MTA-first\n"
+    );
+    let parsed = tally_white::parse_file(
+        "whiteclnt",
+        text.as_bytes(),
+        tally_white::FileKind::PerUser,
+        &mut tally_white::NoIncludes,
+    );
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    use tally_white::Switches as S;
+    for bit in [
+        S::LOG_H,
+        S::DNSBL_ON,
+        S::DNSBL_OFF << 1,
+        S::DNSBL_ON << 3,
+        S::MTA_FIRST,
+        S::DISCARD_OK,
+        S::GREY_LOG_OFF,
+    ] {
+        assert!(
+            parsed.switches.has(bit),
+            "{bit:#x} in {:?}",
+            parsed.switches
+        );
+    }
+    let p = c.get("/options?done=options").unwrap().body;
+    for (v, word) in [
+        ("hour", "log-subdirectory-hour"),
+        ("on", "DNSBL1-on"),
+        ("off", "DNSBL2-off"),
+        ("on", "DNSBL4-on"),
+        ("first", "MTA-first"),
+        ("ok", "forced-discard-ok"),
+        ("off", "greylist-log-off"),
+    ] {
+        assert!(
+            p.contains(&format!("<option value=\"{v}\" selected>{word}</option>")),
+            "{word} shown as set"
+        );
+    }
+    assert!(p.contains("Options saved."));
+    // a spam trap that rejects conflicts with DNS blacklist checks on
+    let before = std::fs::read(&f).unwrap();
+    let a = c
+        .post("/options", &format!("csrf={csrf}&spamtrap=reject"))
+        .unwrap();
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(a.body.contains("refused"), "{}", a.body);
+    assert_eq!(std::fs::read(&f).unwrap(), before, "nothing written");
+    // "site default" removes them again
+    let a = c
+        .post(
+            "/options",
+            &format!(
+                "csrf={csrf}&logsubdir=default&dnsbl1=default&dnsbl2=default&dnsbl4=default\
+&mta=default&discard=default&greylog=default"
+            ),
+        )
+        .unwrap();
+    assert_eq!(a.status, 303, "{}", a.body);
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "# bob\n");
+}
+
+/// One click whitelists or blacklists one envelope recipient of a logged
+/// message: an `env_To` line for the address of its `env_To:` line.
+#[test]
+fn recipient_one_click() {
+    let (h, bob) = setup("envto");
+    let text = log_text(
+        "01/06/26 10:00:00 UTC",
+        "list@lists.example",
+        "to two",
+        "z",
+        "reject",
+    )
+    .replace(
+        "dir=userdirs/local/bob\n",
+        "dir=userdirs/local/bob\nenv_To: <Team@Example.org>  addr=team  dir=userdirs/local/bob\n",
+    );
+    add_log(&bob, "msg.FFFFFF", 6_000, &text);
+    let w = start(&h, &["-S"]);
+    let (mut c, csrf) = signed_in(w.addr, "bob");
+    let m = c.get("/msg?id=msg.FFFFFF").unwrap();
+    assert_eq!(m.status, 200);
+    assert!(
+        m.body.contains("id=\"add-ok-env_to-0\"") && m.body.contains("id=\"add-many-env_to-1\"")
+    );
+    assert!(m.body.contains("whitelist recipient"));
+    assert!(m.body.contains("value=\"Team@Example.org\""));
+    let f = bob.join("whiteclnt");
+    let a = c
+        .post(
+            "/white",
+            &format!(
+                "csrf={csrf}&op=add&list=ok&kind=env_to&msg=msg.FFFFFF&value=Team%40Example.org"
+            ),
+        )
+        .unwrap();
+    assert_eq!(a.status, 303, "{}", a.body);
+    assert_eq!(a.header("location"), Some("/msg?id=msg.FFFFFF&done=add-ok"));
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert_eq!(text, format!("{BOB_WHITE}ok\tenv_To\tTeam@Example.org\n"));
+    let parsed = tally_white::parse_file(
+        "whiteclnt",
+        text.as_bytes(),
+        tally_white::FileKind::PerUser,
+        &mut tally_white::NoIncludes,
+    );
+    // only the line it did not know before
+    assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+    assert_eq!(parsed.items.len(), 2);
+    let m = c.get("/msg?id=msg.FFFFFF&done=add-ok").unwrap().body;
+    assert!(m.contains("id=\"remove--env_to-1\"") && !m.contains("id=\"add-ok-env_to-1\""));
+    assert!(
+        !m.contains("id=\"remove--env_to-0\""),
+        "the other recipient is not listed"
+    );
+    // the other recipient, blacklisted; the form names it in any case
+    let a = c
+        .post(
+            "/white",
+            &format!(
+                "csrf={csrf}&op=add&list=many&kind=env_to&msg=msg.FFFFFF&value=BOB%40example.net"
+            ),
+        )
+        .unwrap();
+    assert_eq!(a.status, 303, "{}", a.body);
+    let now = std::fs::read_to_string(&f).unwrap();
+    assert!(
+        now.ends_with("ok\tenv_To\tTeam@Example.org\nmany\tenv_To\tbob@example.net\n"),
+        "{now}"
+    );
+    // a recipient the message does not have is refused
+    let before = std::fs::read(&f).unwrap();
+    let a = c
+        .post(
+            "/white",
+            &format!(
+                "csrf={csrf}&op=add&list=ok&kind=env_to&msg=msg.FFFFFF&value=eve%40example.com"
+            ),
+        )
+        .unwrap();
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(a.body.contains("no recipient"), "{}", a.body);
+    assert_eq!(std::fs::read(&f).unwrap(), before, "nothing written");
+    // the whitelist page lists them with remove buttons
+    let list = c.get("/whiteclnt").unwrap().body;
+    assert!(
+        list.contains("<td>recipient</td><td>Team@Example.org</td>"),
+        "{list}"
+    );
+    for form in [
+        "op=remove&kind=env_to&value=team%40example.org",
+        "op=remove&kind=env_to&msg=msg.FFFFFF&value=bob%40example.net",
+    ] {
+        let a = c.post("/white", &format!("csrf={csrf}&{form}")).unwrap();
+        assert_eq!(a.status, 303, "{form}: {}", a.body);
+    }
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), BOB_WHITE);
 }
