@@ -22,8 +22,9 @@ use tally_engine::server::{Answer, AskError, ClientInfo, Request};
 use tally_engine::state::{ST_MTA_ISSPAM, ST_MTA_NOTSPAM};
 use tally_engine::tgts;
 
-/// Most recipients of one message; more get a temporary failure.
-pub const MAX_RCPTS: usize = 1000;
+/// Most recipients of one message (the original's `MAX_RCPTS`); more get
+/// `452 4.5.3 reject temporarily for too many recipients`.
+pub const MAX_RCPTS: usize = 1024;
 
 /// The milter's answer to a step before the end of the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,9 +240,17 @@ impl Conn {
             return Step::Continue;
         };
         msg.note_mta(m);
-        if msg.rcpts.len() >= MAX_RCPTS {
+        if msg.rcpt_cmds >= MAX_RCPTS {
+            // complained about in the system log and the log file, which is
+            // kept, as the original
+            let e = "too many recipients";
+            if let Some(l) = msg.log.as_mut() {
+                l.note(e);
+            }
+            msg.errors.push(e.to_string());
             return Step::TempFail(crate::reply::fixed(crate::reply::TOO_MANY_RCPTS));
         }
+        msg.rcpt_cmds += 1;
         let mailer = mac(m, "{rcpt_mailer}");
         let addr = mac(m, "{rcpt_addr}");
         if mailer.as_deref() == Some("error") {

@@ -105,11 +105,15 @@ fn main() {
     if o.logdir.is_none() && o.log_tholds_set {
         complain(&syslog, "log thresholds set with -t but no -l directory");
     }
+    if o.logdir.is_none() && o.userdirs.is_some() {
+        complain(&syslog, "no -l directory prevents per-user logging with -U");
+    }
     let rundir = absolute(&home, &o.rundir);
+    // as given with -p, else the socket in the run directory
     let conn = o
         .conn
         .clone()
-        .unwrap_or_else(|| format!("unix:{}/dccm", rundir.display()));
+        .unwrap_or_else(|| format!("{}/dccm", rundir.display()));
     let listen = match opts::parse_conn(&conn) {
         Ok(l) => l,
         Err(e) => {
@@ -173,7 +177,9 @@ fn main() {
             std::process::exit(EX_OSERR);
         }
     };
-    let code = rt.block_on(run(listen, sh, rundir));
+    // the original's start message (syslog info)
+    let start_line = opts::listening_line(&conn, &home);
+    let code = rt.block_on(run(listen, sh, rundir, start_line));
     std::process::exit(code);
 }
 
@@ -187,7 +193,7 @@ async fn stop_signal(s: &mut Option<tokio::signal::unix::Signal>) {
     }
 }
 
-async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf) -> i32 {
+async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf, start_line: String) -> i32 {
     use tokio::signal::unix::{signal, SignalKind};
     let pidfile = rundir.join("dccm.pid");
     if rundir.is_dir() {
@@ -250,8 +256,7 @@ async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf) -> i32 {
                     {
                         complain(&sh.syslog, &format!("chmod({p}): {e}"));
                     }
-                    sh.syslog
-                        .info(&format!("{} listening to {p}", tally_dccm::VERSION));
+                    sh.syslog.info(&start_line);
                     serve(l, sh, shutdown).await
                 }
                 Err(e) => {
@@ -261,7 +266,10 @@ async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf) -> i32 {
             }
         }
         ListenOn::Tcp(a) => match tokio::net::TcpListener::bind(&a).await {
-            Ok(l) => serve(tally_dccm::listen::NoDelay(l), sh, shutdown).await,
+            Ok(l) => {
+                sh.syslog.info(&start_line);
+                serve(tally_dccm::listen::NoDelay(l), sh, shutdown).await
+            }
             Err(e) => {
                 complain(&sh.syslog, &format!("bind({a}): {e}"));
                 return EX_UNAVAILABLE;

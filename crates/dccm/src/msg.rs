@@ -112,6 +112,9 @@ pub struct Msg {
     pub refused: Vec<Rcpt>,
     /// Recipients the MTA refused permanently (still counted).
     pub mta_rej_tgts: u32,
+    /// RCPT commands seen, whatever became of them (the limit
+    /// [`crate::conn::MAX_RCPTS`] counts them all, as the original).
+    pub rcpt_cmds: usize,
     /// `${dcc_isspam}` text.
     pub mta_isspam: Option<String>,
     /// `${dcc_notspam}` was set.
@@ -166,6 +169,7 @@ impl Msg {
             mail_host: None,
             rcpts: Vec::new(),
             mta_rej_tgts: 0,
+            rcpt_cmds: 0,
             mta_isspam: None,
             mta_notspam: false,
             forced_discard: false,

@@ -301,6 +301,17 @@ fn parse_xfltr(o: &mut Opts, arg: &str) {
     }
 }
 
+/// The system log line saying dccm is ready, as the original's: the
+/// version, the `-p` value as given (or the default socket's path) and the
+/// DCC home directory.
+pub fn listening_line(conn: &str, home: &std::path::Path) -> String {
+    format!(
+        "{} listening to {conn} with {}",
+        crate::VERSION,
+        home.display()
+    )
+}
+
 /// Parse a `-p` argument: `unix:path`, `local:path`, a bare path,
 /// `inet:port@host`, `inet6:port@host` (host optional).
 pub fn parse_conn(s: &str) -> Result<ListenOn, String> {
@@ -380,6 +391,16 @@ mod tests {
             assert_eq!(o.user, None, "{bad}");
             assert!(o.fatal.is_some_and(|f| f.starts_with("-I ")), "{bad}");
         }
+    }
+
+    #[test]
+    fn start_line() {
+        let l = listening_line("local:/run/dcc/dccm", std::path::Path::new("/var/dcc"));
+        assert!(l.starts_with(crate::VERSION), "{l}");
+        assert!(
+            l.ends_with(" listening to local:/run/dcc/dccm with /var/dcc"),
+            "{l}"
+        );
     }
 
     #[test]

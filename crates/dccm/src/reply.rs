@@ -5,8 +5,10 @@
 //! RFC 2821 reply code in that order (`5.7.1 550 text`); without both the
 //! defaults of the message kind are used and the whole string is the text.
 //! `%ID` becomes the sendmail queue ID and `%CIP` the SMTP client's
-//! address; `%%` is a single `%`. Other `%` sequences stay as they are,
-//! as the original leaves them.
+//! address, the obsolete `%s` the first and second of them; `%%` is a
+//! single `%`. Other `%` sequences stay as they are, as the original
+//! leaves them. As in the original, control and non-ASCII characters of a
+//! `-r` text become `.`, and texts are cut at 255 bytes.
 
 /// A reply template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +44,7 @@ pub use tally_engine::dnsbl::DEFAULT_REJECT;
 /// The default greylist embargo.
 pub const DEFAULT_GREY: &str = "4.2.1 452 mail %ID from %CIP temporary greylist embargoed";
 /// The default rejection for bad reputations.
-pub const DEFAULT_REP: &str = "5.7.1 550 %ID bad reputation; see http://commercial-dcc.rhyolite.com/cgi-bin/reps.cgi?tgt=%CIP";
+pub const DEFAULT_REP: &str = "5.7.1 550 %ID bulk mail reputation; see https://commercial-dcc.rhyolite.com/cgi-bin/reps.cgi?tgt=%CIP";
 /// The reply when DCC failed and `-x` asks for a temporary failure.
 pub const DCC_FAILURE: (&str, &str, &str) = ("451", "4.4.0", "DCC failure");
 /// The reply refusing a recipient whose whitelists conflict with earlier ones.
@@ -55,10 +57,11 @@ pub const INCOMPAT_WLIST: (&str, &str, &str) = (
 pub const INCOMPAT_THOLD: (&str, &str, &str) = (
     "452",
     "4.5.3",
-    "reject temporarily for incompatible thresholds",
+    "reject temporarily for DCC threshold conflict",
 );
 /// The reply refusing recipients beyond the per-message limit.
-pub const TOO_MANY_RCPTS: (&str, &str, &str) = ("452", "4.5.3", "too many recipients");
+pub const TOO_MANY_RCPTS: (&str, &str, &str) =
+    ("452", "4.5.3", "reject temporarily for too many recipients");
 
 /// A fixed reply from its (rcode, xcode, text).
 pub fn fixed(r: (&str, &str, &str)) -> Reply {
@@ -82,25 +85,106 @@ fn is_rcode(w: &str) -> bool {
     w.len() == 3 && w.bytes().all(|b| b.is_ascii_digit()) && matches!(w.as_bytes()[0], b'4' | b'5')
 }
 
-impl Template {
-    /// Parse a template; `default` gives the codes used when the string
-    /// does not start with both.
-    pub fn parse(s: &str, default: &Template) -> Template {
-        let mut words = s.splitn(3, ' ');
-        let a = words.next().unwrap_or("");
-        let b = words.next().unwrap_or("");
-        let rest = words.next().unwrap_or("");
-        if is_xcode(a) && is_rcode(b) && a.as_bytes().first() == b.as_bytes().first() {
-            return Template {
-                rcode: b.to_string(),
-                xcode: a.to_string(),
-                text: rest.trim_start().to_string(),
-            };
+/// The room for a `-r` pattern in the original (`REPLY_BUF_LEN`): a
+/// pattern and a finished reply text hold at most one byte less.
+const REPLY_BUF_LEN: usize = 256;
+/// Macros (`%ID`, `%CIP`, `%s`) one `-r` pattern can use.
+const MAX_MACROS: usize = 6;
+
+fn is_ws(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// The first blank-separated word of `s` and the rest after it.
+fn word(s: &str) -> (&str, &str) {
+    let s = s.trim_start_matches(is_ws);
+    let end = s.find(is_ws).unwrap_or(s.len());
+    (&s[..end], &s[end..])
+}
+
+/// Codes as a `-r` text must start: `D.D.D` and a 3-digit reply code, both
+/// 4 or 5 and the same class.
+fn strict_codes(x: &str, r: &str) -> bool {
+    let (x, r) = (x.as_bytes(), r.as_bytes());
+    x.len() == 5
+        && r.len() == 3
+        && (b'4'..=b'5').contains(&r[0])
+        && r[1].is_ascii_digit()
+        && r[2].is_ascii_digit()
+        && r[0] == x[0]
+        && x[1] == b'.'
+        && x[2].is_ascii_digit()
+        && x[3] == b'.'
+        && x[4].is_ascii_digit()
+}
+
+/// A `-r` text as the pattern [`substitute`] expands: `%ID` and `%CIP`
+/// (and the obsolete `%s`, first for the queue ID, then for the client)
+/// are macros, at most six; `%%` and a `%` past the sixth macro are a
+/// literal `%` that takes the next character with it; another `%x`
+/// stays as written; control and non-ASCII characters become `.`; the
+/// pattern is cut where the original's buffer ends.
+fn reject_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    // the original's pattern bytes: a macro or a literal '%' takes two
+    let mut len = 0usize;
+    let mut macros = 0usize;
+    let mut rest = text;
+    while len < REPLY_BUF_LEN - 1 {
+        let Some(c) = rest.chars().next() else { break };
+        rest = &rest[c.len_utf8()..];
+        if c != '%' {
+            out.push(if (' '..='~').contains(&c) { c } else { '.' });
+            len += 1;
+            continue;
         }
+        if len >= REPLY_BUF_LEN - 3 {
+            // no room for a macro: the '%' is dropped
+            continue;
+        }
+        len += 2;
+        if macros >= MAX_MACROS || rest.starts_with('%') {
+            if let Some(n) = rest.chars().next() {
+                rest = &rest[n.len_utf8()..];
+            }
+            out.push_str("%%");
+        } else if let Some(r) = rest.strip_prefix("ID") {
+            rest = r;
+            macros += 1;
+            out.push_str("%ID");
+        } else if let Some(r) = rest.strip_prefix("CIP") {
+            rest = r;
+            macros += 1;
+            out.push_str("%CIP");
+        } else if let (Some(r), true) = (rest.strip_prefix('s'), macros < 2) {
+            rest = r;
+            out.push_str(if macros == 0 { "%ID" } else { "%CIP" });
+            macros += 1;
+        } else {
+            // "%x" is written as it stands
+            out.push_str("%%");
+        }
+    }
+    out
+}
+
+impl Template {
+    /// Parse a `-r` template; `default` gives the codes used when the
+    /// string does not start with both (`5.7.1 550 text`). Leading blanks
+    /// and double quotes are skipped, as the original does.
+    pub fn parse(s: &str, default: &Template) -> Template {
+        let s = s.trim_start_matches(|c| is_ws(c) || c == '"');
+        let (a, rest) = word(s);
+        let (b, rest) = word(rest);
+        let (rcode, xcode, text) = if strict_codes(a, b) {
+            (b.to_string(), a.to_string(), rest.trim_start_matches(is_ws))
+        } else {
+            (default.rcode.clone(), default.xcode.clone(), s)
+        };
         Template {
-            rcode: default.rcode.clone(),
-            xcode: default.xcode.clone(),
-            text: s.to_string(),
+            rcode,
+            xcode,
+            text: reject_pattern(text),
         }
     }
 
@@ -148,9 +232,19 @@ impl Template {
         Reply {
             rcode: self.rcode.clone(),
             xcode: self.xcode.clone(),
-            text: substitute(&self.text, id, cip),
+            text: cut(substitute(&self.text, id, cip)),
         }
     }
+}
+
+/// A reply text as long as the original's buffer allows.
+fn cut(mut s: String) -> String {
+    let mut end = s.len().min(REPLY_BUF_LEN - 1);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s
 }
 
 /// Replace `%ID`, `%CIP` and `%%`.
@@ -210,16 +304,17 @@ impl RejectMsgs {
     /// Take one `-r` argument; the complaint for a fourth one.
     pub fn add(&mut self, arg: &str) -> Result<(), String> {
         self.count += 1;
-        if arg.is_empty() {
-            return if self.count > 3 {
-                Err(format!("more than 3 -r settings; \"{arg}\" ignored"))
-            } else {
-                Ok(())
-            };
+        if self.count > 3 {
+            return Err("more than 3 -r settings".to_string());
+        }
+        // a blank text keeps the default
+        if arg.trim_start_matches(is_ws).is_empty() {
+            return Ok(());
         }
         match self.count {
             1 => {
                 self.reject = Template::parse(arg, &Template::builtin(DEFAULT_REJECT));
+                // the DNS blacklists' default rejection (-B)
                 self.first = Some(arg.to_string());
             }
             2 => {
@@ -230,7 +325,7 @@ impl RejectMsgs {
                 self.grey = t;
             }
             3 => self.rep = Template::parse(arg, &Template::builtin(DEFAULT_REP)),
-            _ => return Err(format!("more than 3 -r settings; \"-r {arg}\" ignored")),
+            _ => {}
         }
         Ok(())
     }
@@ -250,7 +345,26 @@ mod tests {
         let t = Template::parse("5.7.0 554 custom %ID 100%% %s %X", &d);
         let r = t.reply("X", "1.2.3.4");
         assert_eq!((r.rcode.as_str(), r.xcode.as_str()), ("554", "5.7.0"));
-        assert_eq!(r.text, "custom X 100% %s %X");
+        assert_eq!(r.text, "custom X 100% 1.2.3.4 %X");
+        // the obsolete %s: the queue ID, then the client
+        let r = Template::parse("%s from %s %s", &d).reply("Q", "192.0.2.1");
+        assert_eq!(r.text, "Q from 192.0.2.1 %s");
+        // leading blanks and quotes go, control characters become dots
+        let t = Template::parse(" \"4.7.1 451 tab\there\u{e9}", &d);
+        assert_eq!((t.rcode.as_str(), t.xcode.as_str()), ("451", "4.7.1"));
+        assert_eq!(t.reply("", "").text, "tab.here.");
+        // codes must be D.D.D and DDD
+        let t = Template::parse("5.7.10 550 long", &d);
+        assert_eq!(
+            (t.rcode.as_str(), t.reply("", "").text.as_str()),
+            ("550", "5.7.10 550 long")
+        );
+        // a seventh macro is a literal '%' that loses its next letter
+        let r = Template::parse("%ID%ID%ID%ID%ID%ID %ID %%x", &d).reply("i", "");
+        assert_eq!(r.text, "iiiiii %D %x");
+        // 255 bytes at most
+        let long = "x".repeat(400);
+        assert_eq!(Template::parse(&long, &d).reply("", "").text.len(), 255);
         let t = Template::parse("554 5.7.0 rcode first", &d);
         assert_eq!(t.rcode, "550");
         assert_eq!(t.text, "554 5.7.0 rcode first");
@@ -259,5 +373,25 @@ mod tests {
         assert_eq!(t.text, "blocked by local rules");
         let t = Template::parse("4.7.1 451 Access denied", &d);
         assert!(t.reply("", "").is_temp());
+    }
+
+    #[test]
+    fn r_args() {
+        let mut r = RejectMsgs::default();
+        // a blank first -r keeps the default and counts
+        assert_eq!(r.add("  "), Ok(()));
+        assert_eq!(r.reject, Template::builtin(DEFAULT_REJECT));
+        assert_eq!(r.first, None);
+        assert!(r.add("5.7.1 550 not grey").is_err());
+        assert_eq!(r.grey, Template::builtin(DEFAULT_GREY));
+        assert_eq!(r.add(""), Ok(()));
+        let rep = r.rep.reply("Q1", "192.0.2.1");
+        assert_eq!(
+            format!("{} {} {}", rep.rcode, rep.xcode, rep.text),
+            "550 5.7.1 Q1 bulk mail reputation; \
+             see https://commercial-dcc.rhyolite.com/cgi-bin/reps.cgi?tgt=192.0.2.1"
+        );
+        assert_eq!(r.add("x"), Err("more than 3 -r settings".to_string()));
+        assert_eq!(r.add(""), Err("more than 3 -r settings".to_string()));
     }
 }

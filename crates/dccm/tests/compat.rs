@@ -1,7 +1,7 @@
 //! Recipients that cannot share one SMTP transaction, through the milter
 //! protocol: the original's `cmn_compat_whitelist` answers a recipient
 //! whose thresholds are lower than the transaction's with
-//! `452 4.5.3 reject temporarily for incompatible thresholds`, one whose
+//! `452 4.5.3 reject temporarily for DCC threshold conflict`, one whose
 //! per-user file differs with `... incompatible whitelists`, and lets a
 //! recipient whose own env_To listing decides for it join anyway; the
 //! message is then decided with the lowest thresholds of its recipients.
@@ -13,7 +13,7 @@ use common::{make_home, preload_bulk, start_dccm};
 use std::path::Path;
 use tally_testkit::{write_map, FakeDccd};
 
-const THOLD_452: &str = "452 4.5.3 reject temporarily for incompatible thresholds";
+const THOLD_452: &str = "452 4.5.3 reject temporarily for DCC threshold conflict";
 const WLIST_452: &str = "452 4.5.3 reject temporarily for incompatible whitelists";
 
 /// The bulk message (its checksums are preloaded in the fake server):
