@@ -2,7 +2,7 @@
 //! recipients already accepted for the message (`cmn_compat_whitelist`).
 //! dccm and dccifd as an SMTP proxy answer an incompatible one with a
 //! temporary failure (`452 4.5.3 reject temporarily for incompatible
-//! whitelists`, or `... for incompatible thresholds` from dccm when only
+//! whitelists`, or `... for DCC threshold conflict` from dccm when only
 //! the thresholds are at odds); dccifd's ASCII protocol cannot refuse a
 //! recipient and takes it anyway.
 //!
