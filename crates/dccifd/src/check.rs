@@ -102,6 +102,12 @@ pub fn check_message<R: BufRead>(
     ask: &mut dyn Servers,
 ) -> Result<Checked, BadRequest> {
     let mut errors = head.warnings.clone();
+    // -Q makes every request a query: `spam` is then dropped with the
+    // original's complaint, as for the `query` option
+    if cfg.query && head.opts.spam {
+        errors.push("spam and query are incompatible".to_string());
+        head.opts.spam = false;
+    }
     for r in head.rcpts.iter_mut().filter(|r| r.user.is_empty()) {
         if let Some(u) = cfg.domains.user_of(&r.addr) {
             r.user = u;
@@ -299,9 +305,12 @@ fn read_checksums<R: BufRead>(
         ..Envelope::default()
     };
     let mut ck = cfg.ck_cfg.clone();
-    ck.use_received = head.client_ip.is_none();
+    // a client line with an address that cannot be read leaves the
+    // client unknown: the original then does not look in Received:
+    let from_received = head.client_ip.is_none() && !head.client_bad;
+    ck.use_received = from_received;
     ck.received_index = head.opts.rcvd_next.saturating_add(1);
-    ck.helo_from_received = head.client_ip.is_none() && head.helo.is_empty();
+    ck.helo_from_received = from_received && head.helo.is_empty();
     ck.keep_xdcc = cfg.keep_xhdrs;
     let mut mc = MessageCks::new(&ck, &env);
     let mx_seen = Arc::new(AtomicBool::new(false));

@@ -65,19 +65,84 @@ pub enum Bound {
     Tcp(TcpListener, Acl),
 }
 
-/// Bind the `-p` address (`home` for relative socket paths).
-pub async fn bind(listen: &Listen, home: &std::path::Path) -> Result<Bound, String> {
+/// sysexits codes of the original's failures to listen.
+pub mod exit {
+    /// `EX_IOERR`: the unix socket could not be bound.
+    pub const IOERR: i32 = 74;
+    /// `EX_CANTCREAT`: a non-socket at the socket's path, another daemon
+    /// still answering on it, or a TCP port that stays taken.
+    pub const CANTCREAT: i32 = 73;
+}
+
+/// How long a daemon found answering on the socket, or holding the TCP
+/// port, is given to go away (the original's 50 tries 100 ms apart).
+const BIND_TRIES: u32 = 50;
+const BIND_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Make way for the unix socket at `path`, as the original does: a file
+/// that is not a socket (or FIFO) stops the daemon, a socket nobody
+/// answers on is removed, and one that a running daemon answers on is
+/// left alone (waiting up to 5 s for that daemon to stop).
+async fn clear_unix_path(path: &std::path::Path) -> Result<(), (i32, String)> {
+    use std::io::ErrorKind;
+    use std::os::unix::fs::FileTypeExt;
+    if let Ok(m) = std::fs::metadata(path) {
+        let t = m.file_type();
+        if !(t.is_socket() || t.is_fifo()) {
+            return Err((
+                exit::CANTCREAT,
+                format!("non-socket present at {}", path.display()),
+            ));
+        }
+    }
+    let mut tries = 0;
+    loop {
+        match std::os::unix::net::UnixStream::connect(path) {
+            Ok(_) => {
+                tries += 1;
+                if tries > BIND_TRIES {
+                    return Err((
+                        exit::CANTCREAT,
+                        format!("something running with socket at {}", path.display()),
+                    ));
+                }
+                tokio::time::sleep(BIND_PAUSE).await;
+            }
+            Err(e) => {
+                if matches!(
+                    e.kind(),
+                    ErrorKind::ConnectionRefused
+                        | ErrorKind::ConnectionReset
+                        | ErrorKind::PermissionDenied
+                ) {
+                    if let Err(e) = std::fs::remove_file(path) {
+                        if e.kind() != ErrorKind::NotFound {
+                            eprintln!(
+                                "dccifd: unlink({}): {}",
+                                path.display(),
+                                tally_engine::errno_str(&e)
+                            );
+                        }
+                    }
+                }
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Bind the `-p` address (`home` for relative socket paths); `Err` has
+/// the exit code and the complaint.
+pub async fn bind(listen: &Listen, home: &std::path::Path) -> Result<Bound, (i32, String)> {
     match listen {
         Listen::Unix(p) => {
             let path = home.join(p);
-            if let Ok(m) = std::fs::symlink_metadata(&path) {
-                use std::os::unix::fs::FileTypeExt;
-                if m.file_type().is_socket() {
-                    let _ = std::fs::remove_file(&path);
-                }
-            }
+            clear_unix_path(&path).await?;
             let l = UnixListener::bind(&path).map_err(|e| {
-                format!("bind({}): {}", path.display(), tally_engine::errno_str(&e))
+                (
+                    exit::IOERR,
+                    format!("bind({}) {}", path.display(), tally_engine::errno_str(&e)),
+                )
             })?;
             // Usable by the MTA whatever its user, as the original: who may
             // reach the socket is decided by its directory's permissions.
@@ -90,15 +155,31 @@ pub async fn bind(listen: &Listen, home: &std::path::Path) -> Result<Bound, Stri
             Ok(Bound::Unix(l, path))
         }
         Listen::Tcp { host, port, allow } => {
-            let h = if host == "*" {
-                "0.0.0.0"
-            } else {
-                host.as_str()
+            // `*`, `@` or nothing: every address, of the family of the
+            // allowed clients, as the original
+            let h = match host.as_str() {
+                "*" | "@" | "" if allow.is_ipv6() => "::",
+                "*" | "@" | "" => "0.0.0.0",
+                h => h,
             };
-            let l = TcpListener::bind((h, *port))
-                .await
-                .map_err(|e| format!("bind({h},{port}): {}", tally_engine::errno_str(&e)))?;
-            Ok(Bound::Tcp(l, allow.clone()))
+            // a port still held (by a daemon that is stopping) is tried
+            // again for a while, as the original does
+            let mut tries = 0;
+            loop {
+                match TcpListener::bind((h, *port)).await {
+                    Ok(l) => return Ok(Bound::Tcp(l, allow.clone())),
+                    Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && tries < BIND_TRIES => {
+                        tries += 1;
+                        tokio::time::sleep(BIND_PAUSE).await;
+                    }
+                    Err(e) => {
+                        return Err((
+                            exit::CANTCREAT,
+                            format!("bind({h},{port}) {}", tally_engine::errno_str(&e)),
+                        ))
+                    }
+                }
+            }
         }
     }
 }

@@ -206,8 +206,12 @@ pub(crate) fn decide(
     } else {
         'A'
     };
+    // the original answers `T` before it has decided for any recipient,
+    // so that every recipient's letter is then `R`
     let rcpt_line: String = if embargo {
         "G".repeat(results.len())
+    } else if tempfail {
+        "R".repeat(results.len())
     } else {
         rcpt_line
     };
@@ -220,9 +224,13 @@ pub(crate) fn decide(
     );
     let hdr_text = header.as_ref().map_or("", |h| h.as_str()).to_string();
     let mut text = format!("{overall}\n{rcpt_line}\n").into_bytes();
-    if head.opts.header || head.opts.cksums {
+    // with `body` the message (carrying the header) follows instead: the
+    // original answers `header` and `cksums` only without `body`
+    if (head.opts.header || head.opts.cksums) && !head.opts.body {
         text.extend_from_slice(hdr_text.as_bytes());
-        if head.opts.cksums && nrcpts > 0 {
+        // the table even without recipients (the server not asked), as
+        // the original's ascii_done() prints it
+        if head.opts.cksums {
             text.extend_from_slice(table.as_bytes());
         }
         text.push(b'\n');

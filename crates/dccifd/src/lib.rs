@@ -54,7 +54,7 @@ pub fn fuzz_request(bytes: &[u8]) {
         ..Default::default()
     };
     let cfg = tally_ck::header::CkConfig {
-        use_received: env.client_ip.is_none(),
+        use_received: env.client_ip.is_none() && !head.client_bad,
         received_index: head.opts.rcvd_next.saturating_add(1),
         ..Default::default()
     };

@@ -9,6 +9,10 @@ use tally_engine::dcc_client::DccClient;
 use tally_engine::syslog::Syslog;
 
 const VERSION: &str = "2.3.167";
+/// sysexits `EX_USAGE`: a bad value of `-p`, `-o`, `-D`, `-S`, `-I`, `-M`.
+const EX_USAGE: i32 = 64;
+/// sysexits `EX_OSERR`: the daemon could not go into the background.
+const EX_OSERR: i32 = 71;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,7 +24,7 @@ fn run(args: &[String]) -> i32 {
         Ok(o) => o,
         Err(e) => {
             eprintln!("dccifd: {e}");
-            return 1;
+            return EX_USAGE;
         }
     };
     let mut syslog = Syslog::new("dccifd");
@@ -55,7 +59,7 @@ fn run(args: &[String]) -> i32 {
             Ok(e) => e,
             Err(e) => {
                 eprintln!("dccifd: cannot start in the background: {e}");
-                return 1;
+                return EX_OSERR;
             }
         };
         let started = std::process::Command::new(exe)
@@ -69,7 +73,7 @@ fn run(args: &[String]) -> i32 {
             Ok(_) => 0,
             Err(e) => {
                 eprintln!("dccifd: cannot start in the background: {e}");
-                1
+                EX_OSERR
             }
         };
     }
@@ -107,7 +111,7 @@ fn run(args: &[String]) -> i32 {
         Ok(c) => c,
         Err(e) => {
             eprintln!("dccifd: {e}");
-            return 1;
+            return EX_USAGE;
         }
     };
     if let Some(e) = cfg.dnsbl_error.as_deref() {
@@ -167,9 +171,10 @@ fn run(args: &[String]) -> i32 {
     rt.block_on(async move {
         let bound = match daemon::bind(&listen, &home).await {
             Ok(b) => b,
-            Err(e) => {
+            Err((code, e)) => {
                 eprintln!("dccifd: {e}");
-                return 1;
+                shared.syslog.error(&e);
+                return code;
             }
         };
         let pid_file = rundir.join("dccifd.pid");

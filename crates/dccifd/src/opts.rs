@@ -12,6 +12,9 @@ use tally_getopt::{getopt, Item, Style};
 /// The getopt string: the flags, then the letters taking a value.
 const OPTSTRING: &str = "VdbxANPQG:h:I:p:o:D:r:m:w:U:a:t:g:S:l:R:T:j:B:X:L:M:";
 
+/// The smallest `-j` the original accepts (its `MIN_MAX_WORK`).
+pub const MIN_JOBS: usize = 2;
+
 /// Where dccifd listens (`-p`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Listen {
@@ -61,6 +64,14 @@ impl Acl {
             Ok(Acl::Range(a, b))
         } else {
             Ok(Acl::Addr(resolve(s)?))
+        }
+    }
+
+    /// Whether the allowed clients are IPv6 (then dccifd listens on
+    /// IPv6, as the original chooses the family from `rhost`).
+    pub fn is_ipv6(&self) -> bool {
+        match *self {
+            Acl::Addr(a) | Acl::Cidr(a, _) | Acl::Range(a, _) => canonical(a).is_ipv6(),
         }
     }
 
@@ -323,7 +334,7 @@ fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<bool, String> {
                 o.ignore = false;
                 o.discard = true;
             } else {
-                o.warnings.push(format!("unknown action \"-a {arg}\""));
+                o.warnings.push(format!("unrecognized -a action: {arg}"));
             }
         }
         't' => {
@@ -340,11 +351,11 @@ fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<bool, String> {
         'l' => o.logdir = Some(arg),
         'R' => o.rundir = Some(arg),
         'T' => o.tmpdir = Some(arg),
+        // as the original: at least 2 (MIN_MAX_WORK); a bad value is
+        // reported and the default kept
         'j' => match arg.parse::<usize>() {
-            Ok(n) if n > 0 => o.maxjobs = Some(n),
-            _ => o
-                .warnings
-                .push(format!("invalid maximum number of jobs \"-j {arg}\"")),
+            Ok(n) if n >= MIN_JOBS => o.maxjobs = Some(n),
+            _ => o.warnings.push(format!("invalid queue length {arg}")),
         },
         'L' => match parse_log_opt(&arg) {
             Ok(l) => o.log_opts.push(l),
@@ -443,6 +454,9 @@ mod tests {
             .unwrap()
             .allows("8.8.8.8".parse().unwrap()));
         assert!(parse_listen("*,0,127.0.0.1").is_err());
+        assert!(Acl::parse("::1").unwrap().is_ipv6());
+        assert!(!Acl::parse("::ffff:127.0.0.1").unwrap().is_ipv6());
+        assert!(!Acl::parse("127.0.0.0/8").unwrap().is_ipv6());
     }
 
     #[test]

@@ -58,8 +58,12 @@ pub struct Head {
     pub opts: ReqOpts,
     /// SMTP client address (absent: from `Received:` headers).
     pub client_ip: Option<IpAddr>,
-    /// Its host name.
+    /// Its host name (an address given as the name is written as an
+    /// address literal, `[192.0.2.1]` or `[IPv6:2001:db8::1]`).
     pub client_name: Option<String>,
+    /// The client line gave an address that could not be read: the
+    /// client stays unknown; it is not taken from `Received:` headers.
+    pub client_bad: bool,
     /// HELO value (empty: none).
     pub helo: String,
     /// Envelope sender (empty: from `Return-Path:`).
@@ -161,34 +165,57 @@ pub fn parse_opts(line: &str) -> Result<ReqOpts, String> {
 /// Parse the client line: `IP`, `IP\rname`, empty or `0.0.0.0`.
 fn parse_client(h: &mut Head, line: &str) {
     let (ip, name) = match line.split_once('\r') {
-        Some((i, n)) => (i.trim(), n.trim()),
-        None => (line.trim(), ""),
+        Some((i, n)) => (i.trim(), Some(n.trim())),
+        None => (line.trim(), None),
     };
     if ip.is_empty() || ip == "0.0.0.0" || ip == "::" {
         return;
     }
+    // a name that is itself an address becomes an address literal, as
+    // the original writes it
+    h.client_name = name
+        .filter(|n| !n.is_empty())
+        .map(|n| match n.parse::<IpAddr>() {
+            Ok(IpAddr::V6(_)) => format!("[IPv6:{n}]"),
+            Ok(_) => format!("[{n}]"),
+            Err(_) => n.to_string(),
+        });
     let ip_text = ip.trim_start_matches('[').trim_end_matches(']');
     let ip_text = ip_text
         .strip_prefix("IPv6:")
         .or_else(|| ip_text.strip_prefix("ipv6:"))
         .unwrap_or(ip_text);
     match ip_text.parse::<IpAddr>() {
-        Ok(a) => {
-            h.client_ip = Some(a);
-            if !name.is_empty() {
-                h.client_name = Some(name.to_string());
-            }
+        Ok(a) => h.client_ip = Some(a),
+        Err(_) => {
+            // as the original: the client is then unknown, and the
+            // Received: headers are not searched for it
+            h.client_bad = true;
+            h.warnings.push(format!("unrecognized IP address \"{ip}\""));
         }
-        Err(_) => h.warnings.push(format!("unrecognized IP address \"{ip}\"")),
     }
 }
 
 /// Add the recipients of one line: `mailbox`, `mailbox\ruser`; several
 /// mailboxes joined with `\r` (as some clients send them) are taken as
 /// recipients without user names.
-fn parse_rcpt_line(h: &mut Head, line: &str) {
+///
+/// As the original, a line whose mailbox before a user name is empty or
+/// `<>` makes the request malformed (`Err`: the text to log); a `<>`
+/// line without a user name is an ordinary recipient.
+fn parse_rcpt_line(h: &mut Head, line: &str) -> Result<(), String> {
+    let line = line.trim_end_matches('\r');
     let mut parts = line.split('\r');
-    let Some(first) = parts.next() else { return };
+    let Some(first) = parts.next() else {
+        return Ok(());
+    };
+    if line.contains('\r') {
+        match first {
+            "" => return Err("null recipient".to_string()),
+            "<>" => return Err("null recipient address".to_string()),
+            _ => {}
+        }
+    }
     h.rcpts.push(Rcpt {
         addr: first.to_string(),
         user: String::new(),
@@ -205,6 +232,7 @@ fn parse_rcpt_line(h: &mut Head, line: &str) {
             }
         }
     }
+    Ok(())
 }
 
 /// Read and parse the head of a request; the reader is left at the first
@@ -238,7 +266,7 @@ pub fn read_head<R: BufRead>(r: &mut R) -> Result<Head, BadRequest> {
                 "more than {MAX_RCPTS} recipients"
             )));
         }
-        parse_rcpt_line(&mut h, &text(&line));
+        parse_rcpt_line(&mut h, &text(&line)).map_err(BadRequest::Malformed)?;
     }
     if h.opts.spam && h.opts.query {
         h.warnings
@@ -320,7 +348,37 @@ mod tests {
             h.warnings,
             vec!["unrecognized IP address \"999.1.2.3\"".to_string()]
         );
+        assert!(h.client_bad && h.client_ip.is_none());
+        assert_eq!(h.client_name.as_deref(), Some("bad"));
         let long = vec![b'a'; MAX_LINE * 2];
         assert!(head(&long).is_err());
+        // a user name after an empty or null mailbox
+        assert_eq!(
+            head(b"header\n\n\n\n<>\rbob\n\n").unwrap_err(),
+            "null recipient address"
+        );
+        assert_eq!(
+            head(b"header\n\n\n\n\rbob\n\n").unwrap_err(),
+            "null recipient"
+        );
+        // <> alone, with or without a trailing \r, is a recipient
+        for r in [&b"<>\r\r\n"[..], b"<>\n"] {
+            let mut b = b"header\n\n\n\n".to_vec();
+            b.extend_from_slice(r);
+            b.push(b'\n');
+            let h = head(&b).unwrap();
+            assert_eq!(h.rcpts[0].addr, "<>");
+        }
+    }
+
+    #[test]
+    fn client_name_literal() {
+        let h = head(b"header\n192.0.2.1\r192.0.2.1\n\n\nr\n\n").unwrap();
+        assert_eq!(h.client_name.as_deref(), Some("[192.0.2.1]"));
+        let h = head(b"header\n2001:db8::1\r2001:DB8::1\n\n\nr\n\n").unwrap();
+        assert_eq!(h.client_name.as_deref(), Some("[IPv6:2001:DB8::1]"));
+        let h = head(b"header\n192.0.2.1\rmx.example.org\n\n\nr\n\n").unwrap();
+        assert_eq!(h.client_name.as_deref(), Some("mx.example.org"));
+        assert!(!h.client_bad);
     }
 }

@@ -36,7 +36,7 @@ pub enum Conn {
 enum Accepted {
     Conn(Conn),
     /// A TCP client the ACL does not allow (its address).
-    Refused(std::net::IpAddr),
+    Refused(std::net::SocketAddr),
     Failed(std::io::Error),
 }
 
@@ -49,7 +49,7 @@ impl Listener {
             },
             Listener::Tcp(l, acl) => match l.accept() {
                 Ok((s, peer)) if acl.allows(peer.ip()) => Accepted::Conn(Conn::Tcp(s, peer.ip())),
-                Ok((_, peer)) => Accepted::Refused(peer.ip()),
+                Ok((_, peer)) => Accepted::Refused(peer),
                 Err(e) => Accepted::Failed(e),
             },
         }
@@ -123,7 +123,16 @@ impl<H: Fn(Conn) + Send + Sync + 'static> Pool<H> {
             }
             match got {
                 Accepted::Conn(c) => (self.handle)(c),
-                Accepted::Refused(ip) => (self.complain)(&format!("connection from {ip} refused")),
+                // the original's words, with the address as it writes it
+                Accepted::Refused(peer) => {
+                    let ip = match peer.ip() {
+                        std::net::IpAddr::V6(a) => a
+                            .to_ipv4_mapped()
+                            .map_or(std::net::IpAddr::V6(a), std::net::IpAddr::V4),
+                        v4 => v4,
+                    };
+                    (self.complain)(&format!("unauthorized client address {ip},{}", peer.port()))
+                }
                 Accepted::Failed(e) => {
                     (self.complain)(&format!("accept(): {}", tally_engine::errno_str(&e)));
                     std::thread::sleep(Duration::from_millis(100));

@@ -24,8 +24,9 @@ fn later_features_are_refused_clearly() {
     let (c, _, e) = run(&["-B", "set:bogus", "-V"]);
     assert_eq!(c, 0);
     assert!(e.contains("unrecognized  \"-B set:bogus\""), "{e}");
+    // a bad -o stops it with EX_USAGE, as the original
     let (c, _, e) = run(&["-b", "-o", "127.0.0.1,0"]);
-    assert_eq!(c, 1);
+    assert_eq!(c, 64);
     assert!(e.contains("invalid IP address"), "{e}");
 }
 
@@ -55,6 +56,7 @@ fn bad_listen_address() {
         "-p",
         "/nonexistent-dir/sock",
     ]);
-    assert_eq!(c, 1);
+    // EX_IOERR, as the original's failed bind() of its unix socket
+    assert_eq!(c, 74);
     assert!(e.contains("bind("), "{e}");
 }

@@ -156,7 +156,8 @@ fn non_loopback_listener_refused() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{err}");
+    // EX_USAGE, as dccm and dccd
+    assert_eq!(o.status.code(), Some(64), "{err}");
     assert!(
         err.contains("dccifd: -M 192.0.2.1,80: 192.0.2.1 is not a loopback address"),
         "{err}"
