@@ -136,6 +136,9 @@ fn run(o: &CleanOpts, out: &Out) -> Result<(), Fail> {
             exit::NOINPUT,
         ));
     }
+    if !o.new_db {
+        explicit_ages(o)?;
+    }
     let db = paths::db_dir(&home, o.grey);
     let what = match o.mode {
         Mode::Normal => "cleaning",
@@ -377,46 +380,80 @@ fn salvage(db: &Path, out: &Out) -> Result<(), Fail> {
     Ok(())
 }
 
-/// The expiry ages: `-P` reuses the last ones, otherwise `-e`/`-E` or the
-/// defaults (`-e` 1 day or `-E` if smaller, `-E` 30 days or `-e` if
-/// larger). The ages used are remembered for the next `-P`.
+/// The `-e`/`-E` ages of this run before the database is touched: the
+/// defaults are `-e` 1 day or `-E` if smaller, `-E` 30 days or `-e` if
+/// larger; explicit values with `-E` shorter than `-e` are a usage error,
+/// as in the original. `None` with `-P` and `-G`.
+fn explicit_ages(o: &CleanOpts) -> Result<Option<(u64, u64)>, Fail> {
+    if o.grey || o.previous_ages {
+        return Ok(None);
+    }
+    let small = o.small.unwrap_or_else(|| DAY.min(o.bulk.unwrap_or(DAY)));
+    let bulk = o.bulk.unwrap_or_else(|| (30 * DAY).max(small));
+    if bulk < small {
+        return Err((
+            "spam expiration -E must be longer than -e".into(),
+            exit::USAGE,
+        ));
+    }
+    Ok(Some((small, bulk)))
+}
+
+/// The expiry ages: `-P` reuses the last ones given with `-e`/`-E` (or
+/// reused by `-P`), otherwise `-e`/`-E` or the defaults. The ages used are
+/// remembered with a mark of whether they were chosen (`-e`, `-E`, or
+/// `-P` of chosen ages) as the original's `DB_PARM_FG_EXP_SET`, so a
+/// cleaning with the defaults makes a later `-P` use the defaults again.
 fn expiry(o: &CleanOpts, db: &Path, out: &Out) -> Result<Expiry, Fail> {
     if o.grey {
         return Ok(grey_expiry(db, out));
     }
     let params = paths::params_file(db);
-    if o.previous_ages {
-        if let Some((small, bulk)) = read_params(&params) {
-            return Ok(Expiry::from_args(small, bulk));
-        }
-        out.error(format!(
-            "{}: no previous -e/-E; using the defaults",
-            params.display()
-        ));
-        return Ok(Expiry::default());
-    }
-    let small = o.small.unwrap_or_else(|| DAY.min(o.bulk.unwrap_or(DAY)));
-    let bulk = o.bulk.unwrap_or_else(|| (30 * DAY).max(small));
+    let (small, bulk, chosen) = match explicit_ages(o)? {
+        Some((small, bulk)) => (small, bulk, o.small.is_some() || o.bulk.is_some()),
+        None => match read_params_marked(&params) {
+            Some((small, bulk, true)) => (small, bulk, true),
+            _ => {
+                out.debug(format!(
+                    "{}: no previous -e/-E; using the defaults",
+                    params.display()
+                ));
+                let d = Expiry::default();
+                (d.small, d.bulk, false)
+            }
+        },
+    };
     let policy = Expiry::from_args(small, bulk);
-    if o.small.is_some() || o.bulk.is_some() {
-        let text = format!("{} {}\n", policy.small, policy.bulk);
-        fs::write(&params, text)
-            .map_err(|e| (format!("{}: {e}", params.display()), exit::IOERR))?;
-    }
+    let text = if chosen {
+        format!("{} {}\n", policy.small, policy.bulk)
+    } else {
+        format!("{} {} {PARAMS_DEFAULT}\n", policy.small, policy.bulk)
+    };
+    fs::write(&params, text).map_err(|e| (format!("{}: {e}", params.display()), exit::IOERR))?;
     Ok(policy)
 }
+
+/// The word after the ages in `dbclean.params` when they are the defaults
+/// rather than chosen with `-e`/`-E`.
+const PARAMS_DEFAULT: &str = "default";
 
 /// The expiry of a greylist database, from the `-G` settings its server
 /// saved beside it (`grey-params`; the defaults when absent): embargo
 /// records go after the window, the records of accepted messages after
 /// the white time.
 fn grey_expiry(db: &Path, out: &Out) -> Expiry {
+    grey_expiry_or(db, &mut |e| out.error(e))
+}
+
+/// [`grey_expiry`] with a settings file that cannot be used told to
+/// `complain` (the defaults are then used).
+pub fn grey_expiry_or(db: &Path, complain: &mut dyn FnMut(String)) -> Expiry {
     let path = db.join(tally_grey::PARAMS_FILE);
     let p = match fs::read_to_string(&path) {
         Ok(text) => tally_grey::Params::default()
             .parse_arg(text.trim())
             .unwrap_or_else(|e| {
-                out.error(format!("{}: {e}; using the defaults", path.display()));
+                complain(format!("{}: {e}; using the defaults", path.display()));
                 tally_grey::Params::default()
             }),
         Err(_) => tally_grey::Params::default(),
@@ -424,9 +461,17 @@ fn grey_expiry(db: &Path, out: &Out) -> Expiry {
     Expiry::greylist(p.window.into(), p.white.into())
 }
 
-/// The `-e`/`-E` ages of the last cleaning that set them.
+/// The `-e`/`-E` ages of the last cleaning (chosen or the defaults).
 pub fn read_params(path: &Path) -> Option<(u64, u64)> {
+    read_params_marked(path).map(|(s, b, _)| (s, b))
+}
+
+/// The ages of the last cleaning and whether they were chosen with
+/// `-e`/`-E` (files written before the mark existed held chosen ages only).
+pub fn read_params_marked(path: &Path) -> Option<(u64, u64, bool)> {
     let s = fs::read_to_string(path).ok()?;
-    let mut it = s.split_whitespace().map(|w| w.parse::<u64>().ok());
-    Some((it.next()??, it.next()??))
+    let mut words = s.split_whitespace();
+    let small = words.next()?.parse().ok()?;
+    let bulk = words.next()?.parse().ok()?;
+    Some((small, bulk, words.next() != Some(PARAMS_DEFAULT)))
 }

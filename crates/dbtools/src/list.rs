@@ -175,10 +175,15 @@ fn header(
             &format!("     incomplete last record at offset {offset}"),
         );
     }
-    let ages = read_params(&paths::params_file(snap.dir()));
-    let e = match ages {
-        Some((s, b)) => tally_store::Expiry::from_args(s, b),
-        None => tally_store::Expiry::default(),
+    // a greylist database expires by its server's -G window and white
+    // time, an ordinary one by the ages of the last cleaning
+    let e = if o.grey {
+        crate::clean::grey_expiry_or(snap.dir(), &mut |m| out(w, &format!("     {m}")))
+    } else {
+        match read_params(&paths::params_file(snap.dir())) {
+            Some((s, b)) => tally_store::Expiry::from_args(s, b),
+            None => tally_store::Expiry::default(),
+        }
     };
     out(w, "");
     out(
@@ -206,18 +211,26 @@ fn header(
         w,
         &format!("  {}", paths::flood_map_file(snap.dir()).display()),
     );
-    out(w, &format!("{:>38} {:>9}", "peer ID", "position"));
+    // The original's columns: peer (host name there; the direction
+    // here, as flood.map holds no host names), ID, position in hex.
+    out(
+        w,
+        &format!("{:>38} {:>9} {}", "peer      ", "ID", "position"),
+    );
     for (id, pos) in peers {
         // dccd keeps the position a peer's stream has reached here beside
         // ours for that peer, under the ID with the high bit set
-        let name = if id & 0x8000 != 0 {
-            format!("{} in", id & 0x7fff)
+        let (dir, id) = if id & 0x8000 != 0 {
+            ("incoming from", id & 0x7fff)
         } else {
-            format!("{id} out")
+            ("outgoing to", *id)
         };
-        out(w, &format!("{:>38} {:>9x}", name, pos));
+        out(w, &format!("{dir:>38} {id:>9} {pos:8x}"));
     }
-    out(w, &format!("{:>38} {:>9x}", "maximum", stats.next_pos.0));
+    out(
+        w,
+        &format!("{:>38} {:>9} {:8x}", "maximum", "", stats.next_pos.0),
+    );
 }
 
 /// Whether `e` (at file offset `off`) is selected by the patterns.
@@ -286,7 +299,7 @@ fn records(w: &mut impl std::io::Write, o: &ListOpts, snap: &Snapshot, file_len:
         out(
             w,
             &format!(
-                "{:<27} {:<8.8} {:<10.10} {:>7} {:8x}",
+                "{:<27} {:<8.8} {:<10.10} {:>7} {:x}",
                 ts2str(r.ts),
                 tgts2str(r.tgts, o.grey),
                 r.srvr_id,
@@ -295,8 +308,10 @@ fn records(w: &mut impl std::io::Write, o: &ListOpts, snap: &Snapshot, file_len:
             ),
         );
         if !r.path.is_empty() {
-            let path: Vec<String> = r.path.iter().map(|p| p.to_string()).collect();
-            out(w, &format!("     path: {}", path.join("<-")));
+            // as the original: each server followed by "<-", pointing
+            // on to the server-ID on the first line that made the report
+            let path: String = r.path.iter().map(|p| format!("{p}<-")).collect();
+            out(w, &format!("     path: {path}"));
         }
         for ck in &r.cks {
             let total = if r.is_delete() {
@@ -329,7 +344,7 @@ fn records(w: &mut impl std::io::Write, o: &ListOpts, snap: &Snapshot, file_len:
             let next = last.map_or(0, |p| p.0 + 1);
             out(
                 w,
-                &format!("{:<27} {:<8} {:<10} {:>7} {:8x}", "", "", "", "", next),
+                &format!("{:<27} {:<8} {:<10} {:>7} {:x}", "", "", "", "", next),
             );
         }
         out(w, "");

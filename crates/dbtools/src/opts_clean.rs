@@ -15,6 +15,9 @@ pub const USAGE: &str =
 /// The shortest expiry `-e`/`-E` accept (one hour).
 pub const EXPIRE_SECS_MIN: u64 = 3600;
 
+/// The smallest hash table `-s` accepts in the original (8192 entries).
+pub const HASH_ENTRIES_MIN: u64 = 8192;
+
 /// What `-R` asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
@@ -135,7 +138,9 @@ pub fn parse(args: &[String]) -> Result<CleanOpts, Fatal> {
                 }
             }
             's' => match parse_c_ulong(&arg) {
-                Some(n) if n > 0 && n <= u64::from(u32::MAX) => o.ignored.push(format!("-s {arg}")),
+                Some(n) if (HASH_ENTRIES_MIN..=u64::from(u32::MAX)).contains(&n) => {
+                    o.ignored.push(format!("-s {arg}"))
+                }
                 _ => return usage_err(format!("invalid database size \"{arg}\"")),
             },
             'e' | 'E' => {
@@ -144,7 +149,12 @@ pub fn parse(args: &[String]) -> Result<CleanOpts, Fatal> {
                     return usage_err(format!("do not use -{flag} with -G"));
                 }
                 if have_expire < 0 {
-                    return usage_err(format!("do not use -{flag} with -P"));
+                    // the original words the two complaints differently
+                    return usage_err(if flag == 'e' {
+                        "-e cannot be used with -P".to_string()
+                    } else {
+                        "do not use -E with -P".to_string()
+                    });
                 }
                 have_expire = 1;
                 let Some(v) = parse_secs(&arg, EXPIRE_SECS_MIN) else {
@@ -238,6 +248,15 @@ mod tests {
         assert!(!p(&["-L", "info,MALE.NOTICE"]).unwrap().warnings.is_empty());
         assert_eq!(p(&["-R", "BAD"]).unwrap().mode, Mode::Repair);
         assert_eq!(p(&["-i", "1101"]).unwrap().server_id, Some(1101));
+        assert_eq!(
+            p(&["-P", "-e1d"]).unwrap_err().0,
+            "-e cannot be used with -P"
+        );
+        assert_eq!(p(&["-P", "-E1d"]).unwrap_err().0, "do not use -E with -P");
+        assert_eq!(p(&["-s", "8191"]).unwrap_err().1, 64);
+        assert!(p(&["-s", "8192"]).is_ok());
+        assert!(p(&["-s", "0x2000"]).is_ok());
+        assert_eq!(p(&["-e", "90m"]).unwrap().small, Some(90 * 60));
         assert!(p(&["-i", "5"]).unwrap().server_id.is_none());
     }
 }

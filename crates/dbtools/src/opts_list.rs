@@ -109,6 +109,14 @@ pub fn parse_ck(arg: &str) -> Result<CkPattern, String> {
     }
 }
 
+/// Whether a `-T` timestamp is good but for microseconds of a million
+/// or more (the original has its own complaint for that).
+fn micros_too_large(arg: &str) -> bool {
+    arg.rsplit_once('.').is_some_and(|(head, us)| {
+        us.parse::<u64>().is_ok_and(|us| us >= 1_000_000) && parse_ts(head).is_some()
+    })
+}
+
 /// Parse the arguments (without the program name); errors are fatal
 /// usage errors.
 pub fn parse(args: &[String]) -> Result<ListOpts, String> {
@@ -178,8 +186,13 @@ pub fn parse(args: &[String]) -> Result<ListOpts, String> {
                     o.warnings.push("too many -T timestamps".into());
                     continue;
                 }
-                o.times
-                    .push(parse_ts(&arg).ok_or_else(|| format!("bad timestamp \"{arg}\""))?);
+                o.times.push(parse_ts(&arg).ok_or_else(|| {
+                    if micros_too_large(&arg) {
+                        format!("invalid microseconds in \"{arg}\"")
+                    } else {
+                        format!("bad timestamp \"{arg}\"")
+                    }
+                })?);
             }
             _ => return Err(USAGE.into()),
         }
@@ -211,5 +224,15 @@ mod tests {
         );
         assert!(parse_ck("bogus").is_err());
         assert!(parse_ck("body 1 2 3").is_err());
+    }
+
+    #[test]
+    fn timestamp_complaints() {
+        let p = |a: &str| parse(&["-T".to_string(), a.to_string()]).unwrap_err();
+        assert_eq!(
+            p("02/02/05 20:25:12.1000000"),
+            "invalid microseconds in \"02/02/05 20:25:12.1000000\""
+        );
+        assert_eq!(p("yesterday"), "bad timestamp \"yesterday\"");
     }
 }

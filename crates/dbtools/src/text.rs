@@ -105,25 +105,36 @@ pub fn tgts2str(t: u32, grey: bool) -> String {
 /// The longest expiry: "NEVER".
 pub const NEVER: u64 = i32::MAX as u64;
 
-/// Parse a `dbclean -e`/`-E` duration: seconds, `NEVER`, or a number of
-/// hours, days or weeks followed by `HOURS`/`H`, `DAYS`/`D`, `WEEKS`/`W`
-/// (any case). `None` when malformed or outside `min..=NEVER`.
+/// Parse a `dbclean -e`/`-E` duration as the original's `dcc_get_secs`
+/// does: `NEVER`, or a number optionally followed by one of the words
+/// `seconds`/`s`, `minutes`/`minute`/`m`, `hours`/`hour`/`h`,
+/// `days`/`day`/`d`, `weeks`/`week`/`w` (any case). The number itself
+/// must stay below `NEVER`/60, and below `NEVER` divided by the unit for
+/// hours and longer units. `None` when malformed or outside `min..=NEVER`.
 pub fn parse_secs(s: &str, min: u64) -> Option<u64> {
-    let s = s.trim();
     if s.eq_ignore_ascii_case("never") {
         return Some(NEVER);
     }
+    // strtoul skips leading white space
+    let s = s.trim_start();
     let digits = s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
     let (num, unit) = s.split_at(digits);
     let n: u64 = num.parse().ok()?;
+    if n >= NEVER / 60 {
+        return None;
+    }
     let mult = match unit.to_ascii_lowercase().as_str() {
         "" | "s" | "seconds" => 1,
-        "h" | "hours" | "hour" => 3600,
-        "d" | "days" | "day" => 86_400,
-        "w" | "weeks" | "week" => 7 * 86_400,
+        "m" | "minute" | "minutes" => 60,
+        "h" | "hour" | "hours" => 3600,
+        "d" | "day" | "days" => 86_400,
+        "w" | "week" | "weeks" => 7 * 86_400,
         _ => return None,
     };
-    let v = n.checked_mul(mult)?;
+    if mult >= 3600 && n >= NEVER / mult {
+        return None;
+    }
+    let v = n * mult;
     (min..=NEVER).contains(&v).then_some(v)
 }
 
@@ -180,6 +191,19 @@ mod tests {
         assert_eq!(parse_secs("60", 3600), None);
         assert_eq!(parse_secs("2 fortnights", 3600), None);
         assert_eq!(parse_secs("", 3600), None);
+        // minutes, as the original accepts them
+        assert_eq!(parse_secs("90m", 3600), Some(5400));
+        assert_eq!(parse_secs("120Minutes", 3600), Some(7200));
+        assert_eq!(parse_secs("61minute", 3600), Some(3660));
+        assert_eq!(parse_secs("59m", 3600), None);
+        // "second" and other words are not units
+        assert_eq!(parse_secs("7200second", 3600), None);
+        assert_eq!(parse_secs("1 d", 3600), None);
+        // the number alone is limited before the unit is applied
+        assert_eq!(parse_secs("35791394", 3600), None);
+        assert_eq!(parse_secs("35791393", 3600), Some(35_791_393));
+        assert_eq!(parse_secs("596523h", 3600), None);
+        assert_eq!(parse_secs("596522h", 3600), Some(596_522 * 3600));
         assert_eq!(secs2str(86_400), "1 day ");
         assert_eq!(secs2str(30 * 86_400), "30 days");
         assert_eq!(secs2str(7200), "2 hours");

@@ -83,6 +83,46 @@ fn expiry_ages_from_the_command_line_and_p() {
 }
 
 #[test]
+fn spam_expiration_shorter_than_e_is_refused() {
+    let h = Home::new("eE");
+    let b = ck(CkType::From, 2);
+    h.open().add(&report(3 * DAY, 1100, 1, vec![b])).unwrap();
+    let o = h.dbclean(&["-S", "-e", "2d", "-E", "1d"]);
+    assert_eq!(o.status.code(), Some(64));
+    assert!(
+        stderr(&o).contains("spam expiration -E must be longer than -e"),
+        "{}",
+        stderr(&o)
+    );
+    // nothing was cleaned
+    assert_eq!(h.open().total(&b).unwrap(), 1);
+    // -E alone below the 1-day default lowers -e with it, as in the original
+    let o = h.dbclean(&["-Sq", "-E", "2h"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // minutes are a unit of -e and -E
+    let o = h.dbclean(&["-Sq", "-e", "90m", "-E", "120minutes"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn p_after_a_cleaning_with_the_defaults_uses_the_defaults() {
+    let h = Home::new("pdef");
+    let c = ck(CkType::From, 3);
+    let o = h.dbclean(&["-Sq", "-e", "4days"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // A cleaning without -e, -E or -P forgets the chosen ages (the
+    // original clears DB_PARM_FG_EXP_SET) ...
+    let o = h.dbclean(&["-Sq"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    h.open().add(&report(3 * DAY, 1100, 1, vec![c])).unwrap();
+    // ... so -P now uses the 1-day default, silently.
+    let o = h.dbclean(&["-SP"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("no previous"), "{}", stderr(&o));
+    assert_eq!(h.open().total(&c).unwrap(), 0);
+}
+
+#[test]
 fn whitelist_is_rebuilt_from_the_text_file() {
     let h = Home::new("white");
     drop(h.open());
@@ -218,6 +258,13 @@ fn bad_options_give_usage_and_64() {
     assert!(stderr(&o).contains("invalid expiration seconds"));
     assert_eq!(h.dbclean(&["-S", "-R", "sideways"]).status.code(), Some(64));
     assert_eq!(h.dbclean(&["-S", "-P", "-E1d"]).status.code(), Some(64));
+    let o = h.dbclean(&["-S", "-P", "-e1d"]);
+    assert_eq!(o.status.code(), Some(64));
+    assert!(stderr(&o).contains("-e cannot be used with -P"));
+    // -s below the original's smallest hash table
+    let o = h.dbclean(&["-S", "-s", "1000"]);
+    assert_eq!(o.status.code(), Some(64));
+    assert!(stderr(&o).contains("invalid database size \"1000\""));
     assert_eq!(h.dbclean(&["-S", "operand"]).status.code(), Some(64));
     // An unknown option is complained about, and the cleaning goes on
     // (the original tries hard to run).

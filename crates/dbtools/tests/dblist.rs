@@ -59,11 +59,32 @@ fn default_listing_has_counts_and_totals() {
         text.contains("02/02/05 20:25:12.497032    5        1601"),
         "{text}"
     );
-    assert!(text.contains("     path: 103<-101"), "{text}");
+    // each path server is followed by "<-", as in the original
+    assert!(text.contains("     path: 103<-101<-\n"), "{text}");
     assert!(text.contains("next position 0xd"), "{text}");
-    assert!(text.contains("1101 out         b"), "{text}");
+    // The original's flood.map columns: peer, ID (decimal), position (hex).
+    assert!(
+        text.contains(&format!(
+            "{:>38} {:>9} {}\n",
+            "peer      ", "ID", "position"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("outgoing to      1101        b\n"), "{text}");
     // the position of 1101's stream to us
-    assert!(text.contains("1101 in       4d2"), "{text}");
+    assert!(
+        text.contains("incoming from      1101      4d2\n"),
+        "{text}"
+    );
+    assert!(text.contains("maximum                  d\n"), "{text}");
+    // The record's address is printed without padding, as "%llx" does.
+    assert!(
+        text.contains(&format!(
+            "{:<27} {:<8} {:<10} {:>7} a\n",
+            "02/02/05 20:25:12.497032", "5", "1601", ""
+        )),
+        "{text}"
+    );
     // The running total: 5 after the first report, 6 after the second.
     assert!(
         text.contains("  Body       5          e2e2e2e2 e2e2e2e2 e2e2e2e2 e2e2e2e2"),
@@ -227,6 +248,22 @@ fn operands_grey_and_pages() {
     let text = stdout(&h.dblist(&["-G", "on", "-v"]));
     assert!(
         text.contains("Grey3") && text.contains("greylist"),
+        "{text}"
+    );
+    // its expiry ages are its server's -G window and white time
+    std::fs::write(
+        h.0.join("tally-grey-db").join(tally_grey::PARAMS_FILE),
+        "on,300,172800,3456000\n",
+    )
+    .unwrap();
+    let text = stdout(&h.dblist(&["-G", "on", "-v"]));
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Body"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(
+        line.split_whitespace().collect::<Vec<_>>(),
+        ["Body", "2", "days", "40", "days"],
         "{text}"
     );
     // Two databases, each headed by its name.
