@@ -211,6 +211,13 @@ def main():
               b'if test -n "$DCC_INFO_LOG_FACILITY"; then\n  DCC_LOG_ARGS="-L info"\nfi\n',
               b'DCCM_ARGS="-G \'-r5.7.1 550 %s\' \\\n -SHELO"\nDCCM_LOGDIR="D?log"\n'):
         s.add("dcc_conf", t)
+    # dccd's blacklist file: every kind of line, and a few bad ones
+    s.add("dccd_blacklist", b"# clients to ignore\n192.0.2.0/24\nok,trace 192.0.2.7\n"
+          b"no-anon 2001:db8:1::/48\nbad,flood-ok 10.0.0.1-10.0.0.9\n\n")
+    for t in (b"trace,ok,bad 127.0.0.1\n", b"NO_ANON\t::ffff:10.0.0.0/112 # mapped\n",
+              b"10.0.0.0/8\nmail.example\n10.0.0.1/24\n", b"::1-::ffff:10.0.0.5\nok 10.0.0.2\n",
+              b"192.0.2.1\n" + b" " * 200 + b"192.0.2.2\n", b"192.0.2.3"):
+        s.add("dccd_blacklist", t)
     for t in sorted(s.count):
         print(f"{t}: {s.count[t]} seeds")
 

@@ -73,7 +73,7 @@ fn c_hex(n: u32) -> String {
 }
 
 /// The request as the original names it in its messages.
-fn qop(a: &AdmnRequest) -> String {
+pub(crate) fn qop(a: &AdmnRequest) -> String {
     match a.aop {
         Aop::TraceOn | Aop::TraceOff => format!("ADMN {} {}", aop_name(a.aop), c_hex(a.val1)),
         Aop::Other(n) => format!("ADMN UNKNOWN #{n} {}", c_hex(a.val1)),

@@ -2,7 +2,9 @@
 //! limits (`-R`), in the spirit of the original's `rl.c`: one entry per
 //! client-ID and address, the requests and NOPs it sent, its protocol
 //! version, whether its password failed, and a token bucket per entry plus
-//! one shared by all anonymous clients.
+//! one shared by all anonymous clients. A client whose address the
+//! `blacklist` file lists is marked blacklisted (and its requests
+//! dropped), as the original marks it in `cdcc clients`.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -31,6 +33,11 @@ struct Entry {
     refill: Option<Instant>,
     /// Requests in the current and the previous second.
     this_sec: (u64, u64, u64),
+    /// Its last request came from a blacklisted address.
+    black: bool,
+    /// A request of its was dropped as blacklisted since the last
+    /// [`Clients::clear`].
+    dropped: bool,
 }
 
 /// The table.
@@ -38,6 +45,9 @@ pub struct Clients {
     map: HashMap<(u32, IpAddr), Entry>,
     all_anon_tokens: f64,
     all_anon_refill: Option<Instant>,
+    /// Addresses whose incoming floods were refused as blacklisted since
+    /// the last [`Clients::clear`] (the first refusal is logged).
+    flood_refused: std::collections::HashSet<IpAddr>,
 }
 
 impl Default for Clients {
@@ -46,6 +56,7 @@ impl Default for Clients {
             map: HashMap::new(),
             all_anon_tokens: 0.0,
             all_anon_refill: None,
+            flood_refused: Default::default(),
         }
     }
 }
@@ -147,11 +158,14 @@ impl Clients {
                 tokens: 0.0,
                 refill: None,
                 this_sec: (s.last, 0, 0),
+                black: false,
+                dropped: false,
             });
         }
     }
 
-    /// Note a request.
+    /// Note a request; `black`: it comes from a blacklisted address and
+    /// is dropped.
     pub(crate) fn note(
         &mut self,
         req: &Packet<Request>,
@@ -159,6 +173,7 @@ impl Clients {
         who: &Who,
         nop: bool,
         now: u64,
+        black: bool,
     ) {
         if self.map.len() >= MAX_CLIENTS {
             if let Some(old) = self.map.iter().min_by_key(|(_, e)| e.last).map(|(k, _)| *k) {
@@ -175,6 +190,8 @@ impl Clients {
             tokens: 0.0,
             refill: None,
             this_sec: (now, 0, 0),
+            black: false,
+            dropped: false,
         });
         let (sec, cur, _) = e.this_sec;
         e.this_sec = match now.saturating_sub(sec) {
@@ -190,6 +207,18 @@ impl Clients {
         }
         e.anon = matches!(who.auth, Auth::Anonymous);
         e.bad_auth = !e.anon && who.auth.passwd().is_none();
+        e.black = black;
+        e.dropped |= black;
+    }
+
+    /// An incoming flood from `ip` refused as blacklisted: whether it is
+    /// the first since the last [`Clients::clear`] (the original then
+    /// complains; later ones are only traced).
+    pub(crate) fn first_flood_refusal(&mut self, ip: IpAddr) -> bool {
+        if self.flood_refused.len() >= MAX_CLIENTS {
+            self.flood_refused.clear();
+        }
+        self.flood_refused.insert(ip)
     }
 
     /// Requests from this client in about the last second (for `-u ...,inflate`).
@@ -296,7 +325,10 @@ impl Clients {
             e.reqs = 0;
             e.nops = 0;
             e.bad_auth = false;
+            e.black = false;
+            e.dropped = false;
         }
+        self.flood_refused.clear();
     }
 
     /// The binary answer to CLIENTS / CLIENTS_ID for a request of version `vers`.
@@ -328,8 +360,15 @@ impl Clients {
                     None => ClientAddr::V6(v6.octets()),
                 },
             };
+            let mut marks = 0;
+            if e.black {
+                marks |= flags::BLACK;
+            }
+            if e.dropped {
+                marks |= flags::DROPPED;
+            }
             let entry = ClientEntry {
-                flags: 0,
+                flags: marks,
                 vers: (want & clients_req::VERS != 0).then_some(e.vers),
                 when: clients::pack_date(e.last, &mut prev_date),
                 id: if e.anon {
@@ -384,7 +423,7 @@ mod tests {
                 early += 1;
                 continue;
             }
-            c.note(&req, from, &who, false, 100);
+            c.note(&req, from, &who, false, 100, false);
             if c.allow(&req, from, &who, &rl, now) {
                 allowed += 1;
             }

@@ -21,6 +21,8 @@
 //!   [`verify`]: the signatures of a batch's requests checked two at a
 //!   time.
 //! - [`trace`]: trace modes and messages.
+//! - [`blacklist`]: the `blacklist` file (addresses whose requests and
+//!   floods are ignored or traced).
 //! - [`flood`]: flooding to and from other servers.
 //!
 //! Files in the home directory (`-h`, default `/var/dcc`):
@@ -38,10 +40,14 @@
 //!   The flooding positions are kept by the store (`tally-db/peers`).
 //! - `dccd_clients` (`grey_clients` with `-G`): the client table of `cdcc
 //!   clients`, kept across restarts (see [`clients_file`]).
+//! - `blacklist`: addresses and blocks of clients and flooding peers to
+//!   ignore (see [`blacklist`]); read at start and again within 30
+//!   seconds of a change (the environment variable
+//!   `DCCD_BLACKLIST_CHECK_MS`, meant for tests, sets another interval).
 //!
-//! Signals: SIGHUP reloads `ids`, `whitelist` and `flod`; SIGTERM and SIGINT stop
-//! the server in order (the database is synced, the pid file removed), as
-//! does `cdcc stop`.
+//! Signals: SIGHUP reloads `ids`, `whitelist` and `flod` and looks at
+//! `blacklist`; SIGTERM and SIGINT stop the server in order (the database
+//! is synced, the pid file removed), as does `cdcc stop`.
 //!
 //! Durability: an answer to a REPORT leaves only after the report has been
 //! written to the operating system, so it survives the server being
@@ -58,11 +64,12 @@
 //! Flooding ([`flood`]): the peers of `flod` (`grey_flod` with `-G`) get
 //! our reports over TCP on the server's port, and theirs are counted here.
 //!
-//! Not yet: the `blacklist` file and the `RL_BUGS` rate. Messages go to syslog
+//! Not yet: the `RL_BUGS` rate. Messages go to syslog
 //! (`-L`) and, in the foreground, to stderr.
 
 pub mod admn;
 pub mod anon_delay;
+pub mod blacklist;
 pub mod clients;
 pub mod clients_file;
 pub mod flood;

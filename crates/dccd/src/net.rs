@@ -173,6 +173,7 @@ pub fn build_server(o: &Opts) -> Result<Server, String> {
             ..Default::default()
         },
         clients: Clients::default(),
+        blacklist: Default::default(),
         ridc: Ridc::default(),
         out: Vec::new(),
         spare_cks: Vec::new(),
@@ -290,6 +291,15 @@ async fn serve(
     for e in crate::clients_file::load(&mut server.clients, &clients_path) {
         log(&e);
     }
+    // the blacklist file, before the first request
+    let mut bl_watch = crate::blacklist::watch::Watch::new(&home);
+    let first = bl_watch.check(std::time::Instant::now());
+    if let Some(t) = first.table {
+        server.blacklist = t;
+    }
+    for m in &first.messages {
+        log(m);
+    }
     let state = Arc::new(Mutex::new(server));
     let tcp: Vec<SocketAddr> = socks.iter().filter_map(|s| s.local_addr().ok()).collect();
     crate::flood::run::start(&tcp, state.clone(), flood.clone())?;
@@ -342,6 +352,25 @@ async fn serve(
             }
         });
     }
+    // the blacklist file again when it changes: looked at every 30
+    // seconds, as the original does, and on SIGHUP
+    let bl_kick = Arc::new(Notify::new());
+    {
+        let (state, kick) = (state.clone(), bl_kick.clone());
+        let every = crate::blacklist::watch::interval();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = kick.notified() => {}
+                }
+                check_blacklist(&mut bl_watch, &state);
+            }
+        });
+    }
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .map_err(|e| e.to_string())?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -360,6 +389,7 @@ async fn serve(
                 if let Ok(mut f) = flood.lock() {
                     f.reload(true);
                 }
+                bl_kick.notify_one();
             }
             _ = term.recv() => { log("stopping on SIGTERM"); break; }
             _ = tokio::signal::ctrl_c() => { log("stopping on SIGINT"); break; }
@@ -374,6 +404,20 @@ async fn serve(
     save_clients(&state, &clients_path);
     let _ = std::fs::remove_file(&pid_path);
     Ok(())
+}
+
+/// Look at the blacklist file and put a new table in place (the file is
+/// read without holding up requests; only the swap takes the lock).
+fn check_blacklist(watch: &mut crate::blacklist::watch::Watch, state: &Arc<Mutex<Server>>) {
+    let c = watch.check(std::time::Instant::now());
+    if let Some(t) = c.table {
+        if let Ok(mut s) = state.lock() {
+            s.blacklist = t;
+        }
+    }
+    for m in &c.messages {
+        log(m);
+    }
 }
 
 /// How often the client table is written.

@@ -90,6 +90,8 @@ pub struct Server {
     pub stats: Stats,
     /// Recent clients.
     pub clients: Clients,
+    /// The `blacklist` file's table (see [`crate::blacklist`]).
+    pub blacklist: crate::blacklist::Blacklist,
     /// Retransmission cache.
     pub ridc: Ridc,
     /// Set by `cdcc stop`.
@@ -198,9 +200,6 @@ impl Server {
             Some(a) => a,
             None => authenticate(&self.ids, req.sender, buf),
         };
-        if matches!(auth, Auth::BadPasswd) {
-            self.stats.passwd += 1;
-        }
         if matches!(auth, Auth::Blacklisted) {
             // `delay=forever` in the ids file: never answered.
             self.stats.blist += 1;
@@ -209,6 +208,20 @@ impl Server {
         let trusted =
             matches!(auth, Auth::Verified { .. }) && IdKind::of(req.sender) == IdKind::Client;
         let who = Who { auth, trusted };
+        // The blacklist file (see `crate::blacklist`): nothing to do
+        // while it has no line.
+        let listed = self.blacklist.lookup(from.ip());
+        if let Some(hit) = listed {
+            if hit
+                .flags
+                .black(crate::blacklist::requests::unauthenticated(req, &who))
+            {
+                return self.blacklisted(req, from, &who, hit);
+            }
+        }
+        if matches!(who.auth, Auth::BadPasswd) {
+            self.stats.passwd += 1;
+        }
         if let Err(refusal) = self.check(req, &who) {
             self.stats.reject += 1;
             return match refusal {
@@ -225,7 +238,7 @@ impl Server {
         let secs = ts.secs();
         let anon = !who.trusted;
         let is_nop = matches!(req.body, Request::Nop);
-        self.clients.note(req, from, &who, is_nop, secs);
+        self.clients.note(req, from, &who, is_nop, secs, false);
         // the anonymous delay of a sender that is not trusted (a server-ID
         // too), worked out once: `Some(None)` when it is not served
         let anon_delay = anon.then(|| self.anon_delay(req, from, &who));
@@ -237,6 +250,13 @@ impl Server {
             }
             self.stats.bad_op += 1;
             return Reply::Drop;
+        }
+        if listed.is_some_and(|h| h.flags.trace()) {
+            let delay_ms = match anon_delay {
+                Some(d) => d.unwrap_or(0),
+                None => u64::from(self.id_delay_ms(req.sender)),
+            };
+            self.trace_request(req, from, &who, delay_ms);
         }
         if self.grey.is_some()
             && matches!(

@@ -45,6 +45,47 @@ async fn end(s: &mut TcpStream, text: &str, logged: Option<String>) {
     .await;
 }
 
+/// A connection accepted on our flooding port: refused at once with the
+/// END text `blacklisted` when the `blacklist` file's line for the
+/// peer's address says `bad` without `flood-ok` (as the original does
+/// before reading anything), else served. The first refusal of an
+/// address since `cdcc "stats clear"` is logged, every one with the
+/// line's `trace` or the trace mode FLOOD1.
+pub async fn accepted(
+    mut s: TcpStream,
+    from: SocketAddr,
+    server: Arc<Mutex<Server>>,
+    flood: Arc<Mutex<Flood>>,
+) {
+    let refused = match server.lock() {
+        Ok(mut sv) => match sv.blacklist.lookup(from.ip()) {
+            Some(hit) if hit.flags.refuses_flood() => {
+                let first = sv.clients.first_flood_refusal(from.ip().to_canonical());
+                Some(first || hit.flags.trace() || sv.trace & crate::trace::Trace::FLOOD1 != 0)
+            }
+            _ => None,
+        },
+        Err(_) => return,
+    };
+    if let Some(say) = refused {
+        let default_port = flood.lock().map_or(0, |f| f.default_port);
+        let ip = from.ip().to_canonical();
+        let rem = proto::rem_str(
+            &ip.to_string(),
+            SocketAddr::new(ip, from.port()),
+            default_port,
+        );
+        let logged =
+            say.then(|| format!("stop incoming flood; error, send '{BLACKLISTED}' to {rem}"));
+        end(&mut s, BLACKLISTED, logged).await;
+        return;
+    }
+    serve(s, from, server, flood).await
+}
+
+/// The END text of a flood from a blacklisted address.
+pub const BLACKLISTED: &str = "blacklisted";
+
 /// Serve one incoming connection to its end.
 pub async fn serve(
     mut s: TcpStream,

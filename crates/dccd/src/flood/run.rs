@@ -42,7 +42,7 @@ pub fn start(
                 match l.accept().await {
                     Ok((s, from)) => {
                         let _ = s.set_nodelay(true);
-                        tokio::spawn(super::incoming::serve(
+                        tokio::spawn(super::incoming::accepted(
                             s,
                             from,
                             server.clone(),

@@ -12,7 +12,9 @@
 //! then for REPORT, or one kind alone with a prefix: `q16,r64` is QUERY
 //! at 16 and REPORT at 64 in flight). `DCCD_BENCH_ARGS` adds options to
 //! the server's command line (`-M 127.0.0.1,0` for its statistics
-//! listener). With `DCCD_BENCH_PIN=1`
+//! listener); `DCCD_BENCH_BLACKLIST=N` gives it a `blacklist` file of N
+//! lines that all have to be looked at for each request (see
+//! `original.rs`). With `DCCD_BENCH_PIN=1`
 //! the server is pinned to CPU 0 with taskset; run the bench itself on
 //! another CPU (`taskset -c 1 ...`).
 //!

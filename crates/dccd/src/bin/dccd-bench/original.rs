@@ -59,6 +59,7 @@ pub fn start(exe: &Path, tag: &str, grey: bool) -> Result<Server, String> {
     }
     let home = home(tag);
     let _ = std::fs::remove_dir_all(&home);
+    blacklist(&home)?;
     let dbclean = exe.with_file_name("dbclean");
     let dbclean = dbclean.to_string_lossy().into_owned();
     let mut args = LIFTED.to_vec();
@@ -90,6 +91,35 @@ pub fn start(exe: &Path, tag: &str, grey: bool) -> Result<Server, String> {
         pin_cpu0: std::env::var("DCCD_BENCH_PIN").is_ok_and(|v| v == "1"),
         what: &what,
     })
+}
+
+/// The environment variable that gives the server a `blacklist` file of
+/// that many lines (see [`blacklist`]).
+pub const BLACKLIST_ENV: &str = "DCCD_BENCH_BLACKLIST";
+
+/// With `DCCD_BENCH_BLACKLIST=N`, a `blacklist` file of N lines in the
+/// server's home before it starts: `ok 127.0.0.1` and then `bad` /24
+/// blocks of 127.0.0.0/16 that do not cover it, so that every request
+/// (from 127.0.0.1) is looked up among all the lines of its block and
+/// decided by the first line (the lookup's slowest case). The bench's
+/// requests are still answered.
+fn blacklist(home: &Path) -> Result<(), String> {
+    let Some(n) = std::env::var(BLACKLIST_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+    else {
+        return Ok(());
+    };
+    let mut text = String::from("ok 127.0.0.1\n");
+    for i in 1..n.min(256) {
+        text.push_str(&format!("bad 127.0.{i}.0/24\n"));
+    }
+    std::fs::create_dir_all(home).map_err(|e| format!("{}: {e}", home.display()))?;
+    let file = home.join("blacklist");
+    std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display()))?;
+    println!("blacklist file of {} lines", n.min(256));
+    Ok(())
 }
 
 /// The server, or the bench ends saying why not.
