@@ -18,12 +18,14 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use tally_grey::{Change, Counters, Grey, GreyOp, Params, Request as GReq};
+use tally_grey::{Change, Counters, Grey, GreyOp, Outcome, Params, Request as GReq};
 use tally_store::{Ck, Pos, Report, Store, Ts};
 use tally_wire::packet::{CkRequest, GreySpam, Packet, Request, Response};
+use tally_wire::sign::Auth;
 use tally_wire::Tgts;
 
 use crate::server::{Reply, Server, Who};
+use crate::trace::Trace;
 
 /// The greylist database directory in the home directory.
 pub const DB_DIR: &str = "tally-grey-db";
@@ -114,6 +116,36 @@ fn cks_of(r: &CkRequest) -> Vec<Ck> {
     r.cks.iter().map(|c| Ck::new(c.ty, c.sum)).collect()
 }
 
+/// A checksum type as a greylist server names it in its messages.
+fn db_type_name(t: tally_wire::CkType) -> &'static str {
+    match t {
+        tally_wire::CkType::EnvTo => "flood path",
+        t => t.grey_name(),
+    }
+}
+
+/// The ERROR the original sends an authenticated client for a GREY_SPAM
+/// whose checksums are not, in order, IP, grey msg and grey triple: the
+/// triple is checked first, then the msg, then the IP, and each text
+/// names the type found in the msg's place (as the original does).
+pub fn spam_types_error(g: &GreySpam) -> Option<String> {
+    use tally_wire::CkType;
+    let want = if g.triple.ty != CkType::GreyTriple {
+        CkType::GreyTriple
+    } else if g.msg.ty != CkType::GreyMsg {
+        CkType::GreyMsg
+    } else if g.ip.ty != CkType::Ip {
+        CkType::Ip
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{} instead of {} for GREYLIST SPAM",
+        db_type_name(g.msg.ty),
+        db_type_name(want)
+    ))
+}
+
 /// The expiry `dbclean -G on` applies with these settings: embargo
 /// records (small totals) go after the window, every record after the
 /// white time, so a familiar triple (total `many`) is remembered for the
@@ -193,12 +225,23 @@ impl Server {
         if !who.trusted {
             g.unauth += 1;
             self.stats.anon += 1;
-            crate::trace::log(&format!(
-                "drop {:?} from unauthenticated ID {} at {}",
-                req.body.op(),
-                req.sender,
-                from.ip()
-            ));
+            // As the original: an anonymous request is dropped with a
+            // complaint; an unknown ID or a bad password (a server-ID's
+            // too: no client here) is a bad operation.
+            let prefix = match who.auth {
+                Auth::Anonymous => "drop ",
+                Auth::UnknownId => "ID unknown drop ",
+                _ => "bad password drop ",
+            };
+            if !matches!(who.auth, Auth::Anonymous) {
+                self.stats.bad_op += 1;
+            }
+            if self.trace & Trace::ANON != 0 {
+                crate::trace::log(&format!(
+                    "{prefix}{}",
+                    crate::blacklist::requests::from_id_ip(req, who, from, false)
+                ));
+            }
             return Reply::Drop;
         }
         if !self.clients.allow(req, from, who, &self.cfg.rate, now) {
@@ -279,7 +322,10 @@ impl Server {
                 if d.recorded {
                     self.stats.reports += 1;
                 } else {
-                    if op != GreyOp::Query {
+                    // a GREY_QUERY that hit the greylist whitelist is
+                    // worked as a GREY_WHITE, as the original: a report
+                    // the client may not make
+                    if op != GreyOp::Query || d.outcome == Outcome::Whitelisted {
                         self.stats.report_reject += 1;
                     }
                     self.stats.queries += 1;

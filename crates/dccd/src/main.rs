@@ -11,7 +11,7 @@ fn main() -> ExitCode {
             return ExitCode::from(64);
         }
     };
-    tally_dccd::trace::init_syslog(&opts.logs);
+    tally_dccd::trace::init_syslog(&opts.logs, opts.grey_params.is_some());
     // As the original: -V prints the version and the server starts all the
     // same; only without -i does it stop there, successfully.
     if opts.version > 0 {

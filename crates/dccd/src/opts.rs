@@ -283,16 +283,15 @@ fn with_arg(o: &mut Opts, c: char, v: &str) -> Result<(), String> {
         't' => {}
         'G' => {
             o.grey = Some(v.to_string());
-            // As the original: a bad -G is complained about and the
-            // earlier settings stay; the server is a greylist server anyway.
+            // As the original: a bad -G is complained about, the words
+            // before its bad durations count and the earlier durations
+            // stay; the server is a greylist server anyway.
             let base = o.grey_params.unwrap_or_default();
-            match base.parse_arg(v) {
-                Ok(p) => o.grey_params = Some(p),
-                Err(e) => {
-                    o.notices.push(e.to_string());
-                    o.grey_params = Some(base);
-                }
+            let (p, complaint) = base.parse_arg_as_dccd(v);
+            if let Some(e) = complaint {
+                o.notices.push(e.to_string());
             }
+            o.grey_params = Some(p);
         }
         'W' => {
             o.window = Some(v.to_string());

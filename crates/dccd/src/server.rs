@@ -229,6 +229,15 @@ impl Server {
                     let text = refusal.error_text().unwrap_or_default();
                     self.error(req, &who, &text)
                 }
+                // a greylist server tells an authenticated client what is
+                // wrong with its GREY_SPAM, as the original
+                Refusal::GreySpamTypes if self.grey.is_some() && who.trusted => match &req.body {
+                    Request::GreySpam(g) => match crate::grey::spam_types_error(g) {
+                        Some(text) => self.error(req, &who, &text),
+                        None => Reply::Drop,
+                    },
+                    _ => Reply::Drop,
+                },
                 _ => Reply::Drop,
             };
         }

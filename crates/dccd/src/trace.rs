@@ -12,9 +12,20 @@ use tally_syslog::Syslog;
 static TO_STDERR: AtomicBool = AtomicBool::new(true);
 static SYSLOG: OnceLock<Syslog> = OnceLock::new();
 
-/// Set up the system log from the `-L` options (once, at start).
-pub fn init_syslog(opts: &[LogOpt]) {
-    let mut s = Syslog::new("dccd");
+/// The name the server's messages carry in the system log: `dccd`, or
+/// `dccd grey` for a greylist server (`-G`), as the original names itself.
+pub fn ident(grey: bool) -> &'static str {
+    if grey {
+        "dccd grey"
+    } else {
+        "dccd"
+    }
+}
+
+/// Set up the system log from the `-L` options (once, at start), for a
+/// greylist server (`grey`) or not.
+pub fn init_syslog(opts: &[LogOpt], grey: bool) {
+    let mut s = Syslog::new(ident(grey));
     for o in opts {
         s.apply(*o);
     }
@@ -102,5 +113,18 @@ pub fn log(msg: &str) {
     }
     if TO_STDERR.load(Ordering::Relaxed) {
         eprintln!("dccd: {msg}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A greylist server's messages are `dccd grey[pid]: ...` in the
+    /// system log, as the original's.
+    #[test]
+    fn greylist_server_ident() {
+        assert_eq!(ident(false), "dccd");
+        assert_eq!(ident(true), "dccd grey");
     }
 }

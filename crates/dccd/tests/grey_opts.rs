@@ -63,3 +63,28 @@ fn bad_greylist_settings_are_complained_about() {
         );
     }
 }
+
+#[test]
+fn words_before_bad_durations_count() {
+    // as the original: `weak-body` and `weak-IP` are taken before the bad
+    // embargo is complained about; the durations stay as they were
+    let o = opts(&["-G", "on,60", "-G", "weak-body,weak-IP,2d"]);
+    let p = o.grey_params.unwrap();
+    assert!(p.weak_body && p.weak_ip);
+    assert_eq!(p.embargo, 60);
+    assert!(o
+        .notices
+        .iter()
+        .any(|n| n == "invalid greylist embargo \"-G weak-body,weak-IP,2d\""));
+    // never: the longest window and whitelist time
+    let o = opts(&["-G", "on,20,never,never"]);
+    let p = o.grey_params.unwrap();
+    assert_eq!((p.window, p.white), (10 * 86_400, i32::MAX as u32));
+    // units the original does not know
+    let o = opts(&["-G", "on,60", "-G", "5mins"]);
+    assert_eq!(o.grey_params.unwrap().embargo, 60);
+    assert!(o
+        .notices
+        .iter()
+        .any(|n| n == "invalid greylist embargo \"-G 5mins\""));
+}

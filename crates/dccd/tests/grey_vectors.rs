@@ -35,10 +35,16 @@ fn data(name: &str) -> Value {
 
 /// A socketless greylist server as recorded, with a fresh database.
 fn grey_server(home: &std::path::Path, g: &str) -> Server {
-    let args: Vec<String> = ["-b", "-i", "1100", "-n", "vecgrey", "-G", g, "-h"]
+    grey_server_with(home, g, &[])
+}
+
+/// [`grey_server`] with more options.
+fn grey_server_with(home: &std::path::Path, g: &str, extra: &[&str]) -> Server {
+    let args: Vec<String> = ["-b", "-i", "1100", "-n", "vecgrey", "-G", g]
         .iter()
+        .chain(extra)
         .map(|s| s.to_string())
-        .chain([home.to_string_lossy().into_owned()])
+        .chain(["-h".to_string(), home.to_string_lossy().into_owned()])
         .collect();
     let o = tally_dccd::opts::parse(&args).unwrap();
     tally_dccd::net::build_server(&o).unwrap()
@@ -241,7 +247,10 @@ fn bad_greylist_requests() {
         panic!("no ERROR");
     };
     assert_eq!(a[3], 7, "ERROR op");
-    assert!(String::from_utf8_lossy(&a).contains("missing grey triple checksum for GREY_REPORT"));
+    assert!(
+        String::from_utf8_lossy(&a).contains("missing Grey3 checksum for GREYLIST REPORT"),
+        "the original's names of the type and the operation"
+    );
 
     // GREY_SPAM: a 108-byte OK
     let spam = vector("grey_dccspam#3_GREY_SPAM");
@@ -389,5 +398,152 @@ fn delck_on_a_greylist_server() {
     let store = tally_store::LogStore::open(&dir).unwrap();
     let g = GreyState::rebuild(*s.grey.as_ref().unwrap().grey.params(), &store).unwrap();
     assert_eq!(g.grey.figures().embargoed_triples, 1);
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// Re-sign a request with the client's password, with other op numbers.
+fn resigned(req: &mut tally_wire::packet::Packet<tally_wire::packet::Request>, r: u32) -> Vec<u8> {
+    use tally_wire::sign::{Passwd, Signer};
+    req.op_nums = tally_wire::OpNums::from_le_words(9, 9, r, 1);
+    req.sign(&Signer::Passwd(Passwd::new(b"vectorclientpw").unwrap()))
+}
+
+/// The ERROR text of an answer.
+fn error_text(a: &[u8]) -> String {
+    assert_eq!(a[3], 7, "an ERROR");
+    let text = &a[24..a.len() - 16];
+    String::from_utf8_lossy(text)
+        .trim_end_matches('\0')
+        .to_string()
+}
+
+/// GREY_SPAM with checksums of the wrong types from an authenticated
+/// client: the original's ERROR texts (triple checked first, then msg,
+/// then IP; each names the type found in the msg's place).
+#[test]
+fn grey_spam_of_wrong_types_is_answered_with_an_error() {
+    use tally_wire::packet::{Packet, Request};
+    use tally_wire::CkType;
+
+    let home = temp_home("grey-spam-types");
+    let mut s = grey_server(&home, "on,20");
+    s.clock = Some(1_000);
+    let spam = vector("grey_dccspam#3_GREY_SPAM");
+    type Spoil = fn(&mut tally_wire::packet::GreySpam);
+    let cases: [(Spoil, &str); 3] = [
+        (
+            |g| g.triple.ty = CkType::Body,
+            "Grey_Msg instead of Grey3 for GREYLIST SPAM",
+        ),
+        (
+            |g| g.msg.ty = CkType::Body,
+            "Body instead of Grey_Msg for GREYLIST SPAM",
+        ),
+        (
+            |g| g.ip.ty = CkType::EnvFrom,
+            "Grey_Msg instead of IP for GREYLIST SPAM",
+        ),
+    ];
+    for (i, (spoil, want)) in cases.into_iter().enumerate() {
+        let mut req = Packet::<Request>::decode(&spam).unwrap();
+        let Request::GreySpam(g) = &mut req.body else {
+            panic!("not GREY_SPAM");
+        };
+        spoil(g);
+        let bytes = resigned(&mut req, 100 + i as u32);
+        let Action::Send(a, _) = s.handle(&bytes, from(), Instant::now()) else {
+            panic!("{want}: dropped");
+        };
+        assert_eq!(error_text(&a), want);
+    }
+    // anonymous: no answer
+    let mut req = Packet::<Request>::decode(&spam).unwrap();
+    if let Request::GreySpam(g) = &mut req.body {
+        g.msg.ty = CkType::Body;
+    }
+    req.sender = 1;
+    let bytes = req.sign(&tally_wire::sign::Signer::Zero);
+    assert!(matches!(
+        s.handle(&bytes, from(), Instant::now()),
+        Action::Drop
+    ));
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// Greylist requests from clients that are not authenticated: dropped;
+/// an unknown ID or a bad password counts as a bad operation, an
+/// anonymous client does not (as the original).
+#[test]
+fn unauthenticated_greylist_requests_are_counted_as_the_original() {
+    use tally_wire::packet::{Packet, Request};
+    use tally_wire::sign::{Passwd, Signer};
+
+    let home = temp_home("grey-unauth");
+    let mut s = grey_server(&home, "on,20");
+    s.clock = Some(1_000);
+    let good = vector("grey_report_new#1_GREY_REPORT");
+    let bad_op = s.stats.bad_op;
+    // anonymous
+    let mut req = Packet::<Request>::decode(&good).unwrap();
+    req.sender = 1;
+    let anon = req.sign(&Signer::Zero);
+    assert!(matches!(
+        s.handle(&anon, from(), Instant::now()),
+        Action::Drop
+    ));
+    assert_eq!(s.stats.bad_op, bad_op, "anonymous: not a bad operation");
+    // a bad password
+    let mut req = Packet::<Request>::decode(&good).unwrap();
+    let bad = req.sign(&Signer::Passwd(Passwd::new(b"wrong").unwrap()));
+    assert!(matches!(
+        s.handle(&bad, from(), Instant::now()),
+        Action::Drop
+    ));
+    assert_eq!(s.stats.bad_op, bad_op + 1);
+    // an unknown ID
+    req.sender = 32801;
+    let unknown = req.sign(&Signer::Passwd(Passwd::new(b"vectorclientpw").unwrap()));
+    assert!(matches!(
+        s.handle(&unknown, from(), Instant::now()),
+        Action::Drop
+    ));
+    assert_eq!(s.stats.bad_op, bad_op + 2);
+    assert_eq!(s.grey.as_ref().unwrap().unauth, 3);
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// Under `-Q`, a GREY_QUERY that hits the greylist whitelist is worked as
+/// a GREY_WHITE the client may not record: counted as a report treated
+/// as a query, as the original.
+#[test]
+fn whitelisted_grey_query_under_q_is_a_rejected_report() {
+    use tally_wire::packet::{Packet, Request};
+    use tally_wire::CkType;
+
+    let home = temp_home("grey-q-white");
+    let mut s = grey_server_with(&home, "on,20", &["-Q"]);
+    s.clock = Some(1_000);
+    let query = vector("grey_query#1_GREY_QUERY");
+    let req = Packet::<Request>::decode(&query).unwrap();
+    let Request::GreyQuery(r) = &req.body else {
+        panic!("not GREY_QUERY");
+    };
+    let ip = r.cks.iter().find(|c| c.ty == CkType::Ip).unwrap();
+    s.grey
+        .as_mut()
+        .unwrap()
+        .grey
+        .set_whitelist(&[(tally_store::Ck::new(ip.ty, ip.sum), tally_grey::GREY_WHITE)]);
+    let Action::Send(a, _) = s.handle(&query, from(), Instant::now()) else {
+        panic!("dropped");
+    };
+    assert_eq!(hex(&a[28..32]), "00fffff0", "no embargo");
+    assert_eq!(
+        (s.stats.queries, s.stats.report_reject, s.stats.respwhite),
+        (1, 1, 1)
+    );
+    // nothing recorded: the next query still finds no triple
+    let g = s.grey.as_ref().unwrap();
+    assert_eq!(g.grey.figures().records, 0);
     let _ = std::fs::remove_dir_all(&home);
 }

@@ -73,11 +73,12 @@ pub struct Grey {
     db: db::Db,
 }
 
+/// The operation as the original names it in its messages.
 fn op_name(op: GreyOp) -> &'static str {
     match op {
-        GreyOp::Report => "GREY_REPORT",
-        GreyOp::Query => "GREY_QUERY",
-        GreyOp::White => "GREY_WHITE",
+        GreyOp::Report => "GREYLIST REPORT",
+        GreyOp::Query => "GREYLIST QUERY",
+        GreyOp::White => "GREYLIST WHITELIST",
     }
 }
 
@@ -169,13 +170,13 @@ impl Grey {
         }
         let name = op_name(req.op);
         let triple =
-            triple.ok_or_else(|| GreyError(format!("missing grey triple checksum for {name}")))?;
+            triple.ok_or_else(|| GreyError(format!("missing Grey3 checksum for {name}")))?;
         if op == GreyOp::Report && !p.weak_body {
             if body.is_none() {
                 return Err(GreyError(format!("missing body checksum for {name}")));
             }
             if msg.is_none() {
-                return Err(GreyError(format!("missing grey msg checksum for {name}")));
+                return Err(GreyError(format!("missing Grey_Msg checksum for {name}")));
             }
         }
 

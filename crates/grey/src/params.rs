@@ -94,27 +94,77 @@ fn take_word<'a>(rest: &'a str, word: &str) -> Option<&'a str> {
     }
 }
 
-/// Parse one duration field: empty means `default`; otherwise a number of
-/// seconds, or of minutes, hours, days or weeks followed by `MINUTES`/`M`,
-/// `HOURS`/`H`, `DAYS`/`D`, `WEEKS`/`W` (any case; `SECONDS`/`S` too).
-/// It must lie in `min..=max`.
+/// The original's bound on durations (`DCC_MAX_SECS`).
+const MAX_SECS: u64 = i32::MAX as u64;
+
+/// The units of a duration, as the original spells them (any case), with
+/// their seconds: nothing else is taken (not `sec`, `min` or `second`).
+const UNITS: [(&str, u32); 14] = [
+    ("seconds", 1),
+    ("s", 1),
+    ("minutes", MINUTE),
+    ("minute", MINUTE),
+    ("m", MINUTE),
+    ("hours", HOUR),
+    ("hour", HOUR),
+    ("h", HOUR),
+    ("days", DAY),
+    ("day", DAY),
+    ("d", DAY),
+    ("weeks", WEEK),
+    ("week", WEEK),
+    ("w", WEEK),
+];
+
+/// Parse one duration field as the original does: empty means `default`;
+/// `never` (any case) means `max` where `min` is above 0 (so not for the
+/// embargo, nor for a window after an embargo of 0); otherwise a number,
+/// after blanks and an optional sign, of seconds, or followed by a unit
+/// of [`UNITS`] (a unit alone counts 0 of it). The number must be below
+/// the original's bound for its unit (2^31 seconds divided by 60 for
+/// seconds and minutes, by the unit's seconds for hours, days and weeks),
+/// and the value must lie in `min..=max` (the original also lets a window
+/// or whitelist time of 0 through, whose meaning it does not say; we
+/// refuse it).
 pub fn parse_duration(field: &str, min: u32, max: u32, default: u32) -> Option<u32> {
-    let field = field.trim();
     if field.is_empty() {
         return Some(default);
     }
-    let digits = field.len() - field.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    let (num, unit) = field.split_at(digits);
-    let n: u64 = num.parse().ok()?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "s" | "sec" | "secs" | "second" | "seconds" => 1,
-        "m" | "min" | "mins" | "minute" | "minutes" => u64::from(MINUTE),
-        "h" | "hour" | "hours" => u64::from(HOUR),
-        "d" | "day" | "days" => u64::from(DAY),
-        "w" | "week" | "weeks" => u64::from(WEEK),
-        _ => return None,
+    if min > 0 {
+        if let Some(rest) = field.get(..5).filter(|h| h.eq_ignore_ascii_case("never")) {
+            return (field.len() == rest.len()).then_some(max);
+        }
+    }
+    let t = field.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, t) = match t.as_bytes().first() {
+        Some(b'+') => (false, &t[1..]),
+        Some(b'-') => (true, &t[1..]),
+        _ => (false, t),
     };
-    let v = u32::try_from(n.checked_mul(mult)?).ok()?;
+    let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    // without digits the number is 0 and the unit is read from the start
+    let (n, unit) = if digits == 0 {
+        (0u64, field)
+    } else {
+        let n = t[..digits].parse::<u64>().unwrap_or(u64::MAX);
+        if negative && n != 0 {
+            return None;
+        }
+        (n, &t[digits..])
+    };
+    let mult = if unit.is_empty() {
+        1
+    } else {
+        UNITS
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(unit))
+            .map(|&(_, m)| u64::from(m))?
+    };
+    // the original's bound before multiplying
+    if n >= MAX_SECS / mult.max(u64::from(MINUTE)) {
+        return None;
+    }
+    let v = u32::try_from(n * mult).ok()?;
     (min..=max).contains(&v).then_some(v)
 }
 
@@ -123,9 +173,20 @@ impl Params {
     /// or the defaults), as the original: leading words `on`, `weak-body`
     /// (also `weak_body`, `weak`), `weak-IP` (also `weak_IP`) and ours,
     /// `auto-white-IP=N`, in any order; then up to three durations
-    /// separated by commas: the embargo (0 ..= 1 day), the window
-    /// (embargo ..= 10 days) and the white time (window and more).
+    /// separated by commas (see [`parse_duration`]): the embargo (0 ..= 1
+    /// day), the window (embargo ..= 10 days) and the white time (window
+    /// and more).
     pub fn parse_arg(&self, arg: &str) -> Result<Params, ParamError> {
+        match self.parse_arg_as_dccd(arg) {
+            (p, None) => Ok(p),
+            (_, Some(e)) => Err(e),
+        }
+    }
+
+    /// [`Params::parse_arg`] as dccd applies a bad `-G`: the words before
+    /// the bad part still count (`-G weak-body,2d` turns `weak-body` on),
+    /// the durations stay as they were; with the complaint.
+    pub fn parse_arg_as_dccd(&self, arg: &str) -> (Params, Option<ParamError>) {
         let mut p = *self;
         let mut rest = arg;
         loop {
@@ -151,10 +212,13 @@ impl Params {
                 .map(|h| &rest[h.len()..])
             {
                 let (num, r) = after.split_once(',').unwrap_or((after, ""));
-                let n: u32 = num.parse().ok().filter(|&n| n >= 1).ok_or_else(|| {
-                    ParamError(format!("invalid {AUTO_WHITE_WORD} count \"-G {arg}\""))
-                })?;
-                p.auto_white_ip = Some(n);
+                match num.parse::<u32>().ok().filter(|&n| n >= 1) {
+                    Some(n) => p.auto_white_ip = Some(n),
+                    None => {
+                        let e = format!("invalid {AUTO_WHITE_WORD} count \"-G {arg}\"");
+                        return (p, Some(ParamError(e)));
+                    }
+                }
                 rest = r;
                 continue;
             }
@@ -167,16 +231,21 @@ impl Params {
         let f_embargo = fields.next().unwrap_or("");
         let f_window = fields.next().unwrap_or("");
         let f_white = fields.next().unwrap_or("");
-        let embargo = parse_duration(f_embargo, 0, MAX_EMBARGO, p.embargo)
-            .ok_or_else(|| ParamError(format!("invalid greylist embargo \"-G {arg}\"")))?;
-        let window = parse_duration(f_window, embargo, MAX_WINDOW, embargo.max(p.window))
-            .ok_or_else(|| ParamError(format!("invalid greylist wait time \"-G {arg}\"")))?;
-        let white = parse_duration(f_white, window, MAX_WHITE, window.max(p.white))
-            .ok_or_else(|| ParamError(format!("invalid greylist whitelist time \"-G {arg}\"")))?;
+        let bad = |what: &str| Some(ParamError(format!("invalid greylist {what} \"-G {arg}\"")));
+        let Some(embargo) = parse_duration(f_embargo, 0, MAX_EMBARGO, p.embargo) else {
+            return (p, bad("embargo"));
+        };
+        let Some(window) = parse_duration(f_window, embargo, MAX_WINDOW, embargo.max(p.window))
+        else {
+            return (p, bad("wait time"));
+        };
+        let Some(white) = parse_duration(f_white, window, MAX_WHITE, window.max(p.white)) else {
+            return (p, bad("whitelist time"));
+        };
         p.embargo = embargo;
         p.window = window;
         p.white = white;
-        Ok(p)
+        (p, None)
     }
 
     /// The settings as a `-G` argument that [`Params::parse_arg`] reads
@@ -249,6 +318,63 @@ mod tests {
         assert!(d.parse_arg("on,10x").is_err());
         assert!(d.parse_arg("off").is_err());
         assert!(d.parse_arg("on,1,2,3,4").is_err());
+    }
+
+    /// The original's `dcc_get_secs`: `never`, only its unit words, blanks
+    /// and a sign before the number, its bounds before multiplying.
+    #[test]
+    fn durations_as_the_original() {
+        let d = Params::default();
+        // never: the longest window and whitelist time, never an embargo
+        let p = d.parse_arg("on,20,NEVER,never").unwrap();
+        assert_eq!((p.window, p.white), (MAX_WINDOW, MAX_WHITE));
+        assert!(d.parse_arg("never").is_err());
+        assert!(d.parse_arg("on,0,never").is_err(), "window after embargo 0");
+        assert!(d.parse_arg("on,20,nevermore").is_err());
+        // only the original's unit words
+        for ok in [
+            "5s", "5seconds", "5m", "5minute", "5MINUTES", "1h", "1hour", "1d", "1day",
+        ] {
+            assert!(d.parse_arg(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "5sec", "5secs", "5second", "5min", "5mins", "1hr", "5 m", "20 ", "1dd",
+        ] {
+            assert!(d.parse_arg(bad).is_err(), "{bad}");
+        }
+        // blanks and a sign before the number
+        assert_eq!(d.parse_arg(" 20").unwrap().embargo, 20);
+        assert_eq!(d.parse_arg("+20").unwrap().embargo, 20);
+        assert!(d.parse_arg("-20").is_err());
+        // a unit alone is 0 of it
+        assert_eq!(d.parse_arg("on,m").unwrap().embargo, 0);
+        // the bound before multiplying: 2^31/60 for plain seconds
+        assert!(d.parse_arg("on,20,1d,35791393").is_ok());
+        assert!(d.parse_arg("on,20,1d,35791394").is_err());
+        assert!(d.parse_arg("on,20,1d,3549w").is_ok());
+        assert!(d.parse_arg("on,20,1d,3550w").is_err());
+        assert!(d.parse_arg("on,20,1d,99999999999999999999999").is_err());
+    }
+
+    /// A bad `-G` keeps the words before the bad durations, as dccd.
+    #[test]
+    fn words_of_a_bad_argument_count() {
+        let d = Params::default().parse_arg("on,60").unwrap();
+        let (p, e) = d.parse_arg_as_dccd("weak-body,weak-IP,2d");
+        assert_eq!(
+            e.unwrap().0,
+            "invalid greylist embargo \"-G weak-body,weak-IP,2d\""
+        );
+        assert!(p.weak_body && p.weak_ip);
+        assert_eq!(p.embargo, 60);
+        let (p, e) = d.parse_arg_as_dccd("weak,30,20");
+        assert_eq!(e.unwrap().0, "invalid greylist wait time \"-G weak,30,20\"");
+        assert_eq!((p.weak_body, p.embargo), (true, 60));
+        let (_, e) = d.parse_arg_as_dccd("30,1d,1h");
+        assert_eq!(
+            e.unwrap().0,
+            "invalid greylist whitelist time \"-G 30,1d,1h\""
+        );
     }
 
     #[test]

@@ -104,10 +104,10 @@ impl Op {
             Op::Ok => "OK",
             Op::Error => "ERROR",
             Op::Delete => "DELETE",
-            Op::GreyReport => "GREY REPORT",
-            Op::GreyQuery => "GREY QUERY",
-            Op::GreySpam => "GREY SPAM",
-            Op::GreyWhite => "GREY WHITE",
+            Op::GreyReport => "GREYLIST REPORT",
+            Op::GreyQuery => "GREYLIST QUERY",
+            Op::GreySpam => "GREYLIST SPAM",
+            Op::GreyWhite => "GREYLIST WHITELIST",
         }
     }
 
