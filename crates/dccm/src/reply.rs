@@ -202,9 +202,18 @@ impl Template {
     /// are handled by the caller; `ERROR:x.y.z:nnn text` and `ERROR:nnn
     /// text` (sendmail's error mailer form) give codes, as does the usual
     /// `x.y.z nnn text`.
+    ///
+    /// Every double quote goes, as the original removes them: sendmail
+    /// needs them around a text with blanks in its rules (recorded, j1.5).
     pub fn from_mta(s: &str) -> Template {
         let dflt = Template::builtin(DEFAULT_REJECT);
-        let Some(rest) = s.strip_prefix("ERROR:") else {
+        let unquoted: String = s.chars().filter(|&c| c != '"').collect();
+        let s = unquoted.trim_start_matches(is_ws);
+        let error = s
+            .get(..6)
+            .filter(|p| p.eq_ignore_ascii_case("ERROR:"))
+            .and_then(|_| s.get(6..));
+        let Some(rest) = error else {
             return Template::parse(s, &dflt);
         };
         let (codes, text) = match rest.find(' ') {
@@ -368,6 +377,13 @@ mod tests {
         let t = Template::parse("554 5.7.0 rcode first", &d);
         assert_eq!(t.rcode, "550");
         assert_eq!(t.text, "554 5.7.0 rcode first");
+        let q = Template::from_mta("\"refused by a \"local\" rule\"").reply("Q1", "192.0.2.1");
+        assert_eq!(
+            (q.rcode.as_str(), q.xcode.as_str(), q.text.as_str()),
+            ("550", "5.7.1", "refused by a local rule")
+        );
+        let q = Template::from_mta(" \"error:553 quoted\"").reply("Q1", "192.0.2.1");
+        assert_eq!((q.rcode.as_str(), q.text.as_str()), ("553", "quoted"));
         let t = Template::from_mta("ERROR:5.7.2:553 blocked by local rules");
         assert_eq!((t.rcode.as_str(), t.xcode.as_str()), ("553", "5.7.2"));
         assert_eq!(t.text, "blocked by local rules");

@@ -128,14 +128,15 @@ scenario!(
     i3b_server_down_blacklist_reject,
     "i3b-server-down-blacklist-reject"
 );
-// %ID and %CIP are replaced in ${dcc_isspam} texts too; quotes kept
+// %ID and %CIP are replaced in ${dcc_isspam} texts too (double quotes go,
+// as the original's)
 #[test]
 fn j1_isspam_notspam() {
     check_except(
         "j1-isspam-notspam",
         &[(
             "connection 5",
-            "554 5.7.0 \\\"Spam\\\" J0000005 from 203.0.113.105 100%",
+            "554 5.7.0 Spam J0000005 from 203.0.113.105 100%",
         )],
     );
 }
