@@ -280,7 +280,7 @@ pub fn parse_opts(s: &str) -> Result<Opts, String> {
                     o.leaf = Some(
                         n.parse::<u8>()
                             .ok()
-                            .filter(|&n| usize::from(n) <= 8)
+                            .filter(|&n| usize::from(n) <= super::records::MAX_PATH)
                             .ok_or_else(|| format!("invalid \"{w}\""))?,
                     );
                 } else if let Some(v) = lw.strip_prefix("vers=") {
@@ -382,7 +382,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        let text = b"h 1100\nh 99\nh\nh 1101 - bogus\nh 1100\nh 1102 - leaf=9\nh 1103 - 5->x\n";
+        let text = b"h 1100\nh 99\nh\nh 1101 - bogus\nh 1100\nh 1102 - leaf=25\nh 1103 - 5->x\n";
         let (p, e) = parse(text);
         assert_eq!(p.len(), 1);
         let lines: Vec<usize> = e.iter().map(|e| e.line).collect();

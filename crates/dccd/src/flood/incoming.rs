@@ -157,13 +157,18 @@ pub async fn serve(
     if peer.inc.trace1 || trace_on(&server, crate::trace::Trace::FLOOD1) {
         log(&format!("flood from {rem} authenticated"));
     }
-    // a position below 10 is what `flood rewind` leaves: ask for it all
+    // a position below 10 is what `flood rewind` leaves: ask for it all.
+    // Otherwise say only that we are here, as the original does: a sender
+    // resumes from what it has confirmed itself, and an original sender
+    // closes the stream on a position outside what it sent on this
+    // connection ("bogus confirmed flood position").
     let start = start.filter(|p| p.0 >= tally_wire::flood::POS_MIN);
     let first = match start {
-        Some(p) => ListenerMsg::Ack(p.0),
+        Some(_) => ListenerMsg::Note(ARE_YOU_THERE.into()),
         None => ListenerMsg::Rewind,
     };
-    let mut last = start.map(|p| p.0);
+    // the last position received on this connection (acknowledged, kept)
+    let mut last = None;
     let result = async {
         send(&mut s, &first).await.map_err(|e| e.to_string())?;
         receive(&mut s, &server, &flood, &peer, acc.rep, own, &mut last).await
@@ -449,7 +454,7 @@ pub async fn reverse(
             Err(_) => return,
         };
         let r = async {
-            let (header, _) = super::outgoing::header_for(&peer, &server, &flood, false, true)?;
+            let (header, _, _) = super::outgoing::header_for(&peer, &server, &flood, false, true)?;
             let (mut s, addr) = super::outgoing::connect(&peer, default_port).await?;
             s.write_all(&header)
                 .await

@@ -29,6 +29,14 @@ pub const RETRY: Duration = Duration::from_secs(1);
 pub const SAVE_EVERY: Duration = Duration::from_secs(1);
 /// The longest wait before connecting again.
 pub const MAX_RETRY: Duration = Duration::from_secs(60);
+/// How long a peer that refused our reputations version string is sent
+/// the plain one (the original tries reputations again after a day).
+pub const PLAIN_FOR: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Does an error of [`once`] say the peer refused our version string?
+fn refused_version(e: &str) -> bool {
+    e.contains("refused: unrecognized flod version")
+}
 
 /// Keep a stream to `peer` going until the task is aborted.
 pub async fn run(peer: Peer, server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>>) {
@@ -38,11 +46,19 @@ pub async fn run(peer: Peer, server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>
     loop {
         let began = Instant::now();
         let mut acked = None;
-        let r = once(&peer, &server, &flood, &mut acked, second).await;
+        let (r, rep) = once(&peer, &server, &flood, &mut acked, second).await;
         second = match &r {
             Err(e) if e.contains("refused: bad authentication") => !second,
             _ => second,
         };
+        // an older peer that does not know reputations: the plain version
+        // string for a day, at once (as the original)
+        let fall_back = rep && matches!(&r, Err(e) if refused_version(e));
+        if fall_back {
+            if let Ok(mut f) = flood.lock() {
+                f.status_mut(peer.rem_id).reps_rejected = Some(Instant::now());
+            }
+        }
         save(&server, peer.rem_id, acked);
         if let Ok(mut f) = flood.lock() {
             let st = f.status_mut(peer.rem_id);
@@ -54,11 +70,13 @@ pub async fn run(peer: Peer, server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>
         if let Err(e) = r {
             log(&e);
         }
-        if began.elapsed() > MAX_RETRY {
+        if began.elapsed() > MAX_RETRY || fall_back {
             wait = RETRY;
         }
         tokio::time::sleep(wait).await;
-        wait = (wait * 2).min(MAX_RETRY);
+        if !fall_back {
+            wait = (wait * 2).min(MAX_RETRY);
+        }
     }
 }
 
@@ -87,18 +105,26 @@ pub async fn connect(peer: &Peer, default_port: u16) -> Result<(TcpStream, Socke
 
 /// Our signed version header for `peer` (with the passwd-ID's second
 /// password when `second`; `turn` asks the peer to turn the connection
-/// around), and whether the stream is traced.
+/// around), whether the stream is traced, and whether the header
+/// announces reputations (`DCC flod version rep 7`: not from a greylist
+/// server, nor for a day to a peer that refused it).
 pub fn header_for(
     peer: &Peer,
     server: &Arc<Mutex<Server>>,
     flood: &Arc<Mutex<Flood>>,
     second: bool,
     turn: bool,
-) -> Result<(Vec<u8>, bool), String> {
-    let (own, grey) = {
+) -> Result<(Vec<u8>, bool, bool), String> {
+    let (own, grey, refused) = {
         let f = flood.lock().map_err(|_| "stopped")?;
-        (f.own, f.grey)
+        let refused = f
+            .status
+            .get(&peer.rem_id)
+            .and_then(|s| s.reps_rejected)
+            .is_some_and(|t| t.elapsed() < PLAIN_FOR);
+        (f.own, f.grey, refused)
     };
+    let rep = !grey && !refused;
     let sv = server.lock().map_err(|_| "stopped")?;
     let pw_id = peer.passwd_id.unwrap_or(own);
     let entry = sv.ids.get(u32::from(pw_id));
@@ -114,24 +140,39 @@ pub fn header_for(
             peer.host
         ));
     };
-    let mut h = VersionHeader::new(if grey { VERS7 } else { VERS7_REP }, own);
+    let mut h = VersionHeader::new(if rep { VERS7_REP } else { VERS7 }, own);
     h.turn = u8::from(turn);
     h.sign(pw);
-    Ok((h.encode(), peer.out.trace1 || sv.trace & Trace::FLOOD1 != 0))
+    Ok((
+        h.encode(),
+        peer.out.trace1 || sv.trace & Trace::FLOOD1 != 0,
+        rep,
+    ))
 }
 
-/// One connection: `Ok` when it ended in order.
+/// One connection: `Ok` when it ended in order; and whether our header
+/// announced reputations.
 async fn once(
     peer: &Peer,
     server: &Arc<Mutex<Server>>,
     flood: &Arc<Mutex<Flood>>,
     acked: &mut Option<Pos>,
     second: bool,
-) -> Result<(), String> {
-    let default_port = flood.lock().map_err(|_| "stopped")?.default_port;
-    let (header, trace) = header_for(peer, server, flood, second, false)?;
-    let (s, addr) = connect(peer, default_port).await?;
-    drive(s, addr, &header, trace, peer, server, flood, acked).await
+) -> (Result<(), String>, bool) {
+    let default_port = match flood.lock() {
+        Ok(f) => f.default_port,
+        Err(_) => return (Err("stopped".into()), false),
+    };
+    let (header, trace, rep) = match header_for(peer, server, flood, second, false) {
+        Ok(x) => x,
+        Err(e) => return (Err(e), false),
+    };
+    let (s, addr) = match connect(peer, default_port).await {
+        Ok(x) => x,
+        Err(e) => return (Err(e), rep),
+    };
+    let r = drive(s, addr, &header, trace, rep, peer, server, flood, acked).await;
+    (r, rep)
 }
 
 /// A connection the peer made and asked us to turn around (we are
@@ -145,8 +186,11 @@ pub async fn turned(
 ) {
     let mut acked = None;
     let r = match header_for(&peer, &server, &flood, false, false) {
-        Ok((header, trace)) => {
-            drive(s, addr, &header, trace, &peer, &server, &flood, &mut acked).await
+        Ok((header, trace, rep)) => {
+            drive(
+                s, addr, &header, trace, rep, &peer, &server, &flood, &mut acked,
+            )
+            .await
         }
         Err(e) => Err(e),
     };
@@ -162,12 +206,15 @@ pub async fn turned(
 
 /// Our stream to a peer on a connection (made by us, or by the peer and
 /// turned around): our header, then reports after the position asked for.
+/// Reputations (and, by default, deletions) are sent when our header
+/// announced them (`rep`) and the peer took it, as the original decides.
 #[allow(clippy::too_many_arguments)]
 async fn drive(
     s: TcpStream,
     addr: SocketAddr,
     header: &[u8],
     trace: bool,
+    rep: bool,
     peer: &Peer,
     server: &Arc<Mutex<Server>>,
     flood: &Arc<Mutex<Flood>>,
@@ -274,16 +321,10 @@ async fn drive(
             inbuf.extend_from_slice(&tmp[..n]);
             continue;
         }
-        let (batch, rep, halted) = {
-            let (rep, halted, ffwd) = flood
+        let (batch, halted, now) = {
+            let (halted, ffwd) = flood
                 .lock()
-                .map(|mut f| {
-                    (
-                        f.status.get(&peer.rem_id).is_some_and(|s| s.rep),
-                        f.halted,
-                        f.ffwd_out.remove(&peer.rem_id),
-                    )
-                })
+                .map(|mut f| (f.halted, f.ffwd_out.remove(&peer.rem_id)))
                 .map_err(|_| "stopped")?;
             if ffwd {
                 let sv = server.lock().map_err(|_| "stopped")?;
@@ -291,16 +332,17 @@ async fn drive(
                 log(&format!("fast forward flood to {rem}"));
             }
             if halted {
-                (Vec::new(), rep, true)
+                (Vec::new(), true, 0)
             } else {
                 let sv = server.lock().map_err(|_| "stopped")?;
+                let now = sv.clock.unwrap_or_else(crate::server::unix_now);
                 (
                     sv.counter
                         .store
                         .read_log(cursor, BATCH)
                         .map_err(|e| e.to_string())?,
-                    rep,
                     false,
+                    now,
                 )
             }
         };
@@ -326,6 +368,11 @@ async fn drive(
         }
         for e in &batch {
             cursor = e.pos;
+            // a peer would take it as stale: not sent (after a rewind, a
+            // day of the log rather than all of it)
+            if super::records::too_old_to_send(&e.report, now) {
+                continue;
+            }
             let summary;
             let e = if !grey
                 && e.report.srvr_id == own

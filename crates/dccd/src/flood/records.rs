@@ -16,6 +16,8 @@ use super::proto::{rpt_id, FLOD_THRESHOLD};
 
 /// Most checksums in a flooded record.
 const MAX_CKS: usize = 14;
+/// Most server-IDs in a flood path (three path checksums of eight).
+pub const MAX_PATH: usize = 8 * MAX_PATH_CKS;
 
 /// Reputation checksum types (rep-total, rep), sent only to peers that
 /// announced reputations.
@@ -33,8 +35,9 @@ pub fn to_wire(e: &LogEntry, own: u16, peer: &Peer, rep: bool, grey: bool) -> Op
     let rep = rep || grey;
     let r = &e.report;
     let claim = is_claim(r);
-    // claims are the only reports that go back to their server
-    if (r.srvr_id == peer.rem_id && !claim) || r.path.contains(&peer.rem_id) {
+    // claims are the only reports that go back to their server or to a
+    // server on their path
+    if !claim && (r.srvr_id == peer.rem_id || r.path.contains(&peer.rem_id)) {
         return None;
     }
     if claim {
@@ -52,12 +55,15 @@ pub fn to_wire(e: &LogEntry, own: u16, peer: &Peer, rep: bool, grey: bool) -> Op
         path.push(own);
         path.extend(r.path.iter().copied().filter(|&id| id != own));
     }
-    if let Some(leaf) = peer.out.leaf {
-        if path.len() > usize::from(leaf) {
-            return None;
-        }
+    // as the original: no record with a path longer than 24 IDs, and no
+    // report (but claims) whose path, counting ours, reaches `leaf=` (24
+    // without it): `leaf=1` sends only our own reports, `leaf=0` none
+    if path.len() > MAX_PATH {
+        return None;
     }
-    path.truncate(8 * MAX_PATH_CKS);
+    if !claim && path.len() >= peer.out.leaf.map_or(MAX_PATH, usize::from) {
+        return None;
+    }
     let mut cks: Vec<WireCk> = path
         .chunks(8)
         .map(|c| WireCk::new(CkType::EnvTo, path_sum(c)))
@@ -175,6 +181,13 @@ pub const CLAIM_SECS: u64 = 12 * 60 * 60;
 pub const STALE_SECS: u64 = 24 * 60 * 60;
 /// Reports dated this far ahead of our clock are refused.
 pub const MAX_CLOCK_SKEW: u64 = 2 * 60 * 60;
+
+/// Is a log record too old to be flooded at `now` (seconds)? A peer
+/// would not count it (stale), so the original does not send it; this
+/// holds for every record, claims and deletions too.
+pub fn too_old_to_send(r: &Report, now: u64) -> bool {
+    r.ts.secs() < now.saturating_sub(STALE_SECS)
+}
 
 /// Is a record timely at `now` (seconds)? `Err` says why not: it is
 /// acknowledged without being counted. Server-ID claims are never stale.

@@ -66,15 +66,16 @@ async fn supervise(server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>>) {
     let mut reversed: HashMap<u16, (Peer, JoinHandle<()>)> = HashMap::new();
     let mut next_claim = Instant::now();
     loop {
-        let (peers, grey) = match flood.lock() {
+        let peers = match flood.lock() {
             Ok(mut f) => {
                 f.reload(false);
-                (f.peers.clone(), f.grey)
+                f.peers.clone()
             }
             Err(_) => return,
         };
-        // while we have peers, claim our server-ID at start and every 12 hours
-        if !peers.is_empty() && !grey && Instant::now() >= next_claim {
+        // while we have peers, claim our server-ID at start and every 12
+        // hours; greylist servers too, as the original's do
+        if !peers.is_empty() && Instant::now() >= next_claim {
             next_claim = Instant::now() + Duration::from_secs(super::records::CLAIM_SECS);
             claim(&server);
         }

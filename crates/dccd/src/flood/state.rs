@@ -55,6 +55,9 @@ pub struct PeerStatus {
     pub out_total: u64,
     /// Seconds the incoming stream was up, before its current connection.
     pub in_total: u64,
+    /// When the peer last refused our reputations version string
+    /// (`unrecognized flod version`): it gets the plain one for a day.
+    pub reps_rejected: Option<std::time::Instant>,
 }
 
 impl PeerStatus {

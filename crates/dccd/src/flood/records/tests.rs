@@ -106,24 +106,27 @@ fn what_goes_to_a_peer() {
     assert!(to_wire(&del, 1100, &p, false, false).is_none());
     assert!(to_wire(&del, 1100, &peer("h 1101 - del"), false, false).is_some());
     assert!(to_wire(&del, 1100, &peer("h 1101 - no-del"), true, false).is_none());
-    // leaf=1: paths longer than 1 are not sent
-    let leaf = peer("h 1101 - leaf=1");
-    assert!(to_wire(
-        &entry(1102, 20, vec![], vec![body(1)]),
+    // leaf=N as the original's code: not sent when the path, counting
+    // ours, has N IDs or more; leaf=1 sends only our own reports, leaf=0
+    // none (but claims)
+    let leaf = |n: u8| peer(&format!("h 1101 - leaf={n}"));
+    let own = entry(1100, 20, vec![], vec![body(1)]);
+    let one_hop = entry(1102, 20, vec![], vec![body(1)]);
+    let two_hops = entry(1102, 20, vec![1103], vec![body(1)]);
+    assert!(to_wire(&own, 1100, &leaf(1), true, false).is_some());
+    assert!(to_wire(&one_hop, 1100, &leaf(1), true, false).is_none());
+    assert!(to_wire(&one_hop, 1100, &leaf(2), true, false).is_some());
+    assert!(to_wire(&two_hops, 1100, &leaf(2), true, false).is_none());
+    assert!(to_wire(&own, 1100, &leaf(0), true, false).is_none());
+    let ours = entry(
         1100,
-        &leaf,
-        true,
-        false
-    )
-    .is_some());
-    assert!(to_wire(
-        &entry(1102, 20, vec![1103], vec![body(1)]),
-        1100,
-        &leaf,
-        true,
-        false
-    )
-    .is_none());
+        1,
+        vec![],
+        vec![Ck::new(CkType::SrvrId, claim_sum("vm"))],
+    );
+    assert!(to_wire(&ours, 1100, &leaf(0), true, false).is_some());
+    // the original's limit, 24, is accepted
+    assert_eq!(leaf(24).out.leaf, Some(24));
     // translations: self->ok,all->reject sends only our own reports
     let only = peer("h 1101 - self->ok,all->reject");
     assert!(to_wire(
@@ -338,10 +341,20 @@ fn server_id_claims() {
             vec![Ck::new(CkType::SrvrId, claim_sum("vm"))],
         )
     };
-    // ours, whatever its count; the peer's own claim goes back to it
+    // ours, whatever its count; the peer's own claim goes back to it, and
+    // so does a claim that passed through it
     assert!(to_wire(&claim(1100), 1100, &p, true, false).is_some());
     let back = to_wire(&claim(1101), 1100, &p, true, false).unwrap();
     assert_eq!(back.path(), vec![1100]);
+    let mut through = claim(1102);
+    through.report.path = vec![1101];
+    let back = to_wire(&through, 1100, &p, true, false).unwrap();
+    assert_eq!(back.path(), vec![1100, 1101]);
+    // but not an ordinary report
+    let mut rpt = entry(1102, 20, vec![1101], vec![body(1)]);
+    assert!(to_wire(&rpt, 1100, &p, true, false).is_none());
+    rpt.report.path = vec![1103];
+    assert!(to_wire(&rpt, 1100, &p, true, false).is_some());
     // our claim from another host is noticed; from ours, just skipped
     let mut w = wire(1100, 1, &[1101], &[]);
     w.cks.push(WireCk::new(CkType::SrvrId, claim_sum("other")));
@@ -363,4 +376,16 @@ fn server_id_claims() {
         incoming(&w, 1100, &p, true, false, &body_only),
         Incoming::Add(_)
     ));
+}
+
+#[test]
+fn records_older_than_a_day_are_not_sent() {
+    let e = entry(1100, 20, vec![], vec![body(1)]);
+    let t = e.report.ts.secs();
+    assert!(!too_old_to_send(&e.report, t));
+    assert!(!too_old_to_send(&e.report, t + STALE_SECS));
+    assert!(too_old_to_send(&e.report, t + STALE_SECS + 1));
+    // claims and deletions too, as the original
+    let del = entry(1100, tgts::DEL, vec![], vec![body(1)]);
+    assert!(too_old_to_send(&del.report, t + 2 * STALE_SECS));
 }
