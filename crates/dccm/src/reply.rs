@@ -10,6 +10,8 @@
 //! leaves them. As in the original, control and non-ASCII characters of a
 //! `-r` text become `.`, and texts are cut at 255 bytes.
 
+use tally_dnsbl::reply::{is_ws, split_codes, unquoted_start};
+
 /// A reply template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template {
@@ -91,33 +93,6 @@ const REPLY_BUF_LEN: usize = 256;
 /// Macros (`%ID`, `%CIP`, `%s`) one `-r` pattern can use.
 const MAX_MACROS: usize = 6;
 
-fn is_ws(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\r' | '\n')
-}
-
-/// The first blank-separated word of `s` and the rest after it.
-fn word(s: &str) -> (&str, &str) {
-    let s = s.trim_start_matches(is_ws);
-    let end = s.find(is_ws).unwrap_or(s.len());
-    (&s[..end], &s[end..])
-}
-
-/// Codes as a `-r` text must start: `D.D.D` and a 3-digit reply code, both
-/// 4 or 5 and the same class.
-fn strict_codes(x: &str, r: &str) -> bool {
-    let (x, r) = (x.as_bytes(), r.as_bytes());
-    x.len() == 5
-        && r.len() == 3
-        && (b'4'..=b'5').contains(&r[0])
-        && r[1].is_ascii_digit()
-        && r[2].is_ascii_digit()
-        && r[0] == x[0]
-        && x[1] == b'.'
-        && x[2].is_ascii_digit()
-        && x[3] == b'.'
-        && x[4].is_ascii_digit()
-}
-
 /// A `-r` text as the pattern [`substitute`] expands: `%ID` and `%CIP`
 /// (and the obsolete `%s`, first for the queue ID, then for the client)
 /// are macros, at most six; `%%` and a `%` past the sixth macro are a
@@ -173,13 +148,13 @@ impl Template {
     /// string does not start with both (`5.7.1 550 text`). Leading blanks
     /// and double quotes are skipped, as the original does.
     pub fn parse(s: &str, default: &Template) -> Template {
-        let s = s.trim_start_matches(|c| is_ws(c) || c == '"');
-        let (a, rest) = word(s);
-        let (b, rest) = word(rest);
-        let (rcode, xcode, text) = if strict_codes(a, b) {
-            (b.to_string(), a.to_string(), rest.trim_start_matches(is_ws))
-        } else {
-            (default.rcode.clone(), default.xcode.clone(), s)
+        let (rcode, xcode, text) = match split_codes(s) {
+            Some((x, r, text)) => (r.to_string(), x.to_string(), text),
+            None => (
+                default.rcode.clone(),
+                default.xcode.clone(),
+                unquoted_start(s),
+            ),
         };
         Template {
             rcode,

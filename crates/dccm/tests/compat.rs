@@ -20,28 +20,8 @@ const WLIST_452: &str = "452 4.5.3 reject temporarily for incompatible whitelist
 /// the replies to the end of the message.
 fn bulk(c: &mut Client) -> Vec<Reply> {
     let eml = std::fs::read_to_string(common::data().join("msgs/bulk1.eml")).unwrap();
-    let (head, body) = eml.split_once("\n\n").unwrap();
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for line in head.lines() {
-        if line.starts_with([' ', '\t']) {
-            if let Some(f) = fields.last_mut() {
-                f.1.push('\n');
-                f.1.push_str(line);
-            }
-        } else if let Some((n, v)) = line.split_once(':') {
-            fields.push((n.to_string(), v.trim_start().to_string()));
-        }
-    }
-    for (n, v) in fields {
-        c.send(b'L', format!("{n}\0{v}\0").as_bytes()).unwrap();
-        c.replies().unwrap();
-    }
-    c.send(b'N', b"").unwrap();
-    c.replies().unwrap();
-    c.send(b'B', body.as_bytes()).unwrap();
-    c.replies().unwrap();
-    c.send(b'E', b"").unwrap();
-    c.replies().unwrap()
+    let (fields, body) = common::milter::eml_parts(&eml);
+    common::milter::content(c, &fields, body.as_bytes())
 }
 
 /// The one log file in `home/logs`.

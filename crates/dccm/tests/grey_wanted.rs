@@ -12,17 +12,7 @@ use tally_testkit::{write_map, FakeDccd};
 fn message(c: &mut Client, id: &str) -> Vec<Reply> {
     let r = envelope(c, id, &["bob"]);
     assert!(r.iter().all(|r| r == &vec![Reply::Final('c')]), "{r:?}");
-    for (n, v) in [("From", "alice@example.com"), ("Subject", id)] {
-        c.send(b'L', format!("{n}\0{v}\0").as_bytes()).unwrap();
-        c.replies().unwrap();
-    }
-    c.send(b'N', b"").unwrap();
-    c.replies().unwrap();
-    c.send(b'B', b"Hello Bob,\r\nsee you tomorrow.\r\n")
-        .unwrap();
-    c.replies().unwrap();
-    c.send(b'E', b"").unwrap();
-    c.replies().unwrap()
+    common::milter::short_content(c, id)
 }
 
 #[test]

@@ -11,17 +11,7 @@ use tally_testkit::{closed_port, write_map, FakeDccd};
 
 /// The rest of a message after its envelope: the replies to its end.
 fn content(c: &mut Client) -> Vec<Reply> {
-    for (n, v) in [("From", "alice@example.com"), ("Subject", "hello")] {
-        c.send(b'L', format!("{n}\0{v}\0").as_bytes()).unwrap();
-        c.replies().unwrap();
-    }
-    c.send(b'N', b"").unwrap();
-    c.replies().unwrap();
-    c.send(b'B', b"Hello Bob,\r\nsee you tomorrow.\r\n")
-        .unwrap();
-    c.replies().unwrap();
-    c.send(b'E', b"").unwrap();
-    c.replies().unwrap()
+    common::milter::short_content(c, "hello")
 }
 
 /// The original takes 1024 recipients per message (`MAX_RCPTS`) and
@@ -87,28 +77,8 @@ fn reject_message_forms() {
         c.send(b'R', b"<bob@example.net>\0").unwrap();
         assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
         let eml = std::fs::read_to_string(common::data().join("msgs/bulk1.eml")).unwrap();
-        let (head, body) = eml.split_once("\n\n").unwrap();
-        let mut fields: Vec<(String, String)> = Vec::new();
-        for line in head.lines() {
-            if line.starts_with([' ', '\t']) {
-                if let Some(f) = fields.last_mut() {
-                    f.1.push('\n');
-                    f.1.push_str(line);
-                }
-            } else if let Some((k, v)) = line.split_once(':') {
-                fields.push((k.to_string(), v.trim_start().to_string()));
-            }
-        }
-        for (k, v) in &fields {
-            c.send(b'L', format!("{k}\0{v}\0").as_bytes()).unwrap();
-            c.replies().unwrap();
-        }
-        c.send(b'N', b"").unwrap();
-        c.replies().unwrap();
-        c.send(b'B', body.replace('\n', "\r\n").as_bytes()).unwrap();
-        c.replies().unwrap();
-        c.send(b'E', b"").unwrap();
-        let r = c.replies().unwrap();
+        let (fields, body) = common::milter::eml_parts(&eml);
+        let r = common::milter::content(&mut c, &fields, body.replace('\n', "\r\n").as_bytes());
         assert_eq!(r, vec![Reply::Code(want.to_string())], "-r {arg:?}");
         drop(c);
         drop(d);

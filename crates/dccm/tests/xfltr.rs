@@ -34,17 +34,7 @@ fn program_filter(home: &Path) -> PathBuf {
 /// The rest of a small message (its subject is `id`, which names its
 /// log file); the replies to its end.
 fn data(c: &mut Client, id: &str) -> Vec<Reply> {
-    for (n, v) in [("From", "alice@example.com"), ("Subject", id)] {
-        c.send(b'L', format!("{n}\0{v}\0").as_bytes()).unwrap();
-        c.replies().unwrap();
-    }
-    c.send(b'N', b"").unwrap();
-    c.replies().unwrap();
-    c.send(b'B', b"Hello Bob,\r\nsee you tomorrow.\r\n")
-        .unwrap();
-    c.replies().unwrap();
-    c.send(b'E', b"").unwrap();
-    c.replies().unwrap()
+    common::milter::short_content(c, id)
 }
 
 /// One message to `users`: the replies to its end.

@@ -41,7 +41,8 @@ const MAX_PAT: usize = 200;
 /// Macros expanded per message.
 const MAX_MACROS: usize = 6;
 
-fn is_ws(c: char) -> bool {
+/// A blank of a reply text.
+pub fn is_ws(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
 }
 
@@ -66,6 +67,24 @@ fn valid_codes(x: &str, r: &str) -> bool {
         && x[4].is_ascii_digit()
 }
 
+/// The codes a reply text starts with, as the original's `make_tplt`
+/// reads them: after leading blanks and double quotes, `D.D.D` and a
+/// 3-digit reply code of the same class, 4 or 5. `Some((xcode, rcode,
+/// text))` with the text after the codes and their blanks; `None` when
+/// the text has no such codes (the defaults apply to all of `arg` after
+/// its leading blanks and quotes, [`unquoted_start`]).
+pub fn split_codes(arg: &str) -> Option<(&str, &str, &str)> {
+    let arg = unquoted_start(arg);
+    let (x, rest) = word(arg);
+    let (r, rest2) = word(rest);
+    valid_codes(x, r).then(|| (x, r, rest2.trim_start_matches(is_ws)))
+}
+
+/// `arg` after its leading blanks and double quotes.
+pub fn unquoted_start(arg: &str) -> &str {
+    arg.trim_start_matches(|c| is_ws(c) || c == '"')
+}
+
 impl Template {
     /// Parses a `set:rej-msg=` text (never fails: bad codes mean the defaults).
     pub fn parse(arg: &str) -> Template {
@@ -79,17 +98,9 @@ impl Template {
     }
 
     fn parse_with(arg: &str, dnsbl: bool) -> Template {
-        let arg = arg.trim_start_matches(|c| is_ws(c) || c == '"');
-        let (x, rest) = word(arg);
-        let (r, rest2) = word(rest);
-        let (xcode, rcode, text) = if valid_codes(x, r) {
-            (
-                x.to_string(),
-                r.to_string(),
-                rest2.trim_start_matches(is_ws),
-            )
-        } else {
-            ("5.7.1".to_string(), "550".to_string(), arg)
+        let (xcode, rcode, text) = match split_codes(arg) {
+            Some((x, r, text)) => (x.to_string(), r.to_string(), text),
+            None => ("5.7.1".to_string(), "550".to_string(), unquoted_start(arg)),
         };
         let mut pieces = Vec::new();
         let mut cur = String::new();

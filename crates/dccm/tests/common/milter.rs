@@ -206,3 +206,51 @@ pub fn envelope(c: &mut Client, id: &str, users: &[&str]) -> Vec<Vec<Reply>> {
         })
         .collect()
 }
+
+/// The header fields, end of header, `body` and end of message: the
+/// replies to the end of the message.
+pub fn content<K: AsRef<str>, V: AsRef<str>>(
+    c: &mut Client,
+    fields: &[(K, V)],
+    body: &[u8],
+) -> Vec<Reply> {
+    for (n, v) in fields {
+        c.send(b'L', format!("{}\0{}\0", n.as_ref(), v.as_ref()).as_bytes())
+            .unwrap();
+        c.replies().unwrap();
+    }
+    c.send(b'N', b"").unwrap();
+    c.replies().unwrap();
+    c.send(b'B', body).unwrap();
+    c.replies().unwrap();
+    c.send(b'E', b"").unwrap();
+    c.replies().unwrap()
+}
+
+/// The short message several tests send: from alice, `subject`, two body
+/// lines; the replies to its end.
+pub fn short_content(c: &mut Client, subject: &str) -> Vec<Reply> {
+    content(
+        c,
+        &[("From", "alice@example.com"), ("Subject", subject)],
+        b"Hello Bob,\r\nsee you tomorrow.\r\n",
+    )
+}
+
+/// The header fields (continuation lines kept, after a newline) and the
+/// body of a message file.
+pub fn eml_parts(eml: &str) -> (Vec<(String, String)>, String) {
+    let (head, body) = eml.split_once("\n\n").unwrap_or((eml, ""));
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in head.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some(f) = fields.last_mut() {
+                f.1.push('\n');
+                f.1.push_str(line);
+            }
+        } else if let Some((n, v)) = line.split_once(':') {
+            fields.push((n.to_string(), v.trim_start().to_string()));
+        }
+    }
+    (fields, body.to_string())
+}
