@@ -144,6 +144,7 @@ pub(crate) fn admn(
                 .ridc
                 .replay(from, buf, req, who, s.cfg.srvr_id, now, &mut s.out)
             {
+                s.stats.retrans += 1;
                 return a;
             }
             crate::trace::log("stopping on request");

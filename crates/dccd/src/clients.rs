@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tally_wire::admn::{clients_req, AdmnRequest, Aop, MAX_ADMN_RESP};
 use tally_wire::clients::{self, flags, ClientAddr, ClientEntry, NO_AUTH};
@@ -48,6 +48,19 @@ pub struct Clients {
     /// Addresses whose incoming floods were refused as blacklisted since
     /// the last [`Clients::clear`] (the first refusal is logged).
     flood_refused: std::collections::HashSet<IpAddr>,
+    /// When each authenticated client last had a complaint logged, and
+    /// (`None`) when an unauthenticated one last had (see
+    /// [`Clients::may_complain`]).
+    complained: HashMap<Option<(u32, IpAddr)>, Instant>,
+}
+
+/// Which rate limit a request is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Over {
+    /// The client's own (per ID and address).
+    Client,
+    /// That of all anonymous clients together.
+    AllAnon,
 }
 
 impl Default for Clients {
@@ -57,6 +70,7 @@ impl Default for Clients {
             all_anon_tokens: 0.0,
             all_anon_refill: None,
             flood_refused: Default::default(),
+            complained: HashMap::new(),
         }
     }
 }
@@ -248,21 +262,58 @@ impl Clients {
         rl: &RateLimits,
         now: Instant,
     ) -> bool {
+        self.over(req, from, who, rl, now).is_none()
+    }
+
+    /// [`Clients::allow`] saying which limit a refused request is over.
+    pub(crate) fn over(
+        &mut self,
+        req: &Packet<Request>,
+        from: SocketAddr,
+        who: &Who,
+        rl: &RateLimits,
+        now: Instant,
+    ) -> Option<Over> {
         let anon = !who.trusted;
-        let Some(e) = self.map.get_mut(&key(req, from, who)) else {
-            return true;
-        };
+        let e = self.map.get_mut(&key(req, from, who))?;
         let rate = if anon { rl.anon } else { rl.sub };
         if !bucket(&mut e.tokens, &mut e.refill, rate, now) {
-            return false;
+            return Some(Over::Client);
         }
-        !anon
-            || bucket(
+        if anon
+            && !bucket(
                 &mut self.all_anon_tokens,
                 &mut self.all_anon_refill,
                 rl.all_anon,
                 now,
             )
+        {
+            return Some(Over::AllAnon);
+        }
+        None
+    }
+
+    /// Whether a complaint about a client may be logged now: at most one
+    /// every `every` per authenticated client (`Some` of its ID and
+    /// address), and one every `every` for all the unauthenticated
+    /// clients together (`None`), as the original spends its "bugs"
+    /// credits (`-R ...,RL_BUGS`) on its complaints.
+    pub(crate) fn may_complain(
+        &mut self,
+        client: Option<(u32, IpAddr)>,
+        every: Duration,
+        now: Instant,
+    ) -> bool {
+        if let Some(t) = self.complained.get(&client) {
+            if now.saturating_duration_since(*t) < every {
+                return false;
+            }
+        }
+        if self.complained.len() >= MAX_CLIENTS {
+            self.complained.clear();
+        }
+        self.complained.insert(client, now);
+        true
     }
 
     /// Whether an anonymous request from `ip` is over its rate limit or
@@ -276,19 +327,21 @@ impl Clients {
         rl: &RateLimits,
         now: Instant,
         secs: u64,
-    ) -> bool {
+    ) -> Option<Over> {
         let all_empty = !has_token(
             &mut self.all_anon_tokens,
             &mut self.all_anon_refill,
             rl.all_anon,
             now,
         );
-        let Some(e) = self.map.get_mut(&(1, ip)) else {
-            return false;
+        let e = self.map.get_mut(&(1, ip))?;
+        let over = if !has_token(&mut e.tokens, &mut e.refill, rl.anon, now) {
+            Over::Client
+        } else if all_empty {
+            Over::AllAnon
+        } else {
+            return None;
         };
-        if !all_empty && has_token(&mut e.tokens, &mut e.refill, rl.anon, now) {
-            return false;
-        }
         let (sec, cur, prev) = e.this_sec;
         e.this_sec = match secs.saturating_sub(sec) {
             0 => (sec, cur + 1, prev),
@@ -297,7 +350,7 @@ impl Clients {
         };
         e.last = secs;
         e.reqs += 1;
-        true
+        Some(over)
     }
 
     /// Clients known.
@@ -419,7 +472,7 @@ mod tests {
         let now = Instant::now();
         let (mut early, mut allowed) = (0, 0);
         for _ in 0..80 {
-            if c.anon_refused(ip, &rl, now, 100) {
+            if c.anon_refused(ip, &rl, now, 100).is_some() {
                 early += 1;
                 continue;
             }
@@ -433,6 +486,6 @@ mod tests {
         assert_eq!(c.saved()[0].reqs, 80);
         // a second later the bucket is full again
         let later = now + std::time::Duration::from_secs(1);
-        assert!(!c.anon_refused(ip, &rl, later, 101));
+        assert!(c.anon_refused(ip, &rl, later, 101).is_none());
     }
 }

@@ -150,11 +150,11 @@ fn collect(r: &Registry, m: &mut Mirror, state: &Mutex<Server>, flood: &Mutex<Fl
     put(REPORTS, "over100", s.report100);
     put(REPORTS, "over1000", s.report1000);
     put(REPORTS, "many", s.reportmany);
-    put(DROPPED, "bad_op", s.bad_op);
+    put(DROPPED, "bad_op", s.bad_op + s.junk);
     put(DROPPED, "passwd", s.passwd);
     put(DROPPED, "blacklist", s.blist);
     put(DROPPED, "reject", s.reject);
-    put(DROPPED, "rate_limit", s.rl);
+    put(DROPPED, "rate_limit", s.rl + s.anon_rl);
     put(OTHER, "retrans", s.retrans);
     put(OTHER, "anon", s.anon);
     put(OTHER, "report_as_query", s.report_reject);

@@ -152,19 +152,25 @@ impl Server {
         checked: Option<Auth>,
     ) -> Reply {
         let Ok(h) = Header::decode(buf) else {
-            self.stats.bad_op += 1;
+            self.stats.junk += 1;
             return Reply::Drop;
         };
         // An anonymous QUERY or REPORT over the rate limits is dropped
         // before anything costly (see `Clients::anon_refused`).
-        if h.sender == ID_ANON
-            && matches!(h.op, Op::Query | Op::Report)
-            && self
-                .clients
-                .anon_refused(from.ip(), &self.cfg.rate, now, unix_now())
-        {
-            self.stats.rl += 1;
-            return Reply::Drop;
+        if h.sender == ID_ANON && matches!(h.op, Op::Query | Op::Report) {
+            if let Some(over) =
+                self.clients
+                    .anon_refused(from.ip(), &self.cfg.rate, now, unix_now())
+            {
+                self.stats.anon_rl += 1;
+                self.stats.bad_op += 1;
+                let at = format!(
+                    " from anonymous at {}",
+                    crate::blacklist::requests::addr_str(from)
+                );
+                self.complain_rate(None, over, &at, from, now);
+                return Reply::Drop;
+            }
         }
         let spare = std::mem::take(&mut self.spare_cks);
         let req = match Packet::<Request>::decode_with(buf, spare) {
@@ -172,14 +178,44 @@ impl Server {
             Err(DecodeError::BadBodyLength { op: Op::Delete, .. })
                 if h.pkt_vers >= VERS_MIN && h.pkt_vers <= 12 =>
             {
-                return self.bad_delete(buf, &h);
+                let text = format!("wrong packet length {} for DELETE", buf.len());
+                return self.bad_delete(buf, &h, text);
             }
-            Err(_) => {
-                self.stats.bad_op += 1;
+            // the checksum of a DELETE: its length, then its type, in
+            // the original's words (its misspelling too)
+            Err(DecodeError::BadCkLen { .. } | DecodeError::UnknownCkType(_))
+                if h.op == Op::Delete && h.pkt_vers >= VERS_MIN && h.pkt_vers <= 12 =>
+            {
+                let ty = buf.get(HDR_LEN + 4).copied().unwrap_or(0);
+                let len = buf.get(HDR_LEN + 5).copied().unwrap_or(0);
+                let text = if usize::from(len) != tally_wire::ck::CK_LEN {
+                    format!("unknown checksum length {len}")
+                } else {
+                    format!("unknown checkksum type {ty}")
+                };
+                return self.bad_delete(buf, &h, text);
+            }
+            Err(e) => {
+                // As the original: a datagram whose header does not fit
+                // it, or of a version or an operation not served, is
+                // dropped uncounted; bad lengths and checksums of a
+                // request are counted as bad operations.
+                if is_junk(&e) {
+                    self.stats.junk += 1;
+                } else {
+                    self.stats.bad_op += 1;
+                }
                 return Reply::Drop;
             }
         };
-        let r = self.reply_to(&req, buf, from, now, checked);
+        // greylist operations sent to a DCC server are junk to the
+        // original: dropped before anything else, uncounted
+        let r = if self.grey.is_none() && is_grey_op(&req.body) {
+            self.stats.junk += 1;
+            Reply::Drop
+        } else {
+            self.reply_to(&req, buf, from, now, checked)
+        };
         // the vector of checksums, for the next request
         if let Some(cks) = req.body.into_cks() {
             self.spare_cks = cks;
@@ -219,10 +255,15 @@ impl Server {
                 return self.blacklisted(req, from, &who, hit);
             }
         }
-        if matches!(who.auth, Auth::BadPasswd) {
+        if self.bad_auth(req, &who) {
             self.stats.passwd += 1;
         }
         if let Err(refusal) = self.check(req, &who) {
+            // an invalid sender ID is junk to the original, uncounted
+            if matches!(refusal, Refusal::BadSenderId(_)) {
+                self.stats.junk += 1;
+                return Reply::Drop;
+            }
             self.stats.reject += 1;
             return match refusal {
                 Refusal::AdmnSize { .. } if who.auth.passwd().is_some() => {
@@ -238,7 +279,10 @@ impl Server {
                     },
                     _ => Reply::Drop,
                 },
-                _ => Reply::Drop,
+                _ => {
+                    self.stats.bad_op += 1;
+                    Reply::Drop
+                }
             };
         }
         // One reading of the clock for the request (the time stamp of
@@ -284,14 +328,22 @@ impl Server {
         match &req.body {
             Request::Nop => {
                 self.stats.nops += 1;
-                // Authenticated IDs (server-IDs of cdcc too) see the queue
-                // delay; the others the anonymous delay they will get.
+                // As the original, the OK announces the delay the sender's
+                // answers get: for authenticated IDs (server-IDs of cdcc
+                // too) the queue delay plus their own `delay=` of the ids
+                // file; for the others the anonymous delay, inflated by
+                // their recent requests (`-u delay,inflate`).
                 let qd = if who.auth.passwd().is_none() {
-                    self.cfg
-                        .anon_delay_ms
-                        .map_or(u16::MAX, |d| d.min(65535) as u16)
+                    match anon_delay.flatten() {
+                        Some(ms) => ms.min(65535) as u16,
+                        None => self
+                            .cfg
+                            .anon_delay_ms
+                            .map_or(u16::MAX, |d| d.min(65535) as u16),
+                    }
                 } else {
-                    self.cfg.qdelay_ms
+                    let own = self.id_delay_ms(req.sender);
+                    (u32::from(self.cfg.qdelay_ms) + own).min(65535) as u16
                 };
                 let ok = OkBody::new(
                     tally_wire::header::answer_version(req.pkt_vers),
@@ -310,8 +362,21 @@ impl Server {
                         return Reply::Drop;
                     }
                 };
-                if !self.clients.allow(req, from, &who, &self.cfg.rate, now) {
-                    self.stats.rl += 1;
+                if let Some(over) = self.clients.over(req, from, &who, &self.cfg.rate, now) {
+                    // the original counts the drop as a bad operation
+                    // too, and the anonymous ones apart
+                    if anon {
+                        self.stats.anon_rl += 1;
+                    } else {
+                        self.stats.rl += 1;
+                    }
+                    self.stats.bad_op += 1;
+                    let text = crate::blacklist::requests::from_id_ip(req, &who, from, false);
+                    // the sender without the operation, as the original
+                    // words it
+                    let at = text.find(" from ").map_or("", |i| &text[i..]);
+                    let client = (!anon).then_some((req.sender, from.ip()));
+                    self.complain_rate(client, over, at, from, now);
                     return Reply::Drop;
                 }
                 let is_report = req.body.op() == Op::Report;
@@ -335,9 +400,15 @@ impl Server {
                 // -Q: only the reports answered as queries are "rejected"
                 if is_report && !rights.report {
                     self.stats.report_reject += 1;
+                    let text = crate::blacklist::requests::from_id_ip(req, &who, from, false);
+                    let client = who.trusted.then_some((req.sender, from.ip()));
+                    self.complain(client, now, || format!("treat {text} as query"));
                 }
                 if is_report && rights.report {
-                    self.stats.reports += 1;
+                    // the notice of a reputation hit is no new report
+                    if !r.tgts.is_rep_spam() {
+                        self.stats.reports += 1;
+                    }
                 } else {
                     self.stats.queries += 1;
                 }
@@ -377,6 +448,8 @@ impl Server {
             }
             Request::Delete(d) => {
                 if !self.is_admin(req, &who) {
+                    // the original drops it as a bad operation
+                    self.stats.bad_op += 1;
                     return Reply::Drop;
                 }
                 if let Err(off) = check_date(d.date, secs as i64) {
@@ -390,6 +463,7 @@ impl Server {
                     self.ridc
                         .replay(from, buf, req, &who, self.cfg.srvr_id, now, &mut self.out)
                 {
+                    self.stats.retrans += 1;
                     return a;
                 }
                 self.stats.admin += 1;
@@ -416,6 +490,7 @@ impl Server {
                         let body = match gone {
                             Some(t) => {
                                 crate::trace::log(&t);
+                                self.stats.errors += 1;
                                 Response::Error(t.into_bytes())
                             }
                             None => Response::Ok(self.ok_body(req)),
@@ -429,10 +504,91 @@ impl Server {
                 let a = a.clone();
                 crate::admn::admn(self, req, &a, &who, from, buf, now)
             }
+            // (greylist operations of a DCC server never get here)
             _ => {
-                self.stats.bad_op += 1;
+                self.stats.junk += 1;
                 Reply::Drop
             }
+        }
+    }
+
+    /// Log that a request was dropped for a rate limit, in the
+    /// original's words (`400.0 requests/sec are too many from ID 32800
+    /// at 192.0.2.1,1234`, `192.0.2.1,1234 contributed to 2000.0
+    /// anonymous requests/sec`), as [`Server::complain`] does. The figure
+    /// is the limit in force (the original prints its own measure of the
+    /// rate, which its limit caps). `at` is the sender as ` from ... at
+    /// ...`.
+    fn complain_rate(
+        &mut self,
+        client: Option<(u32, std::net::IpAddr)>,
+        over: crate::clients::Over,
+        at: &str,
+        from: SocketAddr,
+        now: Instant,
+    ) {
+        let rl = &self.cfg.rate;
+        let (sub, anon, all_anon) = (rl.sub, rl.anon, rl.all_anon);
+        self.complain(client, now, || match over {
+            crate::clients::Over::Client => {
+                let rate = if client.is_some() { sub } else { anon };
+                format!("{rate:.1} requests/sec are too many{at}")
+            }
+            crate::clients::Over::AllAnon => format!(
+                "{} contributed to {all_anon:.1} anonymous requests/sec",
+                crate::blacklist::requests::addr_str(from),
+            ),
+        });
+    }
+
+    /// Log a complaint about a client as the original's `clnt_msg`: with
+    /// the trace mode CLNT for an authenticated `client` (its ID and
+    /// address), ANON for the others, at most one message each
+    /// `1/RL_BUGS` seconds (`-R`; 10 s by default) per authenticated
+    /// client and one for all the others together, unless the trace mode
+    /// RLIM is on.
+    fn complain(
+        &mut self,
+        client: Option<(u32, std::net::IpAddr)>,
+        now: Instant,
+        text: impl FnOnce() -> String,
+    ) {
+        use crate::trace::Trace;
+        let bit = if client.is_some() {
+            Trace::CLNT
+        } else {
+            Trace::ANON
+        };
+        if self.trace & bit == 0 {
+            return;
+        }
+        let bugs = self.cfg.rate.bugs;
+        let every = if bugs > 0.0 {
+            Duration::try_from_secs_f64(1.0 / bugs).unwrap_or(Duration::MAX)
+        } else {
+            Duration::MAX
+        };
+        if self.trace & Trace::RLIM == 0 && !self.clients.may_complain(client, every, now) {
+            return;
+        }
+        crate::trace::log(&text());
+    }
+
+    /// Whether the sender counts as a bad password for `cdcc stats`, as
+    /// the original counts them: an unknown ID, a bad password, or a
+    /// server-ID asking what only clients ask (its password "fails" for
+    /// QUERY, REPORT and the greylist operations).
+    fn bad_auth(&self, req: &Packet<Request>, who: &Who) -> bool {
+        match who.auth {
+            Auth::UnknownId | Auth::BadPasswd => true,
+            Auth::Verified { .. } => {
+                IdKind::of(req.sender) == IdKind::Server
+                    && !matches!(
+                        req.body,
+                        Request::Nop | Request::Admn(_) | Request::Delete(_)
+                    )
+            }
+            Auth::Anonymous | Auth::Blacklisted => false,
         }
     }
 
@@ -591,14 +747,19 @@ impl Server {
     /// An ERROR answer.
     pub(crate) fn error(&mut self, req: &Packet<Request>, who: &Who, text: &str) -> Reply {
         crate::trace::log(text);
+        self.stats.errors += 1;
         let mut t = text.as_bytes().to_vec();
         t.truncate(127);
         self.answer(req, who, Response::Error(t), Duration::ZERO)
     }
 
-    fn bad_delete(&mut self, buf: &[u8], h: &Header) -> Reply {
+    /// A DELETE that cannot be decoded, from the server's own ID: its
+    /// date is checked first, then answered with the ERROR `text`.
+    fn bad_delete(&mut self, buf: &[u8], h: &Header, text: String) -> Reply {
         let auth = authenticate(&self.ids, h.sender, buf);
         if auth.passwd().is_none() || h.sender != u32::from(self.cfg.srvr_id) {
+            // the original drops it as a bad operation
+            self.stats.bad_op += 1;
             return Reply::Drop;
         }
         let req = Packet {
@@ -624,11 +785,8 @@ impl Server {
                 return self.error(&req, &who, &text);
             }
         }
-        self.error(
-            &req,
-            &who,
-            &format!("wrong packet length {} for DELETE", buf.len()),
-        )
+        self.stats.admin += 1;
+        self.error(&req, &who, &text)
     }
 }
 
@@ -652,6 +810,32 @@ fn encode_pairs(req: &Packet<Request>, srvr_id: u32, pairs: &[CountPair], out: &
         out.extend_from_slice(&cp.p.to_bytes());
     }
     out.extend_from_slice(&[0; SIG_LEN]);
+}
+
+/// Whether a request that cannot be decoded is junk to the original
+/// (dropped before its sender is looked at, and not counted): a header
+/// length that is not the datagram's, a version or an operation not
+/// served. Bad lengths of a request's body and bad checksums are bad
+/// operations.
+fn is_junk(e: &DecodeError) -> bool {
+    matches!(
+        e,
+        DecodeError::LengthMismatch { .. }
+            | DecodeError::UnknownOp(_)
+            | DecodeError::NotARequest(_)
+            | DecodeError::BadVersion { .. }
+    )
+}
+
+/// A greylist operation.
+fn is_grey_op(b: &Request) -> bool {
+    matches!(
+        b,
+        Request::GreyReport(_)
+            | Request::GreyQuery(_)
+            | Request::GreyWhite(_)
+            | Request::GreySpam(_)
+    )
 }
 
 /// Seconds since the epoch.

@@ -35,18 +35,34 @@ pub struct Stats {
     pub respmany: u64,
     /// Whitelisted answers.
     pub respwhite: u64,
-    /// Undecodable or unknown requests.
+    /// Requests dropped or refused after their sender was looked at, as
+    /// the original counts its "bad op": requests with bad checksums or
+    /// lengths, over a rate limit, refused to unauthenticated senders,
+    /// from blacklisted addresses, and the like (`cdcc stats` "bad op").
     pub bad_op: u64,
-    /// Bad passwords.
+    /// Datagrams dropped before their sender is looked at (short, a
+    /// header length that is not the datagram's, a version or an
+    /// operation not served, an invalid ID): not in `cdcc stats`, as the
+    /// original does not count them.
+    pub junk: u64,
+    /// Requests from unknown IDs or with bad passwords (a server-ID
+    /// asking a client's question included), as the original counts them.
     pub passwd: u64,
     /// Blacklisted IDs.
     pub blist: u64,
     /// Requests refused by the checks.
     pub reject: u64,
+    /// ERROR answers sent (`cdcc stats` "reject", the original's count of
+    /// error answers).
+    pub errors: u64,
     /// Retransmissions answered from the cache.
     pub retrans: u64,
-    /// Requests dropped by rate limits.
+    /// Requests of authenticated clients dropped by their rate limit
+    /// (`cdcc stats` "answers rate-limited").
     pub rl: u64,
+    /// Requests of anonymous or unauthenticated clients dropped by the
+    /// rate limits (`cdcc stats` "anon").
+    pub anon_rl: u64,
     /// Anonymous requests.
     pub anon: u64,
     /// Reports treated as queries (`-Q`).
@@ -56,9 +72,13 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Count an answer's figures.
+    /// Count an answer's figures. As the original, a counted report
+    /// flagged as the notice of a reputation hit (`Outcome::rep_spam`)
+    /// adds to none of the size figures, and only a whitelisted answer
+    /// to it is counted.
     pub fn note_answer(&mut self, report: bool, o: &Outcome) {
-        if report {
+        let rep_spam = report && o.rep_spam;
+        if report && !rep_spam {
             let g = o.gross;
             if g == tgts::MANY {
                 self.reportmany += 1;
@@ -73,14 +93,16 @@ impl Stats {
         let m = o.max;
         if m == tgts::OK || m == tgts::OK2 {
             self.respwhite += 1;
-        } else if m == tgts::MANY {
-            self.respmany += 1;
-        } else if m > 1000 {
-            self.resp1000 += 1;
-        } else if m > 100 {
-            self.resp100 += 1;
-        } else if m > 10 {
-            self.resp10 += 1;
+        } else if !rep_spam {
+            if m == tgts::MANY {
+                self.respmany += 1;
+            } else if m > 1000 {
+                self.resp1000 += 1;
+            } else if m > 100 {
+                self.resp100 += 1;
+            } else if m > 10 {
+                self.resp10 += 1;
+            }
         }
     }
 }
@@ -164,12 +186,12 @@ pub fn text(s: &Stats, c: &Context<'_>, max: usize) -> String {
     }
     t.push_str(&format!(
         "{:8} bad op {:4} passwd {:6} blist {:4} reject {:6} retrans\n",
-        s.bad_op, s.passwd, s.blist, s.reject, s.retrans
+        s.bad_op, s.passwd, s.blist, s.errors, s.retrans
     ));
     if !c.grey {
         t.push_str(&format!(
             "{:8} answers rate-limited {:4} anon {:5} reports rejected\n",
-            s.rl, s.anon, s.report_reject
+            s.rl, s.anon_rl, s.report_reject
         ));
     }
     let f = c.flood.unwrap_or_default();

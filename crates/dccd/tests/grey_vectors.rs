@@ -220,7 +220,9 @@ fn bad_greylist_requests() {
         s.handle(&good[..10], from(), Instant::now()),
         Action::Drop
     ));
-    assert!(s.stats.bad_op + s.stats.reject >= 2);
+    // dropped before the sender is looked at: junk to the original, not
+    // a bad operation
+    assert!(s.stats.junk >= 2);
     // nothing was recorded by any of them
     let Action::Send(a, _) = s.handle(&good, from(), Instant::now()) else {
         panic!("dropped");
