@@ -153,7 +153,7 @@ impl Client {
                 ));
             }
             if class.names.is_empty() {
-                class.fail.fail_more(now);
+                class.fail_more(now);
                 return Err(Self::no_server(kind, NoServerReason::NoNames));
             }
             is_time(now, class.resolve_at, MAP_RESOLVE_SECS)
@@ -166,7 +166,7 @@ impl Client {
             let fam = Self::dcc_family(&map, kind);
             let class = map.class_mut(kind);
             if class.addrs.is_empty() {
-                class.fail.fail_more(now);
+                class.fail_more(now);
                 let why = if class.names.len() == 1 {
                     class.names[0].host.clone()
                 } else {
@@ -177,7 +177,7 @@ impl Client {
             if class.measure_at == 0 || is_time(now, class.measure_at, FAST_RTT_SECS) {
                 true
             } else if !good_rtt(class, fam) && !pick(class, fam) {
-                class.fail.fail_more(now);
+                class.fail_more(now);
                 return Err(Self::no_server(kind, NoServerReason::NotAnswering));
             } else {
                 false
@@ -340,7 +340,7 @@ impl Client {
         }
         resp_rates(class, &m.log, m.elapsed_us, now, true);
         if !pick(class, fam) {
-            class.fail.fail_more(now);
+            class.fail_more(now);
             class.measure_at = 0;
             return Err(Self::no_server(kind, NoServerReason::NotAnswering));
         }
@@ -393,6 +393,7 @@ impl Client {
         let op = body.op();
         let started = tokio::time::Instant::now();
         let mut tried: Vec<usize> = Vec::new();
+        let mut body = body;
         loop {
             let now = now_secs();
             let (target, rtt, gen) = {
@@ -406,15 +407,15 @@ impl Client {
                 let rtt = c.addrs.get(idx).map_or(RTT_BAD, |a| a.rtt);
                 (t, rtt, c.gen)
             };
-            let body = adjust_for_version(&body, target.pkt_vers);
+            let sent = adjust_for_version(&body, target.pkt_vers);
             let mut log = Vec::new();
             let nums = self.next_nums();
             let res = match wait {
                 Wait::Runtime => {
-                    transport::exchange(&target, &body, expect, rtt, nums, &mut log).await
+                    transport::exchange(&target, &sent, expect, rtt, nums, &mut log).await
                 }
                 Wait::Thread => {
-                    transport::exchange_on_thread(&target, &body, expect, rtt, nums, &mut log)
+                    transport::exchange_on_thread(&target, &sent, expect, rtt, nums, &mut log)
                 }
             };
             let elapsed_us = i64::try_from(started.elapsed().as_micros()).unwrap_or(i64::MAX);
@@ -461,7 +462,7 @@ impl Client {
                         .and_then(|c| class.addrs.get(c))
                         .map_or(RTT_BAD, |a| a.rtt);
                     if !alternate {
-                        class.fail.fail_more(now);
+                        class.fail_more(now);
                     }
                     if !alternate || elapsed_us + retrans_time(next_rtt, 0) >= MAX_DELAY {
                         return Err(match e {
@@ -475,9 +476,24 @@ impl Client {
                             },
                         });
                     }
+                    body = for_alternate(body);
                 }
             }
         }
+    }
+}
+
+/// The request to send to another server after the chosen one did not
+/// answer. A report may have reached the silent server and been lost only
+/// on its way back; counted by a second server too, it would be counted
+/// twice once the servers flood each other. So, as the reference client's
+/// callers do, the retry of a report is a query of the same checksums
+/// (the header keeps the report's targets, which a query ignores).
+/// Other requests are sent again as they are.
+pub(crate) fn for_alternate(body: Request) -> Request {
+    match body {
+        Request::Report(r) => Request::Query(r),
+        other => other,
     }
 }
 

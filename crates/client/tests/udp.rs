@@ -351,3 +351,72 @@ async fn ipv6_loopback_when_available() {
         other => panic!("{other:?}"),
     }
 }
+
+/// When the chosen server does not answer a report, the retry at the
+/// other server is a query of the same checksums, as the reference
+/// client's callers send it (clntlib/ask.c): the silent server may have
+/// counted the report, and a second server counting it too would count
+/// the message twice once they flood.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn report_retried_elsewhere_as_a_query() {
+    let deaf = start(Behaviour {
+        id: 1101,
+        ignore: &[Op::Report],
+        ..Behaviour::default()
+    })
+    .await;
+    let other = start(Behaviour {
+        id: 1102,
+        delay: Duration::from_millis(150),
+        ..Behaviour::default()
+    })
+    .await;
+    let client = Client::new(map_for(&[
+        (deaf.addr, "32800 secret"),
+        (other.addr, "32800 secret"),
+    ]));
+    let a = timeout(LIMIT, client.report(&cks(), 1, false))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.server_id, 1102);
+    assert_eq!(deaf.ops(Op::Report).len(), 4);
+    assert!(other.ops(Op::Report).is_empty());
+    assert_eq!(other.ops(Op::Query).len(), 1);
+    // The query did not count: the other server still knows nothing.
+    assert!(a.counts.iter().all(|c| c.count == Tgts(0)));
+    assert_eq!(client.map().dcc.fail.fail_exp, 0);
+}
+
+/// After a failure the RTTs are measured again before the first request
+/// that follows the back-off (clnt_send.c, fail_more), also by the next
+/// process that reads the saved map, rather than sending the request
+/// straight to the server that failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rtts_measured_again_after_the_back_off() {
+    let srv = start(Behaviour {
+        ignore: &[Op::Query],
+        ..Behaviour::default()
+    })
+    .await;
+    let client = signed_client(&srv);
+    let e = timeout(LIMIT, client.query(&cks()))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(e, ClientError::Timeout { .. }), "{e}");
+    assert_eq!(srv.ops(Op::Nop).len(), 1);
+    let mut map = client.map();
+    assert_eq!(map.dcc.fail.fail_exp, 1);
+    assert_eq!(map.dcc.measure_at, 0);
+    // The back-off is over.
+    map.dcc.fail.fail_time = tally_client::clock::now_secs() - 1;
+    let client = Client::new(map);
+    let a = timeout(LIMIT, client.report(&cks(), 1, false))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.server, srv.addr);
+    assert_eq!(srv.ops(Op::Nop).len(), 2);
+    assert_eq!(srv.ops(Op::Report).len(), 1);
+}

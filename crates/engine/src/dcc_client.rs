@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tally_client::error::NoServerReason;
-use tally_client::map::{file, ServerClass};
+use tally_client::map::{file, ClassKind, ServerClass, DCC_PORT, GREY_PORT};
 use tally_client::{Client, ClientError, DccAnswer, Map, Wait};
 use tally_wire::WireCk;
 
@@ -183,9 +183,46 @@ fn ap_str(a: &SocketAddr) -> String {
     format!("{},{}", a.ip(), a.port())
 }
 
-/// "no working DCC server ... at ..." as the original words it: the
-/// names of the first three servers unless the first is an address, then
-/// the first addresses.
+/// The port a class's servers use unless the map says otherwise.
+fn class_port(class: &ServerClass) -> u16 {
+    match class.kind {
+        ClassKind::Dcc => DCC_PORT,
+        ClassKind::Grey => GREY_PORT,
+    }
+}
+
+/// An address of a class as the original lists it after `at` in "no
+/// working ... server" complaints: without the port when it is the
+/// class's usual one.
+fn at_str(class: &ServerClass, a: &SocketAddr) -> String {
+    if a.port() == class_port(class) {
+        a.ip().to_string()
+    } else {
+        ap_str(a)
+    }
+}
+
+/// A server address as the original names it in "no ... answer from"
+/// complaints: `host (addr,port)` when its map entry is a host name,
+/// else `addr,port`.
+fn server_str(class: &ServerClass, a: &SocketAddr) -> String {
+    let name = class
+        .addrs
+        .iter()
+        .find(|x| x.addr == *a)
+        .and_then(|x| class.names.get(x.name))
+        .map(|n| n.host.as_str())
+        .filter(|h| h.parse::<std::net::IpAddr>().is_err());
+    match name {
+        Some(h) => format!("{h} ({})", ap_str(a)),
+        None => ap_str(a),
+    }
+}
+
+/// "no working DCC server ... at ..." as the original words it: the first
+/// name unless it is an address, the second and third names, `...` for
+/// more; then the first addresses, without the usual port, `...` for more
+/// than three.
 fn no_working(class: &ServerClass) -> String {
     let mut s = format!("no working {} server", class.kind.name());
     let first_is_addr = class
@@ -193,21 +230,22 @@ fn no_working(class: &ServerClass) -> String {
         .first()
         .is_none_or(|n| n.host.parse::<std::net::IpAddr>().is_ok());
     if !first_is_addr {
-        if class.names.len() > 1 {
-            s.push('s');
-        }
-        for n in class.names.iter().take(3) {
-            s.push(' ');
+        s.push_str(if class.names.len() > 1 { "s " } else { " " });
+        if let Some(n) = class.names.first() {
             s.push_str(&n.host);
         }
-        if class.names.len() > 3 {
-            s.push_str(" ...");
-        }
+    }
+    for n in class.names.iter().skip(1).take(2) {
+        s.push(' ');
+        s.push_str(&n.host);
+    }
+    if class.names.len() > 3 {
+        s.push_str(" ...");
     }
     s.push_str(" at");
     for a in class.addrs.iter().take(3) {
         s.push(' ');
-        s.push_str(&ap_str(&a.addr));
+        s.push_str(&at_str(class, &a.addr));
     }
     if class.addrs.len() > 3 {
         s.push_str(" ...");
@@ -236,7 +274,7 @@ pub fn to_ask_error(e: &ClientError, map: &Map) -> AskError {
         } => format!(
             "no {} answer from {} after {elapsed_ms} ms",
             class.name(),
-            ap_str(server)
+            server_str(map.class(*class), server)
         ),
         ClientError::Server { server_id, message } => {
             format!("DCC server {server_id}: {message}")
@@ -362,7 +400,7 @@ mod tests {
         );
         assert_eq!(
             to_ask_error(&not_answering(), &m).msg,
-            "no working DCC servers dcc1.example.com dcc2.example.com at 192.0.2.1,6277 192.0.2.2,6277"
+            "no working DCC servers dcc1.example.com dcc2.example.com at 192.0.2.1 192.0.2.2"
         );
         let e = ClientError::NoServer {
             class: ClassKind::Dcc,
@@ -384,6 +422,57 @@ mod tests {
         assert_eq!(a.msg, "no DCC answer from 127.0.0.1,26277 after 6055 ms");
         assert_eq!(a.srvr_id, 0);
         assert!(e.deliver_anyway());
+    }
+
+    /// The original (clnt_send.c) leaves the usual port out of the
+    /// addresses of "no working ... server", lists the second and third
+    /// names even when the first is an address, and names the host of a
+    /// server that did not answer.
+    #[test]
+    fn complaints_name_servers_as_the_original() {
+        let m = map(
+            &["a.example", "b.example", "c.example", "d.example"],
+            &[
+                "192.0.2.1:6277",
+                "192.0.2.2:6277",
+                "[2001:db8::3]:6277",
+                "192.0.2.4:6277",
+            ],
+        );
+        assert_eq!(
+            to_ask_error(&not_answering(), &m).msg,
+            "no working DCC servers a.example b.example c.example ... \
+             at 192.0.2.1 192.0.2.2 2001:db8::3 ..."
+        );
+        let m = map(&["192.0.2.9", "dcc.example"], &["192.0.2.9:6277"]);
+        assert_eq!(
+            to_ask_error(&not_answering(), &m).msg,
+            "no working DCC server dcc.example at 192.0.2.9"
+        );
+        let mut m = Map::new("map");
+        assert!(m.grey.add(ServerName::new("127.0.0.1", 6276)).is_ok());
+        m.grey.addrs.push(ServerAddr::new(
+            "127.0.0.1:6276".parse().expect("address"),
+            0,
+        ));
+        let e = ClientError::NoServer {
+            class: ClassKind::Grey,
+            reason: NoServerReason::NotAnswering,
+        };
+        assert_eq!(
+            to_ask_error(&e, &m).msg,
+            "no working greylist server at 127.0.0.1"
+        );
+        let m = map(&["dcc1.example.com"], &["192.0.2.1:6277"]);
+        let e = ClientError::Timeout {
+            class: ClassKind::Dcc,
+            server: "192.0.2.1:6277".parse().expect("address"),
+            elapsed_ms: 16000,
+        };
+        assert_eq!(
+            to_ask_error(&e, &m).msg,
+            "no DCC answer from dcc1.example.com (192.0.2.1,6277) after 16000 ms"
+        );
     }
 
     #[test]

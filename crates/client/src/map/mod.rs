@@ -210,6 +210,16 @@ impl ServerClass {
         self.addrs.iter().filter(|a| a.rtt < RTT_BAD).count()
     }
 
+    /// Note that no server of the class could be reached at `now`: back
+    /// off (see [`FailState::fail_more`]) and measure the RTTs of all
+    /// servers again before the first request after the back-off, as the
+    /// reference client does, rather than sending it to the server that
+    /// just failed.
+    pub fn fail_more(&mut self, now: u64) {
+        self.fail.fail_more(now);
+        self.measure_at = 0;
+    }
+
     /// Forget measurements so that names are resolved and RTTs measured
     /// before the next request, as `cdcc RTT` and changes to the map do.
     pub fn force_measure(&mut self) {
