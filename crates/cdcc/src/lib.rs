@@ -20,8 +20,9 @@
 //! - the map file is the text `info` prints (see `tally_client::map`),
 //!   not a memory-mapped binary file; `info` shows the state stored in
 //!   it without probing the servers first (`RTT` probes them);
-//! - no reverse DNS: `info -N` and `clients` without `-n` leave the name
-//!   column empty;
+//! - no reverse DNS: `info -N` shows only the names a map file already
+//!   holds (plain `info` leaves the column empty, as the original), and
+//!   `clients` without `-n` leaves the name column empty;
 //! - passwords are always shown by `info`: there is no set-UID mode, so
 //!   whoever runs `cdcc` on a map file can read it anyway;
 //! - dates are shown in UTC, like the rest of the project;

@@ -6,11 +6,10 @@ use crate::state::{State, Which};
 use crate::Ret;
 use std::net::IpAddr;
 use tally_client::clock::now_secs;
-use tally_client::map::print::print_map;
+use tally_client::map::print::{print_info, InfoOpts};
 use tally_client::map::{Ipv6Mode, Map};
 use tally_wire::Passwd;
 
-/// Largest text `load` reads.
 fn on_off(arg: &str) -> Option<bool> {
     if arg.eq_ignore_ascii_case("on") {
         Some(true)
@@ -84,15 +83,18 @@ pub fn file_cmd(st: &mut State, arg: &str) -> Ret {
     Ret::Ok
 }
 
-/// A server line of `add` or `load` with the checks of the reference.
-/// The switches line of a map text: `IPv6 on|off|only`, `use SOCKS`,
-/// `src=...`, `version=3`. `Ok(false)` when the line is not one.
-/// `info`: the map as text, passwords included (whoever can read the
-/// map file can read them anyway).
+/// `info [-N]`: the map as text, passwords included (whoever can read the
+/// map file can read them anyway). As the original: with `-q` (or
+/// `quiet on`) only the switches and server lines, the text `load`
+/// reads; `-N` shows the names known for the addresses; in greylist mode
+/// (set, or implied by a map with only greylist servers) the DCC part
+/// only if it has servers; a temporary map without a heading.
 pub fn info(st: &mut State, arg: &str) -> Ret {
-    if !arg.is_empty() && arg != "-N" {
-        return Ret::Usage;
-    }
+    let names = match arg {
+        "" => false,
+        "-N" => true,
+        _ => return Ret::Usage,
+    };
     let map = match st.which {
         Which::Info => match &st.client {
             Some((c, _, _)) => {
@@ -116,12 +118,20 @@ pub fn info(st: &mut State, arg: &str) -> Ret {
             }
         },
     };
-    let mut text = print_map(&map, now_secs(), true);
-    if st.quiet {
-        text = text.trim_end_matches('\n').to_string();
-        text.push('\n');
+    // a map with only greylist servers implies greylist mode, as when
+    // the original readies its client before printing
+    if !st.grey_set && !st.grey && map.dcc.names.is_empty() && !map.grey.names.is_empty() {
+        st.grey = true;
     }
-    print!("{text}");
+    let opts = InfoOpts {
+        show_passwd: true,
+        quiet: st.quiet,
+        names,
+        debug: st.debug > 0,
+        grey_on: st.grey,
+        temporary: st.which == Which::Tmp,
+    };
+    print!("{}", print_info(&map, now_secs(), &opts));
     Ret::Ok
 }
 
@@ -389,7 +399,8 @@ pub fn src(st: &mut State, arg: &str) -> Ret {
         };
         match m.src {
             None => println!("    no source address specified"),
-            Some(s) => println!("    src={s}"),
+            // three blanks, as the original's `src=` of `info`
+            Some(s) => println!("   src={s}"),
         }
         return Ret::Ok;
     }

@@ -15,7 +15,7 @@ pub fn new_map(st: &mut State, arg: &str) -> Ret {
     let name = if arg.is_empty() { "map" } else { arg };
     let path = st.in_home(name);
     if let Err(e) = file::create_new(&path) {
-        st.error(&format!("new map: {e}"));
+        st.error(&e.to_string());
         return Ret::Fail;
     }
     st.map_name = name.to_string();

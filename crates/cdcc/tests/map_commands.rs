@@ -86,7 +86,10 @@ fn new_add_delete_info() {
     // A second new map of the same name is refused.
     let o = cdcc(&h, &["new map"]);
     assert_eq!(o.status.code(), Some(69));
-    assert!(err(&o).contains("new map:"), "{}", err(&o));
+    assert_eq!(
+        err(&o),
+        format!("open({}): File exists\n ?\n", h.join("map").display())
+    );
     let _ = std::fs::remove_dir_all(&h);
 }
 
@@ -176,7 +179,8 @@ fn settings_commands() {
         "    IPv6 only".into(),
         "    SOCKS off".into(),
         "    no source address specified".into(),
-        "    src=192.0.2.7".into(),
+        // three blanks: the original's src= of info
+        "   src=192.0.2.7".into(),
         "    Greylist mode off by default".into(),
         "    Greylist mode on".into(),
         "    ID=1".into(),
@@ -349,5 +353,64 @@ fn bad_home_directory() {
         )),
         "{e}"
     );
+    let _ = std::fs::remove_dir_all(&h);
+}
+
+/// `info` as the original prints it with -q, in greylist mode implied by
+/// a map of greylist servers only, with -d, and for a temporary map.
+#[test]
+fn info_forms() {
+    let h = home("infoforms");
+    let o = cdcc(
+        &h,
+        &[
+            "new map",
+            "add 127.0.0.1,16277 32800 pw",
+            "add 127.0.0.1 Greylist 32800 gpw",
+        ],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+    // -q: the text `load` reads, nothing else
+    let o2 = cdcc(&h, &["-q", "info"]);
+    assert!(o2.status.success(), "{}", err(&o2));
+    assert_eq!(
+        out(&o2),
+        "IPv6 on   version=3\n\
+         127.0.0.1,16277             32800 pw\n\
+         127.0.0.1,-                 Greylist 32800 gpw\n"
+    );
+    let o = cdcc(&h, &["quiet on; info"]);
+    assert_eq!(out(&o), out(&o2));
+    // -d: the heading's times although they are past
+    let o = cdcc(&h, &["-d", "info"]);
+    assert!(
+        out(&o)
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("# Re-resolve names after "),
+        "{}",
+        out(&o)
+    );
+
+    // Only greylist servers: greylist mode, no DCC part, no separator.
+    let o = cdcc(&h, &["delete 127.0.0.1,16277", "info"]);
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    assert!(text.starts_with("# "), "{text}");
+    assert!(!text.contains("################"), "{text}");
+    assert!(!text.contains("version=3"), "{text}");
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .ends_with(&format!("  greylist {}", h.join("map").display())),
+        "{text}"
+    );
+
+    // A temporary map: no heading.
+    let o = cdcc(&h, &["grey off; host 127.0.0.1,16277; info"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(out(&o), "127.0.0.1,16277             anon\n\n");
     let _ = std::fs::remove_dir_all(&h);
 }

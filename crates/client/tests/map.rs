@@ -140,3 +140,120 @@ fn file_save_and_load() {
     assert!(!map.dcc.delete("127.0.0.1", 16277));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The forms of `cdcc info` other than the map file's, as the original's
+/// printer makes them from the same map.
+#[test]
+fn info_forms() {
+    use tally_client::map::print::{print_info, InfoOpts};
+    let text = data("map-grey.info.txt");
+    let map = parse_map(&text, None).unwrap();
+    let now = heading_date(&text);
+    let full = InfoOpts {
+        show_passwd: true,
+        names: true,
+        ..InfoOpts::default()
+    };
+    assert_eq!(print_info(&map, now, &full), text);
+
+    // Without -N the name column stays empty, at the same widths.
+    let plain = InfoOpts {
+        names: false,
+        ..full
+    };
+    assert_eq!(
+        print_info(&map, now, &plain),
+        text.replace("localhost", "         ")
+    );
+
+    // -q: the switches and the server lines only, the text `load` reads.
+    let quiet = InfoOpts {
+        quiet: true,
+        ..full
+    };
+    assert_eq!(
+        print_info(&map, now, &quiet),
+        "IPv6 on   version=3\n\
+         127.0.0.1,16277             32800 vectorclientpw\n\
+         127.0.0.1,16276             Greylist 32800 vectorclientpw\n"
+    );
+
+    // -d: the times of the heading even when past.
+    let debug = InfoOpts {
+        debug: true,
+        ..full
+    };
+    let later = now + 86_400;
+    let d = print_info(&map, later, &debug);
+    assert!(
+        d.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("# Re-resolve names after ")
+            && d.lines().nth(1).unwrap().contains("  Check RTTs after "),
+        "{d}"
+    );
+    assert!(!print_info(&map, later, &full)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .contains("Re-resolve"));
+
+    // A map with only greylist servers in greylist mode: no DCC part,
+    // no separator, and so no switches.
+    let mut grey_only = map.clone();
+    grey_only.dcc.names.clear();
+    grey_only.dcc.addrs.clear();
+    let g = InfoOpts {
+        grey_on: true,
+        ..full
+    };
+    let gtext = print_info(&grey_only, now, &g);
+    let grey_part = &text[text.find("################\n").unwrap() + 17..];
+    assert_eq!(gtext, grey_part);
+    // Greylist mode with no greylist server still shows its heading.
+    let mut dcc_only = map.clone();
+    dcc_only.grey.names.clear();
+    dcc_only.grey.addrs.clear();
+    let t = print_info(&dcc_only, now, &g);
+    assert!(t.contains("################\n# "), "{t}");
+    assert!(t.contains("  greylist HOME1/map-grey\n"), "{t}");
+
+    // A temporary map: no heading, the switches only when not the
+    // defaults, ended by the line break of the blank line.
+    let mut tmp = Map::single(ClassKind::Dcc, "127.0.0.1", 16277, 1, None);
+    let t = InfoOpts {
+        temporary: true,
+        ..full
+    };
+    assert_eq!(
+        print_info(&tmp, now, &t),
+        "127.0.0.1,16277             anon\n\n"
+    );
+    tmp.ipv6 = Ipv6Mode::Off;
+    tmp.socks = true;
+    assert_eq!(
+        print_info(&tmp, now, &t),
+        "IPv6 off   use SOCKS\n127.0.0.1,16277             anon\n\n"
+    );
+    let tg = Map::single(ClassKind::Grey, "127.0.0.1", 6276, 32800, None);
+    assert_eq!(
+        print_info(&tg, now, &InfoOpts { grey_on: true, ..t }),
+        "127.0.0.1,-                 Greylist 32800 \n\n"
+    );
+}
+
+#[test]
+fn new_map_refuses_an_existing_file() {
+    let dir = std::env::temp_dir().join(format!("tally-client-newmap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = file::default_path(&dir);
+    let _ = std::fs::remove_file(&path);
+    file::create_new(&path).unwrap();
+    let e = file::create_new(&path).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!("open({}): File exists", path.display())
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -91,11 +91,17 @@ pub fn save(path: &Path, map: &Map) -> Result<(), MapError> {
     fs::rename(&tmp, path).map_err(|e| io_err(path, e))
 }
 
-/// Create a new empty map file as `cdcc "new map"` does; it must not exist.
+/// Create a new empty map file as `cdcc "new map"` does; it must not
+/// exist (`open(PATH): File exists`, in the original's words).
 pub fn create_new(path: &Path) -> Result<Map, MapError> {
-    if path.exists() {
-        return Err(io_err(path, "already exists"));
+    let mut opts = fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
     }
+    drop(opts.open(path).map_err(|e| sys_err("open", path, &e))?);
     let map = Map::new(&path.display().to_string());
     save(path, &map)?;
     Ok(map)

@@ -19,19 +19,79 @@ use tally_wire::header::VERS_CUR;
 /// The separator between the DCC and the greylist part.
 pub const GREY_SEPARATOR: &str = "################";
 
-/// The whole map as text at date `now`. Passwords are shown only if
-/// `show_passwd` (`cdcc` shows them to privileged users only; a map file
-/// must keep them).
+/// The whole map as text at date `now`: the map file's form, which is
+/// `cdcc info -N` of a map file (names of addresses included). Passwords
+/// are shown only if `show_passwd` (a map file must keep them).
 pub fn print_map(map: &Map, now: u64, show_passwd: bool) -> String {
-    let mut out = print_class(map, &map.dcc, now, show_passwd);
-    out.push('\n');
-    if !map.grey.names.is_empty() {
-        out.push_str(GREY_SEPARATOR);
-        out.push('\n');
-        out.push_str(&print_class(map, &map.grey, now, show_passwd));
+    let opts = InfoOpts {
+        show_passwd,
+        names: true,
+        ..InfoOpts::default()
+    };
+    print_info(map, now, &opts)
+}
+
+/// How `cdcc info` shows a map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InfoOpts {
+    /// Show the passwords.
+    pub show_passwd: bool,
+    /// `-q` or `quiet on`: only the switches and the server lines, the
+    /// text `cdcc load` reads (no headings, blank lines or address lines).
+    pub quiet: bool,
+    /// `-N`: show the name known for each address.
+    pub names: bool,
+    /// `-d` or `debug on`: show the times and thresholds in the heading
+    /// even when they are past or there is one working server.
+    pub debug: bool,
+    /// Greylist mode: show the greylist part even without greylist
+    /// servers, and the DCC part only if it has servers.
+    pub grey_on: bool,
+    /// The temporary map of `host`, `port`, `id` and `password`: no
+    /// heading, the switches only when not the defaults, and only the
+    /// class of the greylist mode.
+    pub temporary: bool,
+}
+
+/// The map as `cdcc info` prints it, with `opts`.
+pub fn print_info(map: &Map, now: u64, opts: &InfoOpts) -> String {
+    let mut out = String::new();
+    if opts.temporary {
+        let kind = if opts.grey_on {
+            ClassKind::Grey
+        } else {
+            ClassKind::Dcc
+        };
+        print_part(map, map.class(kind), now, opts, Part::Temporary, &mut out);
+    } else {
+        let dcc = !map.dcc.names.is_empty() || !opts.grey_on;
+        if dcc {
+            print_part(map, &map.dcc, now, opts, Part::Dcc, &mut out);
+        }
+        if !map.grey.names.is_empty() || opts.grey_on {
+            if dcc && !opts.quiet {
+                out.push('\n');
+                out.push_str(GREY_SEPARATOR);
+                out.push('\n');
+            }
+            print_part(map, &map.grey, now, opts, Part::Grey, &mut out);
+        }
+    }
+    if !opts.quiet {
         out.push('\n');
     }
     out
+}
+
+/// Which part of `info` is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// The DCC servers of a map file, with the heading and the switches.
+    Dcc,
+    /// The greylist servers of a map file, with the heading.
+    Grey,
+    /// The one server of a temporary map.
+    Temporary,
 }
 
 /// `addr,port` with `-` for the class's default port.
@@ -43,7 +103,7 @@ pub fn addr_port(addr: &SocketAddr, kind: ClassKind) -> String {
     }
 }
 
-fn heading(map: &Map, class: &ServerClass, now: u64, out: &mut String) {
+fn heading(map: &Map, class: &ServerClass, now: u64, debug: bool, out: &mut String) {
     let grey = if class.kind == ClassKind::Grey {
         "greylist "
     } else {
@@ -51,14 +111,14 @@ fn heading(map: &Map, class: &ServerClass, now: u64, out: &mut String) {
     };
     let _ = writeln!(out, "# {}  {grey}{}", clock::date_time(now), map.label);
     out.push_str("# ");
-    if class.resolve_at > now {
+    if class.resolve_at > now || debug {
         let _ = write!(
             out,
             "Re-resolve names after {}  ",
             clock::time_of_day(class.resolve_at)
         );
     }
-    if class.measure_at > now {
+    if class.measure_at > now || debug {
         let _ = write!(
             out,
             "Check RTTs after {}",
@@ -68,7 +128,7 @@ fn heading(map: &Map, class: &ServerClass, now: u64, out: &mut String) {
     out.push('\n');
     out.push_str("# ");
     let working = class.working();
-    if working > 1 {
+    if working > 1 || debug {
         let _ = write!(
             out,
             "{:6.2} ms threshold, {:4.2} ms average    ",
@@ -93,19 +153,28 @@ fn heading(map: &Map, class: &ServerClass, now: u64, out: &mut String) {
     }
 }
 
-fn switches(map: &Map, out: &mut String) {
-    out.push_str(match map.ipv6 {
-        Ipv6Mode::On => "IPv6 on",
-        Ipv6Mode::Off => "IPv6 off",
-        Ipv6Mode::Only => "IPv6 only",
-    });
+/// The switches: `IPv6 on|off|only`, `use SOCKS`, `src=`, `version=3`.
+/// A temporary map shows only what is not the default, without the
+/// version and without ending the line (the blank line that follows
+/// does). True if anything was printed.
+fn switches(map: &Map, temporary: bool, out: &mut String) -> bool {
+    let start = out.len();
+    match map.ipv6 {
+        Ipv6Mode::Off => out.push_str("IPv6 off"),
+        Ipv6Mode::Only => out.push_str("IPv6 only"),
+        Ipv6Mode::On if !temporary => out.push_str("IPv6 on"),
+        Ipv6Mode::On => {}
+    }
     if map.socks {
         out.push_str("   use SOCKS");
     }
     if let Some(src) = &map.src {
         let _ = write!(out, "   src={src}");
     }
-    let _ = writeln!(out, "   version={TEXT_VERSION}");
+    if !temporary {
+        let _ = writeln!(out, "   version={TEXT_VERSION}");
+    }
+    out.len() != start
 }
 
 /// Do RTT adjustments appear (any manual adjustment, or an old server)?
@@ -117,22 +186,51 @@ fn has_rtt_adj(class: &ServerClass) -> bool {
             .any(|a| a.pkt_vers < VERS_CUR && a.srvr_id.is_some())
 }
 
-/// The text of one class.
+/// The text of one class as a map file holds it (`info -N`).
 pub fn print_class(map: &Map, class: &ServerClass, now: u64, show_passwd: bool) -> String {
+    let opts = InfoOpts {
+        show_passwd,
+        names: true,
+        ..InfoOpts::default()
+    };
+    let part = match class.kind {
+        ClassKind::Dcc => Part::Dcc,
+        ClassKind::Grey => Part::Grey,
+    };
     let mut out = String::new();
-    heading(map, class, now, &mut out);
-    if class.kind == ClassKind::Dcc {
-        switches(map, &mut out);
+    print_part(map, class, now, &opts, part, &mut out);
+    out
+}
+
+fn print_part(
+    map: &Map,
+    class: &ServerClass,
+    now: u64,
+    opts: &InfoOpts,
+    part: Part,
+    out: &mut String,
+) {
+    let mut blank = false;
+    if part != Part::Temporary && !opts.quiet {
+        heading(map, class, now, opts.debug, out);
+        blank = true;
+    }
+    if part != Part::Grey && switches(map, part == Part::Temporary, out) {
+        blank = true;
     }
     let adj = has_rtt_adj(class);
-    let mut blank = true;
     for (idx, n) in class.names.iter().enumerate() {
         if !n.defined || (idx != 0 && class.addrs.iter().any(|a| a.name == idx)) {
             blank = true;
         }
         if blank {
-            out.push('\n');
             blank = false;
+            if !opts.quiet {
+                out.push('\n');
+            } else if part == Part::Temporary && idx == 0 && !out.is_empty() {
+                // end the switches of a temporary map
+                out.push('\n');
+            }
         }
         let pad = 26usize.saturating_sub(n.host.len()).max(1);
         out.push_str(&n.host);
@@ -152,7 +250,7 @@ pub fn print_class(map: &Map, class: &ServerClass, now: u64, show_passwd: bool) 
         if n.client_id == tally_wire::header::ID_ANON {
             out.push_str(" anon\n");
         } else {
-            let pw = match (&n.passwd, show_passwd) {
+            let pw = match (&n.passwd, opts.show_passwd) {
                 (Some(p), true) => String::from_utf8_lossy(p.as_bytes()).into_owned(),
                 _ => String::new(),
             };
@@ -170,23 +268,33 @@ pub fn print_class(map: &Map, class: &ServerClass, now: u64, show_passwd: bool) 
             .collect();
         mine.sort_by_key(|(_, a)| (a.addr.is_ipv6(), a.addr.ip(), a.addr.port()));
         for (ai, a) in mine {
-            print_addr(class, a, class.chosen == Some(ai), adj, &mut out);
+            if !opts.quiet {
+                let chosen = class.chosen == Some(ai);
+                print_addr(class, a, chosen, adj, opts.names, out);
+            }
             blank = true;
         }
     }
-    out
 }
 
-fn print_addr(class: &ServerClass, a: &ServerAddr, chosen: bool, adj: bool, out: &mut String) {
+fn print_addr(
+    class: &ServerClass,
+    a: &ServerAddr,
+    chosen: bool,
+    adj: bool,
+    names: bool,
+    out: &mut String,
+) {
     let a1 = addr_port(&a.addr, class.kind);
-    let (alen, nlen) = (a1.len() as i64, a.rdns.len() as i64);
+    let name = if names { a.rdns.as_str() } else { "" };
+    let (alen, nlen) = (a1.len() as i64, name.len() as i64);
     let i = (22 - (nlen - 25)).clamp(1, 22) as usize;
     let j = (25 - (alen - 22)).clamp(1, 25) as usize;
     let _ = write!(
         out,
         "# {}{a1:<i$} {:<j$}",
         if chosen { "*" } else { " " },
-        a.rdns
+        name
     );
     if let Some(id) = a.srvr_id {
         let k = (16 - ((alen + nlen) - (22 + 25))).clamp(1, 16) as usize;
