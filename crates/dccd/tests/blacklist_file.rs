@@ -9,7 +9,6 @@ mod flood_util;
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use flood_util::{body, free_port, home, nop, query, replay, Server};
@@ -20,29 +19,13 @@ use tally_wire::{OpNums, Tgts};
 /// Start dccd -i 1100 on 127.0.0.1 with its messages in `home/log` and
 /// the blacklist file looked at every 100 ms.
 fn start(home: &Path) -> Server {
-    let port = free_port();
-    let log = std::fs::File::create(home.join("log")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_dccd"))
-        .args(["-b", "-i", "1100", "-n", "bltest", "-h"])
-        .arg(home)
-        .args(["-a", &format!("127.0.0.1,{port}")])
-        .env("DCCD_BLACKLIST_CHECK_MS", "100")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    let s = Server {
-        child: Some(child),
-        id: 1100,
-        port,
-        home: home.to_path_buf(),
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !nop(s.addr()) {
-        assert!(Instant::now() < deadline, "dccd did not start");
-    }
-    s
+    Server::start_env(
+        home,
+        1100,
+        free_port(),
+        &[],
+        &[("DCCD_BLACKLIST_CHECK_MS", "100")],
+    )
 }
 
 /// Write the blacklist file and wait (bounded) until the server has read

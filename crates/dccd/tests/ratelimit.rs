@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::net::{SocketAddr, UdpSocket};
+use std::net::UdpSocket;
 use std::time::Duration;
 
 use common::{exchange, free_port, passwd, temp_home, Dccd};
@@ -33,35 +33,6 @@ fn signed_client_limited_to_its_rate() {
     assert!((5..=14).contains(&answered), "{answered} answered");
     drop(d);
     let _ = std::fs::remove_dir_all(&home);
-}
-
-/// Start dccd with `extra` options, its messages in `home/log`.
-fn start_logged(home: &std::path::Path, extra: &[&str]) -> (std::process::Child, SocketAddr) {
-    use std::process::{Command, Stdio};
-    let port = free_port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let log = std::fs::File::create(home.join("log")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_dccd"))
-        .args(["-b", "-i", "1100", "-n", "vecbrand", "-h"])
-        .arg(home)
-        .args(["-a", &format!("127.0.0.1,{port}")])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap();
-    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let mut p = Packet::request(12, 32800, OpNums::from_le_words(5, 5, 0, 1), Request::Nop);
-        let bytes = p.sign(&Signer::Passwd(passwd(32800).unwrap()));
-        if exchange(&sock, addr, &bytes, Duration::from_millis(200)).is_some() {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "dccd did not start");
-    }
-    (child, addr)
 }
 
 fn signed(op_report: bool, r: u32) -> Vec<u8> {
@@ -96,7 +67,8 @@ fn wait_log(home: &std::path::Path, text: &str) -> String {
 #[test]
 fn rate_limit_complaints_logged() {
     let home = temp_home("rl-log");
-    let (mut child, addr) = start_logged(&home, &["-R", "2,2,1000"]);
+    let d = Dccd::start_logged(&home, free_port(), &["-R", "2,2,1000"]);
+    let addr = d.addr;
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     for r in 1..12 {
         let _ = exchange(&sock, addr, &signed(false, r), Duration::from_millis(20));
@@ -108,8 +80,7 @@ fn rate_limit_complaints_logged() {
         1,
         "{log}"
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(d);
     let _ = std::fs::remove_dir_all(&home);
 }
 
@@ -118,7 +89,8 @@ fn rate_limit_complaints_logged() {
 #[test]
 fn report_treated_as_query_logged() {
     let home = temp_home("rl-q-log");
-    let (mut child, addr) = start_logged(&home, &["-Q"]);
+    let d = Dccd::start_logged(&home, free_port(), &["-Q"]);
+    let addr = d.addr;
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     assert!(exchange(&sock, addr, &signed(true, 1), Duration::from_secs(1)).is_some());
     let log = wait_log(&home, "as query");
@@ -126,7 +98,6 @@ fn report_treated_as_query_logged() {
         log.contains("treat REPORT from ID 32800 at 127.0.0.1,") && log.contains(" as query"),
         "{log}"
     );
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(d);
     let _ = std::fs::remove_dir_all(&home);
 }

@@ -86,16 +86,11 @@ fn send(s: &Setup, rcpts: &[&str], body: &[u8]) -> Vec<Reply> {
             .unwrap();
         assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')], "{r}");
     }
-    for (n, v) in [("From", "alice@example.com"), ("Subject", "notes")] {
-        c.send(b'L', format!("{n}\0{v}\0").as_bytes()).unwrap();
-        c.replies().unwrap();
-    }
-    c.send(b'N', b"").unwrap();
-    c.replies().unwrap();
-    c.send(b'B', body).unwrap();
-    c.replies().unwrap();
-    c.send(b'E', b"").unwrap();
-    c.replies().unwrap()
+    common::milter::content(
+        &mut c,
+        &[("From", "alice@example.com"), ("Subject", "notes")],
+        body,
+    )
 }
 
 const HELLO: &[u8] = b"Hello Bob,\r\nthe notes are attached.\r\n";

@@ -49,6 +49,16 @@ pub struct Dccd {
 impl Dccd {
     /// Start dccd -i 1100 -n vecbrand on a free loopback port with `extra` options.
     pub fn start(home: &Path, port: u16, extra: &[&str]) -> Dccd {
+        Dccd::spawn(home, port, extra, Stdio::null())
+    }
+
+    /// [`Dccd::start`] with the server's messages in `home/log`.
+    pub fn start_logged(home: &Path, port: u16, extra: &[&str]) -> Dccd {
+        let log = std::fs::File::create(home.join("log")).unwrap();
+        Dccd::spawn(home, port, extra, Stdio::from(log))
+    }
+
+    fn spawn(home: &Path, port: u16, extra: &[&str], stderr: Stdio) -> Dccd {
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_dccd"))
             .args(["-b", "-i", "1100", "-n", "vecbrand", "-h"])
@@ -57,7 +67,7 @@ impl Dccd {
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let d = Dccd {

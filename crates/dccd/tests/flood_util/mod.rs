@@ -64,6 +64,17 @@ pub struct Server {
 impl Server {
     /// Start dccd -i `id` on `127.0.0.1,port` in `home`.
     pub fn start(home: &Path, id: u16, port: u16, extra: &[&str]) -> Server {
+        Server::start_env(home, id, port, extra, &[])
+    }
+
+    /// [`Server::start`] with environment variables.
+    pub fn start_env(
+        home: &Path,
+        id: u16,
+        port: u16,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -74,6 +85,7 @@ impl Server {
             .arg(home)
             .args(["-a", &format!("127.0.0.1,{port}")])
             .args(extra)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
