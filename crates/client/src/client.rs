@@ -341,7 +341,6 @@ impl Client {
         resp_rates(class, &m.log, m.elapsed_us, now, true);
         if !pick(class, fam) {
             class.fail_more(now);
-            class.measure_at = 0;
             return Err(Self::no_server(kind, NoServerReason::NotAnswering));
         }
         update_threshold(class);

@@ -136,9 +136,8 @@ fn run(o: &CleanOpts, out: &Out) -> Result<(), Fail> {
             exit::NOINPUT,
         ));
     }
-    if !o.new_db {
-        explicit_ages(o)?;
-    }
+    // checked before the database is touched, used when expiring
+    let ages = if o.new_db { None } else { explicit_ages(o)? };
     let db = paths::db_dir(&home, o.grey);
     let what = match o.mode {
         Mode::Normal => "cleaning",
@@ -221,7 +220,7 @@ fn run(o: &CleanOpts, out: &Out) -> Result<(), Fail> {
         let _ = fs::remove_file(paths::flood_map_file(&db));
         out.trace(format!("creating database {}", db.display()));
     } else {
-        let policy = expiry(o, &db, out)?;
+        let policy = expiry(o, ages, &db, out)?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -399,17 +398,17 @@ fn explicit_ages(o: &CleanOpts) -> Result<Option<(u64, u64)>, Fail> {
     Ok(Some((small, bulk)))
 }
 
-/// The expiry ages: `-P` reuses the last ones given with `-e`/`-E` (or
+/// The expiry ages (`ages`: the explicit ones, [`explicit_ages`]): `-P` reuses the last ones given with `-e`/`-E` (or
 /// reused by `-P`), otherwise `-e`/`-E` or the defaults. The ages used are
 /// remembered with a mark of whether they were chosen (`-e`, `-E`, or
 /// `-P` of chosen ages) as the original's `DB_PARM_FG_EXP_SET`, so a
 /// cleaning with the defaults makes a later `-P` use the defaults again.
-fn expiry(o: &CleanOpts, db: &Path, out: &Out) -> Result<Expiry, Fail> {
+fn expiry(o: &CleanOpts, ages: Option<(u64, u64)>, db: &Path, out: &Out) -> Result<Expiry, Fail> {
     if o.grey {
         return Ok(grey_expiry(db, out));
     }
     let params = paths::params_file(db);
-    let (small, bulk, chosen) = match explicit_ages(o)? {
+    let (small, bulk, chosen) = match ages {
         Some((small, bulk)) => (small, bulk, o.small.is_some() || o.bulk.is_some()),
         None => match read_params_marked(&params) {
             Some((small, bulk, true)) => (small, bulk, true),

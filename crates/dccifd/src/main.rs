@@ -7,12 +7,11 @@ use tally_dccifd::daemon::{self, Bound, Shared};
 use tally_dccifd::opts::{self, Listen};
 use tally_engine::dcc_client::DccClient;
 use tally_engine::syslog::Syslog;
+use tally_privs::EX_OSERR;
 
 const VERSION: &str = "2.3.167";
 /// sysexits `EX_USAGE`: a bad value of `-p`, `-o`, `-D`, `-S`, `-I`, `-M`.
 const EX_USAGE: i32 = 64;
-/// sysexits `EX_OSERR`: the daemon could not go into the background.
-const EX_OSERR: i32 = 71;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

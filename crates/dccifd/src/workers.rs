@@ -125,12 +125,7 @@ impl<H: Fn(Conn) + Send + Sync + 'static> Pool<H> {
                 Accepted::Conn(c) => (self.handle)(c),
                 // the original's words, with the address as it writes it
                 Accepted::Refused(peer) => {
-                    let ip = match peer.ip() {
-                        std::net::IpAddr::V6(a) => a
-                            .to_ipv4_mapped()
-                            .map_or(std::net::IpAddr::V6(a), std::net::IpAddr::V4),
-                        v4 => v4,
-                    };
+                    let ip = peer.ip().to_canonical();
                     (self.complain)(&format!("unauthorized client address {ip},{}", peer.port()))
                 }
                 Accepted::Failed(e) => {

@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tally_client::error::NoServerReason;
-use tally_client::map::{file, ClassKind, ServerClass, DCC_PORT, GREY_PORT};
+use tally_client::map::{file, ServerClass};
 use tally_client::{Client, ClientError, DccAnswer, Map, Wait};
 use tally_wire::WireCk;
 
@@ -183,19 +183,11 @@ fn ap_str(a: &SocketAddr) -> String {
     format!("{},{}", a.ip(), a.port())
 }
 
-/// The port a class's servers use unless the map says otherwise.
-fn class_port(class: &ServerClass) -> u16 {
-    match class.kind {
-        ClassKind::Dcc => DCC_PORT,
-        ClassKind::Grey => GREY_PORT,
-    }
-}
-
 /// An address of a class as the original lists it after `at` in "no
 /// working ... server" complaints: without the port when it is the
 /// class's usual one.
 fn at_str(class: &ServerClass, a: &SocketAddr) -> String {
-    if a.port() == class_port(class) {
+    if a.port() == class.kind.default_port() {
         a.ip().to_string()
     } else {
         ap_str(a)

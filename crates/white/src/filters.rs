@@ -79,8 +79,14 @@ impl Filters {
     /// original names it. The original says it at most once a day per
     /// process; keeping that count is the caller's part.
     pub fn grey_off_complaint(sw: Switches, grey_on: bool, abs_name: &str) -> Option<String> {
-        let wants = sw.has(Switches::GREY_ON) || sw.has(Switches::GREY_LOG_ON);
-        (wants && !grey_on).then(|| format!("{abs_name} wants greylisting but it is turned off"))
+        (Filters::wants_grey(sw) && !grey_on)
+            .then(|| format!("{abs_name} wants greylisting but it is turned off"))
+    }
+
+    /// Whether a file's switches ask for greylisting (`option
+    /// greylist-on` or `greylist-log-on`).
+    pub fn wants_grey(sw: Switches) -> bool {
+        sw.has(Switches::GREY_ON) || sw.has(Switches::GREY_LOG_ON)
     }
 
     /// `wf2sws`: apply one file's settings on top of these switches.

@@ -186,22 +186,6 @@ fn has_rtt_adj(class: &ServerClass) -> bool {
             .any(|a| a.pkt_vers < VERS_CUR && a.srvr_id.is_some())
 }
 
-/// The text of one class as a map file holds it (`info -N`).
-pub fn print_class(map: &Map, class: &ServerClass, now: u64, show_passwd: bool) -> String {
-    let opts = InfoOpts {
-        show_passwd,
-        names: true,
-        ..InfoOpts::default()
-    };
-    let part = match class.kind {
-        ClassKind::Dcc => Part::Dcc,
-        ClassKind::Grey => Part::Grey,
-    };
-    let mut out = String::new();
-    print_part(map, class, now, &opts, part, &mut out);
-    out
-}
-
 fn print_part(
     map: &Map,
     class: &ServerClass,

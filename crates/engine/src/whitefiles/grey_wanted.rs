@@ -26,12 +26,23 @@ impl Gate {
     /// must wait [`EVERY_SECS`]. One caller wins when several race.
     pub fn pass(&self, now: u64) -> bool {
         let prev = self.0.load(Ordering::Relaxed);
-        if prev != 0 && now < prev.saturating_add(EVERY_SECS) {
+        if Gate::closed(prev, now) {
             return false;
         }
         self.0
             .compare_exchange(prev, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
             .is_ok()
+    }
+
+    /// Whether a complaint made at `prev` (0: none yet) keeps the gate
+    /// shut at `now`.
+    fn closed(prev: u64, now: u64) -> bool {
+        prev != 0 && now < prev.saturating_add(EVERY_SECS)
+    }
+
+    /// Whether the gate is shut at `now` (nothing is changed).
+    pub fn is_shut(&self, now: u64) -> bool {
+        Gate::closed(self.0.load(Ordering::Relaxed), now)
     }
 }
 
@@ -47,13 +58,16 @@ pub fn complaint<'a>(
     gate: &Gate,
     now: u64,
 ) -> Option<String> {
-    if grey_on {
+    // most messages: no -G complaint due, or no file asking for it; only
+    // the list found is named
+    if grey_on || gate.is_shut(now) {
         return None;
     }
-    let c = lists.into_iter().find_map(|l| {
-        let abs = crate::home::absolute(home, l.name());
-        Filters::grey_off_complaint(l.switches(), false, &abs.display().to_string())
-    })?;
+    let l = lists
+        .into_iter()
+        .find(|l| Filters::wants_grey(l.switches()))?;
+    let abs = crate::home::absolute(home, l.name());
+    let c = Filters::grey_off_complaint(l.switches(), false, &abs.display().to_string())?;
     gate.pass(now).then_some(c)
 }
 
