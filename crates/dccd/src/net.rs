@@ -291,16 +291,10 @@ async fn serve(
     for e in crate::clients_file::load(&mut server.clients, &clients_path) {
         log(&e);
     }
+    let state = Arc::new(Mutex::new(server));
     // the blacklist file, before the first request
     let mut bl_watch = crate::blacklist::watch::Watch::new(&home);
-    let first = bl_watch.check(std::time::Instant::now());
-    if let Some(t) = first.table {
-        server.blacklist = t;
-    }
-    for m in &first.messages {
-        log(m);
-    }
-    let state = Arc::new(Mutex::new(server));
+    check_blacklist(&mut bl_watch, &state);
     let tcp: Vec<SocketAddr> = socks.iter().filter_map(|s| s.local_addr().ok()).collect();
     crate::flood::run::start(&tcp, state.clone(), flood.clone())?;
     if let Some(addr) = metrics {

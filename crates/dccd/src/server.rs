@@ -164,11 +164,13 @@ impl Server {
             {
                 self.stats.anon_rl += 1;
                 self.stats.bad_op += 1;
-                let at = format!(
-                    " from anonymous at {}",
-                    crate::blacklist::requests::addr_str(from)
-                );
-                self.complain_rate(None, over, &at, from, now);
+                let at = || {
+                    format!(
+                        " from anonymous at {}",
+                        crate::blacklist::requests::addr_str(from)
+                    )
+                };
+                self.complain_rate(None, over, at, from, now);
                 return Reply::Drop;
             }
         }
@@ -371,10 +373,9 @@ impl Server {
                         self.stats.rl += 1;
                     }
                     self.stats.bad_op += 1;
-                    let text = crate::blacklist::requests::from_id_ip(req, &who, from, false);
                     // the sender without the operation, as the original
                     // words it
-                    let at = text.find(" from ").map_or("", |i| &text[i..]);
+                    let at = || crate::blacklist::requests::sender_str(req, &who, from, false);
                     let client = (!anon).then_some((req.sender, from.ip()));
                     self.complain_rate(client, over, at, from, now);
                     return Reply::Drop;
@@ -400,9 +401,11 @@ impl Server {
                 // -Q: only the reports answered as queries are "rejected"
                 if is_report && !rights.report {
                     self.stats.report_reject += 1;
-                    let text = crate::blacklist::requests::from_id_ip(req, &who, from, false);
                     let client = who.trusted.then_some((req.sender, from.ip()));
-                    self.complain(client, now, || format!("treat {text} as query"));
+                    self.complain(client, now, || {
+                        let text = crate::blacklist::requests::from_id_ip(req, &who, from, false);
+                        format!("treat {text} as query")
+                    });
                 }
                 if is_report && rights.report {
                     // the notice of a reputation hit is no new report
@@ -523,7 +526,7 @@ impl Server {
         &mut self,
         client: Option<(u32, std::net::IpAddr)>,
         over: crate::clients::Over,
-        at: &str,
+        at: impl FnOnce() -> String,
         from: SocketAddr,
         now: Instant,
     ) {
@@ -532,7 +535,7 @@ impl Server {
         self.complain(client, now, || match over {
             crate::clients::Over::Client => {
                 let rate = if client.is_some() { sub } else { anon };
-                format!("{rate:.1} requests/sec are too many{at}")
+                format!("{rate:.1} requests/sec are too many{}", at())
             }
             crate::clients::Over::AllAnon => format!(
                 "{} contributed to {all_anon:.1} anonymous requests/sec",
@@ -829,13 +832,7 @@ fn is_junk(e: &DecodeError) -> bool {
 
 /// A greylist operation.
 fn is_grey_op(b: &Request) -> bool {
-    matches!(
-        b,
-        Request::GreyReport(_)
-            | Request::GreyQuery(_)
-            | Request::GreyWhite(_)
-            | Request::GreySpam(_)
-    )
+    tally_wire::packet::Expect::for_request(b) == tally_wire::packet::Expect::Grey
 }
 
 /// Seconds since the epoch.

@@ -62,14 +62,23 @@ pub(crate) fn from_id_ip(
     from: SocketAddr,
     black: bool,
 ) -> String {
-    let op = op_str(req);
+    format!("{}{}", op_str(req), sender_str(req, who, from, black))
+}
+
+/// ` from WHO at ADDR`: the sender part of [`from_id_ip`].
+pub(crate) fn sender_str(
+    req: &Packet<Request>,
+    who: &Who,
+    from: SocketAddr,
+    black: bool,
+) -> String {
     let at = addr_str(from);
     let id = req.sender;
     match who.auth {
-        Auth::Anonymous => format!("{op} from anonymous at {at}"),
-        Auth::UnknownId => format!("{op} from unknown ID {id} at {at}"),
-        Auth::Blacklisted => format!("{op} from blacklisted ID {id} at {at}"),
-        Auth::BadPasswd => format!("{op} from ID {id} at {at} with bad password "),
+        Auth::Anonymous => format!(" from anonymous at {at}"),
+        Auth::UnknownId => format!(" from unknown ID {id} at {at}"),
+        Auth::Blacklisted => format!(" from blacklisted ID {id} at {at}"),
+        Auth::BadPasswd => format!(" from ID {id} at {at} with bad password "),
         // a server-ID is no client for the original: its password "fails"
         Auth::Verified { .. }
             if !matches!(
@@ -77,10 +86,10 @@ pub(crate) fn from_id_ip(
                 Request::Nop | Request::Admn(_) | Request::Delete(_)
             ) && IdKind::of(id) != IdKind::Client =>
         {
-            format!("{op} from ID {id} at {at} with bad password ")
+            format!(" from ID {id} at {at} with bad password ")
         }
-        Auth::Verified { .. } if black => format!("{op} from ID {id} at blacklisted {at}"),
-        Auth::Verified { .. } => format!("{op} from ID {id} at {at}"),
+        Auth::Verified { .. } if black => format!(" from ID {id} at blacklisted {at}"),
+        Auth::Verified { .. } => format!(" from ID {id} at {at}"),
     }
 }
 

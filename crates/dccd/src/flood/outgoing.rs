@@ -335,7 +335,7 @@ async fn drive(
                 (Vec::new(), true, 0)
             } else {
                 let sv = server.lock().map_err(|_| "stopped")?;
-                let now = sv.clock.unwrap_or_else(crate::server::unix_now);
+                let now = sv.grey_secs();
                 (
                     sv.counter
                         .store
