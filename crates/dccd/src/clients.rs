@@ -254,6 +254,7 @@ impl Clients {
     }
 
     /// Whether the rate limits let this request through.
+    #[cfg(test)]
     pub(crate) fn allow(
         &mut self,
         req: &Packet<Request>,
@@ -265,7 +266,9 @@ impl Clients {
         self.over(req, from, who, rl, now).is_none()
     }
 
-    /// [`Clients::allow`] saying which limit a refused request is over.
+    /// Whether the rate limits let this request through: `None`, or which
+    /// limit a refused request is over (its token taken when it is let
+    /// through).
     pub(crate) fn over(
         &mut self,
         req: &Packet<Request>,
@@ -320,7 +323,7 @@ impl Clients {
     /// over that of all anonymous clients: the cheap check made before a
     /// request is decoded, so that a flood costs the server little. A
     /// refused request is counted for `cdcc clients`; one not refused
-    /// here is checked again, and charged, by [`Clients::allow`].
+    /// here is checked again, and charged, by [`Clients::over`].
     pub(crate) fn anon_refused(
         &mut self,
         ip: IpAddr,

@@ -16,7 +16,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tally_grey::{Change, Counters, Grey, GreyOp, Outcome, Params, Request as GReq};
 use tally_store::{Ck, Pos, Report, Store, Ts};
@@ -125,25 +125,25 @@ fn db_type_name(t: tally_wire::CkType) -> &'static str {
 }
 
 /// The ERROR the original sends an authenticated client for a GREY_SPAM
-/// whose checksums are not, in order, IP, grey msg and grey triple: the
-/// triple is checked first, then the msg, then the IP, and each text
-/// names the type found in the msg's place (as the original does).
-pub fn spam_types_error(g: &GreySpam) -> Option<String> {
+/// whose checksums are not, in order, IP, grey msg and grey triple (as
+/// [`tally_wire::validate::check_request`] refused it, the one check of
+/// the types): the triple is named first, then the msg, then the IP, and
+/// each text names the type found in the msg's place (as the original
+/// does).
+pub fn spam_types_error(g: &GreySpam) -> String {
     use tally_wire::CkType;
     let want = if g.triple.ty != CkType::GreyTriple {
         CkType::GreyTriple
     } else if g.msg.ty != CkType::GreyMsg {
         CkType::GreyMsg
-    } else if g.ip.ty != CkType::Ip {
-        CkType::Ip
     } else {
-        return None;
+        CkType::Ip
     };
-    Some(format!(
+    format!(
         "{} instead of {} for GREYLIST SPAM",
         db_type_name(g.msg.ty),
         db_type_name(want)
-    ))
+    )
 }
 
 /// The expiry `dbclean -G on` applies with these settings: embargo
@@ -244,19 +244,18 @@ impl Server {
             }
             return Reply::Drop;
         }
-        if !self.clients.allow(req, from, who, &self.cfg.rate, now) {
-            self.stats.rl += 1;
-            return Reply::Drop;
+        if let Some(over) = self.clients.over(req, from, who, &self.cfg.rate, now) {
+            let at = || crate::blacklist::requests::sender_str(req, who, from, false);
+            return self.rate_dropped(Some((req.sender, from.ip())), over, at, from, now);
         }
-        let records = !matches!(req.body, Request::GreyQuery(_));
-        if records {
-            if let Some(a) =
-                self.ridc
-                    .replay(from, buf, req, who, self.cfg.srvr_id, now, &mut self.out)
-            {
-                self.stats.retrans += 1;
-                return a;
-            }
+        // as the original's `start_work`, every greylist operation is
+        // answered from the retransmission cache, GREY_QUERY too
+        if let Some(a) = self
+            .ridc
+            .replay(from, buf, req, who, self.cfg.srvr_id, now, &mut self.out)
+        {
+            self.stats.retrans += 1;
+            return a;
         }
         let secs = self.grey_secs();
         let ts = match self.clock {
@@ -340,9 +339,6 @@ impl Server {
                 return Reply::Drop;
             }
         };
-        if records {
-            return self.answer_remembered(req, who, body, from, buf, now);
-        }
-        self.answer(req, who, body, Duration::ZERO)
+        self.answer_remembered(req, who, body, from, buf, now)
     }
 }

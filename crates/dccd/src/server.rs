@@ -162,16 +162,13 @@ impl Server {
                 self.clients
                     .anon_refused(from.ip(), &self.cfg.rate, now, unix_now())
             {
-                self.stats.anon_rl += 1;
-                self.stats.bad_op += 1;
                 let at = || {
                     format!(
                         " from anonymous at {}",
                         crate::blacklist::requests::addr_str(from)
                     )
                 };
-                self.complain_rate(None, over, at, from, now);
-                return Reply::Drop;
+                return self.rate_dropped(None, over, at, from, now);
             }
         }
         let spare = std::mem::take(&mut self.spare_cks);
@@ -275,10 +272,10 @@ impl Server {
                 // a greylist server tells an authenticated client what is
                 // wrong with its GREY_SPAM, as the original
                 Refusal::GreySpamTypes if self.grey.is_some() && who.trusted => match &req.body {
-                    Request::GreySpam(g) => match crate::grey::spam_types_error(g) {
-                        Some(text) => self.error(req, &who, &text),
-                        None => Reply::Drop,
-                    },
+                    Request::GreySpam(g) => {
+                        let text = crate::grey::spam_types_error(g);
+                        self.error(req, &who, &text)
+                    }
                     _ => Reply::Drop,
                 },
                 _ => {
@@ -312,6 +309,30 @@ impl Server {
                 None => u64::from(self.id_delay_ms(req.sender)),
             };
             self.trace_request(req, from, &who, delay_ms);
+        }
+        // As the original's `ck_id`, NOPs, `cdcc` requests and DELETEs
+        // are held to the rate limits too (QUERY and REPORT below, after
+        // their anonymous delay; the greylist operations in `grey`), an
+        // authenticated ID (a server-ID too) at the rate of clients. A
+        // NOP or ADMN over the limit still counts as one, as there.
+        if matches!(
+            req.body,
+            Request::Nop | Request::Admn(_) | Request::Delete(_)
+        ) {
+            let as_known = Who {
+                auth: who.auth.clone(),
+                trusted: who.auth.passwd().is_some(),
+            };
+            if let Some(over) = self.clients.over(req, from, &as_known, &self.cfg.rate, now) {
+                match req.body {
+                    Request::Nop => self.stats.nops += 1,
+                    Request::Admn(_) => self.stats.admin += 1,
+                    _ => {}
+                }
+                let client = as_known.trusted.then_some((req.sender, from.ip()));
+                let at = || crate::blacklist::requests::sender_str(req, &who, from, false);
+                return self.rate_dropped(client, over, at, from, now);
+            }
         }
         if self.grey.is_some()
             && matches!(
@@ -365,27 +386,18 @@ impl Server {
                     }
                 };
                 if let Some(over) = self.clients.over(req, from, &who, &self.cfg.rate, now) {
-                    // the original counts the drop as a bad operation
-                    // too, and the anonymous ones apart
-                    if anon {
-                        self.stats.anon_rl += 1;
-                    } else {
-                        self.stats.rl += 1;
-                    }
-                    self.stats.bad_op += 1;
                     // the sender without the operation, as the original
                     // words it
                     let at = || crate::blacklist::requests::sender_str(req, &who, from, false);
                     let client = (!anon).then_some((req.sender, from.ip()));
-                    self.complain_rate(client, over, at, from, now);
-                    return Reply::Drop;
+                    return self.rate_dropped(client, over, at, from, now);
                 }
                 let is_report = req.body.op() == Op::Report;
-                // Only the answers of REPORTs are remembered (the cache key
-                // holds the operation): a QUERY never finds one.
-                if !is_report {
-                    self.ridc.expire(now);
-                } else if let Some(a) =
+                // As the original (`start_work`), a retransmitted QUERY
+                // is answered from the cache as a REPORT is: the answer
+                // sent the first time, counted as a retransmission and
+                // not as another query.
+                if let Some(a) =
                     self.ridc
                         .replay(from, buf, req, &who, self.cfg.srvr_id, now, &mut self.out)
                 {
@@ -407,9 +419,10 @@ impl Server {
                         format!("treat {text} as query")
                     });
                 }
+                let rep_spam = r.tgts.is_rep_spam();
                 if is_report && rights.report {
                     // the notice of a reputation hit is no new report
-                    if !r.tgts.is_rep_spam() {
+                    if !rep_spam {
                         self.stats.reports += 1;
                     }
                 } else {
@@ -423,7 +436,7 @@ impl Server {
                 let worked = self.counter.work_into(r, rights, ts, &mut pairs);
                 let a = match worked {
                     Ok(out) => {
-                        self.stats.note_answer(rights.report, &out);
+                        self.stats.note_answer(rights.report, rep_spam, &out);
                         let delay = if anon {
                             Duration::from_millis(anon_ms)
                         } else {
@@ -436,9 +449,7 @@ impl Server {
                         } else {
                             self.answer_pairs(req, &who, &pairs, delay)
                         };
-                        if is_report {
-                            self.remember(&a, from, buf, now);
-                        }
+                        self.remember(&a, from, buf, now);
                         a
                     }
                     Err(e) => {
@@ -493,7 +504,6 @@ impl Server {
                         let body = match gone {
                             Some(t) => {
                                 crate::trace::log(&t);
-                                self.stats.errors += 1;
                                 Response::Error(t.into_bytes())
                             }
                             None => Response::Ok(self.ok_body(req)),
@@ -513,6 +523,29 @@ impl Server {
                 Reply::Drop
             }
         }
+    }
+
+    /// Drop a request over a rate limit (`client`: the authenticated
+    /// sender's ID and address, `None` for the others), counted as the
+    /// original counts it (a bad operation, and among the rate-limited
+    /// answers of authenticated or of anonymous clients) and logged as
+    /// [`Server::complain_rate`] logs it.
+    pub(crate) fn rate_dropped(
+        &mut self,
+        client: Option<(u32, std::net::IpAddr)>,
+        over: crate::clients::Over,
+        at: impl FnOnce() -> String,
+        from: SocketAddr,
+        now: Instant,
+    ) -> Reply {
+        if client.is_some() {
+            self.stats.rl += 1;
+        } else {
+            self.stats.anon_rl += 1;
+        }
+        self.stats.bad_op += 1;
+        self.complain_rate(client, over, at, from, now);
+        Reply::Drop
     }
 
     /// Log that a request was dropped for a rate limit, in the
@@ -681,7 +714,7 @@ impl Server {
     }
 
     /// Write an answer at the end of [`Server::out`], to be signed and
-    /// sent.
+    /// sent; an ERROR is counted here for `cdcc stats` (`reject`).
     pub(crate) fn answer(
         &mut self,
         req: &Packet<Request>,
@@ -690,6 +723,9 @@ impl Server {
         delay: Duration,
     ) -> Reply {
         let at = self.out.len();
+        if matches!(body, Response::Error(_)) {
+            self.stats.errors += 1;
+        }
         match &body {
             Response::Answer(Answer::Pairs(pairs)) => {
                 encode_pairs(req, u32::from(self.cfg.srvr_id), pairs, &mut self.out)
@@ -750,7 +786,6 @@ impl Server {
     /// An ERROR answer.
     pub(crate) fn error(&mut self, req: &Packet<Request>, who: &Who, text: &str) -> Reply {
         crate::trace::log(text);
-        self.stats.errors += 1;
         let mut t = text.as_bytes().to_vec();
         t.truncate(127);
         self.answer(req, who, Response::Error(t), Duration::ZERO)

@@ -73,11 +73,12 @@ pub struct Stats {
 
 impl Stats {
     /// Count an answer's figures. As the original, a counted report
-    /// flagged as the notice of a reputation hit (`Outcome::rep_spam`)
-    /// adds to none of the size figures, and only a whitelisted answer
-    /// to it is counted.
-    pub fn note_answer(&mut self, report: bool, o: &Outcome) {
-        let rep_spam = report && o.rep_spam;
+    /// flagged as the notice of a reputation hit (`rep_spam`: its target
+    /// count's [`tally_wire::Tgts::is_rep_spam`], a commercial client's
+    /// second report of a message) adds to none of the size figures, and
+    /// only a whitelisted answer to it is counted.
+    pub fn note_answer(&mut self, report: bool, rep_spam: bool, o: &Outcome) {
+        let rep_spam = report && rep_spam;
         if report && !rep_spam {
             let g = o.gross;
             if g == tgts::MANY {
@@ -207,7 +208,7 @@ pub fn text(s: &Stats, c: &Context<'_>, max: usize) -> String {
     ));
     t.push_str(&format!(
         "{:8} accepted {:6} stale {:8} dup  {:5} white    {} delete\n",
-        f.accepted, f.stale, f.dup, 0, f.deleted
+        f.accepted, f.stale, f.dup, f.white, f.deleted
     ));
     t.push_str(&format!(
         "{:8} reports added between {} and {} UTC",

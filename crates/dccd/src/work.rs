@@ -47,10 +47,6 @@ pub struct Outcome {
     pub max: u32,
     /// The report's gross count (`many` for spam).
     pub gross: u32,
-    /// The request's target count carries the "reputation hit" flag
-    /// (a commercial client's second report of a message): not counted
-    /// among the reports of `cdcc stats`, as in the original.
-    pub rep_spam: bool,
 }
 
 /// The counting engine around the database.
@@ -184,11 +180,7 @@ impl Counter {
             main.clear();
         }
 
-        let mut out = Outcome {
-            max: 0,
-            gross,
-            rep_spam: t0.is_rep_spam(),
-        };
+        let mut out = Outcome { max: 0, gross };
         let mut in_main = main.iter().zip(main_counts.iter()).peekable();
         for ck in &req.cks {
             let t = ck.ty;

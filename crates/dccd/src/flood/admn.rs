@@ -143,8 +143,8 @@ fn stats_of(f: &Flood, id: u16, position: Option<u64>, now: u64) -> String {
         since_up(st.in_up > 0, st.in_since, st.in_total),
     ));
     t.push_str(&format!(
-        "     {} reports received  {} accepted  {} duplicate  {} stale\n     0 bad whitelist  0 not deleted\n",
-        st.received, st.accepted, st.dup, st.stale
+        "     {} reports received  {} accepted  {} duplicate  {} stale\n     {} bad whitelist  0 not deleted\n",
+        st.received, st.accepted, st.dup, st.stale, st.white
     ));
     t.push_str(&conn_cur(
         f,
@@ -174,6 +174,7 @@ pub fn totals(f: &Flood) -> Totals {
         t.stale += st.stale;
         t.dup += st.dup;
         t.deleted += st.deleted;
+        t.white += st.white;
     }
     t
 }
@@ -199,6 +200,8 @@ pub struct Totals {
     pub dup: u64,
     /// Deletions applied.
     pub deleted: u64,
+    /// Reports refused as whitelisted here.
+    pub white: u64,
 }
 
 /// The original's answer to `flood stats` of an ID that is not a peer
@@ -248,6 +251,7 @@ pub fn op(
                 st.dup = 0;
                 st.stale = 0;
                 st.deleted = 0;
+                st.white = 0;
                 st.out_total = 0;
                 st.in_total = 0;
                 st.cleared = now;

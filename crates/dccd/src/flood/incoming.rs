@@ -360,6 +360,24 @@ async fn receive(
                     st.in_alive = now;
                     st.stale += u64::from(stale);
                 }
+                // As the original, a report whose checksums are
+                // whitelisted here is neither counted nor passed on
+                // (the original also sends a NOTE back; we log it
+                // with FLOOD2).
+                let decision = match decision {
+                    Incoming::Add(rec)
+                        if super::records::refused_as_whitelisted(
+                            &rec,
+                            grey,
+                            |t| !grey && crate::opts::default_nokeep() & (1u32 << t.number()) != 0,
+                            |c| sv.counter.store.total(c).unwrap_or(0),
+                        ) =>
+                    {
+                        f.status_mut(id).white += 1;
+                        Incoming::Skip(format!("whitelisted {}", proto::rpt_id(r.srvr_id, r.ts)))
+                    }
+                    d => d,
+                };
                 match decision {
                     Incoming::Add(rec) => {
                         let fresh = proto::seen_key(&rec).is_some_and(|k| f.seen.insert(k));

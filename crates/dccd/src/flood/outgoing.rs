@@ -336,14 +336,28 @@ async fn drive(
             } else {
                 let sv = server.lock().map_err(|_| "stopped")?;
                 let now = sv.grey_secs();
-                (
-                    sv.counter
-                        .store
-                        .read_log(cursor, BATCH)
-                        .map_err(|e| e.to_string())?,
-                    false,
-                    now,
-                )
+                let batch = sv
+                    .counter
+                    .store
+                    .read_log(cursor, BATCH)
+                    .map_err(|e| e.to_string())?;
+                // the reports kept from the peers for checksums
+                // whitelisted here, looked at while the store is at hand
+                let store = &sv.counter.store;
+                let white = |c: &tally_store::Ck| {
+                    matches!(
+                        store.total(c),
+                        Ok(tally_store::tgts::OK | tally_store::tgts::OK2)
+                    )
+                };
+                let batch: Vec<_> = batch
+                    .into_iter()
+                    .map(|e| {
+                        let w = super::records::withheld_as_whitelisted(&e.report, grey, white);
+                        (e, w)
+                    })
+                    .collect();
+                (batch, false, now)
             }
         };
         if batch.is_empty() || halted {
@@ -366,8 +380,11 @@ async fn drive(
             // rewound: the sums start again from the beginning
             sums.clear();
         }
-        for e in &batch {
+        for (e, whitelisted) in &batch {
             cursor = e.pos;
+            if *whitelisted {
+                continue;
+            }
             // a peer would take it as stale: not sent (after a rewind, a
             // day of the log rather than all of it)
             if super::records::too_old_to_send(&e.report, now) {

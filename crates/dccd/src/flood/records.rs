@@ -25,6 +25,101 @@ fn is_rep(t: CkType) -> bool {
     matches!(t, CkType::GreyMsg | CkType::GreyTriple)
 }
 
+/// How fuzzy a checksum type is, as the original ranks them (its
+/// `dcc_ck_fuzziness` and, for a greylist server, `grey_ck_fuzziness`):
+/// a whitelisted checksum of a report makes its less fuzzy checksums
+/// count for nothing when the report is flooded.
+fn fuzziness(t: CkType, grey: bool) -> u8 {
+    use CkType::*;
+    if grey {
+        match t {
+            Ip => 3,
+            GreyTriple | SrvrId | EnvTo => 2,
+            _ => 1,
+        }
+    } else {
+        match t {
+            Fuz1 => 2,
+            Fuz2 | SrvrId | EnvTo => 3,
+            GreyMsg | GreyTriple => 4,
+            _ => 1,
+        }
+    }
+}
+
+/// Whether a report (not a deletion nor a server-ID claim) is kept from
+/// the peers because of checksums whitelisted here (`white`: the server
+/// whitelist, `whitelist` or `grey_whitelist`), as the original's
+/// `oflod_ck_put` decides for its records, whose whitelisted checksums
+/// are marked obsolete as they are added: taking the checksums in order,
+/// a whitelisted one fuzzier than any seen before withholds the report,
+/// and one that is not whitelisted, at least as fuzzy as any seen before,
+/// lets it go. A report without a whitelisted checksum is not withheld;
+/// one that goes keeps its whitelisted checksums.
+pub fn withheld_as_whitelisted(r: &Report, grey: bool, white: impl Fn(&Ck) -> bool) -> bool {
+    if r.is_delete() || is_claim(r) {
+        return false;
+    }
+    let (mut level, mut send, mut any) = (0u8, false, false);
+    for c in r.cks.iter().filter(|c| c.ty != CkType::EnvTo) {
+        let f = fuzziness(c.ty, grey);
+        if white(c) {
+            any = true;
+            if level < f {
+                level = f;
+                send = false;
+            }
+        } else if level <= f {
+            level = f;
+            send = true;
+        }
+    }
+    any && !send
+}
+
+/// Whether a report received from a peer is refused because its
+/// checksums are whitelisted here (`total`: a checksum's total here,
+/// its whitelist value when whitelisted), as the original's `iflod_rpt`
+/// looks: the checksums are taken in classes (those not kept by default,
+/// `global_nokeep`; reputations; the others), and the first checksum of
+/// each class decides for it: whitelisted `ok` (or, on a greylist
+/// server, `ok2`), or the second `ok2` of a DCC server's report.
+pub fn refused_as_whitelisted(
+    r: &Report,
+    grey: bool,
+    global_nokeep: impl Fn(CkType) -> bool,
+    total: impl Fn(&Ck) -> u32,
+) -> bool {
+    if r.is_delete() {
+        return false;
+    }
+    let mut seen = [false; 3];
+    let mut ok2 = 0;
+    for c in r.cks.iter().filter(|c| c.ty != CkType::EnvTo) {
+        let class = if global_nokeep(c.ty) {
+            0
+        } else if !grey && is_rep(c.ty) {
+            1
+        } else {
+            2
+        };
+        if std::mem::replace(&mut seen[class], true) {
+            continue;
+        }
+        match total(c) {
+            tgts::OK => return true,
+            tgts::OK2 => {
+                ok2 += 1;
+                if grey || ok2 >= 2 {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// The record a log entry becomes for `peer`, or `None` when it is not
 /// sent there: below the threshold, from that peer or through it, refused
 /// by a translation or by `leaf=`, a deletion the peer does not take, or

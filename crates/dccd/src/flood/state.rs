@@ -40,6 +40,9 @@ pub struct PeerStatus {
     pub stale: u64,
     /// Deletions received and applied.
     pub deleted: u64,
+    /// Reports received whose checksums are whitelisted here, not counted
+    /// (the original's "bad whitelist").
+    pub white: u64,
     /// When the figures were last cleared (seconds since the epoch; 0 =
     /// when the server started).
     pub cleared: u64,
