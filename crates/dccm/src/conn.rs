@@ -239,7 +239,6 @@ impl Conn {
             // a recipient without a sender: answer as for an unknown state
             return Step::Continue;
         };
-        msg.note_mta(m);
         if msg.rcpt_cmds >= MAX_RCPTS {
             // complained about in the system log and the log file, which is
             // kept, as the original
@@ -273,6 +272,9 @@ impl Conn {
         if let (Some(c), Some(l)) = (rcpt.complaint.as_deref(), msg.log.as_mut()) {
             l.note(c);
         }
+        // sendmail's opinion, as the original reads it: not for recipients
+        // over the limit or refused by the MTA, before the joining rule
+        msg.note_mta(m);
         if let Some(reply) = msg.compat(&rcpt) {
             if let Some(l) = msg.log.as_mut() {
                 let line = format!("{} {} {}", reply.rcode, reply.xcode, reply.text);
@@ -503,7 +505,8 @@ impl Conn {
             let embargo = grey
                 .as_ref()
                 .is_some_and(|g| g.st & tally_engine::state::ST_GREY_EMBARGO != 0);
-            ask.deferred = embargo || (failed && self.cfg.try_extra_hard);
+            // a relay attack is refused whatever the filter says
+            ask.deferred = embargo || (failed && self.cfg.try_extra_hard) || msg.bad_relay;
             v.xfltr = Some(ask);
         }
         // the log file is finished with the final verdict (eom_log)

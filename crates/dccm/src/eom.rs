@@ -18,6 +18,7 @@ use crate::conn::{Answer2, Verdict};
 use crate::msg::Msg;
 use crate::opts::{Action, HdrMode};
 use crate::reply::{fixed, Template, DCC_FAILURE};
+use tally_dnsbl::reply::is_ws;
 use tally_engine::ask::Decision;
 use tally_engine::cks::{print_cks, MsgCks};
 use tally_engine::rcpts_milter::{spam_disposition, SpamAction, SpamDisposition};
@@ -71,20 +72,29 @@ pub fn split_header(h: &XHeader, brand: &str) -> Option<(String, String)> {
     Some((name, value))
 }
 
-/// The answer sendmail asked for with `${dcc_isspam}`.
+/// The answer sendmail asked for with `${dcc_isspam}`, read in the
+/// original's order: double quotes removed and the codes taken first
+/// ([`Template::from_mta`]), then a text starting with `DISCARD` discards
+/// the message and a leading `REJECT` (with the blanks and colons after
+/// it) is dropped from the reply.
 fn mta_answer(msg: &Msg, cip: &str, text: &str) -> Answer2 {
-    let upper = text.to_ascii_uppercase();
-    if upper.starts_with("DISCARD") {
+    let r = Template::from_mta(text).reply(&msg.id, cip);
+    let word = |w: &str| {
+        r.text
+            .get(..w.len())
+            .is_some_and(|t| t.eq_ignore_ascii_case(w))
+    };
+    if word("DISCARD") {
         return Answer2::Discard;
     }
-    let text = if upper.starts_with("REJECT") {
-        text.get(6..)
-            .unwrap_or("")
-            .trim_start_matches(|c: char| c == ':' || c.is_ascii_whitespace())
-    } else {
-        text
-    };
-    Answer2::Reply(Template::from_mta(text).reply(&msg.id, cip))
+    if word("REJECT") {
+        let rest = r.text[6..].trim_start_matches(|c: char| c == ':' || is_ws(c));
+        return Answer2::Reply(crate::reply::Reply {
+            text: rest.to_string(),
+            ..r
+        });
+    }
+    Answer2::Reply(r)
 }
 
 /// Whitelisted for every recipient.

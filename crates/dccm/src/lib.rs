@@ -26,6 +26,7 @@ pub mod dnsbl;
 pub mod eom;
 pub mod fuzz;
 pub mod grey;
+pub mod jobs;
 pub mod listen;
 pub mod log;
 pub mod milter_errors;

@@ -40,7 +40,9 @@ fn del_sock(path: &Path) -> Result<(), String> {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let o = opts::parse(&args);
+    // -j is bounded by the open-file limit, as the original bounds it
+    let jobs = tally_dccm::jobs::limit(tally_dccm::jobs::read());
+    let mut o = opts::parse_with(&args, &jobs);
     let mut syslog = Syslog::new("dccm");
     for l in o.log_opts.iter().cloned() {
         syslog.apply(l);
@@ -93,6 +95,12 @@ fn main() {
             std::process::exit(e.exit_code());
         }
     }
+    // room for the jobs: the soft open-file limit is raised if need be
+    let (max_work, complaints) = tally_dccm::jobs::raise(o.max_work, &o.jobs);
+    for m in &complaints {
+        complain(&syslog, m);
+    }
+    o.max_work = max_work;
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let home = match o.homedir.as_deref() {
         Some(h) if Path::new(&absolute(&cwd, h)).is_dir() => absolute(&cwd, h),
@@ -179,8 +187,20 @@ fn main() {
     };
     // the original's start message (syslog info)
     let start_line = opts::listening_line(&conn, &home);
-    let code = rt.block_on(run(listen, sh, rundir, start_line));
+    // -d: the jobs, as the original's line after the start message
+    let debug_line = (o.debug > 0).then(|| tally_dccm::jobs::debug_line(o.max_work, &o.jobs));
+    let code = rt.block_on(run(listen, sh, rundir, start_line, debug_line));
     std::process::exit(code);
+}
+
+/// The start message, and with `-d` the line about the jobs (also on
+/// stderr, with the complaints).
+fn started(sh: &Shared, start_line: &str, debug_line: Option<&str>) {
+    sh.syslog.info(start_line);
+    if let Some(l) = debug_line {
+        eprintln!("dccm: {l}");
+        sh.syslog.info(l);
+    }
 }
 
 /// The next delivery of a signal, or never if it could not be caught.
@@ -193,7 +213,13 @@ async fn stop_signal(s: &mut Option<tokio::signal::unix::Signal>) {
     }
 }
 
-async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf, start_line: String) -> i32 {
+async fn run(
+    listen: ListenOn,
+    sh: Arc<Shared>,
+    rundir: PathBuf,
+    start_line: String,
+    debug_line: Option<String>,
+) -> i32 {
     use tokio::signal::unix::{signal, SignalKind};
     let pidfile = rundir.join("dccm.pid");
     if rundir.is_dir() {
@@ -256,7 +282,7 @@ async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf, start_line: Str
                     {
                         complain(&sh.syslog, &format!("chmod({p}): {e}"));
                     }
-                    sh.syslog.info(&start_line);
+                    started(&sh, &start_line, debug_line.as_deref());
                     serve(l, sh, shutdown).await
                 }
                 Err(e) => {
@@ -267,7 +293,7 @@ async fn run(listen: ListenOn, sh: Arc<Shared>, rundir: PathBuf, start_line: Str
         }
         ListenOn::Tcp(a) => match tokio::net::TcpListener::bind(&a).await {
             Ok(l) => {
-                sh.syslog.info(&start_line);
+                started(&sh, &start_line, debug_line.as_deref());
                 serve(tally_dccm::listen::NoDelay(l), sh, shutdown).await
             }
             Err(e) => {

@@ -117,6 +117,10 @@ pub struct Msg {
     pub rcpt_cmds: usize,
     /// `${dcc_isspam}` text.
     pub mta_isspam: Option<String>,
+    /// That text was sendmail's `DISCARD: Relaying denied` or `REJECT:
+    /// Relaying denied` (a relay attack, [`crate::reply::relay_denied`]):
+    /// later values of the macros do not count for this message.
+    pub bad_relay: bool,
     /// `${dcc_notspam}` was set.
     pub mta_notspam: bool,
     /// The client is an MX or MXDCC relay: spam is discarded.
@@ -171,6 +175,7 @@ impl Msg {
             mta_rej_tgts: 0,
             rcpt_cmds: 0,
             mta_isspam: None,
+            bad_relay: false,
             mta_notspam: false,
             forced_discard: false,
             mxdcc: false,
@@ -227,9 +232,20 @@ impl Msg {
         m
     }
 
-    /// Look at `${dcc_isspam}` and `${dcc_notspam}`.
+    /// Look at `${dcc_isspam}` and `${dcc_notspam}`: the latest text
+    /// counts, until one says relaying was denied; from then on the
+    /// message's answer is that text's, as the original keeps it.
     pub fn note_mta(&mut self, m: Macros) {
+        if self.bad_relay {
+            return;
+        }
         if let Some(s) = mac(m, "{dcc_isspam}").filter(|s| !s.is_empty()) {
+            let cip = self
+                .env
+                .client_ip
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            self.bad_relay = crate::reply::relay_denied(&s, &self.id, &cip);
             self.mta_isspam = Some(s);
         }
         if mac(m, "{dcc_notspam}").is_some_and(|s| !s.is_empty()) {

@@ -21,14 +21,8 @@ pub const USAGE: &str =
 [-B dnsbl-option] [-X xfltr-option] [-L ltype,facility.level]\n    \
 [-M [addr,]port]";
 
-/// Smallest accepted `-j`.
-pub const MIN_MAX_WORK: u64 = 2;
-/// Largest `-j`.
-pub const MAX_MAX_WORK: u64 = 200;
-/// Connection work areas are handed out in blocks of this many: the
-/// original's effective limit is a multiple of it (see the compatibility
-/// notes; we use the `-j` value itself).
-pub const INIT_WORK: u64 = 50;
+use crate::jobs::JobLimit;
+pub use crate::jobs::MIN_MAX_WORK;
 
 /// What to do with spam.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -113,6 +107,8 @@ pub struct Opts {
     pub rej: RejectMsgs,
     /// `-j`.
     pub max_work: u64,
+    /// The largest `-j` and its source.
+    pub jobs: JobLimit,
     /// `-L`.
     pub log_opts: Vec<LogOpt>,
     /// `-X`.
@@ -156,7 +152,8 @@ impl Default for Opts {
             logdir: None,
             rundir: "/var/run/dcc".to_string(),
             rej: RejectMsgs::default(),
-            max_work: MAX_MAX_WORK,
+            max_work: JobLimit::default().max_max_work,
+            jobs: JobLimit::default(),
             log_opts: Vec::new(),
             xfltr: tally_engine::xfltr::XfltrOpts::default(),
             grey: tally_engine::grey::GreyOpt::default(),
@@ -169,9 +166,21 @@ impl Default for Opts {
     }
 }
 
-/// Parse the arguments (without the program name).
+/// Parse the arguments (without the program name), `-j` bounded as
+/// without a known open-file limit ([`JobLimit::default`]).
 pub fn parse(args: &[String]) -> Opts {
-    let mut o = Opts::default();
+    parse_with(args, &JobLimit::default())
+}
+
+/// Parse the arguments with `-j` bounded by `jobs` (the default `-j`
+/// too); its complaints come first.
+pub fn parse_with(args: &[String], jobs: &JobLimit) -> Opts {
+    let mut o = Opts {
+        max_work: jobs.max_max_work,
+        jobs: jobs.clone(),
+        msgs: jobs.msgs.clone(),
+        ..Opts::default()
+    };
     let scan = getopt(args, OPTSTRING, Style::Gnu);
     let mut complained = false;
     // the usage complaint is made once, and the options after the first
@@ -271,11 +280,13 @@ fn apply(o: &mut Opts, c: char, arg: String) {
         }
         'j' => match arg.parse::<u64>() {
             Ok(n) if n >= MIN_MAX_WORK => {
-                if n > MAX_MAX_WORK {
+                let max = o.jobs.max_max_work;
+                if n > max {
                     o.msgs.push(format!(
-                        "-j queue length {arg} larger than the limit; using {MAX_MAX_WORK}"
+                        "-j queue length {arg} larger than {}; using {max}",
+                        o.jobs.src
                     ));
-                    o.max_work = MAX_MAX_WORK;
+                    o.max_work = max;
                 } else {
                     o.max_work = n;
                 }
@@ -359,12 +370,42 @@ mod tests {
         a.iter().map(|s| s.to_string()).collect()
     }
 
+    /// `-j` and its default follow the open-file limit, as the original.
+    #[test]
+    fn jobs_from_the_open_file_limit() {
+        let l = crate::jobs::limit(Ok((100, 400)));
+        let o = parse_with(&v(&[]), &l);
+        assert_eq!((o.max_work, o.msgs.len()), (116, 0));
+        let o = parse_with(&v(&["-j", "116"]), &l);
+        assert_eq!((o.max_work, o.msgs.len()), (116, 0));
+        let o = parse_with(&v(&["-j", "500"]), &l);
+        assert_eq!(o.max_work, 116);
+        assert_eq!(
+            o.msgs,
+            ["-j queue length 500 larger than RLIMIT_NOFILE limit; using 116"]
+        );
+        let o = parse_with(&v(&["-j", "400"]), &crate::jobs::JobLimit::default());
+        assert_eq!(o.max_work, 324);
+        assert_eq!(
+            o.msgs,
+            ["-j queue length 400 larger than FD_SETSIZE limit; using 324"]
+        );
+        // the complaints about the limit come first
+        let l = crate::jobs::limit(Ok((40, 40)));
+        let o = parse_with(&v(&["-j", "x"]), &l);
+        assert_eq!(o.max_work, 2);
+        assert_eq!(
+            o.msgs,
+            ["too few open files allowed", "invalid queue length x"]
+        );
+    }
+
     #[test]
     fn bundled() {
         let o = parse(&v(&["-bxQ", "-aDISCARD", "-j", "1", "-r", "x"]));
         assert!(o.foreground && o.try_extra_hard && o.query);
         assert_eq!(o.action, Action::Discard);
-        assert_eq!(o.max_work, MAX_MAX_WORK);
+        assert_eq!(o.max_work, 324);
         assert!(o.msgs.iter().any(|m| m == "invalid queue length 1"));
         let o = parse(&v(&["-Z"]));
         assert!(o.msgs[0].starts_with("unrecognized \"-Z\""));

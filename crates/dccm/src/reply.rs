@@ -7,10 +7,12 @@
 //! `%ID` becomes the sendmail queue ID and `%CIP` the SMTP client's
 //! address, the obsolete `%s` the first and second of them; `%%` is a
 //! single `%`. Other `%` sequences stay as they are, as the original
-//! leaves them. As in the original, control and non-ASCII characters of a
-//! `-r` text become `.`, and texts are cut at 255 bytes.
+//! leaves them. The text is scanned by the scanner the DNS lists'
+//! rejection texts use ([`tally_dnsbl::reply::Pattern`]), with the
+//! original's limits: a pattern of at most 255 bytes (a `%` taking two),
+//! control and non-ASCII bytes as `.`, the finished text cut at 255 bytes.
 
-use tally_dnsbl::reply::{is_ws, split_codes, unquoted_start};
+use tally_dnsbl::reply::{is_ws, split_codes, unquoted_start, Macro, Names, Pattern};
 
 /// A reply template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,8 +21,8 @@ pub struct Template {
     pub rcode: String,
     /// Enhanced status code, e.g. `5.7.1`.
     pub xcode: String,
-    /// Text with `%` sequences not yet replaced.
-    pub text: String,
+    /// The text, its `%` macros not yet replaced.
+    pub pattern: Pattern,
 }
 
 /// A finished reply.
@@ -87,62 +89,6 @@ fn is_rcode(w: &str) -> bool {
     w.len() == 3 && w.bytes().all(|b| b.is_ascii_digit()) && matches!(w.as_bytes()[0], b'4' | b'5')
 }
 
-/// The room for a `-r` pattern in the original (`REPLY_BUF_LEN`): a
-/// pattern and a finished reply text hold at most one byte less.
-const REPLY_BUF_LEN: usize = 256;
-/// Macros (`%ID`, `%CIP`, `%s`) one `-r` pattern can use.
-const MAX_MACROS: usize = 6;
-
-/// A `-r` text as the pattern [`substitute`] expands: `%ID` and `%CIP`
-/// (and the obsolete `%s`, first for the queue ID, then for the client)
-/// are macros, at most six; `%%` and a `%` past the sixth macro are a
-/// literal `%` that takes the next character with it; another `%x`
-/// stays as written; control and non-ASCII characters become `.`; the
-/// pattern is cut where the original's buffer ends.
-fn reject_pattern(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    // the original's pattern bytes: a macro or a literal '%' takes two
-    let mut len = 0usize;
-    let mut macros = 0usize;
-    let mut rest = text;
-    while len < REPLY_BUF_LEN - 1 {
-        let Some(c) = rest.chars().next() else { break };
-        rest = &rest[c.len_utf8()..];
-        if c != '%' {
-            out.push(if (' '..='~').contains(&c) { c } else { '.' });
-            len += 1;
-            continue;
-        }
-        if len >= REPLY_BUF_LEN - 3 {
-            // no room for a macro: the '%' is dropped
-            continue;
-        }
-        len += 2;
-        if macros >= MAX_MACROS || rest.starts_with('%') {
-            if let Some(n) = rest.chars().next() {
-                rest = &rest[n.len_utf8()..];
-            }
-            out.push_str("%%");
-        } else if let Some(r) = rest.strip_prefix("ID") {
-            rest = r;
-            macros += 1;
-            out.push_str("%ID");
-        } else if let Some(r) = rest.strip_prefix("CIP") {
-            rest = r;
-            macros += 1;
-            out.push_str("%CIP");
-        } else if let (Some(r), true) = (rest.strip_prefix('s'), macros < 2) {
-            rest = r;
-            out.push_str(if macros == 0 { "%ID" } else { "%CIP" });
-            macros += 1;
-        } else {
-            // "%x" is written as it stands
-            out.push_str("%%");
-        }
-    }
-    out
-}
-
 impl Template {
     /// Parse a `-r` template; `default` gives the codes used when the
     /// string does not start with both (`5.7.1 550 text`). Leading blanks
@@ -159,7 +105,7 @@ impl Template {
         Template {
             rcode,
             xcode,
-            text: reject_pattern(text),
+            pattern: Pattern::scan(text, Names::Reject),
         }
     }
 
@@ -168,7 +114,7 @@ impl Template {
         let fallback = Template {
             rcode: "550".into(),
             xcode: "5.7.1".into(),
-            text: String::new(),
+            pattern: Pattern::default(),
         };
         Template::parse(s, &fallback)
     }
@@ -207,7 +153,7 @@ impl Template {
         Template {
             rcode,
             xcode,
-            text: text.to_string(),
+            pattern: Pattern::scan(text, Names::Reject),
         }
     }
 
@@ -216,44 +162,29 @@ impl Template {
         Reply {
             rcode: self.rcode.clone(),
             xcode: self.xcode.clone(),
-            text: cut(substitute(&self.text, id, cip)),
+            text: self.pattern.expand(|m| match m {
+                Macro::Id => id.to_string(),
+                Macro::ClientIp => cip.to_string(),
+                // not known to -r texts
+                _ => String::new(),
+            }),
         }
     }
 }
 
-/// A reply text as long as the original's buffer allows.
-fn cut(mut s: String) -> String {
-    let mut end = s.len().min(REPLY_BUF_LEN - 1);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s.truncate(end);
-    s
-}
-
-/// Replace `%ID`, `%CIP` and `%%`.
-pub fn substitute(text: &str, id: &str, cip: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 32);
-    let mut rest = text;
-    while let Some(i) = rest.find('%') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(r) = after.strip_prefix("ID") {
-            out.push_str(id);
-            rest = r;
-        } else if let Some(r) = after.strip_prefix("CIP") {
-            out.push_str(cip);
-            rest = r;
-        } else if let Some(r) = after.strip_prefix('%') {
-            out.push('%');
-            rest = r;
-        } else {
-            out.push('%');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    out
+/// Whether a `${dcc_isspam}` text is sendmail's report of a relay attack:
+/// after its codes (and quotes), the text starts with `DISCARD: Relaying
+/// denied` or `REJECT: Relaying denied` in any case, as the rules of the
+/// original's `hackmc -R` and `-r` write it. The original then keeps that
+/// answer for the message (later `${dcc_isspam}` values are ignored).
+pub fn relay_denied(isspam: &str, id: &str, cip: &str) -> bool {
+    let text = Template::from_mta(isspam).reply(id, cip).text;
+    ["DISCARD: Relaying denied", "REJECT: Relaying denied"]
+        .iter()
+        .any(|p| {
+            text.get(..p.len())
+                .is_some_and(|t| t.eq_ignore_ascii_case(p))
+        })
 }
 
 /// The three `-r` messages.
@@ -336,7 +267,8 @@ mod tests {
         // leading blanks and quotes go, control characters become dots
         let t = Template::parse(" \"4.7.1 451 tab\there\u{e9}", &d);
         assert_eq!((t.rcode.as_str(), t.xcode.as_str()), ("451", "4.7.1"));
-        assert_eq!(t.reply("", "").text, "tab.here.");
+        // each byte of the two of U+00E9, as the original counts bytes
+        assert_eq!(t.reply("", "").text, "tab.here..");
         // codes must be D.D.D and DDD
         let t = Template::parse("5.7.10 550 long", &d);
         assert_eq!(
@@ -351,7 +283,7 @@ mod tests {
         assert_eq!(Template::parse(&long, &d).reply("", "").text.len(), 255);
         let t = Template::parse("554 5.7.0 rcode first", &d);
         assert_eq!(t.rcode, "550");
-        assert_eq!(t.text, "554 5.7.0 rcode first");
+        assert_eq!(t.reply("", "").text, "554 5.7.0 rcode first");
         let q = Template::from_mta("\"refused by a \"local\" rule\"").reply("Q1", "192.0.2.1");
         assert_eq!(
             (q.rcode.as_str(), q.xcode.as_str(), q.text.as_str()),
@@ -361,9 +293,73 @@ mod tests {
         assert_eq!((q.rcode.as_str(), q.text.as_str()), ("553", "quoted"));
         let t = Template::from_mta("ERROR:5.7.2:553 blocked by local rules");
         assert_eq!((t.rcode.as_str(), t.xcode.as_str()), ("553", "5.7.2"));
-        assert_eq!(t.text, "blocked by local rules");
+        assert_eq!(t.reply("", "").text, "blocked by local rules");
         let t = Template::parse("4.7.1 451 Access denied", &d);
         assert!(t.reply("", "").is_temp());
+    }
+
+    /// The original's limits: a pattern of 255 bytes in which a `%` takes
+    /// two and is dropped when fewer than three remain; the finished text
+    /// cut at 255 bytes.
+    #[test]
+    fn limits() {
+        let d = Template::builtin(DEFAULT_REJECT);
+        let x = |n: usize| "x".repeat(n);
+        let r = Template::parse(&format!("{}%ID", x(252)), &d).reply("Q1", "");
+        assert_eq!(r.text, format!("{}Q1", x(252)));
+        let r = Template::parse(&format!("{}%ID!", x(253)), &d).reply("Q1", "");
+        assert_eq!(r.text, format!("{}ID", x(253)));
+        let r = Template::parse(&format!("{} %CIP", x(250)), &d).reply("", "192.0.2.66");
+        assert_eq!(r.text, format!("{} 192.", x(250)));
+        // a long queue ID fills the rest
+        let r = Template::parse("%ID %ID", &d).reply(&x(200), "");
+        assert_eq!(r.text.len(), 255);
+        let r = Template::from_mta(&format!("ERROR:553 {}", x(300))).reply("", "");
+        assert_eq!(r.text, x(255));
+    }
+
+    /// The first `-r` text, the default rejection of DNS list hits, is
+    /// read by the same scanner: the same text either way.
+    #[test]
+    fn shared_with_dns_lists() {
+        let d = Template::builtin(DEFAULT_REJECT);
+        for arg in [
+            "5.7.0 554 %s from %s %BTGT 100%% %q",
+            &format!("{}%ID", "y".repeat(252)),
+            "caf\u{e9} %ID%ID%ID%ID%ID%ID %ID",
+        ] {
+            let ours = Template::parse(arg, &d).reply("Q1", "192.0.2.9");
+            let theirs = tally_dnsbl::reply::Template::parse_reject(arg).reply(|m| match m {
+                Macro::Id => "Q1".into(),
+                Macro::ClientIp => "192.0.2.9".into(),
+                _ => "?".into(),
+            });
+            assert_eq!(
+                format!("{} {} {}", ours.rcode, ours.xcode, ours.text),
+                theirs
+            );
+        }
+    }
+
+    #[test]
+    fn relay_texts() {
+        for t in [
+            "DISCARD: Relaying denied",
+            "\"REJECT: Relaying denied. Proper authentication required.\"  Sent to DCC",
+            "5.7.1 550 reject: relaying DENIED",
+            "ERROR:553 DISCARD: Relaying denied",
+        ] {
+            assert!(relay_denied(t, "Q1", "192.0.2.1"), "{t}");
+        }
+        for t in [
+            "Relaying denied",
+            "REJECT:Relaying denied",
+            "DISCARD: Relaying",
+            "REJECT: spam",
+            "",
+        ] {
+            assert!(!relay_denied(t, "Q1", "192.0.2.1"), "{t}");
+        }
     }
 
     #[test]
