@@ -4,6 +4,7 @@
 
 use crate::state::{State, Which};
 use crate::Ret;
+use std::collections::HashMap;
 use std::net::IpAddr;
 use tally_client::clock::now_secs;
 use tally_client::map::print::{print_info, InfoOpts};
@@ -86,7 +87,9 @@ pub fn file_cmd(st: &mut State, arg: &str) -> Ret {
 /// `info [-N]`: the map as text, passwords included (whoever can read the
 /// map file can read them anyway). As the original: with `-q` (or
 /// `quiet on`) only the switches and server lines, the text `load`
-/// reads; `-N` shows the names known for the addresses; in greylist mode
+/// reads; `-N` asks the system resolver for the name of each address
+/// shown (`getnameinfo`, [`crate::resolve::name_of`]) and leaves the
+/// column blank when it has none, as plain `info` always does; in greylist mode
 /// (set, or implied by a map with only greylist servers) the DCC part
 /// only if it has servers; a temporary map without a heading.
 pub fn info(st: &mut State, arg: &str) -> Ret {
@@ -123,6 +126,11 @@ pub fn info(st: &mut State, arg: &str) -> Ret {
     if !st.grey_set && !st.grey && map.dcc.names.is_empty() && !map.grey.names.is_empty() {
         st.grey = true;
     }
+    // the names of the addresses shown (no address lines with -q)
+    let mut map = map;
+    if names && !st.quiet {
+        add_names(&mut map, &mut crate::resolve::name_of);
+    }
     let opts = InfoOpts {
         show_passwd: true,
         quiet: st.quiet,
@@ -133,6 +141,22 @@ pub fn info(st: &mut State, arg: &str) -> Ret {
     };
     print!("{}", print_info(&map, now_secs(), &opts));
     Ret::Ok
+}
+
+/// Put the name `lookup` gives for each address of `map` beside it, or
+/// nothing: a name the map file held is not shown. Each address is asked
+/// once.
+pub fn add_names(map: &mut Map, lookup: &mut dyn FnMut(IpAddr) -> Option<String>) {
+    let mut known: HashMap<IpAddr, String> = HashMap::new();
+    for class in [&mut map.dcc, &mut map.grey] {
+        for a in &mut class.addrs {
+            let ip = a.addr.ip();
+            a.rdns = known
+                .entry(ip)
+                .or_insert_with(|| lookup(ip).unwrap_or_default())
+                .clone();
+        }
+    }
 }
 
 pub fn host(st: &mut State, arg: &str) -> Ret {
@@ -391,6 +415,10 @@ pub fn socks(st: &mut State, arg: &str) -> Ret {
     change_map(st, |m| m.socks = on)
 }
 
+/// `src [-|A[,B]]`: show, remove or set the source addresses. Each of
+/// `A` and `B` is an IP address or a host name, resolved as the original
+/// does ([`crate::resolve::source`]): at most one IPv4 and one IPv6
+/// address, written IPv4 first.
 pub fn src(st: &mut State, arg: &str) -> Ret {
     if arg.is_empty() {
         let Some(m) = current(st) else {
@@ -411,15 +439,66 @@ pub fn src(st: &mut State, arg: &str) -> Ret {
         .split([',', ' ', '\t'])
         .filter(|s| !s.is_empty())
         .collect();
-    if parts.is_empty() || parts.len() > 2 || parts.iter().any(|p| p.parse::<IpAddr>().is_err()) {
+    if parts.is_empty() || parts.len() > 2 {
         st.error(&format!("src: unrecognized \"{arg}\""));
         return Ret::Fail;
     }
-    let s = parts.join(",");
-    change_map(st, |m| m.src = Some(s))
+    // host names are resolved by the IPv6 switch of the map in use
+    let mode = match st.which {
+        Which::Tmp => st.tmp_ipv6,
+        Which::Info => match st.load_map() {
+            Ok(m) => m.ipv6,
+            Err(e) => {
+                st.error(&e);
+                return Ret::Fail;
+            }
+        },
+    };
+    match crate::resolve::source(&parts, mode, &mut crate::resolve::addrs_of) {
+        Ok(s) => {
+            let s = s.text();
+            change_map(st, |m| m.src = s)
+        }
+        Err(e) => {
+            st.error(&e);
+            Ret::Fail
+        }
+    }
 }
 
 pub fn no_fail(st: &mut State) -> Ret {
     let kind = st.kind();
     change_map(st, |m| m.class_mut(kind).fail.reset())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tally_client::map::{ClassKind, ServerAddr};
+
+    /// Each address is asked once; one without a name shows none, not
+    /// the name the map file held.
+    #[test]
+    fn names_of_addresses() {
+        let mut map = Map::new("map");
+        let a = |s: &str| s.parse().unwrap();
+        let mut held = ServerAddr::new(a("192.0.2.1:6277"), 0);
+        held.rdns = "old.example".into();
+        map.dcc.addrs = vec![held, ServerAddr::new(a("127.0.0.1:6277"), 0)];
+        map.class_mut(ClassKind::Grey).addrs = vec![ServerAddr::new(a("127.0.0.1:6276"), 0)];
+        let mut asked = Vec::new();
+        add_names(&mut map, &mut |ip| {
+            asked.push(ip);
+            ip.is_loopback().then(|| "localhost".to_string())
+        });
+        assert_eq!(asked.len(), 2);
+        let names: Vec<&str> = map
+            .dcc
+            .addrs
+            .iter()
+            .chain(&map.grey.addrs)
+            .map(|a| a.rdns.as_str())
+            .collect();
+        assert_eq!(names, ["", "localhost", "localhost"]);
+    }
 }

@@ -162,7 +162,8 @@ fn settings_commands() {
         &h,
         &[
             "new map",
-            "IPv6; IPv6 only; IPv6; SOCKS; src; src 192.0.2.7; src",
+            // an IPv4 source needs IPv4: back to `IPv6 on` first
+            "IPv6; IPv6 only; IPv6; IPv6 on; SOCKS; src; src 192.0.2.7; src",
             "grey; grey on; grey",
             "id; id 32800; id; port; host; password; password pw; password",
             "debug; quiet; clock kludge; clock kludge +5; clock kludge",
