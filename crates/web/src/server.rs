@@ -16,7 +16,7 @@
 //! | `GET /password`, `POST /password` | the user's own password ([`crate::chgpasswd`]) |
 
 use crate::auth::{same, Htpasswd};
-use crate::frame::{self, Frame};
+use crate::frame::{self, Frames};
 use crate::listing::{valid_id, Listings};
 use crate::logparse::{self, LogMsg};
 use crate::opts::Opts;
@@ -61,6 +61,8 @@ pub struct App {
     pub sessions: Sessions,
     pub limiter: Limiter,
     pub listings: Listings,
+    /// The `header` and `footer` files, kept by stamp.
+    pub frames: Frames,
     /// One whiteclnt edit at a time, so that two edits cannot lose one.
     edit: tokio::sync::Mutex<()>,
 }
@@ -79,6 +81,7 @@ impl App {
             sessions: Sessions::new(idle),
             limiter: Limiter::new(limits),
             listings: Listings::new(),
+            frames: Frames::new(),
             edit: tokio::sync::Mutex::new(()),
         }
     }
@@ -110,7 +113,9 @@ pub fn router(app: Arc<App>) -> Router {
 }
 
 /// Every HTML page with the site's or the signed-in user's own `header`
-/// and `footer` files ([`crate::frame`]), read afresh for each page.
+/// and `footer` files ([`crate::frame`]). Their stamps are asked here
+/// (a few `lstat`s of names the kernel has cached); a file that changed
+/// is read on a blocking thread, off the runtime's workers.
 async fn framed(State(app): Shared, req: Request, next: Next) -> Response {
     let dir = cookie(req.headers(), COOKIE)
         .and_then(|t| app.sessions.get(&t))
@@ -124,8 +129,16 @@ async fn framed(State(app): Shared, req: Request, next: Next) -> Response {
     if !html {
         return r;
     }
-    // two small files at most, read in place as the whiteclnt file is
-    let f = Frame::load(dir.as_deref(), &app.opts.home.join(frame::SITE_DIR));
+    let site = app.opts.home.join(frame::SITE_DIR);
+    let f = match app.frames.cached(dir.as_deref(), &site) {
+        Some(f) => f,
+        None => {
+            let app = app.clone();
+            tokio::task::spawn_blocking(move || app.frames.load(dir.as_deref(), &site))
+                .await
+                .unwrap_or_default()
+        }
+    };
     if f.is_empty() {
         return r;
     }

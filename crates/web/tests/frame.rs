@@ -1,7 +1,9 @@
 //! The `header` and `footer` HTML files through HTTP on loopback: the
 //! user's own before the site's (`cgi-bin` in the DCC home), as they
 //! are (not escaped), on every HTML page; a link out of the user's
-//! directory, an oversize file and a directory are not included.
+//! directory, an oversize file and a directory are not included. The
+//! files are kept while unchanged: an edit shows on the next page, a
+//! file removed is left out, an unchanged file is not read again.
 
 mod common;
 
@@ -88,7 +90,7 @@ fn header_and_footer() {
     let r = c.get("/raw?id=msg.AAAAAA").unwrap();
     assert_eq!(r.header("content-type"), Some("text/plain"));
     assert!(!r.body.contains("bob-top") && !r.body.contains("site-end"));
-    // the file is read for each page
+    // an edit shows on the next page
     std::fs::write(bob.join("header"), "<p id=\"bob-new\">new</p>").unwrap();
     let p = c.get("/log").unwrap();
     top_end(&p.body, "<p id=\"bob-new\">new</p>", SITE_END);
@@ -125,4 +127,95 @@ fn no_files() {
     let p = c.get("/log").unwrap();
     assert!(p.body.contains("<body><nav>"), "{}", p.body);
     assert!(p.body.contains("</p></body></html>"), "{}", p.body);
+}
+
+/// Edits, removals and new files show on the very next page, also when
+/// made within the same clock tick and of the same size.
+#[test]
+fn edits_and_removals() {
+    let h = home("frame-edit");
+    add_user(&h, "bob", "# bob\n");
+    htpasswd(&h, &["bob"], "");
+    let site = h.join("cgi-bin");
+    std::fs::create_dir(&site).unwrap();
+    std::fs::write(site.join("header"), "<p id=\"t1\">top</p>").unwrap();
+    std::fs::write(site.join("footer"), SITE_END).unwrap();
+    let w = start(&h, &["-S"]);
+    let mut anon = Client::new(w.addr);
+    let page = |c: &mut Client| {
+        let p = c.get("/signin").unwrap();
+        assert_eq!(p.status, 200);
+        p.body
+    };
+    let b = page(&mut anon);
+    assert!(b.contains("<body><p id=\"t1\">top</p>"), "{b}");
+    assert!(b.contains(&format!("{SITE_END}</body>")), "{b}");
+    // the same size, at once, several times
+    for n in 2..6 {
+        std::fs::write(site.join("header"), format!("<p id=\"t{n}\">top</p>")).unwrap();
+        let b = page(&mut anon);
+        assert!(b.contains(&format!("<body><p id=\"t{n}\">top</p>")), "{b}");
+    }
+    // the footer removed, then back
+    std::fs::remove_file(site.join("footer")).unwrap();
+    let b = page(&mut anon);
+    assert!(!b.contains("site-end"), "{b}");
+    std::fs::write(site.join("footer"), SITE_END).unwrap();
+    assert!(page(&mut anon).contains(&format!("{SITE_END}</body>")));
+    // both removed: the page as without them
+    std::fs::remove_file(site.join("footer")).unwrap();
+    std::fs::remove_file(site.join("header")).unwrap();
+    let b = page(&mut anon);
+    assert!(!b.contains("site-end") && !b.contains("id=\"t5\""), "{b}");
+}
+
+/// Through the server in this process, its counter of reads: unchanged
+/// files are not read again, a changed one once.
+#[test]
+fn unchanged_files_not_read_again() {
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tally_web::frame::Frames;
+    use tally_web::server::{serve, App};
+
+    let h = home("frame-reads");
+    let site = h.join("cgi-bin");
+    std::fs::create_dir(&site).unwrap();
+    std::fs::write(site.join("header"), SITE_TOP).unwrap();
+    std::fs::write(site.join("footer"), SITE_END).unwrap();
+    let args: Vec<String> = ["-S", "-h", &h.display().to_string(), "-p", "0"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut app = App::new(tally_web::opts::parse(&args).unwrap());
+    // trust a stamp at once (the service waits a little, see SETTLE)
+    app.frames = Frames::with_settle(Duration::ZERO);
+    let app = Arc::new(app);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = app.clone();
+    rt.spawn(async move {
+        let _ = serve(served, listener).await;
+    });
+    let mut c = Client::new(addr);
+    for _ in 0..5 {
+        let p = c.get("/signin").unwrap();
+        assert!(p.body.contains(SITE_TOP) && p.body.contains(SITE_END));
+    }
+    assert_eq!(app.frames.reads(), 2, "each file read once");
+    std::fs::write(site.join("header"), "<p id=\"edited\">edited top</p>").unwrap();
+    for _ in 0..3 {
+        let p = c.get("/signin").unwrap();
+        assert!(p.body.contains("edited top"), "{}", p.body);
+    }
+    assert_eq!(app.frames.reads(), 3, "the edited file read once more");
+    rt.shutdown_timeout(Duration::from_secs(1));
+    let _ = std::fs::remove_dir_all(&h);
 }

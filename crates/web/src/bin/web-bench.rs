@@ -10,6 +10,9 @@
 //! running mail server), a new service after its start-up indexing of
 //! all log directories, warm (the same service again), and after one new
 //! message arrived (the directory changed: read again, one file asked).
+//! The site has a `header` and a `footer` file (`cgi-bin`), as most do;
+//! a last figure times a small page (`/password`) where they are the
+//! larger part of the work.
 //! Prints the median and the worst of each.
 
 use std::sync::Arc;
@@ -23,6 +26,13 @@ IP: relay.example.org ::ffff:198.51.100.81\nHELO: mail.example.com\n\
 env_From: <alice@example.com>  mail_host=example.com\nenv_To: <bench@example.net>  addr=bench  dir=userdirs/local/bench\n\n\
 From: Alice <alice@example.com>\nTo: bench@example.net\nSubject: message number NUM\n\
 Message-ID: <NUM@example.com>\n\n";
+
+/// The site's `header` and `footer`: a few hundred bytes of HTML each.
+const FRAME_TOP: &str = "<div id=\"site-top\"><style>nav{background:#eef}</style>\
+<p><b>Example site</b>: your logged messages and your own white- and blacklist. \
+Ask postmaster@example.com for help.</p></div>";
+const FRAME_END: &str = "<div id=\"site-end\"><p>Mail for this site is checked by DCC. \
+Messages are kept for a week; see the site's policy for more.</p></div>";
 
 fn log_text(n: usize) -> String {
     let mut s = LOG.replace("NUM", &n.to_string());
@@ -135,6 +145,10 @@ fn main() {
         "bench:{SHA}5cicUp3MubQnFvTZEY1hB5yIPZ4=\n",
     )
     .expect("htpasswd");
+    let site = home.join(tally_web::frame::SITE_DIR);
+    std::fs::create_dir_all(&site).expect("site directory");
+    std::fs::write(site.join("header"), FRAME_TOP).expect("header");
+    std::fs::write(site.join("footer"), FRAME_END).expect("footer");
     let t = Instant::now();
     for n in 0..files {
         std::fs::write(log.join(name(n)), log_text(n)).expect("log file");
@@ -196,6 +210,16 @@ fn main() {
         std::fs::write(log.join(name(files + i)), log_text(files + i)).expect("log file");
         fresh.push(timed(&mut c));
     }
+    let small: Vec<Duration> = (0..rounds * 100)
+        .map(|_| {
+            let t = Instant::now();
+            let a = c.get("/password").expect("password page");
+            let d = t.elapsed();
+            assert_eq!(a.status, 200);
+            assert!(a.body.contains("site-end"), "no footer in the page");
+            d
+        })
+        .collect();
     rt.shutdown_timeout(Duration::from_secs(1));
     println!(
         "first page of {} messages (50 per page) through HTTP on loopback:",
@@ -212,5 +236,6 @@ fn main() {
     report("first after start-up index", indexed);
     report("warm (cached listing)", warm);
     report("after a new message", fresh);
+    report("small page, header+footer", small);
     let _ = std::fs::remove_dir_all(&home);
 }
