@@ -2,6 +2,7 @@
 //! connections.
 
 use crate::opts::Opts;
+use crate::replies::{self, Template};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tally_ck::header::CkConfig;
@@ -46,10 +47,11 @@ pub struct Config {
     pub proxy: Option<crate::proxy::Downstream>,
     /// `-a DISCARD`: the proxy drops spam instead of refusing it.
     pub discard: bool,
-    /// The first `-r`: the proxy's bulk rejection reply.
-    pub rej_msg: Option<String>,
-    /// The second `-r`: the proxy's greylist embargo reply.
-    pub grey_msg: Option<String>,
+    /// The first `-r` (or its default): the proxy's bulk rejection reply.
+    pub rej_reply: Template,
+    /// The second `-r` (or its default): the proxy's greylist embargo
+    /// reply.
+    pub grey_reply: Template,
     /// `-D`: local domains for recipients without a user name.
     pub domains: crate::users::LocalDomains,
     /// `-U`: the name as given (for log lines) and the directory.
@@ -106,8 +108,14 @@ impl Config {
             home: home.to_path_buf(),
             proxy: o.proxy.clone(),
             discard: o.discard,
-            rej_msg: o.rej_msgs.first().cloned(),
-            grey_msg: o.rej_msgs.get(1).cloned(),
+            rej_reply: Template::or_default(
+                o.rej_msgs.first().map(String::as_str),
+                replies::DEFAULT_REJECT,
+            ),
+            grey_reply: Template::or_default(
+                o.rej_msgs.get(1).map(String::as_str),
+                replies::DEFAULT_GREY,
+            ),
             domains,
             hostname,
             tholds: o.tholds.clone(),

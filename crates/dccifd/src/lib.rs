@@ -17,7 +17,8 @@
 //! - [`grey`]: greylisting (`-G`) of a request.
 //! - [`proxy`]: SMTP proxy mode (`-o`); [`smtpio`]: its SMTP lines;
 //!   [`replies`]: its `-r` replies.
-//! - [`daemon`]: listeners and jobs.
+//! - [`daemon`]: listeners and jobs; [`jobs`]: `-j` and the open-file
+//!   limit.
 //!
 //! The decision itself is the shared engine's (`tally-engine`).
 
@@ -27,6 +28,7 @@ pub mod daemon;
 pub mod decide;
 pub mod dnsbl;
 pub mod grey;
+pub mod jobs;
 pub mod logs;
 pub mod opts;
 pub mod proto;

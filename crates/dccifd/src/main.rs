@@ -4,12 +4,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tally_dccifd::config::{in_home, Config};
 use tally_dccifd::daemon::{self, Bound, Shared};
-use tally_dccifd::opts::{self, Listen};
+use tally_dccifd::opts::{self, Listen, VERSION};
 use tally_engine::dcc_client::DccClient;
 use tally_engine::syslog::Syslog;
 use tally_privs::EX_OSERR;
 
-const VERSION: &str = "2.3.167";
 /// sysexits `EX_USAGE`: a bad value of `-p`, `-o`, `-D`, `-S`, `-I`, `-M`.
 const EX_USAGE: i32 = 64;
 
@@ -19,7 +18,9 @@ fn main() {
 }
 
 fn run(args: &[String]) -> i32 {
-    let o = match opts::parse(args) {
+    // -j is bounded by the open-file limit, as the original bounds it
+    let jobs = tally_dccifd::jobs::JobLimit::of_process();
+    let o = match opts::parse_with(args, &jobs) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("dccifd: {e}");
@@ -106,6 +107,13 @@ fn run(args: &[String]) -> i32 {
             eprintln!("dccifd: no -l directory prevents per-user logging with -U");
         }
     }
+    // room for the jobs: the soft open-file limit is raised if need be
+    let (max_work, complaints) = o.jobs.raise(o.max_work() as u64);
+    for m in &complaints {
+        eprintln!("dccifd: {m}");
+        syslog.error(m);
+    }
+    let maxjobs = usize::try_from(max_work).unwrap_or(usize::MAX);
     let cfg = match Config::new(&o, &home) {
         Ok(c) => c,
         Err(e) => {
@@ -137,7 +145,9 @@ fn run(args: &[String]) -> i32 {
         .clone()
         .unwrap_or_else(|| Listen::Unix("dccifd".to_string()));
     let rundir = in_home(&home, o.rundir.as_deref().unwrap_or("/var/run/dcc"));
-    let maxjobs = o.maxjobs.unwrap_or(200);
+    // the original's start message, and with -d the line about the jobs
+    let start_line = opts::listening_line(&o, &home);
+    let debug_line = (o.debug > 0).then(|| o.jobs.debug_line(max_work));
     let shared = Arc::new(Shared {
         cfg,
         client,
@@ -179,6 +189,11 @@ fn run(args: &[String]) -> i32 {
         let pid_file = rundir.join("dccifd.pid");
         if std::fs::write(&pid_file, format!("{}\n", std::process::id())).is_err() {
             eprintln!("dccifd: cannot write {}", pid_file.display());
+        }
+        shared.syslog.info(&start_line);
+        if let Some(l) = debug_line.as_deref() {
+            eprintln!("dccifd: {l}");
+            shared.syslog.info(l);
         }
         let sock = match &bound {
             Bound::Unix(_, p) => Some(p.clone()),

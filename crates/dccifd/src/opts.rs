@@ -13,7 +13,7 @@ use tally_getopt::{getopt, Item, Style};
 const OPTSTRING: &str = "VdbxANPQG:h:I:p:o:D:r:m:w:U:a:t:g:S:l:R:T:j:B:X:L:M:";
 
 /// The smallest `-j` the original accepts (its `MIN_MAX_WORK`).
-pub const MIN_JOBS: usize = 2;
+pub const MIN_JOBS: usize = crate::jobs::MIN_MAX_WORK as usize;
 
 /// Where dccifd listens (`-p`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,6 +179,8 @@ pub struct Opts {
     pub user: Option<String>,
     /// `-p`.
     pub listen: Option<Listen>,
+    /// `-p` as given, for the start message.
+    pub listen_arg: Option<String>,
     /// `-D` local domains.
     pub local_domains: Vec<String>,
     /// `-r` rejection messages.
@@ -207,8 +209,10 @@ pub struct Opts {
     pub rundir: Option<String>,
     /// `-T`.
     pub tmpdir: Option<String>,
-    /// `-j`.
+    /// `-j` as given (cut to the largest allowed), `None` without one.
     pub maxjobs: Option<usize>,
+    /// The largest `-j`, the default, and where it comes from.
+    pub jobs: crate::jobs::JobLimit,
     /// `-L`.
     pub log_opts: Vec<LogOpt>,
     /// Complaints that do not stop the daemon.
@@ -233,11 +237,57 @@ pub fn usage() -> String {
         .to_string()
 }
 
-/// Parse the arguments (without the program name). `Err` is a fatal
-/// complaint: the daemon does not start.
+impl Opts {
+    /// The jobs served at once: `-j`, else the largest allowed.
+    pub fn max_work(&self) -> usize {
+        self.maxjobs
+            .unwrap_or_else(|| usize::try_from(self.jobs.max_max_work).unwrap_or(usize::MAX))
+    }
+}
+
+/// The original's start message: `<version> listening to <socket> for
+/// ASCII protocol` (`SMTP commands` with `-o`), the socket being the `-p`
+/// path as given or `<home>/dccifd`; for TCP `<lhost>,<lport> from
+/// <rhost>`, an empty or `@` local host written `*`.
+pub fn listening_line(o: &Opts, home: &std::path::Path) -> String {
+    let what = if o.proxy.is_some() {
+        "SMTP commands"
+    } else {
+        "ASCII protocol"
+    };
+    let to = match (&o.listen, o.listen_arg.as_deref()) {
+        (Some(Listen::Tcp { host, port, .. }), Some(arg)) => {
+            let rhost = arg.splitn(3, ',').nth(2).unwrap_or("");
+            let host = match host.as_str() {
+                "" | "@" => "*",
+                h => h,
+            };
+            format!("{host},{port} from {rhost}")
+        }
+        (Some(Listen::Unix(p)), _) => p.clone(),
+        _ => home.join("dccifd").display().to_string(),
+    };
+    format!("{VERSION} listening to {to} for {what}")
+}
+
+/// The version the original's messages give.
+pub const VERSION: &str = "2.3.167";
+
+/// Parse the arguments (without the program name), `-j` bounded as
+/// without a known open-file limit. `Err` is a fatal complaint: the
+/// daemon does not start.
 pub fn parse(args: &[String]) -> Result<Opts, String> {
+    parse_with(args, &crate::jobs::JobLimit::default())
+}
+
+/// Parse the arguments with `-j` bounded by `jobs` (the default `-j`
+/// too); its complaints come first, as the original makes them before
+/// reading the options.
+pub fn parse_with(args: &[String], jobs: &crate::jobs::JobLimit) -> Result<Opts, String> {
     let mut o = Opts {
         tholds: Thresholds::default(),
+        jobs: jobs.clone(),
+        warnings: jobs.msgs.clone(),
         ..Opts::default()
     };
     // as the original: a usage error is reported once and the daemon
@@ -304,7 +354,10 @@ fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<bool, String> {
             tally_privs::Spec::parse(&arg).map_err(|e| format!("-I {e}"))?;
             o.user = Some(arg);
         }
-        'p' => o.listen = Some(parse_listen(&arg)?),
+        'p' => {
+            o.listen = Some(parse_listen(&arg)?);
+            o.listen_arg = Some(arg);
+        }
         'D' => o.local_domains.push(arg),
         'r' => {
             // the first replaces the bulk rejection, the second the
@@ -351,10 +404,19 @@ fn with_arg(o: &mut Opts, c: char, arg: String) -> Result<bool, String> {
         'l' => o.logdir = Some(arg),
         'R' => o.rundir = Some(arg),
         'T' => o.tmpdir = Some(arg),
-        // as the original: at least 2 (MIN_MAX_WORK); a bad value is
-        // reported and the default kept
+        // as the original: at least 2 (MIN_MAX_WORK), at most what the
+        // open-file limit allows; a bad value is reported and the
+        // default kept
         'j' => match arg.parse::<usize>() {
-            Ok(n) if n >= MIN_JOBS => o.maxjobs = Some(n),
+            Ok(n) if n >= MIN_JOBS => {
+                if u64::try_from(n).unwrap_or(u64::MAX) > o.jobs.max_max_work {
+                    let (max, msg) = crate::jobs::over_limit(&arg, &o.jobs);
+                    o.warnings.push(msg);
+                    o.maxjobs = Some(max);
+                } else {
+                    o.maxjobs = Some(n);
+                }
+            }
             _ => o.warnings.push(format!("invalid queue length {arg}")),
         },
         'L' => match parse_log_opt(&arg) {
@@ -395,6 +457,66 @@ mod tests {
         let o = parse(&args("-Z -h")).unwrap();
         assert_eq!(o.warnings.len(), 1);
         assert!(o.warnings[0].starts_with("unrecognized \"-Z\"\nusage: dccifd"));
+    }
+
+    /// `-j` and its default follow the open-file limit, as the original.
+    #[test]
+    fn jobs_from_the_open_file_limit() {
+        use crate::jobs::JobLimit;
+        let l = JobLimit::from_nofile(Ok((100, 400)));
+        let o = parse_with(&args(""), &l).unwrap();
+        assert_eq!((o.maxjobs, o.max_work(), o.warnings.len()), (None, 87, 0));
+        let o = parse_with(&args("-j 87"), &l).unwrap();
+        assert_eq!((o.max_work(), o.warnings.len()), (87, 0));
+        let o = parse_with(&args("-j 500"), &l).unwrap();
+        assert_eq!(o.maxjobs, Some(87));
+        assert_eq!(
+            o.warnings,
+            ["-j queue length 500 larger than RLIMIT_NOFILE limit; using 87"]
+        );
+        let o = parse(&args("-j 300")).unwrap();
+        assert_eq!(o.max_work(), 243);
+        assert_eq!(
+            o.warnings,
+            ["-j queue length 300 larger than FD_SETSIZE limit; using 243"]
+        );
+        assert_eq!(parse(&args("-b")).unwrap().max_work(), 243);
+        // the complaints about the limit come first
+        let l = JobLimit::from_nofile(Ok((40, 40)));
+        let o = parse_with(&args("-j x"), &l).unwrap();
+        assert_eq!(o.max_work(), 2);
+        assert_eq!(
+            o.warnings,
+            ["too few open files allowed", "invalid queue length x"]
+        );
+        let o = parse_with(&args("-j 1"), &JobLimit::from_nofile(Err("gone".into()))).unwrap();
+        assert_eq!(o.max_work(), 243);
+        assert_eq!(
+            o.warnings,
+            ["getrlimit(RLIMIT_NOFILE): gone", "invalid queue length 1"]
+        );
+    }
+
+    #[test]
+    fn start_message() {
+        let home = std::path::Path::new("/var/dcc");
+        let line = |a: &str| listening_line(&parse(&args(a)).unwrap(), home);
+        assert_eq!(
+            line(""),
+            "2.3.167 listening to /var/dcc/dccifd for ASCII protocol"
+        );
+        assert_eq!(
+            line("-p run/if.sock -o /dev/null"),
+            "2.3.167 listening to run/if.sock for SMTP commands"
+        );
+        assert_eq!(
+            line("-p @,10025,127.0.0.0/8"),
+            "2.3.167 listening to *,10025 from 127.0.0.0/8 for ASCII protocol"
+        );
+        assert_eq!(
+            line("-p 127.0.0.1,10025,10.0.0.1-10.0.0.9"),
+            "2.3.167 listening to 127.0.0.1,10025 from 10.0.0.1-10.0.0.9 for ASCII protocol"
+        );
     }
 
     #[test]

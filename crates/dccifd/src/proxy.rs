@@ -29,7 +29,6 @@
 use crate::check::{check_message, Servers};
 use crate::config::Config;
 use crate::proto::{Head, Rcpt, MAX_RCPTS};
-use crate::replies::{reject_reply, smtp_reply, DEFAULT_GREY};
 use crate::smtpio::{read_line, read_line_unbounded, read_reply, DotStuff};
 use std::io::{self, BufRead, BufReader, Read, Seek, Write};
 use std::net::IpAddr;
@@ -375,7 +374,7 @@ fn data<R: BufRead, W: Write>(
         if let Some(d) = down.as_mut() {
             let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
         }
-        let r = smtp_reply(cfg.grey_msg.as_deref(), DEFAULT_GREY, &id, &cip);
+        let r = cfg.grey_reply.reply(&id, &cip);
         c.smtp_reply = Some(r.trim_end().to_string());
         r.repeat(n).into_bytes()
     } else if let Some(r) = c.outcome.xfltr.as_ref().and_then(|x| x.reply.clone()) {
@@ -410,7 +409,7 @@ fn data<R: BufRead, W: Write>(
             let (code, xcode, text) = cfg.dnsbl.as_ref()?.rejection(o, *on, &id, &cip)?;
             Some(format!("{code} {xcode} {text}\r\n"))
         });
-        let r = dnsbl.unwrap_or_else(|| reject_reply(cfg.rej_msg.as_deref(), &id, &cip));
+        let r = dnsbl.unwrap_or_else(|| cfg.rej_reply.reply(&id, &cip));
         c.smtp_reply = Some(r.trim_end().to_string());
         r.repeat(n).into_bytes()
     } else if c.outcome.overall_reject {

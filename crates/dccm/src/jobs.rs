@@ -11,123 +11,46 @@
 //! `3 * jobs + 52` is raised to it; when that fails, the jobs are cut to
 //! what the old soft limit allows, as the original computes it.
 //!
+//! The reckoning is dccifd's too, with its own count of descriptors per
+//! job: it lives in [`tally_engine::jobs`]; these are dccm's names for it.
 //! [`limit`], [`needed`] and [`after_refusal`] are pure; [`read`] and
 //! [`raise`] ask the system.
 
+pub use tally_engine::jobs::{read, BIG_HARD, EXTRA_FILES, FD_SETSIZE, INIT_WORK, MIN_MAX_WORK};
+
 /// Descriptors counted for each job.
 pub const FILES_PER_JOB: u64 = 3;
-/// Descriptors kept for everything else (the original's `EXTRA_FILES`).
-pub const EXTRA_FILES: u64 = 32 + 20;
-/// The limit used when the hard limit is unknown or very large.
-pub const FD_SETSIZE: u64 = 1024;
-/// Hard limits from this one on do not bound `-j`.
-pub const BIG_HARD: u64 = 1_000_000;
-/// Smallest `-j`.
-pub const MIN_MAX_WORK: u64 = 2;
-/// The original's work areas came in blocks of this many (`init_work`).
-pub const INIT_WORK: u64 = 50;
 
 /// The largest `-j` and where it comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobLimit {
-    /// The largest `-j`, also the default.
-    pub max_max_work: u64,
-    /// Its source, as the complaint about a larger `-j` names it.
-    pub src: &'static str,
-    /// The soft and hard open-file limits, when they could be read.
-    pub nofile: Option<(u64, u64)>,
-    /// Complaints (the limit could not be read, too few descriptors).
-    pub msgs: Vec<String>,
-}
-
-impl Default for JobLimit {
-    /// The limit when nothing is known of the process's descriptors.
-    fn default() -> JobLimit {
-        JobLimit {
-            max_max_work: (FD_SETSIZE - EXTRA_FILES) / FILES_PER_JOB,
-            src: "FD_SETSIZE limit",
-            nofile: None,
-            msgs: Vec::new(),
-        }
-    }
-}
+pub type JobLimit = tally_engine::jobs::JobLimit<FILES_PER_JOB>;
 
 /// The limit from the open-file limits `(soft, hard)`, or the error of
 /// reading them.
 pub fn limit(nofile: Result<(u64, u64), String>) -> JobLimit {
-    let mut l = JobLimit::default();
-    match nofile {
-        Err(e) => l.msgs.push(format!("getrlimit(RLIMIT_NOFILE): {e}")),
-        Ok((soft, hard)) => {
-            l.nofile = Some((soft, hard));
-            if hard < BIG_HARD {
-                l.src = "RLIMIT_NOFILE limit";
-                l.max_max_work = hard.saturating_sub(EXTRA_FILES) / FILES_PER_JOB;
-            }
-        }
-    }
-    if l.max_max_work == 0 {
-        l.msgs.push("too few open files allowed".to_string());
-        l.max_max_work = MIN_MAX_WORK;
-    }
-    l
+    JobLimit::from_nofile(nofile)
 }
 
 /// The soft limit `jobs` need.
 pub fn needed(jobs: u64) -> u64 {
-    jobs.saturating_mul(FILES_PER_JOB)
-        .saturating_add(EXTRA_FILES)
+    JobLimit::needed(jobs)
 }
 
 /// The jobs left when the soft limit `soft` could not be raised (the
 /// original's reckoning: a third of it less the reserve), and the
 /// complaint when that leaves none.
 pub fn after_refusal(soft: u64) -> (u64, Option<String>) {
-    match (soft / FILES_PER_JOB).checked_sub(EXTRA_FILES) {
-        Some(n) if n > 0 => (n, None),
-        _ => (
-            MIN_MAX_WORK,
-            Some(format!("only {soft} open files allowed by RLIMIT_NOFILE")),
-        ),
-    }
-}
-
-/// The process's open-file limits `(soft, hard)`.
-pub fn read() -> Result<(u64, u64), String> {
-    use nix::sys::resource::{getrlimit, Resource};
-    getrlimit(Resource::RLIMIT_NOFILE).map_err(|e| e.desc().to_string())
+    JobLimit::after_refusal(soft)
 }
 
 /// Raise the soft open-file limit for `jobs` if it is lower: the jobs
 /// that can be served, and the complaints.
 pub fn raise(jobs: u64, l: &JobLimit) -> (u64, Vec<String>) {
-    use nix::sys::resource::{setrlimit, Resource};
-    let Some((soft, hard)) = l.nofile else {
-        return (jobs, Vec::new());
-    };
-    let need = needed(jobs);
-    if soft >= need {
-        return (jobs, Vec::new());
-    }
-    match setrlimit(Resource::RLIMIT_NOFILE, need, hard) {
-        Ok(()) => (jobs, Vec::new()),
-        Err(e) => {
-            let mut msgs = vec![format!("setrlimit(RLIMIT_NOFILE,{need}): {}", e.desc())];
-            let (n, m) = after_refusal(soft);
-            msgs.extend(m);
-            (n, msgs)
-        }
-    }
+    l.raise(jobs)
 }
 
 /// The `-d` line about the jobs at start, as the original writes it.
 pub fn debug_line(jobs: u64, l: &JobLimit) -> String {
-    format!(
-        "init_work={} max_work={jobs} max_max_work={} ({})",
-        INIT_WORK.min(l.max_max_work),
-        l.max_max_work,
-        l.src
-    )
+    l.debug_line(jobs)
 }
 
 #[cfg(test)]

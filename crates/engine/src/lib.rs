@@ -15,6 +15,7 @@
 //! - [`grey`]: greylisting in the client (requests, answers, embargo).
 //! - [`grey_udp`]: greylist requests over UDP ([`dcc_client::DccClient::grey`]).
 //! - [`home`]: the DCC home directory and this host's name.
+//! - [`jobs`]: `-j` of dccm and dccifd, bounded by the open-file limit.
 //! - [`logfile`]: per-message log files.
 //! - [`spool`]: the temporary file holding a message while it is checked.
 //! - [`logopt`]: the `-L` system log option.
@@ -32,6 +33,7 @@ pub mod dnsbl;
 pub mod grey;
 pub mod grey_udp;
 pub mod home;
+pub mod jobs;
 pub mod logfile;
 pub mod map_save;
 pub mod message;
