@@ -135,23 +135,11 @@ pub fn parse_duration(field: &str, min: u32, max: u32, default: u32) -> Option<u
             return (field.len() == rest.len()).then_some(max);
         }
     }
-    let t = field.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (negative, t) = match t.as_bytes().first() {
-        Some(b'+') => (false, &t[1..]),
-        Some(b'-') => (true, &t[1..]),
-        _ => (false, t),
-    };
-    let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-    // without digits the number is 0 and the unit is read from the start
-    let (n, unit) = if digits == 0 {
-        (0u64, field)
-    } else {
-        let n = t[..digits].parse::<u64>().unwrap_or(u64::MAX);
-        if negative && n != 0 {
-            return None;
-        }
-        (n, &t[digits..])
-    };
+    // C's strtoul: without digits the number is 0 and the unit is read
+    // from the start; a negative number wraps around and an overflow
+    // saturates, both refused by the bound below
+    let (n, used) = tally_white::cnum::strtoul(field.as_bytes(), 10);
+    let unit = field.get(used..)?;
     let mult = if unit.is_empty() {
         1
     } else {
