@@ -50,11 +50,46 @@ fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
+/// The header of peer 1101 (or 1102) with the `turn` byte as given.
+fn peer_header(id: u16, turn: bool) -> Vec<u8> {
+    use tally_wire::flood::{VersionHeader, VERS7_REP};
+    let pw: &[u8] = if id == 1101 {
+        b"vectorserver2pw"
+    } else {
+        b"thirdserverpw"
+    };
+    let mut h = VersionHeader::new(VERS7_REP, id);
+    h.turn = u8::from(turn);
+    h.sign(&Passwd::new(pw).unwrap());
+    h.encode()
+}
+
+/// Connect to `to` as peer `id` and read its first answer (8 bytes, or
+/// its 256-byte header when `turn` asks it to send).
+fn peer_stream(to: SocketAddr, id: u16, turn: bool) -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(to).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(&peer_header(id, turn)).unwrap();
+    let mut first = vec![0u8; if turn { 256 } else { 8 }];
+    c.read_exact(&mut first).unwrap();
+    c
+}
+
 #[test]
 fn flood_list_is_the_recorded_text() {
+    use std::io::Read;
+    // as when it was recorded, both streams with the peer are up: the
+    // test plays the peer at 127.0.0.1,16278 (below the test ports)
+    let l = std::net::TcpListener::bind("127.0.0.1:16278").expect("port 16278 free");
     let h = home("list");
     std::fs::write(h.join("flod"), "127.0.0.1,16278    1101\n").unwrap();
     let s = Server::start(&h, 1100, free_port(), &[]);
+    let (mut out, _) = l.accept().unwrap();
+    out.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut hdr = [0u8; 256];
+    out.read_exact(&mut hdr).unwrap();
+    let _in = peer_stream(s.addr(), 1101, false);
     // the request cdcc sent to the original, replayed as it was
     let req = hex("00340c050000044c6d017f00cc7b000003000000010000006b02d8970000000503000000ada054af18e5557093b8360c10f99121");
     let body = Packet::<Request>::decode(&req).unwrap().body;
@@ -62,6 +97,68 @@ fn flood_list_is_the_recorded_text() {
     assert_eq!(
         t,
         " 1101       127.0.0.1                   127.0.0.1,16278       "
+    );
+}
+
+/// `flood list` and the first line of `flood stats` of `id`.
+fn list_and_stats(to: SocketAddr, id: u32) -> (String, String) {
+    let list = text(flood_op(to, FlodAop::List, 0));
+    let st = text(flood_op(to, FlodAop::Stats, id));
+    (list, st.lines().next().unwrap_or_default().to_string())
+}
+
+#[test]
+fn flood_list_and_stats_show_passive_nat_and_forced_passive() {
+    // flags after the host, two spaces before each, as the original's
+    let (p1, p2) = (free_port(), free_port());
+    let h = home("listflags");
+    flod(
+        &h,
+        &[
+            format!("127.0.0.1,{p1} 1101 - - passive"),
+            format!("127.0.0.1,{p2} 1102 - NAT"),
+        ],
+    );
+    let a = Server::start(&h, 1100, free_port(), &[]);
+    let (list, st) = list_and_stats(a.addr(), 1101);
+    let host1 = format!("127.0.0.1,{p1}");
+    let host2 = format!("127.0.0.1,{p2}");
+    assert_eq!(
+        list,
+        format!(
+            " 1101     (no output)     (no input)    {host1:<22}  passive\n \
+             1102     (no output)     (no input)    {host2:<22}  NAT"
+        )
+    );
+    assert!(
+        st.starts_with(" server-ID 1101  127.0.0.1  passive  "),
+        "{st}"
+    );
+    // the NAT peer connects to us itself: its NAT is "rejected"
+    let _in = peer_stream(a.addr(), 1102, false);
+    let (list, _) = list_and_stats(a.addr(), 1102);
+    assert!(
+        list.ends_with(&format!(
+            "(no output)   127.0.0.1       {host2:<22}  rejected NAT"
+        )),
+        "{list}"
+    );
+
+    // a peer we are not passive for makes the connection for our stream
+    let pf = free_port();
+    let h = home("listforced");
+    flod(&h, &[format!("127.0.0.1,{pf} 1101")]);
+    let b = Server::start(&h, 1100, free_port(), &[]);
+    let _turned = peer_stream(b.addr(), 1101, true);
+    let (list, st) = list_and_stats(b.addr(), 1101);
+    assert!(
+        list.starts_with(" 1101       127.0.0.1     (no input)    ")
+            && list.ends_with("  forced passive"),
+        "{list}"
+    );
+    assert!(
+        st.starts_with(" server-ID 1101  127.0.0.1  forced passive  "),
+        "{st}"
     );
 }
 

@@ -22,29 +22,162 @@ pub enum Reply {
     Error(String),
 }
 
-/// One line of `flood list`: server-ID, options, host, and the address
-/// streams go to, in the original's columns.
+/// One line a peer of `flood list`, in the original's columns: server-ID,
+/// the state of the outgoing stream (the peer's address when connected),
+/// of the incoming one (its address when it differs from the outgoing
+/// one's), the host (with the port when not the default) and the flags.
 pub fn list(f: &Flood) -> String {
     let mut lines = Vec::new();
-    for p in &f.peers {
-        let mut flags = String::new();
-        if p.out.off || p.inc.off {
-            flags.push_str("off");
-        } else if p.out.passive {
-            flags.push_str("pasv");
-        } else if p.out.socks {
-            flags.push_str("SOCKS");
-        } else if p.out.nat {
-            flags.push_str("NAT");
+    let mut peers: Vec<&Peer> = f.peers.iter().collect();
+    peers.sort_by_key(|p| p.rem_id);
+    for p in peers {
+        let st = f.status.get(&p.rem_id).cloned().unwrap_or_default();
+        let out_ip = st
+            .out_addr
+            .filter(|_| st.out_busy)
+            .map(|a| a.ip().to_canonical());
+        let in_ip = st
+            .in_addr
+            .filter(|_| st.in_up > 0)
+            .map(|a| a.ip().to_canonical());
+        let outp = match out_ip {
+            Some(ip) => ip.to_string(),
+            None if p.out.off => "  (output off)".into(),
+            None if f.halted => "  (flood off)".into(),
+            None => "  (no output)".into(),
+        };
+        let inp = match in_ip {
+            Some(ip) if out_ip != Some(ip) => ip.to_string(),
+            Some(_) => String::new(),
+            None if p.inc.off => "  (input off)".into(),
+            None if f.halted => "  (flood off)".into(),
+            None => "  (no input)".into(),
+        };
+        let (l1, l2) = (outp.len(), inp.len());
+        let mut s0 = 15usize.saturating_sub(l1);
+        let mut s1 = 17usize.saturating_sub(s0 + l1);
+        let mut s2 = 15usize.saturating_sub(l2);
+        // squeeze the padding to 32 columns, the input's first
+        let total = |s0: usize, s1: usize, s2: usize| s0 + l1 + s1 + l2 + s2;
+        if total(s0, s1, s2) > 32 {
+            s2 = s2.saturating_sub(total(s0, s1, s2) - 32);
         }
-        let port = p.port(f.default_port);
-        let addr = format!("{},{port}", p.host);
+        if total(s0, s1, s2) > 32 {
+            s1 = s1.saturating_sub(total(s0, s1, s2) - 32);
+        }
+        if total(s0, s1, s2) > 32 {
+            s0 = s0.saturating_sub(total(s0, s1, s2) - 32);
+        }
+        let host = match p.rport.as_deref() {
+            Some(port) if p.port(f.default_port) != f.default_port => {
+                format!("{},{port}", p.host)
+            }
+            _ => p.host.clone(),
+        };
         lines.push(format!(
-            "{:5} {:5} {:<27} {:<22}",
-            p.rem_id, flags, p.host, addr
+            "{:5} {:s0$}{outp}{:s1$} {inp}{:s2$} {host:<22}{}",
+            p.rem_id,
+            "",
+            "",
+            "",
+            flags(f, p, &st)
         ));
     }
     lines.join("\n")
+}
+
+/// The flags of a peer after its host in `flood list` and `flood stats`,
+/// each after two spaces, as the original's: `off` (or `in off`, `out
+/// off`), `passive`, `forced passive` (our stream runs, or last ran, on a
+/// connection the peer made although we are not passive), `SOCKS` or
+/// `NAT` (`rejected SOCKS`, `rejected NAT` when the peer's incoming
+/// stream came on a connection it made itself), `leaf`, `IPv4`, `IPv6`,
+/// `rej reps` (the peer refused our reputations today) or `broken reps`
+/// (its stream to us does not announce them), `bad reps` on a greylist
+/// server, then the server-ID translations of both columns.
+pub fn flags(f: &Flood, p: &Peer, st: &super::state::PeerStatus) -> String {
+    let mut v: Vec<String> = Vec::new();
+    if p.out.off && p.inc.off {
+        v.push("off".into());
+    } else {
+        if p.inc.off {
+            v.push("in off".into());
+        }
+        if p.out.off {
+            v.push("out off".into());
+        }
+    }
+    if p.out.passive {
+        v.push("passive".into());
+    } else if st.out_srvr {
+        v.push("forced passive".into());
+    }
+    let kind = if p.out.socks {
+        Some("SOCKS")
+    } else if p.out.nat {
+        Some("NAT")
+    } else {
+        None
+    };
+    if let Some(k) = kind {
+        v.push(if st.in_srvr {
+            format!("rejected {k}")
+        } else {
+            k.to_string()
+        });
+    }
+    if p.out
+        .leaf
+        .is_some_and(|l| usize::from(l) != super::records::MAX_PATH)
+    {
+        v.push("leaf".into());
+    }
+    if p.out.ipv4 {
+        v.push("IPv4".into());
+    }
+    if p.out.ipv6 {
+        v.push("IPv6".into());
+    }
+    if !f.grey {
+        let rejected = st
+            .reps_rejected
+            .is_some_and(|t| t.elapsed() < super::outgoing::PLAIN_FOR);
+        if rejected {
+            v.push("rej reps".into());
+        } else if !st.rep && st.in_up > 0 {
+            v.push("broken reps".into());
+        }
+    } else if st.rep {
+        v.push("bad reps".into());
+    }
+    let mut t: String = v.iter().map(|w| format!("  {w}")).collect();
+    for trans in [&p.out.trans, &p.inc.trans] {
+        let maps: Vec<String> = trans.iter().map(|m| trans_text(m, f.own)).collect();
+        if !maps.is_empty() {
+            t.push_str("  ");
+            t.push_str(&maps.join(","));
+        }
+    }
+    t
+}
+
+/// A translation as the original lists it (`self` as our server-ID).
+fn trans_text(m: &super::file::Trans, own: u16) -> String {
+    use super::file::TransResult;
+    let r = match m.result {
+        TransResult::Ok => "ok",
+        TransResult::Reject => "reject",
+        TransResult::SelfId => "self",
+    };
+    if m.own {
+        format!("{own}->{r}")
+    } else if m.lo == m.hi {
+        format!("{}->{r}", m.lo)
+    } else if m.lo <= 100 && m.hi >= 32767 {
+        format!("all->{r}")
+    } else {
+        format!("{}-{}->{r}", m.lo, m.hi)
+    }
 }
 
 /// `connected a total of D days H:MM:SS` of a stream.
@@ -96,18 +229,7 @@ fn stats_of(f: &Flood, id: u16, position: Option<u64>, now: u64) -> String {
     let st = f.status.get(&id).cloned().unwrap_or_default();
     let p = f.peer(id);
     let host = p.map_or(String::new(), |p| p.host.clone());
-    let mut flags = String::new();
-    if let Some(p) = p {
-        if p.out.off || p.inc.off {
-            flags.push_str(" off");
-        }
-        if p.out.passive {
-            flags.push_str(" passive");
-        }
-        if st.rep {
-            flags.push_str(" reps");
-        }
-    }
+    let flags = p.map_or(String::new(), |p| flags(f, p, &st));
     let since_up = |up: bool, since: u64, total: u64| {
         if up {
             total + now.saturating_sub(since)

@@ -163,18 +163,19 @@ pub fn parse(text: &[u8]) -> (Vec<Peer>, Vec<FileError>) {
         if s.is_empty() {
             continue;
         }
-        match parse_line(s, line) {
-            Ok(p) => {
-                if peers.iter().any(|q| q.rem_id == p.rem_id) {
-                    errors.push(FileError {
-                        line,
-                        msg: format!("duplicate server-ID {}", p.rem_id),
-                    });
-                } else {
-                    peers.push(p);
-                }
+        let (peer, err) = parse_line_off(s, line);
+        if let Some(msg) = err {
+            errors.push(FileError { line, msg });
+        }
+        if let Some(p) = peer {
+            if peers.iter().any(|q| q.rem_id == p.rem_id) {
+                errors.push(FileError {
+                    line,
+                    msg: format!("duplicate server-ID {}", p.rem_id),
+                });
+            } else {
+                peers.push(p);
             }
-            Err(msg) => errors.push(FileError { line, msg }),
         }
     }
     (peers, errors)
@@ -191,8 +192,78 @@ fn server_id(s: &str, what: &str) -> Result<u16, String> {
     }
 }
 
-/// One line (without comment).
+/// One line (without comment); any mistake is an error.
 pub fn parse_line(s: &str, line: usize) -> Result<Peer, String> {
+    match parse_line_off(s, line) {
+        (Some(p), None) => Ok(p),
+        (_, Some(e)) => Err(e),
+        (None, None) => Err("missing host".into()),
+    }
+}
+
+/// One line as the original takes it: a line without a host or a valid
+/// server-ID is skipped, but a peer whose options are wrong (an unknown
+/// word, `passive` with `NAT`, trailing words) is kept with flooding
+/// off both ways, so that its streams are refused with "turned off"
+/// rather than as unknown. The mistake is returned to be logged.
+pub fn parse_line_off(s: &str, line: usize) -> (Option<Peer>, Option<String>) {
+    match parse_head(s, line) {
+        Err(e) => (None, Some(e)),
+        Ok((mut peer, rest)) => match parse_cols(&rest) {
+            Ok((out, inc)) => {
+                peer.out = out;
+                peer.inc = inc;
+                (Some(peer), None)
+            }
+            Err(e) => {
+                peer.out.off = true;
+                peer.inc.off = true;
+                (Some(peer), Some(e))
+            }
+        },
+    }
+}
+
+/// The options of both columns and what follows them. Some words apply to
+/// the peer whichever column names them, as in the original: `passive`,
+/// `SOCKS`, `NAT`, `IPv4`, `IPv6`, `leaf=`, `version7`, `trace1`, `trace2`
+/// and `no-log-del`/`log-del` (the last word wins); they are copied into
+/// both columns. `off`, `del`, `no-del`, `traps` and the translations
+/// stay in their column.
+fn parse_cols(rest: &[&str]) -> Result<(Opts, Opts), String> {
+    let mut shared = Opts::default();
+    let mut out = Opts::default();
+    let mut inc = Opts::default();
+    if let Some(o) = absent(rest.first().copied()) {
+        parse_col(o, &mut out, &mut shared)?;
+    }
+    if let Some(o) = absent(rest.get(1).copied()) {
+        parse_col(o, &mut inc, &mut shared)?;
+    }
+    if let Some(extra) = rest.get(2) {
+        return Err(format!("unrecognized \"{extra}\""));
+    }
+    share(&shared, &mut out);
+    share(&shared, &mut inc);
+    Ok((out, inc))
+}
+
+/// Copy the words that apply to the whole peer into a column.
+fn share(shared: &Opts, col: &mut Opts) {
+    col.passive = shared.passive;
+    col.socks = shared.socks;
+    col.nat = shared.nat;
+    col.ipv4 = shared.ipv4;
+    col.ipv6 = shared.ipv6;
+    col.leaf = shared.leaf;
+    col.vers.clone_from(&shared.vers);
+    col.trace1 = shared.trace1;
+    col.trace2 = shared.trace2;
+    col.no_log_del = shared.no_log_del;
+}
+
+/// The host, ports and IDs of a line, and the words after them.
+fn parse_head(s: &str, line: usize) -> Result<(Peer, Vec<&str>), String> {
     let mut words = s.split_ascii_whitespace();
     let hostpart = words.next().ok_or("missing host")?;
     let (remote, local) = match hostpart.split_once(';') {
@@ -216,28 +287,20 @@ pub fn parse_line(s: &str, line: usize) -> Result<Peer, String> {
         Some(p) => Some(server_id(p, "passwd-ID")?),
         None => None,
     };
-    let out = match absent(words.next()) {
-        Some(o) => parse_opts(o)?,
-        None => Opts::default(),
-    };
-    let inc = match absent(words.next()) {
-        Some(o) => parse_opts(o)?,
-        None => Opts::default(),
-    };
-    if let Some(extra) = words.next() {
-        return Err(format!("unrecognized \"{extra}\""));
-    }
-    Ok(Peer {
-        line,
-        host: host.to_string(),
-        rport,
-        src,
-        lport,
-        rem_id,
-        passwd_id,
-        out,
-        inc,
-    })
+    Ok((
+        Peer {
+            line,
+            host: host.to_string(),
+            rport,
+            src,
+            lport,
+            rem_id,
+            passwd_id,
+            out: Opts::default(),
+            inc: Opts::default(),
+        },
+        words.collect(),
+    ))
 }
 
 /// `host[,port]`; an IPv6 address may be in brackets.
@@ -256,38 +319,69 @@ fn split_port(s: &str) -> (&str, Option<String>) {
     }
 }
 
-/// A comma-separated option list.
+/// A comma-separated option list by itself (the words that apply to the
+/// whole peer land in it too).
 pub fn parse_opts(s: &str) -> Result<Opts, String> {
     let mut o = Opts::default();
-    for w in s.split(',').filter(|w| !w.is_empty()) {
+    let mut shared = Opts::default();
+    parse_col(s, &mut o, &mut shared)?;
+    share(&shared, &mut o);
+    Ok(o)
+}
+
+/// The words of one column: its own into `o`, the peer's into `shared`,
+/// refusing a second of `passive`, `SOCKS`, `NAT` and both `IPv4` and
+/// `IPv6` across the columns, as the original does.
+fn parse_col(s: &str, o: &mut Opts, shared: &mut Opts) -> Result<(), String> {
+    for w in s.split(',').filter(|w| !w.is_empty() && *w != "-") {
         let lw = w.to_ascii_lowercase();
         match lw.as_str() {
             "off" => o.off = true,
             "del" => o.del = Some(true),
             "no-del" => o.del = Some(false),
-            "no-log-del" => o.no_log_del = true,
-            "passive" => o.passive = true,
-            "socks" => o.socks = true,
-            "nat" => o.nat = true,
-            "ipv4" => o.ipv4 = true,
-            "ipv6" => o.ipv6 = true,
-            "trace1" | "trace" => o.trace1 = true,
-            "log-del" => o.no_log_del = false,
-            "trace2" => o.trace2 = true,
+            "no-log-del" => shared.no_log_del = true,
+            "passive" | "socks" | "nat" => {
+                let already = [
+                    ("passive", shared.passive),
+                    ("socks", shared.socks),
+                    ("nat", shared.nat),
+                ];
+                if already.iter().any(|&(n, set)| set && n != lw) {
+                    return Err("only one of \"passive\", \"SOCKS\", or \"NAT\" allowed".into());
+                }
+                match lw.as_str() {
+                    "passive" => shared.passive = true,
+                    "socks" => shared.socks = true,
+                    _ => shared.nat = true,
+                }
+            }
+            "ipv4" | "ipv6" => {
+                if (lw == "ipv4" && shared.ipv6) || (lw == "ipv6" && shared.ipv4) {
+                    return Err("\"IPv4\" and \"IPv6\"; cannot both be".into());
+                }
+                if lw == "ipv4" {
+                    shared.ipv4 = true;
+                } else {
+                    shared.ipv6 = true;
+                }
+            }
+            "trace1" | "trace" => shared.trace1 = true,
+            "log-del" => shared.no_log_del = false,
+            "trace2" => shared.trace2 = true,
             "traps" => o.traps = true,
             _ => {
                 if let Some(n) = lw.strip_prefix("leaf=") {
-                    o.leaf = Some(
+                    shared.leaf = Some(
                         n.parse::<u8>()
                             .ok()
                             .filter(|&n| usize::from(n) <= super::records::MAX_PATH)
                             .ok_or_else(|| format!("invalid \"{w}\""))?,
                     );
                 } else if let Some(v) = lw.strip_prefix("vers=") {
-                    o.vers = Some(v.to_string());
+                    shared.vers = Some(v.to_string());
                 } else if lw.starts_with("version") {
                     // `version7`: the protocol the peer speaks
-                    o.vers = Some(lw.clone());
+                    shared.vers = Some(lw.clone());
                 } else if let Some((ids, res)) = w.split_once("->") {
                     o.trans.push(parse_trans(ids, res, w)?);
                 } else {
@@ -296,13 +390,7 @@ pub fn parse_opts(s: &str) -> Result<Opts, String> {
             }
         }
     }
-    if o.ipv4 && o.ipv6 {
-        return Err("\"IPv4\" and \"IPv6\"; cannot both be".into());
-    }
-    if [o.passive, o.socks, o.nat].iter().filter(|&&b| b).count() > 1 {
-        return Err("only one of \"passive\", \"SOCKS\", or \"NAT\" allowed".into());
-    }
-    Ok(o)
+    Ok(())
 }
 
 fn parse_trans(ids: &str, res: &str, w: &str) -> Result<Trans, String> {
@@ -353,7 +441,7 @@ mod tests {
         let text = b"# comment\n\
             dcc.example.com 1200 - - -\n\
             [::1],6000;127.0.0.2,7000 1201 1500 off,no-del,leaf=2,IPv6 del,no-log-del,traps\n\
-            h;*,7001 1202 - SOCKS,self->ok,all->reject passive,1000-1099->self,trace1,trace2\n\
+            h;*,7001 1202 - SOCKS,self->ok,all->reject 1000-1099->self,trace1,trace2\n\
             h2 1203 - NAT,version2,IPv4 vers=7\n";
         let (p, e) = parse(text);
         assert!(e.is_empty(), "{e:?}");
@@ -369,14 +457,19 @@ mod tests {
         assert_eq!(p[1].out.leaf, Some(2));
         assert!(p[1].inc.traps && p[1].inc.no_log_del);
         assert_eq!(p[1].inc.del, Some(true));
+        // words of the whole peer, in whichever column
+        assert!(p[1].inc.ipv6 && p[1].out.no_log_del && p[1].inc.leaf == Some(2));
+        assert!(!p[1].inc.off && !p[1].out.traps && p[1].out.del == Some(false));
         assert_eq!(p[2].src, None);
-        assert!(p[2].out.socks && p[2].inc.passive && p[2].inc.trace1 && p[2].inc.trace2);
+        assert!(p[2].out.socks && p[2].inc.socks && !p[2].inc.passive);
+        assert!(p[2].out.trace1 && p[2].out.trace2 && p[2].inc.trace1);
         assert_eq!(p[2].out.translate(1100, 1100), Some(1100));
         assert_eq!(p[2].out.translate(1101, 1100), None);
         assert_eq!(p[2].inc.translate(1050, 1100), Some(1100));
         assert_eq!(p[2].inc.translate(1150, 1100), Some(1150));
         assert!(p[3].out.nat && p[3].out.ipv4);
-        assert_eq!(p[3].out.vers.as_deref(), Some("version2"));
+        // the last word about the version wins, for the whole peer
+        assert_eq!(p[3].out.vers.as_deref(), Some("7"));
         assert_eq!(p[3].inc.vers.as_deref(), Some("7"));
     }
 
@@ -384,19 +477,44 @@ mod tests {
     fn errors_name_the_line() {
         let text = b"h 1100\nh 99\nh\nh 1101 - bogus\nh 1100\nh 1102 - leaf=25\nh 1103 - 5->x\n";
         let (p, e) = parse(text);
-        assert_eq!(p.len(), 1);
+        // lines with bad options stay, off both ways
+        assert_eq!(p.len(), 4);
+        assert!(p[1..].iter().all(|p| p.out.off && p.inc.off));
         let lines: Vec<usize> = e.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![2, 3, 4, 5, 6, 7]);
         assert_eq!(e[0].to_string(), "invalid server-ID \"99\" in line 2");
         assert_eq!(e[2].to_string(), "unknown option \"bogus\" in line 4");
-        let (_, e) = parse(b"h 1100 - passive,NAT\nh 1101 - IPv4,IPv6\n");
+        let (p, e) = parse(b"h 1100 - passive,NAT\nh 1101 - IPv4,IPv6\n");
         assert_eq!(
             e[0].to_string(),
             "only one of \"passive\", \"SOCKS\", or \"NAT\" allowed in line 1"
         );
         assert_eq!(e[1].line, 2);
+        // kept, turned off both ways, as the original keeps them
+        assert_eq!(p.len(), 2);
+        assert!(p.iter().all(|p| p.out.off && p.inc.off));
         let (p, _) = parse(b"h 1100 - trace,log-del\n");
         assert!(p[0].out.trace1 && !p[0].out.no_log_del);
+    }
+
+    #[test]
+    fn peer_words_in_either_column() {
+        // the original puts passive, SOCKS and NAT on the peer whichever
+        // column names them, and allows only one of them for both
+        let (p, e) = parse(b"h 1100 - - passive\nh 1101 - - NAT\nh 1102 - passive NAT\nh 1103 - IPv4 IPv6\nh 1104 - no-log-del log-del\n");
+        assert!(p[0].out.passive && p[0].inc.passive && !p[0].out.off);
+        assert!(p[1].out.nat && !p[1].out.off);
+        assert!(p[2].out.off && p[2].inc.off);
+        assert!(p[3].out.off && p[3].inc.off);
+        assert!(!p[4].inc.no_log_del && !p[4].out.off);
+        let lines: Vec<usize> = e.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![3, 4]);
+        assert!(e[0].msg.starts_with("only one of"), "{e:?}");
+        // an unknown word or a trailing one: kept and off
+        let (p, e) = parse(b"h 1100 - bogus\nh 1101 - - - extra\n");
+        assert_eq!(p.len(), 2);
+        assert!(p.iter().all(|p| p.out.off && p.inc.off));
+        assert_eq!(e.len(), 2);
     }
 
     #[test]

@@ -88,32 +88,50 @@ pub const BLACKLISTED: &str = "blacklisted";
 
 /// Serve one incoming connection to its end.
 pub async fn serve(
-    mut s: TcpStream,
+    s: TcpStream,
     from: SocketAddr,
     server: Arc<Mutex<Server>>,
     flood: Arc<Mutex<Flood>>,
 ) {
+    serve_conn(s, from, server, flood, false).await;
+}
+
+/// Serve a connection for an incoming stream to its end: one the peer
+/// made, or (`ours`) one we made to a `SOCKS` or `NAT` peer after sending
+/// our header with `turn`. For ours, what the peer sent instead of its
+/// header when it closed at once (its refusal) is returned.
+async fn serve_conn(
+    mut s: TcpStream,
+    from: SocketAddr,
+    server: Arc<Mutex<Server>>,
+    flood: Arc<Mutex<Flood>>,
+    ours: bool,
+) -> Option<Vec<u8>> {
     let mut hdr = vec![0u8; VERS_HDR_LEN];
     let mut got = 0;
     while got < VERS_HDR_LEN {
         let r = tokio::time::timeout(Duration::from_secs(60), s.read(&mut hdr[got..])).await;
         match r {
+            Ok(Ok(0)) if ours => {
+                hdr.truncate(got);
+                return Some(hdr);
+            }
             Ok(Ok(0)) | Ok(Err(_)) | Err(_) => {
                 log(&format!("garbage connection from {from}"));
-                return;
+                return None;
             }
             Ok(Ok(n)) => got += n,
         }
     }
     let Ok(h) = VersionHeader::decode(&hdr) else {
-        return;
+        return None;
     };
     let checked = {
         let ids = match server.lock() {
             Ok(sv) => sv.ids.clone(),
-            Err(_) => return,
+            Err(_) => return None,
         };
-        let Ok(f) = flood.lock() else { return };
+        let Ok(f) = flood.lock() else { return None };
         proto::check_header(&h, &f.peers, &ids, &f.file.display().to_string())
             .map(|a| (a, f.peers[a.peer].clone(), f.default_port, f.own))
     };
@@ -121,40 +139,70 @@ pub async fn serve(
         Ok(x) => x,
         Err(text) => {
             end(&mut s, &text, Some(format!("{text} from {from}"))).await;
-            return;
+            return None;
         }
     };
     let rem = proto::rem_str(&peer.host, from, default_port);
+    let traced = peer.inc.trace1 || trace_on(&server, crate::trace::Trace::FLOOD1);
     if h.turn != 0 {
-        // a peer behind a firewall made the connection for our stream to it
+        // A peer behind a firewall made the connection for our stream to
+        // it: as the original, we turn it around whether or not we are
+        // `passive` for the peer, unless our stream to it runs already.
         if peer.out.off {
             let text = format!("passive output flooding off from {rem}");
             end(&mut s, &text, Some(text.clone())).await;
-            return;
+            return None;
+        }
+        let Some(claim) = super::outgoing::claim_out(&flood, peer.rem_id, from, true) else {
+            let text = format!("reject duplicate passive output flood from {rem}");
+            let logged =
+                traced.then(|| format!("stop incoming flood; error, send '{text}' to {rem}"));
+            end(&mut s, &text, logged).await;
+            return None;
+        };
+        if !peer.out.passive {
+            log(&format!(
+                "convert incoming flood to forced passive outgoing to {rem}"
+            ));
+        } else if traced {
+            log(&format!(
+                "convert incoming flood to passive outgoing to {rem}"
+            ));
         }
         if let Ok(mut f) = flood.lock() {
             f.status_mut(peer.rem_id).rep = acc.rep;
         }
-        super::outgoing::turned(s, from, peer, server, flood).await;
-        return;
+        super::outgoing::turned(s, from, peer, server, flood, claim).await;
+        return None;
     }
     if peer.inc.off {
         let text = format!("flood from {rem} turned off");
         end(&mut s, &text, Some(text.clone())).await;
-        return;
+        return None;
     }
     let id = peer.rem_id;
     let key = proto::in_key(id);
     let start = {
-        let Ok(sv) = server.lock() else { return };
+        let Ok(sv) = server.lock() else { return None };
         sv.counter.store.peer_pos(key).ok().flatten()
     };
     if let Ok(mut f) = flood.lock() {
         let st = f.status_mut(id);
         st.in_state(true, crate::server::unix_now());
         st.rep = acc.rep;
+        st.in_srvr = !ours;
+        st.in_addr = Some(from);
+        // the peer is awake: our stream to it need not wait to try again
+        let waiting = !st.out_busy;
+        if waiting && !peer.out.passive && !peer.out.off {
+            f.rush(id).notify_one();
+        }
     }
-    if peer.inc.trace1 || trace_on(&server, crate::trace::Trace::FLOOD1) {
+    let up = InUp {
+        flood: flood.clone(),
+        id,
+    };
+    if traced {
         log(&format!("flood from {rem} authenticated"));
     }
     // a position below 10 is what `flood rewind` leaves: ask for it all.
@@ -174,9 +222,7 @@ pub async fn serve(
         receive(&mut s, &server, &flood, &peer, acc.rep, own, &mut last).await
     }
     .await;
-    if let Ok(mut f) = flood.lock() {
-        f.status_mut(id).in_state(false, crate::server::unix_now());
-    }
+    drop(up);
     // where this stream got to, for the next one
     if let (Some(p), Ok(mut sv)) = (last, server.lock()) {
         if p >= tally_wire::flood::POS_MIN {
@@ -200,6 +246,26 @@ pub async fn serve(
                 f.status_mut(id).in_err = text.clone();
             }
             end(&mut s, &text, Some(format!("{text} from {rem}"))).await;
+        }
+    }
+    None
+}
+
+/// An incoming stream counted as up until this is dropped (also when the
+/// task serving it is aborted).
+struct InUp {
+    flood: Arc<Mutex<Flood>>,
+    id: u16,
+}
+
+impl Drop for InUp {
+    fn drop(&mut self) {
+        if let Ok(mut f) = self.flood.lock() {
+            let st = f.status_mut(self.id);
+            st.in_state(false, crate::server::unix_now());
+            if st.in_up == 0 {
+                st.in_addr = None;
+            }
         }
     }
 }
@@ -458,36 +524,110 @@ async fn receive(
 
 /// For a peer marked `SOCKS` or `NAT` (we are behind a firewall): make the
 /// connection for its stream to us too, asking it to turn the connection
-/// around, and serve it as an incoming stream; again after each end.
+/// around, and serve it as an incoming stream; again after each end. As
+/// the original, not while the peer's own connection brings its stream.
+/// A peer that answers our header with an END instead of its own is
+/// logged in the original's words; after `bad authentication` the next
+/// try is at once with the second password of the passwd-ID, after
+/// `unrecognized flod version` with the plain version string.
 pub async fn reverse(
     peer: super::file::Peer,
     server: Arc<Mutex<Server>>,
     flood: Arc<Mutex<Flood>>,
 ) {
+    let kind = if peer.out.socks { "SOCKS" } else { "NAT" };
+    let id = peer.rem_id;
     let mut wait = super::outgoing::RETRY;
+    let mut second = false;
     loop {
+        while in_up(&flood, id) {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
         let began = std::time::Instant::now();
         let default_port = match flood.lock() {
             Ok(f) => f.default_port,
             Err(_) => return,
         };
         let r = async {
-            let (header, _, _) = super::outgoing::header_for(&peer, &server, &flood, false, true)?;
+            let (header, _, rep) =
+                super::outgoing::header_for(&peer, &server, &flood, second, true)?;
             let (mut s, addr) = super::outgoing::connect(&peer, default_port).await?;
             s.write_all(&header)
                 .await
                 .map_err(|e| format!("flood from {}: {e}", peer.host))?;
-            serve(s, addr, server.clone(), flood.clone()).await;
-            Ok::<(), String>(())
+            let refused = serve_conn(s, addr, server.clone(), flood.clone(), true).await;
+            Ok::<_, String>((refused, addr, rep))
         }
         .await;
-        if let Err(e) = r {
-            log(&e);
+        let mut again = false;
+        match r {
+            Err(e) => log(&e),
+            Ok((None, _, _)) => {}
+            Ok((Some(bytes), addr, rep)) => {
+                let rem = proto::rem_str(&peer.host, addr, default_port);
+                let (text, soon) = refusal(kind, &rem, &bytes, rep, &mut second);
+                if soon && rep && text.contains("unrecognized flod version") {
+                    if let Ok(mut f) = flood.lock() {
+                        f.status_mut(id).reps_rejected = Some(std::time::Instant::now());
+                    }
+                }
+                if let Ok(mut f) = flood.lock() {
+                    f.status_mut(id).in_err = text.clone();
+                }
+                if !soon || trace_on(&server, crate::trace::Trace::FLOOD1) || peer.inc.trace1 {
+                    log(&format!("stop incoming flood; error, '{text}'"));
+                }
+                again = soon;
+            }
         }
-        if began.elapsed() > super::outgoing::MAX_RETRY {
+        if began.elapsed() > super::outgoing::MAX_RETRY || again {
             wait = super::outgoing::RETRY;
+        }
+        if again {
+            continue;
         }
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(super::outgoing::MAX_RETRY);
     }
+}
+
+/// Is an incoming stream from the peer up?
+fn in_up(flood: &Arc<Mutex<Flood>>, id: u16) -> bool {
+    flood
+        .lock()
+        .map(|f| f.status.get(&id).is_some_and(|s| s.in_up > 0))
+        .unwrap_or(false)
+}
+
+/// What a peer sent back on the connection we made for its stream
+/// instead of its header: the text to log, and whether to try again at
+/// once (a second password after `bad authentication`, the plain version
+/// string after `unrecognized flod version` to our reputations header),
+/// as the original's reading of such a refusal.
+pub fn refusal(
+    kind: &str,
+    rem: &str,
+    bytes: &[u8],
+    rep: bool,
+    second: &mut bool,
+) -> (String, bool) {
+    let end = match ListenerMsg::decode(bytes, true) {
+        Ok(Some((ListenerMsg::End(t), n)))
+            if n == bytes.len() && !t.is_empty() && t.iter().all(|c| (b' '..=b'~').contains(c)) =>
+        {
+            t
+        }
+        _ => {
+            let shown = String::from_utf8_lossy(bytes.get(8..).unwrap_or_default());
+            return (format!("{kind} rejected with \"{shown}\""), false);
+        }
+    };
+    let t = String::from_utf8_lossy(&end).into_owned();
+    let soon = if t.starts_with("bad authentication") {
+        *second = !*second;
+        *second
+    } else {
+        rep && t.starts_with("unrecognized flod version")
+    };
+    (format!("{kind} rejected by {rem} with \"{t}\""), soon)
 }

@@ -38,15 +38,96 @@ fn refused_version(e: &str) -> bool {
     e.contains("refused: unrecognized flod version")
 }
 
-/// Keep a stream to `peer` going until the task is aborted.
+/// What [`once`] says when the peer's own connection, turned around,
+/// carries our stream already: nothing to log, wait for its end.
+const BUSY: &str = "outgoing stream busy";
+/// How often a stream waiting for the end of a turned-around one looks.
+const BUSY_POLL: Duration = Duration::from_millis(250);
+
+/// Is an outgoing stream to the peer running (ours or turned around)?
+pub fn out_busy(flood: &Arc<Mutex<Flood>>, id: u16) -> bool {
+    flood
+        .lock()
+        .map(|f| f.status.get(&id).is_some_and(|s| s.out_busy))
+        .unwrap_or(false)
+}
+
+/// Take the one outgoing stream of a peer for a connection to `addr`
+/// (`turned`: one the peer made); `None` when one runs already. The
+/// stream is the claim's until it is dropped (also when its task is
+/// aborted).
+pub fn claim_out(
+    flood: &Arc<Mutex<Flood>>,
+    id: u16,
+    addr: SocketAddr,
+    turned: bool,
+) -> Option<OutClaim> {
+    let mut f = flood.lock().ok()?;
+    let st = f.status_mut(id);
+    if st.out_busy {
+        return None;
+    }
+    st.out_busy = true;
+    st.out_srvr = turned;
+    st.out_addr = Some(addr);
+    Some(OutClaim {
+        flood: flood.clone(),
+        id,
+        err: None,
+    })
+}
+
+/// The outgoing stream of a peer, taken by [`claim_out`]; dropping it
+/// marks the stream ended (with the error given to [`OutClaim::ended`]).
+pub struct OutClaim {
+    flood: Arc<Mutex<Flood>>,
+    id: u16,
+    err: Option<String>,
+}
+
+impl OutClaim {
+    /// How the stream ended.
+    pub fn ended(mut self, r: &Result<(), String>) {
+        self.err = r.as_ref().err().cloned();
+    }
+}
+
+impl Drop for OutClaim {
+    fn drop(&mut self) {
+        if let Ok(mut f) = self.flood.lock() {
+            let st = f.status_mut(self.id);
+            st.out_state(false, crate::server::unix_now());
+            st.out_busy = false;
+            st.out_addr = None;
+            if let Some(e) = self.err.take() {
+                st.out_err = e;
+            }
+        }
+    }
+}
+
+/// Keep a stream to `peer` going until the task is aborted. As the
+/// original, there is one outgoing stream per peer: while the peer's own
+/// connection, turned around, carries it, we do not connect; an incoming
+/// flood from the peer while we wait to connect again ends the wait.
 pub async fn run(peer: Peer, server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>>) {
     let mut wait = RETRY;
     // after "bad authentication", the passwd-ID's second password, if any
     let mut second = false;
+    let rush = match flood.lock() {
+        Ok(mut f) => f.rush(peer.rem_id),
+        Err(_) => return,
+    };
     loop {
+        while out_busy(&flood, peer.rem_id) {
+            tokio::time::sleep(BUSY_POLL).await;
+        }
         let began = Instant::now();
         let mut acked = None;
         let (r, rep) = once(&peer, &server, &flood, &mut acked, second).await;
+        if matches!(&r, Err(e) if e == BUSY) {
+            continue;
+        }
         second = match &r {
             Err(e) if e.contains("refused: bad authentication") => !second,
             _ => second,
@@ -60,10 +141,11 @@ pub async fn run(peer: Peer, server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>
             }
         }
         save(&server, peer.rem_id, acked);
-        if let Ok(mut f) = flood.lock() {
+        // (the stream was released by `once`; a failed connection leaves
+        // its error unless a turned-around stream runs meanwhile)
+        if let (Err(e), Ok(mut f)) = (&r, flood.lock()) {
             let st = f.status_mut(peer.rem_id);
-            st.out_state(false, crate::server::unix_now());
-            if let Err(e) = &r {
+            if !st.out_busy {
                 st.out_err = e.clone();
             }
         }
@@ -73,9 +155,13 @@ pub async fn run(peer: Peer, server: Arc<Mutex<Server>>, flood: Arc<Mutex<Flood>
         if began.elapsed() > MAX_RETRY || fall_back {
             wait = RETRY;
         }
-        tokio::time::sleep(wait).await;
-        if !fall_back {
-            wait = (wait * 2).min(MAX_RETRY);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {
+                if !fall_back {
+                    wait = (wait * 2).min(MAX_RETRY);
+                }
+            }
+            _ = rush.notified() => wait = RETRY,
         }
     }
 }
@@ -171,18 +257,25 @@ async fn once(
         Ok(x) => x,
         Err(e) => return (Err(e), rep),
     };
+    let Some(claim) = claim_out(flood, peer.rem_id, addr, false) else {
+        return (Err(BUSY.into()), rep);
+    };
     let r = drive(s, addr, &header, trace, rep, peer, server, flood, acked).await;
+    claim.ended(&r);
     (r, rep)
 }
 
-/// A connection the peer made and asked us to turn around (we are
-/// `passive` for it): our stream to it, until it ends.
+/// A connection the peer made and asked us to turn around (it is behind
+/// a firewall; we may be `passive` for it or not): our stream to it,
+/// until it ends. The caller has claimed the outgoing stream
+/// ([`claim_out`]).
 pub async fn turned(
     s: TcpStream,
     addr: SocketAddr,
     peer: Peer,
     server: Arc<Mutex<Server>>,
     flood: Arc<Mutex<Flood>>,
+    claim: OutClaim,
 ) {
     let mut acked = None;
     let r = match header_for(&peer, &server, &flood, false, false) {
@@ -195,10 +288,7 @@ pub async fn turned(
         Err(e) => Err(e),
     };
     save(&server, peer.rem_id, acked);
-    if let Ok(mut f) = flood.lock() {
-        f.status_mut(peer.rem_id)
-            .out_state(false, crate::server::unix_now());
-    }
+    claim.ended(&r);
     if let Err(e) = r {
         log(&e);
     }

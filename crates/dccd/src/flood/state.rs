@@ -61,6 +61,20 @@ pub struct PeerStatus {
     /// When the peer last refused our reputations version string
     /// (`unrecognized flod version`): it gets the plain one for a day.
     pub reps_rejected: Option<std::time::Instant>,
+    /// An outgoing stream to the peer exists (from our connect until its
+    /// end, made by us or turned around): there is only one at a time.
+    pub out_busy: bool,
+    /// The outgoing stream is, or was last, a connection the peer made
+    /// and we turned around (the original's "forced passive" when we are
+    /// not `passive` for it); cleared when we connect ourselves.
+    pub out_srvr: bool,
+    /// The incoming stream is, or was last, one the peer connected for
+    /// (not the connection we make for a `SOCKS` or `NAT` peer).
+    pub in_srvr: bool,
+    /// The address of the current outgoing stream.
+    pub out_addr: Option<std::net::SocketAddr>,
+    /// The address of the current incoming stream.
+    pub in_addr: Option<std::net::SocketAddr>,
 }
 
 impl PeerStatus {
@@ -119,6 +133,9 @@ pub struct Flood {
     /// When the server started (seconds since the epoch), where the
     /// flooding figures begin.
     pub started: u64,
+    /// Per peer: wakes its outgoing stream's wait before the next
+    /// connection (an incoming flood from the peer says it is awake).
+    rush: HashMap<u16, std::sync::Arc<tokio::sync::Notify>>,
 }
 
 impl Flood {
@@ -143,6 +160,7 @@ impl Flood {
             in_cmds: HashMap::new(),
             ffwd_out: HashSet::new(),
             started: crate::server::unix_now(),
+            rush: HashMap::new(),
         };
         f.rebuild_seen(store);
         f.reload(true);
@@ -210,6 +228,11 @@ impl Flood {
     /// The peer with this server-ID.
     pub fn peer(&self, id: u16) -> Option<&Peer> {
         self.peers.iter().find(|p| p.rem_id == id)
+    }
+
+    /// What wakes the outgoing stream of a peer before its next try.
+    pub fn rush(&mut self, id: u16) -> std::sync::Arc<tokio::sync::Notify> {
+        self.rush.entry(id).or_default().clone()
     }
 
     /// The status entry of a peer.
