@@ -13,6 +13,16 @@
 //! answers took 138 MiB in dccd-bench's memory mode), where a `Response`
 //! in a `HashMap` with a queue of keys took about 300 bytes and two
 //! allocations, which the allocator kept once the cache expired.
+//!
+//! Speed: remembering the answers of QUERYs too, as the original does,
+//! costs dccd-bench's QUERY at 16 in flight about a tenth more server CPU
+//! (medians of eight alternated 8-second runs: 3.31 µs a request without,
+//! 3.84 with). Tried and dropped: an index of one cache line per bucket
+//! (eight slots of sequence number and tag, nothing removed, the lines of
+//! a whole batch touched before the look-ups so that their misses
+//! overlap) instead of the hash map: 3.90 µs; with the cache capped at
+//! 100,000 answers instead of a million, 7 % above none. The cost is
+//! copying the answers and their footprint in the caches, not the probes.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
