@@ -1,12 +1,20 @@
 //! `clients`: ask the server for its recent clients, about a hundred at a
 //! time, and list them as the reference does: requests, NOPs, when last
-//! seen, client-ID, protocol version and address, optionally sorted by
-//! requests, then totals per protocol version.
+//! seen, client-ID, protocol version, address and name, optionally sorted
+//! by requests, then totals per protocol version.
+//!
+//! The name beside an address is what the system resolver gives for it
+//! (`getnameinfo` with `NI_NAMEREQD`, [`crate::resolve::name_of`]), as the
+//! original's `dcc_su2name`: nothing when it has none. It is asked only
+//! for the lines shown with an address of one client (not with `-n` or
+//! `-i`, not for an address block), once per address and command.
 
 use crate::request::{self, ClientsArgs};
 use crate::server::{op_error, print_heading, req_date, send};
 use crate::state::State;
 use crate::Ret;
+use std::collections::HashMap;
+use std::net::IpAddr;
 use tally_client::clock::{now_secs, time_of_day};
 use tally_wire::admn::{clients_req, Aop};
 use tally_wire::clients::{dates, flags, ClientAddr, NO_AUTH};
@@ -15,6 +23,9 @@ use tally_wire::packet::{AdmnAnswer, Response};
 
 /// Protocol versions counted separately in the totals.
 const VERS_DIM: usize = 33;
+/// Longest name shown: the original's buffer holds 255 bytes and a NUL,
+/// and a longer name does not fit (`getnameinfo` fails, no name).
+const MAX_NAME: usize = 255;
 /// A client-ID standing for several clients.
 const ID_MULTI: u64 = 8;
 /// The client-ID of a misbehaving server.
@@ -85,10 +96,39 @@ fn id_str(id: u64) -> String {
     format!(" {s:>6}")
 }
 
-fn addr_str(a: &ClientAddr) -> String {
+fn addr_ip(a: &ClientAddr) -> IpAddr {
     match a {
-        ClientAddr::V4(b) => std::net::Ipv4Addr::from(*b).to_string(),
-        ClientAddr::V6(b) => std::net::Ipv6Addr::from(*b).to_string(),
+        ClientAddr::V4(b) => std::net::Ipv4Addr::from(*b).into(),
+        ClientAddr::V6(b) => std::net::Ipv6Addr::from(*b).into(),
+    }
+}
+
+/// A look-up of the name of an address, as [`crate::resolve::name_of`]:
+/// a name or nothing.
+pub type NameOf<'a> = dyn FnMut(IpAddr) -> Option<String> + 'a;
+
+/// The names of the addresses of one command: each asked of `lookup`
+/// once, nothing (an empty name) when it has none.
+struct Names<'a, 'b> {
+    lookup: &'a mut NameOf<'b>,
+    known: HashMap<IpAddr, String>,
+}
+
+impl<'a, 'b> Names<'a, 'b> {
+    fn new(lookup: &'a mut NameOf<'b>) -> Self {
+        Names {
+            lookup,
+            known: HashMap::new(),
+        }
+    }
+
+    fn of(&mut self, ip: IpAddr) -> &str {
+        let lookup = &mut self.lookup;
+        self.known.entry(ip).or_insert_with(|| {
+            lookup(ip)
+                .filter(|n| n.len() <= MAX_NAME)
+                .unwrap_or_default()
+        })
     }
 }
 
@@ -223,12 +263,24 @@ pub fn clients(st: &mut State, arg: &str) -> Ret {
             break;
         }
     }
-    print_list(&list, &a, total.max(1), max_ops, max_nops);
+    let mut name_of = crate::resolve::name_of;
+    let text = list_text(&list, &a, total.max(1), max_ops, max_nops, &mut name_of);
+    print!("{text}");
     print_totals(&totals);
     Ret::Ok
 }
 
-fn print_list(list: &[Ct], a: &ClientsArgs, total: u64, max_ops: u64, max_nops: u64) {
+/// The list as printed, a blank line after it; the names of the
+/// addresses shown are asked of `name_of`.
+fn list_text(
+    list: &[Ct],
+    a: &ClientsArgs,
+    total: u64,
+    max_ops: u64,
+    max_nops: u64,
+    name_of: &mut NameOf<'_>,
+) -> String {
+    let mut names = Names::new(name_of);
     let ow = if max_ops > 99_000_000 {
         9
     } else if max_ops > 9_000_000 {
@@ -303,7 +355,8 @@ fn print_list(list: &[Ct], a: &ClientsArgs, total: u64, max_ops: u64, max_nops: 
             n = 16 - " BAD".len();
         }
         if !a.ids {
-            let s = addr_str(&ct.addr);
+            let ip = addr_ip(&ct.addr);
+            let s = ip.to_string();
             if ct.block {
                 let bits = if matches!(ct.addr, ClientAddr::V4(_)) {
                     24
@@ -314,14 +367,15 @@ fn print_list(list: &[Ct], a: &ClientsArgs, total: u64, max_ops: u64, max_nops: 
             } else if a.no_names {
                 out.push_str(&format!(" {s}"));
             } else {
-                // No reverse DNS here: the name column stays empty.
-                out.push_str(&format!(" {s:<n$} "));
+                // the address padded to its column (narrower after
+                // BLACKLIST or BAD), then the name, if any
+                out.push_str(&format!(" {s:<n$} {}", names.of(ip)));
             }
         }
         out.push('\n');
     }
     out.push('\n');
-    print!("{out}");
+    out
 }
 
 fn print_totals(totals: &[Tot]) {
@@ -377,7 +431,153 @@ mod tests {
         assert_eq!(thold, 5);
         // Extreme values print without trouble.
         let big = [ct(u64::MAX, false), ct(u64::MAX, true)];
-        print_list(&big, &a, u64::MAX, u64::MAX, u64::MAX);
+        let mut asked = Vec::new();
+        let mut fake = |ip| {
+            asked.push(ip);
+            None
+        };
+        let text = list_text(&big, &a, u64::MAX, u64::MAX, u64::MAX, &mut fake);
+        assert_eq!(text.lines().count(), 4, "{text}");
+        // the same address is asked once
+        assert_eq!(asked, [IpAddr::from([0xff; 16])]);
+    }
+
+    /// A client at `ip` with `reqs` requests, one NOP, client-ID `id`.
+    fn at(ip: &str, reqs: u64, id: u64) -> Ct {
+        Ct {
+            last_used: 0,
+            reqs,
+            nops: 1,
+            early: false,
+            black: false,
+            dropped: false,
+            block: false,
+            vers: 0,
+            id,
+            addr: match ip.parse::<IpAddr>().unwrap() {
+                IpAddr::V4(a) => ClientAddr::V4(a.octets()),
+                IpAddr::V6(a) => ClientAddr::V6(a.octets()),
+            },
+        }
+    }
+
+    /// The list the name tests print: a named address, a blacklisted one,
+    /// a dropped one without a name, a block, the first address again, one
+    /// whose name is too long, and one past `max` (6).
+    fn named_list() -> Vec<Ct> {
+        let black = Ct {
+            black: true,
+            early: true,
+            ..at("192.0.2.2", 4, 1)
+        };
+        let bad = Ct {
+            dropped: true,
+            early: true,
+            ..at("2001:db8::1", 3, 32800 | NO_AUTH)
+        };
+        let block = Ct {
+            block: true,
+            ..at("192.0.2.0", 2, 8)
+        };
+        vec![
+            at("192.0.2.1", 5, 32800),
+            black,
+            bad,
+            block,
+            at("192.0.2.1", 1, 1),
+            at("198.51.100.7", 1, 1),
+            at("198.51.100.8", 1, 1),
+        ]
+    }
+
+    /// A resolver of fixed names, recording its questions (nothing leaves
+    /// the process).
+    fn fake(asked: &mut Vec<IpAddr>) -> impl FnMut(IpAddr) -> Option<String> + '_ {
+        move |ip| {
+            asked.push(ip);
+            match ip.to_string().as_str() {
+                "192.0.2.1" => Some("one.example".into()),
+                "192.0.2.2" => Some("black.example".into()),
+                "198.51.100.7" => Some(format!("{}.example", "x".repeat(250))),
+                "198.51.100.8" => Some("past-max.example".into()),
+                _ => None,
+            }
+        }
+    }
+
+    #[test]
+    fn names_beside_addresses() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let list = named_list();
+        let a = request::parse_clients("6").unwrap();
+        let mut asked = Vec::new();
+        let text = list_text(&list, &a, 16, 5, 1, &mut fake(&mut asked));
+        let expect = [
+            "    ops nops    last           ID ",
+            "      5    1 1970/01/01      32800 192.0.2.1        one.example",
+            "      4    1 1970/01/01          1 BLACKLIST 192.0.2.2 black.example",
+            "      3    1 1970/01/01     32800* BAD 2001:db8::1  ",
+            "      2    1 1970/01/01      multi 192.0.2.0/24",
+            "      1    1 1970/01/01          1 192.0.2.1        one.example",
+            "      1    1 1970/01/01          1 198.51.100.7     ",
+            "",
+        ];
+        assert_eq!(text.lines().collect::<Vec<_>>(), expect, "{text}");
+        // each address shown once, in order; not the block nor the
+        // client past max
+        assert_eq!(
+            asked,
+            [
+                ip("192.0.2.1"),
+                ip("192.0.2.2"),
+                ip("2001:db8::1"),
+                ip("198.51.100.7")
+            ]
+        );
+
+        // sorted: the same columns after the percentages
+        let a = request::parse_clients("-s 2").unwrap();
+        let mut asked = Vec::new();
+        let text = list_text(&list[..2], &a, 9, 5, 1, &mut fake(&mut asked));
+        let expect = [
+            "              ops nops    last       ",
+            " 55%  55%       5    1 1970/01/01     192.0.2.1        one.example",
+            " 44% 100%       4    1 1970/01/01     BLACKLIST 192.0.2.2 black.example",
+            "",
+        ];
+        assert_eq!(text.lines().collect::<Vec<_>>(), expect, "{text}");
+        assert_eq!(asked.len(), 2);
+    }
+
+    #[test]
+    fn no_names_asked_with_n_or_i() {
+        let list = named_list();
+        for (args, last) in [
+            ("-n 6", "      1    1 1970/01/01          1 198.51.100.7"),
+            ("-i 6", "      1    1 1970/01/01          1"),
+            ("-ni 6", "      1    1 1970/01/01          1"),
+        ] {
+            let a = request::parse_clients(args).unwrap();
+            let mut asked = Vec::new();
+            let text = list_text(&list, &a, 16, 5, 1, &mut fake(&mut asked));
+            assert!(asked.is_empty(), "{args}: {asked:?}");
+            assert!(!text.contains(".example"), "{args}: {text}");
+            let lines: Vec<&str> = text.lines().collect();
+            assert_eq!(lines.len(), 8, "{args}: {text}");
+            assert_eq!(lines[6], last, "{args}");
+        }
+        let a = request::parse_clients("-n 6").unwrap();
+        let text = list_text(&list, &a, 16, 5, 1, &mut fake(&mut Vec::new()));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[2],
+            "      4    1 1970/01/01          1 BLACKLIST 192.0.2.2"
+        );
+        assert_eq!(
+            lines[3],
+            "      3    1 1970/01/01     32800* BAD 2001:db8::1"
+        );
+        assert_eq!(lines[4], "      2    1 1970/01/01      multi 192.0.2.0/24");
     }
 
     #[test]

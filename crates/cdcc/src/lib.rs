@@ -13,15 +13,14 @@
 //! - [`state`]: home directory, map in use, ID and password, client.
 //! - [`local`]: settings commands; [`mapfile`]: `new map`, `add`,
 //!   `delete`, `load`; [`server`] and [`clients`]: commands answered by
-//!   a server; [`resolve`]: the system resolver (`info -N`, `src`).
+//!   a server; [`resolve`]: the system resolver (`info -N`, `src`, the
+//!   names `clients` shows).
 //!
 //! Where this `cdcc` differs from the reference:
 //!
 //! - the map file is the text `info` prints (see `tally_client::map`),
 //!   not a memory-mapped binary file; `info` shows the state stored in
 //!   it without probing the servers first (`RTT` probes them);
-//! - `clients` without `-n` leaves the name column empty (no reverse
-//!   DNS there; `info -N` and `RTT -N` do ask, see [`resolve`]);
 //! - passwords are always shown by `info`: there is no set-UID mode, so
 //!   whoever runs `cdcc` on a map file can read it anyway;
 //! - dates are shown in UTC, like the rest of the project;

@@ -1,7 +1,8 @@
 //! Names through the system resolver, as the original's cdcc asks it
 //! (the C library: the hosts file, DNS, whatever `nsswitch.conf` names):
 //! `getnameinfo` for the names `info -N` shows beside the servers'
-//! addresses, `getaddrinfo` for the host names `src` takes.
+//! addresses and `clients` beside its clients' addresses, `getaddrinfo`
+//! for the host names `src` takes.
 //!
 //! [`source`] chooses the source addresses of `src` as the original does,
 //! without I/O: its look-ups are passed in.

@@ -4,7 +4,9 @@
 mod common;
 
 use common::{cdcc, err, home, out, start, STATS_TEXT};
+use std::net::Ipv4Addr;
 use tally_cdcc::clients::last_used;
+use tally_cdcc::resolve::name_of;
 
 const SRV: &str = "id 1100; password vectorserverpw";
 
@@ -71,13 +73,43 @@ fn clients_list() {
     check_heading(&lines, port, "  client-ID 1100");
     let now = tally_client::clock::now_secs();
     let d = |s: u64| last_used(s, now);
+    // the name of 127.0.0.1 from the hosts file (no DNS question)
+    let lo = name_of(Ipv4Addr::LOCALHOST.into()).expect("a name for 127.0.0.1");
     let expect = [
         "    ops nops    last           ID ".to_string(),
-        format!("      6    3{}   1100 127.0.0.1        ", d(1_795_348_632)),
+        format!(
+            "      6    3{}   1100 127.0.0.1        {lo}",
+            d(1_795_348_632)
+        ),
         format!("      6    2{} 32800* 127.0.0.0/24", d(1_795_348_616)),
-        format!("      2    1{} 32800* 127.0.0.1        ", d(1_795_348_616)),
-        format!("      4    1{}      1 127.0.0.1        ", d(1_795_348_611)),
-        format!("      6    2{}  32800 127.0.0.1        ", d(1_795_348_588)),
+        format!(
+            "      2    1{} 32800* 127.0.0.1        {lo}",
+            d(1_795_348_616)
+        ),
+        format!(
+            "      4    1{}      1 127.0.0.1        {lo}",
+            d(1_795_348_611)
+        ),
+        format!(
+            "      6    2{}  32800 127.0.0.1        {lo}",
+            d(1_795_348_588)
+        ),
+        String::new(),
+    ];
+    assert_eq!(lines[2..], expect, "{text}");
+
+    // -n: the addresses alone, unpadded
+    let o = run(port, &format!("{SRV}; clients -n"));
+    assert!(o.status.success(), "{}", err(&o));
+    let text = out(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    let expect = [
+        "    ops nops    last           ID ".to_string(),
+        format!("      6    3{}   1100 127.0.0.1", d(1_795_348_632)),
+        format!("      6    2{} 32800* 127.0.0.0/24", d(1_795_348_616)),
+        format!("      2    1{} 32800* 127.0.0.1", d(1_795_348_616)),
+        format!("      4    1{}      1 127.0.0.1", d(1_795_348_611)),
+        format!("      6    2{}  32800 127.0.0.1", d(1_795_348_588)),
         String::new(),
     ];
     assert_eq!(lines[2..], expect, "{text}");
