@@ -10,14 +10,9 @@ use std::io;
 use std::net::SocketAddr;
 
 /// The text of an I/O error as C's `strerror()` prints it, without Rust's
-/// " (os error N)" suffix: the original's words in complaints.
-pub fn os_text(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error ") {
-        Some(i) => s.get(..i).unwrap_or(&s).to_string(),
-        None => s,
-    }
-}
+/// " (os error N)" suffix: the original's words in complaints (one copy
+/// for the workspace, in tally-syslog).
+pub use tally_syslog::os_text;
 
 /// Why no server could be asked.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -54,7 +54,7 @@ pub use tally_syslog::{logopt, syslog};
 
 /// The text of an I/O error without Rust's "(os error N)" suffix, as C's
 /// `strerror()` prints it.
-pub use tally_client::error::os_text as errno_str;
+pub use tally_syslog::os_text as errno_str;
 
 /// `-V` of the command-line clients, as the original's: the version on
 /// standard error the first time (`seen` = 1), how the program was built

@@ -17,6 +17,7 @@
 use std::io::{ErrorKind, Read};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
+use tally_syslog::os_text;
 
 use super::Blacklist;
 
@@ -48,16 +49,6 @@ enum Seen {
     Failed,
     /// Read, with this modification time and size.
     Read(SystemTime, u64),
-}
-
-/// The text of an I/O error as C's `strerror` gives it (without Rust's
-/// `(os error N)`).
-fn os_text(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error ") {
-        Some(i) => s.get(..i).unwrap_or(&s).to_string(),
-        None => s,
-    }
 }
 
 /// The file of a home directory and what is known of it.
