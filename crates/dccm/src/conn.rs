@@ -19,8 +19,11 @@ use std::net::IpAddr;
 use tally_engine::ask::Decision;
 use tally_engine::cks::MsgCks;
 use tally_engine::server::{Answer, AskError, ClientInfo, Request};
-use tally_engine::state::{ST_MTA_ISSPAM, ST_MTA_NOTSPAM};
+use tally_engine::state::{
+    ST_CLNT_ISSPAM, ST_LOGIT, ST_MTA_ISSPAM, ST_MTA_NOTSPAM, ST_WLIST_NOTSPAM,
+};
 use tally_engine::tgts;
+use tally_white::verdict::MtaOpinion;
 
 /// Most recipients of one message (the original's `MAX_RCPTS`); more get
 /// `452 4.5.3 reject temporarily for too many recipients`.
@@ -208,7 +211,6 @@ impl Conn {
             .filter(|s| !s.is_empty())
             .or_else(|| mac(m, "{mail_host}"));
         msg.mail_host = mail_host.filter(|s| !s.is_empty());
-        msg.note_mta(m);
         if let Some((dir, mode)) = self.cfg.logdir.as_ref() {
             match crate::log::MsgLog::start(
                 dir,
@@ -397,13 +399,17 @@ impl Conn {
         let user = msg.user_verdict(&cks);
         let white_tgts = msg.white_tgts(global.as_ref());
         let tgts = msg.tgts();
+        // sendmail's opinion before or after the whiteclnt files
+        let mta = msg.mta_effect(&cks, global.as_ref());
         let mut d = Decision::new(query || cfg.query);
-        let notspam = msg.mta_notspam && msg.mta_isspam.is_none();
-        if notspam {
+        if msg.mta_opinion() == MtaOpinion::NotSpam {
             d.st |= ST_MTA_NOTSPAM;
         }
         // whitelisted for every recipient?
-        let all_white = tgts <= white_tgts || notspam;
+        let all_white = match mta {
+            Some(e) => e.all_white,
+            None => tgts <= white_tgts,
+        };
         if !all_white {
             let verdict = user.or(global);
             d.ask_white(&cfg.tholds, verdict.as_ref().map(Ok));
@@ -417,6 +423,16 @@ impl Conn {
             if msg.mta_isspam.is_some() {
                 d.st |= ST_MTA_ISSPAM;
             }
+            if mta.is_some_and(|e| e.spam) {
+                // spam by sendmail's word for some recipient: reported to
+                // the DCC server as spam, as the original's blacklisting
+                d.st &= !ST_WLIST_NOTSPAM;
+                d.st |= ST_CLNT_ISSPAM | ST_LOGIT;
+            }
+        }
+        if msg.mta_first() {
+            // the decision line names sendmail's opinion first
+            d.sws |= tally_engine::state::SW_MTA_FIRST;
         }
         if let Some(o) = msg.dnsbl_outcome.as_ref() {
             let (on, on_any) = msg.dnsbl_on();

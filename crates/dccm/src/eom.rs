@@ -10,7 +10,10 @@
 //!   that recipients whitelisted by env_To keep the message and the others
 //!   are removed from it silently.
 //! - `${dcc_isspam}` asks for discarding (`DISCARD...`) or a rejection
-//!   with its own text; it wins over `${dcc_notspam}`.
+//!   with its own text; it wins over `${dcc_notspam}`, and over the
+//!   whiteclnt files unless `option MTA-first` (then recipients the files
+//!   whitelist keep the message, the others are removed from it; a relay
+//!   text still refuses it).
 //! - A DCC failure with `-x`: `451 4.4.0 DCC failure`.
 
 use crate::config::Config;
@@ -24,11 +27,12 @@ use tally_engine::cks::{print_cks, MsgCks};
 use tally_engine::rcpts_milter::{spam_disposition, SpamAction, SpamDisposition};
 use tally_engine::server::ClientInfo;
 use tally_engine::state::{
-    white_sw, ST_GREY_EMBARGO, ST_GREY_LOGIT, ST_LOGIT, ST_RPT_SPAM, ST_WLIST_ISSPAM, SW_TRAP,
-    SW_TRAP_DIS,
+    white_sw, ST_GREY_EMBARGO, ST_GREY_LOGIT, ST_LOGIT, ST_MTA_ISSPAM, ST_MTA_NOTSPAM, ST_RPT_SPAM,
+    ST_WLIST_ISSPAM, ST_WLIST_NOTSPAM, SW_MTA_FIRST, SW_TRAP, SW_TRAP_DIS,
 };
 use tally_engine::tgts::Tgts;
 use tally_engine::xhdr::XHeader;
+use tally_white::verdict::MtaOpinion;
 
 /// The verdict when there is no message (an end without MAIL).
 pub fn no_message() -> Verdict {
@@ -74,38 +78,50 @@ pub fn split_header(h: &XHeader, brand: &str) -> Option<(String, String)> {
 
 /// The answer sendmail asked for with `${dcc_isspam}`, read in the
 /// original's order: double quotes removed and the codes taken first
-/// ([`Template::from_mta`]), then a text starting with `DISCARD` discards
-/// the message and a leading `REJECT` (with the blanks and colons after
-/// it) is dropped from the reply.
-fn mta_answer(msg: &Msg, cip: &str, text: &str) -> Answer2 {
+/// ([`Template::from_mta`]), then a text starting with `DISCARD` asks for
+/// discarding and a leading `REJECT` is dropped from the reply, each with
+/// the blanks and colons after it. Returns whether to discard, and the
+/// reply (a relay text refuses even a message it would discard, when the
+/// message is delivered to some recipient).
+fn mta_reply(msg: &Msg, cip: &str, text: &str) -> (bool, crate::reply::Reply) {
     let r = Template::from_mta(text).reply(&msg.id, cip);
     let word = |w: &str| {
         r.text
             .get(..w.len())
             .is_some_and(|t| t.eq_ignore_ascii_case(w))
     };
-    if word("DISCARD") {
-        return Answer2::Discard;
-    }
-    if word("REJECT") {
-        let rest = r.text[6..].trim_start_matches(|c: char| c == ':' || is_ws(c));
-        return Answer2::Reply(crate::reply::Reply {
-            text: rest.to_string(),
-            ..r
-        });
-    }
-    Answer2::Reply(r)
+    let discard = word("DISCARD");
+    let skip = if discard {
+        7
+    } else if word("REJECT") {
+        6
+    } else {
+        return (false, r);
+    };
+    let rest = r.text[skip..].trim_start_matches(|c: char| c == ':' || is_ws(c));
+    let text = rest.to_string();
+    (discard, crate::reply::Reply { text, ..r })
 }
 
-/// Whitelisted for every recipient.
+/// The answer for `${dcc_isspam}` when the message is spam for every
+/// recipient.
+fn mta_answer(msg: &Msg, cip: &str, text: &str) -> Answer2 {
+    match mta_reply(msg, cip, text) {
+        (true, _) => Answer2::Discard,
+        (false, r) => Answer2::Reply(r),
+    }
+}
+
+/// Whitelisted for every recipient (with `option MTA-first`, also despite
+/// `${dcc_isspam}`, except a relay text, which refuses the message).
 pub fn white(cfg: &Config, msg: &Msg, cip: &str, client: &ClientInfo) -> Verdict {
     tally_stats::filter::FilterCounts::one(&crate::stats::COUNTS.whitelisted);
     let mut v = base(cfg, msg);
     if cfg.hdr != HdrMode::None {
         v.add_header = split_header(&XHeader::whitelist(&client.hostname), &client.brand);
     }
-    if let Some(t) = &msg.mta_isspam {
-        v.answer = mta_answer(msg, cip, t);
+    if let Some(t) = msg.mta_isspam.as_ref().filter(|_| msg.bad_relay) {
+        v.answer = Answer2::Reply(mta_reply(msg, cip, t).1);
         v.add_header = None;
     }
     v
@@ -125,7 +141,24 @@ pub fn decide(cfg: &Config, msg: &Msg, cip: &str, d: &Decision, failed: bool) ->
         }
     }
     if let Some(t) = &msg.mta_isspam {
-        v.answer = mta_answer(msg, cip, t);
+        // with option MTA-first, recipients whitelisted by their files
+        // keep the message
+        let some_white = msg.rcpts.iter().any(|r| r.mta_white);
+        v.answer = if !some_white {
+            mta_answer(msg, cip, t)
+        } else if msg.bad_relay {
+            // a relay attack is refused even then
+            Answer2::Reply(mta_reply(msg, cip, t).1)
+        } else {
+            // delivered to them only, as spam to differing recipients
+            v.del_rcpts = msg
+                .rcpts
+                .iter()
+                .filter(|r| !r.mta_white)
+                .map(|r| r.env_to.clone())
+                .collect();
+            Answer2::Accept
+        };
         if v.answer != Answer2::Accept {
             v.add_header = None;
         }
@@ -151,7 +184,9 @@ pub fn decide(cfg: &Config, msg: &Msg, cip: &str, d: &Decision, failed: bool) ->
         Action::Reject => SpamAction::Reject,
         Action::Discard => SpamAction::Discard,
     };
-    let some_white = msg.rcpts.iter().any(|r| r.white);
+    // whitelisted by env_To, or with option MTA-first by ${dcc_notspam}
+    let white = |r: &&crate::msg::Rcpt| r.white || r.mta_white;
+    let some_white = msg.rcpts.iter().any(|r| white(&r));
     match spam_disposition(action, msg.forced_discard, some_white) {
         SpamDisposition::Accept => {}
         SpamDisposition::Discard => {
@@ -163,7 +198,7 @@ pub fn decide(cfg: &Config, msg: &Msg, cip: &str, d: &Decision, failed: bool) ->
             v.del_rcpts = msg
                 .rcpts
                 .iter()
-                .filter(|r| !r.white)
+                .filter(|r| !white(r))
                 .map(|r| r.env_to.clone())
                 .collect();
         }
@@ -259,13 +294,20 @@ pub fn log(
                 .as_ref()
                 .map(|(_, value)| format!("X-DCC--Metrics: {value}\n"));
             let wtgts = msg.global_wtgts(cks);
-            let st = if msg.own_file_whitelists(cks) {
-                "wlist-->OK  dccm  global-log  \n\n"
-            } else {
-                "dccm  global-log  \n\n"
+            let mut shown = Decision::new(false);
+            if msg.own_file_whitelists(cks) {
+                shown.st |= ST_WLIST_NOTSPAM;
+            }
+            shown.st |= match msg.mta_opinion() {
+                MtaOpinion::Spam => ST_MTA_ISSPAM,
+                MtaOpinion::NotSpam => ST_MTA_NOTSPAM,
+                MtaOpinion::None => 0,
             };
+            if msg.mta_first() {
+                shown.sws |= SW_MTA_FIRST;
+            }
             (
-                st.to_string(),
+                shown.log_st_line("dccm  global-log"),
                 header,
                 print_cks(false, 0, cks, Some(&cfg.tholds.rej), wtgts.as_ref()),
             )
@@ -291,6 +333,7 @@ pub fn log(
         || v.answer != Answer2::Accept
         || global_log_all
         || user_log_all
+        || msg.mta_isspam.is_some()
         || !v.errors.is_empty();
     let (kept, errs) = l.finish(
         &st_line,

@@ -23,7 +23,8 @@ pub struct MsgLog {
     env_done: bool,
     /// `Rcpt To:` lines of recipients refused at RCPT time.
     refused: String,
-    /// Complaints about the transaction, written after the body.
+    /// Complaints about the transaction and sendmail's `${dcc_isspam}`
+    /// and `${dcc_notspam}`, written after the body.
     notes: String,
     /// The DNS list checks' hit lines.
     dnsbl: String,
@@ -143,7 +144,15 @@ impl MsgLog {
         }
     }
 
-    /// The DNS list checks' hit lines, written first after the body.
+    /// A `sendmail.cf-->{dcc_isspam}: "..."` line (see
+    /// [`crate::msg::Msg::note_mta`]): with the remarks, in their order.
+    pub fn sendmail_cf(&mut self, line: &str) {
+        self.notes.push_str(line);
+        self.notes.push('\n');
+    }
+
+    /// The DNS list checks' hit lines, written after the remarks about
+    /// the transaction, as the original writes them at the decision.
     pub fn dnsbl(&mut self, lines: &[String]) {
         for l in lines {
             self.dnsbl.push_str(l);
@@ -205,10 +214,10 @@ impl MsgLog {
     ) -> (Option<PathBuf>, Vec<String>) {
         self.flush_env();
         self.put(MSG_SEP.as_bytes());
-        let dnsbl = std::mem::take(&mut self.dnsbl);
-        self.put(dnsbl.as_bytes());
         let notes = std::mem::take(&mut self.notes);
         self.put(notes.as_bytes());
+        let dnsbl = std::mem::take(&mut self.dnsbl);
+        self.put(dnsbl.as_bytes());
         self.put(st_line.as_bytes());
         if let Some(h) = header {
             self.put(h.as_bytes());

@@ -3,10 +3,12 @@
 //! present, and what sendmail said through `${dcc_isspam}` and
 //! `${dcc_notspam}`.
 
+mod mta;
 mod white_lines;
 
+pub use mta::MtaEffect;
+
 use crate::config::Config;
-use crate::conn::{mac, Macros};
 use crate::opts::Action;
 use crate::reply::{Reply, INCOMPAT_THOLD, INCOMPAT_WLIST};
 use crate::white;
@@ -45,6 +47,12 @@ pub struct Rcpt {
     /// `option xfltr-on` in the per-user file, else in the main file:
     /// the `-X` filter's answers act for this recipient.
     pub xfltr_on: bool,
+    /// Whitelisted after sendmail's opinion (`${dcc_isspam}`,
+    /// `${dcc_notspam}`), when it gave one ([`Msg::mta_effect`]).
+    pub mta_white: bool,
+    /// What the recipient's log line shows when `option MTA-first` let
+    /// sendmail decide for it.
+    pub mta_shown: Option<Listing>,
 }
 
 fn lock(w: &Mutex<WhiteFiles>) -> std::sync::MutexGuard<'_, WhiteFiles> {
@@ -65,6 +73,8 @@ impl Rcpt {
             user: None,
             complaint: None,
             xfltr_on: false,
+            mta_white: false,
+            mta_shown: None,
         };
         let Some(w) = cfg.white.as_ref() else {
             return r;
@@ -230,27 +240,6 @@ impl Msg {
         };
         m.setup.via_relay = m.forced_discard || m.via_submit;
         m
-    }
-
-    /// Look at `${dcc_isspam}` and `${dcc_notspam}`: the latest text
-    /// counts, until one says relaying was denied; from then on the
-    /// message's answer is that text's, as the original keeps it.
-    pub fn note_mta(&mut self, m: Macros) {
-        if self.bad_relay {
-            return;
-        }
-        if let Some(s) = mac(m, "{dcc_isspam}").filter(|s| !s.is_empty()) {
-            let cip = self
-                .env
-                .client_ip
-                .map(|i| i.to_string())
-                .unwrap_or_default();
-            self.bad_relay = crate::reply::relay_denied(&s, &self.id, &cip);
-            self.mta_isspam = Some(s);
-        }
-        if mac(m, "{dcc_notspam}").is_some_and(|s| !s.is_empty()) {
-            self.mta_notspam = true;
-        }
     }
 
     fn cks(&mut self) -> &mut MessageCks {

@@ -76,19 +76,6 @@ pub fn fixed(r: (&str, &str, &str)) -> Reply {
     }
 }
 
-fn is_xcode(w: &str) -> bool {
-    let parts: Vec<&str> = w.split('.').collect();
-    parts.len() == 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
-        && matches!(parts[0], "2" | "4" | "5")
-}
-
-fn is_rcode(w: &str) -> bool {
-    w.len() == 3 && w.bytes().all(|b| b.is_ascii_digit()) && matches!(w.as_bytes()[0], b'4' | b'5')
-}
-
 impl Template {
     /// Parse a `-r` template; `default` gives the codes used when the
     /// string does not start with both (`5.7.1 550 text`). Leading blanks
@@ -120,40 +107,20 @@ impl Template {
     }
 
     /// Parse the value of `${dcc_isspam}`: `DISCARD` and `REJECT` words
-    /// are handled by the caller; `ERROR:x.y.z:nnn text` and `ERROR:nnn
-    /// text` (sendmail's error mailer form) give codes, as does the usual
-    /// `x.y.z nnn text`.
-    ///
-    /// Every double quote goes, as the original removes them: sendmail
-    /// needs them around a text with blanks in its rules (recorded, j1.5).
+    /// are handled by the caller. As the original's `make_tplt` reads it:
+    /// leading blanks and double quotes skipped, then the codes, either
+    /// sendmail's error mailer form (`ERROR:x.y.z:nnn text`, or `ERROR:nnn
+    /// text` with the default `5.7.1`) or the usual `x.y.z nnn text`,
+    /// counting only when the classes agree (4 or 5), so `ERROR:451 text`
+    /// keeps the defaults and its whole text; then every double quote of
+    /// the text goes, as sendmail needs them around a text with blanks in
+    /// its rules (recorded, j1.5).
     pub fn from_mta(s: &str) -> Template {
-        let dflt = Template::builtin(DEFAULT_REJECT);
-        let unquoted: String = s.chars().filter(|&c| c != '"').collect();
-        let s = unquoted.trim_start_matches(is_ws);
-        let error = s
-            .get(..6)
-            .filter(|p| p.eq_ignore_ascii_case("ERROR:"))
-            .and_then(|_| s.get(6..));
-        let Some(rest) = error else {
-            return Template::parse(s, &dflt);
-        };
-        let (codes, text) = match rest.find(' ') {
-            Some(i) => (&rest[..i], rest[i + 1..].trim_start()),
-            None => (rest, ""),
-        };
-        let mut xcode = dflt.xcode.clone();
-        let mut rcode = dflt.rcode.clone();
-        for c in codes.split(':') {
-            if is_xcode(c) {
-                xcode = c.to_string();
-            } else if is_rcode(c) {
-                rcode = c.to_string();
-            }
-        }
+        let (rcode, xcode, text) = mta_parts(s);
         Template {
             rcode,
             xcode,
-            pattern: Pattern::scan(text, Names::Reject),
+            pattern: Pattern::scan(&text, Names::Reject),
         }
     }
 
@@ -185,6 +152,59 @@ pub fn relay_denied(isspam: &str, id: &str, cip: &str) -> bool {
             text.get(..p.len())
                 .is_some_and(|t| t.eq_ignore_ascii_case(p))
         })
+}
+
+/// The codes and the text of a `${dcc_isspam}` value ([`Template::from_mta`]).
+fn mta_parts(s: &str) -> (String, String, String) {
+    let arg = unquoted_start(s);
+    let (rcode, xcode, text) = match mta_codes(arg) {
+        Some((x, r, text)) => (r, x, text),
+        None => ("550".to_string(), "5.7.1".to_string(), arg),
+    };
+    (rcode, xcode, text.chars().filter(|&c| c != '"').collect())
+}
+
+/// The codes at the start of a `${dcc_isspam}` value (after its leading
+/// blanks and quotes): `(xcode, rcode, text after them)`.
+fn mta_codes(arg: &str) -> Option<(String, String, &str)> {
+    let error = arg
+        .get(..6)
+        .filter(|p| p.eq_ignore_ascii_case("ERROR:"))
+        .and_then(|_| arg.get(6..));
+    let Some(rest) = error else {
+        let (x, r, text) = split_codes(arg)?;
+        return Some((x.to_string(), r.to_string(), text));
+    };
+    // one word of at most 9 bytes: `x.y.z:nnn` or `nnn`
+    let rest = rest.trim_start_matches(is_ws);
+    let end = rest.find(is_ws).unwrap_or(rest.len());
+    let (word, text) = rest.split_at(end);
+    let (x, r) = match (word.len(), word.as_bytes().get(5)) {
+        (9, Some(b':')) => (word.get(..5)?, word.get(6..)?),
+        (3, _) => ("5.7.1", word),
+        _ => return None,
+    };
+    // the same test of the pair as for `x.y.z nnn text`
+    split_codes(&format!("{x} {r}"))?;
+    Some((x.to_string(), r.to_string(), text.trim_start_matches(is_ws)))
+}
+
+/// The text of a `${dcc_isspam}` or `${dcc_notspam}` value as dccm's log
+/// file shows it (`sendmail.cf-->{dcc_isspam}: "..."`): after its codes,
+/// without double quotes, a byte outside printable ASCII as `.`, at most
+/// 255 bytes.
+pub fn mta_log_text(s: &str) -> String {
+    let (_, _, text) = mta_parts(s);
+    text.bytes()
+        .take(255)
+        .map(|b| {
+            if (b' '..=b'~').contains(&b) {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect()
 }
 
 /// The three `-r` messages.
@@ -339,6 +359,48 @@ mod tests {
                 theirs
             );
         }
+    }
+
+    /// `ERROR:` codes count only as the original's `make_tplt` takes
+    /// them: `ERROR:nnn` gets the default `5.7.1` and so needs a 5yz code;
+    /// a 4yz code, a class mismatch or a malformed word leave the defaults
+    /// `550 5.7.1` and the whole text, `ERROR:` included.
+    #[test]
+    fn mta_error_codes() {
+        let got = |s: &str| {
+            let r = Template::from_mta(s).reply("Q1", "192.0.2.1");
+            format!("{} {} {}", r.rcode, r.xcode, r.text)
+        };
+        assert_eq!(got("ERROR:553 blocked"), "553 5.7.1 blocked");
+        assert_eq!(got("error: 554 blank before"), "554 5.7.1 blank before");
+        assert_eq!(got("ERROR:451 try later"), "550 5.7.1 ERROR:451 try later");
+        assert_eq!(got("\"ERROR:452 \"full\"\""), "550 5.7.1 ERROR:452 full");
+        assert_eq!(got("ERROR:4.2.0:451 later"), "451 4.2.0 later");
+        assert_eq!(
+            got("ERROR:4.2.0:551 mixed"),
+            "550 5.7.1 ERROR:4.2.0:551 mixed"
+        );
+        assert_eq!(got("ERROR:5.7.1;553 x"), "550 5.7.1 ERROR:5.7.1;553 x");
+        assert_eq!(got("ERROR:5531 x"), "550 5.7.1 ERROR:5531 x");
+        assert_eq!(got("ERROR:"), "550 5.7.1 ERROR:");
+        assert_eq!(got("ERROR:553"), "553 5.7.1 ");
+        assert_eq!(got("4.7.1 451 temporary"), "451 4.7.1 temporary");
+        // the codes come before the quotes are removed, as in the original
+        assert_eq!(got("\"5.7.0\" 554 x"), "550 5.7.1 5.7.0 554 x");
+    }
+
+    /// The text the log file shows: after the codes, without quotes.
+    #[test]
+    fn mta_log_texts() {
+        assert_eq!(mta_log_text("REJECT: go away"), "REJECT: go away");
+        assert_eq!(
+            mta_log_text("5.7.0 554 \"Spam\" %ID from %CIP 100%"),
+            "Spam %ID from %CIP 100%"
+        );
+        assert_eq!(mta_log_text("ERROR:553 blocked"), "blocked");
+        assert_eq!(mta_log_text("ERROR:451 later"), "ERROR:451 later");
+        assert_eq!(mta_log_text(" caf\u{e9}\t"), "caf...");
+        assert_eq!(mta_log_text(&"y".repeat(300)).len(), 255);
     }
 
     #[test]

@@ -22,18 +22,9 @@ impl Msg {
         let mut out = String::new();
         for r in &self.rcpts {
             let sws = r.user.as_ref().map_or(0, |u| u.switches().0);
-            let own = r
-                .user
-                .as_ref()
-                .map_or(Listing::Unlisted, |u| white::verdict(u, cks, ip).listing);
-            // env_To listings first, then the recipient's own file, then
-            // the main file
-            let listing = if r.white {
-                Listing::Listed
-            } else if own != Listing::Unlisted {
-                own
-            } else {
-                global
+            let listing = match r.mta_shown {
+                Some(l) => l,
+                None => self.files_listing(r, cks, global),
             };
             let tag = match listing {
                 Listing::Listed => "-->OK",
@@ -47,6 +38,22 @@ impl Msg {
             out.push('\n');
         }
         out
+    }
+
+    /// What the whiteclnt files say for recipient `r`: its env_To
+    /// listings first, then its own file, then the main file (`global`).
+    pub(super) fn files_listing(&self, r: &super::Rcpt, cks: &MsgCks, global: Listing) -> Listing {
+        if r.white {
+            return Listing::Listed;
+        }
+        let own = r.user.as_ref().map_or(Listing::Unlisted, |u| {
+            white::verdict(u, cks, self.env.client_ip).listing
+        });
+        if own != Listing::Unlisted {
+            own
+        } else {
+            global
+        }
     }
 
     /// Some accepted recipient's own whiteclnt file whitelists the
