@@ -528,8 +528,12 @@ impl Server {
     /// Drop a request over a rate limit (`client`: the authenticated
     /// sender's ID and address, `None` for the others), counted as the
     /// original counts it (a bad operation, and among the rate-limited
-    /// answers of authenticated or of anonymous clients) and logged as
-    /// [`Server::complain_rate`] logs it.
+    /// answers of authenticated or of anonymous clients) and logged in
+    /// its words (`400.0 requests/sec are too many from ID 32800 at
+    /// 192.0.2.1,1234`, `192.0.2.1,1234 contributed to 2000.0 anonymous
+    /// requests/sec`), as [`Server::complain`] does. The figure is the
+    /// limit in force (the original prints its own measure of the rate,
+    /// which its limit caps). `at` is the sender as ` from ... at ...`.
     pub(crate) fn rate_dropped(
         &mut self,
         client: Option<(u32, std::net::IpAddr)>,
@@ -544,25 +548,6 @@ impl Server {
             self.stats.anon_rl += 1;
         }
         self.stats.bad_op += 1;
-        self.complain_rate(client, over, at, from, now);
-        Reply::Drop
-    }
-
-    /// Log that a request was dropped for a rate limit, in the
-    /// original's words (`400.0 requests/sec are too many from ID 32800
-    /// at 192.0.2.1,1234`, `192.0.2.1,1234 contributed to 2000.0
-    /// anonymous requests/sec`), as [`Server::complain`] does. The figure
-    /// is the limit in force (the original prints its own measure of the
-    /// rate, which its limit caps). `at` is the sender as ` from ... at
-    /// ...`.
-    fn complain_rate(
-        &mut self,
-        client: Option<(u32, std::net::IpAddr)>,
-        over: crate::clients::Over,
-        at: impl FnOnce() -> String,
-        from: SocketAddr,
-        now: Instant,
-    ) {
         let rl = &self.cfg.rate;
         let (sub, anon, all_anon) = (rl.sub, rl.anon, rl.all_anon);
         self.complain(client, now, || match over {
@@ -575,6 +560,7 @@ impl Server {
                 crate::blacklist::requests::addr_str(from),
             ),
         });
+        Reply::Drop
     }
 
     /// Log a complaint about a client as the original's `clnt_msg`: with

@@ -50,20 +50,6 @@ fn hex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-/// The header of peer 1101 (or 1102) with the `turn` byte as given.
-fn peer_header(id: u16, turn: bool) -> Vec<u8> {
-    use tally_wire::flood::{VersionHeader, VERS7_REP};
-    let pw: &[u8] = if id == 1101 {
-        b"vectorserver2pw"
-    } else {
-        b"thirdserverpw"
-    };
-    let mut h = VersionHeader::new(VERS7_REP, id);
-    h.turn = u8::from(turn);
-    h.sign(&Passwd::new(pw).unwrap());
-    h.encode()
-}
-
 /// Connect to `to` as peer `id` and read its first answer (8 bytes, or
 /// its 256-byte header when `turn` asks it to send).
 fn peer_stream(to: SocketAddr, id: u16, turn: bool) -> std::net::TcpStream {

@@ -12,21 +12,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use flood_util::*;
-use tally_wire::flood::{split_listener, ListenerMsg, VersionHeader, ARE_YOU_THERE, VERS7_REP};
-use tally_wire::sign::Passwd;
-
-/// The header of peer 1101 (or 1102), with the `turn` byte as given.
-fn header(id: u16, turn: bool) -> Vec<u8> {
-    let pw: &[u8] = if id == 1101 {
-        b"vectorserver2pw"
-    } else {
-        b"thirdserverpw"
-    };
-    let mut h = VersionHeader::new(VERS7_REP, id);
-    h.turn = u8::from(turn);
-    h.sign(&Passwd::new(pw).unwrap());
-    h.encode()
-}
+use tally_wire::flood::{split_listener, ListenerMsg, VersionHeader, ARE_YOU_THERE};
 
 fn msg(m: ListenerMsg) -> Vec<u8> {
     let mut out = Vec::new();
@@ -85,7 +71,7 @@ fn read_some(c: &mut TcpStream, secs: u64) -> Vec<u8> {
 /// Connect to `to` as peer `id` with `turn`.
 fn connect_as(to: SocketAddr, id: u16, turn: bool) -> TcpStream {
     let mut c = TcpStream::connect(to).unwrap();
-    c.write_all(&header(id, turn)).unwrap();
+    c.write_all(&peer_header(id, turn)).unwrap();
     c
 }
 

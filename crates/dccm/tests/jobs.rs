@@ -5,33 +5,23 @@
 
 mod common;
 
-use common::{local_args, make_home};
+use common::{local_args, make_home, spawn_dccm};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 use tally_testkit::{closed_port, write_map};
 
 /// dccm with the open-file limits `soft` and `hard` and `extra` options:
 /// its limits once it listens (from /proc), and its stderr.
 fn run(home: &Path, soft: u32, hard: u32, extra: &[&str]) -> (Option<(u64, u64)>, String) {
     write_map(home, closed_port());
-    let sock = home.join("run/dccm.sock");
     let script = format!("ulimit -Sn {soft} && ulimit -Hn {hard} && exec \"$0\" \"$@\"");
-    let mut child = Command::new("/bin/sh")
-        .arg("-c")
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c")
         .arg(script)
         .arg(env!("CARGO_BIN_EXE_dccm"))
-        .args(local_args(home, extra))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(home.join("stderr.txt")).unwrap())
-        .spawn()
-        .expect("start dccm");
-    let t0 = Instant::now();
-    while !sock.exists() && t0.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id()))
+        .args(local_args(home, extra));
+    let dccm = spawn_dccm(home, cmd);
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", dccm.child.id()))
         .ok()
         .and_then(|t| {
             let l = t
@@ -41,8 +31,7 @@ fn run(home: &Path, soft: u32, hard: u32, extra: &[&str]) -> (Option<(u64, u64)>
             let mut w = l.split_whitespace().skip(3);
             Some((w.next()?.parse().ok()?, w.next()?.parse().ok()?))
         });
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(dccm);
     let err = std::fs::read_to_string(home.join("stderr.txt")).unwrap_or_default();
     (limits, err)
 }

@@ -252,3 +252,18 @@ pub fn replay(to: SocketAddr, bytes: &[u8], half_close: bool) -> Vec<u8> {
     let _ = s.read_to_end(&mut out);
     out
 }
+
+/// The signed version header of the recorded peer 1101 (or 1102), with
+/// the `turn` byte as given.
+pub fn peer_header(id: u16, turn: bool) -> Vec<u8> {
+    use tally_wire::flood::{VersionHeader, VERS7_REP};
+    let pw: &[u8] = if id == 1101 {
+        b"vectorserver2pw"
+    } else {
+        b"thirdserverpw"
+    };
+    let mut h = VersionHeader::new(VERS7_REP, id);
+    h.turn = u8::from(turn);
+    h.sign(&Passwd::new(pw).unwrap());
+    h.encode()
+}

@@ -115,10 +115,16 @@ pub fn start_dccm(home: &Path, args: &[String]) -> Dccm {
 pub fn start_dccm_env(home: &Path, args: &[String], env: &[(&str, String)]) -> Dccm {
     let h = home.display().to_string();
     let args: Vec<String> = args.iter().map(|a| a.replace("HOME", &h)).collect();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dccm"));
+    cmd.args(&args).envs(env.iter().map(|(k, v)| (k, v)));
+    spawn_dccm(home, cmd)
+}
+
+/// Run `cmd` (dccm, or a shell that starts it) with its standard error in
+/// `home/stderr.txt`, and wait up to 10 s for its socket in `home/run`.
+pub fn spawn_dccm(home: &Path, mut cmd: Command) -> Dccm {
     let sock = home.join("run/dccm.sock");
-    let child = Command::new(env!("CARGO_BIN_EXE_dccm"))
-        .args(&args)
-        .envs(env.iter().map(|(k, v)| (k, v)))
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(home.join("stderr.txt")).unwrap())
