@@ -51,6 +51,34 @@ impl Totals {
     }
 }
 
+/// Connections refused for `-j` and not yet told: as the original, they
+/// are summed and told (`N too many simultaneous mail messages`) when an
+/// admitted connection ends, at most once a second.
+#[derive(Default)]
+pub struct OverLimit {
+    pending: AtomicU64,
+    /// The second (since the epoch) of the last telling.
+    told_at: AtomicU64,
+}
+
+impl OverLimit {
+    /// A connection refused.
+    pub fn refused(&self) {
+        self.pending.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// At the end of an admitted connection in second `now`: the count
+    /// to tell, if any and if none was told in that second.
+    pub fn to_tell(&self, now: u64) -> Option<u64> {
+        if self.pending.load(Ordering::Relaxed) == 0
+            || self.told_at.swap(now, Ordering::Relaxed) == now
+        {
+            return None;
+        }
+        Some(self.pending.swap(0, Ordering::Relaxed)).filter(|&n| n > 0)
+    }
+}
+
 /// What the daemon's connections share.
 pub struct Shared {
     /// Decision settings.
@@ -63,6 +91,8 @@ pub struct Shared {
     pub max_work: usize,
     /// Open connections.
     pub active: AtomicUsize,
+    /// Connections refused for `-j`, to be told.
+    pub over_limit: OverLimit,
     /// Counters.
     pub totals: Totals,
     /// System log.
@@ -240,7 +270,7 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Session> {
                 if n > sh.max_work {
                     sh.active.fetch_sub(1, Ordering::SeqCst);
                     sh.totals.too_many.fetch_add(1, Ordering::Relaxed);
-                    sh.syslog.error("1 too many simultaneous mail messages");
+                    sh.over_limit.refused();
                     return Status::Tempfail;
                 }
                 let ip: Option<IpAddr> = match sock {
@@ -346,6 +376,15 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Session> {
                     // a transaction cut off by the end of the connection
                     aborted(&mut s, &sh).await;
                     sh.active.fetch_sub(1, Ordering::SeqCst);
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs());
+                    if let Some(n) = sh.over_limit.to_tell(now) {
+                        complain(
+                            &sh.syslog,
+                            &format!("{n} too many simultaneous mail messages"),
+                        );
+                    }
                 }
                 Status::Continue
             })
@@ -470,4 +509,23 @@ pub async fn serve(
         ..Default::default()
     };
     indymilter::run(listener, callbacks(sh), config, shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OverLimit;
+
+    #[test]
+    fn refusals_summed_and_told_once_a_second() {
+        let o = OverLimit::default();
+        assert_eq!(o.to_tell(5), None, "nothing refused");
+        o.refused();
+        o.refused();
+        assert_eq!(o.to_tell(5), Some(2));
+        o.refused();
+        assert_eq!(o.to_tell(5), None, "told in this second already");
+        o.refused();
+        assert_eq!(o.to_tell(6), Some(2));
+        assert_eq!(o.to_tell(7), None);
+    }
 }

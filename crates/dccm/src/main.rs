@@ -157,6 +157,7 @@ fn main() {
         hostname: host,
         max_work: o.max_work as usize,
         active: AtomicUsize::new(0),
+        over_limit: Default::default(),
         totals: Totals::default(),
         syslog,
         xfltr: o.xfltr.clone(),

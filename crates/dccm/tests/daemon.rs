@@ -65,10 +65,20 @@ fn max_jobs_limits_connections() {
     assert_eq!(connect(&mut a, "192.0.2.1"), vec![Reply::Final('c')]);
     assert_eq!(connect(&mut b, "192.0.2.2"), vec![Reply::Final('c')]);
     assert_eq!(connect(&mut c, "192.0.2.3"), vec![Reply::Final('t')]);
+    let mut c2 = retry_connect(&d.sock);
+    assert_eq!(connect(&mut c2, "192.0.2.5"), vec![Reply::Final('t')]);
     drop(a);
     std::thread::sleep(std::time::Duration::from_millis(200));
     let mut e = retry_connect(&d.sock);
     assert_eq!(connect(&mut e, "192.0.2.4"), vec![Reply::Final('c')]);
+    // as the original (recorded in k2): the refusals are summed and told
+    // when an admitted connection ends
+    let err = std::fs::read_to_string(home.join("stderr.txt")).unwrap_or_default();
+    assert!(
+        err.contains("2 too many simultaneous mail messages"),
+        "{err}"
+    );
+    assert!(!err.contains("1 too many"), "{err}");
     let _ = std::fs::remove_dir_all(&home);
 }
 
