@@ -253,19 +253,6 @@ impl Clients {
         })
     }
 
-    /// Whether the rate limits let this request through.
-    #[cfg(test)]
-    pub(crate) fn allow(
-        &mut self,
-        req: &Packet<Request>,
-        from: SocketAddr,
-        who: &Who,
-        rl: &RateLimits,
-        now: Instant,
-    ) -> bool {
-        self.over(req, from, who, rl, now).is_none()
-    }
-
     /// Whether the rate limits let this request through: `None`, or which
     /// limit a refused request is over (its token taken when it is let
     /// through).
@@ -480,7 +467,7 @@ mod tests {
                 continue;
             }
             c.note(&req, from, &who, false, 100, false);
-            if c.allow(&req, from, &who, &rl, now) {
+            if c.over(&req, from, &who, &rl, now).is_none() {
                 allowed += 1;
             }
         }

@@ -108,11 +108,11 @@ impl Config {
             home: home.to_path_buf(),
             proxy: o.proxy.clone(),
             discard: o.discard,
-            rej_reply: Template::or_default(
+            rej_reply: replies::template(
                 o.rej_msgs.first().map(String::as_str),
                 replies::DEFAULT_REJECT,
             ),
-            grey_reply: Template::or_default(
+            grey_reply: replies::template(
                 o.rej_msgs.get(1).map(String::as_str),
                 replies::DEFAULT_GREY,
             ),

@@ -374,7 +374,7 @@ fn data<R: BufRead, W: Write>(
         if let Some(d) = down.as_mut() {
             let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
         }
-        let r = cfg.grey_reply.reply(&id, &cip);
+        let r = crate::replies::line(&cfg.grey_reply, &id, &cip);
         c.smtp_reply = Some(r.trim_end().to_string());
         r.repeat(n).into_bytes()
     } else if let Some(r) = c.outcome.xfltr.as_ref().and_then(|x| x.reply.clone()) {
@@ -409,7 +409,7 @@ fn data<R: BufRead, W: Write>(
             let (code, xcode, text) = cfg.dnsbl.as_ref()?.rejection(o, *on, &id, &cip)?;
             Some(format!("{code} {xcode} {text}\r\n"))
         });
-        let r = dnsbl.unwrap_or_else(|| cfg.rej_reply.reply(&id, &cip));
+        let r = dnsbl.unwrap_or_else(|| crate::replies::line(&cfg.rej_reply, &id, &cip));
         c.smtp_reply = Some(r.trim_end().to_string());
         r.repeat(n).into_bytes()
     } else if c.outcome.overall_reject {

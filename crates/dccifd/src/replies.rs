@@ -14,7 +14,7 @@
 //! scanner dccm and the DNS lists' texts share
 //! ([`tally_dnsbl::reply::Pattern`], [`Names::Reject`]).
 
-use tally_dnsbl::reply::{split_codes, unquoted_start, Macro, Names, Pattern};
+use tally_dnsbl::reply::Names;
 
 /// The default bulk rejection (replaced by the first `-r`), the same as
 /// that of DNS blacklist hits.
@@ -22,73 +22,37 @@ pub use tally_engine::dnsbl::DEFAULT_REJECT;
 /// The default greylist embargo (replaced by the second `-r`).
 pub const DEFAULT_GREY: &str = "4.2.1 452 mail %ID from %CIP temporary greylist embargoed";
 
-/// A `-r` text read: its codes and its pattern.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template {
-    /// The SMTP reply code, e.g. `550`.
-    pub rcode: String,
-    /// The enhanced status code, e.g. `5.7.1`.
-    pub xcode: String,
-    /// The text, its macros not yet filled in.
-    pub pattern: Pattern,
+/// A `-r` text read: its codes and its pattern, as dccm's and the DNS
+/// lists' texts are read.
+pub use tally_dnsbl::reply::Template;
+
+/// The `-r` text `msg`, or `default` when it is absent or blank (as the
+/// original, a blank `-r` keeps the default); without codes of its own
+/// it takes the default's.
+pub fn template(msg: Option<&str>, default: &str) -> Template {
+    let m = msg
+        .filter(|m| !m.trim_start_matches(tally_dnsbl::reply::is_ws).is_empty())
+        .unwrap_or(default);
+    Template::parse_or(m, Names::Reject, default)
 }
 
-impl Template {
-    /// Read a `-r` text; without codes of its own it takes those of
-    /// `default` (itself a text with codes, such as [`DEFAULT_GREY`]).
-    pub fn parse(arg: &str, default: &str) -> Template {
-        let (xcode, rcode, text) = match split_codes(arg) {
-            Some(c) => c,
-            None => {
-                let (x, r, _) = split_codes(default).unwrap_or(("5.7.1", "550", ""));
-                (x, r, unquoted_start(arg))
-            }
-        };
-        Template {
-            rcode: rcode.to_string(),
-            xcode: xcode.to_string(),
-            pattern: Pattern::scan(text, Names::Reject),
-        }
-    }
-
-    /// The `-r` text `msg`, or `default` when it is absent or blank (as
-    /// the original, a blank `-r` keeps the default).
-    pub fn or_default(msg: Option<&str>, default: &str) -> Template {
-        let m = msg
-            .filter(|m| !m.trim_start_matches(tally_dnsbl::reply::is_ws).is_empty())
-            .unwrap_or(default);
-        Template::parse(m, default)
-    }
-
-    /// The reply line, `rcode xcode text` and CRLF, with `%ID` and `%CIP`
-    /// filled in.
-    pub fn reply(&self, id: &str, cip: &str) -> String {
-        let text = self.pattern.expand(|m| match m {
-            Macro::Id => id.to_string(),
-            Macro::ClientIp => cip.to_string(),
-            // not known to -r texts
-            _ => String::new(),
-        });
-        format!("{} {} {text}\r\n", self.rcode, self.xcode)
-    }
-
-    /// Whether the reply is temporary (4yz), as the greylist reply must be.
-    pub fn is_temp(&self) -> bool {
-        self.rcode.starts_with('4') && self.xcode.starts_with('4')
-    }
+/// The reply line of a template, `rcode xcode text` and CRLF, with `%ID`
+/// and `%CIP` filled in.
+pub fn line(t: &Template, id: &str, cip: &str) -> String {
+    format!("{} {} {}\r\n", t.rcode, t.xcode, t.fill(id, cip))
 }
 
 /// Whether a `-r` text can be the greylist reply: its codes, its own or
 /// the default's, must be temporary (4yz), as the original checks.
 pub fn valid_grey_msg(m: &str) -> bool {
-    Template::parse(m, DEFAULT_GREY).is_temp()
+    Template::parse_or(m, Names::Reject, DEFAULT_GREY).is_temp()
 }
 
 /// An SMTP reply from a `-r` template (codes first, as the original
 /// wants them; an empty or absent one means `default`), with `%ID` and
 /// `%CIP` replaced.
 pub fn smtp_reply(msg: Option<&str>, default: &str, id: &str, cip: &str) -> String {
-    Template::or_default(msg, default).reply(id, cip)
+    line(&template(msg, default), id, cip)
 }
 
 /// The bulk rejection reply from the first `-r`.
@@ -218,8 +182,8 @@ mod tests {
         ] {
             let ours = reject_reply(Some(arg), "Q1", "192.0.2.9");
             let theirs = tally_dnsbl::reply::Template::parse_reject(arg).reply(|m| match m {
-                Macro::Id => "Q1".into(),
-                Macro::ClientIp => "192.0.2.9".into(),
+                tally_dnsbl::reply::Macro::Id => "Q1".into(),
+                tally_dnsbl::reply::Macro::ClientIp => "192.0.2.9".into(),
                 _ => "?".into(),
             });
             assert_eq!(ours, format!("{theirs}\r\n"), "{arg}");

@@ -269,16 +269,41 @@ impl Template {
     }
 
     fn parse_with(arg: &str, dnsbl: bool) -> Template {
-        let (xcode, rcode, text) = match split_codes(arg) {
-            Some((x, r, text)) => (x.to_string(), r.to_string(), text),
-            None => ("5.7.1".to_string(), "550".to_string(), unquoted_start(arg)),
-        };
         let names = if dnsbl { Names::Dnsbl } else { Names::Reject };
+        Template::parse_or(arg, names, "5.7.1 550")
+    }
+
+    /// Parses a text whose codes, when it has none of its own, are those
+    /// `default` starts with (`5.7.1 550` if it has none either), as the
+    /// original reads dccifd's and dccm's `-r` texts.
+    pub fn parse_or(arg: &str, names: Names, default: &str) -> Template {
+        let (xcode, rcode, text) = match split_codes(arg) {
+            Some(c) => c,
+            None => {
+                let (x, r, _) = split_codes(default).unwrap_or(("5.7.1", "550", ""));
+                (x, r, unquoted_start(arg))
+            }
+        };
         Template {
-            rcode,
-            xcode,
+            rcode: rcode.to_string(),
+            xcode: xcode.to_string(),
             pattern: Pattern::scan(text, names),
         }
+    }
+
+    /// The text of a `-r` reply: `%ID` and `%CIP` filled in, the DNS
+    /// lists' macros empty.
+    pub fn fill(&self, id: &str, cip: &str) -> String {
+        self.expand(|m| match m {
+            Macro::Id => id.to_string(),
+            Macro::ClientIp => cip.to_string(),
+            _ => String::new(),
+        })
+    }
+
+    /// Whether the reply is temporary (4yz).
+    pub fn is_temp(&self) -> bool {
+        self.rcode.starts_with('4') && self.xcode.starts_with('4')
     }
 
     /// The message text with the macros expanded by `value` (at most 255
