@@ -18,52 +18,54 @@ const MAX_ANSWERS: usize = 64;
 /// name or nothing (never the address as text). Blocks while the
 /// resolver works.
 pub fn name_of(ip: IpAddr) -> Option<String> {
-    // NI_MAXHOST bytes, the largest name the C library gives
-    let mut host = [0u8; 1025];
-    let hostlen = host.len() as libc::socklen_t;
-    let out = host.as_mut_ptr().cast::<libc::c_char>();
-    let rc = match ip {
+    match ip {
         IpAddr::V4(a) => {
             // SAFETY: sockaddr_in is a C struct of integers and arrays,
             // for which all bytes zero is a valid value.
             let mut sa: libc::sockaddr_in = unsafe { std::mem::zeroed() };
             sa.sin_family = libc::AF_INET as libc::sa_family_t;
             sa.sin_addr.s_addr = u32::from_ne_bytes(a.octets());
-            // SAFETY: `sa` is a live, initialised sockaddr_in and its own
-            // size is passed with it; `out` points to `hostlen` writable
-            // bytes of `host`, which outlives the call; no service name is
-            // asked (null pointer, length 0). getnameinfo writes at most
-            // `hostlen` bytes, the name ended by a NUL.
-            unsafe {
-                libc::getnameinfo(
-                    (&sa as *const libc::sockaddr_in).cast::<libc::sockaddr>(),
-                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-                    out,
-                    hostlen,
-                    std::ptr::null_mut(),
-                    0,
-                    libc::NI_NAMEREQD,
-                )
-            }
+            name_of_sockaddr(&sa)
         }
         IpAddr::V6(a) => {
             // SAFETY: as above, for sockaddr_in6.
             let mut sa: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
             sa.sin6_family = libc::AF_INET6 as libc::sa_family_t;
             sa.sin6_addr.s6_addr = a.octets();
-            // SAFETY: as above, with a sockaddr_in6 and its size.
-            unsafe {
-                libc::getnameinfo(
-                    (&sa as *const libc::sockaddr_in6).cast::<libc::sockaddr>(),
-                    std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
-                    out,
-                    hostlen,
-                    std::ptr::null_mut(),
-                    0,
-                    libc::NI_NAMEREQD,
-                )
-            }
+            name_of_sockaddr(&sa)
         }
+    }
+}
+
+/// A socket address of one family that `getnameinfo` reads whole: only
+/// the C structs `sockaddr_in` and `sockaddr_in6`, whose family field
+/// [`name_of`] sets.
+trait SockAddr {}
+impl SockAddr for libc::sockaddr_in {}
+impl SockAddr for libc::sockaddr_in6 {}
+
+/// The name of the address `sa`, as [`name_of`] describes it.
+fn name_of_sockaddr<T: SockAddr>(sa: &T) -> Option<String> {
+    // NI_MAXHOST bytes, the largest name the C library gives
+    let mut host = [0u8; 1025];
+    let hostlen = host.len() as libc::socklen_t;
+    // SAFETY: `sa` is a live, initialised sockaddr_in or sockaddr_in6
+    // (the only types of SockAddr), borrowed across the call, and its
+    // own size is passed with it, so getnameinfo reads no byte outside
+    // it; the pointer to `host` is valid for `hostlen` writable bytes
+    // and `host` outlives the call; no service name is asked (null
+    // pointer, length 0). getnameinfo writes at most `hostlen` bytes,
+    // the name ended by a NUL, and keeps no pointer after it returns.
+    let rc = unsafe {
+        libc::getnameinfo(
+            (sa as *const T).cast::<libc::sockaddr>(),
+            std::mem::size_of::<T>() as libc::socklen_t,
+            host.as_mut_ptr().cast::<libc::c_char>(),
+            hostlen,
+            std::ptr::null_mut(),
+            0,
+            libc::NI_NAMEREQD,
+        )
     };
     if rc != 0 {
         return None;

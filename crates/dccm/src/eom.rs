@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::conn::{Answer2, Verdict};
 use crate::msg::Msg;
 use crate::opts::{Action, HdrMode};
-use crate::reply::{fixed, Template, DCC_FAILURE};
+use crate::reply::{fixed, from_mta, Reply, DCC_FAILURE};
 use tally_dnsbl::reply::is_ws;
 use tally_engine::ask::Decision;
 use tally_engine::cks::{print_cks, MsgCks};
@@ -78,13 +78,13 @@ pub fn split_header(h: &XHeader, brand: &str) -> Option<(String, String)> {
 
 /// The answer sendmail asked for with `${dcc_isspam}`, read in the
 /// original's order: double quotes removed and the codes taken first
-/// ([`Template::from_mta`]), then a text starting with `DISCARD` asks for
+/// ([`from_mta`]), then a text starting with `DISCARD` asks for
 /// discarding and a leading `REJECT` is dropped from the reply, each with
 /// the blanks and colons after it. Returns whether to discard, and the
 /// reply (a relay text refuses even a message it would discard, when the
 /// message is delivered to some recipient).
-fn mta_reply(msg: &Msg, cip: &str, text: &str) -> (bool, crate::reply::Reply) {
-    let r = Template::from_mta(text).reply(&msg.id, cip);
+fn mta_reply(msg: &Msg, cip: &str, text: &str) -> (bool, Reply) {
+    let r = Reply::of(&from_mta(text), &msg.id, cip);
     let word = |w: &str| {
         r.text
             .get(..w.len())
@@ -100,7 +100,7 @@ fn mta_reply(msg: &Msg, cip: &str, text: &str) -> (bool, crate::reply::Reply) {
     };
     let rest = r.text[skip..].trim_start_matches(|c: char| c == ':' || is_ws(c));
     let text = rest.to_string();
-    (discard, crate::reply::Reply { text, ..r })
+    (discard, Reply { text, ..r })
 }
 
 /// The answer for `${dcc_isspam}` when the message is spam for every
@@ -203,8 +203,9 @@ pub fn decide(cfg: &Config, msg: &Msg, cip: &str, d: &Decision, failed: bool) ->
                 .collect();
         }
         SpamDisposition::Reject => {
-            v.answer =
-                Answer2::Reply(dnsbl_reply.unwrap_or_else(|| cfg.rej.reject.reply(&msg.id, cip)));
+            v.answer = Answer2::Reply(
+                dnsbl_reply.unwrap_or_else(|| Reply::of(&cfg.rej.reject, &msg.id, cip)),
+            );
             v.add_header = None;
         }
     }
@@ -214,18 +215,13 @@ pub fn decide(cfg: &Config, msg: &Msg, cip: &str, d: &Decision, failed: bool) ->
 /// The rejection a DNS blacklist hit asks for (its `set:rej-msg`, the
 /// first `-r` or the default), and whether the message is spam only by
 /// the hit of a group no accepted recipient turned on.
-fn dnsbl_rejection(
-    cfg: &Config,
-    msg: &Msg,
-    cip: &str,
-    d: &Decision,
-) -> (Option<crate::reply::Reply>, bool) {
+fn dnsbl_rejection(cfg: &Config, msg: &Msg, cip: &str, d: &Decision) -> (Option<Reply>, bool) {
     let (Some(c), Some(o)) = (cfg.dnsbl.as_ref(), msg.dnsbl_outcome.as_ref()) else {
         return (None, false);
     };
     let (on, on_any) = msg.dnsbl_on();
     if let Some((rcode, xcode, text)) = c.rejection(o, on, &msg.id, cip) {
-        return (Some(crate::reply::Reply { rcode, xcode, text }), false);
+        return (Some(Reply { rcode, xcode, text }), false);
     }
     if o.deciding(on_any).is_none() || d.st & ST_WLIST_ISSPAM != 0 {
         return (None, false);

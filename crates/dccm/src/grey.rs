@@ -92,7 +92,7 @@ pub fn finish(
     v.errors.append(&mut g.errors);
     if g.embargo(&spam, ignore) {
         tally_stats::filter::FilterCounts::one(&crate::stats::COUNTS.embargoed);
-        v.answer = Answer2::Reply(cfg.rej.grey.reply(&msg.id, cip));
+        v.answer = Answer2::Reply(crate::reply::Reply::of(&cfg.rej.grey, &msg.id, cip));
         v.add_header = None;
         v.del_rcpts.clear();
     }

@@ -7,23 +7,16 @@
 //! `%ID` becomes the sendmail queue ID and `%CIP` the SMTP client's
 //! address, the obsolete `%s` the first and second of them; `%%` is a
 //! single `%`. Other `%` sequences stay as they are, as the original
-//! leaves them. The text is scanned by the scanner the DNS lists'
-//! rejection texts use ([`tally_dnsbl::reply::Pattern`]), with the
+//! leaves them. A template is the one dccifd's `-r` and the DNS lists'
+//! rejection texts use ([`tally_dnsbl::reply::Template`]), with the
 //! original's limits: a pattern of at most 255 bytes (a `%` taking two),
 //! control and non-ASCII bytes as `.`, the finished text cut at 255 bytes.
 
-use tally_dnsbl::reply::{is_ws, split_codes, unquoted_start, Macro, Names, Pattern};
+use tally_dnsbl::reply::{is_ws, split_codes, unquoted_start, Names};
 
-/// A reply template.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template {
-    /// SMTP reply code, e.g. `550`.
-    pub rcode: String,
-    /// Enhanced status code, e.g. `5.7.1`.
-    pub xcode: String,
-    /// The text, its `%` macros not yet replaced.
-    pub pattern: Pattern,
-}
+/// A reply template: its codes and its text, the `%` macros not yet
+/// replaced, as dccifd's and the DNS lists' texts are read.
+pub use tally_dnsbl::reply::Template;
 
 /// A finished reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +30,15 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The reply of `t` for a message with queue ID `id` from client `cip`.
+    pub fn of(t: &Template, id: &str, cip: &str) -> Reply {
+        Reply {
+            rcode: t.rcode.clone(),
+            xcode: t.xcode.clone(),
+            text: t.fill(id, cip),
+        }
+    }
+
     /// Whether the reply is a temporary failure (4yz).
     pub fn is_temp(&self) -> bool {
         self.rcode.starts_with('4')
@@ -76,67 +78,25 @@ pub fn fixed(r: (&str, &str, &str)) -> Reply {
     }
 }
 
-impl Template {
-    /// Parse a `-r` template; `default` gives the codes used when the
-    /// string does not start with both (`5.7.1 550 text`). Leading blanks
-    /// and double quotes are skipped, as the original does.
-    pub fn parse(s: &str, default: &Template) -> Template {
-        let (rcode, xcode, text) = match split_codes(s) {
-            Some((x, r, text)) => (r.to_string(), x.to_string(), text),
-            None => (
-                default.rcode.clone(),
-                default.xcode.clone(),
-                unquoted_start(s),
-            ),
-        };
-        Template {
-            rcode,
-            xcode,
-            pattern: Pattern::scan(text, Names::Reject),
-        }
-    }
+/// Read a `-r` template; without both codes of its own (`5.7.1 550
+/// text`) it takes those of `default`, itself a text with codes (such as
+/// [`DEFAULT_GREY`]). Leading blanks and double quotes are skipped, as the
+/// original does.
+pub fn template(arg: &str, default: &str) -> Template {
+    Template::parse_or(arg, Names::Reject, default)
+}
 
-    /// A template from its default string.
-    pub fn builtin(s: &str) -> Template {
-        let fallback = Template {
-            rcode: "550".into(),
-            xcode: "5.7.1".into(),
-            pattern: Pattern::default(),
-        };
-        Template::parse(s, &fallback)
-    }
-
-    /// Parse the value of `${dcc_isspam}`: `DISCARD` and `REJECT` words
-    /// are handled by the caller. As the original's `make_tplt` reads it:
-    /// leading blanks and double quotes skipped, then the codes, either
-    /// sendmail's error mailer form (`ERROR:x.y.z:nnn text`, or `ERROR:nnn
-    /// text` with the default `5.7.1`) or the usual `x.y.z nnn text`,
-    /// counting only when the classes agree (4 or 5), so `ERROR:451 text`
-    /// keeps the defaults and its whole text; then every double quote of
-    /// the text goes, as sendmail needs them around a text with blanks in
-    /// its rules (recorded, j1.5).
-    pub fn from_mta(s: &str) -> Template {
-        let (rcode, xcode, text) = mta_parts(s);
-        Template {
-            rcode,
-            xcode,
-            pattern: Pattern::scan(&text, Names::Reject),
-        }
-    }
-
-    /// The reply for a message with queue ID `id` from client `cip`.
-    pub fn reply(&self, id: &str, cip: &str) -> Reply {
-        Reply {
-            rcode: self.rcode.clone(),
-            xcode: self.xcode.clone(),
-            text: self.pattern.expand(|m| match m {
-                Macro::Id => id.to_string(),
-                Macro::ClientIp => cip.to_string(),
-                // not known to -r texts
-                _ => String::new(),
-            }),
-        }
-    }
+/// Read the value of `${dcc_isspam}`: `DISCARD` and `REJECT` words are
+/// handled by the caller. As the original's `make_tplt` reads it: leading
+/// blanks and double quotes skipped, then the codes, either sendmail's
+/// error mailer form (`ERROR:x.y.z:nnn text`, or `ERROR:nnn text` with the
+/// default `5.7.1`) or the usual `x.y.z nnn text`, counting only when the
+/// classes agree (4 or 5), so `ERROR:451 text` keeps the defaults and its
+/// whole text; then every double quote of the text goes, as sendmail needs
+/// them around a text with blanks in its rules (recorded, j1.5).
+pub fn from_mta(s: &str) -> Template {
+    let (rcode, xcode, text) = mta_parts(s);
+    Template::from_parts(&xcode, &rcode, &text, Names::Reject)
 }
 
 /// Whether a `${dcc_isspam}` text is sendmail's report of a relay attack:
@@ -145,7 +105,7 @@ impl Template {
 /// original's `hackmc -R` and `-r` write it. The original then keeps that
 /// answer for the message (later `${dcc_isspam}` values are ignored).
 pub fn relay_denied(isspam: &str, id: &str, cip: &str) -> bool {
-    let text = Template::from_mta(isspam).reply(id, cip).text;
+    let text = from_mta(isspam).fill(id, cip);
     ["DISCARD: Relaying denied", "REJECT: Relaying denied"]
         .iter()
         .any(|p| {
@@ -154,7 +114,7 @@ pub fn relay_denied(isspam: &str, id: &str, cip: &str) -> bool {
         })
 }
 
-/// The codes and the text of a `${dcc_isspam}` value ([`Template::from_mta`]).
+/// The codes and the text of a `${dcc_isspam}` value ([`from_mta`]).
 fn mta_parts(s: &str) -> (String, String, String) {
     let arg = unquoted_start(s);
     let (rcode, xcode, text) = match mta_codes(arg) {
@@ -226,9 +186,9 @@ pub struct RejectMsgs {
 impl Default for RejectMsgs {
     fn default() -> RejectMsgs {
         RejectMsgs {
-            reject: Template::builtin(DEFAULT_REJECT),
-            grey: Template::builtin(DEFAULT_GREY),
-            rep: Template::builtin(DEFAULT_REP),
+            reject: template(DEFAULT_REJECT, DEFAULT_REJECT),
+            grey: template(DEFAULT_GREY, DEFAULT_GREY),
+            rep: template(DEFAULT_REP, DEFAULT_REP),
             count: 0,
             first: None,
         }
@@ -248,18 +208,18 @@ impl RejectMsgs {
         }
         match self.count {
             1 => {
-                self.reject = Template::parse(arg, &Template::builtin(DEFAULT_REJECT));
+                self.reject = template(arg, DEFAULT_REJECT);
                 // the DNS blacklists' default rejection (-B)
                 self.first = Some(arg.to_string());
             }
             2 => {
-                let t = Template::parse(arg, &Template::builtin(DEFAULT_GREY));
-                if !t.rcode.starts_with('4') || !t.xcode.starts_with('4') {
+                let t = template(arg, DEFAULT_GREY);
+                if !t.is_temp() {
                     return Err(format!("invalid greylist message: {arg}"));
                 }
                 self.grey = t;
             }
-            3 => self.rep = Template::parse(arg, &Template::builtin(DEFAULT_REP)),
+            3 => self.rep = template(arg, DEFAULT_REP),
             _ => {}
         }
         Ok(())
@@ -269,53 +229,58 @@ impl RejectMsgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tally_dnsbl::reply::Macro;
 
     #[test]
     fn templates() {
-        let d = Template::builtin(DEFAULT_REJECT);
+        let d = DEFAULT_REJECT;
         assert_eq!(
-            d.reply("B1", "192.0.2.10").text,
+            Reply::of(&template(d, d), "B1", "192.0.2.10").text,
             "mail B1 from 192.0.2.10 rejected by DCC"
         );
-        let t = Template::parse("5.7.0 554 custom %ID 100%% %s %X", &d);
-        let r = t.reply("X", "1.2.3.4");
+        let t = template("5.7.0 554 custom %ID 100%% %s %X", d);
+        let r = Reply::of(&t, "X", "1.2.3.4");
         assert_eq!((r.rcode.as_str(), r.xcode.as_str()), ("554", "5.7.0"));
         assert_eq!(r.text, "custom X 100% 1.2.3.4 %X");
         // the obsolete %s: the queue ID, then the client
-        let r = Template::parse("%s from %s %s", &d).reply("Q", "192.0.2.1");
+        let r = Reply::of(&template("%s from %s %s", d), "Q", "192.0.2.1");
         assert_eq!(r.text, "Q from 192.0.2.1 %s");
         // leading blanks and quotes go, control characters become dots
-        let t = Template::parse(" \"4.7.1 451 tab\there\u{e9}", &d);
+        let t = template(" \"4.7.1 451 tab\there\u{e9}", d);
         assert_eq!((t.rcode.as_str(), t.xcode.as_str()), ("451", "4.7.1"));
         // each byte of the two of U+00E9, as the original counts bytes
-        assert_eq!(t.reply("", "").text, "tab.here..");
+        assert_eq!(t.fill("", ""), "tab.here..");
         // codes must be D.D.D and DDD
-        let t = Template::parse("5.7.10 550 long", &d);
+        let t = template("5.7.10 550 long", d);
         assert_eq!(
-            (t.rcode.as_str(), t.reply("", "").text.as_str()),
+            (t.rcode.as_str(), t.fill("", "").as_str()),
             ("550", "5.7.10 550 long")
         );
         // a seventh macro is a literal '%' that loses its next letter
-        let r = Template::parse("%ID%ID%ID%ID%ID%ID %ID %%x", &d).reply("i", "");
+        let r = Reply::of(&template("%ID%ID%ID%ID%ID%ID %ID %%x", d), "i", "");
         assert_eq!(r.text, "iiiiii %D %x");
         // 255 bytes at most
         let long = "x".repeat(400);
-        assert_eq!(Template::parse(&long, &d).reply("", "").text.len(), 255);
-        let t = Template::parse("554 5.7.0 rcode first", &d);
+        assert_eq!(template(&long, d).fill("", "").len(), 255);
+        let t = template("554 5.7.0 rcode first", d);
         assert_eq!(t.rcode, "550");
-        assert_eq!(t.reply("", "").text, "554 5.7.0 rcode first");
-        let q = Template::from_mta("\"refused by a \"local\" rule\"").reply("Q1", "192.0.2.1");
+        assert_eq!(t.fill("", ""), "554 5.7.0 rcode first");
+        let q = Reply::of(
+            &from_mta("\"refused by a \"local\" rule\""),
+            "Q1",
+            "192.0.2.1",
+        );
         assert_eq!(
             (q.rcode.as_str(), q.xcode.as_str(), q.text.as_str()),
             ("550", "5.7.1", "refused by a local rule")
         );
-        let q = Template::from_mta(" \"error:553 quoted\"").reply("Q1", "192.0.2.1");
+        let q = Reply::of(&from_mta(" \"error:553 quoted\""), "Q1", "192.0.2.1");
         assert_eq!((q.rcode.as_str(), q.text.as_str()), ("553", "quoted"));
-        let t = Template::from_mta("ERROR:5.7.2:553 blocked by local rules");
+        let t = from_mta("ERROR:5.7.2:553 blocked by local rules");
         assert_eq!((t.rcode.as_str(), t.xcode.as_str()), ("553", "5.7.2"));
-        assert_eq!(t.reply("", "").text, "blocked by local rules");
-        let t = Template::parse("4.7.1 451 Access denied", &d);
-        assert!(t.reply("", "").is_temp());
+        assert_eq!(t.fill("", ""), "blocked by local rules");
+        let t = template("4.7.1 451 Access denied", d);
+        assert!(Reply::of(&t, "", "").is_temp());
     }
 
     /// The original's limits: a pattern of 255 bytes in which a `%` takes
@@ -323,33 +288,33 @@ mod tests {
     /// cut at 255 bytes.
     #[test]
     fn limits() {
-        let d = Template::builtin(DEFAULT_REJECT);
+        let d = DEFAULT_REJECT;
         let x = |n: usize| "x".repeat(n);
-        let r = Template::parse(&format!("{}%ID", x(252)), &d).reply("Q1", "");
-        assert_eq!(r.text, format!("{}Q1", x(252)));
-        let r = Template::parse(&format!("{}%ID!", x(253)), &d).reply("Q1", "");
-        assert_eq!(r.text, format!("{}ID", x(253)));
-        let r = Template::parse(&format!("{} %CIP", x(250)), &d).reply("", "192.0.2.66");
-        assert_eq!(r.text, format!("{} 192.", x(250)));
+        let r = template(&format!("{}%ID", x(252)), d).fill("Q1", "");
+        assert_eq!(r, format!("{}Q1", x(252)));
+        let r = template(&format!("{}%ID!", x(253)), d).fill("Q1", "");
+        assert_eq!(r, format!("{}ID", x(253)));
+        let r = template(&format!("{} %CIP", x(250)), d).fill("", "192.0.2.66");
+        assert_eq!(r, format!("{} 192.", x(250)));
         // a long queue ID fills the rest
-        let r = Template::parse("%ID %ID", &d).reply(&x(200), "");
-        assert_eq!(r.text.len(), 255);
-        let r = Template::from_mta(&format!("ERROR:553 {}", x(300))).reply("", "");
-        assert_eq!(r.text, x(255));
+        let r = template("%ID %ID", d).fill(&x(200), "");
+        assert_eq!(r.len(), 255);
+        let r = from_mta(&format!("ERROR:553 {}", x(300))).fill("", "");
+        assert_eq!(r, x(255));
     }
 
     /// The first `-r` text, the default rejection of DNS list hits, is
     /// read by the same scanner: the same text either way.
     #[test]
     fn shared_with_dns_lists() {
-        let d = Template::builtin(DEFAULT_REJECT);
+        let d = DEFAULT_REJECT;
         for arg in [
             "5.7.0 554 %s from %s %BTGT 100%% %q",
             &format!("{}%ID", "y".repeat(252)),
             "caf\u{e9} %ID%ID%ID%ID%ID%ID %ID",
         ] {
-            let ours = Template::parse(arg, &d).reply("Q1", "192.0.2.9");
-            let theirs = tally_dnsbl::reply::Template::parse_reject(arg).reply(|m| match m {
+            let ours = Reply::of(&template(arg, d), "Q1", "192.0.2.9");
+            let theirs = Template::parse_reject(arg).reply(|m| match m {
                 Macro::Id => "Q1".into(),
                 Macro::ClientIp => "192.0.2.9".into(),
                 _ => "?".into(),
@@ -368,7 +333,7 @@ mod tests {
     #[test]
     fn mta_error_codes() {
         let got = |s: &str| {
-            let r = Template::from_mta(s).reply("Q1", "192.0.2.1");
+            let r = Reply::of(&from_mta(s), "Q1", "192.0.2.1");
             format!("{} {} {}", r.rcode, r.xcode, r.text)
         };
         assert_eq!(got("ERROR:553 blocked"), "553 5.7.1 blocked");
@@ -429,12 +394,12 @@ mod tests {
         let mut r = RejectMsgs::default();
         // a blank first -r keeps the default and counts
         assert_eq!(r.add("  "), Ok(()));
-        assert_eq!(r.reject, Template::builtin(DEFAULT_REJECT));
+        assert_eq!(r.reject, template(DEFAULT_REJECT, DEFAULT_REJECT));
         assert_eq!(r.first, None);
         assert!(r.add("5.7.1 550 not grey").is_err());
-        assert_eq!(r.grey, Template::builtin(DEFAULT_GREY));
+        assert_eq!(r.grey, template(DEFAULT_GREY, DEFAULT_GREY));
         assert_eq!(r.add(""), Ok(()));
-        let rep = r.rep.reply("Q1", "192.0.2.1");
+        let rep = Reply::of(&r.rep, "Q1", "192.0.2.1");
         assert_eq!(
             format!("{} {} {}", rep.rcode, rep.xcode, rep.text),
             "550 5.7.1 Q1 bulk mail reputation; \

@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::milter::{connect_data, macro_pkt, Client, Reply};
+use common::milter::{
+    connect, mail, rcpt, retry_connect, send_connect, short_content_eom, Client, Reply,
+};
 use common::{make_home, start_dccm};
 use std::process::Command;
 use tally_testkit::{closed_port, write_map, FakeDccd};
@@ -12,46 +14,15 @@ fn args(home: &std::path::Path, extra: &[&str]) -> Vec<String> {
     common::local_args(home, extra)
 }
 
-fn connect(c: &mut Client, ip: &str) -> Vec<Reply> {
-    c.send(b'C', &connect_data("mail.example.com", ip)).unwrap();
-    c.replies().unwrap()
-}
-
-fn retry_connect(sock: &std::path::Path) -> Client {
-    for _ in 0..200 {
-        if let Ok(c) = Client::connect(sock) {
-            return c;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    panic!("cannot connect to dccm");
-}
-
 /// One message; the replies at the end.
 fn message(
     c: &mut Client,
     mail_macros: &[(&str, &str)],
     eom_macros: &[(&str, &str)],
 ) -> Vec<Reply> {
-    c.send(b'D', &macro_pkt(b'M', mail_macros)).unwrap();
-    c.send(b'M', b"<alice@example.com>\0").unwrap();
-    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
-    c.send(b'R', b"<bob@example.net>\0").unwrap();
-    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
-    for (n, v) in [("From", "alice@example.com"), ("Subject", "hello")] {
-        c.send(b'L', format!("{n}\0{v}\0").as_bytes()).unwrap();
-        c.replies().unwrap();
-    }
-    c.send(b'N', b"").unwrap();
-    c.replies().unwrap();
-    c.send(b'B', b"Hello Bob,\r\nsee you tomorrow.\r\n")
-        .unwrap();
-    c.replies().unwrap();
-    if !eom_macros.is_empty() {
-        c.send(b'D', &macro_pkt(b'E', eom_macros)).unwrap();
-    }
-    c.send(b'E', b"").unwrap();
-    c.replies().unwrap()
+    mail(c, mail_macros);
+    assert_eq!(rcpt(c, "bob", &[]), vec![Reply::Final('c')]);
+    short_content_eom(c, "hello", eom_macros)
 }
 
 #[test]
@@ -62,15 +33,15 @@ fn max_jobs_limits_connections() {
     let mut a = retry_connect(&d.sock);
     let mut b = retry_connect(&d.sock);
     let mut c = retry_connect(&d.sock);
-    assert_eq!(connect(&mut a, "192.0.2.1"), vec![Reply::Final('c')]);
-    assert_eq!(connect(&mut b, "192.0.2.2"), vec![Reply::Final('c')]);
-    assert_eq!(connect(&mut c, "192.0.2.3"), vec![Reply::Final('t')]);
+    assert_eq!(send_connect(&mut a, "192.0.2.1"), vec![Reply::Final('c')]);
+    assert_eq!(send_connect(&mut b, "192.0.2.2"), vec![Reply::Final('c')]);
+    assert_eq!(send_connect(&mut c, "192.0.2.3"), vec![Reply::Final('t')]);
     let mut c2 = retry_connect(&d.sock);
-    assert_eq!(connect(&mut c2, "192.0.2.5"), vec![Reply::Final('t')]);
+    assert_eq!(send_connect(&mut c2, "192.0.2.5"), vec![Reply::Final('t')]);
     drop(a);
     std::thread::sleep(std::time::Duration::from_millis(200));
     let mut e = retry_connect(&d.sock);
-    assert_eq!(connect(&mut e, "192.0.2.4"), vec![Reply::Final('c')]);
+    assert_eq!(send_connect(&mut e, "192.0.2.4"), vec![Reply::Final('c')]);
     // as the original (recorded in k2): the refusals are summed and told
     // when an admitted connection ends
     let err = std::fs::read_to_string(home.join("stderr.txt")).unwrap_or_default();
@@ -89,8 +60,7 @@ fn postfix_queue_id_at_end_and_abort_after_eom() {
     common::preload_bulk(&srv);
     write_map(&home, srv.addr);
     let d = start_dccm(&home, &args(&home, &["-t", "Body,1", "-a", "REJECT"]));
-    let mut c = retry_connect(&d.sock);
-    assert_eq!(connect(&mut c, "192.0.2.9"), vec![Reply::Final('c')]);
+    let mut c = connect(&d.sock, "192.0.2.9");
     // Postfix: no {i} with MAIL FROM, it comes with the end of the message
     let r = message(
         &mut c,
@@ -147,7 +117,7 @@ fn log_file_layout() {
         &args(&home, &["-t", "Body,1", "-a", "REJECT", "-l", "logs/x"]),
     );
     let mut c = retry_connect(&d.sock);
-    connect(&mut c, "198.51.100.81");
+    send_connect(&mut c, "198.51.100.81");
     c.send(b'H', b"mail.example.com\0").unwrap();
     c.replies().unwrap();
     let r = message(&mut c, &[("i", "H1")], &[]);
@@ -246,7 +216,7 @@ fn external_filter_refuses() {
         ),
     );
     let mut c = retry_connect(&d.sock);
-    connect(&mut c, "192.0.2.7");
+    send_connect(&mut c, "192.0.2.7");
     let r = message(&mut c, &[("i", "X1")], &[]);
     assert_eq!(
         r,
@@ -278,7 +248,7 @@ fn server_stopped_delivers_or_tempfails() {
         let opts: &[&str] = if extra { &["-x"] } else { &[] };
         let d = start_dccm(&home, &args(&home, opts));
         let mut c = retry_connect(&d.sock);
-        connect(&mut c, "192.0.2.8");
+        send_connect(&mut c, "192.0.2.8");
         srv.freeze(true);
         let t0 = std::time::Instant::now();
         let r = message(&mut c, &[("i", "S1")], &[]);
@@ -411,7 +381,7 @@ fn no_replies_to_headers_and_body_when_the_mta_offers_it() {
     // headers and body chunks, and the message still gets its verdict
     let mut c = retry_connect(&d.sock);
     assert_eq!(c.opts & quiet, quiet, "options asked: {:#x}", c.opts);
-    assert_eq!(connect(&mut c, "192.0.2.10"), vec![Reply::Final('c')]);
+    assert_eq!(send_connect(&mut c, "192.0.2.10"), vec![Reply::Final('c')]);
     let r = message(&mut c, &[("i", "NR1")], &[]);
     assert_eq!(r.last(), Some(&Reply::Final('a')), "{r:?}");
     assert!(
@@ -422,7 +392,10 @@ fn no_replies_to_headers_and_body_when_the_mta_offers_it() {
     // an older MTA without those options gets a reply after every step
     let mut old = Client::connect_offering(&d.sock, 0x1f_ffff & !quiet).unwrap();
     assert_eq!(old.opts & quiet, 0, "options asked: {:#x}", old.opts);
-    assert_eq!(connect(&mut old, "192.0.2.11"), vec![Reply::Final('c')]);
+    assert_eq!(
+        send_connect(&mut old, "192.0.2.11"),
+        vec![Reply::Final('c')]
+    );
     let r2 = message(&mut old, &[("i", "NR2")], &[]);
     assert_eq!(r2, r);
     drop(d);

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::milter::{connect, macro_pkt, Client, Reply};
+use common::milter::{connect, mail, rcpt, short_content_eom, Client, Reply};
 use common::{local_args, make_home, start_dccm};
 use tally_testkit::{closed_port, write_map};
 
@@ -18,34 +18,18 @@ type Rcpt<'a> = (&'a str, &'a str, Option<&'a str>);
 /// A message from alice to `rcpts` with `eom` as `{dcc_isspam}` at its
 /// end: the answers to the RCPTs and to the end of the message.
 fn message(c: &mut Client, id: &str, rcpts: &[Rcpt], eom: Option<&str>) -> Vec<Reply> {
-    c.send(b'D', &macro_pkt(b'M', &[("i", id)])).unwrap();
-    c.send(b'M', b"<alice@example.com>\0").unwrap();
-    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
+    mail(c, &[("i", id)]);
     for (user, mailer, isspam) in rcpts {
         let mut m = vec![("{rcpt_mailer}", *mailer), ("{rcpt_addr}", *user)];
         if let Some(s) = isspam {
             m.push(("{dcc_isspam}", s));
         }
-        c.send(b'D', &macro_pkt(b'R', &m)).unwrap();
-        c.send(b'R', format!("<{user}@example.net>\0").as_bytes())
-            .unwrap();
-        assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')], "RCPT {user}");
+        assert_eq!(rcpt(c, user, &m), vec![Reply::Final('c')], "RCPT {user}");
     }
-    for (n, v) in [("From", "alice@example.com"), ("Subject", "relay")] {
-        c.send(b'L', format!("{n}\0{v}\0").as_bytes()).unwrap();
-        c.replies().unwrap();
-    }
-    c.send(b'N', b"").unwrap();
-    c.replies().unwrap();
-    c.send(b'B', b"Hello Bob,\r\nsee you tomorrow.\r\n")
-        .unwrap();
-    c.replies().unwrap();
     // the end of the message's macros: {dcc_isspam} as sendmail gives it
     // there (an empty value where it has none)
     let e = [("{dcc_isspam}", eom.unwrap_or(""))];
-    c.send(b'D', &macro_pkt(b'E', &e)).unwrap();
-    c.send(b'E', b"").unwrap();
-    c.replies().unwrap()
+    short_content_eom(c, "relay", &e)
 }
 
 /// The final answer of a message, with the others in its connection.

@@ -284,6 +284,13 @@ impl Template {
                 (x, r, unquoted_start(arg))
             }
         };
+        Template::from_parts(xcode, rcode, text, names)
+    }
+
+    /// A template of codes already read and a text scanned as it is (no
+    /// codes looked for, no blanks or quotes skipped), for texts whose
+    /// codes come in another form, as dccm's `${dcc_isspam}`.
+    pub fn from_parts(xcode: &str, rcode: &str, text: &str, names: Names) -> Template {
         Template {
             rcode: rcode.to_string(),
             xcode: xcode.to_string(),
@@ -361,6 +368,21 @@ mod tests {
         assert_eq!(
             t.reply(vals),
             "554 5.7.0 first -r text ID1 192.0.2.66 %BTYPE"
+        );
+    }
+
+    /// Codes given apart: the text is taken whole, codes, blanks and
+    /// quotes at its start included; the same template as a parse when
+    /// the text has nothing of the kind.
+    #[test]
+    fn from_parts_takes_the_text_as_it_is() {
+        let t = Template::from_parts("4.2.0", "451", " \"5.7.1 550 %ID %BTGT", Names::Reject);
+        assert_eq!((t.rcode.as_str(), t.xcode.as_str()), ("451", "4.2.0"));
+        assert!(t.is_temp());
+        assert_eq!(t.fill("Q1", "192.0.2.1"), " \"5.7.1 550 Q1 %BTGT");
+        assert_eq!(
+            Template::from_parts("5.7.0", "554", "x %CIP", Names::Dnsbl),
+            Template::parse("5.7.0 554 x %CIP")
         );
     }
 

@@ -171,39 +171,58 @@ pub fn connect_data(host: &str, ip: &str) -> Vec<u8> {
     d
 }
 
-/// A connection to dccm at `sock` (tried for up to 5 s) from an SMTP
-/// client at `ip`, its connect step answered with continue.
-pub fn connect(sock: &Path, ip: &str) -> Client {
-    let mut c = None;
+/// A connection to dccm at `sock`, tried for up to 5 s.
+pub fn retry_connect(sock: &Path) -> Client {
     for _ in 0..250 {
-        if let Ok(x) = Client::connect(sock) {
-            c = Some(x);
-            break;
+        if let Ok(c) = Client::connect(sock) {
+            return c;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let mut c = c.expect("connect to dccm");
+    panic!("cannot connect to dccm");
+}
+
+/// The connect step (`C`) of an SMTP client `mail.example.com` at `ip`:
+/// its answers.
+pub fn send_connect(c: &mut Client, ip: &str) -> Vec<Reply> {
     c.send(b'C', &connect_data("mail.example.com", ip)).unwrap();
-    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
+    c.replies().unwrap()
+}
+
+/// A connection to dccm at `sock` (tried for up to 5 s) from an SMTP
+/// client at `ip`, its connect step answered with continue.
+pub fn connect(sock: &Path, ip: &str) -> Client {
+    let mut c = retry_connect(sock);
+    assert_eq!(send_connect(&mut c, ip), vec![Reply::Final('c')]);
     c
+}
+
+/// MAIL from alice after the macros `macros`, answered with continue.
+pub fn mail(c: &mut Client, macros: &[(&str, &str)]) {
+    c.send(b'D', &macro_pkt(b'M', macros)).unwrap();
+    c.send(b'M', b"<alice@example.com>\0").unwrap();
+    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
+}
+
+/// RCPT to `<user@example.net>`, after the macros `macros` when there
+/// are some: the answers.
+pub fn rcpt(c: &mut Client, user: &str, macros: &[(&str, &str)]) -> Vec<Reply> {
+    if !macros.is_empty() {
+        c.send(b'D', &macro_pkt(b'R', macros)).unwrap();
+    }
+    c.send(b'R', format!("<{user}@example.net>\0").as_bytes())
+        .unwrap();
+    c.replies().unwrap()
 }
 
 /// MAIL from alice with queue ID `id` (answered with continue), then the
 /// recipients (local user names, with their `{rcpt_addr}`): the answers
 /// to each RCPT.
 pub fn envelope(c: &mut Client, id: &str, users: &[&str]) -> Vec<Vec<Reply>> {
-    c.send(b'D', &macro_pkt(b'M', &[("i", id)])).unwrap();
-    c.send(b'M', b"<alice@example.com>\0").unwrap();
-    assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')]);
+    mail(c, &[("i", id)]);
     users
         .iter()
-        .map(|u| {
-            let m = [("{rcpt_mailer}", "local"), ("{rcpt_addr}", *u)];
-            c.send(b'D', &macro_pkt(b'R', &m)).unwrap();
-            c.send(b'R', format!("<{u}@example.net>\0").as_bytes())
-                .unwrap();
-            c.replies().unwrap()
-        })
+        .map(|u| rcpt(c, u, &[("{rcpt_mailer}", "local"), ("{rcpt_addr}", *u)]))
         .collect()
 }
 
@@ -214,6 +233,17 @@ pub fn content<K: AsRef<str>, V: AsRef<str>>(
     fields: &[(K, V)],
     body: &[u8],
 ) -> Vec<Reply> {
+    content_eom(c, fields, body, &[])
+}
+
+/// [`content`] with the macros `eom` before the end of the message when
+/// there are some.
+pub fn content_eom<K: AsRef<str>, V: AsRef<str>>(
+    c: &mut Client,
+    fields: &[(K, V)],
+    body: &[u8],
+    eom: &[(&str, &str)],
+) -> Vec<Reply> {
     for (n, v) in fields {
         c.send(b'L', format!("{}\0{}\0", n.as_ref(), v.as_ref()).as_bytes())
             .unwrap();
@@ -223,6 +253,9 @@ pub fn content<K: AsRef<str>, V: AsRef<str>>(
     c.replies().unwrap();
     c.send(b'B', body).unwrap();
     c.replies().unwrap();
+    if !eom.is_empty() {
+        c.send(b'D', &macro_pkt(b'E', eom)).unwrap();
+    }
     c.send(b'E', b"").unwrap();
     c.replies().unwrap()
 }
@@ -230,10 +263,17 @@ pub fn content<K: AsRef<str>, V: AsRef<str>>(
 /// The short message several tests send: from alice, `subject`, two body
 /// lines; the replies to its end.
 pub fn short_content(c: &mut Client, subject: &str) -> Vec<Reply> {
-    content(
+    short_content_eom(c, subject, &[])
+}
+
+/// [`short_content`] with the macros `eom` before the end of the message
+/// when there are some.
+pub fn short_content_eom(c: &mut Client, subject: &str, eom: &[(&str, &str)]) -> Vec<Reply> {
+    content_eom(
         c,
         &[("From", "alice@example.com"), ("Subject", subject)],
         b"Hello Bob,\r\nsee you tomorrow.\r\n",
+        eom,
     )
 }
 
