@@ -1,6 +1,7 @@
 //! Where the message goes: the output, the log file, and the complaints,
 //! with the original's rule that the mail is always delivered.
 
+use std::borrow::Cow;
 use std::io::{self, BufRead, Read, Write};
 use tally_engine::errno_str;
 use tally_engine::logfile::{self, LogFile};
@@ -8,6 +9,22 @@ use tally_engine::message::{copy_spool, output_failure, rewind, write_counted, R
 use tally_engine::spool::Spool;
 use tally_engine::syslog::Syslog;
 use tally_engine::xhdr::XHeader;
+
+/// The size of the original's buffer for a complaint (`LOGBUF_SIZE`).
+const MSG_BUF: usize = 512;
+
+/// A complaint as the original's buffer holds it: one that does not fit
+/// is cut and ends with `...`.
+pub fn clip_msg(msg: &str) -> Cow<'_, str> {
+    if msg.len() < MSG_BUF {
+        return Cow::Borrowed(msg);
+    }
+    let mut cut = MSG_BUF - 4;
+    while !msg.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Cow::Owned(format!("{}...", &msg[..cut]))
+}
 
 /// State of one run.
 pub struct Run {
@@ -30,6 +47,16 @@ pub struct Run {
 impl Run {
     /// A complaint on stderr (the original also sends it to syslog).
     pub fn error_msg(&mut self, msg: &str) {
+        let msg = clip_msg(msg);
+        if msg.is_empty() {
+            self.stderr_msg("(empty error message)");
+        } else {
+            self.stderr_msg(&msg);
+        }
+    }
+
+    /// A line on stderr and in the system log, as it is.
+    fn stderr_msg(&mut self, msg: &str) {
         if let Some(o) = self.out.as_mut() {
             let _ = o.flush();
         }
@@ -44,27 +71,38 @@ impl Run {
 
     /// A complaint that also goes into the log file, which is then kept.
     pub fn dccproc_error(&mut self, msg: &str) {
-        self.error_msg(msg);
+        let msg = clip_msg(msg).into_owned();
+        self.error_msg(&msg);
         self.logit = true;
         let line = format!("{msg}\n");
         match self.log.as_mut() {
             Some(l) if self.spool_rewound => {
-                let _ = l.write(line.as_bytes());
+                // the original formats log lines in a buffer of the same
+                // size: a clipped complaint loses its line end there
+                let _ = l.write(&line.as_bytes()[..line.len().min(MSG_BUF - 1)]);
             }
-            _ => {
-                let room = logfile::EARLY_LOG_MAX.saturating_sub(self.early.len());
-                if line.len() < room {
-                    self.early.push_str(&line);
-                } else if room > 3 {
-                    let mut cut = room - 3;
-                    while !line.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    self.early.push_str(&line[..cut]);
-                    self.early.push_str("...");
-                }
-            }
+            _ => self.early_push(&line),
         }
+    }
+
+    /// Keep a line for the log file until the message is in it, as the
+    /// original's 500-byte buffer does: what does not fit is cut and the
+    /// buffer ends with `...` and a line end; once full, nothing more.
+    fn early_push(&mut self, line: &str) {
+        let max = logfile::EARLY_LOG_MAX;
+        let room = max.saturating_sub(self.early.len());
+        if room == 0 {
+            return;
+        }
+        if line.len() < room {
+            self.early.push_str(line);
+            return;
+        }
+        let mut b = std::mem::take(&mut self.early).into_bytes();
+        b.extend_from_slice(&line.as_bytes()[..room]);
+        b.truncate(max - 4);
+        b.extend_from_slice(b"...\n");
+        self.early = String::from_utf8_lossy(&b).into_owned();
     }
 
     pub fn log_write(&mut self, b: &[u8]) {
@@ -106,13 +144,17 @@ impl Run {
     pub fn fatal(&mut self, msg: &str) -> i32 {
         self.log_late();
         let printed = !self.spool_rewound;
+        // the complaint is cut as the original's buffers cut it: with
+        // "..." on standard error, bare in the log file
+        let clipped = clip_msg(msg).into_owned();
+        let log_msg = &msg.as_bytes()[..msg.len().min(MSG_BUF - 1)];
         if printed {
-            self.error_msg(&format!("{msg}; fatal error"));
+            self.stderr_msg(&format!("{clipped}; fatal error"));
             self.logit = true;
             if self.log.as_ref().is_some_and(LogFile::used) {
                 self.log_write(b"\n");
             }
-            self.log_write(msg.as_bytes());
+            self.log_write(log_msg);
             self.log_write(b"\n\n");
         }
         if let Some(mut s) = self.spool.take() {
@@ -150,9 +192,9 @@ impl Run {
             }
         }
         if !printed {
-            self.error_msg(&format!("{msg}; fatal error"));
+            self.stderr_msg(&format!("{clipped}; fatal error"));
             self.log_write(b"\n\n");
-            self.log_write(msg.as_bytes());
+            self.log_write(log_msg);
             self.log_write(b"\n");
         }
         if let Some(o) = self.out.as_mut() {
@@ -166,10 +208,7 @@ impl Run {
 impl Run {
     /// A note for the log file only.
     pub fn early_note(&mut self, msg: &str) {
-        let line = format!("{msg}\n");
-        if line.len() < logfile::EARLY_LOG_MAX.saturating_sub(self.early.len()) {
-            self.early.push_str(&line);
-        }
+        self.early_push(&format!("{msg}\n"));
     }
 
     /// Add the X-DCC header to the output and the log; `Err` holds the
@@ -242,7 +281,7 @@ impl Run {
                 let m = r.copy_failed(&e);
                 return Err(r.fatal(&m));
             }
-            if let Err(m) = r.write_header(header, info.crlf()) {
+            if let Err(m) = r.write_header(header, info.crlf_dccproc()) {
                 // the rest of the spool still goes to the log
                 r.spool = Some(s);
                 return Err(r.fatal(&m));
@@ -263,7 +302,7 @@ impl Run {
                 let m = r.copy_failed(&e);
                 return Err(r.fatal(&m));
             }
-        } else if let Err(m) = r.write_header(header, info.crlf()) {
+        } else if let Err(m) = r.write_header(header, info.crlf_dccproc()) {
             return Err(r.fatal(&m));
         }
         Ok(())

@@ -15,8 +15,8 @@ mod setup;
 mod white;
 mod xfltr;
 
-/// Version printed by `-V`.
-pub const VERSION: &str = concat!("tally ", env!("CARGO_PKG_VERSION"), " (DCC 2.3.167)");
+/// Version printed by `-V`: the original's version, as it prints it.
+pub const VERSION: &str = "2.3.167";
 
 fn main() {
     let args: Vec<String> = std::env::args_os()
@@ -25,4 +25,21 @@ fn main() {
         .collect();
     let code = run::main_run(&args);
     std::process::exit(code);
+}
+
+/// SIGHUP, SIGINT and SIGTERM end dccproc with the exit code the
+/// original gives, `exit(-sig)` (so 241 for SIGTERM), rather than by the
+/// signal; a file too big for the size limit is a write error, not death.
+pub fn catch_signals() {
+    extern "C" fn stop(sig: libc::c_int) {
+        // SAFETY: _exit is async-signal-safe; nothing else is touched.
+        unsafe { libc::_exit((-sig) & 0xff) }
+    }
+    let handler = stop as extern "C" fn(libc::c_int) as libc::sighandler_t;
+    for sig in [libc::SIGHUP, libc::SIGTERM, libc::SIGINT] {
+        // SAFETY: the handler only calls the async-signal-safe _exit.
+        unsafe { libc::signal(sig, handler) };
+    }
+    // SAFETY: ignoring a signal installs no code of ours.
+    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
 }

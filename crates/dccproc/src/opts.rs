@@ -147,7 +147,9 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
         'R' => {}
         'P' => o.no_body_kludge = true,
         'r' => match parse_ulong(&arg) {
-            Some(n) => o.std_received = n,
+            // the original keeps the count in a C int: the low 32 bits,
+            // and a negative count takes the first Received header
+            Some(n) => o.std_received = u64::try_from(n as u32 as i32).unwrap_or(1),
             None => {
                 log_err(&mut o.msgs, format!("invalid count \"-e {arg}\""));
                 o.std_received = 1;

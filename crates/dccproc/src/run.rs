@@ -8,8 +8,7 @@ use crate::white::{self, Loaded};
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tally_ck::header::Envelope;
 use tally_ck::message::{Checksums, MessageCks};
 use tally_ck::simple::{ip_sum, ip_to_v6};
@@ -86,6 +85,8 @@ pub fn main_run(args: &[String]) -> i32 {
     if o.version > 0 {
         return 0;
     }
+    // as the original, once the options are read
+    crate::catch_signals();
     process(&mut r, o)
 }
 
@@ -116,31 +117,53 @@ fn relay_check(r: &mut Run, ip: Option<IpAddr>, white: Option<&Arc<Loaded>>) -> 
     let (Some(ip), Some(w)) = (ip, white) else {
         return (false, false);
     };
-    match w.relay(&ip_sum(ip), ip) {
+    relay_listing(r, ip, w.relay(&ip_sum(ip), ip))
+}
+
+/// What a relay listing of the SMTP client means, with the original's
+/// note in the log file: (do not report its address, turn reports into
+/// queries).
+fn relay_listing(r: &mut Run, ip: IpAddr, listing: Option<Tgts>) -> (bool, bool) {
+    // IPv4 addresses are named without the IPv6 prefix
+    let name = match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or_else(|| v6.to_string(), |v4| v4.to_string()),
+        IpAddr::V4(v4) => v4.to_string(),
+    };
+    match listing {
         Some(tgts::OK) => (true, false),
         Some(tgts::SUBMIT_CLIENT) => {
-            r.early_note(&format!("{ip} is a listed 'submit' client"));
+            r.early_note(&format!("{name} is a listed 'submit' client"));
             (true, false)
         }
         Some(tgts::OK_MXDCC) => {
-            r.early_note(&format!("{ip} is a whitelisted MX server with DCC client"));
+            r.early_note(&format!(
+                "{name} is a whitelisted MX server with DCC client"
+            ));
             (true, true)
         }
         Some(tgts::OK_MX) => {
-            r.early_note(&format!("{ip} is a whitelisted MX server"));
+            r.early_note(&format!("{name} is a whitelisted MX server"));
             (true, false)
         }
         _ => (false, false),
     }
 }
 
-/// Read the message into the spool while computing its checksums.
+/// The relay listings of the clients found in Received headers (`-R`),
+/// in order.
+type RelaysSeen = Arc<Mutex<Vec<(IpAddr, Option<Tgts>)>>>;
+
+/// Read the message into the spool while computing its checksums, and
+/// the whiteclnt file's say about the clients of `-R`: (do not report
+/// the client's address, turn reports into queries).
 /// `Err` holds the exit code after giving up (the message was delivered).
 fn read_checksums(
     r: &mut Run,
     o: &Opts,
     white: Option<&Arc<Loaded>>,
-) -> Result<(ReadInfo, Checksums, bool), i32> {
+) -> Result<(ReadInfo, Checksums, (bool, bool)), i32> {
     let env = Envelope {
         client_ip: o.client_ip,
         env_from: o.env_from.clone(),
@@ -152,17 +175,17 @@ fn read_checksums(
     cfg.keep_xdcc = o.add_xhdr;
     cfg.helo_from_received = o.fake_envelope && r.log.is_some();
     let mut mc = MessageCks::new(&cfg, &env);
-    let mxdcc_seen = Arc::new(AtomicBool::new(false));
+    let relays: RelaysSeen = Arc::default();
     if cfg.use_received {
         if let Some(w) = white.cloned() {
-            let seen = mxdcc_seen.clone();
-            mc.set_relay_filter(Box::new(move |ip: IpAddr| match w.relay(&ip_sum(ip), ip) {
-                Some(tgts::OK_MX) => true,
-                Some(tgts::OK_MXDCC) => {
-                    seen.store(true, Ordering::Relaxed);
-                    true
+            let seen = relays.clone();
+            mc.set_relay_filter(Box::new(move |ip: IpAddr| {
+                let listing = w.relay(&ip_sum(ip), ip);
+                if let Ok(mut v) = seen.lock() {
+                    v.push((ip, listing));
                 }
-                _ => false,
+                // MX servers are looked past to the next Received header
+                matches!(listing, Some(tgts::OK_MX | tgts::OK_MXDCC))
             }));
         }
     }
@@ -191,7 +214,15 @@ fn read_checksums(
         // also for empty input, which never reached the checksums
         return Err(r.fatal("missing message body"));
     }
-    Ok((info, sums, mxdcc_seen.load(Ordering::Relaxed)))
+    // as for -a: the last client found decides whether its address is
+    // reported (an `ok` or `submit` listing also stops the search)
+    let seen = relays.lock().map(|v| v.clone()).unwrap_or_default();
+    let mut relay = (false, false);
+    for (ip, listing) in seen {
+        let (unreported, query) = relay_listing(r, ip, listing);
+        relay = (unreported, relay.1 || query);
+    }
+    Ok((info, sums, relay))
 }
 
 /// The `-E` lines describing the envelope, for the log file.
@@ -315,13 +346,13 @@ fn process(r: &mut Run, mut o: Opts) -> i32 {
     let (white, white_complaint) = load_white(r, &home, &o);
     let (ip_unreported, mut query) = relay_check(r, o.client_ip, white.as_ref());
     query |= o.query;
-    let (info, sums, mxdcc) = match read_checksums(r, &o, white.as_ref()) {
+    let (info, sums, (rcvd_unreported, mxdcc)) = match read_checksums(r, &o, white.as_ref()) {
         Ok(v) => v,
         Err(code) => return code,
     };
     query |= mxdcc;
     let mut cks = msg_slots(&sums);
-    if ip_unreported {
+    if ip_unreported || rcvd_unreported {
         cks.no_ip_rpt2srvr();
     }
 

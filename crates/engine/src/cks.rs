@@ -195,7 +195,17 @@ pub fn print_cks(
             }
             out.push('\n');
         }
-        let line = format!("{:>TYPE_W$}: {:<SUM_W$}", s.label(), s.sum.to_string());
+        // the original's type name buffer holds 25 bytes: longer
+        // substitute names are cut there
+        let mut label = s.label();
+        if label.len() > TYPE_W {
+            let mut cut = TYPE_W;
+            while !label.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            label.truncate(cut);
+        }
+        let line = format!("{label:>TYPE_W$}: {:<SUM_W$}", s.sum.to_string());
         let cklen = line.len();
         out.push_str(&line);
         let w = wl(i);
@@ -338,5 +348,22 @@ mod tests {
             Some("x-mailer")
         );
         c.no_ip_rpt2srvr();
+    }
+
+    #[test]
+    fn long_substitute_names_are_cut() {
+        let mut c = MsgCks::new();
+        c.add_sub(
+            "X-Very-Long-Header-Name",
+            sum("00000001 00000000 00000000 00000000"),
+        );
+        let mut w = [0; NUM_SLOTS];
+        w[usize::from(CkType::Sub.number())] = OK;
+        let t = print_cks(false, 1, &c, None, Some(&w));
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            lines[1],
+            "substitute x-very-long-he: 00000001 00000000 00000000 00000000            ok"
+        );
     }
 }

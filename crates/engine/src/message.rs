@@ -10,6 +10,48 @@ use std::io::{self, BufRead, Read, Seek, SeekFrom, Write};
 
 /// Bytes of a field kept to recognize it; longer fields are streamed.
 const FIELD_HEAD: usize = 4096;
+/// The original reads header lines with `fgets` into a buffer of this
+/// size (`20*HDR_CK_MAX`) ...
+const HDR_BUF: usize = 20 * 1024;
+/// ... and once a field passes this many bytes (`HDR_CK_MAX*2`) keeps only
+/// its first `HDR_CK_MAX` bytes followed by CR LF.
+const HDR_TRUNC: usize = 2 * 1024;
+const HDR_KEEP: usize = 1024 + 2;
+
+/// How the original's header buffer fills while one field is read, to
+/// tell whether the field "ends with CR LF" as it counts them: a field
+/// cut because it grew too long ends with the CR LF put after the cut
+/// when the read that passed the limit ended the line.
+#[derive(Default)]
+struct FieldBuf {
+    /// Bytes in the buffer after the last completed read.
+    hlen: usize,
+    /// Bytes taken by the read in progress.
+    cur: usize,
+    /// The last completed read cut the field.
+    cut: bool,
+}
+
+impl FieldBuf {
+    /// Bytes of a piece of the field; `eol` when it ends the line.
+    fn feed(&mut self, mut n: usize, eol: bool) {
+        while n > 0 {
+            // one fgets() takes at most the room left, less the NUL
+            let limit = HDR_BUF - 1 - self.hlen;
+            let take = n.min(limit - self.cur);
+            self.cur += take;
+            n -= take;
+            if self.cur == limit || (n == 0 && eol) {
+                self.hlen += self.cur;
+                self.cur = 0;
+                self.cut = self.hlen > HDR_TRUNC;
+                if self.cut {
+                    self.hlen = HDR_KEEP;
+                }
+            }
+        }
+    }
+}
 /// The original copies its spool file in pieces of this size, which
 /// decides where log files are cut.
 pub const COPY_CHUNK: usize = 8192;
@@ -25,6 +67,9 @@ pub struct ReadInfo {
     pub total_hdrs: u32,
     /// Of those, fields ending with CR LF.
     pub cr_hdrs: u32,
+    /// Fields not ending with CR LF that dccproc's header buffer makes
+    /// end with it: cut for length by the read that ended them.
+    pub cut_hdrs: u32,
     /// A blank line ended the header.
     pub complete: bool,
 }
@@ -34,6 +79,12 @@ impl ReadInfo {
     /// the header lines did.
     pub fn crlf(&self) -> bool {
         self.cr_hdrs > self.total_hdrs / 2
+    }
+
+    /// [`ReadInfo::crlf`] as dccproc counts: fields it cut for length
+    /// count as ending with CR LF.
+    pub fn crlf_dccproc(&self) -> bool {
+        self.cr_hdrs + self.cut_hdrs > self.total_hdrs / 2
     }
 }
 
@@ -86,6 +137,7 @@ pub fn read_message<R: BufRead>(
         let mut field_len: u64 = 0;
         let mut delete: Option<bool> = None;
         let mut last2 = [0u8; 2];
+        let mut fbuf = FieldBuf::default();
         let mut eof = false;
         loop {
             let mut piece = Vec::new();
@@ -95,6 +147,7 @@ pub fn read_message<R: BufRead>(
                 break;
             }
             field_len += n as u64;
+            fbuf.feed(n, eol);
             for &c in &piece {
                 last2 = [last2[1], c];
             }
@@ -134,6 +187,8 @@ pub fn read_message<R: BufRead>(
         info.total_hdrs += 1;
         if field_len > 1 && last2[0] == b'\r' {
             info.cr_hdrs += 1;
+        } else if field_len > 1 && fbuf.cut {
+            info.cut_hdrs += 1;
         }
         let blank = field_len <= 2 && (head.first() == Some(&b'\n') || head.starts_with(b"\r\n"));
         if blank {

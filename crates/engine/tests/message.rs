@@ -166,3 +166,25 @@ fn output_errors_are_told_from_spool_errors() {
     };
     assert!(output_failure(&e).is_none());
 }
+
+#[test]
+fn fields_cut_for_length_end_with_crlf_for_dccproc() {
+    // dccproc keeps 1024 bytes of a field passing 2048 and puts CR LF
+    // after them when the read that passed the limit ended the line
+    let long = "x".repeat(3000);
+    let m = format!("Subject: {long}\nX-Other: {long}\n\nbody\n");
+    let (info, _, _) = read(m.as_bytes(), false);
+    assert_eq!((info.total_hdrs, info.cr_hdrs, info.cut_hdrs), (3, 0, 2));
+    assert!(info.crlf_dccproc());
+    assert!(!info.crlf());
+    // a short last line after the cut keeps its own line end
+    let m = format!("Subject: {long}\n a\nX-Other: {long}\n b\n\nbody\n");
+    let (info, _, _) = read(m.as_bytes(), false);
+    assert_eq!(info.cut_hdrs, 0);
+    assert!(!info.crlf_dccproc());
+    // a line longer than the whole buffer: cut at every read
+    let huge = "y".repeat(50_000);
+    let m = format!("Subject: {huge}\nX-Other: {huge}\n\nbody\n");
+    let (info, _, _) = read(m.as_bytes(), false);
+    assert_eq!(info.cut_hdrs, 2);
+}
