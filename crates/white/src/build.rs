@@ -9,7 +9,7 @@
 use crate::addr::{to_v6, IpRange};
 use crate::error::{Loc, WhiteError};
 use crate::list::{Entry, RangeEntry, WhiteList};
-use crate::parse::{ItemValue, ParsedFile};
+use crate::parse::{ItemValue, ParsedFile, Source};
 use crate::tgts::{combine, Tgts};
 use crate::{MAX_WHITE_ENTRIES, MIN_IP_RANGE_SIZE, WHITE_IP_RANGES_MAX};
 use std::collections::HashMap;
@@ -65,6 +65,8 @@ struct Builder<'a> {
     list: WhiteList,
     errors: Vec<WhiteError>,
     res: &'a Resolutions,
+    /// The file of the line being worked (the original's `fno`).
+    source: Source,
 }
 
 impl ParsedFile {
@@ -83,8 +85,10 @@ impl ParsedFile {
             list,
             errors: Vec::new(),
             res,
+            source: 0,
         };
         for it in &self.items {
+            b.source = it.source;
             b.add_item(it.tgts, &it.value, &it.loc);
         }
         if self.errors.is_empty() && b.errors.is_empty() {
@@ -93,6 +97,7 @@ impl ParsedFile {
                 while let Some(o) = opts.next_if(|o| o.items_before <= i) {
                     b.errors.extend(o.recheck(self.switches));
                 }
+                b.source = it.source;
                 b.check_item(it.tgts, &it.value, &it.loc);
             }
             for o in opts {
@@ -158,6 +163,7 @@ impl Builder<'_> {
             Entry {
                 tgts,
                 loc: loc.clone(),
+                source: self.source,
             },
         );
         self.list.order.push((t, s));
@@ -184,11 +190,16 @@ impl Builder<'_> {
             tgts,
             len,
             loc: loc.clone(),
+            source: self.source,
         });
     }
 
-    fn conflict(&mut self, loc: &Loc, tgts: Tgts, old_loc: &Loc, old: Tgts) {
-        let other_file = if old_loc.file != loc.file || old_loc.included_in != loc.included_in {
+    /// `"new" in line N [of FILE] conflicts with "old" in line M of FILE`:
+    /// the first file is named when the two lines are in different files,
+    /// counting each `include` line as its own file (as the original
+    /// compares its file slots), even when one file is included twice.
+    fn conflict(&mut self, loc: &Loc, tgts: Tgts, old_loc: &Loc, old: Tgts, old_source: Source) {
+        let other_file = if old_source != self.source {
             format!(" of {}", loc.file)
         } else {
             String::new()
@@ -208,14 +219,16 @@ impl Builder<'_> {
         if e.tgts == tgts {
             return true;
         }
-        let (old, old_loc) = (e.tgts, e.loc.clone());
+        let (old, old_loc, old_source) = (e.tgts, e.loc.clone(), e.source);
         if complain {
-            self.conflict(loc, tgts, &old_loc, old);
+            self.conflict(loc, tgts, &old_loc, old, old_source);
         }
         if old != combine(tgts, old) {
+            let source = self.source;
             if let Some(e) = self.list.entries.get_mut(&(t, s)) {
                 e.tgts = tgts;
                 e.loc = loc.clone();
+                e.source = source;
             }
         }
         false
@@ -244,13 +257,15 @@ impl Builder<'_> {
             if !(e.range.contains(lo) || e.range.contains(hi)) || e.tgts == tgts {
                 continue;
             }
-            let (old, old_loc, same) = (e.tgts, e.loc.clone(), e.range == r);
-            self.conflict(loc, tgts, &old_loc, old);
+            let (old, old_loc, old_source, same) = (e.tgts, e.loc.clone(), e.source, e.range == r);
+            self.conflict(loc, tgts, &old_loc, old, old_source);
             ok = false;
             if same && old != combine(tgts, old) {
+                let source = self.source;
                 let e = &mut self.list.ranges[i];
                 e.tgts = tgts;
                 e.loc = loc.clone();
+                e.source = source;
             }
         }
         if r.len() < MIN_IP_RANGE_SIZE {

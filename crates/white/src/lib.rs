@@ -69,8 +69,8 @@ pub use filters::{Filters, LogSubdir, SpamAction};
 pub use list::{Entry, WhiteList};
 pub use options::{Switches, Threshold, Thresholds};
 pub use parse::{
-    hex_ck, hex_sum, parse_file, FileKind, IncludeFile, Includes, Item, ItemValue, NoIncludes,
-    OptionLine, ParsedFile, Source,
+    hex_ck, hex_sum, parse_file, FileKind, IncludeFailure, IncludeFile, Includes, Item, ItemValue,
+    NoIncludes, OptionLine, ParsedFile, Source,
 };
 pub use tgts::Tgts;
 pub use verdict::{recipient, Layered, Listing, MtaOpinion, RcptInputs, RcptResult, Verdict, WHit};

@@ -4,7 +4,7 @@
 use crate::addr::IpRange;
 use crate::error::Loc;
 use crate::options::{Switches, Thresholds};
-use crate::parse::FileKind;
+use crate::parse::{FileKind, Source};
 use crate::tgts::Tgts;
 use md5::{Digest, Md5};
 use std::collections::HashMap;
@@ -16,6 +16,8 @@ use tally_ck::{CkType, Sum};
 pub struct Entry {
     pub tgts: Tgts,
     pub loc: Loc,
+    /// The file of that line: 0 the main file, n the n-th `include`.
+    pub source: Source,
 }
 
 /// One block of 256 or more addresses.
@@ -26,6 +28,8 @@ pub struct RangeEntry {
     /// Size as the original counts it ([`IpRange::len`]).
     pub len: u32,
     pub loc: Loc,
+    /// The file of that line: 0 the main file, n the n-th `include`.
+    pub source: Source,
 }
 
 /// A whiteclnt file (with its included files) ready for lookups.
@@ -147,15 +151,21 @@ impl WhiteList {
     }
 
     /// A digest of the entries' checksums and of the blocks, used to tell
-    /// whether two recipients' files differ (values of entries are not
-    /// part of it, as in the original).
+    /// whether two recipients' files differ. As in the original, the
+    /// values of entries are not part of it, but a block's value, line
+    /// number and file are (the original digests its table of blocks
+    /// whole): the same block on another line makes another digest.
     pub fn fingerprint(&self) -> Sum {
         let mut md5 = Md5::new();
+        md5.update((self.ranges.len() as u32).to_be_bytes());
         for r in &self.ranges {
             md5.update(r.range.lo.octets());
             md5.update(r.range.hi.octets());
             md5.update(r.tgts.0.to_be_bytes());
             md5.update(r.len.to_be_bytes());
+            // the original keeps line numbers in 16 bits
+            md5.update((r.loc.line as u16).to_be_bytes());
+            md5.update([r.source]);
         }
         for (t, s) in self.order.iter().rev() {
             md5.update([t.number()]);

@@ -36,6 +36,24 @@ pub trait Includes {
     /// The contents of the file, or the system's error text (for example
     /// `No such file or directory`).
     fn read_include(&mut self, name: &str) -> Result<Vec<u8>, String>;
+
+    /// As [`Includes::read_include`], telling a file that could not be
+    /// opened from one that opened but could not be read (a directory).
+    /// The default takes every failure for one to open.
+    fn open_include(&mut self, name: &str) -> Result<Vec<u8>, IncludeFailure> {
+        self.read_include(name).map_err(IncludeFailure::Open)
+    }
+}
+
+/// Why an included file could not be used: the system's error text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IncludeFailure {
+    /// It could not be opened: `"include NAME": TEXT in line N of FILE`.
+    Open(String),
+    /// It opened but reading failed. As in the original, it still takes
+    /// one of the [`MAX_INCLUDES`] places, and the complaint is
+    /// `read(NAME, 1024): TEXT`, without a line.
+    Read(String),
 }
 
 /// An [`Includes`] with no files at all.
@@ -341,7 +359,15 @@ impl Parser<'_> {
                 loc,
                 source,
             }),
-            Err(msg) => self.err(&loc, &msg),
+            Err(msg) => match msg.strip_prefix(RANGE_MARK) {
+                // the original names only the file holding the line here,
+                // not the file that included it
+                Some(msg) => {
+                    let text = format!("{msg} in line {} of {}", loc.line, loc.file);
+                    self.out.errors.push(WhiteError::plain(&loc, text));
+                }
+                None => self.err(&loc, &msg),
+            },
         }
     }
 
@@ -371,8 +397,14 @@ impl Parser<'_> {
             return;
         }
         let name = lossy(name);
-        match self.inc.read_include(&name) {
-            Err(e) => self.err(loc, &format!("\"include {name}\": {e}")),
+        match self.inc.open_include(&name) {
+            Err(IncludeFailure::Open(e)) => self.err(loc, &format!("\"include {name}\": {e}")),
+            Err(IncludeFailure::Read(e)) => {
+                // the original's read buffer is 1024 bytes
+                let text = format!("read({name}, {MAX_LINE}): {e}");
+                self.out.errors.push(WhiteError::plain(loc, text));
+                self.out.includes.push(IncludeFile { name, read: false });
+            }
             Ok(text) => {
                 self.out.includes.push(IncludeFile { name, read: true });
                 let n = self.out.includes.len();
@@ -381,6 +413,10 @@ impl Parser<'_> {
         }
     }
 }
+
+/// Marks a bad address block's message, whose place names only the file
+/// holding the line (`str2range` words it with the bare file name).
+const RANGE_MARK: &str = "\0range:";
 
 /// The value of a `count type value` line without `hex`.
 fn string_value(
@@ -392,7 +428,7 @@ fn string_value(
     match ty {
         Some(CkType::Ip) => match parse_range(value) {
             RangeParse::Range(r) => Ok(ItemValue::Range(r)),
-            RangeParse::Bad(msg) => Err(format!("{msg}%L")),
+            RangeParse::Bad(msg) => Err(format!("{RANGE_MARK}{msg}")),
             RangeParse::NotAddress if kind == FileKind::PerUser => {
                 Err("host name checksum illegal in per-user whitelist".to_string())
             }
@@ -492,12 +528,18 @@ pub fn hex_sum(s: &[u8]) -> Option<Sum> {
 
 /// `simple at N`, `ignore at N` or `rogue at N`: a server-ID declaration
 /// in the form the server's whitelist uses, kept as the original keeps it.
-fn server_id_decl(value: &[u8]) -> Option<i64> {
+fn server_id_decl<'a>(value: &'a [u8]) -> Option<i64> {
     let rest = [&b"simple"[..], b"ignore", b"rogue"]
         .iter()
         .find_map(|w| value.strip_prefix(*w))?;
-    let rest = skip_ws(rest).strip_prefix(b"at")?;
-    let rest = skip_ws(rest);
+    // `sscanf` blanks: any of the C library's white space
+    let c_ws = |s: &'a [u8]| -> &'a [u8] {
+        &s[s.iter()
+            .take_while(|c| b" \t\n\r\x0b\x0c".contains(c))
+            .count()..]
+    };
+    let rest = c_ws(rest).strip_prefix(b"at")?;
+    let rest = c_ws(rest);
     let (neg, digits) = match rest.first() {
         Some(b'-') => (true, &rest[1..]),
         Some(b'+') => (false, &rest[1..]),
@@ -507,11 +549,14 @@ fn server_id_decl(value: &[u8]) -> Option<i64> {
     if n == 0 {
         return None;
     }
-    let v: i64 = std::str::from_utf8(&digits[..n])
-        .ok()?
-        .parse()
-        .unwrap_or(i64::MAX);
-    Some(if neg { v.wrapping_neg() } else { v })
+    // as `strtol` behind `%d`: out of range saturates at LONG_MIN or
+    // LONG_MAX (the caller keeps the low bits, as the C `int` does)
+    let mut v: i128 = 0;
+    for &d in &digits[..n] {
+        v = (v * 10 + i128::from(d - b'0')).min(i128::from(i64::MAX) + 1);
+    }
+    let v = if neg { -v } else { v };
+    Some(v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
 }
 
 fn scan_words(s: &[u8]) -> Option<[u32; 4]> {

@@ -5,7 +5,8 @@ use std::net::IpAddr;
 use tally_ck::simple::{ip_sum, str_sum};
 use tally_ck::{CkType, Sum};
 use tally_white::{
-    parse_file, Built, FileKind, Includes, ItemValue, Listing, NoIncludes, Resolutions, Tgts,
+    parse_file, Built, FileKind, IncludeFailure, Includes, ItemValue, Listing, NoIncludes,
+    Resolutions, Tgts,
 };
 
 struct Files(HashMap<String, Vec<u8>>);
@@ -198,6 +199,16 @@ fn hex_entries() {
     assert!(b.is_clean());
     let id = Sum::parse_hex("0c04d200 00000000 00000000 00000000").unwrap();
     assert_eq!(b.list.lookup(CkType::Body, &id), Some(Tgts::OK));
+    // the number as `%d` takes it: saturated at the C long's ends, then
+    // its low bits; blanks are any of C's white space
+    let b = build(
+        "ok hex body simple at -99999999999999999999\nmany hex fuz1 rogue\x0bat\x0c+99999999999999999999\n",
+    );
+    assert!(b.is_clean(), "{:?}", b.errors);
+    let id = Sum::parse_hex("0c000000 00000000 00000000 00000000").unwrap();
+    assert_eq!(b.list.lookup(CkType::Body, &id), Some(Tgts::OK));
+    let id = Sum::parse_hex("0cffff00 00000000 00000000 00000000").unwrap();
+    assert_eq!(b.list.lookup(CkType::Fuz1, &id), Some(Tgts::MANY));
     let e = errors("ok hex body xyz\n");
     assert_eq!(
         e,
@@ -393,4 +404,123 @@ fn normal_form_round_trip() {
     assert_eq!(values, values2);
     assert_eq!(p.switches, p2.switches);
     assert_eq!(p.thresholds, p2.thresholds);
+}
+
+#[test]
+fn flood_path_is_not_a_type_word() {
+    // the original's comparison runs on from "flood" into the value; we
+    // take the type word alone (docs/compatibility.md)
+    assert_eq!(
+        errors("ok flood path\n"),
+        ["unrecognized checksum type \"flood\" in line 1 of whiteclnt"]
+    );
+}
+
+#[test]
+fn conflicts_name_each_include_line_as_its_own_file() {
+    let mut files = Files(HashMap::new());
+    files
+        .0
+        .insert("inc".into(), b"ok from a@b\nmany from a@b\n".to_vec());
+    let text = b"include inc\ninclude inc\n";
+    let b = parse_file("whiteclnt", text, FileKind::Global, &mut files).build(&Resolutions::new());
+    let e: Vec<String> = b.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        e,
+        [
+            "\"many\" in line 2 conflicts with \"ok\" in line 1 of inc",
+            "\"many\" in line 2 of inc conflicts with \"ok\" in line 1 of inc",
+        ]
+    );
+}
+
+#[test]
+fn conflicts_name_the_earlier_line_in_full() {
+    // the original shows the earlier line's number in 16 bits (4465)
+    let text = format!("{}ok from a@b\nmany from a@b\n", "\n".repeat(70000));
+    assert_eq!(
+        errors(&text),
+        ["\"many\" in line 70002 conflicts with \"ok\" in line 70001 of whiteclnt"]
+    );
+}
+
+#[test]
+fn cidr_lengths_out_of_range_are_refused() {
+    // the original keeps the length in a C int: /4294967304 would be /8
+    // and /-8 on :: all of IPv6; we refuse such lengths
+    assert_eq!(
+        errors("ok ip 10.0.0.0/4294967304\nok ip ::/-8\n"),
+        [
+            "invalid CIDR block length \"10.0.0.0/4294967304\" in line 1 of whiteclnt",
+            "invalid CIDR block length \"::/-8\" in line 2 of whiteclnt",
+        ]
+    );
+}
+
+#[test]
+fn fingerprints_see_the_lines_of_blocks() {
+    let fp = |text: &str| build(text).list.fingerprint();
+    let a = fp("ok ip 10.0.0.0/8\n");
+    assert_eq!(a, fp("ok ip 10.0.0.0/8\n"));
+    // the same block on another line: the original's digest differs
+    assert_ne!(a, fp("\nok ip 10.0.0.0/8\n"));
+    assert_ne!(a, fp("many ip 10.0.0.0/8\n"));
+    // lines of checksum entries do not count, nor their values
+    let e = fp("ok from a@b\n");
+    assert_eq!(e, fp("# moved\nmany from a@b\n"));
+}
+
+#[test]
+fn bad_blocks_of_included_files_name_only_that_file() {
+    let mut files = Files(HashMap::new());
+    files.0.insert(
+        "inc".into(),
+        b"ok ip 10.0.0.1/8\nok ip 10.0.0.9-10.0.0.1\nok ip 10.0.0.0/x\nbogus\n".to_vec(),
+    );
+    let text = b"include inc\nok ip ::1-10.0.0.1\n";
+    let p = parse_file("whiteclnt", text, FileKind::Global, &mut files);
+    let e: Vec<String> = p.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        e,
+        [
+            "10.0.0.1 does not start on a 8-bit CIDR boundary in line 1 of inc",
+            "first address after second in \"10.0.0.9-10.0.0.1\" in line 2 of inc",
+            "invalid CIDR block length \"10.0.0.0/x\" in line 3 of inc",
+            "missing type in \"bogus\" in line 4 of inc included in whiteclnt",
+            "mixture of IPv4 and IPv6 in \"::1-10.0.0.1\" in line 2 of whiteclnt",
+        ]
+    );
+    assert_eq!(p.errors[0].file(), "inc");
+    assert_eq!(p.errors[0].line(), 1);
+}
+
+#[test]
+fn an_unreadable_include_takes_a_place() {
+    struct Dirs;
+    impl Includes for Dirs {
+        fn read_include(&mut self, _name: &str) -> Result<Vec<u8>, String> {
+            Err("Is a directory".into())
+        }
+        fn open_include(&mut self, name: &str) -> Result<Vec<u8>, IncludeFailure> {
+            if name.starts_with('d') {
+                Err(IncludeFailure::Read("Is a directory".into()))
+            } else {
+                Err(IncludeFailure::Open("No such file or directory".into()))
+            }
+        }
+    }
+    let mut text = String::from("include missing\n");
+    for i in 0..9 {
+        text.push_str(&format!("include d{i}\n"));
+    }
+    let p = parse_file("whiteclnt", text.as_bytes(), FileKind::Global, &mut Dirs);
+    let e: Vec<String> = p.errors.iter().map(|e| e.to_string()).collect();
+    let mut want =
+        vec!["\"include missing\": No such file or directory in line 1 of whiteclnt".to_string()];
+    for i in 0..8 {
+        want.push(format!("read(d{i}, 1024): Is a directory"));
+    }
+    want.push("too many \"include\" files in line 10 of whiteclnt".into());
+    assert_eq!(e, want);
+    assert_eq!(p.includes.len(), 8);
 }

@@ -5,7 +5,7 @@ use std::fs;
 use std::net::{IpAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
-use tally_white::{parse_file, Built, FileKind, Includes, Resolutions};
+use tally_white::{parse_file, Built, FileKind, IncludeFailure, Includes, Resolutions};
 
 /// Resolves host names of `ip` lines to addresses.
 pub trait HostResolver: Send + Sync {
@@ -53,6 +53,38 @@ mod tests {
         );
         let e = Error::new(ErrorKind::InvalidInput, "invalid socket address");
         assert_eq!(crate::lookup_text(&e), "invalid socket address");
+    }
+
+    #[test]
+    fn an_included_directory_is_a_read_error() {
+        let home = std::env::temp_dir().join(format!("tally-white-incdir-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&home);
+        fs::create_dir_all(home.join("inc.d")).unwrap();
+        fs::write(
+            home.join("whiteclnt"),
+            "include inc.d\ninclude missing\nok from a@b\n",
+        )
+        .unwrap();
+        let l = load(
+            &home,
+            "whiteclnt",
+            &home.join("whiteclnt"),
+            FileKind::Global,
+            &SystemResolver,
+        )
+        .unwrap();
+        let e: Vec<String> = l.built.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            e,
+            [
+                "read(inc.d, 1024): Is a directory",
+                "\"include missing\": No such file or directory in line 2 of whiteclnt",
+            ]
+        );
+        // it opened, so it takes its place among the included files
+        assert_eq!(l.built.list.includes(), ["inc.d"]);
+        assert_eq!(l.built.list.entry_count(), 1);
+        let _ = fs::remove_dir_all(&home);
     }
 
     #[test]
@@ -108,10 +140,25 @@ struct DiskIncludes<'a> {
 
 impl Includes for DiskIncludes<'_> {
     fn read_include(&mut self, name: &str) -> Result<Vec<u8>, String> {
+        self.open_include(name).map_err(|e| match e {
+            IncludeFailure::Open(t) | IncludeFailure::Read(t) => t,
+        })
+    }
+
+    /// A file that opens but cannot be read (a directory) is told apart
+    /// from one that cannot be opened, as the original words them
+    /// differently.
+    fn open_include(&mut self, name: &str) -> Result<Vec<u8>, IncludeFailure> {
+        use std::io::Read;
         let path = self.home.join(name);
         let stamp = Stamp::of(&path);
         self.stamps.push((path.clone(), stamp));
-        read_bounded(&path).map_err(|e| crate::errno_str(&e))
+        let f = fs::File::open(&path).map_err(|e| IncludeFailure::Open(crate::errno_str(&e)))?;
+        let mut out = Vec::new();
+        f.take(MAX_FILE_BYTES)
+            .read_to_end(&mut out)
+            .map_err(|e| IncludeFailure::Read(crate::errno_str(&e)))?;
+        Ok(out)
     }
 }
 

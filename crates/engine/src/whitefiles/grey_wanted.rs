@@ -35,9 +35,10 @@ impl Gate {
     }
 
     /// Whether a complaint made at `prev` (0: none yet) keeps the gate
-    /// shut at `now`.
+    /// shut at `now`: as in the original, the next one must come more
+    /// than [`EVERY_SECS`] later.
     fn closed(prev: u64, now: u64) -> bool {
-        prev != 0 && now < prev.saturating_add(EVERY_SECS)
+        prev != 0 && now <= prev.saturating_add(EVERY_SECS)
     }
 
     /// Whether the gate is shut at `now` (nothing is changed).
@@ -114,7 +115,9 @@ mod tests {
             complaint([&l], false, home, &gate, 1000 + EVERY_SECS - 1),
             None
         );
-        assert!(complaint([&l], false, home, &gate, 1000 + EVERY_SECS).is_some());
+        // the original waits for more than a day
+        assert_eq!(complaint([&l], false, home, &gate, 1000 + EVERY_SECS), None);
+        assert!(complaint([&l], false, home, &gate, 1000 + EVERY_SECS + 1).is_some());
     }
 
     #[test]
