@@ -176,7 +176,7 @@ pub fn clients(st: &mut State, arg: &str) -> Ret {
         let reply = match send(st, req, None) {
             Ok(r) => r,
             Err(e) => {
-                st.server_error(&op_error(aop, val1, &e));
+                st.server_error(&op_error(st, aop, val1, &e));
                 break;
             }
         };

@@ -43,14 +43,18 @@ use tally_wire::admn::{Aop, FlodAop};
 
 /// The DCC version this `cdcc` follows.
 pub const DCC_VERSION: &str = "2.3.167";
+/// What `libexecdir` shows: the original's default.
+pub const LIBEXECDIR: &str = "/var/dcc/libexec";
 /// Exit status for a bad command line.
 pub const EX_USAGE: i32 = 64;
 /// Exit status after a failed command.
 pub const EX_UNAVAILABLE: i32 = 69;
 /// Exit status when the program cannot start.
 pub const EX_SOFTWARE: i32 = 70;
-/// Longest command line read from standard input.
-const MAX_LINE: u64 = 4096;
+/// Most bytes of a line read from standard input at a time, as the
+/// original's 500-byte buffer: the rest of a longer line is read as the
+/// next line.
+const MAX_LINE: u64 = 499;
 
 /// The outcome of one command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,10 +82,13 @@ pub struct Opts {
 /// The usage message.
 pub const USAGE: &str = "usage: [-VBdq] [-h homedir] [-c ids] [op1 [op2] ... ]";
 
-/// Parse `[-VBdq] [-h homedir] [-c ids] [op ...]` as getopt does.
+/// Parse `[-VBdq] [-h homedir] [-c ids] [op ...]` as the GNU C library's
+/// getopt does for the original on Linux: options may follow the
+/// operations (`cdcc stats -q` is quiet), and its complaint about a bad
+/// option comes before the usage.
 pub fn parse_opts(args: &[String]) -> Result<Opts, String> {
     let mut o = Opts::default();
-    let scan = getopt(args, "VBdqh:c:", Style::Posix);
+    let scan = getopt(args, "VBdqh:c:", Style::Gnu);
     for item in scan.items {
         match item {
             Item::Opt('V', _) => o.version += 1,
@@ -90,9 +97,11 @@ pub fn parse_opts(args: &[String]) -> Result<Opts, String> {
             Item::Opt('q', _) => o.quiet += 1,
             Item::Opt('h', v) => o.homedir = v,
             Item::Opt('c', v) => o.ids = v,
-            Item::MissingArg(c) => return Err(format!("option requires an argument -- {c}")),
+            Item::MissingArg(c) => return Err(format!("option requires an argument -- '{c}'")),
             Item::Opt(other, _) | Item::Unknown(other) => {
-                return Err(format!("illegal option -- {other}"))
+                // a `--word` is its `-` as far as the C library is concerned
+                let c = if other == '\0' { '-' } else { other };
+                return Err(format!("invalid option -- '{c}'"));
             }
         }
     }
@@ -106,16 +115,18 @@ pub fn run(args: &[String]) -> i32 {
     let opts = match parse_opts(args) {
         Ok(o) => o,
         Err(e) => {
+            // the usage as the original's fatal message: its own newline,
+            // then "; fatal error"
             eprintln!("cdcc: {e}");
-            eprintln!("{USAGE}");
+            eprintln!("{USAGE}\n; fatal error");
             return EX_USAGE;
         }
     };
     // -V on standard error as the original (and the other programs); a
-    // second -V adds how the program was built
+    // further -V each add how the program was built
     if opts.version > 0 {
         eprintln!("{DCC_VERSION}");
-        if opts.version > 1 {
+        for _ in 1..opts.version {
             eprintln!("built with cargo");
         }
         if opts.ops.is_empty() {
@@ -183,8 +194,11 @@ pub fn run(args: &[String]) -> i32 {
         };
         print!("cdcc {name}> ");
         let _ = std::io::stdout().flush();
-        let mut line = String::new();
-        let n = std::io::stdin().lock().take(MAX_LINE).read_line(&mut line);
+        let mut bytes = Vec::new();
+        let n = std::io::stdin()
+            .lock()
+            .take(MAX_LINE)
+            .read_until(b'\n', &mut bytes);
         match n {
             Ok(0) | Err(_) => {
                 println!();
@@ -192,6 +206,7 @@ pub fn run(args: &[String]) -> i32 {
             }
             Ok(_) => {}
         }
+        let line = String::from_utf8_lossy(&bytes);
         match do_cmds(&mut st, &aops, &line) {
             Ret::Exit => return 0,
             Ret::Ok => {}
@@ -283,7 +298,9 @@ fn local_cmd(st: &mut State, c: Option<Cmd>, arg: &str) -> Ret {
         Cmd::Grey => local::grey(st, arg),
         Cmd::Homedir => local::homedir(st, arg),
         Cmd::Libexecdir => {
-            println!("    libexecdir={}", st.homedir.join("libexec").display());
+            // fixed when the original is built, whatever the home
+            // directory: its default
+            println!("    libexecdir={LIBEXECDIR}");
             Ret::Ok
         }
         Cmd::File => local::file_cmd(st, arg),
@@ -358,7 +375,7 @@ pub fn help(arg: &str) {
             match cmd_cmp(arg, n) {
                 Cmp::Exact => found = 2,
                 Cmp::Prefix => found = found.max(1),
-                Cmp::Differs | Cmp::Rest(_) => found = found.max(0),
+                Cmp::Rest(_) => found = found.max(0),
                 Cmp::NoMatch => {}
             }
         }
@@ -367,7 +384,7 @@ pub fn help(arg: &str) {
     if found >= 0 {
         let mut show = |name: &str, h: &str| match cmd_cmp(arg, name) {
             Cmp::NoMatch => false,
-            Cmp::Differs | Cmp::Rest(_) if found > 0 => false,
+            Cmp::Rest(_) if found > 0 => false,
             Cmp::Prefix if found > 1 => false,
             _ => {
                 out.push_str(&format!("usage: {}\n", h.trim_start_matches('\n')));

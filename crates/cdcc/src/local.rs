@@ -38,8 +38,11 @@ pub fn grey(st: &mut State, arg: &str) -> Ret {
         );
         return Ret::Ok;
     }
-    let Some(on) = on_off(arg) else {
-        return Ret::Usage;
+    // `on` and `off` in lower case only, as the original compares them
+    let on = match arg {
+        "on" => true,
+        "off" => false,
+        _ => return Ret::Usage,
     };
     st.grey = on;
     st.grey_set = true;
@@ -176,23 +179,32 @@ pub fn host(st: &mut State, arg: &str) -> Ret {
         }
         return Ret::Ok;
     }
-    if arg.split_whitespace().count() != 1 {
-        return Ret::Usage;
-    }
-    let (h, p) = match arg.rsplit_once(',') {
+    // As the original: the first word is `name[,port]`; a bad port or a
+    // name too long is told, anything after the word fails the command
+    // silently, neither shows the usage.
+    let word = arg.split([' ', '\t']).next().unwrap_or("");
+    let (h, p) = match word.split_once(',') {
         Some((h, p)) => (h, Some(p)),
-        None => (arg, None),
+        None => (word, None),
     };
-    if h.is_empty() || h.len() > tally_client::map::MAX_HOST_LEN {
-        return Ret::Usage;
+    if h.len() > tally_client::map::MAX_HOST_LEN {
+        let start: String = word.chars().take(16).collect();
+        st.error(&format!("hostname \"{start}...\" too long"));
+        return Ret::Fail;
     }
     let port = match p {
         None | Some("") | Some("-") => None,
-        Some(p) => match p.parse::<u16>() {
-            Ok(n) if n != 0 => Some(n),
-            _ => return Ret::Usage,
+        Some(p) => match get_port(p) {
+            Some(n) => Some(n),
+            None => {
+                st.error(&format!("invalid port \"{p}\""));
+                return Ret::Fail;
+            }
         },
     };
+    if word.len() != arg.len() || h.is_empty() {
+        return Ret::Fail;
+    }
     st.set_which(Which::Tmp);
     st.host = h.to_string();
     if let Some(p) = port {
@@ -200,6 +212,39 @@ pub fn host(st: &mut State, arg: &str) -> Ret {
         st.port_set = true;
     }
     Ret::Ok
+}
+
+/// A port as the original's `dcc_get_port` reads one: a number from 1
+/// to 65535 in C's notations (`6277`, `0x1885`, `014205`), else a service
+/// name of the system (`/etc/services`).
+pub fn get_port(s: &str) -> Option<u16> {
+    if let Some(n) = c_ulong(s).filter(|n| (1..=65535).contains(n)) {
+        return u16::try_from(n).ok();
+    }
+    crate::resolve::service_port(s)
+}
+
+/// The whole of `s` as C's `strtoul(s, &end, 0)` reads a number: decimal,
+/// `0x` hexadecimal or `0` octal, after optional blanks and a sign.
+fn c_ulong(s: &str) -> Option<u64> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r']);
+    let (neg, t) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let (radix, digits) = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        (16, h)
+    } else if t.len() > 1 && t.starts_with('0') {
+        (8, &t[1..])
+    } else {
+        (10, t)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let n = u64::from_str_radix(digits, radix).ok()?;
+    // a minus sign wraps as in C; such a number is never a port
+    (!neg || n == 0).then_some(n)
 }
 
 pub fn port(st: &mut State, arg: &str) -> Ret {
@@ -213,9 +258,13 @@ pub fn port(st: &mut State, arg: &str) -> Ret {
     let p = if arg == "-" {
         st.kind().default_port()
     } else {
-        match arg.parse::<u16>() {
-            Ok(n) if n != 0 => n,
-            _ => return Ret::Usage,
+        match get_port(arg) {
+            Some(n) => n,
+            None => {
+                // told, without the usage, as the original
+                st.error(&format!("invalid port \"{arg}\""));
+                return Ret::Fail;
+            }
         }
     };
     st.port = p;
@@ -242,7 +291,14 @@ pub fn password(st: &mut State, arg: &str) -> Ret {
         }
         return Ret::Ok;
     }
-    if arg.contains([' ', '\t']) {
+    let word = arg.split([' ', '\t']).next().unwrap_or("");
+    if word.len() > Passwd::LEN {
+        // the original names the first 16 characters before the usage
+        let start: String = word.chars().take(16).collect();
+        st.error(&format!("password \"{start}...\" too long"));
+        return Ret::Usage;
+    }
+    if word.len() != arg.len() {
         return Ret::Usage;
     }
     let Some(p) = Passwd::new(arg.as_bytes()) else {
@@ -260,6 +316,8 @@ pub fn id(st: &mut State, arg: &str) -> Ret {
         return Ret::Ok;
     }
     let Some(n) = crate::request::parse_id(arg) else {
+        // told before the usage, as the original's dcc_get_id
+        st.error(&format!("invalid ID \"{}\"", arg.trim_start()));
         return Ret::Usage;
     };
     st.id = n;
@@ -273,7 +331,8 @@ pub fn debug(st: &mut State, arg: &str) -> Ret {
         let d = match st.debug {
             0 => "debug off".to_string(),
             1 => "debug on".to_string(),
-            n => format!("debug on+{}", n - 1),
+            // with the original's newline before the TTL
+            n => format!("debug on+{}\n", n - 1),
         };
         let ttl = if st.ttl != 0 {
             format!("    TTL={}", st.ttl)
@@ -291,7 +350,12 @@ pub fn debug(st: &mut State, arg: &str) -> Ret {
         } else if lw == "on" {
             dbg = dbg.saturating_add(1);
         } else if let Some(t) = lw.strip_prefix("ttl=") {
-            match t.parse::<u32>() {
+            // no digits are 0, as C's strtoul
+            match if t.is_empty() {
+                Ok(0)
+            } else {
+                t.parse::<u32>()
+            } {
                 Ok(n) if n < 256 => ttl = n,
                 _ => return Ret::Usage,
             }
@@ -304,6 +368,10 @@ pub fn debug(st: &mut State, arg: &str) -> Ret {
     }
     st.debug = dbg;
     st.ttl = ttl;
+    // a TTL is set on the sockets of a temporary map, as in the original
+    if st.ttl != 0 {
+        st.set_which(Which::Tmp);
+    }
     if st.debug > 1 {
         println!("    debug on+{}", st.debug - 1);
     }
@@ -315,13 +383,19 @@ pub fn quiet(st: &mut State, arg: &str) -> Ret {
         println!("    {}", if st.quiet { "on" } else { "off" });
         return Ret::Ok;
     }
-    match on_off(arg) {
-        Some(q) => {
-            st.quiet = q;
-            Ret::Ok
-        }
-        None => Ret::Usage,
+    // the original looks only at how the word starts (`onward` is on)
+    let starts = |w: &str| {
+        arg.get(..w.len())
+            .is_some_and(|a| a.eq_ignore_ascii_case(w))
+    };
+    if starts("on") {
+        st.quiet = true;
+    } else if starts("off") {
+        st.quiet = false;
+    } else {
+        return Ret::Usage;
     }
+    Ret::Ok
 }
 
 pub fn clock_kludge(st: &mut State, arg: &str) -> Ret {
@@ -329,7 +403,8 @@ pub fn clock_kludge(st: &mut State, arg: &str) -> Ret {
         println!("    clock kludge={}", st.clock_kludge);
         return Ret::Ok;
     }
-    match arg.trim_start_matches('+').parse::<i64>() {
+    // one sign at most, as C's strtol
+    match arg.parse::<i64>() {
         Ok(n) => {
             st.clock_kludge = n;
             Ret::Ok

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use tally_client::map::ClassKind;
 use tally_wire::admn::{clients_req, AdmnRequest, Aop, FlodAop, MAX_ADMN_RESP};
 use tally_wire::header::{IdKind, ID_ANON, SRVR_ID_MAX, SRVR_ID_MIN};
-use tally_wire::validate::{aop_name, ClientsTarget};
+use tally_wire::validate::ClientsTarget;
 use tally_wire::{CkType, WireCk};
 
 /// The answer buffer size `stats` and `clock check` announce in `val1`.
@@ -24,39 +24,60 @@ pub const NO_ANON_DELAY: u16 = 0xfffe;
 /// An ID as `cdcc` reads one: a number in the valid ranges or `anon`.
 pub fn parse_id(s: &str) -> Option<u32> {
     let s = s.trim();
-    if s.eq_ignore_ascii_case("anon") || s.eq_ignore_ascii_case("anonymous") {
+    if s.eq_ignore_ascii_case("anon") {
         return Some(ID_ANON);
     }
     let n: u32 = s.parse().ok()?;
     (IdKind::of(n) != IdKind::Invalid).then_some(n)
 }
 
-/// How the reference client names a sub-operation in its messages.
+/// How the reference client names an operation in its messages
+/// (`dcc_aop2str`): `ADMN STOP`, `ADMN FLOD CHECK` (without the peer of
+/// `flood rewind`), `ADMN TRACE ON 0x10`...
 pub fn aop_str(aop: Aop, val1: u32) -> String {
-    match aop {
+    let name = match aop {
+        Aop::Stop => "STOP",
         Aop::Flod => {
-            let name = match FlodAop::from_u32(val1 & 0xff) {
-                Some(FlodAop::Check) => "CHECK",
-                Some(FlodAop::Shutdown) => "SHUTDOWN",
-                Some(FlodAop::Halt) => "HALT",
-                Some(FlodAop::Resume) => "RESUME",
-                Some(FlodAop::Rewind) => "REWIND",
-                Some(FlodAop::List) => "LIST",
-                Some(FlodAop::Stats) => "STATS",
-                Some(FlodAop::StatsClear) => "STATS CLEAR",
-                Some(FlodAop::FfwdIn) => "FFWD IN",
-                Some(FlodAop::FfwdOut) => "FFWD OUT",
-                None => "?",
+            return match FlodAop::from_u32(val1 & 0xff) {
+                Some(op) => format!(
+                    "ADMN FLOD {}",
+                    match op {
+                        FlodAop::Check => "CHECK",
+                        FlodAop::Shutdown => "SHUTDOWN",
+                        FlodAop::Halt => "HALT",
+                        FlodAop::Resume => "RESUME",
+                        FlodAop::Rewind => "REWIND",
+                        FlodAop::List => "LIST",
+                        FlodAop::Stats => "STATS",
+                        FlodAop::StatsClear => "STATS CLEAR",
+                        FlodAop::FfwdIn => "FFWD IN",
+                        FlodAop::FfwdOut => "FFWD OUT",
+                    }
+                ),
+                None => format!("ADMN UNKNOWN #{} {}", aop.number(), c_hex(val1)),
             };
-            let id = val1 >> 8;
-            if id != 0 {
-                format!("FLOOD {name} {id}")
-            } else {
-                format!("FLOOD {name}")
-            }
         }
-        Aop::TraceOn | Aop::TraceOff => format!("{} {val1:#x}", aop_name(aop)),
-        _ => aop_name(aop),
+        Aop::DbClean => "DB CLEAN",
+        Aop::DbNew => "DB NEW",
+        Aop::Stats => "STATS",
+        Aop::StatsClear => "STATS CLEAR",
+        Aop::TraceOn => return format!("ADMN TRACE ON {}", c_hex(val1)),
+        Aop::TraceOff => return format!("ADMN TRACE OFF {}", c_hex(val1)),
+        Aop::Clients => "CLIENTS",
+        Aop::ClientsId => "CLIENTS BY ID",
+        Aop::AnonDelay => "ANON DELAY",
+        Aop::ClockCheck => "CLOCK CHECK",
+        Aop::Other(n) => return format!("ADMN UNKNOWN #{n} {}", c_hex(val1)),
+    };
+    format!("ADMN {name}")
+}
+
+/// A number as C's `%#x` writes it: `0` alone, else with `0x`.
+fn c_hex(v: u32) -> String {
+    if v == 0 {
+        "0".to_string()
+    } else {
+        format!("{v:#x}")
     }
 }
 
@@ -92,30 +113,57 @@ pub fn anon_delay(date: u32, delay: u16, inflate: u32) -> AdmnRequest {
     r
 }
 
-/// Parse the argument of `anon delay`: `(delay, inflate)`.
+/// Largest delay `anon delay` takes, as the original (its longest RTT
+/// in microseconds); the 16 bits of the request carry what fits.
+pub const ANON_DELAY_MAX: u64 = 4_000_000;
+
+/// The leading number of `s` as C's `strtoul(s, &end, 10)` reads it,
+/// and the rest: no digits give 0 and all of `s`.
+fn c_strtoul(s: &str) -> (u64, &str) {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r']);
+    let (neg, t) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    if end == 0 {
+        return (0, s);
+    }
+    let n = t[..end].parse::<u64>().unwrap_or(u64::MAX);
+    (if neg { n.wrapping_neg() } else { n }, &t[end..])
+}
+
+/// Parse the argument of `anon delay` as the original: a delay in ms
+/// (`forever`), then after `,` or `*` an inflation (`none` or a number).
+/// Returns `(delay, inflate)`.
 pub fn parse_anon_delay(arg: &str) -> Result<(u16, u32), String> {
-    let arg = arg.trim();
     if arg.is_empty() {
         return Ok((NO_ANON_DELAY, 0));
     }
     if arg.eq_ignore_ascii_case("forever") {
         return Ok((ANON_DELAY_FOREVER, 0));
     }
-    let end = arg.find([',', '*']).unwrap_or(arg.len());
-    let delay: u16 = arg[..end]
-        .trim()
-        .parse()
-        .ok()
-        .filter(|d| *d < NO_ANON_DELAY)
-        .ok_or_else(|| format!("invalid delay: \"{arg}\""))?;
-    let rest = arg.get(end + 1..).unwrap_or("").trim();
+    let (delay, rest) = c_strtoul(arg);
+    if delay > ANON_DELAY_MAX || !(rest.is_empty() || rest.starts_with([',', '*'])) {
+        return Err(format!("invalid delay: \"{arg}\""));
+    }
+    let rest = rest
+        .get(1..)
+        .unwrap_or("")
+        .trim_start_matches([' ', '\t', '\n', '\r']);
     let inflate = if rest.is_empty() || rest.eq_ignore_ascii_case("none") {
         0
     } else {
-        rest.parse()
-            .map_err(|_| format!("invalid delay inflation: \"{rest}\""))?
+        match c_strtoul(rest) {
+            // the low 32 bits, as the original's int
+            (n, "") if rest.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '-') => {
+                (n & 0xffff_ffff) as u32
+            }
+            _ => return Err(format!("invalid delay inflation: \"{rest}\"")),
+        }
     };
-    Ok((delay, inflate))
+    // the 16 bits the request carries
+    Ok(((delay & 0xffff) as u16, inflate))
 }
 
 /// Arguments a command does not accept (the usage is shown).
@@ -358,11 +406,35 @@ mod tests {
         assert_eq!(a.tgt_id, Some(32800));
     }
 
+    /// The operations named as the original's dcc_aop2str.
+    #[test]
+    fn operation_names() {
+        assert_eq!(aop_str(Aop::Stop, 2), "ADMN STOP");
+        assert_eq!(aop_str(Aop::Stats, RESP_BUF), "ADMN STATS");
+        assert_eq!(aop_str(Aop::DbClean, 0), "ADMN DB CLEAN");
+        assert_eq!(aop_str(Aop::ClientsId, 0), "ADMN CLIENTS BY ID");
+        assert_eq!(aop_str(Aop::TraceOn, 0x10), "ADMN TRACE ON 0x10");
+        assert_eq!(aop_str(Aop::TraceOff, 0), "ADMN TRACE OFF 0");
+        // the peer of a flood operation is not named
+        let rewind = flood(0, FlodAop::Rewind, 1101).val1;
+        assert_eq!(aop_str(Aop::Flod, rewind), "ADMN FLOD REWIND");
+        assert_eq!(aop_str(Aop::Flod, 0), "ADMN FLOD CHECK");
+        assert_eq!(aop_str(Aop::Flod, 0xee), "ADMN UNKNOWN #3 0xee");
+        assert_eq!(aop_str(Aop::Other(2), 5), "ADMN UNKNOWN #2 0x5");
+    }
+
     #[test]
     fn anon_and_flood() {
         assert_eq!(parse_anon_delay(""), Ok((NO_ANON_DELAY, 0)));
         assert_eq!(parse_anon_delay("50,200"), Ok((50, 200)));
         assert!(parse_anon_delay("x").is_err());
+        // as C's strtoul: no digits are 0, blanks only after the comma
+        assert_eq!(parse_anon_delay(",5"), Ok((0, 5)));
+        assert_eq!(parse_anon_delay("5, none"), Ok((5, 0)));
+        assert_eq!(parse_anon_delay("5*7"), Ok((5, 7)));
+        assert!(parse_anon_delay("5 ,3").is_err());
+        assert!(parse_anon_delay("4000001").is_err());
+        assert_eq!(parse_anon_delay("70000"), Ok((4464, 0)));
         assert_eq!(parse_flood_stats("clear 1101"), Ok((true, Some(1101))));
         assert_eq!(parse_flood_stats("all"), Ok((false, None)));
         assert!(parse_flood_stats("bogus").is_err());

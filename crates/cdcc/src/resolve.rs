@@ -351,3 +351,40 @@ mod tests {
         assert!(addrs_of("local\0host", Family::V4).is_err());
     }
 }
+
+/// The port of a service name as `getservbyname(name, NULL)` finds it in
+/// the system's services file: the first line naming it (as its name or
+/// an alias), whatever its protocol.
+pub fn service_port(name: &str) -> Option<u16> {
+    let text = std::fs::read_to_string("/etc/services").ok()?;
+    service_port_in(&text, name)
+}
+
+/// [`service_port`] on the text of a services file.
+pub fn service_port_in(text: &str, name: &str) -> Option<u16> {
+    if name.is_empty() {
+        return None;
+    }
+    text.lines().find_map(|line| {
+        let line = line.split('#').next().unwrap_or("");
+        let mut words = line.split_whitespace();
+        let service = words.next()?;
+        let port = words.next()?.split('/').next()?.parse::<u16>().ok()?;
+        (service == name || words.any(|w| w == name)).then_some(port)
+    })
+}
+
+#[cfg(test)]
+mod service_tests {
+    use super::service_port_in;
+
+    #[test]
+    fn services_file() {
+        let text = "# comment\ndomain\t\t53/tcp\t\t\t# Domain Name Server\ndomain 53/udp\nhttp 80/tcp www # WorldWideWeb HTTP\n";
+        assert_eq!(service_port_in(text, "domain"), Some(53));
+        assert_eq!(service_port_in(text, "www"), Some(80));
+        assert_eq!(service_port_in(text, "WWW"), None);
+        assert_eq!(service_port_in(text, "Domain"), None);
+        assert_eq!(service_port_in(text, ""), None);
+    }
+}

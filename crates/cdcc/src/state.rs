@@ -220,15 +220,23 @@ impl State {
         ));
     }
 
+    /// Read the ids file, with the original's complaints (`fopen(PATH):
+    /// ...`, `PATH contains no passwords`).
     fn read_ids(&self) -> Result<Ids, String> {
         let p = self.ids_path();
-        let meta = std::fs::metadata(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        let meta = std::fs::metadata(&p)
+            .map_err(|e| format!("fopen({}): {}", p.display(), os_text(&e)))?;
         if meta.len() > MAX_IDS_FILE {
             return Err(format!("{}: too large", p.display()));
         }
         check_private(&p, &meta)?;
-        let text = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-        Ids::parse(&text).map_err(|e| format!("{}: {e}", p.display()))
+        let text =
+            std::fs::read(&p).map_err(|e| format!("fopen({}): {}", p.display(), os_text(&e)))?;
+        let ids = Ids::parse(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+        if !ids.has_passwords() {
+            return Err(format!("{} contains no passwords", p.display()));
+        }
+        Ok(ids)
     }
 
     /// Choose the ID and password for a command that needs the given
@@ -270,9 +278,13 @@ impl State {
             return false;
         }
         let pw = self.read_ids().and_then(|ids| {
-            ids.passwd(self.id)
-                .cloned()
-                .ok_or_else(|| format!("ID {} not found in {}", self.id, self.ids_path().display()))
+            ids.passwd(self.id).cloned().ok_or_else(|| {
+                format!(
+                    "{} does not contain the password for ID {}",
+                    self.ids_path().display(),
+                    self.id
+                )
+            })
         });
         match pw {
             Err(e) => {

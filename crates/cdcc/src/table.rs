@@ -364,16 +364,20 @@ pub enum Cmp<'a> {
     Exact,
     /// What was typed is a prefix of the name.
     Prefix,
-    /// The whole name, then more text starting here.
+    /// Differs after the first character: the typed text from the
+    /// first difference on (after the whole name, or after a start of it:
+    /// `in -N` is `info -N` when `in` names only `info` so far).
     Rest(&'a str),
     /// Differs at the first character.
     NoMatch,
-    /// Differs later on.
-    Differs,
 }
 
 /// Compare a typed command with a table name, ignoring case, taking tabs
-/// as blanks and runs of blanks as one.
+/// as blanks and runs of blanks as one. A difference after the first
+/// character followed by a blank or `=` in the typed text gives the
+/// command with an argument, as in the original: `in -N` is `info -N`,
+/// `i 32800` is `id 32800` (the first name in table order that starts
+/// with the typed word).
 pub fn cmd_cmp<'a>(user: &'a str, name: &str) -> Cmp<'a> {
     let u = user.as_bytes();
     let o = name.as_bytes();
@@ -396,10 +400,9 @@ pub fn cmd_cmp<'a>(user: &'a str, name: &str) -> Cmp<'a> {
             if i == 0 {
                 return Cmp::NoMatch;
             }
-            if oc == 0 {
-                return Cmp::Rest(user.get(i..).unwrap_or(""));
-            }
-            return Cmp::Differs;
+            // as the original, the text from the first difference on,
+            // whether the whole name matched or only its start
+            return Cmp::Rest(user.get(i..).unwrap_or(""));
         }
         if oc == 0 {
             return Cmp::Exact;
@@ -432,7 +435,7 @@ pub fn resolve(op: &str, aops: &[AopEntry]) -> Resolved {
             owner = i;
         }
         match cmd_cmp(op, ent.name) {
-            Cmp::NoMatch | Cmp::Differs => continue,
+            Cmp::NoMatch => continue,
             Cmp::Prefix => {
                 if prefix.is_none() || prefix == Some(owner) {
                     prefix = Some(owner);
@@ -495,5 +498,16 @@ mod tests {
         assert!(matches!(resolve("bogus", &a), Resolved::Unknown));
         assert!(matches!(resolve("exit now", &a), Resolved::Usage));
         assert!(matches!(resolve("delete", &a), Resolved::Usage));
+        // a start of a name with an argument: the first such name
+        assert!(
+            matches!(resolve("in -N", &a), Resolved::Local(i, s) if CMDS[i].name == "info" && s == "-N")
+        );
+        assert!(
+            matches!(resolve("i 32800", &a), Resolved::Local(i, s) if CMDS[i].name == "id" && s == "32800")
+        );
+        assert!(
+            matches!(resolve("ho=/x", &a), Resolved::Local(i, s) if CMDS[i].name == "homedir" && s == "/x")
+        );
+        assert!(matches!(resolve("inx", &a), Resolved::Unknown));
     }
 }

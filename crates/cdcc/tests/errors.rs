@@ -16,6 +16,30 @@ fn bad_options() {
         assert_eq!(o.status.code(), Some(64), "{args:?}");
         assert!(err(&o).contains("usage: [-VBdq]"), "{args:?}: {}", err(&o));
     }
+    // The C library's complaint, then the usage as the original's fatal
+    // message.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cdcc"))
+        .arg("-x")
+        .output()
+        .unwrap();
+    assert_eq!(
+        err(&o),
+        "cdcc: invalid option -- 'x'\nusage: [-VBdq] [-h homedir] [-c ids] [op1 [op2] ... ]\n; fatal error\n"
+    );
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cdcc"))
+        .args(["id", "-c"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(64));
+    assert!(err(&o).starts_with("cdcc: option requires an argument -- 'c'\nusage: "));
+    // As the GNU C library's getopt: options may follow the operations.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cdcc"))
+        .args(["-h", h.to_str().unwrap(), "id 32800; id", "-q"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(out(&o), "    ID=32800\n");
+    assert_eq!(err(&o), "", "-q quiets the complaint about the map");
     // -V on stderr as the original; a second -V says how it was built
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_cdcc"))
         .arg("-V")
@@ -38,7 +62,7 @@ fn bad_commands_name_the_command() {
     // As the original: a wrong or ambiguous command shows its usage on
     // stdout and nothing but " ?" on stderr; an unknown one and a checksum
     // delck cannot read are named on stderr, without a usage.
-    let usage: [(&str, &str); 9] = [
+    let usage: [(&str, &str); 7] = [
         ("delete", "usage: delete host[,port]\n"),
         ("exit now", "usage: exit\n"),
         (
@@ -47,8 +71,6 @@ fn bad_commands_name_the_command() {
         ),
         ("sleep forever", "usage: sleep sec.onds\n"),
         ("debug sideways", "usage: debug [on|off|TTL=x|#]\n"),
-        ("id 0", "usage: id [ID]\n"),
-        ("port 99999", "usage: port #\n"),
         ("s", "usage: stats [clear|all]\n"),
         ("grey foo", "usage: grey [on|off]\n"),
     ];
@@ -79,6 +101,38 @@ fn bad_commands_name_the_command() {
         assert_eq!(err(&o), want, "{cmd}");
         assert_eq!(out(&o), "", "{cmd}");
     }
+    // A bad ID is named before the usage (the original's dcc_get_id); a
+    // bad port or host is named without a usage; words after the host
+    // fail the command silently.
+    let o = cdcc(&h, &["-q", "id 0"]);
+    assert_eq!(o.status.code(), Some(69));
+    assert_eq!(err(&o), "invalid ID \"0\"\n ?\n");
+    assert_eq!(
+        out(&o),
+        "usage: id [ID]\nusage: IPv6 [on|off|only]\nusage: info [-N]\n"
+    );
+    let o = cdcc(&h, &["-q", "id anonymous"]);
+    assert_eq!(err(&o), "invalid ID \"anonymous\"\n ?\n");
+    for (cmd, want) in [
+        ("port 99999", "invalid port \"99999\"\n ?\n"),
+        ("port 0", "invalid port \"0\"\n ?\n"),
+        ("host 127.0.0.1,x", "invalid port \"x\"\n ?\n"),
+        ("host 127.0.0.1 x", " ?\n"),
+    ] {
+        let o = cdcc(&h, &["-q", cmd]);
+        assert_eq!(o.status.code(), Some(69), "{cmd}");
+        assert_eq!(err(&o), want, "{cmd}");
+        assert_eq!(out(&o), "", "{cmd}");
+    }
+    // Ports in C's notations, as dcc_get_port (service names: unit test).
+    let o = cdcc(&h, &["-q", "port 0x1885; port; port 014205; port"]);
+    assert_eq!(out(&o), "    port=6277\n    port=6277\n");
+    // A password too long is named (its first 16 characters) before the
+    // usage.
+    let o = cdcc(&h, &["-q", &format!("password {}", "p".repeat(33))]);
+    assert_eq!(o.status.code(), Some(69));
+    assert_eq!(err(&o), "password \"pppppppppppppppp...\" too long\n ?\n");
+    assert_eq!(out(&o), "usage: port #\nusage: password secret\n");
     // Usage lines go to stdout, as in the reference.
     let o = cdcc(&h, &["-q", "delete"]);
     assert_eq!(out(&o), "usage: delete host[,port]\n");

@@ -226,11 +226,13 @@ fn server_error_packets() {
     let cmds = format!("host 127.0.0.1; port {port}; {SRV}; DB clean");
     let o = cdcc(&h, &["-q", &cmds]);
     assert_eq!(o.status.code(), Some(69));
-    assert_eq!(err(&o), "DB CLEAN: database cleaning not now\n ?\n");
+    // the operation named as the original's dcc_aop2str
+    assert_eq!(err(&o), "ADMN DB CLEAN: database cleaning not now\n ?\n");
     assert_eq!(out(&o), "");
     // -B: also on stdout.
     let o = cdcc(&h, &["-q", "-B", &cmds]);
-    assert_eq!(out(&o), "DB CLEAN: database cleaning not now\n");
+    assert_eq!(out(&o), "ADMN DB CLEAN: database cleaning not now\n");
+
     let _ = std::fs::remove_dir_all(&h);
 }
 
@@ -243,13 +245,24 @@ fn dead_server_fails_with_a_message() {
     // failing command; `stop` is.
     let o = run(port, &format!("{SRV}; stats"));
     assert_eq!(o.status.code(), Some(0));
+    // As the original: the operation (`ADMN STATS`), then the servers
+    // and the addresses tried, the port when it is not the default.
     let e = err(&o);
-    assert!(e.contains("\nSTATS: no working DCC server"), "{e}");
+    assert!(
+        e.ends_with(&format!(
+            "\nADMN STATS: no working DCC server at 127.0.0.1,{port}\n"
+        )),
+        "{e}"
+    );
     let o = run(port, &format!("{SRV}; stop"));
     assert_eq!(o.status.code(), Some(69));
     let e = err(&o);
-    assert!(e.contains("\nSTOP: "), "{e}");
-    assert!(e.ends_with(" ?\n"), "{e}");
+    assert!(
+        e.ends_with(&format!(
+            "\nADMN STOP: no working DCC server at 127.0.0.1,{port}\n ?\n"
+        )),
+        "{e}"
+    );
 }
 
 /// `delck` reads checksums as the original (words of one to eight hex
@@ -295,4 +308,27 @@ fn delck_values_and_a_checksum_the_server_lacks() {
         "{}",
         err(&o)
     );
+}
+
+/// A server that answers NOPs but not the request (a wrong password):
+/// the original's "no DCC answer from ADDR,PORT after N ms", the server's
+/// name before the address when it is a name.
+#[test]
+fn unanswered_request_names_the_server() {
+    let fake = common::start_deaf_to_admn(1100);
+    let port = fake.addr.port();
+    let h = home("deaf");
+    let o = cdcc(
+        &h,
+        &[
+            "-q",
+            &format!("host 127.0.0.1; port {port}; id 1100; password wrong; stop"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(69));
+    let e = err(&o);
+    let want = format!("ADMN STOP: no DCC answer from 127.0.0.1,{port} after ");
+    assert!(e.starts_with(&want), "{e}");
+    assert!(e.ends_with(" ms\n ?\n"), "{e}");
+    let _ = std::fs::remove_dir_all(&h);
 }

@@ -124,6 +124,16 @@ fn answer(req: &Packet<Request>) -> Response {
 
 /// Start a fake server with server-ID `id` on a random loopback port.
 pub fn start(id: u32) -> Fake {
+    start_with(id, false)
+}
+
+/// A fake server that answers NOPs but never an ADMN request, as a
+/// server does for a wrong password.
+pub fn start_deaf_to_admn(id: u32) -> Fake {
+    start_with(id, true)
+}
+
+fn start_with(id: u32, deaf_to_admn: bool) -> Fake {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.set_read_timeout(Some(Duration::from_millis(20)))
         .unwrap();
@@ -143,6 +153,9 @@ pub fn start(id: u32) -> Fake {
             let Ok(req) = Packet::<Request>::decode(d) else {
                 continue;
             };
+            if deaf_to_admn && matches!(req.body, Request::Admn(_)) {
+                continue;
+            }
             let auth = authenticate(&ids, req.sender, d);
             let mut resp = Packet::response_to(&req, id, answer(&req));
             let bytes = resp.sign(&auth.answer_signer(req.pkt_vers, &req.op_nums));
