@@ -108,10 +108,16 @@ impl Fuz1 {
     }
 
     /// Hash and empty the whole buffer.
+    ///
+    /// The buffer is cleared as the original clears it: bytes past the end
+    /// are hashed only where a URL's host name ends after such a flush
+    /// ([`Fuz1::url_host_end`] can move the end forward again), and there
+    /// they must be zeros.
     fn flush_all(&mut self, hub: &mut Hub) {
         self.add_sum(hub, self.cp);
         self.cp = 0;
         self.eol = None;
+        self.buf.fill(0);
     }
 
     /// Nothing more can change a result: the 4 KiB of letters that count
@@ -138,11 +144,14 @@ impl Fuz1 {
                 // fast path: letters other than 'h' go straight to the
                 // buffer and other bytes except '=' and '\n' do nothing
                 let mut cp = self.cp;
+                // the kernel passes over an 'h' that starts no URL, which
+                // must reach a character reference still open
+                let kernel = avx2 && !self.url.cref_active();
                 loop {
                     // no more than `room` bytes can fill the buffer up
                     let mut room = (BUF_LEN - 2).saturating_sub(cp);
                     // 32 bytes at a time while they fit (the x86-64 kernel)
-                    while avx2 && room >= 32 {
+                    while kernel && room >= 32 {
                         let (used, kept) =
                             keep32(data.get(i..i + 33), self.buf.get_mut(cp..cp + 32));
                         cp += kept;
@@ -176,12 +185,19 @@ impl Fuz1 {
                     }
                     // an 'h' not followed by 't' starts no URL: the URL
                     // recogniser would only look at the next byte and fall
-                    // back to idle, and both bytes count as usual
+                    // back to idle, and both bytes count as usual (not so
+                    // while a character reference is still open: the 'h'
+                    // goes to it)
                     let (Some(&raw), Some(&next)) = (data.get(i), data.get(i + 1)) else {
                         break;
                     };
                     let n = next.to_ascii_lowercase();
-                    if raw | 0x20 != b'h' || n == b't' || n == b'&' || n == b'\n' {
+                    if raw | 0x20 != b'h'
+                        || n == b't'
+                        || n == b'&'
+                        || n == b'\n'
+                        || self.url.cref_active()
+                    {
                         break;
                     }
                     // room >= 1, so both bytes fit
@@ -218,6 +234,7 @@ impl Fuz1 {
                                     self.buf.copy_within(e..self.cp, 0);
                                     self.cp -= e;
                                     self.eol = None;
+                                    self.buf[self.cp..].fill(0);
                                 }
                             }
                         }
@@ -310,6 +327,50 @@ mod tests {
         }
     }
 
+    /// The buffer fills inside a character reference of a URL (here in
+    /// the user name part, whose letters count but are no host name): the
+    /// URL state goes back to idle and the reference stays open. In the
+    /// original only an 'h' or '=' reaches the recogniser then; the first
+    /// 'h' ends the reference (`&#xaaa...` saturated at 255) and is handed
+    /// back, so it counts twice: "hz" leaves "hhz" in the buffer (also
+    /// where the x86-64 kernel would take 32 bytes at once).
+    #[test]
+    fn h_ends_a_reference_left_open_by_a_full_buffer() {
+        let mut text = b"http://u:&#x".to_vec();
+        // "h", "u" and "x" are in the buffer: 311 more letters fill it
+        text.extend_from_slice(&[b'a'; 311]);
+        text.extend_from_slice(b"xxhz hallo, and some more words after it");
+        for off in [false, true] {
+            let (total, buf, _, _) = run(&text, text.len(), off);
+            assert_eq!(total, BUF_LEN as u32);
+            assert_eq!(buf, b"xxhhzhalloandsomemorewordsafterit");
+        }
+    }
+
+    /// A piece ends inside the host name of a URL whose "http" came as
+    /// character references (no letters of it in the buffer) just after a
+    /// line end: the buffer is flushed and cleared there, while the URL
+    /// recogniser keeps the old place of the host name. Dropping the
+    /// labels below the second level at the end of "1.2.3.4" then moves
+    /// the end of the emptied buffer forward to that place (3, where it
+    /// was after "abc"), over three zero bytes: the original hashes "abc",
+    /// then "\0\0\0xyz".
+    #[test]
+    fn host_end_after_a_flush_hashes_the_cleared_buffer() {
+        use md5::{Digest, Md5};
+        let text = b"abc\n=&#104;&#116;&#116;&#112;://1.2.3.4/ xyz\n";
+        let cut = text
+            .windows(3)
+            .position(|w| w == b"1.2")
+            .map_or(0, |p| p + 3);
+        let want: [u8; 16] = Md5::digest(b"abc\0\0\0xyz").into();
+        for off in [false, true] {
+            let (total, _, _, sum) = run(text, cut, off);
+            assert_eq!(total, 9);
+            assert_eq!(sum, want);
+        }
+    }
+
     proptest::proptest! {
         /// Text rich in what stops the kernel gives the same Fuz1 with and
         /// without it.
@@ -322,3 +383,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod model;

@@ -161,7 +161,15 @@ impl Mime {
     /// match and to `fail` as soon as the input differs.
     fn matches(&mut self, cur: &mut Cur<'_>, tgt: &[u8], ok: Hs, fail: Hs) -> bool {
         let pos = usize::from(self.pos);
-        let want = tgt.get(pos..).unwrap_or(&[]);
+        // Only "text" after a partial "multipart" (a field cut by a block
+        // end after 5 to 8 of its letters) gets here with pos beyond the
+        // target. The original then compares the bytes behind the target
+        // string's NUL with the input, which cannot hold the rest of
+        // "multipart": a mismatch.
+        let Some(want) = tgt.get(pos..) else {
+            self.st = fail;
+            return false;
+        };
         let n = want.len().min(cur.left());
         let have = &cur.b[cur.i..cur.i + n];
         if !have.eq_ignore_ascii_case(&want[..n]) || have.contains(&0) {
@@ -441,6 +449,27 @@ mod tests {
         m.top_header(b"Content-Type: multipart/mixed;\r\n\tboundary=\"abc def\"\r\n");
         assert_eq!(m.nest, 1);
         assert_eq!(&m.bnds[0].bytes[..usize::from(m.bnds[0].len)], b"--abc def");
+    }
+
+    /// An entity's `Content-Type: multipart` cut by a block end. After 5
+    /// to 8 letters of "multipart" the original is left comparing "text"
+    /// from beyond its end, which fails: the field is ignored and the type
+    /// stays what an earlier field made it. After exactly 4 letters the
+    /// comparison is empty and succeeds: the type becomes text.
+    #[test]
+    fn multipart_cut_by_a_block_end() {
+        for (cut, want) in [(4, Ct::Text), (5, Ct::Binary), (8, Ct::Binary)] {
+            let mut m = Mime::default();
+            assert!(!m.parse(b"Content-Type: image/gif\r\n", false, 0));
+            assert_eq!(m.ct, Ct::Binary);
+            let line = b"Content-Type: multipart/mixed\r\n";
+            let (a, b) = line.split_at(b"Content-Type: ".len() + cut);
+            m.bol = true;
+            m.parse(a, false, 0);
+            m.parse(b, false, 0);
+            assert_eq!(m.ct, want, "{cut}");
+            assert_eq!(m.nest, 0);
+        }
     }
 
     #[test]

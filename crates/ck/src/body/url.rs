@@ -122,6 +122,14 @@ impl Url {
         self.st = St::Idle;
     }
 
+    /// A character reference is being collected. It can outlive the URL
+    /// state when the Fuz1 buffer fills inside one; then only the bytes
+    /// that reach the recogniser (`h`, `=`) go on feeding it.
+    #[inline]
+    pub fn cref_active(&self) -> bool {
+        self.cref.active()
+    }
+
     /// Keep the host name just ended for DNS list checks; it changes no
     /// checksum.
     fn keep_host(&mut self) {

@@ -13,7 +13,7 @@
 //!    and to the substitute checksums.
 
 use super::envelope::{parse_mail_host, parse_return_path, parse_unix_from};
-use super::received::{parse_received, Received};
+use super::received::{parse_received_raw, Received};
 use super::substitute::{parse_sub_names, SubSlots};
 use super::util::starts_with_ci;
 use super::{CkConfig, Envelope};
@@ -71,6 +71,9 @@ pub(crate) struct HeaderCks {
     pub(crate) ip: Option<(IpAddr, bool)>,
     pub(crate) client_name: Option<String>,
     pub(crate) helo: Option<String>,
+    /// The HELO value of the Received header that gave the client, as
+    /// its bytes (for the substitute checksum).
+    helo_raw: Option<Vec<u8>>,
     /// Envelope sender bytes: given, or found in the message.
     pub(crate) env_from: Option<Vec<u8>>,
     pub(crate) mail_host: Option<Vec<u8>>,
@@ -111,6 +114,7 @@ impl HeaderCks {
             ip,
             client_name: env.client_name.clone(),
             helo: None,
+            helo_raw: None,
             env_from: env.env_from.as_ref().map(|s| s.as_bytes().to_vec()),
             mail_host: None,
             env_mail_host: env.mail_host.clone(),
@@ -201,13 +205,15 @@ impl HeaderCks {
         if self.want_received > 0 {
             return;
         }
-        match parse_received(v) {
+        let (found, helo_raw) = parse_received_raw(v);
+        match found {
             // forged headers must not push the search further down
             Received::Unrecognized => self.want_received = 0,
             Received::Skip(_) => self.want_received = 1,
             Received::Client { ip, name, helo } => {
                 self.client_name = Some(name);
                 self.helo = Some(helo);
+                self.helo_raw = Some(helo_raw.to_vec());
                 let relay = self.relay_filter.as_mut().is_some_and(|f| f(ip));
                 // an MX relay's own address is not reported
                 self.ip = Some((ip, !relay));
@@ -266,13 +272,13 @@ impl HeaderCks {
             self.subs.offer_named("mail_host", h);
         }
         self.mail_host = host;
-        let helo = match &self.env_helo {
-            Some(h) => Some(h.clone()),
-            None if self.helo_from_received => self.helo.clone(),
+        let helo: Option<&[u8]> = match &self.env_helo {
+            Some(h) => Some(h.as_bytes()),
+            None if self.helo_from_received => self.helo_raw.as_deref(),
             None => None,
         };
-        if let Some(h) = helo.as_deref().filter(|h| !h.is_empty()) {
-            self.subs.offer_named("helo", h.as_bytes());
+        if let Some(h) = helo.filter(|h| !h.is_empty()) {
+            self.subs.offer_named("helo", h);
         }
         if self.env_helo.is_some() {
             self.helo = self.env_helo.clone();

@@ -53,10 +53,17 @@ pub enum Received {
 /// Parse the value of a `Received:` header (the text after the colon; a
 /// leading `Received:` is tolerated as in the original).
 pub fn parse_received(value: &[u8]) -> Received {
-    parse(value).unwrap_or(Received::Unrecognized)
+    parse_received_raw(value).0
 }
 
-fn parse(v: &[u8]) -> Option<Received> {
+/// [`parse_received`], and for a client the HELO value as the header's
+/// bytes (at most `HELO_MAX - 1`): its substitute checksum is of those
+/// bytes, which need not be UTF-8.
+pub(crate) fn parse_received_raw(value: &[u8]) -> (Received, &[u8]) {
+    parse(value).unwrap_or((Received::Unrecognized, &[]))
+}
+
+fn parse(v: &[u8]) -> Option<(Received, &[u8])> {
     let mut s = v;
     if starts_with_ci(s, b"Received:") {
         // The original skips the name but not its colon, so such a value
@@ -66,7 +73,8 @@ fn parse(v: &[u8]) -> Option<Received> {
     s = &s[span(s, b" \t\r\n")..];
 
     if !starts_with_ci(s, b"from") {
-        return Some(no_from(s).map_or(Received::Unrecognized, Received::Skip));
+        let r = no_from(s).map_or(Received::Unrecognized, Received::Skip);
+        return Some((r, &[]));
     }
     s = &s[4..];
     let ws = span(s, WHITESPACE);
@@ -149,7 +157,8 @@ fn parse(v: &[u8]) -> Option<Received> {
             if sp > MAX_DOMAIN {
                 return None;
             }
-            return starts_with_ci(&r[sp..], b" with LMTP").then_some(Received::Skip("LMTP"));
+            return starts_with_ci(&r[sp..], b" with LMTP")
+                .then_some((Received::Skip("LMTP"), &[]));
         }
         _ => return None,
     }
@@ -159,11 +168,13 @@ fn parse(v: &[u8]) -> Option<Received> {
     } else {
         lossy(name, MAX_DOMAIN - 1)
     };
-    Some(Received::Client {
+    let helo = &helo[..helo.len().min(HELO_MAX - 1)];
+    let client = Received::Client {
         ip: addr.ip,
         name,
         helo: lossy(helo, HELO_MAX - 1),
-    })
+    };
+    Some((client, helo))
 }
 
 /// Headers that do not start with "from": the qmail, sendmail submission,

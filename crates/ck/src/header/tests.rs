@@ -209,6 +209,17 @@ fn received_checksum_and_client() {
         str_sum(Some(b"helo"), b"a.example")
     );
 
+    // an 8-bit HELO is checksummed as its bytes (the original's C string),
+    // not as text with replacement characters
+    let raw = b"Received: from h\xe9lo.example (n [192.0.2.9]) by mx\n\nbody\n";
+    let mut m = MessageCks::new(&sub_cfg, &Envelope::default());
+    m.feed(raw);
+    let c = m.finish();
+    assert_eq!(
+        c.get(CkType::Sub).unwrap().sum,
+        str_sum(Some(b"helo"), b"h\xe9lo.example")
+    );
+
     // dccproc -r 2: start at the second Received header
     let second = CkConfig {
         use_received: true,
