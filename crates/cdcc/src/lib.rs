@@ -42,7 +42,7 @@ use tally_getopt::{getopt, Item, Style};
 use tally_wire::admn::{Aop, FlodAop};
 
 /// The DCC version this `cdcc` follows.
-pub const DCC_VERSION: &str = "2.3.167";
+pub use tally_getopt::version::VERSION as DCC_VERSION;
 /// What `libexecdir` shows: the original's default.
 pub const LIBEXECDIR: &str = "/var/dcc/libexec";
 /// Exit status for a bad command line.
@@ -125,10 +125,7 @@ pub fn run(args: &[String]) -> i32 {
     // -V on standard error as the original (and the other programs); a
     // further -V each add how the program was built
     if opts.version > 0 {
-        eprintln!("{DCC_VERSION}");
-        for _ in 1..opts.version {
-            eprintln!("built with cargo");
-        }
+        tally_getopt::version::print_all(opts.version);
         if opts.ops.is_empty() {
             return 0;
         }

@@ -96,12 +96,6 @@ pub fn main(args: &[String]) -> i32 {
     if o.complained {
         out.error(format!("{USAGE}\ncontinuing"));
     }
-    if o.version > 0 {
-        println!(
-            "tally dbclean {} (DCC 2.3.167 compatible)",
-            env!("CARGO_PKG_VERSION")
-        );
-    }
     if !o.standalone && o.server_id.is_none() {
         if o.version > 0 {
             return exit::OK;

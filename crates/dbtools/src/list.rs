@@ -45,14 +45,9 @@ pub fn main(args: &[String]) -> i32 {
     for w in &o.warnings {
         eprintln!("{w}");
     }
-    if o.version > 0 {
-        println!(
-            "tally dblist {} (DCC 2.3.167 compatible)",
-            env!("CARGO_PKG_VERSION")
-        );
-        if o.files.is_empty() {
-            return exit::OK;
-        }
+    // -V (printed while the options were read) without files: done
+    if o.version > 0 && o.files.is_empty() {
+        return exit::OK;
     }
     let home = PathBuf::from(o.home.as_deref().unwrap_or(paths::DEFAULT_HOME));
     let dbs: Vec<PathBuf> = if o.files.is_empty() {

@@ -100,7 +100,12 @@ pub fn parse(args: &[String]) -> Result<CleanOpts, Fatal> {
                 o.previous_ages = true;
             }
             'S' => o.standalone = true,
-            'V' => o.version += 1,
+            'V' => {
+                // printed now, as the original prints it while reading
+                // the options
+                o.version += 1;
+                tally_getopt::version::print(o.version);
+            }
             'q' => o.quiet = true,
             'i' => match arg.parse::<u16>() {
                 Ok(id) if (100..=32767).contains(&id) => o.server_id = Some(id),

@@ -136,7 +136,12 @@ pub fn parse(args: &[String]) -> Result<ListOpts, String> {
         };
         match c {
             'v' => o.verbose += 1,
-            'V' => o.version += 1,
+            'V' => {
+                // printed now, as the original prints it while reading
+                // the options
+                o.version += 1;
+                tally_getopt::version::print(o.version);
+            }
             'H' => o.no_hash = true,
             'D' => o.no_data = true,
             'S' => o.sums = true,

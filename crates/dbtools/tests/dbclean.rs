@@ -282,9 +282,30 @@ fn bad_options_give_usage_and_64() {
         "info,MAIL.NOTICE",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// `-V` as the original's dbclean: the version on standard error while
+/// the options are read, each further `-V` how it was built; without `-i`
+/// (and without `-S`) it then stops, successfully; otherwise it cleans.
+#[test]
+fn version() {
+    let h = Home::new("version");
     let o = h.dbclean(&["-V"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "2.3.167\n");
+    assert_eq!(stdout(&o), "");
+    let o = h.dbclean(&["-VVV"]);
     assert_eq!(o.status.code(), Some(0));
-    assert!(stdout(&o).contains("dbclean"));
+    assert_eq!(stderr(&o), "2.3.167\nbuilt with cargo\nbuilt with cargo\n");
+    // printed before a fatal mistake later on the command line
+    let o = h.dbclean(&["-V", "-R", "bogus"]);
+    assert_eq!(o.status.code(), Some(64));
+    assert_eq!(stderr(&o), "2.3.167\nunrecognized repair mode -R bogus\n");
+    // with -S the cleaning goes on after the version
+    let o = h.dbclean(&["-V", "-S", "-N"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("2.3.167\n"), "{}", stderr(&o));
+    assert!(h.log().exists());
 }
 
 #[test]

@@ -303,3 +303,23 @@ fn the_read_only_view_reads_what_the_store_wrote() {
     );
     assert_totals_consistent(&snap);
 }
+
+/// `-V` as the original's dblist: the version on standard error, each
+/// further `-V` how it was built; without files it then stops,
+/// successfully; with files it lists them.
+#[test]
+fn version() {
+    let h = filled("version");
+    let o = h.dblist(&["-V"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "2.3.167\n");
+    assert_eq!(stdout(&o), "");
+    let o = h.dblist(&["-V", "-V"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stderr(&o), "2.3.167\nbuilt with cargo\n");
+    let db = h.db();
+    let o = h.dblist(&["-V", db.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "2.3.167\n");
+    assert!(stdout(&o).contains("records containing"), "{}", stdout(&o));
+}

@@ -12,20 +12,16 @@ fn main() -> ExitCode {
         }
     };
     tally_dccd::trace::init_syslog(&opts.logs, opts.grey_params.is_some());
-    // As the original: -V prints the version and the server starts all the
-    // same; only without -i does it stop there, successfully.
-    if opts.version > 0 {
-        println!(
-            "dccd (tally) {} compatible with DCC 2.3.167",
-            env!("CARGO_PKG_VERSION")
-        );
-    }
+    // As the original: -V prints the version on standard error (a second
+    // -V how dccd was built) and the server starts all the same; only
+    // without -i does it stop there, successfully, after the complaints.
+    tally_getopt::version::print_all(opts.version);
     if opts.srvr_id.is_none() {
-        if opts.version > 0 {
-            return ExitCode::SUCCESS;
-        }
         for n in &opts.notices {
             tally_dccd::trace::log(n);
+        }
+        if opts.version > 0 {
+            return ExitCode::SUCCESS;
         }
         tally_dccd::trace::log("server-ID not set with -i");
         return ExitCode::from(64);

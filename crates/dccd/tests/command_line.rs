@@ -84,9 +84,19 @@ fn missing_server_id() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unrecognized \"-x\""), "{err}");
     assert!(err.contains("server-ID not set with -i"), "{err}");
-    // -V alone: the version, then a successful exit
+    // -V alone: the version on standard error, as the original's, then a
+    // successful exit
     let out = run(&["-V"]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("2.3.167"));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "2.3.167\n");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    // a second -V: how the program was built (the original's configure
+    // arguments); complaints are still made
+    let out = run(&["-VV", "-x"]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("2.3.167\nbuilt with cargo\n"), "{err}");
+    assert!(err.contains("unrecognized \"-x\""), "{err}");
+    assert!(!err.contains("server-ID not set"), "{err}");
     let _ = std::fs::remove_dir_all(&home);
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tally_dccifd::config::{in_home, Config};
 use tally_dccifd::daemon::{self, Bound, Shared};
-use tally_dccifd::opts::{self, Listen, VERSION};
+use tally_dccifd::opts::{self, Listen};
 use tally_engine::dcc_client::DccClient;
 use tally_engine::syslog::Syslog;
 use tally_privs::EX_OSERR;
@@ -37,8 +37,10 @@ fn run(args: &[String]) -> i32 {
             syslog.error(w);
         }
     }
+    // -V: the version on standard error, a second one how dccifd was
+    // built, then a successful exit, as the original
     if o.version > 0 {
-        println!("dccifd {VERSION} (tally {})", env!("CARGO_PKG_VERSION"));
+        tally_getopt::version::print_all(o.version);
         return 0;
     }
     // -I: the user is looked up now, so that a mistake is reported where

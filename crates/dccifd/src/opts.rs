@@ -271,7 +271,7 @@ pub fn listening_line(o: &Opts, home: &std::path::Path) -> String {
 }
 
 /// The version the original's messages give.
-pub const VERSION: &str = "2.3.167";
+pub use tally_getopt::version::VERSION;
 
 /// Parse the arguments (without the program name), `-j` bounded as
 /// without a known open-file limit. `Err` is a fatal complaint: the

@@ -40,11 +40,26 @@ fn usage_and_version() {
         e.contains("usage: dccifd") && e.contains("... continuing"),
         "{e}"
     );
-    assert!(out.contains("2.3.167"), "{out}");
+    assert!(e.ends_with("\n2.3.167\n"), "{e}");
+    assert_eq!(out, "");
     let (c, out, e) = run(&["-V", "-t"]);
     assert_eq!(c, 0);
     assert!(e.contains("unrecognized \"-t\""), "{e}");
-    assert!(out.contains("2.3.167"), "{out}");
+    assert!(e.contains("2.3.167\n"), "{e}");
+    assert_eq!(out, "");
+}
+
+/// `-V` as the original's: the version alone on standard error, each
+/// further `-V` how dccifd was built, then a successful exit.
+#[test]
+fn version_text() {
+    let (c, out, e) = run(&["-V"]);
+    assert_eq!((c, out.as_str(), e.as_str()), (0, "", "2.3.167\n"));
+    let (c, out, e) = run(&["-VVV"]);
+    assert_eq!(
+        (c, out.as_str(), e.as_str()),
+        (0, "", "2.3.167\nbuilt with cargo\nbuilt with cargo\n")
+    );
 }
 
 #[test]

@@ -39,9 +39,6 @@ pub mod xfltr;
 
 pub use fuzz::fuzz_connection;
 
-/// The version line printed by `-V`.
-pub const VERSION: &str = concat!(
-    "tally dccm ",
-    env!("CARGO_PKG_VERSION"),
-    " (DCC 2.3.167 compatible)"
-);
+/// The version `-V` prints (on standard error, as the original's), also
+/// at the head of the start line in the system log.
+pub use tally_getopt::version::VERSION;

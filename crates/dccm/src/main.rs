@@ -52,8 +52,10 @@ fn main() {
     }
     // the milter library's reasons for dropping a connection, logged
     tally_dccm::milter_errors::MilterErrors::new(syslog.clone(), true).install();
+    // -V: the version on standard error, a second one how dccm was built,
+    // then a successful exit, as the original
     if o.version > 0 {
-        eprintln!("{}", tally_dccm::VERSION);
+        tally_getopt::version::print_all(o.version);
         std::process::exit(0);
     }
     if let Some(f) = &o.fatal {

@@ -183,20 +183,21 @@ pub fn parse_with(args: &[String], jobs: &JobLimit) -> Opts {
     };
     let scan = getopt(args, OPTSTRING, Style::Gnu);
     let mut complained = false;
-    // the usage complaint is made once, and the options after the first
-    // bad one are not used
+    // the usage complaint is made once; the options after a bad one are
+    // still used (a later -V too), as the original's getopt loop goes on
     for item in scan.items {
         match item {
             Item::Unknown(c) | Item::MissingArg(c) => {
-                let opt = if c == '\0' {
-                    "-".into()
-                } else {
-                    format!("-{c}")
-                };
-                o.msgs
-                    .push(format!("unrecognized \"{opt}\"\n{USAGE}\n... continuing"));
-                complained = true;
-                break;
+                if !complained {
+                    let opt = if c == '\0' {
+                        "-".into()
+                    } else {
+                        format!("-{c}")
+                    };
+                    o.msgs
+                        .push(format!("unrecognized \"{opt}\"\n{USAGE}\n... continuing"));
+                    complained = true;
+                }
             }
             Item::Opt(c, a) => apply(&mut o, c, a.unwrap_or_default()),
         }

@@ -88,8 +88,24 @@ fn postfix_queue_id_at_end_and_abort_after_eom() {
 #[test]
 fn refused_and_bad_options() {
     let bin = env!("CARGO_BIN_EXE_dccm");
+    // -V: the original's version on standard error, a successful exit
     let out = Command::new(bin).args(["-V"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "2.3.167\n");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    // a second -V: how dccm was built (the original's configure arguments)
+    let out = Command::new(bin).args(["-V", "-V"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "2.3.167\nbuilt with cargo\n"
+    );
+    // options after an unknown one are still used, a -V among them
+    let out = Command::new(bin).args(["-Z", "-V"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unrecognized \"-Z\""), "{err}");
+    assert!(err.ends_with("\n2.3.167\n"), "{err}");
     // an unknown option: usage, and dccm goes on as the original does;
     // a refused -B is only reported (recorded, 12)
     let home = make_home("bad");

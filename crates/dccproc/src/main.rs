@@ -15,9 +15,6 @@ mod setup;
 mod white;
 mod xfltr;
 
-/// Version printed by `-V`: the original's version, as it prints it.
-pub const VERSION: &str = "2.3.167";
-
 fn main() {
     let args: Vec<String> = std::env::args_os()
         .skip(1)

@@ -135,7 +135,7 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
     match c {
         'V' => {
             o.version += 1;
-            tally_engine::print_version(o.version, crate::VERSION);
+            tally_getopt::version::print(o.version);
         }
         'd' => o.debug += 1,
         'A' => o.add_xhdr = true,

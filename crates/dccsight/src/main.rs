@@ -8,9 +8,6 @@ mod grey;
 mod opts;
 mod run;
 
-/// Version printed by `-V`.
-pub const VERSION: &str = concat!("tally ", env!("CARGO_PKG_VERSION"), " (DCC 2.3.167)");
-
 fn main() {
     let args: Vec<String> = std::env::args_os()
         .skip(1)

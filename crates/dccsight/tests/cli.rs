@@ -298,3 +298,21 @@ fn spamassassin_learning() {
         tally_engine::tgts::TOO_MANY
     );
 }
+
+/// `-V` as the original's dccsight: the version alone on standard error,
+/// each further `-V` how it was built, and a successful exit without
+/// reading the checksums or asking a server.
+#[test]
+fn version() {
+    let o = run(&["-V"], b"");
+    assert_eq!(code(&o), 0);
+    assert_eq!(text(&o.stderr), "2.3.167\n");
+    assert_eq!(text(&o.stdout), "");
+    let o = run(&["-V", "-V", "-V", "-m", "/nonexistent/map"], b"garbage\n");
+    assert_eq!(code(&o), 0);
+    assert_eq!(
+        text(&o.stderr),
+        "2.3.167\nbuilt with cargo\nbuilt with cargo\n"
+    );
+    assert_eq!(text(&o.stdout), "");
+}

@@ -56,17 +56,6 @@ pub use tally_syslog::{logopt, syslog};
 /// `strerror()` prints it.
 pub use tally_syslog::os_text as errno_str;
 
-/// `-V` of the command-line clients, as the original's: the version on
-/// standard error the first time (`seen` = 1), how the program was built
-/// the times after.
-pub fn print_version(seen: u32, version: &str) {
-    if seen == 1 {
-        eprintln!("{version}");
-    } else {
-        eprintln!("built with cargo");
-    }
-}
-
 /// The resolver's own text for a failed lookup, as the original prints
 /// `gai_strerror()` (e.g. `Name or service not known`): std puts
 /// `failed to lookup address information: ` before it, and for

@@ -27,6 +27,8 @@
 //! reported as an [`Item`] in its place and the caller decides whether to
 //! go on.
 
+pub mod version;
+
 /// One scanned option, in command-line order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Item {
