@@ -102,3 +102,45 @@ impl Table {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(w: &[u8]) -> Key {
+        let mut k = [0u8; 16];
+        k[..w.len()].copy_from_slice(w);
+        u128::from_le_bytes(k)
+    }
+
+    /// The lists hold exactly the words of DCC 2.3.167's tables (cktbls.c:
+    /// 9001 buckets for English, Spanish and Dutch, 2003 for Polish), every
+    /// one of 3 to 16 bytes, each found by the original's lookup.
+    #[test]
+    fn lists_match_dcc_tables() {
+        let counts: Vec<usize> = LISTS
+            .iter()
+            .map(|l| l.split(|&b| b == b'\n').filter(|w| !w.is_empty()).count())
+            .collect();
+        assert_eq!(counts, [9998, 9998, 2754, 9993]);
+        for l in LISTS {
+            for w in l.split(|&b| b == b'\n').filter(|w| !w.is_empty()) {
+                assert!((3..=16).contains(&w.len()), "{:?}", w);
+            }
+        }
+        let t = table();
+        // edge cases of the original's tables: 16 bytes, ISO 8859-1 and
+        // 8859-2 bytes, and Polish words with a capital letter (the 8859-2
+        // class table does not fold those, and DCC's table keeps them)
+        assert_eq!(t.lookup(key(b"vrouwenprogramma")), 1 << 3);
+        assert_eq!(t.lookup(key(b"a\xf1adir")), 1 << 1);
+        assert_eq!(t.lookup(key(b"\xa3zy")), 1 << 2);
+        assert_eq!(t.lookup(key(b"si\xca")), 1 << 2);
+        assert_eq!(t.lookup(key(b"\xa6wi\xb1tecznej")), 1 << 2);
+        assert_eq!(t.lookup(key(b"pid\xafama")), 1 << 2);
+        assert_eq!(t.lookup(key(b"pid\xbfama")), 1 << 2);
+        assert_eq!(t.lookup(key(b"purposely")), 1);
+        assert_eq!(t.lookup(key(b"plan")), 0b1111);
+        assert_eq!(t.lookup(key(b"purposelx")), 0);
+    }
+}
