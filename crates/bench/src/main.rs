@@ -74,6 +74,18 @@
 //! round's (plain 1.02, HTML 1.10, corpus 1.05 times as fast); not
 //! measured again.
 //!
+//! The ratio to the original, measured in one run: the original is not on
+//! the machine, but the build it was measured against when issue 13 was
+//! filed is (3.2 times as fast as the original on plain text, 2.5 times on
+//! HTML, on that day). `scripts/bench-before.sh engine 5` builds it and
+//! alternates it with this tree on CPU 1; this tree's ratio to it, times
+//! those two, is this tree's ratio to the original whatever the machine's
+//! speed that day. Five rounds on a quiet machine (2026-12-07): plain
+//! text 294-299 against 201-204 MB/s (1.47, so about 4.7 times the
+//! original), HTML 312-314 against 205-206 MB/s (1.52, about 3.8 times),
+//! the corpus 39,100-42,400 against 23,400-24,200 messages/s (1.75; the
+//! original's corpus figure was not recorded).
+//!
 //! Where the time goes now (`perf record`, 20 MB HTML, the generation of
 //! the message left out): the Fuz2 scanner about half (its 64-byte
 //! classification 6 %), MD5 about 38 % (Body hashes almost twice the bytes
@@ -184,6 +196,10 @@
 //!   bit count is one instruction), or for the machine's own processor:
 //!   HTML 0.99 and 0.985 times as fast (medians of four). Compiling the
 //!   scanner twice, for these features and without, would not pay.
+//! - Fat LTO with one codegen unit (`CARGO_PROFILE_RELEASE_LTO=fat`,
+//!   `CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1`): six alternated runs, plain
+//!   text and HTML within 2 % of the default profile both ways. The hot
+//!   code is in one crate and already inlined there.
 //!
 //! What is left is mostly mispredicted branches, not memory: fed the same
 //! 64 KiB piece of the message over and over (so that the branch
