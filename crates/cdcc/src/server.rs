@@ -10,8 +10,7 @@ use crate::table::trace;
 use crate::Ret;
 use std::time::Instant;
 use tally_client::clock::{now_secs, time_of_day};
-use tally_client::error::NoServerReason;
-use tally_client::map::{ClassKind, ServerClass};
+use tally_client::map::ClassKind;
 use tally_client::{ClientError, Reply};
 use tally_wire::admn::{AdmnRequest, Aop, FlodAop};
 use tally_wire::header::ID_ANON;
@@ -58,87 +57,7 @@ pub fn client_error(st: &State, e: &ClientError) -> String {
     let Some((c, _, _)) = &st.client else {
         return e.to_string();
     };
-    match e {
-        ClientError::NoServer {
-            class,
-            reason: NoServerReason::NotAnswering,
-        } => no_working(c.map().class(*class), *class),
-        ClientError::Timeout {
-            class,
-            server,
-            elapsed_ms,
-        } => {
-            let map = c.map();
-            let cl = map.class(*class);
-            // the address with its port, after the server's name unless
-            // the name is an address
-            let at = format!("{},{}", server.ip(), server.port());
-            let host = cl
-                .addrs
-                .iter()
-                .find(|a| a.addr == *server)
-                .and_then(|a| cl.names.get(a.name))
-                .map(|n| n.host.as_str())
-                .filter(|h| h.parse::<std::net::IpAddr>().is_err());
-            let who = match host {
-                Some(h) => format!("{h} ({at})"),
-                None => at,
-            };
-            format!(
-                "no {} answer from {who} after {elapsed_ms} ms",
-                class.name()
-            )
-        }
-        e => e.to_string(),
-    }
-}
-
-/// `no working DCC server[s] NAME... at ADDR...`: the first three names
-/// (none when the first is an address), ` ...` when there are more; the
-/// first addresses with the port when it is not the class's default,
-/// repeating the second where a third is shown as the original does.
-pub fn no_working(class: &ServerClass, kind: ClassKind) -> String {
-    let name = |i: usize| class.names.get(i).map_or("", |n| n.host.as_str());
-    let mut s = format!("no working {} server", kind.name());
-    let first = name(0);
-    if first.parse::<std::net::IpAddr>().is_err() {
-        s.push_str(if name(1).is_empty() { " " } else { "s " });
-        s.push_str(first);
-    }
-    for i in 1..3 {
-        if !name(i).is_empty() {
-            s.push(' ');
-            s.push_str(name(i));
-        }
-    }
-    if !name(3).is_empty() {
-        s.push_str(" ...");
-    }
-    let addr = |i: usize| {
-        class.addrs.get(i).map_or(String::new(), |a| {
-            let ip = a.addr.ip().to_string();
-            if a.addr.port() == kind.default_port() {
-                ip
-            } else {
-                format!("{ip},{}", a.addr.port())
-            }
-        })
-    };
-    let n = class.addrs.len();
-    s.push_str(" at ");
-    s.push_str(&addr(0));
-    if n > 1 {
-        s.push(' ');
-        s.push_str(&addr(1));
-    }
-    if n > 2 {
-        s.push(' ');
-        s.push_str(&addr(1));
-    }
-    if n > 3 {
-        s.push_str(" ...");
-    }
-    s
+    tally_client::words::unanswered(e, &c.map()).unwrap_or_else(|| e.to_string())
 }
 
 /// The heading naming the server that answered: its name (unless it is

@@ -41,6 +41,7 @@ pub mod ops;
 pub mod select;
 pub mod timing;
 pub mod transport;
+pub mod words;
 
 pub use client::{Client, Reply};
 pub use error::{ClientError, NoServerReason};
