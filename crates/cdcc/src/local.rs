@@ -218,33 +218,12 @@ pub fn host(st: &mut State, arg: &str) -> Ret {
 /// to 65535 in C's notations (`6277`, `0x1885`, `014205`), else a service
 /// name of the system (`/etc/services`).
 pub fn get_port(s: &str) -> Option<u16> {
-    if let Some(n) = c_ulong(s).filter(|n| (1..=65535).contains(n)) {
+    if let Some(n) =
+        tally_white::cnum::strtoul_all(s.as_bytes(), 0).filter(|n| (1..=65535).contains(n))
+    {
         return u16::try_from(n).ok();
     }
     crate::resolve::service_port(s)
-}
-
-/// The whole of `s` as C's `strtoul(s, &end, 0)` reads a number: decimal,
-/// `0x` hexadecimal or `0` octal, after optional blanks and a sign.
-fn c_ulong(s: &str) -> Option<u64> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r']);
-    let (neg, t) = match t.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    let (radix, digits) = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        (16, h)
-    } else if t.len() > 1 && t.starts_with('0') {
-        (8, &t[1..])
-    } else {
-        (10, t)
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    let n = u64::from_str_radix(digits, radix).ok()?;
-    // a minus sign wraps as in C; such a number is never a port
-    (!neg || n == 0).then_some(n)
 }
 
 pub fn port(st: &mut State, arg: &str) -> Ret {

@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 use tally_client::map::ClassKind;
+use tally_white::cnum::strtoul_str;
 use tally_wire::admn::{clients_req, AdmnRequest, Aop, FlodAop, MAX_ADMN_RESP};
 use tally_wire::header::{IdKind, ID_ANON, SRVR_ID_MAX, SRVR_ID_MIN};
 use tally_wire::validate::ClientsTarget;
@@ -117,22 +118,6 @@ pub fn anon_delay(date: u32, delay: u16, inflate: u32) -> AdmnRequest {
 /// in microseconds); the 16 bits of the request carry what fits.
 pub const ANON_DELAY_MAX: u64 = 4_000_000;
 
-/// The leading number of `s` as C's `strtoul(s, &end, 10)` reads it,
-/// and the rest: no digits give 0 and all of `s`.
-fn c_strtoul(s: &str) -> (u64, &str) {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r']);
-    let (neg, t) = match t.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    let end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    if end == 0 {
-        return (0, s);
-    }
-    let n = t[..end].parse::<u64>().unwrap_or(u64::MAX);
-    (if neg { n.wrapping_neg() } else { n }, &t[end..])
-}
-
 /// Parse the argument of `anon delay` as the original: a delay in ms
 /// (`forever`), then after `,` or `*` an inflation (`none` or a number).
 /// Returns `(delay, inflate)`.
@@ -143,7 +128,7 @@ pub fn parse_anon_delay(arg: &str) -> Result<(u16, u32), String> {
     if arg.eq_ignore_ascii_case("forever") {
         return Ok((ANON_DELAY_FOREVER, 0));
     }
-    let (delay, rest) = c_strtoul(arg);
+    let (delay, rest) = strtoul_str(arg, 10);
     if delay > ANON_DELAY_MAX || !(rest.is_empty() || rest.starts_with([',', '*'])) {
         return Err(format!("invalid delay: \"{arg}\""));
     }
@@ -154,7 +139,7 @@ pub fn parse_anon_delay(arg: &str) -> Result<(u16, u32), String> {
     let inflate = if rest.is_empty() || rest.eq_ignore_ascii_case("none") {
         0
     } else {
-        match c_strtoul(rest) {
+        match strtoul_str(rest, 10) {
             // the low 32 bits, as the original's int
             (n, "") if rest.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '-') => {
                 (n & 0xffff_ffff) as u32

@@ -30,8 +30,7 @@ pub enum AnonDelay {
 /// An unsigned number as C's `strtoul` reads it (base 10): the value and
 /// the rest; without digits the value is 0 and the rest is all of `s`.
 fn strtoul(s: &str) -> (u64, &str) {
-    let (v, n) = tally_white::cnum::strtoul(s.as_bytes(), 10);
-    (v, s.get(n..).unwrap_or(""))
+    tally_white::cnum::strtoul_str(s, 10)
 }
 
 /// Parse the value of `-u`; the error is the original's complaint.

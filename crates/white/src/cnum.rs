@@ -59,6 +59,13 @@ pub fn strtoul(s: &[u8], base: u32) -> (u64, usize) {
     (if neg { v.wrapping_neg() } else { v }, i)
 }
 
+/// [`strtoul`] of a text: the value and the rest of the text after the
+/// number; without digits the value is 0 and the rest all of `s`.
+pub fn strtoul_str(s: &str, base: u32) -> (u64, &str) {
+    let (v, n) = strtoul(s.as_bytes(), base);
+    (v, s.get(n..).unwrap_or(""))
+}
+
 /// Whole-string `strtoul`: `Some(value)` when every byte was consumed.
 /// An empty string gives `Some(0)`, as `*end == '\0'` holds in C.
 pub fn strtoul_all(s: &[u8], base: u32) -> Option<u64> {
