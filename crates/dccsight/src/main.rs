@@ -9,9 +9,9 @@ mod opts;
 mod run;
 
 fn main() {
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    std::process::exit(run::main_run(&args));
+    let mut args = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
+    // the C library's getopt names the program as it was started
+    let prog = args.next().unwrap_or_else(|| "dccsight".to_string());
+    let args: Vec<String> = args.collect();
+    std::process::exit(run::main_run(&prog, &args));
 }

@@ -2,8 +2,7 @@
 //! (the input file is opened as soon as it is named).
 
 use std::fs::File;
-use tally_engine::logopt::LogOpt;
-use tally_engine::tgts::{parse_ulong, Tgts};
+use tally_engine::tgts::Tgts;
 use tally_engine::tholds::Thresholds;
 use tally_getopt::{getopt, Item, Style};
 
@@ -50,8 +49,6 @@ pub struct Opts {
     pub infile: Option<(String, File)>,
     /// `-G`: the greylist triple checksum in hex.
     pub grey_sum: Option<String>,
-    /// `-L` settings.
-    pub log_opts: Vec<LogOpt>,
     /// Complaints about the options, in order; the run goes on.
     pub msgs: Vec<String>,
 }
@@ -75,26 +72,28 @@ fn usage(before: Option<String>) -> Fatal {
     }
 }
 
-/// Parse and apply the options: what was applied, and why the run cannot
-/// go on, if it cannot.
-pub fn parse(args: &[String]) -> (Opts, Option<Fatal>) {
+/// Parse and apply the options of the program started as `prog`: what was
+/// applied, and why the run cannot go on, if it cannot.
+pub fn parse(prog: &str, args: &[String]) -> (Opts, Option<Fatal>) {
     let mut o = Opts::default();
     let scan = getopt(args, OPTSTRING, Style::Gnu);
     for item in scan.items {
         let (c, arg) = match item {
             Item::Unknown(c) => {
+                // the C library reads `--word` as options, `-` the first
+                let c = if c == '\0' { '-' } else { c };
                 return (
                     o,
-                    Some(usage(Some(format!("dccsight: invalid option -- '{c}'")))),
-                )
+                    Some(usage(Some(format!("{prog}: invalid option -- '{c}'")))),
+                );
             }
             Item::MissingArg(c) => {
                 return (
                     o,
                     Some(usage(Some(format!(
-                        "dccsight: option requires an argument -- '{c}'"
+                        "{prog}: option requires an argument -- '{c}'"
                     )))),
-                )
+                );
             }
             Item::Opt(c, a) => (c, a.unwrap_or_default()),
         };
@@ -126,7 +125,7 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
             o.local_tgts = Some(if arg.eq_ignore_ascii_case("many") {
                 (arg, 1, true)
             } else {
-                match parse_ulong(&arg).filter(|&n| n <= MAX_TGTS) {
+                match strtoul_all(&arg).filter(|&n| n <= MAX_TGTS) {
                     Some(n) => (arg, n as Tgts, false),
                     None => {
                         o.msgs.push(format!("invalid count \"{arg}\""));
@@ -155,13 +154,46 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
             }
         },
         'G' => o.grey_sum = Some(arg),
-        'L' => match tally_engine::logopt::parse_log_opt(&arg) {
-            Ok(l) => o.log_opts.push(l),
-            Err(e) => o.msgs.push(e),
-        },
+        // checked, but the system log stays off (see `run::Out`)
+        'L' => {
+            if let Err(e) = tally_engine::logopt::parse_log_opt(&arg) {
+                o.msgs.push(e);
+            }
+        }
         _ => {}
     }
     Ok(())
+}
+
+/// The number `-t` gives, read as the original reads it: C's `strtoul`
+/// in base 10 with nothing after the digits. Blanks and a sign may come
+/// first; a negative number wraps around; a number too large for 64 bits
+/// is the largest one whatever its sign; an empty text is 0.
+fn strtoul_all(s: &str) -> Option<u64> {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'+') => (false, &t[1..]),
+        Some(b'-') => (true, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty() {
+        // nothing converted: the end is the start of the text
+        return s.is_empty().then_some(0);
+    }
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for b in digits.bytes() {
+        match v
+            .checked_mul(10)
+            .and_then(|x| x.checked_add(u64::from(b - b'0')))
+        {
+            Some(x) => v = x,
+            None => return Some(u64::MAX),
+        }
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
 }
 
 #[cfg(test)]
@@ -175,7 +207,7 @@ mod tests {
     #[test]
     fn targets() {
         let ok = |a: &str| {
-            let (o, f) = parse(&args(a));
+            let (o, f) = parse("dccsight", &args(a));
             assert!(f.is_none());
             o
         };
@@ -187,16 +219,40 @@ mod tests {
         let o = ok("-t 7 -t 1001");
         assert_eq!(o.local_tgts, Some(("1001".into(), 7, false)));
         assert_eq!(o.msgs, vec!["invalid count \"1001\"".to_string()]);
+        // strtoul: blanks and a sign, an empty count is 0
+        let o = ok("-t +3");
+        assert_eq!(o.local_tgts, Some(("+3".into(), 3, false)));
+        let (o, _) = parse("dccsight", &["-t".to_string(), String::new()]);
+        assert_eq!(o.local_tgts, Some((String::new(), 0, false)));
+        // a negative count too large for 64 bits is ULONG_MAX, not 1
+        let o = ok("-t 7 -t -18446744073709551616");
+        assert_eq!(o.local_tgts.map(|t| t.1), Some(7));
+        assert_eq!(o.msgs.len(), 1);
+        assert_eq!(strtoul_all("-18446744073709551616"), Some(u64::MAX));
+        assert_eq!(strtoul_all("-18446744073709551615"), Some(1));
+        assert_eq!(strtoul_all(" "), None);
+        assert_eq!(strtoul_all("-"), None);
+        assert_eq!(strtoul_all("5x"), None);
     }
 
     #[test]
     fn usage_errors() {
-        let f = parse(&args("-z")).1.expect("fatal");
+        let f = parse("dccsight", &args("-z")).1.expect("fatal");
         assert_eq!(f.before.as_deref(), Some("dccsight: invalid option -- 'z'"));
+        // named as started; `--word` is the option `-`
+        let f = parse("/usr/libexec/dccsight", &args("--foo"))
+            .1
+            .expect("fatal");
+        assert_eq!(
+            f.before.as_deref(),
+            Some("/usr/libexec/dccsight: invalid option -- '-'")
+        );
         assert_eq!((f.msg.as_str(), f.code), (USAGE, EX_USAGE));
-        let f = parse(&args("-Q extra")).1.expect("fatal");
+        let f = parse("dccsight", &args("-Q extra")).1.expect("fatal");
         assert_eq!(f.code, EX_USAGE);
-        let f = parse(&args("-i /nonexistent/cks")).1.expect("fatal");
+        let f = parse("dccsight", &args("-i /nonexistent/cks"))
+            .1
+            .expect("fatal");
         assert_eq!(
             f.msg,
             "bad input file \"/nonexistent/cks\": No such file or directory"

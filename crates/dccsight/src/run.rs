@@ -13,7 +13,6 @@ use tally_engine::errno_str;
 use tally_engine::home::{absolute, home_dir, hostname};
 use tally_engine::server::DccServer;
 use tally_engine::state::ST_RPT_SPAM;
-use tally_engine::syslog::Syslog;
 use tally_engine::tgts::Tgts;
 use tally_engine::white_verdict::white_verdict;
 use tally_engine::whitefiles::load_named;
@@ -23,34 +22,60 @@ const EX_NOINPUT: i32 = 66;
 /// `EX_NOHOST`: no DCC server to talk to.
 const EX_NOHOST: i32 = 68;
 
-/// Where complaints go: standard error and the system log.
-struct Out {
-    syslog: Syslog,
+/// Bytes of the original's buffer for a complaint: a longer one is cut
+/// to one less than this, ending with `...`.
+const MSG_BUF: usize = 512;
+
+/// Where complaints go: standard error only. The original starts with its
+/// system log turned off and no option turns it on (`-L` is only checked),
+/// so dccsight never writes to the system log.
+struct Out;
+
+/// A complaint as the original's buffer holds it.
+fn clip(msg: &str) -> Vec<u8> {
+    let b = msg.as_bytes();
+    if b.len() < MSG_BUF {
+        return b.to_vec();
+    }
+    let mut v = b[..MSG_BUF - 4].to_vec();
+    v.extend_from_slice(b"...");
+    v
 }
 
 impl Out {
+    /// A complaint; the run goes on.
     fn error(&self, msg: &str) {
-        let _ = io::stdout().flush();
-        eprintln!("{msg}");
-        self.syslog.error(msg);
+        let mut line = clip(msg);
+        if line.is_empty() {
+            line = b"(empty error message)".to_vec();
+        }
+        if !line.ends_with(b"\n") {
+            line.push(b'\n');
+        }
+        write_stderr(&line);
     }
 
     /// A complaint that ends the run with `code`.
     fn fatal(&self, msg: &str, code: i32) -> i32 {
-        self.error(&format!("{msg}; fatal error"));
+        let mut line = clip(msg);
+        line.extend_from_slice(b"; fatal error\n");
+        write_stderr(&line);
         code
     }
 }
 
-/// Run dccsight with these arguments; returns the exit code.
-pub fn main_run(args: &[String]) -> i32 {
-    let mut out = Out {
-        syslog: Syslog::new("dccsight"),
-    };
-    let (o, fatal) = opts::parse(args);
-    for l in &o.log_opts {
-        out.syslog.apply(*l);
-    }
+/// Write to standard error after what is waiting for standard output, as
+/// the original keeps the two in order.
+fn write_stderr(b: &[u8]) {
+    let _ = io::stdout().flush();
+    let _ = io::stderr().write_all(b);
+}
+
+/// Run dccsight, started as `prog`, with these arguments; returns the
+/// exit code.
+pub fn main_run(prog: &str, args: &[String]) -> i32 {
+    let out = Out;
+    let (o, fatal) = opts::parse(prog, args);
     for m in &o.msgs {
         out.error(m);
     }
@@ -137,7 +162,7 @@ fn white(
     o: &Opts,
     cks: &MsgCks,
 ) -> Option<tally_engine::ask::WhiteVerdict> {
-    let built = match load_named(home, o.whiteclnt.as_deref()?) {
+    let built = match load_named(home, ascii_name(o.whiteclnt.as_deref()?)) {
         Ok(b) => b?,
         Err(e) => {
             out.error(&e);
@@ -145,11 +170,26 @@ fn white(
         }
     };
     let mut v = white_verdict(&built.list, cks, None);
+    // The original takes the file's option switches and thresholds before
+    // it has read the file (its table was just reset), so they play no part
+    // in dccsight's decision; a spam trap still marks the body checksums.
+    v.sws = 0;
+    v.tholds_rej = [tally_engine::tgts::THOLD_UNSET; tally_engine::tholds::NUM_TYPES];
     if !built.errors.is_empty() {
         let all: Vec<String> = built.errors.iter().map(|e| e.to_string()).collect();
         v.complaint = Some(all.join("\n"));
     }
     Some(v)
+}
+
+/// The whiteclnt file a `-w` name means: the original takes a name ending
+/// with the suffix of its hash table (`.dccw`) or of one being built
+/// (`.dccx`) as the name of the file the table is made from.
+fn ascii_name(name: &str) -> &str {
+    [".dccw", ".dccx"]
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix).filter(|n| !n.is_empty()))
+        .unwrap_or(name)
 }
 
 fn run(out: &Out, mut o: Opts) -> Result<(), (String, i32)> {
@@ -177,7 +217,10 @@ fn run(out: &Out, mut o: Opts) -> Result<(), (String, i32)> {
         }
         let line = crate::grey::run(&server, o.query, g);
         save_map(out, &server);
-        println!("{}", line?);
+        // a failure to write is not noticed, as in the original
+        let mut stdout = io::stdout().lock();
+        let _ = writeln!(stdout, "{}", line?);
+        let _ = stdout.flush();
         return Ok(());
     }
 
@@ -238,9 +281,8 @@ fn run(out: &Out, mut o: Opts) -> Result<(), (String, i32)> {
         );
         let _ = stdout.write_all(table.as_bytes());
     }
-    if let Err(e) = stdout.flush() {
-        return Err((format!("fflush(stdout): {}", errno_str(&e)), EX_DATAERR));
-    }
+    // as the original's exit(), which flushes and ignores a failure
+    let _ = stdout.flush();
     Ok(())
 }
 

@@ -171,6 +171,12 @@ fn thresholds_and_whiteclnt() {
     let out = run(&["-h", &hs, "-w", "whiteclnt"], TABLE.as_bytes());
     let t = text(&out.stdout);
     assert!(t.contains("; bulk Body=many "), "{t}");
+    // the name of its hash table (or of one being built) names the file
+    for name in ["whiteclnt.dccw", "whiteclnt.dccx"] {
+        let out = run(&["-h", &hs, "-w", name, "-Q"], TABLE.as_bytes());
+        let t = text(&out.stdout);
+        assert!(t.contains("; bulk Body=many "), "{name}: {t}");
+    }
     // a complaint about the file names its line; the run goes on
     std::fs::write(h.join("whiteclnt"), "bogus line\n").expect("whiteclnt");
     let out = run(&["-h", &hs, "-w", "whiteclnt", "-Q"], TABLE.as_bytes());
@@ -210,7 +216,11 @@ fn bad_input_and_missing_servers() {
     );
     let out = run(&["-h", &hs, "-z"], b"");
     assert_eq!(code(&out), 64);
-    assert!(text(&out.stderr).starts_with("dccsight: invalid option -- 'z'\nusage: "));
+    // named as the C library's getopt names it: as started
+    assert!(text(&out.stderr).starts_with(&format!(
+        "{}: invalid option -- 'z'\nusage: ",
+        env!("CARGO_BIN_EXE_dccsight")
+    )));
     // no map file
     let empty = scratch("dccsight", "nomap");
     let es = empty.to_string_lossy().into_owned();
@@ -315,4 +325,97 @@ fn version() {
         "2.3.167\nbuilt with cargo\nbuilt with cargo\n"
     );
     assert_eq!(text(&o.stdout), "");
+}
+
+/// Complaints as the original's 512-byte buffer holds them: a longer one
+/// is cut to 508 bytes and `...`, before `; fatal error` when it ends the
+/// run.
+#[test]
+fn long_complaints_are_cut() {
+    let long = format!("/nonexistent/{}", "d".repeat(600));
+    let out = run(&["-i", &long], b"");
+    assert_eq!(code(&out), 64);
+    let whole = format!("bad input file \"{long}\": No such file or directory");
+    assert_eq!(
+        text(&out.stderr),
+        format!("{}...; fatal error\n", &whole[..508])
+    );
+    let many = "7".repeat(600);
+    let out = run(&["-t", &many, "-V"], b"");
+    assert_eq!(code(&out), 0);
+    let whole = format!("invalid count \"{many}\"");
+    assert_eq!(
+        text(&out.stderr),
+        format!("2.3.167\n{}...\n", &whole[..508])
+    );
+}
+
+/// The original writes its output through stdio and exits with 0 without
+/// looking at a failure to write it.
+#[test]
+fn output_that_cannot_be_written_is_not_noticed() {
+    let dcc = FakeDccd::start(1200, "behbrand");
+    let grey = FakeGrey::start(1202, "grey", "on,5");
+    let (h, hs) = home("full", dcc.addr);
+    let mut map = std::fs::read_to_string(h.join("map")).expect("map");
+    map.push_str(&grey_map_text(grey.addr));
+    std::fs::write(h.join("map"), map).expect("map");
+    let full = || std::fs::File::create("/dev/full").expect("/dev/full");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dccsight"))
+        .args(["-h", &hs, "-C"])
+        .stdin(Stdio::piped())
+        .stdout(full())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start dccsight");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(TABLE.as_bytes()).expect("write table");
+    drop(stdin);
+    let out = child.wait_with_output().expect("wait for dccsight");
+    assert_eq!((text(&out.stderr).as_str(), code(&out)), ("", 0));
+    assert_eq!(dcc.count(CkType::Body, body()), 1);
+    let out = Command::new(env!("CARGO_BIN_EXE_dccsight"))
+        .args(["-h", &hs, "-G", "0a0b0c0d 01020304 05060708 090a0b0c"])
+        .stdin(Stdio::null())
+        .stdout(full())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run dccsight");
+    assert_eq!((text(&out.stderr).as_str(), code(&out)), ("", 0));
+    assert_eq!(grey.ops(Op::GreyWhite).len(), 1);
+}
+
+/// The original resets its whiteclnt table just before it asks about the
+/// checksums and takes the file's switches and thresholds from the empty
+/// table, so `option threshold` and the spam-trap switches do not decide
+/// dccsight's answer; the entries do, and a spam trap still blacklists the
+/// body checksums.
+#[test]
+fn whiteclnt_options_do_not_decide() {
+    let srv = FakeDccd::start(1200, "behbrand");
+    let (h, hs) = home("wopts", srv.addr);
+    srv.preload(CkType::Body, body(), 20);
+    std::fs::write(h.join("whiteclnt"), "option threshold CMN,10\n").expect("whiteclnt");
+    let out = run(&["-h", &hs, "-Q", "-w", "whiteclnt"], TABLE.as_bytes());
+    let t = text(&out.stdout);
+    assert!(t.contains("; Body=20 "), "{t}");
+    assert!(!t.contains("bulk"), "{t}");
+    assert_eq!(text(&out.stderr), "");
+    // the same threshold on the command line counts
+    let out = run(
+        &["-h", &hs, "-Q", "-w", "whiteclnt", "-c", "CMN,10"],
+        TABLE.as_bytes(),
+    );
+    assert!(text(&out.stdout).contains("; bulk Body=20 "));
+    // a spam trap without body checksums: not spam
+    std::fs::write(h.join("whiteclnt"), "option spam-trap-reject\n").expect("whiteclnt");
+    let from = b"From: e347582a a46911ff b7dd7069 15e56dd8\n";
+    let out = run(&["-h", &hs, "-Q", "-w", "whiteclnt"], from);
+    let t = text(&out.stdout);
+    assert!(t.starts_with("X-DCC-behbrand-Metrics: "), "{t}");
+    assert!(!t.contains("bulk"), "{t}");
+    // with them: their blacklisting makes it spam
+    let out = run(&["-h", &hs, "-Q", "-w", "whiteclnt"], TABLE.as_bytes());
+    let t = text(&out.stdout);
+    assert!(t.contains("; bulk "), "{t}");
 }
