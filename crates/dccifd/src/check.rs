@@ -85,6 +85,9 @@ pub struct Checked {
     /// Proxy mode: the SMTP reply that refused or deferred the message
     /// (without CRLF), for the log files.
     pub smtp_reply: Option<String>,
+    /// Proxy mode: the main log's result lines when the proxy decides
+    /// them (a discarded message, a message the downstream refused).
+    pub main_result: Option<String>,
     /// `-X set:debug` lines for the system log's information messages.
     pub infos: Vec<String>,
     /// A file asks for greylisting without `-G` (for the system log
@@ -108,7 +111,13 @@ pub fn check_message<R: BufRead>(
         errors.push("spam and query are incompatible".to_string());
         head.opts.spam = false;
     }
-    for r in head.rcpts.iter_mut().filter(|r| r.user.is_empty()) {
+    let refused = head.refused.iter_mut().map(|(_, r)| r);
+    for r in head
+        .rcpts
+        .iter_mut()
+        .chain(refused)
+        .filter(|r| r.user.is_empty())
+    {
         if let Some(u) = cfg.domains.user_of(&r.addr) {
             r.user = u;
         }
@@ -167,6 +176,7 @@ pub fn check_message<R: BufRead>(
         logs,
         user_sws,
         smtp_reply: None,
+        main_result: None,
         infos,
         grey_wanted,
     })
@@ -229,11 +239,14 @@ impl Checked {
             .as_deref()
             .map(|r| format!("rejection message: {r}\n"));
         let with_reply = |result: &str| format!("{}{result}", reply.as_deref().unwrap_or(""));
+        let main_result = self.main_result.clone();
         let grey = |who: Option<usize>| match who {
             None => (
                 outcome.grey.log_text(),
                 if embargo {
                     Some(with_reply("result: temporary greylist embargo\n"))
+                } else if main_result.is_some() {
+                    main_result.clone()
                 } else if outcome.overall_reject && reply.is_some() {
                     Some(with_reply("result: reject\n"))
                 } else {

@@ -11,7 +11,7 @@
 //! the request asked for `log`, or with `option log-all` in the user's file.
 
 use crate::config::Config;
-use crate::proto::Head;
+use crate::proto::{Head, Rcpt};
 use std::io::Read;
 use tally_ck::message::Checksums;
 use tally_ck::simple::ip_to_v6;
@@ -131,10 +131,7 @@ impl MsgLogs {
             ));
         }
         let udirs = cfg.userdirs.as_ref().map_or("", |u| u.0.as_str());
-        let rcpt_line = |i: usize| -> String {
-            let Some(r) = head.rcpts.get(i) else {
-                return String::new();
-            };
+        let line_of = |r: &Rcpt| -> String {
             if r.user.is_empty() {
                 format!("env_To: {}  addr=  dir=\n", r.addr)
             } else {
@@ -142,10 +139,22 @@ impl MsgLogs {
                 format!("env_To: {}  addr={}  dir={udirs}/{d}\n", r.addr, r.user)
             }
         };
+        let rcpt_line = |i: usize| -> String { head.rcpts.get(i).map(line_of).unwrap_or_default() };
+        // the main log lists the recipients refused at RCPT where they came
+        let all_lines = || -> String {
+            let mut t = String::new();
+            for i in 0..=head.rcpts.len() {
+                for (_, r) in head.refused.iter().filter(|(at, _)| *at == i) {
+                    t.push_str(&line_of(r));
+                }
+                t.push_str(&rcpt_line(i));
+            }
+            t
+        };
         let mut errs = self.each(|who, f| {
             let mut t = top.clone();
             match who {
-                None => (0..head.rcpts.len()).for_each(|i| t.push_str(&rcpt_line(i))),
+                None => t.push_str(&all_lines()),
                 Some(i) => t.push_str(&rcpt_line(i)),
             }
             t.push('\n');

@@ -11,6 +11,8 @@ use tally_privs::EX_OSERR;
 
 /// sysexits `EX_USAGE`: a bad value of `-p`, `-o`, `-D`, `-S`, `-I`, `-M`.
 const EX_USAGE: i32 = 64;
+/// sysexits `EX_NOHOST`: the downstream host of `-o` is unknown.
+const EX_NOHOST: i32 = 68;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -101,6 +103,19 @@ fn run(args: &[String]) -> i32 {
             None
         }
     };
+    // the downstream host of -o is looked up at start, as the original
+    if let Some(tally_dccifd::proxy::Downstream::Tcp(Some(h), port)) = o.proxy.as_ref() {
+        if let Err(e) = std::net::ToSocketAddrs::to_socket_addrs(&(h.as_str(), *port)) {
+            let m = e.to_string();
+            let m = m
+                .strip_prefix("failed to lookup address information: ")
+                .unwrap_or(&m);
+            let m = format!("{h}: {m}");
+            eprintln!("dccifd: {m}");
+            syslog.error(&m);
+            return EX_NOHOST;
+        }
+    }
     if o.logdir.is_none() {
         if o.log_tholds_set {
             eprintln!("dccifd: log thresholds set with -t but no -l directory");

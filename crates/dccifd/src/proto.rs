@@ -70,6 +70,11 @@ pub struct Head {
     pub sender: String,
     /// Recipients.
     pub rcpts: Vec<Rcpt>,
+    /// Proxy mode: recipients refused at RCPT (by the downstream server
+    /// or for incompatible whitelists), each with the number of accepted
+    /// recipients before it. They are only listed in the main log file,
+    /// as the original lists them.
+    pub refused: Vec<(usize, Rcpt)>,
     /// Complaints about the request that do not stop it.
     pub warnings: Vec<String>,
 }

@@ -29,7 +29,7 @@
 use crate::check::{check_message, Servers};
 use crate::config::Config;
 use crate::proto::{Head, Rcpt, MAX_RCPTS};
-use crate::smtpio::{read_line, read_line_unbounded, read_reply, DotStuff};
+use crate::smtpio::{read_line, read_line_unbounded, read_reply, DataState, DotStuff};
 use std::io::{self, BufRead, BufReader, Read, Seek, Write};
 use std::net::IpAddr;
 use tally_white::compat::Transaction;
@@ -37,7 +37,7 @@ use tally_white::compat::Transaction;
 /// The answer to a recipient that cannot join the transaction.
 const INCOMPAT_WLIST: &[u8] = b"452 4.5.3 reject temporarily for incompatible whitelists\r\n";
 /// The answer to a recipient beyond the limit of one transaction.
-const TOO_MANY_RCPTS: &[u8] = b"452 4.5.3 too many recipients\r\n";
+const TOO_MANY_RCPTS: &[u8] = b"452 4.5.3 reject temporarily for too many recipients\r\n";
 
 /// Where the proxy sends mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +54,8 @@ pub enum Downstream {
 pub fn parse_downstream(arg: &str) -> Result<Downstream, String> {
     match arg.split_once(',') {
         None if arg == "/dev/null" => Ok(Downstream::Null),
+        // the size of sun_path, as the original checks it
+        None if arg.len() >= 108 => Err(format!("invalid UNIX domain socket: -o {arg}")),
         None => Ok(Downstream::Unix(arg.into())),
         Some((h, p)) => {
             let port = p
@@ -78,6 +80,8 @@ fn connect(d: &Downstream, peer: Option<IpAddr>) -> io::Result<Option<Down>> {
         Downstream::Null => Ok(None),
         Downstream::Unix(p) => {
             let s = std::os::unix::net::UnixStream::connect(p)?;
+            s.set_read_timeout(Some(crate::daemon::IDLE))?;
+            s.set_write_timeout(Some(crate::daemon::IDLE))?;
             let w = s.try_clone()?;
             Ok(Some(Down {
                 r: Box::new(BufReader::new(s)),
@@ -90,6 +94,9 @@ fn connect(d: &Downstream, peer: Option<IpAddr>) -> io::Result<Option<Down>> {
                 (None, Some(ip)) => std::net::TcpStream::connect((ip, *port))?,
                 (None, None) => std::net::TcpStream::connect(("127.0.0.1", *port))?,
             };
+            // a silent downstream is given up as a silent client is
+            s.set_read_timeout(Some(crate::daemon::IDLE))?;
+            s.set_write_timeout(Some(crate::daemon::IDLE))?;
             let w = s.try_clone()?;
             Ok(Some(Down {
                 r: Box::new(BufReader::new(s)),
@@ -99,74 +106,259 @@ fn connect(d: &Downstream, peer: Option<IpAddr>) -> io::Result<Option<Down>> {
     }
 }
 
+/// Where the SMTP dialogue stands, as the original proxy tracks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum State {
+    /// Nothing yet, or a transaction ended: HELO or MAIL expected.
+    #[default]
+    Start,
+    /// HELO, EHLO, XFORWARD or XCLIENT seen: MAIL expected.
+    Helo,
+    /// MAIL accepted: RCPT expected.
+    Trans,
+    /// A recipient accepted: more RCPTs or DATA.
+    Rcpt,
+    /// A command out of sequence: nothing until RSET or HELO.
+    Error,
+}
+
+/// The proxy's own replies: those it gives instead of the downstream's
+/// (`-o /dev/null`) and those for commands it refuses itself.
+mod reply {
+    pub const GREETING: &str = "220 dccifd proxy ready";
+    pub const QUIT: &str = "221 dccifd closing connection";
+    pub const DATA_OK: &str = "250 dccifd mail ok";
+    pub const RSET: &str = "250 dccifd RSET ok";
+    pub const HELO: &str = "250 dccifd HELO ok";
+    pub const POSTFIX: &str = "250 dccifd Postfix extension ok";
+    pub const RCPT: &str = "250 dccifd Recipient ok";
+    pub const MAIL: &str = "250 dccifd Sender ok";
+    pub const GO_AHEAD: &str = "354 Enter mail to dccifd";
+    pub const UNRECOGNIZED: &str = "500 5.0.0 dccifd command unrecognized";
+    pub const NO_ARG: &str = "501 5.5.4 dccifd command arg required";
+    pub const BAD_ARG: &str = "501 5.5.1 dccifd command unrecognized";
+    pub const RCPT_SYNTAX: &str = "501 5.5.2 dccifd RCPT command syntax error";
+    pub const POSTFIX_SYNTAX: &str = "501 5.5.2 dccifd Postfix extension syntax error";
+    pub const SEQUENCE: &str = "503 5.0.0 bad dccifd command sequence";
+    pub const TEMP_FAIL: &str = "451 4.4.0 temporary reject";
+}
+
+/// The commands the proxy follows; anything else is passed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verb {
+    Helo,
+    Ehlo,
+    Lhlo,
+    Mail,
+    Rcpt,
+    Data,
+    Xforward,
+    Xclient,
+    Rset,
+    Quit,
+}
+
+/// What a command line is: a known verb with its parameter (the word
+/// after `FROM:`/`TO:` or after the verb; for XFORWARD and XCLIENT the
+/// rest of the line), a reply refusing its syntax, or unknown.
+#[derive(Debug, PartialEq, Eq)]
+enum Cmd<'a> {
+    Known(Verb, &'a str),
+    Refused(&'static str),
+    Unknown,
+}
+
+/// Read a command line (without its line end) as the original proxy
+/// does: the verb in any case, alone or followed by blanks; a required
+/// parameter missing gets 501 5.5.4, a MAIL or RCPT without `FROM:` or
+/// `TO:` 501 5.5.1.
+fn parse_cmd(line: &str) -> Cmd<'_> {
+    const TABLE: [(&str, &str, Verb, bool); 10] = [
+        ("HELO", "", Verb::Helo, true),
+        ("EHLO", "", Verb::Ehlo, true),
+        ("LHLO", "", Verb::Lhlo, true),
+        ("MAIL", "FROM:", Verb::Mail, true),
+        ("RCPT", "TO:", Verb::Rcpt, true),
+        ("DATA", "", Verb::Data, false),
+        ("XFORWARD", "", Verb::Xforward, true),
+        ("XCLIENT", "", Verb::Xclient, true),
+        ("RSET", "", Verb::Rset, false),
+        ("QUIT", "", Verb::Quit, false),
+    ];
+    let blank = |c: char| c == ' ' || c == '\t';
+    let line = line.trim_start_matches(blank);
+    for (name, parm, verb, required) in TABLE {
+        let Some(head) = line.get(..name.len()) else {
+            continue;
+        };
+        if !head.eq_ignore_ascii_case(name) {
+            continue;
+        }
+        let rest = line.get(name.len()..).unwrap_or("");
+        if rest.is_empty() {
+            if required {
+                return Cmd::Refused(reply::NO_ARG);
+            }
+            return Cmd::Known(verb, "");
+        }
+        if !rest.starts_with(blank) {
+            continue;
+        }
+        let mut rest = rest.trim_start_matches(blank);
+        if !parm.is_empty() {
+            if rest.is_empty() {
+                return Cmd::Refused(reply::NO_ARG);
+            }
+            match rest.get(..parm.len()) {
+                Some(p) if p.eq_ignore_ascii_case(parm) => {}
+                _ => return Cmd::Refused(reply::BAD_ARG),
+            }
+            rest = rest
+                .get(parm.len()..)
+                .unwrap_or("")
+                .trim_start_matches(blank);
+        }
+        if matches!(verb, Verb::Xforward | Verb::Xclient) {
+            return Cmd::Known(verb, rest);
+        }
+        let end = rest.find(blank).unwrap_or(rest.len());
+        return Cmd::Known(verb, rest.get(..end).unwrap_or(""));
+    }
+    Cmd::Unknown
+}
+
 /// The envelope of the current SMTP transaction.
 #[derive(Default)]
 struct Envelope {
+    state: State,
     /// The client greeted with LHLO: LMTP, one final reply per recipient.
     lmtp: bool,
     helo: String,
     addr: Option<IpAddr>,
     name: Option<String>,
+    /// Set by XCLIENT, which lasts for the whole session (XFORWARD and
+    /// HELO values, and the connection's address, last one transaction).
+    xclient_helo: bool,
+    xclient_addr: bool,
+    xclient_name: bool,
     sender: Option<String>,
     rcpts: Vec<Rcpt>,
+    /// Recipients refused at RCPT, for the log file.
+    refused: Vec<(usize, Rcpt)>,
     /// The recipients as the joining rule sees them (refused ones left
     /// out, those the downstream refused kept but not compared).
     tx: Transaction,
 }
 
 impl Envelope {
-    /// A new transaction starts: no recipients yet.
-    fn clear_rcpts(&mut self) {
-        self.rcpts.clear();
-        self.tx = Transaction::new();
-    }
-
-    /// Ask the joining rule about the recipient of `RCPT TO` argument
-    /// `rest`: `false` when it must be refused.
-    fn admit(
-        &mut self,
-        cfg: &Config,
-        peer: Option<IpAddr>,
-        rest: &str,
-        errors: &mut Vec<String>,
-    ) -> bool {
-        let client = self.addr.or(peer);
-        crate::white::admit_rcpt(cfg, &mut self.tx, client, &path_arg(rest), errors)
-    }
-}
-
-/// The value of `FROM:<...>` or `TO:<...>` (brackets kept).
-fn path_arg(rest: &str) -> String {
-    let r = rest.trim_start();
-    let r = r.split_once(':').map_or(r, |(_, v)| v).trim_start();
-    match r.find('>') {
-        Some(e) if r.starts_with('<') => r.get(..=e).unwrap_or(r).to_string(),
-        _ => r.split_whitespace().next().unwrap_or("").to_string(),
-    }
-}
-
-/// Note `XFORWARD` / `XCLIENT` attributes.
-fn attrs(env: &mut Envelope, rest: &str) {
-    for kv in rest.split_whitespace() {
-        let Some((k, v)) = kv.split_once('=') else {
-            continue;
-        };
-        if v.starts_with('[') && v.ends_with(']') && v.contains("UNAVAIL") {
-            continue;
+    /// The transaction ends (RSET, HELO, after DATA): what XCLIENT did
+    /// not set is forgotten, as the original forgets it.
+    fn reset(&mut self) {
+        if self.state == State::Start {
+            return;
         }
+        self.state = State::Start;
+        self.sender = None;
+        self.rcpts.clear();
+        self.refused.clear();
+        self.tx = Transaction::new();
+        if !self.xclient_name {
+            self.name = None;
+        }
+        if !self.xclient_addr {
+            self.addr = None;
+        }
+        if !self.xclient_helo {
+            self.helo.clear();
+        }
+    }
+
+    /// Ask the joining rule about the recipient `path`: `false` when it
+    /// must be refused.
+    fn admit(&mut self, cfg: &Config, path: &str, errors: &mut Vec<String>) -> bool {
+        crate::white::admit_rcpt(cfg, &mut self.tx, self.addr, path, errors)
+    }
+}
+
+/// Whether a value of XFORWARD or XCLIENT stands for "no value".
+fn unavailable(v: &str) -> bool {
+    let u = |p: &str| v.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p));
+    u("[UNAVAILABLE]") || u("[TEMPUNAVAIL]")
+}
+
+/// Note `XFORWARD` / `XCLIENT` attributes (NAME, ADDR, HELO; the others
+/// are passed on unread). `Err` when an attribute has no `=`: the command
+/// is then refused (the attributes before it stay noted).
+fn attrs(
+    env: &mut Envelope,
+    rest: &str,
+    xclient: bool,
+    errors: &mut Vec<String>,
+) -> Result<(), ()> {
+    for kv in rest.split([' ', '\t']).filter(|w| !w.is_empty()) {
+        let Some((k, v)) = kv.split_once('=') else {
+            return Err(());
+        };
         match k.to_ascii_uppercase().as_str() {
-            "ADDR" => {
-                let v = v
-                    .strip_prefix("IPv6:")
-                    .or_else(|| v.strip_prefix("ipv6:"))
-                    .unwrap_or(v);
-                env.addr = v.parse().ok();
+            "NAME" => {
+                if unavailable(v) {
+                    env.name = None;
+                    continue;
+                }
+                env.name = Some(v.to_string());
+                env.xclient_name = xclient;
             }
-            "NAME" => env.name = Some(v.to_string()),
-            "HELO" => env.helo = v.to_string(),
+            "ADDR" => {
+                if unavailable(v) {
+                    env.addr = None;
+                    continue;
+                }
+                let a = match v.get(..5) {
+                    Some(p) if p.eq_ignore_ascii_case("IPv6:") => v.get(5..).unwrap_or(""),
+                    _ => v,
+                };
+                env.addr = a.parse().ok();
+                if env.addr.is_none() {
+                    errors.push(format!("unrecognized IP address \"{a}\""));
+                    continue;
+                }
+                env.xclient_addr = xclient;
+            }
+            "HELO" => {
+                if unavailable(v) {
+                    env.helo.clear();
+                } else {
+                    env.helo = v.to_string();
+                }
+                env.xclient_helo = xclient;
+            }
             _ => {}
         }
     }
+    Ok(())
+}
+
+/// A recipient as the original takes it from `RCPT TO:`: without angle
+/// brackets and source route; `None` for an empty one.
+fn rcpt_addr(path: &str) -> Option<&str> {
+    let mut a = path;
+    if a.len() >= 2 && a.starts_with('<') && a.ends_with('>') {
+        a = a.get(1..a.len() - 1).unwrap_or("");
+        if a.is_empty() {
+            return None;
+        }
+    }
+    if let Some(p) = a.rfind(',') {
+        a = a.get(p + 1..).unwrap_or("");
+    }
+    (!a.is_empty()).then_some(a)
+}
+
+/// Write one reply line (CRLF added) to the client.
+fn say<W: Write>(out: &mut W, r: &str) -> io::Result<()> {
+    out.write_all(r.as_bytes())?;
+    out.write_all(b"\r\n")?;
+    out.flush()
 }
 
 /// Carry one SMTP connection through the proxy. `peer` is the SMTP
@@ -195,7 +387,10 @@ pub fn converse<R: Read, W: Write>(
             ));
         }
     };
-    let mut env = Envelope::default();
+    let mut env = Envelope {
+        addr: peer,
+        ..Envelope::default()
+    };
     // the greeting
     match down.as_mut() {
         Some(d) => {
@@ -203,21 +398,128 @@ pub fn converse<R: Read, W: Write>(
             out.write_all(&g).map_err(io_err)?;
         }
         None => out
-            .write_all(format!("220 {} ESMTP\r\n", cfg.hostname).as_bytes())
+            .write_all(format!("{}\r\n", reply::GREETING).as_bytes())
             .map_err(io_err)?,
     }
     out.flush().map_err(io_err)?;
     while let Some(line) = read_line(&mut up).map_err(io_err)? {
-        let text = String::from_utf8_lossy(&line).trim_end().to_string();
-        let (verb, rest) = text.split_once(' ').unwrap_or((text.as_str(), ""));
-        let verb = verb.to_ascii_uppercase();
-        let mut admitted = false;
-        match verb.as_str() {
-            "DATA" => {
-                data(
+        let raw = String::from_utf8_lossy(&line);
+        let text = raw
+            .strip_suffix('\n')
+            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+            .unwrap_or(&raw);
+        // the command itself or the proxy's own reply for /dev/null
+        let pass = |down: Option<&mut Down>, own: &str| -> io::Result<(Vec<u8>, u16)> {
+            match down {
+                Some(d) => {
+                    d.w.write_all(&line)?;
+                    d.w.flush()?;
+                    read_reply(&mut d.r)
+                }
+                None => {
+                    let code = own.get(..3).and_then(|c| c.parse().ok()).unwrap_or(250);
+                    Ok((format!("{own}\r\n").into_bytes(), code))
+                }
+            }
+        };
+        let (verb, parm) = match parse_cmd(text) {
+            Cmd::Refused(r) => {
+                say(&mut out, r).map_err(io_err)?;
+                continue;
+            }
+            Cmd::Unknown => {
+                let (r, _) = pass(down.as_mut(), reply::UNRECOGNIZED).map_err(io_err)?;
+                out.write_all(&r).map_err(io_err)?;
+                out.flush().map_err(io_err)?;
+                continue;
+            }
+            Cmd::Known(v, p) => (v, p),
+        };
+        match verb {
+            Verb::Quit => {
+                let (r, _) = pass(down.as_mut(), reply::QUIT).map_err(io_err)?;
+                out.write_all(&r).map_err(io_err)?;
+                out.flush().map_err(io_err)?;
+                break;
+            }
+            Verb::Rset => {
+                let (r, _) = pass(down.as_mut(), reply::RSET).map_err(io_err)?;
+                env.reset();
+                out.write_all(&r).map_err(io_err)?;
+                out.flush().map_err(io_err)?;
+                continue;
+            }
+            Verb::Helo | Verb::Ehlo | Verb::Lhlo => {
+                env.reset();
+                env.state = State::Helo;
+                env.lmtp = verb == Verb::Lhlo;
+                let (r, code) = pass(down.as_mut(), reply::HELO).map_err(io_err)?;
+                if (200..300).contains(&code) && env.helo.is_empty() && !env.xclient_helo {
+                    env.helo = parm.to_string();
+                }
+                out.write_all(&r).map_err(io_err)?;
+                out.flush().map_err(io_err)?;
+                continue;
+            }
+            _ => {}
+        }
+        match (env.state, verb) {
+            (State::Start | State::Helo, Verb::Xforward | Verb::Xclient) => {
+                env.state = State::Helo;
+                if attrs(&mut env, parm, verb == Verb::Xclient, &mut errors).is_err() {
+                    say(&mut out, reply::POSTFIX_SYNTAX).map_err(io_err)?;
+                    continue;
+                }
+                let (r, _) = pass(down.as_mut(), reply::POSTFIX).map_err(io_err)?;
+                out.write_all(&r).map_err(io_err)?;
+            }
+            (State::Start | State::Helo, Verb::Mail) => {
+                let (r, code) = pass(down.as_mut(), reply::MAIL).map_err(io_err)?;
+                if (200..300).contains(&code) {
+                    env.sender = Some(parm.to_string());
+                    env.state = State::Trans;
+                }
+                out.write_all(&r).map_err(io_err)?;
+            }
+            (State::Trans | State::Rcpt, Verb::Rcpt) => {
+                let Some(addr) = rcpt_addr(parm) else {
+                    errors.push(if parm.starts_with('<') {
+                        "null recipient address".to_string()
+                    } else {
+                        "null recipient".to_string()
+                    });
+                    say(&mut out, reply::RCPT_SYNTAX).map_err(io_err)?;
+                    continue;
+                };
+                if env.tx.len() >= MAX_RCPTS {
+                    out.write_all(TOO_MANY_RCPTS).map_err(io_err)?;
+                    out.flush().map_err(io_err)?;
+                    continue;
+                }
+                let rcpt = Rcpt {
+                    addr: addr.to_string(),
+                    user: String::new(),
+                };
+                if !env.admit(cfg, parm, &mut errors) {
+                    env.refused.push((env.rcpts.len(), rcpt));
+                    out.write_all(INCOMPAT_WLIST).map_err(io_err)?;
+                    out.flush().map_err(io_err)?;
+                    continue;
+                }
+                let (r, code) = pass(down.as_mut(), reply::RCPT).map_err(io_err)?;
+                if (200..300).contains(&code) {
+                    env.rcpts.push(rcpt);
+                    env.state = State::Rcpt;
+                } else {
+                    env.refused.push((env.rcpts.len(), rcpt));
+                    env.tx.refused_downstream();
+                }
+                out.write_all(&r).map_err(io_err)?;
+            }
+            (State::Rcpt, Verb::Data) => {
+                let go_on = data(
                     cfg,
                     &mut env,
-                    peer,
                     &mut up,
                     &mut out,
                     down.as_mut(),
@@ -225,92 +527,37 @@ pub fn converse<R: Read, W: Write>(
                     &mut errors,
                     &mut infos,
                 )?;
-                env.sender = None;
-                env.clear_rcpts();
-                continue;
-            }
-            "EHLO" | "HELO" | "LHLO" => {
-                env.lmtp = verb == "LHLO";
-                env.helo = rest.trim().to_string();
-                env.sender = None;
-                env.clear_rcpts();
-            }
-            "XFORWARD" => attrs(&mut env, rest),
-            "XCLIENT" => {
-                attrs(&mut env, rest);
-                env.sender = None;
-                env.clear_rcpts();
-            }
-            "MAIL" => {
-                env.sender = Some(path_arg(rest));
-                env.clear_rcpts();
-            }
-            "RSET" => {
-                env.sender = None;
-                env.clear_rcpts();
-            }
-            "RCPT" if env.sender.is_some() && env.tx.len() >= MAX_RCPTS => {
-                out.write_all(TOO_MANY_RCPTS).map_err(io_err)?;
-                out.flush().map_err(io_err)?;
-                continue;
-            }
-            "RCPT" if env.sender.is_some() => {
-                if !env.admit(cfg, peer, rest, &mut errors) {
-                    out.write_all(INCOMPAT_WLIST).map_err(io_err)?;
-                    out.flush().map_err(io_err)?;
-                    continue;
+                env.reset();
+                if !go_on {
+                    break;
                 }
-                admitted = true;
             }
-            _ => {}
+            _ => {
+                env.state = State::Error;
+                say(&mut out, reply::SEQUENCE).map_err(io_err)?;
+            }
         }
-        let (reply, code) = relay(cfg, down.as_mut(), &line, &verb).map_err(io_err)?;
-        if !(200..300).contains(&code) {
-            if verb == "MAIL" {
-                env.sender = None;
-            }
-            if admitted {
-                env.tx.refused_downstream();
-            }
-        } else if verb == "RCPT" {
-            env.rcpts.push(Rcpt {
-                addr: path_arg(rest),
-                user: String::new(),
-            });
-        }
-        out.write_all(&reply).map_err(io_err)?;
         out.flush().map_err(io_err)?;
-        if verb == "QUIT" {
-            break;
-        }
     }
     Ok((errors, infos))
 }
 
-/// Pass one command downstream and get its reply (made up for
-/// `/dev/null`).
-fn relay(
-    cfg: &Config,
-    down: Option<&mut Down>,
-    line: &[u8],
-    verb: &str,
-) -> io::Result<(Vec<u8>, u16)> {
-    let Some(d) = down else {
-        let r = match verb {
-            "EHLO" | "LHLO" => format!(
-                "250-{}\r\n250-XFORWARD NAME ADDR HELO\r\n250 8BITMIME\r\n",
-                cfg.hostname
-            ),
-            "HELO" => format!("250 {}\r\n", cfg.hostname),
-            "QUIT" => "221 2.0.0 Bye\r\n".to_string(),
-            _ => "250 2.0.0 Ok\r\n".to_string(),
-        };
-        let code = if verb == "QUIT" { 221 } else { 250 };
-        return Ok((r.into_bytes(), code));
-    };
-    d.w.write_all(line)?;
-    d.w.flush()?;
-    read_reply(&mut d.r)
+/// The main log's lines for a message the downstream refused: its reply
+/// (the first line) and the result, as the original logs them.
+fn downstream_refusal(reply: &[u8]) -> String {
+    let first = reply.split(|&c| c == b'\n').next().unwrap_or(&[]);
+    let first = String::from_utf8_lossy(first);
+    format!(
+        "SMTP server rejection message: {}\nresult: rejected by SMTP server\n",
+        first.trim_end_matches(['\r', '\n'])
+    )
+}
+
+/// Pass one command downstream and get its reply.
+fn relay(down: &mut Down, line: &[u8]) -> io::Result<(Vec<u8>, u16)> {
+    down.w.write_all(line)?;
+    down.w.flush()?;
+    read_reply(&mut down.r)
 }
 
 /// The DATA phase: take the message, decide, refuse or send it on.
@@ -318,33 +565,22 @@ fn relay(
 fn data<R: BufRead, W: Write>(
     cfg: &Config,
     env: &mut Envelope,
-    peer: Option<IpAddr>,
     up: &mut R,
     out: &mut W,
     mut down: Option<&mut Down>,
     ask: &mut dyn Servers,
     errors: &mut Vec<String>,
     infos: &mut Vec<String>,
-) -> Result<(), String> {
+) -> Result<bool, String> {
     let io_err = |e: io::Error| format!("SMTP proxy: {}", tally_engine::errno_str(&e));
-    if env.sender.is_none() || env.rcpts.is_empty() {
-        let r: &[u8] = if env.sender.is_none() {
-            b"503 5.5.1 Error: need MAIL command\r\n"
-        } else {
-            b"503 5.5.1 Error: need RCPT command\r\n"
-        };
-        out.write_all(r).map_err(io_err)?;
-        return out.flush().map_err(io_err);
-    }
-    out.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-        .map_err(io_err)?;
-    out.flush().map_err(io_err)?;
+    say(out, reply::GO_AHEAD).map_err(io_err)?;
     // the message without SMTP transparency, in a temporary file
     let (mut raw, _) = crate::check::spool_file(cfg).map_err(io_err)?;
     {
         let mut w = io::BufWriter::new(&mut raw);
+        let mut st = DataState::default();
         loop {
-            let Some(line) = read_line_unbounded(up, &mut w).map_err(io_err)? else {
+            let Some(line) = read_line_unbounded(up, &mut w, &mut st).map_err(io_err)? else {
                 return Err("SMTP proxy: message truncated".to_string());
             };
             if line {
@@ -355,11 +591,12 @@ fn data<R: BufRead, W: Write>(
     }
     raw.rewind().map_err(io_err)?;
     let head = Head {
-        client_ip: env.addr.or(peer),
+        client_ip: env.addr,
         client_name: env.name.clone(),
         helo: env.helo.clone(),
         sender: env.sender.clone().unwrap_or_default(),
         rcpts: env.rcpts.clone(),
+        refused: env.refused.clone(),
         ..Head::default()
     };
     let cip = head.client_ip.map(|i| i.to_string()).unwrap_or_default();
@@ -368,11 +605,12 @@ fn data<R: BufRead, W: Write>(
     let id = c.log_id().unwrap_or_default();
     // LMTP wants one final reply per accepted recipient
     let n = if env.lmtp { env.rcpts.len() } else { 1 };
+    let mut dcc_failed = false;
     let reply: Vec<u8> = if c.outcome.embargo {
         // deferred: the downstream transaction is given up, as after a
         // rejection, and the client told to try again later
         if let Some(d) = down.as_mut() {
-            let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
+            let _ = relay(d, b"RSET\r\n");
         }
         let r = crate::replies::line(&cfg.grey_reply, &id, &cip);
         c.smtp_reply = Some(r.trim_end().to_string());
@@ -380,29 +618,30 @@ fn data<R: BufRead, W: Write>(
     } else if let Some(r) = c.outcome.xfltr.as_ref().and_then(|x| x.reply.clone()) {
         // the -X filter refused or deferred the message for everyone
         if let Some(d) = down.as_mut() {
-            let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
+            let _ = relay(d, b"RSET\r\n");
         }
         c.smtp_reply = Some(r.clone());
         format!("{r}\r\n").repeat(n).into_bytes()
     } else if c.outcome.xfltr.as_ref().is_some_and(|x| x.discard) {
         // the -X filter discarded the message
         if let Some(d) = down.as_mut() {
-            let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
+            let _ = relay(d, b"RSET\r\n");
         }
         "250 2.0.0 Ok: discarded by the external filter\r\n"
             .repeat(n)
             .into_bytes()
     } else if c.outcome.tempfail {
         // -x and no DCC server answered: try again later
+        dcc_failed = true;
         if let Some(d) = down.as_mut() {
-            let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
+            let _ = relay(d, b"RSET\r\n");
         }
-        let r = "451 4.4.0 DCC failure\r\n";
+        let r = format!("{}\r\n", reply::TEMP_FAIL);
         c.smtp_reply = Some(r.trim_end().to_string());
         r.repeat(n).into_bytes()
     } else if c.outcome.overall_reject && !cfg.discard {
         if let Some(d) = down.as_mut() {
-            let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
+            let _ = relay(d, b"RSET\r\n");
         }
         // a DNS blacklist's text when its hit rejects the message
         let dnsbl = c.outcome.dnsbl.as_ref().and_then(|(o, on)| {
@@ -414,32 +653,41 @@ fn data<R: BufRead, W: Write>(
         r.repeat(n).into_bytes()
     } else if c.outcome.overall_reject {
         if let Some(d) = down.as_mut() {
-            let _ = relay(cfg, Some(d), b"RSET\r\n", "RSET");
+            let _ = relay(d, b"RSET\r\n");
         }
-        "250 2.0.0 Ok: discarded by DCC\r\n".repeat(n).into_bytes()
+        c.main_result = Some("result: discard\n".to_string());
+        format!("{}\r\n", reply::DATA_OK).repeat(n).into_bytes()
     } else {
+        // spam let through by -a IGNORE: the main log's result is the
+        // original's "ignore and accept" (/dev/null) or the downstream's
+        if cfg.ignore && c.outcome.results.contains(&false) {
+            c.main_result = Some(match down {
+                None => "result: ignore and accept\n".to_string(),
+                Some(_) => "result: accept\n".to_string(),
+            });
+        }
         match down.as_mut() {
-            None => format!("250 2.0.0 Ok: queued as {id}\r\n")
-                .repeat(n)
-                .into_bytes(),
+            None => format!("{}\r\n", reply::DATA_OK).repeat(n).into_bytes(),
             Some(d) => {
-                let (r, code) = relay(cfg, Some(d), b"DATA\r\n", "DATA").map_err(io_err)?;
+                let (r, code) = relay(d, b"DATA\r\n").map_err(io_err)?;
                 if code != 354 {
+                    c.main_result = Some(downstream_refusal(&r));
                     r
                 } else {
-                    let mut ds = DotStuff {
-                        inner: &mut d.w,
-                        bol: true,
-                    };
+                    let mut ds = DotStuff::new(&mut d.w);
                     c.copy_message(cfg, &mut ds).map_err(io_err)?;
-                    if !ds.bol {
+                    if !ds.empty {
                         ds.inner.write_all(b"\r\n").map_err(io_err)?;
                     }
                     d.w.write_all(b".\r\n").map_err(io_err)?;
                     d.w.flush().map_err(io_err)?;
                     let mut all = Vec::new();
                     for _ in 0..n {
-                        all.extend(read_reply(&mut d.r).map_err(io_err)?.0);
+                        let (r, code) = read_reply(&mut d.r).map_err(io_err)?;
+                        if !(200..300).contains(&code) && c.main_result.is_none() {
+                            c.main_result = Some(downstream_refusal(&r));
+                        }
+                        all.extend(r);
                     }
                     all
                 }
@@ -452,7 +700,8 @@ fn data<R: BufRead, W: Write>(
     errors.append(&mut c.errors);
     errors.extend(c.grey_wanted.take());
     infos.append(&mut c.infos);
-    Ok(())
+    // after a DCC failure the original ends the session
+    Ok(!dcc_failed)
 }
 
 #[cfg(test)]
@@ -461,17 +710,41 @@ mod tests {
 
     #[test]
     fn args() {
-        assert_eq!(path_arg("FROM:<a@b.example> SIZE=10"), "<a@b.example>");
-        assert_eq!(path_arg("TO: <c@d>"), "<c@d>");
+        assert_eq!(
+            parse_cmd("MAIL FROM:<a@b.example> SIZE=10"),
+            Cmd::Known(Verb::Mail, "<a@b.example>")
+        );
+        assert_eq!(parse_cmd("rcpt to: <c@d>"), Cmd::Known(Verb::Rcpt, "<c@d>"));
+        assert_eq!(parse_cmd("MAIL"), Cmd::Refused(reply::NO_ARG));
+        assert_eq!(parse_cmd("MAIL <a@b>"), Cmd::Refused(reply::BAD_ARG));
+        assert_eq!(parse_cmd("HELO"), Cmd::Refused(reply::NO_ARG));
+        assert_eq!(parse_cmd("DATAX"), Cmd::Unknown);
+        assert_eq!(parse_cmd("NOOP"), Cmd::Unknown);
+        assert_eq!(parse_cmd(" data"), Cmd::Known(Verb::Data, ""));
+        assert_eq!(
+            rcpt_addr("<@relay.example,bob@example.net>"),
+            Some("bob@example.net")
+        );
+        assert_eq!(rcpt_addr("<>"), None);
         let mut e = Envelope::default();
-        attrs(&mut e, "NAME=mx.example ADDR=192.0.2.9 HELO=[UNAVAILABLE]");
-        assert_eq!(e.addr, Some("192.0.2.9".parse().unwrap()));
+        let mut errs = Vec::new();
+        attrs(
+            &mut e,
+            "NAME=mx.example ADDR=IPV6:2001:db8::9 HELO=[UNAVAILABLE]",
+            false,
+            &mut errs,
+        )
+        .unwrap();
+        assert_eq!(e.addr, Some("2001:db8::9".parse().unwrap()));
         assert_eq!(e.helo, "");
+        assert!(attrs(&mut e, "NAME=x PROTO", false, &mut errs).is_err());
         assert_eq!(parse_downstream("/dev/null").unwrap(), Downstream::Null);
         assert_eq!(
             parse_downstream("@,10026").unwrap(),
             Downstream::Tcp(None, 10026)
         );
         assert!(parse_downstream("h,0").is_err());
+        assert!(parse_downstream(&format!("/{}", "s".repeat(107))).is_err());
+        assert!(parse_downstream(&format!("/{}", "s".repeat(106))).is_ok());
     }
 }
