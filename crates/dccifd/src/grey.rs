@@ -20,7 +20,9 @@ use tally_engine::grey::{
 };
 use tally_engine::rcpts_if::{rcpt_listing, RcptWhite};
 use tally_engine::server::{Answer, AskError, ClientInfo, Request};
-use tally_engine::state::{wf_to_sws_grey, AskSt, ST_GREY_OFF, ST_QUERY_GREY};
+use tally_engine::state::{
+    wf_to_sws_grey, AskSt, ST_GREY_OFF, ST_QUERY_GREY, SW_DISCARD_NO, SW_TRAP_DIS, SW_TRAP_REJ,
+};
 
 /// The servers a request is checked with.
 pub trait Servers {
@@ -39,9 +41,14 @@ pub trait Servers {
 pub struct Grey {
     /// The engine's state.
     pub list: Greylist,
-    /// `-Q`: the log files' greylist heading says `query` (as recorded,
-    /// not for the `grey-query` option).
+    /// `-Q` or the `query` option: the log files' greylist heading says
+    /// `query` (the original's `ASK_ST_QUERY`; as recorded, not for the
+    /// `grey-query` option).
     pub query: bool,
+    /// The message was spam for some recipient ([`Grey::finish`]): a
+    /// recipient that takes it after its embargo ended is logged as
+    /// ignoring the verdict, as the original's per-user result does.
+    spam_seen: bool,
 }
 
 /// The message's greylist state from the request options.
@@ -80,16 +87,27 @@ pub fn ask_rcpts(
     let st = message_st(cfg, head);
     let mut g = Grey {
         list: Greylist::new(st),
-        query: cfg.query,
+        query: cfg.query || head.opts.query,
+        spam_seen: false,
     };
     if !cfg.grey.on {
         return g;
     }
+    // -x: a message that cannot be greylisted for want of its IP address
+    // or sender is embargoed too, as one whose greylist server is silent
+    g.list.try_extra_hard = cfg.try_hard;
     let global_sws = lists.global.as_ref().map_or(0, |l| l.switches().0);
+    let action = action(cfg, head);
+    let proxy = cfg.proxy.is_some();
+    let init = discard_sws(
+        wf_to_sws_grey(initial_sws(action), global_sws, true),
+        action,
+        proxy,
+    );
     for (i, (r, w)) in head.rcpts.iter().zip(rcpt_whites).enumerate() {
-        let mut sws = wf_to_sws_grey(0, global_sws, true);
+        let mut sws = init;
         if let Some(u) = lists.users.get(i).and_then(|u| u.as_ref()) {
-            sws = wf_to_sws_grey(sws, u.switches().0, true);
+            sws = discard_sws(wf_to_sws_grey(sws, u.switches().0, true), action, proxy);
         }
         let mut gs = GreyRcptSws::from_sws(sws);
         gs.off |= via_relay;
@@ -110,6 +128,50 @@ pub fn ask_rcpts(
     g
 }
 
+/// What is done with spam for the message: `-a`, or the `no-reject`
+/// option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Reject,
+    Discard,
+    Ignore,
+}
+
+fn action(cfg: &Config, head: &Head) -> Action {
+    if cfg.ignore || head.opts.no_reject {
+        Action::Ignore
+    } else if cfg.discard {
+        Action::Discard
+    } else {
+        Action::Reject
+    }
+}
+
+/// The switches before any whiteclnt file: rejecting spam means that a
+/// recipient does not want it discarded in the others' place.
+fn initial_sws(action: Action) -> u32 {
+    if action == Action::Reject {
+        SW_DISCARD_NO
+    } else {
+        0
+    }
+}
+
+/// The original's adjustment after each whiteclnt file: a discarding
+/// spam trap may always have spam discarded; the SMTP proxy (`-o`), which
+/// cannot discard for one recipient, never unless it ignores spam; `-a
+/// DISCARD` always.
+fn discard_sws(mut sws: u32, action: Action, proxy: bool) -> u32 {
+    if sws & SW_TRAP_DIS != 0 {
+        sws &= !SW_DISCARD_NO;
+    } else if proxy && (action != Action::Ignore || sws & SW_TRAP_REJ != 0) {
+        sws |= SW_DISCARD_NO;
+    } else if action == Action::Discard {
+        sws &= !SW_DISCARD_NO;
+    }
+    sws
+}
+
 impl Grey {
     /// After the DCC decision: `spam` says for each recipient whether
     /// the message is spam for it; `ignore` that spam is delivered anyway
@@ -122,6 +184,7 @@ impl Grey {
         cks: &MsgCks,
         servers: &mut dyn Servers,
     ) -> bool {
+        self.spam_seen = spam.contains(&true);
         for (i, &is_spam) in spam.iter().enumerate() {
             if !is_spam {
                 continue;
@@ -159,6 +222,15 @@ impl Grey {
         if !delivered {
             return None;
         }
+        if self.spam_seen {
+            // spam for another recipient: the original says so before
+            // naming the greylist (and a greylist whitelisting is then
+            // not named at all)
+            return self
+                .list
+                .ended
+                .then(|| "result: ignore and accept after greylist embargo\n".to_string());
+        }
         if self.list.ended {
             return Some("result: accept after greylist embargo\n".to_string());
         }
@@ -172,5 +244,75 @@ impl Grey {
     /// greylisting.
     pub fn wants_user_log(&self, i: usize) -> bool {
         self.list.wants_user_log(i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Servers that are never asked (the greylist answers are given).
+    struct Unasked;
+
+    impl Servers for Unasked {
+        fn dcc(&mut self, _: &Request) -> (Result<Answer, AskError>, ClientInfo) {
+            panic!("the DCC server is not asked here")
+        }
+        fn grey(&mut self, _: &GreyRequest) -> Result<GreyAnswer, String> {
+            Err("not asked".to_string())
+        }
+        fn grey_spam(&mut self, _: &GreySpamRequest) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    fn ended_for_two() -> Grey {
+        let mut g = Grey::default();
+        for (i, to) in ["alice@example.net", "bob@example.net"].iter().enumerate() {
+            g.list.add_rcpt(to, GreyRcptSws::default(), false, false);
+            let end = GreyAnswer {
+                msg: 1,
+                triple: tally_engine::tgts::OK,
+            };
+            g.list.apply(i, Ok(end), false);
+        }
+        g
+    }
+
+    #[test]
+    fn accepted_after_the_embargo_while_spam_for_another() {
+        // the original's per-user result checks the message's spam
+        // verdict before the end of the embargo
+        let mut g = ended_for_two();
+        assert!(!g.finish(&[false, true], false, &MsgCks::new(), &mut Unasked));
+        assert_eq!(
+            g.rcpt_result(0, false, true).as_deref(),
+            Some("result: ignore and accept after greylist embargo\n")
+        );
+        assert_eq!(g.rcpt_result(1, false, false), None);
+        // not spam for anyone: the plain words
+        let mut g = ended_for_two();
+        assert!(!g.finish(&[false, false], false, &MsgCks::new(), &mut Unasked));
+        assert_eq!(
+            g.rcpt_result(0, false, true).as_deref(),
+            Some("result: accept after greylist embargo\n")
+        );
+    }
+
+    #[test]
+    fn discarding_for_one_recipient() {
+        // -a REJECT (the default) lets the others' delivery win through
+        // forced discarding, unless a whiteclnt option says otherwise;
+        // the proxy cannot discard for one recipient
+        let sws = discard_sws(initial_sws(Action::Reject), Action::Reject, false);
+        assert_ne!(sws & SW_DISCARD_NO, 0);
+        let sws = discard_sws(initial_sws(Action::Discard), Action::Discard, false);
+        assert_eq!(sws & SW_DISCARD_NO, 0);
+        let sws = discard_sws(initial_sws(Action::Discard), Action::Discard, true);
+        assert_ne!(sws & SW_DISCARD_NO, 0);
+        let sws = discard_sws(initial_sws(Action::Ignore), Action::Ignore, true);
+        assert_eq!(sws & SW_DISCARD_NO, 0);
+        let trap = initial_sws(Action::Reject) | SW_TRAP_DIS;
+        assert_eq!(discard_sws(trap, Action::Reject, true) & SW_DISCARD_NO, 0);
     }
 }

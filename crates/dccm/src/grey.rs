@@ -14,6 +14,7 @@ use tally_engine::ask::{Decision, Listing};
 use tally_engine::cks::MsgCks;
 use tally_engine::grey::{GreyRcptSws, GreyRequest, Greylist};
 use tally_engine::state::{AskSt, ST_QUERY, ST_QUERY_GREY};
+use tally_white::verdict::MtaOpinion;
 
 /// Start greylisting a message: its recipients and the requests to send
 /// (recipient index and request), or `None` without `-G`. `all_white`:
@@ -35,6 +36,7 @@ pub fn start(
     let global = msg.global_list();
     let global_listing = global.map(|l| crate::white::verdict(l, cks, ip).listing);
     let global_black = global_listing == Some(Listing::Black);
+    let mta = msg.mta_opinion() != MtaOpinion::None;
     let global_white = global_listing == Some(Listing::Listed);
     for r in &msg.rcpts {
         let f = msg
@@ -50,8 +52,14 @@ pub fn start(
             Some(Listing::Black) => (r.white, true),
             _ => (r.white || global_white, global_black),
         };
-        let white = white || all_white;
-        let black = msg.mta_isspam.is_some() || black;
+        let (white, black) = if mta {
+            // sendmail's opinion combined with the files' answers
+            // (Msg::mta_effect): by default it wins, even over a
+            // whitelisting, so that spam by its word is only asked about
+            (r.mta_white, !r.mta_white)
+        } else {
+            (white || all_white, black)
+        };
         g.add_rcpt(&r.env_to, GreyRcptSws::from_filters(&f), white, black);
     }
     let reqs = (0..g.rcpts.len())
@@ -81,7 +89,12 @@ pub fn finish(
     }
     let ignore = cfg.action == Action::Ignore;
     let msg_spam = d.is_some_and(|d| d.is_spam()) || msg.mta_isspam.is_some();
-    let spam: Vec<bool> = msg.rcpts.iter().map(|r| msg_spam && !r.white).collect();
+    let mta = msg.mta_opinion() != MtaOpinion::None;
+    let spam: Vec<bool> = msg
+        .rcpts
+        .iter()
+        .map(|r| msg_spam && !if mta { r.mta_white } else { r.white })
+        .collect();
     for (i, &s) in spam.iter().enumerate() {
         if s {
             if let Some(req) = g.spam_request(i, cks, ignore) {

@@ -228,7 +228,7 @@ fn apply(o: &mut Opts, c: char, arg: String) {
         'W' => o.to_white_only = true,
         // a bad -G prints the usage, and dccm goes on
         'G' if o.grey.parse(&arg).is_err() => o.msgs.push(format!(
-            "unrecognized \"-G {arg}\"\n{USAGE}\n... continuing"
+            "unrecognized \"-G{arg}\"\n{USAGE}\n... continuing"
         )),
         'G' => {}
         'B' => o.dnsbl.push(arg),
@@ -417,7 +417,7 @@ mod tests {
         let o = parse(&v(&["-G", "noIP"]));
         assert_eq!((o.grey.on, o.grey.mask_bits), (true, Some(0)));
         let o = parse(&v(&["-G", "sometimes"]));
-        assert!(!o.grey.on && o.msgs[0].starts_with("unrecognized \"-G sometimes\""));
+        assert!(!o.grey.on && o.msgs[0].starts_with("unrecognized \"-Gsometimes\""));
         let o = parse(&v(&["-B", "set:bogus", "-B", "bl.test"]));
         assert!(o.fatal.is_none() && o.dnsbl_settings.enabled());
         assert_eq!(o.msgs, ["unrecognized  \"-B set:bogus\""]);

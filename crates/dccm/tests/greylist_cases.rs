@@ -69,6 +69,12 @@ fn bulk_body() -> Vec<u8> {
 /// One message from 198.51.100.9 to local users `rcpts`; the replies at
 /// its end.
 fn send(s: &Setup, rcpts: &[&str], body: &[u8]) -> Vec<Reply> {
+    send_with(s, rcpts, body, &[])
+}
+
+/// [`send`] with more macros at each recipient (sendmail's
+/// `${dcc_isspam}` and `${dcc_notspam}`).
+fn send_with(s: &Setup, rcpts: &[&str], body: &[u8], more: &[(&str, &str)]) -> Vec<Reply> {
     let mut c = connect(&s.d.sock);
     c.send(b'C', &connect_data("mail.example.com", "198.51.100.9"))
         .unwrap();
@@ -77,11 +83,9 @@ fn send(s: &Setup, rcpts: &[&str], body: &[u8]) -> Vec<Reply> {
     c.send(b'M', b"<alice@example.com>\0").unwrap();
     c.replies().unwrap();
     for r in rcpts {
-        c.send(
-            b'D',
-            &macro_pkt(b'R', &[("{rcpt_mailer}", "local"), ("{rcpt_addr}", r)]),
-        )
-        .unwrap();
+        let mut macros = vec![("{rcpt_mailer}", "local"), ("{rcpt_addr}", *r)];
+        macros.extend_from_slice(more);
+        c.send(b'D', &macro_pkt(b'R', &macros)).unwrap();
         c.send(b'R', format!("<{r}@example.net>\0").as_bytes())
             .unwrap();
         assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')], "{r}");
@@ -270,4 +274,33 @@ fn main_file_greylist_off_and_a_user_turning_it_on() {
     assert!(g.ops(Op::GreyReport).is_empty());
     assert!(embargoed(&send(&s, &["carol"], HELLO)));
     assert_eq!(g.ops(Op::GreyReport).len(), 1);
+}
+
+#[test]
+fn sendmail_spam_is_only_asked_about_even_when_whitelisted() {
+    // as the original's ask_white_rcpt(): without option MTA-first,
+    // ${dcc_isspam} makes the recipient blacklisted after the whiteclnt
+    // files, so the greylist server is asked (GREY_QUERY), never told the
+    // triple is white
+    let g = FakeGrey::start(1202, "grey", "on,5");
+    let files = [("whiteclnt-gm", "ok env_From alice@example.com\n")];
+    let s = start(
+        "grey-mta",
+        Some(&g),
+        &files,
+        &["-G", "on", "-w", "whiteclnt-gm"],
+    );
+    let r = send_with(&s, &["bob"], HELLO, &[("{dcc_isspam}", "go away")]);
+    assert!(
+        matches!(r.as_slice(), [Reply::Code(c)] if c.starts_with("550 5.7.1") && c.contains("go away")),
+        "{r:?}"
+    );
+    assert_eq!(g.ops(Op::GreyQuery).len(), 1, "{:?}", g.seen());
+    assert!(g.ops(Op::GreyWhite).is_empty(), "{:?}", g.seen());
+    // and ${dcc_notspam} whitelists it for greylisting
+    let g = FakeGrey::start(1202, "grey", "on,5");
+    let s = start("grey-mta-ok", Some(&g), &[], &["-G", "on"]);
+    let r = send_with(&s, &["bob"], HELLO, &[("{dcc_notspam}", "ok")]);
+    assert!(accepted(&r), "{r:?}");
+    assert_eq!(g.ops(Op::GreyWhite).len(), 1, "{:?}", g.seen());
 }

@@ -20,28 +20,34 @@ pub struct GreyOpt {
 impl GreyOpt {
     /// Apply one `-G` argument: comma-separated words `on`, `off`,
     /// `noIP`, `IPmask/xx` (1 to 127 bits; up to 32 counts as an IPv4
-    /// prefix). `noIP` and `IPmask` also turn greylisting on. `Err`
-    /// names the argument; the settings are then unchanged.
+    /// prefix), any case. `noIP` and `IPmask` also turn greylisting on.
+    /// As in the original, the words are applied one after the other: a
+    /// bad word stops the parse with `Err` (naming the argument), but the
+    /// words before it stay applied; each word may be followed by one
+    /// comma, so an empty argument is accepted and does nothing while an
+    /// empty word (`on,,off`, `,`) is refused.
     pub fn parse(&mut self, arg: &str) -> Result<(), String> {
-        let mut new = *self;
-        for word in arg.split(',') {
+        let mut rest = arg;
+        while !rest.is_empty() {
+            let (word, after) = match rest.find(',') {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, ""),
+            };
             if word.eq_ignore_ascii_case("on") {
-                new.on = true;
+                self.on = true;
             } else if word.eq_ignore_ascii_case("off") {
-                new.on = false;
+                self.on = false;
             } else if word.eq_ignore_ascii_case("noIP") {
-                new.on = true;
-                new.mask_bits = Some(0);
+                self.on = true;
+                self.mask_bits = Some(0);
             } else if let Some(bits) = ipmask_bits(word) {
-                new.on = true;
-                new.mask_bits = Some(bits);
-            } else if word.is_empty() && !arg.is_empty() && arg.ends_with(',') {
-                // a trailing comma ends the list
+                self.on = true;
+                self.mask_bits = Some(bits);
             } else {
                 return Err(format!("unrecognized -G \"{arg}\""));
             }
+            rest = after;
         }
-        *self = new;
         Ok(())
     }
 
@@ -63,17 +69,20 @@ impl GreyOpt {
     }
 }
 
-/// `IPmask/xx` as the bits of a 128-bit address, or `None`.
+/// `IPmask/xx` as the bits of a 128-bit address, or `None`: any number
+/// of decimal digits (leading zeros too) making 1 to 127.
 fn ipmask_bits(word: &str) -> Option<u8> {
     let prefix = word.get(..7)?;
     if !prefix.eq_ignore_ascii_case("IPmask/") {
         return None;
     }
     let digits = word.get(7..)?;
-    if digits.is_empty() || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let bits: u32 = digits.parse().ok()?;
+    let bits = digits.bytes().fold(0u32, |n, b| {
+        n.saturating_mul(10).saturating_add(u32::from(b - b'0'))
+    });
     if bits == 0 || bits >= 128 {
         return None;
     }
@@ -121,19 +130,53 @@ mod tests {
         );
         assert!(o.parse("on,off").is_ok());
         assert!(!o.on);
+        // a trailing comma ends the list; an empty argument does nothing
+        assert!(o.parse("on,").is_ok());
+        assert!(o.on);
+        assert!(o.parse("").is_ok());
+        assert!(o.on);
+        assert!(o.parse("IPmask/024").is_ok());
+        assert_eq!(o.mask_bits, Some(120));
+        assert!(o.parse("ipMASK/0100").is_ok());
+        assert_eq!(o.mask_bits, Some(100));
         for bad in [
-            "",
             "yes",
             "IPmask/",
             "IPmask/0",
             "IPmask/128",
             "IPmask/2x",
-            "on,,off",
+            "IPmask/99999999999999999999",
+            ",",
+            ",on",
+            "on ",
         ] {
             let before = o;
             assert!(o.parse(bad).is_err(), "{bad}");
-            assert_eq!(o, before);
+            assert_eq!(o, before, "{bad}");
         }
+    }
+
+    #[test]
+    fn words_before_a_bad_one_stay_applied() {
+        // as the original's dcc_parse_client_grey(): dccm and dccifd
+        // complain and go on with what was parsed
+        let mut o = GreyOpt::default();
+        assert!(o.parse("on,bogus").is_err());
+        assert!(o.on);
+        assert!(o.parse("off,,on").is_err());
+        assert!(!o.on);
+        assert!(o.parse("noIP,on,").is_ok());
+        assert_eq!(o.mask_bits, Some(0));
+        assert!(o.parse("IPmask/16,off,").is_ok());
+        assert_eq!(
+            o,
+            GreyOpt {
+                on: false,
+                mask_bits: Some(112)
+            }
+        );
+        assert!(o.parse("on,,").is_err());
+        assert!(o.on);
     }
 
     #[test]
