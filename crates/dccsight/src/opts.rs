@@ -125,7 +125,7 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
             o.local_tgts = Some(if arg.eq_ignore_ascii_case("many") {
                 (arg, 1, true)
             } else {
-                match strtoul_all(&arg).filter(|&n| n <= MAX_TGTS) {
+                match tally_engine::tgts::parse_ulong(&arg).filter(|&n| n <= MAX_TGTS) {
                     Some(n) => (arg, n as Tgts, false),
                     None => {
                         o.msgs.push(format!("invalid count \"{arg}\""));
@@ -165,37 +165,6 @@ fn apply(o: &mut Opts, c: char, arg: String) -> Result<(), Fatal> {
     Ok(())
 }
 
-/// The number `-t` gives, read as the original reads it: C's `strtoul`
-/// in base 10 with nothing after the digits. Blanks and a sign may come
-/// first; a negative number wraps around; a number too large for 64 bits
-/// is the largest one whatever its sign; an empty text is 0.
-fn strtoul_all(s: &str) -> Option<u64> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'+') => (false, &t[1..]),
-        Some(b'-') => (true, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty() {
-        // nothing converted: the end is the start of the text
-        return s.is_empty().then_some(0);
-    }
-    if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for b in digits.bytes() {
-        match v
-            .checked_mul(10)
-            .and_then(|x| x.checked_add(u64::from(b - b'0')))
-        {
-            Some(x) => v = x,
-            None => return Some(u64::MAX),
-        }
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,11 +197,6 @@ mod tests {
         let o = ok("-t 7 -t -18446744073709551616");
         assert_eq!(o.local_tgts.map(|t| t.1), Some(7));
         assert_eq!(o.msgs.len(), 1);
-        assert_eq!(strtoul_all("-18446744073709551616"), Some(u64::MAX));
-        assert_eq!(strtoul_all("-18446744073709551615"), Some(1));
-        assert_eq!(strtoul_all(" "), None);
-        assert_eq!(strtoul_all("-"), None);
-        assert_eq!(strtoul_all("5x"), None);
     }
 
     #[test]

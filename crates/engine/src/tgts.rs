@@ -72,26 +72,10 @@ pub fn thold_to_str(ty: CkType, t: Tgts) -> String {
 
 /// Parse an unsigned decimal number the way C `strtoul(s, &end, 10)` does
 /// when the whole string must be consumed: optional leading white space and
-/// sign, digits, nothing after. Overflow saturates.
+/// sign, digits, nothing after; a negative number wraps around, one too
+/// large for 64 bits is the largest whatever its sign; an empty text is 0.
 pub fn parse_ulong(s: &str) -> Option<u64> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'+') => (false, &t[1..]),
-        Some(b'-') => (true, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty() {
-        // strtoul converts nothing: the end pointer stays at the start
-        return if s.is_empty() { Some(0) } else { None };
-    }
-    if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for b in digits.bytes() {
-        v = v.saturating_mul(10).saturating_add(u64::from(b - b'0'));
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
+    tally_white::cnum::strtoul_all(s.as_bytes(), 10)
 }
 
 /// A `-c` or whiteclnt threshold: a number, `many`, `never`, or `N%` for `rep`.
@@ -171,6 +155,11 @@ mod tests {
         assert_eq!(parse_ulong("7x"), None);
         assert_eq!(parse_ulong(""), Some(0));
         assert_eq!(parse_ulong("x"), None);
+        // a negative number too large for 64 bits is ULONG_MAX, not 1
+        assert_eq!(parse_ulong("-18446744073709551616"), Some(u64::MAX));
+        assert_eq!(parse_ulong("-18446744073709551615"), Some(1));
+        assert_eq!(parse_ulong(" "), None);
+        assert_eq!(parse_ulong("-"), None);
     }
 
     #[test]
