@@ -227,9 +227,9 @@ fn apply(o: &mut Opts, c: char, arg: String) {
         'Q' => o.query = true,
         'W' => o.to_white_only = true,
         // a bad -G prints the usage, and dccm goes on
-        'G' if o.grey.parse(&arg).is_err() => o.msgs.push(format!(
-            "unrecognized \"-G{arg}\"\n{USAGE}\n... continuing"
-        )),
+        'G' if o.grey.parse(&arg).is_err() => o
+            .msgs
+            .push(format!("unrecognized \"-G{arg}\"\n{USAGE}\n... continuing")),
         'G' => {}
         'B' => o.dnsbl.push(arg),
         'h' => o.homedir = Some(arg),
