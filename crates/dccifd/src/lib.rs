@@ -64,3 +64,64 @@ pub fn fuzz_request(bytes: &[u8]) {
     let _ = tally_engine::message::read_message(&mut input, &mut None, &mut |b| mc.feed(b), false);
     let _ = mc.finish();
 }
+
+/// Servers that never answer, for [`fuzz_proxy`]: the DCC server fails
+/// and no greylist server is there.
+struct Silent;
+
+impl grey::Servers for Silent {
+    fn dcc(
+        &mut self,
+        _: &tally_engine::server::Request,
+    ) -> (
+        Result<tally_engine::server::Answer, tally_engine::server::AskError>,
+        tally_engine::server::ClientInfo,
+    ) {
+        let err = tally_engine::server::AskError {
+            msg: "no working DCC server".to_string(),
+            srvr_id: 0,
+        };
+        let info = tally_engine::server::ClientInfo {
+            hostname: "fuzz".to_string(),
+            brand: String::new(),
+        };
+        (Err(err), info)
+    }
+    fn grey(
+        &mut self,
+        _: &tally_engine::grey::GreyRequest,
+    ) -> Result<tally_engine::grey::GreyAnswer, String> {
+        Err("no greylist server".to_string())
+    }
+    fn grey_spam(&mut self, _: &tally_engine::grey::GreySpamRequest) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Run the SMTP proxy's dialogue (`-o /dev/null`) on arbitrary bytes from
+/// the SMTP client, without sockets: commands, envelope, DATA and its
+/// end, the decision with a DCC server that fails. Never panics.
+pub fn fuzz_proxy(bytes: &[u8]) {
+    static CFG: std::sync::OnceLock<Option<config::Config>> = std::sync::OnceLock::new();
+    let Some(cfg) = CFG
+        .get_or_init(|| {
+            let o = opts::Opts {
+                proxy: Some(proxy::Downstream::Null),
+                ..Default::default()
+            };
+            // a home without files: nothing is read or written there
+            config::Config::new(&o, &std::env::temp_dir().join("tally-fuzz-none")).ok()
+        })
+        .as_ref()
+    else {
+        return;
+    };
+    let _ = proxy::converse(
+        cfg,
+        &proxy::Downstream::Null,
+        None,
+        bytes,
+        std::io::sink(),
+        &mut Silent,
+    );
+}
