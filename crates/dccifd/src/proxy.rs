@@ -354,11 +354,15 @@ fn rcpt_addr(path: &str) -> Option<&str> {
     (!a.is_empty()).then_some(a)
 }
 
+/// Write a reply (its line ends included) to the client at once.
+fn answer<W: Write>(out: &mut W, r: &[u8]) -> io::Result<()> {
+    out.write_all(r)?;
+    out.flush()
+}
+
 /// Write one reply line (CRLF added) to the client.
 fn say<W: Write>(out: &mut W, r: &str) -> io::Result<()> {
-    out.write_all(r.as_bytes())?;
-    out.write_all(b"\r\n")?;
-    out.flush()
+    answer(out, format!("{r}\r\n").as_bytes())
 }
 
 /// Carry one SMTP connection through the proxy. `peer` is the SMTP
@@ -395,13 +399,10 @@ pub fn converse<R: Read, W: Write>(
     match down.as_mut() {
         Some(d) => {
             let (g, _) = read_reply(&mut d.r).map_err(io_err)?;
-            out.write_all(&g).map_err(io_err)?;
+            answer(&mut out, &g).map_err(io_err)?;
         }
-        None => out
-            .write_all(format!("{}\r\n", reply::GREETING).as_bytes())
-            .map_err(io_err)?,
+        None => say(&mut out, reply::GREETING).map_err(io_err)?,
     }
-    out.flush().map_err(io_err)?;
     while let Some(line) = read_line(&mut up).map_err(io_err)? {
         let raw = String::from_utf8_lossy(&line);
         let text = raw
@@ -429,8 +430,7 @@ pub fn converse<R: Read, W: Write>(
             }
             Cmd::Unknown => {
                 let (r, _) = pass(down.as_mut(), reply::UNRECOGNIZED).map_err(io_err)?;
-                out.write_all(&r).map_err(io_err)?;
-                out.flush().map_err(io_err)?;
+                answer(&mut out, &r).map_err(io_err)?;
                 continue;
             }
             Cmd::Known(v, p) => (v, p),
@@ -438,15 +438,13 @@ pub fn converse<R: Read, W: Write>(
         match verb {
             Verb::Quit => {
                 let (r, _) = pass(down.as_mut(), reply::QUIT).map_err(io_err)?;
-                out.write_all(&r).map_err(io_err)?;
-                out.flush().map_err(io_err)?;
+                answer(&mut out, &r).map_err(io_err)?;
                 break;
             }
             Verb::Rset => {
                 let (r, _) = pass(down.as_mut(), reply::RSET).map_err(io_err)?;
                 env.reset();
-                out.write_all(&r).map_err(io_err)?;
-                out.flush().map_err(io_err)?;
+                answer(&mut out, &r).map_err(io_err)?;
                 continue;
             }
             Verb::Helo | Verb::Ehlo | Verb::Lhlo => {
@@ -457,8 +455,7 @@ pub fn converse<R: Read, W: Write>(
                 if (200..300).contains(&code) && env.helo.is_empty() && !env.xclient_helo {
                     env.helo = parm.to_string();
                 }
-                out.write_all(&r).map_err(io_err)?;
-                out.flush().map_err(io_err)?;
+                answer(&mut out, &r).map_err(io_err)?;
                 continue;
             }
             _ => {}
@@ -492,8 +489,7 @@ pub fn converse<R: Read, W: Write>(
                     continue;
                 };
                 if env.tx.len() >= MAX_RCPTS {
-                    out.write_all(TOO_MANY_RCPTS).map_err(io_err)?;
-                    out.flush().map_err(io_err)?;
+                    answer(&mut out, TOO_MANY_RCPTS).map_err(io_err)?;
                     continue;
                 }
                 let rcpt = Rcpt {
@@ -502,8 +498,7 @@ pub fn converse<R: Read, W: Write>(
                 };
                 if !env.admit(cfg, parm, &mut errors) {
                     env.refused.push((env.rcpts.len(), rcpt));
-                    out.write_all(INCOMPAT_WLIST).map_err(io_err)?;
-                    out.flush().map_err(io_err)?;
+                    answer(&mut out, INCOMPAT_WLIST).map_err(io_err)?;
                     continue;
                 }
                 let (r, code) = pass(down.as_mut(), reply::RCPT).map_err(io_err)?;
@@ -694,8 +689,7 @@ fn data<R: BufRead, W: Write>(
             }
         }
     };
-    out.write_all(&reply).map_err(io_err)?;
-    out.flush().map_err(io_err)?;
+    answer(out, &reply).map_err(io_err)?;
     c.write_logs(cfg).map_err(|e| e.to_string())?;
     errors.append(&mut c.errors);
     errors.extend(c.grey_wanted.take());

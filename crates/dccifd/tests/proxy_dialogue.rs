@@ -154,16 +154,25 @@ fn only_crlf_dot_crlf_ends_the_message() {
     assert!(m.ends_with("bye\r\none\n.x\r\ntwo\r\n\nthree\r\n"), "{m:?}");
 }
 
+/// One transaction for bob@example.net from `from`: MAIL, RCPT and DATA
+/// accepted, then the message with `subject` (None: as it is); the reply
+/// to its end.
+fn transaction(c: &mut Smtp, from: &str, subject: Option<&str>) -> String {
+    assert!(c.cmd(&format!("MAIL FROM:<{from}>")).starts_with("250"));
+    assert!(c.cmd("RCPT TO:<bob@example.net>").starts_with("250"));
+    assert!(c.cmd("DATA").starts_with("354"));
+    let m = match subject {
+        Some(t) => MSG.replace("Subject: dialogue", &format!("Subject: {t}")),
+        None => MSG.to_string(),
+    };
+    c.cmd(&format!("{m}."))
+}
+
 #[test]
 fn xforward_values_last_one_transaction() {
     let srv = FakeDccd::start(1200, "behbrand");
     let (_d, mut c) = proxy("dlg-xfwd", &srv, "/dev/null", &[]);
-    let spam = |c: &mut Smtp| {
-        assert!(c.cmd("MAIL FROM:<spammer@example.com>").starts_with("250"));
-        assert!(c.cmd("RCPT TO:<bob@example.net>").starts_with("250"));
-        assert!(c.cmd("DATA").starts_with("354"));
-        c.cmd(&format!("{MSG}."))
-    };
+    let spam = |c: &mut Smtp| transaction(c, "spammer@example.com", None);
     assert!(c.reply().starts_with("220 "));
     assert!(c.cmd("EHLO front.example").starts_with("250"));
     // the connection's address at first
@@ -190,10 +199,10 @@ fn dcc_failure_with_x_ends_the_session() {
     let mut c = Smtp::new(s.try_clone().expect("clone"));
     assert!(c.reply().starts_with("220 "));
     assert!(c.cmd("EHLO front.example").starts_with("250"));
-    assert!(c.cmd("MAIL FROM:<a@example.org>").starts_with("250"));
-    assert!(c.cmd("RCPT TO:<bob@example.net>").starts_with("250"));
-    assert!(c.cmd("DATA").starts_with("354"));
-    assert_eq!(c.cmd(&format!("{MSG}.")), "451 4.4.0 temporary reject\r\n");
+    assert_eq!(
+        transaction(&mut c, "a@example.org", None),
+        "451 4.4.0 temporary reject\r\n"
+    );
     // the connection is closed
     let mut rest = Vec::new();
     let mut s = s;
@@ -254,11 +263,10 @@ fn downstream_refusal_and_discard_are_logged() {
     let (d, mut c) = proxy("dlg-refused", &srv, &format!("127.0.0.1,{port}"), &[]);
     assert!(c.reply().starts_with("220 "));
     assert!(c.cmd("EHLO front.example").starts_with("250"));
-    assert!(c.cmd("MAIL FROM:<a@example.org>").starts_with("250"));
-    assert!(c.cmd("RCPT TO:<bob@example.net>").starts_with("250"));
-    assert!(c.cmd("DATA").starts_with("354"));
-    let m = MSG.replace("Subject: dialogue", "Subject: refused downstream");
-    assert_eq!(c.cmd(&format!("{m}.")), "554 5.7.1 no thanks\r\n");
+    assert_eq!(
+        transaction(&mut c, "a@example.org", Some("refused downstream")),
+        "554 5.7.1 no thanks\r\n"
+    );
     let log = main_log(&d, "refused downstream");
     assert!(
         log.ends_with(
@@ -269,11 +277,10 @@ fn downstream_refusal_and_discard_are_logged() {
 
     let (d, mut c) = proxy("dlg-discard", &srv, "/dev/null", &["-a", "DISCARD"]);
     assert!(c.reply().starts_with("220 "));
-    assert!(c.cmd("MAIL FROM:<spammer@example.com>").starts_with("250"));
-    assert!(c.cmd("RCPT TO:<bob@example.net>").starts_with("250"));
-    assert!(c.cmd("DATA").starts_with("354"));
-    let m = MSG.replace("Subject: dialogue", "Subject: discarded");
-    assert_eq!(c.cmd(&format!("{m}.")), "250 dccifd mail ok\r\n");
+    assert_eq!(
+        transaction(&mut c, "spammer@example.com", Some("discarded")),
+        "250 dccifd mail ok\r\n"
+    );
     let log = main_log(&d, "discarded");
     assert!(log.ends_with("\nresult: discard\n"), "{log}");
 }
@@ -331,11 +338,10 @@ fn ignored_spam_is_logged_as_ignore_and_accept() {
     let srv = FakeDccd::start(1200, "behbrand");
     let (d, mut c) = proxy("dlg-ignore", &srv, "/dev/null", &["-a", "IGNORE"]);
     assert!(c.reply().starts_with("220 "));
-    assert!(c.cmd("MAIL FROM:<spammer@example.com>").starts_with("250"));
-    assert!(c.cmd("RCPT TO:<bob@example.net>").starts_with("250"));
-    assert!(c.cmd("DATA").starts_with("354"));
-    let m = MSG.replace("Subject: dialogue", "Subject: ignored");
-    assert_eq!(c.cmd(&format!("{m}.")), "250 dccifd mail ok\r\n");
+    assert_eq!(
+        transaction(&mut c, "spammer@example.com", Some("ignored")),
+        "250 dccifd mail ok\r\n"
+    );
     let log = main_log(&d, "ignored");
     assert!(log.ends_with("\nresult: ignore and accept\n"), "{log}");
 }

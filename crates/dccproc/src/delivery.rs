@@ -1,30 +1,13 @@
 //! Where the message goes: the output, the log file, and the complaints,
 //! with the original's rule that the mail is always delivered.
 
-use std::borrow::Cow;
 use std::io::{self, BufRead, Read, Write};
-use tally_engine::errno_str;
 use tally_engine::logfile::{self, LogFile};
 use tally_engine::message::{copy_spool, output_failure, rewind, write_counted, ReadInfo};
 use tally_engine::spool::Spool;
 use tally_engine::syslog::Syslog;
 use tally_engine::xhdr::XHeader;
-
-/// The size of the original's buffer for a complaint (`LOGBUF_SIZE`).
-const MSG_BUF: usize = 512;
-
-/// A complaint as the original's buffer holds it: one that does not fit
-/// is cut and ends with `...`.
-pub fn clip_msg(msg: &str) -> Cow<'_, str> {
-    if msg.len() < MSG_BUF {
-        return Cow::Borrowed(msg);
-    }
-    let mut cut = MSG_BUF - 4;
-    while !msg.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    Cow::Owned(format!("{}...", &msg[..cut]))
-}
+use tally_engine::{clip_complaint, errno_str, COMPLAINT_BUF};
 
 /// State of one run.
 pub struct Run {
@@ -47,7 +30,7 @@ pub struct Run {
 impl Run {
     /// A complaint on stderr (the original also sends it to syslog).
     pub fn error_msg(&mut self, msg: &str) {
-        let msg = clip_msg(msg);
+        let msg = clip_complaint(msg);
         if msg.is_empty() {
             self.stderr_msg("(empty error message)");
         } else {
@@ -71,7 +54,7 @@ impl Run {
 
     /// A complaint that also goes into the log file, which is then kept.
     pub fn dccproc_error(&mut self, msg: &str) {
-        let msg = clip_msg(msg).into_owned();
+        let msg = clip_complaint(msg).into_owned();
         self.error_msg(&msg);
         self.logit = true;
         let line = format!("{msg}\n");
@@ -79,7 +62,7 @@ impl Run {
             Some(l) if self.spool_rewound => {
                 // the original formats log lines in a buffer of the same
                 // size: a clipped complaint loses its line end there
-                let _ = l.write(&line.as_bytes()[..line.len().min(MSG_BUF - 1)]);
+                let _ = l.write(&line.as_bytes()[..line.len().min(COMPLAINT_BUF - 1)]);
             }
             _ => self.early_push(&line),
         }
@@ -146,8 +129,8 @@ impl Run {
         let printed = !self.spool_rewound;
         // the complaint is cut as the original's buffers cut it: with
         // "..." on standard error, bare in the log file
-        let clipped = clip_msg(msg).into_owned();
-        let log_msg = &msg.as_bytes()[..msg.len().min(MSG_BUF - 1)];
+        let clipped = clip_complaint(msg).into_owned();
+        let log_msg = &msg.as_bytes()[..msg.len().min(COMPLAINT_BUF - 1)];
         if printed {
             self.stderr_msg(&format!("{clipped}; fatal error"));
             self.logit = true;

@@ -22,30 +22,15 @@ const EX_NOINPUT: i32 = 66;
 /// `EX_NOHOST`: no DCC server to talk to.
 const EX_NOHOST: i32 = 68;
 
-/// Bytes of the original's buffer for a complaint: a longer one is cut
-/// to one less than this, ending with `...`.
-const MSG_BUF: usize = 512;
-
 /// Where complaints go: standard error only. The original starts with its
 /// system log turned off and no option turns it on (`-L` is only checked),
 /// so dccsight never writes to the system log.
 struct Out;
 
-/// A complaint as the original's buffer holds it.
-fn clip(msg: &str) -> Vec<u8> {
-    let b = msg.as_bytes();
-    if b.len() < MSG_BUF {
-        return b.to_vec();
-    }
-    let mut v = b[..MSG_BUF - 4].to_vec();
-    v.extend_from_slice(b"...");
-    v
-}
-
 impl Out {
     /// A complaint; the run goes on.
     fn error(&self, msg: &str) {
-        let mut line = clip(msg);
+        let mut line = tally_engine::clip_complaint(msg).into_owned().into_bytes();
         if line.is_empty() {
             line = b"(empty error message)".to_vec();
         }
@@ -57,7 +42,7 @@ impl Out {
 
     /// A complaint that ends the run with `code`.
     fn fatal(&self, msg: &str, code: i32) -> i32 {
-        let mut line = clip(msg);
+        let mut line = tally_engine::clip_complaint(msg).into_owned().into_bytes();
         line.extend_from_slice(b"; fatal error\n");
         write_stderr(&line);
         code

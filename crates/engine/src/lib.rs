@@ -56,6 +56,22 @@ pub use tally_syslog::{logopt, syslog};
 /// `strerror()` prints it.
 pub use tally_syslog::os_text as errno_str;
 
+/// The size of the original's buffer for a complaint (`LOGBUF_SIZE`).
+pub const COMPLAINT_BUF: usize = 512;
+
+/// A complaint as the original's buffer holds it (dccproc, dccsight): one
+/// that does not fit is cut and ends with `...`.
+pub fn clip_complaint(msg: &str) -> std::borrow::Cow<'_, str> {
+    if msg.len() < COMPLAINT_BUF {
+        return std::borrow::Cow::Borrowed(msg);
+    }
+    let mut cut = COMPLAINT_BUF - 4;
+    while !msg.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}...", &msg[..cut]))
+}
+
 /// The resolver's own text for a failed lookup, as the original prints
 /// `gai_strerror()` (e.g. `Name or service not known`): std puts
 /// `failed to lookup address information: ` before it, and for

@@ -348,7 +348,7 @@ impl Parser<'_> {
             }
         }
         let parsed = if hex {
-            hex_value(type_nm, ty, value)
+            hex_value(type_nm, ty, value).map_err(BadValue::Line)
         } else {
             string_value(type_nm, ty, value, self.out.kind)
         };
@@ -359,15 +359,13 @@ impl Parser<'_> {
                 loc,
                 source,
             }),
-            Err(msg) => match msg.strip_prefix(RANGE_MARK) {
-                // the original names only the file holding the line here,
-                // not the file that included it
-                Some(msg) => {
-                    let text = format!("{msg} in line {} of {}", loc.line, loc.file);
-                    self.out.errors.push(WhiteError::plain(&loc, text));
-                }
-                None => self.err(&loc, &msg),
-            },
+            Err(BadValue::Line(msg)) => self.err(&loc, &msg),
+            // the original names only the file holding the line here, not
+            // the file that included it
+            Err(BadValue::Block(msg)) => {
+                let text = format!("{msg} in line {} of {}", loc.line, loc.file);
+                self.out.errors.push(WhiteError::plain(&loc, text));
+            }
         }
     }
 
@@ -414,9 +412,14 @@ impl Parser<'_> {
     }
 }
 
-/// Marks a bad address block's message, whose place names only the file
-/// holding the line (`str2range` words it with the bare file name).
-const RANGE_MARK: &str = "\0range:";
+/// Why the value of an entry was refused.
+enum BadValue {
+    /// Told with the line's place, as every complaint about a line.
+    Line(String),
+    /// A bad address block, whose place names only the file holding the
+    /// line (`str2range` words it with the bare file name).
+    Block(String),
+}
 
 /// The value of a `count type value` line without `hex`.
 fn string_value(
@@ -424,14 +427,14 @@ fn string_value(
     ty: Option<CkType>,
     value: &[u8],
     kind: FileKind,
-) -> Result<ItemValue, String> {
+) -> Result<ItemValue, BadValue> {
     match ty {
         Some(CkType::Ip) => match parse_range(value) {
             RangeParse::Range(r) => Ok(ItemValue::Range(r)),
-            RangeParse::Bad(msg) => Err(format!("{RANGE_MARK}{msg}")),
-            RangeParse::NotAddress if kind == FileKind::PerUser => {
-                Err("host name checksum illegal in per-user whitelist".to_string())
-            }
+            RangeParse::Bad(msg) => Err(BadValue::Block(msg)),
+            RangeParse::NotAddress if kind == FileKind::PerUser => Err(BadValue::Line(
+                "host name checksum illegal in per-user whitelist".to_string(),
+            )),
             RangeParse::NotAddress => Ok(ItemValue::Host(lossy(value))),
         },
         Some(
@@ -441,8 +444,11 @@ fn string_value(
             | CkType::Received
             | CkType::EnvTo),
         ) => Ok(ItemValue::Sum(t, str_sum(None, value))),
-        Some(CkType::Sub) => substitute(value),
-        _ => Err(format!("unrecognized checksum type \"{}\"", lossy(type_nm))),
+        Some(CkType::Sub) => substitute(value).map_err(BadValue::Line),
+        _ => Err(BadValue::Line(format!(
+            "unrecognized checksum type \"{}\"",
+            lossy(type_nm)
+        ))),
     }
 }
 
