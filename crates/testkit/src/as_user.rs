@@ -92,13 +92,21 @@ pub fn signal(pid: u32, sig: &str) {
     assert!(ok, "kill {sig} {pid}");
 }
 
-/// Wait (at most 10 s) until `f` holds.
-pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+/// Wait up to 10 s for `f`; whether it came true.
+fn wait_until_ok(mut f: impl FnMut() -> bool) -> bool {
     let t0 = std::time::Instant::now();
     while !f() {
-        assert!(t0.elapsed() < std::time::Duration::from_secs(10), "{what}");
+        if t0.elapsed() >= std::time::Duration::from_secs(10) {
+            return false;
+        }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+    true
+}
+
+/// Wait (at most 10 s) until `f` holds.
+pub fn wait_for(what: &str, f: impl FnMut() -> bool) {
+    assert!(wait_until_ok(f), "{what}");
 }
 
 /// Check that process `pid` runs as `uid`/`gid` (real, effective, saved
@@ -199,13 +207,19 @@ pub fn assert_client_daemon_refuses_unknown(program: &str, home: &Path, pid_name
 }
 
 /// A daemon switched to `uid` left its unix socket open to the MTA (mode
-/// 0666) and owned by `uid`, and wrote `pid_file` as `uid`.
+/// 0666) and owned by `uid`, and wrote `pid_file` as `uid`. The socket
+/// answers from the moment it is bound, before the daemon opens its mode,
+/// so the mode is waited for (bounded) before it is checked.
 pub fn assert_socket_and_pid_file(sock: &Path, pid_file: &Path, uid: u32) {
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::symlink_metadata(sock)
-        .expect("socket")
-        .permissions()
-        .mode();
+    let mode = || {
+        std::fs::symlink_metadata(sock)
+            .expect("socket")
+            .permissions()
+            .mode()
+    };
+    let _ = wait_until_ok(|| mode() & 0o777 == 0o666);
+    let mode = mode();
     assert_eq!(mode & 0o777, 0o666, "socket mode {mode:o}");
     assert_eq!(owner(sock), uid);
     wait_for("no pid file", || pid_file.exists());
