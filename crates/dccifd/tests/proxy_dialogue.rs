@@ -247,7 +247,8 @@ fn main_log(d: &Daemon, subject: &str) -> String {
             .flatten()
             .filter(|e| e.path().is_file())
             .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-            .find(|t| t.contains(&format!("Subject: {subject}\r\n")));
+            // written after the reply: wait for its last line too
+            .find(|t| t.contains(&format!("Subject: {subject}\r\n")) && t.contains("\nresult: "));
         if let Some(t) = found {
             return t;
         }
