@@ -5,16 +5,37 @@
 //! uses [`MessageCks::header`], [`MessageCks::end_of_headers`] and
 //! [`MessageCks::body`] instead. Either way each header field goes to the
 //! header checksums and, when not one of theirs, to the MIME parser of the
-//! body checksums; the body is passed through. Memory stays bounded: the
-//! header is read into a buffer of at most 20 KBytes per field, as the
-//! original does.
+//! body checksums; the body is passed through.
+//!
+//! Each program of the original cuts the header into fields its own way
+//! ([`Framing`]): `dccproc` line by line into a 20 KByte buffer, `dccifd`
+//! through the 8 KByte buffer its socket is read into, and `dccm` gets
+//! whole fields from the MTA. Memory stays bounded either way: at most
+//! 20 KBytes for a raw message's field; a milter's field is as long as
+//! the MTA made it.
 
 use crate::body::{BodyCks, BodySums};
 use crate::header::fields::{FieldUse, HeaderCks, RelayFilter};
+pub use crate::header::ifd::FieldCounts;
+use crate::header::ifd::{IfdSplit, IfdStart};
 use crate::header::split::{Event, Splitter};
 use crate::header::{CkConfig, Envelope};
 use crate::{CkType, Sum};
 use std::net::IpAddr;
+
+/// How a raw message's header is cut into fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Framing {
+    /// As `dccproc` reads it: a line is continued by lines starting with
+    /// a blank unless it has at most two bytes, a field over 2048 bytes
+    /// keeps its first 1024 bytes, a NUL ends only its line, DCC's own
+    /// X-DCC fields are dropped (`crate::header::split`).
+    #[default]
+    Dccproc,
+    /// As `dccifd` reads it, its buffer standing as given when the message
+    /// begins ([`crate::header::ifd`]).
+    Dccifd(IfdStart),
+}
 
 /// One computed checksum.
 #[derive(Debug, Clone)]
@@ -50,8 +71,12 @@ pub struct Checksums {
     /// Set when `dccproc` would give up on the raw message without
     /// printing checksums (no blank line after the header: "missing message
     /// body"; no header line before it: "missing SMTP header lines").
-    /// `entries` is empty then.
+    /// `entries` is empty then. With the `dccifd` framing only "missing
+    /// message body" is set, a complaint after which the original goes on:
+    /// `entries` are kept.
     pub error: Option<String>,
+    /// With the `dccifd` framing: its header fields as it counted them.
+    pub fields: Option<FieldCounts>,
     /// Host names of the body's http:// and https:// URLs not yet taken
     /// with [`MessageCks::take_url_hosts`] (DNS list checks).
     pub url_hosts: Vec<String>,
@@ -79,28 +104,50 @@ enum Phase {
     Body,
 }
 
+/// The field splitter of the framing.
+enum Split {
+    Dccproc(Splitter),
+    Dccifd(Box<IfdSplit>),
+}
+
 /// Streaming checksum computation for one message.
 pub struct MessageCks {
     hdr: HeaderCks,
     body: BodyCks,
-    split: Splitter,
+    split: Split,
     phase: Phase,
-    /// Raw input through `feed`: the original's fatal errors apply.
+    /// Raw input through `feed`: with the `dccproc` framing, its fatal
+    /// errors apply.
     raw: bool,
     error: Option<String>,
 }
 
 impl MessageCks {
-    /// Start a message with this configuration and envelope.
+    /// Start a message with this configuration and envelope, a raw
+    /// message framed as `dccproc` reads it.
     pub fn new(cfg: &CkConfig, env: &Envelope) -> Self {
+        Self::with_framing(cfg, env, Framing::Dccproc)
+    }
+
+    /// Start a message whose raw header is framed as `framing` says.
+    pub fn with_framing(cfg: &CkConfig, env: &Envelope, framing: Framing) -> Self {
+        let split = match framing {
+            Framing::Dccproc => Split::Dccproc(Splitter::new(cfg.keep_xdcc)),
+            Framing::Dccifd(start) => Split::Dccifd(Box::new(IfdSplit::new(start))),
+        };
         MessageCks {
             hdr: HeaderCks::new(cfg, env),
             body: BodyCks::new(),
-            split: Splitter::new(cfg.keep_xdcc),
+            split,
             phase: Phase::Header,
             raw: false,
             error: None,
         }
+    }
+
+    /// Raw input with `dccproc`'s fatal errors: no header line, no body.
+    fn dccproc_raw(&self) -> bool {
+        self.raw && matches!(self.split, Split::Dccproc(_))
     }
 
     /// Callback asked, for an address found in a Received header while
@@ -121,6 +168,7 @@ impl MessageCks {
             Phase::Header => {
                 if let Some(used) = self.push_header(bytes) {
                     self.begin_body();
+                    self.body_in_split();
                     if let Some(rest) = bytes.get(used..).filter(|r| !r.is_empty()) {
                         self.body.body(rest);
                     }
@@ -130,22 +178,24 @@ impl MessageCks {
     }
 
     /// One header field as a milter receives it: the name and the value
-    /// after the colon (which may contain folded lines).
+    /// after the colon (which may contain folded lines). As the original
+    /// dccm, the field is taken whole, its name and value as C strings
+    /// (each ends at a NUL): the name says whether it is From, Message-ID
+    /// or Received; only the checksums keep at most 1024 bytes of the
+    /// value, as they do of any value.
     pub fn header(&mut self, name: &[u8], value: &[u8]) {
         if self.phase != Phase::Header {
             return;
         }
-        let mut ended = self.push_header(name).is_some();
-        ended = ended || self.push_header(b":").is_some();
-        ended = ended || self.push_header(value).is_some();
-        if !ended && !value.ends_with(b"\n") {
-            ended = self.push_header(b"\r\n").is_some();
-        }
-        if !ended {
-            ended = self.flush_header();
-        }
-        if ended {
-            self.begin_body();
+        let cstr = |b: &[u8]| -> usize { b.iter().position(|&c| c == 0).unwrap_or(b.len()) };
+        let (name, value) = (&name[..cstr(name)], &value[..cstr(value)]);
+        let mut f = Vec::with_capacity(name.len() + 1 + value.len());
+        f.extend_from_slice(name);
+        f.push(b':');
+        f.extend_from_slice(value);
+        if let FieldUse::ToBody = self.hdr.milter_field(name, &f) {
+            self.body.header_field_whole(&f);
+            self.hdr.field_after_body(&f);
         }
     }
 
@@ -159,7 +209,9 @@ impl MessageCks {
     /// The header is complete (a milter's end-of-header callback).
     pub fn end_of_headers(&mut self) {
         if self.phase == Phase::Header {
-            self.flush_header();
+            if let Split::Dccproc(_) = self.split {
+                self.flush_header();
+            }
             self.begin_body();
         }
     }
@@ -179,7 +231,16 @@ impl MessageCks {
     /// Finish and return the checksums.
     pub fn finish(mut self) -> Checksums {
         if self.phase == Phase::Header {
-            if self.raw {
+            if let Split::Dccifd(ifd) = &mut self.split {
+                // the end of the input ends the header, with a complaint
+                let (hdr, body) = (&mut self.hdr, &mut self.body);
+                ifd.finish(&mut |e| route(hdr, body, e, true));
+                if ifd.missing_body {
+                    self.error = Some("missing message body".to_string());
+                }
+                self.begin_body();
+                self.body_in_split();
+            } else if self.raw {
                 self.error
                     .get_or_insert_with(|| "missing message body".to_string());
             } else {
@@ -194,13 +255,29 @@ impl MessageCks {
     }
 
     fn push_header(&mut self, bytes: &[u8]) -> Option<usize> {
-        let (hdr, body, split) = (&mut self.hdr, &mut self.body, &mut self.split);
-        split.push(bytes, &mut |e| route(hdr, body, e))
+        let (hdr, body) = (&mut self.hdr, &mut self.body);
+        match &mut self.split {
+            Split::Dccproc(s) => s.push(bytes, &mut |e| route(hdr, body, e, false)),
+            Split::Dccifd(s) => s.push(bytes, &mut |e| route(hdr, body, e, true)),
+        }
     }
 
     fn flush_header(&mut self) -> bool {
-        let (hdr, body, split) = (&mut self.hdr, &mut self.body, &mut self.split);
-        split.flush(&mut |e| route(hdr, body, e))
+        let (hdr, body) = (&mut self.hdr, &mut self.body);
+        match &mut self.split {
+            Split::Dccproc(s) => s.flush(&mut |e| route(hdr, body, e, false)),
+            Split::Dccifd(_) => false,
+        }
+    }
+
+    /// `dccifd` has read body bytes into its buffer with the header.
+    fn body_in_split(&mut self) {
+        if let Split::Dccifd(s) = &self.split {
+            let b = s.body_start();
+            if !b.is_empty() {
+                self.body.body(b);
+            }
+        }
     }
 
     fn begin_body(&mut self) {
@@ -208,11 +285,13 @@ impl MessageCks {
             return;
         }
         self.phase = Phase::Body;
-        if self.raw && !self.hdr.seen_hdr {
+        let dccproc = self.dccproc_raw();
+        if dccproc && !self.hdr.seen_hdr {
             self.error
                 .get_or_insert_with(|| "missing SMTP header lines".to_string());
         }
-        if self.hdr.seen_hdr {
+        // only dccproc gives up on a message without a header line
+        if self.hdr.seen_hdr || !dccproc {
             self.body.header_seen();
         }
         self.hdr.end_of_headers();
@@ -234,10 +313,15 @@ impl MessageCks {
                 .as_deref()
                 .map(|v| String::from_utf8_lossy(v).into_owned()),
             error: self.error.clone(),
+            fields: match &self.split {
+                Split::Dccifd(s) => Some(s.counts),
+                Split::Dccproc(_) => None,
+            },
             entries: Vec::new(),
             url_hosts: Vec::new(),
         };
-        if out.error.is_some() {
+        // dccproc gives up; dccifd complains and goes on
+        if out.error.is_some() && self.dccproc_raw() {
             return out;
         }
         let mut add = |t: CkType, g: Option<(Sum, bool)>| {
@@ -300,12 +384,17 @@ impl MessageCks {
 }
 
 /// Hand a header event to the header checksums and, for fields they do
-/// not consume, to the body's MIME parser.
-fn route(hdr: &mut HeaderCks, body: &mut BodyCks, e: Event<'_>) {
+/// not consume, to the body's MIME parser (`whole`: the field is not cut
+/// there as dccproc cuts it).
+fn route(hdr: &mut HeaderCks, body: &mut BodyCks, e: Event<'_>, whole: bool) {
     match e {
         Event::Field(f) => {
             if let FieldUse::ToBody = hdr.field(f) {
-                body.header_field(f);
+                if whole {
+                    body.header_field_whole(f);
+                } else {
+                    body.header_field(f);
+                }
                 hdr.field_after_body(f);
             }
         }

@@ -1,6 +1,7 @@
 //! The driver is insensitive to how its input is cut up: random chunks give
 //! the checksums of the whole message, the milter form (fields one by one,
-//! then the body) gives those of the raw message, and no input panics; the
+//! then the body) gives those of the raw message where dccm and dccproc
+//! agree, and no input panics; the
 //! damaged messages of `tests/data/damaged` are fed in pieces too.
 
 mod damaged_pack;
@@ -10,8 +11,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use tally_ck::header::{
     parse_mail_host, parse_received, parse_return_path, parse_unix_from, CkConfig, Envelope,
+    IfdStart,
 };
-use tally_ck::message::{Checksums, MessageCks};
+use tally_ck::message::{Checksums, Framing, MessageCks};
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/corpus")
@@ -79,7 +81,11 @@ fn summary(c: &Checksums) -> Vec<String> {
 
 fn whole(msg: &[u8]) -> Vec<String> {
     let (cfg, env) = config();
-    let mut m = MessageCks::new(&cfg, &env);
+    whole_with(msg, &cfg, &env)
+}
+
+fn whole_with(msg: &[u8], cfg: &CkConfig, env: &Envelope) -> Vec<String> {
+    let mut m = MessageCks::new(cfg, env);
     m.feed(msg);
     summary(&m.finish())
 }
@@ -140,20 +146,24 @@ fn milter_parts(msg: &[u8]) -> Option<(Vec<Field>, &[u8])> {
     Some((out, &msg[pos..]))
 }
 
+/// The milter form gives the sums of the raw message when the MTA gives
+/// the envelope sender (a milter never looks for it in the header), for
+/// messages whose fields dccproc takes whole (at most 1000 bytes, no NUL).
 #[test]
 fn milter_form_matches_raw() {
     let (mut compared, mut skipped) = (0, 0);
     let msgs = corpus().iter().chain(damaged().iter().map(|(_, m)| m));
+    let (cfg, mut env) = config();
+    env.env_from = Some("<sender@example.com>".into());
     for raw in msgs {
         let crlf = to_crlf(raw);
-        let want = whole(&crlf);
+        let want = whole_with(&crlf, &cfg, &env);
         let parts = milter_parts(&crlf);
         let Some((fields, body)) = parts.filter(|_| want.last().is_some_and(|e| e == "None"))
         else {
             skipped += 1;
             continue;
         };
-        let (cfg, env) = config();
         let mut m = MessageCks::new(&cfg, &env);
         for (name, value) in &fields {
             m.header(name, value);
@@ -193,8 +203,54 @@ fn damaged_messages_in_pieces() {
     }
 }
 
+/// The sums and field counts of `msg` read as dccifd reads it after
+/// protocol lines of `lines` bytes (SMTP DATA with `proxy`), fed cut at
+/// `cuts`.
+fn dccifd(msg: &[u8], lines: &[usize], proxy: bool, cuts: &[usize]) -> Vec<String> {
+    let mut start = if proxy {
+        IfdStart::proxy()
+    } else {
+        IfdStart::default()
+    };
+    for &l in lines {
+        start.line(l);
+    }
+    let (cfg, env) = config();
+    let mut m = MessageCks::with_framing(&cfg, &env, Framing::Dccifd(start));
+    let mut pos = 0;
+    for &c in cuts {
+        let end = (pos + c).min(msg.len());
+        m.feed(&msg[pos..end]);
+        pos = end;
+    }
+    m.feed(&msg[pos..]);
+    let c = m.finish();
+    let mut v = summary(&c);
+    v.push(format!("{:?}", c.fields));
+    v
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn dccifd_random_chunks_match_whole(
+        idx in any::<prop::sample::Index>(),
+        damaged_msg in any::<bool>(),
+        lines in prop::collection::vec(1usize..9000, 0..6),
+        proxy in any::<bool>(),
+        cuts in prop::collection::vec(0usize..3000, 0..40),
+    ) {
+        let msg = if damaged_msg {
+            let msgs = damaged();
+            &msgs[idx.index(msgs.len())].1
+        } else {
+            let msgs = corpus();
+            &msgs[idx.index(msgs.len())]
+        };
+        let whole = dccifd(msg, &lines, proxy, &[]);
+        prop_assert_eq!(dccifd(msg, &lines, proxy, &cuts), whole);
+    }
 
     #[test]
     fn random_chunks_match_whole(
@@ -235,13 +291,22 @@ proptest! {
         let mut m = MessageCks::new(&cfg, &env);
         m.set_relay_filter(Box::new(|ip| ip.is_loopback()));
         let mut pos = 0;
-        for c in cuts {
+        for &c in &cuts {
             let end = (pos + c).min(data.len());
             m.feed(&data[pos..end]);
             pos = end;
         }
         m.feed(&data[pos..]);
         let _ = m.finish();
+
+        for start in [IfdStart::default(), IfdStart::proxy()] {
+            let mut m = MessageCks::with_framing(&cfg, &env, Framing::Dccifd(start));
+            m.set_relay_filter(Box::new(|ip| ip.is_loopback()));
+            for piece in data.chunks(cuts.first().copied().unwrap_or(1).max(1)) {
+                m.feed(piece);
+            }
+            let _ = m.finish();
+        }
 
         let mut m = MessageCks::new(&cfg, &env);
         let (a, b) = data.split_at(data.len() / 2);

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tally_ck::header::Envelope;
-use tally_ck::message::{Checksums, MessageCks};
+use tally_ck::message::{Checksums, Framing, MessageCks};
 use tally_ck::simple::ip_sum;
 use tally_engine::logfile::NameGen;
 use tally_engine::message::{copy_spool, read_message, rewind, ReadInfo};
@@ -195,7 +195,10 @@ impl Checked {
         let mut errs = Vec::new();
         copy_spool(sp, self.info.hdrs_len, &mut o, &mut nolog, &mut errs)?;
         if let Some(hdr) = self.outcome.header.as_ref().filter(|_| !cfg.no_xhdr_change) {
-            out.write_all(&hdr.to_bytes(self.info.crlf()))?;
+            // CR LF when more than half of the fields ended so, as the
+            // original counted them through its read buffer
+            let crlf = self.sums.fields.map_or(self.info.crlf(), |f| f.crlf());
+            out.write_all(&hdr.to_bytes(crlf))?;
         }
         std::io::copy(sp, out)?;
         Ok(())
@@ -280,6 +283,12 @@ impl Checked {
         Ok(())
     }
 
+    /// The header fields as the original counted them through its read
+    /// buffer.
+    pub fn field_counts(&self) -> Option<tally_ck::header::FieldCounts> {
+        self.sums.fields
+    }
+
     /// What stands for the message in SMTP replies (`%ID`): the unique
     /// part of the main log file's name, else of the spool file's.
     pub fn log_id(&self) -> Option<String> {
@@ -325,7 +334,8 @@ fn read_checksums<R: BufRead>(
     ck.received_index = head.opts.rcvd_next.saturating_add(1);
     ck.helo_from_received = from_received && head.helo.is_empty();
     ck.keep_xdcc = cfg.keep_xhdrs;
-    let mut mc = MessageCks::new(&ck, &env);
+    // the header is cut into fields as the original dccifd reads it
+    let mut mc = MessageCks::with_framing(&ck, &env, Framing::Dccifd(head.ifd_start));
     let mx_seen = Arc::new(AtomicBool::new(false));
     let mxdcc_seen = Arc::new(AtomicBool::new(false));
     if ck.use_received {

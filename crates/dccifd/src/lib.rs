@@ -60,7 +60,8 @@ pub fn fuzz_request(bytes: &[u8]) {
         received_index: head.opts.rcvd_next.saturating_add(1),
         ..Default::default()
     };
-    let mut mc = tally_ck::message::MessageCks::new(&cfg, &env);
+    let framing = tally_ck::message::Framing::Dccifd(head.ifd_start);
+    let mut mc = tally_ck::message::MessageCks::with_framing(&cfg, &env, framing);
     let _ = tally_engine::message::read_message(&mut input, &mut None, &mut |b| mc.feed(b), false);
     let _ = mc.finish();
 }

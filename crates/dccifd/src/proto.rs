@@ -9,6 +9,7 @@
 
 use std::io::{self, BufRead};
 use std::net::IpAddr;
+use tally_ck::header::IfdStart;
 
 /// Longest protocol line accepted (the original reads into fixed buffers).
 pub const MAX_LINE: usize = 8192;
@@ -77,6 +78,10 @@ pub struct Head {
     pub refused: Vec<(usize, Rcpt)>,
     /// Complaints about the request that do not stop it.
     pub warnings: Vec<String>,
+    /// Where the original's read buffer stands when the message begins
+    /// (it read the protocol lines through it), which decides how long
+    /// header fields are cut.
+    pub ifd_start: IfdStart,
 }
 
 /// Why a request could not be used; the connection is then closed.
@@ -102,8 +107,8 @@ fn truncated() -> BadRequest {
 }
 
 /// Read one protocol line without its `\n` (and `\r\n`); `None` at end of
-/// input before a complete line.
-fn read_line<R: BufRead>(r: &mut R) -> Result<Option<Vec<u8>>, BadRequest> {
+/// input before a complete line. The line's bytes go through `buf`.
+fn read_line<R: BufRead>(r: &mut R, buf: &mut IfdStart) -> Result<Option<Vec<u8>>, BadRequest> {
     let mut line = Vec::new();
     loop {
         let avail = match r.fill_buf() {
@@ -126,6 +131,7 @@ fn read_line<R: BufRead>(r: &mut R) -> Result<Option<Vec<u8>>, BadRequest> {
         line.extend_from_slice(&avail[..n]);
         r.consume(n);
         if done {
+            buf.line(line.len());
             line.pop();
             if line.last() == Some(&b'\r') {
                 line.pop();
@@ -244,19 +250,19 @@ fn parse_rcpt_line(h: &mut Head, line: &str) -> Result<(), String> {
 /// byte of the message.
 pub fn read_head<R: BufRead>(r: &mut R) -> Result<Head, BadRequest> {
     let mut h = Head::default();
-    let line = read_line(r)?.ok_or_else(truncated)?;
-    h.opts = parse_opts(&text(&line)).map_err(BadRequest::Malformed)?;
-    let line = read_line(r)?.ok_or_else(truncated)?;
-    parse_client(&mut h, &text(&line));
-    h.helo = text(&read_line(r)?.ok_or_else(truncated)?)
-        .trim()
-        .to_string();
-    h.sender = text(&read_line(r)?.ok_or_else(truncated)?)
-        .trim()
-        .to_string();
+    let b = &mut h.ifd_start;
+    let line = read_line(r, b)?.ok_or_else(truncated)?;
+    let opts = parse_opts(&text(&line)).map_err(BadRequest::Malformed)?;
+    let client = read_line(r, b)?.ok_or_else(truncated)?;
+    let helo = read_line(r, b)?.ok_or_else(truncated)?;
+    let sender = read_line(r, b)?.ok_or_else(truncated)?;
+    h.opts = opts;
+    parse_client(&mut h, &text(&client));
+    h.helo = text(&helo).trim().to_string();
+    h.sender = text(&sender).trim().to_string();
     let mut head_len = 0usize;
     loop {
-        let line = read_line(r)?.ok_or_else(truncated)?;
+        let line = read_line(r, &mut h.ifd_start)?.ok_or_else(truncated)?;
         if line.is_empty() {
             break;
         }
@@ -374,6 +380,18 @@ mod tests {
             let h = head(&b).unwrap();
             assert_eq!(h.rcpts[0].addr, "<>");
         }
+    }
+
+    #[test]
+    fn buffer_after_the_lines() {
+        // the message starts after the lines in the original's first read
+        let h = head(b"header\r\n192.0.2.1\nhelo\n<a@b>\nbob\n\nFrom: x\n").unwrap();
+        let mut want = IfdStart::default();
+        for len in [8, 10, 5, 6, 4, 1] {
+            want.line(len);
+        }
+        assert_eq!(h.ifd_start, want);
+        assert_ne!(h.ifd_start, IfdStart::default());
     }
 
     #[test]

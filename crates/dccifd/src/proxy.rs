@@ -248,6 +248,10 @@ struct Envelope {
     /// The recipients as the joining rule sees them (refused ones left
     /// out, those the downstream refused kept but not compared).
     tx: Transaction,
+    /// The header fields of the session's messages so far, as the
+    /// original counts them (it clears the counts only for a new
+    /// connection): they choose the X-DCC header's line ends.
+    hdr_counts: tally_ck::header::FieldCounts,
 }
 
 impl Envelope {
@@ -592,11 +596,16 @@ fn data<R: BufRead, W: Write>(
         sender: env.sender.clone().unwrap_or_default(),
         rcpts: env.rcpts.clone(),
         refused: env.refused.clone(),
+        // the message came after the DATA command, into an empty buffer
+        ifd_start: tally_ck::header::IfdStart::proxy_after(env.hdr_counts),
         ..Head::default()
     };
     let cip = head.client_ip.map(|i| i.to_string()).unwrap_or_default();
     let mut input = BufReader::new(raw);
     let mut c = check_message(cfg, head, &mut input, true, ask).map_err(|e| e.to_string())?;
+    if let Some(f) = c.field_counts() {
+        env.hdr_counts = f;
+    }
     let id = c.log_id().unwrap_or_default();
     // LMTP wants one final reply per accepted recipient
     let n = if env.lmtp { env.rcpts.len() } else { 1 };

@@ -294,8 +294,8 @@ impl Conn {
         Step::Continue
     }
 
-    /// One header field.
-    pub fn header(&mut self, name: &str, value: &str) -> Step {
+    /// One header field: its name and value as the MTA sent them.
+    pub fn header(&mut self, name: &[u8], value: &[u8]) -> Step {
         if let Some(msg) = self.msg.as_mut() {
             msg.header(name, value);
         }

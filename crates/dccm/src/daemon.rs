@@ -322,7 +322,7 @@ pub fn callbacks(sh: Arc<Shared>) -> Callbacks<Session> {
                 match ctx.data.as_mut() {
                     Some(d) => {
                         if let Some(s) = d.conn() {
-                            s.header(&text(&name), &text(&value));
+                            s.header(name.to_bytes(), value.to_bytes());
                         }
                         d.data_step()
                     }

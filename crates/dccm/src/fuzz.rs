@@ -74,7 +74,7 @@ pub fn fuzz_connection(bytes: &[u8]) {
             }
             4 => {
                 let (n, v) = text.split_once(':').unwrap_or((&text, ""));
-                s.header(n, v);
+                s.header(n.as_bytes(), v.as_bytes());
             }
             5 => {
                 s.eoh();

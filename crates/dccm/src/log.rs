@@ -175,11 +175,11 @@ impl MsgLog {
         }
     }
 
-    /// A header line as received.
-    pub fn header(&mut self, name: &str, value: &str) {
+    /// A header line as received, its bytes as they came.
+    pub fn header(&mut self, name: &[u8], value: &[u8]) {
         self.flush_env();
-        let line = format!("{name}: {value}\n");
-        if let Err(e) = self.file.body_write(line.as_bytes()) {
+        let line = [name, b": ", value, b"\n"].concat();
+        if let Err(e) = self.file.body_write(&line) {
             self.errors.push(e);
         }
     }

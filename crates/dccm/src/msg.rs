@@ -310,25 +310,27 @@ impl Msg {
         }
     }
 
-    /// One header field.
-    pub fn header(&mut self, name: &str, value: &str) {
+    /// One header field, its bytes as the MTA sent them: the original
+    /// checksums the whole value, whatever its length and bytes.
+    pub fn header(&mut self, name: &[u8], value: &[u8]) {
         self.data_started = true;
-        if tally_engine::xhdr::is_xhdr(name.as_bytes()) {
+        if tally_engine::xhdr::is_xhdr(name) {
+            let name = String::from_utf8_lossy(name);
             let len = self.xdcc.len();
             match self
                 .xdcc
                 .iter_mut()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .find(|(n, _)| n.eq_ignore_ascii_case(&name))
             {
                 Some((_, c)) => *c = c.saturating_add(1).min(255),
-                None if len < MAX_XHDRS => self.xdcc.push((name.to_string(), 1)),
+                None if len < MAX_XHDRS => self.xdcc.push((name.into_owned(), 1)),
                 None => {}
             }
         }
         if let Some(l) = self.log.as_mut() {
             l.header(name, value);
         }
-        self.cks().header(name.as_bytes(), value.as_bytes());
+        self.cks().header(name, value);
     }
 
     /// End of the header.

@@ -323,7 +323,7 @@ fn client_address_from_macros() {
         s.mail("<a@example.com>", &m);
         let none = |_: &str| None;
         s.rcpt("<b@example.net>", &none);
-        s.header("Subject", "x");
+        s.header(b"Subject", b"x");
         s.eoh();
         s.body(b"x\r\n");
         let EomStep::Ask(req) = s.eom_prepare(&none, &info) else {
@@ -364,7 +364,7 @@ fn to_white_only_turns_dcc_off() {
         let none = |_: &str| None;
         s.mail("<a@example.com>", &none);
         s.rcpt("<b@example.net>", &none);
-        s.header("Subject", "x");
+        s.header(b"Subject", b"x");
         s.eoh();
         s.body(b"some text\r\n");
         let EomStep::Ask(req) = s.eom_prepare(&none, &info) else {

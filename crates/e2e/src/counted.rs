@@ -14,7 +14,8 @@ use tally_wire::{
     CkType, Expect, OpNums, Packet, Passwd, Request, Response, Signer, Sum, Tgts, WireCk,
 };
 
-/// The Body checksum of a raw message as dccifd and dccproc compute it.
+/// The Body checksum of a raw message as dccproc computes it (and dccifd,
+/// whose framing differs only for header fields over 1024 bytes).
 pub fn body_sum_raw(raw: &[u8]) -> Option<Sum> {
     let mut m = MessageCks::new(&CkConfig::default(), &Envelope::default());
     m.feed(raw);

@@ -181,13 +181,7 @@ impl BodyCks {
         if self.in_body {
             return;
         }
-        if !self.seen_hdr {
-            let name_ok = |&b: &u8| b > b' ' && b < 0x7f;
-            self.seen_hdr = field
-                .iter()
-                .position(|&b| b == b':' || !name_ok(&b))
-                .is_some_and(|p| field[p] == b':');
-        }
+        self.note_header(field);
         // dccproc truncates fields longer than HDR_LIMIT: it keeps the first
         // HDR_KEEP bytes, appends CR LF, and goes on appending lines
         let mut hlen = 0;
@@ -226,6 +220,31 @@ impl BodyCks {
                 &tmp[..HDR_KEEP + 2 + n]
             }
         };
+        self.top_header(view);
+    }
+
+    /// One complete top-level header field as `dccifd` and `dccm` hold
+    /// it, whatever its length: `dccifd`'s field without its last line
+    /// feed, or a milter's name, colon and value.
+    pub fn header_field_whole(&mut self, field: &[u8]) {
+        if self.in_body {
+            return;
+        }
+        self.note_header(field);
+        self.top_header(field);
+    }
+
+    fn note_header(&mut self, field: &[u8]) {
+        if !self.seen_hdr {
+            let name_ok = |&b: &u8| b > b' ' && b < 0x7f;
+            self.seen_hdr = field
+                .iter()
+                .position(|&b| b == b':' || !name_ok(&b))
+                .is_some_and(|p| field[p] == b':');
+        }
+    }
+
+    fn top_header(&mut self, view: &[u8]) {
         // the original handles the field as a C string
         let view = match crate::scan::find_nul(view) {
             Some(nul) => &view[..nul],

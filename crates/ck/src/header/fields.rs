@@ -1,5 +1,6 @@
-//! What `dccproc` does with each header field, and the envelope checksums
-//! computed once the header is complete.
+//! What `dccproc` and `dccifd` do with each header field (and `dccm`, in
+//! [`HeaderCks::milter_field`]), and the envelope checksums computed once
+//! the header is complete.
 //!
 //! For each field, in this order of precedence:
 //!
@@ -176,6 +177,26 @@ impl HeaderCks {
             return FieldUse::Consumed;
         }
         FieldUse::ToBody
+    }
+
+    /// One field as a milter hands it over (the original dccm): `f` is
+    /// the name, a colon and the whole value; the name alone says whether
+    /// it is From, Message-ID or Received, and no envelope sender is
+    /// looked for (the MTA gave it).
+    pub(crate) fn milter_field(&mut self, name: &[u8], f: &[u8]) -> FieldUse {
+        let v = f.get(name.len() + 1..).unwrap_or(&[]);
+        if name.eq_ignore_ascii_case(b"From") {
+            self.from_bytes.set(v);
+        } else if name.eq_ignore_ascii_case(b"Message-ID") {
+            self.message_id_bytes.set(v);
+        } else if name.eq_ignore_ascii_case(b"Received") {
+            self.received_bytes.set(v);
+            self.client_from_received(v);
+        } else {
+            return FieldUse::ToBody;
+        }
+        self.seen_hdr = true;
+        FieldUse::Consumed
     }
 
     /// The rest of the per-field work, after the body's MIME parser saw it.

@@ -18,11 +18,14 @@
 //! - `env_To`: one per recipient, used by whitelists only.
 //!
 //! The per-field logic lives in [`fields`]; the split of a raw message into
-//! header fields, with the original's line-length limits, in [`split`].
+//! header fields, with `dccproc`'s line-length limits, in [`split`], and
+//! as `dccifd` reads it, through its socket buffer, in [`ifd`]. `dccm`
+//! gets whole fields from the MTA.
 
 pub(crate) mod addr;
 pub mod envelope;
 pub(crate) mod fields;
+pub mod ifd;
 pub mod received;
 pub(crate) mod split;
 pub mod substitute;
@@ -32,6 +35,7 @@ pub(crate) mod util;
 mod tests;
 
 pub use envelope::{parse_mail_host, parse_return_path, parse_unix_from};
+pub use ifd::{FieldCounts, IfdStart};
 pub use received::{parse_received, Received};
 pub use substitute::SubName;
 
