@@ -47,8 +47,13 @@ pub struct Decided {
     /// for every recipient, the proxy defers it with a 4yz reply.
     pub embargo: bool,
     /// `-x` and no DCC server answered: the answer is `T` overall, the
-    /// proxy defers the message with a 4yz reply.
+    /// proxy defers the message with a 4yz reply (also set by the `-X`
+    /// filter's `tempfail`).
     pub tempfail: bool,
+    /// `-x` and no DCC server answered: the message was never decided
+    /// for its recipients, so that the log files have no decision, no
+    /// greylist lines and no result, and no per-user log is kept.
+    pub(crate) dcc_tempfail: bool,
     /// The message is interesting enough for per-user logs.
     pub(crate) logit: bool,
     /// Greylisting.
@@ -68,8 +73,12 @@ impl Decided {
         self.decision.st
     }
 
-    /// The decision line of a log file ending with `prog`.
+    /// The decision line of a log file ending with `prog`; empty after a
+    /// `-x` DCC failure, when nothing was decided ([`crate::logs`]).
     pub(crate) fn st_line(&self, prog: &str) -> String {
+        if self.dcc_tempfail {
+            return String::new();
+        }
         let mut d = self.decision.clone();
         if self.main_listed && prog.ends_with("global-log") {
             // as recorded: the main file's whitelisting of the message's
@@ -95,9 +104,14 @@ pub(crate) fn decide(
     let mut errors = Vec::new();
     let mut cks = msg_slots(sums);
     let nrcpts = head.rcpts.len();
+    // the original's ASK_ST_QUERY: -Q, the `query` option, an `mxdcc`
+    // relay (the SMTP client or found in Received:)
     let mut query = cfg.query || head.opts.query || relays.mxdcc;
-    // no greylisting through a listed MX or SUBMIT relay
-    let mut via_relay = relays.mx || relays.mxdcc;
+    // no greylisting through a listed MX or SUBMIT client; a relay found
+    // in Received: headers (without a client address) comes too late for
+    // that: check_mx_listing() from get_hdrs() runs after the recipients'
+    // switches were set, so that greylisting stays on
+    let mut via_relay = false;
     if let (Some(ip), Some(g)) = (head.client_ip, lists.global.as_ref()) {
         match g.relay(&ip_sum(ip), ip).map(|t| t.0) {
             Some(tgts::OK) => cks.no_ip_rpt2srvr(),
@@ -154,6 +168,8 @@ pub(crate) fn decide(
         via_relay,
         ask,
     );
+    // print_grey(): the greylist lines say `query` for ASK_ST_QUERY
+    gl.query = query;
     let local_tgts: Tgts = gl.list.dcc_tgts(d.st, req_tgts, 0);
     let conflict = grey::spam_conflict(cfg, head);
     if conflict && d.st & ST_QUERY == 0 {
@@ -189,14 +205,21 @@ pub(crate) fn decide(
         .collect();
     let rcpt_line: String = results.iter().map(|&a| if a { 'A' } else { 'R' }).collect();
     let all_reject = !results.is_empty() && !results.contains(&true);
+    // -x: "tell the MTA to answer the DATA command with a 4yz temporary
+    // failure" when the DCC server could not be reached (dccifd(8)). As
+    // the original's get_body() returns before users_process(), this
+    // answer comes before anything is decided for the recipients: no
+    // `GREY_SPAM`, no embargo, no rejection
+    let tempfail = dcc_failed && cfg.try_hard;
     let spam_for: Vec<bool> = results.iter().map(|&a| !a).collect();
     let ignore = head.opts.no_reject || cfg.ignore;
-    let embargo = gl.finish(&spam_for, ignore, &cks, ask);
+    let embargo = !tempfail && gl.finish(&spam_for, ignore, &cks, ask);
     errors.extend(gl.list.errors.drain(..).filter(|e| !e.is_empty()));
-    let overall_reject = all_reject && !head.opts.no_reject && !cfg.ignore && !embargo;
-    // -x: "tell the MTA to answer the DATA command with a 4yz temporary
-    // failure" when the DCC server could not be reached (dccifd(8))
-    let tempfail = dcc_failed && cfg.try_hard && !embargo && !overall_reject;
+    let overall_reject = all_reject && !head.opts.no_reject && !cfg.ignore && !embargo && !tempfail;
+    if tempfail && cfg.proxy.is_none() {
+        // ascii_done() without a reply made for the message
+        errors.push("rejection reason undecided".to_string());
+    }
     let overall = if embargo {
         'G'
     } else if tempfail {
@@ -281,7 +304,11 @@ pub(crate) fn decide(
         errors,
         logit: d.st & ST_LOGIT != 0,
         decision: d,
-        log_tail: format!("{hdr_text}{table}"),
+        log_tail: if tempfail {
+            String::new()
+        } else {
+            format!("{hdr_text}{table}")
+        },
         white_line,
         log_st,
         main_listed: global.listing == Listing::Listed,
@@ -289,6 +316,7 @@ pub(crate) fn decide(
         overall_reject,
         embargo,
         tempfail,
+        dcc_tempfail: tempfail,
         grey: gl,
         dnsbl_lines,
         dnsbl: dnsbl_on,

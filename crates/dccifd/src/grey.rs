@@ -5,9 +5,10 @@
 //!
 //! As in dccifd(8): `grey-off` turns greylisting off for the message,
 //! `grey-query` (or `-Q`) only asks the greylist server; both are ignored
-//! without `-G`. Mail through a listed MX or SUBMIT relay, spam traps and
+//! without `-G`. Mail from a listed MX or SUBMIT client, spam traps and
 //! recipients whose whiteclnt files say `option greylist-off` are not
-//! greylisted.
+//! greylisted; mail through a relay found in Received: headers (without a
+//! client address) is, as in the original.
 
 use crate::config::Config;
 use crate::proto::Head;
@@ -41,9 +42,9 @@ pub trait Servers {
 pub struct Grey {
     /// The engine's state.
     pub list: Greylist,
-    /// `-Q` or the `query` option: the log files' greylist heading says
-    /// `query` (the original's `ASK_ST_QUERY`; as recorded, not for the
-    /// `grey-query` option).
+    /// `-Q`, the `query` option or an `mxdcc` relay: the log files'
+    /// greylist heading says `query` (the original's `ASK_ST_QUERY`; as
+    /// recorded, not for the `grey-query` option).
     pub query: bool,
     /// The message was spam for some recipient ([`Grey::finish`]): a
     /// recipient that takes it after its embargo ended is logged as
@@ -69,8 +70,8 @@ pub fn spam_conflict(cfg: &Config, head: &Head) -> bool {
     cfg.grey.on && head.opts.spam && head.opts.grey_query && !head.opts.grey_off
 }
 
-/// Ask the greylist server about each recipient (`via_relay`: the mail
-/// came through a listed MX or SUBMIT client, not greylisted). `cks` are
+/// Ask the greylist server about each recipient (`via_relay`: the SMTP
+/// client is a listed MX or SUBMIT client, not greylisted). `cks` are
 /// the message's checksums, `ip` the SMTP client's address.
 #[allow(clippy::too_many_arguments)]
 pub fn ask_rcpts(

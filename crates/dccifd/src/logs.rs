@@ -182,6 +182,12 @@ impl MsgLogs {
     /// each per-user file is kept. `grey` gives the greylist lines of the
     /// main (`None`) or a recipient's log and the result line greylisting
     /// decides, if it does. Files not kept are removed.
+    ///
+    /// An empty decision line means that nothing was decided (a `-x` DCC
+    /// failure, [`crate::decide::Decided::st_line`]): as the original's
+    /// answer before `users_process()`, the main log then ends with the
+    /// complaints, the whiteclnt lines and what `grey` gives as the main
+    /// result (the proxy's reply), and no per-user log is kept.
     #[allow(clippy::too_many_arguments)]
     pub fn finish(
         mut self,
@@ -195,6 +201,7 @@ impl MsgLogs {
         keep_user: &dyn Fn(usize) -> bool,
         grey: &dyn Fn(Option<usize>) -> (String, Option<String>),
     ) -> Vec<String> {
+        let mut decided = true;
         let mut errs = self.each(|who, f| {
             let mut t = String::from(MSG_SEP);
             for c in complaints {
@@ -202,11 +209,19 @@ impl MsgLogs {
                 t.push('\n');
             }
             t.push_str(white_lines);
-            t.push_str(&st_line(if who.is_none() {
+            let st = st_line(if who.is_none() {
                 "dccifd  global-log"
             } else {
                 "dccifd  per-user-log"
-            }));
+            });
+            if st.is_empty() {
+                decided = false;
+                if let (None, (_, Some(r))) = (who, grey(who)) {
+                    t.push_str(&r);
+                }
+                return f.write(t.as_bytes());
+            }
+            t.push_str(&st);
             t.push_str(header_and_table);
             t.push('\n');
             let (grey_lines, grey_result) = grey(who);
@@ -250,7 +265,7 @@ impl MsgLogs {
             errs.extend(g.finish(true).report);
         }
         for (i, u) in self.users.drain(..) {
-            errs.extend(u.finish(keep_user(i)).report);
+            errs.extend(u.finish(decided && keep_user(i)).report);
         }
         errs
     }

@@ -140,7 +140,8 @@ mod reply {
     pub const RCPT_SYNTAX: &str = "501 5.5.2 dccifd RCPT command syntax error";
     pub const POSTFIX_SYNTAX: &str = "501 5.5.2 dccifd Postfix extension syntax error";
     pub const SEQUENCE: &str = "503 5.0.0 bad dccifd command sequence";
-    pub const TEMP_FAIL: &str = "451 4.4.0 temporary reject";
+    /// `dcc_fail_reply`: "temporary reject" is only its log result
+    pub const TEMP_FAIL: &str = "451 4.4.0 DCC failure";
 }
 
 /// The commands the proxy follows; anything else is passed on.
@@ -642,6 +643,10 @@ fn data<R: BufRead, W: Write>(
         }
         let r = format!("{}\r\n", reply::TEMP_FAIL);
         c.smtp_reply = Some(r.trim_end().to_string());
+        if c.outcome.dcc_tempfail {
+            // smtp_temp_fail(): the reply is logged and nothing after it
+            c.main_result = Some(format!("rejection message: {}\n", reply::TEMP_FAIL));
+        }
         r.repeat(n).into_bytes()
     } else if c.outcome.overall_reject && !cfg.discard {
         if let Some(d) = down.as_mut() {

@@ -4,7 +4,10 @@
 //! for one recipient while another, whitelisted one wants it stays
 //! embargoed for all (the original discards for the recipient that
 //! rejects spam rather than refusing the message for everyone, so a
-//! recipient still takes it and the embargo holds).
+//! recipient still takes it and the embargo holds); with `-x` a DCC
+//! server that does not answer gives `T` before any embargo; relays found
+//! in Received: headers leave greylisting on, an `mxdcc` one making the
+//! greylist heading say `query`.
 
 mod common;
 
@@ -162,4 +165,144 @@ fn try_hard_embargoes_mail_without_an_ip_address() {
     }
     // nothing could be asked
     assert!(grey.seen().iter().all(|s| s.op == Op::Nop));
+}
+
+/// The operations a fake greylist server saw, without the NOPs.
+fn grey_ops(grey: &FakeGrey) -> Vec<Op> {
+    grey.seen()
+        .iter()
+        .map(|s| s.op)
+        .filter(|o| *o != Op::Nop)
+        .collect()
+}
+
+#[test]
+fn dcc_failure_with_x_answers_t_before_the_embargo() {
+    // get_body(): with -x, a DCC server that does not answer makes
+    // ascii_job() answer `T` (every recipient `R`) before
+    // users_process(): the greylist server was asked, but no GREY_SPAM
+    // follows, the embargo is not given, and the log has no decision,
+    // greylist lines or result ("rejection reason undecided" instead),
+    // no per-user log
+    let grey = FakeGrey::start(1332, "tgrey", "on,20");
+    let map = format!(
+        "{}{}",
+        map_text(tally_testkit::closed_port()),
+        grey_map_text(grey.addr)
+    );
+    let d = Daemon::start_args(
+        "grey-client-xdead",
+        &map,
+        &["-G", "on", "-x", "-l", "logs/if", "-U", "userdirs-if"],
+    );
+    let answer = d.ask(&request(
+        "header",
+        "192.0.2.79",
+        "someone@example.org",
+        &["bob@example.net\rbob", "carol@example.net\rcarol"],
+        "msg1.eml",
+    ));
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("T\nRR\n"), "{text}\n{}", d.stderr());
+    assert_eq!(grey_ops(&grey), vec![Op::GreyReport, Op::GreyReport]);
+    let logs = files(&d.home.join("logs/if"));
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let log = &logs[0];
+    assert!(
+        log.ends_with("\nrejection reason undecided\nincompatible whitelists\n"),
+        "{log}"
+    );
+    for absent in ["greylist recipient", "result:", "global-log", "reported:"] {
+        assert!(!log.contains(absent), "{absent}: {log}");
+    }
+    for u in ["bob", "carol"] {
+        let user = files(&d.home.join("userdirs-if").join(u).join("log"));
+        assert!(user.is_empty(), "{u}: {user:?}");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(
+        d.stderr().contains("rejection reason undecided"),
+        "{}",
+        d.stderr()
+    );
+
+    // spam by the MTA's word: still `T`, and no embargo is put back
+    let answer = d.ask(&request(
+        "spam header",
+        "192.0.2.80",
+        "other@example.org",
+        &["dave@example.net"],
+        "msg1.eml",
+    ));
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("T\nR\n"), "{text}\n{}", d.stderr());
+    assert!(
+        !grey_ops(&grey).contains(&Op::GreySpam),
+        "{:?}",
+        grey_ops(&grey)
+    );
+}
+
+/// A request without a client address (taken from Received:) for
+/// bob@example.net, through the relay `relay`, from `sender`.
+fn relayed(opts: &str, relay: &str, sender: &str) -> Vec<u8> {
+    format!(
+        "{opts}\n\nmail.example.org\n{sender}\nbob@example.net\n\n\
+         Received: from relay.example.net (relay.example.net [{relay}])\n\
+         \tby mx.example.net with ESMTP id R1; Mon, 3 Jun 2024 10:15:02 +0000\n\
+         Received: from sender.example.org (sender.example.org [203.0.113.99])\n\
+         \tby relay.example.net with ESMTP id S1; Mon, 3 Jun 2024 10:15:00 +0000\n\
+         From: {sender}\nSubject: relayed\nMessage-ID: <{relay}@example.org>\n\n\
+         Hello Bob,\nthis came through a relay.\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn relays_found_in_received_headers_keep_greylisting_on() {
+    // get_hdrs() finds the relays of Received: headers (the client line
+    // being empty) and check_mx_listing() marks them after the
+    // recipients' switches were set: greylisting stays on, with the
+    // client behind the relay in the triple; an `mxdcc` relay sets
+    // ASK_ST_QUERY, so that the DCC server is only queried and
+    // print_grey() heads the greylist lines `greylist recipient query`,
+    // while the greylist request is still a report
+    let srv = FakeDccd::start(1350, "rbrand");
+    let grey = FakeGrey::start(1352, "rgrey", "on,20");
+    let map = format!("{}{}", map_text(srv.addr), grey_map_text(grey.addr));
+    let d = Daemon::start_files(
+        "grey-client-relays",
+        &map,
+        &["grey-client/whiteclnt-relays"],
+        &["-G", "on", "-l", "logs/if", "-w", "whiteclnt-relays"],
+    );
+    let sender_ip = tally_ck::simple::ip_sum("203.0.113.99".parse().expect("ip"));
+    for (relay, sender, query) in [
+        ("192.0.2.10", "one@example.org", true),
+        ("192.0.2.11", "two@example.org", false),
+    ] {
+        let before = grey.ops(Op::GreyReport).len();
+        let answer = d.ask(&relayed("header", relay, sender));
+        assert!(
+            answer.starts_with(b"G\nG\n"),
+            "{relay}: {}\n{}",
+            String::from_utf8_lossy(&answer),
+            d.stderr()
+        );
+        let reports = grey.ops(Op::GreyReport);
+        assert_eq!(reports.len(), before + 1, "{relay}: {:?}", grey.seen());
+        let ip = reports[before].cks.iter().find(|c| c.0 == CkType::Ip);
+        assert_eq!(ip.map(|c| c.1), Some(sender_ip), "{relay}");
+        let dcc = srv.seen();
+        let last = dcc.last().expect("the DCC server was asked");
+        assert_eq!(last.op == Op::Query, query, "{relay}: {:?}", last.op);
+    }
+    let logs = files(&d.home.join("logs/if"));
+    assert_eq!(logs.len(), 2, "{logs:?}");
+    let headed = |l: &&String| l.contains("\n       greylist recipient query\n");
+    let plain = |l: &&String| l.contains("\n       greylist recipient\n");
+    assert_eq!(logs.iter().filter(headed).count(), 1, "{logs:?}");
+    assert_eq!(logs.iter().filter(plain).count(), 1, "{logs:?}");
+    let q = logs.iter().find(headed).expect("query log");
+    assert!(q.contains("one@example.org"), "{q}");
 }

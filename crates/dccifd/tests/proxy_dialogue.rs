@@ -201,7 +201,9 @@ fn dcc_failure_with_x_ends_the_session() {
     assert!(c.cmd("EHLO front.example").starts_with("250"));
     assert_eq!(
         transaction(&mut c, "a@example.org", None),
-        "451 4.4.0 temporary reject\r\n"
+        // smtp_temp_fail(): dcc_fail_reply's text, as dccm's recorded
+        // `451 4.4.0 DCC failure` (i2)
+        "451 4.4.0 DCC failure\r\n"
     );
     // the connection is closed
     let mut rest = Vec::new();

@@ -3,7 +3,8 @@
 //! mail %ID from %CIP temporary greylist embargoed`, or the second `-r`)
 //! and not passed downstream; the retry after the embargo is delivered
 //! with the X-DCC header. The log files of the deferrals end with the
-//! reply and the greylist result, as the original's.
+//! reply and the greylist result, as the original's. With `-x`, a DCC
+//! server that does not answer defers the message before greylisting can.
 
 mod common;
 
@@ -117,4 +118,56 @@ fn second_r_is_the_greylist_reply_for_each_lmtp_recipient() {
     // LMTP: a reply for each recipient
     assert!(c.reply().starts_with("451 4.7.0 Greylisted "));
     assert!(c.cmd("QUIT").starts_with("221"));
+}
+
+#[test]
+fn dcc_failure_with_x_defers_before_the_embargo() {
+    // smtp_data(): with -x, a DCC server that does not answer makes
+    // get_body() fail and smtp_temp_fail() give dcc_fail_reply, before
+    // users_process() could embargo the message; the session ends and
+    // the log ends with the reply (no greylist lines, no result)
+    let grey = FakeGrey::start(1342, "pgrey", "on,5");
+    let map = format!(
+        "{}{}",
+        map_text(tally_testkit::closed_port()),
+        grey_map_text(grey.addr)
+    );
+    let (d, s) = Daemon::start_tcp_map(
+        "proxy-grey-xdead",
+        &map,
+        "127.0.0.1",
+        &["-G", "on", "-x", "-o", "/dev/null"],
+    );
+    let mut c = Smtp::new(s);
+    assert!(c.reply().starts_with("220 "));
+    assert!(c.cmd("EHLO front.example").starts_with("250"));
+    let r = send(&mut c, &["bob@example.net"]);
+    assert_eq!(r, "451 4.4.0 DCC failure\r\n");
+    assert!(grey
+        .seen()
+        .iter()
+        .any(|s| s.op == tally_wire::Op::GreyReport));
+    drop(c);
+    // the log file is finished after the reply
+    let read = || -> Vec<String> {
+        std::fs::read_dir(d.home.join("logs/if"))
+            .expect("logs")
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+            .filter(|l| l.contains("\nrejection message: "))
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut logs = read();
+    while logs.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        logs = read();
+    }
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert!(
+        logs[0].ends_with("\nrejection message: 451 4.4.0 DCC failure\n"),
+        "{}",
+        logs[0]
+    );
+    assert!(!logs[0].contains("greylist recipient"), "{}", logs[0]);
 }

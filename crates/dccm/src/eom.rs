@@ -14,7 +14,9 @@
 //!   whiteclnt files unless `option MTA-first` (then recipients the files
 //!   whitelist keep the message, the others are removed from it; a relay
 //!   text still refuses it).
-//! - A DCC failure with `-x`: `451 4.4.0 DCC failure`.
+//! - A DCC failure with `-x`: `451 4.4.0 DCC failure`, whatever the
+//!   greylist server or the whiteclnt files said; the log file then ends
+//!   with that reply and `result: temporary reject`.
 
 use crate::config::Config;
 use crate::conn::{Answer2, Verdict};
@@ -257,6 +259,17 @@ pub fn log(
     let Some(mut l) = msg.log.take() else {
         return;
     };
+    if let Answer2::Reply(r) = &v.answer {
+        if *r == fixed(DCC_FAILURE) {
+            // -x: refused before anything was decided for the recipients
+            // (msg_tempfail() before users_process()): no greylist lines,
+            // no per-user copies, and dcc_fail_reply's log result
+            let reply = format!("{} {} {}", r.rcode, r.xcode, r.text);
+            let (_, errs) = l.finish_undecided(&reply, "temporary reject");
+            v.errors.extend(errs);
+            return;
+        }
+    }
     if let Some(g) = grey {
         l.grey(&g.log_text(crate::grey::log_query(cfg, d)));
     }

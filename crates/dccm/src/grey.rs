@@ -30,8 +30,10 @@ pub fn start(
     if !cfg.grey.on {
         return None;
     }
-    let query = cfg.query || msg.mxdcc;
-    let mut g = Greylist::new(st | if query { ST_QUERY_GREY } else { 0 });
+    // -Q only asks the greylist server; an MXDCC relay is a query for the
+    // DCC server alone (the original's ASK_ST_QUERY without
+    // ASK_ST_QUERY_GREY), and turns greylisting off anyway
+    let mut g = Greylist::new(st | if cfg.query { ST_QUERY_GREY } else { 0 });
     g.try_extra_hard = cfg.try_extra_hard;
     let global = msg.global_list();
     let global_listing = global.map(|l| crate::white::verdict(l, cks, ip).listing);

@@ -237,6 +237,24 @@ impl MsgLog {
         errors.extend(closed.report);
         (closed.kept, errors)
     }
+
+    /// The end of a message the DCC failure under `-x` refused before its
+    /// recipients were decided (the original's `msg_tempfail()` before
+    /// `users_process()`): the remarks, then the reply and the result,
+    /// with no decision line, header, checksums or greylist lines; kept.
+    pub fn finish_undecided(mut self, reply: &str, result: &str) -> (Option<PathBuf>, Vec<String>) {
+        self.flush_env();
+        let mut tail = String::from(MSG_SEP);
+        tail.push_str(&std::mem::take(&mut self.notes));
+        tail.push_str(&std::mem::take(&mut self.dnsbl));
+        tail.push_str(&self.xfltr);
+        tail.push_str(&format!("rejection message: {reply}\nresult: {result}\n"));
+        self.put(tail.as_bytes());
+        let mut errors = std::mem::take(&mut self.errors);
+        let closed = self.file.finish(true);
+        errors.extend(closed.report);
+        (closed.kept, errors)
+    }
 }
 
 /// Copy a kept log file into a recipient's log directory `dir` (made if

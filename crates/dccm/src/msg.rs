@@ -13,6 +13,7 @@ use crate::opts::Action;
 use crate::reply::{Reply, INCOMPAT_THOLD, INCOMPAT_WLIST};
 use crate::white;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tally_ck::header::Envelope;
 use tally_ck::message::MessageCks;
@@ -135,7 +136,8 @@ pub struct Msg {
     pub mta_notspam: bool,
     /// The client is an MX or MXDCC relay: spam is discarded.
     pub forced_discard: bool,
-    /// The client is an MXDCC relay: query instead of report.
+    /// The client, or a relay behind an MX relay client, is an MXDCC
+    /// relay: query instead of report.
     pub mxdcc: bool,
     /// The client is a SUBMIT client of the main file: recipients are
     /// never refused for incompatible whitelists.
@@ -164,6 +166,9 @@ pub struct Msg {
     pub dnsbl_outcome: Option<tally_engine::dnsbl::Outcome>,
     /// The checksums, finished early for the DNS list checks.
     finished: Option<(MsgCks, bool)>,
+    /// An MXDCC relay was found in a Received header behind an MX relay
+    /// client: the DCC server is only queried (check_mx_listing()).
+    mxdcc_behind: Arc<AtomicBool>,
 }
 
 impl Msg {
@@ -219,6 +224,7 @@ impl Msg {
             dnsbl: None,
             dnsbl_outcome: None,
             finished: None,
+            mxdcc_behind: Arc::default(),
         };
         if let (Some(g), Some(ip)) = (m.global.as_ref(), ip) {
             match white::relay(g, ip) {
@@ -255,8 +261,14 @@ impl Msg {
             let mut mc = MessageCks::new(&cfg, &env);
             mc.helo_first();
             if let Some(g) = self.global.clone().filter(|_| self.forced_discard) {
-                mc.set_relay_filter(Box::new(move |ip: IpAddr| {
-                    matches!(white::relay(&g, ip), Some(tgts::OK_MX | tgts::OK_MXDCC))
+                let mxdcc = self.mxdcc_behind.clone();
+                mc.set_relay_filter(Box::new(move |ip: IpAddr| match white::relay(&g, ip) {
+                    Some(tgts::OK_MX) => true,
+                    Some(tgts::OK_MXDCC) => {
+                        mxdcc.store(true, Ordering::Relaxed);
+                        true
+                    }
+                    _ => false,
                 }));
             }
             self.cks = Some(mc);
@@ -390,6 +402,7 @@ impl Msg {
             slots.no_ip_rpt2srvr();
         }
         self.env.client_ip = sums.client_ip.or(self.env.client_ip);
+        self.mxdcc |= self.mxdcc_behind.load(Ordering::Relaxed);
         ((slots, self.mxdcc), hosts)
     }
 

@@ -1,7 +1,8 @@
 //! Greylisting cases beyond the recordings: a greylist server that does
 //! not answer (with and without `-x`), whitelisted mail, per-user
-//! `greylist-off`, `greylist-ignore-spam-on`, `-Q` and the log file of an
-//! embargoed message.
+//! `greylist-off`, `greylist-ignore-spam-on`, `-Q`, the log file of an
+//! embargoed message, a DCC failure with `-x` coming before the embargo,
+//! and an MXDCC relay behind an MX relay client.
 
 mod common;
 
@@ -18,13 +19,25 @@ const EMBARGO: &str = "452 4.2.1 mail ID1 from 198.51.100.9 temporary greylist e
 /// without one), started with `extra` options after writing `files`
 /// (path below the home, text).
 fn start(tag: &str, grey: Option<&FakeGrey>, files: &[(&str, &str)], extra: &[&str]) -> Setup {
-    let home = make_home(tag);
     let srv = FakeDccd::start(1200, "behbrand");
     common::preload_bulk(&srv);
+    start_with(tag, Some(srv), grey, files, extra)
+}
+
+/// [`start`] with the DCC server `srv` (a dead port without one).
+fn start_with(
+    tag: &str,
+    srv: Option<FakeDccd>,
+    grey: Option<&FakeGrey>,
+    files: &[(&str, &str)],
+    extra: &[&str],
+) -> Setup {
+    let home = make_home(tag);
+    let srv_addr = srv.as_ref().map_or_else(closed_port, |s| s.addr);
     let grey_addr = grey.map_or_else(closed_port, |g| g.addr);
     std::fs::write(
         home.join("map"),
-        format!("{}{}", map_text(srv.addr), grey_map_text(grey_addr)),
+        format!("{}{}", map_text(srv_addr), grey_map_text(grey_addr)),
     )
     .unwrap();
     for (p, text) in files {
@@ -33,13 +46,13 @@ fn start(tag: &str, grey: Option<&FakeGrey>, files: &[(&str, &str)], extra: &[&s
         std::fs::write(p, text).unwrap();
     }
     let d = start_dccm(&home, &common::local_args(&home, extra));
-    Setup { d, home, _srv: srv }
+    Setup { d, home, srv }
 }
 
 struct Setup {
     d: Dccm,
     home: PathBuf,
-    _srv: FakeDccd,
+    srv: Option<FakeDccd>,
 }
 
 impl Drop for Setup {
@@ -75,6 +88,18 @@ fn send(s: &Setup, rcpts: &[&str], body: &[u8]) -> Vec<Reply> {
 /// [`send`] with more macros at each recipient (sendmail's
 /// `${dcc_isspam}` and `${dcc_notspam}`).
 fn send_with(s: &Setup, rcpts: &[&str], body: &[u8], more: &[(&str, &str)]) -> Vec<Reply> {
+    let fields = [("From", "alice@example.com"), ("Subject", "notes")];
+    send_fields(s, rcpts, &fields, body, more)
+}
+
+/// [`send_with`] with these header fields.
+fn send_fields(
+    s: &Setup,
+    rcpts: &[&str],
+    fields: &[(&str, &str)],
+    body: &[u8],
+    more: &[(&str, &str)],
+) -> Vec<Reply> {
     let mut c = connect(&s.d.sock);
     c.send(b'C', &connect_data("mail.example.com", "198.51.100.9"))
         .unwrap();
@@ -90,11 +115,7 @@ fn send_with(s: &Setup, rcpts: &[&str], body: &[u8], more: &[(&str, &str)]) -> V
             .unwrap();
         assert_eq!(c.replies().unwrap(), vec![Reply::Final('c')], "{r}");
     }
-    common::milter::content(
-        &mut c,
-        &[("From", "alice@example.com"), ("Subject", "notes")],
-        body,
-    )
+    common::milter::content(&mut c, fields, body)
 }
 
 const HELLO: &[u8] = b"Hello Bob,\r\nthe notes are attached.\r\n";
@@ -303,4 +324,76 @@ fn sendmail_spam_is_only_asked_about_even_when_whitelisted() {
     let r = send_with(&s, &["bob"], HELLO, &[("{dcc_notspam}", "ok")]);
     assert!(accepted(&r), "{r:?}");
     assert_eq!(g.ops(Op::GreyWhite).len(), 1, "{:?}", g.seen());
+}
+
+#[test]
+fn a_dcc_failure_with_x_comes_before_the_embargo() {
+    // dccm_eom(): cmn_ask_white() asks the greylist server, then a DCC
+    // server that does not answer makes msg_tempfail() refuse the message
+    // with dcc_fail_reply before users_process(): no GREY_SPAM, no
+    // embargo, and a log file without greylist lines that ends with the
+    // reply and its log result, copied to nobody
+    let g = FakeGrey::start(1202, "grey", "on,5");
+    let files = [("ud/local/bob/whiteclnt", "option log-all\n")];
+    let args = ["-G", "on", "-x", "-U", "ud", "-l", "logs"];
+    let s = start_with("grey-x-dcc-dead", None, Some(&g), &files, &args);
+    let r = send(&s, &["bob"], HELLO);
+    assert_eq!(r, vec![Reply::Code("451 4.4.0 DCC failure".into())]);
+    let ops: Vec<Op> = g
+        .seen()
+        .iter()
+        .map(|x| x.op)
+        .filter(|o| *o != Op::Nop)
+        .collect();
+    assert_eq!(ops, vec![Op::GreyReport]);
+    let logs: Vec<PathBuf> = std::fs::read_dir(s.home.join("logs"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let text = std::fs::read_to_string(&logs[0]).unwrap();
+    assert!(
+        text.ends_with(
+            "### end of message body ########################\n\
+             rejection message: 451 4.4.0 DCC failure\n\
+             result: temporary reject\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("greylist recipient"), "{text}");
+    let copies = std::fs::read_dir(s.home.join("ud/local/bob/log"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(copies, 0);
+}
+
+#[test]
+fn an_mxdcc_relay_behind_an_mx_client_is_only_queried() {
+    // dccm_header() goes on through the Received headers behind an MX
+    // relay client, and check_mx_listing() sets ASK_ST_QUERY for an MXDCC
+    // relay found there: the DCC server is only queried (greylisting is
+    // off through the MX client either way)
+    let g = FakeGrey::start(1202, "grey", "on,5");
+    let files = [("whiteclnt", "mx ip 198.51.100.9\nmxdcc ip 192.0.2.10\n")];
+    let args = ["-G", "on", "-w", "whiteclnt"];
+    let s = start("grey-mx-mxdcc", Some(&g), &files, &args);
+    let ours = "from mx2.example.net (mx2.example.net [198.51.100.9]) by mail.example.net";
+    for (hop, op) in [("192.0.2.10", Op::Query), ("192.0.2.11", Op::Report)] {
+        let hop = format!("from relay.example.org (relay.example.org [{hop}]) by mx2.example.net");
+        let sender =
+            "from sender.example.org (sender.example.org [203.0.113.99]) by relay.example.org";
+        let fields = [
+            ("Received", ours),
+            ("Received", hop.as_str()),
+            ("Received", sender),
+            ("From", "alice@example.com"),
+            ("Subject", "relayed"),
+        ];
+        let r = send_fields(&s, &["bob"], &fields, HELLO, &[]);
+        assert!(accepted(&r), "{hop}: {r:?}");
+        let srv = s.srv.as_ref().expect("DCC server");
+        let last = srv.seen().last().map(|x| x.op);
+        assert_eq!(last, Some(op), "{hop}");
+    }
+    assert!(g.seen().iter().all(|x| x.op == Op::Nop), "{:?}", g.seen());
 }
