@@ -83,36 +83,31 @@ fn long_fields_and_nul() {
 fn xdcc_header_line_ends() {
     let srv = FakeDccd::start(1200, "behbrand");
     let d = Daemon::start("framing-crlf", &srv, &[]);
+    // whether the added X-DCC header's first line ends with CR LF
+    let crlf = |msg: &[u8]| {
+        let req = [
+            &b"body\n192.0.2.1\r\nhelo\n<a@example.com>\nbob\n\n"[..],
+            msg,
+        ]
+        .concat();
+        let a = d.ask(&req);
+        let text = String::from_utf8_lossy(&a).into_owned();
+        let at = text.find("X-DCC-").expect("an X-DCC header");
+        let end = text[at..].find('\n').expect("line end");
+        (text[at..at + end].ends_with('\r'), text)
+    };
     // two fields of four end with CR LF: not more than half, so the X-DCC
     // header ends its lines with LF (counting the empty line, which
     // dccifd does not, three of five would)
-    let msg: &[u8] =
-        b"From: a@example.com\r\nTo: bob@example.net\r\nSubject: x\nDate: y\n\r\nbody text\r\n";
-    let req = [
-        &b"body\n192.0.2.1\r\nhelo\n<a@example.com>\nbob\n\n"[..],
-        msg,
-    ]
-    .concat();
-    let a = d.ask(&req);
-    let text = String::from_utf8_lossy(&a);
-    let at = text.find("X-DCC-").expect("an X-DCC header");
-    let line = &text[at..];
-    let end = line.find('\n').expect("line end");
-    assert!(!line[..end].ends_with('\r'), "{text}");
+    let (yes, text) = crlf(
+        b"From: a@example.com\r\nTo: bob@example.net\r\nSubject: x\nDate: y\n\r\nbody text\r\n",
+    );
+    assert!(!yes, "{text}");
     // three of four: CR LF
-    let msg: &[u8] =
-        b"From: a@example.com\r\nTo: bob@example.net\r\nSubject: x\r\nDate: y\n\nbody text\r\n";
-    let req = [
-        &b"body\n192.0.2.1\r\nhelo\n<a@example.com>\nbob\n\n"[..],
-        msg,
-    ]
-    .concat();
-    let a = d.ask(&req);
-    let text = String::from_utf8_lossy(&a);
-    let at = text.find("X-DCC-").expect("an X-DCC header");
-    let line = &text[at..];
-    let end = line.find('\n').expect("line end");
-    assert!(line[..end].ends_with('\r'), "{text}");
+    let (yes, text) = crlf(
+        b"From: a@example.com\r\nTo: bob@example.net\r\nSubject: x\r\nDate: y\n\nbody text\r\n",
+    );
+    assert!(yes, "{text}");
 }
 
 #[test]
