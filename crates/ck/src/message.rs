@@ -270,9 +270,11 @@ impl MessageCks {
         }
     }
 
-    /// `dccifd` has read body bytes into its buffer with the header.
+    /// `dccifd` has read body bytes into its buffer with the header; its
+    /// body checksums begin with the empty line that ended the header.
     fn body_in_split(&mut self) {
         if let Split::Dccifd(s) = &self.split {
+            self.body.separator(s.separator());
             let b = s.body_start();
             if !b.is_empty() {
                 self.body.body(b);
@@ -418,5 +420,77 @@ mod tests {
         assert!(c.error.is_none());
         assert!(c.get(CkType::Body).is_some());
         assert!(c.get(CkType::Fuz1).is_some());
+    }
+
+    fn sums(framing: Framing, msg: &[u8]) -> (Option<Sum>, Option<Sum>) {
+        let mut m = MessageCks::with_framing(&CkConfig::default(), &Envelope::default(), framing);
+        m.feed(msg);
+        let c = m.finish();
+        assert!(c.error.is_none(), "{:?}", c.error);
+        let get = |t| c.get(t).map(|e| e.sum);
+        (get(CkType::Body), get(CkType::Fuz1))
+    }
+
+    fn with_body(body: &[u8], crlf: bool) -> Vec<u8> {
+        let mut m = b"From: alice@example.com\nSubject: test\n\n".to_vec();
+        m.extend_from_slice(body);
+        if crlf {
+            let mut out = Vec::new();
+            for &b in &m {
+                if b == b'\n' {
+                    out.push(b'\r');
+                }
+                out.push(b);
+            }
+            m = out;
+        }
+        m
+    }
+
+    #[test]
+    fn dccifd_fuz1_sees_the_empty_line_before_the_body() {
+        // the body of the DNS list recordings 10a/10b: the original dccifd
+        // passes the empty line ending the header to the body checksums,
+        // so Fuz1 has a line end before "Hello Bob," and drops that line as
+        // a greeting: 23 letters remain, fewer than 30, and no Fuz1;
+        // dccproc keeps the line (31 letters) and has one
+        let body = b"Hello Bob,\n\nnothing special here.\n\nAlice\n";
+        for crlf in [false, true] {
+            let msg = with_body(body, crlf);
+            let (proc_body, proc_fuz1) = sums(Framing::Dccproc, &msg);
+            assert!(proc_fuz1.is_some());
+            for start in [IfdStart::default(), IfdStart::proxy()] {
+                let (ifd_body, ifd_fuz1) = sums(Framing::Dccifd(start), &msg);
+                assert_eq!(ifd_fuz1, None, "crlf {crlf} {start:?}");
+                // Body ignores line ends
+                assert_eq!(ifd_body, proc_body);
+                assert!(ifd_body.is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn dccifd_body_sums_are_dccprocs_with_an_empty_first_line() {
+        // a longer greeting body: dccifd's Fuz1 is dccproc's for the body
+        // after an empty line, which differs from dccproc's for the body
+        let body = b"Dear friend,\nthis text has more than thirty letters in it\nbye\n";
+        let mut blank = b"\n".to_vec();
+        blank.extend_from_slice(body);
+        let ifd = sums(
+            Framing::Dccifd(IfdStart::default()),
+            &with_body(body, false),
+        );
+        assert_eq!(ifd, sums(Framing::Dccproc, &with_body(&blank, false)));
+        assert!(ifd.1.is_some());
+        assert_ne!(ifd.1, sums(Framing::Dccproc, &with_body(body, false)).1);
+        // without a greeting first line the empty line changes nothing,
+        // as for every other recorded dccifd message ("Hi Bob,")
+        let body = b"Hi Bob,\n\nthis text has more than thirty letters in it\n";
+        let ifd = sums(
+            Framing::Dccifd(IfdStart::default()),
+            &with_body(body, false),
+        );
+        assert_eq!(ifd, sums(Framing::Dccproc, &with_body(body, false)));
+        assert!(ifd.1.is_some());
     }
 }

@@ -272,6 +272,30 @@ impl BodyCks {
         self.in_body = true;
     }
 
+    /// The empty line (LF or CR LF) that ended the header, given to the
+    /// body checksums before the body as the original `dccifd` does
+    /// (`dccproc` and `dccm` never pass it on). Only Fuz1 can tell: after
+    /// this line end it drops a short greeting line (`Hello Bob,`, `Dear
+    /// ...`) that starts a body, which it keeps when no line end comes
+    /// before it. Body ignores line ends and Fuz2 blank space; MIME
+    /// boundaries and the decoders come out the same (a multipart body
+    /// gives Fuz1 a line end before its text anyway). It goes in as a
+    /// piece of its own, so that the body's blocks stay those of
+    /// `dccproc`: the original read it with the first body bytes, which
+    /// changes nothing, as a line end with no letter before it leaves
+    /// nothing for the end of a piece to flush.
+    /// Call it after [`BodyCks::end_of_headers`], before any body byte.
+    pub fn separator(&mut self, line: &[u8]) {
+        if !self.in_body || line.is_empty() {
+            return;
+        }
+        if self.block.is_empty() {
+            self.eng.ck_body(line);
+        } else {
+            self.body(line);
+        }
+    }
+
     /// Raw body bytes after the blank line, in pieces of any size (even 1 byte),
     /// line endings CRLF or LF.
     pub fn body(&mut self, mut chunk: &[u8]) {

@@ -14,12 +14,13 @@
 //!   of the buffer is whole when no read boundary falls in it.
 //! - When more is read, the unused bytes move to the start of the buffer
 //!   if less than 1 KByte is free.
-//! - An empty line (LF or CR LF) ends the header. At the end of the input
-//!   before it, a line end is made up (CR LF when at least half of the
-//!   fields so far ended with CR LF), and the message is said to lack its
-//!   body. A line is looked at only with two of its bytes in the buffer,
-//!   so an empty line of a lone LF that is the last byte of the input is
-//!   not seen before the end either.
+//! - An empty line (LF or CR LF) ends the header, and is the first line
+//!   the body checksums see ([`crate::body::BodyCks::separator`]). At the
+//!   end of the input before it, a line end is made up (CR LF when at
+//!   least half of the fields so far ended with CR LF), and the message is
+//!   said to lack its body. A line is looked at only with two of its
+//!   bytes in the buffer, so an empty line of a lone LF that is the last
+//!   byte of the input is not seen before the end either.
 //! - DCC's own `X-DCC-...-Metrics:` fields are fields like any other.
 //! - The fields are counted, and those ending with CR LF as the buffer
 //!   holds them: the added X-DCC header ends its lines with CR LF when
@@ -240,6 +241,22 @@ impl IfdSplit {
         }
         if !self.run(sink) {
             self.ended = true;
+        }
+    }
+
+    /// The empty line (LF or CR LF) that ended the header, as the buffer
+    /// holds it: the original leaves its buffer's start there and hands
+    /// it to the body checksums with the body bytes that follow. Nothing
+    /// when the `.` line of SMTP DATA ended the header.
+    pub(crate) fn separator(&self) -> &[u8] {
+        let line = self
+            .buf
+            .get(self.out..self.out + self.hdr_len)
+            .unwrap_or(&[]);
+        if self.ended && (line == b"\n" || line == b"\r\n") {
+            line
+        } else {
+            &[]
         }
     }
 

@@ -226,6 +226,38 @@ fn proxy_data_end() {
     assert_eq!(s.body, b"body\r\n");
 }
 
+/// The empty line that ended the header of `msg`, fed whole, then the
+/// body bytes already in the buffer.
+fn separator_in(start: IfdStart, msg: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let mut s = IfdSplit::new(start);
+    if s.push(msg, &mut |_| {}).is_none() {
+        s.finish(&mut |_| {});
+    }
+    (s.separator().to_vec(), s.body_start().to_vec())
+}
+
+#[test]
+fn empty_line_is_kept_for_the_body_checksums() {
+    // get_hdr() stops at the empty line without passing it: get_body()
+    // hands it to the body checksums with the body
+    let plain = IfdStart::default();
+    let (sep, body) = separator_in(plain, b"A: 1\n\nHello\n");
+    assert_eq!((&sep[..], &body[..]), (&b"\n"[..], &b"Hello\n"[..]));
+    let (sep, body) = separator_in(plain, b"A: 1\r\n\r\nHello\r\n");
+    assert_eq!((&sep[..], &body[..]), (&b"\r\n"[..], &b"Hello\r\n"[..]));
+    // in proxy mode too
+    let (sep, body) = separator_in(IfdStart::proxy(), b"A: 1\r\n\r\nHello\r\n");
+    assert_eq!((&sep[..], &body[..]), (&b"\r\n"[..], &b"Hello\r\n"[..]));
+    // no empty line when the `.` line of SMTP DATA ends the header
+    let (sep, body) = separator_in(IfdStart::proxy(), b"A: 1\r\n");
+    assert!(sep.is_empty() && body.is_empty());
+    // a line end made up at the end of the input is the original's empty
+    // line too (it reaches the body checksums, where no body follows)
+    let (sep, body) = separator_in(plain, b"A: 1\n");
+    assert!(sep == b"\n" || sep == b"\r\n", "{sep:?}");
+    assert!(body.is_empty());
+}
+
 #[test]
 fn memory_bounded() {
     let mut s = IfdSplit::new(IfdStart::default());
