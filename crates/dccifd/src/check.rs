@@ -11,16 +11,16 @@ use crate::proto::{self, BadRequest, Head};
 use crate::white::{self, Lists};
 use std::io::{BufRead, Write};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tally_ck::header::Envelope;
-use tally_ck::message::{Checksums, Framing, MessageCks};
+use tally_ck::message::{Checksums, CkEntry, Framing, MessageCks};
 use tally_ck::simple::ip_sum;
+use tally_ck::CkType;
 use tally_engine::logfile::NameGen;
 use tally_engine::message::{copy_spool, read_message, rewind, ReadInfo};
+use tally_engine::mx::MxCheck;
 use tally_engine::spool::Spool;
 use tally_engine::state::white_sw;
-use tally_engine::tgts;
 use tally_engine::whitefiles::grey_wanted::complaint_now;
 
 /// A temporary file holding the message while it is checked (removed
@@ -93,6 +93,9 @@ pub struct Checked {
     /// A file asks for greylisting without `-G` (for the system log
     /// only, not the log files).
     pub grey_wanted: Option<String>,
+    /// Notes for the log files only (relays), each with the number of
+    /// complaints before it.
+    notes: Vec<(usize, String)>,
 }
 
 /// Read the message that follows `head` from `input` (spooled when
@@ -145,6 +148,28 @@ pub fn check_message<R: BufRead>(
         (None, None)
     };
     let (info, sums, relays) = read_checksums(cfg, &lists, &head, input, spool.as_mut())?;
+    // the relay notes go to the log file only, where the original wrote
+    // them: the client's after the head's lines before the recipients
+    // (get_sender()), those of Received: headers after the recipients
+    // (get_hdrs())
+    let rcpt_warning = head
+        .warnings
+        .last()
+        .is_some_and(|w| w == "no recipients specified");
+    let at_client = head.warnings.len() - usize::from(rcpt_warning);
+    let mut notes: Vec<(usize, String)> = relays
+        .client
+        .notes
+        .iter()
+        .map(|n| (at_client, n.clone()))
+        .collect();
+    notes.extend(
+        relays
+            .received
+            .notes
+            .iter()
+            .map(|n| (errors.len(), n.clone())),
+    );
     errors.extend(sums.error.clone());
     let dnsbl = crate::dnsbl::check(cfg, &head, &sums);
     let mut outcome = decide(cfg, &lists, &head, &sums, relays, ask, dnsbl.as_ref());
@@ -179,6 +204,7 @@ pub fn check_message<R: BufRead>(
         main_result: None,
         infos,
         grey_wanted,
+        notes,
     })
 }
 
@@ -216,10 +242,19 @@ impl Checked {
         let mut errors = logs.preamble(cfg, &self.head, &self.sums, sp);
         let outcome = &self.outcome;
         // the DNS list checks' hit lines come first
+        let mut early = Vec::with_capacity(self.errors.len() + self.notes.len());
+        let mut notes = self.notes.iter().peekable();
+        for (i, e) in self.errors.iter().enumerate() {
+            while let Some((_, n)) = notes.next_if(|(at, _)| *at <= i) {
+                early.push(n.clone());
+            }
+            early.push(e.clone());
+        }
+        early.extend(notes.map(|(_, n)| n.clone()));
         let complaints: Vec<String> = outcome
             .dnsbl_lines
             .iter()
-            .chain(self.errors.iter())
+            .chain(early.iter())
             .chain(errors.iter())
             .chain(outcome.errors.iter())
             .chain(outcome.xfltr.as_ref().map(|x| &x.log_line))
@@ -300,14 +335,35 @@ impl Checked {
     }
 }
 
-/// Which relays of the main whiteclnt file the message came through, as
-/// its Received headers say.
-#[derive(Debug, Clone, Copy, Default)]
+/// What the main whiteclnt file says about the SMTP client and the
+/// clients found in Received: headers behind relays (the original's
+/// `check_mx_listing()` from `get_sender()` and `get_hdrs()`).
+#[derive(Debug, Clone, Default)]
 pub struct Relays {
-    /// An `mx` relay.
-    pub mx: bool,
-    /// An `mxdcc` relay (which has asked the DCC server itself).
-    pub mxdcc: bool,
+    /// The SMTP client's listing: greylisting is off for a listed `mx`,
+    /// `mxdcc` or `submit` client (the recipients' switches come after it).
+    pub client: MxCheck,
+    /// The clients of Received: headers checked (without a client
+    /// address, or behind an `mx` or `mxdcc` client): they come after the
+    /// recipients' switches.
+    pub received: MxCheck,
+}
+
+impl Relays {
+    /// An `mxdcc` relay: the message is a query.
+    pub fn query(&self) -> bool {
+        self.client.query || self.received.query
+    }
+
+    /// An `mx` or `mxdcc` relay: spam is discarded rather than rejected.
+    pub fn via_mx(&self) -> bool {
+        self.client.via_mx || self.received.via_mx
+    }
+
+    /// The SMTP client is a listed `mx`, `mxdcc` or `submit` client.
+    pub fn client_relay(&self) -> bool {
+        self.client.via_mx || self.client.via_submit
+    }
 }
 
 /// Read the message (into the spool when one is given) while computing
@@ -319,40 +375,43 @@ fn read_checksums<R: BufRead>(
     input: &mut R,
     spool: Option<&mut Spool>,
 ) -> Result<(ReadInfo, Checksums, Relays), BadRequest> {
-    let env = Envelope {
+    let mut env = Envelope {
         client_ip: head.client_ip,
         client_name: head.client_name.clone(),
         helo: (!head.helo.is_empty()).then(|| head.helo.clone()),
         env_from: (!head.sender.is_empty()).then(|| head.sender.clone()),
         ..Envelope::default()
     };
+    // get_sender(): the SMTP client as a relay; an `mx` or `mxdcc` client
+    // sends the search for the real client to the Received: headers
+    let mut relays = Relays::default();
+    if let (Some(ip), Some(g)) = (head.client_ip, lists.global.as_ref()) {
+        relays
+            .client
+            .check(ip, g.relay(&ip_sum(ip), ip).map(|t| t.0));
+    }
     let mut ck = cfg.ck_cfg.clone();
     // a client line with an address that cannot be read leaves the
     // client unknown: the original then does not look in Received:
-    let from_received = head.client_ip.is_none() && !head.client_bad;
+    let from_received = (head.client_ip.is_none() && !head.client_bad) || relays.client.search;
+    if relays.client.search {
+        env.client_ip = None;
+    }
     ck.use_received = from_received;
     ck.received_index = head.opts.rcvd_next.saturating_add(1);
     ck.helo_from_received = from_received && head.helo.is_empty();
     ck.keep_xdcc = cfg.keep_xhdrs;
     // the header is cut into fields as the original dccifd reads it
     let mut mc = MessageCks::with_framing(&ck, &env, Framing::Dccifd(head.ifd_start));
-    let mx_seen = Arc::new(AtomicBool::new(false));
-    let mxdcc_seen = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(MxCheck::default()));
     if ck.use_received {
         if let Some(g) = lists.global.clone() {
-            let (mx, mxdcc) = (mx_seen.clone(), mxdcc_seen.clone());
+            let seen = seen.clone();
             mc.set_relay_filter(Box::new(move |ip: IpAddr| {
-                match g.relay(&ip_sum(ip), ip).map(|t| t.0) {
-                    Some(tgts::OK_MX) => {
-                        mx.store(true, Ordering::Relaxed);
-                        true
-                    }
-                    Some(tgts::OK_MXDCC) => {
-                        mxdcc.store(true, Ordering::Relaxed);
-                        true
-                    }
-                    _ => false,
-                }
+                let listing = g.relay(&ip_sum(ip), ip).map(|t| t.0);
+                seen.lock()
+                    .map(|mut m| m.check(ip, listing))
+                    .unwrap_or(false)
             }));
         }
     }
@@ -362,10 +421,34 @@ fn read_checksums<R: BufRead>(
     };
     // a message without a body or without headers is still answered
     // (with the checksums it has); the complaint is logged
-    let sums = mc.finish();
-    let relays = Relays {
-        mx: mx_seen.load(Ordering::Relaxed),
-        mxdcc: mxdcc_seen.load(Ordering::Relaxed),
+    let mut sums = mc.finish();
+    relays.received = seen.lock().map(|m| m.clone()).unwrap_or_default();
+    // whether the address of the checksums is reported: the last address
+    // checked decides
+    let unreported = if head.client_ip.is_some() && !relays.client.search {
+        relays.client.unreported
+    } else {
+        relays.received.unreported
     };
+    if let (None, Some(ip), true) = (sums.client_ip, head.client_ip, relays.client.search) {
+        // no Received: header named another client: the relay stays the
+        // client, its address not reported
+        sums.client_ip = Some(ip);
+        sums.client_name = head.client_name.clone();
+        sums.entries.insert(
+            0,
+            CkEntry {
+                ck_type: CkType::Ip,
+                sub_name: None,
+                sum: ip_sum(ip),
+                report: false,
+            },
+        );
+    } else if unreported {
+        // the client is listed `ok`, `submit` or as a relay
+        for e in sums.entries.iter_mut().filter(|e| e.ck_type == CkType::Ip) {
+            e.report = false;
+        }
+    }
     Ok((info, sums, relays))
 }

@@ -9,7 +9,6 @@ use crate::grey::{self, Grey, Servers};
 use crate::proto::Head;
 use crate::white::{self, Lists};
 use tally_ck::message::Checksums;
-use tally_ck::simple::ip_sum;
 use tally_engine::ask::{Decision, Listing};
 use tally_engine::cks::print_cks;
 use tally_engine::rcpts_if::{merged_verdict, rcpt_accepts, request_tgts};
@@ -17,7 +16,7 @@ use tally_engine::server::ClientInfo;
 use tally_engine::state::{
     ST_LOGIT, ST_MTA_ISSPAM, ST_QUERY, ST_RPT_SPAM, ST_WLIST_ISSPAM, ST_WLIST_NOTSPAM,
 };
-use tally_engine::tgts::{self, Tgts};
+use tally_engine::tgts::Tgts;
 use tally_engine::white_verdict::msg_slots;
 
 /// The decision and the answer's text.
@@ -65,6 +64,10 @@ pub struct Decided {
     pub dnsbl: Option<(tally_engine::dnsbl::Outcome, tally_engine::dnsbl::On)>,
     /// What the `-X` filter's answer did ([`crate::xfltr`]).
     pub xfltr: Option<crate::xfltr::Done>,
+    /// The message came through a listed `mx` or `mxdcc` relay (the SMTP
+    /// client or found in Received:): spam is discarded as with `-a
+    /// DISCARD` (the original's check_mx_listing() sets `cwp->action`).
+    pub forced_discard: bool,
 }
 
 impl Decided {
@@ -106,27 +109,12 @@ pub(crate) fn decide(
     let nrcpts = head.rcpts.len();
     // the original's ASK_ST_QUERY: -Q, the `query` option, an `mxdcc`
     // relay (the SMTP client or found in Received:)
-    let mut query = cfg.query || head.opts.query || relays.mxdcc;
+    let query = cfg.query || head.opts.query || relays.query();
     // no greylisting through a listed MX or SUBMIT client; a relay found
-    // in Received: headers (without a client address) comes too late for
-    // that: check_mx_listing() from get_hdrs() runs after the recipients'
-    // switches were set, so that greylisting stays on
-    let mut via_relay = false;
-    if let (Some(ip), Some(g)) = (head.client_ip, lists.global.as_ref()) {
-        match g.relay(&ip_sum(ip), ip).map(|t| t.0) {
-            Some(tgts::OK) => cks.no_ip_rpt2srvr(),
-            Some(tgts::SUBMIT_CLIENT) | Some(tgts::OK_MX) => {
-                cks.no_ip_rpt2srvr();
-                via_relay = true;
-            }
-            Some(tgts::OK_MXDCC) => {
-                cks.no_ip_rpt2srvr();
-                query = true;
-                via_relay = true;
-            }
-            _ => {}
-        }
-    }
+    // in Received: headers comes too late for that: check_mx_listing()
+    // from get_hdrs() runs after the recipients' switches were set, so
+    // that greylisting stays on (the address of the checksums is not
+    // reported when it is a relay's, [`crate::check`]; see grey::ask_rcpts)
     let global = white::verdict(lists.global.as_deref(), &cks, sums.client_ip);
     let rcpt_whites: Vec<_> = head
         .rcpts
@@ -165,7 +153,7 @@ pub(crate) fn decide(
         &rcpt_whites,
         &cks,
         sums.client_ip,
-        via_relay,
+        &relays,
         ask,
     );
     // print_grey(): the greylist lines say `query` for ASK_ST_QUERY
@@ -321,5 +309,6 @@ pub(crate) fn decide(
         dnsbl_lines,
         dnsbl: dnsbl_on,
         xfltr: None,
+        forced_discard: relays.via_mx(),
     }
 }

@@ -20,10 +20,11 @@ pub fn check(cfg: &Config, head: &Head, sums: &Checksums) -> Option<Outcome> {
             .rsplit_once('@')
             .map(|(_, d)| d.to_string())
     });
-    // without a client (0.0.0.0), that of the first Received header
-    let (ip, name) = match head.client_ip {
-        Some(ip) => (Some(ip), head.client_name.as_deref()),
-        None => (sums.client_ip, sums.client_name.as_deref()),
+    // the client of the checksums: without a client (0.0.0.0) or behind
+    // a listed `mx` or `mxdcc` client, that of a Received header
+    let (ip, name) = match sums.client_ip {
+        Some(ip) => (Some(ip), sums.client_name.as_deref()),
+        None => (head.client_ip, head.client_name.as_deref()),
     };
     let t = dnsbl::targets(
         Mode::Daemon,

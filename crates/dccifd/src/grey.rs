@@ -10,6 +10,7 @@
 //! greylisted; mail through a relay found in Received: headers (without a
 //! client address) is, as in the original.
 
+use crate::check::Relays;
 use crate::config::Config;
 use crate::proto::Head;
 use crate::white::Lists;
@@ -22,7 +23,8 @@ use tally_engine::grey::{
 use tally_engine::rcpts_if::{rcpt_listing, RcptWhite};
 use tally_engine::server::{Answer, AskError, ClientInfo, Request};
 use tally_engine::state::{
-    wf_to_sws_grey, AskSt, ST_GREY_OFF, ST_QUERY_GREY, SW_DISCARD_NO, SW_TRAP_DIS, SW_TRAP_REJ,
+    wf_to_sws_grey, AskSt, ST_GREY_OFF, ST_QUERY_GREY, SW_DISCARD_NO, SW_MTA_FIRST, SW_TRAP_DIS,
+    SW_TRAP_REJ,
 };
 
 /// The servers a request is checked with.
@@ -70,9 +72,10 @@ pub fn spam_conflict(cfg: &Config, head: &Head) -> bool {
     cfg.grey.on && head.opts.spam && head.opts.grey_query && !head.opts.grey_off
 }
 
-/// Ask the greylist server about each recipient (`via_relay`: the SMTP
-/// client is a listed MX or SUBMIT client, not greylisted). `cks` are
-/// the message's checksums, `ip` the SMTP client's address.
+/// Ask the greylist server about each recipient (`relays`: a listed MX
+/// or SUBMIT SMTP client is not greylisted, and spam through a listed
+/// MX client is discarded rather than rejected). `cks` are the message's
+/// checksums, `ip` the SMTP client's address.
 #[allow(clippy::too_many_arguments)]
 pub fn ask_rcpts(
     cfg: &Config,
@@ -82,9 +85,10 @@ pub fn ask_rcpts(
     rcpt_whites: &[RcptWhite],
     cks: &MsgCks,
     ip: Option<IpAddr>,
-    via_relay: bool,
+    relays: &Relays,
     servers: &mut dyn Servers,
 ) -> Grey {
+    let via_relay = relays.client_relay();
     let st = message_st(cfg, head);
     let mut g = Grey {
         list: Greylist::new(st),
@@ -98,7 +102,14 @@ pub fn ask_rcpts(
     // or sender is embargoed too, as one whose greylist server is silent
     g.list.try_extra_hard = cfg.try_hard;
     let global_sws = lists.global.as_ref().map_or(0, |l| l.switches().0);
-    let action = action(cfg, head);
+    // ASK_ST_MTA_ISSPAM: the `spam` option, unless dropped for `query`,
+    // `-Q` or `grey-query`
+    let mta_spam = head.opts.spam && !spam_conflict(cfg, head);
+    let mut action = action(cfg, head);
+    if relays.client.via_mx && action == Action::Reject {
+        // check_mx_listing() from get_sender(), before the switches
+        action = Action::Discard;
+    }
     let proxy = cfg.proxy.is_some();
     let init = discard_sws(
         wf_to_sws_grey(initial_sws(action), global_sws, true),
@@ -113,12 +124,15 @@ pub fn ask_rcpts(
         let mut gs = GreyRcptSws::from_sws(sws);
         gs.off |= via_relay;
         let listing = rcpt_listing(global.listing, w);
-        g.list.add_rcpt(
-            &r.addr,
-            gs,
-            listing == Listing::Listed,
-            listing == Listing::Black,
-        );
+        let (mut white, mut black) = (listing == Listing::Listed, listing == Listing::Black);
+        if mta_spam && (sws & SW_MTA_FIRST == 0 || !white) {
+            // ask_white_rcpt(): the `spam` option blacklists the message
+            // for the recipient (with `option MTA-first` unless its files
+            // whitelist it), so that the greylist server is only queried
+            white = false;
+            black = true;
+        }
+        g.list.add_rcpt(&r.addr, gs, white, black);
     }
     for i in 0..g.list.rcpts.len() {
         if let Some(req) = g.list.request(i, &cfg.grey, cks, ip) {

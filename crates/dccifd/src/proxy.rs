@@ -648,7 +648,7 @@ fn data<R: BufRead, W: Write>(
             c.main_result = Some(format!("rejection message: {}\n", reply::TEMP_FAIL));
         }
         r.repeat(n).into_bytes()
-    } else if c.outcome.overall_reject && !cfg.discard {
+    } else if c.outcome.overall_reject && !cfg.discard && !c.outcome.forced_discard {
         if let Some(d) = down.as_mut() {
             let _ = relay(d, b"RSET\r\n");
         }

@@ -12,6 +12,7 @@
 mod common;
 
 use common::{data, Daemon};
+use tally_testkit::files::texts;
 use tally_testkit::{grey_map_text, map_text, FakeDccd, FakeGrey};
 use tally_wire::{CkType, Op, Sum};
 
@@ -24,18 +25,6 @@ fn request(opts: &str, client: &str, from: &str, rcpts: &[&str], msg: &str) -> V
     .into_bytes();
     r.extend(std::fs::read(data().join("grey-vectors").join(msg)).expect("message"));
     r
-}
-
-/// The files of a directory as text.
-fn files(dir: &std::path::Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .filter(|e| e.path().is_file())
-                .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Make msg2.eml bulk at the DCC server: its body checksums as recorded
@@ -82,7 +71,7 @@ fn query_option_heads_the_greylist_lines_query() {
         "{}",
         String::from_utf8_lossy(&answer)
     );
-    let logs = files(&d.home.join("logs/if"));
+    let logs = texts(&d.home.join("logs/if"));
     assert_eq!(logs.len(), 1, "{logs:?}\n{}", d.stderr());
     assert!(
         logs[0].contains("\n       greylist recipient query\n"),
@@ -157,7 +146,7 @@ fn try_hard_embargoes_mail_without_an_ip_address() {
             String::from_utf8_lossy(&answer),
             d.stderr()
         );
-        let logs = files(&d.home.join("logs/if"));
+        let logs = texts(&d.home.join("logs/if"));
         assert!(
             logs.iter().any(|l| l.contains("Sys Failure")),
             "{name}: {logs:?}"
@@ -205,7 +194,7 @@ fn dcc_failure_with_x_answers_t_before_the_embargo() {
     let text = String::from_utf8_lossy(&answer);
     assert!(text.starts_with("T\nRR\n"), "{text}\n{}", d.stderr());
     assert_eq!(grey_ops(&grey), vec![Op::GreyReport, Op::GreyReport]);
-    let logs = files(&d.home.join("logs/if"));
+    let logs = texts(&d.home.join("logs/if"));
     assert_eq!(logs.len(), 1, "{logs:?}");
     let log = &logs[0];
     assert!(
@@ -216,7 +205,7 @@ fn dcc_failure_with_x_answers_t_before_the_embargo() {
         assert!(!log.contains(absent), "{absent}: {log}");
     }
     for u in ["bob", "carol"] {
-        let user = files(&d.home.join("userdirs-if").join(u).join("log"));
+        let user = texts(&d.home.join("userdirs-if").join(u).join("log"));
         assert!(user.is_empty(), "{u}: {user:?}");
     }
     std::thread::sleep(std::time::Duration::from_millis(50));
@@ -297,7 +286,7 @@ fn relays_found_in_received_headers_keep_greylisting_on() {
         let last = dcc.last().expect("the DCC server was asked");
         assert_eq!(last.op == Op::Query, query, "{relay}: {:?}", last.op);
     }
-    let logs = files(&d.home.join("logs/if"));
+    let logs = texts(&d.home.join("logs/if"));
     assert_eq!(logs.len(), 2, "{logs:?}");
     let headed = |l: &&String| l.contains("\n       greylist recipient query\n");
     let plain = |l: &&String| l.contains("\n       greylist recipient\n");

@@ -225,6 +225,12 @@ impl Conn {
                 Err(e) => msg.errors.extend(e),
             }
         }
+        // check_mx_listing() from dccm_envfrom()
+        if let Some(l) = msg.log.as_mut() {
+            for n in &msg.client_notes {
+                l.relay_note(n);
+            }
+        }
         self.msg = Some(msg);
         Step::Continue
     }

@@ -144,6 +144,13 @@ impl MsgLog {
         }
     }
 
+    /// A note about a relay of the main whiteclnt file (`ADDR is a
+    /// whitelisted MX server`, ...): with the remarks, in their order.
+    pub fn relay_note(&mut self, line: &str) {
+        self.notes.push_str(line);
+        self.notes.push('\n');
+    }
+
     /// A `sendmail.cf-->{dcc_isspam}: "..."` line (see
     /// [`crate::msg::Msg::note_mta`]): with the remarks, in their order.
     pub fn sendmail_cf(&mut self, line: &str) {

@@ -13,16 +13,15 @@ use crate::opts::Action;
 use crate::reply::{Reply, INCOMPAT_THOLD, INCOMPAT_WLIST};
 use crate::white;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tally_ck::header::Envelope;
 use tally_ck::message::MessageCks;
 use tally_engine::ask::{Listing, WhiteVerdict};
 use tally_engine::cks::MsgCks;
 use tally_engine::dnsbl::{On, GROUPS};
+use tally_engine::mx::MxCheck;
 use tally_engine::rcpts_milter::{engine_thresholds, white_thresholds, RcptSetup};
 use tally_engine::state::white_sw;
-use tally_engine::tgts;
 use tally_engine::whitefiles::{user_dir, WhiteFiles};
 use tally_white::compat::{Compat, Transaction};
 use tally_white::{SpamAction, WhiteList};
@@ -166,9 +165,17 @@ pub struct Msg {
     pub dnsbl_outcome: Option<tally_engine::dnsbl::Outcome>,
     /// The checksums, finished early for the DNS list checks.
     finished: Option<(MsgCks, bool)>,
-    /// An MXDCC relay was found in a Received header behind an MX relay
-    /// client: the DCC server is only queried (check_mx_listing()).
-    mxdcc_behind: Arc<AtomicBool>,
+    /// The clients found in Received headers (without a client address,
+    /// or behind an MX relay client), as check_mx_listing() from
+    /// dccm_header() sees them.
+    received: Arc<Mutex<MxCheck>>,
+    /// Their notes already written to the log file.
+    received_noted: usize,
+    /// The SMTP client's relay notes, for the log file (check_mx_listing()
+    /// from dccm_envfrom()).
+    pub client_notes: Vec<String>,
+    /// The MTA gave no client address: it is taken from Received headers.
+    no_client: bool,
 }
 
 impl Msg {
@@ -224,18 +231,18 @@ impl Msg {
             dnsbl: None,
             dnsbl_outcome: None,
             finished: None,
-            mxdcc_behind: Arc::default(),
+            received: Arc::default(),
+            received_noted: 0,
+            client_notes: Vec::new(),
+            no_client: ip.is_none(),
         };
         if let (Some(g), Some(ip)) = (m.global.as_ref(), ip) {
-            match white::relay(g, ip) {
-                Some(tgts::OK_MX) => m.forced_discard = true,
-                Some(tgts::OK_MXDCC) => {
-                    m.forced_discard = true;
-                    m.mxdcc = true;
-                }
-                Some(tgts::SUBMIT_CLIENT) => m.via_submit = true,
-                _ => {}
-            }
+            let mut c = MxCheck::default();
+            c.check(ip, white::relay(g, ip));
+            m.forced_discard = c.via_mx;
+            m.mxdcc = c.query;
+            m.via_submit = c.via_submit;
+            m.client_notes = c.notes;
         }
         // spam through an MX relay is discarded, never rejected
         m.setup.action = match cfg.action {
@@ -253,22 +260,22 @@ impl Msg {
             let mut env = self.env.clone();
             env.mail_host = self.mail_host.clone();
             let mut cfg = self.ck_cfg.clone();
-            if self.forced_discard {
-                // the real client is in the relay's Received header
+            let search = self.forced_discard || self.no_client;
+            if search {
+                // the real client is in the relay's Received header, or
+                // the MTA gave none (dccm_envfrom() sets CMN_FG_PARSE_RCVD)
                 cfg.use_received = true;
                 env.client_ip = None;
             }
             let mut mc = MessageCks::new(&cfg, &env);
             mc.helo_first();
-            if let Some(g) = self.global.clone().filter(|_| self.forced_discard) {
-                let mxdcc = self.mxdcc_behind.clone();
-                mc.set_relay_filter(Box::new(move |ip: IpAddr| match white::relay(&g, ip) {
-                    Some(tgts::OK_MX) => true,
-                    Some(tgts::OK_MXDCC) => {
-                        mxdcc.store(true, Ordering::Relaxed);
-                        true
-                    }
-                    _ => false,
+            if let Some(g) = self.global.clone().filter(|_| search) {
+                let seen = self.received.clone();
+                mc.set_relay_filter(Box::new(move |ip: IpAddr| {
+                    let listing = white::relay(&g, ip);
+                    seen.lock()
+                        .map(|mut m| m.check(ip, listing))
+                        .unwrap_or(false)
                 }));
             }
             self.cks = Some(mc);
@@ -343,6 +350,19 @@ impl Msg {
             l.header(name, value);
         }
         self.cks().header(name, value);
+        // the notes of relays found in Received:, in their order among the
+        // remarks about the transaction
+        let new: Vec<String> = self
+            .received
+            .lock()
+            .map(|m| m.notes.iter().skip(self.received_noted).cloned().collect())
+            .unwrap_or_default();
+        self.received_noted += new.len();
+        if let Some(l) = self.log.as_mut() {
+            for n in &new {
+                l.relay_note(n);
+            }
+        }
     }
 
     /// End of the header.
@@ -398,11 +418,24 @@ impl Msg {
         };
         let hosts = std::mem::take(&mut sums.url_hosts);
         let mut slots = white::to_slots(&sums);
-        if self.forced_discard && sums.client_ip.is_none() {
-            slots.no_ip_rpt2srvr();
+        let received = self.received.lock().map(|m| m.clone()).unwrap_or_default();
+        match (sums.client_ip, self.env.client_ip) {
+            (None, Some(ip)) if self.forced_discard => {
+                // no Received header named another client: the relay
+                // stays the client, its address not reported
+                slots.set_ip(tally_ck::simple::ip_sum(ip));
+                slots.no_ip_rpt2srvr();
+            }
+            (Some(_), _) if received.unreported => slots.no_ip_rpt2srvr(),
+            _ => {}
+        }
+        if received.via_mx && self.setup.action == SpamAction::Reject {
+            // check_mx_listing() from dccm_header(): spam through a relay
+            // is discarded (after the recipients' switches were set)
+            self.forced_discard = true;
         }
         self.env.client_ip = sums.client_ip.or(self.env.client_ip);
-        self.mxdcc |= self.mxdcc_behind.load(Ordering::Relaxed);
+        self.mxdcc |= received.query;
         ((slots, self.mxdcc), hosts)
     }
 

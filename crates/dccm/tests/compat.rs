@@ -234,7 +234,8 @@ fn mailbox_after_aliases_is_whitelisted_too() {
 
 /// Mail from a SUBMIT client of the main file cannot be refused recipient
 /// by recipient: an incompatible recipient joins, and the log file says
-/// `incompatible whitelists` after the body, as the original.
+/// `incompatible whitelists` after the body, after the note about the
+/// client (check_mx_listing() from dccm_envfrom()), as the original.
 #[test]
 fn submit_client_recipients_join_and_are_noted() {
     let home = make_home("submit");
@@ -266,7 +267,9 @@ fn submit_client_recipients_join_and_are_noted() {
     drop(d);
     let logs = the_log(&home);
     assert!(
-        logs.contains("########\nincompatible whitelists\n"),
+        logs.contains(
+            "########\n203.0.113.50 is a listed 'submit' client\nincompatible whitelists\n"
+        ),
         "{logs}"
     );
     let _ = std::fs::remove_dir_all(&home);

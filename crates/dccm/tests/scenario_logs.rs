@@ -10,24 +10,11 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::Path;
+use tally_testkit::files::texts;
 
 const SEP: &str = "### end of message body ########################";
 
 /// The files of a directory (not recursive), as text.
-fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .filter(|e| e.path().is_file())
-                .filter_map(|e| std::fs::read(e.path()).ok())
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 /// Files by their envelope: the `IP:`, `env_From:` and `env_To:` lines
 /// (two messages of a scenario may share sender and client and differ in
 /// their recipients). A second file with the same envelope is an error,
@@ -114,8 +101,8 @@ fn result_line(t: &str) -> String {
 /// Compare the recorded files of `recorded` with ours in `ours`
 /// (`copies`: per-user copies, whose tables are not compared).
 fn compare(recorded: &Path, ours: &Path, copies: bool, bad: &mut Vec<String>) {
-    let mine = by_ip(files(ours));
-    for (ip, want) in by_ip(files(recorded)) {
+    let mine = by_ip(texts(ours));
+    for (ip, want) in by_ip(texts(recorded)) {
         let Some(got) = mine.get(&ip) else {
             bad.push(format!("{}: no log for {ip}", ours.display()));
             continue;

@@ -17,6 +17,7 @@ use tally_engine::cks::print_cks;
 use tally_engine::errno_str;
 use tally_engine::logfile;
 use tally_engine::message::{read_message, ReadInfo};
+use tally_engine::mx::MxCheck;
 use tally_engine::server::DccServer;
 use tally_engine::state::{
     white_sw, ST_LOGIT, ST_QUERY, ST_RPT_SPAM, ST_WLIST_ISSPAM, ST_WLIST_NOTSPAM, SW_REP_ON,
@@ -117,38 +118,19 @@ fn relay_check(r: &mut Run, ip: Option<IpAddr>, white: Option<&Arc<Loaded>>) -> 
     let (Some(ip), Some(w)) = (ip, white) else {
         return (false, false);
     };
-    relay_listing(r, ip, w.relay(&ip_sum(ip), ip))
+    relay_listing(r, &mut MxCheck::default(), ip, w.relay(&ip_sum(ip), ip))
 }
 
-/// What a relay listing of the SMTP client means, with the original's
-/// note in the log file: (do not report its address, turn reports into
-/// queries).
-fn relay_listing(r: &mut Run, ip: IpAddr, listing: Option<Tgts>) -> (bool, bool) {
-    // IPv4 addresses are named without the IPv6 prefix
-    let name = match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or_else(|| v6.to_string(), |v4| v4.to_string()),
-        IpAddr::V4(v4) => v4.to_string(),
-    };
-    match listing {
-        Some(tgts::OK) => (true, false),
-        Some(tgts::SUBMIT_CLIENT) => {
-            r.early_note(&format!("{name} is a listed 'submit' client"));
-            (true, false)
-        }
-        Some(tgts::OK_MXDCC) => {
-            r.early_note(&format!(
-                "{name} is a whitelisted MX server with DCC client"
-            ));
-            (true, true)
-        }
-        Some(tgts::OK_MX) => {
-            r.early_note(&format!("{name} is a whitelisted MX server"));
-            (true, false)
-        }
-        _ => (false, false),
+/// What a relay listing of the SMTP client means (the engine's
+/// `check_mx_listing()`), with its note in the log file: (do not report
+/// its address, turn reports into queries so far).
+fn relay_listing(r: &mut Run, mx: &mut MxCheck, ip: IpAddr, listing: Option<Tgts>) -> (bool, bool) {
+    let before = mx.notes.len();
+    mx.check(ip, listing);
+    for n in mx.notes.get(before..).unwrap_or(&[]) {
+        r.early_note(n);
     }
+    (mx.unreported, mx.query)
 }
 
 /// The relay listings of the clients found in Received headers (`-R`),
@@ -218,9 +200,9 @@ fn read_checksums(
     // reported (an `ok` or `submit` listing also stops the search)
     let seen = relays.lock().map(|v| v.clone()).unwrap_or_default();
     let mut relay = (false, false);
+    let mut mx = MxCheck::default();
     for (ip, listing) in seen {
-        let (unreported, query) = relay_listing(r, ip, listing);
-        relay = (unreported, relay.1 || query);
+        relay = relay_listing(r, &mut mx, ip, listing);
     }
     Ok((info, sums, relay))
 }

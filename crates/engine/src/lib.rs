@@ -37,6 +37,7 @@ pub mod jobs;
 pub mod logfile;
 pub mod map_save;
 pub mod message;
+pub mod mx;
 pub mod rcpts_if;
 pub mod rcpts_milter;
 pub mod server;

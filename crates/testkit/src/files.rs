@@ -39,3 +39,19 @@ pub fn log_with_subject(dir: &Path, subject: &str) -> String {
     }
     panic!("no log file for {subject}");
 }
+
+/// The texts of the files directly in `dir` (bytes that are not UTF-8
+/// shown as U+FFFD), sorted; none when `dir` cannot be read.
+pub fn texts(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.path().is_file())
+                .filter_map(|e| std::fs::read(e.path()).ok())
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
