@@ -285,6 +285,8 @@ impl Checked {
                     Some(with_reply("result: temporary greylist embargo\n"))
                 } else if main_result.is_some() {
                     main_result.clone()
+                } else if let Some(dp) = outcome.disposed.as_ref() {
+                    Some(dp.main.clone())
                 } else if outcome.overall_reject && reply.is_some() {
                     Some(with_reply("result: reject\n"))
                 } else {
@@ -293,7 +295,13 @@ impl Checked {
             ),
             Some(i) => {
                 let delivered = outcome.results.get(i).copied().unwrap_or(true);
+                let disposed = outcome
+                    .disposed
+                    .as_ref()
+                    .filter(|_| !embargo)
+                    .and_then(|dp| dp.users.get(i).cloned());
                 let result = match outcome.grey.rcpt_result(i, embargo, delivered) {
+                    _ if disposed.is_some() => disposed,
                     Some(r) if embargo => Some(with_reply(&r)),
                     None if !delivered && reply.is_some() => Some(with_reply("result: reject\n")),
                     r => r,

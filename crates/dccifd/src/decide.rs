@@ -5,16 +5,19 @@
 
 use crate::check::Relays;
 use crate::config::Config;
+use crate::dispose::{dispose, Disposed, MsgIn, RcptIn};
 use crate::grey::{self, Grey, Servers};
 use crate::proto::Head;
 use crate::white::{self, Lists};
 use tally_ck::message::Checksums;
 use tally_engine::ask::{Decision, Listing};
 use tally_engine::cks::print_cks;
+use tally_engine::grey::GreyResult;
 use tally_engine::rcpts_if::{merged_verdict, rcpt_accepts, request_tgts};
 use tally_engine::server::ClientInfo;
 use tally_engine::state::{
-    ST_LOGIT, ST_MTA_ISSPAM, ST_QUERY, ST_RPT_SPAM, ST_WLIST_ISSPAM, ST_WLIST_NOTSPAM,
+    ST_CLNT_ISSPAM, ST_LOGIT, ST_MTA_ISSPAM, ST_QUERY, ST_REP_ISSPAM, ST_RPT_SPAM, ST_SRVR_ISSPAM,
+    ST_WLIST_ISSPAM, ST_WLIST_NOTSPAM,
 };
 use tally_engine::tgts::Tgts;
 use tally_engine::white_verdict::msg_slots;
@@ -68,6 +71,9 @@ pub struct Decided {
     /// client or found in Received:): spam is discarded as with `-a
     /// DISCARD` (the original's check_mx_listing() sets `cwp->action`).
     pub forced_discard: bool,
+    /// The ASCII protocol's result lines of the log files, when the
+    /// message was decided for its recipients ([`crate::dispose`]).
+    pub(crate) disposed: Option<Disposed>,
 }
 
 impl Decided {
@@ -203,7 +209,45 @@ pub(crate) fn decide(
     let ignore = head.opts.no_reject || cfg.ignore;
     let embargo = !tempfail && gl.finish(&spam_for, ignore, &cks, ask);
     errors.extend(gl.list.errors.drain(..).filter(|e| !e.is_empty()));
-    let overall_reject = all_reject && !head.opts.no_reject && !cfg.ignore && !embargo && !tempfail;
+    let mut overall_reject =
+        all_reject && !head.opts.no_reject && !cfg.ignore && !embargo && !tempfail;
+    // the ASCII protocol: the original's users_process(),
+    // user_log_result() and ascii_done() ([`crate::dispose`])
+    let disposed = (cfg.proxy.is_none() && !embargo && !tempfail && nrcpts > 0).then(|| {
+        let sws = grey::rcpt_switches(cfg, head, lists, &relays);
+        let rcpts: Vec<RcptIn> = head
+            .rcpts
+            .iter()
+            .enumerate()
+            .map(|(i, r)| RcptIn {
+                addr: r.addr.clone(),
+                spam: !results.get(i).copied().unwrap_or(true),
+                sws: sws.get(i).copied().unwrap_or(0),
+                grey_white: gl
+                    .list
+                    .rcpts
+                    .get(i)
+                    .is_some_and(|g| g.result == GreyResult::White),
+            })
+            .collect();
+        let msg = MsgIn {
+            spam_seen: d.st & (ST_CLNT_ISSPAM | ST_SRVR_ISSPAM | ST_REP_ISSPAM | ST_MTA_ISSPAM)
+                != 0
+                || spam_for.contains(&true),
+            grey_end: gl.list.ended,
+        };
+        dispose(&rcpts, msg, grey::final_action(cfg, head, &relays))
+    });
+    let rcpt_line = match &disposed {
+        Some(dp) => {
+            overall_reject = dp.reject;
+            dp.accept
+                .iter()
+                .map(|&a| if a { 'A' } else { 'R' })
+                .collect()
+        }
+        None => rcpt_line,
+    };
     if tempfail && cfg.proxy.is_none() {
         // ascii_done() without a reply made for the message
         errors.push("rejection reason undecided".to_string());
@@ -310,5 +354,6 @@ pub(crate) fn decide(
         dnsbl: dnsbl_on,
         xfltr: None,
         forced_discard: relays.via_mx(),
+        disposed,
     }
 }

@@ -101,26 +101,11 @@ pub fn ask_rcpts(
     // -x: a message that cannot be greylisted for want of its IP address
     // or sender is embargoed too, as one whose greylist server is silent
     g.list.try_extra_hard = cfg.try_hard;
-    let global_sws = lists.global.as_ref().map_or(0, |l| l.switches().0);
     // ASK_ST_MTA_ISSPAM: the `spam` option, unless dropped for `query`,
     // `-Q` or `grey-query`
     let mta_spam = head.opts.spam && !spam_conflict(cfg, head);
-    let mut action = action(cfg, head);
-    if relays.client.via_mx && action == Action::Reject {
-        // check_mx_listing() from get_sender(), before the switches
-        action = Action::Discard;
-    }
-    let proxy = cfg.proxy.is_some();
-    let init = discard_sws(
-        wf_to_sws_grey(initial_sws(action), global_sws, true),
-        action,
-        proxy,
-    );
-    for (i, (r, w)) in head.rcpts.iter().zip(rcpt_whites).enumerate() {
-        let mut sws = init;
-        if let Some(u) = lists.users.get(i).and_then(|u| u.as_ref()) {
-            sws = discard_sws(wf_to_sws_grey(sws, u.switches().0, true), action, proxy);
-        }
+    let switches = rcpt_switches(cfg, head, lists, relays);
+    for ((r, w), &sws) in head.rcpts.iter().zip(rcpt_whites).zip(&switches) {
         let mut gs = GreyRcptSws::from_sws(sws);
         gs.off |= via_relay;
         let listing = rcpt_listing(global.listing, w);
@@ -141,6 +126,46 @@ pub fn ask_rcpts(
         }
     }
     g
+}
+
+/// Each recipient's switches as the original sets them when it reads the
+/// recipient (`rcpt_sws_env_to()`): from the main and the recipient's
+/// whiteclnt files, with discarding allowed or refused as `-a` (turned
+/// into `DISCARD` by a listed `mx` or `mxdcc` SMTP client, which comes
+/// before the recipients; one found in Received: comes after them), the
+/// spam traps and the protocol say.
+pub fn rcpt_switches(cfg: &Config, head: &Head, lists: &Lists, relays: &Relays) -> Vec<u32> {
+    let global_sws = lists.global.as_ref().map_or(0, |l| l.switches().0);
+    let mut action = action(cfg, head);
+    if relays.client.via_mx && action == Action::Reject {
+        // check_mx_listing() from get_sender(), before the switches
+        action = Action::Discard;
+    }
+    let proxy = cfg.proxy.is_some();
+    let init = discard_sws(
+        wf_to_sws_grey(initial_sws(action), global_sws, true),
+        action,
+        proxy,
+    );
+    (0..head.rcpts.len())
+        .map(|i| match lists.users.get(i).and_then(|u| u.as_ref()) {
+            Some(u) => discard_sws(wf_to_sws_grey(init, u.switches().0, true), action, proxy),
+            None => init,
+        })
+        .collect()
+}
+
+/// What is done with spam for the message at its end: `-a`, or the
+/// `no-reject` option, with a listed `mx` or `mxdcc` relay (the SMTP
+/// client or found in Received:) turning `REJECT` into `DISCARD`.
+pub(crate) fn final_action(cfg: &Config, head: &Head, relays: &Relays) -> crate::dispose::Action {
+    use crate::dispose::Action as A;
+    match action(cfg, head) {
+        Action::Ignore => A::Ignore,
+        Action::Discard => A::Discard,
+        Action::Reject if relays.via_mx() => A::Discard,
+        Action::Reject => A::Reject,
+    }
 }
 
 /// What is done with spam for the message: `-a`, or the `no-reject`

@@ -26,6 +26,7 @@ pub mod check;
 pub mod config;
 pub mod daemon;
 pub mod decide;
+pub mod dispose;
 pub mod dnsbl;
 pub mod grey;
 pub mod jobs;

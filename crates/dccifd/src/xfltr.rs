@@ -146,6 +146,8 @@ fn apply(d: &mut Decided, on: &[bool], all_on: bool, a: &Answer, done: &mut Done
         ('R', true, false)
     };
     d.overall_reject = reject;
+    // the filter's answer, not the recipients' consensus, decides
+    d.disposed = None;
     d.tempfail = temp;
     if all_on {
         match a {
