@@ -239,10 +239,7 @@ impl MsgLog {
         }
         tail.push_str(&format!("result: {result}\n"));
         self.put(tail.as_bytes());
-        let mut errors = std::mem::take(&mut self.errors);
-        let closed = self.file.finish(keep);
-        errors.extend(closed.report);
-        (closed.kept, errors)
+        self.close(keep)
     }
 
     /// The end of a message the DCC failure under `-x` refused before its
@@ -257,8 +254,14 @@ impl MsgLog {
         tail.push_str(&self.xfltr);
         tail.push_str(&format!("rejection message: {reply}\nresult: {result}\n"));
         self.put(tail.as_bytes());
+        self.close(true)
+    }
+
+    /// Close the file, kept or not: its path if kept, and the complaints
+    /// about it and about writing it.
+    fn close(mut self, keep: bool) -> (Option<PathBuf>, Vec<String>) {
         let mut errors = std::mem::take(&mut self.errors);
-        let closed = self.file.finish(true);
+        let closed = self.file.finish(keep);
         errors.extend(closed.report);
         (closed.kept, errors)
     }
