@@ -15,7 +15,7 @@
 //! the MTA made it.
 
 use crate::body::{BodyCks, BodySums};
-use crate::header::fields::{FieldUse, HeaderCks, RelayFilter};
+use crate::header::fields::{FieldUse, HeaderCks, RelayFilter, SkipNote};
 pub use crate::header::ifd::FieldCounts;
 use crate::header::ifd::{IfdSplit, IfdStart};
 use crate::header::split::{Event, Splitter};
@@ -157,6 +157,15 @@ impl MessageCks {
     pub fn set_relay_filter(&mut self, f: Box<dyn FnMut(IpAddr) -> bool + Send>) {
         let f: RelayFilter = f;
         self.hdr.set_relay_filter(f);
+    }
+
+    /// Callback told the name of the local form (`qmail`, `LMTP`, ...) of
+    /// each Received header passed over without an address while looking
+    /// for the client IP, in order with the relay filter's calls (the
+    /// original's log note `skip NAME Received: header`).
+    pub fn set_skip_note(&mut self, f: Box<dyn FnMut(&'static str) + Send>) {
+        let f: SkipNote = f;
+        self.hdr.set_skip_note(f);
     }
 
     /// Raw message bytes (header, blank line, body), any chunking, LF or

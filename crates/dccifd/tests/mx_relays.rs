@@ -170,3 +170,32 @@ fn spam_option_queries_the_greylist_server() {
     assert!(!ops.contains(&Op::GreyReport), "{ops:?}");
     assert!(!ops.contains(&Op::GreySpam), "{ops:?}");
 }
+
+#[test]
+fn skipped_received_headers_are_noted() {
+    // get_hdrs(): behind the `mx` client, a Received header of a known
+    // local form without an address is passed over with the note `skip
+    // NAME Received: header`, and the search goes on to the next one
+    let srv = FakeDccd::start(1390, "sbrand");
+    let grey = FakeGrey::start(1392, "sgrey", "on,20");
+    let map = format!("{}{}", map_text(srv.addr), grey_map_text(grey.addr));
+    let d = daemon("skip-note", &map);
+    let req = b"log header\n192.0.2.11\rmx.example.net\nmail.example.org\n\
+three@example.org\nbob@example.net\n\n\
+Received: (qmail 4824 invoked by uid 1000); 8 Nov 2005 10:00:00 -0000\n\
+Received: from sender.example.org (sender.example.org [203.0.113.97])\n\
+\tby hop1.example.net with ESMTP id H1; Mon, 3 Jun 2024 10:15:01 +0000\n\
+From: three@example.org\nSubject: relayed\n\n\
+Hello Bob,\nthis came through relays.\n";
+    let answer = d.ask(req);
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("A\nA\n"), "{text}\n{}", d.stderr());
+    let logs = texts(&d.home.join("logs/if"));
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let l = &logs[0];
+    assert!(l.contains("203.0.113.97\n"), "{l}");
+    assert!(
+        l.contains("\n192.0.2.11 is a whitelisted MX server\nskip qmail Received: header\n"),
+        "{l}"
+    );
+}

@@ -269,6 +269,14 @@ impl Msg {
             }
             let mut mc = MessageCks::new(&cfg, &env);
             mc.helo_first();
+            if search {
+                let seen = self.received.clone();
+                mc.set_skip_note(Box::new(move |form| {
+                    if let Ok(mut m) = seen.lock() {
+                        m.skip(form);
+                    }
+                }));
+            }
             if let Some(g) = self.global.clone().filter(|_| search) {
                 let seen = self.received.clone();
                 mc.set_relay_filter(Box::new(move |ip: IpAddr| {

@@ -363,3 +363,27 @@ fn submit_and_ok_addresses_in_received_are_not_reported() {
     assert_eq!(logs.len(), 1, "{logs:?}");
     assert!(!logs[0].contains(" is a "), "{}", logs[0]);
 }
+
+#[test]
+fn skipped_received_headers_are_noted() {
+    // dccm_header(): a Received header of a known local form without an
+    // address is passed over with the note `skip NAME Received: header`
+    // and the search goes on to the next one, here past the relay
+    let dcc = Dcc::start();
+    let white = format!("option log-all\nmx ip {RELAY}\n");
+    let s = start("rly-skip", &dcc, None, &white, &[]);
+    let qmail = " (qmail 4824 invoked by uid 1000); 8 Nov 2005 10:00:00 -0000".to_string();
+    let mut rcvd = vec![qmail.clone()];
+    rcvd.extend(via_relay());
+    rcvd.insert(2, qmail);
+    let r = send(&s, "RLY9", &rcvd);
+    assert!(accepted(&r), "{r:?}");
+    let logs = kept_logs(&s.home);
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    let want = format!(
+        "\nskip qmail Received: header\n{RELAY} is a whitelisted MX server\n\
+         skip qmail Received: header\n"
+    );
+    assert!(logs[0].contains(&want), "{}", logs[0]);
+    assert!(logs[0].contains(&ip_line(SENDER)), "{}", logs[0]);
+}

@@ -133,10 +133,6 @@ fn relay_listing(r: &mut Run, mx: &mut MxCheck, ip: IpAddr, listing: Option<Tgts
     (mx.unreported, mx.query)
 }
 
-/// The relay listings of the clients found in Received headers (`-R`),
-/// in order.
-type RelaysSeen = Arc<Mutex<Vec<(IpAddr, Option<Tgts>)>>>;
-
 /// Read the message into the spool while computing its checksums, and
 /// the whiteclnt file's say about the clients of `-R`: (do not report
 /// the client's address, turn reports into queries).
@@ -157,17 +153,24 @@ fn read_checksums(
     cfg.keep_xdcc = o.add_xhdr;
     cfg.helo_from_received = o.fake_envelope && r.log.is_some();
     let mut mc = MessageCks::new(&cfg, &env);
-    let relays: RelaysSeen = Arc::default();
+    // the clients found in Received headers (-R) and the headers passed
+    // over, in order
+    let relays: Arc<Mutex<MxCheck>> = Arc::default();
     if cfg.use_received {
+        let skipped = relays.clone();
+        mc.set_skip_note(Box::new(move |form| {
+            if let Ok(mut m) = skipped.lock() {
+                m.skip(form);
+            }
+        }));
         if let Some(w) = white.cloned() {
             let seen = relays.clone();
             mc.set_relay_filter(Box::new(move |ip: IpAddr| {
                 let listing = w.relay(&ip_sum(ip), ip);
-                if let Ok(mut v) = seen.lock() {
-                    v.push((ip, listing));
-                }
                 // MX servers are looked past to the next Received header
-                matches!(listing, Some(tgts::OK_MX | tgts::OK_MXDCC))
+                seen.lock()
+                    .map(|mut m| m.check(ip, listing))
+                    .unwrap_or(false)
             }));
         }
     }
@@ -198,13 +201,11 @@ fn read_checksums(
     }
     // as for -a: the last client found decides whether its address is
     // reported (an `ok` or `submit` listing also stops the search)
-    let seen = relays.lock().map(|v| v.clone()).unwrap_or_default();
-    let mut relay = (false, false);
-    let mut mx = MxCheck::default();
-    for (ip, listing) in seen {
-        relay = relay_listing(r, &mut mx, ip, listing);
+    let mx = relays.lock().map(|m| m.clone()).unwrap_or_default();
+    for n in &mx.notes {
+        r.early_note(n);
     }
-    Ok((info, sums, relay))
+    Ok((info, sums, (mx.unreported, mx.query)))
 }
 
 /// The `-E` lines describing the envelope, for the log file.

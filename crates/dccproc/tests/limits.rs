@@ -178,3 +178,37 @@ fn a_terminating_signal_gives_the_originals_exit_code() {
     // exit(-SIGTERM)
     assert_eq!(status.code(), Some(241), "{status:?}");
 }
+
+#[test]
+fn skipped_received_headers_are_noted_in_order_with_relays() {
+    // -R passes over Received headers of a known local form without an
+    // address, noting each (`skip NAME Received: header`), and looks
+    // past a listed MX relay, in the order the headers come
+    let (h, hs) = home("rcvd-skip");
+    std::fs::create_dir(h.join("log")).expect("log dir");
+    std::fs::write(h.join("whiteclnt"), "mx ip 192.0.2.7\n").expect("whiteclnt");
+    let msg: &[u8] = b"Received: (qmail 4824 invoked by uid 1000); 8 Nov 2005\n\
+Received: from relay.example (relay.example [192.0.2.7]) by mx.example\n\
+Received: (qmail 21530 invoked from network); 29 Aug 2005\n\
+Received: from sender.example (sender.example [198.51.100.5]) by relay.example\n\
+From: a@example.com\n\
+Subject: s\n\
+\n\
+body\n";
+    let out = run(
+        &["-h", &hs, "-Q", "-R", "-w", "whiteclnt", "-l", "log"],
+        msg,
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let logs: Vec<_> = std::fs::read_dir(h.join("log"))
+        .expect("log")
+        .flatten()
+        .collect();
+    assert_eq!(logs.len(), 1);
+    let text = std::fs::read_to_string(logs[0].path()).expect("log");
+    let want = "skip qmail Received: header\n\
+192.0.2.7 is a whitelisted MX server\n\
+skip qmail Received: header\n";
+    assert!(text.contains(want), "{text}");
+    assert!(text.contains("198.51.100.5"), "{text}");
+}

@@ -73,6 +73,13 @@ impl MxCheck {
         self.search = search;
         search
     }
+
+    /// A Received: header of a known local form (`qmail`, `LMTP`, ...)
+    /// without an address, passed over: the search goes on with the next
+    /// one, after the original's note.
+    pub fn skip(&mut self, form: &str) {
+        self.notes.push(format!("skip {form} Received: header"));
+    }
 }
 
 #[cfg(test)]
@@ -98,6 +105,23 @@ mod tests {
                 "192.0.2.2 is a whitelisted MX server with DCC client",
             ]
         );
+    }
+
+    #[test]
+    fn skipped_headers_are_noted_in_order() {
+        let mut m = MxCheck::default();
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        assert!(m.check(a, Some(tgts::OK_MX)));
+        m.skip("qmail");
+        assert_eq!(
+            m.notes,
+            [
+                "192.0.2.1 is a whitelisted MX server",
+                "skip qmail Received: header",
+            ]
+        );
+        // a skipped header does not change what the last address says
+        assert!(m.unreported && m.search);
     }
 
     #[test]

@@ -27,6 +27,11 @@ use std::net::IpAddr;
 /// trusted relay (MX or MXDCC in the whitelist), so the next one counts.
 pub type RelayFilter = Box<dyn FnMut(IpAddr) -> bool + Send>;
 
+/// Told the name of the local form (`qmail`, `LMTP`, ...) of a
+/// `Received:` header passed over without an address while looking for
+/// the client, for the original's note `skip NAME Received: header`.
+pub type SkipNote = Box<dyn FnMut(&'static str) + Send>;
+
 /// A checksum with its reporting flag.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Got {
@@ -68,6 +73,7 @@ pub(crate) struct HeaderCks {
     /// address, counting from 1 (0: done or not wanted).
     want_received: u32,
     relay_filter: Option<RelayFilter>,
+    skip_note: Option<SkipNote>,
     pub(crate) seen_hdr: bool,
     pub(crate) ip: Option<(IpAddr, bool)>,
     pub(crate) client_name: Option<String>,
@@ -111,6 +117,7 @@ impl HeaderCks {
                 0
             },
             relay_filter: None,
+            skip_note: None,
             seen_hdr: false,
             ip,
             client_name: env.client_name.clone(),
@@ -138,6 +145,10 @@ impl HeaderCks {
 
     pub(crate) fn set_relay_filter(&mut self, f: RelayFilter) {
         self.relay_filter = Some(f);
+    }
+
+    pub(crate) fn set_skip_note(&mut self, f: SkipNote) {
+        self.skip_note = Some(f);
     }
 
     /// One complete header field, name included, as `dccproc` holds it.
@@ -230,7 +241,12 @@ impl HeaderCks {
         match found {
             // forged headers must not push the search further down
             Received::Unrecognized => self.want_received = 0,
-            Received::Skip(_) => self.want_received = 1,
+            Received::Skip(form) => {
+                if let Some(f) = self.skip_note.as_mut() {
+                    f(form);
+                }
+                self.want_received = 1;
+            }
             Received::Client { ip, name, helo } => {
                 self.client_name = Some(name);
                 self.helo = Some(helo);
