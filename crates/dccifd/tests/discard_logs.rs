@@ -50,20 +50,39 @@ fn result_of(logs: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// The result lines of the log files in `dir` of `d`'s home.
+fn results(d: &Daemon, dir: &str) -> Vec<String> {
+    result_of(&texts(&d.home.join(dir)))
+}
+
+/// The answer of `d` to the spam message from `client` to `rcpts`.
+fn ask(d: &Daemon, client: &str, rcpts: &[&str]) -> String {
+    String::from_utf8_lossy(&d.ask(&request(client, rcpts))).into_owned()
+}
+
+/// carol's own whiteclnt file wants the message.
+fn carol_wants_it(d: &Daemon) {
+    std::fs::write(
+        d.home.join("userdirs-if/carol/whiteclnt"),
+        "option log-all\nok env_from spammer@example.com\n",
+    )
+    .expect("carol's whiteclnt");
+}
+
 #[test]
 fn discard_for_every_recipient() {
     let srv = FakeDccd::start(1380, "dbrand");
     let d = daemon("discard-all", &srv, "DISCARD");
-    let answer = d.ask(&request(
+    let text = ask(
+        &d,
         "192.0.2.50\rclient.example.org",
         &["bob@example.net\rbob"],
-    ));
-    let text = String::from_utf8_lossy(&answer);
+    );
     assert!(text.starts_with("R\nR\n"), "{text}\n{}", d.stderr());
-    let main = texts(&d.home.join("logs/if"));
-    assert_eq!(result_of(&main), ["result: reject"], "{main:?}");
-    let bob = texts(&d.home.join("userdirs-if/bob/log"));
-    assert_eq!(result_of(&bob), ["result: discard"], "{bob:?}");
+    let main = results(&d, "logs/if");
+    assert_eq!(main, ["result: reject"], "{main:?}");
+    let bob = results(&d, "userdirs-if/bob/log");
+    assert_eq!(bob, ["result: discard"], "{bob:?}");
 }
 
 #[test]
@@ -72,16 +91,12 @@ fn discard_for_some_recipients_is_a_forced_rejection() {
     // the original takes as a reason to refuse the message for all
     let srv = FakeDccd::start(1382, "ebrand");
     let d = daemon("discard-some", &srv, "DISCARD");
-    std::fs::write(
-        d.home.join("userdirs-if/carol/whiteclnt"),
-        "option log-all\nok env_from spammer@example.com\n",
-    )
-    .expect("carol's whiteclnt");
-    let answer = d.ask(&request(
+    carol_wants_it(&d);
+    let text = ask(
+        &d,
         "192.0.2.50\rclient.example.org",
         &["carol@example.net\rcarol", "bob@example.net\rbob"],
-    ));
-    let text = String::from_utf8_lossy(&answer);
+    );
     assert!(text.starts_with("R\nRR\n"), "{text}\n{}", d.stderr());
     let main = texts(&d.home.join("logs/if"));
     assert_eq!(main.len(), 1, "{main:?}");
@@ -90,11 +105,11 @@ fn discard_for_some_recipients_is_a_forced_rejection() {
         "{}",
         main[0]
     );
-    let bob = texts(&d.home.join("userdirs-if/bob/log"));
-    assert_eq!(result_of(&bob), ["result: discard"], "{bob:?}");
-    let carol = texts(&d.home.join("userdirs-if/carol/log"));
+    let bob = results(&d, "userdirs-if/bob/log");
+    assert_eq!(bob, ["result: discard"], "{bob:?}");
+    let carol = results(&d, "userdirs-if/carol/log");
     assert_eq!(
-        result_of(&carol),
+        carol,
         ["result: reject forced by other recipients"],
         "{carol:?}"
     );
@@ -105,46 +120,42 @@ fn mx_relay_discards() {
     // the SMTP client is a listed `mx` relay: REJECT becomes DISCARD
     let srv = FakeDccd::start(1384, "fbrand");
     let d = daemon("discard-relay", &srv, "REJECT");
-    let answer = d.ask(&request(
+    let text = ask(
+        &d,
         "198.51.100.70\rmx.example.net",
         &["bob@example.net\rbob"],
-    ));
-    let text = String::from_utf8_lossy(&answer);
+    );
     assert!(text.starts_with("R\nR\n"), "{text}\n{}", d.stderr());
-    let main = texts(&d.home.join("logs/if"));
-    assert_eq!(result_of(&main), ["result: reject"], "{main:?}");
-    let bob = texts(&d.home.join("userdirs-if/bob/log"));
-    assert_eq!(result_of(&bob), ["result: discard"], "{bob:?}");
+    let main = results(&d, "logs/if");
+    assert_eq!(main, ["result: reject"], "{main:?}");
+    let bob = results(&d, "userdirs-if/bob/log");
+    assert_eq!(bob, ["result: discard"], "{bob:?}");
 }
 
 #[test]
 fn ignored_spam_and_forced_discard_are_accepted() {
     let srv = FakeDccd::start(1386, "gbrand");
     let d = daemon("discard-ignore", &srv, "IGNORE");
-    let answer = d.ask(&request(
+    let text = ask(
+        &d,
         "192.0.2.50\rclient.example.org",
         &["bob@example.net\rbob"],
-    ));
-    let text = String::from_utf8_lossy(&answer);
+    );
     assert!(text.starts_with("A\nR\n"), "{text}\n{}", d.stderr());
-    let main = texts(&d.home.join("logs/if"));
-    assert_eq!(result_of(&main), ["result: accept"], "{main:?}");
-    let bob = texts(&d.home.join("userdirs-if/bob/log"));
-    assert_eq!(result_of(&bob), ["result: ignore and accept"], "{bob:?}");
+    let main = results(&d, "logs/if");
+    assert_eq!(main, ["result: accept"], "{main:?}");
+    let bob = results(&d, "userdirs-if/bob/log");
+    assert_eq!(bob, ["result: ignore and accept"], "{bob:?}");
 
     // -a REJECT with a recipient that wants the message: spam is
     // discarded for the other, and the message accepted
     let d = daemon("discard-forced", &srv, "REJECT");
-    std::fs::write(
-        d.home.join("userdirs-if/carol/whiteclnt"),
-        "option log-all\nok env_from spammer@example.com\n",
-    )
-    .expect("carol's whiteclnt");
-    let answer = d.ask(&request(
+    carol_wants_it(&d);
+    let text = ask(
+        &d,
         "192.0.2.50\rclient.example.org",
         &["carol@example.net\rcarol", "bob@example.net\rbob"],
-    ));
-    let text = String::from_utf8_lossy(&answer);
+    );
     assert!(text.starts_with("A\nAR\n"), "{text}\n{}", d.stderr());
     let main = texts(&d.home.join("logs/if"));
     assert!(
@@ -155,16 +166,12 @@ fn ignored_spam_and_forced_discard_are_accepted() {
         "{}",
         main[0]
     );
-    let bob = texts(&d.home.join("userdirs-if/bob/log"));
+    let bob = results(&d, "userdirs-if/bob/log");
     assert_eq!(
-        result_of(&bob),
+        bob,
         ["result: discard forced by other recipients"],
         "{bob:?}"
     );
-    let carol = texts(&d.home.join("userdirs-if/carol/log"));
-    assert_eq!(
-        result_of(&carol),
-        ["result: ignore and accept"],
-        "{carol:?}"
-    );
+    let carol = results(&d, "userdirs-if/carol/log");
+    assert_eq!(carol, ["result: ignore and accept"], "{carol:?}");
 }

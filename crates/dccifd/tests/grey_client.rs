@@ -156,15 +156,6 @@ fn try_hard_embargoes_mail_without_an_ip_address() {
     assert!(grey.seen().iter().all(|s| s.op == Op::Nop));
 }
 
-/// The operations a fake greylist server saw, without the NOPs.
-fn grey_ops(grey: &FakeGrey) -> Vec<Op> {
-    grey.seen()
-        .iter()
-        .map(|s| s.op)
-        .filter(|o| *o != Op::Nop)
-        .collect()
-}
-
 #[test]
 fn dcc_failure_with_x_answers_t_before_the_embargo() {
     // get_body(): with -x, a DCC server that does not answer makes
@@ -193,7 +184,7 @@ fn dcc_failure_with_x_answers_t_before_the_embargo() {
     ));
     let text = String::from_utf8_lossy(&answer);
     assert!(text.starts_with("T\nRR\n"), "{text}\n{}", d.stderr());
-    assert_eq!(grey_ops(&grey), vec![Op::GreyReport, Op::GreyReport]);
+    assert_eq!(grey.ops_seen(), vec![Op::GreyReport, Op::GreyReport]);
     let logs = texts(&d.home.join("logs/if"));
     assert_eq!(logs.len(), 1, "{logs:?}");
     let log = &logs[0];
@@ -226,9 +217,9 @@ fn dcc_failure_with_x_answers_t_before_the_embargo() {
     let text = String::from_utf8_lossy(&answer);
     assert!(text.starts_with("T\nR\n"), "{text}\n{}", d.stderr());
     assert!(
-        !grey_ops(&grey).contains(&Op::GreySpam),
+        !grey.ops_seen().contains(&Op::GreySpam),
         "{:?}",
-        grey_ops(&grey)
+        grey.ops_seen()
     );
 }
 

@@ -31,14 +31,6 @@ fn request(opts: &str, client: &str, sender: &str, hops: &[(&str, &str)]) -> Vec
     r.into_bytes()
 }
 
-fn grey_ops(grey: &FakeGrey) -> Vec<Op> {
-    grey.seen()
-        .iter()
-        .map(|s| s.op)
-        .filter(|o| *o != Op::Nop)
-        .collect()
-}
-
 fn daemon(name: &str, map: &str) -> Daemon {
     Daemon::start_files(
         name,
@@ -64,7 +56,7 @@ fn mx_client_takes_the_client_from_received() {
     ));
     let text = String::from_utf8_lossy(&answer);
     assert!(text.starts_with("A\nA\n"), "{text}\n{}", d.stderr());
-    assert!(grey_ops(&grey).is_empty(), "{:?}", grey.seen());
+    assert!(grey.ops_seen().is_empty(), "{:?}", grey.seen());
     let dcc = srv.seen();
     assert_eq!(dcc.last().map(|s| s.op), Some(Op::Report), "{dcc:?}");
     let logs = texts(&d.home.join("logs/if"));
@@ -165,7 +157,7 @@ fn spam_option_queries_the_greylist_server() {
     ));
     let text = String::from_utf8_lossy(&answer);
     assert!(text.starts_with("R\nR\n"), "{text}\n{}", d.stderr());
-    let ops = grey_ops(&grey);
+    let ops = grey.ops_seen();
     assert!(ops.contains(&Op::GreyQuery), "{ops:?}");
     assert!(!ops.contains(&Op::GreyReport), "{ops:?}");
     assert!(!ops.contains(&Op::GreySpam), "{ops:?}");

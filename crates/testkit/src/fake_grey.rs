@@ -244,6 +244,16 @@ impl FakeGrey {
         self.seen().into_iter().filter(|s| s.op == op).collect()
     }
 
+    /// The operations of the requests received so far, in order, without
+    /// the NOPs clients send to find the server.
+    pub fn ops_seen(&self) -> Vec<Op> {
+        self.seen()
+            .iter()
+            .map(|s| s.op)
+            .filter(|o| *o != Op::Nop)
+            .collect()
+    }
+
     /// Answer counters (embargoed, released, passed, whitelisted, forgotten).
     pub fn counters(&self) -> Counters {
         *lock(&self.shared.counters)
