@@ -291,6 +291,7 @@ impl Client {
             },
             passwd: if anon { None } else { n.passwd.clone() },
             pkt_vers: a.pkt_vers,
+            src: map.src_for(a.addr.is_ipv6()),
         })
     }
 

@@ -34,6 +34,8 @@ pub struct Target {
     pub passwd: Option<Passwd>,
     /// Protocol version to send (NOPs always use the current one).
     pub pkt_vers: u8,
+    /// The map's `src=` address of the server's family to send from.
+    pub src: Option<IpAddr>,
 }
 
 impl Target {
@@ -97,15 +99,29 @@ fn is_unreachable(e: &io::Error) -> bool {
     )
 }
 
-async fn connected_socket(addr: SocketAddr) -> io::Result<UdpSocket> {
-    let local: IpAddr = if addr.is_ipv6() {
+/// A UDP socket for a server at `addr`, bound to the map's `src=`
+/// address of its family when it names one this host has, else to any.
+fn bound_socket(addr: SocketAddr, src: Option<IpAddr>) -> io::Result<std::net::UdpSocket> {
+    let any: IpAddr = if addr.is_ipv6() {
         Ipv6Addr::UNSPECIFIED.into()
     } else {
         Ipv4Addr::UNSPECIFIED.into()
     };
-    let s = UdpSocket::bind(SocketAddr::new(local, 0)).await?;
-    s.connect(addr).await?;
+    let src = src.filter(|s| s.is_ipv6() == addr.is_ipv6());
+    // an address this host does not have (any more) is passed over, as
+    // the original marks it `but unused`: the request still goes out
+    let s = match src.map(|s| std::net::UdpSocket::bind(SocketAddr::new(s, 0))) {
+        Some(Ok(s)) => s,
+        _ => std::net::UdpSocket::bind(SocketAddr::new(any, 0))?,
+    };
+    s.connect(addr)?;
     Ok(s)
+}
+
+async fn connected_socket(addr: SocketAddr, src: Option<IpAddr>) -> io::Result<UdpSocket> {
+    let s = bound_socket(addr, src)?;
+    s.set_nonblocking(true)?;
+    UdpSocket::from_std(s)
 }
 
 fn us_since(start: Instant) -> i64 {
@@ -254,7 +270,7 @@ pub async fn exchange(
     log: &mut Vec<Xmit>,
 ) -> Result<Received, ExchangeError> {
     let start = Instant::now();
-    let sock = connected_socket(target.addr)
+    let sock = connected_socket(target.addr, target.src)
         .await
         .map_err(ExchangeError::Io)?;
     let mut x = Xchg::new(target, body, expect, nums);
@@ -296,14 +312,7 @@ pub fn exchange_on_thread(
 ) -> Result<Received, ExchangeError> {
     let start = std::time::Instant::now();
     let since = || i64::try_from(start.elapsed().as_micros()).unwrap_or(i64::MAX);
-    let local: IpAddr = if target.addr.is_ipv6() {
-        Ipv6Addr::UNSPECIFIED.into()
-    } else {
-        Ipv4Addr::UNSPECIFIED.into()
-    };
-    let sock = std::net::UdpSocket::bind(SocketAddr::new(local, 0))
-        .and_then(|s| s.connect(target.addr).map(|()| s))
-        .map_err(ExchangeError::Io)?;
+    let sock = bound_socket(target.addr, target.src).map_err(ExchangeError::Io)?;
     let mut x = Xchg::new(target, body, expect, nums);
     let mut buf = vec![0u8; MAX_RESPONSE_LEN + 1];
     let mut xmit_num = 0u32;
@@ -369,7 +378,7 @@ pub async fn measure(targets: &[Target], nums: ReqNums) -> Measurement {
     let mut socks: Vec<Option<std::sync::Arc<UdpSocket>>> = Vec::new();
     let mut readers = Vec::new();
     for (ti, t) in targets.iter().enumerate() {
-        match connected_socket(t.addr).await {
+        match connected_socket(t.addr, t.src).await {
             Ok(s) => {
                 let s = std::sync::Arc::new(s);
                 let (s2, tx2) = (s.clone(), tx.clone());

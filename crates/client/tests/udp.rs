@@ -420,3 +420,36 @@ async fn rtts_measured_again_after_the_back_off() {
     assert_eq!(srv.ops(Op::Nop).len(), 2);
     assert_eq!(srv.ops(Op::Report).len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_leave_from_the_maps_src_address() {
+    // `src=` names the address to send from (IPv4 and IPv6 in either
+    // order); one this host does not have is passed over, and the
+    // request still goes out
+    let srv = start(Behaviour::default()).await;
+    let mut map = map_for(&[(srv.addr, "32800 secret")]);
+    map.src = Some("::1,127.0.0.2".to_string());
+    assert_eq!(map.src_for(false), Some("127.0.0.2".parse().unwrap()));
+    assert_eq!(map.src_for(true), Some("::1".parse().unwrap()));
+    let client = Client::new(map);
+    timeout(LIMIT, client.query(&cks()))
+        .await
+        .expect("in time")
+        .expect("query");
+    let seen = srv.seen();
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter().all(|s| s.from.ip().to_string() == "127.0.0.2"),
+        "{seen:?}"
+    );
+
+    let srv = start(Behaviour::default()).await;
+    let mut map = map_for(&[(srv.addr, "32800 secret")]);
+    map.src = Some("192.0.2.1 but unused".to_string());
+    let client = Client::new(map);
+    timeout(LIMIT, client.query(&cks()))
+        .await
+        .expect("in time")
+        .expect("query from the address the system chooses");
+    assert!(srv.seen().iter().all(|s| s.from.ip().is_loopback()));
+}

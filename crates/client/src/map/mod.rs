@@ -17,6 +17,7 @@ pub mod parse;
 pub mod print;
 
 use crate::timing::{FailState, RTT_BAD};
+use std::net::IpAddr;
 use std::net::SocketAddr;
 use tally_wire::Passwd;
 
@@ -287,6 +288,17 @@ impl Default for Map {
 }
 
 impl Map {
+    /// The `src=` address to send from to a server of this family
+    /// (`v6`), if the map names one: `src=A` or `src=A,B`, IPv4 and IPv6
+    /// in either order; a value marked `but unused` still counts.
+    pub fn src_for(&self, v6: bool) -> Option<IpAddr> {
+        let src = self.src.as_deref()?;
+        let list = src.split_whitespace().next()?;
+        list.split(',')
+            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+            .find(|a| a.is_ipv6() == v6)
+    }
+
     /// An empty map.
     pub fn new(label: &str) -> Map {
         Map {

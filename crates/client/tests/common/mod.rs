@@ -62,6 +62,8 @@ pub struct Seen {
     pub sender: u32,
     pub t: u32,
     pub auth: Auth,
+    /// Where it came from.
+    pub from: SocketAddr,
 }
 
 pub struct Fake {
@@ -154,6 +156,7 @@ pub async fn start(b: Behaviour) -> Fake {
                 sender: req.sender,
                 t: u32::from_le_bytes(req.op_nums.t),
                 auth: auth.clone(),
+                from,
             });
             let is_nop = req.body.op() == Op::Nop;
             if (is_nop && !b.answer_nops) || b.ignore.contains(&req.body.op()) {
