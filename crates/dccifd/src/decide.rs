@@ -151,15 +151,18 @@ pub(crate) fn decide(
     if req_tgts == 0 {
         d.st |= ST_QUERY;
     }
+    // each recipient's switches (rcpt_sws), for greylisting and the
+    // consensus at the end
+    let switches = grey::rcpt_switches(cfg, head, lists, &relays);
     let mut gl = grey::ask_rcpts(
         cfg,
         head,
-        lists,
         &global,
         &rcpt_whites,
         &cks,
         sums.client_ip,
         &relays,
+        &switches,
         ask,
     );
     // print_grey(): the greylist lines say `query` for ASK_ST_QUERY
@@ -214,7 +217,6 @@ pub(crate) fn decide(
     // the ASCII protocol: the original's users_process(),
     // user_log_result() and ascii_done() ([`crate::dispose`])
     let disposed = (cfg.proxy.is_none() && !embargo && !tempfail && nrcpts > 0).then(|| {
-        let sws = grey::rcpt_switches(cfg, head, lists, &relays);
         let rcpts: Vec<RcptIn> = head
             .rcpts
             .iter()
@@ -222,7 +224,7 @@ pub(crate) fn decide(
             .map(|(i, r)| RcptIn {
                 addr: r.addr.clone(),
                 spam: !results.get(i).copied().unwrap_or(true),
-                sws: sws.get(i).copied().unwrap_or(0),
+                sws: switches.get(i).copied().unwrap_or(0),
                 grey_white: gl
                     .list
                     .rcpts

@@ -12,6 +12,7 @@
 
 use crate::check::Relays;
 use crate::config::Config;
+use crate::dispose::Action;
 use crate::proto::Head;
 use crate::white::Lists;
 use std::net::IpAddr;
@@ -73,19 +74,19 @@ pub fn spam_conflict(cfg: &Config, head: &Head) -> bool {
 }
 
 /// Ask the greylist server about each recipient (`relays`: a listed MX
-/// or SUBMIT SMTP client is not greylisted, and spam through a listed
-/// MX client is discarded rather than rejected). `cks` are the message's
-/// checksums, `ip` the SMTP client's address.
+/// or SUBMIT SMTP client is not greylisted; `switches`: each recipient's,
+/// from [`rcpt_switches`]). `cks` are the message's checksums, `ip` the
+/// SMTP client's address.
 #[allow(clippy::too_many_arguments)]
 pub fn ask_rcpts(
     cfg: &Config,
     head: &Head,
-    lists: &Lists,
     global: &WhiteVerdict,
     rcpt_whites: &[RcptWhite],
     cks: &MsgCks,
     ip: Option<IpAddr>,
     relays: &Relays,
+    switches: &[u32],
     servers: &mut dyn Servers,
 ) -> Grey {
     let via_relay = relays.client_relay();
@@ -104,8 +105,7 @@ pub fn ask_rcpts(
     // ASK_ST_MTA_ISSPAM: the `spam` option, unless dropped for `query`,
     // `-Q` or `grey-query`
     let mta_spam = head.opts.spam && !spam_conflict(cfg, head);
-    let switches = rcpt_switches(cfg, head, lists, relays);
-    for ((r, w), &sws) in head.rcpts.iter().zip(rcpt_whites).zip(&switches) {
+    for ((r, w), &sws) in head.rcpts.iter().zip(rcpt_whites).zip(switches) {
         let mut gs = GreyRcptSws::from_sws(sws);
         gs.off |= via_relay;
         let listing = rcpt_listing(global.listing, w);
@@ -158,25 +158,15 @@ pub fn rcpt_switches(cfg: &Config, head: &Head, lists: &Lists, relays: &Relays) 
 /// What is done with spam for the message at its end: `-a`, or the
 /// `no-reject` option, with a listed `mx` or `mxdcc` relay (the SMTP
 /// client or found in Received:) turning `REJECT` into `DISCARD`.
-pub(crate) fn final_action(cfg: &Config, head: &Head, relays: &Relays) -> crate::dispose::Action {
-    use crate::dispose::Action as A;
+pub(crate) fn final_action(cfg: &Config, head: &Head, relays: &Relays) -> Action {
     match action(cfg, head) {
-        Action::Ignore => A::Ignore,
-        Action::Discard => A::Discard,
-        Action::Reject if relays.via_mx() => A::Discard,
-        Action::Reject => A::Reject,
+        Action::Reject if relays.via_mx() => Action::Discard,
+        a => a,
     }
 }
 
 /// What is done with spam for the message: `-a`, or the `no-reject`
 /// option.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
-    Reject,
-    Discard,
-    Ignore,
-}
-
 fn action(cfg: &Config, head: &Head) -> Action {
     if cfg.ignore || head.opts.no_reject {
         Action::Ignore

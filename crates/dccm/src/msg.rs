@@ -167,10 +167,9 @@ pub struct Msg {
     finished: Option<(MsgCks, bool)>,
     /// The clients found in Received headers (without a client address,
     /// or behind an MX relay client), as check_mx_listing() from
-    /// dccm_header() sees them.
+    /// dccm_header() sees them; their notes are taken as they go to the
+    /// log file.
     received: Arc<Mutex<MxCheck>>,
-    /// Their notes already written to the log file.
-    received_noted: usize,
     /// The SMTP client's relay notes, for the log file (check_mx_listing()
     /// from dccm_envfrom()).
     pub client_notes: Vec<String>,
@@ -232,7 +231,6 @@ impl Msg {
             dnsbl_outcome: None,
             finished: None,
             received: Arc::default(),
-            received_noted: 0,
             client_notes: Vec::new(),
             no_client: ip.is_none(),
         };
@@ -363,9 +361,8 @@ impl Msg {
         let new: Vec<String> = self
             .received
             .lock()
-            .map(|m| m.notes.iter().skip(self.received_noted).cloned().collect())
+            .map(|mut m| std::mem::take(&mut m.notes))
             .unwrap_or_default();
-        self.received_noted += new.len();
         if let Some(l) = self.log.as_mut() {
             for n in &new {
                 l.relay_note(n);

@@ -12,6 +12,13 @@ fn home(name: &str) -> (std::path::PathBuf, String) {
     (h, s)
 }
 
+/// The text of the one log file in `dir`.
+fn only_log(dir: &std::path::Path) -> String {
+    let logs = tally_testkit::files::texts(dir);
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    logs[0].clone()
+}
+
 const RCVD_MSG: &[u8] = b"From: a@example.com\n\
 List-Unsubscribe: <mailto:x@example.com>\n\
 Received: from relay.example (relay.example [192.0.2.7]) by mx.example\n\
@@ -121,12 +128,7 @@ fn received_clients_listed_ok_or_submit_are_not_reported() {
         RCVD_MSG,
     );
     assert_eq!(code(&out), 0);
-    let logs: Vec<_> = std::fs::read_dir(h.join("log"))
-        .expect("log")
-        .flatten()
-        .collect();
-    assert_eq!(logs.len(), 1);
-    let text = std::fs::read_to_string(logs[0].path()).expect("log");
+    let text = only_log(&h.join("log"));
     assert!(
         text.contains("192.0.2.7 is a listed 'submit' client\n"),
         "{text}"
@@ -200,12 +202,7 @@ body\n";
         msg,
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let logs: Vec<_> = std::fs::read_dir(h.join("log"))
-        .expect("log")
-        .flatten()
-        .collect();
-    assert_eq!(logs.len(), 1);
-    let text = std::fs::read_to_string(logs[0].path()).expect("log");
+    let text = only_log(&h.join("log"));
     let want = "skip qmail Received: header\n\
 192.0.2.7 is a whitelisted MX server\n\
 skip qmail Received: header\n";

@@ -110,11 +110,10 @@ impl IfdStart {
                 self.out = 0;
                 self.inn = 0;
             }
-            if IFD_BUF - self.inn < IFD_BUF / 8 {
+            if must_slide(self.inn) {
                 if self.out == 0 {
                     // a line longer than the buffer: the original gives
                     // up on the request; go on with an empty buffer
-                    self.out = 0;
                     self.inn = 0;
                     return;
                 }
@@ -124,6 +123,12 @@ impl IfdStart {
             self.inn = IFD_BUF;
         }
     }
+}
+
+/// Before a read, the unused bytes move to the start of the buffer when
+/// the bytes in it end (`inn`) less than 1 KByte before its end.
+fn must_slide(inn: usize) -> bool {
+    IFD_BUF - inn < IFD_BUF / 8
 }
 
 /// Incremental splitter with the original dccifd's buffer.
@@ -356,7 +361,7 @@ impl IfdSplit {
             self.inn = 0;
             self.real_in = 0;
         }
-        if IFD_BUF - self.inn < IFD_BUF / 8 {
+        if must_slide(self.inn) {
             if self.out == 0 {
                 // cannot happen: a field in the buffer is cut first
                 self.inn = 0;
