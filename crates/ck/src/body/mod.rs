@@ -72,6 +72,9 @@ mod classes;
 /// the kernels equal to the portable paths).
 #[cfg(feature = "kernel-switch")]
 pub use classes::switch::with_portable;
+/// The switch for the crate's tests.
+#[cfg(test)]
+pub(crate) use classes::switch::with_portable as with_portable_for_tests;
 mod cref;
 mod decode;
 mod fuz1;
