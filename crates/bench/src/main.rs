@@ -42,7 +42,7 @@
 //! instructions of the checksum calls of `--mb 2 --only plain|html` and of
 //! one pass over the corpus, from `callgrind`):
 //!
-//! | | before issue 13 | issue 13, first round | second round | now |
+//! | | before issue 13 | issue 13, first round | second round | third round |
 //! | --- | --- | --- | --- | --- |
 //! | 20 MB plain text | 235 MB/s | 267 MB/s | about 300 MB/s | about 330 MB/s |
 //! | 20 MB HTML | 230 MB/s | 264 MB/s | about 330 MB/s | about 350 MB/s |
@@ -56,11 +56,12 @@
 //! of the two builds with the generation of the messages subtracted, and
 //! as the benchmark's own best of alternated runs. Second round against
 //! the first: plain text 1.06 to 1.15 times as fast (mostly 1.13), HTML
-//! 1.24 to 1.27, the corpus 1.03 to 1.13 (mostly 1.08). Now against the
-//! second round: plain text 1.09 (CPU time) to 1.13 (best of 6 runs),
+//! 1.24 to 1.27, the corpus 1.03 to 1.13 (mostly 1.08). Third round
+//! against the second: plain text 1.09 (CPU time) to 1.13 (best of 6 runs),
 //! HTML 1.04 to 1.07, the corpus 1.00 to 1.01. The original DCC ran at
 //! about 73 MB/s (plain) and 92 MB/s (HTML) on this machine, so tally is
-//! now about 4.5 times as fast on plain text and 3.8 times on HTML.
+//! then about 4.5 times as fast on plain text and 3.8 times on HTML (the
+//! four-lane MD5 came later: see the end of this text).
 //!
 //! Instruction counts are a poor guide to this last step: MD5 took 10 %
 //! fewer instructions (each step's constant and message word added as one
@@ -84,9 +85,11 @@
 //! text 294-299 against 201-204 MB/s (1.47, so about 4.7 times the
 //! original), HTML 312-314 against 205-206 MB/s (1.52, about 3.8 times),
 //! the corpus 39,100-42,400 against 23,400-24,200 messages/s (1.75; the
-//! original's corpus figure was not recorded).
+//! original's corpus figure was not recorded). With the four-lane MD5
+//! (2026-12-08, three rounds): 1.66, 1.62 and 1.84, so about 5.3 and 4.0
+//! times the original (see the end of this text).
 //!
-//! Where the time goes now (`perf record`, 20 MB HTML, the generation of
+//! Where the time went before the four-lane MD5 (`perf record`, 20 MB HTML, the generation of
 //! the message left out): the Fuz2 scanner about half (its 64-byte
 //! classification 6 %), MD5 about 38 % (Body hashes almost twice the bytes
 //! of the Fuz2 streams, so a third of its blocks are compressed alone; as
@@ -140,15 +143,11 @@
 //!   (105,000 instead of 63,000), the Fuz2 streams filling later than the
 //!   rule expected.
 //! - MD5 in the four 32-bit lanes of a 128-bit register with AVX-512 F
-//!   and VL, each round function one `vpternlogd` and each rotation one
-//!   `vprold`, so that a step waits on four operations instead of four or
-//!   five. On this machine a call compressing one block of each of four
-//!   streams took 81 ns, one block alone in general registers 73 ns and
-//!   two interleaved 84 ns. Four streams at once would help plain text
-//!   (Body and three Fuz2 languages have blocks), but HTML is bounded by
-//!   Body's own chain, which is longer in the vector unit: with the kernel
-//!   in place of both scalar ones, plain text and HTML were 0.94 times as
-//!   fast.
+//!   and VL (81 ns for one block of each of four streams, against 73 ns
+//!   for one block alone in general registers; 0.94 times as fast). Taken
+//!   up again later and kept (see below and `md5x::x4` in `tally-ck`):
+//!   the compiler had re-associated each step's constant onto the chain,
+//!   five operations a step instead of four.
 //! - The third round's `b ^ c ^ d` written as `b ^ (c ^ d)`, also with
 //!   `c ^ d` hidden from the compiler, so that no step of the round waits
 //!   on two operations (the compiler shares `b ^ c` between steps): 73-74
@@ -213,13 +212,38 @@
 //! general path takes over), a ninth at the start of a new 64-byte window
 //! of classes, and most of the rest in the general path and the tags.
 //!
-//! MD5 alone is at its bound: a step of the first and last rounds waits
-//! on five dependent operations (and, xor or or, add, rotate, add), one
-//! of the middle rounds on four, 288 cycles a block; a chain of dependent
-//! additions runs at about 4.0 GHz on this machine, so 71 ns a block,
-//! and a lone block takes 73 ns. Body's chain of blocks, one after the
-//! other, is therefore about a third of the HTML message's time whatever
-//! the rest does.
+//! MD5 alone is at its bound: in general registers a step of the first
+//! and last rounds waits on five dependent operations (and, xor or or,
+//! add, rotate, add), one of the middle rounds on four, 288 cycles a
+//! block; a chain of dependent additions ran at about 4.0 GHz on this
+//! machine then, so 71 ns a block, and a lone block took 73 ns. Body's
+//! chain of blocks, one after the other, was therefore about a third of
+//! the HTML message's time whatever the rest did.
+//!
+//! With AVX-512 F and VL (`md5x::x4` in `tally-ck`) a step waits on four
+//! operations (the round function one `vpternlogd`, the rotation one
+//! `vprold`), 256 cycles a block, and four streams share each call: on
+//! 2026-12-08 (a chain of additions at about 3.55 GHz) a block of each of
+//! four streams took 74 ns, against 82 ns for one block alone in general
+//! registers. Body never waits for a partner: on the 20 MB HTML message
+//! the calls (279,040) equal Body's blocks, where before 129,000 of them
+//! went alone and 150,000 in pairs. Against the build before, best of
+//! eight runs alternated: HTML 1.07-1.09 times as fast, plain text 1.12,
+//! the corpus 1.04-1.07 (the header sums also go four at a time). Then
+//! `scripts/bench-before.sh engine 3`: plain text 335.9 against 201.9
+//! MB/s (1.66, about 5.3 times the original), HTML 333.3 against 206.3
+//! (1.62, about 4.0 times), the corpus 44,608 against 24,300 messages/s
+//! (1.84). The profile of the HTML message is then: the Fuz2 scanner
+//! about half, the four-lane MD5 about a third (Body's chain, its floor),
+//! Body's byte filter 8 %, the classes 5 %.
+//!
+//! On plain text the calls (314,600) exceed Body's blocks (263,000): the
+//! English stream fills about as fast as Body, and its own drains take
+//! rounds without Body. Capping every drain at the fullest other
+//! stream's pending blocks brought them to 268,000 but broke HTML's 4,360
+//! drains into 168,000 small ones; capping only the other streams' drains
+//! at Body's pending blocks left 311,000 calls in 53,000 drains. Neither
+//! was kept (plain text is well past its target).
 
 #[path = "../../testkit/src/bench_dccd.rs"]
 #[allow(dead_code)]

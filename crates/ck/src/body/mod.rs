@@ -20,10 +20,12 @@
 //! golden vectors decide both:
 //!
 //! - MD5 ([`md5x`]): Body, the Fuz2 languages and Fuz1 are separate
-//!   streams, compressed two at a time interleaved (also their last
-//!   blocks), each step written so that the fewest operations wait on the
-//!   step before, its constant and message word added as one sum computed
-//!   beforehand for the whole block;
+//!   streams, compressed four at a time in the lanes of a vector register
+//!   with AVX-512 F and VL (a step waits on four operations), otherwise
+//!   two at a time interleaved (also their last blocks), each step written
+//!   so that the fewest operations wait on the step before, its constant
+//!   and message word added as one sum computed beforehand for the whole
+//!   block;
 //! - Body ([`plain`]): kept bytes are written straight into the MD5 stream's
 //!   buffer; with AVX2 (detected at run time, `x86`) 32 bytes at a time,
 //!   packed by one shuffle per 8 bytes, up to a line feed followed by `>`;
@@ -52,19 +54,18 @@
 //!   corpus from 39,800-42,600 to 40,800-43,550 messages/s, best of 5
 //!   passes alternated six times).
 //!
-//! Single thread, 2 shared x86-64 cores (`tally-bench`, best of 5): 20 MB
-//! plain text 267 MB/s, 20 MB HTML 264 MB/s, the corpus 35,000 messages/s
-//! (220 MB/s) before the AVX2 paths and the whole tags; measured since on
-//! the same machine under load (CPU time and best of alternated runs),
-//! about 330 MB/s, 350 MB/s and 38,000 messages/s (see `tally-bench`). The
-//! original DCC 2.3.167 ran at about 73 MB/s on the plain text and 92 MB/s
-//! on the HTML on this machine (measured side by side with an earlier
-//! tally), so tally is about 4.5 times as fast on plain text and 3.8 times
-//! on HTML (estimates from the gains; not measured side by side again). On
-//! HTML the Fuz2 scanner takes about half the time and MD5 most of the
-//! rest, bounded by Body's own chain of blocks (MD5 is sequential within
-//! a stream). The 64-byte classes are used only with the AVX2 kernel (byte
-//! by byte they cost more than they save).
+//! Single thread, 2 shared x86-64 cores: `scripts/bench-before.sh engine`
+//! alternates `tally-bench` with the build from before the speed work,
+//! which was measured side by side with the original DCC 2.3.167 (3.2
+//! times as fast on the 20 MB plain text, 2.5 times on the 20 MB HTML).
+//! On 2026-12-08 this engine was 1.66 and 1.62 times as fast as that
+//! build (about 336 and 333 MB/s), so about 5.3 and 4.0 times the
+//! original, and 1.84 times on the corpus (44,600 messages/s). On HTML the
+//! Fuz2 scanner takes about half the time and MD5 about a third, bounded
+//! by Body's own chain of blocks (MD5 is sequential within a stream),
+//! which the four-lane MD5 of `md5x` runs at four operations a step. The
+//! 64-byte classes are used only with the AVX2 kernel (byte by byte they
+//! cost more than they save).
 
 mod classes;
 /// `with_portable(true, f)` runs `f` with the x86-64 kernels switched off
