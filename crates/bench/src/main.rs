@@ -148,6 +148,15 @@
 //!   up again later and kept (see below and `md5x::x4` in `tally-ck`):
 //!   the compiler had re-associated each step's constant onto the chain,
 //!   five operations a step instead of four.
+//! - With the four-lane MD5: Body's rounds taken a quarter (16 steps) at
+//!   a time, one quarter per Fuz2 word, Body and Fuz2 fed the text by
+//!   turns in pieces of 2 KiB so that Body's blocks wait for the scanner,
+//!   the round's state and step sums kept in the hub between quarters.
+//!   HTML 0.91-0.92, plain text 0.98 times as fast: the quarters' time
+//!   was not hidden behind the scanner's, and choosing each round's
+//!   streams and scheduling its sums cost a tenth of the time besides.
+//!   (As an upper bound, 16 steps of dummy work per word on top of the
+//!   usual work cost about half their time alone.)
 //! - The third round's `b ^ c ^ d` written as `b ^ (c ^ d)`, also with
 //!   `c ^ d` hidden from the compiler, so that no step of the round waits
 //!   on two operations (the compiler shares `b ^ c` between steps): 73-74
