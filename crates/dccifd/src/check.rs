@@ -413,12 +413,7 @@ fn read_checksums<R: BufRead>(
     let mut mc = MessageCks::with_framing(&ck, &env, Framing::Dccifd(head.ifd_start));
     let seen = Arc::new(Mutex::new(MxCheck::default()));
     if ck.use_received {
-        let skipped = seen.clone();
-        mc.set_skip_note(Box::new(move |form| {
-            if let Ok(mut m) = skipped.lock() {
-                m.skip(form);
-            }
-        }));
+        mc.set_skip_note(MxCheck::skip_noter(&seen));
         if let Some(g) = lists.global.clone() {
             let seen = seen.clone();
             mc.set_relay_filter(Box::new(move |ip: IpAddr| {

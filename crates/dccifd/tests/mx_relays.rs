@@ -31,23 +31,32 @@ fn request(opts: &str, client: &str, sender: &str, hops: &[(&str, &str)]) -> Vec
     r.into_bytes()
 }
 
-fn daemon(name: &str, map: &str) -> Daemon {
-    Daemon::start_files(
+/// A DCC server of server-ID `id`, a greylist server of `id + 2` and a
+/// greylisting dccifd with the relays' whiteclnt file and a log
+/// directory, using both.
+fn setup(
+    name: &str,
+    id: u32,
+    brand: &'static str,
+    grey_brand: &'static str,
+) -> (FakeDccd, FakeGrey, Daemon) {
+    let srv = FakeDccd::start(id, brand);
+    let grey = FakeGrey::start(id + 2, grey_brand, "on,20");
+    let map = format!("{}{}", map_text(srv.addr), grey_map_text(grey.addr));
+    let d = Daemon::start_files(
         name,
-        map,
+        &map,
         &["grey-client/whiteclnt-relays"],
         &["-G", "on", "-l", "logs/if", "-w", "whiteclnt-relays"],
-    )
+    );
+    (srv, grey, d)
 }
 
 #[test]
 fn mx_client_takes_the_client_from_received() {
     // 192.0.2.11 is `mx`: the real client is the next Received header's,
     // greylisting is off for the recipients, and the log says why
-    let srv = FakeDccd::start(1360, "mbrand");
-    let grey = FakeGrey::start(1362, "mgrey", "on,20");
-    let map = format!("{}{}", map_text(srv.addr), grey_map_text(grey.addr));
-    let d = daemon("mx-client", &map);
+    let (srv, grey, d) = setup("mx-client", 1360, "mbrand", "mgrey");
     let answer = d.ask(&request(
         "log header",
         "192.0.2.11\rmx.example.net",
@@ -73,10 +82,7 @@ fn mx_client_takes_the_client_from_received() {
 #[test]
 fn mxdcc_behind_an_mx_client_makes_a_query() {
     // the chain: the `mx` client, then an `mxdcc` relay, then the sender
-    let srv = FakeDccd::start(1364, "xbrand");
-    let grey = FakeGrey::start(1366, "xgrey", "on,20");
-    let map = format!("{}{}", map_text(srv.addr), grey_map_text(grey.addr));
-    let d = daemon("mxdcc-behind", &map);
+    let (srv, _grey, d) = setup("mxdcc-behind", 1364, "xbrand", "xgrey");
     let answer = d.ask(&request(
         "log header",
         "192.0.2.11\rmx.example.net",
@@ -107,10 +113,7 @@ fn mxdcc_behind_an_mx_client_makes_a_query() {
 fn received_relay_unreported_and_greylist_triple_of_the_sender() {
     // without a client address: the relay found in Received: is noted,
     // and the greylist triple is the sender's behind it
-    let srv = FakeDccd::start(1368, "ybrand");
-    let grey = FakeGrey::start(1370, "ygrey", "on,20");
-    let map = format!("{}{}", map_text(srv.addr), grey_map_text(grey.addr));
-    let d = daemon("relay-received", &map);
+    let (_srv, grey, d) = setup("relay-received", 1368, "ybrand", "ygrey");
     let answer = d.ask(&request(
         "log header",
         "",
@@ -145,10 +148,7 @@ fn spam_option_queries_the_greylist_server() {
     // ask_white_rcpt() blacklists the message for ASK_ST_MTA_ISSPAM:
     // GREY_QUERY, and the first embargo is dropped (nothing to revoke),
     // so that the message is refused rather than embargoed
-    let srv = FakeDccd::start(1372, "sbrand");
-    let grey = FakeGrey::start(1374, "sgrey", "on,20");
-    let map = format!("{}{}", map_text(srv.addr), grey_map_text(grey.addr));
-    let d = daemon("spam-grey", &map);
+    let (_srv, grey, d) = setup("spam-grey", 1372, "sbrand", "sgrey");
     let answer = d.ask(&request(
         "log spam header",
         "203.0.113.96\rsender.example.org",
@@ -168,10 +168,7 @@ fn skipped_received_headers_are_noted() {
     // get_hdrs(): behind the `mx` client, a Received header of a known
     // local form without an address is passed over with the note `skip
     // NAME Received: header`, and the search goes on to the next one
-    let srv = FakeDccd::start(1390, "sbrand");
-    let grey = FakeGrey::start(1392, "sgrey", "on,20");
-    let map = format!("{}{}", map_text(srv.addr), grey_map_text(grey.addr));
-    let d = daemon("skip-note", &map);
+    let (_srv, _grey, d) = setup("skip-note", 1390, "sbrand", "sgrey");
     let req = b"log header\n192.0.2.11\rmx.example.net\nmail.example.org\n\
 three@example.org\nbob@example.net\n\n\
 Received: (qmail 4824 invoked by uid 1000); 8 Nov 2005 10:00:00 -0000\n\

@@ -268,12 +268,7 @@ impl Msg {
             let mut mc = MessageCks::new(&cfg, &env);
             mc.helo_first();
             if search {
-                let seen = self.received.clone();
-                mc.set_skip_note(Box::new(move |form| {
-                    if let Ok(mut m) = seen.lock() {
-                        m.skip(form);
-                    }
-                }));
+                mc.set_skip_note(MxCheck::skip_noter(&self.received));
             }
             if let Some(g) = self.global.clone().filter(|_| search) {
                 let seen = self.received.clone();

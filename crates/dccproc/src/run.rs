@@ -157,12 +157,7 @@ fn read_checksums(
     // over, in order
     let relays: Arc<Mutex<MxCheck>> = Arc::default();
     if cfg.use_received {
-        let skipped = relays.clone();
-        mc.set_skip_note(Box::new(move |form| {
-            if let Ok(mut m) = skipped.lock() {
-                m.skip(form);
-            }
-        }));
+        mc.set_skip_note(MxCheck::skip_noter(&relays));
         if let Some(w) = white.cloned() {
             let seen = relays.clone();
             mc.set_relay_filter(Box::new(move |ip: IpAddr| {

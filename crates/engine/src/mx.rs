@@ -9,6 +9,7 @@
 
 use crate::tgts::{self, Tgts};
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 
 /// What the relay listings of the addresses checked so far say.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,6 +80,17 @@ impl MxCheck {
     /// one, after the original's note.
     pub fn skip(&mut self, form: &str) {
         self.notes.push(format!("skip {form} Received: header"));
+    }
+
+    /// The callback for `MessageCks::set_skip_note` that notes each
+    /// passed-over header in the shared `seen` ([`MxCheck::skip`]).
+    pub fn skip_noter(seen: &Arc<Mutex<MxCheck>>) -> Box<dyn FnMut(&'static str) + Send> {
+        let seen = seen.clone();
+        Box::new(move |form| {
+            if let Ok(mut m) = seen.lock() {
+                m.skip(form);
+            }
+        })
     }
 }
 
